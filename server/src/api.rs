@@ -1,0 +1,66 @@
+//! The API surface: every feature's `#[OpenApi]` impl merged in one place, the spec, tags and
+//! the small response types shared by all of them.
+
+use poem_openapi::{ApiResponse, OpenApiService, Tags};
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// First-run setup of an empty install.
+    Setup,
+    /// Sign-in, sign-out and invitations.
+    Auth,
+    /// The signed-in person's own account.
+    Me,
+    /// User accounts of the tenant (admins).
+    Users,
+    /// Roles and the permission catalogue (admins).
+    Roles,
+    /// The tenant's tamper-evident audit log (admins).
+    Audit,
+    /// Install-wide tenant management by the platform operator.
+    Operator,
+}
+
+/// An empty success.
+#[derive(ApiResponse)]
+pub enum NoContent {
+    /// Done.
+    #[oai(status = 204)]
+    Done,
+}
+
+pub type Apis = (
+    crate::setup::api::SetupApi,
+    crate::authn::api::AuthApi,
+    crate::me::api::MeApi,
+    crate::users::api::UsersApi,
+    crate::roles::api::RolesApi,
+    crate::audit::api::AuditApi,
+    crate::tenants::api::OperatorApi,
+);
+
+pub fn service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (
+            crate::setup::api::SetupApi,
+            crate::authn::api::AuthApi,
+            crate::me::api::MeApi,
+            crate::users::api::UsersApi,
+            crate::roles::api::RolesApi,
+            crate::audit::api::AuditApi,
+            crate::tenants::api::OperatorApi,
+        ),
+        "Stoa",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "On-prem, multi-tenant collaboration server. Errors are application/problem+json with a \
+         stable `code`; lists use cursor pagination (`limit`, `cursor` → `items`, `next_cursor`).",
+    )
+    .server("/api/v1")
+}
+
+/// The spec as YAML, exactly as `stoa openapi` prints it and `openapi/stoa.yaml` stores it.
+pub fn spec_yaml() -> String {
+    service().spec_yaml()
+}

@@ -1,0 +1,383 @@
+//! `/audit`: list, filter and export the tenant's audit log. Needs `audit.read`.
+
+use super::{store, store::Filter, Row};
+use crate::{
+    api::ApiTags,
+    audit::{ActorKind, Entry},
+    authn::{Principal, Session},
+    authz::perm,
+    db::{parse_rfc3339, rfc3339, Db},
+    error::{ApiError, ApiResult},
+    AppState,
+};
+use poem::{web::Data, Body};
+use poem_openapi::{
+    param::Query,
+    payload::{Binary, Json},
+    ApiResponse, Enum, Object, OpenApi,
+};
+use std::sync::Arc;
+
+#[derive(Debug, Object)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub id: String,
+    pub at: String,
+    /// `user`, `operator`, `system` or `anonymous`.
+    pub actor_kind: String,
+    pub actor_id: String,
+    pub action: String,
+    pub target_kind: String,
+    pub target_id: String,
+    /// `success` or `failure`.
+    pub outcome: String,
+    pub ip: String,
+    pub request_id: String,
+    pub details: serde_json::Value,
+    /// This entry's link in the tenant's hash chain.
+    pub hash: String,
+}
+
+impl From<Row> for AuditEntry {
+    fn from(r: Row) -> Self {
+        AuditEntry {
+            seq: r.seq,
+            id: r.id,
+            at: rfc3339(r.at),
+            actor_kind: r.actor_kind,
+            actor_id: r.actor_id,
+            action: r.action,
+            target_kind: r.target_kind,
+            target_id: r.target_id,
+            outcome: r.outcome,
+            ip: r.ip,
+            request_id: r.request_id,
+            details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
+            hash: r.hash,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct AuditPage {
+    pub items: Vec<AuditEntry>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Enum, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Jsonl,
+    Csv,
+}
+
+#[derive(ApiResponse)]
+pub enum ExportResponse {
+    /// JSON Lines, one entry per line, newest first.
+    #[oai(status = 200, content_type = "application/x-ndjson")]
+    Jsonl(Binary<Body>, #[oai(header = "Content-Disposition")] String),
+    /// CSV with a header row, newest first.
+    #[oai(status = 200, content_type = "text/csv")]
+    Csv(Binary<Body>, #[oai(header = "Content-Disposition")] String),
+}
+
+fn filter(
+    action: Option<String>,
+    actor_id: Option<String>,
+    target_id: Option<String>,
+    outcome: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+) -> ApiResult<Filter> {
+    let instant = |field: &str, v: Option<String>| -> ApiResult<Option<i64>> {
+        match v {
+            None => Ok(None),
+            Some(s) => parse_rfc3339(&s).map(Some).ok_or_else(|| {
+                ApiError::validation(
+                    field,
+                    "expected an RFC 3339 instant, e.g. 2026-01-31T08:00:00Z",
+                )
+            }),
+        }
+    };
+    if let Some(o) = &outcome {
+        if o != "success" && o != "failure" {
+            return Err(ApiError::validation(
+                "outcome",
+                "outcome is `success` or `failure`",
+            ));
+        }
+    }
+    for (field, v) in [
+        ("action", &action),
+        ("actor_id", &actor_id),
+        ("target_id", &target_id),
+    ] {
+        if v.as_ref().is_some_and(|s| s.len() > 100) {
+            return Err(ApiError::validation(field, "too long"));
+        }
+    }
+    Ok(Filter {
+        action,
+        actor_id,
+        target_id,
+        outcome,
+        since: instant("since", since)?,
+        until: instant("until", until)?,
+        before_seq: None,
+    })
+}
+
+const CSV_HEADER: [&str; 13] = [
+    "seq",
+    "at",
+    "actor_kind",
+    "actor_id",
+    "action",
+    "target_kind",
+    "target_id",
+    "outcome",
+    "ip",
+    "request_id",
+    "details",
+    "prev_hash",
+    "hash",
+];
+
+fn render(format: ExportFormat, rows: &[Row]) -> Vec<u8> {
+    match format {
+        ExportFormat::Jsonl => {
+            let mut out = Vec::new();
+            for r in rows {
+                if let Ok(line) = serde_json::to_vec(&AuditLine::from(r)) {
+                    out.extend_from_slice(&line);
+                    out.push(b'\n');
+                }
+            }
+            out
+        }
+        ExportFormat::Csv => {
+            let mut w = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(Vec::new());
+            for r in rows {
+                let seq = r.seq.to_string();
+                let at = rfc3339(r.at);
+                let _ = w.write_record([
+                    seq.as_str(),
+                    &at,
+                    &r.actor_kind,
+                    &r.actor_id,
+                    &r.action,
+                    &r.target_kind,
+                    &r.target_id,
+                    &r.outcome,
+                    &r.ip,
+                    &r.request_id,
+                    &r.details,
+                    &r.prev_hash,
+                    &r.hash,
+                ]);
+            }
+            w.into_inner().unwrap_or_default()
+        }
+    }
+}
+
+/// The exported form of an entry (instants as RFC 3339, details as JSON).
+#[derive(serde::Serialize)]
+struct AuditLine<'a> {
+    seq: i64,
+    at: String,
+    actor_kind: &'a str,
+    actor_id: &'a str,
+    action: &'a str,
+    target_kind: &'a str,
+    target_id: &'a str,
+    outcome: &'a str,
+    ip: &'a str,
+    request_id: &'a str,
+    details: serde_json::Value,
+    prev_hash: &'a str,
+    hash: &'a str,
+}
+
+impl<'a> From<&'a Row> for AuditLine<'a> {
+    fn from(r: &'a Row) -> Self {
+        AuditLine {
+            seq: r.seq,
+            at: rfc3339(r.at),
+            actor_kind: &r.actor_kind,
+            actor_id: &r.actor_id,
+            action: &r.action,
+            target_kind: &r.target_kind,
+            target_id: &r.target_id,
+            outcome: &r.outcome,
+            ip: &r.ip,
+            request_id: &r.request_id,
+            details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
+            prev_hash: &r.prev_hash,
+            hash: &r.hash,
+        }
+    }
+}
+
+/// Stream every matching entry, page by page, with bounded memory.
+fn export_stream(db: Db, tenant_id: String, f: Filter, format: ExportFormat) -> Body {
+    struct St {
+        db: Db,
+        tenant_id: String,
+        f: Filter,
+        header: bool,
+        done: bool,
+    }
+    let st = St {
+        db,
+        tenant_id,
+        f,
+        header: format == ExportFormat::Csv,
+        done: false,
+    };
+    let stream = futures_util::stream::unfold(st, move |mut st| async move {
+        if st.header {
+            st.header = false;
+            let mut line = CSV_HEADER.join(",").into_bytes();
+            line.push(b'\n');
+            return Some((Ok::<Vec<u8>, std::io::Error>(line), st));
+        }
+        if st.done {
+            return None;
+        }
+        let rows = async {
+            let mut conn = st.db.conn().await?;
+            store::list(&mut conn, &st.tenant_id, &st.f, 500).await
+        }
+        .await;
+        match rows {
+            Ok(rows) if rows.is_empty() => None,
+            Ok(rows) => {
+                st.done = rows.len() < 500;
+                st.f.before_seq = rows.last().map(|r| r.seq);
+                Some((Ok(render(format, &rows)), st))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "audit export failed mid-stream");
+                st.done = true;
+                Some((Err(std::io::Error::other("export failed")), st))
+            }
+        }
+    });
+    Body::from_bytes_stream(stream)
+}
+
+async fn require(state: &AppState, p: &Principal) -> ApiResult<()> {
+    state.authz.require(p, perm::AUDIT_READ).await.map(|_| ())
+}
+
+pub struct AuditApi;
+
+#[OpenApi(tag = "ApiTags::Audit")]
+impl AuditApi {
+    /// List audit entries
+    ///
+    /// Newest first. `action` matches exactly, or as a prefix when it ends with `*`
+    /// (`user.*`). `since` and `until` are RFC 3339 instants.
+    #[allow(clippy::too_many_arguments)]
+    #[oai(path = "/audit", method = "get", operation_id = "audit_list")]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        action: Query<Option<String>>,
+        actor_id: Query<Option<String>>,
+        target_id: Query<Option<String>>,
+        outcome: Query<Option<String>>,
+        since: Query<Option<String>>,
+        until: Query<Option<String>>,
+        limit: Query<Option<u32>>,
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<AuditPage>> {
+        require(&state, &auth.0).await?;
+        let mut f = filter(
+            action.0,
+            actor_id.0,
+            target_id.0,
+            outcome.0,
+            since.0,
+            until.0,
+        )?;
+        let limit = crate::pagination::limit(limit.0)?;
+        f.before_seq = match crate::pagination::decode(cursor.0.as_deref())? {
+            Some(c) => Some(c.parse().map_err(|_| {
+                ApiError::validation("cursor", "the cursor is not one this server issued")
+            })?),
+            None => None,
+        };
+        let mut conn = state.db.conn().await?;
+        let rows = store::list(&mut conn, &auth.0.tenant_id, &f, limit + 1).await?;
+        let (rows, next) = crate::pagination::page(rows, limit, |r| r.seq.to_string());
+        Ok(Json(AuditPage {
+            items: rows.into_iter().map(AuditEntry::from).collect(),
+            next_cursor: next,
+        }))
+    }
+
+    /// Export audit entries
+    ///
+    /// The same filters as the list, every matching entry, as JSON Lines or CSV. The export is
+    /// itself audited.
+    #[allow(clippy::too_many_arguments)]
+    #[oai(path = "/audit/export", method = "get", operation_id = "audit_export")]
+    async fn export(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        format: Query<Option<ExportFormat>>,
+        action: Query<Option<String>>,
+        actor_id: Query<Option<String>>,
+        target_id: Query<Option<String>>,
+        outcome: Query<Option<String>>,
+        since: Query<Option<String>>,
+        until: Query<Option<String>>,
+    ) -> ApiResult<ExportResponse> {
+        let p = &auth.0;
+        require(&state, p).await?;
+        let format = format.0.unwrap_or(ExportFormat::Jsonl);
+        let f = filter(
+            action.0,
+            actor_id.0,
+            target_id.0,
+            outcome.0,
+            since.0,
+            until.0,
+        )?;
+        let mut tx = state.db.begin().await?;
+        super::record(
+            &mut tx,
+            Entry::new(&p.tenant_id, "audit.exported")
+                .actor(ActorKind::User, &p.user_id)
+                .ctx(&p.ctx)
+                .details(serde_json::json!({ "format": if format == ExportFormat::Csv { "csv" } else { "jsonl" } })),
+        )
+        .await?;
+        tx.commit().await?;
+        let body = export_stream(state.db.clone(), p.tenant_id.clone(), f, format);
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        Ok(match format {
+            ExportFormat::Jsonl => ExportResponse::Jsonl(
+                Binary(body),
+                format!(
+                    "attachment; filename=\"audit-{}-{stamp}.jsonl\"",
+                    p.tenant_slug
+                ),
+            ),
+            ExportFormat::Csv => ExportResponse::Csv(
+                Binary(body),
+                format!(
+                    "attachment; filename=\"audit-{}-{stamp}.csv\"",
+                    p.tenant_slug
+                ),
+            ),
+        })
+    }
+}

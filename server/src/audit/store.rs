@@ -1,0 +1,125 @@
+//! SQL for the audit log.
+
+use super::Row;
+use sqlx::AnyConnection;
+
+const COLUMNS: &str = "tenant_id, seq, id, at, actor_kind, actor_id, action, target_kind, \
+                       target_id, outcome, ip, request_id, details, prev_hash, hash";
+
+pub async fn insert(conn: &mut AnyConnection, r: &Row) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "insert into audit_log ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+    ))
+    .bind(&r.tenant_id)
+    .bind(r.seq)
+    .bind(&r.id)
+    .bind(r.at)
+    .bind(&r.actor_kind)
+    .bind(&r.actor_id)
+    .bind(&r.action)
+    .bind(&r.target_kind)
+    .bind(&r.target_id)
+    .bind(&r.outcome)
+    .bind(&r.ip)
+    .bind(&r.request_id)
+    .bind(&r.details)
+    .bind(&r.prev_hash)
+    .bind(&r.hash)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Filters for listing; every field optional. `action` ending in `.` or `*` matches a prefix.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub action: Option<String>,
+    pub actor_id: Option<String>,
+    pub target_id: Option<String>,
+    pub outcome: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    /// Only entries with a sequence number below this (newest-first paging).
+    pub before_seq: Option<i64>,
+}
+
+/// Newest first, at most `limit` rows.
+pub async fn list(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    f: &Filter,
+    limit: i64,
+) -> Result<Vec<Row>, sqlx::Error> {
+    // Optional filters are expressed in SQL (`$n is null or …`) so the statement is fixed and
+    // every value is bound.
+    let (action_exact, action_prefix) = match f.action.as_deref() {
+        Some(a) if a.ends_with('*') => (
+            None,
+            Some(format!("{}%", like_escape(a.trim_end_matches('*')))),
+        ),
+        Some(a) => (Some(a.to_string()), None),
+        None => (None, None),
+    };
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from audit_log
+         where tenant_id = $1
+           and ($2 is null or action = $2)
+           and ($3 is null or action like $3 escape '\\')
+           and ($4 is null or actor_id = $4)
+           and ($5 is null or target_id = $5)
+           and ($6 is null or outcome = $6)
+           and ($7 is null or at >= $7)
+           and ($8 is null or at < $8)
+           and ($9 is null or seq < $9)
+         order by seq desc limit $10"
+    ))
+    .bind(tenant_id)
+    .bind(action_exact)
+    .bind(action_prefix)
+    .bind(f.actor_id.clone())
+    .bind(f.target_id.clone())
+    .bind(f.outcome.clone())
+    .bind(f.since)
+    .bind(f.until)
+    .bind(f.before_seq)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// All entries of a tenant in chain order, `batch` at a time after `after_seq`.
+pub async fn chain_page(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    after_seq: i64,
+    batch: i64,
+) -> Result<Vec<Row>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from audit_log where tenant_id = $1 and seq > $2 order by seq limit $3"
+    ))
+    .bind(tenant_id)
+    .bind(after_seq)
+    .bind(batch)
+    .fetch_all(conn)
+    .await
+}
+
+/// The chain head kept on the tenant row.
+pub async fn head(conn: &mut AnyConnection, tenant_id: &str) -> Result<(i64, String), sqlx::Error> {
+    sqlx::query_as("select audit_seq, audit_head from tenants where id = $1")
+        .bind(tenant_id)
+        .fetch_one(conn)
+        .await
+}
+
+/// Escape `%`, `_` and `\` for a LIKE pattern with `escape '\'`.
+pub fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,128 @@
+//! Authentication: who is calling. Bearer session tokens for people (the admin console's cookie
+//! session and OIDC plug in here later), a separate credential for the platform operator.
+//!
+//! [`Session`] is the extractor every tenant operation takes; it resolves the token against the
+//! current state of the session, the user and the tenant on every request, so a revoked session,
+//! a disabled account or a suspended tenant answers 401 on the very next call.
+
+pub mod api;
+pub mod password;
+pub mod service;
+pub mod store;
+pub mod throttle;
+pub mod tokens;
+
+use crate::{db::now_ms, error::ApiError, ops::ctx::RequestCtx, AppState};
+use poem::Request;
+use poem_openapi::{auth::Bearer, SecurityScheme};
+use std::sync::Arc;
+
+/// An authenticated person, resolved from the current state of the database.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub tenant_id: String,
+    pub tenant_slug: String,
+    pub user_id: String,
+    pub session_id: String,
+    /// The authorization policy version current when this request started.
+    pub policy_version: i64,
+    pub ctx: RequestCtx,
+}
+
+/// A person's session: `Authorization: Bearer <token>` from `POST /api/v1/auth/login`.
+#[derive(SecurityScheme)]
+#[oai(rename = "BearerAuth", ty = "bearer", checker = "check_bearer")]
+pub struct Session(pub Principal);
+
+/// The platform operator: `Authorization: Bearer <operator token>` (see `operator.token`).
+#[derive(SecurityScheme)]
+#[oai(rename = "OperatorAuth", ty = "bearer", checker = "check_operator")]
+pub struct Operator(pub RequestCtx);
+
+fn state_of(req: &Request) -> poem::Result<&Arc<AppState>> {
+    req.data::<Arc<AppState>>()
+        .ok_or_else(|| ApiError::internal("application state missing").into())
+}
+
+pub fn ctx_of(req: &Request) -> RequestCtx {
+    req.data::<RequestCtx>().cloned().unwrap_or_default()
+}
+
+async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
+    let state = state_of(req)?;
+    let ctx = ctx_of(req);
+    let principal = resolve(state, &bearer.token, ctx).await?;
+    tracing::Span::current().record("tenant_id", principal.tenant_id.as_str());
+    Ok(principal)
+}
+
+async fn check_operator(req: &Request, bearer: Bearer) -> poem::Result<RequestCtx> {
+    let state = state_of(req)?;
+    if tokens::digests_equal(&tokens::hash(&bearer.token), &state.operator_token_hash) {
+        Ok(ctx_of(req))
+    } else {
+        Err(ApiError::unauthenticated().into())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionLookup {
+    session_id: String,
+    tenant_id: String,
+    user_id: String,
+    tenant_slug: String,
+    last_seen_at: i64,
+    expires_at: i64,
+    user_status: String,
+    tenant_status: String,
+    policy_version: i64,
+}
+
+/// Resolve a bearer token to a principal on current state. One query on the hot path; the
+/// last-seen time is written at most once a minute per session.
+pub async fn resolve(
+    state: &AppState,
+    token: &str,
+    ctx: RequestCtx,
+) -> Result<Principal, ApiError> {
+    if token.len() > 200 {
+        return Err(ApiError::unauthenticated());
+    }
+    let hash = tokens::hash(token);
+    let row: Option<SessionLookup> = sqlx::query_as(
+        "select s.id as session_id, s.tenant_id, s.user_id, t.slug as tenant_slug,
+                s.last_seen_at, s.expires_at, u.status as user_status, t.status as tenant_status,
+                (select version from authz_state where id = 1) as policy_version
+         from sessions s
+         join users u on u.tenant_id = s.tenant_id and u.id = s.user_id
+         join tenants t on t.id = s.tenant_id
+         where s.token_hash = $1 and s.revoked_at is null",
+    )
+    .bind(&hash)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let Some(row) = row else {
+        return Err(ApiError::unauthenticated());
+    };
+    let now = now_ms();
+    let idle_ms = state.cfg.session.idle_timeout_secs * 1000;
+    if row.expires_at <= now
+        || row.last_seen_at + idle_ms <= now
+        || row.user_status != "active"
+        || row.tenant_status != "active"
+    {
+        return Err(ApiError::unauthenticated());
+    }
+    if now - row.last_seen_at > 60_000 {
+        let mut conn = state.db.conn().await?;
+        store::touch(&mut conn, &row.tenant_id, &row.session_id, now, &ctx.ip).await?;
+    }
+    Ok(Principal {
+        tenant_id: row.tenant_id,
+        tenant_slug: row.tenant_slug,
+        user_id: row.user_id,
+        session_id: row.session_id,
+        policy_version: row.policy_version,
+        ctx,
+    })
+}

@@ -1,0 +1,280 @@
+//! Sign-in, sign-out, invitations, sessions and passwords.
+
+use super::{password, store, throttle, tokens, Principal};
+use crate::{
+    audit::{self, ActorKind, Entry},
+    db::{new_id, now_ms},
+    error::{ApiError, ApiResult, Code},
+    ops::ctx::RequestCtx,
+    tenants, users,
+    users::store::UserRow,
+    AppState,
+};
+
+#[derive(Debug)]
+pub struct NewSession {
+    pub token: String,
+    pub session_id: String,
+    pub expires_at: i64,
+    pub user: UserRow,
+}
+
+/// The one answer for every failed sign-in, so it never tells whether an account exists.
+fn invalid() -> ApiError {
+    ApiError::new(
+        Code::InvalidCredentials,
+        "the tenant, login or password is not correct",
+    )
+}
+
+async fn start_session(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    user: &UserRow,
+    device: &str,
+    ctx: &RequestCtx,
+) -> ApiResult<(String, String, i64)> {
+    let token = tokens::generate("stoa_s_");
+    let id = new_id();
+    let expires_at = now_ms() + state.cfg.session.absolute_timeout_secs * 1000;
+    let device: String = if device.trim().is_empty() {
+        ctx.user_agent.clone()
+    } else {
+        device.trim().chars().take(200).collect()
+    };
+    store::insert_session(
+        conn,
+        &user.tenant_id,
+        &id,
+        &user.id,
+        &tokens::hash(&token),
+        &device,
+        &ctx.ip,
+        expires_at,
+    )
+    .await?;
+    Ok((token, id, expires_at))
+}
+
+pub async fn login(
+    state: &AppState,
+    ctx: &RequestCtx,
+    tenant_slug: &str,
+    login: &str,
+    password_in: &str,
+    device: &str,
+) -> ApiResult<NewSession> {
+    if tenant_slug.len() > 100 || login.len() > 320 || password_in.len() > password::MAX_LEN * 4 {
+        return Err(invalid());
+    }
+    let policy = |max| throttle::Policy {
+        max_failures: max,
+        window_ms: state.cfg.login.window_secs * 1000,
+        lockout_ms: state.cfg.login.lockout_secs * 1000,
+    };
+    let acct_policy = policy(state.cfg.login.max_failures_per_account);
+    let ip_policy = policy(state.cfg.login.max_failures_per_ip);
+    let slug = tenant_slug.trim().to_lowercase();
+    let normalized = users::validate::login(login).unwrap_or_else(|| login.trim().to_lowercase());
+    let acct_key = throttle::key("acct", &[&slug, &normalized]);
+    let ip_key = throttle::key("ip", &[&ctx.ip]);
+    let now = now_ms();
+    {
+        let mut conn = state.db.conn().await?;
+        for key in [&acct_key, &ip_key] {
+            if let Some(wait) = throttle::locked_for(&throttle::load(&mut conn, key).await?, now) {
+                return Err(ApiError::rate_limited(wait));
+            }
+        }
+    }
+    let (tenant, user) = {
+        let mut conn = state.db.conn().await?;
+        let tenant = tenants::store::by_slug(&mut conn, &slug).await?;
+        let user = match &tenant {
+            Some(t) => users::store::find_by_login(&mut conn, &t.id, &normalized).await?,
+            None => None,
+        };
+        (tenant, user)
+    };
+    let ok = password::verify(
+        password_in,
+        user.as_ref().and_then(|u| u.password_hash.as_deref()),
+    )
+    .await;
+    let tenant_active = tenant.as_ref().is_some_and(|t| t.status == "active");
+    let user_active = user.as_ref().is_some_and(|u| u.status == "active");
+    let mut tx = state.db.begin().await?;
+    if !(ok && tenant_active && user_active) {
+        throttle::record_failure(&mut tx, &acct_key, acct_policy).await?;
+        throttle::record_failure(&mut tx, &ip_key, ip_policy).await?;
+        if let Some(t) = &tenant {
+            let reason = match (&user, ok) {
+                (None, _) => "unknown_login",
+                (Some(_), false) => "wrong_password",
+                (Some(u), true) if u.status != "active" => "account_not_active",
+                _ => "tenant_suspended",
+            };
+            let mut e = Entry::new(&t.id, "auth.login")
+                .actor(ActorKind::Anonymous, "")
+                .ctx(ctx)
+                .failed()
+                .details(serde_json::json!({ "reason": reason }));
+            if let Some(u) = &user {
+                e = e.target("user", &u.id);
+            }
+            audit::record(&mut tx, e).await?;
+        }
+        tx.commit().await?;
+        return Err(invalid());
+    }
+    let (Some(_), Some(user)) = (tenant, user) else {
+        return Err(invalid());
+    };
+    throttle::clear(&mut tx, &acct_key).await?;
+    let (token, session_id, expires_at) = start_session(&mut tx, state, &user, device, ctx).await?;
+    audit::record(
+        &mut tx,
+        Entry::new(&user.tenant_id, "auth.login")
+            .actor(ActorKind::User, &user.id)
+            .target("session", &session_id)
+            .ctx(ctx),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(NewSession {
+        token,
+        session_id,
+        expires_at,
+        user,
+    })
+}
+
+pub async fn logout(state: &AppState, p: &Principal) -> ApiResult<()> {
+    let mut tx = state.db.begin().await?;
+    store::revoke(&mut tx, &p.tenant_id, &p.user_id, &p.session_id).await?;
+    audit::record(
+        &mut tx,
+        Entry::new(&p.tenant_id, "auth.logout")
+            .actor(ActorKind::User, &p.user_id)
+            .target("session", &p.session_id)
+            .ctx(&p.ctx),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Accept an invitation: set the password, activate the account and sign in.
+pub async fn accept_invitation(
+    state: &AppState,
+    ctx: &RequestCtx,
+    token: &str,
+    new_password: &str,
+    device: &str,
+) -> ApiResult<NewSession> {
+    password::validate("password", new_password)?;
+    let gone = || {
+        ApiError::new(
+            Code::InvitationInvalid,
+            "this invitation is invalid, used or expired; ask an admin for a new one",
+        )
+    };
+    if token.len() > 200 {
+        return Err(gone());
+    }
+    let hash = password::hash(new_password).await?;
+    let mut tx = state.db.begin().await?;
+    let (tenant_id, user_id) = store::take_invitation(&mut tx, &tokens::hash(token))
+        .await?
+        .ok_or_else(gone)?;
+    let tenant = tenants::store::by_id(&mut tx, &tenant_id)
+        .await?
+        .ok_or_else(gone)?;
+    let mut user = users::store::get(&mut tx, &tenant_id, &user_id)
+        .await?
+        .ok_or_else(gone)?;
+    if user.status == "disabled" || tenant.status != "active" {
+        return Err(gone());
+    }
+    users::store::set_password(&mut tx, &tenant_id, &user_id, &hash).await?;
+    // Whoever held the old password no longer does.
+    store::revoke_all_for_user(&mut tx, &tenant_id, &user_id, "").await?;
+    user.status = "active".into();
+    users::store::update(&mut tx, &user).await?;
+    let (token, session_id, expires_at) = start_session(&mut tx, state, &user, device, ctx).await?;
+    audit::record(
+        &mut tx,
+        Entry::new(&tenant_id, "user.invitation_accepted")
+            .actor(ActorKind::User, &user_id)
+            .target("user", &user_id)
+            .ctx(ctx),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(NewSession {
+        token,
+        session_id,
+        expires_at,
+        user,
+    })
+}
+
+pub async fn change_password(
+    state: &AppState,
+    p: &Principal,
+    current: &str,
+    new: &str,
+) -> ApiResult<()> {
+    password::validate("new_password", new)?;
+    let user = {
+        let mut conn = state.db.conn().await?;
+        users::service::load(&mut conn, &p.tenant_id, &p.user_id).await?
+    };
+    if !password::verify(current, user.password_hash.as_deref()).await {
+        return Err(ApiError::validation(
+            "current_password",
+            "the current password is not correct",
+        ));
+    }
+    let hash = password::hash(new).await?;
+    let mut tx = state.db.begin().await?;
+    users::store::set_password(&mut tx, &p.tenant_id, &p.user_id, &hash).await?;
+    let revoked =
+        store::revoke_all_for_user(&mut tx, &p.tenant_id, &p.user_id, &p.session_id).await?;
+    audit::record(
+        &mut tx,
+        Entry::new(&p.tenant_id, "user.password_changed")
+            .actor(ActorKind::User, &p.user_id)
+            .target("user", &p.user_id)
+            .ctx(&p.ctx)
+            .details(serde_json::json!({ "other_sessions_revoked": revoked })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn sessions(state: &AppState, p: &Principal) -> ApiResult<Vec<store::SessionRow>> {
+    let mut conn = state.db.conn().await?;
+    Ok(store::list_for_user(&mut conn, &p.tenant_id, &p.user_id, now_ms()).await?)
+}
+
+pub async fn revoke_session(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
+    if !crate::db::is_id(id) {
+        return Err(ApiError::not_found("session"));
+    }
+    let mut tx = state.db.begin().await?;
+    if !store::revoke(&mut tx, &p.tenant_id, &p.user_id, id).await? {
+        return Err(ApiError::not_found("session"));
+    }
+    audit::record(
+        &mut tx,
+        Entry::new(&p.tenant_id, "auth.session_revoked")
+            .actor(ActorKind::User, &p.user_id)
+            .target("session", id)
+            .ctx(&p.ctx),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

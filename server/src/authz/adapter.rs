@@ -1,0 +1,143 @@
+//! A casbin adapter over Stoa's role tables, on both databases.
+//!
+//! Loading is the only direction: policy changes are written by the roles and users services in
+//! their own transactions (with the audit entry and the version bump), never through the
+//! enforcer, so the write half of the trait refuses with an explanation instead of writing
+//! outside those transactions.
+
+use super::{catalogue::CATALOGUE, role_subject, user_subject};
+use crate::db::Db;
+use async_trait::async_trait;
+use casbin::{error::AdapterError, Adapter, Filter, Model, Result};
+
+pub struct StoaAdapter {
+    db: Db,
+}
+
+impl StoaAdapter {
+    pub fn new(db: Db) -> Self {
+        StoaAdapter { db }
+    }
+}
+
+fn adapter_err(e: impl std::fmt::Display) -> casbin::Error {
+    casbin::Error::AdapterError(AdapterError(Box::new(std::io::Error::other(e.to_string()))))
+}
+
+fn read_only() -> casbin::Error {
+    adapter_err("policies are changed through the roles service, not the enforcer")
+}
+
+#[async_trait]
+impl Adapter for StoaAdapter {
+    async fn load_policy(&mut self, m: &mut dyn Model) -> Result<()> {
+        let builtin: Vec<(String, String, String)> =
+            sqlx::query_as("select tenant_id, id, builtin from roles where builtin <> ''")
+                .fetch_all(&self.db.pool)
+                .await
+                .map_err(adapter_err)?;
+        for (tenant, role, kind) in builtin {
+            let sub = role_subject(&role);
+            let rules: Vec<Vec<String>> = CATALOGUE
+                .iter()
+                .filter(|p| kind == "admin" || (kind == "staff" && p.staff))
+                .map(|p| {
+                    let (obj, act) = super::catalogue::split(p.key);
+                    vec![
+                        sub.clone(),
+                        tenant.clone(),
+                        obj.to_string(),
+                        act.to_string(),
+                    ]
+                })
+                .collect();
+            m.add_policies("p", "p", rules);
+        }
+        let custom: Vec<(String, String, String)> =
+            sqlx::query_as("select tenant_id, role_id, permission from role_permissions")
+                .fetch_all(&self.db.pool)
+                .await
+                .map_err(adapter_err)?;
+        let rules: Vec<Vec<String>> = custom
+            .into_iter()
+            .map(|(tenant, role, perm)| {
+                let (obj, act) = super::catalogue::split(&perm);
+                vec![
+                    role_subject(&role),
+                    tenant,
+                    obj.to_string(),
+                    act.to_string(),
+                ]
+            })
+            .collect();
+        m.add_policies("p", "p", rules);
+        let bindings: Vec<(String, String, String)> =
+            sqlx::query_as("select tenant_id, user_id, role_id from role_bindings")
+                .fetch_all(&self.db.pool)
+                .await
+                .map_err(adapter_err)?;
+        let links: Vec<Vec<String>> = bindings
+            .into_iter()
+            .map(|(tenant, user, role)| vec![user_subject(&user), role_subject(&role), tenant])
+            .collect();
+        m.add_policies("g", "g", links);
+        Ok(())
+    }
+
+    async fn load_filtered_policy<'a>(&mut self, m: &mut dyn Model, _f: Filter<'a>) -> Result<()> {
+        self.load_policy(m).await
+    }
+
+    async fn save_policy(&mut self, _m: &mut dyn Model) -> Result<()> {
+        Err(read_only())
+    }
+
+    async fn clear_policy(&mut self) -> Result<()> {
+        Err(read_only())
+    }
+
+    fn is_filtered(&self) -> bool {
+        false
+    }
+
+    async fn add_policy(&mut self, _sec: &str, _ptype: &str, _rule: Vec<String>) -> Result<bool> {
+        Err(read_only())
+    }
+
+    async fn add_policies(
+        &mut self,
+        _sec: &str,
+        _ptype: &str,
+        _rules: Vec<Vec<String>>,
+    ) -> Result<bool> {
+        Err(read_only())
+    }
+
+    async fn remove_policy(
+        &mut self,
+        _sec: &str,
+        _ptype: &str,
+        _rule: Vec<String>,
+    ) -> Result<bool> {
+        Err(read_only())
+    }
+
+    async fn remove_policies(
+        &mut self,
+        _sec: &str,
+        _ptype: &str,
+        _rules: Vec<Vec<String>>,
+    ) -> Result<bool> {
+        Err(read_only())
+    }
+
+    async fn remove_filtered_policy(
+        &mut self,
+        _sec: &str,
+        _ptype: &str,
+        _field_index: usize,
+        _field_values: Vec<String>,
+    ) -> Result<bool> {
+        Err(read_only())
+    }
+}

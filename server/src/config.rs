@@ -1,0 +1,456 @@
+//! Configuration: typed defaults < `stoa.toml` (`--config PATH`) < `STOA_*` environment.
+//!
+//! Unknown keys in the file are an error. Environment variables map onto keys by upper-casing
+//! the path and joining nested tables with `__` (`STOA_SESSION__IDLE_TIMEOUT_SECS`). Secrets are
+//! wrapped in [`Secret`], which never prints its value.
+
+use serde::{Deserialize, Serialize};
+use std::{fmt, path::PathBuf};
+
+/// A string that must never reach a log line.
+#[derive(Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("\"\"")
+        } else {
+            f.write_str("\"***\"")
+        }
+    }
+}
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP API listens on. Port 0 picks a free port.
+    pub listen: String,
+    /// Directory for the embedded database, blobs, index and key files.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; empty means `sqlite://<data_dir>/stoa.db`.
+    pub database_url: Secret,
+    /// Largest pool size.
+    pub database_max_connections: u32,
+    /// The URL people use to reach this server; used in invitation links.
+    pub public_url: String,
+    /// `pretty` for development, `json` for production log shipping.
+    pub log_format: String,
+    /// A tracing filter such as `info` or `stoa=debug,info`.
+    pub log_level: String,
+    /// Serve Prometheus metrics on this separate address; empty serves `/metrics` on `listen`.
+    pub metrics_listen: String,
+    /// Peers (IP or CIDR) whose `X-Forwarded-For` header is believed.
+    pub trusted_proxies: Vec<String>,
+    /// Largest JSON request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// One-time setup token for `POST /api/v1/setup`; empty generates one and logs it.
+    pub setup_token: Secret,
+    pub session: SessionConfig,
+    pub login: LoginConfig,
+    pub operator: OperatorConfig,
+    pub outbox: OutboxConfig,
+    pub audit: AuditConfig,
+    pub invitation: InvitationConfig,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    /// A session unused for this long ends.
+    pub idle_timeout_secs: i64,
+    /// A session ends this long after sign-in whatever its use.
+    pub absolute_timeout_secs: i64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoginConfig {
+    /// Failed sign-ins for one account within `window_secs` before it is locked.
+    pub max_failures_per_account: i64,
+    /// Failed sign-ins from one client address within `window_secs` before it is locked.
+    pub max_failures_per_ip: i64,
+    pub window_secs: i64,
+    /// How long a lock lasts.
+    pub lockout_secs: i64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OperatorConfig {
+    /// The platform operator's bearer credential. Empty: read `token_file`.
+    pub token: Secret,
+    /// File holding the operator credential; created with a random value when missing.
+    /// Empty means `<data_dir>/operator.token`.
+    pub token_file: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// Attempts before a message is dead-lettered.
+    pub max_attempts: i64,
+    /// How often the worker looks for work when nothing woke it.
+    pub poll_interval_ms: u64,
+    /// First retry delay; doubles with each attempt.
+    pub retry_base_ms: i64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// When set, every tenant's audit entries are mirrored as JSON Lines into
+    /// `<mirror_dir>/<tenant id>.jsonl` (for a SIEM or log shipper).
+    pub mirror_dir: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InvitationConfig {
+    /// How long an invitation link stays valid.
+    pub ttl_secs: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: Secret::default(),
+            database_max_connections: 16,
+            public_url: "http://127.0.0.1:8080".into(),
+            log_format: "pretty".into(),
+            log_level: "info".into(),
+            metrics_listen: String::new(),
+            trusted_proxies: Vec::new(),
+            max_body_bytes: 1024 * 1024,
+            setup_token: Secret::default(),
+            session: SessionConfig::default(),
+            login: LoginConfig::default(),
+            operator: OperatorConfig::default(),
+            outbox: OutboxConfig::default(),
+            audit: AuditConfig::default(),
+            invitation: InvitationConfig::default(),
+        }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            idle_timeout_secs: 14 * 24 * 3600,
+            absolute_timeout_secs: 30 * 24 * 3600,
+        }
+    }
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        LoginConfig {
+            max_failures_per_account: 5,
+            max_failures_per_ip: 50,
+            window_secs: 900,
+            lockout_secs: 900,
+        }
+    }
+}
+
+impl Default for OperatorConfig {
+    fn default() -> Self {
+        OperatorConfig {
+            token: Secret::default(),
+            token_file: String::new(),
+        }
+    }
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        OutboxConfig {
+            max_attempts: 8,
+            poll_interval_ms: 1000,
+            retry_base_ms: 1000,
+        }
+    }
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            mirror_dir: String::new(),
+        }
+    }
+}
+
+impl Default for InvitationConfig {
+    fn default() -> Self {
+        InvitationConfig {
+            ttl_secs: 7 * 24 * 3600,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Load defaults, then the file (if any), then `STOA_*` variables from `env`.
+    pub fn load(
+        file: Option<&std::path::Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut value = toml::Value::try_from(Config::default())
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+            let file_value: toml::Value = toml::from_str(&text)
+                .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
+            merge(&mut value, file_value);
+        }
+        for (key, raw) in env {
+            let Some(rest) = key.strip_prefix("STOA_") else {
+                continue;
+            };
+            let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
+            apply_env(&mut value, &path, &raw, &key)?;
+        }
+        let cfg: Config = value
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError::Invalid(m.to_string()));
+        if self.session.idle_timeout_secs <= 0 || self.session.absolute_timeout_secs <= 0 {
+            return bad("session timeouts must be positive");
+        }
+        if !matches!(self.log_format.as_str(), "pretty" | "json") {
+            return bad("log_format must be `pretty` or `json`");
+        }
+        if self.outbox.max_attempts < 1 {
+            return bad("outbox.max_attempts must be at least 1");
+        }
+        for p in &self.trusted_proxies {
+            if crate::ops::net::Cidr::parse(p).is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "trusted_proxies: `{p}` is not an IP address or CIDR"
+                )));
+            }
+        }
+        let url = self.database_url();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres:")
+            || url.starts_with("postgresql:"))
+        {
+            return bad("database_url must start with sqlite: or postgres:");
+        }
+        Ok(())
+    }
+
+    /// The effective database URL.
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}/stoa.db?mode=rwc", self.data_dir.display())
+        } else {
+            self.database_url.expose().to_string()
+        }
+    }
+
+    pub fn operator_token_file(&self) -> PathBuf {
+        if self.operator.token_file.is_empty() {
+            self.data_dir.join("operator.token")
+        } else {
+            PathBuf::from(&self.operator.token_file)
+        }
+    }
+}
+
+/// Overlay `from` onto `into`, table by table.
+fn merge(into: &mut toml::Value, from: toml::Value) {
+    match (into, from) {
+        (toml::Value::Table(a), toml::Value::Table(b)) => {
+            for (k, v) in b {
+                match a.get_mut(&k) {
+                    Some(existing) if existing.is_table() && v.is_table() => merge(existing, v),
+                    _ => {
+                        a.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, v) => *slot = v,
+    }
+}
+
+/// Set one key from an environment variable, coercing the string to the type of the default.
+/// Variables that name no known key are ignored (other tools share the `STOA_` prefix).
+fn apply_env(
+    value: &mut toml::Value,
+    path: &[String],
+    raw: &str,
+    var: &str,
+) -> Result<(), ConfigError> {
+    let mut cur = value;
+    for (i, part) in path.iter().enumerate() {
+        let toml::Value::Table(t) = cur else {
+            return Ok(());
+        };
+        let Some(next) = t.get_mut(part) else {
+            return Ok(());
+        };
+        if i + 1 < path.len() {
+            cur = next;
+            continue;
+        }
+        let invalid = |what: &str| ConfigError::Invalid(format!("{var}: expected {what}"));
+        *next = match next {
+            toml::Value::Integer(_) => {
+                toml::Value::Integer(raw.trim().parse().map_err(|_| invalid("an integer"))?)
+            }
+            toml::Value::Boolean(_) => {
+                toml::Value::Boolean(raw.trim().parse().map_err(|_| invalid("true or false"))?)
+            }
+            toml::Value::Array(_) => toml::Value::Array(
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| toml::Value::String(s.to_string()))
+                    .collect(),
+            ),
+            toml::Value::Table(_) => return Err(invalid("a nested key (use `__`)")),
+            _ => toml::Value::String(raw.to_string()),
+        };
+        return Ok(());
+    }
+    Ok(())
+}
+
+/// The commented example printed by `stoa config example`.
+pub const EXAMPLE: &str = r#"# stoa.toml — every key is optional; the values shown are the defaults.
+# Each key can also be set from the environment: STOA_<KEY>, nested tables joined with `__`
+# (for example STOA_SESSION__IDLE_TIMEOUT_SECS=3600).
+
+listen = "127.0.0.1:8080"          # STOA_LISTEN
+data_dir = "./data"                 # STOA_DATA_DIR: SQLite file, keys, blobs, index
+# database_url = "postgres://stoa@127.0.0.1:5432/stoa"   # STOA_DATABASE_URL; default SQLite in data_dir
+database_max_connections = 16
+public_url = "http://127.0.0.1:8080" # used to build invitation links
+log_format = "pretty"               # or "json"
+log_level = "info"                  # tracing filter, e.g. "stoa=debug,info"
+metrics_listen = ""                 # e.g. "127.0.0.1:9464"; empty serves /metrics on `listen`
+trusted_proxies = []                # e.g. ["10.0.0.0/8"]: X-Forwarded-For is believed only from these
+max_body_bytes = 1048576
+# setup_token = "…"                 # fixed one-time setup token; empty: generated and logged
+
+[session]
+idle_timeout_secs = 1209600         # 14 days
+absolute_timeout_secs = 2592000     # 30 days
+
+[login]
+max_failures_per_account = 5
+max_failures_per_ip = 50
+window_secs = 900
+lockout_secs = 900
+
+[operator]
+# token = "…"                       # platform operator credential (secret)
+token_file = ""                     # default <data_dir>/operator.token, created when missing
+
+[outbox]
+max_attempts = 8
+poll_interval_ms = 1000
+retry_base_ms = 1000
+
+[audit]
+mirror_dir = ""                     # mirror audit entries as JSON Lines into this directory
+
+[invitation]
+ttl_secs = 604800                   # 7 days
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_parses_and_equals_defaults() {
+        let dir = std::env::temp_dir().join(format!("stoa-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("stoa.toml");
+        std::fs::write(&path, EXAMPLE).unwrap();
+        let cfg = Config::load(Some(&path), Vec::new()).unwrap();
+        let def = Config::default();
+        assert_eq!(cfg.listen, def.listen);
+        assert_eq!(cfg.session.idle_timeout_secs, def.session.idle_timeout_secs);
+        assert_eq!(cfg.login.max_failures_per_ip, def.login.max_failures_per_ip);
+    }
+
+    #[test]
+    fn env_overrides_file_and_coerces_types() {
+        let env = vec![
+            ("STOA_LISTEN".to_string(), "127.0.0.1:0".to_string()),
+            (
+                "STOA_SESSION__IDLE_TIMEOUT_SECS".to_string(),
+                "60".to_string(),
+            ),
+            (
+                "STOA_TRUSTED_PROXIES".to_string(),
+                "10.0.0.0/8, 127.0.0.1".to_string(),
+            ),
+            ("STOA_TEST_MEILI_URL".to_string(), "ignored".to_string()),
+        ];
+        let cfg = Config::load(None, env).unwrap();
+        assert_eq!(cfg.listen, "127.0.0.1:0");
+        assert_eq!(cfg.session.idle_timeout_secs, 60);
+        assert_eq!(cfg.trusted_proxies, vec!["10.0.0.0/8", "127.0.0.1"]);
+        let bad = Config::load(
+            None,
+            vec![("STOA_SESSION__IDLE_TIMEOUT_SECS".into(), "soon".into())],
+        );
+        assert!(bad.is_err());
+    }
+
+    #[test]
+    fn unknown_file_keys_are_rejected() {
+        let dir = std::env::temp_dir().join(format!("stoa-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("stoa.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:1\"\nlisen = \"typo\"\n").unwrap();
+        let err = Config::load(Some(&path), Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let mut cfg = Config::default();
+        cfg.database_url = Secret("postgres://u:hunter2@h/db".into());
+        cfg.operator.token = Secret("op-secret".into());
+        let s = format!("{cfg:?}");
+        assert!(!s.contains("hunter2") && !s.contains("op-secret"), "{s}");
+    }
+}

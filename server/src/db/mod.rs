@@ -1,0 +1,189 @@
+//! Database access: one pool over SQLite or PostgreSQL (sqlx `Any`), migrations per dialect,
+//! ids, time, and write transactions.
+//!
+//! SQLite allows one writer at a time; a deferred transaction that reads and then writes can fail
+//! with `SQLITE_BUSY` when another connection committed in between. Write transactions on SQLite
+//! therefore take a process-wide lock first (the embedded mode is single-node by design);
+//! PostgreSQL transactions run concurrently.
+
+pub mod dialect;
+pub mod outbox;
+
+use sqlx::{any::AnyPoolOptions, AnyConnection, AnyPool, Executor};
+use std::{
+    ops::{Deref, DerefMut},
+    sync::Arc,
+    time::Duration,
+};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+pub use dialect::Backend;
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+#[derive(Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Db({:?})", self.backend)
+    }
+}
+
+/// A write transaction; derefs to the connection that store functions take.
+pub struct Tx {
+    inner: sqlx::Transaction<'static, sqlx::Any>,
+    _guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.inner.commit().await
+    }
+}
+
+impl Deref for Tx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
+
+impl Db {
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Db, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url);
+        if backend == Backend::Sqlite {
+            if let Some(path) = sqlite_path(url) {
+                if let Some(parent) = std::path::Path::new(&path).parent() {
+                    if !parent.as_os_str().is_empty() {
+                        std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
+                    }
+                }
+            }
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections.max(2))
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer; synchronous=FULL keeps every
+                        // commit durable; busy_timeout covers other processes (CLI) writing.
+                        conn.execute(
+                            "pragma journal_mode = wal; pragma synchronous = full; \
+                             pragma busy_timeout = 10000; pragma foreign_keys = on;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Ok(Db {
+            pool,
+            backend,
+            write_lock,
+        })
+    }
+
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATOR.run(&self.pool).await,
+            Backend::Postgres => POSTGRES_MIGRATOR.run(&self.pool).await,
+        }
+    }
+
+    /// True when every migration this binary knows has been applied.
+    pub async fn is_migrated(&self) -> Result<bool, sqlx::Error> {
+        let expected = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATOR.iter().count(),
+            Backend::Postgres => POSTGRES_MIGRATOR.iter().count(),
+        } as i64;
+        let applied: i64 =
+            sqlx::query_scalar("select count(*) from _sqlx_migrations where success = true")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(applied >= expected)
+    }
+
+    /// Begin a write transaction.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        let guard = match &self.write_lock {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let inner = self.pool.begin().await?;
+        Ok(Tx {
+            inner,
+            _guard: guard,
+        })
+    }
+
+    pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, sqlx::Error> {
+        self.pool.acquire().await
+    }
+}
+
+fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then(|| path.to_string())
+}
+
+/// Unique-constraint violations on either backend.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            d.kind() == sqlx::error::ErrorKind::UniqueViolation
+                || d.code().as_deref() == Some("23505")
+                || d.message().contains("UNIQUE constraint failed")
+        }
+        _ => false,
+    }
+}
+
+/// Milliseconds since the Unix epoch: the one representation of instants in the database.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// RFC 3339 text for an epoch-millisecond instant.
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Parse RFC 3339 text into epoch milliseconds.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.timestamp_millis())
+}
+
+/// A new time-ordered id (UUIDv7) as text.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// True for text that is a well-formed UUID (ids from paths are checked before they reach SQL,
+/// so that garbage gets a 404 rather than a scan).
+pub fn is_id(s: &str) -> bool {
+    uuid::Uuid::parse_str(s).is_ok()
+}

@@ -1,0 +1,142 @@
+//! The transactional outbox (DESIGN.md §4): a change enqueues its consequences in the same
+//! transaction; `jobs::outbox` drains them at least once.
+
+use super::{now_ms, Backend};
+use sqlx::AnyConnection;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Message {
+    pub id: i64,
+    pub tenant_id: String,
+    pub topic: String,
+    pub payload: String,
+    pub attempts: i64,
+}
+
+/// Enqueue a message inside the caller's transaction.
+pub async fn enqueue(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    topic: &str,
+    payload: &serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    let now = now_ms();
+    sqlx::query(
+        "insert into outbox (tenant_id, topic, payload, created_at, available_at, attempts)
+         values ($1, $2, $3, $4, $4, 0)",
+    )
+    .bind(tenant_id)
+    .bind(topic)
+    .bind(payload.to_string())
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Claim up to `limit` due messages for `lease_ms`. A claimed message that is neither completed
+/// nor failed (the node died) becomes due again when its lease expires.
+pub async fn claim(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    limit: i64,
+    lease_ms: i64,
+) -> Result<Vec<Message>, sqlx::Error> {
+    let now = now_ms();
+    let sql = format!(
+        "update outbox set claimed_until = $1, attempts = attempts + 1
+         where id in (select id from outbox
+                      where done_at is null and dead_at is null and available_at <= $2
+                        and (claimed_until is null or claimed_until < $2)
+                      order by id limit $3{})
+         returning id, tenant_id, topic, payload, attempts",
+        backend.skip_locked()
+    );
+    let mut rows: Vec<Message> = sqlx::query_as(&sql)
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
+    rows.sort_by_key(|m| m.id);
+    Ok(rows)
+}
+
+pub async fn complete(conn: &mut AnyConnection, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update outbox set done_at = $1, claimed_until = null, last_error = null where id = $2",
+    )
+    .bind(now_ms())
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Record a failed attempt: retry after `retry_at`, or dead-letter when `dead`.
+pub async fn fail(
+    conn: &mut AnyConnection,
+    id: i64,
+    error: &str,
+    retry_at: i64,
+    dead: bool,
+) -> Result<(), sqlx::Error> {
+    let now = now_ms();
+    sqlx::query(
+        "update outbox set claimed_until = null, last_error = $1, available_at = $2,
+                dead_at = case when $3 = 1 then $4 else null end
+         where id = $5",
+    )
+    .bind(error)
+    .bind(retry_at)
+    .bind(i64::from(dead))
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    pub pending: i64,
+    pub dead: i64,
+    /// Age in milliseconds of the oldest message not yet delivered.
+    pub lag_ms: i64,
+}
+
+pub async fn stats(conn: &mut AnyConnection) -> Result<Stats, sqlx::Error> {
+    let (pending, oldest): (i64, Option<i64>) = sqlx::query_as(
+        "select count(*), min(created_at) from outbox where done_at is null and dead_at is null",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let dead: i64 = sqlx::query_scalar("select count(*) from outbox where dead_at is not null")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(Stats {
+        pending,
+        dead,
+        lag_ms: oldest.map(|o| (now_ms() - o).max(0)).unwrap_or(0),
+    })
+}
+
+/// Put dead-lettered messages back in the queue (after the cause was fixed).
+pub async fn retry_dead(conn: &mut AnyConnection) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query(
+        "update outbox set dead_at = null, attempts = 0, available_at = $1 where dead_at is not null",
+    )
+    .bind(now_ms())
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected())
+}
+
+/// Delete delivered messages older than `before`.
+pub async fn prune(conn: &mut AnyConnection, before: i64) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("delete from outbox where done_at is not null and done_at < $1")
+        .bind(before)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected())
+}

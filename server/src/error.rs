@@ -1,0 +1,340 @@
+//! One error type for the whole API and one table mapping each stable code to its HTTP status.
+//!
+//! Every failure leaves the server as `application/problem+json` (RFC 9457) with a stable
+//! machine-readable `code`. Internal causes are logged with the request id; the client only sees
+//! a generic message for them.
+
+use poem::{error::ResponseError, http::StatusCode, Response};
+use poem_openapi::{
+    registry::{MetaMediaType, MetaResponse, MetaResponses, Registry},
+    types::Type,
+    ApiResponse, Object,
+};
+
+/// Stable error codes. Adding one means adding its row to [`Code::status`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Code {
+    BadRequest,
+    ValidationFailed,
+    Unauthenticated,
+    InvalidCredentials,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    EmailTaken,
+    PhoneTaken,
+    SlugTaken,
+    RoleNameTaken,
+    BuiltinRole,
+    LastAdmin,
+    SetupDone,
+    InvitationInvalid,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    RateLimited,
+    Internal,
+    Unavailable,
+}
+
+impl Code {
+    /// The single table: code → (HTTP status, stable string, title).
+    pub fn row(self) -> (StatusCode, &'static str, &'static str) {
+        use Code::*;
+        match self {
+            BadRequest => (StatusCode::BAD_REQUEST, "bad_request", "Bad request"),
+            ValidationFailed => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "Validation failed",
+            ),
+            Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Authentication required",
+            ),
+            InvalidCredentials => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "Invalid credentials",
+            ),
+            Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Permission denied"),
+            NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+            MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Method not allowed",
+            ),
+            Conflict => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            EmailTaken => (StatusCode::CONFLICT, "email_taken", "Email already in use"),
+            PhoneTaken => (StatusCode::CONFLICT, "phone_taken", "Phone already in use"),
+            SlugTaken => (
+                StatusCode::CONFLICT,
+                "slug_taken",
+                "Tenant slug already in use",
+            ),
+            RoleNameTaken => (
+                StatusCode::CONFLICT,
+                "role_name_taken",
+                "Role name already in use",
+            ),
+            BuiltinRole => (
+                StatusCode::CONFLICT,
+                "builtin_role",
+                "Built-in roles cannot be changed",
+            ),
+            LastAdmin => (
+                StatusCode::CONFLICT,
+                "last_admin",
+                "The tenant needs an active admin",
+            ),
+            SetupDone => (
+                StatusCode::CONFLICT,
+                "setup_done",
+                "Setup already completed",
+            ),
+            InvitationInvalid => (
+                StatusCode::GONE,
+                "invitation_invalid",
+                "Invitation invalid or expired",
+            ),
+            PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Payload too large",
+            ),
+            UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Unsupported media type",
+            ),
+            RateLimited => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many requests",
+            ),
+            Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal server error",
+            ),
+            Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+            ),
+        }
+    }
+}
+
+/// The problem+json body.
+#[derive(Debug, Object, serde::Serialize)]
+#[oai(rename = "Problem")]
+pub struct Problem {
+    /// A URI naming the problem type: `urn:stoa:problem:<code>`.
+    #[oai(rename = "type")]
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code.
+    pub code: String,
+    /// The request id, to quote when reporting a problem.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The input field at fault, when there is one.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub code: Code,
+    pub detail: String,
+    pub field: Option<String>,
+    pub retry_after: Option<u64>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.row().1, self.detail)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl ApiError {
+    pub fn new(code: Code, detail: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            detail: detail.into(),
+            field: None,
+            retry_after: None,
+        }
+    }
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(Code::BadRequest, detail)
+    }
+    pub fn validation(field: &str, detail: impl Into<String>) -> Self {
+        ApiError {
+            field: Some(field.to_string()),
+            ..Self::new(Code::ValidationFailed, detail)
+        }
+    }
+    pub fn with_field(mut self, field: &str) -> Self {
+        self.field = Some(field.to_string());
+        self
+    }
+    pub fn unauthenticated() -> Self {
+        Self::new(Code::Unauthenticated, "a valid session is required")
+    }
+    pub fn forbidden(permission: &str) -> Self {
+        Self::new(
+            Code::Forbidden,
+            format!("this requires the `{permission}` permission"),
+        )
+    }
+    pub fn not_found(what: &str) -> Self {
+        Self::new(Code::NotFound, format!("{what} not found"))
+    }
+    pub fn conflict(code: Code, detail: impl Into<String>) -> Self {
+        Self::new(code, detail)
+    }
+    pub fn rate_limited(retry_after: u64) -> Self {
+        ApiError {
+            retry_after: Some(retry_after.max(1)),
+            ..Self::new(Code::RateLimited, "too many attempts; try again later")
+        }
+    }
+    /// An unexpected failure: the cause is logged, the client gets a generic message.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(
+            Code::Internal,
+            "an internal error occurred; quote the request id",
+        )
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.code.row().0
+    }
+
+    /// The message for a command-line user: the detail and the field at fault.
+    pub fn detail_with_field(&self) -> String {
+        match &self.field {
+            Some(f) => format!("{f}: {}", self.detail),
+            None => self.detail.clone(),
+        }
+    }
+
+    pub fn to_problem(&self, request_id: Option<String>) -> Problem {
+        let (status, code, title) = self.code.row();
+        Problem {
+            type_: format!("urn:stoa:problem:{code}"),
+            title: title.to_string(),
+            status: status.as_u16(),
+            detail: self.detail.clone(),
+            code: code.to_string(),
+            request_id,
+            field: self.field.clone(),
+        }
+    }
+
+    pub fn into_response_with(self, request_id: Option<String>) -> Response {
+        let body = serde_json::to_vec(&self.to_problem(request_id)).unwrap_or_default();
+        let mut resp = Response::builder()
+            .status(self.status())
+            .content_type("application/problem+json")
+            .body(body);
+        if self.status() == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                "www-authenticate",
+                poem::http::HeaderValue::from_static("Bearer realm=\"stoa\""),
+            );
+        }
+        if let Some(secs) = self.retry_after {
+            if let Ok(v) = poem::http::HeaderValue::from_str(&secs.to_string()) {
+                resp.headers_mut().insert("retry-after", v);
+            }
+        }
+        resp
+    }
+
+    /// Turn any error that left an endpoint (ours, or one raised by poem / poem-openapi while
+    /// parsing the request) into an [`ApiError`].
+    pub fn from_poem(err: &poem::Error) -> ApiError {
+        if let Some(api) = err.downcast_ref::<ApiError>() {
+            return api.clone();
+        }
+        let status = err.status();
+        let code = match status {
+            StatusCode::UNAUTHORIZED => return ApiError::unauthenticated(),
+            StatusCode::NOT_FOUND => return ApiError::new(Code::NotFound, "no such route"),
+            StatusCode::METHOD_NOT_ALLOWED => Code::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => Code::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Code::UnsupportedMediaType,
+            StatusCode::UNPROCESSABLE_ENTITY => Code::ValidationFailed,
+            s if s.is_client_error() => Code::BadRequest,
+            _ => return ApiError::internal(err),
+        };
+        ApiError::new(code, err.to_string())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status(&self) -> StatusCode {
+        ApiError::status(self)
+    }
+    fn as_response(&self) -> Response {
+        self.clone().into_response_with(None)
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        if crate::db::is_unique_violation(&e) {
+            return ApiError::new(Code::Conflict, "the change conflicts with existing data");
+        }
+        ApiError::internal(e)
+    }
+}
+
+/// The statuses every operation may answer with, documented once.
+const DOCUMENTED: &[(u16, &str)] = &[
+    (400, "Malformed request"),
+    (401, "No valid session"),
+    (403, "Missing permission"),
+    (404, "Not found (or belongs to another tenant)"),
+    (409, "Conflicts with the current state"),
+    (422, "Input failed validation"),
+    (429, "Rate limited"),
+];
+
+impl ApiResponse for ApiError {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: DOCUMENTED
+                .iter()
+                .map(|(status, description)| MetaResponse {
+                    description,
+                    status: Some(*status),
+                    status_range: None,
+                    content: vec![MetaMediaType {
+                        content_type: "application/problem+json",
+                        schema: Problem::schema_ref(),
+                    }],
+                    headers: vec![],
+                })
+                .collect(),
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        Problem::register(registry);
+    }
+}

@@ -1,0 +1,170 @@
+//! The outbox relay: claims due messages, hands each to its topic's handler, and records the
+//! result — done, retry with exponential backoff, or dead-letter after `outbox.max_attempts`
+//! (or at once for a permanent error). Handlers are idempotent because delivery is at least once:
+//! a node that dies mid-message leaves its claim to expire and another pass redelivers it.
+
+use crate::{
+    db::{now_ms, outbox, outbox::Message},
+    AppState,
+};
+use std::{sync::Arc, time::Duration};
+use tokio::sync::watch;
+
+/// How long a claim lasts before another worker may take the message.
+const LEASE_MS: i64 = 60_000;
+const BATCH: i64 = 64;
+const KEEP_DONE_MS: i64 = 7 * 24 * 3600 * 1000;
+
+#[derive(Debug)]
+pub struct HandlerError {
+    pub message: String,
+    /// Retrying cannot help (malformed message, unknown topic).
+    pub permanent: bool,
+}
+
+impl HandlerError {
+    pub fn retry(e: impl std::fmt::Display) -> Self {
+        HandlerError {
+            message: e.to_string(),
+            permanent: false,
+        }
+    }
+    pub fn permanent(e: impl std::fmt::Display) -> Self {
+        HandlerError {
+            message: e.to_string(),
+            permanent: true,
+        }
+    }
+}
+
+/// Route a message to its consumer.
+async fn dispatch(state: &AppState, m: &Message) -> Result<(), HandlerError> {
+    match m.topic.as_str() {
+        crate::audit::mirror::TOPIC => {
+            crate::audit::mirror::handle(
+                &state.db,
+                &state.cfg.audit.mirror_dir,
+                &m.tenant_id,
+                &m.payload,
+            )
+            .await
+        }
+        other => Err(HandlerError::permanent(format!(
+            "no handler for topic `{other}`"
+        ))),
+    }
+}
+
+/// Delay before attempt `attempts + 1`.
+pub fn backoff_ms(base_ms: i64, attempts: i64) -> i64 {
+    let exp = (attempts - 1).clamp(0, 20) as u32;
+    base_ms.saturating_mul(1i64 << exp).min(3_600_000)
+}
+
+/// One pass: claim a batch and deliver it. Returns how many messages were handled.
+pub async fn run_once(state: &AppState) -> Result<usize, sqlx::Error> {
+    let batch = {
+        let mut tx = state.db.begin().await?;
+        let batch = outbox::claim(&mut tx, state.db.backend, BATCH, LEASE_MS).await?;
+        tx.commit().await?;
+        batch
+    };
+    for m in &batch {
+        let result = dispatch(state, m).await;
+        let mut tx = state.db.begin().await?;
+        match result {
+            Ok(()) => {
+                outbox::complete(&mut tx, m.id).await?;
+                state
+                    .metrics
+                    .outbox_processed
+                    .with_label_values(&[&m.topic, "ok"])
+                    .inc();
+            }
+            Err(e) => {
+                let dead = e.permanent || m.attempts >= state.cfg.outbox.max_attempts;
+                let retry_at = now_ms() + backoff_ms(state.cfg.outbox.retry_base_ms, m.attempts);
+                outbox::fail(&mut tx, m.id, &e.message, retry_at, dead).await?;
+                let result = if dead { "dead" } else { "retry" };
+                state
+                    .metrics
+                    .outbox_processed
+                    .with_label_values(&[&m.topic, result])
+                    .inc();
+                tracing::warn!(id = m.id, topic = %m.topic, attempts = m.attempts, dead, error = %e.message, "outbox delivery failed");
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(batch.len())
+}
+
+async fn refresh_stats(state: &AppState) -> Result<(), sqlx::Error> {
+    let mut conn = state.db.conn().await?;
+    let s = outbox::stats(&mut conn).await?;
+    state.metrics.outbox_pending.set(s.pending);
+    state.metrics.outbox_dead.set(s.dead);
+    state.metrics.outbox_lag_ms.set(s.lag_ms);
+    Ok(())
+}
+
+/// Run the relay until `shutdown` turns true. Woken early by `state.outbox_wake` after commits.
+pub fn spawn(
+    state: Arc<AppState>,
+    mut shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let poll = Duration::from_millis(state.cfg.outbox.poll_interval_ms.max(10));
+        let mut last_prune = 0i64;
+        loop {
+            loop {
+                match run_once(&state).await {
+                    Ok(n) if n as i64 == BATCH => continue,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "outbox pass failed");
+                        break;
+                    }
+                }
+            }
+            if let Err(e) = refresh_stats(&state).await {
+                tracing::warn!(error = %e, "outbox stats failed");
+            }
+            let now = now_ms();
+            if now - last_prune > 3_600_000 {
+                last_prune = now;
+                let pruned = async {
+                    let mut tx = state.db.begin().await?;
+                    let n = outbox::prune(&mut tx, now - KEEP_DONE_MS).await?;
+                    tx.commit().await?;
+                    Ok::<u64, sqlx::Error>(n)
+                }
+                .await;
+                if let Err(e) = pruned {
+                    tracing::warn!(error = %e, "outbox prune failed");
+                }
+            }
+            tokio::select! {
+                _ = state.outbox_wake.notified() => {}
+                _ = tokio::time::sleep(poll) => {}
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                break;
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_ms;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff_ms(1000, 1), 1000);
+        assert_eq!(backoff_ms(1000, 2), 2000);
+        assert_eq!(backoff_ms(1000, 4), 8000);
+        assert_eq!(backoff_ms(1000, 40), 3_600_000);
+    }
+}

@@ -1,0 +1,219 @@
+//! Stoa: an on-prem, multi-tenant collaboration server.
+//!
+//! [`build_state`] assembles everything from a [`config::Config`] (nothing global), [`app`]
+//! wires the HTTP surface, and [`serve`] runs it with the background workers until SIGTERM.
+
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod audit;
+pub mod authn;
+pub mod authz;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod jobs;
+pub mod me;
+pub mod ops;
+pub mod pagination;
+pub mod roles;
+pub mod setup;
+pub mod tenants;
+pub mod users;
+
+use config::Config;
+use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
+use std::{sync::Arc, time::Duration};
+use tokio::sync::{watch, Notify};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Everything a request or a worker needs; built once, shared by reference.
+pub struct AppState {
+    pub cfg: Arc<Config>,
+    pub db: db::Db,
+    pub authz: authz::Authz,
+    pub metrics: ops::metrics::Metrics,
+    pub trusted_proxies: Vec<ops::net::Cidr>,
+    /// SHA-256 of the operator credential.
+    pub operator_token_hash: String,
+    /// Wakes the outbox relay after a write.
+    pub outbox_wake: Notify,
+}
+
+/// The operator credential: from config, else from the token file (created when missing).
+fn operator_token(cfg: &Config) -> Result<String, BoxError> {
+    if !cfg.operator.token.is_empty() {
+        return Ok(cfg.operator.token.expose().to_string());
+    }
+    let path = cfg.operator_token_file();
+    match std::fs::read_to_string(&path) {
+        Ok(t) if !t.trim().is_empty() => Ok(t.trim().to_string()),
+        _ => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let token = authn::tokens::generate("stoa_op_");
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            use std::io::Write;
+            opts.open(&path)?.write_all(token.as_bytes())?;
+            tracing::info!(path = %path.display(), "created the operator credential file");
+            Ok(token)
+        }
+    }
+}
+
+/// Connect, migrate and assemble the application state.
+pub async fn build_state(cfg: Config) -> Result<Arc<AppState>, BoxError> {
+    std::fs::create_dir_all(&cfg.data_dir)?;
+    let db = db::Db::connect(&cfg.database_url(), cfg.database_max_connections).await?;
+    db.migrate().await?;
+    let authz = authz::Authz::new(db.clone()).await?;
+    let trusted_proxies = cfg
+        .trusted_proxies
+        .iter()
+        .filter_map(|p| ops::net::Cidr::parse(p))
+        .collect();
+    let operator_token_hash = authn::tokens::hash(&operator_token(&cfg)?);
+    Ok(Arc::new(AppState {
+        cfg: Arc::new(cfg),
+        db,
+        authz,
+        metrics: ops::metrics::Metrics::new()?,
+        trusted_proxies,
+        operator_token_hash,
+        outbox_wake: Notify::new(),
+    }))
+}
+
+/// The whole HTTP surface.
+pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
+    let api = api::service();
+    let yaml = api.spec_yaml();
+    let json = api.spec();
+    let docs = api.swagger_ui();
+    let mut route = Route::new()
+        .at("/healthz", ops::health::healthz)
+        .at("/readyz", ops::health::readyz)
+        .at(
+            "/api/v1/openapi.yaml",
+            make_sync(move |_| {
+                poem::Response::builder()
+                    .content_type("application/yaml")
+                    .body(yaml.clone())
+            }),
+        )
+        .at(
+            "/api/v1/openapi.json",
+            make_sync(move |_| {
+                poem::Response::builder()
+                    .content_type("application/json")
+                    .body(json.clone())
+            }),
+        )
+        .nest("/docs", docs)
+        .nest("/api/v1", api);
+    if state.cfg.metrics_listen.is_empty() {
+        route = route.at("/metrics", ops::health::metrics);
+    }
+    route.around(ops::ctx::around).data(state)
+}
+
+/// Serve until SIGTERM or Ctrl-C, then drain in-flight requests and stop the workers.
+pub async fn serve(cfg: Config) -> Result<(), BoxError> {
+    let state = build_state(cfg).await?;
+    if let Some(token) = setup::prepare(&state.db, state.cfg.setup_token.expose()).await? {
+        tracing::warn!(setup_token = %token, "no tenant exists yet: POST /api/v1/setup with this one-time setup token, or run `stoa tenant create`");
+    }
+    let listener = tokio::net::TcpListener::bind(&state.cfg.listen).await?;
+    let addr = listener.local_addr()?;
+    let acceptor = TcpAcceptor::from_tokio(listener)?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let outbox = jobs::outbox::spawn(state.clone(), stop_rx.clone());
+
+    let metrics_server = if state.cfg.metrics_listen.is_empty() {
+        None
+    } else {
+        let ml = tokio::net::TcpListener::bind(&state.cfg.metrics_listen).await?;
+        tracing::info!(addr = %ml.local_addr()?, "metrics listening");
+        let ep = Route::new()
+            .at("/metrics", ops::health::metrics)
+            .data(state.clone())
+            .into_endpoint();
+        let mut rx = stop_rx.clone();
+        Some(tokio::spawn(async move {
+            let _ = Server::new_with_acceptor(TcpAcceptor::from_tokio(ml)?)
+                .run_with_graceful_shutdown(
+                    ep,
+                    async move {
+                        let _ = rx.changed().await;
+                    },
+                    Some(Duration::from_secs(5)),
+                )
+                .await;
+            Ok::<(), std::io::Error>(())
+        }))
+    };
+
+    tracing::info!(%addr, backend = state.db.backend.name(), "stoa listening");
+    // A plain line on stdout, for scripts and tests that started us on port 0.
+    println!("stoa listening on http://{addr}");
+    let app = app(state.clone());
+    Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(app, shutdown_signal(), Some(Duration::from_secs(20)))
+        .await?;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    let _ = outbox.await;
+    if let Some(m) = metrics_server {
+        let _ = m.await;
+    }
+    state.db.pool.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+/// Set up logging from the configuration: pretty or JSON on stderr.
+pub fn init_tracing(cfg: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(&cfg.log_level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if cfg.log_format == "json" {
+        let _ = builder
+            .json()
+            .with_current_span(true)
+            .flatten_event(true)
+            .try_init();
+    } else {
+        let _ = builder.try_init();
+    }
+}

@@ -1,0 +1,285 @@
+//! The `stoa` command line: serve, migrate, configuration, the OpenAPI spec, and offline
+//! operator tasks (tenants, audit verification, outbox).
+
+use clap::{Parser, Subcommand};
+use std::{io::Read, path::PathBuf, process::ExitCode};
+use stoa::{audit::ActorKind, config::Config, ops::ctx::RequestCtx, BoxError};
+
+#[derive(Parser)]
+#[command(name = "stoa", version, about = "Stoa collaboration server")]
+struct Cli {
+    /// Configuration file (TOML). Environment variables STOA_* override it.
+    #[arg(long, global = true, env = "STOA_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Print the OpenAPI spec (YAML) to stdout.
+    Openapi,
+    /// Manage tenants offline (the operator API does the same over HTTP).
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Outbox tools.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print a commented example stoa.toml.
+    Example,
+    /// Print the effective configuration (secrets redacted).
+    Show,
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant and its first admin.
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin_email: String,
+        #[arg(long, default_value = "")]
+        admin_name: String,
+        /// Read the admin's password from standard input; without it an invitation link is printed.
+        #[arg(long)]
+        admin_password_stdin: bool,
+    },
+    /// List tenants.
+    List,
+    /// Suspend a tenant: sessions end, sign-in is refused.
+    Suspend { slug: String },
+    /// Resume a suspended tenant.
+    Resume { slug: String },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify a tenant's audit hash chain; exits non-zero naming the first altered or missing entry.
+    Verify {
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// Show pending and dead-lettered message counts.
+    Status,
+    /// Requeue dead-lettered messages.
+    RetryDead,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Config {
+            command: ConfigCommand::Example,
+        } => {
+            print!("{}", stoa::config::EXAMPLE);
+            return ExitCode::SUCCESS;
+        }
+        Command::Openapi => {
+            print!("{}", stoa::api::spec_yaml());
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
+    }
+    let cfg = match Config::load(cli.config.as_deref(), std::env::vars()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("stoa: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    stoa::init_tracing(&cfg);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("stoa: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli.command, cfg)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("stoa: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
+    let ctx = RequestCtx {
+        request_id: "cli".into(),
+        ..Default::default()
+    };
+    match command {
+        Command::Serve => stoa::serve(cfg).await?,
+        Command::Migrate => {
+            let db = stoa::db::Db::connect(&cfg.database_url(), 2).await?;
+            db.migrate().await?;
+            println!("migrations applied ({})", db.backend.name());
+        }
+        Command::Config {
+            command: ConfigCommand::Show,
+        } => println!("{cfg:#?}"),
+        Command::Config {
+            command: ConfigCommand::Example,
+        }
+        | Command::Openapi => {}
+        Command::Tenant { command } => {
+            let state = stoa::build_state(cfg).await?;
+            match command {
+                TenantCommand::Create {
+                    slug,
+                    name,
+                    admin_email,
+                    admin_name,
+                    admin_password_stdin,
+                } => {
+                    let admin_password = if admin_password_stdin {
+                        let mut s = String::new();
+                        std::io::stdin().read_to_string(&mut s)?;
+                        Some(s.trim_end_matches(['\n', '\r']).to_string())
+                    } else {
+                        None
+                    };
+                    let input = stoa::tenants::service::NewTenant {
+                        slug,
+                        name,
+                        admin_email,
+                        admin_name,
+                        admin_password,
+                    };
+                    let created =
+                        stoa::tenants::service::create(&state, ActorKind::Operator, &ctx, input)
+                            .await
+                            .map_err(|e| e.detail_with_field())?;
+                    println!(
+                        "tenant {} ({}) created; admin {}",
+                        created.tenant.slug, created.tenant.id, created.admin.id
+                    );
+                    if let Some(inv) = created.invitation {
+                        println!(
+                            "invitation link for the admin (valid until {}): {}",
+                            stoa::db::rfc3339(inv.expires_at),
+                            inv.url
+                        );
+                    }
+                }
+                TenantCommand::List => {
+                    let mut cursor: Option<String> = None;
+                    loop {
+                        let (rows, next) =
+                            stoa::tenants::service::list(&state, cursor.as_deref(), Some(200))
+                                .await
+                                .map_err(|e| e.detail_with_field())?;
+                        for (t, users) in rows {
+                            println!(
+                                "{}\t{}\t{}\t{}\t{} users",
+                                t.id, t.slug, t.status, t.name, users
+                            );
+                        }
+                        match next {
+                            Some(n) => cursor = Some(n),
+                            None => break,
+                        }
+                    }
+                }
+                TenantCommand::Suspend { slug } => {
+                    let t = stoa::tenants::service::set_suspended(
+                        &state,
+                        ActorKind::Operator,
+                        &ctx,
+                        &slug,
+                        true,
+                    )
+                    .await
+                    .map_err(|e| e.detail_with_field())?;
+                    println!("tenant {} suspended", t.slug);
+                }
+                TenantCommand::Resume { slug } => {
+                    let t = stoa::tenants::service::set_suspended(
+                        &state,
+                        ActorKind::Operator,
+                        &ctx,
+                        &slug,
+                        false,
+                    )
+                    .await
+                    .map_err(|e| e.detail_with_field())?;
+                    println!("tenant {} resumed", t.slug);
+                }
+            }
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { tenant },
+        } => {
+            let db = stoa::db::Db::connect(&cfg.database_url(), 2).await?;
+            let mut conn = db.conn().await?;
+            let Some(t) = stoa::tenants::store::by_slug(&mut conn, &tenant).await? else {
+                eprintln!("stoa: no tenant with slug `{tenant}`");
+                return Ok(ExitCode::from(2));
+            };
+            drop(conn);
+            match stoa::audit::verify_tenant(&db, &t.id).await? {
+                Ok(n) => println!("audit chain of {} intact: {n} entries", t.slug),
+                Err(b) => {
+                    eprintln!(
+                        "audit chain of {} BROKEN at entry {}: {}",
+                        t.slug, b.seq, b.reason
+                    );
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+        Command::Outbox { command } => {
+            let db = stoa::db::Db::connect(&cfg.database_url(), 2).await?;
+            db.migrate().await?;
+            let mut tx = db.begin().await?;
+            match command {
+                OutboxCommand::Status => {
+                    let s = stoa::db::outbox::stats(&mut tx).await?;
+                    println!(
+                        "pending {}\tdead {}\toldest pending {} ms",
+                        s.pending, s.dead, s.lag_ms
+                    );
+                }
+                OutboxCommand::RetryDead => {
+                    let n = stoa::db::outbox::retry_dead(&mut tx).await?;
+                    println!("{n} dead-lettered messages requeued");
+                }
+            }
+            tx.commit().await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,165 @@
+//! Per-request context (request id, client address, user agent) and the middleware that sets
+//! it, traces and measures every request, and turns every error into problem+json.
+
+use crate::{error::ApiError, AppState};
+use poem::{http::HeaderValue, Endpoint, IntoResponse, Request, Response};
+use std::{sync::Arc, time::Instant};
+use tracing::Instrument;
+
+/// What the audit log and the session list need to know about a request.
+#[derive(Clone, Debug, Default)]
+pub struct RequestCtx {
+    pub request_id: String,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+fn valid_request_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+fn route_label(req_path: &str, op: Option<&poem_openapi::OperationId>) -> String {
+    if let Some(op) = op {
+        return op.0.to_string();
+    }
+    match req_path {
+        "/healthz" | "/readyz" | "/metrics" | "/api/v1/openapi.yaml" | "/api/v1/openapi.json" => {
+            req_path.to_string()
+        }
+        p if p.starts_with("/docs") => "/docs".to_string(),
+        _ => "unmatched".to_string(),
+    }
+}
+
+/// Refuse bodies over `max` bytes: at once when `Content-Length` says so, and while streaming
+/// when the body is chunked.
+fn limit_body(req: &mut Request, max: usize) -> Result<(), ApiError> {
+    let too_large = || {
+        ApiError::new(
+            crate::error::Code::PayloadTooLarge,
+            format!("the request body exceeds {max} bytes"),
+        )
+    };
+    if let Some(len) = req.headers().get("content-length") {
+        let len: u64 = len
+            .to_str()
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| ApiError::bad_request("invalid Content-Length header"))?;
+        if len > max as u64 {
+            return Err(too_large());
+        }
+        return Ok(());
+    }
+    if req.headers().contains_key("transfer-encoding") {
+        use futures_util::StreamExt;
+        let mut seen = 0usize;
+        let stream = req.take_body().into_bytes_stream().map(move |chunk| {
+            let chunk = chunk?;
+            seen += chunk.len();
+            if seen > max {
+                return Err(std::io::Error::other("request body too large"));
+            }
+            Ok(chunk)
+        });
+        req.set_body(poem::Body::from_bytes_stream(stream));
+    }
+    Ok(())
+}
+
+/// The outermost middleware of the API (inside the state): see the module doc.
+pub async fn around<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
+    let start = Instant::now();
+    let state = req.data::<Arc<AppState>>().cloned();
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| valid_request_id(s))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
+    let xff = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let trusted = state
+        .as_ref()
+        .map(|s| s.trusted_proxies.as_slice())
+        .unwrap_or(&[]);
+    let ip = super::net::client_ip(peer, xff, trusted)
+        .map(|ip| ip.to_string())
+        .unwrap_or_default();
+    let user_agent = req
+        .headers()
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect();
+    if let Some(max) = state.as_ref().map(|s| s.cfg.max_body_bytes) {
+        if let Err(e) = limit_body(&mut req, max) {
+            return Ok(e.into_response_with(Some(request_id)));
+        }
+    }
+    req.set_data(RequestCtx {
+        request_id: request_id.clone(),
+        ip,
+        user_agent,
+    });
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let span = tracing::info_span!(
+        "request",
+        %method,
+        route = tracing::field::Empty,
+        status = tracing::field::Empty,
+        %request_id,
+        tenant_id = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+    );
+    let result = ep.call(req).instrument(span.clone()).await;
+    let mut resp = match result {
+        Ok(r) => r.into_response(),
+        Err(err) => {
+            let op = err.data::<poem_openapi::OperationId>().copied();
+            let mut resp = ApiError::from_poem(&err).into_response_with(Some(request_id.clone()));
+            if let Some(op) = op {
+                resp.set_data(op);
+            }
+            resp
+        }
+    };
+    let route = route_label(&path, resp.data::<poem_openapi::OperationId>());
+    let status = resp.status().as_u16();
+    let elapsed = start.elapsed();
+    span.record("route", route.as_str());
+    span.record("status", status);
+    span.record("latency_ms", elapsed.as_secs_f64() * 1000.0);
+    if let Some(state) = &state {
+        state
+            .metrics
+            .observe_request(&method, &route, status, elapsed);
+        if method != "GET" && method != "HEAD" {
+            // A write may have enqueued outbox messages: let the relay look now.
+            state.outbox_wake.notify_one();
+        }
+    }
+    span.in_scope(|| {
+        if route == "/healthz" || route == "/readyz" || route == "/metrics" {
+            tracing::debug!("request");
+        } else if status >= 500 {
+            tracing::error!("request");
+        } else {
+            tracing::info!("request");
+        }
+    });
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    Ok(resp)
+}

@@ -1,0 +1,6 @@
+//! Operations: request context and middleware, metrics, health and readiness.
+
+pub mod ctx;
+pub mod health;
+pub mod metrics;
+pub mod net;

@@ -1,0 +1,313 @@
+//! Rules for roles: built-in roles are fixed, custom roles draw only from the catalogue, every
+//! change bumps the policy version and is audited in the same transaction.
+
+use super::{store, store::RoleRow};
+use crate::{
+    audit::{self, ActorKind, Entry},
+    authn::Principal,
+    authz::{bump_version, catalogue, perm, Granted},
+    db::{new_id, now_ms},
+    error::{ApiError, ApiResult, Code},
+    users, AppState,
+};
+use sqlx::AnyConnection;
+
+/// A role with its effective permissions and member count.
+#[derive(Debug, Clone)]
+pub struct RoleView {
+    pub row: RoleRow,
+    pub permissions: Vec<String>,
+    pub members: i64,
+}
+
+fn audit_role(g: &Granted<'_>, action: &'static str, role_id: &str) -> Entry {
+    Entry::new(&g.principal.tenant_id, action)
+        .actor(ActorKind::User, &g.principal.user_id)
+        .target("role", role_id)
+        .ctx(&g.principal.ctx)
+}
+
+/// The permissions a role grants: the catalogue for built-in roles, its rows otherwise.
+pub async fn permissions_of(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    r: &RoleRow,
+) -> ApiResult<Vec<String>> {
+    Ok(match r.builtin.as_str() {
+        "admin" => catalogue::CATALOGUE
+            .iter()
+            .map(|p| p.key.to_string())
+            .collect(),
+        "staff" => catalogue::CATALOGUE
+            .iter()
+            .filter(|p| p.staff)
+            .map(|p| p.key.to_string())
+            .collect(),
+        _ => store::permissions(conn, tenant_id, &r.id).await?,
+    })
+}
+
+async fn view(conn: &mut AnyConnection, tenant_id: &str, row: RoleRow) -> ApiResult<RoleView> {
+    let permissions = permissions_of(&mut *conn, tenant_id, &row).await?;
+    let members = store::member_count(conn, tenant_id, &row.id).await?;
+    Ok(RoleView {
+        row,
+        permissions,
+        members,
+    })
+}
+
+fn check_permissions(perms: &[String]) -> ApiResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for p in perms {
+        if catalogue::find(p).is_none() {
+            return Err(ApiError::validation(
+                "permissions",
+                format!("`{p}` is not in the permission catalogue"),
+            ));
+        }
+        if !out.contains(p) {
+            out.push(p.clone());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Check that every id names a role of the tenant; returns them de-duplicated.
+pub async fn check_role_ids(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    ids: &[String],
+) -> ApiResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for id in ids {
+        let known = crate::db::is_id(id) && store::get(&mut *conn, tenant_id, id).await?.is_some();
+        if !known {
+            return Err(ApiError::validation(
+                "role_ids",
+                format!("`{id}` is not a role of this tenant"),
+            ));
+        }
+        if !out.contains(id) {
+            out.push(id.clone());
+        }
+    }
+    if out.len() > 50 {
+        return Err(ApiError::validation(
+            "role_ids",
+            "at most 50 roles per user",
+        ));
+    }
+    Ok(out)
+}
+
+fn role_name(name: &str) -> ApiResult<String> {
+    users::validate::text("name", name, 64)
+}
+
+async fn load(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> ApiResult<RoleRow> {
+    if !crate::db::is_id(id) {
+        return Err(ApiError::not_found("role"));
+    }
+    store::get(conn, tenant_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("role"))
+}
+
+async fn ensure_name_free(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    name: &str,
+    except: &str,
+) -> ApiResult<()> {
+    let taken = store::list(conn, tenant_id)
+        .await?
+        .into_iter()
+        .any(|r| r.id != except && r.name.to_lowercase() == name.to_lowercase());
+    if taken {
+        return Err(
+            ApiError::conflict(Code::RoleNameTaken, "another role has this name")
+                .with_field("name"),
+        );
+    }
+    Ok(())
+}
+
+pub async fn list(state: &AppState, p: &Principal) -> ApiResult<Vec<RoleView>> {
+    state.authz.require(p, perm::ROLES_READ).await?;
+    let mut conn = state.db.conn().await?;
+    let rows = store::list(&mut conn, &p.tenant_id).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(view(&mut conn, &p.tenant_id, r).await?);
+    }
+    Ok(out)
+}
+
+pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<RoleView> {
+    state.authz.require(p, perm::ROLES_READ).await?;
+    let mut conn = state.db.conn().await?;
+    let r = load(&mut conn, &p.tenant_id, id).await?;
+    view(&mut conn, &p.tenant_id, r).await
+}
+
+pub async fn create(
+    state: &AppState,
+    p: &Principal,
+    name: &str,
+    description: &str,
+    perms: &[String],
+) -> ApiResult<RoleView> {
+    let g = state.authz.require(p, perm::ROLES_MANAGE).await?;
+    let name = role_name(name)?;
+    let description =
+        users::validate::optional_text("description", Some(description), 500)?.unwrap_or_default();
+    let perms = check_permissions(perms)?;
+    let mut tx = state.db.begin().await?;
+    ensure_name_free(&mut tx, &p.tenant_id, &name, "").await?;
+    let now = now_ms();
+    let row = RoleRow {
+        id: new_id(),
+        name,
+        description,
+        builtin: String::new(),
+        created_at: now,
+        updated_at: now,
+    };
+    store::insert(&mut tx, &p.tenant_id, &row).await?;
+    store::set_permissions(&mut tx, &p.tenant_id, &row.id, &perms).await?;
+    bump_version(&mut tx).await?;
+    audit::record(
+        &mut tx,
+        audit_role(&g, "role.created", &row.id)
+            .details(serde_json::json!({ "name": row.name, "permissions": perms })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(RoleView {
+        row,
+        permissions: perms,
+        members: 0,
+    })
+}
+
+pub async fn update(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    name: Option<&str>,
+    description: Option<&str>,
+    perms: Option<&[String]>,
+) -> ApiResult<RoleView> {
+    let g = state.authz.require(p, perm::ROLES_MANAGE).await?;
+    let mut tx = state.db.begin().await?;
+    let mut row = load(&mut tx, &p.tenant_id, id).await?;
+    if !row.builtin.is_empty() {
+        return Err(ApiError::conflict(
+            Code::BuiltinRole,
+            "built-in roles cannot be changed; create a custom role",
+        ));
+    }
+    if let Some(n) = name {
+        row.name = role_name(n)?;
+        ensure_name_free(&mut tx, &p.tenant_id, &row.name, &row.id).await?;
+    }
+    if let Some(d) = description {
+        row.description =
+            users::validate::optional_text("description", Some(d), 500)?.unwrap_or_default();
+    }
+    store::update(&mut tx, &p.tenant_id, &row).await?;
+    let before = store::permissions(&mut tx, &p.tenant_id, &row.id).await?;
+    let after = match perms {
+        Some(perms) => {
+            let perms = check_permissions(perms)?;
+            store::set_permissions(&mut tx, &p.tenant_id, &row.id, &perms).await?;
+            perms
+        }
+        None => before.clone(),
+    };
+    bump_version(&mut tx).await?;
+    audit::record(
+        &mut tx,
+        audit_role(&g, "role.updated", &row.id)
+            .details(serde_json::json!({ "name": row.name, "permissions_before": before, "permissions_after": after })),
+    )
+    .await?;
+    let members = store::member_count(&mut tx, &p.tenant_id, &row.id).await?;
+    tx.commit().await?;
+    Ok(RoleView {
+        row,
+        permissions: after,
+        members,
+    })
+}
+
+pub async fn delete(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
+    let g = state.authz.require(p, perm::ROLES_MANAGE).await?;
+    let mut tx = state.db.begin().await?;
+    let row = load(&mut tx, &p.tenant_id, id).await?;
+    if !row.builtin.is_empty() {
+        return Err(ApiError::conflict(
+            Code::BuiltinRole,
+            "built-in roles cannot be deleted",
+        ));
+    }
+    let members = store::member_count(&mut tx, &p.tenant_id, &row.id).await?;
+    store::delete(&mut tx, &p.tenant_id, &row.id).await?;
+    bump_version(&mut tx).await?;
+    audit::record(
+        &mut tx,
+        audit_role(&g, "role.deleted", &row.id)
+            .details(serde_json::json!({ "name": row.name, "members": members })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Roles a user holds.
+pub async fn user_roles(state: &AppState, p: &Principal, user_id: &str) -> ApiResult<Vec<RoleRow>> {
+    let mut conn = state.db.conn().await?;
+    if user_id != p.user_id {
+        state.authz.require(p, perm::USERS_READ).await?;
+        users::service::load(&mut conn, &p.tenant_id, user_id).await?;
+    }
+    Ok(store::roles_of_user(&mut conn, &p.tenant_id, user_id).await?)
+}
+
+/// Replace the roles a user holds. Takes effect on the user's very next request.
+pub async fn set_user_roles(
+    state: &AppState,
+    p: &Principal,
+    user_id: &str,
+    role_ids: &[String],
+) -> ApiResult<Vec<RoleRow>> {
+    let g = state.authz.require(p, perm::ROLES_MANAGE).await?;
+    let mut tx = state.db.begin().await?;
+    users::service::load(&mut tx, &p.tenant_id, user_id).await?;
+    let ids = check_role_ids(&mut tx, &p.tenant_id, role_ids).await?;
+    let before: Vec<String> = store::roles_of_user(&mut tx, &p.tenant_id, user_id)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let admin = store::get_builtin(&mut tx, &p.tenant_id, "admin")
+        .await?
+        .map(|r| r.id)
+        .unwrap_or_default();
+    if before.contains(&admin) && !ids.contains(&admin) {
+        users::service::ensure_other_admin(&mut tx, &p.tenant_id, user_id).await?;
+    }
+    store::set_user_roles(&mut tx, &p.tenant_id, user_id, &ids).await?;
+    bump_version(&mut tx).await?;
+    audit::record(
+        &mut tx,
+        users::service::audit_user(&g, "user.roles_changed", user_id)
+            .details(serde_json::json!({ "before": before, "after": ids })),
+    )
+    .await?;
+    let roles = store::roles_of_user(&mut tx, &p.tenant_id, user_id).await?;
+    tx.commit().await?;
+    Ok(roles)
+}

@@ -1,0 +1,6 @@
+//! Tenants (companies): created by the platform operator, the CLI or first-run setup; suspended
+//! and resumed by the operator.
+
+pub mod api;
+pub mod service;
+pub mod store;

@@ -1,0 +1,305 @@
+//! `/users`: account administration.
+
+use super::{service, store::UserRow};
+use crate::{
+    api::ApiTags, authn::Session, db::rfc3339, error::ApiResult, roles::api::RoleRef, AppState,
+};
+use poem::web::Data;
+use poem_openapi::{param::Path, param::Query, payload::Json, ApiResponse, Object, OpenApi};
+use std::sync::Arc;
+
+/// A person's account.
+#[derive(Debug, Object)]
+pub struct User {
+    pub id: String,
+    pub email: Option<String>,
+    /// E.164, e.g. `+84912345678`.
+    pub phone: Option<String>,
+    pub display_name: String,
+    pub title: Option<String>,
+    pub department: Option<String>,
+    /// `invited` (no password yet), `active` or `disabled`.
+    pub status: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<UserRow> for User {
+    fn from(u: UserRow) -> Self {
+        User {
+            id: u.id,
+            email: u.email,
+            phone: u.phone,
+            display_name: u.display_name,
+            title: u.title,
+            department: u.department,
+            status: u.status,
+            created_at: rfc3339(u.created_at),
+            updated_at: rfc3339(u.updated_at),
+        }
+    }
+}
+
+/// A one-time link for setting a password; hand it to the person.
+#[derive(Debug, Object)]
+pub struct InvitationLink {
+    pub token: String,
+    pub url: String,
+    pub expires_at: String,
+}
+
+impl From<service::Invitation> for InvitationLink {
+    fn from(i: service::Invitation) -> Self {
+        InvitationLink {
+            token: i.token,
+            url: i.url,
+            expires_at: rfc3339(i.expires_at),
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct CreateUser {
+    #[oai(validator(max_length = 200))]
+    pub display_name: String,
+    pub email: Option<String>,
+    /// E.164 phone number.
+    pub phone: Option<String>,
+    pub title: Option<String>,
+    pub department: Option<String>,
+    /// Role ids; omitted or empty gives the built-in `staff` role (needs `roles.manage` otherwise).
+    #[oai(default)]
+    pub role_ids: Vec<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct CreatedUser {
+    pub user: User,
+    pub invitation: InvitationLink,
+}
+
+#[derive(ApiResponse)]
+pub enum CreateUserResponse {
+    /// The account exists in status `invited`.
+    #[oai(status = 201)]
+    Created(Json<CreatedUser>),
+}
+
+/// Fields to change; omitted fields stay as they are, an empty string clears an optional field.
+#[derive(Debug, Object, Default)]
+#[oai(deny_unknown_fields)]
+pub struct UpdateUser {
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub title: Option<String>,
+    pub department: Option<String>,
+}
+
+impl From<UpdateUser> for service::ProfilePatch {
+    fn from(u: UpdateUser) -> Self {
+        service::ProfilePatch {
+            display_name: u.display_name,
+            email: u.email,
+            phone: u.phone,
+            title: u.title,
+            department: u.department,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct UserPage {
+    pub items: Vec<User>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct SetRoles {
+    pub role_ids: Vec<String>,
+}
+
+pub struct UsersApi;
+
+#[OpenApi(tag = "ApiTags::Users")]
+impl UsersApi {
+    /// List and search users
+    ///
+    /// `q` matches name, email, phone, title and department. Needs `users.read`.
+    #[oai(path = "/users", method = "get", operation_id = "users_list")]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        q: Query<Option<String>>,
+        status: Query<Option<String>>,
+        limit: Query<Option<u32>>,
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<UserPage>> {
+        let (rows, next) = service::list(
+            &state,
+            &auth.0,
+            q.0.as_deref(),
+            status.0.as_deref(),
+            cursor.0.as_deref(),
+            limit.0,
+        )
+        .await?;
+        Ok(Json(UserPage {
+            items: rows.into_iter().map(User::from).collect(),
+            next_cursor: next,
+        }))
+    }
+
+    /// Invite a user
+    ///
+    /// Creates the account and a one-time invitation link. Needs `users.manage`.
+    #[oai(path = "/users", method = "post", operation_id = "users_create")]
+    async fn create(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        body: Json<CreateUser>,
+    ) -> ApiResult<CreateUserResponse> {
+        let b = body.0;
+        let input = service::NewUser {
+            display_name: b.display_name,
+            email: b.email,
+            phone: b.phone,
+            title: b.title,
+            department: b.department,
+            role_ids: b.role_ids,
+        };
+        let (user, inv) = service::create(&state, &auth.0, input).await?;
+        Ok(CreateUserResponse::Created(Json(CreatedUser {
+            user: user.into(),
+            invitation: inv.into(),
+        })))
+    }
+
+    /// Read a user
+    #[oai(path = "/users/:id", method = "get", operation_id = "users_get")]
+    async fn get(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+    ) -> ApiResult<Json<User>> {
+        Ok(Json(service::get(&state, &auth.0, &id.0).await?.into()))
+    }
+
+    /// Edit a user's profile and sign-in identifiers
+    #[oai(path = "/users/:id", method = "patch", operation_id = "users_update")]
+    async fn update(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+        body: Json<UpdateUser>,
+    ) -> ApiResult<Json<User>> {
+        Ok(Json(
+            service::update(&state, &auth.0, &id.0, body.0.into())
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Disable an account
+    ///
+    /// Every session of the account ends at once. Refused for the tenant's last active admin.
+    #[oai(
+        path = "/users/:id/disable",
+        method = "post",
+        operation_id = "users_disable"
+    )]
+    async fn disable(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+    ) -> ApiResult<Json<User>> {
+        Ok(Json(
+            service::set_disabled(&state, &auth.0, &id.0, true)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Re-enable an account
+    #[oai(
+        path = "/users/:id/enable",
+        method = "post",
+        operation_id = "users_enable"
+    )]
+    async fn enable(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+    ) -> ApiResult<Json<User>> {
+        Ok(Json(
+            service::set_disabled(&state, &auth.0, &id.0, false)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Issue a new invitation link
+    ///
+    /// Replaces any earlier unused link; also how an admin lets someone set a new password.
+    #[oai(
+        path = "/users/:id/invitation",
+        method = "post",
+        operation_id = "users_invite"
+    )]
+    async fn invite(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+    ) -> ApiResult<Json<InvitationLink>> {
+        Ok(Json(
+            service::reissue_invitation(&state, &auth.0, &id.0)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Roles a user holds
+    #[oai(
+        path = "/users/:id/roles",
+        method = "get",
+        operation_id = "users_roles_get"
+    )]
+    async fn roles(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+    ) -> ApiResult<Json<Vec<RoleRef>>> {
+        let roles = crate::roles::service::user_roles(&state, &auth.0, &id.0).await?;
+        Ok(Json(roles.into_iter().map(RoleRef::from).collect()))
+    }
+
+    /// Replace the roles a user holds
+    ///
+    /// Takes effect on the user's very next request. Needs `roles.manage`.
+    #[oai(
+        path = "/users/:id/roles",
+        method = "put",
+        operation_id = "users_roles_set"
+    )]
+    async fn set_roles(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+        body: Json<SetRoles>,
+    ) -> ApiResult<Json<Vec<RoleRef>>> {
+        let roles =
+            crate::roles::service::set_user_roles(&state, &auth.0, &id.0, &body.0.role_ids).await?;
+        Ok(Json(roles.into_iter().map(RoleRef::from).collect()))
+    }
+}

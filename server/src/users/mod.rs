@@ -1,0 +1,7 @@
+//! User accounts of a tenant: invite, list, search, edit, disable and enable; each person's own
+//! profile and password.
+
+pub mod api;
+pub mod service;
+pub mod store;
+pub mod validate;

@@ -1,0 +1,445 @@
+//! Rules for user accounts: who may do what, validation, transactions with their audit entry.
+
+use super::{store, store::UserRow, validate};
+use crate::{
+    audit::{self, ActorKind, Entry},
+    authn::{self, Principal},
+    authz::{perm, Granted},
+    db::{new_id, now_ms, rfc3339},
+    error::{ApiError, ApiResult, Code},
+    roles, AppState,
+};
+use sqlx::AnyConnection;
+
+/// A one-time link that lets an invited person set a password.
+#[derive(Debug, Clone)]
+pub struct Invitation {
+    pub token: String,
+    pub url: String,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct NewUser {
+    pub display_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub title: Option<String>,
+    pub department: Option<String>,
+    /// Role ids; empty means the built-in `staff` role.
+    pub role_ids: Vec<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ProfilePatch {
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub title: Option<String>,
+    pub department: Option<String>,
+}
+
+pub fn audit_user(g: &Granted<'_>, action: &'static str, target_id: &str) -> Entry {
+    let p = g.principal;
+    Entry::new(&p.tenant_id, action)
+        .actor(ActorKind::User, &p.user_id)
+        .target("user", target_id)
+        .ctx(&p.ctx)
+}
+
+/// Normalise optional email and phone; at least one is required to sign in.
+fn identifiers(
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> ApiResult<(Option<String>, Option<String>)> {
+    let email = match email.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(e) => Some(validate::email("email", e)?),
+        None => None,
+    };
+    let phone = match phone.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(p) => Some(validate::phone("phone", p)?),
+        None => None,
+    };
+    if email.is_none() && phone.is_none() {
+        return Err(ApiError::validation(
+            "email",
+            "an email address or a phone number is required",
+        ));
+    }
+    Ok((email, phone))
+}
+
+/// Refuse an email or phone already used by another account of the tenant.
+async fn ensure_unique(conn: &mut AnyConnection, u: &UserRow) -> ApiResult<()> {
+    if let Some(e) = &u.email {
+        if let Some(other) = store::find_by_login(&mut *conn, &u.tenant_id, e).await? {
+            if other.id != u.id {
+                return Err(ApiError::conflict(
+                    Code::EmailTaken,
+                    "another account uses this email",
+                )
+                .with_field("email"));
+            }
+        }
+    }
+    if let Some(ph) = &u.phone {
+        if let Some(other) = store::find_by_login(&mut *conn, &u.tenant_id, ph).await? {
+            if other.id != u.id {
+                return Err(ApiError::conflict(
+                    Code::PhoneTaken,
+                    "another account uses this phone number",
+                )
+                .with_field("phone"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Create an invitation inside the caller's transaction.
+pub async fn issue_invitation(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    tenant_id: &str,
+    user_id: &str,
+    created_by: &str,
+) -> ApiResult<Invitation> {
+    let token = authn::tokens::generate("stoa_i_");
+    let expires_at = now_ms() + state.cfg.invitation.ttl_secs * 1000;
+    authn::store::insert_invitation(
+        conn,
+        tenant_id,
+        user_id,
+        &authn::tokens::hash(&token),
+        created_by,
+        expires_at,
+    )
+    .await?;
+    let url = format!(
+        "{}/invite#token={token}",
+        state.cfg.public_url.trim_end_matches('/')
+    );
+    Ok(Invitation {
+        token,
+        url,
+        expires_at,
+    })
+}
+
+/// Insert a user row (with roles) inside the caller's transaction. Shared by admin invitations,
+/// tenant creation and setup.
+pub async fn insert_user(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    input: &NewUser,
+    password_hash: Option<String>,
+) -> ApiResult<UserRow> {
+    let display_name = validate::text("display_name", &input.display_name, 200)?;
+    let (email, phone) = identifiers(input.email.as_deref(), input.phone.as_deref())?;
+    let now = now_ms();
+    let row = UserRow {
+        tenant_id: tenant_id.to_string(),
+        id: new_id(),
+        email,
+        phone,
+        display_name,
+        title: validate::optional_text("title", input.title.as_deref(), 200)?,
+        department: validate::optional_text("department", input.department.as_deref(), 200)?,
+        status: if password_hash.is_some() {
+            "active"
+        } else {
+            "invited"
+        }
+        .to_string(),
+        password_hash,
+        created_at: now,
+        updated_at: now,
+    };
+    ensure_unique(&mut *conn, &row).await?;
+    store::insert(&mut *conn, &row)
+        .await
+        .map_err(unique_to_conflict)?;
+    let role_ids = if input.role_ids.is_empty() {
+        let staff = roles::store::get_builtin(&mut *conn, tenant_id, "staff")
+            .await?
+            .ok_or_else(|| ApiError::internal("tenant has no staff role"))?;
+        vec![staff.id]
+    } else {
+        roles::service::check_role_ids(&mut *conn, tenant_id, &input.role_ids).await?
+    };
+    roles::store::set_user_roles(&mut *conn, tenant_id, &row.id, &role_ids).await?;
+    crate::authz::bump_version(&mut *conn).await?;
+    Ok(row)
+}
+
+fn unique_to_conflict(e: sqlx::Error) -> ApiError {
+    if crate::db::is_unique_violation(&e) {
+        let msg = e.to_string();
+        if msg.contains("phone") {
+            return ApiError::conflict(Code::PhoneTaken, "another account uses this phone number")
+                .with_field("phone");
+        }
+        return ApiError::conflict(Code::EmailTaken, "another account uses this email")
+            .with_field("email");
+    }
+    e.into()
+}
+
+/// An admin adds a person and gets the invitation link to hand over.
+pub async fn create(
+    state: &AppState,
+    p: &Principal,
+    input: NewUser,
+) -> ApiResult<(UserRow, Invitation)> {
+    let g = state.authz.require(p, perm::USERS_MANAGE).await?;
+    if !input.role_ids.is_empty() {
+        state.authz.require(p, perm::ROLES_MANAGE).await?;
+    }
+    let mut tx = state.db.begin().await?;
+    let user = insert_user(&mut tx, &p.tenant_id, &input, None).await?;
+    let invitation = issue_invitation(&mut tx, state, &p.tenant_id, &user.id, &p.user_id).await?;
+    audit::record(
+        &mut tx,
+        audit_user(&g, "user.created", &user.id).details(serde_json::json!({
+            "roles": input.role_ids,
+            "invitation_expires_at": rfc3339(invitation.expires_at),
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((user, invitation))
+}
+
+pub async fn list(
+    state: &AppState,
+    p: &Principal,
+    q: Option<&str>,
+    status: Option<&str>,
+    cursor: Option<&str>,
+    limit: Option<u32>,
+) -> ApiResult<(Vec<UserRow>, Option<String>)> {
+    state.authz.require(p, perm::USERS_READ).await?;
+    let limit = crate::pagination::limit(limit)?;
+    let after = crate::pagination::decode(cursor)?;
+    if let Some(s) = status {
+        if !matches!(s, "invited" | "active" | "disabled") {
+            return Err(ApiError::validation(
+                "status",
+                "status is one of invited, active, disabled",
+            ));
+        }
+    }
+    if q.is_some_and(|q| q.chars().count() > 200) {
+        return Err(ApiError::validation("q", "the search text is too long"));
+    }
+    let mut conn = state.db.conn().await?;
+    let rows = store::list(
+        &mut conn,
+        &p.tenant_id,
+        q.filter(|q| !q.trim().is_empty()).map(str::trim),
+        status,
+        after.as_deref(),
+        limit + 1,
+    )
+    .await?;
+    Ok(crate::pagination::page(rows, limit, |u| u.id.clone()))
+}
+
+/// Load a user of the caller's tenant; unknown or foreign ids are 404.
+pub async fn load(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> ApiResult<UserRow> {
+    if !crate::db::is_id(id) {
+        return Err(ApiError::not_found("user"));
+    }
+    store::get(conn, tenant_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))
+}
+
+pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<UserRow> {
+    state.authz.require(p, perm::USERS_READ).await?;
+    let mut conn = state.db.conn().await?;
+    load(&mut conn, &p.tenant_id, id).await
+}
+
+fn apply_patch(
+    u: &mut UserRow,
+    patch: &ProfilePatch,
+    identity: bool,
+) -> ApiResult<serde_json::Value> {
+    let mut changed = serde_json::Map::new();
+    if let Some(n) = &patch.display_name {
+        u.display_name = validate::text("display_name", n, 200)?;
+        changed.insert("display_name".into(), true.into());
+    }
+    if let Some(t) = &patch.title {
+        u.title = validate::optional_text("title", Some(t), 200)?;
+        changed.insert("title".into(), true.into());
+    }
+    if let Some(d) = &patch.department {
+        u.department = validate::optional_text("department", Some(d), 200)?;
+        changed.insert("department".into(), true.into());
+    }
+    if identity && (patch.email.is_some() || patch.phone.is_some()) {
+        let email = patch
+            .email
+            .as_deref()
+            .or(u.email.as_deref())
+            .map(str::to_string);
+        let phone = patch
+            .phone
+            .as_deref()
+            .or(u.phone.as_deref())
+            .map(str::to_string);
+        let (e, ph) = identifiers(email.as_deref(), phone.as_deref())?;
+        if e != u.email {
+            changed.insert("email".into(), true.into());
+        }
+        if ph != u.phone {
+            changed.insert("phone".into(), true.into());
+        }
+        u.email = e;
+        u.phone = ph;
+    } else if !identity && (patch.email.is_some() || patch.phone.is_some()) {
+        return Err(ApiError::validation(
+            "email",
+            "email and phone are changed by an admin",
+        ));
+    }
+    Ok(serde_json::Value::Object(changed))
+}
+
+/// An admin edits a profile, including the sign-in identifiers.
+pub async fn update(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    patch: ProfilePatch,
+) -> ApiResult<UserRow> {
+    let g = state.authz.require(p, perm::USERS_MANAGE).await?;
+    let mut tx = state.db.begin().await?;
+    let mut u = load(&mut tx, &p.tenant_id, id).await?;
+    let changed = apply_patch(&mut u, &patch, true)?;
+    ensure_unique(&mut tx, &u).await?;
+    store::update(&mut tx, &u)
+        .await
+        .map_err(unique_to_conflict)?;
+    audit::record(
+        &mut tx,
+        audit_user(&g, "user.updated", &u.id).details(serde_json::json!({ "changed": changed })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(u)
+}
+
+/// A person edits their own profile (not their sign-in identifiers).
+pub async fn update_self(
+    state: &AppState,
+    p: &Principal,
+    patch: ProfilePatch,
+) -> ApiResult<UserRow> {
+    let mut tx = state.db.begin().await?;
+    let mut u = load(&mut tx, &p.tenant_id, &p.user_id).await?;
+    let changed = apply_patch(&mut u, &patch, false)?;
+    store::update(&mut tx, &u).await?;
+    audit::record(
+        &mut tx,
+        Entry::new(&p.tenant_id, "user.profile_updated")
+            .actor(ActorKind::User, &p.user_id)
+            .target("user", &p.user_id)
+            .ctx(&p.ctx)
+            .details(serde_json::json!({ "changed": changed })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(u)
+}
+
+/// Refuse a change that would leave the tenant without an active admin.
+pub async fn ensure_other_admin(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+) -> ApiResult<()> {
+    let admin = roles::store::get_builtin(&mut *conn, tenant_id, "admin").await?;
+    let holds_admin = match admin {
+        Some(a) => roles::store::roles_of_user(&mut *conn, tenant_id, user_id)
+            .await?
+            .iter()
+            .any(|r| r.id == a.id),
+        None => false,
+    };
+    if holds_admin && store::count_other_active_admins(conn, tenant_id, user_id).await? == 0 {
+        return Err(ApiError::conflict(
+            Code::LastAdmin,
+            "this is the tenant's last active admin",
+        ));
+    }
+    Ok(())
+}
+
+/// Disable (ending every session at once) or re-enable an account.
+pub async fn set_disabled(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    disabled: bool,
+) -> ApiResult<UserRow> {
+    let g = state.authz.require(p, perm::USERS_MANAGE).await?;
+    let mut tx = state.db.begin().await?;
+    let mut u = load(&mut tx, &p.tenant_id, id).await?;
+    let revoked;
+    if disabled {
+        if u.id == p.user_id {
+            return Err(ApiError::conflict(
+                Code::Conflict,
+                "you cannot disable your own account",
+            ));
+        }
+        ensure_other_admin(&mut tx, &p.tenant_id, &u.id).await?;
+        u.status = "disabled".into();
+        revoked = authn::store::revoke_all_for_user(&mut tx, &p.tenant_id, &u.id, "").await?;
+    } else {
+        u.status = if u.password_hash.is_some() {
+            "active"
+        } else {
+            "invited"
+        }
+        .into();
+        revoked = 0;
+    }
+    store::update(&mut tx, &u).await?;
+    let action = if disabled {
+        "user.disabled"
+    } else {
+        "user.enabled"
+    };
+    audit::record(
+        &mut tx,
+        audit_user(&g, action, &u.id).details(serde_json::json!({ "sessions_revoked": revoked })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(u)
+}
+
+/// A fresh invitation link (also how an admin lets someone reset a forgotten password).
+pub async fn reissue_invitation(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<Invitation> {
+    let g = state.authz.require(p, perm::USERS_MANAGE).await?;
+    let mut tx = state.db.begin().await?;
+    let u = load(&mut tx, &p.tenant_id, id).await?;
+    if u.status == "disabled" {
+        return Err(ApiError::conflict(
+            Code::Conflict,
+            "enable the account before inviting it",
+        ));
+    }
+    let inv = issue_invitation(&mut tx, state, &p.tenant_id, &u.id, &p.user_id).await?;
+    audit::record(&mut tx, audit_user(&g, "user.invitation_issued", &u.id)).await?;
+    tx.commit().await?;
+    Ok(inv)
+}

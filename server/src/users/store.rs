@@ -1,0 +1,171 @@
+//! SQL for users. Every function takes the tenant id.
+
+use crate::db::now_ms;
+use sqlx::AnyConnection;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub tenant_id: String,
+    pub id: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub display_name: String,
+    pub title: Option<String>,
+    pub department: Option<String>,
+    pub status: String,
+    pub password_hash: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "tenant_id, id, email, phone, display_name, title, department, status, \
+                       password_hash, created_at, updated_at";
+
+fn search_text(u: &UserRow) -> String {
+    let mut s = u.display_name.to_lowercase();
+    for part in [&u.email, &u.phone, &u.title, &u.department]
+        .into_iter()
+        .flatten()
+    {
+        s.push(' ');
+        s.push_str(&part.to_lowercase());
+    }
+    s
+}
+
+pub async fn get(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from users where tenant_id = $1 and id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Find by normalised email or E.164 phone.
+pub async fn find_by_login(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    login: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from users where tenant_id = $1 and (email = $2 or phone = $2)"
+    ))
+    .bind(tenant_id)
+    .bind(login)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn insert(conn: &mut AnyConnection, u: &UserRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into users (tenant_id, id, email, phone, display_name, title, department, status,
+                            password_hash, search_text, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&u.tenant_id)
+    .bind(&u.id)
+    .bind(u.email.clone())
+    .bind(u.phone.clone())
+    .bind(&u.display_name)
+    .bind(u.title.clone())
+    .bind(u.department.clone())
+    .bind(&u.status)
+    .bind(u.password_hash.clone())
+    .bind(search_text(u))
+    .bind(u.created_at)
+    .bind(u.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Write back profile fields and status of a loaded, modified row.
+pub async fn update(conn: &mut AnyConnection, u: &UserRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update users set email = $1, phone = $2, display_name = $3, title = $4, department = $5,
+                status = $6, search_text = $7, updated_at = $8
+         where tenant_id = $9 and id = $10",
+    )
+    .bind(u.email.clone())
+    .bind(u.phone.clone())
+    .bind(&u.display_name)
+    .bind(u.title.clone())
+    .bind(u.department.clone())
+    .bind(&u.status)
+    .bind(search_text(u))
+    .bind(now_ms())
+    .bind(&u.tenant_id)
+    .bind(&u.id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_password(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update users set password_hash = $1, updated_at = $2 where tenant_id = $3 and id = $4",
+    )
+    .bind(hash)
+    .bind(now_ms())
+    .bind(tenant_id)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A page of users in id (creation) order after `after_id`, optionally filtered.
+pub async fn list(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    q: Option<&str>,
+    status: Option<&str>,
+    after_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<UserRow>, sqlx::Error> {
+    let pattern = q.map(|q| format!("%{}%", crate::audit::store::like_escape(&q.to_lowercase())));
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from users
+         where tenant_id = $1
+           and ($2 is null or search_text like $2 escape '\\')
+           and ($3 is null or status = $3)
+           and ($4 is null or id > $4)
+         order by id limit $5"
+    ))
+    .bind(tenant_id)
+    .bind(pattern)
+    .bind(status.map(str::to_string))
+    .bind(after_id.map(str::to_string))
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Active users holding the built-in admin role, excluding `except`.
+pub async fn count_other_active_admins(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    except: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "select count(distinct u.id) from users u
+         join role_bindings b on b.tenant_id = u.tenant_id and b.user_id = u.id
+         join roles r on r.tenant_id = b.tenant_id and r.id = b.role_id
+         where u.tenant_id = $1 and u.status = 'active' and r.builtin = 'admin' and u.id <> $2",
+    )
+    .bind(tenant_id)
+    .bind(except)
+    .fetch_one(conn)
+    .await
+}

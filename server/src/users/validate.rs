@@ -1,0 +1,119 @@
+//! Input rules for people's identifiers and names.
+
+use crate::error::ApiError;
+
+/// Lower-cased, trimmed email, or a 422 naming `field`.
+pub fn email(field: &str, raw: &str) -> Result<String, ApiError> {
+    let e = raw.trim().to_lowercase();
+    let ok = e.len() <= 254
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
+        && matches!(e.split_once('@'), Some((local, domain))
+            if !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+               && !domain.ends_with('.') && !domain.contains('@'));
+    if ok {
+        Ok(e)
+    } else {
+        Err(ApiError::validation(field, "not a valid email address"))
+    }
+}
+
+/// A phone number in E.164 (`+` then 8 to 15 digits, no leading zero), spaces and dashes removed.
+pub fn phone(field: &str, raw: &str) -> Result<String, ApiError> {
+    let p: String = raw
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+        .collect();
+    let digits = p.strip_prefix('+').unwrap_or("");
+    if digits.len() >= 8
+        && digits.len() <= 15
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0')
+    {
+        Ok(p)
+    } else {
+        Err(ApiError::validation(
+            field,
+            "not a phone number in E.164 form, e.g. +84912345678",
+        ))
+    }
+}
+
+/// A login is an email or an E.164 phone number.
+pub fn login(raw: &str) -> Option<String> {
+    if raw.contains('@') {
+        email("login", raw).ok()
+    } else {
+        phone("login", raw).ok()
+    }
+}
+
+/// Trimmed text of 1..=max characters without control characters.
+pub fn text(field: &str, raw: &str, max: usize) -> Result<String, ApiError> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Err(ApiError::validation(field, "must not be empty"));
+    }
+    if t.chars().count() > max {
+        return Err(ApiError::validation(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if t.chars().any(|c| c.is_control()) {
+        return Err(ApiError::validation(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(t.to_string())
+}
+
+/// Like [`text`] but empty input means "none".
+pub fn optional_text(
+    field: &str,
+    raw: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => text(field, t, max).map(Some),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        assert_eq!(email("e", " Ann@Example.COM ").unwrap(), "ann@example.com");
+        for bad in [
+            "", "ann", "ann@", "@x.y", "a b@x.y", "a@x", "a@.x", "a@x.", "a@b@c.d",
+        ] {
+            assert!(email("e", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn phones() {
+        assert_eq!(phone("p", "+84 912-345-678").unwrap(), "+84912345678");
+        for bad in [
+            "0912345678",
+            "+0912345678",
+            "+12",
+            "+8491234567890123",
+            "+84abc45678",
+        ] {
+            assert!(phone("p", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn texts() {
+        assert!(text("n", "  ", 10).is_err());
+        assert!(text("n", "abc\u{7}", 10).is_err());
+        assert!(text("n", &"x".repeat(11), 10).is_err());
+        assert_eq!(text("n", " Lan ", 10).unwrap(), "Lan");
+        assert_eq!(optional_text("t", Some(""), 10).unwrap(), None);
+    }
+}
