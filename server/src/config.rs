@@ -85,7 +85,7 @@ pub struct LoginConfig {
     pub lockout_secs: i64,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OperatorConfig {
     /// The platform operator's bearer credential. Empty: read `token_file`.
@@ -106,7 +106,7 @@ pub struct OutboxConfig {
     pub retry_base_ms: i64,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuditConfig {
     /// When set, every tenant's audit entries are mirrored as JSON Lines into
@@ -165,29 +165,12 @@ impl Default for LoginConfig {
     }
 }
 
-impl Default for OperatorConfig {
-    fn default() -> Self {
-        OperatorConfig {
-            token: Secret::default(),
-            token_file: String::new(),
-        }
-    }
-}
-
 impl Default for OutboxConfig {
     fn default() -> Self {
         OutboxConfig {
             max_attempts: 8,
             poll_interval_ms: 1000,
             retry_base_ms: 1000,
-        }
-    }
-}
-
-impl Default for AuditConfig {
-    fn default() -> Self {
-        AuditConfig {
-            mirror_dir: String::new(),
         }
     }
 }
@@ -447,8 +430,10 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted_in_debug() {
-        let mut cfg = Config::default();
-        cfg.database_url = Secret("postgres://u:hunter2@h/db".into());
+        let mut cfg = Config {
+            database_url: Secret("postgres://u:hunter2@h/db".into()),
+            ..Default::default()
+        };
         cfg.operator.token = Secret("op-secret".into());
         let s = format!("{cfg:?}");
         assert!(!s.contains("hunter2") && !s.contains("op-secret"), "{s}");

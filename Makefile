@@ -1,0 +1,48 @@
+# Stoa — the two set-up commands are `make run` and `make test`.
+SHELL := /bin/bash
+CARGO ?= cargo
+PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run test lint build openapi bench check-pg release clean
+
+## Build (debug profile) and start the server with embedded defaults on http://127.0.0.1:8080.
+run:
+	$(CARGO) run --bin stoa -- serve
+
+## The whole suite: format, lints, spec drift, unit tests and the black-box suite on SQLite and PostgreSQL.
+test: lint build check-pg
+	@./target/debug/stoa openapi | diff -u openapi/stoa.yaml - >/dev/null || \
+	  { echo "openapi/stoa.yaml differs from the code: run 'make openapi' and commit it"; exit 1; }
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+	  $(CARGO) nextest run --workspace $${CI:+--profile ci}; \
+	else \
+	  echo "(cargo-nextest not installed: using cargo test)"; \
+	  $(CARGO) test --workspace; \
+	fi
+	@scripts/check-pg.sh --summary
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+build:
+	$(CARGO) build --workspace --all-targets
+
+## Say loudly when PostgreSQL is missing (and fail under CI, where it is mandatory).
+check-pg:
+	@scripts/check-pg.sh
+
+## Regenerate the committed OpenAPI spec from the code.
+openapi:
+	$(CARGO) run --quiet --bin stoa -- openapi > openapi/stoa.yaml
+
+## Release build, then the benchmark table (DESIGN.md §6). Not a test.
+bench:
+	$(CARGO) build --release --bin stoa --bin stoa-bench
+	./target/release/stoa-bench --stoa ./target/release/stoa
+
+release:
+	$(CARGO) build --release --bin stoa
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,342 @@
+//! Setup, sign-in, throttling, invitations, sessions and passwords.
+
+use crate::both;
+use crate::common::{Backend, Server, PASSWORD};
+use serde_json::json;
+use std::time::Duration;
+
+async fn setup_once(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    // The one-time token is logged at start when no tenant exists.
+    let mut token = None;
+    for _ in 0..100 {
+        if let Ok(line) = s.stderr_lines.recv_timeout(Duration::from_millis(100)) {
+            if let Some(i) = line.find("setup_token=") {
+                token = Some(
+                    line[i + "setup_token=".len()..]
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .trim_matches('"')
+                        .to_string(),
+                );
+                break;
+            }
+        }
+    }
+    let token = token.expect("setup token in the log");
+    assert!(
+        s.req("GET", "/api/v1/setup", None, None).await.ok(200)["required"]
+            .as_bool()
+            .unwrap()
+    );
+    let body = |tok: &str| json!({ "setup_token": tok, "tenant_slug": "first", "tenant_name": "First Co", "admin_email": "boss@first.test", "admin_password": PASSWORD });
+    assert_eq!(
+        s.req("POST", "/api/v1/setup", None, Some(body("wrong")))
+            .await
+            .problem(401),
+        "invalid_credentials"
+    );
+    let bad = json!({ "setup_token": token, "tenant_slug": "-bad-", "tenant_name": "x", "admin_email": "boss@first.test", "admin_password": PASSWORD });
+    assert_eq!(
+        s.req("POST", "/api/v1/setup", None, Some(bad))
+            .await
+            .problem(422),
+        "validation_failed"
+    );
+    let r = s
+        .req("POST", "/api/v1/setup", None, Some(body(&token)))
+        .await;
+    let admin_token = r.ok(201)["token"].as_str().unwrap().to_string();
+    let me = s.get("/api/v1/me", &admin_token).await;
+    assert!(me.ok(200)["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p == "users.manage"));
+    assert_eq!(me.body["tenant"]["slug"], "first");
+    // Refused afterwards, even with the right token.
+    assert_eq!(
+        s.req("POST", "/api/v1/setup", None, Some(body(&token)))
+            .await
+            .problem(409),
+        "setup_done"
+    );
+    assert!(
+        !s.req("GET", "/api/v1/setup", None, None).await.ok(200)["required"]
+            .as_bool()
+            .unwrap()
+    );
+}
+both!(setup_once);
+
+async fn login_never_reveals_accounts_and_throttles(b: Backend) {
+    let Some(s) = Server::start_with(b, &[("STOA_LOGIN__MAX_FAILURES_PER_ACCOUNT", "3")]).await
+    else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let unknown = s.login("acme", "nobody@acme.test", PASSWORD).await;
+    let wrong = s.login("acme", &t.admin_email, "wrong password!").await;
+    let no_tenant = s.login("nope", &t.admin_email, PASSWORD).await;
+    for r in [&unknown, &wrong, &no_tenant] {
+        assert_eq!(r.problem(401), "invalid_credentials");
+        assert_eq!(r.body["detail"], unknown.body["detail"]);
+        assert!(r.header("www-authenticate").is_some());
+    }
+    // The third failure for the account locks it, even for the right password.
+    s.login("acme", &t.admin_email, "wrong again!!")
+        .await
+        .problem(401);
+    s.login("acme", &t.admin_email, "and again!!!")
+        .await
+        .problem(401);
+    let locked = s.login("acme", &t.admin_email, PASSWORD).await;
+    assert_eq!(locked.problem(429), "rate_limited");
+    assert!(
+        locked
+            .header("retry-after")
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 0
+    );
+    // Other accounts are unaffected by this account's lock.
+    let (_, _) = s.staff(&t, "Bob").await;
+    s.login("acme", "bob@acme.test", PASSWORD).await.ok(200);
+    // Failures were audited (without the password), with the reason.
+    let audit = s
+        .get(
+            "/api/v1/audit?action=auth.login&outcome=failure",
+            &t.admin_token,
+        )
+        .await;
+    let items = audit.ok(200)["items"].as_array().unwrap().clone();
+    assert!(items.len() >= 3, "{items:?}");
+    assert!(items
+        .iter()
+        .any(|e| e["details"]["reason"] == "unknown_login"));
+    assert!(!audit.text.contains("wrong password"));
+}
+both!(login_never_reveals_accounts_and_throttles);
+
+async fn throttle_per_client_address_honours_trusted_proxies(b: Backend) {
+    let Some(s) = Server::start_with(
+        b,
+        &[
+            ("STOA_LOGIN__MAX_FAILURES_PER_IP", "2"),
+            ("STOA_TRUSTED_PROXIES", "127.0.0.1"),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let attempt = |ip: &'static str, login: &'static str| {
+        let rb = s
+            .http()
+            .post(s.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", ip)
+            .json(&json!({ "tenant": "acme", "login": login, "password": "not the password" }));
+        Server::finish(rb)
+    };
+    attempt("203.0.113.7", "a@acme.test").await.problem(401);
+    attempt("203.0.113.7", "b@acme.test").await.problem(401);
+    assert_eq!(
+        attempt("203.0.113.7", "c@acme.test").await.problem(429),
+        "rate_limited"
+    );
+    // Another client address is not locked.
+    attempt("198.51.100.1", "d@acme.test").await.problem(401);
+    // The session records the forwarded address.
+    let rb = s
+        .http()
+        .post(s.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", "198.51.100.9")
+        .json(&json!({ "tenant": "acme", "login": t.admin_email, "password": PASSWORD }));
+    let tok = Server::finish(rb).await.ok(200)["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sessions = s.get("/api/v1/me/sessions", &tok).await;
+    let cur = sessions
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["current"] == true)
+        .unwrap()
+        .clone();
+    assert_eq!(cur["ip"], "198.51.100.9");
+}
+both!(throttle_per_client_address_honours_trusted_proxies);
+
+async fn forwarded_for_is_ignored_from_untrusted_peers(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let rb = s.http().post(s.url("/api/v1/auth/login")).header("x-forwarded-for", "198.51.100.9").json(&json!({ "tenant": "acme", "login": t.admin_email, "password": PASSWORD, "device": "Lan's phone" }));
+    let tok = Server::finish(rb).await.ok(200)["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sessions = s.get("/api/v1/me/sessions", &tok).await;
+    let cur = sessions
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["current"] == true)
+        .unwrap()
+        .clone();
+    assert_eq!(cur["ip"], "127.0.0.1");
+    assert_eq!(cur["device"], "Lan's phone");
+}
+both!(forwarded_for_is_ignored_from_untrusted_peers);
+
+async fn invitations_are_one_time(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let r = s
+        .post(
+            "/api/v1/users",
+            &t.admin_token,
+            json!({ "display_name": "Lan Nguyễn", "phone": "+84 912 345 678" }),
+        )
+        .await;
+    let body = r.ok(201).clone();
+    assert_eq!(body["user"]["status"], "invited");
+    assert_eq!(body["user"]["phone"], "+84912345678");
+    let inv = body["invitation"]["token"].as_str().unwrap().to_string();
+    assert!(body["invitation"]["url"].as_str().unwrap().contains(&inv));
+    // Invited people cannot sign in before accepting.
+    s.login("acme", "+84912345678", PASSWORD).await.problem(401);
+    let short = s
+        .req(
+            "POST",
+            "/api/v1/auth/invitations/accept",
+            None,
+            Some(json!({ "token": inv, "password": "short" })),
+        )
+        .await;
+    assert_eq!(short.problem(422), "validation_failed");
+    let ok = s
+        .req(
+            "POST",
+            "/api/v1/auth/invitations/accept",
+            None,
+            Some(json!({ "token": inv, "password": PASSWORD })),
+        )
+        .await;
+    let tok = ok.ok(200)["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        s.get("/api/v1/me", &tok).await.ok(200)["user"]["status"],
+        "active"
+    );
+    let again = s
+        .req(
+            "POST",
+            "/api/v1/auth/invitations/accept",
+            None,
+            Some(json!({ "token": inv, "password": PASSWORD })),
+        )
+        .await;
+    assert_eq!(again.problem(410), "invitation_invalid");
+    // Sign-in by phone number, written any common way.
+    s.login("acme", "+84-912-345-678", PASSWORD).await.ok(200);
+    // A re-issued link replaces the old one and lets the admin reset a forgotten password.
+    let id = body["user"]["id"].as_str().unwrap();
+    let link = s
+        .post(
+            &format!("/api/v1/users/{id}/invitation"),
+            &t.admin_token,
+            json!({}),
+        )
+        .await;
+    let inv2 = link.ok(200)["token"].as_str().unwrap().to_string();
+    s.req(
+        "POST",
+        "/api/v1/auth/invitations/accept",
+        None,
+        Some(json!({ "token": inv2, "password": "a brand new passphrase" })),
+    )
+    .await
+    .ok(200);
+    // Accepting ended the sessions the old password had opened.
+    s.get("/api/v1/me", &tok).await.problem(401);
+    s.login("acme", "+84912345678", "a brand new passphrase")
+        .await
+        .ok(200);
+}
+both!(invitations_are_one_time);
+
+async fn sessions_list_revoke_logout_and_password(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let second = s.login_token("acme", &t.admin_email).await;
+    let list = s.get("/api/v1/me/sessions", &t.admin_token).await;
+    let items = list.ok(200).as_array().unwrap().clone();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items.iter().filter(|x| x["current"] == true).count(), 1);
+    let other_id = items.iter().find(|x| x["current"] == false).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = s
+        .req(
+            "DELETE",
+            &format!("/api/v1/me/sessions/{other_id}"),
+            Some(&t.admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    s.get("/api/v1/me", &second).await.problem(401);
+    // Password change: wrong current password refused; other sessions end; old password fails.
+    let third = s.login_token("acme", &t.admin_email).await;
+    let bad = s.post("/api/v1/me/password", &t.admin_token, json!({ "current_password": "nope nope nope", "new_password": "another long passphrase" })).await;
+    assert_eq!(bad.problem(422), "validation_failed");
+    let r = s
+        .post(
+            "/api/v1/me/password",
+            &t.admin_token,
+            json!({ "current_password": PASSWORD, "new_password": "another long passphrase" }),
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    s.get("/api/v1/me", &third).await.problem(401);
+    s.get("/api/v1/me", &t.admin_token).await.ok(200);
+    s.login("acme", &t.admin_email, PASSWORD).await.problem(401);
+    s.login("acme", &t.admin_email, "another long passphrase")
+        .await
+        .ok(200);
+    // Logout ends this session.
+    assert_eq!(
+        s.req("POST", "/api/v1/auth/logout", Some(&t.admin_token), None)
+            .await
+            .status,
+        204
+    );
+    s.get("/api/v1/me", &t.admin_token).await.problem(401);
+}
+both!(sessions_list_revoke_logout_and_password);
+
+async fn idle_sessions_expire(b: Backend) {
+    let Some(s) = Server::start_with(b, &[("STOA_SESSION__IDLE_TIMEOUT_SECS", "1")]).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    s.get("/api/v1/me", &t.admin_token).await.ok(200);
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    s.get("/api/v1/me", &t.admin_token).await.problem(401);
+    s.get("/api/v1/me", "stoa_s_garbage").await.problem(401);
+}
+both!(idle_sessions_expire);

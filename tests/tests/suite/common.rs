@@ -1,0 +1,596 @@
+//! The test harness: spawns the real `stoa` binary on port 0 against a fresh SQLite file or a
+//! fresh PostgreSQL database, and talks HTTP to it like a client. Everything is cleaned up in
+//! `Drop`.
+
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
+pub const PASSWORD: &str = "correct horse battery";
+pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Run a test body once per backend.
+#[macro_export]
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::common::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::common::Backend::Postgres).await
+            }
+        }
+    };
+}
+
+pub fn stoa_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("STOA_BIN") {
+        return PathBuf::from(p);
+    }
+    // target/<profile>/deps/<test binary> → target/<profile>/stoa
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let bin = dir.join("stoa");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first (`cargo build -p stoa-server`)",
+        bin.display()
+    );
+    bin
+}
+
+fn scratch_dir() -> PathBuf {
+    let base = std::env::var("STOA_TEST_TMP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| std::env::temp_dir());
+    let dir = base.join(format!("stoa-test-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Whether PostgreSQL tests must run (CI) or may be skipped with a loud note.
+fn pg_required() -> bool {
+    std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false)
+        || std::env::var("STOA_TEST_REQUIRE_PG")
+            .map(|v| v == "1")
+            .unwrap_or(false)
+}
+
+/// A fresh PostgreSQL database for one test, dropped afterwards.
+pub struct PgDb {
+    pub name: String,
+}
+
+impl PgDb {
+    pub async fn create() -> Option<PgDb> {
+        use sqlx::Connection;
+        let conn = tokio::time::timeout(
+            Duration::from_secs(5),
+            sqlx::PgConnection::connect(PG_ADMIN_URL),
+        )
+        .await;
+        let mut conn = match conn {
+            Ok(Ok(c)) => c,
+            other => {
+                let why = match other {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => "timed out".into(),
+                };
+                if pg_required() {
+                    panic!(
+                        "PostgreSQL at 127.0.0.1:5432 is required (CI=true) but unreachable: {why}"
+                    );
+                }
+                eprintln!("!!! PostgreSQL unreachable ({why}): SKIPPING the PostgreSQL half of this test !!!");
+                return None;
+            }
+        };
+        let name = format!("stoa_test_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(&format!("create database {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create database");
+        let _ = conn.close().await;
+        Some(PgDb { name })
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside async context guarantees: use a private runtime on a plain thread.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut c) = sqlx::PgConnection::connect(PG_ADMIN_URL).await {
+                    let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
+                        .execute(&mut c)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A running server.
+pub struct Server {
+    child: Option<Child>,
+    pub base: String,
+    pub dir: PathBuf,
+    pub backend: Backend,
+    pub operator_token: String,
+    pub database_url: String,
+    pub stderr_lines: mpsc::Receiver<String>,
+    env: Vec<(String, String)>,
+    pg: Option<PgDb>,
+    http: reqwest::Client,
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+    pub text: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+
+    /// Assert a problem+json answer with this status, returning the `code`.
+    #[track_caller]
+    pub fn problem(&self, status: u16) -> String {
+        assert_eq!(
+            self.status, status,
+            "expected {status}, got {}: {}",
+            self.status, self.text
+        );
+        let ct = self.header("content-type").unwrap_or_default();
+        assert!(
+            ct.starts_with("application/problem+json"),
+            "content-type {ct}: {}",
+            self.text
+        );
+        assert_eq!(
+            self.body["status"].as_u64(),
+            Some(u64::from(status)),
+            "{}",
+            self.text
+        );
+        assert!(
+            self.body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{}",
+            self.text
+        );
+        self.body["code"].as_str().unwrap_or_default().to_string()
+    }
+
+    #[track_caller]
+    pub fn ok(&self, status: u16) -> &Value {
+        assert_eq!(
+            self.status, status,
+            "expected {status}, got {}: {}",
+            self.status, self.text
+        );
+        &self.body
+    }
+}
+
+/// A tenant with its signed-in admin.
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    pub id: String,
+    pub slug: String,
+    pub admin_id: String,
+    pub admin_email: String,
+    pub admin_token: String,
+}
+
+impl Server {
+    pub async fn start(backend: Backend) -> Option<Server> {
+        Self::start_with(backend, &[]).await
+    }
+
+    /// Start with extra `STOA_*` settings. `None` only when PostgreSQL is unavailable outside CI.
+    pub async fn start_with(backend: Backend, env: &[(&str, &str)]) -> Option<Server> {
+        let dir = scratch_dir();
+        let pg = match backend {
+            Backend::Postgres => Some(PgDb::create().await?),
+            Backend::Sqlite => None,
+        };
+        let database_url = match &pg {
+            Some(pg) => pg.url(),
+            None => format!("sqlite://{}/stoa.db?mode=rwc", dir.display()),
+        };
+        let operator_token = format!("stoa_op_test_{}", uuid::Uuid::new_v4().simple());
+        let mut all_env: Vec<(String, String)> = vec![
+            ("STOA_LISTEN".into(), "127.0.0.1:0".into()),
+            ("STOA_DATA_DIR".into(), dir.display().to_string()),
+            ("STOA_DATABASE_URL".into(), database_url.clone()),
+            ("STOA_OPERATOR__TOKEN".into(), operator_token.clone()),
+            ("STOA_LOG_LEVEL".into(), "info".into()),
+            ("STOA_OUTBOX__POLL_INTERVAL_MS".into(), "50".into()),
+            ("STOA_DATABASE_MAX_CONNECTIONS".into(), "5".into()),
+        ];
+        for (k, v) in env {
+            all_env.retain(|(ek, _)| ek != k);
+            all_env.push((k.to_string(), v.to_string()));
+        }
+        let mut s = Server {
+            child: None,
+            base: String::new(),
+            dir,
+            backend,
+            operator_token,
+            database_url,
+            stderr_lines: mpsc::channel().1,
+            env: all_env,
+            pg,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("http client"),
+        };
+        s.spawn().await;
+        Some(s)
+    }
+
+    /// (Re)start the process with this server's data and settings.
+    pub async fn spawn(&mut self) {
+        let mut cmd = Command::new(stoa_bin());
+        cmd.arg("serve")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(Stdio::null());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.env_remove("STOA_CONFIG");
+        let mut child = cmd.spawn().expect("spawn stoa");
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        let (addr_tx, addr_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("stoa listening on ") {
+                    let _ = addr_tx.send(rest.trim().to_string());
+                }
+            }
+        });
+        let (err_tx, err_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if std::env::var("STOA_TEST_ECHO").is_ok() {
+                    eprintln!("[stoa] {line}");
+                }
+                if err_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let base =
+            tokio::task::spawn_blocking(move || addr_rx.recv_timeout(Duration::from_secs(60)))
+                .await
+                .expect("join")
+                .unwrap_or_else(|_| {
+                    let lines: Vec<String> = err_rx.try_iter().collect();
+                    panic!("stoa did not start:\n{}", lines.join("\n"))
+                });
+        self.base = base;
+        self.stderr_lines = err_rx;
+        self.child = Some(child);
+    }
+
+    /// Stop with SIGTERM and wait; returns the exit status.
+    pub fn stop(&mut self) -> Option<std::process::ExitStatus> {
+        let mut child = self.child.take()?;
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
+        for _ in 0..200 {
+            if let Ok(Some(st)) = child.try_wait() {
+                return Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        child.wait().ok()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn req(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut rb = self.http.request(m, self.url(path));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        Self::finish(rb).await
+    }
+
+    /// Send a raw body with a content type.
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Resp {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut rb = self
+            .http
+            .request(m, self.url(path))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        Self::finish(rb).await
+    }
+
+    pub async fn finish(rb: reqwest::RequestBuilder) -> Resp {
+        let r = rb.send().await.expect("request");
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp {
+            status,
+            body,
+            text,
+            headers,
+        }
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.req("GET", path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.req("POST", path, Some(token), Some(body)).await
+    }
+
+    pub async fn operator(&self, method: &str, path: &str, body: Option<Value>) -> Resp {
+        self.req(method, path, Some(&self.operator_token.clone()), body)
+            .await
+    }
+
+    pub async fn login(&self, tenant: &str, login: &str, password: &str) -> Resp {
+        self.req(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(json!({ "tenant": tenant, "login": login, "password": password })),
+        )
+        .await
+    }
+
+    pub async fn login_token(&self, tenant: &str, login: &str) -> String {
+        let r = self.login(tenant, login, PASSWORD).await;
+        r.ok(200)["token"].as_str().expect("token").to_string()
+    }
+
+    /// A tenant created through the operator API, with its admin signed in.
+    pub async fn tenant(&self, slug: &str) -> Tenant {
+        let email = format!("admin@{slug}.test");
+        let r = self
+            .operator("POST", "/api/v1/operator/tenants", Some(json!({ "slug": slug, "name": format!("{slug} Inc"), "admin_email": email, "admin_name": "Admin", "admin_password": PASSWORD })))
+            .await;
+        let body = r.ok(201).clone();
+        let token = self.login_token(slug, &email).await;
+        Tenant {
+            id: body["tenant"]["id"].as_str().expect("id").into(),
+            slug: slug.into(),
+            admin_id: body["admin"]["id"].as_str().expect("admin id").into(),
+            admin_email: email,
+            admin_token: token,
+        }
+    }
+
+    /// Invite a person as the tenant admin and accept the invitation; returns (user id, token).
+    pub async fn staff(&self, t: &Tenant, name: &str) -> (String, String) {
+        self.member(t, name, json!([])).await
+    }
+
+    pub async fn member(&self, t: &Tenant, name: &str, role_ids: Value) -> (String, String) {
+        let email = format!("{}@{}.test", name.to_lowercase().replace(' ', "."), t.slug);
+        let r = self
+            .post(
+                "/api/v1/users",
+                &t.admin_token,
+                json!({ "display_name": name, "email": email, "role_ids": role_ids }),
+            )
+            .await;
+        let body = r.ok(201).clone();
+        let id = body["user"]["id"].as_str().expect("user id").to_string();
+        let inv = body["invitation"]["token"]
+            .as_str()
+            .expect("invitation")
+            .to_string();
+        let r = self
+            .req(
+                "POST",
+                "/api/v1/auth/invitations/accept",
+                None,
+                Some(json!({ "token": inv, "password": PASSWORD })),
+            )
+            .await;
+        let token = r.ok(200)["token"].as_str().expect("token").to_string();
+        (id, token)
+    }
+
+    /// Run the `stoa` CLI against this server's data and database.
+    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+        use std::io::Write;
+        let mut cmd = Command::new(stoa_bin());
+        cmd.args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(Stdio::piped());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn cli");
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(input.as_bytes())
+                .expect("write stdin");
+        } else {
+            drop(child.stdin.take());
+        }
+        child.wait_with_output().expect("cli output")
+    }
+
+    /// Execute SQL directly against the server's database (for tampering tests).
+    pub async fn sql(&self, sql: &str) {
+        use sqlx::Connection;
+        match self.backend {
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.database_url)
+                    .await
+                    .expect("pg connect");
+                sqlx::query(sql).execute(&mut c).await.expect("sql");
+            }
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.database_url)
+                    .await
+                    .expect("sqlite connect");
+                sqlx::query(sql).execute(&mut c).await.expect("sql");
+            }
+        }
+    }
+
+    /// Wait (bounded) until `f` returns true.
+    pub async fn eventually<F, Fut>(&self, what: &str, mut f: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        for _ in 0..200 {
+            if f().await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting for {what}");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+        // PgDb drops after this, removing the database.
+    }
+}
+
+/// Send a hand-written HTTP/1.1 request over a plain socket and return (status, body). Used
+/// where a client library would not send what a hostile or broken client does.
+pub async fn raw_http(base: &str, head: String, body: Vec<u8>) -> (u16, String) {
+    let addr = base.trim_start_matches("http://").to_string();
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut sock = std::net::TcpStream::connect(&addr).expect("connect");
+        sock.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        sock.write_all(head.as_bytes()).expect("write head");
+        let _ = sock.write_all(&body);
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 8192];
+        loop {
+            match sock.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => {
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(pos) = find(&buf, b"\r\n\r\n") {
+                        let text = String::from_utf8_lossy(&buf[..pos]).to_string();
+                        let len = text.lines().find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        });
+                        if let Some(len) = len {
+                            if buf.len() >= pos + 4 + len {
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        let text = String::from_utf8_lossy(&buf).to_string();
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    })
+    .await
+    .expect("join")
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}

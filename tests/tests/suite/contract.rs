@@ -1,0 +1,774 @@
+//! The four answers for every operation in the spec (DESIGN.md §5): the allowed caller succeeds,
+//! another tenant's caller gets 404 (or sees nothing of ours), a caller without the permission
+//! gets 403, no or a revoked credential gets 401, and malformed input gets a 4xx problem+json.
+//!
+//! The table below is checked against `openapi/stoa.yaml`: an operation without a row fails the
+//! test, so a new endpoint cannot land without its answers.
+
+use crate::both;
+use crate::common::{Backend, Resp, Server, Tenant, PASSWORD};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Auth {
+    /// No credential needed (setup, sign-in, invitations).
+    Public,
+    /// A person's session; `perm` names the permission, if any, beyond the session itself.
+    Session,
+    /// The platform operator's credential.
+    Operator,
+}
+
+struct Req {
+    method: &'static str,
+    path: String,
+    body: Option<Value>,
+    /// Token for the success call; `None` means the tenant admin's.
+    token: Option<String>,
+}
+
+fn req(method: &'static str, path: impl Into<String>, body: Option<Value>) -> Req {
+    Req {
+        method,
+        path: path.into(),
+        body,
+        token: None,
+    }
+}
+
+/// Everything the cases need, created once per server.
+struct Fx {
+    a: Tenant,
+    b: Tenant,
+    staff_id: String,
+    staff_token: String,
+    victim_id: String,
+    editee_id: String,
+    role_id: String,
+    doomed_role_id: String,
+    staff_role_id: String,
+    spare_session_id: String,
+    logout_token: String,
+    pw_token: String,
+    invitation: String,
+    revoked_token: String,
+    spare_tenant_id: String,
+}
+
+struct Case {
+    op: &'static str,
+    auth: Auth,
+    perm: Option<&'static str>,
+    ok: u16,
+    call: fn(&Fx) -> Req,
+    /// The request names one of tenant A's objects: tenant B's admin must get 404.
+    names_object: bool,
+    /// Malformed input, answered with a 4xx problem; `None` only where the operation takes no input.
+    bad: Option<fn(&Fx) -> Req>,
+}
+
+fn cases() -> Vec<Case> {
+    use Auth::*;
+    vec![
+        Case {
+            op: "setup_status",
+            auth: Public,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/setup", None),
+            names_object: false,
+            bad: None,
+        },
+        // Success needs an empty install: see auth::setup_once. Here the install is set up.
+        Case {
+            op: "setup_create",
+            auth: Public,
+            perm: None,
+            ok: 409,
+            call: |_| {
+                req(
+                    "POST",
+                    "/api/v1/setup",
+                    Some(
+                        json!({ "setup_token": "x", "tenant_slug": "new", "tenant_name": "New", "admin_email": "a@new.test", "admin_password": PASSWORD }),
+                    ),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| req("POST", "/api/v1/setup", Some(json!({ "setup_token": 1 })))),
+        },
+        Case {
+            op: "auth_login",
+            auth: Public,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    "/api/v1/auth/login",
+                    Some(
+                        json!({ "tenant": f.a.slug, "login": f.a.admin_email, "password": PASSWORD }),
+                    ),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| req("POST", "/api/v1/auth/login", Some(json!({ "tenant": "x" })))),
+        },
+        Case {
+            op: "auth_accept_invitation",
+            auth: Public,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    "/api/v1/auth/invitations/accept",
+                    Some(json!({ "token": f.invitation, "password": PASSWORD })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/auth/invitations/accept",
+                    Some(json!({ "token": "stoa_i_nope", "password": PASSWORD })),
+                )
+            }),
+        },
+        Case {
+            op: "me_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/me", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "me_update",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("PATCH", "/api/v1/me", Some(json!({ "title": "Chief" }))),
+            names_object: false,
+            bad: Some(|_| req("PATCH", "/api/v1/me", Some(json!({ "display_name": "" })))),
+        },
+        Case {
+            op: "me_password",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| Req {
+                token: Some(f.pw_token.clone()),
+                ..req(
+                    "POST",
+                    "/api/v1/me/password",
+                    Some(
+                        json!({ "current_password": PASSWORD, "new_password": "a different passphrase" }),
+                    ),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/me/password",
+                    Some(json!({ "current_password": PASSWORD })),
+                )
+            }),
+        },
+        Case {
+            op: "me_sessions",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/me/sessions", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "me_session_revoke",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/me/sessions/{}", f.spare_session_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("DELETE", "/api/v1/me/sessions/zzz", None)),
+        },
+        Case {
+            op: "users_list",
+            auth: Session,
+            perm: Some("users.read"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/users", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/users?limit=0", None)),
+        },
+        Case {
+            op: "users_create",
+            auth: Session,
+            perm: Some("users.manage"),
+            ok: 201,
+            call: |_| {
+                req(
+                    "POST",
+                    "/api/v1/users",
+                    Some(json!({ "display_name": "New Person", "email": "new.person@a.test" })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/users",
+                    Some(json!({ "display_name": ["x"] })),
+                )
+            }),
+        },
+        Case {
+            op: "users_get",
+            auth: Session,
+            perm: Some("users.read"),
+            ok: 200,
+            call: |f| req("GET", format!("/api/v1/users/{}", f.staff_id), None),
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/users/zzz", None)),
+        },
+        Case {
+            op: "users_update",
+            auth: Session,
+            perm: Some("users.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/users/{}", f.editee_id),
+                    Some(json!({ "title": "Lead" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/users/{}", f.editee_id),
+                    Some(json!({ "email": "not-an-email" })),
+                )
+            }),
+        },
+        Case {
+            op: "users_disable",
+            auth: Session,
+            perm: Some("users.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/users/{}/disable", f.victim_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("POST", "/api/v1/users/zzz/disable", None)),
+        },
+        Case {
+            op: "users_enable",
+            auth: Session,
+            perm: Some("users.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/users/{}/enable", f.victim_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("POST", "/api/v1/users/zzz/enable", None)),
+        },
+        Case {
+            op: "users_invite",
+            auth: Session,
+            perm: Some("users.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/users/{}/invitation", f.editee_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("POST", "/api/v1/users/zzz/invitation", None)),
+        },
+        Case {
+            op: "users_roles_get",
+            auth: Session,
+            perm: Some("users.read"),
+            ok: 200,
+            call: |f| req("GET", format!("/api/v1/users/{}/roles", f.editee_id), None),
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/users/zzz/roles", None)),
+        },
+        Case {
+            op: "users_roles_set",
+            auth: Session,
+            perm: Some("roles.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/users/{}/roles", f.editee_id),
+                    Some(json!({ "role_ids": [f.staff_role_id, f.role_id] })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/users/{}/roles", f.editee_id),
+                    Some(json!({ "role_ids": "all" })),
+                )
+            }),
+        },
+        Case {
+            op: "permissions_list",
+            auth: Session,
+            perm: Some("roles.read"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/permissions", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "roles_list",
+            auth: Session,
+            perm: Some("roles.read"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/roles", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "roles_create",
+            auth: Session,
+            perm: Some("roles.manage"),
+            ok: 201,
+            call: |_| {
+                req(
+                    "POST",
+                    "/api/v1/roles",
+                    Some(json!({ "name": "Editors", "permissions": ["documents.manage"] })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/roles",
+                    Some(json!({ "name": "Bad", "permissions": ["nope.nope"] })),
+                )
+            }),
+        },
+        Case {
+            op: "roles_get",
+            auth: Session,
+            perm: Some("roles.read"),
+            ok: 200,
+            call: |f| req("GET", format!("/api/v1/roles/{}", f.role_id), None),
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/roles/zzz", None)),
+        },
+        Case {
+            op: "roles_update",
+            auth: Session,
+            perm: Some("roles.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/roles/{}", f.role_id),
+                    Some(json!({ "description": "Updated" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/roles/{}", f.role_id),
+                    Some(json!({ "name": "" })),
+                )
+            }),
+        },
+        Case {
+            op: "roles_delete",
+            auth: Session,
+            perm: Some("roles.manage"),
+            ok: 204,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/roles/{}", f.doomed_role_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("DELETE", "/api/v1/roles/zzz", None)),
+        },
+        Case {
+            op: "audit_list",
+            auth: Session,
+            perm: Some("audit.read"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/audit", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/audit?since=never", None)),
+        },
+        Case {
+            op: "audit_export",
+            auth: Session,
+            perm: Some("audit.read"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/audit/export?format=jsonl", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/audit/export?format=xml", None)),
+        },
+        Case {
+            op: "operator_tenants_list",
+            auth: Operator,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/operator/tenants", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/operator/tenants?limit=-1", None)),
+        },
+        Case {
+            op: "operator_tenants_create",
+            auth: Operator,
+            perm: None,
+            ok: 201,
+            call: |_| {
+                req(
+                    "POST",
+                    "/api/v1/operator/tenants",
+                    Some(
+                        json!({ "slug": "gamma", "name": "Gamma", "admin_email": "a@gamma.test" }),
+                    ),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/operator/tenants",
+                    Some(json!({ "slug": "gamma2" })),
+                )
+            }),
+        },
+        Case {
+            op: "operator_tenants_get",
+            auth: Operator,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/operator/tenants/{}", f.spare_tenant_id),
+                    None,
+                )
+            },
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/operator/tenants/no-such-tenant", None)),
+        },
+        Case {
+            op: "operator_tenants_suspend",
+            auth: Operator,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/operator/tenants/{}/suspend", f.spare_tenant_id),
+                    None,
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/operator/tenants/no-such-tenant/suspend",
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "operator_tenants_resume",
+            auth: Operator,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/operator/tenants/{}/resume", f.spare_tenant_id),
+                    None,
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/operator/tenants/no-such-tenant/resume",
+                    None,
+                )
+            }),
+        },
+        // Last: its isolation check signs the other tenant's admin out.
+        Case {
+            op: "auth_logout",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| Req {
+                token: Some(f.logout_token.clone()),
+                ..req("POST", "/api/v1/auth/logout", None)
+            },
+            names_object: false,
+            bad: None,
+        },
+    ]
+}
+
+/// Operation ids in the committed spec.
+fn spec_operations() -> BTreeSet<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/stoa.yaml");
+    let spec: Value =
+        serde_yaml::from_str(&std::fs::read_to_string(path).expect("spec")).expect("yaml");
+    let mut ops = BTreeSet::new();
+    for (_, item) in spec["paths"].as_object().expect("paths") {
+        for (_, op) in item.as_object().expect("path item") {
+            if let Some(id) = op["operationId"].as_str() {
+                ops.insert(id.to_string());
+            }
+        }
+    }
+    ops
+}
+
+#[test]
+fn every_operation_in_the_spec_has_its_answers() {
+    let spec = spec_operations();
+    let table: BTreeSet<String> = cases().iter().map(|c| c.op.to_string()).collect();
+    let missing: Vec<_> = spec.difference(&table).collect();
+    let stale: Vec<_> = table.difference(&spec).collect();
+    assert!(
+        missing.is_empty(),
+        "operations without contract coverage: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "contract rows for operations not in the spec: {stale:?}"
+    );
+    for c in cases() {
+        if c.auth == Auth::Session && c.perm.is_none() {
+            assert!(
+                c.op.starts_with("me_") || c.op == "auth_logout",
+                "{} has no permission: is that right?",
+                c.op
+            );
+        }
+    }
+}
+
+async fn fixture(s: &Server) -> Fx {
+    let a = s.tenant("alpha").await;
+    let b = s.tenant("bravo").await;
+    let (staff_id, staff_token) = s.staff(&a, "Sam Staff").await;
+    let (victim_id, _) = s.staff(&a, "Vic Victim").await;
+    let (editee_id, _) = s.staff(&a, "Eddie Editee").await;
+    let (_, pw_token) = s.staff(&a, "Pat Password").await;
+    let role = s
+        .post(
+            "/api/v1/roles",
+            &a.admin_token,
+            json!({ "name": "Helpdesk", "permissions": ["users.read"] }),
+        )
+        .await;
+    let role_id = role.ok(201)["id"].as_str().unwrap().to_string();
+    let doomed = s
+        .post(
+            "/api/v1/roles",
+            &a.admin_token,
+            json!({ "name": "Doomed", "permissions": [] }),
+        )
+        .await;
+    let doomed_role_id = doomed.ok(201)["id"].as_str().unwrap().to_string();
+    let roles = s.get("/api/v1/roles", &a.admin_token).await;
+    let staff_role_id = roles
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["builtin"] == "staff")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let spare = s.login_token(&a.slug, &a.admin_email).await;
+    let sessions = s.get("/api/v1/me/sessions", &spare).await;
+    let spare_session_id = sessions
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["current"] == true)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let logout_token = s.login_token(&a.slug, &a.admin_email).await;
+    let revoked_token = s.login_token(&a.slug, &a.admin_email).await;
+    assert_eq!(
+        s.req("POST", "/api/v1/auth/logout", Some(&revoked_token), None)
+            .await
+            .status,
+        204
+    );
+    let inv = s
+        .post(
+            "/api/v1/users",
+            &a.admin_token,
+            json!({ "display_name": "Ivy Invitee", "email": "ivy@alpha.test" }),
+        )
+        .await;
+    let invitation = inv.ok(201)["invitation"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let spare_tenant = s.tenant("delta").await;
+    Fx {
+        a,
+        b,
+        staff_id,
+        staff_token,
+        victim_id,
+        editee_id,
+        role_id,
+        doomed_role_id,
+        staff_role_id,
+        spare_session_id,
+        logout_token,
+        pw_token,
+        invitation,
+        revoked_token,
+        spare_tenant_id: spare_tenant.id,
+    }
+}
+
+async fn send(s: &Server, r: &Req, token: Option<&str>) -> Resp {
+    s.req(r.method, &r.path, token, r.body.clone()).await
+}
+
+async fn four_answers(backend: Backend) {
+    let Some(s) = Server::start(backend).await else {
+        return;
+    };
+    let f = fixture(&s).await;
+    let a_ids = [
+        f.a.id.clone(),
+        f.a.admin_id.clone(),
+        f.staff_id.clone(),
+        f.victim_id.clone(),
+        f.role_id.clone(),
+    ];
+    for c in cases() {
+        let r = (c.call)(&f);
+        let ctx = format!("{} ({} {})", c.op, r.method, r.path);
+        // 401: no credential, a revoked one, and the wrong kind.
+        match c.auth {
+            Auth::Public => {}
+            Auth::Session => {
+                assert_eq!(
+                    send(&s, &r, None).await.problem(401),
+                    "unauthenticated",
+                    "{ctx} without a token"
+                );
+                assert_eq!(
+                    send(&s, &r, Some(&f.revoked_token)).await.problem(401),
+                    "unauthenticated",
+                    "{ctx} with a revoked token"
+                );
+                send(&s, &r, Some(&s.operator_token)).await.problem(401);
+            }
+            Auth::Operator => {
+                send(&s, &r, None).await.problem(401);
+                send(&s, &r, Some(&f.a.admin_token)).await.problem(401);
+            }
+        }
+        // 403: a staff member without the permission.
+        if let Some(perm) = c.perm {
+            let resp = send(&s, &r, Some(&f.staff_token)).await;
+            assert_eq!(resp.problem(403), "forbidden", "{ctx} as staff");
+            assert!(
+                resp.body["detail"].as_str().unwrap().contains(perm),
+                "{ctx}: {}",
+                resp.text
+            );
+        }
+        // 404 / isolation: tenant B's admin, holding every permission, on tenant A's objects.
+        if c.auth == Auth::Session {
+            let resp = send(&s, &r, Some(&f.b.admin_token)).await;
+            if c.names_object {
+                assert_eq!(resp.problem(404), "not_found", "{ctx} from another tenant");
+            } else {
+                assert!(
+                    resp.status < 500,
+                    "{ctx} from another tenant: {}",
+                    resp.text
+                );
+                for id in &a_ids {
+                    assert!(
+                        !resp.text.contains(id.as_str()),
+                        "{ctx} from another tenant leaked {id}"
+                    );
+                }
+            }
+        }
+        // Malformed input: a clear 4xx problem.
+        if let Some(bad) = c.bad {
+            let br = bad(&f);
+            let token = match c.auth {
+                Auth::Public => None,
+                Auth::Session => Some(f.a.admin_token.as_str()),
+                Auth::Operator => Some(s.operator_token.as_str()),
+            };
+            let resp = send(&s, &br, token).await;
+            assert!(
+                (400..500).contains(&resp.status),
+                "{ctx} bad input gave {}: {}",
+                resp.status,
+                resp.text
+            );
+            resp.problem(resp.status);
+        }
+        // The allowed caller succeeds.
+        let token = match (&r.token, c.auth) {
+            (Some(t), _) => Some(t.clone()),
+            (None, Auth::Public) => None,
+            (None, Auth::Session) => Some(f.a.admin_token.clone()),
+            (None, Auth::Operator) => Some(s.operator_token.clone()),
+        };
+        let resp = send(&s, &r, token.as_deref()).await;
+        assert_eq!(
+            resp.status, c.ok,
+            "{ctx} as the allowed caller: {}",
+            resp.text
+        );
+    }
+}
+both!(four_answers);

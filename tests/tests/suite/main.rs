@@ -1,0 +1,14 @@
+//! Stoa's black-box suite: one test binary, every test against SQLite and PostgreSQL.
+
+// Tests assert by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod audit;
+mod auth;
+mod contract;
+mod ops;
+mod roles;
+mod tenants;
+mod users;

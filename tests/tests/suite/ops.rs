@@ -1,0 +1,235 @@
+//! Operations: health, readiness, metrics, the spec, request limits, configuration errors,
+//! graceful shutdown.
+
+use crate::both;
+use crate::common::{raw_http, stoa_bin, Backend, Server};
+use serde_json::json;
+
+fn committed_spec() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/stoa.yaml");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn committed_spec_matches_the_code() {
+    let out = std::process::Command::new(stoa_bin())
+        .arg("openapi")
+        .output()
+        .expect("stoa openapi");
+    assert!(out.status.success());
+    let generated = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        generated == committed_spec(),
+        "openapi/stoa.yaml is out of date: run `make openapi` and commit the result"
+    );
+}
+
+#[test]
+fn config_example_is_valid_and_unknown_keys_fail() {
+    let out = std::process::Command::new(stoa_bin())
+        .args(["config", "example"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let dir = std::env::temp_dir().join(format!("stoa-cfg-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.toml");
+    std::fs::write(&good, &out.stdout).unwrap();
+    let show = std::process::Command::new(stoa_bin())
+        .args(["--config", good.to_str().unwrap(), "config", "show"])
+        .env("STOA_OPERATOR__TOKEN", "sekrit-value")
+        .output()
+        .unwrap();
+    assert!(
+        show.status.success(),
+        "{}",
+        String::from_utf8_lossy(&show.stderr)
+    );
+    assert!(
+        !String::from_utf8_lossy(&show.stdout).contains("sekrit-value"),
+        "secrets must be redacted"
+    );
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "listen = \"127.0.0.1:0\"\nlisten_port = 8\n").unwrap();
+    let out = std::process::Command::new(stoa_bin())
+        .args(["--config", bad.to_str().unwrap(), "serve"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("listen_port"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn health_ready_metrics_docs(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    assert_eq!(s.req("GET", "/healthz", None, None).await.text, "ok");
+    assert_eq!(s.req("GET", "/readyz", None, None).await.text, "ready");
+    let spec = s.req("GET", "/api/v1/openapi.yaml", None, None).await;
+    assert_eq!(spec.text, committed_spec());
+    let docs = s.req("GET", "/docs", None, None).await;
+    assert_eq!(docs.status, 200);
+    assert!(docs.text.to_lowercase().contains("swagger"));
+    s.get("/api/v1/users", &t.admin_token).await.ok(200);
+    s.req("GET", "/api/v1/users", None, None).await.problem(401);
+    let m = s.req("GET", "/metrics", None, None).await.text;
+    assert!(
+        m.contains(
+            "stoa_http_requests_total{method=\"GET\",route=\"users_list\",status=\"200\"} 1"
+        ),
+        "{m}"
+    );
+    assert!(m.contains(
+        "stoa_http_requests_total{method=\"GET\",route=\"users_list\",status=\"401\"} 1"
+    ));
+    assert!(m.contains("stoa_http_request_duration_seconds_bucket"));
+    assert!(m.contains("stoa_db_pool_connections"));
+    assert!(m.contains("stoa_outbox_lag_milliseconds"));
+    // Request ids: echoed when sane, generated otherwise.
+    let rb = s
+        .http()
+        .get(s.url("/api/v1/me"))
+        .header("x-request-id", "trace-123");
+    let r = Server::finish(rb).await;
+    assert_eq!(r.header("x-request-id").as_deref(), Some("trace-123"));
+    assert_eq!(r.body["request_id"], "trace-123");
+}
+both!(health_ready_metrics_docs);
+
+async fn bad_input_is_a_clear_4xx(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let tok = t.admin_token.as_str();
+    // Malformed JSON, wrong types, missing fields, unknown fields.
+    assert_eq!(
+        s.raw(
+            "POST",
+            "/api/v1/users",
+            Some(tok),
+            "application/json",
+            b"{not json".to_vec()
+        )
+        .await
+        .problem(400),
+        "bad_request"
+    );
+    s.post(
+        "/api/v1/users",
+        tok,
+        json!({ "display_name": ["not", "text"] }),
+    )
+    .await
+    .problem(400);
+    s.post("/api/v1/users", tok, json!({})).await.problem(400);
+    s.post(
+        "/api/v1/roles",
+        tok,
+        json!({ "name": "x", "permissions": [], "colour": "red" }),
+    )
+    .await
+    .problem(400);
+    // Wrong content type.
+    assert_eq!(
+        s.raw(
+            "POST",
+            "/api/v1/users",
+            Some(tok),
+            "text/plain",
+            b"hi".to_vec()
+        )
+        .await
+        .problem(415),
+        "unsupported_media_type"
+    );
+    // Oversized bodies: refused on the declared length before any byte is read…
+    let head = format!(
+        "POST /api/v1/users HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {tok}\r\ncontent-type: application/json\r\ncontent-length: 2097152\r\nconnection: close\r\n\r\n"
+    );
+    let (status, body) = raw_http(&s.base, head, Vec::new()).await;
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("payload_too_large"), "{body}");
+    // …and cut off while streaming when the body is chunked.
+    let head = format!(
+        "POST /api/v1/users HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {tok}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+    );
+    let mut chunked = Vec::new();
+    let piece = vec![b' '; 64 * 1024];
+    for _ in 0..16 {
+        chunked.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+        chunked.extend_from_slice(&piece);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"1\r\n \r\n");
+    let (status, body) = raw_http(&s.base, head, chunked).await;
+    assert!(
+        (400..500).contains(&status),
+        "chunked oversize gave {status}: {body}"
+    );
+    // Overlong text, control characters, garbage ids.
+    s.post(
+        "/api/v1/users",
+        tok,
+        json!({ "display_name": "x".repeat(201), "email": "a@b.test" }),
+    )
+    .await
+    .problem(400);
+    let r = s
+        .post(
+            "/api/v1/users",
+            tok,
+            json!({ "display_name": "bell\u{7}", "email": "a@b.test" }),
+        )
+        .await;
+    assert_eq!(r.body["field"], "display_name");
+    s.get("/api/v1/users/not-an-id", tok).await.problem(404);
+    s.get("/api/v1/users/'%20or%201=1--", tok)
+        .await
+        .problem(404);
+    // Unknown routes and methods.
+    s.get("/api/v1/nothing-here", tok).await.problem(404);
+    s.req("PUT", "/api/v1/me/sessions", Some(tok), None)
+        .await
+        .problem(405);
+    // A login with absurd input is just a failed login.
+    let r = s
+        .req(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(json!({ "tenant": "a".repeat(5000), "login": "b", "password": "c" })),
+        )
+        .await;
+    r.problem(401);
+}
+both!(bad_input_is_a_clear_4xx);
+
+async fn graceful_shutdown_and_restart_keep_data(b: Backend) {
+    let Some(mut s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let status = s.stop().expect("exit status");
+    assert!(
+        status.success(),
+        "SIGTERM should exit cleanly, got {status:?}"
+    );
+    s.spawn().await;
+    // Sessions, tenants and policies survive a restart.
+    let me = s.get("/api/v1/me", &t.admin_token).await;
+    assert!(me.ok(200)["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p == "audit.read"));
+    let out = s.cli(&["migrate"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+both!(graceful_shutdown_and_restart_keep_data);

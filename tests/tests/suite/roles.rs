@@ -1,0 +1,219 @@
+//! RBAC: built-in and custom roles, changes taking effect on the very next request.
+
+use crate::both;
+use crate::common::{Backend, Server};
+use serde_json::json;
+
+async fn custom_roles_take_effect_at_once(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (bob, bob_token) = s.staff(&t, "Bob").await;
+    // Staff cannot reach admin operations.
+    for path in [
+        "/api/v1/users",
+        "/api/v1/roles",
+        "/api/v1/audit",
+        "/api/v1/permissions",
+    ] {
+        assert_eq!(
+            s.get(path, &bob_token).await.problem(403),
+            "forbidden",
+            "{path}"
+        );
+    }
+    let catalogue = s.get("/api/v1/permissions", &t.admin_token).await;
+    let keys: Vec<String> = catalogue
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["key"].as_str().unwrap().to_string())
+        .collect();
+    for k in [
+        "messages.send",
+        "approvals.templates.manage",
+        "users.delete",
+        "retention.manage",
+        "audit.read",
+        "documents.share",
+    ] {
+        assert!(keys.contains(&k.to_string()), "{k}");
+    }
+    let r = s.post("/api/v1/roles", &t.admin_token, json!({ "name": "Auditor", "description": "Reads the audit log", "permissions": ["audit.read", "users.read"] })).await;
+    let role = r.ok(201).clone();
+    let role_id = role["id"].as_str().unwrap().to_string();
+    assert_eq!(role["permissions"], json!(["audit.read", "users.read"]));
+    // Give Bob staff + Auditor: his very next request sees it, with no new sign-in.
+    let staff_id = s
+        .get("/api/v1/roles", &t.admin_token)
+        .await
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["builtin"] == "staff")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = s
+        .req(
+            "PUT",
+            &format!("/api/v1/users/{bob}/roles"),
+            Some(&t.admin_token),
+            Some(json!({ "role_ids": [staff_id, role_id] })),
+        )
+        .await;
+    assert_eq!(r.ok(200).as_array().unwrap().len(), 2);
+    s.get("/api/v1/audit", &bob_token).await.ok(200);
+    s.get("/api/v1/users", &bob_token).await.ok(200);
+    s.get("/api/v1/roles", &bob_token).await.problem(403);
+    // Narrow the role: the next request is refused.
+    let r = s
+        .req(
+            "PATCH",
+            &format!("/api/v1/roles/{role_id}"),
+            Some(&t.admin_token),
+            Some(json!({ "permissions": ["users.read"] })),
+        )
+        .await;
+    assert_eq!(r.ok(200)["members"], 1);
+    s.get("/api/v1/audit", &bob_token).await.problem(403);
+    s.get("/api/v1/users", &bob_token).await.ok(200);
+    // Delete it: gone for Bob at once.
+    assert_eq!(
+        s.req(
+            "DELETE",
+            &format!("/api/v1/roles/{role_id}"),
+            Some(&t.admin_token),
+            None
+        )
+        .await
+        .status,
+        204
+    );
+    s.get("/api/v1/users", &bob_token).await.problem(403);
+    s.get(&format!("/api/v1/roles/{role_id}"), &t.admin_token)
+        .await
+        .problem(404);
+    // Role changes are audited with before and after.
+    let audit = s
+        .get(
+            &format!("/api/v1/audit?target_id={role_id}"),
+            &t.admin_token,
+        )
+        .await;
+    let actions: Vec<String> = audit.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        actions,
+        vec!["role.deleted", "role.updated", "role.created"]
+    );
+    assert_eq!(
+        audit.body["items"][1]["details"]["permissions_before"],
+        json!(["audit.read", "users.read"])
+    );
+}
+both!(custom_roles_take_effect_at_once);
+
+async fn role_rules(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let roles = s.get("/api/v1/roles", &t.admin_token).await;
+    let list = roles.ok(200).as_array().unwrap().clone();
+    let admin = list
+        .iter()
+        .find(|r| r["builtin"] == "admin")
+        .unwrap()
+        .clone();
+    let staff = list
+        .iter()
+        .find(|r| r["builtin"] == "staff")
+        .unwrap()
+        .clone();
+    assert_eq!(admin["members"], 1);
+    // Built-in roles are fixed.
+    let admin_id = admin["id"].as_str().unwrap();
+    assert_eq!(
+        s.req(
+            "PATCH",
+            &format!("/api/v1/roles/{admin_id}"),
+            Some(&t.admin_token),
+            Some(json!({ "name": "Boss" }))
+        )
+        .await
+        .problem(409),
+        "builtin_role"
+    );
+    assert_eq!(
+        s.req(
+            "DELETE",
+            &format!("/api/v1/roles/{admin_id}"),
+            Some(&t.admin_token),
+            None
+        )
+        .await
+        .problem(409),
+        "builtin_role"
+    );
+    // Unknown permissions and duplicate names are refused clearly.
+    let r = s
+        .post(
+            "/api/v1/roles",
+            &t.admin_token,
+            json!({ "name": "X", "permissions": ["users.fly"] }),
+        )
+        .await;
+    assert_eq!(r.problem(422), "validation_failed");
+    assert!(r.body["detail"].as_str().unwrap().contains("users.fly"));
+    let r = s
+        .post(
+            "/api/v1/roles",
+            &t.admin_token,
+            json!({ "name": "staff", "permissions": [] }),
+        )
+        .await;
+    assert_eq!(r.problem(409), "role_name_taken");
+    // The last admin cannot lose the admin role.
+    let staff_id = staff["id"].as_str().unwrap();
+    let r = s
+        .req(
+            "PUT",
+            &format!("/api/v1/users/{}/roles", t.admin_id),
+            Some(&t.admin_token),
+            Some(json!({ "role_ids": [staff_id] })),
+        )
+        .await;
+    assert_eq!(r.problem(409), "last_admin");
+    let r = s
+        .req(
+            "PUT",
+            &format!("/api/v1/users/{}/roles", t.admin_id),
+            Some(&t.admin_token),
+            Some(json!({ "role_ids": ["not-a-role"] })),
+        )
+        .await;
+    assert_eq!(r.problem(422), "validation_failed");
+    // With a second admin, the first may step down.
+    let (second, second_token) = s.member(&t, "Second Admin", json!([admin_id])).await;
+    let r = s
+        .req(
+            "PUT",
+            &format!("/api/v1/users/{}/roles", t.admin_id),
+            Some(&second_token),
+            Some(json!({ "role_ids": [staff_id] })),
+        )
+        .await;
+    r.ok(200);
+    s.get("/api/v1/users", &t.admin_token).await.problem(403);
+    assert_ne!(second, t.admin_id);
+}
+both!(role_rules);

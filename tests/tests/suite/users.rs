@@ -1,0 +1,245 @@
+//! User administration: invite, list, search, edit, disable, enable; tenant isolation.
+
+use crate::both;
+use crate::common::{Backend, Server, PASSWORD};
+use serde_json::json;
+
+async fn admin_manages_users(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (bob, _) = s.staff(&t, "Bob Tran").await;
+    let (_, _) = s.staff(&t, "Chi Pham").await;
+    // Search by name, email; filter by status; page with cursors.
+    let r = s.get("/api/v1/users?q=tran", &t.admin_token).await;
+    let items = r.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], bob.as_str());
+    let r = s.get("/api/v1/users?q=chi.pham@acme", &t.admin_token).await;
+    assert_eq!(r.ok(200)["items"].as_array().unwrap().len(), 1);
+    let r = s.get("/api/v1/users?q=%25", &t.admin_token).await;
+    assert_eq!(
+        r.ok(200)["items"].as_array().unwrap().len(),
+        0,
+        "LIKE wildcards are escaped"
+    );
+    let page1 = s.get("/api/v1/users?limit=2", &t.admin_token).await;
+    let p1 = page1.ok(200).clone();
+    assert_eq!(p1["items"].as_array().unwrap().len(), 2);
+    let cursor = p1["next_cursor"].as_str().unwrap();
+    let page2 = s
+        .get(
+            &format!("/api/v1/users?limit=2&cursor={cursor}"),
+            &t.admin_token,
+        )
+        .await;
+    let p2 = page2.ok(200).clone();
+    assert_eq!(p2["items"].as_array().unwrap().len(), 1);
+    assert!(p2["next_cursor"].is_null());
+    assert_ne!(p1["items"][0]["id"], p2["items"][0]["id"]);
+    s.get("/api/v1/users?cursor=!!!", &t.admin_token)
+        .await
+        .problem(422);
+    s.get("/api/v1/users?limit=5000", &t.admin_token)
+        .await
+        .problem(422);
+    s.get("/api/v1/users?status=weird", &t.admin_token)
+        .await
+        .problem(422);
+    // Edit, with the identifiers validated and unique.
+    let r = s
+        .req(
+            "PATCH",
+            &format!("/api/v1/users/{bob}"),
+            Some(&t.admin_token),
+            Some(json!({ "title": "Engineer", "department": "R&D", "email": "Robert@Acme.test" })),
+        )
+        .await;
+    assert_eq!(r.ok(200)["email"], "robert@acme.test");
+    assert_eq!(r.body["title"], "Engineer");
+    let dup = s
+        .req(
+            "PATCH",
+            &format!("/api/v1/users/{bob}"),
+            Some(&t.admin_token),
+            Some(json!({ "email": t.admin_email })),
+        )
+        .await;
+    assert_eq!(dup.problem(409), "email_taken");
+    assert_eq!(dup.body["field"], "email");
+    let bad = s
+        .req(
+            "PATCH",
+            &format!("/api/v1/users/{bob}"),
+            Some(&t.admin_token),
+            Some(json!({ "phone": "12345" })),
+        )
+        .await;
+    assert_eq!(bad.problem(422), "validation_failed");
+    assert_eq!(bad.body["field"], "phone");
+    let dup = s
+        .post(
+            "/api/v1/users",
+            &t.admin_token,
+            json!({ "display_name": "Other", "email": "robert@acme.test" }),
+        )
+        .await;
+    assert_eq!(dup.problem(409), "email_taken");
+    let none = s
+        .post(
+            "/api/v1/users",
+            &t.admin_token,
+            json!({ "display_name": "No Id" }),
+        )
+        .await;
+    none.problem(422);
+    s.login("acme", "robert@acme.test", PASSWORD).await.ok(200);
+    assert_eq!(
+        s.get(&format!("/api/v1/users/{bob}"), &t.admin_token)
+            .await
+            .ok(200)["department"],
+        "R&D"
+    );
+}
+both!(admin_manages_users);
+
+async fn disabling_ends_sessions_in_use(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (bob, bob_token) = s.staff(&t, "Bob").await;
+    s.get("/api/v1/me", &bob_token).await.ok(200);
+    let r = s
+        .post(
+            &format!("/api/v1/users/{bob}/disable"),
+            &t.admin_token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.ok(200)["status"], "disabled");
+    // The very next request with the old token is refused, and so is signing in.
+    s.get("/api/v1/me", &bob_token).await.problem(401);
+    s.login("acme", "bob@acme.test", PASSWORD)
+        .await
+        .problem(401);
+    let r = s
+        .post(
+            &format!("/api/v1/users/{bob}/enable"),
+            &t.admin_token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.ok(200)["status"], "active");
+    // Re-enabling does not revive old sessions.
+    s.get("/api/v1/me", &bob_token).await.problem(401);
+    let fresh = s.login_token("acme", "bob@acme.test").await;
+    s.get("/api/v1/me", &fresh).await.ok(200);
+    // An admin cannot disable themselves, nor the last admin.
+    let me = s
+        .post(
+            &format!("/api/v1/users/{}/disable", t.admin_id),
+            &t.admin_token,
+            json!({}),
+        )
+        .await;
+    me.problem(409);
+    let audit = s
+        .get(
+            &format!("/api/v1/audit?target_id={bob}&action=user.disabled"),
+            &t.admin_token,
+        )
+        .await;
+    let e = audit.ok(200)["items"][0].clone();
+    assert_eq!(e["actor_id"], t.admin_id.as_str());
+    assert_eq!(e["details"]["sessions_revoked"], 1);
+}
+both!(disabling_ends_sessions_in_use);
+
+async fn self_service_profile(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (_, tok) = s.staff(&t, "Bob").await;
+    let r = s
+        .req(
+            "PATCH",
+            "/api/v1/me",
+            Some(&tok),
+            Some(json!({ "display_name": "Bob Builder", "title": "" })),
+        )
+        .await;
+    assert_eq!(r.ok(200)["display_name"], "Bob Builder");
+    assert!(r.body["title"].is_null());
+    // Sign-in identifiers are an admin's to change.
+    let r = s
+        .req(
+            "PATCH",
+            "/api/v1/me",
+            Some(&tok),
+            Some(json!({ "email": "me@elsewhere.test" })),
+        )
+        .await;
+    r.problem(422);
+    let me = s.get("/api/v1/me", &tok).await;
+    assert_eq!(me.ok(200)["roles"][0]["builtin"], "staff");
+    assert!(!me.body["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p == "users.manage"));
+    assert!(me.body["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p == "messages.send"));
+}
+both!(self_service_profile);
+
+async fn tenants_are_isolated(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let a = s.tenant("alpha").await;
+    let z = s.tenant("zulu").await;
+    let (alpha_user, _) = s.staff(&a, "Ann").await;
+    // Zulu's admin sees none of Alpha's objects: 404, never 403.
+    for (m, path) in [
+        ("GET", format!("/api/v1/users/{alpha_user}")),
+        ("PATCH", format!("/api/v1/users/{alpha_user}")),
+        ("POST", format!("/api/v1/users/{alpha_user}/disable")),
+        ("GET", format!("/api/v1/users/{alpha_user}/roles")),
+    ] {
+        let body = (m != "GET").then(|| json!({}));
+        assert_eq!(
+            s.req(m, &path, Some(&z.admin_token), body)
+                .await
+                .problem(404),
+            "not_found",
+            "{m} {path}"
+        );
+    }
+    let list = s.get("/api/v1/users", &z.admin_token).await;
+    assert!(!list.text.contains(&alpha_user));
+    let audit = s.get("/api/v1/audit?limit=200", &z.admin_token).await;
+    assert!(!audit.text.contains(&alpha_user));
+    // The same email may exist in two tenants; tenant in the body changes nothing.
+    s.post(
+        "/api/v1/users",
+        &z.admin_token,
+        json!({ "display_name": "Ann", "email": "ann@alpha.test" }),
+    )
+    .await
+    .ok(201);
+    let sneaky = s
+        .post(
+            "/api/v1/users",
+            &z.admin_token,
+            json!({ "display_name": "X", "email": "x@x.test", "tenant_id": a.id }),
+        )
+        .await;
+    sneaky.problem(400);
+}
+both!(tenants_are_isolated);
