@@ -38,7 +38,7 @@ openapi:
 
 ## Release build, then the benchmark table (DESIGN.md §6). Not a test.
 bench:
-	$(CARGO) build --release --bin stoa --bin stoa-bench
+	$(CARGO) build --release -p stoa-server -p stoa-bench
 	./target/release/stoa-bench --stoa ./target/release/stoa
 
 release:

@@ -32,6 +32,8 @@ pub enum Code {
     InvitationInvalid,
     PayloadTooLarge,
     UnsupportedMediaType,
+    IdempotencyKeyReused,
+    IdempotencyInProgress,
     RateLimited,
     Internal,
     Unavailable,
@@ -113,6 +115,16 @@ impl Code {
                 "rate_limited",
                 "Too many requests",
             ),
+            IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "Idempotency key reused for another request",
+            ),
+            IdempotencyInProgress => (
+                StatusCode::CONFLICT,
+                "idempotency_in_progress",
+                "A request with this idempotency key is running",
+            ),
             Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -185,6 +197,10 @@ impl ApiError {
             field: Some(field.to_string()),
             ..Self::new(Code::ValidationFailed, detail)
         }
+    }
+    pub fn with_code(mut self, code: Code) -> Self {
+        self.code = code;
+        self
     }
     pub fn with_field(mut self, field: &str) -> Self {
         self.field = Some(field.to_string());

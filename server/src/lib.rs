@@ -122,7 +122,10 @@ pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
     if state.cfg.metrics_listen.is_empty() {
         route = route.at("/metrics", ops::health::metrics);
     }
-    route.around(ops::ctx::around).data(state)
+    route
+        .around(ops::idempotency::around)
+        .around(ops::ctx::around)
+        .data(state)
 }
 
 /// Serve until SIGTERM or Ctrl-C, then drain in-flight requests and stop the workers.

@@ -172,3 +172,174 @@ pub async fn bump_version(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Er
         .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        db::{new_id, now_ms},
+        ops::ctx::RequestCtx,
+        roles::store::RoleRow,
+        tenants::store::TenantRow,
+        users::store::UserRow,
+    };
+
+    async fn temp_db() -> (Db, std::path::PathBuf) {
+        let dir =
+            std::env::temp_dir().join(format!("stoa-authz-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = Db::connect(&format!("sqlite://{}/t.db?mode=rwc", dir.display()), 2)
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        (db, dir)
+    }
+
+    async fn tenant(db: &Db, slug: &str) -> (String, String, String) {
+        let mut tx = db.begin().await.unwrap();
+        let now = now_ms();
+        let t = TenantRow {
+            id: new_id(),
+            slug: slug.into(),
+            name: slug.into(),
+            status: "active".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        crate::tenants::store::insert(&mut tx, &t).await.unwrap();
+        let staff = RoleRow {
+            id: new_id(),
+            name: "Staff".into(),
+            description: String::new(),
+            builtin: "staff".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        crate::roles::store::insert(&mut tx, &t.id, &staff)
+            .await
+            .unwrap();
+        let custom = RoleRow {
+            id: new_id(),
+            name: "Auditor".into(),
+            description: String::new(),
+            builtin: String::new(),
+            created_at: now,
+            updated_at: now,
+        };
+        crate::roles::store::insert(&mut tx, &t.id, &custom)
+            .await
+            .unwrap();
+        crate::roles::store::set_permissions(
+            &mut tx,
+            &t.id,
+            &custom.id,
+            &["audit.read".to_string()],
+        )
+        .await
+        .unwrap();
+        let u = UserRow {
+            tenant_id: t.id.clone(),
+            id: new_id(),
+            email: Some(format!("u@{slug}.test")),
+            phone: None,
+            display_name: "U".into(),
+            title: None,
+            department: None,
+            status: "active".into(),
+            password_hash: None,
+            created_at: now,
+            updated_at: now,
+        };
+        crate::users::store::insert(&mut tx, &u).await.unwrap();
+        crate::roles::store::set_user_roles(
+            &mut tx,
+            &t.id,
+            &u.id,
+            &[staff.id.clone(), custom.id.clone()],
+        )
+        .await
+        .unwrap();
+        bump_version(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+        (t.id, u.id, custom.id)
+    }
+
+    fn principal(tenant_id: &str, user_id: &str, version: i64) -> Principal {
+        Principal {
+            tenant_id: tenant_id.into(),
+            tenant_slug: String::new(),
+            user_id: user_id.into(),
+            session_id: String::new(),
+            policy_version: version,
+            ctx: RequestCtx::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn model_grants_roles_within_their_domain_only() {
+        let (db, dir) = temp_db().await;
+        let (ta, ua, role_a) = tenant(&db, "a").await;
+        let (tb, _ub, _) = tenant(&db, "b").await;
+        let authz = Authz::new(db.clone()).await.unwrap();
+        let v = authz.loaded_version();
+        let pa = principal(&ta, &ua, v);
+        let perms = authz.permissions(&pa).await.unwrap();
+        assert!(perms.contains(perm::AUDIT_READ));
+        assert!(perms.contains(perm::MESSAGES_SEND), "staff permissions");
+        assert!(!perms.contains(perm::USERS_MANAGE));
+        // The memo and casbin's own matcher agree on every catalogue entry.
+        for p in catalogue::CATALOGUE {
+            assert_eq!(
+                perms.contains(p.key),
+                authz.enforce_raw(&ua, &ta, p.key).await,
+                "{}",
+                p.key
+            );
+        }
+        // The same user id in another domain holds nothing.
+        let cross = principal(&tb, &ua, v);
+        assert!(authz.permissions(&cross).await.unwrap().is_empty());
+        assert!(!authz.enforce_raw(&ua, &tb, perm::AUDIT_READ).await);
+        assert!(authz.require(&cross, perm::AUDIT_READ).await.is_err());
+
+        // A policy change becomes visible as soon as a request carries the new version.
+        let mut tx = db.begin().await.unwrap();
+        crate::roles::store::set_permissions(&mut tx, &ta, &role_a, &["users.manage".to_string()])
+            .await
+            .unwrap();
+        bump_version(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+        let stale = authz.permissions(&pa).await.unwrap();
+        assert!(
+            stale.contains(perm::AUDIT_READ),
+            "no reload without a newer version"
+        );
+        let fresh = principal(&ta, &ua, v + 1);
+        let perms = authz.permissions(&fresh).await.unwrap();
+        assert!(perms.contains(perm::USERS_MANAGE));
+        assert!(!perms.contains(perm::AUDIT_READ));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn adapter_refuses_writes_outside_service_transactions() {
+        let (db, dir) = temp_db().await;
+        let mut e = Enforcer::new(
+            DefaultModel::from_str(MODEL).await.unwrap(),
+            adapter::StoaAdapter::new(db),
+        )
+        .await
+        .unwrap();
+        use casbin::MgmtApi;
+        assert!(e
+            .add_policy(vec![
+                "r:x".into(),
+                "t".into(),
+                "users".into(),
+                "manage".into()
+            ])
+            .await
+            .is_err());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

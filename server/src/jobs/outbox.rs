@@ -143,6 +143,9 @@ pub fn spawn(
                 if let Err(e) = pruned {
                     tracing::warn!(error = %e, "outbox prune failed");
                 }
+                if let Err(e) = crate::ops::idempotency::prune(&state.db).await {
+                    tracing::warn!(error = %e, "idempotency key prune failed");
+                }
             }
             tokio::select! {
                 _ = state.outbox_wake.notified() => {}

@@ -2,5 +2,6 @@
 
 pub mod ctx;
 pub mod health;
+pub mod idempotency;
 pub mod metrics;
 pub mod net;

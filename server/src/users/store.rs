@@ -20,6 +20,8 @@ pub struct UserRow {
 
 const COLUMNS: &str = "tenant_id, id, email, phone, display_name, title, department, status, \
                        password_hash, created_at, updated_at";
+const LIST_COLUMNS: &str = "tenant_id, id, email, phone, display_name, title, department, status, \
+                            cast(null as text) as password_hash, created_at, updated_at";
 
 fn search_text(u: &UserRow) -> String {
     let mut s = u.display_name.to_lowercase();
@@ -135,8 +137,9 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<UserRow>, sqlx::Error> {
     let pattern = q.map(|q| format!("%{}%", crate::audit::store::like_escape(&q.to_lowercase())));
+    // Lists never need the password hash: leave it in the database.
     sqlx::query_as(&format!(
-        "select {COLUMNS} from users
+        "select {LIST_COLUMNS} from users
          where tenant_id = $1
            and ($2 is null or search_text like $2 escape '\\')
            and ($3 is null or status = $3)

@@ -176,6 +176,23 @@ async fn removed_entries_are_detected(b: Backend) {
 }
 both!(removed_entries_are_detected);
 
+/// True when the mirror file holds entries 1..=newest exactly once, in order, and the newest
+/// sequence number is at least `min_seq`.
+async fn mirror_is_complete(s: &Server, token: &str, path: &std::path::Path, min_seq: i64) -> bool {
+    let head = s.get("/api/v1/audit?limit=1", token).await;
+    let max = head.body["items"][0]["seq"].as_i64().unwrap_or(0);
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let seqs: Vec<i64> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    max >= min_seq && seqs == (1..=max).collect::<Vec<_>>()
+}
+
 async fn mirror_consumer_delivers_each_entry_once(b: Backend) {
     let mirror =
         std::env::temp_dir().join(format!("stoa-mirror-{}", uuid::Uuid::new_v4().simple()));
@@ -186,42 +203,16 @@ async fn mirror_consumer_delivers_each_entry_once(b: Backend) {
     let t = s.tenant("acme").await;
     s.staff(&t, "Bob").await;
     let path = mirror.join(format!("{}.jsonl", t.id));
-    let count = || async {
-        let head = s.get("/api/v1/audit?limit=1", &t.admin_token).await;
-        let max = head.body["items"][0]["seq"].as_i64().unwrap_or(0);
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let seqs: Vec<i64> = text
-            .lines()
-            .map(|l| {
-                serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"]
-                    .as_i64()
-                    .unwrap()
-            })
-            .collect();
-        seqs == (1..=max).collect::<Vec<_>>()
-    };
-    s.eventually("the mirror to hold every entry once, in order", count)
+    let complete = || mirror_is_complete(&s, &t.admin_token, &path, 1);
+    s.eventually("the mirror to hold every entry once, in order", complete)
         .await;
     // Restart: redelivery after a restart appends nothing twice, and new entries follow.
     s.stop();
     s.spawn().await;
     let tok = s.login_token("acme", &t.admin_email).await;
     s.get("/api/v1/me", &tok).await.ok(200);
-    let count = || async {
-        let head = s.get("/api/v1/audit?limit=1", &tok).await;
-        let max = head.body["items"][0]["seq"].as_i64().unwrap_or(0);
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let seqs: Vec<i64> = text
-            .lines()
-            .map(|l| {
-                serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"]
-                    .as_i64()
-                    .unwrap()
-            })
-            .collect();
-        max > 5 && seqs == (1..=max).collect::<Vec<_>>()
-    };
-    s.eventually("the mirror to catch up after a restart", count)
+    let complete = || mirror_is_complete(&s, &tok, &path, 6);
+    s.eventually("the mirror to catch up after a restart", complete)
         .await;
     let _ = std::fs::remove_dir_all(&mirror);
 }

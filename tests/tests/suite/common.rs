@@ -268,6 +268,33 @@ impl Server {
         Some(s)
     }
 
+    /// A second node on the same database (PostgreSQL), with its own data directory.
+    pub async fn sibling(&self) -> Server {
+        assert_eq!(
+            self.backend,
+            Backend::Postgres,
+            "several nodes need PostgreSQL"
+        );
+        let dir = scratch_dir();
+        let mut env = self.env.clone();
+        env.retain(|(k, _)| k != "STOA_DATA_DIR");
+        env.push(("STOA_DATA_DIR".into(), dir.display().to_string()));
+        let mut s = Server {
+            child: None,
+            base: String::new(),
+            dir,
+            backend: self.backend,
+            operator_token: self.operator_token.clone(),
+            database_url: self.database_url.clone(),
+            stderr_lines: mpsc::channel().1,
+            env,
+            pg: None,
+            http: self.http.clone(),
+        };
+        s.spawn().await;
+        s
+    }
+
     /// (Re)start the process with this server's data and settings.
     pub async fn spawn(&mut self) {
         let mut cmd = Command::new(stoa_bin());

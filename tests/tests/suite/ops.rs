@@ -233,3 +233,101 @@ async fn graceful_shutdown_and_restart_keep_data(b: Backend) {
     );
 }
 both!(graceful_shutdown_and_restart_keep_data);
+
+async fn retried_writes_never_duplicate(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let other = s.tenant("other").await;
+    let post = |token: String, key: &'static str, body: serde_json::Value| {
+        let rb = s
+            .http()
+            .post(s.url("/api/v1/users"))
+            .bearer_auth(token)
+            .header("idempotency-key", key)
+            .json(&body);
+        Server::finish(rb)
+    };
+    let body = json!({ "display_name": "Dup Licate", "email": "dup@acme.test" });
+    let first = post(t.admin_token.clone(), "key-1", body.clone()).await;
+    let id = first.ok(201)["user"]["id"].as_str().unwrap().to_string();
+    let again = post(t.admin_token.clone(), "key-1", body.clone()).await;
+    assert_eq!(
+        again.ok(201)["user"]["id"],
+        id.as_str(),
+        "the first answer is replayed"
+    );
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(
+        again.body["invitation"]["token"],
+        first.body["invitation"]["token"]
+    );
+    let list = s.get("/api/v1/users?q=dup%40acme", &t.admin_token).await;
+    assert_eq!(list.ok(200)["items"].as_array().unwrap().len(), 1);
+    let audit = s
+        .get(
+            &format!("/api/v1/audit?target_id={id}&action=user.created"),
+            &t.admin_token,
+        )
+        .await;
+    assert_eq!(
+        audit.ok(200)["items"].as_array().unwrap().len(),
+        1,
+        "one change, one audit entry"
+    );
+    // The same key with a different request is refused.
+    let other_body = post(
+        t.admin_token.clone(),
+        "key-1",
+        json!({ "display_name": "Else", "email": "else@acme.test" }),
+    )
+    .await;
+    assert_eq!(other_body.problem(422), "idempotency_key_reused");
+    // Keys belong to the credential: another caller's key-1 is its own.
+    let theirs = post(
+        other.admin_token.clone(),
+        "key-1",
+        json!({ "display_name": "Dup Licate", "email": "dup@other.test" }),
+    )
+    .await;
+    assert!(theirs.ok(201)["user"]["id"] != id.as_str());
+    assert!(theirs.header("idempotent-replayed").is_none());
+    // Refusals are replayed too, so a retry learns the same answer.
+    let bad = json!({ "display_name": "No Identifier" });
+    assert_eq!(
+        post(t.admin_token.clone(), "key-2", bad.clone())
+            .await
+            .problem(422),
+        "validation_failed"
+    );
+    let r = post(t.admin_token.clone(), "key-2", bad).await;
+    r.problem(422);
+    assert_eq!(r.header("idempotent-replayed").as_deref(), Some("true"));
+    // Malformed keys are a 400.
+    let long: &'static str = Box::leak("k".repeat(300).into_boxed_str());
+    assert_eq!(
+        post(t.admin_token.clone(), long, body.clone())
+            .await
+            .problem(400),
+        "bad_request"
+    );
+    // Concurrent retries of one request create one user.
+    let body = json!({ "display_name": "Racer", "email": "racer@acme.test" });
+    let attempts: Vec<_> = (0..6)
+        .map(|_| post(t.admin_token.clone(), "key-race", body.clone()))
+        .collect();
+    let results = futures_util::future::join_all(attempts).await;
+    for r in &results {
+        assert!(
+            r.status == 201 || r.status == 409,
+            "{} {}",
+            r.status,
+            r.text
+        );
+    }
+    assert!(results.iter().any(|r| r.status == 201));
+    let list = s.get("/api/v1/users?q=racer", &t.admin_token).await;
+    assert_eq!(list.ok(200)["items"].as_array().unwrap().len(), 1);
+}
+both!(retried_writes_never_duplicate);

@@ -217,3 +217,52 @@ async fn role_rules(b: Backend) {
     assert_ne!(second, t.admin_id);
 }
 both!(role_rules);
+
+/// Two nodes behind a load balancer share PostgreSQL: a role change or a disable made through one
+/// node holds on the other at its very next request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_agree_on_policy_changes() {
+    let Some(a) = Server::start(Backend::Postgres).await else {
+        return;
+    };
+    let b = a.sibling().await;
+    let t = a.tenant("acme").await;
+    let (bob, bob_token) = a.staff(&t, "Bob").await;
+    // Node B has served Bob (and cached his permissions) before the change.
+    b.get("/api/v1/users", &bob_token).await.problem(403);
+    b.get("/api/v1/me", &bob_token).await.ok(200);
+    let role = a
+        .post(
+            "/api/v1/roles",
+            &t.admin_token,
+            json!({ "name": "Reader", "permissions": ["users.read"] }),
+        )
+        .await;
+    let role_id = role.ok(201)["id"].as_str().unwrap().to_string();
+    a.req(
+        "PUT",
+        &format!("/api/v1/users/{bob}/roles"),
+        Some(&t.admin_token),
+        Some(json!({ "role_ids": [role_id] })),
+    )
+    .await
+    .ok(200);
+    b.get("/api/v1/users", &bob_token).await.ok(200);
+    a.req(
+        "PATCH",
+        &format!("/api/v1/roles/{role_id}"),
+        Some(&t.admin_token),
+        Some(json!({ "permissions": [] })),
+    )
+    .await
+    .ok(200);
+    b.get("/api/v1/users", &bob_token).await.problem(403);
+    a.post(
+        &format!("/api/v1/users/{bob}/disable"),
+        &t.admin_token,
+        json!({}),
+    )
+    .await
+    .ok(200);
+    b.get("/api/v1/me", &bob_token).await.problem(401);
+}

@@ -1,0 +1,459 @@
+//! `make bench`: measures Stoa against the targets in DESIGN.md §6 and prints a table.
+//!
+//! Benchmarks, not tests: they report numbers and never fail on them. Every load is bounded in
+//! count and time and only talks to a server this program started on 127.0.0.1.
+
+use clap::Parser;
+use serde_json::json;
+use std::{
+    io::{BufRead, BufReader},
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use stoa::{
+    authn::Principal,
+    authz::{catalogue::CATALOGUE, Authz},
+    db::{new_id, now_ms, Db},
+    ops::ctx::RequestCtx,
+    roles::store::RoleRow,
+    tenants::store::TenantRow,
+    users::store::UserRow,
+};
+
+#[derive(Parser)]
+struct Args {
+    /// The release `stoa` binary to benchmark.
+    #[arg(long, default_value = "./target/release/stoa")]
+    stoa: PathBuf,
+    /// Seconds per HTTP load run.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Concurrent connections for the HTTP load.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// PostgreSQL server for the PostgreSQL rows (skipped when unreachable).
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pg: String,
+}
+
+struct Row {
+    workload: String,
+    backend: String,
+    result: String,
+    target: String,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+fn fmt_us(d: Duration) -> String {
+    format!("{:.2} µs", d.as_secs_f64() * 1e6)
+}
+
+fn fmt_ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// W7a: 100 tenants, custom roles and bindings until the model holds ≥ 10,000 policy lines.
+async fn authz_bench(rows: &mut Vec<Row>) -> Result<(), BoxError> {
+    let dir = std::env::temp_dir().join(format!(
+        "stoa-bench-authz-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir)?;
+    let db = Db::connect(&format!("sqlite://{}/authz.db?mode=rwc", dir.display()), 4).await?;
+    db.migrate().await?;
+    let perms: Vec<String> = CATALOGUE.iter().map(|p| p.key.to_string()).collect();
+    let mut principals = Vec::new();
+    let mut tx = db.begin().await?;
+    for t in 0..100 {
+        let now = now_ms();
+        let tenant = TenantRow {
+            id: new_id(),
+            slug: format!("t{t}"),
+            name: format!("Tenant {t}"),
+            status: "active".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        stoa::tenants::store::insert(&mut tx, &tenant).await?;
+        let mut role_ids = Vec::new();
+        for (i, builtin) in ["admin", "staff", "", "", ""].iter().enumerate() {
+            let role = RoleRow {
+                id: new_id(),
+                name: format!("role{i}"),
+                description: String::new(),
+                builtin: builtin.to_string(),
+                created_at: now,
+                updated_at: now,
+            };
+            stoa::roles::store::insert(&mut tx, &tenant.id, &role).await?;
+            if builtin.is_empty() {
+                // Custom roles with a rotating slice of the catalogue.
+                let slice: Vec<String> =
+                    perms.iter().cycle().skip(i * 7).take(18).cloned().collect();
+                stoa::roles::store::set_permissions(&mut tx, &tenant.id, &role.id, &slice).await?;
+            }
+            role_ids.push(role.id);
+        }
+        for u in 0..10 {
+            let user = UserRow {
+                tenant_id: tenant.id.clone(),
+                id: new_id(),
+                email: Some(format!("u{u}@t{t}.test")),
+                phone: None,
+                display_name: format!("User {u}"),
+                title: None,
+                department: None,
+                status: "active".into(),
+                password_hash: None,
+                created_at: now,
+                updated_at: now,
+            };
+            stoa::users::store::insert(&mut tx, &user).await?;
+            let roles = vec![role_ids[1 + u % 4].clone(), role_ids[(u + 2) % 5].clone()];
+            let mut roles = roles;
+            roles.dedup();
+            stoa::roles::store::set_user_roles(&mut tx, &tenant.id, &user.id, &roles).await?;
+            principals.push(Principal {
+                tenant_id: tenant.id.clone(),
+                tenant_slug: tenant.slug.clone(),
+                user_id: user.id,
+                session_id: String::new(),
+                policy_version: 0,
+                ctx: RequestCtx::default(),
+            });
+        }
+    }
+    stoa::authz::bump_version(&mut tx).await?;
+    tx.commit().await?;
+    let policy_lines: i64 = {
+        let (custom, builtin_admin, builtin_staff, bindings): (i64, i64, i64, i64) = sqlx::query_as(
+            "select (select count(*) from role_permissions), (select count(*) from roles where builtin = 'admin'),
+                    (select count(*) from roles where builtin = 'staff'), (select count(*) from role_bindings)",
+        )
+        .fetch_one(&db.pool)
+        .await?;
+        let staff_perms = CATALOGUE.iter().filter(|p| p.staff).count() as i64;
+        custom + builtin_admin * CATALOGUE.len() as i64 + builtin_staff * staff_perms + bindings
+    };
+    let load_start = Instant::now();
+    let authz = Authz::new(db.clone()).await?;
+    let load = load_start.elapsed();
+
+    // Memoised checks as served to requests (first call per user fills the memo).
+    for p in &principals {
+        let _ = authz.permissions(p).await?;
+    }
+    let n = 200_000;
+    let mut lat = Vec::with_capacity(n);
+    let mut granted = 0u64;
+    for i in 0..n {
+        let p = &principals[(i * 7919) % principals.len()];
+        let perm = CATALOGUE[(i * 31) % CATALOGUE.len()].key;
+        let t = Instant::now();
+        let ok = authz.require(p, perm).await.is_ok();
+        lat.push(t.elapsed());
+        granted += u64::from(ok);
+    }
+    lat.sort();
+    rows.push(Row {
+        workload: format!("W7 authz check ({policy_lines} policy lines, 100 tenants), memoised"),
+        backend: "in-process".into(),
+        result: format!(
+            "median {} · p99 {} · {granted}/{n} granted",
+            fmt_us(percentile(&lat, 0.5)),
+            fmt_us(percentile(&lat, 0.99))
+        ),
+        target: "p99 ≤ 20 µs".into(),
+    });
+    // casbin's own matcher, for comparison (linear in the number of policies).
+    let m = 300;
+    let mut raw = Vec::with_capacity(m);
+    for i in 0..m {
+        let p = &principals[(i * 7919) % principals.len()];
+        let perm = CATALOGUE[(i * 31) % CATALOGUE.len()].key;
+        let t = Instant::now();
+        let _ = authz.enforce_raw(&p.user_id, &p.tenant_id, perm).await;
+        raw.push(t.elapsed());
+    }
+    raw.sort();
+    rows.push(Row {
+        workload: "W7 authz check, casbin enforce() without the memo".into(),
+        backend: "in-process".into(),
+        result: format!(
+            "median {} · p99 {} · policy load {}",
+            fmt_us(percentile(&raw, 0.5)),
+            fmt_us(percentile(&raw, 0.99)),
+            fmt_ms(load)
+        ),
+        target: "(reference)".into(),
+    });
+    db.pool.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+struct Spawned {
+    child: Child,
+    base: String,
+    dir: PathBuf,
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn spawn(stoa: &PathBuf, database_url: Option<&str>, operator: &str) -> Result<Spawned, BoxError> {
+    let dir = std::env::temp_dir().join(format!("stoa-bench-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir)?;
+    let mut cmd = Command::new(stoa);
+    cmd.arg("serve")
+        .env("STOA_LISTEN", "127.0.0.1:0")
+        .env("STOA_DATA_DIR", &dir)
+        .env("STOA_OPERATOR__TOKEN", operator)
+        .env("STOA_LOG_LEVEL", "warn")
+        .env("STOA_DATABASE_MAX_CONNECTIONS", "32")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if let Some(url) = database_url {
+        cmd.env("STOA_DATABASE_URL", url);
+    }
+    let started = Instant::now();
+    let mut child = cmd.spawn()?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let base = line
+        .trim()
+        .strip_prefix("stoa listening on ")
+        .ok_or("server did not start")?
+        .to_string();
+    eprintln!("server ready in {}", fmt_ms(started.elapsed()));
+    Ok(Spawned { child, base, dir })
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+}
+
+/// W7b: an authenticated list endpoint under `connections` concurrent clients for `seconds`.
+async fn http_bench(
+    args: &Args,
+    backend: &str,
+    database_url: Option<&str>,
+    rows: &mut Vec<Row>,
+) -> Result<(), BoxError> {
+    let operator = format!("stoa_op_bench_{}", uuid::Uuid::new_v4().simple());
+    let server = spawn(&args.stoa, database_url, &operator)?;
+    let idle_rss = rss_kib(server.child.id());
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!("{}/api/v1/operator/tenants", server.base))
+        .bearer_auth(&operator)
+        .json(&json!({ "slug": "bench", "name": "Bench", "admin_email": "admin@bench.test", "admin_password": "bench passphrase 1" }))
+        .send()
+        .await?;
+    if r.status().as_u16() != 201 {
+        return Err(format!("tenant create: {}", r.status()).into());
+    }
+    let login: serde_json::Value = client
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&json!({ "tenant": "bench", "login": "admin@bench.test", "password": "bench passphrase 1" }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = login["token"].as_str().ok_or("no token")?.to_string();
+    for i in 0..20 {
+        client
+            .post(format!("{}/api/v1/users", server.base))
+            .bearer_auth(&token)
+            .json(&json!({ "display_name": format!("Person {i}"), "email": format!("p{i}@bench.test") }))
+            .send()
+            .await?;
+    }
+    let url = Arc::new(format!("{}/api/v1/users?limit=20", server.base));
+    let token = Arc::new(token);
+    let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..args.connections {
+        let url = url.clone();
+        let token = token.clone();
+        tasks.push(tokio::spawn(async move {
+            // One connection per simulated client.
+            let c = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()
+                .map_err(|e| e.to_string())?;
+            let mut lat = Vec::new();
+            let mut errors = 0u64;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                match c.get(url.as_str()).bearer_auth(token.as_str()).send().await {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                        lat.push(t.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+            }
+            Ok::<_, String>((lat, errors))
+        }));
+    }
+    let start = Instant::now();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (lat, e) = t.await??;
+        all.extend(lat);
+        errors += e;
+    }
+    let elapsed = start.elapsed();
+    all.sort();
+    let rps = all.len() as f64 / elapsed.as_secs_f64();
+    let load_rss = rss_kib(server.child.id());
+    rows.push(Row {
+        workload: format!(
+            "W7 GET /users?limit=20, {} connections, {}s",
+            args.connections, args.seconds
+        ),
+        backend: backend.into(),
+        result: format!(
+            "{rps:.0} req/s · p50 {} · p99 {} · {errors} errors",
+            fmt_ms(percentile(&all, 0.5)),
+            fmt_ms(percentile(&all, 0.99))
+        ),
+        target: "≥ 10,000 req/s".into(),
+    });
+    rows.push(Row {
+        workload: "server RSS idle → under load".into(),
+        backend: backend.into(),
+        result: format!(
+            "{} → {}",
+            idle_rss
+                .map(|k| format!("{:.1} MiB", k as f64 / 1024.0))
+                .unwrap_or_else(|| "?".into()),
+            load_rss
+                .map(|k| format!("{:.1} MiB", k as f64 / 1024.0))
+                .unwrap_or_else(|| "?".into())
+        ),
+        target: "idle ≤ 60 MiB".into(),
+    });
+    Ok(())
+}
+
+async fn pg_database(admin_url: &str) -> Option<(String, String)> {
+    use sqlx::Connection;
+    let mut c = tokio::time::timeout(
+        Duration::from_secs(3),
+        sqlx::PgConnection::connect(admin_url),
+    )
+    .await
+    .ok()?
+    .ok()?;
+    let name = format!("stoa_bench_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("create database {name}"))
+        .execute(&mut c)
+        .await
+        .ok()?;
+    let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string())?;
+    Some((name.clone(), format!("{base}/{name}")))
+}
+
+async fn drop_pg_database(admin_url: &str, name: &str) {
+    use sqlx::Connection;
+    if let Ok(mut c) = sqlx::PgConnection::connect(admin_url).await {
+        let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
+            .execute(&mut c)
+            .await;
+    }
+}
+
+fn print_table(rows: &[Row]) {
+    let w = [
+        rows.iter()
+            .map(|r| r.workload.chars().count())
+            .max()
+            .unwrap_or(8)
+            .max(8),
+        rows.iter()
+            .map(|r| r.backend.chars().count())
+            .max()
+            .unwrap_or(7)
+            .max(7),
+        rows.iter()
+            .map(|r| r.result.chars().count())
+            .max()
+            .unwrap_or(6)
+            .max(6),
+        rows.iter()
+            .map(|r| r.target.chars().count())
+            .max()
+            .unwrap_or(6)
+            .max(6),
+    ];
+    let pad = |s: &str, n: usize| format!("{s}{}", " ".repeat(n.saturating_sub(s.chars().count())));
+    println!(
+        "| {} | {} | {} | {} |",
+        pad("workload", w[0]),
+        pad("backend", w[1]),
+        pad("result", w[2]),
+        pad("target", w[3])
+    );
+    println!(
+        "|{}|{}|{}|{}|",
+        "-".repeat(w[0] + 2),
+        "-".repeat(w[1] + 2),
+        "-".repeat(w[2] + 2),
+        "-".repeat(w[3] + 2)
+    );
+    for r in rows {
+        println!(
+            "| {} | {} | {} | {} |",
+            pad(&r.workload, w[0]),
+            pad(&r.backend, w[1]),
+            pad(&r.result, w[2]),
+            pad(&r.target, w[3])
+        );
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let args = Args::parse();
+    let mut rows = Vec::new();
+    eprintln!("W7a: authorization checks…");
+    authz_bench(&mut rows).await?;
+    eprintln!("W7b: HTTP load on SQLite…");
+    http_bench(&args, "sqlite", None, &mut rows).await?;
+    match pg_database(&args.pg).await {
+        Some((name, url)) => {
+            eprintln!("W7b: HTTP load on PostgreSQL…");
+            let result = http_bench(&args, "postgres", Some(&url), &mut rows).await;
+            drop_pg_database(&args.pg, &name).await;
+            result?;
+        }
+        None => eprintln!("PostgreSQL unreachable: PostgreSQL rows skipped"),
+    }
+    println!();
+    print_table(&rows);
+    Ok(())
+}
