@@ -23,14 +23,15 @@ const COLUMNS: &str = "tenant_id, id, email, phone, display_name, title, departm
 const LIST_COLUMNS: &str = "tenant_id, id, email, phone, display_name, title, department, status, \
                             cast(null as text) as password_hash, created_at, updated_at";
 
+/// Name, identifiers, title and department, folded for search (see [`super::validate::fold`]).
 fn search_text(u: &UserRow) -> String {
-    let mut s = u.display_name.to_lowercase();
+    let mut s = super::validate::fold(&u.display_name);
     for part in [&u.email, &u.phone, &u.title, &u.department]
         .into_iter()
         .flatten()
     {
         s.push(' ');
-        s.push_str(&part.to_lowercase());
+        s.push_str(&super::validate::fold(part));
     }
     s
 }
@@ -136,7 +137,12 @@ pub async fn list(
     after_id: Option<&str>,
     limit: i64,
 ) -> Result<Vec<UserRow>, sqlx::Error> {
-    let pattern = q.map(|q| format!("%{}%", crate::audit::store::like_escape(&q.to_lowercase())));
+    let pattern = q.map(|q| {
+        format!(
+            "%{}%",
+            crate::audit::store::like_escape(&super::validate::fold(q))
+        )
+    });
     // Lists never need the password hash: leave it in the database.
     sqlx::query_as(&format!(
         "select {LIST_COLUMNS} from users

@@ -47,6 +47,22 @@ pub fn login(raw: &str) -> Option<String> {
     }
 }
 
+/// Text folded for search: lower case, accents removed (`Nguyễn Thị Hà` → `nguyen thi ha`,
+/// `Đặng` → `dang`), so people find colleagues however they type the name.
+pub fn fold(s: &str) -> String {
+    use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+    s.nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .map(|c| match c {
+            'đ' | 'Đ' => 'd',
+            'ł' | 'Ł' => 'l',
+            'ø' | 'Ø' => 'o',
+            c => c,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// Trimmed text of 1..=max characters without control characters.
 pub fn text(field: &str, raw: &str, max: usize) -> Result<String, ApiError> {
     let t = raw.trim();
@@ -106,6 +122,14 @@ mod tests {
         ] {
             assert!(phone("p", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn folding_ignores_case_and_accents() {
+        assert_eq!(fold("Nguyễn Thị Hà"), "nguyen thi ha");
+        assert_eq!(fold("ĐẶNG Văn Lâm"), "dang van lam");
+        assert_eq!(fold("Zoë Ångström"), "zoe angstrom");
+        assert_eq!(fold("王小明"), "王小明");
     }
 
     #[test]
