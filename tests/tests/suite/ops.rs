@@ -331,3 +331,60 @@ async fn retried_writes_never_duplicate(b: Backend) {
     assert_eq!(list.ok(200)["items"].as_array().unwrap().len(), 1);
 }
 both!(retried_writes_never_duplicate);
+
+async fn json_logs_carry_ids_not_secrets(b: Backend) {
+    let Some(s) = Server::start_with(b, &[("STOA_LOG_FORMAT", "json")]).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (_, staff_token) = s.staff(&t, "Bob").await;
+    s.get("/api/v1/me", &staff_token).await.ok(200);
+    s.login("acme", "bob@acme.test", "a wrong password")
+        .await
+        .problem(401);
+    let rb = s
+        .http()
+        .get(s.url("/api/v1/users"))
+        .bearer_auth(&t.admin_token)
+        .header("x-request-id", "find-me-42");
+    Server::finish(rb).await.ok(200);
+    let mut lines = Vec::new();
+    let mut found = false;
+    for _ in 0..100 {
+        while let Ok(l) = s.stderr_lines.try_recv() {
+            found |= l.contains("find-me-42");
+            lines.push(l);
+        }
+        if found {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(found, "the request line was logged");
+    for l in &lines {
+        let v: serde_json::Value =
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
+        assert!(v["level"].is_string(), "{l}");
+        for secret in [
+            t.admin_token.as_str(),
+            staff_token.as_str(),
+            crate::common::PASSWORD,
+            "a wrong password",
+            s.operator_token.as_str(),
+        ] {
+            assert!(!l.contains(secret), "a secret reached the log: {l}");
+        }
+        assert!(
+            !l.contains("bob@acme.test"),
+            "personal data reached the log: {l}"
+        );
+    }
+    let request = lines.iter().find(|l| l.contains("find-me-42")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(request).unwrap();
+    let text = v.to_string();
+    assert!(
+        text.contains("users_list") && text.contains(&t.id),
+        "route and tenant id on the request line: {text}"
+    );
+}
+both!(json_logs_carry_ids_not_secrets);
