@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+# Where cargo puts its output (CI points CARGO_TARGET_DIR outside the clone).
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
 .PHONY: run test lint build openapi bench check-pg release clean
 
@@ -11,7 +13,7 @@ run:
 
 ## The whole suite: format, lints, spec drift, unit tests and the black-box suite on SQLite and PostgreSQL.
 test: lint build check-pg
-	@./target/debug/stoa openapi | diff -u openapi/stoa.yaml - >/dev/null || \
+	@$(TARGET_DIR)/debug/stoa openapi | diff -u openapi/stoa.yaml - >/dev/null || \
 	  { echo "openapi/stoa.yaml differs from the code: run 'make openapi' and commit it"; exit 1; }
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	  $(CARGO) nextest run --workspace $${CI:+--profile ci}; \
@@ -39,7 +41,7 @@ openapi:
 ## Release build, then the benchmark table (DESIGN.md §6). Not a test.
 bench:
 	$(CARGO) build --release -p stoa-server -p stoa-bench
-	./target/release/stoa-bench --stoa ./target/release/stoa
+	$(TARGET_DIR)/release/stoa-bench --stoa $(TARGET_DIR)/release/stoa
 
 release:
 	$(CARGO) build --release --bin stoa

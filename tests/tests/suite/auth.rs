@@ -340,3 +340,16 @@ async fn idle_sessions_expire(b: Backend) {
     s.get("/api/v1/me", "stoa_s_garbage").await.problem(401);
 }
 both!(idle_sessions_expire);
+
+async fn sessions_end_at_their_absolute_limit_even_in_use(b: Backend) {
+    let Some(s) = Server::start_with(b, &[("STOA_SESSION__ABSOLUTE_TIMEOUT_SECS", "2")]).await else { return };
+    let t = s.tenant("acme").await;
+    for _ in 0..4 {
+        s.get("/api/v1/me", &t.admin_token).await.ok(200);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    s.get("/api/v1/me", &t.admin_token).await.problem(401);
+    s.login("acme", &t.admin_email, PASSWORD).await.ok(200);
+}
+both!(sessions_end_at_their_absolute_limit_even_in_use);
