@@ -342,7 +342,10 @@ async fn idle_sessions_expire(b: Backend) {
 both!(idle_sessions_expire);
 
 async fn sessions_end_at_their_absolute_limit_even_in_use(b: Backend) {
-    let Some(s) = Server::start_with(b, &[("STOA_SESSION__ABSOLUTE_TIMEOUT_SECS", "2")]).await else { return };
+    let Some(s) = Server::start_with(b, &[("STOA_SESSION__ABSOLUTE_TIMEOUT_SECS", "2")]).await
+    else {
+        return;
+    };
     let t = s.tenant("acme").await;
     for _ in 0..4 {
         s.get("/api/v1/me", &t.admin_token).await.ok(200);
