@@ -13,6 +13,7 @@ run:
 
 ## The whole suite: format, lints, spec drift, unit tests and the black-box suite on SQLite and PostgreSQL.
 test: lint build check-pg
+	@scripts/check-pg.sh --summary
 	@$(TARGET_DIR)/debug/stoa openapi | diff -u openapi/stoa.yaml - >/dev/null || \
 	  { echo "openapi/stoa.yaml differs from the code: run 'make openapi' and commit it"; exit 1; }
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
@@ -21,7 +22,6 @@ test: lint build check-pg
 	  echo "(cargo-nextest not installed: using cargo test)"; \
 	  $(CARGO) test --workspace; \
 	fi
-	@scripts/check-pg.sh --summary
 
 lint:
 	$(CARGO) fmt --all -- --check

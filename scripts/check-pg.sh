@@ -12,7 +12,7 @@ else
   (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null && up=1 || up=0
 fi
 if [ "$up" = 1 ]; then
-  [ "$summary" = "--summary" ] && echo "Suite ran on SQLite and PostgreSQL."
+  [ "$summary" = "--summary" ] && echo "PostgreSQL is up: the suite runs on SQLite and PostgreSQL."
   exit 0
 fi
 banner='!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!'
