@@ -5,6 +5,11 @@ use clap::{Parser, Subcommand};
 use std::{io::Read, path::PathBuf, process::ExitCode};
 use stoa::{audit::ActorKind, config::Config, ops::ctx::RequestCtx, BoxError};
 
+// glibc malloc took ~12 % of the server's CPU under the W7 load (perf); mimalloc is measured in
+// docs/benchmarks.md.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "stoa", version, about = "Stoa collaboration server")]
 struct Cli {
