@@ -41,15 +41,7 @@ pub type Apis = (
 
 pub fn service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (
-            crate::setup::api::SetupApi,
-            crate::authn::api::AuthApi,
-            crate::me::api::MeApi,
-            crate::users::api::UsersApi,
-            crate::roles::api::RolesApi,
-            crate::audit::api::AuditApi,
-            crate::tenants::api::OperatorApi,
-        ),
+        Apis::default(),
         "Stoa",
         env!("CARGO_PKG_VERSION"),
     )

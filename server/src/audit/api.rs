@@ -274,6 +274,7 @@ async fn require(state: &AppState, p: &Principal) -> ApiResult<()> {
     state.authz.require(p, perm::AUDIT_READ).await.map(|_| ())
 }
 
+#[derive(Default)]
 pub struct AuditApi;
 
 #[OpenApi(tag = "ApiTags::Audit")]

@@ -54,6 +54,7 @@ pub struct AcceptInvitation {
     pub device: Option<String>,
 }
 
+#[derive(Default)]
 pub struct AuthApi;
 
 #[OpenApi(tag = "ApiTags::Auth")]

@@ -24,6 +24,12 @@ fn adapter_err(e: impl std::fmt::Display) -> casbin::Error {
     casbin::Error::AdapterError(AdapterError(Box::new(std::io::Error::other(e.to_string()))))
 }
 
+/// A `p` line: subject, domain (tenant), object and action from a catalogue key.
+fn permission_rule(subject: String, tenant: String, permission: &str) -> Vec<String> {
+    let (obj, act) = super::catalogue::split(permission);
+    vec![subject, tenant, obj.to_string(), act.to_string()]
+}
+
 fn read_only() -> casbin::Error {
     adapter_err("policies are changed through the roles service, not the enforcer")
 }
@@ -41,15 +47,7 @@ impl Adapter for StoaAdapter {
             let rules: Vec<Vec<String>> = CATALOGUE
                 .iter()
                 .filter(|p| kind == "admin" || (kind == "staff" && p.staff))
-                .map(|p| {
-                    let (obj, act) = super::catalogue::split(p.key);
-                    vec![
-                        sub.clone(),
-                        tenant.clone(),
-                        obj.to_string(),
-                        act.to_string(),
-                    ]
-                })
+                .map(|p| permission_rule(sub.clone(), tenant.clone(), p.key))
                 .collect();
             m.add_policies("p", "p", rules);
         }
@@ -60,15 +58,7 @@ impl Adapter for StoaAdapter {
                 .map_err(adapter_err)?;
         let rules: Vec<Vec<String>> = custom
             .into_iter()
-            .map(|(tenant, role, perm)| {
-                let (obj, act) = super::catalogue::split(&perm);
-                vec![
-                    role_subject(&role),
-                    tenant,
-                    obj.to_string(),
-                    act.to_string(),
-                ]
-            })
+            .map(|(tenant, role, perm)| permission_rule(role_subject(&role), tenant, &perm))
             .collect();
         m.add_policies("p", "p", rules);
         let bindings: Vec<(String, String, String)> =

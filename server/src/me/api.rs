@@ -53,6 +53,7 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
+#[derive(Default)]
 pub struct MeApi;
 
 #[OpenApi(tag = "ApiTags::Me")]

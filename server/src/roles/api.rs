@@ -95,6 +95,7 @@ pub enum CreateRoleResponse {
     Created(Json<Role>),
 }
 
+#[derive(Default)]
 pub struct RolesApi;
 
 #[OpenApi(tag = "ApiTags::Roles")]

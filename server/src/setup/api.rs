@@ -36,6 +36,7 @@ pub enum SetupResponse {
     Created(Json<crate::authn::api::LoginResponse>),
 }
 
+#[derive(Default)]
 pub struct SetupApi;
 
 #[OpenApi(tag = "ApiTags::Setup")]

@@ -76,6 +76,7 @@ pub enum CreateTenantResponse {
     Created(Json<CreatedTenant>),
 }
 
+#[derive(Default)]
 pub struct OperatorApi;
 
 #[OpenApi(tag = "ApiTags::Operator")]

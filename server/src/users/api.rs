@@ -121,6 +121,7 @@ pub struct SetRoles {
     pub role_ids: Vec<String>,
 }
 
+#[derive(Default)]
 pub struct UsersApi;
 
 #[OpenApi(tag = "ApiTags::Users")]

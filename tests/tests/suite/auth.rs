@@ -122,6 +122,33 @@ async fn login_never_reveals_accounts_and_throttles(b: Backend) {
 }
 both!(login_never_reveals_accounts_and_throttles);
 
+/// Sign in as `login` with an `X-Forwarded-For` header and return the new session as listed.
+async fn session_seen_from(
+    s: &Server,
+    login: &str,
+    forwarded_for: &str,
+    device: Option<&str>,
+) -> serde_json::Value {
+    let rb = s
+        .http()
+        .post(s.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({ "tenant": "acme", "login": login, "password": PASSWORD, "device": device }));
+    let tok = Server::finish(rb).await.ok(200)["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sessions = s.get("/api/v1/me/sessions", &tok).await;
+    sessions
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["current"] == true)
+        .unwrap()
+        .clone()
+}
+
 async fn throttle_per_client_address_honours_trusted_proxies(b: Backend) {
     let Some(s) = Server::start_with(
         b,
@@ -152,24 +179,7 @@ async fn throttle_per_client_address_honours_trusted_proxies(b: Backend) {
     // Another client address is not locked.
     attempt("198.51.100.1", "d@acme.test").await.problem(401);
     // The session records the forwarded address.
-    let rb = s
-        .http()
-        .post(s.url("/api/v1/auth/login"))
-        .header("x-forwarded-for", "198.51.100.9")
-        .json(&json!({ "tenant": "acme", "login": t.admin_email, "password": PASSWORD }));
-    let tok = Server::finish(rb).await.ok(200)["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let sessions = s.get("/api/v1/me/sessions", &tok).await;
-    let cur = sessions
-        .ok(200)
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["current"] == true)
-        .unwrap()
-        .clone();
+    let cur = session_seen_from(&s, &t.admin_email, "198.51.100.9", None).await;
     assert_eq!(cur["ip"], "198.51.100.9");
 }
 both!(throttle_per_client_address_honours_trusted_proxies);
@@ -179,20 +189,7 @@ async fn forwarded_for_is_ignored_from_untrusted_peers(b: Backend) {
         return;
     };
     let t = s.tenant("acme").await;
-    let rb = s.http().post(s.url("/api/v1/auth/login")).header("x-forwarded-for", "198.51.100.9").json(&json!({ "tenant": "acme", "login": t.admin_email, "password": PASSWORD, "device": "Lan's phone" }));
-    let tok = Server::finish(rb).await.ok(200)["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let sessions = s.get("/api/v1/me/sessions", &tok).await;
-    let cur = sessions
-        .ok(200)
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["current"] == true)
-        .unwrap()
-        .clone();
+    let cur = session_seen_from(&s, &t.admin_email, "198.51.100.9", Some("Lan's phone")).await;
     assert_eq!(cur["ip"], "127.0.0.1");
     assert_eq!(cur["device"], "Lan's phone");
 }
