@@ -214,36 +214,15 @@ async fn invitations_are_one_time(b: Backend) {
     assert!(body["invitation"]["url"].as_str().unwrap().contains(&inv));
     // Invited people cannot sign in before accepting.
     s.login("acme", "+84912345678", PASSWORD).await.problem(401);
-    let short = s
-        .req(
-            "POST",
-            "/api/v1/auth/invitations/accept",
-            None,
-            Some(json!({ "token": inv, "password": "short" })),
-        )
-        .await;
+    let short = s.accept(&inv, "short").await;
     assert_eq!(short.problem(422), "validation_failed");
-    let ok = s
-        .req(
-            "POST",
-            "/api/v1/auth/invitations/accept",
-            None,
-            Some(json!({ "token": inv, "password": PASSWORD })),
-        )
-        .await;
+    let ok = s.accept(&inv, PASSWORD).await;
     let tok = ok.ok(200)["token"].as_str().unwrap().to_string();
     assert_eq!(
         s.get("/api/v1/me", &tok).await.ok(200)["user"]["status"],
         "active"
     );
-    let again = s
-        .req(
-            "POST",
-            "/api/v1/auth/invitations/accept",
-            None,
-            Some(json!({ "token": inv, "password": PASSWORD })),
-        )
-        .await;
+    let again = s.accept(&inv, PASSWORD).await;
     assert_eq!(again.problem(410), "invitation_invalid");
     // Sign-in by phone number, written any common way.
     s.login("acme", "+84-912-345-678", PASSWORD).await.ok(200);
@@ -257,14 +236,7 @@ async fn invitations_are_one_time(b: Backend) {
         )
         .await;
     let inv2 = link.ok(200)["token"].as_str().unwrap().to_string();
-    s.req(
-        "POST",
-        "/api/v1/auth/invitations/accept",
-        None,
-        Some(json!({ "token": inv2, "password": "a brand new passphrase" })),
-    )
-    .await
-    .ok(200);
+    s.accept(&inv2, "a brand new passphrase").await.ok(200);
     // Accepting ended the sessions the old password had opened.
     s.get("/api/v1/me", &tok).await.problem(401);
     s.login("acme", "+84912345678", "a brand new passphrase")

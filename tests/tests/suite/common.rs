@@ -464,6 +464,13 @@ impl Server {
         }
     }
 
+    /// Accept an invitation link's token with a password.
+    pub async fn accept(&self, invitation: &str, password: &str) -> Resp {
+        let body = json!({ "token": invitation, "password": password });
+        self.req("POST", "/api/v1/auth/invitations/accept", None, Some(body))
+            .await
+    }
+
     /// Invite a person as the tenant admin and accept the invitation; returns (user id, token).
     pub async fn staff(&self, t: &Tenant, name: &str) -> (String, String) {
         self.member(t, name, json!([])).await
@@ -484,14 +491,7 @@ impl Server {
             .as_str()
             .expect("invitation")
             .to_string();
-        let r = self
-            .req(
-                "POST",
-                "/api/v1/auth/invitations/accept",
-                None,
-                Some(json!({ "token": inv, "password": PASSWORD })),
-            )
-            .await;
+        let r = self.accept(&inv, PASSWORD).await;
         let token = r.ok(200)["token"].as_str().expect("token").to_string();
         (id, token)
     }

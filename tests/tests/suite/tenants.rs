@@ -115,14 +115,7 @@ async fn operator_credential_is_separate(b: Backend) {
         .as_str()
         .unwrap()
         .to_string();
-    let r = s
-        .req(
-            "POST",
-            "/api/v1/auth/invitations/accept",
-            None,
-            Some(json!({ "token": inv, "password": PASSWORD })),
-        )
-        .await;
+    let r = s.accept(&inv, PASSWORD).await;
     let tok = r.ok(200)["token"].as_str().unwrap().to_string();
     assert!(s.get("/api/v1/me", &tok).await.ok(200)["permissions"]
         .as_array()
