@@ -388,3 +388,22 @@ async fn json_logs_carry_ids_not_secrets(b: Backend) {
     );
 }
 both!(json_logs_carry_ids_not_secrets);
+
+#[test]
+fn migration_folders_stay_equivalent() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    let names = |d: &str| {
+        let mut v: Vec<String> = std::fs::read_dir(root.join(d))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let (sqlite, postgres) = (names("sqlite"), names("postgres"));
+    assert!(!sqlite.is_empty());
+    assert_eq!(
+        sqlite, postgres,
+        "every migration lands in both folders with the same name"
+    );
+}
