@@ -113,6 +113,8 @@ impl Authz {
         if let Some(set) = self.memo.read().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(set);
         }
+        // The read guard stays held until the memo entry is in: a reload (which takes the write
+        // lock and clears the memo) cannot slip in between and leave a stale entry behind.
         let enforcer = self.enforcer.read().await;
         let set: HashSet<String> = enforcer
             .get_implicit_permissions_for_user(&user_subject(&p.user_id), Some(&p.tenant_id))
