@@ -464,6 +464,17 @@ impl Server {
         }
     }
 
+    /// The id of a tenant's built-in role (`admin` or `staff`), as its admin sees it.
+    pub async fn builtin_role_id(&self, t: &Tenant, kind: &str) -> String {
+        let roles = self.get("/api/v1/roles", &t.admin_token).await;
+        let list = roles.ok(200).as_array().expect("roles").clone();
+        let role = list
+            .iter()
+            .find(|r| r["builtin"] == kind)
+            .expect("built-in role");
+        role["id"].as_str().expect("role id").to_string()
+    }
+
     /// Accept an invitation link's token with a password.
     pub async fn accept(&self, invitation: &str, password: &str) -> Resp {
         let body = json!({ "token": invitation, "password": password });

@@ -608,17 +608,7 @@ async fn fixture(s: &Server) -> Fx {
         )
         .await;
     let doomed_role_id = doomed.ok(201)["id"].as_str().unwrap().to_string();
-    let roles = s.get("/api/v1/roles", &a.admin_token).await;
-    let staff_role_id = roles
-        .ok(200)
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["builtin"] == "staff")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let staff_role_id = s.builtin_role_id(&a, "staff").await;
     let spare = s.login_token(&a.slug, &a.admin_email).await;
     let sessions = s.get("/api/v1/me/sessions", &spare).await;
     let spare_session_id = sessions

@@ -46,18 +46,7 @@ async fn custom_roles_take_effect_at_once(b: Backend) {
     let role_id = role["id"].as_str().unwrap().to_string();
     assert_eq!(role["permissions"], json!(["audit.read", "users.read"]));
     // Give Bob staff + Auditor: his very next request sees it, with no new sign-in.
-    let staff_id = s
-        .get("/api/v1/roles", &t.admin_token)
-        .await
-        .ok(200)
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["builtin"] == "staff")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let staff_id = s.builtin_role_id(&t, "staff").await;
     let r = s
         .req(
             "PUT",
