@@ -134,7 +134,6 @@ async fn authz_bench(rows: &mut Vec<Row>) -> Result<(), BoxError> {
             });
         }
     }
-    stoa::authz::bump_version(&mut tx).await?;
     tx.commit().await?;
     let policy_lines: i64 = {
         let (custom, builtin_admin, builtin_staff, bindings): (i64, i64, i64, i64) = sqlx::query_as(

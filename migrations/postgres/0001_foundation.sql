@@ -9,6 +9,9 @@ create table tenants (
     -- head of this tenant's audit hash chain
     audit_seq bigint not null default 0,
     audit_head text not null default '',
+    -- increases with every change to the tenant's roles or bindings, so every node reloads the
+    -- tenant's authorization policies before its next request
+    policy_version bigint not null default 1,
     created_at bigint not null,
     updated_at bigint not null,
     constraint tenants_slug_key unique (slug),
@@ -98,14 +101,6 @@ create table role_bindings (
     constraint role_bindings_role_fkey foreign key (tenant_id, role_id) references roles (tenant_id, id)
 );
 create index role_bindings_role_idx on role_bindings (tenant_id, role_id);
-
--- One row; its version increases with every policy change so every node reloads its enforcer
--- on the next request it serves.
-create table authz_state (
-    id bigint primary key,
-    version bigint not null
-);
-insert into authz_state (id, version) values (1, 1);
 
 create table audit_log (
     tenant_id text not null references tenants (id),

@@ -92,7 +92,7 @@ pub async fn resolve(
     let row: Option<SessionLookup> = sqlx::query_as(
         "select s.id as session_id, s.tenant_id, s.user_id, t.slug as tenant_slug,
                 s.last_seen_at, s.expires_at, u.status as user_status, t.status as tenant_status,
-                (select version from authz_state where id = 1) as policy_version
+                t.policy_version
          from sessions s
          join users u on u.tenant_id = s.tenant_id and u.id = s.user_id
          join tenants t on t.id = s.tenant_id

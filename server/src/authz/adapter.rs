@@ -34,43 +34,56 @@ fn read_only() -> casbin::Error {
     adapter_err("policies are changed through the roles service, not the enforcer")
 }
 
+/// The `p` and `g` lines of one tenant, or of every tenant when `tenant` is `None`: built-in
+/// roles from the catalogue, custom roles from `role_permissions`, users from `role_bindings`.
+pub async fn rules(
+    db: &Db,
+    tenant: Option<&str>,
+) -> std::result::Result<(Vec<Vec<String>>, Vec<Vec<String>>), sqlx::Error> {
+    let tenant = tenant.map(str::to_string);
+    let builtin: Vec<(String, String, String)> =
+        sqlx::query_as("select tenant_id, id, builtin from roles where builtin <> '' and ($1 is null or tenant_id = $1)")
+            .bind(tenant.clone())
+            .fetch_all(&db.pool)
+            .await?;
+    let mut p: Vec<Vec<String>> = Vec::new();
+    for (tenant, role, kind) in builtin {
+        let sub = role_subject(&role);
+        p.extend(
+            CATALOGUE
+                .iter()
+                .filter(|perm| kind == "admin" || (kind == "staff" && perm.staff))
+                .map(|perm| permission_rule(sub.clone(), tenant.clone(), perm.key)),
+        );
+    }
+    let custom: Vec<(String, String, String)> =
+        sqlx::query_as("select tenant_id, role_id, permission from role_permissions where ($1 is null or tenant_id = $1)")
+            .bind(tenant.clone())
+            .fetch_all(&db.pool)
+            .await?;
+    p.extend(
+        custom
+            .into_iter()
+            .map(|(tenant, role, perm)| permission_rule(role_subject(&role), tenant, &perm)),
+    );
+    let bindings: Vec<(String, String, String)> =
+        sqlx::query_as("select tenant_id, user_id, role_id from role_bindings where ($1 is null or tenant_id = $1)")
+            .bind(tenant)
+            .fetch_all(&db.pool)
+            .await?;
+    let g = bindings
+        .into_iter()
+        .map(|(tenant, user, role)| vec![user_subject(&user), role_subject(&role), tenant])
+        .collect();
+    Ok((p, g))
+}
+
 #[async_trait]
 impl Adapter for StoaAdapter {
     async fn load_policy(&mut self, m: &mut dyn Model) -> Result<()> {
-        let builtin: Vec<(String, String, String)> =
-            sqlx::query_as("select tenant_id, id, builtin from roles where builtin <> ''")
-                .fetch_all(&self.db.pool)
-                .await
-                .map_err(adapter_err)?;
-        for (tenant, role, kind) in builtin {
-            let sub = role_subject(&role);
-            let rules: Vec<Vec<String>> = CATALOGUE
-                .iter()
-                .filter(|p| kind == "admin" || (kind == "staff" && p.staff))
-                .map(|p| permission_rule(sub.clone(), tenant.clone(), p.key))
-                .collect();
-            m.add_policies("p", "p", rules);
-        }
-        let custom: Vec<(String, String, String)> =
-            sqlx::query_as("select tenant_id, role_id, permission from role_permissions")
-                .fetch_all(&self.db.pool)
-                .await
-                .map_err(adapter_err)?;
-        let rules: Vec<Vec<String>> = custom
-            .into_iter()
-            .map(|(tenant, role, perm)| permission_rule(role_subject(&role), tenant, &perm))
-            .collect();
-        m.add_policies("p", "p", rules);
-        let bindings: Vec<(String, String, String)> =
-            sqlx::query_as("select tenant_id, user_id, role_id from role_bindings")
-                .fetch_all(&self.db.pool)
-                .await
-                .map_err(adapter_err)?;
-        let links: Vec<Vec<String>> = bindings
-            .into_iter()
-            .map(|(tenant, user, role)| vec![user_subject(&user), role_subject(&role), tenant])
-            .collect();
-        m.add_policies("g", "g", links);
+        let (p, g) = rules(&self.db, None).await.map_err(adapter_err)?;
+        m.add_policies("p", "p", p);
+        m.add_policies("g", "g", g);
         Ok(())
     }
 

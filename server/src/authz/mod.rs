@@ -3,8 +3,8 @@
 //! Policies live in Stoa's own tables (`roles`, `role_permissions`, `role_bindings`) and reach
 //! casbin through [`adapter::StoaAdapter`]. Every change to them bumps `authz_state.version` in
 //! the same transaction; the principal lookup reads that version with the session, so every node
-//! reloads its enforcer before serving the first request after a change — no stale grant survives
-//! a role edit, on any node.
+//! reloads that tenant's policies before serving the first request after a change — no stale
+//! grant survives a role edit, on any node, and other tenants are not touched.
 //!
 //! casbin-rs evaluates its matcher against every policy line in turn, which at 10,000 policies
 //! costs milliseconds per check. So the enforcer is the source of truth and each user's implicit
@@ -15,13 +15,10 @@ pub mod adapter;
 pub mod catalogue;
 
 use crate::{authn::Principal, db::Db, error::ApiError};
-use casbin::{CoreApi, DefaultModel, Enforcer, RbacApi};
+use casbin::{CoreApi, DefaultModel, Enforcer, MgmtApi, RbacApi};
 use std::{
     collections::{HashMap, HashSet},
-    sync::{
-        atomic::{AtomicI64, Ordering},
-        Arc, RwLock,
-    },
+    sync::{Arc, RwLock},
 };
 
 pub use catalogue::perm;
@@ -58,7 +55,8 @@ type Memo = HashMap<(String, String), Arc<HashSet<String>>>;
 pub struct Authz {
     db: Db,
     enforcer: tokio::sync::RwLock<Enforcer>,
-    loaded_version: AtomicI64,
+    /// The policy version of each tenant as loaded into this node's enforcer.
+    versions: RwLock<HashMap<String, i64>>,
     memo: RwLock<Memo>,
 }
 
@@ -73,48 +71,84 @@ pub struct Granted<'a> {
 impl Authz {
     pub async fn new(db: Db) -> Result<Authz, casbin::Error> {
         let model = DefaultModel::from_str(MODEL).await?;
-        let version = current_version(&db).await.unwrap_or(0);
-        let enforcer = Enforcer::new(model, adapter::StoaAdapter::new(db.clone())).await?;
+        // Versions first, policies second: a change committed in between leaves a newer version
+        // behind, which triggers a reload of that tenant on its next request.
+        let versions: Vec<(String, i64)> = sqlx::query_as("select id, policy_version from tenants")
+            .fetch_all(&db.pool)
+            .await
+            .map_err(|e| casbin::Error::AdapterError(casbin::error::AdapterError(Box::new(e))))?;
+        let mut enforcer = Enforcer::new(model, adapter::StoaAdapter::new(db.clone())).await?;
+        // Changes reach the model from the database (see `ensure_fresh`), never the other way.
+        enforcer.enable_auto_save(false);
         Ok(Authz {
             db,
             enforcer: tokio::sync::RwLock::new(enforcer),
-            loaded_version: AtomicI64::new(version),
+            versions: RwLock::new(versions.into_iter().collect()),
             memo: RwLock::new(HashMap::new()),
         })
     }
 
-    /// Reload policies if the database has a newer version than this node has loaded.
-    pub async fn ensure_fresh(&self, seen_version: i64) -> Result<(), ApiError> {
-        if self.loaded_version.load(Ordering::Acquire) >= seen_version {
+    /// The policy version of a tenant loaded on this node (0 when never loaded).
+    pub fn loaded_version(&self, tenant_id: &str) -> i64 {
+        self.versions
+            .read()
+            .ok()
+            .and_then(|v| v.get(tenant_id).copied())
+            .unwrap_or(0)
+    }
+
+    /// Reload one tenant's policies if the database holds a newer version than this node.
+    pub async fn ensure_fresh(&self, tenant_id: &str, seen_version: i64) -> Result<(), ApiError> {
+        if self.loaded_version(tenant_id) >= seen_version {
             return Ok(());
         }
         let mut enforcer = self.enforcer.write().await;
-        if self.loaded_version.load(Ordering::Acquire) >= seen_version {
+        if self.loaded_version(tenant_id) >= seen_version {
             return Ok(());
         }
-        // Read the version before the policies: a change committed in between leaves a newer
-        // version behind, which triggers another reload.
-        let version = current_version(&self.db)
+        let version: i64 = sqlx::query_scalar("select policy_version from tenants where id = $1")
+            .bind(tenant_id)
+            .fetch_optional(&self.db.pool)
+            .await?
+            .unwrap_or(0);
+        let (p, g) = adapter::rules(&self.db, Some(tenant_id)).await?;
+        let tenant = vec![tenant_id.to_string()];
+        enforcer
+            .remove_filtered_policy(1, tenant.clone())
             .await
             .map_err(ApiError::internal)?;
-        enforcer.load_policy().await.map_err(ApiError::internal)?;
-        if let Ok(mut memo) = self.memo.write() {
-            memo.clear();
+        enforcer
+            .remove_filtered_grouping_policy(2, tenant)
+            .await
+            .map_err(ApiError::internal)?;
+        if !p.is_empty() {
+            enforcer.add_policies(p).await.map_err(ApiError::internal)?;
         }
-        self.loaded_version.store(version, Ordering::Release);
-        tracing::debug!(version, "authorization policies reloaded");
+        if !g.is_empty() {
+            enforcer
+                .add_grouping_policies(g)
+                .await
+                .map_err(ApiError::internal)?;
+        }
+        if let Ok(mut memo) = self.memo.write() {
+            memo.retain(|(t, _), _| t != tenant_id);
+        }
+        if let Ok(mut versions) = self.versions.write() {
+            versions.insert(tenant_id.to_string(), version);
+        }
+        tracing::debug!(tenant_id, version, "authorization policies reloaded");
         Ok(())
     }
 
     /// The permissions a user holds in a tenant, as casbin derives them from the user's roles.
     pub async fn permissions(&self, p: &Principal) -> Result<Arc<HashSet<String>>, ApiError> {
-        self.ensure_fresh(p.policy_version).await?;
+        self.ensure_fresh(&p.tenant_id, p.policy_version).await?;
         let key = (p.tenant_id.clone(), p.user_id.clone());
         if let Some(set) = self.memo.read().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(set);
         }
         // The read guard stays held until the memo entry is in: a reload (which takes the write
-        // lock and clears the memo) cannot slip in between and leave a stale entry behind.
+        // lock and clears the tenant's memo) cannot slip in between and leave a stale entry.
         let enforcer = self.enforcer.read().await;
         let set: HashSet<String> = enforcer
             .get_implicit_permissions_for_user(&user_subject(&p.user_id), Some(&p.tenant_id))
@@ -155,21 +189,15 @@ impl Authz {
         e.enforce((user_subject(user_id).as_str(), tenant_id, obj, act))
             .unwrap_or(false)
     }
-
-    pub fn loaded_version(&self) -> i64 {
-        self.loaded_version.load(Ordering::Acquire)
-    }
 }
 
-async fn current_version(db: &Db) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("select version from authz_state where id = 1")
-        .fetch_one(&db.pool)
-        .await
-}
-
-/// Bump the policy version inside the transaction that changes policies.
-pub async fn bump_version(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("update authz_state set version = version + 1 where id = 1")
+/// Bump a tenant's policy version inside the transaction that changes its policies.
+pub async fn bump_version(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update tenants set policy_version = policy_version + 1 where id = $1")
+        .bind(tenant_id)
         .execute(conn)
         .await?;
     Ok(())
@@ -261,7 +289,7 @@ mod tests {
         )
         .await
         .unwrap();
-        bump_version(&mut tx).await.unwrap();
+        bump_version(&mut tx, &t.id).await.unwrap();
         tx.commit().await.unwrap();
         (t.id, u.id, custom.id)
     }
@@ -283,7 +311,8 @@ mod tests {
         let (ta, ua, role_a) = tenant(&db, "a").await;
         let (tb, _ub, _) = tenant(&db, "b").await;
         let authz = Authz::new(db.clone()).await.unwrap();
-        let v = authz.loaded_version();
+        let v = authz.loaded_version(&ta);
+        assert_eq!(v, 2, "versions are loaded with the policies");
         let pa = principal(&ta, &ua, v);
         let perms = authz.permissions(&pa).await.unwrap();
         assert!(perms.contains(perm::AUDIT_READ));
@@ -299,7 +328,7 @@ mod tests {
             );
         }
         // The same user id in another domain holds nothing.
-        let cross = principal(&tb, &ua, v);
+        let cross = principal(&tb, &ua, authz.loaded_version(&tb));
         assert!(authz.permissions(&cross).await.unwrap().is_empty());
         assert!(!authz.enforce_raw(&ua, &tb, perm::AUDIT_READ).await);
         assert!(authz.require(&cross, perm::AUDIT_READ).await.is_err());
@@ -309,7 +338,7 @@ mod tests {
         crate::roles::store::set_permissions(&mut tx, &ta, &role_a, &["users.manage".to_string()])
             .await
             .unwrap();
-        bump_version(&mut tx).await.unwrap();
+        bump_version(&mut tx, &ta).await.unwrap();
         tx.commit().await.unwrap();
         let stale = authz.permissions(&pa).await.unwrap();
         assert!(
@@ -320,6 +349,9 @@ mod tests {
         let perms = authz.permissions(&fresh).await.unwrap();
         assert!(perms.contains(perm::USERS_MANAGE));
         assert!(!perms.contains(perm::AUDIT_READ));
+        // Only the changed tenant was reloaded.
+        assert_eq!(authz.loaded_version(&ta), v + 1);
+        assert_eq!(authz.loaded_version(&tb), 2);
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -177,7 +177,7 @@ pub async fn create(
     };
     store::insert(&mut tx, &p.tenant_id, &row).await?;
     store::set_permissions(&mut tx, &p.tenant_id, &row.id, &perms).await?;
-    bump_version(&mut tx).await?;
+    bump_version(&mut tx, &p.tenant_id).await?;
     audit::record(
         &mut tx,
         audit_role(&g, "role.created", &row.id)
@@ -227,7 +227,7 @@ pub async fn update(
         }
         None => before.clone(),
     };
-    bump_version(&mut tx).await?;
+    bump_version(&mut tx, &p.tenant_id).await?;
     audit::record(
         &mut tx,
         audit_role(&g, "role.updated", &row.id)
@@ -255,7 +255,7 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> 
     }
     let members = store::member_count(&mut tx, &p.tenant_id, &row.id).await?;
     store::delete(&mut tx, &p.tenant_id, &row.id).await?;
-    bump_version(&mut tx).await?;
+    bump_version(&mut tx, &p.tenant_id).await?;
     audit::record(
         &mut tx,
         audit_role(&g, "role.deleted", &row.id)
@@ -300,7 +300,7 @@ pub async fn set_user_roles(
         users::service::ensure_other_admin(&mut tx, &p.tenant_id, user_id).await?;
     }
     store::set_user_roles(&mut tx, &p.tenant_id, user_id, &ids).await?;
-    bump_version(&mut tx).await?;
+    bump_version(&mut tx, &p.tenant_id).await?;
     audit::record(
         &mut tx,
         users::service::audit_user(&g, "user.roles_changed", user_id)

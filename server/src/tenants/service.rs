@@ -127,7 +127,7 @@ pub async fn create(
     } else {
         None
     };
-    bump_version(&mut tx).await?;
+    bump_version(&mut tx, &tenant.id).await?;
     let entry = |action| Entry::new(&tenant.id, action).actor(actor, "").ctx(ctx);
     audit::record(
         &mut tx,

@@ -168,7 +168,7 @@ pub async fn insert_user(
         roles::service::check_role_ids(&mut *conn, tenant_id, &input.role_ids).await?
     };
     roles::store::set_user_roles(&mut *conn, tenant_id, &row.id, &role_ids).await?;
-    crate::authz::bump_version(&mut *conn).await?;
+    crate::authz::bump_version(&mut *conn, tenant_id).await?;
     Ok(row)
 }
 
