@@ -197,6 +197,32 @@ async fn authz_bench(rows: &mut Vec<Row>) -> Result<(), BoxError> {
         ),
         target: "(reference)".into(),
     });
+    // A policy change in one tenant: the next request reloads that tenant only.
+    let mut reloads = Vec::new();
+    for i in 0..20 {
+        let p = &principals[i * 10];
+        let mut tx = db.begin().await?;
+        stoa::authz::bump_version(&mut tx, &p.tenant_id).await?;
+        tx.commit().await?;
+        let newer = Principal {
+            policy_version: authz.loaded_version(&p.tenant_id) + 1,
+            ..p.clone()
+        };
+        let t = Instant::now();
+        let _ = authz.permissions(&newer).await?;
+        reloads.push(t.elapsed());
+    }
+    reloads.sort();
+    rows.push(Row {
+        workload: "policy change → first check (reloads one tenant)".into(),
+        backend: "in-process".into(),
+        result: format!(
+            "median {} · max {}",
+            fmt_ms(percentile(&reloads, 0.5)),
+            fmt_ms(percentile(&reloads, 1.0))
+        ),
+        target: "(reference)".into(),
+    });
     db.pool.close().await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
