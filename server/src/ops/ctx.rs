@@ -161,5 +161,14 @@ pub async fn around<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-request-id", v);
     }
+    let headers = resp.headers_mut();
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    if path.starts_with("/api/") && !headers.contains_key("cache-control") {
+        // API answers carry personal data and tokens: no shared or browser cache keeps them.
+        headers.insert("cache-control", HeaderValue::from_static("no-store"));
+    }
     Ok(resp)
 }

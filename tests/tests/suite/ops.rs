@@ -87,6 +87,12 @@ async fn health_ready_metrics_docs(b: Backend) {
     assert!(m.contains("stoa_http_request_duration_seconds_bucket"));
     assert!(m.contains("stoa_db_pool_connections"));
     assert!(m.contains("stoa_outbox_lag_milliseconds"));
+    let me = s.get("/api/v1/me", &t.admin_token).await;
+    assert_eq!(me.header("cache-control").as_deref(), Some("no-store"));
+    assert_eq!(
+        me.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
     // Request ids: echoed when sane, generated otherwise.
     let rb = s
         .http()
@@ -407,3 +413,39 @@ fn migration_folders_stay_equivalent() {
         "every migration lands in both folders with the same name"
     );
 }
+
+async fn metrics_on_their_own_listener(b: Backend) {
+    let Some(s) = Server::start_with(b, &[("STOA_METRICS_LISTEN", "127.0.0.1:0")]).await else {
+        return;
+    };
+    let mut addr = None;
+    for _ in 0..100 {
+        if let Ok(line) = s
+            .stderr_lines
+            .recv_timeout(std::time::Duration::from_millis(50))
+        {
+            if line.contains("metrics listening") {
+                addr = line
+                    .split("addr=")
+                    .nth(1)
+                    .map(|a| a.split_whitespace().next().unwrap_or("").to_string());
+                break;
+            }
+        }
+    }
+    let addr = addr.expect("the metrics address is logged");
+    // Not on the public listener any more…
+    s.req("GET", "/metrics", None, None).await.problem(404);
+    // …but on its own.
+    let text = s
+        .http()
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("stoa_db_pool_connections"), "{text}");
+}
+both!(metrics_on_their_own_listener);
