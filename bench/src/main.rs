@@ -15,7 +15,7 @@ use std::{
 use stoa::{
     authn::Principal,
     authz::{catalogue::CATALOGUE, Authz},
-    db::{new_id, now_ms, Db},
+    db::Db,
     ops::ctx::RequestCtx,
     roles::store::RoleRow,
     tenants::store::TenantRow,
@@ -76,26 +76,11 @@ async fn authz_bench(rows: &mut Vec<Row>) -> Result<(), BoxError> {
     let mut principals = Vec::new();
     let mut tx = db.begin().await?;
     for t in 0..100 {
-        let now = now_ms();
-        let tenant = TenantRow {
-            id: new_id(),
-            slug: format!("t{t}"),
-            name: format!("Tenant {t}"),
-            status: "active".into(),
-            created_at: now,
-            updated_at: now,
-        };
+        let tenant = TenantRow::new(format!("t{t}"), format!("Tenant {t}"));
         stoa::tenants::store::insert(&mut tx, &tenant).await?;
         let mut role_ids = Vec::new();
         for (i, builtin) in ["admin", "staff", "", "", ""].iter().enumerate() {
-            let role = RoleRow {
-                id: new_id(),
-                name: format!("role{i}"),
-                description: String::new(),
-                builtin: builtin.to_string(),
-                created_at: now,
-                updated_at: now,
-            };
+            let role = RoleRow::new(format!("role{i}"), String::new(), builtin);
             stoa::roles::store::insert(&mut tx, &tenant.id, &role).await?;
             if builtin.is_empty() {
                 // Custom roles with a rotating slice of the catalogue.
@@ -107,17 +92,14 @@ async fn authz_bench(rows: &mut Vec<Row>) -> Result<(), BoxError> {
         }
         for u in 0..10 {
             let user = UserRow {
-                tenant_id: tenant.id.clone(),
-                id: new_id(),
-                email: Some(format!("u{u}@t{t}.test")),
-                phone: None,
-                display_name: format!("User {u}"),
-                title: None,
-                department: None,
                 status: "active".into(),
-                password_hash: None,
-                created_at: now,
-                updated_at: now,
+                ..UserRow::new(
+                    &tenant.id,
+                    format!("User {u}"),
+                    Some(format!("u{u}@t{t}.test")),
+                    None,
+                    None,
+                )
             };
             stoa::users::store::insert(&mut tx, &user).await?;
             let roles = vec![role_ids[1 + u % 4].clone(), role_ids[(u + 2) % 5].clone()];

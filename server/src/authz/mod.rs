@@ -207,10 +207,7 @@ pub async fn bump_version(
 mod tests {
     use super::*;
     use crate::{
-        db::{new_id, now_ms},
-        ops::ctx::RequestCtx,
-        roles::store::RoleRow,
-        tenants::store::TenantRow,
+        ops::ctx::RequestCtx, roles::store::RoleRow, tenants::store::TenantRow,
         users::store::UserRow,
     };
 
@@ -227,35 +224,13 @@ mod tests {
 
     async fn tenant(db: &Db, slug: &str) -> (String, String, String) {
         let mut tx = db.begin().await.unwrap();
-        let now = now_ms();
-        let t = TenantRow {
-            id: new_id(),
-            slug: slug.into(),
-            name: slug.into(),
-            status: "active".into(),
-            created_at: now,
-            updated_at: now,
-        };
+        let t = TenantRow::new(slug.into(), slug.into());
         crate::tenants::store::insert(&mut tx, &t).await.unwrap();
-        let staff = RoleRow {
-            id: new_id(),
-            name: "Staff".into(),
-            description: String::new(),
-            builtin: "staff".into(),
-            created_at: now,
-            updated_at: now,
-        };
+        let staff = RoleRow::new("Staff".into(), String::new(), "staff");
         crate::roles::store::insert(&mut tx, &t.id, &staff)
             .await
             .unwrap();
-        let custom = RoleRow {
-            id: new_id(),
-            name: "Auditor".into(),
-            description: String::new(),
-            builtin: String::new(),
-            created_at: now,
-            updated_at: now,
-        };
+        let custom = RoleRow::new("Auditor".into(), String::new(), "");
         crate::roles::store::insert(&mut tx, &t.id, &custom)
             .await
             .unwrap();
@@ -268,17 +243,14 @@ mod tests {
         .await
         .unwrap();
         let u = UserRow {
-            tenant_id: t.id.clone(),
-            id: new_id(),
-            email: Some(format!("u@{slug}.test")),
-            phone: None,
-            display_name: "U".into(),
-            title: None,
-            department: None,
             status: "active".into(),
-            password_hash: None,
-            created_at: now,
-            updated_at: now,
+            ..UserRow::new(
+                &t.id,
+                "U".into(),
+                Some(format!("u@{slug}.test")),
+                None,
+                None,
+            )
         };
         crate::users::store::insert(&mut tx, &u).await.unwrap();
         crate::roles::store::set_user_roles(

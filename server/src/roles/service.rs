@@ -6,7 +6,6 @@ use crate::{
     audit::{self, ActorKind, Entry},
     authn::Principal,
     authz::{bump_version, catalogue, perm, Granted},
-    db::{new_id, now_ms},
     error::{ApiError, ApiResult, Code},
     users, AppState,
 };
@@ -166,15 +165,7 @@ pub async fn create(
     let perms = check_permissions(perms)?;
     let mut tx = state.db.begin().await?;
     ensure_name_free(&mut tx, &p.tenant_id, &name, "").await?;
-    let now = now_ms();
-    let row = RoleRow {
-        id: new_id(),
-        name,
-        description,
-        builtin: String::new(),
-        created_at: now,
-        updated_at: now,
-    };
+    let row = RoleRow::new(name, description, "");
     store::insert(&mut tx, &p.tenant_id, &row).await?;
     store::set_permissions(&mut tx, &p.tenant_id, &row.id, &perms).await?;
     bump_version(&mut tx, &p.tenant_id).await?;

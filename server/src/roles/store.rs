@@ -15,6 +15,21 @@ pub struct RoleRow {
 
 const COLUMNS: &str = "id, name, description, builtin, created_at, updated_at";
 
+impl RoleRow {
+    /// A new role with a fresh id; `builtin` is `admin`, `staff` or empty for a custom role.
+    pub fn new(name: String, description: String, builtin: &str) -> RoleRow {
+        let now = now_ms();
+        RoleRow {
+            id: crate::db::new_id(),
+            name,
+            description,
+            builtin: builtin.to_string(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 pub async fn list(conn: &mut AnyConnection, tenant_id: &str) -> Result<Vec<RoleRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "select {COLUMNS} from roles where tenant_id = $1 order by builtin desc, name"

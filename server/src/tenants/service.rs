@@ -6,7 +6,6 @@ use crate::{
     audit::{self, ActorKind, Entry},
     authn,
     authz::bump_version,
-    db::{new_id, now_ms},
     error::{ApiError, ApiResult, Code},
     ops::ctx::RequestCtx,
     roles::{self, store::RoleRow},
@@ -77,15 +76,7 @@ pub async fn create(
                 .with_field("slug"),
         );
     }
-    let now = now_ms();
-    let tenant = TenantRow {
-        id: new_id(),
-        slug,
-        name,
-        status: "active".into(),
-        created_at: now,
-        updated_at: now,
-    };
+    let tenant = TenantRow::new(slug, name);
     store::insert(&mut tx, &tenant).await.map_err(|e| {
         if crate::db::is_unique_violation(&e) {
             ApiError::conflict(Code::SlugTaken, "a tenant with this slug exists").with_field("slug")
@@ -102,14 +93,7 @@ pub async fn create(
             "Everyday features for every member of staff",
         ),
     ] {
-        let row = RoleRow {
-            id: new_id(),
-            name: label.into(),
-            description: description.into(),
-            builtin: kind.into(),
-            created_at: now,
-            updated_at: now,
-        };
+        let row = RoleRow::new(label.into(), description.into(), kind);
         roles::store::insert(&mut tx, &tenant.id, &row).await?;
         if kind == "admin" {
             admin_role_id = row.id;

@@ -15,6 +15,21 @@ pub struct TenantRow {
 
 const COLUMNS: &str = "id, slug, name, status, created_at, updated_at";
 
+impl TenantRow {
+    /// A new, active tenant with a fresh id (inputs already validated).
+    pub fn new(slug: String, name: String) -> TenantRow {
+        let now = crate::db::now_ms();
+        TenantRow {
+            id: crate::db::new_id(),
+            slug,
+            name,
+            status: "active".into(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 pub async fn insert(conn: &mut AnyConnection, t: &TenantRow) -> Result<(), sqlx::Error> {
     sqlx::query(
         "insert into tenants (id, slug, name, status, created_at, updated_at) values ($1, $2, $3, $4, $5, $6)",

@@ -5,7 +5,7 @@ use crate::{
     audit::{self, ActorKind, Entry},
     authn::{self, Principal},
     authz::{perm, Granted},
-    db::{new_id, now_ms, rfc3339},
+    db::{now_ms, rfc3339},
     error::{ApiError, ApiResult, Code},
     roles, AppState,
 };
@@ -136,24 +136,10 @@ pub async fn insert_user(
 ) -> ApiResult<UserRow> {
     let display_name = validate::text("display_name", &input.display_name, 200)?;
     let (email, phone) = identifiers(input.email.as_deref(), input.phone.as_deref())?;
-    let now = now_ms();
     let row = UserRow {
-        tenant_id: tenant_id.to_string(),
-        id: new_id(),
-        email,
-        phone,
-        display_name,
         title: validate::optional_text("title", input.title.as_deref(), 200)?,
         department: validate::optional_text("department", input.department.as_deref(), 200)?,
-        status: if password_hash.is_some() {
-            "active"
-        } else {
-            "invited"
-        }
-        .to_string(),
-        password_hash,
-        created_at: now,
-        updated_at: now,
+        ..UserRow::new(tenant_id, display_name, email, phone, password_hash)
     };
     ensure_unique(&mut *conn, &row).await?;
     store::insert(&mut *conn, &row)

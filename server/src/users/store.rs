@@ -23,6 +23,38 @@ const COLUMNS: &str = "tenant_id, id, email, phone, display_name, title, departm
 const LIST_COLUMNS: &str = "tenant_id, id, email, phone, display_name, title, department, status, \
                             cast(null as text) as password_hash, created_at, updated_at";
 
+impl UserRow {
+    /// A new account with a fresh id (inputs already validated): `active` when it has a password,
+    /// `invited` until the person sets one.
+    pub fn new(
+        tenant_id: &str,
+        display_name: String,
+        email: Option<String>,
+        phone: Option<String>,
+        password_hash: Option<String>,
+    ) -> UserRow {
+        let now = now_ms();
+        UserRow {
+            tenant_id: tenant_id.to_string(),
+            id: crate::db::new_id(),
+            email,
+            phone,
+            display_name,
+            title: None,
+            department: None,
+            status: if password_hash.is_some() {
+                "active"
+            } else {
+                "invited"
+            }
+            .to_string(),
+            password_hash,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// Name, identifiers, title and department, folded for search (see [`super::validate::fold`]).
 fn search_text(u: &UserRow) -> String {
     let mut s = super::validate::fold(&u.display_name);
