@@ -17,6 +17,10 @@ pub enum ApiTags {
     Roles,
     /// The tenant's tamper-evident audit log (admins).
     Audit,
+    /// Uploaded files: upload, download, delete, storage usage.
+    Files,
+    /// Search across everything the caller may read.
+    Search,
     /// Install-wide tenant management by the platform operator.
     Operator,
 }
@@ -36,6 +40,8 @@ pub type Apis = (
     crate::users::api::UsersApi,
     crate::roles::api::RolesApi,
     crate::audit::api::AuditApi,
+    crate::files::api::FilesApi,
+    crate::search::api::SearchApi,
     crate::tenants::api::OperatorApi,
 );
 

@@ -62,6 +62,76 @@ pub struct Config {
     pub outbox: OutboxConfig,
     pub audit: AuditConfig,
     pub invitation: InvitationConfig,
+    pub storage: StorageConfig,
+    pub search: SearchConfig,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// `local` (a directory under the data dir) or `s3`.
+    pub backend: String,
+    /// Directory for the local backend; empty means `<data_dir>/blobs`.
+    pub local_dir: String,
+    /// Seal blobs with per-tenant keys (AES-256-GCM). Turn off only when the store encrypts.
+    pub encrypt: bool,
+    /// The master key that wraps tenant keys, base64 of 32 bytes. Empty: read `master_key_file`.
+    pub master_key: Secret,
+    /// File holding the master key; created on first start. Empty means `<data_dir>/master.key`.
+    pub master_key_file: String,
+    /// Largest upload accepted from anyone, in bytes (tenants may set a lower limit).
+    pub max_upload_bytes: u64,
+    /// Storage quota of a tenant that has none of its own, in bytes; 0 = unlimited.
+    pub default_tenant_quota_bytes: u64,
+    /// Unreferenced objects younger than this are kept by the orphan sweeper.
+    pub orphan_grace_secs: i64,
+    /// How often the orphan sweeper runs; 0 turns the periodic sweep off.
+    pub sweep_interval_secs: u64,
+    /// With S3 and `encrypt = false`: answer downloads with a redirect to a presigned URL.
+    pub presign_downloads: bool,
+    /// Lifetime of a presigned download URL (at most 60).
+    pub presign_ttl_secs: u32,
+    pub s3: S3Config,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Config {
+    /// Endpoint URL, e.g. `http://127.0.0.1:8333` (SeaweedFS) or `https://s3.eu-west-1.amazonaws.com`.
+    pub endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    /// Empty: `AWS_ACCESS_KEY_ID` from the environment.
+    pub access_key: Secret,
+    /// Empty: `AWS_SECRET_ACCESS_KEY` from the environment.
+    pub secret_key: Secret,
+    /// Path-style addressing (`endpoint/bucket/key`), as most on-prem stores need.
+    pub path_style: bool,
+    /// Create the bucket at start when it does not exist.
+    pub create_bucket: bool,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchConfig {
+    /// `embedded` (tantivy, in the data dir) or `meilisearch`.
+    pub backend: String,
+    /// Index directory for the embedded backend; empty means `<data_dir>/index`.
+    pub dir: String,
+    pub meili_url: String,
+    pub meili_api_key: Secret,
+    /// Name of the Meilisearch index (one index holds every tenant, filtered server-side).
+    pub meili_index: String,
+    /// Largest file whose text is extracted for the index, in bytes.
+    pub extract_max_input_bytes: u64,
+    /// Largest total of unpacked bytes read from an Office or OpenDocument archive.
+    pub extract_max_unpacked_bytes: u64,
+    /// Most entries an archive may have.
+    pub extract_max_entries: usize,
+    /// Characters of extracted text kept per file.
+    pub extract_max_chars: usize,
+    /// Time allowed to extract one file.
+    pub extract_timeout_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -141,6 +211,58 @@ impl Default for Config {
             outbox: OutboxConfig::default(),
             audit: AuditConfig::default(),
             invitation: InvitationConfig::default(),
+            storage: StorageConfig::default(),
+            search: SearchConfig::default(),
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            backend: "local".into(),
+            local_dir: String::new(),
+            encrypt: true,
+            master_key: Secret::default(),
+            master_key_file: String::new(),
+            max_upload_bytes: 2 * 1024 * 1024 * 1024,
+            default_tenant_quota_bytes: 0,
+            orphan_grace_secs: 24 * 3600,
+            sweep_interval_secs: 3600,
+            presign_downloads: false,
+            presign_ttl_secs: 60,
+            s3: S3Config::default(),
+        }
+    }
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        S3Config {
+            endpoint: String::new(),
+            region: "us-east-1".into(),
+            bucket: "stoa".into(),
+            access_key: Secret::default(),
+            secret_key: Secret::default(),
+            path_style: true,
+            create_bucket: false,
+        }
+    }
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            backend: "embedded".into(),
+            dir: String::new(),
+            meili_url: String::new(),
+            meili_api_key: Secret::default(),
+            meili_index: "stoa".into(),
+            extract_max_input_bytes: 64 * 1024 * 1024,
+            extract_max_unpacked_bytes: 256 * 1024 * 1024,
+            extract_max_entries: 10_000,
+            extract_max_chars: 1_000_000,
+            extract_timeout_secs: 20,
         }
     }
 }
@@ -243,6 +365,28 @@ impl Config {
                 )));
             }
         }
+        if !matches!(self.storage.backend.as_str(), "local" | "s3") {
+            return bad("storage.backend must be `local` or `s3`");
+        }
+        if self.storage.backend == "s3" && self.storage.s3.endpoint.is_empty() {
+            return bad("storage.s3.endpoint is required with storage.backend = \"s3\"");
+        }
+        if self.storage.presign_downloads && (self.storage.backend != "s3" || self.storage.encrypt)
+        {
+            return bad("storage.presign_downloads needs storage.backend = \"s3\" and storage.encrypt = false (the store would hand out sealed bytes)");
+        }
+        if !(1..=60).contains(&self.storage.presign_ttl_secs) {
+            return bad("storage.presign_ttl_secs must be between 1 and 60");
+        }
+        if self.storage.max_upload_bytes == 0 {
+            return bad("storage.max_upload_bytes must be positive");
+        }
+        if !matches!(self.search.backend.as_str(), "embedded" | "meilisearch") {
+            return bad("search.backend must be `embedded` or `meilisearch`");
+        }
+        if self.search.backend == "meilisearch" && self.search.meili_url.is_empty() {
+            return bad("search.meili_url is required with search.backend = \"meilisearch\"");
+        }
         let url = self.database_url();
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres:")
@@ -259,6 +403,30 @@ impl Config {
             format!("sqlite://{}/stoa.db?mode=rwc", self.data_dir.display())
         } else {
             self.database_url.expose().to_string()
+        }
+    }
+
+    pub fn blobs_dir(&self) -> PathBuf {
+        if self.storage.local_dir.is_empty() {
+            self.data_dir.join("blobs")
+        } else {
+            PathBuf::from(&self.storage.local_dir)
+        }
+    }
+
+    pub fn master_key_file(&self) -> PathBuf {
+        if self.storage.master_key_file.is_empty() {
+            self.data_dir.join("master.key")
+        } else {
+            PathBuf::from(&self.storage.master_key_file)
+        }
+    }
+
+    pub fn index_dir(&self) -> PathBuf {
+        if self.search.dir.is_empty() {
+            self.data_dir.join("index")
+        } else {
+            PathBuf::from(&self.search.dir)
         }
     }
 
@@ -372,6 +540,40 @@ mirror_dir = ""                     # mirror audit entries as JSON Lines into th
 
 [invitation]
 ttl_secs = 604800                   # 7 days
+
+[storage]
+backend = "local"                   # or "s3"
+local_dir = ""                      # default <data_dir>/blobs
+encrypt = true                      # seal blobs with per-tenant keys (AES-256-GCM)
+# master_key = "…"                  # base64 of 32 bytes; the same on every node (secret)
+master_key_file = ""                # default <data_dir>/master.key, created on first start: back it up
+max_upload_bytes = 2147483648       # 2 GiB, install-wide ceiling per upload
+default_tenant_quota_bytes = 0      # 0 = unlimited; `stoa tenant storage` sets one per tenant
+orphan_grace_secs = 86400           # unreferenced blobs younger than this are kept
+sweep_interval_secs = 3600          # 0 = no periodic orphan sweep
+presign_downloads = false           # S3 without `encrypt` only: redirect downloads to a presigned URL
+presign_ttl_secs = 60
+
+[storage.s3]
+endpoint = ""                       # e.g. "http://127.0.0.1:8333" (SeaweedFS)
+region = "us-east-1"
+bucket = "stoa"
+# access_key = "…"                  # default AWS_ACCESS_KEY_ID (secret)
+# secret_key = "…"                  # default AWS_SECRET_ACCESS_KEY (secret)
+path_style = true
+create_bucket = false
+
+[search]
+backend = "embedded"                # or "meilisearch"
+dir = ""                            # default <data_dir>/index
+meili_url = ""                      # e.g. "http://127.0.0.1:7700"
+# meili_api_key = "…"               # (secret)
+meili_index = "stoa"
+extract_max_input_bytes = 67108864  # files larger than this are not text-indexed
+extract_max_unpacked_bytes = 268435456
+extract_max_entries = 10000
+extract_max_chars = 1000000
+extract_timeout_secs = 20
 "#;
 
 #[cfg(test)]

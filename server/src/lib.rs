@@ -9,14 +9,17 @@ pub mod api;
 pub mod audit;
 pub mod authn;
 pub mod authz;
+pub mod blobs;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod files;
 pub mod jobs;
 pub mod me;
 pub mod ops;
 pub mod pagination;
 pub mod roles;
+pub mod search;
 pub mod setup;
 pub mod tenants;
 pub mod users;
@@ -39,6 +42,27 @@ pub struct AppState {
     pub operator_token_hash: String,
     /// Wakes the outbox relay after a write.
     pub outbox_wake: Notify,
+    pub blobs: blobs::Blobs,
+    pub search: Arc<dyn search::SearchIndex>,
+}
+
+/// Write a secret to a new file readable only by its owner.
+pub fn write_secret_file(path: &std::path::Path, secret: &str) -> Result<(), BoxError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    use std::io::Write;
+    let mut f = opts.open(path)?;
+    f.write_all(secret.as_bytes())?;
+    f.sync_all()?;
+    Ok(())
 }
 
 /// The operator credential: from config, else from the token file (created when missing).
@@ -50,19 +74,9 @@ fn operator_token(cfg: &Config) -> Result<String, BoxError> {
     match std::fs::read_to_string(&path) {
         Ok(t) if !t.trim().is_empty() => Ok(t.trim().to_string()),
         _ => {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
             let token = authn::tokens::generate("stoa_op_");
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
-            }
-            use std::io::Write;
-            opts.open(&path)?.write_all(token.as_bytes())?;
+            let _ = std::fs::remove_file(&path);
+            write_secret_file(&path, &token)?;
             tracing::info!(path = %path.display(), "created the operator credential file");
             Ok(token)
         }
@@ -71,6 +85,16 @@ fn operator_token(cfg: &Config) -> Result<String, BoxError> {
 
 /// Connect, migrate and assemble the application state.
 pub async fn build_state(cfg: Config) -> Result<Arc<AppState>, BoxError> {
+    build_state_with(cfg, true).await
+}
+
+/// The state for a command-line tool: the search index is left closed (a running server owns
+/// the embedded one), so anything that needs it goes through the outbox.
+pub async fn build_cli_state(cfg: Config) -> Result<Arc<AppState>, BoxError> {
+    build_state_with(cfg, false).await
+}
+
+async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState>, BoxError> {
     std::fs::create_dir_all(&cfg.data_dir)?;
     let db = db::Db::connect(&cfg.database_url(), cfg.database_max_connections).await?;
     db.migrate().await?;
@@ -81,6 +105,13 @@ pub async fn build_state(cfg: Config) -> Result<Arc<AppState>, BoxError> {
         .filter_map(|p| ops::net::Cidr::parse(p))
         .collect();
     let operator_token_hash = authn::tokens::hash(&operator_token(&cfg)?);
+    let blobs = blobs::from_config(&cfg).await?;
+    blobs.keys.check(&db).await?;
+    let search: Arc<dyn search::SearchIndex> = if open_search {
+        search::from_config(&cfg).await?
+    } else {
+        Arc::new(search::Closed)
+    };
     Ok(Arc::new(AppState {
         cfg: Arc::new(cfg),
         db,
@@ -89,6 +120,8 @@ pub async fn build_state(cfg: Config) -> Result<Arc<AppState>, BoxError> {
         trusted_proxies,
         operator_token_hash,
         outbox_wake: Notify::new(),
+        blobs,
+        search,
     }))
 }
 
@@ -139,6 +172,7 @@ pub async fn serve(cfg: Config) -> Result<(), BoxError> {
     let acceptor = TcpAcceptor::from_tokio(listener)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let outbox = jobs::outbox::spawn(state.clone(), stop_rx.clone());
+    let sweeper = jobs::sweeper::spawn(state.clone(), stop_rx.clone());
 
     let metrics_server = if state.cfg.metrics_listen.is_empty() {
         None
@@ -174,6 +208,7 @@ pub async fn serve(cfg: Config) -> Result<(), BoxError> {
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let _ = outbox.await;
+    let _ = sweeper.await;
     if let Some(m) = metrics_server {
         let _ = m.await;
     }

@@ -161,7 +161,7 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
         }
         | Command::Openapi => {}
         Command::Tenant { command } => {
-            let state = stoa::build_state(cfg).await?;
+            let state = stoa::build_cli_state(cfg).await?;
             match command {
                 TenantCommand::Create {
                     slug,

@@ -38,6 +38,8 @@ catalogue! {
     APPROVALS_SUBMIT = "approvals.submit", "approvals", true, "Submit approval requests";
     APPROVALS_TEMPLATES_MANAGE = "approvals.templates.manage", "approvals", false, "Define approval workflows and templates";
     APPROVALS_READ_ALL = "approvals.read_all", "approvals", false, "Read every approval request in the tenant";
+    FILES_UPLOAD = "files.upload", "files", true, "Upload files and attachments";
+    FILES_MANAGE = "files.manage", "files", false, "See storage usage and delete any uploaded file";
     DOCUMENTS_USE = "documents.use", "documents", true, "Use personal and shared document spaces";
     DOCUMENTS_SHARE = "documents.share", "documents", true, "Share documents and folders with others";
     DOCUMENTS_SPACES_CREATE = "documents.spaces.create", "documents", false, "Create team spaces";
@@ -94,6 +96,7 @@ mod tests {
             "meetings",
             "tasks",
             "approvals",
+            "files",
             "documents",
             "announcements",
             "directory",

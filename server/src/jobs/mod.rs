@@ -1,3 +1,5 @@
 //! Background workers.
 
+pub mod lock;
 pub mod outbox;
+pub mod sweeper;

@@ -20,6 +20,9 @@ pub struct HandlerError {
     pub message: String,
     /// Retrying cannot help (malformed message, unknown topic).
     pub permanent: bool,
+    /// A service the handler needs is down: retry (at least once a minute) for as long as it
+    /// takes, never dead-letter, so the backlog drains when it returns.
+    pub unavailable: bool,
 }
 
 impl HandlerError {
@@ -27,12 +30,21 @@ impl HandlerError {
         HandlerError {
             message: e.to_string(),
             permanent: false,
+            unavailable: false,
+        }
+    }
+    pub fn unavailable(e: impl std::fmt::Display) -> Self {
+        HandlerError {
+            message: e.to_string(),
+            permanent: false,
+            unavailable: true,
         }
     }
     pub fn permanent(e: impl std::fmt::Display) -> Self {
         HandlerError {
             message: e.to_string(),
             permanent: true,
+            unavailable: false,
         }
     }
 }
@@ -49,10 +61,31 @@ async fn dispatch(state: &AppState, m: &Message) -> Result<(), HandlerError> {
             )
             .await
         }
+        crate::search::TOPIC_INDEX => {
+            crate::search::indexer::handle_index(state, &m.tenant_id, &m.payload).await
+        }
+        crate::search::TOPIC_REINDEX => {
+            crate::search::indexer::handle_reindex(state, &m.tenant_id).await
+        }
+        crate::files::service::TOPIC_EXTRACT => {
+            crate::search::indexer::handle_extract(state, &m.tenant_id, &m.payload).await
+        }
+        crate::files::service::TOPIC_BLOB_DELETE => {
+            crate::search::indexer::handle_blob_delete(state, &m.payload).await
+        }
         other => Err(HandlerError::permanent(format!(
             "no handler for topic `{other}`"
         ))),
     }
+}
+
+fn writes_index(topic: &str) -> bool {
+    matches!(
+        topic,
+        crate::search::TOPIC_INDEX
+            | crate::search::TOPIC_REINDEX
+            | crate::files::service::TOPIC_EXTRACT
+    )
 }
 
 /// Delay before attempt `attempts + 1`.
@@ -69,8 +102,25 @@ pub async fn run_once(state: &AppState) -> Result<usize, sqlx::Error> {
         tx.commit().await?;
         batch
     };
+    let mut results = Vec::with_capacity(batch.len());
     for m in &batch {
-        let result = dispatch(state, m).await;
+        results.push(dispatch(state, m).await);
+    }
+    // Index writes become searchable (and durable) at the flush: acknowledge them only after.
+    let wrote_index = batch
+        .iter()
+        .zip(&results)
+        .any(|(m, r)| r.is_ok() && writes_index(&m.topic));
+    if wrote_index {
+        if let Err(e) = state.search.flush().await {
+            for (m, r) in batch.iter().zip(results.iter_mut()) {
+                if r.is_ok() && writes_index(&m.topic) {
+                    *r = Err(HandlerError::from(e.clone_msg()));
+                }
+            }
+        }
+    }
+    for (m, result) in batch.iter().zip(results) {
         let mut tx = state.db.begin().await?;
         match result {
             Ok(()) => {
@@ -82,8 +132,13 @@ pub async fn run_once(state: &AppState) -> Result<usize, sqlx::Error> {
                     .inc();
             }
             Err(e) => {
-                let dead = e.permanent || m.attempts >= state.cfg.outbox.max_attempts;
-                let retry_at = now_ms() + backoff_ms(state.cfg.outbox.retry_base_ms, m.attempts);
+                let dead =
+                    e.permanent || (!e.unavailable && m.attempts >= state.cfg.outbox.max_attempts);
+                let mut delay = backoff_ms(state.cfg.outbox.retry_base_ms, m.attempts);
+                if e.unavailable {
+                    delay = delay.min(60_000);
+                }
+                let retry_at = now_ms() + delay;
                 outbox::fail(&mut tx, m.id, &e.message, retry_at, dead).await?;
                 let result = if dead { "dead" } else { "retry" };
                 state

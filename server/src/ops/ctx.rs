@@ -34,6 +34,11 @@ fn route_label(req_path: &str, op: Option<&poem_openapi::OperationId>) -> String
     }
 }
 
+/// Routes whose bodies are file content, streamed rather than buffered.
+pub fn is_upload_path(path: &str) -> bool {
+    path == "/api/v1/files"
+}
+
 /// Refuse bodies over `max` bytes: at once when `Content-Length` says so, and while streaming
 /// when the body is chunked.
 fn limit_body(req: &mut Request, max: usize) -> Result<(), ApiError> {
@@ -101,7 +106,16 @@ pub async fn around<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
         .chars()
         .take(200)
         .collect();
-    if let Some(max) = state.as_ref().map(|s| s.cfg.max_body_bytes) {
+    let upload = req.method() == poem::http::Method::POST && is_upload_path(req.uri().path());
+    if let Some(max) = state.as_ref().map(|s| {
+        if upload {
+            // Uploads stream to the blob store; the files service applies the tenant's limit.
+            // The ceiling here leaves room for multipart framing.
+            (s.cfg.storage.max_upload_bytes as usize).saturating_add(64 * 1024)
+        } else {
+            s.cfg.max_body_bytes
+        }
+    }) {
         if let Err(e) = limit_body(&mut req, max) {
             return Ok(e.into_response_with(Some(request_id)));
         }

@@ -177,7 +177,11 @@ pub async fn around<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
         .map(|v| v.as_bytes().to_vec());
     let state = req.data::<Arc<AppState>>().cloned();
     let request_id = req.data::<RequestCtx>().map(|c| c.request_id.clone());
-    let (Some(key), Some(auth), Some(state), true) = (key, auth, state, is_write) else {
+    // Uploads are not buffered to be fingerprinted: the files service keeps the key with the
+    // file it stored and answers a retry with that file.
+    let streamed = super::ctx::is_upload_path(req.uri().path());
+    let (Some(key), Some(auth), Some(state), true) = (key, auth, state, is_write && !streamed)
+    else {
         return ep.call(req).await.map(IntoResponse::into_response);
     };
     let problem = |e: ApiError| Ok(e.into_response_with(request_id.clone()));

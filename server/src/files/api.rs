@@ -1,0 +1,523 @@
+//! `/files`: upload, download (with ranges), metadata, delete, storage usage.
+
+use super::{service, store::FileRow};
+use crate::{
+    api::{ApiTags, NoContent},
+    authn::Session,
+    blobs::ByteStream,
+    db::rfc3339,
+    error::{ApiError, ApiResult, Code},
+    pagination, AppState,
+};
+use futures_util::StreamExt;
+use poem::{web::Data, Body, IntoResponse, Request, RequestBody};
+use poem_openapi::{
+    param::{Header, Path, Query},
+    payload::{Binary, Json, ParsePayload, Payload},
+    registry::{MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef},
+    types::Type,
+    ApiRequest, ApiResponse, Object, OpenApi,
+};
+use std::sync::Arc;
+
+/// An uploaded file.
+#[derive(Debug, Object)]
+pub struct FileInfo {
+    pub id: String,
+    /// The file name, cleaned of any path.
+    pub name: String,
+    /// Detected from the content, not taken from the client.
+    pub content_type: String,
+    pub size: i64,
+    /// Hex SHA-256 of the content.
+    pub sha256: String,
+    pub uploader_id: String,
+    /// Text extraction for search: `pending`, `done`, `failed` or `none` (a type without text).
+    pub extract_status: String,
+    /// Why extraction failed, when it did.
+    pub extract_error: Option<String>,
+    pub created_at: String,
+}
+
+impl From<FileRow> for FileInfo {
+    fn from(f: FileRow) -> Self {
+        FileInfo {
+            id: f.id,
+            name: f.name,
+            content_type: f.content_type,
+            size: f.size,
+            sha256: f.sha256,
+            uploader_id: f.uploader_id,
+            extract_status: f.extract_status,
+            extract_error: f.extract_error,
+            created_at: rfc3339(f.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct FilePage {
+    pub items: Vec<FileInfo>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct UserUsage {
+    pub user_id: String,
+    pub files: i64,
+    pub bytes: i64,
+}
+
+/// The tenant's storage.
+#[derive(Debug, Object)]
+pub struct StorageUsage {
+    /// Bytes of file content stored.
+    pub used_bytes: i64,
+    /// The quota in bytes; 0 = unlimited.
+    pub quota_bytes: i64,
+    /// Largest single upload accepted, in bytes.
+    pub max_upload_bytes: u64,
+    /// Per uploader, largest first.
+    pub by_user: Vec<UserUsage>,
+}
+
+/// `multipart/form-data` with a `file` part (its `filename` names the file), streamed: the
+/// server never holds the whole file in memory.
+pub struct MultipartUpload {
+    boundary: String,
+    body: Body,
+}
+
+impl Payload for MultipartUpload {
+    const CONTENT_TYPE: &'static str = "multipart/form-data";
+
+    fn check_content_type(content_type: &str) -> bool {
+        content_type
+            .split(';')
+            .next()
+            .is_some_and(|e| e.trim().eq_ignore_ascii_case("multipart/form-data"))
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        let binary = MetaSchemaRef::Inline(Box::new(MetaSchema {
+            format: Some("binary"),
+            ..MetaSchema::new("string")
+        }));
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            properties: vec![("file", binary)],
+            required: vec!["file"],
+            ..MetaSchema::new("object")
+        }))
+    }
+}
+
+impl ParsePayload for MultipartUpload {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let ct = request.content_type().unwrap_or_default();
+        let boundary = multer::parse_boundary(ct)
+            .map_err(|_| ApiError::bad_request("multipart/form-data needs a boundary parameter"))?;
+        Ok(MultipartUpload {
+            boundary,
+            body: body.take()?,
+        })
+    }
+}
+
+#[derive(ApiRequest)]
+pub enum UploadBody {
+    /// A form with one `file` part.
+    Multipart(MultipartUpload),
+    /// The raw content (any content type; it is detected from the bytes). Name it with `?name=`.
+    #[oai(content_type = "application/octet-stream")]
+    Raw(Binary<Body>),
+}
+
+#[derive(ApiResponse)]
+pub enum UploadResponse {
+    /// Stored.
+    #[oai(status = 201)]
+    Created(Json<FileInfo>),
+    /// A retry with an `Idempotency-Key` already used: the first upload's file.
+    #[oai(status = 200)]
+    Replayed(
+        Json<FileInfo>,
+        #[oai(header = "Idempotent-Replayed")] String,
+    ),
+}
+
+fn io_stream(body: Body) -> ByteStream {
+    Box::pin(body.into_bytes_stream())
+}
+
+/// The file part of a multipart upload, and its file name.
+async fn file_part(boundary: String, body: Body) -> ApiResult<(String, ByteStream)> {
+    let stream = body.into_bytes_stream();
+    let mut mp = multer::Multipart::new(stream, boundary);
+    loop {
+        let field = mp
+            .next_field()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("malformed multipart body: {e}")))?;
+        let Some(field) = field else {
+            return Err(ApiError::validation("file", "the form has no `file` part"));
+        };
+        if field.name() == Some("file") || field.file_name().is_some() {
+            let name = field.file_name().unwrap_or("file").to_string();
+            // The parser must outlive the part it yields.
+            let s = field.map(move |r| {
+                let _parser = &mp;
+                r.map_err(std::io::Error::other)
+            });
+            return Ok((name, Box::pin(s)));
+        }
+    }
+}
+
+/// A download: the bytes (whole or a range), a redirect to a presigned URL, or 416.
+pub struct Download(poem::Response);
+
+impl IntoResponse for Download {
+    fn into_response(self) -> poem::Response {
+        self.0
+    }
+}
+
+impl ApiResponse for Download {
+    fn meta() -> MetaResponses {
+        let binary = MetaSchemaRef::Inline(Box::new(MetaSchema {
+            format: Some("binary"),
+            ..MetaSchema::new("string")
+        }));
+        let header = |name: &'static str, description: &'static str| MetaHeader {
+            name: name.to_string(),
+            description: Some(description.to_string()),
+            required: false,
+            deprecated: false,
+            schema: String::schema_ref(),
+        };
+        let bytes = |status, description| MetaResponse {
+            description,
+            status: Some(status),
+            status_range: None,
+            content: vec![MetaMediaType {
+                content_type: "application/octet-stream",
+                schema: binary.clone(),
+            }],
+            headers: vec![
+                header(
+                    "Content-Disposition",
+                    "attachment with the file's name (RFC 6266)",
+                ),
+                header("ETag", "the content's SHA-256"),
+                header("Accept-Ranges", "bytes"),
+                header("Content-Range", "for 206: the bytes sent"),
+            ],
+        };
+        MetaResponses {
+            responses: vec![
+                bytes(200, "The content (its detected type in Content-Type)"),
+                bytes(206, "The requested byte range"),
+                MetaResponse {
+                    description:
+                        "Fetch the content from this presigned URL (valid for at most a minute)",
+                    status: Some(302),
+                    status_range: None,
+                    content: vec![],
+                    headers: vec![header("Location", "the presigned URL")],
+                },
+                MetaResponse {
+                    description: "Not modified (If-None-Match matched)",
+                    status: Some(304),
+                    status_range: None,
+                    content: vec![],
+                    headers: vec![],
+                },
+                MetaResponse {
+                    description: "The range lies outside the content",
+                    status: Some(416),
+                    status_range: None,
+                    content: vec![],
+                    headers: vec![header("Content-Range", "bytes */<size>")],
+                },
+            ],
+        }
+    }
+
+    fn register(_registry: &mut poem_openapi::registry::Registry) {}
+}
+
+/// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266 / RFC 8187).
+pub fn content_disposition(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    const ATTR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'!')
+        .remove(b'#')
+        .remove(b'$')
+        .remove(b'&')
+        .remove(b'+')
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'^')
+        .remove(b'_')
+        .remove(b'`')
+        .remove(b'|')
+        .remove(b'~');
+    let encoded = percent_encoding::utf8_percent_encode(name, ATTR);
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// Types a browser could render as active content are sent as opaque bytes.
+fn safe_content_type(ct: &str) -> &str {
+    let essence = ct.split(';').next().unwrap_or("").trim();
+    if essence.starts_with("text/html")
+        || essence.contains("xml")
+        || essence.contains("javascript")
+        || essence == "image/svg+xml"
+    {
+        "application/octet-stream"
+    } else {
+        ct
+    }
+}
+
+#[derive(Default)]
+pub struct FilesApi;
+
+#[OpenApi(tag = "ApiTags::Files")]
+impl FilesApi {
+    /// Upload a file.
+    ///
+    /// Send the raw content (`?name=` names it) or a `multipart/form-data` form with a `file`
+    /// part. The content type is detected from the bytes. Limits: the tenant's per-file limit
+    /// (413 `payload_too_large`) and storage quota (413 `quota_exceeded`); an empty file is a 400.
+    /// With an `Idempotency-Key` header, a retry returns the first upload's file (200) instead
+    /// of storing the content twice.
+    #[oai(path = "/files", method = "post", operation_id = "uploadFile")]
+    async fn upload(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        req: &Request,
+        /// The file name, for a raw upload.
+        name: Query<Option<String>>,
+        /// Makes a retried upload safe.
+        #[oai(name = "Idempotency-Key")]
+        idempotency_key: Header<Option<String>>,
+        body: UploadBody,
+    ) -> ApiResult<UploadResponse> {
+        let content_length = req
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        let (file_name, stream, content_length) = match body {
+            UploadBody::Raw(Binary(body)) => (
+                name.0.unwrap_or_else(|| "file".into()),
+                io_stream(body),
+                content_length,
+            ),
+            // The form's framing makes Content-Length an upper bound only.
+            UploadBody::Multipart(m) => {
+                let (n, s) = file_part(m.boundary, m.body).await?;
+                (name.0.unwrap_or(n), s, None)
+            }
+        };
+        let (file, replayed) = service::upload(
+            &state,
+            &auth.0,
+            service::Upload {
+                name: file_name,
+                idempotency_key: idempotency_key.0,
+                content_length,
+                body: stream,
+            },
+        )
+        .await?;
+        Ok(if replayed {
+            UploadResponse::Replayed(Json(file.into()), "true".into())
+        } else {
+            UploadResponse::Created(Json(file.into()))
+        })
+    }
+
+    /// The caller's own uploads, newest first.
+    #[oai(path = "/files", method = "get", operation_id = "listMyFiles")]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        limit: Query<Option<u32>>,
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<FilePage>> {
+        let limit = pagination::limit(limit.0)?;
+        let before = pagination::decode(cursor.0.as_deref())?;
+        let rows = service::list_mine(&state, &auth.0, before.as_deref(), limit).await?;
+        let (rows, next_cursor) = pagination::page(rows, limit, |f| f.id.clone());
+        Ok(Json(FilePage {
+            items: rows.into_iter().map(Into::into).collect(),
+            next_cursor,
+        }))
+    }
+
+    /// Storage used by the tenant, its quota, and usage per person (needs `files.manage`).
+    #[oai(
+        path = "/files/usage",
+        method = "get",
+        operation_id = "getStorageUsage"
+    )]
+    async fn usage(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+    ) -> ApiResult<Json<StorageUsage>> {
+        let u = service::usage(&state, &auth.0).await?;
+        Ok(Json(StorageUsage {
+            used_bytes: u.used,
+            quota_bytes: u.quota,
+            max_upload_bytes: u.max_upload,
+            by_user: u
+                .by_user
+                .into_iter()
+                .map(|(user_id, files, bytes)| UserUsage {
+                    user_id,
+                    files,
+                    bytes,
+                })
+                .collect(),
+        }))
+    }
+
+    /// A file's metadata.
+    #[oai(path = "/files/:id/info", method = "get", operation_id = "getFileInfo")]
+    async fn info(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+    ) -> ApiResult<Json<FileInfo>> {
+        Ok(Json(service::get(&state, &auth.0, &id.0).await?.into()))
+    }
+
+    /// Download a file.
+    ///
+    /// Supports one byte range (`Range: bytes=a-b`, `bytes=a-`, `bytes=-n`; 206), `If-Range`,
+    /// and `If-None-Match` with the ETag (the content's SHA-256). Always sent as an attachment
+    /// with `X-Content-Type-Options: nosniff`.
+    #[oai(path = "/files/:id", method = "get", operation_id = "downloadFile")]
+    async fn download(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+        req: &Request,
+    ) -> ApiResult<Download> {
+        let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok());
+        let mut range = header("range").and_then(service::parse_range);
+        let content = service::download(&state, &auth.0, &id.0, range).await?;
+        let (file, range_used, body) = match content {
+            service::Content::Redirect(url) => {
+                return Ok(Download(
+                    poem::Response::builder()
+                        .status(poem::http::StatusCode::FOUND)
+                        .header("location", url)
+                        .finish(),
+                ))
+            }
+            service::Content::Unsatisfiable { size } => {
+                let mut resp = ApiError::new(
+                    Code::RangeNotSatisfiable,
+                    format!("the file has {size} bytes"),
+                )
+                .into_response_with(None);
+                if let Ok(v) = format!("bytes */{size}").parse() {
+                    resp.headers_mut().insert("content-range", v);
+                }
+                return Ok(Download(resp));
+            }
+            service::Content::Bytes { file, range, body } => (file, range, body),
+        };
+        let etag = format!("\"{}\"", file.sha256);
+        if header("if-none-match")
+            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+        {
+            return Ok(Download(
+                poem::Response::builder()
+                    .status(poem::http::StatusCode::NOT_MODIFIED)
+                    .header("etag", etag)
+                    .finish(),
+            ));
+        }
+        let mut range_used = range_used;
+        let mut body = body;
+        // If-Range: a range only against the version the client has; otherwise the whole file.
+        if range_used.is_some() && header("if-range").is_some_and(|v| v.trim() != etag) {
+            range = None;
+            let whole = service::download(&state, &auth.0, &id.0, range).await?;
+            if let service::Content::Bytes { body: b, .. } = whole {
+                body = b;
+                range_used = None;
+            }
+        }
+        let size = file.size.max(0) as u64;
+        let mut resp = poem::Response::builder()
+            .header("content-type", safe_content_type(&file.content_type))
+            .header("content-disposition", content_disposition(&file.name))
+            .header("accept-ranges", "bytes")
+            .header("etag", etag)
+            .header("content-security-policy", "sandbox; default-src 'none'");
+        let len = match range_used {
+            Some((a, b)) => {
+                resp = resp
+                    .status(poem::http::StatusCode::PARTIAL_CONTENT)
+                    .header("content-range", format!("bytes {a}-{b}/{size}"));
+                b - a + 1
+            }
+            None => size,
+        };
+        let resp = resp
+            .header("content-length", len)
+            .body(Body::from_bytes_stream(body));
+        Ok(Download(resp))
+    }
+
+    /// Delete a file (the uploader, or someone with `files.manage`). Its content and index
+    /// entry are removed from every store.
+    #[oai(path = "/files/:id", method = "delete", operation_id = "deleteFile")]
+    async fn delete(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+    ) -> ApiResult<NoContent> {
+        service::delete(&state, &auth.0, &id.0).await?;
+        Ok(NoContent::Done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_disposition;
+
+    #[test]
+    fn dispositions_are_rfc6266() {
+        assert_eq!(
+            content_disposition("report.pdf"),
+            "attachment; filename=\"report.pdf\"; filename*=UTF-8''report.pdf"
+        );
+        assert_eq!(
+            content_disposition("Báo cáo \"Q1\".docx"),
+            "attachment; filename=\"B_o c_o _Q1_.docx\"; filename*=UTF-8''B%C3%A1o%20c%C3%A1o%20%22Q1%22.docx"
+        );
+    }
+}

@@ -1,0 +1,7 @@
+//! Uploaded files: content in the blob store (sealed per tenant), metadata in `files`, text in
+//! the search index. Messaging attachments and document versions reference these rows.
+
+pub mod api;
+pub mod detect;
+pub mod service;
+pub mod store;

@@ -1,0 +1,500 @@
+//! Rules for files: who may upload, read and delete; limits and quotas; what an upload commits.
+//!
+//! Upload order (DESIGN.md §4): the blob is written first (streamed, hashed, sealed), then one
+//! transaction counts it against the quota, inserts the row, records the audit entry and
+//! enqueues text extraction and indexing. A crash between the two leaves an unreferenced blob,
+//! which the orphan sweeper removes.
+
+use super::{detect, store, store::FileRow};
+use crate::{
+    audit::{self, ActorKind, Entry},
+    authn::Principal,
+    authz::perm,
+    blobs::{BlobError, ByteStream},
+    db::{is_unique_violation, now_ms, outbox},
+    error::{ApiError, ApiResult, Code},
+    search, AppState,
+};
+use sqlx::AnyConnection;
+
+pub const TOPIC_EXTRACT: &str = "files.extract";
+pub const TOPIC_BLOB_DELETE: &str = "blobs.delete";
+/// The search kind of an uploaded file.
+pub const KIND: &str = "file";
+
+pub struct Upload {
+    pub name: String,
+    pub idempotency_key: Option<String>,
+    /// The declared length, when the client sent one: lets an oversize upload fail at once.
+    pub content_length: Option<u64>,
+    pub body: ByteStream,
+}
+
+/// A client-supplied file name made safe to store and to send back: the last path segment,
+/// without control characters, at most 255 characters.
+pub fn clean_name(raw: &str) -> String {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = last.chars().filter(|c| !c.is_control()).take(255).collect();
+    let cleaned = cleaned.trim().trim_matches('.').trim().to_string();
+    if cleaned.is_empty() {
+        "file".into()
+    } else {
+        cleaned
+    }
+}
+
+fn valid_idempotency_key(k: &str) -> bool {
+    (1..=200).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// The effective per-upload limit and quota of a tenant.
+async fn limits(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+) -> ApiResult<(u64, i64, i64)> {
+    let (quota, max_upload, used) = store::storage_settings(conn, tenant_id).await?;
+    let ceiling = state.cfg.storage.max_upload_bytes;
+    let max_upload = max_upload
+        .map(|m| (m.max(0) as u64).min(ceiling))
+        .unwrap_or(ceiling);
+    let quota = quota.unwrap_or(state.cfg.storage.default_tenant_quota_bytes as i64);
+    Ok((max_upload, quota, used))
+}
+
+fn quota_exceeded() -> ApiError {
+    ApiError::new(
+        Code::QuotaExceeded,
+        "the tenant's storage quota does not leave room for this file",
+    )
+}
+
+/// Store an upload. A retry with the same `Idempotency-Key` returns the first file (and
+/// `true`) instead of storing the content twice.
+pub async fn upload(state: &AppState, p: &Principal, up: Upload) -> ApiResult<(FileRow, bool)> {
+    state.authz.require(p, perm::FILES_UPLOAD).await?;
+    if let Some(k) = &up.idempotency_key {
+        if !valid_idempotency_key(k) {
+            return Err(ApiError::validation(
+                "Idempotency-Key",
+                "1 to 200 visible ASCII characters",
+            )
+            .with_code(Code::BadRequest));
+        }
+    }
+    let (max_upload, quota, used) = {
+        let mut conn = state.db.conn().await?;
+        if let Some(k) = &up.idempotency_key {
+            if let Some(f) =
+                store::by_idempotency_key(&mut conn, &p.tenant_id, &p.user_id, k).await?
+            {
+                return Ok((f, true));
+            }
+        }
+        limits(state, &mut conn, &p.tenant_id).await?
+    };
+    let too_large = || {
+        ApiError::new(
+            Code::PayloadTooLarge,
+            format!("files may be at most {max_upload} bytes"),
+        )
+    };
+    if let Some(len) = up.content_length {
+        if len > max_upload {
+            return Err(too_large());
+        }
+        if quota > 0 && used.saturating_add(len as i64) > quota {
+            return Err(quota_exceeded());
+        }
+    }
+    let stored = match state
+        .blobs
+        .put(&state.db, &p.tenant_id, up.body, max_upload)
+        .await
+    {
+        Ok(s) => s,
+        Err(BlobError::TooLarge(_)) => return Err(too_large()),
+        Err(BlobError::Io(e)) => {
+            // The client went away or sent a broken body; nothing was stored.
+            return Err(ApiError::bad_request(format!(
+                "the upload did not complete: {e}"
+            )));
+        }
+        Err(e) => return Err(ApiError::internal(e)),
+    };
+    let discard = |key: String| async move {
+        if let Err(e) = state.blobs.store.delete(&key).await {
+            tracing::warn!(error = %e, "could not remove a discarded upload; the sweeper will");
+        }
+    };
+    if stored.size == 0 {
+        discard(stored.key).await;
+        return Err(ApiError::new(Code::EmptyFile, "the file is empty"));
+    }
+    let name = clean_name(&up.name);
+    let row = FileRow {
+        tenant_id: p.tenant_id.clone(),
+        id: crate::db::new_id(),
+        uploader_id: p.user_id.clone(),
+        content_type: detect::content_type(&stored.head, &name, stored.size),
+        name,
+        size: stored.size as i64,
+        sha256: stored.sha256.clone(),
+        blob_key: stored.key.clone(),
+        key_version: stored.key_version,
+        idempotency_key: up.idempotency_key.clone(),
+        extract_status: "pending".into(),
+        extract_error: None,
+        created_at: now_ms(),
+    };
+    let mut tx = state.db.begin().await?;
+    if !store::reserve(&mut tx, &p.tenant_id, row.size, quota).await? {
+        drop(tx);
+        discard(stored.key).await;
+        return Err(quota_exceeded());
+    }
+    if let Err(e) = store::insert(&mut tx, &row).await {
+        drop(tx);
+        discard(stored.key).await;
+        if is_unique_violation(&e) {
+            // A concurrent retry with the same key won; answer with its file.
+            if let Some(k) = &up.idempotency_key {
+                let mut conn = state.db.conn().await?;
+                if let Some(f) =
+                    store::by_idempotency_key(&mut conn, &p.tenant_id, &p.user_id, k).await?
+                {
+                    return Ok((f, true));
+                }
+            }
+        }
+        return Err(e.into());
+    }
+    audit::record(
+        &mut tx,
+        Entry::new(&p.tenant_id, "file.uploaded")
+            .actor(ActorKind::User, &p.user_id)
+            .target("file", &row.id)
+            .ctx(&p.ctx)
+            .details(serde_json::json!({
+                "size": row.size, "content_type": row.content_type, "sha256": row.sha256,
+            })),
+    )
+    .await?;
+    outbox::enqueue(
+        &mut tx,
+        &p.tenant_id,
+        TOPIC_EXTRACT,
+        &serde_json::json!({ "id": row.id }),
+    )
+    .await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok((row, false))
+}
+
+/// Whether `p` may read the file now. The extension point for features that share files:
+/// the uploader reads their own; messaging adds room members of rooms the file is attached
+/// in, documents add the people a document is shared with.
+pub async fn can_read(_conn: &mut AnyConnection, p: &Principal, f: &FileRow) -> ApiResult<bool> {
+    Ok(f.tenant_id == p.tenant_id && f.uploader_id == p.user_id)
+}
+
+/// A file the caller may read; 404 otherwise (also for other tenants' ids, so ids do not leak).
+pub async fn readable(conn: &mut AnyConnection, p: &Principal, id: &str) -> ApiResult<FileRow> {
+    let not_found = || ApiError::not_found("file");
+    if !crate::db::is_id(id) {
+        return Err(not_found());
+    }
+    let f = store::get(conn, &p.tenant_id, id)
+        .await?
+        .ok_or_else(not_found)?;
+    if can_read(conn, p, &f).await? {
+        Ok(f)
+    } else {
+        Err(not_found())
+    }
+}
+
+pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<FileRow> {
+    let mut conn = state.db.conn().await?;
+    readable(&mut conn, p, id).await
+}
+
+pub async fn list_mine(
+    state: &AppState,
+    p: &Principal,
+    before: Option<&str>,
+    limit: i64,
+) -> ApiResult<Vec<FileRow>> {
+    let mut conn = state.db.conn().await?;
+    Ok(store::list_by_uploader(&mut conn, &p.tenant_id, &p.user_id, before, limit + 1).await?)
+}
+
+/// An inclusive byte range asked for with `Range: bytes=…`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeSpec {
+    From(u64),
+    FromTo(u64, u64),
+    Suffix(u64),
+}
+
+/// Parse a `Range` header. `None` for anything but one well-formed byte range (RFC 9110 lets a
+/// server ignore what it does not support and answer with the whole content).
+pub fn parse_range(h: &str) -> Option<RangeSpec> {
+    let spec = h.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None;
+    }
+    let (a, b) = spec.trim().split_once('-')?;
+    let (a, b) = (a.trim(), b.trim());
+    match (a.is_empty(), b.is_empty()) {
+        (true, false) => Some(RangeSpec::Suffix(b.parse().ok()?)),
+        (false, true) => Some(RangeSpec::From(a.parse().ok()?)),
+        (false, false) => {
+            let (x, y) = (a.parse().ok()?, b.parse().ok()?);
+            (x <= y).then_some(RangeSpec::FromTo(x, y))
+        }
+        _ => None,
+    }
+}
+
+/// The range lies outside the content (416).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Unsatisfiable;
+
+/// Resolve a range against a size: `Ok(None)` = whole content.
+pub fn resolve_range(r: Option<RangeSpec>, size: u64) -> Result<Option<(u64, u64)>, Unsatisfiable> {
+    let Some(r) = r else { return Ok(None) };
+    if size == 0 {
+        return Err(Unsatisfiable);
+    }
+    let (start, end) = match r {
+        RangeSpec::From(a) => (a, size - 1),
+        RangeSpec::FromTo(a, b) => (a, b.min(size - 1)),
+        RangeSpec::Suffix(0) => return Err(Unsatisfiable),
+        RangeSpec::Suffix(n) => (size.saturating_sub(n), size - 1),
+    };
+    if start >= size {
+        return Err(Unsatisfiable);
+    }
+    Ok(Some((start, end)))
+}
+
+pub enum Content {
+    /// Stream these bytes (`range` set for a partial answer).
+    Bytes {
+        file: Box<FileRow>,
+        range: Option<(u64, u64)>,
+        body: ByteStream,
+    },
+    /// Send the client to a presigned URL.
+    Redirect(String),
+    Unsatisfiable {
+        size: u64,
+    },
+}
+
+/// Open a file for download.
+pub async fn download(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    range: Option<RangeSpec>,
+) -> ApiResult<Content> {
+    let mut conn = state.db.conn().await?;
+    let f = readable(&mut conn, p, id).await?;
+    if state.cfg.storage.presign_downloads && f.key_version == 0 {
+        if let Some(url) = state
+            .blobs
+            .store
+            .presign_get(
+                &f.blob_key,
+                state.cfg.storage.presign_ttl_secs,
+                &f.name,
+                &f.content_type,
+            )
+            .await
+            .map_err(ApiError::internal)?
+        {
+            return Ok(Content::Redirect(url));
+        }
+    }
+    let size = f.size.max(0) as u64;
+    let range = match resolve_range(range, size) {
+        Ok(r) => r,
+        Err(Unsatisfiable) => return Ok(Content::Unsatisfiable { size }),
+    };
+    let body = state
+        .blobs
+        .open(
+            &mut conn,
+            &p.tenant_id,
+            &f.blob_key,
+            f.key_version,
+            size,
+            range,
+        )
+        .await
+        .map_err(blob_error)?;
+    Ok(Content::Bytes {
+        file: Box::new(f),
+        range,
+        body,
+    })
+}
+
+fn blob_error(e: BlobError) -> ApiError {
+    match e {
+        BlobError::Key(crate::blobs::crypto::KeyError::Destroyed) => ApiError::new(
+            Code::KeyDestroyed,
+            "this file's content was destroyed and can no longer be read",
+        ),
+        other => ApiError::internal(other),
+    }
+}
+
+/// Delete a file: its row now, its blob and index entry through the outbox.
+pub async fn delete(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
+    let not_found = || ApiError::not_found("file");
+    if !crate::db::is_id(id) {
+        return Err(not_found());
+    }
+    let may_manage = state
+        .authz
+        .permissions(p)
+        .await?
+        .contains(perm::FILES_MANAGE);
+    let mut tx = state.db.begin().await?;
+    let f = store::get(&mut tx, &p.tenant_id, id)
+        .await?
+        .ok_or_else(not_found)?;
+    if f.uploader_id != p.user_id && !may_manage {
+        // Someone who can see the file learns why they may not delete it; others learn nothing.
+        return Err(if can_read(&mut tx, p, &f).await? {
+            ApiError::forbidden(perm::FILES_MANAGE)
+        } else {
+            not_found()
+        });
+    }
+    store::delete(&mut tx, &p.tenant_id, id).await?;
+    store::release(&mut tx, &p.tenant_id, f.size).await?;
+    audit::record(
+        &mut tx,
+        Entry::new(&p.tenant_id, "file.deleted")
+            .actor(ActorKind::User, &p.user_id)
+            .target("file", id)
+            .ctx(&p.ctx)
+            .details(serde_json::json!({ "size": f.size, "uploader_id": f.uploader_id })),
+    )
+    .await?;
+    outbox::enqueue(
+        &mut tx,
+        &p.tenant_id,
+        TOPIC_BLOB_DELETE,
+        &serde_json::json!({ "key": f.blob_key }),
+    )
+    .await?;
+    search::enqueue_delete(&mut tx, &p.tenant_id, KIND, id).await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(())
+}
+
+pub struct Usage {
+    pub used: i64,
+    pub quota: i64,
+    pub max_upload: u64,
+    pub by_user: Vec<(String, i64, i64)>,
+}
+
+/// The tenant's storage usage (needs `files.manage`).
+pub async fn usage(state: &AppState, p: &Principal) -> ApiResult<Usage> {
+    state.authz.require(p, perm::FILES_MANAGE).await?;
+    let mut conn = state.db.conn().await?;
+    let (max_upload, quota, used) = limits(state, &mut conn, &p.tenant_id).await?;
+    let by_user = store::usage_by_user(&mut conn, &p.tenant_id).await?;
+    Ok(Usage {
+        used,
+        quota,
+        max_upload,
+        by_user,
+    })
+}
+
+/// The search document for a file, or `None` when it no longer exists.
+pub async fn search_doc(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<search::Doc>, sqlx::Error> {
+    let Some(f) = store::get(conn, tenant_id, id).await? else {
+        return Ok(None);
+    };
+    let body = store::text(conn, tenant_id, id).await?.unwrap_or_default();
+    Ok(Some(search::Doc {
+        tenant_id: f.tenant_id,
+        kind: KIND.to_string(),
+        id: f.id,
+        owner_id: f.uploader_id.clone(),
+        readers: vec![search::user_token(&f.uploader_id)],
+        title: f.name,
+        body,
+        created_at: f.created_at,
+    }))
+}
+
+/// Ids of a tenant's files after `after`, for reindexing.
+pub async fn ids_after(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    Ok(store::page_all(conn, tenant_id, after, limit)
+        .await?
+        .into_iter()
+        .map(|f| f.id)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_cleaned() {
+        assert_eq!(clean_name("../../etc/passwd"), "passwd");
+        assert_eq!(clean_name("C:\\Users\\x\\Báo cáo.docx"), "Báo cáo.docx");
+        assert_eq!(clean_name("a\u{0}b\nc.txt"), "abc.txt");
+        assert_eq!(clean_name(".."), "file");
+        assert_eq!(clean_name(""), "file");
+        assert_eq!(clean_name(&"x".repeat(400)).len(), 255);
+    }
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-9"), Some(RangeSpec::FromTo(0, 9)));
+        assert_eq!(parse_range("bytes=5-"), Some(RangeSpec::From(5)));
+        assert_eq!(parse_range("bytes=-5"), Some(RangeSpec::Suffix(5)));
+        assert_eq!(parse_range("bytes=0-1,3-4"), None);
+        assert_eq!(parse_range("bytes=9-1"), None);
+        assert_eq!(parse_range("items=0-1"), None);
+        assert_eq!(
+            resolve_range(Some(RangeSpec::FromTo(0, 99)), 10),
+            Ok(Some((0, 9)))
+        );
+        assert_eq!(
+            resolve_range(Some(RangeSpec::Suffix(3)), 10),
+            Ok(Some((7, 9)))
+        );
+        assert_eq!(
+            resolve_range(Some(RangeSpec::Suffix(30)), 10),
+            Ok(Some((0, 9)))
+        );
+        assert_eq!(
+            resolve_range(Some(RangeSpec::From(10)), 10),
+            Err(Unsatisfiable)
+        );
+        assert_eq!(resolve_range(None, 10), Ok(None));
+    }
+}

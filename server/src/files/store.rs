@@ -1,0 +1,243 @@
+//! SQL for files, extracted texts and storage accounting. Every function takes the tenant id.
+
+use sqlx::AnyConnection;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FileRow {
+    pub tenant_id: String,
+    pub id: String,
+    pub uploader_id: String,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub blob_key: String,
+    pub key_version: i64,
+    pub idempotency_key: Option<String>,
+    pub extract_status: String,
+    pub extract_error: Option<String>,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str = "tenant_id, id, uploader_id, name, content_type, size, sha256, blob_key, \
+                       key_version, idempotency_key, extract_status, extract_error, created_at";
+
+pub async fn insert(conn: &mut AnyConnection, f: &FileRow) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "insert into files ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    ))
+    .bind(&f.tenant_id)
+    .bind(&f.id)
+    .bind(&f.uploader_id)
+    .bind(&f.name)
+    .bind(&f.content_type)
+    .bind(f.size)
+    .bind(&f.sha256)
+    .bind(&f.blob_key)
+    .bind(f.key_version)
+    .bind(&f.idempotency_key)
+    .bind(&f.extract_status)
+    .bind(&f.extract_error)
+    .bind(f.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<FileRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from files where tenant_id = $1 and id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn by_idempotency_key(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    uploader_id: &str,
+    key: &str,
+) -> Result<Option<FileRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from files where tenant_id = $1 and uploader_id = $2 and idempotency_key = $3"
+    ))
+    .bind(tenant_id)
+    .bind(uploader_id)
+    .bind(key)
+    .fetch_optional(conn)
+    .await
+}
+
+/// A page of one uploader's files, newest first, before the id `before`.
+pub async fn list_by_uploader(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    uploader_id: &str,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<Vec<FileRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from files where tenant_id = $1 and uploader_id = $2
+         and ($3 is null or id < $3) order by id desc limit $4"
+    ))
+    .bind(tenant_id)
+    .bind(uploader_id)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// A page of a tenant's files in id order, after `after` (for reindexing).
+pub async fn page_all(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<FileRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from files where tenant_id = $1 and id > $2 order by id limit $3"
+    ))
+    .bind(tenant_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn delete(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query("delete from file_texts where tenant_id = $1 and file_id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(
+        sqlx::query("delete from files where tenant_id = $1 and id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
+pub async fn set_extracted(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    status: &str,
+    error: Option<&str>,
+    text: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update files set extract_status = $1, extract_error = $2 where tenant_id = $3 and id = $4",
+    )
+    .bind(status)
+    .bind(error)
+    .bind(tenant_id)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("delete from file_texts where tenant_id = $1 and file_id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    if let Some(text) = text {
+        sqlx::query("insert into file_texts (tenant_id, file_id, body) values ($1, $2, $3)")
+            .bind(tenant_id)
+            .bind(id)
+            .bind(text)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn text(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("select body from file_texts where tenant_id = $1 and file_id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The tenant's storage settings and usage: (quota, max upload, used), quota and max upload
+/// `None` when the tenant has no setting of its own.
+pub async fn storage_settings(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+) -> Result<(Option<i64>, Option<i64>, i64), sqlx::Error> {
+    sqlx::query_as(
+        "select storage_quota_bytes, max_upload_bytes, storage_used_bytes from tenants where id = $1",
+    )
+    .bind(tenant_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// Count `bytes` against the tenant's quota (`default_quota` when it has none; 0 = unlimited).
+/// False, and nothing changed, when it would exceed it.
+pub async fn reserve(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    bytes: i64,
+    default_quota: i64,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "update tenants set storage_used_bytes = storage_used_bytes + $1
+         where id = $2 and (coalesce(storage_quota_bytes, $3) = 0
+                            or storage_used_bytes + $1 <= coalesce(storage_quota_bytes, $3))",
+    )
+    .bind(bytes)
+    .bind(tenant_id)
+    .bind(default_quota)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+pub async fn release(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    bytes: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update tenants set storage_used_bytes = case when storage_used_bytes > $1
+                then storage_used_bytes - $1 else 0 end where id = $2",
+    )
+    .bind(bytes)
+    .bind(tenant_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Bytes stored per uploader, largest first.
+pub async fn usage_by_user(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "select uploader_id, count(*), cast(coalesce(sum(size), 0) as bigint) from files where tenant_id = $1
+         group by uploader_id order by 3 desc limit 1000",
+    )
+    .bind(tenant_id)
+    .fetch_all(conn)
+    .await
+}

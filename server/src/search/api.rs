@@ -1,0 +1,193 @@
+//! `GET /search`: one search box over everything the caller may read.
+
+use super::{indexer, Query as IndexQuery};
+use crate::{
+    api::ApiTags,
+    authn::{Principal, Session},
+    db::{parse_rfc3339, rfc3339},
+    error::{ApiError, ApiResult, Code},
+    pagination, AppState,
+};
+use poem::web::Data;
+use poem_openapi::{param::Query, payload::Json, Object, OpenApi};
+use std::sync::Arc;
+
+const MAX_QUERY_CHARS: usize = 200;
+const MAX_OFFSET: usize = 1000;
+
+#[derive(Debug, Object)]
+pub struct SearchHit {
+    /// `file` (messages and documents join later).
+    pub kind: String,
+    pub id: String,
+    pub title: String,
+    /// A fragment of the text as HTML: escaped, with matches in `<mark>…</mark>`.
+    pub snippet: String,
+    pub score: f32,
+    pub created_at: String,
+}
+
+#[derive(Debug, Object)]
+pub struct SearchPage {
+    pub items: Vec<SearchHit>,
+    /// Matching items the caller may read (an estimate with Meilisearch).
+    pub total: u64,
+    pub next_cursor: Option<String>,
+}
+
+pub struct Params {
+    pub q: String,
+    pub kinds: Vec<String>,
+    pub owner_id: Option<String>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// Search as `p`: the tenant and the reader tokens come from the session, never the request.
+pub async fn search(state: &AppState, p: &Principal, params: Params) -> ApiResult<SearchPage> {
+    let readers = {
+        let mut conn = state.db.conn().await?;
+        super::reader_tokens(&mut conn, &p.tenant_id, &p.user_id).await?
+    };
+    let q = IndexQuery {
+        tenant_id: p.tenant_id.clone(),
+        text: params.q,
+        readers,
+        kinds: params.kinds,
+        owner_id: params.owner_id,
+        from: params.from,
+        to: params.to,
+        offset: params.offset,
+        limit: params.limit + 1,
+    };
+    let res = state.search.search(&q).await.map_err(|e| {
+        tracing::warn!(error = %e, "search failed");
+        ApiError::new(
+            Code::Unavailable,
+            "search is unavailable right now; try again shortly",
+        )
+    })?;
+    let more = res.hits.len() > params.limit;
+    let mut items = Vec::new();
+    let mut dropped = 0u64;
+    let mut conn = state.db.conn().await?;
+    for h in res.hits.into_iter().take(params.limit) {
+        // The index may lag a revocation by a moment; the database has the last word.
+        if !indexer::readable(&mut conn, p, &h.kind, &h.id).await? {
+            dropped += 1;
+            continue;
+        }
+        items.push(SearchHit {
+            kind: h.kind,
+            id: h.id,
+            title: h.title,
+            snippet: h.snippet,
+            score: h.score,
+            created_at: rfc3339(h.created_at),
+        });
+    }
+    let next_offset = params.offset + params.limit;
+    Ok(SearchPage {
+        items,
+        total: res.total.saturating_sub(dropped),
+        next_cursor: (more && next_offset < MAX_OFFSET)
+            .then(|| pagination::encode(&next_offset.to_string())),
+    })
+}
+
+#[derive(Default)]
+pub struct SearchApi;
+
+#[OpenApi(tag = "ApiTags::Search")]
+impl SearchApi {
+    /// Search everything the caller may read now.
+    ///
+    /// Words match whatever their diacritics (`Ha Noi` finds `Hà Nội`); Chinese and Japanese
+    /// match inside running text; `"quoted words"` match as a phrase. Results are ranked and
+    /// carry a highlighted snippet.
+    #[oai(path = "/search", method = "get", operation_id = "search")]
+    #[allow(clippy::too_many_arguments)]
+    async fn search(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        /// The words to look for.
+        q: Query<String>,
+        /// Only these kinds (comma-separated): `file`.
+        kind: Query<Option<String>>,
+        /// Only items owned (uploaded) by this user id.
+        owner: Query<Option<String>>,
+        /// Only items created at or after this instant (RFC 3339).
+        from: Query<Option<String>>,
+        /// Only items created before this instant (RFC 3339).
+        to: Query<Option<String>>,
+        limit: Query<Option<u32>>,
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<SearchPage>> {
+        let text = q.0.trim().to_string();
+        if text.is_empty() {
+            return Err(ApiError::validation("q", "enter something to search for"));
+        }
+        if text.chars().count() > MAX_QUERY_CHARS {
+            return Err(ApiError::validation(
+                "q",
+                format!("at most {MAX_QUERY_CHARS} characters"),
+            ));
+        }
+        let kinds: Vec<String> = kind
+            .0
+            .map(|k| {
+                k.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for k in &kinds {
+            if !indexer::KINDS.contains(&k.as_str()) {
+                return Err(ApiError::validation(
+                    "kind",
+                    format!("unknown kind `{k}`; known: {}", indexer::KINDS.join(", ")),
+                ));
+            }
+        }
+        let instant = |field: &str, v: Option<String>| -> ApiResult<Option<i64>> {
+            v.map(|s| {
+                parse_rfc3339(&s).ok_or_else(|| {
+                    ApiError::validation(
+                        field,
+                        "expected an RFC 3339 instant, e.g. 2026-01-31T08:00:00Z",
+                    )
+                })
+            })
+            .transpose()
+        };
+        let offset = match pagination::decode(cursor.0.as_deref())? {
+            Some(c) => c
+                .parse::<usize>()
+                .ok()
+                .filter(|o| *o < MAX_OFFSET)
+                .ok_or_else(|| {
+                    ApiError::validation("cursor", "the cursor is not one this server issued")
+                })?,
+            None => 0,
+        };
+        if let Some(o) = &owner.0 {
+            if !crate::db::is_id(o) {
+                return Err(ApiError::validation("owner", "not a user id"));
+            }
+        }
+        let params = Params {
+            q: text,
+            kinds,
+            owner_id: owner.0,
+            from: instant("from", from.0)?,
+            to: instant("to", to.0)?,
+            offset,
+            limit: pagination::limit(limit.0)? as usize,
+        };
+        Ok(Json(search(&state, &auth.0, params).await?))
+    }
+}

@@ -1,0 +1,272 @@
+//! Outbox consumers that keep the index in step with the database, and the registry of
+//! searchable kinds. A feature that makes something searchable adds its kind to [`KINDS`] and
+//! its arms to [`load`], [`ids_after`] and [`readable`].
+
+use super::{Doc, SearchIndex};
+use crate::{authn::Principal, files, jobs::outbox::HandlerError, search::extract, AppState};
+use sqlx::AnyConnection;
+
+/// Every kind the index holds.
+pub const KINDS: &[&str] = &[files::service::KIND];
+
+/// The current search document of an item, `None` when it is gone (or must not be indexed).
+pub async fn load(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    kind: &str,
+    id: &str,
+) -> Result<Option<Doc>, sqlx::Error> {
+    match kind {
+        files::service::KIND => files::service::search_doc(conn, tenant_id, id).await,
+        _ => Ok(None),
+    }
+}
+
+/// A page of a tenant's item ids of one kind, for reindexing.
+pub async fn ids_after(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    kind: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    match kind {
+        files::service::KIND => files::service::ids_after(conn, tenant_id, after, limit).await,
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Whether the caller may read the item now, checked against the database: the last word on
+/// a hit the index returned.
+pub async fn readable(
+    conn: &mut AnyConnection,
+    p: &Principal,
+    kind: &str,
+    id: &str,
+) -> Result<bool, crate::error::ApiError> {
+    match kind {
+        files::service::KIND => match files::store::get(conn, &p.tenant_id, id).await? {
+            Some(f) => files::service::can_read(conn, p, &f).await,
+            None => Ok(false),
+        },
+        _ => Ok(false),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ItemRef {
+    kind: String,
+    id: String,
+}
+
+#[derive(serde::Deserialize)]
+struct FileRef {
+    id: String,
+}
+
+#[derive(serde::Deserialize)]
+struct BlobRef {
+    key: String,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(payload: &str) -> Result<T, HandlerError> {
+    serde_json::from_str(payload).map_err(HandlerError::permanent)
+}
+
+fn db_err(e: sqlx::Error) -> HandlerError {
+    HandlerError::retry(e)
+}
+
+/// Bring one item's index entry up to date: upsert what exists, delete what does not.
+pub async fn sync_item(
+    state: &AppState,
+    tenant_id: &str,
+    kind: &str,
+    id: &str,
+) -> Result<(), HandlerError> {
+    let doc = {
+        let mut conn = state.db.conn().await.map_err(db_err)?;
+        load(&mut conn, tenant_id, kind, id).await.map_err(db_err)?
+    };
+    match doc {
+        Some(d) => state.search.upsert(vec![d]).await,
+        None => state.search.delete(tenant_id, kind, id).await,
+    }
+    .map_err(HandlerError::from)
+}
+
+/// `search.index {kind, id}`.
+pub async fn handle_index(
+    state: &AppState,
+    tenant_id: &str,
+    payload: &str,
+) -> Result<(), HandlerError> {
+    let r: ItemRef = parse(payload)?;
+    sync_item(state, tenant_id, &r.kind, &r.id).await
+}
+
+/// Rebuild the index of one tenant from the database.
+pub async fn reindex_tenant(
+    db: &crate::db::Db,
+    index: &dyn SearchIndex,
+    tenant_id: &str,
+) -> Result<u64, HandlerError> {
+    index
+        .delete_tenant(tenant_id)
+        .await
+        .map_err(HandlerError::from)?;
+    let mut n = 0u64;
+    for kind in KINDS {
+        let mut after = String::new();
+        loop {
+            let mut conn = db.conn().await.map_err(db_err)?;
+            let ids = ids_after(&mut conn, tenant_id, kind, &after, 500)
+                .await
+                .map_err(db_err)?;
+            let Some(last) = ids.last().cloned() else {
+                break;
+            };
+            let mut docs = Vec::with_capacity(ids.len());
+            for id in &ids {
+                if let Some(d) = load(&mut conn, tenant_id, kind, id).await.map_err(db_err)? {
+                    docs.push(d);
+                }
+            }
+            drop(conn);
+            n += docs.len() as u64;
+            index.upsert(docs).await.map_err(HandlerError::from)?;
+            after = last;
+        }
+    }
+    index.flush().await.map_err(HandlerError::from)?;
+    Ok(n)
+}
+
+/// `search.reindex`: one tenant, or every tenant when the message has none.
+pub async fn handle_reindex(state: &AppState, tenant_id: &str) -> Result<(), HandlerError> {
+    let tenants: Vec<String> = if tenant_id.is_empty() {
+        let mut conn = state.db.conn().await.map_err(db_err)?;
+        sqlx::query_scalar("select id from tenants order by id")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?
+    } else {
+        vec![tenant_id.to_string()]
+    };
+    for t in tenants {
+        let n = reindex_tenant(&state.db, state.search.as_ref(), &t).await?;
+        tracing::info!(tenant_id = %t, documents = n, "search index rebuilt");
+    }
+    Ok(())
+}
+
+/// `files.extract {id}`: pull the text out of an uploaded file, keep it, and index the file.
+pub async fn handle_extract(
+    state: &AppState,
+    tenant_id: &str,
+    payload: &str,
+) -> Result<(), HandlerError> {
+    let r: FileRef = parse(payload)?;
+    let mut conn = state.db.conn().await.map_err(db_err)?;
+    let Some(f) = files::store::get(&mut conn, tenant_id, &r.id)
+        .await
+        .map_err(db_err)?
+    else {
+        // Deleted before we got to it: make sure nothing lingers in the index.
+        drop(conn);
+        return sync_item(state, tenant_id, files::service::KIND, &r.id).await;
+    };
+    if f.extract_status == "pending" {
+        let cfg = &state.cfg.search;
+        let (status, error, text) = match extract::kind_for(&f.content_type) {
+            None => ("none", None, None),
+            Some(_) if f.size as u64 > cfg.extract_max_input_bytes => (
+                "failed",
+                Some(format!(
+                    "larger than {} bytes: not extracted",
+                    cfg.extract_max_input_bytes
+                )),
+                None,
+            ),
+            Some(kind) => {
+                let bytes = match state
+                    .blobs
+                    .read_all(
+                        &mut conn,
+                        tenant_id,
+                        &f.blob_key,
+                        f.key_version,
+                        f.size as u64,
+                        cfg.extract_max_input_bytes,
+                    )
+                    .await
+                {
+                    Ok(b) => b,
+                    Err(crate::blobs::BlobError::Key(
+                        crate::blobs::crypto::KeyError::Destroyed,
+                    )) => return Err(HandlerError::permanent("the tenant key was destroyed")),
+                    Err(e) => return Err(HandlerError::retry(e)),
+                };
+                let limits = extract::Limits {
+                    max_input_bytes: cfg.extract_max_input_bytes as usize,
+                    max_unpacked_bytes: cfg.extract_max_unpacked_bytes,
+                    max_entries: cfg.extract_max_entries,
+                    max_output_chars: cfg.extract_max_chars,
+                    timeout: std::time::Duration::from_secs(cfg.extract_timeout_secs),
+                };
+                match run_extract(kind, bytes, limits).await {
+                    Ok(t) => ("done", None, Some(t)),
+                    Err(e) => {
+                        tracing::info!(file_id = %f.id, error = %e, "text extraction failed");
+                        ("failed", Some(e.to_string()), None)
+                    }
+                }
+            }
+        };
+        drop(conn);
+        let mut tx = state.db.begin().await.map_err(db_err)?;
+        files::store::set_extracted(
+            &mut tx,
+            tenant_id,
+            &f.id,
+            status,
+            error.as_deref(),
+            text.as_deref(),
+        )
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+    } else {
+        drop(conn);
+    }
+    sync_item(state, tenant_id, files::service::KIND, &r.id).await
+}
+
+/// Run an extractor on a blocking thread under its time limit.
+async fn run_extract(
+    kind: extract::Kind,
+    bytes: Vec<u8>,
+    limits: extract::Limits,
+) -> Result<String, extract::ExtractError> {
+    let timeout = limits.timeout;
+    let job = tokio::task::spawn_blocking(move || extract::extract(kind, &bytes, &limits));
+    match tokio::time::timeout(timeout + std::time::Duration::from_secs(1), job).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(_)) => Err(extract::ExtractError::Malformed(
+            "the extractor crashed".into(),
+        )),
+        Err(_) => Err(extract::ExtractError::Timeout),
+    }
+}
+
+/// `blobs.delete {key}`: remove a blob no row references any more.
+pub async fn handle_blob_delete(state: &AppState, payload: &str) -> Result<(), HandlerError> {
+    let r: BlobRef = parse(payload)?;
+    match state.blobs.store.delete(&r.key).await {
+        Ok(()) | Err(crate::blobs::BlobError::NotFound) => Ok(()),
+        Err(crate::blobs::BlobError::InvalidKey) => {
+            Err(HandlerError::permanent("invalid blob key"))
+        }
+        Err(e) => Err(HandlerError::retry(e)),
+    }
+}

@@ -1,0 +1,317 @@
+//! The Meilisearch backend, for installs that outgrow the embedded index or run several nodes.
+//!
+//! One index holds every tenant. The settings are declared here and applied at start; every
+//! write waits for its task, so a message is acknowledged only once Meilisearch has applied
+//! it; every search carries the tenant and reader-token filter, evaluated by Meilisearch.
+//! Meilisearch itself segments Chinese and Japanese and normalises diacritics (its `charabia`
+//! tokenizer), so the text is sent as is (NFC-normalised).
+
+use super::{text, Doc, Hit, Query, Results, SearchError, SearchIndex};
+use async_trait::async_trait;
+use meilisearch_sdk::{
+    client::Client,
+    documents::DocumentDeletionQuery,
+    indexes::Index,
+    search::{SearchResults, Selectors},
+    settings::Settings,
+    task_info::TaskInfo,
+};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+const TASK_TIMEOUT: Duration = Duration::from_secs(120);
+const TASK_POLL: Duration = Duration::from_millis(20);
+const CROP_WORDS: usize = 30;
+/// Markers the text cannot contain (private-use code points), swapped for `<mark>` after the
+/// text around them is escaped.
+const PRE: &str = "\u{E000}";
+const POST: &str = "\u{E001}";
+
+pub struct MeiliIndex {
+    client: Client,
+    index: Index,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct MeiliDoc {
+    uid: String,
+    tenant: String,
+    kind: String,
+    id: String,
+    owner: String,
+    readers: Vec<String>,
+    title: String,
+    body: String,
+    created_at: i64,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> SearchError {
+    SearchError::Unavailable(e.to_string())
+}
+
+/// Meilisearch ids allow `[A-Za-z0-9_-]`.
+fn uid(tenant: &str, kind: &str, id: &str) -> String {
+    format!("{tenant}_{kind}_{id}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// A filter string value, quoted.
+fn quote(v: &str) -> String {
+    format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn any_of(field: &str, values: &[String]) -> String {
+    let list: Vec<String> = values.iter().map(|v| quote(v)).collect();
+    format!("{field} IN [{}]", list.join(", "))
+}
+
+/// Turn Meilisearch's marked text into escaped HTML with `<mark>`.
+fn marked_html(s: &str) -> String {
+    let mut out = String::new();
+    let mut ranges = Vec::new();
+    let mut plain = String::new();
+    let mut rest = s;
+    while let Some(a) = rest.find(PRE) {
+        plain.push_str(&rest[..a]);
+        let after = &rest[a + PRE.len()..];
+        let b = after.find(POST).unwrap_or(after.len());
+        let start = plain.len();
+        plain.push_str(&after[..b]);
+        ranges.push(start..plain.len());
+        rest = after.get(b + POST.len()..).unwrap_or("");
+    }
+    plain.push_str(rest);
+    out.push_str(&text::render_marks(&plain, &ranges));
+    out
+}
+
+impl MeiliIndex {
+    pub async fn connect(
+        url: &str,
+        api_key: &str,
+        index: &str,
+    ) -> Result<MeiliIndex, crate::BoxError> {
+        let key = (!api_key.is_empty()).then(|| api_key.to_string());
+        let client = Client::new(url.trim_end_matches('/'), key)?;
+        let this = MeiliIndex {
+            index: client.index(index),
+            client,
+        };
+        let created = this.client.create_index(index, Some("uid")).await?;
+        // An existing index makes the task fail with "index already exists": fine.
+        let _ = created
+            .wait_for_completion(&this.client, Some(TASK_POLL), Some(TASK_TIMEOUT))
+            .await?;
+        let settings = Settings::new()
+            .with_searchable_attributes(["title", "body"])
+            .with_filterable_attributes(["tenant", "kind", "owner", "readers", "created_at"])
+            .with_sortable_attributes(["created_at"])
+            .with_displayed_attributes([
+                "uid",
+                "tenant",
+                "kind",
+                "id",
+                "owner",
+                "title",
+                "body",
+                "created_at",
+                "readers",
+            ]);
+        this.wait(this.index.set_settings(&settings).await).await?;
+        Ok(this)
+    }
+
+    async fn wait(
+        &self,
+        info: Result<TaskInfo, meilisearch_sdk::errors::Error>,
+    ) -> Result<(), SearchError> {
+        let task = info
+            .map_err(unavailable)?
+            .wait_for_completion(&self.client, Some(TASK_POLL), Some(TASK_TIMEOUT))
+            .await
+            .map_err(unavailable)?;
+        if task.is_failure() {
+            let e = task.unwrap_failure();
+            return Err(SearchError::Internal(format!(
+                "meilisearch task failed: {} ({:?})",
+                e.error_message, e.error_code
+            )));
+        }
+        Ok(())
+    }
+
+    async fn delete_where(&self, filter: &str) -> Result<(), SearchError> {
+        let mut q = DocumentDeletionQuery::new(&self.index);
+        q.with_filter(filter);
+        self.wait(self.index.delete_documents_with(&q).await).await
+    }
+}
+
+#[async_trait]
+impl SearchIndex for MeiliIndex {
+    fn name(&self) -> &'static str {
+        "meilisearch"
+    }
+
+    async fn upsert(&self, docs: Vec<Doc>) -> Result<(), SearchError> {
+        if docs.is_empty() {
+            return Ok(());
+        }
+        let docs: Vec<MeiliDoc> = docs
+            .into_iter()
+            .map(|d| MeiliDoc {
+                uid: uid(&d.tenant_id, &d.kind, &d.id),
+                tenant: d.tenant_id,
+                kind: d.kind,
+                id: d.id,
+                owner: d.owner_id,
+                readers: d.readers,
+                title: text::normalize(&d.title),
+                body: text::normalize(&d.body),
+                created_at: d.created_at,
+            })
+            .collect();
+        self.wait(self.index.add_or_replace(&docs, Some("uid")).await)
+            .await
+    }
+
+    async fn delete(&self, tenant_id: &str, kind: &str, id: &str) -> Result<(), SearchError> {
+        self.wait(self.index.delete_document(uid(tenant_id, kind, id)).await)
+            .await
+    }
+
+    async fn delete_tenant(&self, tenant_id: &str) -> Result<(), SearchError> {
+        self.delete_where(&format!("tenant = {}", quote(tenant_id)))
+            .await
+    }
+
+    async fn delete_owner(&self, tenant_id: &str, owner_id: &str) -> Result<(), SearchError> {
+        self.delete_where(&format!(
+            "tenant = {} AND owner = {}",
+            quote(tenant_id),
+            quote(owner_id)
+        ))
+        .await
+    }
+
+    async fn flush(&self) -> Result<(), SearchError> {
+        // Every write already waited for its task.
+        Ok(())
+    }
+
+    async fn search(&self, q: &Query) -> Result<Results, SearchError> {
+        if q.readers.is_empty() || q.limit == 0 {
+            return Ok(Results::default());
+        }
+        let mut filter = vec![
+            format!("tenant = {}", quote(&q.tenant_id)),
+            any_of("readers", &q.readers),
+        ];
+        if !q.kinds.is_empty() {
+            filter.push(any_of("kind", &q.kinds));
+        }
+        if let Some(owner) = &q.owner_id {
+            filter.push(format!("owner = {}", quote(owner)));
+        }
+        if let Some(from) = q.from {
+            filter.push(format!("created_at >= {from}"));
+        }
+        if let Some(to) = q.to {
+            filter.push(format!("created_at < {to}"));
+        }
+        let filter = filter.join(" AND ");
+        let text = text::normalize(&q.text);
+        let highlight: &[&str] = &["title", "body"];
+        let crop: &[(&str, Option<usize>)] = &[("body", Some(CROP_WORDS))];
+        let res: SearchResults<MeiliDoc> = self
+            .index
+            .search()
+            .with_query(&text)
+            .with_filter(&filter)
+            .with_limit(q.limit)
+            .with_offset(q.offset)
+            .with_attributes_to_highlight(Selectors::Some(highlight))
+            .with_attributes_to_crop(Selectors::Some(crop))
+            .with_highlight_pre_tag(PRE)
+            .with_highlight_post_tag(POST)
+            .with_show_ranking_score(true)
+            .execute::<MeiliDoc>()
+            .await
+            .map_err(unavailable)?;
+        let total = res.estimated_total_hits.unwrap_or(res.hits.len()) as u64;
+        let hits = res
+            .hits
+            .into_iter()
+            .map(|h| {
+                let body = h
+                    .formatted_result
+                    .as_ref()
+                    .and_then(|m| m.get("body"))
+                    .and_then(|v| v.as_str())
+                    .map(marked_html)
+                    .unwrap_or_else(|| text::lead(&h.result.body, 200));
+                Hit {
+                    kind: h.result.kind,
+                    id: h.result.id,
+                    title: h.result.title,
+                    snippet: body,
+                    score: h.ranking_score.unwrap_or(0.0) as f32,
+                    created_at: h.result.created_at,
+                }
+            })
+            .collect();
+        Ok(Results { hits, total })
+    }
+
+    async fn count(
+        &self,
+        tenant_id: &str,
+        kind_id: Option<(&str, &str)>,
+    ) -> Result<u64, SearchError> {
+        let mut filter = format!("tenant = {}", quote(tenant_id));
+        if let Some((kind, id)) = kind_id {
+            filter.push_str(&format!(
+                " AND kind = {} AND id = {}",
+                quote(kind),
+                quote(id)
+            ));
+        }
+        let res: SearchResults<MeiliDoc> = self
+            .index
+            .search()
+            .with_query("")
+            .with_filter(&filter)
+            .with_limit(0)
+            .execute::<MeiliDoc>()
+            .await
+            .map_err(unavailable)?;
+        Ok(res.estimated_total_hits.unwrap_or(0) as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_filters_and_marks() {
+        assert_eq!(uid("t-1", "file", "a/b"), "t-1_file_a_b");
+        assert_eq!(quote("a\"b"), "\"a\\\"b\"");
+        assert_eq!(
+            any_of("readers", &["u:1".into(), "r:2".into()]),
+            "readers IN [\"u:1\", \"r:2\"]"
+        );
+        assert_eq!(
+            marked_html("x <y> \u{E000}Hà\u{E001} z"),
+            "x &lt;y&gt; <mark>Hà</mark> z"
+        );
+    }
+}

@@ -1,0 +1,217 @@
+//! Full-text search: one [`SearchIndex`] trait with an embedded (tantivy) and a Meilisearch
+//! implementation, fed by the outbox.
+//!
+//! Every document carries its tenant and a list of *reader tokens* (`u:<user id>` now; room
+//! and sharing tokens as messaging and documents arrive). A query carries the caller's tenant
+//! and the tokens the caller holds **now**, and both are applied inside the index query, so a
+//! page of results never contains, nor is shortened by, what the caller may not read. Hits are
+//! then re-checked against the database before they are returned, which closes the window
+//! between a revocation and the index catching up.
+//!
+//! Indexing runs from the outbox: a change enqueues `search.index {kind, id}` in its own
+//! transaction; the handler loads the current state and upserts (or deletes, if it is gone).
+//! Delivery is at least once and the operation idempotent; if the index is down the message is
+//! retried with backoff and the backlog drains when it returns.
+
+pub mod api;
+pub mod extract;
+pub mod indexer;
+pub mod meili;
+pub mod tantivy_index;
+pub mod text;
+
+use async_trait::async_trait;
+use sqlx::AnyConnection;
+
+/// One searchable item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Doc {
+    pub tenant_id: String,
+    /// What it is: `file` (later `message`, `document`, …).
+    pub kind: String,
+    pub id: String,
+    pub owner_id: String,
+    /// Reader tokens: who may find it.
+    pub readers: Vec<String>,
+    pub title: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// A search request, already scoped to a tenant and a set of reader tokens.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pub tenant_id: String,
+    pub text: String,
+    /// The caller's reader tokens; a document matches when it lists at least one.
+    pub readers: Vec<String>,
+    /// Restrict to these kinds (empty = all).
+    pub kinds: Vec<String>,
+    pub owner_id: Option<String>,
+    /// Created at or after (epoch ms).
+    pub from: Option<i64>,
+    /// Created before (epoch ms).
+    pub to: Option<i64>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub kind: String,
+    pub id: String,
+    pub title: String,
+    /// A fragment of the text, HTML-escaped, matches wrapped in `<mark>…</mark>`.
+    pub snippet: String,
+    pub score: f32,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Results {
+    pub hits: Vec<Hit>,
+    /// Matching documents in all (an estimate for Meilisearch).
+    pub total: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index unavailable: {0}")]
+    Unavailable(String),
+    #[error("search index error: {0}")]
+    Internal(String),
+}
+
+impl SearchError {
+    /// A copy for reporting the same failure on several messages.
+    pub fn clone_msg(&self) -> SearchError {
+        match self {
+            SearchError::Unavailable(m) => SearchError::Unavailable(m.clone()),
+            SearchError::Internal(m) => SearchError::Internal(m.clone()),
+        }
+    }
+}
+
+impl From<SearchError> for crate::jobs::outbox::HandlerError {
+    fn from(e: SearchError) -> Self {
+        match e {
+            SearchError::Unavailable(_) => crate::jobs::outbox::HandlerError::unavailable(e),
+            SearchError::Internal(_) => crate::jobs::outbox::HandlerError::retry(e),
+        }
+    }
+}
+
+#[async_trait]
+pub trait SearchIndex: Send + Sync {
+    fn name(&self) -> &'static str;
+    /// Insert or replace documents (by tenant, kind and id).
+    async fn upsert(&self, docs: Vec<Doc>) -> Result<(), SearchError>;
+    async fn delete(&self, tenant_id: &str, kind: &str, id: &str) -> Result<(), SearchError>;
+    /// Remove every document of a tenant.
+    async fn delete_tenant(&self, tenant_id: &str) -> Result<(), SearchError>;
+    /// Remove every document a person owns in a tenant.
+    async fn delete_owner(&self, tenant_id: &str, owner_id: &str) -> Result<(), SearchError>;
+    /// Make everything written so far searchable.
+    async fn flush(&self) -> Result<(), SearchError>;
+    async fn search(&self, q: &Query) -> Result<Results, SearchError>;
+    /// Documents of a tenant (of one kind and id when given): for tests and checks.
+    async fn count(
+        &self,
+        tenant_id: &str,
+        kind_id: Option<(&str, &str)>,
+    ) -> Result<u64, SearchError>;
+}
+
+pub fn user_token(user_id: &str) -> String {
+    format!("u:{user_id}")
+}
+
+/// The reader tokens a person holds now. Messaging adds its rooms, documents its shares.
+pub async fn reader_tokens(
+    _conn: &mut AnyConnection,
+    _tenant_id: &str,
+    user_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    Ok(vec![user_token(user_id)])
+}
+
+pub const TOPIC_INDEX: &str = "search.index";
+pub const TOPIC_REINDEX: &str = "search.reindex";
+
+/// Queue (re)indexing of one item, inside the caller's transaction.
+pub async fn enqueue_index(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    kind: &str,
+    id: &str,
+) -> Result<(), sqlx::Error> {
+    crate::db::outbox::enqueue(
+        conn,
+        tenant_id,
+        TOPIC_INDEX,
+        &serde_json::json!({ "kind": kind, "id": id }),
+    )
+    .await
+}
+
+/// Queue removal of one item from the index (the handler finds it gone and deletes it).
+pub async fn enqueue_delete(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    kind: &str,
+    id: &str,
+) -> Result<(), sqlx::Error> {
+    enqueue_index(conn, tenant_id, kind, id).await
+}
+
+/// Build the configured index.
+pub async fn from_config(
+    cfg: &crate::config::Config,
+) -> Result<std::sync::Arc<dyn SearchIndex>, crate::BoxError> {
+    Ok(match cfg.search.backend.as_str() {
+        "meilisearch" => std::sync::Arc::new(
+            meili::MeiliIndex::connect(
+                &cfg.search.meili_url,
+                cfg.search.meili_api_key.expose(),
+                &cfg.search.meili_index,
+            )
+            .await?,
+        ),
+        _ => std::sync::Arc::new(tantivy_index::TantivyIndex::open(&cfg.index_dir())?),
+    })
+}
+
+/// No index: what a command-line tool holds while the server owns the real one.
+pub struct Closed;
+
+#[async_trait]
+impl SearchIndex for Closed {
+    fn name(&self) -> &'static str {
+        "closed"
+    }
+    async fn upsert(&self, _docs: Vec<Doc>) -> Result<(), SearchError> {
+        Err(closed())
+    }
+    async fn delete(&self, _t: &str, _k: &str, _i: &str) -> Result<(), SearchError> {
+        Err(closed())
+    }
+    async fn delete_tenant(&self, _t: &str) -> Result<(), SearchError> {
+        Err(closed())
+    }
+    async fn delete_owner(&self, _t: &str, _o: &str) -> Result<(), SearchError> {
+        Err(closed())
+    }
+    async fn flush(&self) -> Result<(), SearchError> {
+        Err(closed())
+    }
+    async fn search(&self, _q: &Query) -> Result<Results, SearchError> {
+        Err(closed())
+    }
+    async fn count(&self, _t: &str, _k: Option<(&str, &str)>) -> Result<u64, SearchError> {
+        Err(closed())
+    }
+}
+
+fn closed() -> SearchError {
+    SearchError::Unavailable("the search index is not open in this process".into())
+}

@@ -1,0 +1,360 @@
+//! The embedded search index: tantivy in `<data_dir>/index`.
+//!
+//! One writer per index (tantivy's lock file enforces it across processes: the embedded index,
+//! like SQLite, belongs to one node). Writes are buffered until [`SearchIndex::flush`], which
+//! commits and reloads the reader; the outbox relay flushes after each batch. Tenant, reader
+//! tokens, kind, owner and date filters are clauses of the same boolean query as the text.
+
+use super::{text, Doc, Hit, Query, Results, SearchError, SearchIndex};
+use async_trait::async_trait;
+use std::{
+    ops::Bound,
+    path::Path,
+    sync::{Arc, Mutex},
+};
+use tantivy::{
+    collector::{Count, TopDocs},
+    directory::MmapDirectory,
+    query::{BooleanQuery, Occur, QueryParser, RangeQuery, TermQuery},
+    schema::{
+        Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED,
+        STORED, STRING,
+    },
+    snippet::SnippetGenerator,
+    tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, TextAnalyzer},
+    Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term,
+};
+
+const TOKENIZER: &str = "stoa";
+const WRITER_MEMORY: usize = 20_000_000;
+const SNIPPET_CHARS: usize = 200;
+
+#[derive(Clone, Copy)]
+struct Fields {
+    uid: Field,
+    tenant: Field,
+    kind: Field,
+    id: Field,
+    owner: Field,
+    readers: Field,
+    title: Field,
+    body: Field,
+    created_at: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+        .set_stored();
+    let fields = Fields {
+        uid: b.add_text_field("uid", STRING),
+        tenant: b.add_text_field("tenant", STRING),
+        kind: b.add_text_field("kind", STRING | STORED),
+        id: b.add_text_field("id", STRING | STORED),
+        owner: b.add_text_field("owner", STRING),
+        readers: b.add_text_field("readers", STRING),
+        title: b.add_text_field("title", text.clone()),
+        body: b.add_text_field("body", text),
+        created_at: b.add_i64_field("created_at", INDEXED | FAST | STORED),
+    };
+    (b.build(), fields)
+}
+
+pub struct TantivyIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Arc<Mutex<IndexWriter>>,
+    f: Fields,
+}
+
+fn uid(tenant: &str, kind: &str, id: &str) -> String {
+    format!("{tenant}/{kind}/{id}")
+}
+
+fn internal(e: impl std::fmt::Display) -> SearchError {
+    SearchError::Internal(e.to_string())
+}
+
+impl TantivyIndex {
+    pub fn open(dir: &Path) -> Result<TantivyIndex, crate::BoxError> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, f) = schema();
+        let index = Index::open_or_create(MmapDirectory::open(dir)?, schema)?;
+        index.tokenizers().register(
+            TOKENIZER,
+            TextAnalyzer::builder(text::StoaTokenizer::default())
+                .filter(RemoveLongFilter::limit(64))
+                .filter(LowerCaser)
+                .filter(AsciiFoldingFilter)
+                .build(),
+        );
+        let writer = index
+            .writer_with_num_threads(1, WRITER_MEMORY)
+            .map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => format!(
+                    "the search index in {} is in use by another process (the embedded index belongs to one server)",
+                    dir.display()
+                )
+                .into(),
+                other => crate::BoxError::from(other),
+            })?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(TantivyIndex {
+            index,
+            reader,
+            writer: Arc::new(Mutex::new(writer)),
+            f,
+        })
+    }
+
+    async fn with_writer<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&mut IndexWriter, Fields) -> tantivy::Result<T> + Send + 'static,
+    ) -> Result<T, SearchError> {
+        let writer = self.writer.clone();
+        let f = self.f;
+        tokio::task::spawn_blocking(move || {
+            let mut w = writer
+                .lock()
+                .map_err(|_| internal("index writer poisoned"))?;
+            op(&mut w, f).map_err(internal)
+        })
+        .await
+        .map_err(internal)?
+    }
+
+    fn to_doc(f: &Fields, d: &Doc) -> TantivyDocument {
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.uid, uid(&d.tenant_id, &d.kind, &d.id));
+        doc.add_text(f.tenant, &d.tenant_id);
+        doc.add_text(f.kind, &d.kind);
+        doc.add_text(f.id, &d.id);
+        doc.add_text(f.owner, &d.owner_id);
+        for r in &d.readers {
+            doc.add_text(f.readers, r);
+        }
+        doc.add_text(f.title, text::normalize(&d.title));
+        doc.add_text(f.body, text::normalize(&d.body));
+        doc.add_i64(f.created_at, d.created_at);
+        doc
+    }
+}
+
+#[async_trait]
+impl SearchIndex for TantivyIndex {
+    fn name(&self) -> &'static str {
+        "embedded"
+    }
+
+    async fn upsert(&self, docs: Vec<Doc>) -> Result<(), SearchError> {
+        self.with_writer(move |w, f| {
+            for d in &docs {
+                w.delete_term(Term::from_field_text(
+                    f.uid,
+                    &uid(&d.tenant_id, &d.kind, &d.id),
+                ));
+                w.add_document(Self::to_doc(&f, d))?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete(&self, tenant_id: &str, kind: &str, id: &str) -> Result<(), SearchError> {
+        let key = uid(tenant_id, kind, id);
+        self.with_writer(move |w, f| {
+            w.delete_term(Term::from_field_text(f.uid, &key));
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_tenant(&self, tenant_id: &str) -> Result<(), SearchError> {
+        let tenant = tenant_id.to_string();
+        self.with_writer(move |w, f| {
+            w.delete_term(Term::from_field_text(f.tenant, &tenant));
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_owner(&self, tenant_id: &str, owner_id: &str) -> Result<(), SearchError> {
+        let tenant = tenant_id.to_string();
+        let owner = owner_id.to_string();
+        self.with_writer(move |w, f| {
+            let q = BooleanQuery::new(vec![
+                (
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.tenant, &tenant),
+                        IndexRecordOption::Basic,
+                    )) as Box<dyn tantivy::query::Query>,
+                ),
+                (
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.owner, &owner),
+                        IndexRecordOption::Basic,
+                    )),
+                ),
+            ]);
+            w.delete_query(Box::new(q))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn flush(&self) -> Result<(), SearchError> {
+        self.with_writer(|w, _| {
+            w.commit()?;
+            Ok(())
+        })
+        .await?;
+        self.reader.reload().map_err(internal)
+    }
+
+    async fn search(&self, q: &Query) -> Result<Results, SearchError> {
+        // Searching is CPU work on memory-mapped segments: keep it off the async workers.
+        let q = q.clone();
+        let (index, reader, f) = (self.index.clone(), self.reader.clone(), self.f);
+        tokio::task::spawn_blocking(move || run_search(&index, &reader, &f, &q))
+            .await
+            .map_err(internal)?
+    }
+
+    async fn count(
+        &self,
+        tenant_id: &str,
+        kind_id: Option<(&str, &str)>,
+    ) -> Result<u64, SearchError> {
+        let f = &self.f;
+        let searcher = self.reader.searcher();
+        let term = match kind_id {
+            Some((kind, id)) => Term::from_field_text(f.uid, &uid(tenant_id, kind, id)),
+            None => Term::from_field_text(f.tenant, tenant_id),
+        };
+        let n = searcher
+            .search(&TermQuery::new(term, IndexRecordOption::Basic), &Count)
+            .map_err(internal)?;
+        Ok(n as u64)
+    }
+}
+
+fn term_any(field: Field, values: &[String]) -> Box<dyn tantivy::query::Query> {
+    Box::new(BooleanQuery::new(
+        values
+            .iter()
+            .map(|v| {
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(field, v),
+                        IndexRecordOption::Basic,
+                    )) as Box<dyn tantivy::query::Query>,
+                )
+            })
+            .collect(),
+    ))
+}
+
+fn run_search(
+    index: &Index,
+    reader: &IndexReader,
+    f: &Fields,
+    q: &Query,
+) -> Result<Results, SearchError> {
+    let searcher = reader.searcher();
+    if q.readers.is_empty() || q.limit == 0 {
+        return Ok(Results::default());
+    }
+    let mut parser = QueryParser::for_index(index, vec![f.title, f.body]);
+    parser.set_conjunction_by_default();
+    parser.set_field_boost(f.title, 2.0);
+    let (text_q, _) = parser.parse_query_lenient(&text::normalize(&q.text));
+    let mut clauses: Vec<(Occur, Box<dyn tantivy::query::Query>)> = vec![
+        (
+            Occur::Must,
+            Box::new(TermQuery::new(
+                Term::from_field_text(f.tenant, &q.tenant_id),
+                IndexRecordOption::Basic,
+            )),
+        ),
+        (Occur::Must, term_any(f.readers, &q.readers)),
+        (Occur::Must, text_q.box_clone()),
+    ];
+    if !q.kinds.is_empty() {
+        clauses.push((Occur::Must, term_any(f.kind, &q.kinds)));
+    }
+    if let Some(owner) = &q.owner_id {
+        clauses.push((
+            Occur::Must,
+            Box::new(TermQuery::new(
+                Term::from_field_text(f.owner, owner),
+                IndexRecordOption::Basic,
+            )),
+        ));
+    }
+    if q.from.is_some() || q.to.is_some() {
+        let lo = q
+            .from
+            .map(|v| Bound::Included(Term::from_field_i64(f.created_at, v)))
+            .unwrap_or(Bound::Unbounded);
+        let hi =
+            q.to.map(|v| Bound::Excluded(Term::from_field_i64(f.created_at, v)))
+                .unwrap_or(Bound::Unbounded);
+        clauses.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
+    }
+    let query = BooleanQuery::new(clauses);
+    let (top, total) = searcher
+        .search(
+            &query,
+            &(
+                TopDocs::with_limit(q.limit)
+                    .and_offset(q.offset)
+                    .order_by_score(),
+                Count,
+            ),
+        )
+        .map_err(internal)?;
+    let mut snippets = SnippetGenerator::create(&searcher, &*text_q, f.body).map_err(internal)?;
+    snippets.set_max_num_chars(SNIPPET_CHARS);
+    let mut hits = Vec::with_capacity(top.len());
+    for (score, addr) in top {
+        let d: TantivyDocument = searcher.doc(addr).map_err(internal)?;
+        let s = |field: Field| {
+            d.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
+        let snip = snippets.snippet_from_doc(&d);
+        let snippet = if snip.is_empty() {
+            text::lead(&s(f.body), SNIPPET_CHARS)
+        } else {
+            text::render_marks(snip.fragment(), snip.highlighted())
+        };
+        hits.push(Hit {
+            kind: s(f.kind),
+            id: s(f.id),
+            title: s(f.title),
+            snippet,
+            score,
+            created_at: d
+                .get_first(f.created_at)
+                .and_then(|v| v.as_i64())
+                .unwrap_or(0),
+        });
+    }
+    Ok(Results {
+        hits,
+        total: total as u64,
+    })
+}
