@@ -174,6 +174,9 @@ pub struct OutboxConfig {
     pub poll_interval_ms: u64,
     /// First retry delay; doubles with each attempt.
     pub retry_base_ms: i64,
+    /// How long a worker's claim on a message lasts; a node that dies holding it delays the
+    /// message this long (on PostgreSQL; SQLite's single node releases its claims at start).
+    pub lease_ms: i64,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -293,6 +296,7 @@ impl Default for OutboxConfig {
             max_attempts: 8,
             poll_interval_ms: 1000,
             retry_base_ms: 1000,
+            lease_ms: 60_000,
         }
     }
 }
@@ -354,6 +358,9 @@ impl Config {
         }
         if !matches!(self.log_format.as_str(), "pretty" | "json") {
             return bad("log_format must be `pretty` or `json`");
+        }
+        if self.outbox.lease_ms < 1000 {
+            return bad("outbox.lease_ms must be at least 1000");
         }
         if self.outbox.max_attempts < 1 {
             return bad("outbox.max_attempts must be at least 1");
@@ -534,6 +541,7 @@ token_file = ""                     # default <data_dir>/operator.token, created
 max_attempts = 8
 poll_interval_ms = 1000
 retry_base_ms = 1000
+lease_ms = 60000                    # a crashed node's claims return after this long (PostgreSQL)
 
 [audit]
 mirror_dir = ""                     # mirror audit entries as JSON Lines into this directory

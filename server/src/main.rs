@@ -48,6 +48,40 @@ enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Blob store tools.
+    Blobs {
+        #[command(subcommand)]
+        command: BlobsCommand,
+    },
+    /// Search index tools.
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BlobsCommand {
+    /// Remove stored objects no row references (and uploads that never completed), once older
+    /// than the grace period. Prints what was removed as JSON.
+    Sweep {
+        /// Report without removing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Keep unreferenced objects younger than this; default `storage.orphan_grace_secs`.
+        #[arg(long)]
+        grace_secs: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SearchCommand {
+    /// Rebuild the search index from the database, for one tenant or all. With the embedded
+    /// index and a server running, the server does it (the request goes through the outbox).
+    Reindex {
+        #[arg(long)]
+        tenant: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -80,6 +114,21 @@ enum TenantCommand {
     Suspend { slug: String },
     /// Resume a suspended tenant.
     Resume { slug: String },
+    /// Set a tenant's storage quota and largest upload, in bytes (`default` = the install's).
+    Storage {
+        slug: String,
+        #[arg(long)]
+        quota_bytes: Option<String>,
+        #[arg(long)]
+        max_upload_bytes: Option<String>,
+    },
+    /// Destroy a tenant's encryption keys: its stored files become unreadable everywhere.
+    ShredKeys {
+        slug: String,
+        /// Confirm: this cannot be undone.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -231,6 +280,46 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
                     .map_err(|e| e.detail_with_field())?;
                     println!("tenant {} suspended", t.slug);
                 }
+                TenantCommand::Storage {
+                    slug,
+                    quota_bytes,
+                    max_upload_bytes,
+                } => {
+                    let parse = |v: Option<String>| -> Result<Option<Option<i64>>, BoxError> {
+                        match v.as_deref() {
+                            None => Ok(None),
+                            Some("default") => Ok(Some(None)),
+                            Some(n) => Ok(Some(Some(n.parse().map_err(|_| {
+                                format!("`{n}` is not a byte count (or `default`)")
+                            })?))),
+                        }
+                    };
+                    let (q, m, used) = stoa::files::operator::set_limits(
+                        &state,
+                        &ctx,
+                        &slug,
+                        parse(quota_bytes)?,
+                        parse(max_upload_bytes)?,
+                    )
+                    .await
+                    .map_err(|e| e.detail_with_field())?;
+                    let show = |v: Option<i64>| v.map_or("default".to_string(), |n| n.to_string());
+                    println!(
+                        "tenant {slug}: quota {} bytes, max upload {} bytes, {used} bytes used",
+                        show(q),
+                        show(m)
+                    );
+                }
+                TenantCommand::ShredKeys { slug, yes } => {
+                    if !yes {
+                        eprintln!("stoa: destroying keys cannot be undone; add --yes");
+                        return Ok(ExitCode::from(2));
+                    }
+                    let n = stoa::files::operator::shred_keys(&state, &ctx, &slug)
+                        .await
+                        .map_err(|e| e.detail_with_field())?;
+                    println!("tenant {slug}: {n} data keys destroyed; its stored files can no longer be read");
+                }
                 TenantCommand::Resume { slug } => {
                     let t = stoa::tenants::service::set_suspended(
                         &state,
@@ -265,6 +354,30 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
                     return Ok(ExitCode::from(1));
                 }
             }
+        }
+        Command::Blobs {
+            command:
+                BlobsCommand::Sweep {
+                    dry_run,
+                    grace_secs,
+                },
+        } => {
+            let state = stoa::build_cli_state(cfg).await?;
+            let grace = grace_secs.unwrap_or(state.cfg.storage.orphan_grace_secs);
+            let report = stoa::blobs::sweep::run(
+                &state.db,
+                &state.blobs,
+                grace.saturating_mul(1000),
+                dry_run,
+            )
+            .await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Command::Search {
+            command: SearchCommand::Reindex { tenant },
+        } => {
+            let done = stoa::search::indexer::reindex_command(cfg, tenant.as_deref()).await?;
+            println!("{done}");
         }
         Command::Outbox { command } => {
             let db = stoa::db::Db::connect(&cfg.database_url(), 2).await?;

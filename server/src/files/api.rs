@@ -129,8 +129,8 @@ impl ParsePayload for MultipartUpload {
 pub enum UploadBody {
     /// A form with one `file` part.
     Multipart(MultipartUpload),
-    /// The raw content (any content type; it is detected from the bytes). Name it with `?name=`.
-    #[oai(content_type = "application/octet-stream")]
+    /// The raw content under any content type (the type is detected from the bytes). Name it
+    /// with `?name=`.
     Raw(Binary<Body>),
 }
 
@@ -303,7 +303,7 @@ impl FilesApi {
     /// (413 `payload_too_large`) and storage quota (413 `quota_exceeded`); an empty file is a 400.
     /// With an `Idempotency-Key` header, a retry returns the first upload's file (200) instead
     /// of storing the content twice.
-    #[oai(path = "/files", method = "post", operation_id = "uploadFile")]
+    #[oai(path = "/files", method = "post", operation_id = "files_upload")]
     async fn upload(
         &self,
         state: Data<&Arc<AppState>>,
@@ -352,7 +352,7 @@ impl FilesApi {
     }
 
     /// The caller's own uploads, newest first.
-    #[oai(path = "/files", method = "get", operation_id = "listMyFiles")]
+    #[oai(path = "/files", method = "get", operation_id = "files_list")]
     async fn list(
         &self,
         state: Data<&Arc<AppState>>,
@@ -371,11 +371,7 @@ impl FilesApi {
     }
 
     /// Storage used by the tenant, its quota, and usage per person (needs `files.manage`).
-    #[oai(
-        path = "/files/usage",
-        method = "get",
-        operation_id = "getStorageUsage"
-    )]
+    #[oai(path = "/files/usage", method = "get", operation_id = "files_usage")]
     async fn usage(
         &self,
         state: Data<&Arc<AppState>>,
@@ -399,7 +395,7 @@ impl FilesApi {
     }
 
     /// A file's metadata.
-    #[oai(path = "/files/:id/info", method = "get", operation_id = "getFileInfo")]
+    #[oai(path = "/files/:id/info", method = "get", operation_id = "files_info")]
     async fn info(
         &self,
         state: Data<&Arc<AppState>>,
@@ -414,7 +410,7 @@ impl FilesApi {
     /// Supports one byte range (`Range: bytes=a-b`, `bytes=a-`, `bytes=-n`; 206), `If-Range`,
     /// and `If-None-Match` with the ETag (the content's SHA-256). Always sent as an attachment
     /// with `X-Content-Type-Options: nosniff`.
-    #[oai(path = "/files/:id", method = "get", operation_id = "downloadFile")]
+    #[oai(path = "/files/:id", method = "get", operation_id = "files_download")]
     async fn download(
         &self,
         state: Data<&Arc<AppState>>,
@@ -493,7 +489,7 @@ impl FilesApi {
 
     /// Delete a file (the uploader, or someone with `files.manage`). Its content and index
     /// entry are removed from every store.
-    #[oai(path = "/files/:id", method = "delete", operation_id = "deleteFile")]
+    #[oai(path = "/files/:id", method = "delete", operation_id = "files_delete")]
     async fn delete(
         &self,
         state: Data<&Arc<AppState>>,

@@ -51,6 +51,45 @@ fn looks_like_text(head: &[u8]) -> bool {
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}'))
 }
 
+/// Office and OpenDocument files are ZIP archives; the first bytes often only say "zip" (the
+/// parts are in any order). With the whole file at hand, name the format from its parts.
+pub fn refine_zip(bytes: &[u8]) -> Option<&'static str> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).ok()?;
+    if archive.len() > 100_000 {
+        return None;
+    }
+    let has = |archive: &zip::ZipArchive<_>, name: &str| archive.index_for_name(name).is_some();
+    if has(&archive, "word/document.xml") {
+        return Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document");
+    }
+    if has(&archive, "xl/workbook.xml") {
+        return Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    }
+    if has(&archive, "ppt/presentation.xml") {
+        return Some("application/vnd.openxmlformats-officedocument.presentationml.presentation");
+    }
+    let mut mimetype = String::new();
+    archive
+        .by_name("mimetype")
+        .ok()?
+        .take(100)
+        .read_to_string(&mut mimetype)
+        .ok()?;
+    match mimetype.trim() {
+        "application/vnd.oasis.opendocument.text" => {
+            Some("application/vnd.oasis.opendocument.text")
+        }
+        "application/vnd.oasis.opendocument.spreadsheet" => {
+            Some("application/vnd.oasis.opendocument.spreadsheet")
+        }
+        "application/vnd.oasis.opendocument.presentation" => {
+            Some("application/vnd.oasis.opendocument.presentation")
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::content_type;

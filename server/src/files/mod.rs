@@ -3,5 +3,6 @@
 
 pub mod api;
 pub mod detect;
+pub mod operator;
 pub mod service;
 pub mod store;

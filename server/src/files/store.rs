@@ -164,6 +164,21 @@ pub async fn set_extracted(
     Ok(())
 }
 
+pub async fn set_content_type(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    content_type: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update files set content_type = $1 where tenant_id = $2 and id = $3")
+        .bind(content_type)
+        .bind(tenant_id)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn text(
     conn: &mut AnyConnection,
     tenant_id: &str,

@@ -10,8 +10,6 @@ use crate::{
 use std::{sync::Arc, time::Duration};
 use tokio::sync::watch;
 
-/// How long a claim lasts before another worker may take the message.
-const LEASE_MS: i64 = 60_000;
 const BATCH: i64 = 64;
 const KEEP_DONE_MS: i64 = 7 * 24 * 3600 * 1000;
 
@@ -98,7 +96,8 @@ pub fn backoff_ms(base_ms: i64, attempts: i64) -> i64 {
 pub async fn run_once(state: &AppState) -> Result<usize, sqlx::Error> {
     let batch = {
         let mut tx = state.db.begin().await?;
-        let batch = outbox::claim(&mut tx, state.db.backend, BATCH, LEASE_MS).await?;
+        let batch =
+            outbox::claim(&mut tx, state.db.backend, BATCH, state.cfg.outbox.lease_ms).await?;
         tx.commit().await?;
         batch
     };
@@ -154,6 +153,14 @@ pub async fn run_once(state: &AppState) -> Result<usize, sqlx::Error> {
     Ok(batch.len())
 }
 
+async fn release_claims(state: &AppState) -> Result<(), sqlx::Error> {
+    let mut tx = state.db.begin().await?;
+    sqlx::query("update outbox set claimed_until = null where done_at is null and dead_at is null")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}
+
 async fn refresh_stats(state: &AppState) -> Result<(), sqlx::Error> {
     let mut conn = state.db.conn().await?;
     let s = outbox::stats(&mut conn).await?;
@@ -171,6 +178,12 @@ pub fn spawn(
     tokio::spawn(async move {
         let poll = Duration::from_millis(state.cfg.outbox.poll_interval_ms.max(10));
         let mut last_prune = 0i64;
+        if state.db.backend == crate::db::Backend::Sqlite {
+            // One process owns an SQLite database: claims left by a crash are ours to retake.
+            if let Err(e) = release_claims(&state).await {
+                tracing::warn!(error = %e, "could not release stale outbox claims");
+            }
+        }
         loop {
             loop {
                 match run_once(&state).await {

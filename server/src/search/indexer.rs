@@ -178,51 +178,71 @@ pub async fn handle_extract(
     };
     if f.extract_status == "pending" {
         let cfg = &state.cfg.search;
-        let (status, error, text) = match extract::kind_for(&f.content_type) {
-            None => ("none", None, None),
-            Some(_) if f.size as u64 > cfg.extract_max_input_bytes => (
+        let too_large = f.size as u64 > cfg.extract_max_input_bytes;
+        let zip = f.content_type == "application/zip";
+        let mut content_type = f.content_type.clone();
+        let (status, error, text) = if extract::kind_for(&content_type).is_none() && !zip {
+            ("none", None, None)
+        } else if too_large {
+            (
                 "failed",
                 Some(format!(
                     "larger than {} bytes: not extracted",
                     cfg.extract_max_input_bytes
                 )),
                 None,
-            ),
-            Some(kind) => {
-                let bytes = match state
-                    .blobs
-                    .read_all(
-                        &mut conn,
-                        tenant_id,
-                        &f.blob_key,
-                        f.key_version,
-                        f.size as u64,
-                        cfg.extract_max_input_bytes,
-                    )
-                    .await
-                {
-                    Ok(b) => b,
-                    Err(crate::blobs::BlobError::Key(
-                        crate::blobs::crypto::KeyError::Destroyed,
-                    )) => return Err(HandlerError::permanent("the tenant key was destroyed")),
-                    Err(e) => return Err(HandlerError::retry(e)),
-                };
-                let limits = extract::Limits {
-                    max_input_bytes: cfg.extract_max_input_bytes as usize,
-                    max_unpacked_bytes: cfg.extract_max_unpacked_bytes,
-                    max_entries: cfg.extract_max_entries,
-                    max_output_chars: cfg.extract_max_chars,
-                    timeout: std::time::Duration::from_secs(cfg.extract_timeout_secs),
-                };
-                match run_extract(kind, bytes, limits).await {
-                    Ok(t) => ("done", None, Some(t)),
-                    Err(e) => {
-                        tracing::info!(file_id = %f.id, error = %e, "text extraction failed");
-                        ("failed", Some(e.to_string()), None)
+            )
+        } else {
+            let bytes = match state
+                .blobs
+                .read_all(
+                    &mut conn,
+                    tenant_id,
+                    &f.blob_key,
+                    f.key_version,
+                    f.size as u64,
+                    cfg.extract_max_input_bytes,
+                )
+                .await
+            {
+                Ok(b) => b,
+                Err(crate::blobs::BlobError::Key(crate::blobs::crypto::KeyError::Destroyed)) => {
+                    return Err(HandlerError::permanent("the tenant key was destroyed"))
+                }
+                Err(e) => return Err(HandlerError::retry(e)),
+            };
+            if zip {
+                if let Some(t) = files::detect::refine_zip(&bytes) {
+                    content_type = t.to_string();
+                }
+            }
+            match extract::kind_for(&content_type) {
+                None => ("none", None, None),
+                Some(kind) => {
+                    let limits = extract::Limits {
+                        max_input_bytes: cfg.extract_max_input_bytes as usize,
+                        max_unpacked_bytes: cfg.extract_max_unpacked_bytes,
+                        max_entries: cfg.extract_max_entries,
+                        max_output_chars: cfg.extract_max_chars,
+                        timeout: std::time::Duration::from_secs(cfg.extract_timeout_secs),
+                    };
+                    match run_extract(kind, bytes, limits).await {
+                        Ok(t) => ("done", None, Some(t)),
+                        Err(e) => {
+                            tracing::info!(file_id = %f.id, error = %e, "text extraction failed");
+                            ("failed", Some(e.to_string()), None)
+                        }
                     }
                 }
             }
         };
+        if content_type != f.content_type {
+            let mut tx = state.db.begin().await.map_err(db_err)?;
+            files::store::set_content_type(&mut tx, tenant_id, &f.id, &content_type)
+                .await
+                .map_err(db_err)?;
+            tx.commit().await.map_err(db_err)?;
+        }
         drop(conn);
         let mut tx = state.db.begin().await.map_err(db_err)?;
         files::store::set_extracted(
@@ -268,5 +288,60 @@ pub async fn handle_blob_delete(state: &AppState, payload: &str) -> Result<(), H
             Err(HandlerError::permanent("invalid blob key"))
         }
         Err(e) => Err(HandlerError::retry(e)),
+    }
+}
+
+/// `stoa search reindex`: rebuild here when the index can be opened; when a running server
+/// holds the embedded index, ask it to through the outbox.
+pub async fn reindex_command(
+    cfg: crate::config::Config,
+    tenant_slug: Option<&str>,
+) -> Result<String, crate::BoxError> {
+    let state = crate::build_cli_state(cfg).await?;
+    let tenant_id = match tenant_slug {
+        Some(slug) => {
+            let mut conn = state.db.conn().await?;
+            crate::tenants::store::by_slug(&mut conn, slug)
+                .await?
+                .ok_or_else(|| format!("no tenant with slug `{slug}`"))?
+                .id
+        }
+        None => String::new(),
+    };
+    match super::from_config(&state.cfg).await {
+        Ok(index) => {
+            let tenants: Vec<String> = if tenant_id.is_empty() {
+                let mut conn = state.db.conn().await?;
+                sqlx::query_scalar("select id from tenants order by id")
+                    .fetch_all(&mut *conn)
+                    .await?
+            } else {
+                vec![tenant_id]
+            };
+            let mut n = 0;
+            for t in &tenants {
+                n += reindex_tenant(&state.db, index.as_ref(), t)
+                    .await
+                    .map_err(|e| e.message)?;
+            }
+            Ok(format!(
+                "search index rebuilt: {n} documents in {} tenant(s)",
+                tenants.len()
+            ))
+        }
+        Err(e) if state.cfg.search.backend == "embedded" => {
+            tracing::info!(error = %e, "index busy; handing the rebuild to the server");
+            let mut tx = state.db.begin().await?;
+            crate::db::outbox::enqueue(
+                &mut tx,
+                &tenant_id,
+                super::TOPIC_REINDEX,
+                &serde_json::json!({}),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok("the running server holds the index: rebuild queued; it runs within seconds".into())
+        }
+        Err(e) => Err(e),
     }
 }

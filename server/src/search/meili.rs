@@ -30,6 +30,10 @@ const POST: &str = "\u{E001}";
 pub struct MeiliIndex {
     client: Client,
     index: Index,
+    uid: String,
+    /// Settings applied: done on first use, so the server starts while Meilisearch is down
+    /// (writes queue in the outbox until it is back).
+    ready: tokio::sync::OnceCell<()>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -104,29 +108,44 @@ impl MeiliIndex {
         let this = MeiliIndex {
             index: client.index(index),
             client,
+            uid: index.to_string(),
+            ready: tokio::sync::OnceCell::new(),
         };
-        let created = this.client.create_index(index, Some("uid")).await?;
-        // An existing index makes the task fail with "index already exists": fine.
-        let _ = created
-            .wait_for_completion(&this.client, Some(TASK_POLL), Some(TASK_TIMEOUT))
-            .await?;
-        let settings = Settings::new()
-            .with_searchable_attributes(["title", "body"])
-            .with_filterable_attributes(["tenant", "kind", "owner", "readers", "created_at"])
-            .with_sortable_attributes(["created_at"])
-            .with_displayed_attributes([
-                "uid",
-                "tenant",
-                "kind",
-                "id",
-                "owner",
-                "title",
-                "body",
-                "created_at",
-                "readers",
-            ]);
-        this.wait(this.index.set_settings(&settings).await).await?;
+        if let Err(e) = this.ready().await {
+            tracing::warn!(error = %e, "Meilisearch is not reachable yet; indexing waits in the outbox");
+        }
         Ok(this)
+    }
+
+    /// Create the index and declare its settings, once.
+    async fn ready(&self) -> Result<(), SearchError> {
+        self.ready
+            .get_or_try_init(|| async {
+                let created = self
+                    .client
+                    .create_index(&self.uid, Some("uid"))
+                    .await
+                    .map_err(unavailable)?;
+                // An existing index makes this task fail with "index already exists": fine.
+                created
+                    .wait_for_completion(&self.client, Some(TASK_POLL), Some(TASK_TIMEOUT))
+                    .await
+                    .map_err(unavailable)?;
+                let settings = Settings::new()
+                    .with_searchable_attributes(["title", "body"])
+                    .with_filterable_attributes([
+                        "tenant",
+                        "kind",
+                        "id",
+                        "owner",
+                        "readers",
+                        "created_at",
+                    ])
+                    .with_sortable_attributes(["created_at"]);
+                self.wait(self.index.set_settings(&settings).await).await
+            })
+            .await
+            .map(|_| ())
     }
 
     async fn wait(
@@ -162,6 +181,7 @@ impl SearchIndex for MeiliIndex {
     }
 
     async fn upsert(&self, docs: Vec<Doc>) -> Result<(), SearchError> {
+        self.ready().await?;
         if docs.is_empty() {
             return Ok(());
         }
@@ -184,16 +204,19 @@ impl SearchIndex for MeiliIndex {
     }
 
     async fn delete(&self, tenant_id: &str, kind: &str, id: &str) -> Result<(), SearchError> {
+        self.ready().await?;
         self.wait(self.index.delete_document(uid(tenant_id, kind, id)).await)
             .await
     }
 
     async fn delete_tenant(&self, tenant_id: &str) -> Result<(), SearchError> {
+        self.ready().await?;
         self.delete_where(&format!("tenant = {}", quote(tenant_id)))
             .await
     }
 
     async fn delete_owner(&self, tenant_id: &str, owner_id: &str) -> Result<(), SearchError> {
+        self.ready().await?;
         self.delete_where(&format!(
             "tenant = {} AND owner = {}",
             quote(tenant_id),
@@ -208,6 +231,7 @@ impl SearchIndex for MeiliIndex {
     }
 
     async fn search(&self, q: &Query) -> Result<Results, SearchError> {
+        self.ready().await?;
         if q.readers.is_empty() || q.limit == 0 {
             return Ok(Results::default());
         }
@@ -276,6 +300,7 @@ impl SearchIndex for MeiliIndex {
         tenant_id: &str,
         kind_id: Option<(&str, &str)>,
     ) -> Result<u64, SearchError> {
+        self.ready().await?;
         let mut filter = format!("tenant = {}", quote(tenant_id));
         if let Some((kind, id)) = kind_id {
             filter.push_str(&format!(

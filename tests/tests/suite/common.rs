@@ -341,6 +341,109 @@ impl Server {
         self.child = Some(child);
     }
 
+    /// Kill with SIGKILL (a crash) and reap the process.
+    pub fn kill_hard(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Start against the test S3 server (SeaweedFS from `scripts/s3.sh`), in a fresh bucket.
+    /// `None` when no S3 server is configured outside CI (said loudly); under CI it must be.
+    pub async fn start_s3(backend: Backend, env: &[(&str, &str)]) -> Option<Server> {
+        let (endpoint, access, secret) = match (
+            std::env::var("STOA_TEST_S3_ENDPOINT"),
+            std::env::var("STOA_TEST_S3_ACCESS_KEY"),
+            std::env::var("STOA_TEST_S3_SECRET_KEY"),
+        ) {
+            (Ok(e), Ok(a), Ok(s)) => (e, a, s),
+            _ => {
+                assert!(
+                    std::env::var("CI").is_err(),
+                    "CI=true but STOA_TEST_S3_ENDPOINT is not set: run the suite through `make test`"
+                );
+                eprintln!(
+                    "SKIPPED: no S3 server (STOA_TEST_S3_ENDPOINT unset); `make test` starts one"
+                );
+                return None;
+            }
+        };
+        let bucket = format!("stoa-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
+        let mut all: Vec<(&str, &str)> = vec![
+            ("STOA_STORAGE__BACKEND", "s3"),
+            ("STOA_STORAGE__S3__ENDPOINT", &endpoint),
+            ("STOA_STORAGE__S3__ACCESS_KEY", &access),
+            ("STOA_STORAGE__S3__SECRET_KEY", &secret),
+            ("STOA_STORAGE__S3__BUCKET", &bucket),
+            ("STOA_STORAGE__S3__CREATE_BUCKET", "true"),
+        ];
+        all.extend_from_slice(env);
+        Self::start_with(backend, &all).await
+    }
+
+    /// Upload raw bytes as `name`.
+    pub async fn upload(&self, token: &str, name: &str, bytes: Vec<u8>) -> Resp {
+        let rb = self
+            .http
+            .post(self.url("/api/v1/files"))
+            .query(&[("name", name)])
+            .bearer_auth(token)
+            .header("content-type", "application/octet-stream")
+            .body(bytes);
+        Self::finish(rb).await
+    }
+
+    /// Download a file: (status, headers, bytes).
+    pub async fn download(
+        &self,
+        token: &str,
+        id: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let mut rb = self
+            .http
+            .get(self.url(&format!("/api/v1/files/{id}")))
+            .bearer_auth(token);
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        let r = rb.send().await.expect("download");
+        let status = r.status().as_u16();
+        let h = r.headers().clone();
+        let bytes = r.bytes().await.expect("body").to_vec();
+        (status, h, bytes)
+    }
+
+    pub async fn search(&self, token: &str, q: &str) -> Resp {
+        let rb = self
+            .http
+            .get(self.url("/api/v1/search"))
+            .query(&[("q", q)])
+            .bearer_auth(token);
+        Self::finish(rb).await
+    }
+
+    /// Files under the local blob store: (complete objects, temporary upload files).
+    pub fn blob_files(&self) -> (Vec<PathBuf>, Vec<PathBuf>) {
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            if let Ok(rd) = std::fs::read_dir(dir) {
+                for e in rd.flatten() {
+                    let p = e.path();
+                    if p.is_dir() {
+                        walk(&p, out);
+                    } else {
+                        out.push(p);
+                    }
+                }
+            }
+        }
+        let (mut objects, mut tmp) = (Vec::new(), Vec::new());
+        walk(&self.dir.join("blobs/objects"), &mut objects);
+        walk(&self.dir.join("blobs/tmp"), &mut tmp);
+        (objects, tmp)
+    }
+
     /// Stop with SIGTERM and wait; returns the exit status.
     pub fn stop(&mut self) -> Option<std::process::ExitStatus> {
         let mut child = self.child.take()?;

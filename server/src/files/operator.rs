@@ -1,0 +1,71 @@
+//! Install-level storage tasks for the operator (command line): a tenant's limits, its keys.
+
+use crate::{
+    audit::{self, ActorKind, Entry},
+    error::{ApiError, ApiResult},
+    ops::ctx::RequestCtx,
+    tenants, AppState,
+};
+
+/// Set a tenant's storage quota and per-file limit (`Some(None)` clears one back to the
+/// install default).
+pub async fn set_limits(
+    state: &AppState,
+    ctx: &RequestCtx,
+    slug: &str,
+    quota: Option<Option<i64>>,
+    max_upload: Option<Option<i64>>,
+) -> ApiResult<(Option<i64>, Option<i64>, i64)> {
+    for v in [quota, max_upload].into_iter().flatten().flatten() {
+        if v < 0 {
+            return Err(ApiError::bad_request("limits are byte counts: 0 or more"));
+        }
+    }
+    let t = tenants::service::get(state, slug).await?;
+    let mut tx = state.db.begin().await?;
+    if let Some(q) = quota {
+        sqlx::query("update tenants set storage_quota_bytes = $1 where id = $2")
+            .bind(q)
+            .bind(&t.id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let Some(m) = max_upload {
+        sqlx::query("update tenants set max_upload_bytes = $1 where id = $2")
+            .bind(m)
+            .bind(&t.id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let now = super::store::storage_settings(&mut tx, &t.id).await?;
+    audit::record(
+        &mut tx,
+        Entry::new(&t.id, "tenant.storage_limits_set")
+            .actor(ActorKind::Operator, "")
+            .target("tenant", &t.id)
+            .ctx(ctx)
+            .details(serde_json::json!({ "quota_bytes": now.0, "max_upload_bytes": now.1 })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(now)
+}
+
+/// Crypto-shred a tenant: destroy its data keys, so no stored blob of it can be decrypted
+/// again, whatever copies of the store exist. Returns how many keys were destroyed.
+pub async fn shred_keys(state: &AppState, ctx: &RequestCtx, slug: &str) -> ApiResult<u64> {
+    let t = tenants::service::get(state, slug).await?;
+    let mut tx = state.db.begin().await?;
+    let n = crate::blobs::crypto::destroy_tenant_keys(&mut tx, &t.id).await?;
+    audit::record(
+        &mut tx,
+        Entry::new(&t.id, "tenant.keys_destroyed")
+            .actor(ActorKind::Operator, "")
+            .target("tenant", &t.id)
+            .ctx(ctx)
+            .details(serde_json::json!({ "keys": n })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(n)
+}
