@@ -11,12 +11,21 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 run:
 	$(CARGO) run --bin stoa -- serve
 
-## The whole suite: format, lints, spec drift, unit tests and the black-box suite on SQLite and PostgreSQL.
+## The whole suite: format, lints, spec drift, unit tests and the black-box suite on SQLite and
+## PostgreSQL, with a real S3 server (SeaweedFS, installed and started by scripts/s3.sh).
 test: lint build check-pg
 	@scripts/check-pg.sh --summary
 	@$(TARGET_DIR)/debug/stoa openapi | diff -u openapi/stoa.yaml - >/dev/null || \
 	  { echo "openapi/stoa.yaml differs from the code: run 'make openapi' and commit it"; exit 1; }
-	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+	@if s3env=$$(scripts/s3.sh start); then \
+	  eval "$$s3env"; echo "S3 (SeaweedFS) is up at $$STOA_TEST_S3_ENDPOINT: the S3 tests run."; \
+	elif [ "$${CI:-}" = "true" ]; then \
+	  echo "!!! the S3 server did not start and CI=true requires it"; exit 1; \
+	else \
+	  echo "!!! the S3 server did not start: the S3 tests are SKIPPED"; \
+	fi; \
+	trap 'scripts/s3.sh stop' EXIT; \
+	if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	  $(CARGO) nextest run --workspace $${CI:+--profile ci}; \
 	else \
 	  echo "(cargo-nextest not installed: using cargo test)"; \

