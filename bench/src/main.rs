@@ -3,6 +3,8 @@
 //! Benchmarks, not tests: they report numbers and never fail on them. Every load is bounded in
 //! count and time and only talks to a server this program started on 127.0.0.1.
 
+mod storage;
+
 use clap::Parser;
 use serde_json::json;
 use std::{
@@ -511,6 +513,18 @@ async fn main() -> Result<(), BoxError> {
         }
         None => eprintln!("PostgreSQL unreachable: PostgreSQL rows skipped"),
     }
+    eprintln!("W5: search over 100,000 items…");
+    storage::w5_index(&mut rows).await?;
+    eprintln!("W5: commit → searchable on SQLite…");
+    storage::w5_freshness(&args.stoa, None, "sqlite", &mut rows).await?;
+    if let Some((name, url)) = pg_database(&args.pg).await {
+        eprintln!("W5: commit → searchable on PostgreSQL…");
+        let result = storage::w5_freshness(&args.stoa, Some(&url), "postgres", &mut rows).await;
+        drop_pg_database(&args.pg, &name).await;
+        result?;
+    }
+    eprintln!("W6: 1 GiB upload and download…");
+    storage::w6(&args.stoa, &mut rows).await?;
     println!();
     print_table(&rows);
     Ok(())

@@ -1,0 +1,345 @@
+//! W5 (search) and W6 (1 GiB upload and download) rows.
+
+use crate::{fmt_ms, percentile, rss_kib, spawn, BoxError, Row};
+use serde_json::json;
+use std::{
+    path::PathBuf,
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+use stoa::{
+    blobs::{local::LocalStore, BlobStore, ByteStream},
+    search::{tantivy_index::TantivyIndex, Doc, Query, SearchIndex},
+};
+
+const GIB: u64 = 1 << 30;
+const PIECE: usize = 1 << 20;
+
+/// 1 GiB of the same pseudo-random bytes every time, in 1 MiB pieces.
+fn gib_stream() -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send {
+    let piece: bytes::Bytes = (0..PIECE)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect::<Vec<u8>>()
+        .into();
+    futures_util::stream::iter((0..GIB / PIECE as u64).map(move |_| Ok(piece.clone())))
+}
+
+fn mbps(bytes: u64, d: Duration) -> f64 {
+    bytes as f64 / d.as_secs_f64() / 1e6
+}
+
+/// Sample a process's RSS every 50 ms until stopped; returns the peak in KiB.
+fn rss_sampler(pid: u32) -> (Arc<AtomicBool>, std::thread::JoinHandle<u64>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    let h = std::thread::spawn(move || {
+        let mut peak = 0;
+        while !s.load(Ordering::Relaxed) {
+            peak = peak.max(rss_kib(pid).unwrap_or(0));
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        peak
+    });
+    (stop, h)
+}
+
+async fn admin_token(base: &str, operator: &str) -> Result<String, BoxError> {
+    let client = reqwest::Client::new();
+    client
+        .post(format!("{base}/api/v1/operator/tenants"))
+        .bearer_auth(operator)
+        .json(&json!({ "slug": "bench", "name": "Bench", "admin_email": "admin@bench.test", "admin_password": "bench passphrase 1" }))
+        .send()
+        .await?
+        .error_for_status()?;
+    let login: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({ "tenant": "bench", "login": "admin@bench.test", "password": "bench passphrase 1" }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(login["token"].as_str().ok_or("no token")?.to_string())
+}
+
+/// W6: 1 GiB through the API (sealed) against the same bytes written straight to the store.
+pub async fn w6(stoa: &PathBuf, rows: &mut Vec<Row>) -> Result<(), BoxError> {
+    // Direct: the same store implementation, in this process, no HTTP, no sealing.
+    let dir = std::env::temp_dir().join(format!("stoa-bench-w6-{}", uuid::Uuid::new_v4().simple()));
+    let store = LocalStore::open(&dir)?;
+    let t = Instant::now();
+    let body: ByteStream = Box::pin(gib_stream());
+    store.put("t/bench/00/direct", body).await?;
+    let direct_put = t.elapsed();
+    let t = Instant::now();
+    let mut s = store.get("t/bench/00/direct", None).await?;
+    let mut n = 0u64;
+    use futures_util::StreamExt;
+    while let Some(b) = s.next().await {
+        n += b?.len() as u64;
+    }
+    let direct_get = t.elapsed();
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+    if n != GIB {
+        return Err("direct read came back short".into());
+    }
+
+    let operator = format!("stoa_op_bench_{}", uuid::Uuid::new_v4().simple());
+    let server = spawn(stoa, None, &operator)?;
+    let pid = server.child.id();
+    let token = admin_token(&server.base, &operator).await?;
+    let client = reqwest::Client::new();
+    let idle = rss_kib(pid).unwrap_or(0);
+
+    let (stop, sampler) = rss_sampler(pid);
+    let t = Instant::now();
+    let r: serde_json::Value = client
+        .post(format!("{}/api/v1/files?name=big.bin", server.base))
+        .bearer_auth(&token)
+        .header("content-type", "application/octet-stream")
+        .header("content-length", GIB)
+        .body(reqwest::Body::wrap_stream(gib_stream()))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let api_put = t.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let up_peak = sampler.join().unwrap_or(0);
+    let id = r["id"].as_str().ok_or("no id")?.to_string();
+
+    let (stop, sampler) = rss_sampler(pid);
+    let t = Instant::now();
+    let mut resp = client
+        .get(format!("{}/api/v1/files/{id}", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .error_for_status()?;
+    let mut got = 0u64;
+    while let Some(chunk) = resp.chunk().await? {
+        got += chunk.len() as u64;
+    }
+    let api_get = t.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let down_peak = sampler.join().unwrap_or(0);
+    if got != GIB {
+        return Err(format!("download returned {got} bytes").into());
+    }
+    let growth = |peak: u64| format!("{:.1} MiB", peak.saturating_sub(idle) as f64 / 1024.0);
+    rows.push(Row {
+        workload: "W6 1 GiB upload: API (sealed) vs direct store write".into(),
+        backend: "local".into(),
+        result: format!(
+            "{:.0} vs {:.0} MB/s = {:.0} % · server RSS +{}",
+            mbps(GIB, api_put),
+            mbps(GIB, direct_put),
+            100.0 * direct_put.as_secs_f64() / api_put.as_secs_f64(),
+            growth(up_peak)
+        ),
+        target: "≥ 80 %; growth ≤ 64 MiB".into(),
+    });
+    rows.push(Row {
+        workload: "W6 1 GiB download: API (sealed) vs direct store read".into(),
+        backend: "local".into(),
+        result: format!(
+            "{:.0} vs {:.0} MB/s = {:.0} % · server RSS +{}",
+            mbps(GIB, api_get),
+            mbps(GIB, direct_get),
+            100.0 * direct_get.as_secs_f64() / api_get.as_secs_f64(),
+            growth(down_peak)
+        ),
+        target: "≥ 80 %; growth ≤ 64 MiB".into(),
+    });
+    Ok(())
+}
+
+const WORDS: &[&str] = &[
+    "budget",
+    "report",
+    "meeting",
+    "contract",
+    "invoice",
+    "review",
+    "plan",
+    "project",
+    "design",
+    "sales",
+    "quarter",
+    "customer",
+    "schedule",
+    "policy",
+    "training",
+    "hiring",
+    "travel",
+    "Hà Nội",
+    "Đà Nẵng",
+    "doanh thu",
+    "báo cáo",
+    "kế hoạch",
+    "hợp đồng",
+    "khách hàng",
+    "cuộc họp",
+    "北京",
+    "上海",
+    "预算",
+    "会议",
+    "合同",
+    "客户",
+    "销售",
+    "报告",
+];
+
+/// W5a: search over 100,000 items across 20 tenants with reader filters, in process.
+pub async fn w5_index(rows: &mut Vec<Row>) -> Result<(), BoxError> {
+    let dir = std::env::temp_dir().join(format!("stoa-bench-w5-{}", uuid::Uuid::new_v4().simple()));
+    let index = TantivyIndex::open(&dir)?;
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let t = Instant::now();
+    let total = 100_000u64;
+    let mut batch = Vec::new();
+    for i in 0..total {
+        let tenant = format!("tenant-{}", i % 20);
+        let owner = format!("user-{}", next() % 200);
+        // Realistic sharing: the owner, plus one of 30 groups (rooms, shares) now and then.
+        let mut readers = vec![format!("u:{owner}")];
+        if next() % 3 == 0 {
+            readers.push(format!("r:group-{}", next() % 30));
+        }
+        let mut body = String::new();
+        for _ in 0..40 {
+            body.push_str(WORDS[(next() % WORDS.len() as u64) as usize]);
+            body.push(' ');
+        }
+        batch.push(Doc {
+            tenant_id: tenant,
+            kind: "file".into(),
+            id: format!("doc-{i}"),
+            owner_id: owner,
+            readers,
+            title: format!("{} {}", WORDS[(next() % 17) as usize], i),
+            body,
+            created_at: i as i64,
+        });
+        if batch.len() == 5000 {
+            index.upsert(std::mem::take(&mut batch)).await?;
+        }
+    }
+    index.upsert(batch).await?;
+    index.flush().await?;
+    let build = t.elapsed();
+    let mut lat = Vec::new();
+    let queries = [
+        "budget",
+        "Ha Noi",
+        "北京",
+        "bao cao khach hang",
+        "report quarter",
+        "预算",
+    ];
+    let mut hits = 0u64;
+    for i in 0..600u64 {
+        let user = format!("user-{}", next() % 200);
+        let q = Query {
+            tenant_id: format!("tenant-{}", i % 20),
+            text: queries[(i % queries.len() as u64) as usize].into(),
+            readers: vec![
+                format!("u:{user}"),
+                format!("r:group-{}", next() % 30),
+                format!("r:group-{}", next() % 30),
+            ],
+            limit: 20,
+            ..Query::default()
+        };
+        let t = Instant::now();
+        let r = index.search(&q).await?;
+        lat.push(t.elapsed());
+        hits += r.hits.len() as u64;
+    }
+    lat.sort();
+    rows.push(Row {
+        workload: "W5 search, 100,000 items / 20 tenants, reader-filtered, 600 queries".into(),
+        backend: "embedded".into(),
+        result: format!(
+            "p50 {} · p95 {} · avg {:.1} hits · indexed in {:.1} s",
+            fmt_ms(percentile(&lat, 0.5)),
+            fmt_ms(percentile(&lat, 0.95)),
+            hits as f64 / lat.len() as f64,
+            build.as_secs_f64()
+        ),
+        target: "p95 ≤ 30 ms".into(),
+    });
+    drop(index);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// W5b: from an upload's commit to its text being searchable, through the API.
+pub async fn w5_freshness(
+    stoa: &PathBuf,
+    database_url: Option<&str>,
+    backend: &str,
+    rows: &mut Vec<Row>,
+) -> Result<(), BoxError> {
+    let operator = format!("stoa_op_bench_{}", uuid::Uuid::new_v4().simple());
+    let server = spawn(stoa, database_url, &operator)?;
+    let token = admin_token(&server.base, &operator).await?;
+    let client = reqwest::Client::new();
+    let mut lat = Vec::new();
+    let seq = AtomicU64::new(0);
+    for _ in 0..30 {
+        let word = format!("freshword{}x", seq.fetch_add(1, Ordering::Relaxed));
+        client
+            .post(format!("{}/api/v1/files?name=n.txt", server.base))
+            .bearer_auth(&token)
+            .header("content-type", "text/plain")
+            .body(format!("notes about {word} for the meeting"))
+            .send()
+            .await?
+            .error_for_status()?;
+        // The upload's answer follows its commit.
+        let t = Instant::now();
+        loop {
+            let r: serde_json::Value = client
+                .get(format!("{}/api/v1/search", server.base))
+                .query(&[("q", word.as_str())])
+                .bearer_auth(&token)
+                .send()
+                .await?
+                .json()
+                .await?;
+            if r["items"].as_array().is_some_and(|a| !a.is_empty()) {
+                break;
+            }
+            if t.elapsed() > Duration::from_secs(10) {
+                return Err("an upload was not searchable within 10 s".into());
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        lat.push(t.elapsed());
+    }
+    lat.sort();
+    rows.push(Row {
+        workload: "W5 commit → searchable (upload, extract, index, 30 files)".into(),
+        backend: backend.into(),
+        result: format!(
+            "p50 {} · p95 {} · max {}",
+            fmt_ms(percentile(&lat, 0.5)),
+            fmt_ms(percentile(&lat, 0.95)),
+            fmt_ms(percentile(&lat, 1.0))
+        ),
+        target: "≤ 1 s".into(),
+    });
+    Ok(())
+}
