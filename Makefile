@@ -50,6 +50,8 @@ openapi:
 ## Release build, then the benchmark table (DESIGN.md §6). Not a test.
 bench:
 	$(CARGO) build --release -p stoa-server -p stoa-bench
+	@if s3env=$$(scripts/s3.sh start); then eval "$$s3env"; else echo "(no S3 server: S3 rows skipped)"; fi; \
+	trap 'scripts/s3.sh stop' EXIT; \
 	$(TARGET_DIR)/release/stoa-bench --stoa $(TARGET_DIR)/release/stoa
 
 release:

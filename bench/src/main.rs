@@ -35,6 +35,9 @@ struct Args {
     /// Concurrent connections for the HTTP load.
     #[arg(long, default_value_t = 64)]
     connections: usize,
+    /// Run only these workloads (comma-separated: w5, w6, w7).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// PostgreSQL server for the PostgreSQL rows (skipped when unreachable).
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     pg: String,
@@ -227,6 +230,15 @@ impl Drop for Spawned {
 }
 
 fn spawn(stoa: &PathBuf, database_url: Option<&str>, operator: &str) -> Result<Spawned, BoxError> {
+    spawn_with(stoa, database_url, operator, &[])
+}
+
+fn spawn_with(
+    stoa: &PathBuf,
+    database_url: Option<&str>,
+    operator: &str,
+    env: &[(String, String)],
+) -> Result<Spawned, BoxError> {
     let dir = std::env::temp_dir().join(format!("stoa-bench-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir)?;
     let mut cmd = Command::new(stoa);
@@ -240,6 +252,9 @@ fn spawn(stoa: &PathBuf, database_url: Option<&str>, operator: &str) -> Result<S
         .stderr(Stdio::null());
     if let Some(url) = database_url {
         cmd.env("STOA_DATABASE_URL", url);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
     }
     let started = Instant::now();
     let mut child = cmd.spawn()?;
@@ -496,35 +511,65 @@ fn print_table(rows: &[Row]) {
     }
 }
 
-#[tokio::main]
-async fn main() -> Result<(), BoxError> {
-    let args = Args::parse();
-    let mut rows = Vec::new();
+async fn w7(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
     eprintln!("W7a: authorization checks…");
-    authz_bench(&mut rows).await?;
+    authz_bench(rows).await?;
     eprintln!("W7b: HTTP load on SQLite…");
-    http_bench(&args, "sqlite", None, &mut rows).await?;
+    http_bench(args, "sqlite", None, rows).await?;
     match pg_database(&args.pg).await {
         Some((name, url)) => {
             eprintln!("W7b: HTTP load on PostgreSQL…");
-            let result = http_bench(&args, "postgres", Some(&url), &mut rows).await;
+            let result = http_bench(args, "postgres", Some(&url), rows).await;
             drop_pg_database(&args.pg, &name).await;
             result?;
         }
         None => eprintln!("PostgreSQL unreachable: PostgreSQL rows skipped"),
     }
+    Ok(())
+}
+
+async fn w5(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
     eprintln!("W5: search over 100,000 items…");
-    storage::w5_index(&mut rows).await?;
+    storage::w5_index(rows).await?;
     eprintln!("W5: commit → searchable on SQLite…");
-    storage::w5_freshness(&args.stoa, None, "sqlite", &mut rows).await?;
+    storage::w5_freshness(&args.stoa, None, "sqlite", rows).await?;
     if let Some((name, url)) = pg_database(&args.pg).await {
         eprintln!("W5: commit → searchable on PostgreSQL…");
-        let result = storage::w5_freshness(&args.stoa, Some(&url), "postgres", &mut rows).await;
+        let result = storage::w5_freshness(&args.stoa, Some(&url), "postgres", rows).await;
         drop_pg_database(&args.pg, &name).await;
         result?;
     }
-    eprintln!("W6: 1 GiB upload and download…");
-    storage::w6(&args.stoa, &mut rows).await?;
+    Ok(())
+}
+
+async fn w6(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
+    storage::crypto_reference(rows).await?;
+    eprintln!("W6: 1 GiB upload and download (local store)…");
+    storage::w6(&args.stoa, None, rows).await?;
+    match storage::S3Env::from_env() {
+        Some(s3) => {
+            eprintln!("W6: 1 GiB upload and download (S3, SeaweedFS)…");
+            storage::w6(&args.stoa, Some(&s3), rows).await?;
+        }
+        None => eprintln!("no S3 server (STOA_TEST_S3_ENDPOINT): S3 rows skipped"),
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let args = Args::parse();
+    let mut rows = Vec::new();
+    let run = |w: &str| args.only.is_empty() || args.only.iter().any(|o| o.eq_ignore_ascii_case(w));
+    if run("w7") {
+        w7(&args, &mut rows).await?;
+    }
+    if run("w5") {
+        w5(&args, &mut rows).await?;
+    }
+    if run("w6") {
+        w6(&args, &mut rows).await?;
+    }
     println!();
     print_table(&rows);
     Ok(())

@@ -1,6 +1,6 @@
 //! W5 (search) and W6 (1 GiB upload and download) rows.
 
-use crate::{fmt_ms, percentile, rss_kib, spawn, BoxError, Row};
+use crate::{fmt_ms, percentile, rss_kib, spawn, spawn_with, BoxError, Row};
 use serde_json::json;
 use std::{
     path::PathBuf,
@@ -65,11 +65,44 @@ async fn admin_token(base: &str, operator: &str) -> Result<String, BoxError> {
     Ok(login["token"].as_str().ok_or("no token")?.to_string())
 }
 
+/// The S3 server `scripts/s3.sh` started, if any.
+pub struct S3Env {
+    endpoint: String,
+    access: String,
+    secret: String,
+}
+
+impl S3Env {
+    pub fn from_env() -> Option<S3Env> {
+        Some(S3Env {
+            endpoint: std::env::var("STOA_TEST_S3_ENDPOINT").ok()?,
+            access: std::env::var("STOA_TEST_S3_ACCESS_KEY").ok()?,
+            secret: std::env::var("STOA_TEST_S3_SECRET_KEY").ok()?,
+        })
+    }
+
+    fn config(&self, bucket: &str) -> stoa::config::S3Config {
+        stoa::config::S3Config {
+            endpoint: self.endpoint.clone(),
+            bucket: bucket.into(),
+            access_key: stoa::config::Secret(self.access.clone()),
+            secret_key: stoa::config::Secret(self.secret.clone()),
+            create_bucket: true,
+            ..stoa::config::S3Config::default()
+        }
+    }
+}
+
 /// W6: 1 GiB through the API (sealed) against the same bytes written straight to the store.
-pub async fn w6(stoa: &PathBuf, rows: &mut Vec<Row>) -> Result<(), BoxError> {
+pub async fn w6(stoa: &PathBuf, s3: Option<&S3Env>, rows: &mut Vec<Row>) -> Result<(), BoxError> {
     // Direct: the same store implementation, in this process, no HTTP, no sealing.
     let dir = std::env::temp_dir().join(format!("stoa-bench-w6-{}", uuid::Uuid::new_v4().simple()));
-    let store = LocalStore::open(&dir)?;
+    let bucket = format!("bench-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let store: Box<dyn BlobStore> = match s3 {
+        Some(s3) => Box::new(stoa::blobs::s3::S3Store::connect(&s3.config(&bucket)).await?),
+        None => Box::new(LocalStore::open(&dir)?),
+    };
+    let backend = if s3.is_some() { "s3" } else { "local" };
     let t = Instant::now();
     let body: ByteStream = Box::pin(gib_stream());
     store.put("t/bench/00/direct", body).await?;
@@ -83,13 +116,24 @@ pub async fn w6(stoa: &PathBuf, rows: &mut Vec<Row>) -> Result<(), BoxError> {
     }
     let direct_get = t.elapsed();
     drop(s);
+    store.delete("t/bench/00/direct").await?;
     let _ = std::fs::remove_dir_all(&dir);
     if n != GIB {
         return Err("direct read came back short".into());
     }
 
     let operator = format!("stoa_op_bench_{}", uuid::Uuid::new_v4().simple());
-    let server = spawn(stoa, None, &operator)?;
+    let env: Vec<(String, String)> = match s3 {
+        Some(s3) => vec![
+            ("STOA_STORAGE__BACKEND".into(), "s3".into()),
+            ("STOA_STORAGE__S3__ENDPOINT".into(), s3.endpoint.clone()),
+            ("STOA_STORAGE__S3__ACCESS_KEY".into(), s3.access.clone()),
+            ("STOA_STORAGE__S3__SECRET_KEY".into(), s3.secret.clone()),
+            ("STOA_STORAGE__S3__BUCKET".into(), bucket.clone()),
+        ],
+        None => Vec::new(),
+    };
+    let server = spawn_with(stoa, None, &operator, &env)?;
     let pid = server.child.id();
     let token = admin_token(&server.base, &operator).await?;
     let client = reqwest::Client::new();
@@ -132,9 +176,48 @@ pub async fn w6(stoa: &PathBuf, rows: &mut Vec<Row>) -> Result<(), BoxError> {
         return Err(format!("download returned {got} bytes").into());
     }
     let growth = |peak: u64| format!("{:.1} MiB", peak.saturating_sub(idle) as f64 / 1024.0);
+    if s3.is_none() {
+        // The same download without sealing: what HTTP on loopback alone allows here.
+        let plain = spawn_with(
+            stoa,
+            None,
+            &operator,
+            &[("STOA_STORAGE__ENCRYPT".to_string(), "false".to_string())],
+        )?;
+        let token = admin_token(&plain.base, &operator).await?;
+        let r: serde_json::Value = client
+            .post(format!("{}/api/v1/files?name=big.bin", plain.base))
+            .bearer_auth(&token)
+            .header("content-type", "application/octet-stream")
+            .body(reqwest::Body::wrap_stream(gib_stream()))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let id = r["id"].as_str().ok_or("no id")?;
+        let t = Instant::now();
+        let mut resp = client
+            .get(format!("{}/api/v1/files/{id}", plain.base))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .error_for_status()?;
+        let mut got = 0u64;
+        while let Some(chunk) = resp.chunk().await? {
+            got += chunk.len() as u64;
+        }
+        let d = t.elapsed();
+        rows.push(Row {
+            workload: "reference: 1 GiB download through the API, not sealed".into(),
+            backend: "local".into(),
+            result: format!("{:.0} MB/s ({got} bytes)", mbps(GIB, d)),
+            target: "(HTTP on loopback)".into(),
+        });
+    }
     rows.push(Row {
         workload: "W6 1 GiB upload: API (sealed) vs direct store write".into(),
-        backend: "local".into(),
+        backend: backend.into(),
         result: format!(
             "{:.0} vs {:.0} MB/s = {:.0} % · server RSS +{}",
             mbps(GIB, api_put),
@@ -146,7 +229,7 @@ pub async fn w6(stoa: &PathBuf, rows: &mut Vec<Row>) -> Result<(), BoxError> {
     });
     rows.push(Row {
         workload: "W6 1 GiB download: API (sealed) vs direct store read".into(),
-        backend: "local".into(),
+        backend: backend.into(),
         result: format!(
             "{:.0} vs {:.0} MB/s = {:.0} % · server RSS +{}",
             mbps(GIB, api_get),
@@ -340,6 +423,65 @@ pub async fn w5_freshness(
             fmt_ms(percentile(&lat, 1.0))
         ),
         target: "≤ 1 s".into(),
+    });
+    Ok(())
+}
+
+/// Reference: sealing, hashing and opening in this process, no I/O (256 MiB).
+pub async fn crypto_reference(rows: &mut Vec<Row>) -> Result<(), BoxError> {
+    use futures_util::StreamExt;
+    use sha2::Digest;
+    const N: u64 = 256 << 20;
+    let key = stoa::blobs::crypto::cipher(&[7u8; 32])?;
+    let input: ByteStream = Box::pin(gib_stream().take((N / PIECE as u64) as usize));
+    let t = Instant::now();
+    let mut sealed = Vec::with_capacity(stoa::blobs::crypto::sealed_size(N) as usize);
+    let mut s = stoa::blobs::crypto::seal(input, key.clone(), 1, "k");
+    while let Some(b) = s.next().await {
+        sealed.extend_from_slice(&b?);
+    }
+    let seal = t.elapsed();
+    let t = Instant::now();
+    let mut h = sha2::Sha256::new();
+    h.update(&sealed);
+    let _ = h.finalize();
+    let hash = t.elapsed();
+    let mut header = [0u8; stoa::blobs::crypto::HEADER];
+    header.copy_from_slice(&sealed[..stoa::blobs::crypto::HEADER]);
+    let body = bytes::Bytes::from(sealed).slice(stoa::blobs::crypto::HEADER..);
+    let pieces: Vec<std::io::Result<bytes::Bytes>> = (0..body.len())
+        .step_by(PIECE)
+        .map(|i| Ok(body.slice(i..(i + PIECE).min(body.len()))))
+        .collect();
+    let t = Instant::now();
+    let mut o = stoa::blobs::crypto::open(
+        Box::pin(futures_util::stream::iter(pieces)),
+        key,
+        header,
+        "k",
+        N,
+        0,
+        0,
+        N - 1,
+    )?;
+    let mut n = 0u64;
+    while let Some(b) = o.next().await {
+        n += b?.len() as u64;
+    }
+    let open = t.elapsed();
+    if n != N {
+        return Err("open came back short".into());
+    }
+    rows.push(Row {
+        workload: "reference: AES-256-GCM seal / open, SHA-256, in process".into(),
+        backend: "in-process".into(),
+        result: format!(
+            "seal {:.0} MB/s · open {:.0} MB/s · sha256 {:.0} MB/s",
+            mbps(N, seal),
+            mbps(N, open),
+            mbps(N, hash)
+        ),
+        target: "(reference)".into(),
     });
     Ok(())
 }

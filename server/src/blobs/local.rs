@@ -6,16 +6,17 @@
 
 use super::{BlobError, BlobStore, ByteStream, ObjectInfo};
 use async_trait::async_trait;
+use bytes::Bytes;
 use futures_util::StreamExt;
 use std::path::{Path, PathBuf};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 pub struct LocalStore {
     objects: PathBuf,
     tmp: PathBuf,
 }
 
-const READ_BUF: usize = 256 * 1024;
+const READ_BUF: usize = 1024 * 1024;
 
 impl LocalStore {
     pub fn open(root: &Path) -> std::io::Result<LocalStore> {
@@ -51,17 +52,54 @@ impl BlobStore for LocalStore {
         let tmp = self
             .tmp
             .join(format!("{}.part", uuid::Uuid::new_v4().simple()));
+        // Writes go to a blocking thread through a short queue: the async side keeps reading,
+        // hashing and sealing while the previous chunks reach the disk.
         let result = async {
-            let mut file = tokio::fs::File::create(&tmp).await?;
-            let mut written = 0u64;
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Bytes>(16);
+            let path = tmp.clone();
+            let writer = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
+                use std::io::Write;
+                let mut file = std::fs::File::create(&path)?;
+                let mut written = 0u64;
+                for chunk in rx {
+                    written += chunk.len() as u64;
+                    file.write_all(&chunk)?;
+                }
+                file.sync_all()?;
+                Ok(written)
+            });
+            let mut failed = None;
             while let Some(chunk) = body.next().await {
-                let chunk = chunk?;
-                written += chunk.len() as u64;
-                file.write_all(&chunk).await?;
+                match chunk {
+                    Ok(c) => {
+                        let tx = tx.clone();
+                        // A full queue blocks: wait for room off the async workers.
+                        let sent = match tx.try_send(c) {
+                            Ok(()) => true,
+                            Err(std::sync::mpsc::TrySendError::Full(c)) => {
+                                tokio::task::spawn_blocking(move || tx.send(c).is_ok())
+                                    .await
+                                    .unwrap_or(false)
+                            }
+                            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => false,
+                        };
+                        if !sent {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
             }
-            file.flush().await?;
-            file.sync_all().await?;
-            drop(file);
+            drop(tx);
+            let written = writer
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))??;
+            if let Some(e) = failed {
+                return Err(e);
+            }
             if let Some(parent) = dest.parent() {
                 tokio::fs::create_dir_all(parent).await?;
             }

@@ -112,9 +112,26 @@ pub const HEAD_BYTES: usize = 8192;
 #[derive(Default)]
 struct Meter {
     size: u64,
-    hasher: Sha256,
     head: Vec<u8>,
     too_large: bool,
+}
+
+/// SHA-256 on its own thread, fed chunk by chunk: hashing (~1.4 GB/s here) then overlaps with
+/// sealing and writing instead of adding to them. The digest arrives once every sender is gone.
+fn start_hasher() -> (
+    std::sync::mpsc::SyncSender<Bytes>,
+    std::sync::mpsc::Receiver<String>,
+) {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Bytes>(32);
+    let (done_tx, done) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut h = Sha256::new();
+        for chunk in rx {
+            h.update(&chunk);
+        }
+        let _ = done_tx.send(hex::encode(h.finalize()));
+    });
+    (tx, done)
 }
 
 /// The blob store with encryption at rest and streaming accounting.
@@ -142,6 +159,7 @@ impl Blobs {
     ) -> Result<Stored, BlobError> {
         let key = Self::new_key(tenant_id);
         let meter = Arc::new(Mutex::new(Meter::default()));
+        let (h, digest) = start_hasher();
         let m = meter.clone();
         let measured: ByteStream = Box::pin(body.map(move |chunk| {
             let chunk = chunk?;
@@ -153,11 +171,13 @@ impl Blobs {
                 g.too_large = true;
                 return Err(io::Error::other("content exceeds the size limit"));
             }
-            g.hasher.update(&chunk);
             if g.head.len() < HEAD_BYTES {
                 let take = (HEAD_BYTES - g.head.len()).min(chunk.len());
                 g.head.extend_from_slice(&chunk[..take]);
             }
+            drop(g);
+            h.send(chunk.clone())
+                .map_err(|_| io::Error::other("hasher stopped"))?;
             Ok::<Bytes, io::Error>(chunk)
         }));
         let (stream, key_version) = if self.encrypt {
@@ -167,20 +187,27 @@ impl Blobs {
             (measured, 0)
         };
         let result = self.store.put(&key, stream).await;
-        let mut g = meter
-            .lock()
-            .map_err(|_| BlobError::Backend("meter lock poisoned".into()))?;
-        if g.too_large {
+        let (size, head, too_large) = {
+            let mut g = meter
+                .lock()
+                .map_err(|_| BlobError::Backend("meter lock poisoned".into()))?;
+            (g.size, std::mem::take(&mut g.head), g.too_large)
+        };
+        if too_large {
             return Err(BlobError::TooLarge(limit));
         }
         result?;
-        let hasher = std::mem::take(&mut g.hasher);
+        // The store dropped the stream, and with it the sender: the digest is on its way.
+        let sha256 = tokio::task::spawn_blocking(move || digest.recv())
+            .await
+            .map_err(|e| BlobError::Backend(e.to_string()))?
+            .map_err(|_| BlobError::Backend("hasher failed".into()))?;
         Ok(Stored {
             key,
-            size: g.size,
-            sha256: hex::encode(hasher.finalize()),
+            size,
+            sha256,
             key_version,
-            head: std::mem::take(&mut g.head),
+            head,
         })
     }
 

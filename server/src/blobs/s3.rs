@@ -96,6 +96,110 @@ impl S3Store {
     }
 }
 
+impl S3Store {
+    /// Multipart uploads begun and never completed: (key, upload id, initiated).
+    ///
+    /// rust-s3's own listing insists on a `StorageClass` element that SeaweedFS (and other
+    /// S3-compatible stores) leave out, so the request is signed by rust-s3 (a presigned GET of
+    /// `?uploads`) and the answer parsed here.
+    async fn incomplete_uploads(&self) -> Result<Vec<(String, String, String)>, BlobError> {
+        let http = reqwest::Client::new();
+        let mut out = Vec::new();
+        let mut markers: Option<(String, String)> = None;
+        for _ in 0..1000 {
+            let mut q = HashMap::new();
+            q.insert("uploads".to_string(), String::new());
+            q.insert("prefix".to_string(), "t/".to_string());
+            if let Some((k, u)) = &markers {
+                q.insert("key-marker".to_string(), k.clone());
+                q.insert("upload-id-marker".to_string(), u.clone());
+            }
+            let url = self
+                .bucket
+                .presign_get("/", 60, Some(q))
+                .await
+                .map_err(backend)?;
+            let resp = http
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| BlobError::Backend(e.to_string()))?;
+            if !resp.status().is_success() {
+                return Err(BlobError::Backend(format!(
+                    "listing multipart uploads: HTTP {}",
+                    resp.status()
+                )));
+            }
+            let xml = resp
+                .text()
+                .await
+                .map_err(|e| BlobError::Backend(e.to_string()))?;
+            let page = parse_uploads(&xml)?;
+            out.extend(page.uploads);
+            match (page.truncated, page.next_key, page.next_upload) {
+                (true, Some(k), Some(u)) => markers = Some((k, u)),
+                _ => return Ok(out),
+            }
+        }
+        Ok(out)
+    }
+}
+
+struct UploadsPage {
+    uploads: Vec<(String, String, String)>,
+    truncated: bool,
+    next_key: Option<String>,
+    next_upload: Option<String>,
+}
+
+/// Parse a `ListMultipartUploadsResult`.
+fn parse_uploads(xml: &str) -> Result<UploadsPage, BlobError> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut page = UploadsPage {
+        uploads: Vec::new(),
+        truncated: false,
+        next_key: None,
+        next_upload: None,
+    };
+    let mut path: Vec<String> = Vec::new();
+    let (mut key, mut id, mut initiated) = (String::new(), String::new(), String::new());
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                path.push(e.local_name().as_ref().to_string());
+            }
+            Ok(Event::End(_)) => {
+                if path.last().map(String::as_str) == Some("Upload") {
+                    page.uploads.push((
+                        std::mem::take(&mut key),
+                        std::mem::take(&mut id),
+                        std::mem::take(&mut initiated),
+                    ));
+                }
+                path.pop();
+            }
+            Ok(Event::Text(t)) => {
+                let text = t.xml10_content().into_owned();
+                let in_upload = path.iter().any(|p| p == "Upload");
+                match path.last().map(String::as_str) {
+                    Some("Key") if in_upload => key.push_str(&text),
+                    Some("UploadId") if in_upload => id.push_str(&text),
+                    Some("Initiated") if in_upload => initiated.push_str(&text),
+                    Some("IsTruncated") => page.truncated = text.trim() == "true",
+                    Some("NextKeyMarker") => page.next_key = Some(text),
+                    Some("NextUploadIdMarker") => page.next_upload = Some(text),
+                    _ => {}
+                }
+            }
+            Ok(Event::Eof) => break,
+            Err(e) => return Err(BlobError::Backend(format!("multipart listing: {e}"))),
+            _ => {}
+        }
+    }
+    Ok(page)
+}
+
 #[async_trait]
 impl BlobStore for S3Store {
     fn name(&self) -> &'static str {
@@ -181,17 +285,12 @@ impl BlobStore for S3Store {
     }
 
     async fn remove_incomplete(&self, older_than_ms: i64, dry_run: bool) -> Result<u64, BlobError> {
-        let pages = self
-            .bucket
-            .list_multiparts_uploads(Some("t/"), None)
-            .await
-            .map_err(backend)?;
         let mut n = 0;
-        for u in pages.into_iter().flat_map(|p| p.uploads) {
-            if parse_time(&u.initiated) <= older_than_ms {
+        for (key, upload_id, initiated) in self.incomplete_uploads().await? {
+            if parse_time(&initiated) <= older_than_ms {
                 if !dry_run {
                     self.bucket
-                        .abort_upload(&u.key, &u.id)
+                        .abort_upload(&key, &upload_id)
                         .await
                         .map_err(backend)?;
                 }
@@ -224,5 +323,29 @@ impl BlobStore for S3Store {
             .await
             .map_err(backend)?;
         Ok(Some(url))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn multipart_listing_parses_without_storage_class() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Bucket>b</Bucket><KeyMarker></KeyMarker>
+  <NextKeyMarker>t/x/2</NextKeyMarker><NextUploadIdMarker>u2</NextUploadIdMarker>
+  <IsTruncated>true</IsTruncated>
+  <Upload><Key>t/x/1</Key><UploadId>u1</UploadId><Initiated>2026-11-22T10:00:00Z</Initiated></Upload>
+  <Upload><Key>t/x/2</Key><UploadId>u2</UploadId><Initiated>2026-11-22T11:00:00.000Z</Initiated><StorageClass>STANDARD</StorageClass></Upload>
+</ListMultipartUploadsResult>"#;
+        let p = super::parse_uploads(xml).unwrap();
+        assert_eq!(p.uploads.len(), 2);
+        assert_eq!(
+            p.uploads[0],
+            ("t/x/1".into(), "u1".into(), "2026-11-22T10:00:00Z".into())
+        );
+        assert!(p.truncated);
+        assert_eq!(p.next_key.as_deref(), Some("t/x/2"));
+        assert!(super::parse_time(&p.uploads[1].2) > 0);
     }
 }

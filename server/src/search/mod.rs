@@ -14,6 +14,8 @@
 //! retried with backoff and the backlog drains when it returns.
 
 pub mod api;
+#[cfg(test)]
+mod conformance;
 pub mod extract;
 pub mod indexer;
 pub mod meili;
