@@ -259,8 +259,11 @@ impl Server {
             stderr_lines: mpsc::channel().1,
             env: all_env,
             pg,
+            // No connection reuse: a server that answers an upload early (413, 422) closes the
+            // connection, and a pooled client racing that close would fail the next request.
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
+                .pool_max_idle_per_host(0)
                 .build()
                 .expect("http client"),
         };
