@@ -17,6 +17,8 @@ pub enum ApiTags {
     Roles,
     /// The tenant's tamper-evident audit log (admins).
     Audit,
+    /// Rooms, members, messages, read state and catch-up.
+    Messaging,
     /// Uploaded files: upload, download, delete, storage usage.
     Files,
     /// Search across everything the caller may read.
@@ -41,6 +43,7 @@ pub type Apis = (
     crate::roles::api::RolesApi,
     crate::audit::api::AuditApi,
     crate::files::api::FilesApi,
+    crate::messaging::api::RoomsApi,
     crate::search::api::SearchApi,
     crate::tenants::api::OperatorApi,
 );

@@ -16,6 +16,7 @@ pub mod error;
 pub mod files;
 pub mod jobs;
 pub mod me;
+pub mod messaging;
 pub mod ops;
 pub mod pagination;
 pub mod roles;

@@ -193,10 +193,17 @@ pub async fn upload(state: &AppState, p: &Principal, up: Upload) -> ApiResult<(F
 }
 
 /// Whether `p` may read the file now. The extension point for features that share files:
-/// the uploader reads their own; messaging adds room members of rooms the file is attached
-/// in, documents add the people a document is shared with.
-pub async fn can_read(_conn: &mut AnyConnection, p: &Principal, f: &FileRow) -> ApiResult<bool> {
-    Ok(f.tenant_id == p.tenant_id && f.uploader_id == p.user_id)
+/// the uploader reads their own; members of rooms where it is attached read it; documents will
+/// add the people a document is shared with.
+pub async fn can_read(conn: &mut AnyConnection, p: &Principal, f: &FileRow) -> ApiResult<bool> {
+    if f.tenant_id != p.tenant_id {
+        return Ok(false);
+    }
+    if f.uploader_id == p.user_id {
+        return Ok(true);
+    }
+    // Attached to a message in a room the caller belongs to now.
+    Ok(crate::messaging::store::file_shared_with(conn, &p.tenant_id, &f.id, &p.user_id).await?)
 }
 
 /// A file the caller may read; 404 otherwise (also for other tenants' ids, so ids do not leak).

@@ -17,7 +17,7 @@ const MAX_OFFSET: usize = 1000;
 
 #[derive(Debug, Object)]
 pub struct SearchHit {
-    /// `file` (messages and documents join later).
+    /// `file` or `message` (documents join later).
     pub kind: String,
     pub id: String,
     pub title: String,
@@ -115,7 +115,7 @@ impl SearchApi {
         auth: Session,
         /// The words to look for.
         q: Query<String>,
-        /// Only these kinds (comma-separated): `file`.
+        /// Only these kinds (comma-separated): `file`, `message`.
         kind: Query<Option<String>>,
         /// Only items owned (uploaded) by this user id.
         owner: Query<Option<String>>,

@@ -3,11 +3,13 @@
 //! its arms to [`load`], [`ids_after`] and [`readable`].
 
 use super::{Doc, SearchIndex};
-use crate::{authn::Principal, files, jobs::outbox::HandlerError, search::extract, AppState};
+use crate::{
+    authn::Principal, files, jobs::outbox::HandlerError, messaging, search::extract, AppState,
+};
 use sqlx::AnyConnection;
 
 /// Every kind the index holds.
-pub const KINDS: &[&str] = &[files::service::KIND];
+pub const KINDS: &[&str] = &[files::service::KIND, messaging::service::KIND];
 
 /// The current search document of an item, `None` when it is gone (or must not be indexed).
 pub async fn load(
@@ -18,6 +20,7 @@ pub async fn load(
 ) -> Result<Option<Doc>, sqlx::Error> {
     match kind {
         files::service::KIND => files::service::search_doc(conn, tenant_id, id).await,
+        messaging::service::KIND => messaging::service::search_doc(conn, tenant_id, id).await,
         _ => Ok(None),
     }
 }
@@ -32,6 +35,9 @@ pub async fn ids_after(
 ) -> Result<Vec<String>, sqlx::Error> {
     match kind {
         files::service::KIND => files::service::ids_after(conn, tenant_id, after, limit).await,
+        messaging::service::KIND => {
+            messaging::store::message_ids_after(conn, tenant_id, after, limit).await
+        }
         _ => Ok(Vec::new()),
     }
 }
@@ -49,6 +55,7 @@ pub async fn readable(
             Some(f) => files::service::can_read(conn, p, &f).await,
             None => Ok(false),
         },
+        messaging::service::KIND => messaging::service::can_read(conn, p, id).await,
         _ => Ok(false),
     }
 }

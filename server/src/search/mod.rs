@@ -128,13 +128,18 @@ pub fn user_token(user_id: &str) -> String {
     format!("u:{user_id}")
 }
 
-/// The reader tokens a person holds now. Messaging adds its rooms, documents its shares.
+/// The reader tokens a person holds now: themself and the rooms they belong to (documents will
+/// add their shares).
 pub async fn reader_tokens(
-    _conn: &mut AnyConnection,
-    _tenant_id: &str,
+    conn: &mut AnyConnection,
+    tenant_id: &str,
     user_id: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
-    Ok(vec![user_token(user_id)])
+    let mut tokens = vec![user_token(user_id)];
+    for room in crate::messaging::store::room_ids_of(conn, tenant_id, user_id).await? {
+        tokens.push(crate::messaging::service::room_token(&room));
+    }
+    Ok(tokens)
 }
 
 pub const TOPIC_INDEX: &str = "search.index";

@@ -56,6 +56,10 @@ struct Fx {
     spare_tenant_id: String,
     file_id: String,
     doomed_file_id: String,
+    room_id: String,
+    channel_id: String,
+    message_id: String,
+    doomed_message_id: String,
 }
 
 struct Case {
@@ -606,6 +610,264 @@ fn cases() -> Vec<Case> {
             names_object: false,
             bad: Some(|_| req("GET", "/api/v1/search?q=", None)),
         },
+        Case {
+            op: "rooms_create",
+            auth: Session,
+            perm: Some("channels.create"),
+            ok: 201,
+            call: |_| {
+                req(
+                    "POST",
+                    "/api/v1/rooms",
+                    Some(json!({ "kind": "channel", "name": "Announcements" })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/rooms",
+                    Some(json!({ "kind": "spaceship", "name": "x" })),
+                )
+            }),
+        },
+        Case {
+            op: "rooms_direct",
+            auth: Session,
+            perm: None,
+            ok: 201,
+            call: |f| {
+                req(
+                    "POST",
+                    "/api/v1/rooms/direct",
+                    Some(json!({ "user_id": f.staff_id })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/rooms/direct",
+                    Some(json!({ "user_id": "nope" })),
+                )
+            }),
+        },
+        Case {
+            op: "rooms_list",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/rooms", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "rooms_channels",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/rooms/channels", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/rooms/channels?limit=0", None)),
+        },
+        Case {
+            op: "rooms_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| req("GET", format!("/api/v1/rooms/{}", f.room_id), None),
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/rooms/nope", None)),
+        },
+        Case {
+            op: "rooms_update",
+            auth: Session,
+            perm: Some("rooms.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/rooms/{}", f.room_id),
+                    Some(json!({ "topic": "Q3 planning" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/rooms/{}", f.room_id),
+                    Some(json!({ "history_visibility": "sometimes" })),
+                )
+            }),
+        },
+        Case {
+            op: "rooms_add_members",
+            auth: Session,
+            perm: Some("rooms.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/rooms/{}/members", f.room_id),
+                    Some(json!({ "user_ids": [f.editee_id] })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/rooms/{}/members", f.room_id),
+                    Some(json!({ "user_ids": ["nope"] })),
+                )
+            }),
+        },
+        Case {
+            op: "rooms_remove_member",
+            auth: Session,
+            perm: Some("rooms.manage"),
+            ok: 204,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/rooms/{}/members/{}", f.room_id, f.victim_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/rooms/{}/members/nope", f.room_id),
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "rooms_join",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| req("POST", format!("/api/v1/rooms/{}/join", f.channel_id), None),
+            names_object: true,
+            bad: Some(|_| req("POST", "/api/v1/rooms/nope/join", None)),
+        },
+        Case {
+            op: "messages_send",
+            auth: Session,
+            perm: None,
+            ok: 201,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/rooms/{}/messages", f.room_id),
+                    Some(json!({ "body": "hello" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/rooms/{}/messages", f.room_id),
+                    Some(json!({ "body": "  " })),
+                )
+            }),
+        },
+        Case {
+            op: "messages_list",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| req("GET", format!("/api/v1/rooms/{}/messages", f.room_id), None),
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "GET",
+                    format!("/api/v1/rooms/{}/messages?after_seq=-1", f.room_id),
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "messages_edit",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/rooms/{}/messages/{}", f.room_id, f.message_id),
+                    Some(json!({ "body": "edited" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/rooms/{}/messages/{}", f.room_id, f.message_id),
+                    Some(json!({ "body": "" })),
+                )
+            }),
+        },
+        Case {
+            op: "messages_delete",
+            auth: Session,
+            perm: Some("messages.moderate"),
+            ok: 204,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!(
+                        "/api/v1/rooms/{}/messages/{}",
+                        f.room_id, f.doomed_message_id
+                    ),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/rooms/{}/messages/nope", f.room_id),
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "rooms_mark_read",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/rooms/{}/read", f.room_id),
+                    Some(json!({ "seq": 1 })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/rooms/{}/read", f.room_id),
+                    Some(json!({ "seq": -1 })),
+                )
+            }),
+        },
+        Case {
+            op: "rooms_events",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| req("GET", format!("/api/v1/rooms/{}/events", f.room_id), None),
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "GET",
+                    format!("/api/v1/rooms/{}/events?after_seq=-1", f.room_id),
+                    None,
+                )
+            }),
+        },
         // Last: its isolation check signs the other tenant's admin out.
         Case {
             op: "auth_logout",
@@ -654,11 +916,14 @@ fn every_operation_in_the_spec_has_its_answers() {
     );
     for c in cases() {
         if c.auth == Auth::Session && c.perm.is_none() {
-            // Object-level access decides these: one's own files (and, later, what is shared
-            // with one); `files.upload` is a staff permission, its 403 is in files.rs.
+            // Object-level access decides these: one's own files, room membership; the staff
+            // permissions they need (`files.upload`, `messages.send`, `rooms.create`) have their
+            // 403s in files.rs and messaging.rs.
             assert!(
                 c.op.starts_with("me_")
                     || c.op.starts_with("files_")
+                    || c.op.starts_with("rooms_")
+                    || c.op.starts_with("messages_")
                     || c.op == "search"
                     || c.op == "auth_logout",
                 "{} has no permission: is that right?",
@@ -733,6 +998,32 @@ async fn fixture(s: &Server) -> Fx {
         .as_str()
         .unwrap()
         .to_string();
+    let room = s
+        .post(
+            "/api/v1/rooms",
+            &a.admin_token,
+            json!({ "kind": "group", "name": "Planning", "member_ids": [staff_id, victim_id] }),
+        )
+        .await;
+    let room_id = room.ok(201)["id"].as_str().unwrap().to_string();
+    let channel = s
+        .post(
+            "/api/v1/rooms",
+            &a.admin_token,
+            json!({ "kind": "channel", "name": "General" }),
+        )
+        .await;
+    let channel_id = channel.ok(201)["id"].as_str().unwrap().to_string();
+    let messages_path = format!("/api/v1/rooms/{room_id}/messages");
+    let send = |body: &'static str| s.post(&messages_path, &a.admin_token, json!({ "body": body }));
+    let message_id = send("first").await.ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let doomed_message_id = send("doomed").await.ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     Fx {
         a,
         b,
@@ -751,6 +1042,10 @@ async fn fixture(s: &Server) -> Fx {
         spare_tenant_id: spare_tenant.id,
         file_id,
         doomed_file_id,
+        room_id,
+        channel_id,
+        message_id,
+        doomed_message_id,
     }
 }
 
@@ -770,6 +1065,7 @@ async fn four_answers(backend: Backend) {
         f.victim_id.clone(),
         f.role_id.clone(),
         f.file_id.clone(),
+        f.room_id.clone(),
     ];
     for c in cases() {
         let r = (c.call)(&f);
@@ -819,7 +1115,8 @@ async fn four_answers(backend: Backend) {
                 for id in &a_ids {
                     assert!(
                         !resp.text.contains(id.as_str()),
-                        "{ctx} from another tenant leaked {id}"
+                        "{ctx} from another tenant leaked {id}: {}",
+                        resp.text
                     );
                 }
             }

@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod contract;
 mod files;
+mod messaging;
 mod ops;
 mod roles;
 mod search;

@@ -1,0 +1,7 @@
+//! Messaging: direct conversations, groups and channels; members with room roles; messages with
+//! threads, mentions, attachments, edits and tombstones; read pointers and unread counts; and a
+//! per-room event log numbered by sequence, from which clients catch up without gaps.
+
+pub mod api;
+pub mod service;
+pub mod store;

@@ -1,0 +1,945 @@
+//! Rules for rooms and messages.
+//!
+//! Function level: casbin permissions (`rooms.create`, `channels.create`, `messages.send`,
+//! `rooms.manage`, `messages.moderate`). Object level: membership, checked against the current
+//! rows on every call — a removed member learns nothing more of the room. Every change in a room
+//! takes the room's next sequence number and records an event in the same transaction, so a
+//! client that catches up by sequence misses nothing.
+
+use super::store::{self, EventRow, MemberRow, MessageRow, RoomRow};
+use crate::{
+    audit::{self, ActorKind, Entry},
+    authn::Principal,
+    authz::perm,
+    db::{is_unique_violation, new_id, now_ms, Tx},
+    error::{ApiError, ApiResult, Code},
+    files, search, users, AppState,
+};
+use serde_json::json;
+use sqlx::AnyConnection;
+
+pub const KIND: &str = "message";
+pub const MAX_BODY_CHARS: usize = 10_000;
+pub const MAX_ATTACHMENTS: usize = 20;
+pub const MAX_MEMBERS_PER_CALL: usize = 500;
+
+pub struct RoomView {
+    pub room: RoomRow,
+    pub me: Option<MemberRow>,
+    pub unread: i64,
+    pub members: Vec<MemberRow>,
+}
+
+pub struct MessageView {
+    pub message: MessageRow,
+    pub attachments: Vec<String>,
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("room")
+}
+
+/// The room if the caller may see it: a member, or anyone in the tenant for a channel.
+async fn visible(
+    conn: &mut AnyConnection,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<(RoomRow, Option<MemberRow>)> {
+    if !crate::db::is_id(id) {
+        return Err(not_found());
+    }
+    let room = store::room(conn, &p.tenant_id, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let me = store::member(conn, &p.tenant_id, id, &p.user_id).await?;
+    if me.is_none() && room.kind != "channel" {
+        return Err(not_found());
+    }
+    Ok((room, me))
+}
+
+/// The room and the caller's membership; a visible room one has not joined is a 403.
+async fn joined(
+    conn: &mut AnyConnection,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<(RoomRow, MemberRow)> {
+    let (room, me) = visible(conn, p, id).await?;
+    match me {
+        Some(m) => Ok((room, m)),
+        None => Err(ApiError::new(Code::Forbidden, "join the channel first")),
+    }
+}
+
+async fn may_manage(state: &AppState, p: &Principal, me: Option<&MemberRow>) -> ApiResult<bool> {
+    if me.is_some_and(|m| m.role == "owner" || m.role == "moderator") {
+        return Ok(true);
+    }
+    Ok(state
+        .authz
+        .permissions(p)
+        .await?
+        .contains(perm::ROOMS_MANAGE))
+}
+
+fn clean_text(field: &str, v: &str, max: usize) -> ApiResult<String> {
+    let v = v.trim();
+    if v.chars().count() > max {
+        return Err(ApiError::validation(
+            field,
+            format!("at most {max} characters"),
+        ));
+    }
+    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(ApiError::validation(
+            field,
+            "control characters are not allowed",
+        ));
+    }
+    Ok(v.to_string())
+}
+
+fn check_history(v: &str) -> ApiResult<()> {
+    if matches!(v, "full" | "joined") {
+        Ok(())
+    } else {
+        Err(ApiError::validation(
+            "history_visibility",
+            "`full` or `joined`",
+        ))
+    }
+}
+
+/// Ids of active people of the tenant; anything else is a 422 naming the id.
+async fn active_users(conn: &mut AnyConnection, tenant_id: &str, ids: &[String]) -> ApiResult<()> {
+    if ids.len() > MAX_MEMBERS_PER_CALL {
+        return Err(ApiError::validation(
+            "user_ids",
+            format!("at most {MAX_MEMBERS_PER_CALL} at a time"),
+        ));
+    }
+    for (i, id) in ids.iter().enumerate() {
+        let ok = crate::db::is_id(id)
+            && users::store::get(conn, tenant_id, id)
+                .await?
+                .is_some_and(|u| u.status != "disabled");
+        if !ok {
+            return Err(ApiError::validation(
+                &format!("user_ids[{i}]"),
+                "no active user of this tenant has this id",
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn event(
+    tx: &mut Tx,
+    p: &Principal,
+    room_id: &str,
+    kind: &str,
+    message_id: Option<&str>,
+    payload: serde_json::Value,
+) -> ApiResult<i64> {
+    Ok(store::append_event(
+        tx,
+        &p.tenant_id,
+        room_id,
+        kind,
+        &p.user_id,
+        message_id,
+        &payload,
+    )
+    .await?)
+}
+
+fn audit_room(p: &Principal, action: &'static str, room_id: &str) -> Entry {
+    Entry::new(&p.tenant_id, action)
+        .actor(ActorKind::User, &p.user_id)
+        .target("room", room_id)
+        .ctx(&p.ctx)
+}
+
+pub struct NewRoom {
+    pub kind: String,
+    pub name: String,
+    pub topic: String,
+    pub member_ids: Vec<String>,
+    pub history_visibility: String,
+}
+
+/// Create a group (needs `rooms.create`) or a channel (needs `channels.create`).
+pub async fn create(state: &AppState, p: &Principal, n: NewRoom) -> ApiResult<RoomView> {
+    match n.kind.as_str() {
+        "group" => state.authz.require(p, perm::ROOMS_CREATE).await?,
+        "channel" => state.authz.require(p, perm::CHANNELS_CREATE).await?,
+        _ => {
+            return Err(ApiError::validation(
+                "kind",
+                "`group` or `channel` (direct conversations: POST /rooms/direct)",
+            ))
+        }
+    };
+    let name = clean_text("name", &n.name, 200)?;
+    if name.is_empty() {
+        return Err(ApiError::validation("name", "a room needs a name"));
+    }
+    let topic = clean_text("topic", &n.topic, 1000)?;
+    check_history(&n.history_visibility)?;
+    let mut tx = state.db.begin().await?;
+    let mut others: Vec<String> = n
+        .member_ids
+        .into_iter()
+        .filter(|id| *id != p.user_id)
+        .collect();
+    others.sort();
+    others.dedup();
+    active_users(&mut tx, &p.tenant_id, &others).await?;
+    let now = now_ms();
+    let room = RoomRow {
+        tenant_id: p.tenant_id.clone(),
+        id: new_id(),
+        kind: n.kind,
+        name,
+        topic,
+        avatar_file_id: None,
+        history_visibility: n.history_visibility,
+        direct_key: None,
+        created_by: p.user_id.clone(),
+        archived_at: None,
+        last_seq: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    store::insert_room(&mut tx, &room).await?;
+    event(
+        &mut tx,
+        p,
+        &room.id,
+        "room.created",
+        None,
+        json!({ "kind": room.kind, "name": room.name }),
+    )
+    .await?;
+    for (user, role) in std::iter::once((p.user_id.clone(), "owner"))
+        .chain(others.iter().map(|u| (u.clone(), "member")))
+    {
+        let seq = event(
+            &mut tx,
+            p,
+            &room.id,
+            "member.joined",
+            None,
+            json!({ "user_id": user, "role": role }),
+        )
+        .await?;
+        store::add_member(&mut tx, &p.tenant_id, &room.id, &user, role, seq - 1).await?;
+    }
+    audit::record(
+        &mut tx,
+        audit_room(p, "room.created", &room.id)
+            .details(json!({ "kind": room.kind, "members": others.len() + 1 })),
+    )
+    .await?;
+    let view = view(&mut tx, p, &room.id).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// The direct conversation with another person: created once, the same room afterwards.
+pub async fn direct(state: &AppState, p: &Principal, other: &str) -> ApiResult<(RoomView, bool)> {
+    state.authz.require(p, perm::ROOMS_CREATE).await?;
+    if other == p.user_id {
+        return Err(ApiError::validation(
+            "user_id",
+            "a direct conversation needs another person",
+        ));
+    }
+    let mut pair = [p.user_id.clone(), other.to_string()];
+    pair.sort();
+    let key = pair.join(":");
+    {
+        let mut conn = state.db.conn().await?;
+        if let Some(r) = store::room_by_direct_key(&mut conn, &p.tenant_id, &key).await? {
+            if store::member(&mut conn, &p.tenant_id, &r.id, &p.user_id)
+                .await?
+                .is_some()
+            {
+                return Ok((view(&mut conn, p, &r.id).await?, false));
+            }
+        }
+        active_users(&mut conn, &p.tenant_id, &[other.to_string()]).await?;
+    }
+    let mut tx = state.db.begin().await?;
+    let now = now_ms();
+    let room = RoomRow {
+        tenant_id: p.tenant_id.clone(),
+        id: new_id(),
+        kind: "direct".into(),
+        name: String::new(),
+        topic: String::new(),
+        avatar_file_id: None,
+        history_visibility: "full".into(),
+        direct_key: Some(key.clone()),
+        created_by: p.user_id.clone(),
+        archived_at: None,
+        last_seq: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    if let Err(e) = store::insert_room(&mut tx, &room).await {
+        drop(tx);
+        if is_unique_violation(&e) {
+            // Created concurrently (or one of the two left it): use that room, rejoining it.
+            let mut tx = state.db.begin().await?;
+            let r = store::room_by_direct_key(&mut tx, &p.tenant_id, &key)
+                .await?
+                .ok_or_else(not_found)?;
+            if store::member(&mut tx, &p.tenant_id, &r.id, &p.user_id)
+                .await?
+                .is_none()
+            {
+                let seq = event(
+                    &mut tx,
+                    p,
+                    &r.id,
+                    "member.joined",
+                    None,
+                    json!({ "user_id": p.user_id, "role": "member" }),
+                )
+                .await?;
+                store::add_member(&mut tx, &p.tenant_id, &r.id, &p.user_id, "member", seq - 1)
+                    .await?;
+            }
+            let v = view(&mut tx, p, &r.id).await?;
+            tx.commit().await?;
+            return Ok((v, false));
+        }
+        return Err(e.into());
+    }
+    event(
+        &mut tx,
+        p,
+        &room.id,
+        "room.created",
+        None,
+        json!({ "kind": "direct" }),
+    )
+    .await?;
+    for user in &pair {
+        let seq = event(
+            &mut tx,
+            p,
+            &room.id,
+            "member.joined",
+            None,
+            json!({ "user_id": user, "role": "member" }),
+        )
+        .await?;
+        store::add_member(&mut tx, &p.tenant_id, &room.id, user, "member", seq - 1).await?;
+    }
+    let v = view(&mut tx, p, &room.id).await?;
+    tx.commit().await?;
+    Ok((v, true))
+}
+
+async fn view(conn: &mut AnyConnection, p: &Principal, id: &str) -> ApiResult<RoomView> {
+    let (room, me) = visible(conn, p, id).await?;
+    let unread = match &me {
+        Some(m) => store::unread(conn, &p.tenant_id, id, &p.user_id, m.read_seq).await?,
+        None => 0,
+    };
+    let members = store::members(conn, &p.tenant_id, id).await?;
+    Ok(RoomView {
+        room,
+        me,
+        unread,
+        members,
+    })
+}
+
+pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<RoomView> {
+    let mut conn = state.db.conn().await?;
+    view(&mut conn, p, id).await
+}
+
+/// The caller's rooms with unread counts.
+pub async fn list_mine(state: &AppState, p: &Principal) -> ApiResult<Vec<RoomView>> {
+    let mut conn = state.db.conn().await?;
+    let rooms = store::rooms_of(&mut conn, &p.tenant_id, &p.user_id).await?;
+    let mut out = Vec::with_capacity(rooms.len());
+    for room in rooms {
+        let me = store::member(&mut conn, &p.tenant_id, &room.id, &p.user_id).await?;
+        let unread = match &me {
+            Some(m) => {
+                store::unread(&mut conn, &p.tenant_id, &room.id, &p.user_id, m.read_seq).await?
+            }
+            None => 0,
+        };
+        out.push(RoomView {
+            room,
+            me,
+            unread,
+            members: Vec::new(),
+        });
+    }
+    Ok(out)
+}
+
+pub async fn channels(
+    state: &AppState,
+    p: &Principal,
+    after: Option<&str>,
+    limit: i64,
+) -> ApiResult<Vec<RoomRow>> {
+    let mut conn = state.db.conn().await?;
+    Ok(store::channels(&mut conn, &p.tenant_id, after, limit + 1).await?)
+}
+
+pub struct RoomChange {
+    pub name: Option<String>,
+    pub topic: Option<String>,
+    pub history_visibility: Option<String>,
+    pub archived: Option<bool>,
+}
+
+/// Rename, set the topic or history visibility, archive: owners, moderators or `rooms.manage`.
+pub async fn update(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    c: RoomChange,
+) -> ApiResult<RoomView> {
+    let mut tx = state.db.begin().await?;
+    let (mut room, me) = visible(&mut tx, p, id).await?;
+    if !may_manage(state, p, me.as_ref()).await? {
+        return Err(ApiError::forbidden(perm::ROOMS_MANAGE));
+    }
+    if room.kind == "direct" && (c.name.is_some() || c.history_visibility.is_some()) {
+        return Err(ApiError::validation(
+            "name",
+            "direct conversations have no name or history setting",
+        ));
+    }
+    if let Some(n) = c.name {
+        room.name = clean_text("name", &n, 200)?;
+        if room.name.is_empty() {
+            return Err(ApiError::validation("name", "a room needs a name"));
+        }
+    }
+    if let Some(t) = c.topic {
+        room.topic = clean_text("topic", &t, 1000)?;
+    }
+    if let Some(h) = c.history_visibility {
+        check_history(&h)?;
+        room.history_visibility = h;
+    }
+    if let Some(a) = c.archived {
+        room.archived_at = a.then(now_ms);
+    }
+    store::update_room(&mut tx, &room).await?;
+    let payload = json!({ "name": room.name, "topic": room.topic, "history_visibility": room.history_visibility, "archived": room.archived_at.is_some() });
+    event(&mut tx, p, id, "room.updated", None, payload.clone()).await?;
+    audit::record(&mut tx, audit_room(p, "room.updated", id).details(payload)).await?;
+    let v = view(&mut tx, p, id).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// Add people to a group or channel: owners, moderators or `rooms.manage`.
+pub async fn add_members(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    user_ids: Vec<String>,
+) -> ApiResult<RoomView> {
+    let mut tx = state.db.begin().await?;
+    let (room, me) = visible(&mut tx, p, id).await?;
+    if room.kind == "direct" {
+        return Err(ApiError::conflict(
+            Code::Conflict,
+            "direct conversations have exactly two people; create a group",
+        ));
+    }
+    if !may_manage(state, p, me.as_ref()).await? {
+        return Err(ApiError::forbidden(perm::ROOMS_MANAGE));
+    }
+    active_users(&mut tx, &p.tenant_id, &user_ids).await?;
+    let mut added = Vec::new();
+    for user in user_ids {
+        if store::member(&mut tx, &p.tenant_id, id, &user)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let seq = event(
+            &mut tx,
+            p,
+            id,
+            "member.joined",
+            None,
+            json!({ "user_id": user, "role": "member", "added_by": p.user_id }),
+        )
+        .await?;
+        store::add_member(&mut tx, &p.tenant_id, id, &user, "member", seq - 1).await?;
+        added.push(user);
+    }
+    audit::record(
+        &mut tx,
+        audit_room(p, "room.members_added", id).details(json!({ "user_ids": added })),
+    )
+    .await?;
+    let v = view(&mut tx, p, id).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+/// Remove someone (owners, moderators, `rooms.manage`) or leave (oneself).
+pub async fn remove_member(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    user_id: &str,
+) -> ApiResult<()> {
+    let mut tx = state.db.begin().await?;
+    let (room, me) = visible(&mut tx, p, id).await?;
+    let leaving = user_id == p.user_id;
+    if !leaving && !may_manage(state, p, me.as_ref()).await? {
+        return Err(ApiError::forbidden(perm::ROOMS_MANAGE));
+    }
+    let target = store::member(&mut tx, &p.tenant_id, id, user_id).await?;
+    let Some(target) = target else {
+        return Err(ApiError::not_found("member"));
+    };
+    if target.role == "owner"
+        && !leaving
+        && me.as_ref().is_none_or(|m| m.role != "owner")
+        && !state
+            .authz
+            .permissions(p)
+            .await?
+            .contains(perm::ROOMS_MANAGE)
+    {
+        return Err(ApiError::new(
+            Code::Forbidden,
+            "only an owner or a room manager removes an owner",
+        ));
+    }
+    store::remove_member(&mut tx, &p.tenant_id, id, user_id).await?;
+    event(
+        &mut tx,
+        p,
+        id,
+        "member.left",
+        None,
+        json!({ "user_id": user_id, "by": p.user_id }),
+    )
+    .await?;
+    let action = if leaving {
+        "room.left"
+    } else {
+        "room.member_removed"
+    };
+    audit::record(
+        &mut tx,
+        audit_room(p, action, id).details(json!({ "user_id": user_id, "kind": room.kind })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Join a channel (anyone who may send messages).
+pub async fn join(state: &AppState, p: &Principal, id: &str) -> ApiResult<RoomView> {
+    state.authz.require(p, perm::MESSAGES_SEND).await?;
+    let mut tx = state.db.begin().await?;
+    let (room, me) = visible(&mut tx, p, id).await?;
+    if me.is_none() {
+        if room.archived_at.is_some() {
+            return Err(ApiError::conflict(
+                Code::Conflict,
+                "the channel is archived",
+            ));
+        }
+        let seq = event(
+            &mut tx,
+            p,
+            id,
+            "member.joined",
+            None,
+            json!({ "user_id": p.user_id, "role": "member" }),
+        )
+        .await?;
+        store::add_member(&mut tx, &p.tenant_id, id, &p.user_id, "member", seq - 1).await?;
+    }
+    let v = view(&mut tx, p, id).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+pub struct NewMessage {
+    pub body: String,
+    pub thread_root_id: Option<String>,
+    pub mentions: Vec<String>,
+    pub mention_room: bool,
+    pub attachment_ids: Vec<String>,
+}
+
+/// Send a message (needs `messages.send` and membership). Retried sends carry an
+/// `Idempotency-Key` and are answered with the first result by the API middleware.
+pub async fn send(
+    state: &AppState,
+    p: &Principal,
+    room_id: &str,
+    n: NewMessage,
+) -> ApiResult<MessageView> {
+    state.authz.require(p, perm::MESSAGES_SEND).await?;
+    let body = n.body.trim_end().to_string();
+    if body.chars().count() > MAX_BODY_CHARS {
+        return Err(ApiError::validation(
+            "body",
+            format!("at most {MAX_BODY_CHARS} characters"),
+        ));
+    }
+    if body.trim().is_empty() && n.attachment_ids.is_empty() {
+        return Err(ApiError::validation(
+            "body",
+            "a message needs text or an attachment",
+        ));
+    }
+    if n.attachment_ids.len() > MAX_ATTACHMENTS {
+        return Err(ApiError::validation(
+            "attachment_ids",
+            format!("at most {MAX_ATTACHMENTS}"),
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    let (room, _me) = joined(&mut tx, p, room_id).await?;
+    if room.archived_at.is_some() {
+        return Err(ApiError::conflict(Code::Conflict, "the room is archived"));
+    }
+    if let Some(root) = &n.thread_root_id {
+        let ok = crate::db::is_id(root)
+            && store::message(&mut tx, &p.tenant_id, root)
+                .await?
+                .is_some_and(|m| m.room_id == room_id && m.thread_root_id.is_none());
+        if !ok {
+            return Err(ApiError::validation(
+                "thread_root_id",
+                "not a top-level message of this room",
+            ));
+        }
+    }
+    let mut mentions = n.mentions.clone();
+    mentions.sort();
+    mentions.dedup();
+    for m in &mentions {
+        if !crate::db::is_id(m)
+            || store::member(&mut tx, &p.tenant_id, room_id, m)
+                .await?
+                .is_none()
+        {
+            return Err(ApiError::validation(
+                "mentions",
+                "a mentioned id is not a member of this room",
+            ));
+        }
+    }
+    let mut attachments = n.attachment_ids.clone();
+    attachments.sort();
+    attachments.dedup();
+    for f in &attachments {
+        // Only one's own readable files; another's id is a 422, not a leak.
+        if files::service::readable(&mut tx, p, f).await.is_err() {
+            return Err(ApiError::validation(
+                "attachment_ids",
+                "only files you uploaded (or can read) can be attached",
+            ));
+        }
+    }
+    let id = new_id();
+    let payload = json!({
+        "id": id, "sender_id": p.user_id, "body": body, "thread_root_id": n.thread_root_id,
+        "mentions": mentions, "mention_room": n.mention_room, "attachments": attachments,
+    });
+    let seq = event(&mut tx, p, room_id, "message.created", Some(&id), payload).await?;
+    let message = MessageRow {
+        tenant_id: p.tenant_id.clone(),
+        id: id.clone(),
+        room_id: room_id.to_string(),
+        seq,
+        sender_id: p.user_id.clone(),
+        body,
+        thread_root_id: n.thread_root_id,
+        mentions: serde_json::to_string(&mentions).unwrap_or_else(|_| "[]".into()),
+        mentions_room: i64::from(n.mention_room),
+        edited_at: None,
+        deleted_at: None,
+        created_at: now_ms(),
+    };
+    store::insert_message(&mut tx, &message).await?;
+    for f in &attachments {
+        store::attach(&mut tx, &p.tenant_id, &id, room_id, f).await?;
+    }
+    // The sender has read what they wrote.
+    store::set_read(&mut tx, &p.tenant_id, room_id, &p.user_id, seq).await?;
+    search::enqueue_index(&mut tx, &p.tenant_id, KIND, &id).await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(MessageView {
+        message,
+        attachments,
+    })
+}
+
+/// Messages the caller may see: everything, or since joining in `joined`-history rooms.
+fn floor(room: &RoomRow, me: &MemberRow) -> i64 {
+    if room.history_visibility == "joined" {
+        me.joined_seq
+    } else {
+        0
+    }
+}
+
+pub async fn messages(
+    state: &AppState,
+    p: &Principal,
+    room_id: &str,
+    after: Option<i64>,
+    before: Option<i64>,
+    limit: i64,
+) -> ApiResult<Vec<MessageView>> {
+    let mut conn = state.db.conn().await?;
+    let (room, me) = joined(&mut conn, p, room_id).await?;
+    let rows = store::page(
+        &mut conn,
+        &p.tenant_id,
+        room_id,
+        after,
+        before,
+        floor(&room, &me),
+        limit,
+    )
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for m in rows {
+        let attachments = store::attachments(&mut conn, &p.tenant_id, &m.id).await?;
+        out.push(MessageView {
+            message: m,
+            attachments,
+        });
+    }
+    Ok(out)
+}
+
+async fn own_message(
+    tx: &mut Tx,
+    p: &Principal,
+    room_id: &str,
+    id: &str,
+) -> ApiResult<(RoomRow, MemberRow, MessageRow)> {
+    let (room, me) = joined(tx, p, room_id).await?;
+    let m = if crate::db::is_id(id) {
+        store::message(tx, &p.tenant_id, id).await?
+    } else {
+        None
+    };
+    match m {
+        Some(m) if m.room_id == room_id && m.seq > floor(&room, &me) => Ok((room, me, m)),
+        _ => Err(ApiError::not_found("message")),
+    }
+}
+
+/// Edit one's own message; the previous text is kept for the audit trail.
+pub async fn edit(
+    state: &AppState,
+    p: &Principal,
+    room_id: &str,
+    id: &str,
+    body: &str,
+) -> ApiResult<MessageView> {
+    let body = body.trim_end().to_string();
+    if body.trim().is_empty() || body.chars().count() > MAX_BODY_CHARS {
+        return Err(ApiError::validation(
+            "body",
+            format!("1 to {MAX_BODY_CHARS} characters"),
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    let (_, _, m) = own_message(&mut tx, p, room_id, id).await?;
+    if m.sender_id != p.user_id {
+        return Err(ApiError::new(
+            Code::Forbidden,
+            "only the sender edits a message",
+        ));
+    }
+    if m.deleted_at.is_some() {
+        return Err(ApiError::conflict(
+            Code::Conflict,
+            "the message was deleted",
+        ));
+    }
+    store::edit_message(&mut tx, &m, &body, &p.user_id).await?;
+    event(
+        &mut tx,
+        p,
+        room_id,
+        "message.edited",
+        Some(id),
+        json!({ "id": id, "body": body }),
+    )
+    .await?;
+    search::enqueue_index(&mut tx, &p.tenant_id, KIND, id).await?;
+    let m = store::message(&mut tx, &p.tenant_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("message"))?;
+    let attachments = store::attachments(&mut tx, &p.tenant_id, id).await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(MessageView {
+        message: m,
+        attachments,
+    })
+}
+
+/// Delete a message (the sender, a room moderator, or `messages.moderate`): a tombstone stays.
+pub async fn delete(state: &AppState, p: &Principal, room_id: &str, id: &str) -> ApiResult<()> {
+    let moderate = state
+        .authz
+        .permissions(p)
+        .await?
+        .contains(perm::MESSAGES_MODERATE);
+    let mut tx = state.db.begin().await?;
+    let (_, me, m) = own_message(&mut tx, p, room_id, id).await?;
+    let by_other = m.sender_id != p.user_id;
+    if by_other && !(moderate || me.role == "owner" || me.role == "moderator") {
+        return Err(ApiError::forbidden(perm::MESSAGES_MODERATE));
+    }
+    if m.deleted_at.is_some() {
+        return Ok(());
+    }
+    store::delete_message(&mut tx, &m).await?;
+    event(
+        &mut tx,
+        p,
+        room_id,
+        "message.deleted",
+        Some(id),
+        json!({ "id": id, "by": p.user_id }),
+    )
+    .await?;
+    if by_other {
+        audit::record(
+            &mut tx,
+            audit_room(p, "message.deleted_by_moderator", room_id)
+                .details(json!({ "message_id": id, "sender_id": m.sender_id })),
+        )
+        .await?;
+    }
+    search::enqueue_index(&mut tx, &p.tenant_id, KIND, id).await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(())
+}
+
+/// Move the caller's read pointer forward (never back) to `seq`.
+pub async fn mark_read(state: &AppState, p: &Principal, room_id: &str, seq: i64) -> ApiResult<i64> {
+    if seq < 0 {
+        return Err(ApiError::validation(
+            "seq",
+            "a sequence number is 0 or more",
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    let (room, me) = joined(&mut tx, p, room_id).await?;
+    let seq = seq.min(room.last_seq);
+    if seq > me.read_seq && store::set_read(&mut tx, &p.tenant_id, room_id, &p.user_id, seq).await?
+    {
+        event(
+            &mut tx,
+            p,
+            room_id,
+            "member.read",
+            None,
+            json!({ "user_id": p.user_id, "seq": seq }),
+        )
+        .await?;
+    }
+    let unread = store::unread(
+        &mut tx,
+        &p.tenant_id,
+        room_id,
+        &p.user_id,
+        seq.max(me.read_seq),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(unread)
+}
+
+/// The room's events after `after` (catch-up after a reconnect), within what the caller may see.
+pub async fn events(
+    state: &AppState,
+    p: &Principal,
+    room_id: &str,
+    after: i64,
+    limit: i64,
+) -> ApiResult<(Vec<EventRow>, i64)> {
+    let mut conn = state.db.conn().await?;
+    let (room, me) = joined(&mut conn, p, room_id).await?;
+    let rows = store::events(
+        &mut conn,
+        &p.tenant_id,
+        room_id,
+        after.max(floor(&room, &me)),
+        limit,
+    )
+    .await?;
+    Ok((rows, room.last_seq))
+}
+
+/// The search document for a message, `None` when it is gone or deleted.
+pub async fn search_doc(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<search::Doc>, sqlx::Error> {
+    let Some(m) = store::message(conn, tenant_id, id).await? else {
+        return Ok(None);
+    };
+    if m.deleted_at.is_some() {
+        return Ok(None);
+    }
+    let room = store::room(conn, tenant_id, &m.room_id).await?;
+    Ok(Some(search::Doc {
+        tenant_id: m.tenant_id,
+        kind: KIND.into(),
+        id: m.id,
+        owner_id: m.sender_id,
+        readers: vec![room_token(&m.room_id)],
+        title: room.map(|r| r.name).unwrap_or_default(),
+        body: m.body,
+        created_at: m.created_at,
+    }))
+}
+
+pub fn room_token(room_id: &str) -> String {
+    format!("r:{room_id}")
+}
+
+/// Whether the caller may read the message now (search's last word).
+pub async fn can_read(conn: &mut AnyConnection, p: &Principal, id: &str) -> ApiResult<bool> {
+    let Some(m) = store::message(conn, &p.tenant_id, id).await? else {
+        return Ok(false);
+    };
+    let Some(room) = store::room(conn, &p.tenant_id, &m.room_id).await? else {
+        return Ok(false);
+    };
+    Ok(
+        match store::member(conn, &p.tenant_id, &m.room_id, &p.user_id).await? {
+            Some(me) => m.deleted_at.is_none() && m.seq > floor(&room, &me),
+            None => false,
+        },
+    )
+}

@@ -1,0 +1,632 @@
+//! Messaging: rooms and membership, messages, threads, edits and tombstones, read state,
+//! catch-up by sequence, idempotent sends, attachments and search — membership decides, now.
+
+use crate::both;
+use crate::common::{Backend, Server};
+use serde_json::{json, Value};
+
+async fn room(s: &Server, token: &str, body: Value) -> String {
+    let r = s.post("/api/v1/rooms", token, body).await;
+    r.ok(201)["id"].as_str().unwrap().to_string()
+}
+
+async fn send(s: &Server, token: &str, room: &str, body: Value) -> Value {
+    s.post(&format!("/api/v1/rooms/{room}/messages"), token, body)
+        .await
+        .ok(201)
+        .clone()
+}
+
+async fn rooms_and_membership(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (alice_id, alice) = s.staff(&t, "Alice").await;
+    let (bob_id, bob) = s.staff(&t, "Bob").await;
+    let (carol_id, carol) = s.staff(&t, "Carol").await;
+    let other = s.tenant("globex").await;
+
+    // Direct: one room per pair, whoever asks.
+    let r1 = s
+        .post("/api/v1/rooms/direct", &alice, json!({ "user_id": bob_id }))
+        .await;
+    let direct = r1.ok(201)["id"].as_str().unwrap().to_string();
+    let r2 = s
+        .post("/api/v1/rooms/direct", &bob, json!({ "user_id": alice_id }))
+        .await;
+    assert_eq!(r2.ok(200)["id"], direct.as_str());
+    assert_eq!(r2.body["kind"], "direct");
+    assert_eq!(r2.body["members"].as_array().unwrap().len(), 2);
+    let r = s
+        .post(
+            "/api/v1/rooms/direct",
+            &alice,
+            json!({ "user_id": alice_id }),
+        )
+        .await;
+    assert_eq!(r.problem(422), "validation_failed");
+    let r = s
+        .post(
+            "/api/v1/rooms/direct",
+            &alice,
+            json!({ "user_id": other.admin_id }),
+        )
+        .await;
+    assert_eq!(r.problem(422), "validation_failed");
+    // Carol is not in it.
+    assert_eq!(
+        s.get(&format!("/api/v1/rooms/{direct}"), &carol)
+            .await
+            .problem(404),
+        "not_found"
+    );
+    let r = s
+        .post(
+            &format!("/api/v1/rooms/{direct}/members"),
+            &alice,
+            json!({ "user_ids": [carol_id] }),
+        )
+        .await;
+    assert_eq!(r.problem(409), "conflict");
+
+    // A group: the creator owns it; staff may not create channels.
+    let group = room(
+        &s,
+        &alice,
+        json!({ "kind": "group", "name": "Sales VN", "member_ids": [bob_id] }),
+    )
+    .await;
+    let g = s.get(&format!("/api/v1/rooms/{group}"), &bob).await;
+    assert_eq!(g.ok(200)["my_role"], "member");
+    assert_eq!(
+        s.get(&format!("/api/v1/rooms/{group}"), &alice)
+            .await
+            .ok(200)["my_role"],
+        "owner"
+    );
+    let r = s
+        .post(
+            "/api/v1/rooms",
+            &alice,
+            json!({ "kind": "channel", "name": "All" }),
+        )
+        .await;
+    assert_eq!(r.problem(403), "forbidden");
+    // Bob (a member) may not rename it or add people; Alice (owner) may.
+    let r = s
+        .req(
+            "PATCH",
+            &format!("/api/v1/rooms/{group}"),
+            Some(&bob),
+            Some(json!({ "name": "x" })),
+        )
+        .await;
+    assert_eq!(r.problem(403), "forbidden");
+    let r = s
+        .req(
+            "PATCH",
+            &format!("/api/v1/rooms/{group}"),
+            Some(&alice),
+            Some(json!({ "topic": "Hà Nội & HCMC" })),
+        )
+        .await;
+    assert_eq!(r.ok(200)["topic"], "Hà Nội & HCMC");
+
+    // A channel: visible to everyone, joinable, messages only after joining.
+    let channel = room(
+        &s,
+        &t.admin_token,
+        json!({ "kind": "channel", "name": "General" }),
+    )
+    .await;
+    let list = s.get("/api/v1/rooms/channels", &carol).await;
+    assert!(list.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["id"] == channel.as_str()));
+    assert_eq!(
+        s.get(&format!("/api/v1/rooms/{channel}"), &carol)
+            .await
+            .ok(200)["my_role"],
+        Value::Null
+    );
+    let r = s
+        .get(&format!("/api/v1/rooms/{channel}/messages"), &carol)
+        .await;
+    assert_eq!(r.problem(403), "forbidden");
+    s.req(
+        "POST",
+        &format!("/api/v1/rooms/{channel}/join"),
+        Some(&carol),
+        None,
+    )
+    .await
+    .ok(200);
+    send(&s, &carol, &channel, json!({ "body": "xin chào" })).await;
+    // Other tenants see nothing.
+    assert_eq!(
+        s.get(&format!("/api/v1/rooms/{channel}"), &other.admin_token)
+            .await
+            .problem(404),
+        "not_found"
+    );
+
+    // History visibility `joined`: a late joiner sees only what came after.
+    let secret = room(
+        &s,
+        &alice,
+        json!({ "kind": "group", "name": "Board", "history_visibility": "joined" }),
+    )
+    .await;
+    send(&s, &alice, &secret, json!({ "body": "before Carol" })).await;
+    s.post(
+        &format!("/api/v1/rooms/{secret}/members"),
+        &alice,
+        json!({ "user_ids": [carol_id] }),
+    )
+    .await
+    .ok(200);
+    send(&s, &alice, &secret, json!({ "body": "after Carol" })).await;
+    let page = s
+        .get(&format!("/api/v1/rooms/{secret}/messages"), &carol)
+        .await;
+    let bodies: Vec<&str> = page.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["after Carol"]);
+    assert_eq!(
+        s.get(&format!("/api/v1/rooms/{secret}/messages"), &alice)
+            .await
+            .ok(200)["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Removal takes effect on the next request; leaving too.
+    let r = s
+        .req(
+            "DELETE",
+            &format!("/api/v1/rooms/{secret}/members/{carol_id}"),
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(
+        s.get(&format!("/api/v1/rooms/{secret}/messages"), &carol)
+            .await
+            .problem(404),
+        "not_found"
+    );
+    assert_eq!(
+        s.get(&format!("/api/v1/rooms/{secret}/events"), &carol)
+            .await
+            .problem(404),
+        "not_found"
+    );
+    let r = s
+        .req(
+            "DELETE",
+            &format!("/api/v1/rooms/{group}/members/{bob_id}"),
+            Some(&bob),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    let mine = s.get("/api/v1/rooms", &bob).await;
+    assert!(!mine
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["id"] == group.as_str()));
+
+    // Archived rooms take no messages.
+    s.req(
+        "PATCH",
+        &format!("/api/v1/rooms/{group}"),
+        Some(&alice),
+        Some(json!({ "archived": true })),
+    )
+    .await
+    .ok(200);
+    let r = s
+        .post(
+            &format!("/api/v1/rooms/{group}/messages"),
+            &alice,
+            json!({ "body": "x" }),
+        )
+        .await;
+    assert_eq!(r.problem(409), "conflict");
+}
+both!(rooms_and_membership);
+
+async fn messages_threads_reads_and_catch_up(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (alice_id, alice) = s.staff(&t, "Alice").await;
+    let (bob_id, bob) = s.staff(&t, "Bob").await;
+    let (carol_id, _) = s.staff(&t, "Carol").await;
+    let group = room(
+        &s,
+        &alice,
+        json!({ "kind": "group", "name": "Team", "member_ids": [bob_id] }),
+    )
+    .await;
+
+    // Threads and mentions.
+    let root = send(
+        &s,
+        &alice,
+        &group,
+        json!({ "body": "Plan for Đà Nẵng?", "mentions": [bob_id] }),
+    )
+    .await;
+    let root_id = root["id"].as_str().unwrap().to_string();
+    assert_eq!(root["mentions"], json!([bob_id]));
+    let reply = send(
+        &s,
+        &bob,
+        &group,
+        json!({ "body": "Yes", "thread_root_id": root_id, "mention_room": true }),
+    )
+    .await;
+    assert_eq!(reply["thread_root_id"], root_id.as_str());
+    let r = s
+        .post(
+            &format!("/api/v1/rooms/{group}/messages"),
+            &bob,
+            json!({ "body": "x", "thread_root_id": reply["id"] }),
+        )
+        .await;
+    assert_eq!(r.problem(422), "validation_failed");
+    let r = s
+        .post(
+            &format!("/api/v1/rooms/{group}/messages"),
+            &bob,
+            json!({ "body": "x", "mentions": [carol_id] }),
+        )
+        .await;
+    assert_eq!(r.problem(422), "validation_failed");
+    let r = s
+        .post(
+            &format!("/api/v1/rooms/{group}/messages"),
+            &bob,
+            json!({ "body": "x".repeat(10_001) }),
+        )
+        .await;
+    assert_eq!(r.problem(422), "validation_failed");
+
+    // Unread counts and read pointers.
+    for i in 0..5 {
+        send(&s, &alice, &group, json!({ "body": format!("update {i}") })).await;
+    }
+    let rooms = s.get("/api/v1/rooms", &bob).await;
+    let mine = rooms
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == group.as_str())
+        .unwrap()
+        .clone();
+    // Bob's own reply marked everything before it read: the five updates remain.
+    assert_eq!(mine["unread"], 5, "{mine}");
+    let last_seq = mine["last_seq"].as_i64().unwrap();
+    let r = s
+        .post(
+            &format!("/api/v1/rooms/{group}/read"),
+            &bob,
+            json!({ "seq": last_seq }),
+        )
+        .await;
+    assert_eq!(r.ok(200)["unread"], 0);
+    // Read receipts: Alice sees how far Bob has read.
+    let g = s.get(&format!("/api/v1/rooms/{group}"), &alice).await;
+    let bob_m = g.ok(200)["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["user_id"] == bob_id.as_str())
+        .unwrap()
+        .clone();
+    assert!(bob_m["read_seq"].as_i64().unwrap() >= last_seq);
+    // The pointer never moves back.
+    let r = s
+        .post(
+            &format!("/api/v1/rooms/{group}/read"),
+            &bob,
+            json!({ "seq": 1 }),
+        )
+        .await;
+    assert_eq!(r.ok(200)["unread"], 0);
+
+    // Edit and delete: marked edited, old text kept; a tombstone stays.
+    let r = s
+        .req(
+            "PATCH",
+            &format!("/api/v1/rooms/{group}/messages/{root_id}"),
+            Some(&alice),
+            Some(json!({ "body": "Plan for Đà Nẵng, Q3?" })),
+        )
+        .await;
+    assert_eq!(r.ok(200)["edited"], true);
+    let r = s
+        .req(
+            "PATCH",
+            &format!("/api/v1/rooms/{group}/messages/{root_id}"),
+            Some(&bob),
+            Some(json!({ "body": "hijack" })),
+        )
+        .await;
+    assert_eq!(r.problem(403), "forbidden");
+    let r = s
+        .req(
+            "DELETE",
+            &format!("/api/v1/rooms/{group}/messages/{root_id}"),
+            Some(&bob),
+            None,
+        )
+        .await;
+    assert_eq!(r.problem(403), "forbidden");
+    let r = s
+        .req(
+            "DELETE",
+            &format!("/api/v1/rooms/{group}/messages/{root_id}"),
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    let page = s
+        .get(&format!("/api/v1/rooms/{group}/messages?limit=200"), &bob)
+        .await;
+    let items = page.ok(200)["items"].as_array().unwrap().clone();
+    let tomb = items.iter().find(|m| m["id"] == root_id.as_str()).unwrap();
+    assert_eq!(
+        (tomb["deleted"].clone(), tomb["body"].clone()),
+        (json!(true), json!(""))
+    );
+    let seqs: Vec<i64> = items.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+
+    // Paging backwards and forwards by sequence.
+    let newest = s
+        .get(&format!("/api/v1/rooms/{group}/messages?limit=3"), &bob)
+        .await;
+    let newest_items = newest.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(newest_items.len(), 3);
+    assert_eq!(newest.body["more"], true);
+    let first_seq = newest_items[0]["seq"].as_i64().unwrap();
+    let older = s
+        .get(
+            &format!("/api/v1/rooms/{group}/messages?before_seq={first_seq}&limit=200"),
+            &bob,
+        )
+        .await;
+    let older_n = older.ok(200)["items"].as_array().unwrap().len();
+    assert_eq!(older_n + 3, items.len());
+    let newer = s
+        .get(
+            &format!("/api/v1/rooms/{group}/messages?after_seq={first_seq}"),
+            &bob,
+        )
+        .await;
+    assert_eq!(newer.ok(200)["items"].as_array().unwrap().len(), 2);
+
+    // Catch-up: pages of events after a sequence cover everything once, with no gap.
+    let mut after = 0;
+    let mut seen = Vec::new();
+    loop {
+        let r = s
+            .get(
+                &format!("/api/v1/rooms/{group}/events?after_seq={after}&limit=4"),
+                &bob,
+            )
+            .await;
+        let body = r.ok(200).clone();
+        let evs = body["items"].as_array().unwrap();
+        if evs.is_empty() {
+            assert_eq!(after, body["last_seq"].as_i64().unwrap());
+            break;
+        }
+        for e in evs {
+            seen.push(e["seq"].as_i64().unwrap());
+        }
+        after = *seen.last().unwrap();
+    }
+    let expect: Vec<i64> = (1..=after).collect();
+    assert_eq!(seen, expect);
+    let kinds: Vec<String> = {
+        let r = s
+            .get(&format!("/api/v1/rooms/{group}/events?limit=200"), &alice)
+            .await;
+        r.ok(200)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for k in [
+        "room.created",
+        "member.joined",
+        "message.created",
+        "message.edited",
+        "message.deleted",
+        "member.read",
+    ] {
+        assert!(kinds.iter().any(|x| x == k), "{k} missing from {kinds:?}");
+    }
+
+    // A retried send with the same Idempotency-Key posts once.
+    let retry = |key: &'static str| {
+        let rb = s
+            .http()
+            .post(s.url(&format!("/api/v1/rooms/{group}/messages")))
+            .bearer_auth(&alice)
+            .header("idempotency-key", key)
+            .json(&json!({ "body": "exactly once" }));
+        Server::finish(rb)
+    };
+    let a = retry("send-1").await;
+    let b2 = retry("send-1").await;
+    assert_eq!(a.ok(201)["id"], b2.ok(201)["id"]);
+    assert_eq!(b2.header("idempotent-replayed").as_deref(), Some("true"));
+    let page = s
+        .get(&format!("/api/v1/rooms/{group}/messages?limit=200"), &alice)
+        .await;
+    let n = page.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["body"] == "exactly once")
+        .count();
+    assert_eq!(n, 1);
+    let _ = alice_id;
+}
+both!(messages_threads_reads_and_catch_up);
+
+async fn attachments_follow_membership(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (bob_id, bob) = s.staff(&t, "Bob").await;
+    let (carol_id, carol) = s.staff(&t, "Carol").await;
+    let (_, alice) = s.staff(&t, "Alice").await;
+    let group = room(
+        &s,
+        &alice,
+        json!({ "kind": "group", "name": "Docs", "member_ids": [bob_id] }),
+    )
+    .await;
+    let file = s.upload(&alice, "plan.txt", b"the plan".to_vec()).await;
+    let file_id = file.ok(201)["id"].as_str().unwrap().to_string();
+    // Bob cannot attach Alice's file, nor download it yet.
+    let r = s
+        .post(
+            &format!("/api/v1/rooms/{group}/messages"),
+            &bob,
+            json!({ "attachment_ids": [file_id] }),
+        )
+        .await;
+    assert_eq!(r.problem(422), "validation_failed");
+    assert_eq!(s.download(&bob, &file_id, &[]).await.0, 404);
+    let m = send(&s, &alice, &group, json!({ "attachment_ids": [file_id] })).await;
+    assert_eq!(m["attachment_ids"], json!([file_id]));
+    // Members download it; others do not.
+    let (st, _, body) = s.download(&bob, &file_id, &[]).await;
+    assert_eq!((st, body), (200, b"the plan".to_vec()));
+    assert_eq!(s.download(&carol, &file_id, &[]).await.0, 404);
+    s.post(
+        &format!("/api/v1/rooms/{group}/members"),
+        &alice,
+        json!({ "user_ids": [carol_id] }),
+    )
+    .await
+    .ok(200);
+    assert_eq!(s.download(&carol, &file_id, &[]).await.0, 200);
+    // Removed from the room: no more downloads.
+    let r = s
+        .req(
+            "DELETE",
+            &format!("/api/v1/rooms/{group}/members/{carol_id}"),
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(s.download(&carol, &file_id, &[]).await.0, 404);
+    // The message deleted: the attachment goes with it.
+    let mid = m["id"].as_str().unwrap();
+    let r = s
+        .req(
+            "DELETE",
+            &format!("/api/v1/rooms/{group}/messages/{mid}"),
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(s.download(&bob, &file_id, &[]).await.0, 404);
+    assert_eq!(s.download(&alice, &file_id, &[]).await.0, 200);
+}
+both!(attachments_follow_membership);
+
+async fn message_search_follows_membership(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (bob_id, bob) = s.staff(&t, "Bob").await;
+    let (_, carol) = s.staff(&t, "Carol").await;
+    let (_, alice) = s.staff(&t, "Alice").await;
+    let group = room(
+        &s,
+        &alice,
+        json!({ "kind": "group", "name": "Ops", "member_ids": [bob_id] }),
+    )
+    .await;
+    let m = send(
+        &s,
+        &alice,
+        &group,
+        json!({ "body": "Kho hàng ở Hải Phòng đã đầy" }),
+    )
+    .await;
+    let find = |token: String| {
+        let s = &s;
+        async move {
+            let r = s
+                .http()
+                .get(s.url("/api/v1/search"))
+                .query(&[("q", "hai phong"), ("kind", "message")])
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            let v: Value = r.json().await.unwrap();
+            v["items"].as_array().unwrap().len()
+        }
+    };
+    s.eventually("the message to be searchable", || async {
+        find(bob.clone()).await == 1
+    })
+    .await;
+    assert_eq!(find(carol.clone()).await, 0);
+    // Bob leaves: from the next query on, he no longer finds it.
+    let r = s
+        .req(
+            "DELETE",
+            &format!("/api/v1/rooms/{group}/members/{bob_id}"),
+            Some(&bob),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(find(bob.clone()).await, 0);
+    // Deleted messages leave the index.
+    let mid = m["id"].as_str().unwrap();
+    s.req(
+        "DELETE",
+        &format!("/api/v1/rooms/{group}/messages/{mid}"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    s.eventually("the deleted message to leave the index", || async {
+        find(alice.clone()).await == 0
+    })
+    .await;
+}
+both!(message_search_follows_membership);
