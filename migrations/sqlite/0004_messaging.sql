@@ -97,3 +97,11 @@ create table message_attachments (
     constraint message_attachments_pkey primary key (tenant_id, message_id, file_id)
 );
 create index message_attachments_file_idx on message_attachments (tenant_id, file_id);
+
+-- One-time tickets that open a WebSocket without putting the session token in a URL.
+create table ws_tickets (
+    ticket_hash text primary key,
+    -- the session the ticket stands for
+    token_hash text not null,
+    expires_at bigint not null
+);

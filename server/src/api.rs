@@ -44,6 +44,7 @@ pub type Apis = (
     crate::audit::api::AuditApi,
     crate::files::api::FilesApi,
     crate::messaging::api::RoomsApi,
+    crate::realtime::api::RealtimeApi,
     crate::search::api::SearchApi,
     crate::tenants::api::OperatorApi,
 );

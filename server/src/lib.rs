@@ -19,6 +19,7 @@ pub mod me;
 pub mod messaging;
 pub mod ops;
 pub mod pagination;
+pub mod realtime;
 pub mod roles;
 pub mod search;
 pub mod setup;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub outbox_wake: Notify,
     pub blobs: blobs::Blobs,
     pub search: Arc<dyn search::SearchIndex>,
+    /// This node's realtime fan-out to WebSockets.
+    pub hub: realtime::Hub,
 }
 
 /// Write a secret to a new file readable only by its owner.
@@ -123,6 +126,7 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
         outbox_wake: Notify::new(),
         blobs,
         search,
+        hub: realtime::Hub::default(),
     }))
 }
 
@@ -152,6 +156,7 @@ pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
             }),
         )
         .nest("/docs", docs)
+        .at("/api/v1/events", poem::get(realtime::ws::events))
         .nest("/api/v1", api);
     if state.cfg.metrics_listen.is_empty() {
         route = route.at("/metrics", ops::health::metrics);

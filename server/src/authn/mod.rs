@@ -88,7 +88,15 @@ pub async fn resolve(
     if token.len() > 200 {
         return Err(ApiError::unauthenticated());
     }
-    let hash = tokens::hash(token);
+    resolve_hash(state, &tokens::hash(token), ctx).await
+}
+
+/// [`resolve`] from the token's digest (WebSocket tickets keep the digest, never the token).
+pub async fn resolve_hash(
+    state: &AppState,
+    hash: &str,
+    ctx: RequestCtx,
+) -> Result<Principal, ApiError> {
     let row: Option<SessionLookup> = sqlx::query_as(
         "select s.id as session_id, s.tenant_id, s.user_id, t.slug as tenant_slug,
                 s.last_seen_at, s.expires_at, u.status as user_status, t.status as tenant_status,
@@ -98,7 +106,7 @@ pub async fn resolve(
          join tenants t on t.id = s.tenant_id
          where s.token_hash = $1 and s.revoked_at is null",
     )
-    .bind(&hash)
+    .bind(hash)
     .fetch_optional(&state.db.pool)
     .await?;
     let Some(row) = row else {
@@ -125,4 +133,31 @@ pub async fn resolve(
         policy_version: row.policy_version,
         ctx,
     })
+}
+
+/// The digest of the token behind a principal's session, while the session is not revoked.
+pub async fn session_token_hash(
+    state: &AppState,
+    p: &Principal,
+) -> Result<Option<String>, ApiError> {
+    Ok(sqlx::query_scalar(
+        "select token_hash from sessions where tenant_id = $1 and id = $2 and revoked_at is null",
+    )
+    .bind(&p.tenant_id)
+    .bind(&p.session_id)
+    .fetch_optional(&state.db.pool)
+    .await?)
+}
+
+/// Whether a principal's session still holds now (not revoked or expired, account and tenant
+/// active): long-lived connections ask this on a timer.
+pub async fn still_valid(state: &AppState, p: &Principal) -> Result<bool, ApiError> {
+    let Some(hash) = session_token_hash(state, p).await? else {
+        return Ok(false);
+    };
+    match resolve_hash(state, &hash, p.ctx.clone()).await {
+        Ok(_) => Ok(true),
+        Err(e) if e.code == crate::error::Code::Unauthenticated => Ok(false),
+        Err(e) => Err(e),
+    }
 }

@@ -133,15 +133,24 @@ async fn active_users(conn: &mut AnyConnection, tenant_id: &str, ids: &[String])
     Ok(())
 }
 
+/// The span of sequence numbers one change wrote in a room, for publishing after commit.
+#[derive(Default)]
+struct Emitted {
+    room_id: String,
+    first: i64,
+    last: i64,
+}
+
 async fn event(
     tx: &mut Tx,
     p: &Principal,
+    em: &mut Emitted,
     room_id: &str,
     kind: &str,
     message_id: Option<&str>,
     payload: serde_json::Value,
 ) -> ApiResult<i64> {
-    Ok(store::append_event(
+    let seq = store::append_event(
         tx,
         &p.tenant_id,
         room_id,
@@ -150,7 +159,23 @@ async fn event(
         message_id,
         &payload,
     )
-    .await?)
+    .await?;
+    if em.first == 0 {
+        em.first = seq;
+        em.room_id = room_id.to_string();
+    }
+    em.last = seq;
+    Ok(seq)
+}
+
+/// Send what a committed change wrote to this node's open sockets.
+async fn publish(state: &AppState, p: &Principal, em: &Emitted) {
+    if em.first > 0 {
+        state
+            .hub
+            .publish(&state.db, &p.tenant_id, &em.room_id, em.first, em.last)
+            .await;
+    }
 }
 
 fn audit_room(p: &Principal, action: &'static str, room_id: &str) -> Entry {
@@ -170,6 +195,7 @@ pub struct NewRoom {
 
 /// Create a group (needs `rooms.create`) or a channel (needs `channels.create`).
 pub async fn create(state: &AppState, p: &Principal, n: NewRoom) -> ApiResult<RoomView> {
+    let mut em = Emitted::default();
     match n.kind.as_str() {
         "group" => state.authz.require(p, perm::ROOMS_CREATE).await?,
         "channel" => state.authz.require(p, perm::CHANNELS_CREATE).await?,
@@ -215,6 +241,7 @@ pub async fn create(state: &AppState, p: &Principal, n: NewRoom) -> ApiResult<Ro
     event(
         &mut tx,
         p,
+        &mut em,
         &room.id,
         "room.created",
         None,
@@ -227,6 +254,7 @@ pub async fn create(state: &AppState, p: &Principal, n: NewRoom) -> ApiResult<Ro
         let seq = event(
             &mut tx,
             p,
+            &mut em,
             &room.id,
             "member.joined",
             None,
@@ -243,11 +271,13 @@ pub async fn create(state: &AppState, p: &Principal, n: NewRoom) -> ApiResult<Ro
     .await?;
     let view = view(&mut tx, p, &room.id).await?;
     tx.commit().await?;
+    publish(state, p, &em).await;
     Ok(view)
 }
 
 /// The direct conversation with another person: created once, the same room afterwards.
 pub async fn direct(state: &AppState, p: &Principal, other: &str) -> ApiResult<(RoomView, bool)> {
+    let mut em = Emitted::default();
     state.authz.require(p, perm::ROOMS_CREATE).await?;
     if other == p.user_id {
         return Err(ApiError::validation(
@@ -302,6 +332,7 @@ pub async fn direct(state: &AppState, p: &Principal, other: &str) -> ApiResult<(
                 let seq = event(
                     &mut tx,
                     p,
+                    &mut em,
                     &r.id,
                     "member.joined",
                     None,
@@ -313,6 +344,7 @@ pub async fn direct(state: &AppState, p: &Principal, other: &str) -> ApiResult<(
             }
             let v = view(&mut tx, p, &r.id).await?;
             tx.commit().await?;
+            publish(state, p, &em).await;
             return Ok((v, false));
         }
         return Err(e.into());
@@ -320,6 +352,7 @@ pub async fn direct(state: &AppState, p: &Principal, other: &str) -> ApiResult<(
     event(
         &mut tx,
         p,
+        &mut em,
         &room.id,
         "room.created",
         None,
@@ -330,6 +363,7 @@ pub async fn direct(state: &AppState, p: &Principal, other: &str) -> ApiResult<(
         let seq = event(
             &mut tx,
             p,
+            &mut em,
             &room.id,
             "member.joined",
             None,
@@ -340,6 +374,7 @@ pub async fn direct(state: &AppState, p: &Principal, other: &str) -> ApiResult<(
     }
     let v = view(&mut tx, p, &room.id).await?;
     tx.commit().await?;
+    publish(state, p, &em).await;
     Ok((v, true))
 }
 
@@ -410,6 +445,7 @@ pub async fn update(
     id: &str,
     c: RoomChange,
 ) -> ApiResult<RoomView> {
+    let mut em = Emitted::default();
     let mut tx = state.db.begin().await?;
     let (mut room, me) = visible(&mut tx, p, id).await?;
     if !may_manage(state, p, me.as_ref()).await? {
@@ -439,10 +475,20 @@ pub async fn update(
     }
     store::update_room(&mut tx, &room).await?;
     let payload = json!({ "name": room.name, "topic": room.topic, "history_visibility": room.history_visibility, "archived": room.archived_at.is_some() });
-    event(&mut tx, p, id, "room.updated", None, payload.clone()).await?;
+    event(
+        &mut tx,
+        p,
+        &mut em,
+        id,
+        "room.updated",
+        None,
+        payload.clone(),
+    )
+    .await?;
     audit::record(&mut tx, audit_room(p, "room.updated", id).details(payload)).await?;
     let v = view(&mut tx, p, id).await?;
     tx.commit().await?;
+    publish(state, p, &em).await;
     Ok(v)
 }
 
@@ -453,6 +499,7 @@ pub async fn add_members(
     id: &str,
     user_ids: Vec<String>,
 ) -> ApiResult<RoomView> {
+    let mut em = Emitted::default();
     let mut tx = state.db.begin().await?;
     let (room, me) = visible(&mut tx, p, id).await?;
     if room.kind == "direct" {
@@ -476,6 +523,7 @@ pub async fn add_members(
         let seq = event(
             &mut tx,
             p,
+            &mut em,
             id,
             "member.joined",
             None,
@@ -492,6 +540,7 @@ pub async fn add_members(
     .await?;
     let v = view(&mut tx, p, id).await?;
     tx.commit().await?;
+    publish(state, p, &em).await;
     Ok(v)
 }
 
@@ -502,6 +551,7 @@ pub async fn remove_member(
     id: &str,
     user_id: &str,
 ) -> ApiResult<()> {
+    let mut em = Emitted::default();
     let mut tx = state.db.begin().await?;
     let (room, me) = visible(&mut tx, p, id).await?;
     let leaving = user_id == p.user_id;
@@ -530,6 +580,7 @@ pub async fn remove_member(
     event(
         &mut tx,
         p,
+        &mut em,
         id,
         "member.left",
         None,
@@ -547,11 +598,13 @@ pub async fn remove_member(
     )
     .await?;
     tx.commit().await?;
+    publish(state, p, &em).await;
     Ok(())
 }
 
 /// Join a channel (anyone who may send messages).
 pub async fn join(state: &AppState, p: &Principal, id: &str) -> ApiResult<RoomView> {
+    let mut em = Emitted::default();
     state.authz.require(p, perm::MESSAGES_SEND).await?;
     let mut tx = state.db.begin().await?;
     let (room, me) = visible(&mut tx, p, id).await?;
@@ -565,6 +618,7 @@ pub async fn join(state: &AppState, p: &Principal, id: &str) -> ApiResult<RoomVi
         let seq = event(
             &mut tx,
             p,
+            &mut em,
             id,
             "member.joined",
             None,
@@ -575,6 +629,7 @@ pub async fn join(state: &AppState, p: &Principal, id: &str) -> ApiResult<RoomVi
     }
     let v = view(&mut tx, p, id).await?;
     tx.commit().await?;
+    publish(state, p, &em).await;
     Ok(v)
 }
 
@@ -594,6 +649,7 @@ pub async fn send(
     room_id: &str,
     n: NewMessage,
 ) -> ApiResult<MessageView> {
+    let mut em = Emitted::default();
     state.authz.require(p, perm::MESSAGES_SEND).await?;
     let body = n.body.trim_end().to_string();
     if body.chars().count() > MAX_BODY_CHARS {
@@ -663,7 +719,16 @@ pub async fn send(
         "id": id, "sender_id": p.user_id, "body": body, "thread_root_id": n.thread_root_id,
         "mentions": mentions, "mention_room": n.mention_room, "attachments": attachments,
     });
-    let seq = event(&mut tx, p, room_id, "message.created", Some(&id), payload).await?;
+    let seq = event(
+        &mut tx,
+        p,
+        &mut em,
+        room_id,
+        "message.created",
+        Some(&id),
+        payload,
+    )
+    .await?;
     let message = MessageRow {
         tenant_id: p.tenant_id.clone(),
         id: id.clone(),
@@ -686,6 +751,7 @@ pub async fn send(
     store::set_read(&mut tx, &p.tenant_id, room_id, &p.user_id, seq).await?;
     search::enqueue_index(&mut tx, &p.tenant_id, KIND, &id).await?;
     tx.commit().await?;
+    publish(state, p, &em).await;
     state.outbox_wake.notify_one();
     Ok(MessageView {
         message,
@@ -759,6 +825,7 @@ pub async fn edit(
     id: &str,
     body: &str,
 ) -> ApiResult<MessageView> {
+    let mut em = Emitted::default();
     let body = body.trim_end().to_string();
     if body.trim().is_empty() || body.chars().count() > MAX_BODY_CHARS {
         return Err(ApiError::validation(
@@ -784,6 +851,7 @@ pub async fn edit(
     event(
         &mut tx,
         p,
+        &mut em,
         room_id,
         "message.edited",
         Some(id),
@@ -796,6 +864,7 @@ pub async fn edit(
         .ok_or_else(|| ApiError::not_found("message"))?;
     let attachments = store::attachments(&mut tx, &p.tenant_id, id).await?;
     tx.commit().await?;
+    publish(state, p, &em).await;
     state.outbox_wake.notify_one();
     Ok(MessageView {
         message: m,
@@ -805,6 +874,7 @@ pub async fn edit(
 
 /// Delete a message (the sender, a room moderator, or `messages.moderate`): a tombstone stays.
 pub async fn delete(state: &AppState, p: &Principal, room_id: &str, id: &str) -> ApiResult<()> {
+    let mut em = Emitted::default();
     let moderate = state
         .authz
         .permissions(p)
@@ -823,6 +893,7 @@ pub async fn delete(state: &AppState, p: &Principal, room_id: &str, id: &str) ->
     event(
         &mut tx,
         p,
+        &mut em,
         room_id,
         "message.deleted",
         Some(id),
@@ -839,12 +910,14 @@ pub async fn delete(state: &AppState, p: &Principal, room_id: &str, id: &str) ->
     }
     search::enqueue_index(&mut tx, &p.tenant_id, KIND, id).await?;
     tx.commit().await?;
+    publish(state, p, &em).await;
     state.outbox_wake.notify_one();
     Ok(())
 }
 
 /// Move the caller's read pointer forward (never back) to `seq`.
 pub async fn mark_read(state: &AppState, p: &Principal, room_id: &str, seq: i64) -> ApiResult<i64> {
+    let mut em = Emitted::default();
     if seq < 0 {
         return Err(ApiError::validation(
             "seq",
@@ -859,6 +932,7 @@ pub async fn mark_read(state: &AppState, p: &Principal, room_id: &str, seq: i64)
         event(
             &mut tx,
             p,
+            &mut em,
             room_id,
             "member.read",
             None,
@@ -875,6 +949,7 @@ pub async fn mark_read(state: &AppState, p: &Principal, room_id: &str, seq: i64)
     )
     .await?;
     tx.commit().await?;
+    publish(state, p, &em).await;
     Ok(unread)
 }
 

@@ -406,6 +406,10 @@ pub async fn set_disabled(
     )
     .await?;
     tx.commit().await?;
+    if disabled {
+        // Open WebSockets of the account close now, not at their next session check.
+        state.hub.kick(&p.tenant_id, id);
+    }
     Ok(u)
 }
 

@@ -868,6 +868,15 @@ fn cases() -> Vec<Case> {
                 )
             }),
         },
+        Case {
+            op: "events_ticket",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("POST", "/api/v1/events/ticket", None),
+            names_object: false,
+            bad: None,
+        },
         // Last: its isolation check signs the other tenant's admin out.
         Case {
             op: "auth_logout",
@@ -925,6 +934,7 @@ fn every_operation_in_the_spec_has_its_answers() {
                     || c.op.starts_with("rooms_")
                     || c.op.starts_with("messages_")
                     || c.op == "search"
+                    || c.op == "events_ticket"
                     || c.op == "auth_logout",
                 "{} has no permission: is that right?",
                 c.op

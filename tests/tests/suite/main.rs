@@ -11,6 +11,7 @@ mod contract;
 mod files;
 mod messaging;
 mod ops;
+mod realtime;
 mod roles;
 mod search;
 mod tenants;

@@ -1,0 +1,195 @@
+//! The `/api/v1/events` WebSocket.
+
+use super::Frame;
+use crate::{
+    authn::{self, tokens, Principal},
+    db::now_ms,
+    error::ApiError,
+    messaging::store,
+    AppState,
+};
+use futures_util::{SinkExt, StreamExt};
+use poem::{
+    handler,
+    web::{
+        websocket::{CloseCode, Message, WebSocket},
+        Data,
+    },
+    IntoResponse, Request, Response,
+};
+use std::{collections::HashSet, sync::Arc, time::Duration};
+use tokio::sync::broadcast::error::RecvError;
+
+/// How often an open socket re-checks its session and re-reads its rooms.
+const RECHECK: Duration = Duration::from_secs(5);
+const MAX_CLIENT_FRAME: usize = 4096;
+
+/// Close codes (4000–4999 are the application's).
+pub const CLOSE_SESSION_ENDED: u16 = 4001;
+pub const CLOSE_SLOW: u16 = 4008;
+
+async fn authenticate(state: &AppState, req: &Request) -> Result<Principal, ApiError> {
+    let ctx = authn::ctx_of(req);
+    let ticket = req.uri().query().and_then(|q| {
+        q.split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == "ticket")
+            .map(|(_, v)| v.to_string())
+    });
+    if let Some(ticket) = ticket {
+        let mut tx = state.db.begin().await?;
+        let hash: Option<String> = sqlx::query_scalar(
+            "delete from ws_tickets where ticket_hash = $1 and expires_at > $2 returning token_hash",
+        )
+        .bind(tokens::hash(&ticket))
+        .bind(now_ms())
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let hash = hash.ok_or_else(ApiError::unauthenticated)?;
+        return authn::resolve_hash(state, &hash, ctx).await;
+    }
+    let token = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(ApiError::unauthenticated)?;
+    authn::resolve(state, token.trim(), ctx).await
+}
+
+/// Upgrade to a WebSocket, authenticated by `?ticket=` (from `POST /api/v1/events/ticket`) or an
+/// `Authorization: Bearer` header.
+#[handler]
+pub async fn events(req: &Request, ws: WebSocket, state: Data<&Arc<AppState>>) -> Response {
+    let state = state.0.clone();
+    let request_id = req
+        .data::<crate::ops::ctx::RequestCtx>()
+        .map(|c| c.request_id.clone());
+    match authenticate(&state, req).await {
+        Ok(p) => ws
+            .on_upgrade(move |socket| run(state, p, socket))
+            .into_response(),
+        Err(e) => e.into_response_with(request_id),
+    }
+}
+
+async fn rooms_of(state: &AppState, p: &Principal) -> Option<HashSet<String>> {
+    let mut conn = state.db.conn().await.ok()?;
+    store::room_ids_of(&mut conn, &p.tenant_id, &p.user_id)
+        .await
+        .ok()
+        .map(|v| v.into_iter().collect())
+}
+
+#[derive(serde::Deserialize)]
+struct ClientFrame {
+    #[serde(rename = "type")]
+    kind: String,
+    room_id: Option<String>,
+}
+
+async fn run(state: Arc<AppState>, p: Principal, socket: poem::web::websocket::WebSocketStream) {
+    let (mut sink, mut stream) = socket.split();
+    let mut rx = state.hub.subscribe();
+    let Some(mut rooms) = rooms_of(&state, &p).await else {
+        return;
+    };
+    // Where each room stands, so the client can catch up from its own cursor.
+    let mut heads = serde_json::Map::new();
+    {
+        if let Ok(mut conn) = state.db.conn().await {
+            for r in &rooms {
+                if let Ok(Some(room)) = store::room(&mut conn, &p.tenant_id, r).await {
+                    heads.insert(r.clone(), room.last_seq.into());
+                }
+            }
+        }
+    }
+    let ready = serde_json::json!({ "type": "ready", "user_id": p.user_id, "rooms": heads });
+    if sink.send(Message::Text(ready.to_string())).await.is_err() {
+        return;
+    }
+    let mut recheck = tokio::time::interval(RECHECK);
+    recheck.tick().await;
+    let close =
+        |code: u16, why: &str| Message::Close(Some((CloseCode::from(code), why.to_string())));
+    loop {
+        tokio::select! {
+            frame = rx.recv() => match frame {
+                Ok(f) => {
+                    let mut out = None;
+                    let mut forget = None;
+                    match &*f {
+                        Frame::Event { tenant_id, room_id, member, joined, json } if *tenant_id == p.tenant_id => {
+                            let about_me = member.as_deref() == Some(p.user_id.as_str());
+                            if about_me && *joined {
+                                rooms.insert(room_id.clone());
+                            }
+                            if rooms.contains(room_id) {
+                                out = Some(json.clone());
+                                if about_me && !*joined {
+                                    // Removed or left: the room's last event for this socket.
+                                    forget = Some(room_id.clone());
+                                }
+                            }
+                        }
+                        Frame::Typing { tenant_id, room_id, json } if *tenant_id == p.tenant_id && rooms.contains(room_id) => {
+                            out = Some(json.clone());
+                        }
+                        Frame::Kick { tenant_id, user_id } if *tenant_id == p.tenant_id && *user_id == p.user_id => {
+                            let _ = sink.send(close(CLOSE_SESSION_ENDED, "the session ended")).await;
+                            return;
+                        }
+                        _ => {}
+                    }
+                    if let Some(room) = forget {
+                        rooms.remove(&room);
+                    }
+                    if let Some(text) = out {
+                        if sink.send(Message::Text(text)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(RecvError::Lagged(_)) => {
+                    let _ = sink.send(close(CLOSE_SLOW, "too slow: reconnect and catch up by sequence")).await;
+                    return;
+                }
+                Err(RecvError::Closed) => return,
+            },
+            incoming = stream.next() => match incoming {
+                Some(Ok(Message::Text(t))) if t.len() <= MAX_CLIENT_FRAME => {
+                    if let Ok(f) = serde_json::from_str::<ClientFrame>(&t) {
+                        let pong = match (f.kind.as_str(), f.room_id) {
+                            ("typing", Some(room)) if rooms.contains(&room) => {
+                                state.hub.typing(&p.tenant_id, &room, &p.user_id);
+                                false
+                            }
+                            ("ping", _) => true,
+                            _ => false,
+                        };
+                        if pong && sink.send(Message::Text(r#"{"type":"pong"}"#.into())).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            },
+            _ = recheck.tick() => {
+                match authn::still_valid(&state, &p).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        let _ = sink.send(close(CLOSE_SESSION_ENDED, "the session ended")).await;
+                        return;
+                    }
+                    Err(_) => {}
+                }
+                if let Some(now) = rooms_of(&state, &p).await {
+                    rooms = now;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! The WebSocket: tickets, delivery to current members only, typing, catch-up without gaps after
+//! a reconnect, and a disabled account's socket closing.
+
+use crate::both;
+use crate::common::{Backend, Server};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+fn ws_url(s: &Server, query: &str) -> String {
+    format!(
+        "{}/api/v1/events{query}",
+        s.base.replacen("http://", "ws://", 1)
+    )
+}
+
+async fn connect(s: &Server, token: &str) -> (Socket, Value) {
+    let t = s.post("/api/v1/events/ticket", token, json!({})).await;
+    let ticket = t.ok(200)["ticket"].as_str().unwrap().to_string();
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url(s, &format!("?ticket={ticket}")))
+        .await
+        .expect("websocket");
+    let ready = next_json(&mut ws).await;
+    assert_eq!(ready["type"], "ready", "{ready}");
+    (ws, ready)
+}
+
+/// The next text frame as JSON (bounded wait).
+async fn next_json(ws: &mut Socket) -> Value {
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a frame within 10 s")
+            .expect("socket open")
+            .expect("frame");
+        match m {
+            Message::Text(t) => return serde_json::from_str(&t).unwrap(),
+            Message::Close(c) => panic!("closed: {c:?}"),
+            _ => {}
+        }
+    }
+}
+
+/// The next event frame of a given kind, skipping others.
+async fn next_event(ws: &mut Socket, kind: &str) -> Value {
+    loop {
+        let v = next_json(ws).await;
+        if v["type"] == "event" && v["kind"] == kind {
+            return v;
+        }
+    }
+}
+
+async fn room(s: &Server, token: &str, body: Value) -> String {
+    s.post("/api/v1/rooms", token, body).await.ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn say(s: &Server, token: &str, room: &str, body: &str) -> Value {
+    s.post(
+        &format!("/api/v1/rooms/{room}/messages"),
+        token,
+        json!({ "body": body }),
+    )
+    .await
+    .ok(201)
+    .clone()
+}
+
+async fn delivery_follows_membership(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (_, alice) = s.staff(&t, "Alice").await;
+    let (bob_id, bob) = s.staff(&t, "Bob").await;
+    let group = room(
+        &s,
+        &alice,
+        json!({ "kind": "group", "name": "G", "member_ids": [bob_id] }),
+    )
+    .await;
+    let other = room(
+        &s,
+        &alice,
+        json!({ "kind": "group", "name": "H", "member_ids": [bob_id] }),
+    )
+    .await;
+    let (mut a_ws, _) = connect(&s, &alice).await;
+    let (mut b_ws, ready) = connect(&s, &bob).await;
+    assert!(ready["rooms"][&group].as_i64().is_some(), "{ready}");
+
+    let m = say(&s, &alice, &group, "chào Bob").await;
+    let e = next_event(&mut b_ws, "message.created").await;
+    assert_eq!(e["room_id"], group.as_str());
+    assert_eq!(e["seq"], m["seq"]);
+    assert_eq!(e["payload"]["body"], "chào Bob");
+
+    // Typing is relayed, not stored.
+    a_ws.send(Message::Text(
+        json!({ "type": "typing", "room_id": group })
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    let typing = loop {
+        let v = next_json(&mut b_ws).await;
+        if v["type"] == "typing" {
+            break v;
+        }
+    };
+    assert_eq!(typing["room_id"], group.as_str());
+    let evs = s
+        .get(&format!("/api/v1/rooms/{group}/events?limit=200"), &alice)
+        .await;
+    assert!(!evs.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "typing"));
+
+    // Removed: the removal is the last thing Bob's socket hears of that room.
+    let r = s
+        .req(
+            "DELETE",
+            &format!("/api/v1/rooms/{group}/members/{bob_id}"),
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    let left = next_event(&mut b_ws, "member.left").await;
+    assert_eq!(left["payload"]["user_id"], bob_id.as_str());
+    say(&s, &alice, &group, "secret after removal").await;
+    say(&s, &alice, &other, "still here").await;
+    // The next message Bob gets is from the room he is still in.
+    let e = next_event(&mut b_ws, "message.created").await;
+    assert_eq!(e["room_id"], other.as_str(), "{e}");
+
+    // Tickets work once; no credential, no socket.
+    let t2 = s.post("/api/v1/events/ticket", &bob, json!({})).await;
+    let ticket = t2.ok(200)["ticket"].as_str().unwrap().to_string();
+    tokio_tungstenite::connect_async(ws_url(&s, &format!("?ticket={ticket}")))
+        .await
+        .unwrap();
+    let again = tokio_tungstenite::connect_async(ws_url(&s, &format!("?ticket={ticket}"))).await;
+    assert!(again.is_err(), "a ticket is single-use");
+    assert!(tokio_tungstenite::connect_async(ws_url(&s, ""))
+        .await
+        .is_err());
+    // The Authorization header works for non-browser clients.
+    let mut req = ws_url(&s, "").into_client_request().unwrap();
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {bob}").parse().unwrap());
+    let (mut h_ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    assert_eq!(next_json(&mut h_ws).await["type"], "ready");
+}
+both!(delivery_follows_membership);
+
+async fn reconnect_catches_up_without_gaps(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (_, alice) = s.staff(&t, "Alice").await;
+    let (bob_id, bob) = s.staff(&t, "Bob").await;
+    let group = room(
+        &s,
+        &alice,
+        json!({ "kind": "group", "name": "G", "member_ids": [bob_id] }),
+    )
+    .await;
+    let (ws, ready) = connect(&s, &bob).await;
+    let cursor = ready["rooms"][&group].as_i64().unwrap();
+    drop(ws);
+    // While Bob is away.
+    for i in 0..7 {
+        say(&s, &alice, &group, &format!("m{i}")).await;
+    }
+    let (mut ws, ready) = connect(&s, &bob).await;
+    let head = ready["rooms"][&group].as_i64().unwrap();
+    assert_eq!(head, cursor + 7);
+    // Catch up from his cursor to the head announced by `ready`, in small pages.
+    let mut seen = Vec::new();
+    let mut after = cursor;
+    while after < head {
+        let r = s
+            .get(
+                &format!("/api/v1/rooms/{group}/events?after_seq={after}&limit=3"),
+                &bob,
+            )
+            .await;
+        for e in r.ok(200)["items"].as_array().unwrap() {
+            seen.push(e["seq"].as_i64().unwrap());
+            assert_eq!(e["kind"], "message.created");
+        }
+        after = *seen.last().unwrap();
+    }
+    assert_eq!(seen, ((cursor + 1)..=head).collect::<Vec<_>>());
+    // Live events continue right after the head: no gap, no duplicate.
+    say(&s, &alice, &group, "live").await;
+    let e = next_event(&mut ws, "message.created").await;
+    assert_eq!(e["seq"].as_i64().unwrap(), head + 1);
+}
+both!(reconnect_catches_up_without_gaps);
+
+async fn disabled_account_socket_closes(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (bob_id, bob) = s.staff(&t, "Bob").await;
+    let (mut ws, _) = connect(&s, &bob).await;
+    let r = s
+        .post(
+            &format!("/api/v1/users/{bob_id}/disable"),
+            &t.admin_token,
+            json!({}),
+        )
+        .await;
+    assert!(r.status < 300, "{}", r.text);
+    let closed = loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("close within 10 s")
+        {
+            Some(Ok(Message::Close(c))) => break c,
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    let frame = closed.expect("a close frame with a reason");
+    assert_eq!(u16::from(frame.code), 4001);
+    // And a new socket is refused.
+    let t2 = s.post("/api/v1/events/ticket", &bob, json!({})).await;
+    assert_eq!(t2.problem(401), "unauthenticated");
+}
+both!(disabled_account_socket_closes);
