@@ -179,6 +179,7 @@ pub async fn serve(cfg: Config) -> Result<(), BoxError> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let outbox = jobs::outbox::spawn(state.clone(), stop_rx.clone());
     let sweeper = jobs::sweeper::spawn(state.clone(), stop_rx.clone());
+    let listener = realtime::spawn_listener(state.clone(), stop_rx.clone());
 
     let metrics_server = if state.cfg.metrics_listen.is_empty() {
         None
@@ -215,6 +216,9 @@ pub async fn serve(cfg: Config) -> Result<(), BoxError> {
     let _ = stop_tx.send(true);
     let _ = outbox.await;
     let _ = sweeper.await;
+    if let Some(l) = listener {
+        let _ = l.await;
+    }
     if let Some(m) = metrics_server {
         let _ = m.await;
     }

@@ -173,7 +173,7 @@ async fn publish(state: &AppState, p: &Principal, em: &Emitted) {
     if em.first > 0 {
         state
             .hub
-            .publish(&state.db, &p.tenant_id, &em.room_id, em.first, em.last)
+            .announce(&state.db, &p.tenant_id, &em.room_id, em.first, em.last)
             .await;
     }
 }

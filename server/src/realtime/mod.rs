@@ -9,9 +9,10 @@
 //! the broadcast buffer is closed with a reason instead of growing memory; the client reconnects
 //! and catches up by sequence (`GET /rooms/{id}/events?after_seq=`).
 //!
-//! Deviation, for now: delivery is per node. Several nodes need the publish to cross nodes
-//! (PostgreSQL `LISTEN/NOTIFY` carrying `(tenant, room, seq range)`); until then clients on
-//! another node see the events on their next catch-up.
+//! Across nodes (PostgreSQL), a change is also announced with `NOTIFY stoa_realtime` carrying
+//! `(tenant, room, seq range)`; every other node's listener reads those events and publishes
+//! them to its own sockets. A notification missed while a listener reconnects is not lost: the
+//! events are in the database and clients catch up by sequence.
 
 pub mod api;
 pub mod ws;
@@ -46,14 +47,36 @@ pub enum Frame {
 
 pub struct Hub {
     tx: broadcast::Sender<Arc<Frame>>,
+    /// Tells this node's own notifications from other nodes'.
+    node_id: String,
 }
 
 impl Default for Hub {
     fn default() -> Self {
         Hub {
             tx: broadcast::channel(BUFFER).0,
+            node_id: uuid::Uuid::new_v4().simple().to_string(),
         }
     }
+}
+
+const CHANNEL: &str = "stoa_realtime";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Notice {
+    /// Origin node.
+    n: String,
+    t: String,
+    /// Room (events) or empty (a kick).
+    #[serde(default)]
+    r: String,
+    #[serde(default)]
+    f: i64,
+    #[serde(default)]
+    l: i64,
+    /// User to disconnect (a kick).
+    #[serde(default)]
+    u: String,
 }
 
 impl Hub {
@@ -66,7 +89,60 @@ impl Hub {
         let _ = self.tx.send(Arc::new(f));
     }
 
-    /// Broadcast a room's committed events `[first, last]`.
+    async fn notify(&self, db: &Db, n: Notice) {
+        if db.backend != crate::db::Backend::Postgres {
+            return;
+        }
+        let payload = serde_json::to_string(&n).unwrap_or_default();
+        let sent = match db.conn().await {
+            Ok(mut conn) => sqlx::query("select pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(payload)
+                .execute(&mut *conn)
+                .await
+                .map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "could not notify other nodes; their clients will catch up");
+        }
+    }
+
+    /// After a commit: publish a room's events `[first, last]` here and on every other node.
+    pub async fn announce(&self, db: &Db, tenant_id: &str, room_id: &str, first: i64, last: i64) {
+        self.publish(db, tenant_id, room_id, first, last).await;
+        self.notify(
+            db,
+            Notice {
+                n: self.node_id.clone(),
+                t: tenant_id.to_string(),
+                r: room_id.to_string(),
+                f: first,
+                l: last,
+                u: String::new(),
+            },
+        )
+        .await;
+    }
+
+    /// Close a person's sockets on every node.
+    pub async fn kick_everywhere(&self, db: &Db, tenant_id: &str, user_id: &str) {
+        self.kick(tenant_id, user_id);
+        self.notify(
+            db,
+            Notice {
+                n: self.node_id.clone(),
+                t: tenant_id.to_string(),
+                r: String::new(),
+                f: 0,
+                l: 0,
+                u: user_id.to_string(),
+            },
+        )
+        .await;
+    }
+
+    /// Broadcast a room's committed events `[first, last]` to this node's sockets.
     pub async fn publish(&self, db: &Db, tenant_id: &str, room_id: &str, first: i64, last: i64) {
         if self.tx.receiver_count() == 0 || last < first {
             return;
@@ -128,4 +204,68 @@ impl Hub {
             user_id: user_id.to_string(),
         });
     }
+}
+
+/// On PostgreSQL: listen for other nodes' announcements until `shutdown`, reconnecting as needed.
+pub fn spawn_listener(
+    state: Arc<crate::AppState>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if state.db.backend != crate::db::Backend::Postgres {
+        return None;
+    }
+    let url = state.cfg.database_url();
+    Some(tokio::spawn(async move {
+        let mut delay = std::time::Duration::from_millis(200);
+        loop {
+            let listener = async {
+                let mut l = sqlx::postgres::PgListener::connect(&url).await?;
+                l.listen(CHANNEL).await?;
+                Ok::<_, sqlx::Error>(l)
+            };
+            let mut listener = tokio::select! {
+                l = listener => match l {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "realtime listener cannot connect; retrying");
+                        tokio::select! {
+                            _ = tokio::time::sleep(delay) => {}
+                            _ = shutdown.changed() => return,
+                        }
+                        delay = (delay * 2).min(std::time::Duration::from_secs(10));
+                        continue;
+                    }
+                },
+                _ = shutdown.changed() => return,
+            };
+            delay = std::time::Duration::from_millis(200);
+            loop {
+                let n = tokio::select! {
+                    n = listener.recv() => n,
+                    _ = shutdown.changed() => return,
+                };
+                let n = match n {
+                    Ok(n) => n,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "realtime listener lost its connection");
+                        break;
+                    }
+                };
+                let Ok(notice) = serde_json::from_str::<Notice>(n.payload()) else {
+                    continue;
+                };
+                if notice.n == state.hub.node_id {
+                    continue;
+                }
+                if !notice.u.is_empty() {
+                    state.hub.kick(&notice.t, &notice.u);
+                } else if !notice.r.is_empty() {
+                    state
+                        .hub
+                        .publish(&state.db, &notice.t, &notice.r, notice.f, notice.l)
+                        .await;
+                }
+            }
+        }
+    }))
 }

@@ -408,7 +408,7 @@ pub async fn set_disabled(
     tx.commit().await?;
     if disabled {
         // Open WebSockets of the account close now, not at their next session check.
-        state.hub.kick(&p.tenant_id, id);
+        state.hub.kick_everywhere(&state.db, &p.tenant_id, id).await;
     }
     Ok(u)
 }

@@ -243,3 +243,54 @@ async fn disabled_account_socket_closes(b: Backend) {
     assert_eq!(t2.problem(401), "unauthenticated");
 }
 both!(disabled_account_socket_closes);
+
+/// Two nodes on one PostgreSQL database: a change on one reaches sockets on the other, and
+/// disabling an account on one closes its sockets on the other at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_cross_nodes() {
+    let Some(a) = Server::start(Backend::Postgres).await else {
+        return;
+    };
+    let b = a.sibling().await;
+    let t = a.tenant("acme").await;
+    let (_, alice) = a.staff(&t, "Alice").await;
+    let (bob_id, bob) = a.staff(&t, "Bob").await;
+    let group = room(
+        &a,
+        &alice,
+        json!({ "kind": "group", "name": "G", "member_ids": [bob_id] }),
+    )
+    .await;
+    let (mut ws, _) = connect(&b, &bob).await;
+    let m = say(&a, &alice, &group, "from node A").await;
+    let e = next_event(&mut ws, "message.created").await;
+    assert_eq!(e["seq"], m["seq"]);
+    let started = std::time::Instant::now();
+    let r = a
+        .post(
+            &format!("/api/v1/users/{bob_id}/disable"),
+            &t.admin_token,
+            json!({}),
+        )
+        .await;
+    assert!(r.status < 300, "{}", r.text);
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("close")
+        {
+            Some(Ok(Message::Close(Some(c)))) => {
+                assert_eq!(u16::from(c.code), 4001);
+                break;
+            }
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+    // Well before the 5-second session re-check: the kick crossed nodes.
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
