@@ -268,6 +268,35 @@ pub struct EventPage {
     pub last_seq: i64,
 }
 
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct SyncRequest {
+    /// Room id → the last sequence number the client has. Empty on a fresh device.
+    #[oai(default)]
+    pub cursor: std::collections::HashMap<String, i64>,
+    /// Events per room in one answer (1–500, default 100); call again while `more` is true.
+    pub limit_per_room: Option<u32>,
+}
+
+#[derive(Debug, Object)]
+pub struct RoomSync {
+    pub room_id: String,
+    pub kind: String,
+    pub name: String,
+    pub last_seq: i64,
+    /// Oldest first; continue from the last one's `seq`.
+    pub events: Vec<RoomEvent>,
+    pub more: bool,
+}
+
+#[derive(Debug, Object)]
+pub struct SyncResponse {
+    /// Rooms with something new (rooms the cursor did not know start from what the caller may see).
+    pub rooms: Vec<RoomSync>,
+    /// Rooms in the cursor the caller no longer belongs to: drop them.
+    pub left: Vec<String>,
+}
+
 #[derive(ApiResponse)]
 pub enum DirectResponse {
     /// Created.
@@ -577,6 +606,37 @@ impl RoomsApi {
     ) -> ApiResult<Json<ReadState>> {
         let unread = service::mark_read(&state, &auth.0, &id.0, body.0.seq).await?;
         Ok(Json(ReadState { unread }))
+    }
+
+    /// Everything that changed in all the caller's rooms since the client's cursor.
+    #[oai(path = "/sync", method = "post", operation_id = "messaging_sync")]
+    async fn sync(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        body: Json<SyncRequest>,
+    ) -> ApiResult<Json<SyncResponse>> {
+        let per_room = match body.0.limit_per_room {
+            None => 100,
+            Some(n) if (1..=500).contains(&n) => i64::from(n),
+            Some(_) => return Err(ApiError::validation("limit_per_room", "between 1 and 500")),
+        };
+        let c = super::sync::since(&state, &auth.0, &body.0.cursor, per_room).await?;
+        Ok(Json(SyncResponse {
+            rooms: c
+                .rooms
+                .into_iter()
+                .map(|r| RoomSync {
+                    room_id: r.room.id,
+                    kind: r.room.kind,
+                    name: r.room.name,
+                    last_seq: r.room.last_seq,
+                    events: r.events.into_iter().map(Into::into).collect(),
+                    more: r.more,
+                })
+                .collect(),
+            left: c.left,
+        }))
     }
 
     /// The room's events after `after_seq`, oldest first: what a reconnecting client missed.

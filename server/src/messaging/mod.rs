@@ -5,3 +5,4 @@
 pub mod api;
 pub mod service;
 pub mod store;
+pub mod sync;

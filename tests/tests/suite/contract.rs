@@ -877,6 +877,15 @@ fn cases() -> Vec<Case> {
             names_object: false,
             bad: None,
         },
+        Case {
+            op: "messaging_sync",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("POST", "/api/v1/sync", Some(json!({}))),
+            names_object: false,
+            bad: Some(|_| req("POST", "/api/v1/sync", Some(json!({ "limit_per_room": 0 })))),
+        },
         // Last: its isolation check signs the other tenant's admin out.
         Case {
             op: "auth_logout",
@@ -933,6 +942,7 @@ fn every_operation_in_the_spec_has_its_answers() {
                     || c.op.starts_with("files_")
                     || c.op.starts_with("rooms_")
                     || c.op.starts_with("messages_")
+                    || c.op.starts_with("messaging_")
                     || c.op == "search"
                     || c.op == "events_ticket"
                     || c.op == "auth_logout",

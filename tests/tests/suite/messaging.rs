@@ -630,3 +630,101 @@ async fn message_search_follows_membership(b: Backend) {
     .await;
 }
 both!(message_search_follows_membership);
+
+async fn sync_returns_everything_since_the_cursor(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (_, alice) = s.staff(&t, "Alice").await;
+    let (bob_id, bob) = s.staff(&t, "Bob").await;
+    let r1 = room(
+        &s,
+        &alice,
+        json!({ "kind": "group", "name": "One", "member_ids": [bob_id] }),
+    )
+    .await;
+    let r2 = room(
+        &s,
+        &alice,
+        json!({ "kind": "group", "name": "Two", "member_ids": [bob_id] }),
+    )
+    .await;
+    send(&s, &alice, &r1, json!({ "body": "hello" })).await;
+    // A fresh device: everything Bob may see, room by room.
+    let first = s.post("/api/v1/sync", &bob, json!({})).await;
+    let rooms = first.ok(200)["rooms"].as_array().unwrap().clone();
+    assert_eq!(rooms.len(), 2);
+    let mut cursor = serde_json::Map::new();
+    for r in &rooms {
+        let evs = r["events"].as_array().unwrap();
+        assert_eq!(evs.first().unwrap()["seq"], 1);
+        assert_eq!(evs.last().unwrap()["seq"], r["last_seq"]);
+        cursor.insert(r["room_id"].as_str().unwrap().into(), r["last_seq"].clone());
+    }
+    // Nothing new: nothing returned.
+    let again = s
+        .post("/api/v1/sync", &bob, json!({ "cursor": cursor }))
+        .await;
+    assert!(again.ok(200)["rooms"].as_array().unwrap().is_empty());
+    // Changes in both rooms come back exactly, in pages.
+    for i in 0..3 {
+        send(&s, &alice, &r1, json!({ "body": format!("a{i}") })).await;
+    }
+    send(&s, &alice, &r2, json!({ "body": "b" })).await;
+    let mut seen: std::collections::HashMap<String, Vec<i64>> = Default::default();
+    loop {
+        let r = s
+            .post(
+                "/api/v1/sync",
+                &bob,
+                json!({ "cursor": cursor, "limit_per_room": 2 }),
+            )
+            .await;
+        let body = r.ok(200).clone();
+        let rooms = body["rooms"].as_array().unwrap();
+        if rooms.is_empty() {
+            break;
+        }
+        for room in rooms {
+            let id = room["room_id"].as_str().unwrap().to_string();
+            for e in room["events"].as_array().unwrap() {
+                seen.entry(id.clone())
+                    .or_default()
+                    .push(e["seq"].as_i64().unwrap());
+            }
+            let last = room["events"].as_array().unwrap().last().unwrap()["seq"].clone();
+            cursor.insert(id, last);
+        }
+    }
+    let one_start = first.body["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["room_id"] == r1.as_str())
+        .unwrap()["last_seq"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        seen[&r1],
+        ((one_start + 1)..=(one_start + 3)).collect::<Vec<_>>()
+    );
+    assert_eq!(seen[&r2].len(), 1);
+    // Removed from a room: it is listed as left.
+    s.req(
+        "DELETE",
+        &format!("/api/v1/rooms/{r2}/members/{bob_id}"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    let r = s
+        .post("/api/v1/sync", &bob, json!({ "cursor": cursor }))
+        .await;
+    assert_eq!(r.ok(200)["left"], json!([r2]));
+    let r = s
+        .post("/api/v1/sync", &bob, json!({ "cursor": { "x": -1 } }))
+        .await;
+    assert_eq!(r.problem(422), "validation_failed");
+}
+both!(sync_returns_everything_since_the_cursor);
