@@ -105,3 +105,21 @@ create table ws_tickets (
     token_hash text not null,
     expires_at bigint not null
 );
+
+create table message_reactions (
+    tenant_id text not null,
+    message_id text not null,
+    user_id text not null,
+    emoji text not null,
+    created_at bigint not null,
+    constraint message_reactions_pkey primary key (tenant_id, message_id, user_id, emoji)
+);
+
+create table room_pins (
+    tenant_id text not null,
+    room_id text not null,
+    message_id text not null,
+    pinned_by text not null,
+    pinned_at bigint not null,
+    constraint room_pins_pkey primary key (tenant_id, room_id, message_id)
+);

@@ -188,6 +188,15 @@ pub struct ReadState {
     pub unread: i64,
 }
 
+/// One emoji on a message.
+#[derive(Debug, Object)]
+pub struct Reaction {
+    pub emoji: String,
+    pub count: i64,
+    /// Who reacted (at most the first 50).
+    pub user_ids: Vec<String>,
+}
+
 #[derive(Debug, Object)]
 pub struct Message {
     pub id: String,
@@ -201,14 +210,36 @@ pub struct Message {
     pub mentions: Vec<String>,
     pub mention_room: bool,
     pub attachment_ids: Vec<String>,
+    pub reactions: Vec<Reaction>,
     pub edited: bool,
     pub deleted: bool,
     pub created_at: String,
 }
 
+fn summarise(pairs: Vec<(String, String)>) -> Vec<Reaction> {
+    let mut out: Vec<Reaction> = Vec::new();
+    for (emoji, user) in pairs {
+        match out.iter_mut().find(|r| r.emoji == emoji) {
+            Some(r) => {
+                r.count += 1;
+                if r.user_ids.len() < 50 {
+                    r.user_ids.push(user);
+                }
+            }
+            None => out.push(Reaction {
+                emoji,
+                count: 1,
+                user_ids: vec![user],
+            }),
+        }
+    }
+    out
+}
+
 impl From<service::MessageView> for Message {
     fn from(v: service::MessageView) -> Self {
         let m = v.message;
+        let reactions = summarise(v.reactions);
         Message {
             id: m.id,
             room_id: m.room_id,
@@ -219,6 +250,7 @@ impl From<service::MessageView> for Message {
             mentions: serde_json::from_str(&m.mentions).unwrap_or_default(),
             mention_room: m.mentions_room != 0,
             attachment_ids: v.attachments,
+            reactions,
             edited: m.edited_at.is_some(),
             deleted: m.deleted_at.is_some(),
             created_at: rfc3339(m.created_at),
@@ -589,6 +621,88 @@ impl RoomsApi {
     ) -> ApiResult<NoContent> {
         service::delete(&state, &auth.0, &id.0, &message_id.0).await?;
         Ok(NoContent::Done)
+    }
+
+    /// React to a message (idempotent).
+    #[oai(
+        path = "/rooms/:id/messages/:message_id/reactions/:emoji",
+        method = "put",
+        operation_id = "messages_react"
+    )]
+    async fn react(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+        message_id: Path<String>,
+        emoji: Path<String>,
+    ) -> ApiResult<NoContent> {
+        super::reactions::react(&state, &auth.0, &id.0, &message_id.0, &emoji.0, true).await?;
+        Ok(NoContent::Done)
+    }
+
+    /// Take back one's reaction.
+    #[oai(
+        path = "/rooms/:id/messages/:message_id/reactions/:emoji",
+        method = "delete",
+        operation_id = "messages_unreact"
+    )]
+    async fn unreact(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+        message_id: Path<String>,
+        emoji: Path<String>,
+    ) -> ApiResult<NoContent> {
+        super::reactions::react(&state, &auth.0, &id.0, &message_id.0, &emoji.0, false).await?;
+        Ok(NoContent::Done)
+    }
+
+    /// Pin a message (room owners and moderators, or `messages.moderate`).
+    #[oai(
+        path = "/rooms/:id/pins/:message_id",
+        method = "put",
+        operation_id = "rooms_pin"
+    )]
+    async fn pin(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+        message_id: Path<String>,
+    ) -> ApiResult<NoContent> {
+        super::reactions::pin(&state, &auth.0, &id.0, &message_id.0, true).await?;
+        Ok(NoContent::Done)
+    }
+
+    /// Unpin a message.
+    #[oai(
+        path = "/rooms/:id/pins/:message_id",
+        method = "delete",
+        operation_id = "rooms_unpin"
+    )]
+    async fn unpin(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+        message_id: Path<String>,
+    ) -> ApiResult<NoContent> {
+        super::reactions::pin(&state, &auth.0, &id.0, &message_id.0, false).await?;
+        Ok(NoContent::Done)
+    }
+
+    /// The room's pinned messages, most recently pinned first.
+    #[oai(path = "/rooms/:id/pins", method = "get", operation_id = "rooms_pins")]
+    async fn pins(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+    ) -> ApiResult<Json<Vec<Message>>> {
+        let v = super::reactions::pins(&state, &auth.0, &id.0).await?;
+        Ok(Json(v.into_iter().map(Into::into).collect()))
     }
 
     /// Move the caller's read pointer forward; answers the remaining unread count.

@@ -33,6 +33,8 @@ pub struct RoomView {
 pub struct MessageView {
     pub message: MessageRow,
     pub attachments: Vec<String>,
+    /// (emoji, user id), in the order given.
+    pub reactions: Vec<(String, String)>,
 }
 
 fn not_found() -> ApiError {
@@ -40,7 +42,7 @@ fn not_found() -> ApiError {
 }
 
 /// The room if the caller may see it: a member, or anyone in the tenant for a channel.
-async fn visible(
+pub(super) async fn visible(
     conn: &mut AnyConnection,
     p: &Principal,
     id: &str,
@@ -59,7 +61,7 @@ async fn visible(
 }
 
 /// The room and the caller's membership; a visible room one has not joined is a 403.
-async fn joined(
+pub(super) async fn joined(
     conn: &mut AnyConnection,
     p: &Principal,
     id: &str,
@@ -135,13 +137,13 @@ async fn active_users(conn: &mut AnyConnection, tenant_id: &str, ids: &[String])
 
 /// The span of sequence numbers one change wrote in a room, for publishing after commit.
 #[derive(Default)]
-struct Emitted {
+pub(super) struct Emitted {
     room_id: String,
     first: i64,
     last: i64,
 }
 
-async fn event(
+pub(super) async fn event(
     tx: &mut Tx,
     p: &Principal,
     em: &mut Emitted,
@@ -169,7 +171,7 @@ async fn event(
 }
 
 /// Send what a committed change wrote to this node's open sockets.
-async fn publish(state: &AppState, p: &Principal, em: &Emitted) {
+pub(super) async fn publish(state: &AppState, p: &Principal, em: &Emitted) {
     if em.first > 0 {
         state
             .hub
@@ -178,7 +180,7 @@ async fn publish(state: &AppState, p: &Principal, em: &Emitted) {
     }
 }
 
-fn audit_room(p: &Principal, action: &'static str, room_id: &str) -> Entry {
+pub(super) fn audit_room(p: &Principal, action: &'static str, room_id: &str) -> Entry {
     Entry::new(&p.tenant_id, action)
         .actor(ActorKind::User, &p.user_id)
         .target("room", room_id)
@@ -756,11 +758,12 @@ pub async fn send(
     Ok(MessageView {
         message,
         attachments,
+        reactions: Vec::new(),
     })
 }
 
 /// Messages the caller may see: everything, or since joining in `joined`-history rooms.
-fn floor(room: &RoomRow, me: &MemberRow) -> i64 {
+pub(super) fn floor(room: &RoomRow, me: &MemberRow) -> i64 {
     if room.history_visibility == "joined" {
         me.joined_seq
     } else {
@@ -791,15 +794,17 @@ pub async fn messages(
     let mut out = Vec::with_capacity(rows.len());
     for m in rows {
         let attachments = store::attachments(&mut conn, &p.tenant_id, &m.id).await?;
+        let reactions = store::reactions(&mut conn, &p.tenant_id, &m.id).await?;
         out.push(MessageView {
             message: m,
             attachments,
+            reactions,
         });
     }
     Ok(out)
 }
 
-async fn own_message(
+pub(super) async fn own_message(
     tx: &mut Tx,
     p: &Principal,
     room_id: &str,
@@ -863,12 +868,14 @@ pub async fn edit(
         .await?
         .ok_or_else(|| ApiError::not_found("message"))?;
     let attachments = store::attachments(&mut tx, &p.tenant_id, id).await?;
+    let reactions = store::reactions(&mut tx, &p.tenant_id, id).await?;
     tx.commit().await?;
     publish(state, p, &em).await;
     state.outbox_wake.notify_one();
     Ok(MessageView {
         message: m,
         attachments,
+        reactions,
     })
 }
 

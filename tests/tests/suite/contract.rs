@@ -886,6 +886,111 @@ fn cases() -> Vec<Case> {
             names_object: false,
             bad: Some(|_| req("POST", "/api/v1/sync", Some(json!({ "limit_per_room": 0 })))),
         },
+        Case {
+            op: "messages_react",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| {
+                req(
+                    "PUT",
+                    format!(
+                        "/api/v1/rooms/{}/messages/{}/reactions/%F0%9F%91%8D",
+                        f.room_id, f.message_id
+                    ),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PUT",
+                    format!(
+                        "/api/v1/rooms/{}/messages/{}/reactions/a%20b",
+                        f.room_id, f.message_id
+                    ),
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "messages_unreact",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!(
+                        "/api/v1/rooms/{}/messages/{}/reactions/%F0%9F%91%8D",
+                        f.room_id, f.message_id
+                    ),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "DELETE",
+                    format!(
+                        "/api/v1/rooms/{}/messages/{}/reactions/a%20b",
+                        f.room_id, f.message_id
+                    ),
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "rooms_pin",
+            auth: Session,
+            perm: Some("messages.moderate"),
+            ok: 204,
+            call: |f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/rooms/{}/pins/{}", f.room_id, f.message_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/rooms/{}/pins/nope", f.room_id),
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "rooms_pins",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| req("GET", format!("/api/v1/rooms/{}/pins", f.room_id), None),
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/rooms/nope/pins", None)),
+        },
+        Case {
+            op: "rooms_unpin",
+            auth: Session,
+            perm: Some("messages.moderate"),
+            ok: 204,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/rooms/{}/pins/{}", f.room_id, f.message_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/rooms/{}/pins/nope", f.room_id),
+                    None,
+                )
+            }),
+        },
         // Last: its isolation check signs the other tenant's admin out.
         Case {
             op: "auth_logout",

@@ -728,3 +728,99 @@ async fn sync_returns_everything_since_the_cursor(b: Backend) {
     assert_eq!(r.problem(422), "validation_failed");
 }
 both!(sync_returns_everything_since_the_cursor);
+
+async fn reactions_and_pins(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (alice_id, alice) = s.staff(&t, "Alice").await;
+    let (bob_id, bob) = s.staff(&t, "Bob").await;
+    let group = room(
+        &s,
+        &alice,
+        json!({ "kind": "group", "name": "G", "member_ids": [bob_id] }),
+    )
+    .await;
+    let m = send(&s, &bob, &group, json!({ "body": "ship it" })).await;
+    let mid = m["id"].as_str().unwrap().to_string();
+    let react = |token: &str, method: &'static str, emoji: &str| {
+        let path = format!("/api/v1/rooms/{group}/messages/{mid}/reactions/{emoji}");
+        let token = token.to_string();
+        let s = &s;
+        async move { s.req(method, &path, Some(&token), None).await }
+    };
+    assert_eq!(react(&alice, "PUT", "%F0%9F%91%8D").await.status, 204);
+    assert_eq!(
+        react(&alice, "PUT", "%F0%9F%91%8D").await.status,
+        204,
+        "idempotent"
+    );
+    assert_eq!(react(&bob, "PUT", "%F0%9F%91%8D").await.status, 204);
+    assert_eq!(react(&bob, "PUT", "ok").await.status, 204);
+    let page = s
+        .get(&format!("/api/v1/rooms/{group}/messages"), &alice)
+        .await;
+    let msg = page.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == mid.as_str())
+        .unwrap()
+        .clone();
+    let thumbs = msg["reactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["emoji"] == "👍")
+        .unwrap()
+        .clone();
+    assert_eq!(thumbs["count"], 2);
+    assert!(thumbs["user_ids"]
+        .as_array()
+        .unwrap()
+        .contains(&json!(alice_id)));
+    assert_eq!(react(&bob, "DELETE", "ok").await.status, 204);
+    assert_eq!(
+        react(&bob, "PUT", "a%20b").await.problem(422),
+        "validation_failed"
+    );
+    // Pins: the owner may, a plain member may not.
+    let pin = format!("/api/v1/rooms/{group}/pins/{mid}");
+    assert_eq!(
+        s.req("PUT", &pin, Some(&bob), None).await.problem(403),
+        "forbidden"
+    );
+    assert_eq!(s.req("PUT", &pin, Some(&alice), None).await.status, 204);
+    let pins = s.get(&format!("/api/v1/rooms/{group}/pins"), &bob).await;
+    assert_eq!(pins.ok(200)[0]["id"], mid.as_str());
+    assert_eq!(s.req("DELETE", &pin, Some(&alice), None).await.status, 204);
+    assert!(s
+        .get(&format!("/api/v1/rooms/{group}/pins"), &bob)
+        .await
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let kinds: Vec<String> = s
+        .get(&format!("/api/v1/rooms/{group}/events?limit=200"), &bob)
+        .await
+        .ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
+    for k in [
+        "reaction.added",
+        "reaction.removed",
+        "message.pinned",
+        "message.unpinned",
+    ] {
+        assert!(kinds.iter().any(|x| x == k), "{k}");
+    }
+    // Non-members see nothing of it.
+    let (_, carol) = s.staff(&t, "Carol").await;
+    assert_eq!(react(&carol, "PUT", "ok").await.problem(404), "not_found");
+}
+both!(reactions_and_pins);
