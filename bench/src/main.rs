@@ -3,6 +3,7 @@
 //! Benchmarks, not tests: they report numbers and never fail on them. Every load is bounded in
 //! count and time and only talks to a server this program started on 127.0.0.1.
 
+mod messaging;
 mod storage;
 
 use clap::Parser;
@@ -35,9 +36,12 @@ struct Args {
     /// Concurrent connections for the HTTP load.
     #[arg(long, default_value_t = 64)]
     connections: usize,
-    /// Run only these workloads (comma-separated: w5, w6, w7).
+    /// Run only these workloads (comma-separated: w1 (W1–W3), w4, w5, w6, w7).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Members (and open sockets) in the W4 room.
+    #[arg(long, default_value_t = 1000)]
+    w4_members: usize,
     /// PostgreSQL server for the PostgreSQL rows (skipped when unreachable).
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     pg: String,
@@ -215,7 +219,7 @@ async fn authz_bench(rows: &mut Vec<Row>) -> Result<(), BoxError> {
     Ok(())
 }
 
-struct Spawned {
+pub struct Spawned {
     child: Child,
     base: String,
     dir: PathBuf,
@@ -528,6 +532,18 @@ async fn w7(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
     Ok(())
 }
 
+async fn w1(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
+    eprintln!("W1–W3: messaging on SQLite…");
+    messaging::w1_w3(&args.stoa, None, "sqlite", rows).await?;
+    if let Some((name, url)) = pg_database(&args.pg).await {
+        eprintln!("W1–W3: messaging on PostgreSQL…");
+        let result = messaging::w1_w3(&args.stoa, Some(&url), "postgres", rows).await;
+        drop_pg_database(&args.pg, &name).await;
+        result?;
+    }
+    Ok(())
+}
+
 async fn w5(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
     eprintln!("W5: search over 100,000 items…");
     storage::w5_index(rows).await?;
@@ -563,6 +579,13 @@ async fn main() -> Result<(), BoxError> {
     let run = |w: &str| args.only.is_empty() || args.only.iter().any(|o| o.eq_ignore_ascii_case(w));
     if run("w7") {
         w7(&args, &mut rows).await?;
+    }
+    if run("w1") {
+        w1(&args, &mut rows).await?;
+    }
+    if run("w4") {
+        eprintln!("W4: one message to a {}-member room…", args.w4_members);
+        messaging::w4(&args.stoa, None, "sqlite", args.w4_members, &mut rows).await?;
     }
     if run("w5") {
         w5(&args, &mut rows).await?;

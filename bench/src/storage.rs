@@ -46,7 +46,7 @@ fn rss_sampler(pid: u32) -> (Arc<AtomicBool>, std::thread::JoinHandle<u64>) {
     (stop, h)
 }
 
-async fn admin_token(base: &str, operator: &str) -> Result<String, BoxError> {
+pub async fn admin_token(base: &str, operator: &str) -> Result<String, BoxError> {
     let client = reqwest::Client::new();
     client
         .post(format!("{base}/api/v1/operator/tenants"))

@@ -101,6 +101,9 @@ pub async fn run_once(state: &AppState) -> Result<usize, sqlx::Error> {
         tx.commit().await?;
         batch
     };
+    if batch.is_empty() {
+        return Ok(0);
+    }
     let mut results = Vec::with_capacity(batch.len());
     for m in &batch {
         results.push(dispatch(state, m).await);
@@ -119,8 +122,9 @@ pub async fn run_once(state: &AppState) -> Result<usize, sqlx::Error> {
             }
         }
     }
+    // One transaction records the whole batch's outcome: one durable commit, not one per message.
+    let mut tx = state.db.begin().await?;
     for (m, result) in batch.iter().zip(results) {
-        let mut tx = state.db.begin().await?;
         match result {
             Ok(()) => {
                 outbox::complete(&mut tx, m.id).await?;
@@ -148,8 +152,8 @@ pub async fn run_once(state: &AppState) -> Result<usize, sqlx::Error> {
                 tracing::warn!(id = m.id, topic = %m.topic, attempts = m.attempts, dead, error = %e.message, "outbox delivery failed");
             }
         }
-        tx.commit().await?;
     }
+    tx.commit().await?;
     Ok(batch.len())
 }
 

@@ -1,0 +1,309 @@
+//! W1–W4: messaging throughput and delivery latency over the real API and WebSocket.
+
+use crate::{fmt_ms, percentile, rss_kib, spawn, BoxError, Row};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use std::{
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use tokio_tungstenite::tungstenite::Message;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+const PASSWORD: &str = "bench passphrase 1";
+
+struct Env {
+    base: String,
+    client: reqwest::Client,
+    admin: String,
+}
+
+impl Env {
+    async fn post(&self, path: &str, token: &str, body: Value) -> Result<Value, BoxError> {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            return Err(format!("{path}: {} {}", r.status(), r.text().await?).into());
+        }
+        Ok(r.json().await?)
+    }
+
+    /// A staff member with a session: (user id, token).
+    async fn person(&self, i: usize) -> Result<(String, String), BoxError> {
+        let u = self
+            .post(
+                "/api/v1/users",
+                &self.admin,
+                json!({ "display_name": format!("Person {i}"), "email": format!("p{i}@bench.test") }),
+            )
+            .await?;
+        let id = u["user"]["id"].as_str().ok_or("id")?.to_string();
+        let inv = u["invitation"]["token"].as_str().ok_or("inv")?.to_string();
+        let r: Value = self
+            .client
+            .post(format!("{}/api/v1/auth/invitations/accept", self.base))
+            .json(&json!({ "token": inv, "password": PASSWORD }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        Ok((id, r["token"].as_str().ok_or("token")?.to_string()))
+    }
+
+    async fn room(&self, members: &[String]) -> Result<String, BoxError> {
+        let r = self
+            .post(
+                "/api/v1/rooms",
+                &self.admin,
+                json!({ "kind": "group", "name": "bench", "member_ids": members }),
+            )
+            .await?;
+        Ok(r["id"].as_str().ok_or("room")?.to_string())
+    }
+
+    async fn socket(&self, token: &str) -> Result<Socket, BoxError> {
+        let t = self.post("/api/v1/events/ticket", token, json!({})).await?;
+        let url = format!(
+            "{}/api/v1/events?ticket={}",
+            self.base.replacen("http://", "ws://", 1),
+            t["ticket"].as_str().ok_or("ticket")?
+        );
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await?;
+        next_json(&mut ws).await?; // ready
+        Ok(ws)
+    }
+}
+
+async fn next_json(ws: &mut Socket) -> Result<Value, BoxError> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), ws.next()).await? {
+            Some(Ok(Message::Text(t))) => return Ok(serde_json::from_str(&t)?),
+            Some(Ok(Message::Close(c))) => return Err(format!("closed: {c:?}").into()),
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => return Err(e.into()),
+            None => return Err("socket ended".into()),
+        }
+    }
+}
+
+async fn setup(
+    stoa: &PathBuf,
+    database_url: Option<&str>,
+) -> Result<(crate::Spawned, Env), BoxError> {
+    let operator = format!("stoa_op_bench_{}", uuid::Uuid::new_v4().simple());
+    let server = spawn(stoa, database_url, &operator)?;
+    let admin = crate::storage::admin_token(&server.base, &operator).await?;
+    let env = Env {
+        base: server.base.clone(),
+        client: reqwest::Client::new(),
+        admin,
+    };
+    Ok((server, env))
+}
+
+/// W1 (sequential sends, a listener), W2 (64 concurrent senders), W3 (paced send → socket).
+pub async fn w1_w3(
+    stoa: &PathBuf,
+    database_url: Option<&str>,
+    backend: &str,
+    rows: &mut Vec<Row>,
+) -> Result<(), BoxError> {
+    let (server, env) = setup(stoa, database_url).await?;
+    let (bob_id, bob) = env.person(1).await?;
+    let room = env.room(std::slice::from_ref(&bob_id)).await?;
+    let path = format!("/api/v1/rooms/{room}/messages");
+
+    // W1: 1,000 sequential sends; the listener must see all of them.
+    let mut ws = env.socket(&bob).await?;
+    let listener = tokio::spawn(async move {
+        let mut n = 0;
+        while n < 1000 {
+            let v = next_json(&mut ws).await?;
+            if v["kind"] == "message.created" {
+                n += 1;
+            }
+        }
+        Ok::<_, BoxError>((n, ws))
+    });
+    let mut lat = Vec::with_capacity(1000);
+    let start = Instant::now();
+    for i in 0..1000 {
+        let t = Instant::now();
+        env.post(&path, &env.admin, json!({ "body": format!("message {i}") }))
+            .await?;
+        lat.push(t.elapsed());
+    }
+    let elapsed = start.elapsed();
+    let (delivered, mut ws) = listener.await??;
+    lat.sort();
+    rows.push(Row {
+        workload: "W1 1,000 sequential sends, a member listening".into(),
+        backend: backend.into(),
+        result: format!(
+            "{:.0} msgs/s · p50 {} · p99 {} · {delivered}/1000 delivered",
+            1000.0 / elapsed.as_secs_f64(),
+            fmt_ms(percentile(&lat, 0.5)),
+            fmt_ms(percentile(&lat, 0.99))
+        ),
+        target: "≥ 80 % of 1-client commits/s (PG); p99 ≤ 10 ms".into(),
+    });
+
+    // W3: paced sends, latency to the other member's socket.
+    let mut lat = Vec::with_capacity(200);
+    for i in 0..200 {
+        let t = Instant::now();
+        env.post(&path, &env.admin, json!({ "body": format!("paced {i}") }))
+            .await?;
+        loop {
+            let v = next_json(&mut ws).await?;
+            if v["kind"] == "message.created" {
+                break;
+            }
+        }
+        lat.push(t.elapsed());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    lat.sort();
+    rows.push(Row {
+        workload: "W3 send → other member's WebSocket, paced, 200 messages".into(),
+        backend: backend.into(),
+        result: format!(
+            "p50 {} · p99 {}",
+            fmt_ms(percentile(&lat, 0.5)),
+            fmt_ms(percentile(&lat, 0.99))
+        ),
+        target: "p99 ≤ 10 ms".into(),
+    });
+    drop(ws);
+
+    // W2: 64 senders, each in its own room, for a bounded time.
+    let mut rooms = Vec::new();
+    for _ in 0..64 {
+        rooms.push(env.room(std::slice::from_ref(&bob_id)).await?);
+    }
+    let deadline = Instant::now() + Duration::from_secs(8);
+    let env = Arc::new(env);
+    let mut tasks = Vec::new();
+    for room in rooms {
+        let env = env.clone();
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let url = format!("{}/api/v1/rooms/{room}/messages", env.base);
+            let mut lat = Vec::new();
+            let mut errors = 0u64;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                match client
+                    .post(&url)
+                    .bearer_auth(&env.admin)
+                    .json(&json!({ "body": "load" }))
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status().is_success() => lat.push(t.elapsed()),
+                    _ => errors += 1,
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let start = Instant::now();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await?;
+        all.extend(l);
+        errors += e;
+    }
+    let elapsed = start.elapsed();
+    all.sort();
+    rows.push(Row {
+        workload: "W2 64 concurrent senders across 64 rooms, 8 s".into(),
+        backend: backend.into(),
+        result: format!(
+            "{:.0} msgs/s · p50 {} · p99 {} · {errors} errors",
+            all.len() as f64 / elapsed.as_secs_f64(),
+            fmt_ms(percentile(&all, 0.5)),
+            fmt_ms(percentile(&all, 0.99))
+        ),
+        target: "≥ 5,000 msgs/s (PG); p99 ≤ 50 ms".into(),
+    });
+    drop(server);
+    Ok(())
+}
+
+/// W4: one message to a room with `n` members, each with an open socket.
+pub async fn w4(
+    stoa: &PathBuf,
+    database_url: Option<&str>,
+    backend: &str,
+    n: usize,
+    rows: &mut Vec<Row>,
+) -> Result<(), BoxError> {
+    let (server, env) = setup(stoa, database_url).await?;
+    let mut people = Vec::with_capacity(n);
+    for i in 0..n {
+        people.push(env.person(i).await?);
+    }
+    let ids: Vec<String> = people.iter().map(|p| p.0.clone()).collect();
+    let room = env.room(&ids).await?;
+    let mut sockets = Vec::with_capacity(n);
+    for (_, token) in &people {
+        sockets.push(env.socket(token).await?);
+    }
+    let before = rss_kib(server.child.id()).unwrap_or(0);
+    let mut waiters = Vec::with_capacity(n);
+    for mut ws in sockets {
+        waiters.push(tokio::spawn(async move {
+            loop {
+                let v = next_json(&mut ws).await?;
+                if v["kind"] == "message.created" {
+                    return Ok::<_, BoxError>((Instant::now(), ws));
+                }
+            }
+        }));
+    }
+    let t0 = Instant::now();
+    env.post(
+        &format!("/api/v1/rooms/{room}/messages"),
+        &env.admin,
+        json!({ "body": "all hands" }),
+    )
+    .await?;
+    let mut lat = Vec::with_capacity(n);
+    let mut drops = 0;
+    let mut keep = Vec::new();
+    for w in waiters {
+        match w.await? {
+            Ok((at, ws)) => {
+                lat.push(at - t0);
+                keep.push(ws);
+            }
+            Err(_) => drops += 1,
+        }
+    }
+    let after = rss_kib(server.child.id()).unwrap_or(0);
+    lat.sort();
+    rows.push(Row {
+        workload: format!("W4 one message to a {n}-member room, {n} open sockets"),
+        backend: backend.into(),
+        result: format!(
+            "all delivered p95 {} · max {} · {drops} drops · server RSS {:.1} MiB",
+            fmt_ms(percentile(&lat, 0.95)),
+            fmt_ms(percentile(&lat, 1.0)),
+            after.max(before) as f64 / 1024.0
+        ),
+        target: "p95 ≤ 50 ms; no drops; RSS ≤ 200 MiB".into(),
+    });
+    drop(keep);
+    drop(server);
+    Ok(())
+}
