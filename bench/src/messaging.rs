@@ -254,7 +254,16 @@ pub async fn w4(
         people.push(env.person(i).await?);
     }
     let ids: Vec<String> = people.iter().map(|p| p.0.clone()).collect();
-    let room = env.room(&ids).await?;
+    // At most 500 people per call.
+    let room = env.room(&ids[..ids.len().min(500)]).await?;
+    for chunk in ids.chunks(500).skip(1) {
+        env.post(
+            &format!("/api/v1/rooms/{room}/members"),
+            &env.admin,
+            json!({ "user_ids": chunk }),
+        )
+        .await?;
+    }
     let mut sockets = Vec::with_capacity(n);
     for (_, token) in &people {
         sockets.push(env.socket(token).await?);
