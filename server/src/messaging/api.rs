@@ -1,7 +1,7 @@
 //! `/rooms`: rooms, members, messages, read state and the per-room event log.
 
 use super::{
-    service,
+    messages, service,
     store::{EventRow, MemberRow, RoomRow},
 };
 use crate::{
@@ -535,11 +535,11 @@ impl RoomsApi {
         body: Json<SendMessage>,
     ) -> ApiResult<SentMessage> {
         let b = body.0;
-        let m = service::send(
+        let m = messages::send(
             &state,
             &auth.0,
             &id.0,
-            service::NewMessage {
+            messages::NewMessage {
                 body: b.body,
                 thread_root_id: b.thread_root_id,
                 mentions: b.mentions,
@@ -570,7 +570,7 @@ impl RoomsApi {
         let limit = pagination::limit(limit.0)?;
         let after = seq_param("after_seq", after_seq.0)?;
         let before = seq_param("before_seq", before_seq.0)?;
-        let mut rows = service::messages(&state, &auth.0, &id.0, after, before, limit + 1).await?;
+        let mut rows = messages::messages(&state, &auth.0, &id.0, after, before, limit + 1).await?;
         let more = rows.len() as i64 > limit;
         if more {
             if after.is_some() {
@@ -600,7 +600,7 @@ impl RoomsApi {
         body: Json<EditMessage>,
     ) -> ApiResult<Json<Message>> {
         Ok(Json(
-            service::edit(&state, &auth.0, &id.0, &message_id.0, &body.0.body)
+            messages::edit(&state, &auth.0, &id.0, &message_id.0, &body.0.body)
                 .await?
                 .into(),
         ))
@@ -619,7 +619,7 @@ impl RoomsApi {
         id: Path<String>,
         message_id: Path<String>,
     ) -> ApiResult<NoContent> {
-        service::delete(&state, &auth.0, &id.0, &message_id.0).await?;
+        messages::delete(&state, &auth.0, &id.0, &message_id.0).await?;
         Ok(NoContent::Done)
     }
 
@@ -718,7 +718,7 @@ impl RoomsApi {
         id: Path<String>,
         body: Json<MarkRead>,
     ) -> ApiResult<Json<ReadState>> {
-        let unread = service::mark_read(&state, &auth.0, &id.0, body.0.seq).await?;
+        let unread = messages::mark_read(&state, &auth.0, &id.0, body.0.seq).await?;
         Ok(Json(ReadState { unread }))
     }
 
@@ -769,7 +769,7 @@ impl RoomsApi {
     ) -> ApiResult<Json<EventPage>> {
         let limit = pagination::limit(limit.0)?;
         let after = seq_param("after_seq", after_seq.0)?.unwrap_or(0);
-        let (rows, last_seq) = service::events(&state, &auth.0, &id.0, after, limit).await?;
+        let (rows, last_seq) = messages::events(&state, &auth.0, &id.0, after, limit).await?;
         Ok(Json(EventPage {
             items: rows.into_iter().map(Into::into).collect(),
             last_seq,

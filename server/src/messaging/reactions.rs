@@ -1,7 +1,8 @@
 //! Reactions (anyone in the room) and pins (room owners and moderators, or `messages.moderate`).
 
 use super::{
-    service::{event, floor, joined, own_message, publish, Emitted, MessageView},
+    messages::{floor, own_message},
+    service::{event, joined, publish, Emitted, MessageView},
     store,
 };
 use crate::{

@@ -20,7 +20,7 @@ pub async fn load(
 ) -> Result<Option<Doc>, sqlx::Error> {
     match kind {
         files::service::KIND => files::service::search_doc(conn, tenant_id, id).await,
-        messaging::service::KIND => messaging::service::search_doc(conn, tenant_id, id).await,
+        messaging::service::KIND => messaging::messages::search_doc(conn, tenant_id, id).await,
         _ => Ok(None),
     }
 }
@@ -55,7 +55,7 @@ pub async fn readable(
             Some(f) => files::service::can_read(conn, p, &f).await,
             None => Ok(false),
         },
-        messaging::service::KIND => messaging::service::can_read(conn, p, id).await,
+        messaging::service::KIND => messaging::messages::can_read(conn, p, id).await,
         _ => Ok(false),
     }
 }

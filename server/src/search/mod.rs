@@ -137,7 +137,7 @@ pub async fn reader_tokens(
 ) -> Result<Vec<String>, sqlx::Error> {
     let mut tokens = vec![user_token(user_id)];
     for room in crate::messaging::store::room_ids_of(conn, tenant_id, user_id).await? {
-        tokens.push(crate::messaging::service::room_token(&room));
+        tokens.push(crate::messaging::messages::room_token(&room));
     }
     Ok(tokens)
 }

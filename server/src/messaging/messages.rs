@@ -1,0 +1,410 @@
+//! Messages: send, page, edit, delete, read pointers, catch-up, and what search needs.
+
+use super::{
+    service::{audit_room, event, joined, publish, Emitted, MessageView, KIND},
+    store::{self, EventRow, MemberRow, MessageRow, RoomRow},
+};
+use crate::{
+    audit,
+    authn::Principal,
+    authz::perm,
+    db::{new_id, now_ms, Tx},
+    error::{ApiError, ApiResult, Code},
+    files, search, AppState,
+};
+use serde_json::json;
+use sqlx::AnyConnection;
+
+pub const MAX_BODY_CHARS: usize = 10_000;
+pub const MAX_ATTACHMENTS: usize = 20;
+
+pub struct NewMessage {
+    pub body: String,
+    pub thread_root_id: Option<String>,
+    pub mentions: Vec<String>,
+    pub mention_room: bool,
+    pub attachment_ids: Vec<String>,
+}
+
+/// Send a message (needs `messages.send` and membership). Retried sends carry an
+/// `Idempotency-Key` and are answered with the first result by the API middleware.
+pub async fn send(
+    state: &AppState,
+    p: &Principal,
+    room_id: &str,
+    n: NewMessage,
+) -> ApiResult<MessageView> {
+    let mut em = Emitted::default();
+    state.authz.require(p, perm::MESSAGES_SEND).await?;
+    let body = n.body.trim_end().to_string();
+    if body.chars().count() > MAX_BODY_CHARS {
+        return Err(ApiError::validation(
+            "body",
+            format!("at most {MAX_BODY_CHARS} characters"),
+        ));
+    }
+    if body.trim().is_empty() && n.attachment_ids.is_empty() {
+        return Err(ApiError::validation(
+            "body",
+            "a message needs text or an attachment",
+        ));
+    }
+    if n.attachment_ids.len() > MAX_ATTACHMENTS {
+        return Err(ApiError::validation(
+            "attachment_ids",
+            format!("at most {MAX_ATTACHMENTS}"),
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    let (room, _me) = joined(&mut tx, p, room_id).await?;
+    if room.archived_at.is_some() {
+        return Err(ApiError::conflict(Code::Conflict, "the room is archived"));
+    }
+    if let Some(root) = &n.thread_root_id {
+        let ok = crate::db::is_id(root)
+            && store::message(&mut tx, &p.tenant_id, root)
+                .await?
+                .is_some_and(|m| m.room_id == room_id && m.thread_root_id.is_none());
+        if !ok {
+            return Err(ApiError::validation(
+                "thread_root_id",
+                "not a top-level message of this room",
+            ));
+        }
+    }
+    let mut mentions = n.mentions.clone();
+    mentions.sort();
+    mentions.dedup();
+    for m in &mentions {
+        if !crate::db::is_id(m)
+            || store::member(&mut tx, &p.tenant_id, room_id, m)
+                .await?
+                .is_none()
+        {
+            return Err(ApiError::validation(
+                "mentions",
+                "a mentioned id is not a member of this room",
+            ));
+        }
+    }
+    let mut attachments = n.attachment_ids.clone();
+    attachments.sort();
+    attachments.dedup();
+    for f in &attachments {
+        // Only one's own readable files; another's id is a 422, not a leak.
+        if files::service::readable(&mut tx, p, f).await.is_err() {
+            return Err(ApiError::validation(
+                "attachment_ids",
+                "only files you uploaded (or can read) can be attached",
+            ));
+        }
+    }
+    let id = new_id();
+    let payload = json!({
+        "id": id, "sender_id": p.user_id, "body": body, "thread_root_id": n.thread_root_id,
+        "mentions": mentions, "mention_room": n.mention_room, "attachments": attachments,
+    });
+    let seq = event(
+        &mut tx,
+        p,
+        &mut em,
+        room_id,
+        "message.created",
+        Some(&id),
+        payload,
+    )
+    .await?;
+    let message = MessageRow {
+        tenant_id: p.tenant_id.clone(),
+        id: id.clone(),
+        room_id: room_id.to_string(),
+        seq,
+        sender_id: p.user_id.clone(),
+        body,
+        thread_root_id: n.thread_root_id,
+        mentions: serde_json::to_string(&mentions).unwrap_or_else(|_| "[]".into()),
+        mentions_room: i64::from(n.mention_room),
+        edited_at: None,
+        deleted_at: None,
+        created_at: now_ms(),
+    };
+    store::insert_message(&mut tx, &message).await?;
+    for f in &attachments {
+        store::attach(&mut tx, &p.tenant_id, &id, room_id, f).await?;
+    }
+    // The sender has read what they wrote.
+    store::set_read(&mut tx, &p.tenant_id, room_id, &p.user_id, seq).await?;
+    search::enqueue_index(&mut tx, &p.tenant_id, KIND, &id).await?;
+    tx.commit().await?;
+    publish(state, p, &em).await;
+    state.outbox_wake.notify_one();
+    Ok(MessageView {
+        message,
+        attachments,
+        reactions: Vec::new(),
+    })
+}
+
+/// Messages the caller may see: everything, or since joining in `joined`-history rooms.
+pub(super) fn floor(room: &RoomRow, me: &MemberRow) -> i64 {
+    if room.history_visibility == "joined" {
+        me.joined_seq
+    } else {
+        0
+    }
+}
+
+pub async fn messages(
+    state: &AppState,
+    p: &Principal,
+    room_id: &str,
+    after: Option<i64>,
+    before: Option<i64>,
+    limit: i64,
+) -> ApiResult<Vec<MessageView>> {
+    let mut conn = state.db.conn().await?;
+    let (room, me) = joined(&mut conn, p, room_id).await?;
+    let rows = store::page(
+        &mut conn,
+        &p.tenant_id,
+        room_id,
+        after,
+        before,
+        floor(&room, &me),
+        limit,
+    )
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for m in rows {
+        let attachments = store::attachments(&mut conn, &p.tenant_id, &m.id).await?;
+        let reactions = store::reactions(&mut conn, &p.tenant_id, &m.id).await?;
+        out.push(MessageView {
+            message: m,
+            attachments,
+            reactions,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) async fn own_message(
+    tx: &mut Tx,
+    p: &Principal,
+    room_id: &str,
+    id: &str,
+) -> ApiResult<(RoomRow, MemberRow, MessageRow)> {
+    let (room, me) = joined(tx, p, room_id).await?;
+    let m = if crate::db::is_id(id) {
+        store::message(tx, &p.tenant_id, id).await?
+    } else {
+        None
+    };
+    match m {
+        Some(m) if m.room_id == room_id && m.seq > floor(&room, &me) => Ok((room, me, m)),
+        _ => Err(ApiError::not_found("message")),
+    }
+}
+
+/// Edit one's own message; the previous text is kept for the audit trail.
+pub async fn edit(
+    state: &AppState,
+    p: &Principal,
+    room_id: &str,
+    id: &str,
+    body: &str,
+) -> ApiResult<MessageView> {
+    let mut em = Emitted::default();
+    let body = body.trim_end().to_string();
+    if body.trim().is_empty() || body.chars().count() > MAX_BODY_CHARS {
+        return Err(ApiError::validation(
+            "body",
+            format!("1 to {MAX_BODY_CHARS} characters"),
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    let (_, _, m) = own_message(&mut tx, p, room_id, id).await?;
+    if m.sender_id != p.user_id {
+        return Err(ApiError::new(
+            Code::Forbidden,
+            "only the sender edits a message",
+        ));
+    }
+    if m.deleted_at.is_some() {
+        return Err(ApiError::conflict(
+            Code::Conflict,
+            "the message was deleted",
+        ));
+    }
+    store::edit_message(&mut tx, &m, &body, &p.user_id).await?;
+    event(
+        &mut tx,
+        p,
+        &mut em,
+        room_id,
+        "message.edited",
+        Some(id),
+        json!({ "id": id, "body": body }),
+    )
+    .await?;
+    search::enqueue_index(&mut tx, &p.tenant_id, KIND, id).await?;
+    let m = store::message(&mut tx, &p.tenant_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("message"))?;
+    let attachments = store::attachments(&mut tx, &p.tenant_id, id).await?;
+    let reactions = store::reactions(&mut tx, &p.tenant_id, id).await?;
+    tx.commit().await?;
+    publish(state, p, &em).await;
+    state.outbox_wake.notify_one();
+    Ok(MessageView {
+        message: m,
+        attachments,
+        reactions,
+    })
+}
+
+/// Delete a message (the sender, a room moderator, or `messages.moderate`): a tombstone stays.
+pub async fn delete(state: &AppState, p: &Principal, room_id: &str, id: &str) -> ApiResult<()> {
+    let mut em = Emitted::default();
+    let moderate = state
+        .authz
+        .permissions(p)
+        .await?
+        .contains(perm::MESSAGES_MODERATE);
+    let mut tx = state.db.begin().await?;
+    let (_, me, m) = own_message(&mut tx, p, room_id, id).await?;
+    let by_other = m.sender_id != p.user_id;
+    if by_other && !(moderate || me.role == "owner" || me.role == "moderator") {
+        return Err(ApiError::forbidden(perm::MESSAGES_MODERATE));
+    }
+    if m.deleted_at.is_some() {
+        return Ok(());
+    }
+    store::delete_message(&mut tx, &m).await?;
+    event(
+        &mut tx,
+        p,
+        &mut em,
+        room_id,
+        "message.deleted",
+        Some(id),
+        json!({ "id": id, "by": p.user_id }),
+    )
+    .await?;
+    if by_other {
+        audit::record(
+            &mut tx,
+            audit_room(p, "message.deleted_by_moderator", room_id)
+                .details(json!({ "message_id": id, "sender_id": m.sender_id })),
+        )
+        .await?;
+    }
+    search::enqueue_index(&mut tx, &p.tenant_id, KIND, id).await?;
+    tx.commit().await?;
+    publish(state, p, &em).await;
+    state.outbox_wake.notify_one();
+    Ok(())
+}
+
+/// Move the caller's read pointer forward (never back) to `seq`.
+pub async fn mark_read(state: &AppState, p: &Principal, room_id: &str, seq: i64) -> ApiResult<i64> {
+    let mut em = Emitted::default();
+    if seq < 0 {
+        return Err(ApiError::validation(
+            "seq",
+            "a sequence number is 0 or more",
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    let (room, me) = joined(&mut tx, p, room_id).await?;
+    let seq = seq.min(room.last_seq);
+    if seq > me.read_seq && store::set_read(&mut tx, &p.tenant_id, room_id, &p.user_id, seq).await?
+    {
+        event(
+            &mut tx,
+            p,
+            &mut em,
+            room_id,
+            "member.read",
+            None,
+            json!({ "user_id": p.user_id, "seq": seq }),
+        )
+        .await?;
+    }
+    let unread = store::unread(
+        &mut tx,
+        &p.tenant_id,
+        room_id,
+        &p.user_id,
+        seq.max(me.read_seq),
+    )
+    .await?;
+    tx.commit().await?;
+    publish(state, p, &em).await;
+    Ok(unread)
+}
+
+/// The room's events after `after` (catch-up after a reconnect), within what the caller may see.
+pub async fn events(
+    state: &AppState,
+    p: &Principal,
+    room_id: &str,
+    after: i64,
+    limit: i64,
+) -> ApiResult<(Vec<EventRow>, i64)> {
+    let mut conn = state.db.conn().await?;
+    let (room, me) = joined(&mut conn, p, room_id).await?;
+    let rows = store::events(
+        &mut conn,
+        &p.tenant_id,
+        room_id,
+        after.max(floor(&room, &me)),
+        limit,
+    )
+    .await?;
+    Ok((rows, room.last_seq))
+}
+
+/// The search document for a message, `None` when it is gone or deleted.
+pub async fn search_doc(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<search::Doc>, sqlx::Error> {
+    let Some(m) = store::message(conn, tenant_id, id).await? else {
+        return Ok(None);
+    };
+    if m.deleted_at.is_some() {
+        return Ok(None);
+    }
+    let room = store::room(conn, tenant_id, &m.room_id).await?;
+    Ok(Some(search::Doc {
+        tenant_id: m.tenant_id,
+        kind: KIND.into(),
+        id: m.id,
+        owner_id: m.sender_id,
+        readers: vec![room_token(&m.room_id)],
+        title: room.map(|r| r.name).unwrap_or_default(),
+        body: m.body,
+        created_at: m.created_at,
+    }))
+}
+
+pub fn room_token(room_id: &str) -> String {
+    format!("r:{room_id}")
+}
+
+/// Whether the caller may read the message now (search's last word).
+pub async fn can_read(conn: &mut AnyConnection, p: &Principal, id: &str) -> ApiResult<bool> {
+    let Some(m) = store::message(conn, &p.tenant_id, id).await? else {
+        return Ok(false);
+    };
+    let Some(room) = store::room(conn, &p.tenant_id, &m.room_id).await? else {
+        return Ok(false);
+    };
+    Ok(
+        match store::member(conn, &p.tenant_id, &m.room_id, &p.user_id).await? {
+            Some(me) => m.deleted_at.is_none() && m.seq > floor(&room, &me),
+            None => false,
+        },
+    )
+}
