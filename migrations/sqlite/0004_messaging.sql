@@ -123,3 +123,20 @@ create table room_pins (
     pinned_at bigint not null,
     constraint room_pins_pkey primary key (tenant_id, room_id, message_id)
 );
+
+-- In-app notifications: mentions and direct messages. The seam for push delivery.
+create table notifications (
+    tenant_id text not null,
+    id text not null,
+    user_id text not null,
+    -- mention, room_mention, direct
+    kind text not null,
+    room_id text not null,
+    message_id text not null,
+    actor_id text not null,
+    created_at bigint not null,
+    read_at bigint,
+    constraint notifications_pkey primary key (tenant_id, id),
+    constraint notifications_once unique (tenant_id, user_id, message_id)
+);
+create index notifications_user_idx on notifications (tenant_id, user_id, id);

@@ -44,6 +44,7 @@ pub type Apis = (
     crate::audit::api::AuditApi,
     crate::files::api::FilesApi,
     crate::messaging::api::RoomsApi,
+    crate::messaging::notifications::NotificationsApi,
     crate::realtime::api::RealtimeApi,
     crate::search::api::SearchApi,
     crate::tenants::api::OperatorApi,

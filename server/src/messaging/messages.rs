@@ -133,6 +133,21 @@ pub async fn send(
         store::attach(&mut tx, &p.tenant_id, &id, room_id, f).await?;
     }
     // The sender has read what they wrote.
+    // Notifications: mentions first (one per person per message), then @room, then direct.
+    let mut recipients: Vec<(String, &'static str)> =
+        mentions.iter().map(|u| (u.clone(), "mention")).collect();
+    if n.mention_room || room.kind == "direct" {
+        let kind = if room.kind == "direct" {
+            "direct"
+        } else {
+            "room_mention"
+        };
+        for m in store::members(&mut tx, &p.tenant_id, room_id).await? {
+            recipients.push((m.user_id, kind));
+        }
+    }
+    super::notifications::notify(&mut tx, &p.tenant_id, &recipients, room_id, &id, &p.user_id)
+        .await?;
     store::set_read(&mut tx, &p.tenant_id, room_id, &p.user_id, seq).await?;
     search::enqueue_index(&mut tx, &p.tenant_id, KIND, &id).await?;
     tx.commit().await?;

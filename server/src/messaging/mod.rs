@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod messages;
+pub mod notifications;
 pub mod reactions;
 pub mod service;
 pub mod store;

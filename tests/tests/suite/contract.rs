@@ -991,6 +991,30 @@ fn cases() -> Vec<Case> {
                 )
             }),
         },
+        Case {
+            op: "notifications_list",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/notifications", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/notifications?limit=0", None)),
+        },
+        Case {
+            op: "notifications_mark_read",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| {
+                req(
+                    "POST",
+                    "/api/v1/notifications/read",
+                    Some(json!({ "all": true })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| req("POST", "/api/v1/notifications/read", Some(json!({})))),
+        },
         // Last: its isolation check signs the other tenant's admin out.
         Case {
             op: "auth_logout",
@@ -1048,6 +1072,7 @@ fn every_operation_in_the_spec_has_its_answers() {
                     || c.op.starts_with("rooms_")
                     || c.op.starts_with("messages_")
                     || c.op.starts_with("messaging_")
+                    || c.op.starts_with("notifications_")
                     || c.op == "search"
                     || c.op == "events_ticket"
                     || c.op == "auth_logout",

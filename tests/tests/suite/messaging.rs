@@ -824,3 +824,100 @@ async fn reactions_and_pins(b: Backend) {
     assert_eq!(react(&carol, "PUT", "ok").await.problem(404), "not_found");
 }
 both!(reactions_and_pins);
+
+async fn notifications_for_mentions_and_direct_messages(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (alice_id, alice) = s.staff(&t, "Alice").await;
+    let (bob_id, bob) = s.staff(&t, "Bob").await;
+    let (carol_id, carol) = s.staff(&t, "Carol").await;
+    let group = room(
+        &s,
+        &alice,
+        json!({ "kind": "group", "name": "G", "member_ids": [bob_id, carol_id] }),
+    )
+    .await;
+    send(
+        &s,
+        &alice,
+        &group,
+        json!({ "body": "Bob, see this", "mentions": [bob_id, alice_id] }),
+    )
+    .await;
+    send(
+        &s,
+        &alice,
+        &group,
+        json!({ "body": "everyone", "mention_room": true, "mentions": [bob_id] }),
+    )
+    .await;
+    send(&s, &alice, &group, json!({ "body": "no mention" })).await;
+    let d = s
+        .post(
+            "/api/v1/rooms/direct",
+            &alice,
+            json!({ "user_id": carol_id }),
+        )
+        .await;
+    let direct = d.ok(201)["id"].as_str().unwrap().to_string();
+    send(&s, &alice, &direct, json!({ "body": "psst" })).await;
+
+    let list = |token: String, q: &'static str| {
+        let s = &s;
+        async move {
+            s.get(&format!("/api/v1/notifications{q}"), &token)
+                .await
+                .ok(200)
+                .clone()
+        }
+    };
+    let b_n = list(bob.clone(), "").await;
+    let kinds: Vec<&str> = b_n["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["mention", "mention"], "{b_n}");
+    assert_eq!(b_n["unread"], 2);
+    let c_n = list(carol.clone(), "").await;
+    let kinds: Vec<&str> = c_n["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["direct", "room_mention"], "{c_n}");
+    // Nobody is notified of their own message.
+    assert_eq!(list(alice.clone(), "").await["unread"], 0);
+
+    // Marking: one's own only.
+    let first = b_n["items"][0]["id"].as_str().unwrap().to_string();
+    let r = s
+        .post(
+            "/api/v1/notifications/read",
+            &carol,
+            json!({ "ids": [first] }),
+        )
+        .await;
+    assert_eq!(r.ok(200)["marked"], 0);
+    let r = s
+        .post(
+            "/api/v1/notifications/read",
+            &bob,
+            json!({ "ids": [first] }),
+        )
+        .await;
+    assert_eq!(r.ok(200)["marked"], 1);
+    let unread = list(bob.clone(), "?unread_only=true").await;
+    assert_eq!(unread["items"].as_array().unwrap().len(), 1);
+    assert_eq!(unread["unread"], 1);
+    let r = s
+        .post("/api/v1/notifications/read", &bob, json!({ "all": true }))
+        .await;
+    assert_eq!(r.ok(200)["marked"], 1);
+    assert_eq!(list(bob.clone(), "").await["unread"], 0);
+}
+both!(notifications_for_mentions_and_direct_messages);
