@@ -69,6 +69,8 @@ create table messages (
     -- user ids mentioned, and whether the whole room was, as JSON
     mentions text not null default '[]',
     mentions_room bigint not null default 0,
+    -- end-to-end encrypted rooms: the body is the client's ciphertext under this room key version
+    key_version bigint,
     edited_at bigint,
     deleted_at bigint,
     created_at bigint not null,
@@ -140,3 +142,36 @@ create table notifications (
     constraint notifications_once unique (tenant_id, user_id, message_id)
 );
 create index notifications_user_idx on notifications (tenant_id, user_id, id);
+
+-- End-to-end encrypted rooms. The server stores ciphertext and, per member device, the room key
+-- wrapped (by the clients) for that device; it never holds a room key itself.
+create table room_encryption (
+    tenant_id text not null,
+    room_id text not null,
+    -- the lowest key version senders may use: raised by every membership change
+    key_epoch bigint not null default 1,
+    constraint room_encryption_pkey primary key (tenant_id, room_id)
+);
+
+create table user_devices (
+    tenant_id text not null,
+    user_id text not null,
+    device_id text not null,
+    -- X25519 public key, base64
+    public_key text not null,
+    created_at bigint not null,
+    constraint user_devices_pkey primary key (tenant_id, user_id, device_id)
+);
+
+create table room_keys (
+    tenant_id text not null,
+    room_id text not null,
+    version bigint not null,
+    user_id text not null,
+    device_id text not null,
+    -- opaque to the server
+    wrapped_key text not null,
+    created_by text not null,
+    created_at bigint not null,
+    constraint room_keys_pkey primary key (tenant_id, room_id, version, user_id, device_id)
+);

@@ -43,9 +43,12 @@ pub type Apis = (
     crate::roles::api::RolesApi,
     crate::audit::api::AuditApi,
     crate::files::api::FilesApi,
-    crate::messaging::api::RoomsApi,
-    crate::messaging::notifications::NotificationsApi,
-    crate::realtime::api::RealtimeApi,
+    (
+        crate::messaging::api::RoomsApi,
+        crate::messaging::notifications::NotificationsApi,
+        crate::messaging::e2e::E2eApi,
+        crate::realtime::api::RealtimeApi,
+    ),
     crate::search::api::SearchApi,
     crate::tenants::api::OperatorApi,
 );

@@ -49,6 +49,8 @@ pub struct Room {
     pub topic: String,
     /// `full`: people who join see the whole history; `joined`: only from when they joined.
     pub history_visibility: String,
+    /// End-to-end encrypted.
+    pub encrypted: bool,
     pub archived: bool,
     /// The room's latest sequence number.
     pub last_seq: i64,
@@ -72,6 +74,7 @@ impl From<service::RoomView> for Room {
             name: v.room.name,
             topic: v.room.topic,
             history_visibility: v.room.history_visibility,
+            encrypted: v.encrypted,
             archived: v.room.archived_at.is_some(),
             last_seq: v.room.last_seq,
             my_role: v.me.as_ref().map(|m| m.role.clone()),
@@ -123,6 +126,10 @@ pub struct CreateRoom {
     /// `full` (default) or `joined`.
     #[oai(default = "default_history")]
     pub history_visibility: String,
+    /// End-to-end encrypted (groups only): messages are ciphertext that only members' devices
+    /// can open; see `/rooms/{id}/keys`.
+    #[oai(default)]
+    pub encrypted: bool,
 }
 
 fn default_history() -> String {
@@ -165,6 +172,10 @@ pub struct SendMessage {
     /// `@room`: notify everyone in the room.
     #[oai(default)]
     pub mention_room: bool,
+    /// Encrypted rooms: the message encrypted by the client (base64), instead of `body`.
+    pub ciphertext: Option<String>,
+    /// Encrypted rooms: the room key version `ciphertext` is under.
+    pub key_version: Option<i64>,
     /// Ids of files the sender uploaded; members of the room may then download them.
     #[oai(default)]
     pub attachment_ids: Vec<String>,
@@ -204,8 +215,11 @@ pub struct Message {
     /// The room sequence number of the event that created it.
     pub seq: i64,
     pub sender_id: String,
-    /// Empty once deleted.
+    /// Empty once deleted, and in encrypted rooms (see `ciphertext`).
     pub body: String,
+    /// Encrypted rooms: the client's ciphertext (base64) and its room key version.
+    pub ciphertext: Option<String>,
+    pub key_version: Option<i64>,
     pub thread_root_id: Option<String>,
     pub mentions: Vec<String>,
     pub mention_room: bool,
@@ -245,7 +259,16 @@ impl From<service::MessageView> for Message {
             room_id: m.room_id,
             seq: m.seq,
             sender_id: m.sender_id,
-            body: m.body,
+            body: if m.key_version.is_some() {
+                String::new()
+            } else {
+                m.body.clone()
+            },
+            ciphertext: m
+                .key_version
+                .filter(|_| m.deleted_at.is_none())
+                .map(|_| m.body.clone()),
+            key_version: m.key_version,
             thread_root_id: m.thread_root_id,
             mentions: serde_json::from_str(&m.mentions).unwrap_or_default(),
             mention_room: m.mentions_room != 0,
@@ -384,6 +407,7 @@ impl RoomsApi {
                 topic: b.topic,
                 member_ids: b.member_ids,
                 history_visibility: b.history_visibility,
+                encrypted: b.encrypted,
             },
         )
         .await?;
@@ -545,6 +569,8 @@ impl RoomsApi {
                 mentions: b.mentions,
                 mention_room: b.mention_room,
                 attachment_ids: b.attachment_ids,
+                ciphertext: b.ciphertext,
+                key_version: b.key_version,
             },
         )
         .await?;

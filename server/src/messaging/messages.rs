@@ -24,6 +24,9 @@ pub struct NewMessage {
     pub mentions: Vec<String>,
     pub mention_room: bool,
     pub attachment_ids: Vec<String>,
+    /// Encrypted rooms: the client's ciphertext and its key version, instead of `body`.
+    pub ciphertext: Option<String>,
+    pub key_version: Option<i64>,
 }
 
 /// Send a message (needs `messages.send` and membership). Retried sends carry an
@@ -43,7 +46,7 @@ pub async fn send(
             format!("at most {MAX_BODY_CHARS} characters"),
         ));
     }
-    if body.trim().is_empty() && n.attachment_ids.is_empty() {
+    if body.trim().is_empty() && n.attachment_ids.is_empty() && n.ciphertext.is_none() {
         return Err(ApiError::validation(
             "body",
             "a message needs text or an attachment",
@@ -100,10 +103,31 @@ pub async fn send(
         }
     }
     let id = new_id();
-    let payload = json!({
-        "id": id, "sender_id": p.user_id, "body": body, "thread_root_id": n.thread_root_id,
-        "mentions": mentions, "mention_room": n.mention_room, "attachments": attachments,
-    });
+    // Encrypted rooms: ciphertext only, under the current key version; never a plaintext.
+    let sealed = super::e2e::check_send(
+        &mut tx,
+        &p.tenant_id,
+        room_id,
+        &body,
+        n.ciphertext.as_deref(),
+        n.key_version,
+    )
+    .await?;
+    let (body, key_version) = match sealed {
+        Some((ct, v)) => (ct, Some(v)),
+        None => (body, None),
+    };
+    let payload = match key_version {
+        Some(v) => json!({
+            "id": id, "sender_id": p.user_id, "body": "", "ciphertext": body, "key_version": v,
+            "thread_root_id": n.thread_root_id, "mentions": mentions,
+            "mention_room": n.mention_room, "attachments": attachments,
+        }),
+        None => json!({
+            "id": id, "sender_id": p.user_id, "body": body, "thread_root_id": n.thread_root_id,
+            "mentions": mentions, "mention_room": n.mention_room, "attachments": attachments,
+        }),
+    };
     let seq = event(
         &mut tx,
         p,
@@ -124,6 +148,7 @@ pub async fn send(
         thread_root_id: n.thread_root_id,
         mentions: serde_json::to_string(&mentions).unwrap_or_else(|_| "[]".into()),
         mentions_room: i64::from(n.mention_room),
+        key_version,
         edited_at: None,
         deleted_at: None,
         created_at: now_ms(),
@@ -248,6 +273,13 @@ pub async fn edit(
         return Err(ApiError::conflict(
             Code::Conflict,
             "the message was deleted",
+        ));
+    }
+    if m.key_version.is_some() {
+        // The server cannot re-encrypt: clients delete and re-send in encrypted rooms.
+        return Err(ApiError::conflict(
+            Code::Conflict,
+            "messages of encrypted rooms cannot be edited; delete and send again",
         ));
     }
     store::edit_message(&mut tx, &m, &body, &p.user_id).await?;
@@ -388,7 +420,8 @@ pub async fn search_doc(
     let Some(m) = store::message(conn, tenant_id, id).await? else {
         return Ok(None);
     };
-    if m.deleted_at.is_some() {
+    if m.deleted_at.is_some() || m.key_version.is_some() {
+        // Deleted, or ciphertext: end-to-end encrypted messages are never indexed.
         return Ok(None);
     }
     let room = store::room(conn, tenant_id, &m.room_id).await?;

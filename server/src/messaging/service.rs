@@ -23,6 +23,8 @@ pub const MAX_MEMBERS_PER_CALL: usize = 500;
 
 pub struct RoomView {
     pub room: RoomRow,
+    /// End-to-end encrypted.
+    pub encrypted: bool,
     pub me: Option<MemberRow>,
     pub unread: i64,
     pub members: Vec<MemberRow>,
@@ -191,6 +193,7 @@ pub struct NewRoom {
     pub topic: String,
     pub member_ids: Vec<String>,
     pub history_visibility: String,
+    pub encrypted: bool,
 }
 
 /// Create a group (needs `rooms.create`) or a channel (needs `channels.create`).
@@ -238,6 +241,15 @@ pub async fn create(state: &AppState, p: &Principal, n: NewRoom) -> ApiResult<Ro
         updated_at: now,
     };
     store::insert_room(&mut tx, &room).await?;
+    if n.encrypted {
+        if room.kind == "channel" {
+            return Err(ApiError::validation(
+                "encrypted",
+                "channels are open to the tenant; encrypt groups",
+            ));
+        }
+        super::e2e::enable(&mut tx, &p.tenant_id, &room.id).await?;
+    }
     event(
         &mut tx,
         p,
@@ -385,8 +397,10 @@ async fn view(conn: &mut AnyConnection, p: &Principal, id: &str) -> ApiResult<Ro
         None => 0,
     };
     let members = store::members(conn, &p.tenant_id, id).await?;
+    let encrypted = super::e2e::epoch(conn, &p.tenant_id, id).await?.is_some();
     Ok(RoomView {
         room,
+        encrypted,
         me,
         unread,
         members,
@@ -411,8 +425,12 @@ pub async fn list_mine(state: &AppState, p: &Principal) -> ApiResult<Vec<RoomVie
             }
             None => 0,
         };
+        let encrypted = super::e2e::epoch(&mut conn, &p.tenant_id, &room.id)
+            .await?
+            .is_some();
         out.push(RoomView {
             room,
+            encrypted,
             me,
             unread,
             members: Vec::new(),
@@ -531,6 +549,7 @@ pub async fn add_members(
         )
         .await?;
         store::add_member(&mut tx, &p.tenant_id, id, &user, "member", seq - 1).await?;
+        super::e2e::bump_epoch(&mut tx, &p.tenant_id, id).await?;
         added.push(user);
     }
     audit::record(
@@ -577,6 +596,7 @@ pub async fn remove_member(
         ));
     }
     store::remove_member(&mut tx, &p.tenant_id, id, user_id).await?;
+    super::e2e::bump_epoch(&mut tx, &p.tenant_id, id).await?;
     event(
         &mut tx,
         p,

@@ -44,13 +44,14 @@ pub struct MessageRow {
     pub thread_root_id: Option<String>,
     pub mentions: String,
     pub mentions_room: i64,
+    pub key_version: Option<i64>,
     pub edited_at: Option<i64>,
     pub deleted_at: Option<i64>,
     pub created_at: i64,
 }
 
 const MESSAGE: &str = "tenant_id, id, room_id, seq, sender_id, body, thread_root_id, mentions, \
-                       mentions_room, edited_at, deleted_at, created_at";
+                       mentions_room, key_version, edited_at, deleted_at, created_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventRow {
@@ -346,7 +347,7 @@ pub async fn events(
 
 pub async fn insert_message(conn: &mut AnyConnection, m: &MessageRow) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "insert into messages ({MESSAGE}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        "insert into messages ({MESSAGE}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     ))
     .bind(&m.tenant_id)
     .bind(&m.id)
@@ -357,6 +358,7 @@ pub async fn insert_message(conn: &mut AnyConnection, m: &MessageRow) -> Result<
     .bind(&m.thread_root_id)
     .bind(&m.mentions)
     .bind(m.mentions_room)
+    .bind(m.key_version)
     .bind(m.edited_at)
     .bind(m.deleted_at)
     .bind(m.created_at)

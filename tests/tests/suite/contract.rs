@@ -60,6 +60,7 @@ struct Fx {
     channel_id: String,
     message_id: String,
     doomed_message_id: String,
+    enc_room_id: String,
 }
 
 struct Case {
@@ -1015,6 +1016,76 @@ fn cases() -> Vec<Case> {
             names_object: false,
             bad: Some(|_| req("POST", "/api/v1/notifications/read", Some(json!({})))),
         },
+        Case {
+            op: "e2e_register_device",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| {
+                req(
+                    "PUT",
+                    "/api/v1/me/devices/admin-dev",
+                    Some(json!({ "public_key": "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=" })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "PUT",
+                    "/api/v1/me/devices/admin-dev",
+                    Some(json!({ "public_key": "short" })),
+                )
+            }),
+        },
+        Case {
+            op: "e2e_room_devices",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/rooms/{}/devices", f.enc_room_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/rooms/nope/devices", None)),
+        },
+        Case {
+            op: "e2e_upload_keys",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/rooms/{}/keys", f.enc_room_id),
+                    Some(
+                        json!({ "version": 1, "keys": [{ "user_id": f.a.admin_id, "device_id": "admin-dev", "wrapped_key": "AAAA" }] }),
+                    ),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/rooms/{}/keys", f.enc_room_id),
+                    Some(
+                        json!({ "version": 99, "keys": [{ "user_id": f.a.admin_id, "device_id": "admin-dev", "wrapped_key": "AAAA" }] }),
+                    ),
+                )
+            }),
+        },
+        Case {
+            op: "e2e_my_keys",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| req("GET", format!("/api/v1/rooms/{}/keys", f.enc_room_id), None),
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/rooms/nope/keys", None)),
+        },
         // Last: its isolation check signs the other tenant's admin out.
         Case {
             op: "auth_logout",
@@ -1073,6 +1144,7 @@ fn every_operation_in_the_spec_has_its_answers() {
                     || c.op.starts_with("messages_")
                     || c.op.starts_with("messaging_")
                     || c.op.starts_with("notifications_")
+                    || c.op.starts_with("e2e_")
                     || c.op == "search"
                     || c.op == "events_ticket"
                     || c.op == "auth_logout",
@@ -1164,6 +1236,14 @@ async fn fixture(s: &Server) -> Fx {
         )
         .await;
     let channel_id = channel.ok(201)["id"].as_str().unwrap().to_string();
+    let enc = s
+        .post(
+            "/api/v1/rooms",
+            &a.admin_token,
+            json!({ "kind": "group", "name": "Board", "encrypted": true, "member_ids": [staff_id] }),
+        )
+        .await;
+    let enc_room_id = enc.ok(201)["id"].as_str().unwrap().to_string();
     let messages_path = format!("/api/v1/rooms/{room_id}/messages");
     let send = |body: &'static str| s.post(&messages_path, &a.admin_token, json!({ "body": body }));
     let message_id = send("first").await.ok(201)["id"]
@@ -1196,6 +1276,7 @@ async fn fixture(s: &Server) -> Fx {
         channel_id,
         message_id,
         doomed_message_id,
+        enc_room_id,
     }
 }
 

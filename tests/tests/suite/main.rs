@@ -8,6 +8,7 @@ mod common;
 mod audit;
 mod auth;
 mod contract;
+mod e2e;
 mod files;
 mod messaging;
 mod ops;
