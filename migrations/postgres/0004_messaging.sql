@@ -33,6 +33,8 @@ create table room_members (
     joined_seq bigint not null,
     -- the last sequence number the person has read
     read_seq bigint not null default 0,
+    -- the last sequence number the person's client acknowledged receiving
+    delivered_seq bigint not null default 0,
     joined_at bigint not null,
     constraint room_members_pkey primary key (tenant_id, room_id, user_id),
     constraint room_members_room_fkey foreign key (tenant_id, room_id) references rooms (tenant_id, id),
@@ -174,4 +176,13 @@ create table room_keys (
     created_by text not null,
     created_at bigint not null,
     constraint room_keys_pkey primary key (tenant_id, room_id, version, user_id, device_id)
+);
+
+-- Delete-after-delivery rooms: a message is removed from the server once every member has
+-- acknowledged receiving it, or after the room's maximum lifetime.
+create table room_dad (
+    tenant_id text not null,
+    room_id text not null,
+    max_lifetime_secs bigint,
+    constraint room_dad_pkey primary key (tenant_id, room_id)
 );

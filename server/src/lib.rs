@@ -180,6 +180,7 @@ pub async fn serve(cfg: Config) -> Result<(), BoxError> {
     let outbox = jobs::outbox::spawn(state.clone(), stop_rx.clone());
     let sweeper = jobs::sweeper::spawn(state.clone(), stop_rx.clone());
     let listener = realtime::spawn_listener(state.clone(), stop_rx.clone());
+    let dad = jobs::dad::spawn(state.clone(), stop_rx.clone());
 
     let metrics_server = if state.cfg.metrics_listen.is_empty() {
         None
@@ -216,6 +217,7 @@ pub async fn serve(cfg: Config) -> Result<(), BoxError> {
     let _ = stop_tx.send(true);
     let _ = outbox.await;
     let _ = sweeper.await;
+    let _ = dad.await;
     if let Some(l) = listener {
         let _ = l.await;
     }

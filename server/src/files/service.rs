@@ -383,8 +383,7 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> 
             not_found()
         });
     }
-    store::delete(&mut tx, &p.tenant_id, id).await?;
-    store::release(&mut tx, &p.tenant_id, f.size).await?;
+    purge(&mut tx, &p.tenant_id, id).await?;
     audit::record(
         &mut tx,
         Entry::new(&p.tenant_id, "file.deleted")
@@ -394,17 +393,27 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> 
             .details(serde_json::json!({ "size": f.size, "uploader_id": f.uploader_id })),
     )
     .await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(())
+}
+
+/// Remove a file from every store, inside the caller's transaction: its row and extracted text
+/// now (and its quota), its blob and index entry through the outbox.
+pub async fn purge(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> Result<(), sqlx::Error> {
+    let Some(f) = store::get(conn, tenant_id, id).await? else {
+        return Ok(());
+    };
+    store::delete(conn, tenant_id, id).await?;
+    store::release(conn, tenant_id, f.size).await?;
     outbox::enqueue(
-        &mut tx,
-        &p.tenant_id,
+        conn,
+        tenant_id,
         TOPIC_BLOB_DELETE,
         &serde_json::json!({ "key": f.blob_key }),
     )
     .await?;
-    search::enqueue_delete(&mut tx, &p.tenant_id, KIND, id).await?;
-    tx.commit().await?;
-    state.outbox_wake.notify_one();
-    Ok(())
+    search::enqueue_delete(conn, tenant_id, KIND, id).await
 }
 
 pub struct Usage {

@@ -51,6 +51,9 @@ pub struct Room {
     pub history_visibility: String,
     /// End-to-end encrypted.
     pub encrypted: bool,
+    /// Messages are removed once every member has them (or after `max_lifetime_secs`).
+    pub delete_after_delivery: bool,
+    pub max_lifetime_secs: Option<i64>,
     pub archived: bool,
     /// The room's latest sequence number.
     pub last_seq: i64,
@@ -75,6 +78,8 @@ impl From<service::RoomView> for Room {
             topic: v.room.topic,
             history_visibility: v.room.history_visibility,
             encrypted: v.encrypted,
+            delete_after_delivery: v.dad.is_some(),
+            max_lifetime_secs: v.dad.flatten(),
             archived: v.room.archived_at.is_some(),
             last_seq: v.room.last_seq,
             my_role: v.me.as_ref().map(|m| m.role.clone()),
@@ -130,6 +135,12 @@ pub struct CreateRoom {
     /// can open; see `/rooms/{id}/keys`.
     #[oai(default)]
     pub encrypted: bool,
+    /// Delete each message (and its attachments) from the server once every member has
+    /// acknowledged receiving it (`POST /rooms/{id}/delivered`) — groups only.
+    #[oai(default)]
+    pub delete_after_delivery: bool,
+    /// With or without acknowledgements, remove messages this long after they were sent.
+    pub max_lifetime_secs: Option<i64>,
 }
 
 fn default_history() -> String {
@@ -408,6 +419,8 @@ impl RoomsApi {
                 member_ids: b.member_ids,
                 history_visibility: b.history_visibility,
                 encrypted: b.encrypted,
+                delete_after_delivery: b.delete_after_delivery,
+                max_lifetime_secs: b.max_lifetime_secs,
             },
         )
         .await?;
@@ -729,6 +742,24 @@ impl RoomsApi {
     ) -> ApiResult<Json<Vec<Message>>> {
         let v = super::reactions::pins(&state, &auth.0, &id.0).await?;
         Ok(Json(v.into_iter().map(Into::into).collect()))
+    }
+
+    /// Acknowledge receiving the room's events up to `seq` (delete-after-delivery rooms remove a
+    /// message once every member has).
+    #[oai(
+        path = "/rooms/:id/delivered",
+        method = "post",
+        operation_id = "rooms_mark_delivered"
+    )]
+    async fn delivered(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+        body: Json<MarkRead>,
+    ) -> ApiResult<NoContent> {
+        messages::mark_delivered(&state, &auth.0, &id.0, body.0.seq).await?;
+        Ok(NoContent::Done)
     }
 
     /// Move the caller's read pointer forward; answers the remaining unread count.

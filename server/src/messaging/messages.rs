@@ -174,6 +174,7 @@ pub async fn send(
     super::notifications::notify(&mut tx, &p.tenant_id, &recipients, room_id, &id, &p.user_id)
         .await?;
     store::set_read(&mut tx, &p.tenant_id, room_id, &p.user_id, seq).await?;
+    super::dad::set_delivered(&mut tx, &p.tenant_id, room_id, &p.user_id, seq).await?;
     search::enqueue_index(&mut tx, &p.tenant_id, KIND, &id).await?;
     tx.commit().await?;
     publish(state, p, &em).await;
@@ -387,6 +388,8 @@ pub async fn mark_read(state: &AppState, p: &Principal, room_id: &str, seq: i64)
     .await?;
     tx.commit().await?;
     publish(state, p, &em).await;
+    // Reading implies having received: a delete-after-delivery room may now let go.
+    super::dad::purge_room(state, &p.tenant_id, room_id).await?;
     Ok(unread)
 }
 
@@ -455,4 +458,32 @@ pub async fn can_read(conn: &mut AnyConnection, p: &Principal, id: &str) -> ApiR
             None => false,
         },
     )
+}
+
+/// Acknowledge delivery up to `seq`; in delete-after-delivery rooms what everyone has is removed.
+pub async fn mark_delivered(
+    state: &AppState,
+    p: &Principal,
+    room_id: &str,
+    seq: i64,
+) -> ApiResult<()> {
+    if seq < 0 {
+        return Err(ApiError::validation(
+            "seq",
+            "a sequence number is 0 or more",
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    let (room, _) = joined(&mut tx, p, room_id).await?;
+    super::dad::set_delivered(
+        &mut tx,
+        &p.tenant_id,
+        room_id,
+        &p.user_id,
+        seq.min(room.last_seq),
+    )
+    .await?;
+    tx.commit().await?;
+    super::dad::purge_room(state, &p.tenant_id, room_id).await?;
+    Ok(())
 }

@@ -3,6 +3,7 @@
 //! per-room event log numbered by sequence, from which clients catch up without gaps.
 
 pub mod api;
+pub mod dad;
 pub mod e2e;
 pub mod messages;
 pub mod notifications;

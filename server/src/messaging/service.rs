@@ -25,6 +25,8 @@ pub struct RoomView {
     pub room: RoomRow,
     /// End-to-end encrypted.
     pub encrypted: bool,
+    /// Delete-after-delivery, with its maximum lifetime if any.
+    pub dad: Option<Option<i64>>,
     pub me: Option<MemberRow>,
     pub unread: i64,
     pub members: Vec<MemberRow>,
@@ -194,6 +196,8 @@ pub struct NewRoom {
     pub member_ids: Vec<String>,
     pub history_visibility: String,
     pub encrypted: bool,
+    pub delete_after_delivery: bool,
+    pub max_lifetime_secs: Option<i64>,
 }
 
 /// Create a group (needs `rooms.create`) or a channel (needs `channels.create`).
@@ -249,6 +253,23 @@ pub async fn create(state: &AppState, p: &Principal, n: NewRoom) -> ApiResult<Ro
             ));
         }
         super::e2e::enable(&mut tx, &p.tenant_id, &room.id).await?;
+    }
+    if n.delete_after_delivery || n.max_lifetime_secs.is_some() {
+        if room.kind == "channel" {
+            return Err(ApiError::validation(
+                "delete_after_delivery",
+                "channels keep their history; use a group",
+            ));
+        }
+        if n.max_lifetime_secs
+            .is_some_and(|s| !(1..=366 * 24 * 3600).contains(&s))
+        {
+            return Err(ApiError::validation(
+                "max_lifetime_secs",
+                "1 second to 366 days",
+            ));
+        }
+        super::dad::enable(&mut tx, &p.tenant_id, &room.id, n.max_lifetime_secs).await?;
     }
     event(
         &mut tx,
@@ -398,9 +419,11 @@ async fn view(conn: &mut AnyConnection, p: &Principal, id: &str) -> ApiResult<Ro
     };
     let members = store::members(conn, &p.tenant_id, id).await?;
     let encrypted = super::e2e::epoch(conn, &p.tenant_id, id).await?.is_some();
+    let dad = super::dad::settings(conn, &p.tenant_id, id).await?;
     Ok(RoomView {
         room,
         encrypted,
+        dad,
         me,
         unread,
         members,
@@ -428,9 +451,11 @@ pub async fn list_mine(state: &AppState, p: &Principal) -> ApiResult<Vec<RoomVie
         let encrypted = super::e2e::epoch(&mut conn, &p.tenant_id, &room.id)
             .await?
             .is_some();
+        let dad = super::dad::settings(&mut conn, &p.tenant_id, &room.id).await?;
         out.push(RoomView {
             room,
             encrypted,
+            dad,
             me,
             unread,
             members: Vec::new(),

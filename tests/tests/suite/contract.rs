@@ -1086,6 +1086,27 @@ fn cases() -> Vec<Case> {
             names_object: true,
             bad: Some(|_| req("GET", "/api/v1/rooms/nope/keys", None)),
         },
+        Case {
+            op: "rooms_mark_delivered",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/rooms/{}/delivered", f.room_id),
+                    Some(json!({ "seq": 1 })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/rooms/{}/delivered", f.room_id),
+                    Some(json!({ "seq": -1 })),
+                )
+            }),
+        },
         // Last: its isolation check signs the other tenant's admin out.
         Case {
             op: "auth_logout",

@@ -921,3 +921,115 @@ async fn notifications_for_mentions_and_direct_messages(b: Backend) {
     assert_eq!(list(bob.clone(), "").await["unread"], 0);
 }
 both!(notifications_for_mentions_and_direct_messages);
+
+async fn delete_after_delivery(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (_, alice) = s.staff(&t, "Alice").await;
+    let (bob_id, bob) = s.staff(&t, "Bob").await;
+    let r = s
+        .post("/api/v1/rooms", &alice, json!({ "kind": "group", "name": "Ephemeral", "delete_after_delivery": true, "member_ids": [bob_id] }))
+        .await;
+    assert_eq!(r.ok(201)["delete_after_delivery"], true);
+    let group = r.body["id"].as_str().unwrap().to_string();
+    let file = s
+        .upload(&alice, "photo.txt", b"one-time photo".to_vec())
+        .await;
+    let file_id = file.ok(201)["id"].as_str().unwrap().to_string();
+    let m = send(
+        &s,
+        &alice,
+        &group,
+        json!({ "body": "vanishing words", "attachment_ids": [file_id] }),
+    )
+    .await;
+    let mid = m["id"].as_str().unwrap().to_string();
+    // Until Bob has it, it stays.
+    let page = s
+        .get(&format!("/api/v1/rooms/{group}/messages"), &bob)
+        .await;
+    assert_eq!(page.ok(200)["items"].as_array().unwrap().len(), 1);
+    assert_eq!(s.download(&bob, &file_id, &[]).await.0, 200);
+    s.eventually("the message to be searchable", || async {
+        let r = s
+            .http()
+            .get(s.url("/api/v1/search"))
+            .query(&[("q", "vanishing")])
+            .bearer_auth(&alice)
+            .send()
+            .await
+            .unwrap();
+        let v: Value = r.json().await.unwrap();
+        v["items"].as_array().unwrap().len() == 1
+    })
+    .await;
+    // Bob acknowledges: the message, its attachment and its content in the log are gone.
+    let seq = m["seq"].as_i64().unwrap();
+    let r = s
+        .post(
+            &format!("/api/v1/rooms/{group}/delivered"),
+            &bob,
+            json!({ "seq": seq }),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let page = s
+        .get(&format!("/api/v1/rooms/{group}/messages"), &alice)
+        .await;
+    assert!(page.ok(200)["items"].as_array().unwrap().is_empty());
+    assert_eq!(s.download(&alice, &file_id, &[]).await.0, 404);
+    let evs = s
+        .get(&format!("/api/v1/rooms/{group}/events?limit=200"), &bob)
+        .await;
+    assert!(!evs.ok(200).to_string().contains("vanishing"));
+    let created = evs.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["message_id"] == mid.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(created["payload"]["purged"], true);
+    s.eventually("the index to forget it", || async {
+        let r = s
+            .http()
+            .get(s.url("/api/v1/search"))
+            .query(&[("q", "vanishing")])
+            .bearer_auth(&alice)
+            .send()
+            .await
+            .unwrap();
+        let v: Value = r.json().await.unwrap();
+        v["items"].as_array().unwrap().is_empty()
+    })
+    .await;
+    s.eventually("the blob to be removed", || async {
+        s.blob_files().0.is_empty()
+    })
+    .await;
+
+    // A maximum lifetime removes messages nobody acknowledged.
+    let r = s
+        .post("/api/v1/rooms", &alice, json!({ "kind": "group", "name": "Timed", "max_lifetime_secs": 1, "member_ids": [bob_id] }))
+        .await;
+    let timed = r.ok(201)["id"].as_str().unwrap().to_string();
+    send(&s, &alice, &timed, json!({ "body": "gone soon" })).await;
+    s.eventually("the lifetime to run out", || async {
+        let page = s
+            .get(&format!("/api/v1/rooms/{timed}/messages"), &alice)
+            .await;
+        page.ok(200)["items"].as_array().unwrap().is_empty()
+    })
+    .await;
+    let r = s
+        .post(
+            "/api/v1/rooms",
+            &alice,
+            json!({ "kind": "group", "name": "x", "max_lifetime_secs": 0 }),
+        )
+        .await;
+    assert_eq!(r.problem(422), "validation_failed");
+}
+both!(delete_after_delivery);
