@@ -202,8 +202,12 @@ pub async fn can_read(conn: &mut AnyConnection, p: &Principal, f: &FileRow) -> A
     if f.uploader_id == p.user_id {
         return Ok(true);
     }
-    // Attached to a message in a room the caller belongs to now.
-    Ok(crate::messaging::store::file_shared_with(conn, &p.tenant_id, &f.id, &p.user_id).await?)
+    // Attached to a message in a room the caller belongs to now, or a room avatar they see.
+    Ok(
+        crate::messaging::store::file_shared_with(conn, &p.tenant_id, &f.id, &p.user_id).await?
+            || crate::messaging::store::avatar_visible_to(conn, &p.tenant_id, &f.id, &p.user_id)
+                .await?,
+    )
 }
 
 /// A file the caller may read; 404 otherwise (also for other tenants' ids, so ids do not leak).

@@ -47,6 +47,8 @@ pub struct Room {
     pub kind: String,
     pub name: String,
     pub topic: String,
+    /// The room's picture: download it from `/files/{id}`.
+    pub avatar_file_id: Option<String>,
     /// `full`: people who join see the whole history; `joined`: only from when they joined.
     pub history_visibility: String,
     /// End-to-end encrypted.
@@ -76,6 +78,7 @@ impl From<service::RoomView> for Room {
             kind: v.room.kind,
             name: v.room.name,
             topic: v.room.topic,
+            avatar_file_id: v.room.avatar_file_id,
             history_visibility: v.room.history_visibility,
             encrypted: v.encrypted,
             delete_after_delivery: v.dad.is_some(),
@@ -157,6 +160,8 @@ pub struct CreateDirect {
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
 pub struct UpdateRoom {
+    /// An uploaded image (members may download it); `""` removes it.
+    pub avatar_file_id: Option<String>,
     pub name: Option<String>,
     pub topic: Option<String>,
     pub history_visibility: Option<String>,
@@ -499,6 +504,7 @@ impl RoomsApi {
             &auth.0,
             &id.0,
             service::RoomChange {
+                avatar_file_id: b.avatar_file_id,
                 name: b.name,
                 topic: b.topic,
                 history_visibility: b.history_visibility,

@@ -475,6 +475,8 @@ pub async fn channels(
 }
 
 pub struct RoomChange {
+    /// An image file the caller may read; empty clears it.
+    pub avatar_file_id: Option<String>,
     pub name: Option<String>,
     pub topic: Option<String>,
     pub history_visibility: Option<String>,
@@ -506,6 +508,21 @@ pub async fn update(
             return Err(ApiError::validation("name", "a room needs a name"));
         }
     }
+    if let Some(a) = c.avatar_file_id {
+        if a.is_empty() {
+            room.avatar_file_id = None;
+        } else {
+            let f = crate::files::service::readable(&mut tx, p, &a)
+                .await
+                .map_err(|_| {
+                    ApiError::validation("avatar_file_id", "a file you uploaded (or can read)")
+                })?;
+            if !f.content_type.starts_with("image/") {
+                return Err(ApiError::validation("avatar_file_id", "an image"));
+            }
+            room.avatar_file_id = Some(a);
+        }
+    }
     if let Some(t) = c.topic {
         room.topic = clean_text("topic", &t, 1000)?;
     }
@@ -517,7 +534,7 @@ pub async fn update(
         room.archived_at = a.then(now_ms);
     }
     store::update_room(&mut tx, &room).await?;
-    let payload = json!({ "name": room.name, "topic": room.topic, "history_visibility": room.history_visibility, "archived": room.archived_at.is_some() });
+    let payload = json!({ "name": room.name, "topic": room.topic, "avatar_file_id": room.avatar_file_id, "history_visibility": room.history_visibility, "archived": room.archived_at.is_some() });
     event(
         &mut tx,
         p,

@@ -117,7 +117,7 @@ pub async fn room_by_direct_key(
 pub async fn update_room(conn: &mut AnyConnection, r: &RoomRow) -> Result<(), sqlx::Error> {
     sqlx::query(
         "update rooms set name = $1, topic = $2, history_visibility = $3, archived_at = $4,
-                updated_at = $5 where tenant_id = $6 and id = $7",
+                updated_at = $5, avatar_file_id = $8 where tenant_id = $6 and id = $7",
     )
     .bind(&r.name)
     .bind(&r.topic)
@@ -126,9 +126,30 @@ pub async fn update_room(conn: &mut AnyConnection, r: &RoomRow) -> Result<(), sq
     .bind(now_ms())
     .bind(&r.tenant_id)
     .bind(&r.id)
+    .bind(&r.avatar_file_id)
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Whether a file is the avatar of a room `user_id` belongs to, or of a channel.
+pub async fn avatar_visible_to(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    file_id: &str,
+    user_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
+        "select count(*) from rooms r where r.tenant_id = $1 and r.avatar_file_id = $2
+         and (r.kind = 'channel' or exists (select 1 from room_members m
+              where m.tenant_id = r.tenant_id and m.room_id = r.id and m.user_id = $3))",
+    )
+    .bind(tenant_id)
+    .bind(file_id)
+    .bind(user_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(n > 0)
 }
 
 /// The caller's rooms (with their membership), most recently active first.

@@ -1033,3 +1033,57 @@ async fn delete_after_delivery(b: Backend) {
     assert_eq!(r.problem(422), "validation_failed");
 }
 both!(delete_after_delivery);
+
+async fn room_avatars(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (_, alice) = s.staff(&t, "Alice").await;
+    let (bob_id, bob) = s.staff(&t, "Bob").await;
+    let (_, carol) = s.staff(&t, "Carol").await;
+    let group = room(
+        &s,
+        &alice,
+        json!({ "kind": "group", "name": "G", "member_ids": [bob_id] }),
+    )
+    .await;
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    png.extend_from_slice(&[0u8; 64]);
+    let img = s.upload(&alice, "logo.png", png).await;
+    let img_id = img.ok(201)["id"].as_str().unwrap().to_string();
+    let txt = s.upload(&alice, "notes.txt", b"text".to_vec()).await;
+    let txt_id = txt.ok(201)["id"].as_str().unwrap().to_string();
+    let patch = |id: &str| json!({ "avatar_file_id": id });
+    let r = s
+        .req(
+            "PATCH",
+            &format!("/api/v1/rooms/{group}"),
+            Some(&alice),
+            Some(patch(&txt_id)),
+        )
+        .await;
+    assert_eq!(r.problem(422), "validation_failed");
+    let r = s
+        .req(
+            "PATCH",
+            &format!("/api/v1/rooms/{group}"),
+            Some(&alice),
+            Some(patch(&img_id)),
+        )
+        .await;
+    assert_eq!(r.ok(200)["avatar_file_id"], img_id.as_str());
+    assert_eq!(s.download(&bob, &img_id, &[]).await.0, 200);
+    assert_eq!(s.download(&carol, &img_id, &[]).await.0, 404);
+    let r = s
+        .req(
+            "PATCH",
+            &format!("/api/v1/rooms/{group}"),
+            Some(&alice),
+            Some(patch("")),
+        )
+        .await;
+    assert_eq!(r.ok(200)["avatar_file_id"], Value::Null);
+    assert_eq!(s.download(&bob, &img_id, &[]).await.0, 404);
+}
+both!(room_avatars);
