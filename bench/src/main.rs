@@ -586,6 +586,18 @@ async fn main() -> Result<(), BoxError> {
     if run("w4") {
         eprintln!("W4: one message to a {}-member room…", args.w4_members);
         messaging::w4(&args.stoa, None, "sqlite", args.w4_members, &mut rows).await?;
+        if let Some((name, url)) = pg_database(&args.pg).await {
+            let result = messaging::w4(
+                &args.stoa,
+                Some(&url),
+                "postgres",
+                args.w4_members,
+                &mut rows,
+            )
+            .await;
+            drop_pg_database(&args.pg, &name).await;
+            result?;
+        }
     }
     if run("w5") {
         w5(&args, &mut rows).await?;
