@@ -64,6 +64,20 @@ pub struct Config {
     pub invitation: InvitationConfig,
     pub storage: StorageConfig,
     pub search: SearchConfig,
+    pub realtime: RealtimeConfig,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RealtimeConfig {
+    /// Events kept for a WebSocket that falls behind before it is disconnected (4008).
+    pub buffer: usize,
+}
+
+impl Default for RealtimeConfig {
+    fn default() -> Self {
+        RealtimeConfig { buffer: 4096 }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -216,6 +230,7 @@ impl Default for Config {
             invitation: InvitationConfig::default(),
             storage: StorageConfig::default(),
             search: SearchConfig::default(),
+            realtime: RealtimeConfig::default(),
         }
     }
 }
@@ -358,6 +373,9 @@ impl Config {
         }
         if !matches!(self.log_format.as_str(), "pretty" | "json") {
             return bad("log_format must be `pretty` or `json`");
+        }
+        if !(1..=1_000_000).contains(&self.realtime.buffer) {
+            return bad("realtime.buffer must be between 1 and 1000000");
         }
         if self.outbox.lease_ms < 1000 {
             return bad("outbox.lease_ms must be at least 1000");
@@ -582,6 +600,9 @@ extract_max_unpacked_bytes = 268435456
 extract_max_entries = 10000
 extract_max_chars = 1000000
 extract_timeout_secs = 20
+
+[realtime]
+buffer = 4096                       # events a lagging WebSocket may fall behind before it is closed (4008)
 "#;
 
 #[cfg(test)]

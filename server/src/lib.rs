@@ -116,6 +116,7 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
     } else {
         Arc::new(search::Closed)
     };
+    let hub = realtime::Hub::new(cfg.realtime.buffer);
     Ok(Arc::new(AppState {
         cfg: Arc::new(cfg),
         db,
@@ -126,7 +127,7 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
         outbox_wake: Notify::new(),
         blobs,
         search,
-        hub: realtime::Hub::default(),
+        hub,
     }))
 }
 

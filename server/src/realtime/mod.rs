@@ -21,9 +21,6 @@ use crate::{db::Db, messaging::store};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
-/// Frames kept for slow sockets before they are cut off.
-const BUFFER: usize = 4096;
-
 #[derive(Debug)]
 pub enum Frame {
     /// A stored room event, already serialised.
@@ -51,10 +48,11 @@ pub struct Hub {
     node_id: String,
 }
 
-impl Default for Hub {
-    fn default() -> Self {
+impl Hub {
+    /// `buffer`: frames kept for slow sockets before they are cut off.
+    pub fn new(buffer: usize) -> Hub {
         Hub {
-            tx: broadcast::channel(BUFFER).0,
+            tx: broadcast::channel(buffer.max(1)).0,
             node_id: uuid::Uuid::new_v4().simple().to_string(),
         }
     }
