@@ -19,6 +19,8 @@ pub enum ApiTags {
     Audit,
     /// Rooms, members, messages, read state and catch-up.
     Messaging,
+    /// Document spaces and folders.
+    Documents,
     /// Uploaded files: upload, download, delete, storage usage.
     Files,
     /// Search across everything the caller may read.
@@ -43,6 +45,7 @@ pub type Apis = (
     crate::roles::api::RolesApi,
     crate::audit::api::AuditApi,
     crate::files::api::FilesApi,
+    crate::documents::api::DocumentsApi,
     (
         crate::messaging::api::RoomsApi,
         crate::messaging::notifications::NotificationsApi,

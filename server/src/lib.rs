@@ -12,6 +12,7 @@ pub mod authz;
 pub mod blobs;
 pub mod config;
 pub mod db;
+pub mod documents;
 pub mod error;
 pub mod files;
 pub mod jobs;

@@ -61,6 +61,8 @@ struct Fx {
     message_id: String,
     doomed_message_id: String,
     enc_room_id: String,
+    space_id: String,
+    folder_id: String,
 }
 
 struct Case {
@@ -1107,6 +1109,96 @@ fn cases() -> Vec<Case> {
                 )
             }),
         },
+        Case {
+            op: "spaces_list",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/spaces", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "spaces_create",
+            auth: Session,
+            perm: Some("documents.spaces.create"),
+            ok: 201,
+            call: |_| req("POST", "/api/v1/spaces", Some(json!({ "name": "Legal" }))),
+            names_object: false,
+            bad: Some(|_| req("POST", "/api/v1/spaces", Some(json!({ "name": "a/b" })))),
+        },
+        Case {
+            op: "folders_create",
+            auth: Session,
+            perm: None,
+            ok: 201,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/spaces/{}/folders", f.space_id),
+                    Some(json!({ "name": "Contracts" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/spaces/{}/folders", f.space_id),
+                    Some(json!({ "name": "" })),
+                )
+            }),
+        },
+        Case {
+            op: "folders_list",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/spaces/{}/folders", f.space_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "GET",
+                    format!("/api/v1/spaces/{}/folders?limit=0", f.space_id),
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "folders_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| req("GET", format!("/api/v1/folders/{}", f.folder_id), None),
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/folders/nope", None)),
+        },
+        Case {
+            op: "folders_update",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/folders/{}", f.folder_id),
+                    Some(json!({ "name": "Renamed" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/folders/{}", f.folder_id),
+                    Some(json!({ "parent_id": f.folder_id })),
+                )
+            }),
+        },
         // Last: its isolation check signs the other tenant's admin out.
         Case {
             op: "auth_logout",
@@ -1166,6 +1258,8 @@ fn every_operation_in_the_spec_has_its_answers() {
                     || c.op.starts_with("messaging_")
                     || c.op.starts_with("notifications_")
                     || c.op.starts_with("e2e_")
+                    || c.op.starts_with("folders_")
+                    || c.op == "spaces_list"
                     || c.op == "search"
                     || c.op == "events_ticket"
                     || c.op == "auth_logout",
@@ -1265,6 +1359,25 @@ async fn fixture(s: &Server) -> Fx {
         )
         .await;
     let enc_room_id = enc.ok(201)["id"].as_str().unwrap().to_string();
+    let spaces = s.get("/api/v1/spaces", &a.admin_token).await;
+    let space_id = spaces
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["kind"] == "personal")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let folder = s
+        .post(
+            &format!("/api/v1/spaces/{space_id}/folders"),
+            &a.admin_token,
+            json!({ "name": "Root" }),
+        )
+        .await;
+    let folder_id = folder.ok(201)["id"].as_str().unwrap().to_string();
     let messages_path = format!("/api/v1/rooms/{room_id}/messages");
     let send = |body: &'static str| s.post(&messages_path, &a.admin_token, json!({ "body": body }));
     let message_id = send("first").await.ok(201)["id"]
@@ -1298,6 +1411,8 @@ async fn fixture(s: &Server) -> Fx {
         message_id,
         doomed_message_id,
         enc_room_id,
+        space_id,
+        folder_id,
     }
 }
 
@@ -1318,6 +1433,8 @@ async fn four_answers(backend: Backend) {
         f.role_id.clone(),
         f.file_id.clone(),
         f.room_id.clone(),
+        f.space_id.clone(),
+        f.folder_id.clone(),
     ];
     for c in cases() {
         let r = (c.call)(&f);

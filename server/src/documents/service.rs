@@ -1,0 +1,469 @@
+//! Rules for document spaces and folders (first part of document management).
+//!
+//! Spaces: every person has a personal space (created on first use), each tenant one company
+//! space (everyone reads, `documents.manage` manages), and permitted people create team spaces
+//! with members as viewer, editor or manager. A space one cannot see answers 404.
+
+use crate::{
+    audit::{self, ActorKind, Entry},
+    authn::Principal,
+    authz::perm,
+    db::{is_unique_violation, new_id, now_ms},
+    error::{ApiError, ApiResult},
+    AppState,
+};
+use sqlx::AnyConnection;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SpaceRow {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FolderRow {
+    pub id: String,
+    pub space_id: String,
+    pub parent_id: Option<String>,
+    pub name: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Viewer,
+    Editor,
+    Manager,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Editor => "editor",
+            Role::Manager => "manager",
+        }
+    }
+    fn parse(s: &str) -> Option<Role> {
+        match s {
+            "viewer" => Some(Role::Viewer),
+            "editor" => Some(Role::Editor),
+            "manager" => Some(Role::Manager),
+            _ => None,
+        }
+    }
+}
+
+const SPACE: &str = "id, kind, name, created_by, created_at";
+const FOLDER: &str = "id, space_id, parent_id, name, created_by, created_at, updated_at";
+
+async fn ensure_space(
+    state: &AppState,
+    p: &Principal,
+    kind: &str,
+    key: &str,
+    name: &str,
+) -> ApiResult<()> {
+    let mut conn = state.db.conn().await?;
+    let exists: Option<String> =
+        sqlx::query_scalar("select id from spaces where tenant_id = $1 and unique_key = $2")
+            .bind(&p.tenant_id)
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?;
+    drop(conn);
+    if exists.is_some() {
+        return Ok(());
+    }
+    let mut tx = state.db.begin().await?;
+    let now = now_ms();
+    let r = sqlx::query(
+        "insert into spaces (tenant_id, id, kind, name, unique_key, created_by, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $7)",
+    )
+    .bind(&p.tenant_id)
+    .bind(new_id())
+    .bind(kind)
+    .bind(name)
+    .bind(key)
+    .bind(&p.user_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await;
+    match r {
+        Ok(_) => Ok(tx.commit().await?),
+        // Created concurrently: fine.
+        Err(e) if is_unique_violation(&e) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The caller's role in a space, `None` when they may not see it.
+async fn role_in(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    p: &Principal,
+    space: &SpaceRow,
+) -> ApiResult<Option<Role>> {
+    let perms = state.authz.permissions(p).await?;
+    if !perms.contains(perm::DOCUMENTS_USE) {
+        return Ok(None);
+    }
+    if perms.contains(perm::DOCUMENTS_MANAGE) && space.kind != "personal" {
+        return Ok(Some(Role::Manager));
+    }
+    Ok(match space.kind.as_str() {
+        "personal" => (space.created_by == p.user_id).then_some(Role::Manager),
+        "company" => Some(Role::Viewer),
+        _ => {
+            let r: Option<String> = sqlx::query_scalar(
+                "select role from space_members where tenant_id = $1 and space_id = $2 and user_id = $3",
+            )
+            .bind(&p.tenant_id)
+            .bind(&space.id)
+            .bind(&p.user_id)
+            .fetch_optional(conn)
+            .await?;
+            r.as_deref().and_then(Role::parse)
+        }
+    })
+}
+
+/// A space the caller may see, with their role; 404 otherwise.
+pub async fn space(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<(SpaceRow, Role)> {
+    let not_found = || ApiError::not_found("space");
+    if !crate::db::is_id(id) {
+        return Err(not_found());
+    }
+    let s: SpaceRow = sqlx::query_as(&format!(
+        "select {SPACE} from spaces where tenant_id = $1 and id = $2"
+    ))
+    .bind(&p.tenant_id)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(not_found)?;
+    let role = role_in(state, conn, p, &s).await?.ok_or_else(not_found)?;
+    Ok((s, role))
+}
+
+/// The spaces the caller sees: their personal space, the company space, their team spaces.
+pub async fn list(state: &AppState, p: &Principal) -> ApiResult<Vec<(SpaceRow, Role)>> {
+    state.authz.require(p, perm::DOCUMENTS_USE).await?;
+    ensure_space(
+        state,
+        p,
+        "personal",
+        &format!("p:{}", p.user_id),
+        "My documents",
+    )
+    .await?;
+    ensure_space(state, p, "company", "company", "Company").await?;
+    let mut conn = state.db.conn().await?;
+    let rows: Vec<SpaceRow> = sqlx::query_as(&format!(
+        "select {SPACE} from spaces s where tenant_id = $1 and (
+            (kind = 'personal' and created_by = $2) or kind = 'company'
+            or (kind = 'team' and ($3 = 1 or exists (select 1 from space_members m
+                where m.tenant_id = s.tenant_id and m.space_id = s.id and m.user_id = $2))))
+         order by case kind when 'personal' then 0 when 'company' then 1 else 2 end, name, id
+         limit 1000"
+    ))
+    .bind(&p.tenant_id)
+    .bind(&p.user_id)
+    .bind(i64::from(
+        state
+            .authz
+            .permissions(p)
+            .await?
+            .contains(perm::DOCUMENTS_MANAGE),
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for s in rows {
+        if let Some(r) = role_in(state, &mut conn, p, &s).await? {
+            out.push((s, r));
+        }
+    }
+    Ok(out)
+}
+
+fn clean_name(field: &str, v: &str) -> ApiResult<String> {
+    let v = v.trim();
+    if v.is_empty() || v.chars().count() > 255 {
+        return Err(ApiError::validation(field, "1 to 255 characters"));
+    }
+    if v.chars().any(char::is_control) || v.contains('/') || v.contains('\\') {
+        return Err(ApiError::validation(
+            field,
+            "no slashes or control characters",
+        ));
+    }
+    Ok(v.to_string())
+}
+
+/// Create a team space (`documents.spaces.create`); the creator manages it.
+pub async fn create_team(state: &AppState, p: &Principal, name: &str) -> ApiResult<SpaceRow> {
+    state
+        .authz
+        .require(p, perm::DOCUMENTS_SPACES_CREATE)
+        .await?;
+    let name = clean_name("name", name)?;
+    let now = now_ms();
+    let s = SpaceRow {
+        id: new_id(),
+        kind: "team".into(),
+        name,
+        created_by: p.user_id.clone(),
+        created_at: now,
+    };
+    let mut tx = state.db.begin().await?;
+    sqlx::query(
+        "insert into spaces (tenant_id, id, kind, name, unique_key, created_by, created_at, updated_at)
+         values ($1, $2, 'team', $3, null, $4, $5, $5)",
+    )
+    .bind(&p.tenant_id)
+    .bind(&s.id)
+    .bind(&s.name)
+    .bind(&p.user_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "insert into space_members (tenant_id, space_id, user_id, role, added_at) values ($1, $2, $3, 'manager', $4)",
+    )
+    .bind(&p.tenant_id)
+    .bind(&s.id)
+    .bind(&p.user_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        Entry::new(&p.tenant_id, "space.created")
+            .actor(ActorKind::User, &p.user_id)
+            .target("space", &s.id)
+            .ctx(&p.ctx),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(s)
+}
+
+async fn folder_row(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> ApiResult<Option<FolderRow>> {
+    if !crate::db::is_id(id) {
+        return Ok(None);
+    }
+    Ok(sqlx::query_as(&format!(
+        "select {FOLDER} from folders where tenant_id = $1 and id = $2 and trashed_at is null"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// A folder the caller may see, with the space role; 404 otherwise.
+pub async fn folder(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<(FolderRow, Role)> {
+    let f = folder_row(conn, &p.tenant_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("folder"))?;
+    let (_, role) = space(state, conn, p, &f.space_id)
+        .await
+        .map_err(|_| ApiError::not_found("folder"))?;
+    Ok((f, role))
+}
+
+fn need_editor(role: Role) -> ApiResult<()> {
+    if role >= Role::Editor {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("editor role in this space"))
+    }
+}
+
+/// A parent folder id inside `space_id`, checked.
+async fn parent_in(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    space_id: &str,
+    parent_id: Option<&str>,
+) -> ApiResult<Option<String>> {
+    match parent_id.filter(|p| !p.is_empty()) {
+        None => Ok(None),
+        Some(pid) => match folder_row(conn, tenant_id, pid).await? {
+            Some(f) if f.space_id == space_id => Ok(Some(f.id)),
+            _ => Err(ApiError::validation(
+                "parent_id",
+                "no such folder in this space",
+            )),
+        },
+    }
+}
+
+pub async fn create_folder(
+    state: &AppState,
+    p: &Principal,
+    space_id: &str,
+    name: &str,
+    parent_id: Option<&str>,
+) -> ApiResult<FolderRow> {
+    let mut tx = state.db.begin().await?;
+    let (s, role) = space(state, &mut tx, p, space_id).await?;
+    need_editor(role)?;
+    let name = clean_name("name", name)?;
+    let parent = parent_in(&mut tx, &p.tenant_id, &s.id, parent_id).await?;
+    let now = now_ms();
+    let f = FolderRow {
+        id: new_id(),
+        space_id: s.id.clone(),
+        parent_id: parent,
+        name,
+        created_by: p.user_id.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    sqlx::query(&format!(
+        "insert into folders (tenant_id, {FOLDER}) values ($1, $2, $3, $4, $5, $6, $7, $8)"
+    ))
+    .bind(&p.tenant_id)
+    .bind(&f.id)
+    .bind(&f.space_id)
+    .bind(&f.parent_id)
+    .bind(&f.name)
+    .bind(&f.created_by)
+    .bind(f.created_at)
+    .bind(f.updated_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(f)
+}
+
+/// Child folders of `parent_id` (top level when `None`), by name, after `(name, id)`.
+pub async fn list_folders(
+    state: &AppState,
+    p: &Principal,
+    space_id: &str,
+    parent_id: Option<&str>,
+    after_id: Option<String>,
+    limit: i64,
+) -> ApiResult<Vec<FolderRow>> {
+    let mut conn = state.db.conn().await?;
+    let (s, _) = space(state, &mut conn, p, space_id).await?;
+    let parent = parent_in(&mut conn, &p.tenant_id, &s.id, parent_id).await?;
+    // The cursor is the last folder's id; the page continues after its (name, id).
+    let (an, ai) = match after_id {
+        Some(id) => match folder_row(&mut conn, &p.tenant_id, &id).await? {
+            Some(f) => (f.name, f.id),
+            None => {
+                return Err(ApiError::validation(
+                    "cursor",
+                    "the cursor is not one this server issued",
+                ))
+            }
+        },
+        None => (String::new(), String::new()),
+    };
+    Ok(sqlx::query_as(&format!(
+        "select {FOLDER} from folders where tenant_id = $1 and space_id = $2 and trashed_at is null
+         and (($3 is null and parent_id is null) or parent_id = $3)
+         and ($4 = '' or name > $4 or (name = $4 and id > $5))
+         order by name, id limit $6"
+    ))
+    .bind(&p.tenant_id)
+    .bind(&s.id)
+    .bind(parent)
+    .bind(an)
+    .bind(ai)
+    .bind(limit + 1)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The folders from the top of the space down to `f` (inclusive).
+pub async fn breadcrumbs(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    f: &FolderRow,
+) -> ApiResult<Vec<FolderRow>> {
+    let mut chain = vec![f.clone()];
+    let mut next = f.parent_id.clone();
+    while let Some(id) = next {
+        if chain.len() > 1000 {
+            break;
+        }
+        let Some(parent) = folder_row(conn, tenant_id, &id).await? else {
+            break;
+        };
+        next = parent.parent_id.clone();
+        chain.push(parent);
+    }
+    chain.reverse();
+    Ok(chain)
+}
+
+/// Rename and/or move a folder within its space (never under itself).
+pub async fn update_folder(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    name: Option<&str>,
+    parent_id: Option<&str>,
+) -> ApiResult<FolderRow> {
+    let mut tx = state.db.begin().await?;
+    let (mut f, role) = folder(state, &mut tx, p, id).await?;
+    need_editor(role)?;
+    if let Some(n) = name {
+        f.name = clean_name("name", n)?;
+    }
+    if let Some(pid) = parent_id {
+        let parent = parent_in(&mut tx, &p.tenant_id, &f.space_id, Some(pid)).await?;
+        if let Some(new_parent) = &parent {
+            // Walk up from the new parent: meeting the folder itself would make a cycle.
+            let target = folder_row(&mut tx, &p.tenant_id, new_parent)
+                .await?
+                .ok_or_else(|| ApiError::validation("parent_id", "no such folder"))?;
+            let chain = breadcrumbs(&mut tx, &p.tenant_id, &target).await?;
+            if chain.iter().any(|c| c.id == f.id) {
+                return Err(ApiError::validation(
+                    "parent_id",
+                    "a folder cannot move into itself or its own subfolders",
+                ));
+            }
+        }
+        f.parent_id = parent;
+    }
+    f.updated_at = now_ms();
+    sqlx::query(
+        "update folders set name = $1, parent_id = $2, updated_at = $3 where tenant_id = $4 and id = $5",
+    )
+    .bind(&f.name)
+    .bind(&f.parent_id)
+    .bind(f.updated_at)
+    .bind(&p.tenant_id)
+    .bind(&f.id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(f)
+}
