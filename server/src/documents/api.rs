@@ -91,6 +91,27 @@ pub struct UpdateFolder {
     pub parent_id: Option<String>,
 }
 
+#[derive(Debug, Object)]
+pub struct SpaceMember {
+    pub user_id: String,
+    /// `viewer`, `editor` or `manager`.
+    pub role: String,
+}
+
+#[derive(Debug, Object)]
+pub struct SpaceDetail {
+    pub space: Space,
+    /// Team spaces' members (empty for personal and company spaces).
+    pub members: Vec<SpaceMember>,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct SetMember {
+    /// `viewer`, `editor` or `manager`.
+    pub role: String,
+}
+
 #[derive(ApiResponse)]
 pub enum CreatedSpace {
     #[oai(status = 201)]
@@ -129,6 +150,59 @@ impl DocumentsApi {
     ) -> ApiResult<CreatedSpace> {
         let s = service::create_team(&state, &auth.0, &body.0.name).await?;
         Ok(CreatedSpace::Created(Json(space(s, Role::Manager))))
+    }
+
+    /// A space with its members.
+    #[oai(path = "/spaces/:id", method = "get", operation_id = "spaces_get")]
+    async fn get_space(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+    ) -> ApiResult<Json<SpaceDetail>> {
+        let (s, r, members) = service::members(&state, &auth.0, &id.0).await?;
+        Ok(Json(SpaceDetail {
+            space: space(s, r),
+            members: members
+                .into_iter()
+                .map(|(user_id, role)| SpaceMember { user_id, role })
+                .collect(),
+        }))
+    }
+
+    /// Add a person to a team space or change their role (the space's managers).
+    #[oai(
+        path = "/spaces/:id/members/:user_id",
+        method = "put",
+        operation_id = "spaces_set_member"
+    )]
+    async fn set_member(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+        user_id: Path<String>,
+        body: Json<SetMember>,
+    ) -> ApiResult<crate::api::NoContent> {
+        service::set_member(&state, &auth.0, &id.0, &user_id.0, Some(&body.0.role)).await?;
+        Ok(crate::api::NoContent::Done)
+    }
+
+    /// Remove a person from a team space (the space's managers; a space keeps one manager).
+    #[oai(
+        path = "/spaces/:id/members/:user_id",
+        method = "delete",
+        operation_id = "spaces_remove_member"
+    )]
+    async fn remove_member(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+        user_id: Path<String>,
+    ) -> ApiResult<crate::api::NoContent> {
+        service::set_member(&state, &auth.0, &id.0, &user_id.0, None).await?;
+        Ok(crate::api::NoContent::Done)
     }
 
     /// Create a folder (editors and managers of the space).

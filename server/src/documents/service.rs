@@ -467,3 +467,104 @@ pub async fn update_folder(
     tx.commit().await?;
     Ok(f)
 }
+
+/// Members of a team space: (user id, role).
+pub async fn members(
+    state: &AppState,
+    p: &Principal,
+    space_id: &str,
+) -> ApiResult<(SpaceRow, Role, Vec<(String, String)>)> {
+    let mut conn = state.db.conn().await?;
+    let (s, role) = space(state, &mut conn, p, space_id).await?;
+    let rows = sqlx::query_as(
+        "select user_id, role from space_members where tenant_id = $1 and space_id = $2
+         order by added_at, user_id limit 10000",
+    )
+    .bind(&p.tenant_id)
+    .bind(&s.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok((s, role, rows))
+}
+
+/// Add a person to a team space, or change their role (managers only).
+pub async fn set_member(
+    state: &AppState,
+    p: &Principal,
+    space_id: &str,
+    user_id: &str,
+    role: Option<&str>,
+) -> ApiResult<()> {
+    let mut tx = state.db.begin().await?;
+    let (s, mine) = space(state, &mut tx, p, space_id).await?;
+    if mine != Role::Manager {
+        return Err(ApiError::forbidden("manager role in this space"));
+    }
+    if s.kind != "team" {
+        return Err(ApiError::conflict(
+            crate::error::Code::Conflict,
+            "only team spaces have members",
+        ));
+    }
+    let role = match role {
+        Some(r) => Some(
+            Role::parse(r)
+                .ok_or_else(|| ApiError::validation("role", "`viewer`, `editor` or `manager`"))?,
+        ),
+        None => None,
+    };
+    let known = crate::db::is_id(user_id)
+        && crate::users::store::get(&mut tx, &p.tenant_id, user_id)
+            .await?
+            .is_some_and(|u| u.status != "disabled");
+    if role.is_some() && !known {
+        return Err(ApiError::validation(
+            "user_id",
+            "no active user of this tenant has this id",
+        ));
+    }
+    sqlx::query(
+        "delete from space_members where tenant_id = $1 and space_id = $2 and user_id = $3",
+    )
+    .bind(&p.tenant_id)
+    .bind(&s.id)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(r) = role {
+        sqlx::query(
+            "insert into space_members (tenant_id, space_id, user_id, role, added_at) values ($1, $2, $3, $4, $5)",
+        )
+        .bind(&p.tenant_id)
+        .bind(&s.id)
+        .bind(user_id)
+        .bind(r.as_str())
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+    }
+    let managers: i64 = sqlx::query_scalar(
+        "select count(*) from space_members where tenant_id = $1 and space_id = $2 and role = 'manager'",
+    )
+    .bind(&p.tenant_id)
+    .bind(&s.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if managers == 0 {
+        return Err(ApiError::conflict(
+            crate::error::Code::Conflict,
+            "a team space keeps at least one manager",
+        ));
+    }
+    audit::record(
+        &mut tx,
+        Entry::new(&p.tenant_id, "space.member_set")
+            .actor(ActorKind::User, &p.user_id)
+            .target("space", &s.id)
+            .ctx(&p.ctx)
+            .details(serde_json::json!({ "user_id": user_id, "role": role.map(Role::as_str) })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -63,6 +63,7 @@ struct Fx {
     enc_room_id: String,
     space_id: String,
     folder_id: String,
+    team_space_id: String,
 }
 
 struct Case {
@@ -1199,6 +1200,61 @@ fn cases() -> Vec<Case> {
                 )
             }),
         },
+        Case {
+            op: "spaces_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| req("GET", format!("/api/v1/spaces/{}", f.team_space_id), None),
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/spaces/nope", None)),
+        },
+        Case {
+            op: "spaces_set_member",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/spaces/{}/members/{}", f.team_space_id, f.victim_id),
+                    Some(json!({ "role": "editor" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/spaces/{}/members/{}", f.team_space_id, f.victim_id),
+                    Some(json!({ "role": "boss" })),
+                )
+            }),
+        },
+        Case {
+            op: "spaces_remove_member",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/spaces/{}/members/{}", f.team_space_id, f.victim_id),
+                    None,
+                )
+            },
+            names_object: true,
+            // The only manager cannot leave the space without one.
+            bad: Some(|f| {
+                req(
+                    "DELETE",
+                    format!(
+                        "/api/v1/spaces/{}/members/{}",
+                        f.team_space_id, f.a.admin_id
+                    ),
+                    None,
+                )
+            }),
+        },
         // Last: its isolation check signs the other tenant's admin out.
         Case {
             op: "auth_logout",
@@ -1260,6 +1316,9 @@ fn every_operation_in_the_spec_has_its_answers() {
                     || c.op.starts_with("e2e_")
                     || c.op.starts_with("folders_")
                     || c.op == "spaces_list"
+                    || c.op == "spaces_get"
+                    || c.op == "spaces_set_member"
+                    || c.op == "spaces_remove_member"
                     || c.op == "search"
                     || c.op == "events_ticket"
                     || c.op == "auth_logout",
@@ -1378,6 +1437,14 @@ async fn fixture(s: &Server) -> Fx {
         )
         .await;
     let folder_id = folder.ok(201)["id"].as_str().unwrap().to_string();
+    let team = s
+        .post(
+            "/api/v1/spaces",
+            &a.admin_token,
+            json!({ "name": "Fixture team" }),
+        )
+        .await;
+    let team_space_id = team.ok(201)["id"].as_str().unwrap().to_string();
     let messages_path = format!("/api/v1/rooms/{room_id}/messages");
     let send = |body: &'static str| s.post(&messages_path, &a.admin_token, json!({ "body": body }));
     let message_id = send("first").await.ok(201)["id"]
@@ -1413,6 +1480,7 @@ async fn fixture(s: &Server) -> Fx {
         enc_room_id,
         space_id,
         folder_id,
+        team_space_id,
     }
 }
 

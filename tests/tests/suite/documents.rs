@@ -192,3 +192,91 @@ async fn spaces_and_folders(b: Backend) {
     assert!(r.ok(200)["items"].as_array().unwrap().is_empty());
 }
 both!(spaces_and_folders);
+
+async fn team_space_members(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (sam_id, sam) = s.staff(&t, "Sam").await;
+    let team = s
+        .post("/api/v1/spaces", &t.admin_token, json!({ "name": "Legal" }))
+        .await;
+    let team_id = team.ok(201)["id"].as_str().unwrap().to_string();
+    let member = format!("/api/v1/spaces/{team_id}/members/{sam_id}");
+    assert_eq!(
+        s.req(
+            "PUT",
+            &member,
+            Some(&t.admin_token),
+            Some(json!({ "role": "viewer" }))
+        )
+        .await
+        .status,
+        204
+    );
+    let listed = spaces(&s, &sam).await;
+    assert_eq!(of_kind(&listed, "team")["role"], "viewer");
+    let r = s
+        .post(
+            &format!("/api/v1/spaces/{team_id}/folders"),
+            &sam,
+            json!({ "name": "Cases" }),
+        )
+        .await;
+    assert_eq!(r.problem(403), "forbidden");
+    // Viewers do not manage members.
+    let r = s
+        .req(
+            "PUT",
+            &member,
+            Some(&sam),
+            Some(json!({ "role": "manager" })),
+        )
+        .await;
+    assert_eq!(r.problem(403), "forbidden");
+    assert_eq!(
+        s.req(
+            "PUT",
+            &member,
+            Some(&t.admin_token),
+            Some(json!({ "role": "editor" }))
+        )
+        .await
+        .status,
+        204
+    );
+    folder(&s, &sam, &team_id, "Cases", None).await;
+    let d = s.get(&format!("/api/v1/spaces/{team_id}"), &sam).await;
+    assert_eq!(d.ok(200)["members"].as_array().unwrap().len(), 2);
+    // Removal takes effect on the next request.
+    assert_eq!(
+        s.req("DELETE", &member, Some(&t.admin_token), None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        s.get(&format!("/api/v1/spaces/{team_id}"), &sam)
+            .await
+            .problem(404),
+        "not_found"
+    );
+    let last = format!("/api/v1/spaces/{team_id}/members/{}", t.admin_id);
+    assert_eq!(
+        s.req("DELETE", &last, Some(&t.admin_token), None)
+            .await
+            .problem(409),
+        "conflict"
+    );
+    let r = s
+        .req(
+            "PUT",
+            &format!("/api/v1/spaces/{team_id}/members/nope"),
+            Some(&t.admin_token),
+            Some(json!({ "role": "viewer" })),
+        )
+        .await;
+    assert_eq!(r.problem(422), "validation_failed");
+}
+both!(team_space_members);
