@@ -293,23 +293,7 @@ async fn http_bench(
     let server = spawn(&args.stoa, database_url, &operator)?;
     let idle_rss = rss_kib(server.child.id());
     let client = reqwest::Client::new();
-    let r = client
-        .post(format!("{}/api/v1/operator/tenants", server.base))
-        .bearer_auth(&operator)
-        .json(&json!({ "slug": "bench", "name": "Bench", "admin_email": "admin@bench.test", "admin_password": "bench passphrase 1" }))
-        .send()
-        .await?;
-    if r.status().as_u16() != 201 {
-        return Err(format!("tenant create: {}", r.status()).into());
-    }
-    let login: serde_json::Value = client
-        .post(format!("{}/api/v1/auth/login", server.base))
-        .json(&json!({ "tenant": "bench", "login": "admin@bench.test", "password": "bench passphrase 1" }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = login["token"].as_str().ok_or("no token")?.to_string();
+    let token = storage::admin_token(&server.base, &operator).await?;
     for i in 0..20 {
         client
             .post(format!("{}/api/v1/users", server.base))

@@ -29,6 +29,23 @@ pub enum ApiTags {
     Operator,
 }
 
+/// An optional RFC 3339 instant from a query parameter, as epoch milliseconds; a 422 naming
+/// `field` when it does not parse.
+pub fn instant_param(
+    field: &str,
+    v: Option<String>,
+) -> Result<Option<i64>, crate::error::ApiError> {
+    v.map(|s| {
+        crate::db::parse_rfc3339(&s).ok_or_else(|| {
+            crate::error::ApiError::validation(
+                field,
+                "expected an RFC 3339 instant, e.g. 2026-01-31T08:00:00Z",
+            )
+        })
+    })
+    .transpose()
+}
+
 /// An empty success.
 #[derive(ApiResponse)]
 pub enum NoContent {

@@ -6,7 +6,7 @@ use crate::{
     audit::{ActorKind, Entry},
     authn::{Principal, Session},
     authz::perm,
-    db::{parse_rfc3339, rfc3339, Db},
+    db::{rfc3339, Db},
     error::{ApiError, ApiResult},
     AppState,
 };
@@ -89,17 +89,7 @@ fn filter(
     since: Option<String>,
     until: Option<String>,
 ) -> ApiResult<Filter> {
-    let instant = |field: &str, v: Option<String>| -> ApiResult<Option<i64>> {
-        match v {
-            None => Ok(None),
-            Some(s) => parse_rfc3339(&s).map(Some).ok_or_else(|| {
-                ApiError::validation(
-                    field,
-                    "expected an RFC 3339 instant, e.g. 2026-01-31T08:00:00Z",
-                )
-            }),
-        }
-    };
+    let instant = crate::api::instant_param;
     if let Some(o) = &outcome {
         if o != "success" && o != "failure" {
             return Err(ApiError::validation(

@@ -43,10 +43,6 @@ pub fn clean_name(raw: &str) -> String {
     }
 }
 
-fn valid_idempotency_key(k: &str) -> bool {
-    (1..=200).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic())
-}
-
 /// The effective per-upload limit and quota of a tenant.
 async fn limits(
     state: &AppState,
@@ -74,7 +70,7 @@ fn quota_exceeded() -> ApiError {
 pub async fn upload(state: &AppState, p: &Principal, up: Upload) -> ApiResult<(FileRow, bool)> {
     state.authz.require(p, perm::FILES_UPLOAD).await?;
     if let Some(k) = &up.idempotency_key {
-        if !valid_idempotency_key(k) {
+        if !crate::ops::idempotency::valid_key(k) {
             return Err(ApiError::validation(
                 "Idempotency-Key",
                 "1 to 200 visible ASCII characters",

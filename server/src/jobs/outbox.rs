@@ -117,7 +117,7 @@ pub async fn run_once(state: &AppState) -> Result<usize, sqlx::Error> {
         if let Err(e) = state.search.flush().await {
             for (m, r) in batch.iter().zip(results.iter_mut()) {
                 if r.is_ok() && writes_index(&m.topic) {
-                    *r = Err(HandlerError::from(e.clone_msg()));
+                    *r = Err(HandlerError::from(e.clone()));
                 }
             }
         }

@@ -157,7 +157,8 @@ fn digest(parts: &[&[u8]]) -> String {
     hex::encode(h.finalize())
 }
 
-fn valid_key(k: &str) -> bool {
+/// A well-formed `Idempotency-Key` (also checked by the upload path, which keeps keys itself).
+pub fn valid_key(k: &str) -> bool {
     (1..=200).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic())
 }
 

@@ -4,7 +4,7 @@ use super::{indexer, Query as IndexQuery};
 use crate::{
     api::ApiTags,
     authn::{Principal, Session},
-    db::{parse_rfc3339, rfc3339},
+    db::rfc3339,
     error::{ApiError, ApiResult, Code},
     pagination, AppState,
 };
@@ -153,17 +153,6 @@ impl SearchApi {
                 ));
             }
         }
-        let instant = |field: &str, v: Option<String>| -> ApiResult<Option<i64>> {
-            v.map(|s| {
-                parse_rfc3339(&s).ok_or_else(|| {
-                    ApiError::validation(
-                        field,
-                        "expected an RFC 3339 instant, e.g. 2026-01-31T08:00:00Z",
-                    )
-                })
-            })
-            .transpose()
-        };
         let offset = match pagination::decode(cursor.0.as_deref())? {
             Some(c) => c
                 .parse::<usize>()
@@ -183,8 +172,8 @@ impl SearchApi {
             q: text,
             kinds,
             owner_id: owner.0,
-            from: instant("from", from.0)?,
-            to: instant("to", to.0)?,
+            from: crate::api::instant_param("from", from.0)?,
+            to: crate::api::instant_param("to", to.0)?,
             offset,
             limit: pagination::limit(limit.0)? as usize,
         };

@@ -79,7 +79,6 @@ fn any_of(field: &str, values: &[String]) -> String {
 
 /// Turn Meilisearch's marked text into escaped HTML with `<mark>`.
 fn marked_html(s: &str) -> String {
-    let mut out = String::new();
     let mut ranges = Vec::new();
     let mut plain = String::new();
     let mut rest = s;
@@ -93,8 +92,7 @@ fn marked_html(s: &str) -> String {
         rest = after.get(b + POST.len()..).unwrap_or("");
     }
     plain.push_str(rest);
-    out.push_str(&text::render_marks(&plain, &ranges));
-    out
+    text::render_marks(&plain, &ranges)
 }
 
 impl MeiliIndex {

@@ -76,22 +76,12 @@ pub struct Results {
     pub total: u64,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SearchError {
     #[error("search index unavailable: {0}")]
     Unavailable(String),
     #[error("search index error: {0}")]
     Internal(String),
-}
-
-impl SearchError {
-    /// A copy for reporting the same failure on several messages.
-    pub fn clone_msg(&self) -> SearchError {
-        match self {
-            SearchError::Unavailable(m) => SearchError::Unavailable(m.clone()),
-            SearchError::Internal(m) => SearchError::Internal(m.clone()),
-        }
-    }
 }
 
 impl From<SearchError> for crate::jobs::outbox::HandlerError {

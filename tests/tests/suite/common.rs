@@ -738,3 +738,17 @@ pub async fn raw_http(base: &str, head: String, body: Vec<u8>) -> (u16, String) 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
+
+/// Create a room as `token`; its id.
+pub async fn room(s: &Server, token: &str, body: Value) -> String {
+    let r = s.post("/api/v1/rooms", token, body).await;
+    r.ok(201)["id"].as_str().expect("room id").to_string()
+}
+
+/// Send a message as `token`; the created message.
+pub async fn send(s: &Server, token: &str, room: &str, body: Value) -> Value {
+    s.post(&format!("/api/v1/rooms/{room}/messages"), token, body)
+        .await
+        .ok(201)
+        .clone()
+}

@@ -2,20 +2,8 @@
 //! catch-up by sequence, idempotent sends, attachments and search — membership decides, now.
 
 use crate::both;
-use crate::common::{Backend, Server};
+use crate::common::{room, send, Backend, Server};
 use serde_json::{json, Value};
-
-async fn room(s: &Server, token: &str, body: Value) -> String {
-    let r = s.post("/api/v1/rooms", token, body).await;
-    r.ok(201)["id"].as_str().unwrap().to_string()
-}
-
-async fn send(s: &Server, token: &str, room: &str, body: Value) -> Value {
-    s.post(&format!("/api/v1/rooms/{room}/messages"), token, body)
-        .await
-        .ok(201)
-        .clone()
-}
 
 async fn rooms_and_membership(b: Backend) {
     let Some(s) = Server::start(b).await else {

@@ -2,7 +2,7 @@
 //! a reconnect, and a disabled account's socket closing.
 
 use crate::both;
-use crate::common::{Backend, Server};
+use crate::common::{room, send, Backend, Server};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -55,22 +55,8 @@ async fn next_event(ws: &mut Socket, kind: &str) -> Value {
     }
 }
 
-async fn room(s: &Server, token: &str, body: Value) -> String {
-    s.post("/api/v1/rooms", token, body).await.ok(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 async fn say(s: &Server, token: &str, room: &str, body: &str) -> Value {
-    s.post(
-        &format!("/api/v1/rooms/{room}/messages"),
-        token,
-        json!({ "body": body }),
-    )
-    .await
-    .ok(201)
-    .clone()
+    send(s, token, room, json!({ "body": body })).await
 }
 
 async fn delivery_follows_membership(b: Backend) {
