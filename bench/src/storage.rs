@@ -311,6 +311,7 @@ pub async fn w5_index(rows: &mut Vec<Row>) -> Result<(), BoxError> {
             id: format!("doc-{i}"),
             owner_id: owner,
             readers,
+            tags: Vec::new(),
             title: format!("{} {}", WORDS[(next() % 17) as usize], i),
             body,
             created_at: i as i64,

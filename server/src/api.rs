@@ -19,7 +19,7 @@ pub enum ApiTags {
     Audit,
     /// Rooms, members, messages, read state and catch-up.
     Messaging,
-    /// Document spaces and folders.
+    /// Document spaces, folders, documents, versions, sharing, trash and storage.
     Documents,
     /// Uploaded files: upload, download, delete, storage usage.
     Files,
@@ -62,7 +62,10 @@ pub type Apis = (
     crate::roles::api::RolesApi,
     crate::audit::api::AuditApi,
     crate::files::api::FilesApi,
-    crate::documents::api::DocumentsApi,
+    (
+        crate::documents::api::DocumentsApi,
+        crate::documents::doc_api::DocumentFilesApi,
+    ),
     (
         crate::messaging::api::RoomsApi,
         crate::messaging::notifications::NotificationsApi,

@@ -65,6 +65,32 @@ pub struct Config {
     pub storage: StorageConfig,
     pub search: SearchConfig,
     pub realtime: RealtimeConfig,
+    pub documents: DocumentsConfig,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DocumentsConfig {
+    /// Versions kept per document unless a tenant sets its own cap (older ones are purged).
+    pub versions_kept: i64,
+    /// Days an item stays in the trash unless a tenant sets its own period (0 = purge at the
+    /// next sweep).
+    pub trash_retention_days: i64,
+    /// How often expired trash is purged.
+    pub trash_sweep_secs: u64,
+    /// Images larger than this are not given a thumbnail.
+    pub thumbnail_max_input_bytes: u64,
+}
+
+impl Default for DocumentsConfig {
+    fn default() -> Self {
+        DocumentsConfig {
+            versions_kept: 50,
+            trash_retention_days: 30,
+            trash_sweep_secs: 3600,
+            thumbnail_max_input_bytes: 32 * 1024 * 1024,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -231,6 +257,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             search: SearchConfig::default(),
             realtime: RealtimeConfig::default(),
+            documents: DocumentsConfig::default(),
         }
     }
 }

@@ -183,6 +183,13 @@ pub async fn serve(cfg: Config) -> Result<(), BoxError> {
     let sweeper = jobs::sweeper::spawn(state.clone(), stop_rx.clone());
     let listener = realtime::spawn_listener(state.clone(), stop_rx.clone());
     let dad = jobs::dad::spawn(state.clone(), stop_rx.clone());
+    let trash = jobs::trash::spawn(state.clone(), stop_rx.clone());
+    if state.search.rebuilt() {
+        let mut tx = state.db.begin().await?;
+        db::outbox::enqueue(&mut tx, "", search::TOPIC_REINDEX, &serde_json::json!({})).await?;
+        tx.commit().await?;
+        tracing::warn!("the search index is being rebuilt from the database");
+    }
 
     let metrics_server = if state.cfg.metrics_listen.is_empty() {
         None
@@ -220,6 +227,7 @@ pub async fn serve(cfg: Config) -> Result<(), BoxError> {
     let _ = outbox.await;
     let _ = sweeper.await;
     let _ = dad.await;
+    let _ = trash.await;
     if let Some(l) = listener {
         let _ = l.await;
     }

@@ -82,6 +82,16 @@ enum SearchCommand {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Count a tenant's entries in the index (of one kind, or one item with `--id`): to check
+    /// that an erasure reached the index. The embedded index must not be held by a server.
+    Count {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        id: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -378,6 +388,14 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
         } => {
             let done = stoa::search::indexer::reindex_command(cfg, tenant.as_deref()).await?;
             println!("{done}");
+        }
+        Command::Search {
+            command: SearchCommand::Count { tenant, kind, id },
+        } => {
+            let n =
+                stoa::search::indexer::count_command(cfg, &tenant, kind.as_deref(), id.as_deref())
+                    .await?;
+            println!("{n}");
         }
         Command::Outbox { command } => {
             let db = stoa::db::Db::connect(&cfg.database_url(), 2).await?;

@@ -303,4 +303,20 @@ impl DocumentsApi {
         .await?;
         Ok(Json(f.into()))
     }
+
+    /// Move a folder and everything in it to the trash (the space's editors).
+    #[oai(
+        path = "/folders/:id",
+        method = "delete",
+        operation_id = "folders_delete"
+    )]
+    async fn delete_folder(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+    ) -> ApiResult<crate::api::NoContent> {
+        super::docs::trash_folder(&state, &auth.0, &id.0).await?;
+        Ok(crate::api::NoContent::Done)
+    }
 }

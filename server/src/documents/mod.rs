@@ -1,6 +1,10 @@
-//! Document management (first part): spaces — personal, team, company — and folders with
-//! breadcrumbs and moves that cannot create cycles. Documents, versions, sharing, trash, quotas,
-//! previews and search build on these.
+//! Document management: spaces (personal, team, company), folders, documents with versions
+//! on the files layer, sharing with people and roles, the trash, per-person quotas, previews,
+//! and permission-aware search.
 
 pub mod api;
+pub mod doc_api;
+pub mod docs;
 pub mod service;
+pub mod settings;
+pub mod shares;

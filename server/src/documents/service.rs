@@ -49,7 +49,7 @@ impl Role {
             Role::Manager => "manager",
         }
     }
-    fn parse(s: &str) -> Option<Role> {
+    pub fn parse(s: &str) -> Option<Role> {
         match s {
             "viewer" => Some(Role::Viewer),
             "editor" => Some(Role::Editor),
@@ -104,7 +104,7 @@ async fn ensure_space(
 }
 
 /// The caller's role in a space, `None` when they may not see it.
-async fn role_in(
+pub(crate) async fn role_in(
     state: &AppState,
     conn: &mut AnyConnection,
     p: &Principal,
@@ -198,7 +198,7 @@ pub async fn list(state: &AppState, p: &Principal) -> ApiResult<Vec<(SpaceRow, R
     Ok(out)
 }
 
-fn clean_name(field: &str, v: &str) -> ApiResult<String> {
+pub(crate) fn clean_name(field: &str, v: &str) -> ApiResult<String> {
     let v = v.trim();
     if v.is_empty() || v.chars().count() > 255 {
         return Err(ApiError::validation(field, "1 to 255 characters"));
@@ -260,7 +260,7 @@ pub async fn create_team(state: &AppState, p: &Principal, name: &str) -> ApiResu
     Ok(s)
 }
 
-async fn folder_row(
+pub(crate) async fn folder_row(
     conn: &mut AnyConnection,
     tenant_id: &str,
     id: &str,
@@ -277,23 +277,201 @@ async fn folder_row(
     .await?)
 }
 
-/// A folder the caller may see, with the space role; 404 otherwise.
+/// A folder the caller may see, with their role there (space role or a share on it or a
+/// folder above it); 404 otherwise.
 pub async fn folder(
     state: &AppState,
     conn: &mut AnyConnection,
     p: &Principal,
     id: &str,
 ) -> ApiResult<(FolderRow, Role)> {
+    let not_found = || ApiError::not_found("folder");
     let f = folder_row(conn, &p.tenant_id, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("folder"))?;
-    let (_, role) = space(state, conn, p, &f.space_id)
-        .await
-        .map_err(|_| ApiError::not_found("folder"))?;
-    Ok((f, role))
+        .ok_or_else(not_found)?;
+    let s = space_row(conn, &p.tenant_id, &f.space_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let a = access(state, conn, p, &s, Some(&f.id), None)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok((f, a.role))
 }
 
-fn need_editor(role: Role) -> ApiResult<()> {
+pub(crate) async fn space_row(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<SpaceRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {SPACE} from spaces where tenant_id = $1 and id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The reader token of a team or company space's members.
+pub fn space_token(space_id: &str) -> String {
+    format!("s:{space_id}")
+}
+
+/// The reader token of a role's holders (shares with a role).
+pub fn role_token(role_id: &str) -> String {
+    format!("g:{role_id}")
+}
+
+/// The reader token of those who manage every shared space (`documents.manage`).
+pub const MANAGE_TOKEN: &str = "dm";
+
+/// The document reader tokens a person holds now: the company space, their team spaces,
+/// their roles, and everything when they manage documents.
+pub async fn reader_tokens(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    p: &Principal,
+) -> ApiResult<Vec<String>> {
+    let perms = state.authz.permissions(p).await?;
+    if !perms.contains(perm::DOCUMENTS_USE) {
+        return Ok(Vec::new());
+    }
+    let mut tokens = Vec::new();
+    if perms.contains(perm::DOCUMENTS_MANAGE) {
+        tokens.push(MANAGE_TOKEN.to_string());
+    }
+    let spaces: Vec<String> = sqlx::query_scalar(
+        "select id from spaces s where tenant_id = $1 and (kind = 'company' or (kind = 'team'
+            and exists (select 1 from space_members m where m.tenant_id = s.tenant_id
+                and m.space_id = s.id and m.user_id = $2)))",
+    )
+    .bind(&p.tenant_id)
+    .bind(&p.user_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    tokens.extend(spaces.iter().map(|s| space_token(s)));
+    let roles: Vec<String> = sqlx::query_scalar(
+        "select role_id from role_bindings where tenant_id = $1 and user_id = $2",
+    )
+    .bind(&p.tenant_id)
+    .bind(&p.user_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    tokens.extend(roles.iter().map(|r| role_token(r)));
+    Ok(tokens)
+}
+
+/// What someone may do with a folder or document.
+#[derive(Debug, Clone, Copy)]
+pub struct Access {
+    /// The strongest of their space role and the shares that reach the item.
+    pub role: Role,
+    /// Their role in the space itself (sharing, trashing and purging need it).
+    pub space_role: Option<Role>,
+}
+
+/// Ids of a folder and every folder above it (nearest first).
+pub(crate) async fn folder_chain(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    folder_id: Option<&str>,
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut chain = Vec::new();
+    let mut next = folder_id.map(str::to_string);
+    while let Some(id) = next {
+        if chain.len() > 1000 || chain.contains(&id) {
+            break;
+        }
+        next = sqlx::query_scalar::<_, Option<String>>(
+            "select parent_id from folders where tenant_id = $1 and id = $2",
+        )
+        .bind(tenant_id)
+        .bind(&id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .flatten();
+        chain.push(id);
+    }
+    Ok(chain)
+}
+
+/// The strongest share reaching a person on these folders or this document (directly or
+/// through one of their roles).
+async fn share_role(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+    folders: &[String],
+    document_id: Option<&str>,
+) -> ApiResult<Option<Role>> {
+    if folders.is_empty() && document_id.is_none() {
+        return Ok(None);
+    }
+    let mut targets = Vec::new();
+    let mut n = 3;
+    for _ in folders {
+        targets.push(format!("(target_kind = 'folder' and target_id = ${n})"));
+        n += 1;
+    }
+    if document_id.is_some() {
+        targets.push(format!("(target_kind = 'document' and target_id = ${n})"));
+    }
+    let sql = format!(
+        "select role from shares where tenant_id = $1 and ({}) and (
+            (grantee_kind = 'user' and grantee_id = $2)
+            or (grantee_kind = 'role' and grantee_id in
+                (select role_id from role_bindings where tenant_id = $1 and user_id = $2)))",
+        targets.join(" or ")
+    );
+    let mut q = sqlx::query_scalar::<_, String>(&sql)
+        .bind(tenant_id)
+        .bind(user_id);
+    for f in folders {
+        q = q.bind(f);
+    }
+    if let Some(d) = document_id {
+        q = q.bind(d);
+    }
+    Ok(q.fetch_all(conn)
+        .await?
+        .iter()
+        .filter_map(|r| Role::parse(r))
+        .max())
+}
+
+/// The caller's access to an item of `space` inside `folder_id` (or to the folder itself),
+/// or to the document `document_id`; `None` when they may not see it.
+pub async fn access(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    p: &Principal,
+    space: &SpaceRow,
+    folder_id: Option<&str>,
+    document_id: Option<&str>,
+) -> ApiResult<Option<Access>> {
+    let space_role = role_in(state, conn, p, space).await?;
+    if space_role == Some(Role::Manager) {
+        return Ok(Some(Access {
+            role: Role::Manager,
+            space_role,
+        }));
+    }
+    if !state
+        .authz
+        .permissions(p)
+        .await?
+        .contains(perm::DOCUMENTS_USE)
+    {
+        return Ok(None);
+    }
+    let chain = folder_chain(conn, &p.tenant_id, folder_id).await?;
+    let shared = share_role(conn, &p.tenant_id, &p.user_id, &chain, document_id).await?;
+    Ok(space_role
+        .max(shared)
+        .map(|role| Access { role, space_role }))
+}
+
+pub(crate) fn need_editor(role: Role) -> ApiResult<()> {
     if role >= Role::Editor {
         Ok(())
     } else {
@@ -302,7 +480,7 @@ fn need_editor(role: Role) -> ApiResult<()> {
 }
 
 /// A parent folder id inside `space_id`, checked.
-async fn parent_in(
+pub(crate) async fn parent_in(
     conn: &mut AnyConnection,
     tenant_id: &str,
     space_id: &str,
@@ -320,6 +498,43 @@ async fn parent_in(
     }
 }
 
+/// A place in a space: the space, the folder (`None` = the top), and the caller's access
+/// there. 404 when the caller sees neither.
+pub(crate) async fn place(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    p: &Principal,
+    space_id: &str,
+    folder_id: Option<&str>,
+    field: &str,
+) -> ApiResult<(SpaceRow, Option<String>, Access)> {
+    let not_found = || ApiError::not_found("space");
+    if !crate::db::is_id(space_id) {
+        return Err(not_found());
+    }
+    let s = space_row(conn, &p.tenant_id, space_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let folder = match folder_id.filter(|f| !f.is_empty()) {
+        None => None,
+        Some(fid) => match folder_row(conn, &p.tenant_id, fid).await? {
+            Some(f) if f.space_id == s.id => Some(f.id),
+            _ => {
+                // Someone who sees the space learns the folder is wrong; others learn nothing.
+                return Err(if role_in(state, conn, p, &s).await?.is_some() {
+                    ApiError::validation(field, "no such folder in this space")
+                } else {
+                    not_found()
+                });
+            }
+        },
+    };
+    let a = access(state, conn, p, &s, folder.as_deref(), None)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok((s, folder, a))
+}
+
 pub async fn create_folder(
     state: &AppState,
     p: &Principal,
@@ -328,10 +543,9 @@ pub async fn create_folder(
     parent_id: Option<&str>,
 ) -> ApiResult<FolderRow> {
     let mut tx = state.db.begin().await?;
-    let (s, role) = space(state, &mut tx, p, space_id).await?;
-    need_editor(role)?;
+    let (s, parent, a) = place(state, &mut tx, p, space_id, parent_id, "parent_id").await?;
+    need_editor(a.role)?;
     let name = clean_name("name", name)?;
-    let parent = parent_in(&mut tx, &p.tenant_id, &s.id, parent_id).await?;
     let now = now_ms();
     let f = FolderRow {
         id: new_id(),
@@ -355,6 +569,14 @@ pub async fn create_folder(
     .bind(f.updated_at)
     .execute(&mut *tx)
     .await?;
+    audit::record(
+        &mut tx,
+        Entry::new(&p.tenant_id, "folder.created")
+            .actor(ActorKind::User, &p.user_id)
+            .target("folder", &f.id)
+            .ctx(&p.ctx),
+    )
+    .await?;
     tx.commit().await?;
     Ok(f)
 }
@@ -369,8 +591,7 @@ pub async fn list_folders(
     limit: i64,
 ) -> ApiResult<Vec<FolderRow>> {
     let mut conn = state.db.conn().await?;
-    let (s, _) = space(state, &mut conn, p, space_id).await?;
-    let parent = parent_in(&mut conn, &p.tenant_id, &s.id, parent_id).await?;
+    let (s, parent, _) = place(state, &mut conn, p, space_id, parent_id, "parent_id").await?;
     // The cursor is the last folder's id; the page continues after its (name, id).
     let (an, ai) = match after_id {
         Some(id) => match folder_row(&mut conn, &p.tenant_id, &id).await? {
@@ -439,6 +660,8 @@ pub async fn update_folder(
     if let Some(pid) = parent_id {
         let parent = parent_in(&mut tx, &p.tenant_id, &f.space_id, Some(pid)).await?;
         if let Some(new_parent) = &parent {
+            let (_, dest) = folder(state, &mut tx, p, new_parent).await?;
+            need_editor(dest)?;
             // Walk up from the new parent: meeting the folder itself would make a cycle.
             let target = folder_row(&mut tx, &p.tenant_id, new_parent)
                 .await?
@@ -464,7 +687,21 @@ pub async fn update_folder(
     .bind(&f.id)
     .execute(&mut *tx)
     .await?;
+    if parent_id.is_some() {
+        // Shares inherited from above may have changed for everything inside.
+        super::docs::reindex_subtree(&mut tx, &p.tenant_id, &f.id).await?;
+    }
+    audit::record(
+        &mut tx,
+        Entry::new(&p.tenant_id, "folder.updated")
+            .actor(ActorKind::User, &p.user_id)
+            .target("folder", &f.id)
+            .ctx(&p.ctx)
+            .details(serde_json::json!({ "name": f.name, "parent_id": f.parent_id })),
+    )
+    .await?;
     tx.commit().await?;
+    state.outbox_wake.notify_one();
     Ok(f)
 }
 

@@ -151,16 +151,23 @@ fn io_stream(body: Body) -> ByteStream {
     Box::pin(body.into_bytes_stream())
 }
 
-/// The file part of a multipart upload, and its file name.
-async fn file_part(boundary: String, body: Body) -> ApiResult<(String, ByteStream)> {
+/// The file part of a multipart upload, its file name, and the small text fields sent
+/// before it (metadata such as a title).
+pub async fn file_part(
+    boundary: String,
+    body: Body,
+) -> ApiResult<(String, ByteStream, Vec<(String, String)>)> {
+    const MAX_FIELDS: usize = 20;
+    const MAX_FIELD_BYTES: usize = 16 * 1024;
     let stream = body.into_bytes_stream();
     let mut mp = multer::Multipart::new(stream, boundary);
+    let mut fields = Vec::new();
     loop {
         let field = mp
             .next_field()
             .await
             .map_err(|e| ApiError::bad_request(format!("malformed multipart body: {e}")))?;
-        let Some(field) = field else {
+        let Some(mut field) = field else {
             return Err(ApiError::validation("file", "the form has no `file` part"));
         };
         if field.name() == Some("file") || field.file_name().is_some() {
@@ -170,9 +177,61 @@ async fn file_part(boundary: String, body: Body) -> ApiResult<(String, ByteStrea
                 let _parser = &mp;
                 r.map_err(std::io::Error::other)
             });
-            return Ok((name, Box::pin(s)));
+            return Ok((name, Box::pin(s), fields));
         }
+        let key = field.name().unwrap_or("").to_string();
+        if fields.len() >= MAX_FIELDS {
+            return Err(ApiError::bad_request(format!(
+                "at most {MAX_FIELDS} form fields before the file"
+            )));
+        }
+        let mut value = Vec::new();
+        while let Some(chunk) = field
+            .chunk()
+            .await
+            .map_err(|e| ApiError::bad_request(format!("malformed multipart body: {e}")))?
+        {
+            value.extend_from_slice(&chunk);
+            if value.len() > MAX_FIELD_BYTES {
+                return Err(ApiError::validation(
+                    &key,
+                    format!("form fields are at most {MAX_FIELD_BYTES} bytes"),
+                ));
+            }
+        }
+        let value = String::from_utf8(value)
+            .map_err(|_| ApiError::validation(&key, "form fields are UTF-8 text"))?;
+        fields.push((key, value));
     }
+}
+
+/// The content length a raw upload declared.
+pub fn declared_length(req: &Request) -> Option<u64> {
+    req.headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// An upload body as (file name, stream, declared length, form fields).
+pub async fn upload_parts(
+    req: &Request,
+    name: Option<String>,
+    body: UploadBody,
+) -> ApiResult<(String, ByteStream, Option<u64>, Vec<(String, String)>)> {
+    Ok(match body {
+        UploadBody::Raw(Binary(body)) => (
+            name.unwrap_or_else(|| "file".into()),
+            io_stream(body),
+            declared_length(req),
+            Vec::new(),
+        ),
+        // The form's framing makes Content-Length an upper bound only.
+        UploadBody::Multipart(m) => {
+            let (n, s, fields) = file_part(m.boundary, m.body).await?;
+            (name.unwrap_or(n), s, None, fields)
+        }
+    })
 }
 
 /// A download: the bytes (whole or a range), a redirect to a presigned URL, or 416.
@@ -248,6 +307,12 @@ impl ApiResponse for Download {
     fn register(_registry: &mut poem_openapi::registry::Registry) {}
 }
 
+#[derive(ApiResponse)]
+pub enum Thumbnail {
+    #[oai(status = 200, content_type = "image/jpeg")]
+    Ok(Binary<Vec<u8>>, #[oai(header = "Cache-Control")] String),
+}
+
 /// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266 / RFC 8187).
 pub fn content_disposition(name: &str) -> String {
     let ascii: String = name
@@ -291,6 +356,83 @@ fn safe_content_type(ct: &str) -> &str {
     }
 }
 
+/// Answer a download of file `id` as `p`: ranges, conditional requests, safe headers. Also
+/// used by document downloads, which resolve a document version to its file first.
+pub async fn send_file(
+    state: &AppState,
+    p: &crate::authn::Principal,
+    id: &str,
+    req: &Request,
+) -> ApiResult<Download> {
+    let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok());
+    let mut range = header("range").and_then(service::parse_range);
+    let content = service::download(state, p, id, range).await?;
+    let (file, range_used, body) = match content {
+        service::Content::Redirect(url) => {
+            return Ok(Download(
+                poem::Response::builder()
+                    .status(poem::http::StatusCode::FOUND)
+                    .header("location", url)
+                    .finish(),
+            ))
+        }
+        service::Content::Unsatisfiable { size } => {
+            let mut resp = ApiError::new(
+                Code::RangeNotSatisfiable,
+                format!("the file has {size} bytes"),
+            )
+            .into_response_with(None);
+            if let Ok(v) = format!("bytes */{size}").parse() {
+                resp.headers_mut().insert("content-range", v);
+            }
+            return Ok(Download(resp));
+        }
+        service::Content::Bytes { file, range, body } => (file, range, body),
+    };
+    let etag = format!("\"{}\"", file.sha256);
+    if header("if-none-match")
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        return Ok(Download(
+            poem::Response::builder()
+                .status(poem::http::StatusCode::NOT_MODIFIED)
+                .header("etag", etag)
+                .finish(),
+        ));
+    }
+    let mut range_used = range_used;
+    let mut body = body;
+    // If-Range: a range only against the version the client has; otherwise the whole file.
+    if range_used.is_some() && header("if-range").is_some_and(|v| v.trim() != etag) {
+        range = None;
+        let whole = service::download(state, p, id, range).await?;
+        if let service::Content::Bytes { body: b, .. } = whole {
+            body = b;
+            range_used = None;
+        }
+    }
+    let size = file.size.max(0) as u64;
+    let mut resp = poem::Response::builder()
+        .header("content-type", safe_content_type(&file.content_type))
+        .header("content-disposition", content_disposition(&file.name))
+        .header("accept-ranges", "bytes")
+        .header("etag", etag)
+        .header("content-security-policy", "sandbox; default-src 'none'");
+    let len = match range_used {
+        Some((a, b)) => {
+            resp = resp
+                .status(poem::http::StatusCode::PARTIAL_CONTENT)
+                .header("content-range", format!("bytes {a}-{b}/{size}"));
+            b - a + 1
+        }
+        None => size,
+    };
+    let resp = resp
+        .header("content-length", len)
+        .body(Body::from_bytes_stream(body));
+    Ok(Download(resp))
+}
+
 #[derive(Default)]
 pub struct FilesApi;
 
@@ -316,23 +458,7 @@ impl FilesApi {
         idempotency_key: Header<Option<String>>,
         body: UploadBody,
     ) -> ApiResult<UploadResponse> {
-        let content_length = req
-            .headers()
-            .get("content-length")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok());
-        let (file_name, stream, content_length) = match body {
-            UploadBody::Raw(Binary(body)) => (
-                name.0.unwrap_or_else(|| "file".into()),
-                io_stream(body),
-                content_length,
-            ),
-            // The form's framing makes Content-Length an upper bound only.
-            UploadBody::Multipart(m) => {
-                let (n, s) = file_part(m.boundary, m.body).await?;
-                (name.0.unwrap_or(n), s, None)
-            }
-        };
+        let (file_name, stream, content_length, _) = upload_parts(req, name.0, body).await?;
         let (file, replayed) = service::upload(
             &state,
             &auth.0,
@@ -418,73 +544,25 @@ impl FilesApi {
         id: Path<String>,
         req: &Request,
     ) -> ApiResult<Download> {
-        let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok());
-        let mut range = header("range").and_then(service::parse_range);
-        let content = service::download(&state, &auth.0, &id.0, range).await?;
-        let (file, range_used, body) = match content {
-            service::Content::Redirect(url) => {
-                return Ok(Download(
-                    poem::Response::builder()
-                        .status(poem::http::StatusCode::FOUND)
-                        .header("location", url)
-                        .finish(),
-                ))
-            }
-            service::Content::Unsatisfiable { size } => {
-                let mut resp = ApiError::new(
-                    Code::RangeNotSatisfiable,
-                    format!("the file has {size} bytes"),
-                )
-                .into_response_with(None);
-                if let Ok(v) = format!("bytes */{size}").parse() {
-                    resp.headers_mut().insert("content-range", v);
-                }
-                return Ok(Download(resp));
-            }
-            service::Content::Bytes { file, range, body } => (file, range, body),
-        };
-        let etag = format!("\"{}\"", file.sha256);
-        if header("if-none-match")
-            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
-        {
-            return Ok(Download(
-                poem::Response::builder()
-                    .status(poem::http::StatusCode::NOT_MODIFIED)
-                    .header("etag", etag)
-                    .finish(),
-            ));
-        }
-        let mut range_used = range_used;
-        let mut body = body;
-        // If-Range: a range only against the version the client has; otherwise the whole file.
-        if range_used.is_some() && header("if-range").is_some_and(|v| v.trim() != etag) {
-            range = None;
-            let whole = service::download(&state, &auth.0, &id.0, range).await?;
-            if let service::Content::Bytes { body: b, .. } = whole {
-                body = b;
-                range_used = None;
-            }
-        }
-        let size = file.size.max(0) as u64;
-        let mut resp = poem::Response::builder()
-            .header("content-type", safe_content_type(&file.content_type))
-            .header("content-disposition", content_disposition(&file.name))
-            .header("accept-ranges", "bytes")
-            .header("etag", etag)
-            .header("content-security-policy", "sandbox; default-src 'none'");
-        let len = match range_used {
-            Some((a, b)) => {
-                resp = resp
-                    .status(poem::http::StatusCode::PARTIAL_CONTENT)
-                    .header("content-range", format!("bytes {a}-{b}/{size}"));
-                b - a + 1
-            }
-            None => size,
-        };
-        let resp = resp
-            .header("content-length", len)
-            .body(Body::from_bytes_stream(body));
-        Ok(Download(resp))
+        send_file(&state, &auth.0, &id.0, req).await
+    }
+
+    /// A thumbnail of an image file (JPEG, at most 256 pixels on its longest side); 404 when
+    /// the file has none (not an image, or not processed yet).
+    #[oai(
+        path = "/files/:id/thumbnail",
+        method = "get",
+        operation_id = "files_thumbnail"
+    )]
+    async fn thumbnail(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+    ) -> ApiResult<Thumbnail> {
+        let (ct, data) = service::thumbnail(&state, &auth.0, &id.0).await?;
+        let _ = ct; // always image/jpeg
+        Ok(Thumbnail::Ok(Binary(data), "private, max-age=300".into()))
     }
 
     /// Delete a file (the uploader, or someone with `files.manage`). Its content and index

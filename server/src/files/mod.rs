@@ -4,5 +4,6 @@
 pub mod api;
 pub mod detect;
 pub mod operator;
+pub mod preview;
 pub mod service;
 pub mod store;

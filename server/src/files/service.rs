@@ -11,7 +11,7 @@ use crate::{
     authn::Principal,
     authz::perm,
     blobs::{BlobError, ByteStream},
-    db::{is_unique_violation, now_ms, outbox},
+    db::{now_ms, outbox},
     error::{ApiError, ApiResult, Code},
     search, AppState,
 };
@@ -69,6 +69,99 @@ fn quota_exceeded() -> ApiError {
 /// `true`) instead of storing the content twice.
 pub async fn upload(state: &AppState, p: &Principal, up: Upload) -> ApiResult<(FileRow, bool)> {
     state.authz.require(p, perm::FILES_UPLOAD).await?;
+    let staged = match stage(state, p, up, store::SCOPE_USER).await? {
+        Staged::Replayed(f) => return Ok((f, true)),
+        Staged::New(s) => s,
+    };
+    let mut tx = state.db.begin().await?;
+    if let Err(e) = staged.record(&mut tx, p).await {
+        drop(tx);
+        return staged.fail(state, p, e).await;
+    }
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok((staged.row, false))
+}
+
+/// An upload whose content is stored but not yet committed.
+pub enum Staged {
+    /// The `Idempotency-Key` was used before: its file.
+    Replayed(FileRow),
+    New(StagedFile),
+}
+
+pub struct StagedFile {
+    pub row: FileRow,
+    quota: i64,
+}
+
+impl StagedFile {
+    /// Count the file against the tenant's and the uploader's quotas and insert its row, its
+    /// audit entry and its extraction job, inside the caller's transaction.
+    pub async fn record(&self, tx: &mut AnyConnection, p: &Principal) -> ApiResult<()> {
+        let row = &self.row;
+        if !store::reserve(tx, &p.tenant_id, row.size, self.quota).await? {
+            return Err(quota_exceeded());
+        }
+        if !store::reserve_user(tx, &p.tenant_id, &row.uploader_id, row.size).await? {
+            return Err(ApiError::new(
+                Code::QuotaExceeded,
+                "your personal storage quota does not leave room for this file",
+            ));
+        }
+        store::insert(tx, row).await?;
+        audit::record(
+            tx,
+            Entry::new(&p.tenant_id, "file.uploaded")
+                .actor(ActorKind::User, &p.user_id)
+                .target("file", &row.id)
+                .ctx(&p.ctx)
+                .details(serde_json::json!({
+                    "size": row.size, "content_type": row.content_type, "sha256": row.sha256,
+                    "scope": row.scope,
+                })),
+        )
+        .await?;
+        outbox::enqueue(
+            tx,
+            &p.tenant_id,
+            TOPIC_EXTRACT,
+            &serde_json::json!({ "id": row.id }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The transaction failed: remove the stored content; when a concurrent retry with the
+    /// same key won, answer with its file.
+    pub async fn fail<T: From<(FileRow, bool)>>(
+        &self,
+        state: &AppState,
+        p: &Principal,
+        e: ApiError,
+    ) -> ApiResult<T> {
+        discard(state, &self.row.blob_key).await;
+        if let Some(k) = &self.row.idempotency_key {
+            let mut conn = state.db.conn().await?;
+            if let Some(f) =
+                store::by_idempotency_key(&mut conn, &p.tenant_id, &p.user_id, k).await?
+            {
+                return Ok((f, true).into());
+            }
+        }
+        Err(e)
+    }
+}
+
+async fn discard(state: &AppState, key: &str) {
+    if let Err(e) = state.blobs.store.delete(key).await {
+        tracing::warn!(error = %e, "could not remove a discarded upload; the sweeper will");
+    }
+}
+
+/// Check the limits and store the content (streamed, hashed, sealed) of an upload; the caller
+/// commits it with [`StagedFile::record`].
+pub async fn stage(state: &AppState, p: &Principal, up: Upload, scope: &str) -> ApiResult<Staged> {
     if let Some(k) = &up.idempotency_key {
         if !crate::ops::idempotency::valid_key(k) {
             return Err(ApiError::validation(
@@ -78,16 +171,18 @@ pub async fn upload(state: &AppState, p: &Principal, up: Upload) -> ApiResult<(F
             .with_code(Code::BadRequest));
         }
     }
-    let (max_upload, quota, used) = {
+    let (max_upload, quota, used, user) = {
         let mut conn = state.db.conn().await?;
         if let Some(k) = &up.idempotency_key {
             if let Some(f) =
                 store::by_idempotency_key(&mut conn, &p.tenant_id, &p.user_id, k).await?
             {
-                return Ok((f, true));
+                return Ok(Staged::Replayed(f));
             }
         }
-        limits(state, &mut conn, &p.tenant_id).await?
+        let (max_upload, quota, used) = limits(state, &mut conn, &p.tenant_id).await?;
+        let user = store::user_storage(&mut conn, &p.tenant_id, &p.user_id).await?;
+        (max_upload, quota, used, user)
     };
     let too_large = || {
         ApiError::new(
@@ -101,6 +196,13 @@ pub async fn upload(state: &AppState, p: &Principal, up: Upload) -> ApiResult<(F
         }
         if quota > 0 && used.saturating_add(len as i64) > quota {
             return Err(quota_exceeded());
+        }
+        let (user_used, user_quota) = user;
+        if user_quota > 0 && user_used.saturating_add(len as i64) > user_quota {
+            return Err(ApiError::new(
+                Code::QuotaExceeded,
+                "your personal storage quota does not leave room for this file",
+            ));
         }
     }
     let stored = match state
@@ -118,82 +220,47 @@ pub async fn upload(state: &AppState, p: &Principal, up: Upload) -> ApiResult<(F
         }
         Err(e) => return Err(ApiError::internal(e)),
     };
-    let discard = |key: String| async move {
-        if let Err(e) = state.blobs.store.delete(&key).await {
-            tracing::warn!(error = %e, "could not remove a discarded upload; the sweeper will");
-        }
-    };
     if stored.size == 0 {
-        discard(stored.key).await;
+        discard(state, &stored.key).await;
         return Err(ApiError::new(Code::EmptyFile, "the file is empty"));
     }
     let name = clean_name(&up.name);
-    let row = FileRow {
-        tenant_id: p.tenant_id.clone(),
-        id: crate::db::new_id(),
-        uploader_id: p.user_id.clone(),
-        content_type: detect::content_type(&stored.head, &name, stored.size),
-        name,
-        size: stored.size as i64,
-        sha256: stored.sha256.clone(),
-        blob_key: stored.key.clone(),
-        key_version: stored.key_version,
-        idempotency_key: up.idempotency_key.clone(),
-        extract_status: "pending".into(),
-        extract_error: None,
-        created_at: now_ms(),
-    };
-    let mut tx = state.db.begin().await?;
-    if !store::reserve(&mut tx, &p.tenant_id, row.size, quota).await? {
-        drop(tx);
-        discard(stored.key).await;
-        return Err(quota_exceeded());
-    }
-    if let Err(e) = store::insert(&mut tx, &row).await {
-        drop(tx);
-        discard(stored.key).await;
-        if is_unique_violation(&e) {
-            // A concurrent retry with the same key won; answer with its file.
-            if let Some(k) = &up.idempotency_key {
-                let mut conn = state.db.conn().await?;
-                if let Some(f) =
-                    store::by_idempotency_key(&mut conn, &p.tenant_id, &p.user_id, k).await?
-                {
-                    return Ok((f, true));
-                }
-            }
-        }
-        return Err(e.into());
-    }
-    audit::record(
-        &mut tx,
-        Entry::new(&p.tenant_id, "file.uploaded")
-            .actor(ActorKind::User, &p.user_id)
-            .target("file", &row.id)
-            .ctx(&p.ctx)
-            .details(serde_json::json!({
-                "size": row.size, "content_type": row.content_type, "sha256": row.sha256,
-            })),
-    )
-    .await?;
-    outbox::enqueue(
-        &mut tx,
-        &p.tenant_id,
-        TOPIC_EXTRACT,
-        &serde_json::json!({ "id": row.id }),
-    )
-    .await?;
-    tx.commit().await?;
-    state.outbox_wake.notify_one();
-    Ok((row, false))
+    Ok(Staged::New(StagedFile {
+        row: FileRow {
+            tenant_id: p.tenant_id.clone(),
+            id: crate::db::new_id(),
+            uploader_id: p.user_id.clone(),
+            content_type: detect::content_type(&stored.head, &name, stored.size),
+            name,
+            size: stored.size as i64,
+            sha256: stored.sha256.clone(),
+            blob_key: stored.key.clone(),
+            key_version: stored.key_version,
+            idempotency_key: up.idempotency_key.clone(),
+            extract_status: "pending".into(),
+            extract_error: None,
+            created_at: now_ms(),
+            scope: scope.to_string(),
+        },
+        quota,
+    }))
 }
 
 /// Whether `p` may read the file now. The extension point for features that share files:
-/// the uploader reads their own; members of rooms where it is attached read it; documents will
-/// add the people a document is shared with.
-pub async fn can_read(conn: &mut AnyConnection, p: &Principal, f: &FileRow) -> ApiResult<bool> {
+/// the uploader reads their own uploads; members of rooms where it is attached read it; the
+/// content of documents is read by whoever may read the document (space roles and shares).
+pub async fn can_read(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    p: &Principal,
+    f: &FileRow,
+) -> ApiResult<bool> {
     if f.tenant_id != p.tenant_id {
         return Ok(false);
+    }
+    if f.scope == store::SCOPE_DOCUMENT {
+        // Document content: whoever may read a document that uses it, now.
+        return crate::documents::docs::file_readable(state, conn, p, &f.id).await;
     }
     if f.uploader_id == p.user_id {
         return Ok(true);
@@ -207,7 +274,12 @@ pub async fn can_read(conn: &mut AnyConnection, p: &Principal, f: &FileRow) -> A
 }
 
 /// A file the caller may read; 404 otherwise (also for other tenants' ids, so ids do not leak).
-pub async fn readable(conn: &mut AnyConnection, p: &Principal, id: &str) -> ApiResult<FileRow> {
+pub async fn readable(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<FileRow> {
     let not_found = || ApiError::not_found("file");
     if !crate::db::is_id(id) {
         return Err(not_found());
@@ -215,7 +287,7 @@ pub async fn readable(conn: &mut AnyConnection, p: &Principal, id: &str) -> ApiR
     let f = store::get(conn, &p.tenant_id, id)
         .await?
         .ok_or_else(not_found)?;
-    if can_read(conn, p, &f).await? {
+    if can_read(state, conn, p, &f).await? {
         Ok(f)
     } else {
         Err(not_found())
@@ -224,7 +296,7 @@ pub async fn readable(conn: &mut AnyConnection, p: &Principal, id: &str) -> ApiR
 
 pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<FileRow> {
     let mut conn = state.db.conn().await?;
-    readable(&mut conn, p, id).await
+    readable(state, &mut conn, p, id).await
 }
 
 pub async fn list_mine(
@@ -235,6 +307,15 @@ pub async fn list_mine(
 ) -> ApiResult<Vec<FileRow>> {
     let mut conn = state.db.conn().await?;
     Ok(store::list_by_uploader(&mut conn, &p.tenant_id, &p.user_id, before, limit + 1).await?)
+}
+
+/// A readable file's thumbnail: (content type, bytes); 404 when it has none.
+pub async fn thumbnail(state: &AppState, p: &Principal, id: &str) -> ApiResult<(String, Vec<u8>)> {
+    let mut conn = state.db.conn().await?;
+    let f = readable(state, &mut conn, p, id).await?;
+    store::preview(&mut conn, &p.tenant_id, &f.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("thumbnail"))
 }
 
 /// An inclusive byte range asked for with `Range: bytes=…`.
@@ -309,7 +390,7 @@ pub async fn download(
     range: Option<RangeSpec>,
 ) -> ApiResult<Content> {
     let mut conn = state.db.conn().await?;
-    let f = readable(&mut conn, p, id).await?;
+    let f = readable(state, &mut conn, p, id).await?;
     if state.cfg.storage.presign_downloads && f.key_version == 0 {
         if let Some(url) = state
             .blobs
@@ -375,9 +456,19 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> 
     let f = store::get(&mut tx, &p.tenant_id, id)
         .await?
         .ok_or_else(not_found)?;
+    if f.scope == store::SCOPE_DOCUMENT {
+        return Err(if can_read(state, &mut tx, p, &f).await? {
+            ApiError::conflict(
+                Code::Conflict,
+                "this file is a document version: delete the document instead",
+            )
+        } else {
+            not_found()
+        });
+    }
     if f.uploader_id != p.user_id && !may_manage {
         // Someone who can see the file learns why they may not delete it; others learn nothing.
-        return Err(if can_read(&mut tx, p, &f).await? {
+        return Err(if can_read(state, &mut tx, p, &f).await? {
             ApiError::forbidden(perm::FILES_MANAGE)
         } else {
             not_found()
@@ -406,6 +497,7 @@ pub async fn purge(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> Resul
     };
     store::delete(conn, tenant_id, id).await?;
     store::release(conn, tenant_id, f.size).await?;
+    store::release_user(conn, tenant_id, &f.uploader_id, f.size).await?;
     outbox::enqueue(
         conn,
         tenant_id,
@@ -446,6 +538,10 @@ pub async fn search_doc(
     let Some(f) = store::get(conn, tenant_id, id).await? else {
         return Ok(None);
     };
+    if f.scope == store::SCOPE_DOCUMENT {
+        // Found through its documents (kind `document`), never on its own.
+        return Ok(None);
+    }
     let body = store::text(conn, tenant_id, id).await?.unwrap_or_default();
     Ok(Some(search::Doc {
         tenant_id: f.tenant_id,
@@ -453,6 +549,7 @@ pub async fn search_doc(
         id: f.id,
         owner_id: f.uploader_id.clone(),
         readers: vec![search::user_token(&f.uploader_id)],
+        tags: Vec::new(),
         title: f.name,
         body,
         created_at: f.created_at,

@@ -17,14 +17,19 @@ pub struct FileRow {
     pub extract_status: String,
     pub extract_error: Option<String>,
     pub created_at: i64,
+    /// `user` (a plain upload) or `document` (content of document versions).
+    pub scope: String,
 }
 
+pub const SCOPE_USER: &str = "user";
+pub const SCOPE_DOCUMENT: &str = "document";
+
 const COLUMNS: &str = "tenant_id, id, uploader_id, name, content_type, size, sha256, blob_key, \
-                       key_version, idempotency_key, extract_status, extract_error, created_at";
+                       key_version, idempotency_key, extract_status, extract_error, created_at, scope";
 
 pub async fn insert(conn: &mut AnyConnection, f: &FileRow) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "insert into files ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        "insert into files ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
     ))
     .bind(&f.tenant_id)
     .bind(&f.id)
@@ -39,6 +44,7 @@ pub async fn insert(conn: &mut AnyConnection, f: &FileRow) -> Result<(), sqlx::E
     .bind(&f.extract_status)
     .bind(&f.extract_error)
     .bind(f.created_at)
+    .bind(&f.scope)
     .execute(conn)
     .await?;
     Ok(())
@@ -84,7 +90,7 @@ pub async fn list_by_uploader(
 ) -> Result<Vec<FileRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "select {COLUMNS} from files where tenant_id = $1 and uploader_id = $2
-         and ($3 is null or id < $3) order by id desc limit $4"
+         and scope = 'user' and ($3 is null or id < $3) order by id desc limit $4"
     ))
     .bind(tenant_id)
     .bind(uploader_id)
@@ -117,6 +123,11 @@ pub async fn delete(
     id: &str,
 ) -> Result<u64, sqlx::Error> {
     sqlx::query("delete from file_texts where tenant_id = $1 and file_id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("delete from file_previews where tenant_id = $1 and file_id = $2")
         .bind(tenant_id)
         .bind(id)
         .execute(&mut *conn)
@@ -243,6 +254,67 @@ pub async fn release(
     Ok(())
 }
 
+/// Count `bytes` against a person's quota: their own setting, else the tenant's per-person
+/// setting, else `default_quota` (0 = unlimited). False, and nothing changed, when it would
+/// exceed it.
+pub async fn reserve_user(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+    bytes: i64,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "update users set storage_used_bytes = storage_used_bytes + $1
+         where tenant_id = $2 and id = $3 and (
+            coalesce(storage_quota_bytes, (select user_quota_bytes from tenants where id = $2), 0) = 0
+            or storage_used_bytes + $1 <= coalesce(storage_quota_bytes,
+                (select user_quota_bytes from tenants where id = $2), 0))",
+    )
+    .bind(bytes)
+    .bind(tenant_id)
+    .bind(user_id)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+pub async fn release_user(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+    bytes: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update users set storage_used_bytes = case when storage_used_bytes > $1
+                then storage_used_bytes - $1 else 0 end where tenant_id = $2 and id = $3",
+    )
+    .bind(bytes)
+    .bind(tenant_id)
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A person's (used, quota) bytes; quota 0 = no per-person limit.
+pub async fn user_storage(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+) -> Result<(i64, i64), sqlx::Error> {
+    Ok(sqlx::query_as(
+        "select storage_used_bytes, coalesce(storage_quota_bytes,
+            (select user_quota_bytes from tenants where id = $1), 0)
+         from users where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await?
+    .unwrap_or((0, 0)))
+}
+
 /// Bytes stored per uploader, largest first.
 pub async fn usage_by_user(
     conn: &mut AnyConnection,
@@ -254,5 +326,46 @@ pub async fn usage_by_user(
     )
     .bind(tenant_id)
     .fetch_all(conn)
+    .await
+}
+
+pub async fn set_preview(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    file_id: &str,
+    content_type: &str,
+    data: &[u8],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from file_previews where tenant_id = $1 and file_id = $2")
+        .bind(tenant_id)
+        .bind(file_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "insert into file_previews (tenant_id, file_id, content_type, data, created_at)
+         select $1, $2, $3, $4, $5 where exists (select 1 from files where tenant_id = $1 and id = $2)",
+    )
+    .bind(tenant_id)
+    .bind(file_id)
+    .bind(content_type)
+    .bind(data.to_vec())
+    .bind(crate::db::now_ms())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A file's preview: (content type, bytes).
+pub async fn preview(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    file_id: &str,
+) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
+    sqlx::query_as(
+        "select content_type, data from file_previews where tenant_id = $1 and file_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(file_id)
+    .fetch_optional(conn)
     .await
 }

@@ -4,3 +4,4 @@ pub mod dad;
 pub mod lock;
 pub mod outbox;
 pub mod sweeper;
+pub mod trash;

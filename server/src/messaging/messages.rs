@@ -95,7 +95,11 @@ pub async fn send(
     attachments.dedup();
     for f in &attachments {
         // Only one's own readable files; another's id is a 422, not a leak.
-        if files::service::readable(&mut tx, p, f).await.is_err() {
+        // Document content is shared through the document, not attached.
+        let ok = files::service::readable(state, &mut tx, p, f)
+            .await
+            .is_ok_and(|f| f.scope == files::store::SCOPE_USER);
+        if !ok {
             return Err(ApiError::validation(
                 "attachment_ids",
                 "only files you uploaded (or can read) can be attached",
@@ -434,6 +438,7 @@ pub async fn search_doc(
         id: m.id,
         owner_id: m.sender_id,
         readers: vec![room_token(&m.room_id)],
+        tags: Vec::new(),
         title: room.map(|r| r.name).unwrap_or_default(),
         body: m.body,
         created_at: m.created_at,

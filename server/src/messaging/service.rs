@@ -512,7 +512,7 @@ pub async fn update(
         if a.is_empty() {
             room.avatar_file_id = None;
         } else {
-            let f = crate::files::service::readable(&mut tx, p, &a)
+            let f = crate::files::service::readable(state, &mut tx, p, &a)
                 .await
                 .map_err(|_| {
                     ApiError::validation("avatar_file_id", "a file you uploaded (or can read)")

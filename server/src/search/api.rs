@@ -17,7 +17,7 @@ const MAX_OFFSET: usize = 1000;
 
 #[derive(Debug, Object)]
 pub struct SearchHit {
-    /// `file` or `message` (documents join later).
+    /// `file`, `message` or `document`.
     pub kind: String,
     pub id: String,
     pub title: String,
@@ -39,6 +39,7 @@ pub struct Params {
     pub q: String,
     pub kinds: Vec<String>,
     pub owner_id: Option<String>,
+    pub tags: Vec<String>,
     pub from: Option<i64>,
     pub to: Option<i64>,
     pub offset: usize,
@@ -49,7 +50,7 @@ pub struct Params {
 pub async fn search(state: &AppState, p: &Principal, params: Params) -> ApiResult<SearchPage> {
     let readers = {
         let mut conn = state.db.conn().await?;
-        super::reader_tokens(&mut conn, &p.tenant_id, &p.user_id).await?
+        super::reader_tokens(state, &mut conn, p).await?
     };
     let q = IndexQuery {
         tenant_id: p.tenant_id.clone(),
@@ -57,6 +58,7 @@ pub async fn search(state: &AppState, p: &Principal, params: Params) -> ApiResul
         readers,
         kinds: params.kinds,
         owner_id: params.owner_id,
+        tags: params.tags,
         from: params.from,
         to: params.to,
         offset: params.offset,
@@ -75,7 +77,7 @@ pub async fn search(state: &AppState, p: &Principal, params: Params) -> ApiResul
     let mut conn = state.db.conn().await?;
     for h in res.hits.into_iter().take(params.limit) {
         // The index may lag a revocation by a moment; the database has the last word.
-        if !indexer::readable(&mut conn, p, &h.kind, &h.id).await? {
+        if !indexer::readable(state, &mut conn, p, &h.kind, &h.id).await? {
             dropped += 1;
             continue;
         }
@@ -115,10 +117,15 @@ impl SearchApi {
         auth: Session,
         /// The words to look for.
         q: Query<String>,
-        /// Only these kinds (comma-separated): `file`, `message`.
+        /// Only these kinds (comma-separated): `file`, `message`, `document`.
         kind: Query<Option<String>>,
         /// Only items owned (uploaded) by this user id.
         owner: Query<Option<String>>,
+        /// Only documents of this space.
+        space: Query<Option<String>>,
+        /// Only documents of this content type (`application/pdf`) or kind of type (`image`).
+        #[oai(name = "type")]
+        content_type: Query<Option<String>>,
         /// Only items created at or after this instant (RFC 3339).
         from: Query<Option<String>>,
         /// Only items created before this instant (RFC 3339).
@@ -168,7 +175,25 @@ impl SearchApi {
                 return Err(ApiError::validation("owner", "not a user id"));
             }
         }
+        let mut tags = Vec::new();
+        if let Some(s) = space.0 {
+            if !crate::db::is_id(&s) {
+                return Err(ApiError::validation("space", "not a space id"));
+            }
+            tags.push(format!("space:{s}"));
+        }
+        if let Some(t) = content_type.0 {
+            let t = t.trim().to_ascii_lowercase();
+            if t.is_empty() || t.len() > 100 || t.chars().any(|c| c.is_whitespace() || c == ';') {
+                return Err(ApiError::validation(
+                    "type",
+                    "a content type such as `application/pdf`, or `image`",
+                ));
+            }
+            tags.push(format!("type:{t}"));
+        }
         let params = Params {
+            tags,
             q: text,
             kinds,
             owner_id: owner.0,

@@ -10,6 +10,7 @@ fn doc(tenant: &str, id: &str, owner: &str, readers: &[&str], title: &str, body:
         id: id.into(),
         owner_id: owner.into(),
         readers: readers.iter().map(|r| r.to_string()).collect(),
+        tags: Vec::new(),
         title: title.into(),
         body: body.into(),
         created_at: 1_000,

@@ -4,12 +4,13 @@
 
 use super::{Doc, SearchIndex};
 use crate::{
-    authn::Principal, files, jobs::outbox::HandlerError, messaging, search::extract, AppState,
+    authn::Principal, documents::docs, files, jobs::outbox::HandlerError, messaging,
+    search::extract, AppState,
 };
 use sqlx::AnyConnection;
 
 /// Every kind the index holds.
-pub const KINDS: &[&str] = &[files::service::KIND, messaging::service::KIND];
+pub const KINDS: &[&str] = &[files::service::KIND, messaging::service::KIND, docs::KIND];
 
 /// The current search document of an item, `None` when it is gone (or must not be indexed).
 pub async fn load(
@@ -21,6 +22,7 @@ pub async fn load(
     match kind {
         files::service::KIND => files::service::search_doc(conn, tenant_id, id).await,
         messaging::service::KIND => messaging::messages::search_doc(conn, tenant_id, id).await,
+        docs::KIND => docs::search_doc(conn, tenant_id, id).await,
         _ => Ok(None),
     }
 }
@@ -38,6 +40,7 @@ pub async fn ids_after(
         messaging::service::KIND => {
             messaging::store::message_ids_after(conn, tenant_id, after, limit).await
         }
+        docs::KIND => docs::ids_after(conn, tenant_id, after, limit).await,
         _ => Ok(Vec::new()),
     }
 }
@@ -45,6 +48,7 @@ pub async fn ids_after(
 /// Whether the caller may read the item now, checked against the database: the last word on
 /// a hit the index returned.
 pub async fn readable(
+    state: &AppState,
     conn: &mut AnyConnection,
     p: &Principal,
     kind: &str,
@@ -52,10 +56,11 @@ pub async fn readable(
 ) -> Result<bool, crate::error::ApiError> {
     match kind {
         files::service::KIND => match files::store::get(conn, &p.tenant_id, id).await? {
-            Some(f) => files::service::can_read(conn, p, &f).await,
+            Some(f) => files::service::can_read(state, conn, p, &f).await,
             None => Ok(false),
         },
         messaging::service::KIND => messaging::messages::can_read(conn, p, id).await,
+        docs::KIND => docs::can_read(state, conn, p, id).await,
         _ => Ok(false),
     }
 }
@@ -266,7 +271,71 @@ pub async fn handle_extract(
     } else {
         drop(conn);
     }
-    sync_item(state, tenant_id, files::service::KIND, &r.id).await
+    if files::preview::wanted(&f, &state.cfg.documents) {
+        make_thumbnail(state, tenant_id, &f).await?;
+    }
+    sync_item(state, tenant_id, files::service::KIND, &r.id).await?;
+    // Documents whose current content this is now have its text.
+    let users = {
+        let mut conn = state.db.conn().await.map_err(db_err)?;
+        docs::using_file(&mut conn, tenant_id, &r.id)
+            .await
+            .map_err(db_err)?
+    };
+    for d in users {
+        sync_item(state, tenant_id, docs::KIND, &d).await?;
+    }
+    Ok(())
+}
+
+/// Make and keep an image's thumbnail; an image that cannot be decoded simply has none.
+async fn make_thumbnail(
+    state: &AppState,
+    tenant_id: &str,
+    f: &files::store::FileRow,
+) -> Result<(), HandlerError> {
+    let mut conn = state.db.conn().await.map_err(db_err)?;
+    if files::store::preview(&mut conn, tenant_id, &f.id)
+        .await
+        .map_err(db_err)?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let limit = state.cfg.documents.thumbnail_max_input_bytes;
+    let bytes = match state
+        .blobs
+        .read_all(
+            &mut conn,
+            tenant_id,
+            &f.blob_key,
+            f.key_version,
+            f.size as u64,
+            limit,
+        )
+        .await
+    {
+        Ok(b) => b,
+        Err(crate::blobs::BlobError::Key(crate::blobs::crypto::KeyError::Destroyed)) => {
+            return Ok(())
+        }
+        Err(e) => return Err(HandlerError::retry(e)),
+    };
+    drop(conn);
+    let made = tokio::task::spawn_blocking(move || files::preview::thumbnail(&bytes))
+        .await
+        .map_err(HandlerError::retry)?;
+    match made {
+        Ok(jpeg) => {
+            let mut tx = state.db.begin().await.map_err(db_err)?;
+            files::store::set_preview(&mut tx, tenant_id, &f.id, "image/jpeg", &jpeg)
+                .await
+                .map_err(db_err)?;
+            tx.commit().await.map_err(db_err)?;
+        }
+        Err(e) => tracing::info!(file_id = %f.id, error = %e, "no thumbnail"),
+    }
+    Ok(())
 }
 
 /// Run an extractor on a blocking thread under its time limit.
@@ -351,4 +420,28 @@ pub async fn reindex_command(
         }
         Err(e) => Err(e),
     }
+}
+
+/// `stoa search count`: a tenant's entries in the index, or one item's (0 or 1).
+pub async fn count_command(
+    cfg: crate::config::Config,
+    tenant_slug: &str,
+    kind: Option<&str>,
+    id: Option<&str>,
+) -> Result<u64, crate::BoxError> {
+    let state = crate::build_cli_state(cfg).await?;
+    let tenant_id = {
+        let mut conn = state.db.conn().await?;
+        crate::tenants::store::by_slug(&mut conn, tenant_slug)
+            .await?
+            .ok_or_else(|| format!("no tenant with slug `{tenant_slug}`"))?
+            .id
+    };
+    let index = super::from_config(&state.cfg).await?;
+    let item = match (kind, id) {
+        (Some(k), Some(i)) => Some((k, i)),
+        (None, None) => None,
+        _ => return Err("give --kind and --id together".into()),
+    };
+    Ok(index.count(&tenant_id, item).await?)
 }

@@ -44,6 +44,8 @@ struct MeiliDoc {
     id: String,
     owner: String,
     readers: Vec<String>,
+    #[serde(default)]
+    tags: Vec<String>,
     title: String,
     body: String,
     created_at: i64,
@@ -137,6 +139,7 @@ impl MeiliIndex {
                         "id",
                         "owner",
                         "readers",
+                        "tags",
                         "created_at",
                     ])
                     .with_sortable_attributes(["created_at"]);
@@ -192,6 +195,7 @@ impl SearchIndex for MeiliIndex {
                 id: d.id,
                 owner: d.owner_id,
                 readers: d.readers,
+                tags: d.tags,
                 title: text::normalize(&d.title),
                 body: text::normalize(&d.body),
                 created_at: d.created_at,
@@ -242,6 +246,9 @@ impl SearchIndex for MeiliIndex {
         }
         if let Some(owner) = &q.owner_id {
             filter.push(format!("owner = {}", quote(owner)));
+        }
+        for t in &q.tags {
+            filter.push(format!("tags = {}", quote(t)));
         }
         if let Some(from) = q.from {
             filter.push(format!("created_at >= {from}"));

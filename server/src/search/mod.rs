@@ -35,6 +35,8 @@ pub struct Doc {
     pub owner_id: String,
     /// Reader tokens: who may find it.
     pub readers: Vec<String>,
+    /// Facets a query can require, such as `space:<id>` or `type:application/pdf`.
+    pub tags: Vec<String>,
     pub title: String,
     pub body: String,
     pub created_at: i64,
@@ -50,6 +52,8 @@ pub struct Query {
     /// Restrict to these kinds (empty = all).
     pub kinds: Vec<String>,
     pub owner_id: Option<String>,
+    /// Tags a document must all carry.
+    pub tags: Vec<String>,
     /// Created at or after (epoch ms).
     pub from: Option<i64>,
     /// Created before (epoch ms).
@@ -96,6 +100,11 @@ impl From<SearchError> for crate::jobs::outbox::HandlerError {
 #[async_trait]
 pub trait SearchIndex: Send + Sync {
     fn name(&self) -> &'static str;
+    /// True when opening found an index of an older layout and started it afresh: the server
+    /// then queues a full rebuild from the database.
+    fn rebuilt(&self) -> bool {
+        false
+    }
     /// Insert or replace documents (by tenant, kind and id).
     async fn upsert(&self, docs: Vec<Doc>) -> Result<(), SearchError>;
     async fn delete(&self, tenant_id: &str, kind: &str, id: &str) -> Result<(), SearchError>;
@@ -118,17 +127,18 @@ pub fn user_token(user_id: &str) -> String {
     format!("u:{user_id}")
 }
 
-/// The reader tokens a person holds now: themself and the rooms they belong to (documents will
-/// add their shares).
+/// The reader tokens a person holds now: themself, the rooms they belong to, and what
+/// documents give them (spaces, roles).
 pub async fn reader_tokens(
+    state: &crate::AppState,
     conn: &mut AnyConnection,
-    tenant_id: &str,
-    user_id: &str,
-) -> Result<Vec<String>, sqlx::Error> {
-    let mut tokens = vec![user_token(user_id)];
-    for room in crate::messaging::store::room_ids_of(conn, tenant_id, user_id).await? {
+    p: &crate::authn::Principal,
+) -> Result<Vec<String>, crate::error::ApiError> {
+    let mut tokens = vec![user_token(&p.user_id)];
+    for room in crate::messaging::store::room_ids_of(conn, &p.tenant_id, &p.user_id).await? {
         tokens.push(crate::messaging::messages::room_token(&room));
     }
+    tokens.extend(crate::documents::service::reader_tokens(state, conn, p).await?);
     Ok(tokens)
 }
 

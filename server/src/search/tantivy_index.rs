@@ -37,6 +37,7 @@ struct Fields {
     id: Field,
     owner: Field,
     readers: Field,
+    tags: Field,
     title: Field,
     body: Field,
     created_at: Field,
@@ -58,6 +59,7 @@ fn schema() -> (Schema, Fields) {
         id: b.add_text_field("id", STRING | STORED),
         owner: b.add_text_field("owner", STRING),
         readers: b.add_text_field("readers", STRING),
+        tags: b.add_text_field("tags", STRING),
         title: b.add_text_field("title", text.clone()),
         body: b.add_text_field("body", text),
         created_at: b.add_i64_field("created_at", INDEXED | FAST | STORED),
@@ -70,6 +72,7 @@ pub struct TantivyIndex {
     reader: IndexReader,
     writer: Arc<Mutex<IndexWriter>>,
     f: Fields,
+    rebuilt: bool,
 }
 
 fn uid(tenant: &str, kind: &str, id: &str) -> String {
@@ -84,7 +87,26 @@ impl TantivyIndex {
     pub fn open(dir: &Path) -> Result<TantivyIndex, crate::BoxError> {
         std::fs::create_dir_all(dir)?;
         let (schema, f) = schema();
-        let index = Index::open_or_create(MmapDirectory::open(dir)?, schema)?;
+        let mut rebuilt = false;
+        let index = match Index::open_or_create(MmapDirectory::open(dir)?, schema.clone()) {
+            Ok(i) => i,
+            // An index written by an earlier release with other fields: rebuild it. The
+            // server queues a full reindex when it finds the index empty (see `needs_rebuild`).
+            Err(tantivy::TantivyError::SchemaError(e)) => {
+                tracing::warn!(error = %e, dir = %dir.display(), "search index schema changed; rebuilding the index");
+                for entry in std::fs::read_dir(dir)? {
+                    let path = entry?.path();
+                    if path.is_dir() {
+                        std::fs::remove_dir_all(&path)?;
+                    } else {
+                        std::fs::remove_file(&path)?;
+                    }
+                }
+                rebuilt = true;
+                Index::open_or_create(MmapDirectory::open(dir)?, schema)?
+            }
+            Err(e) => return Err(e.into()),
+        };
         index.tokenizers().register(
             TOKENIZER,
             TextAnalyzer::builder(text::StoaTokenizer::default())
@@ -112,6 +134,7 @@ impl TantivyIndex {
             reader,
             writer: Arc::new(Mutex::new(writer)),
             f,
+            rebuilt,
         })
     }
 
@@ -141,6 +164,9 @@ impl TantivyIndex {
         for r in &d.readers {
             doc.add_text(f.readers, r);
         }
+        for t in &d.tags {
+            doc.add_text(f.tags, t);
+        }
         doc.add_text(f.title, text::normalize(&d.title));
         doc.add_text(f.body, text::normalize(&d.body));
         doc.add_i64(f.created_at, d.created_at);
@@ -152,6 +178,10 @@ impl TantivyIndex {
 impl SearchIndex for TantivyIndex {
     fn name(&self) -> &'static str {
         "embedded"
+    }
+
+    fn rebuilt(&self) -> bool {
+        self.rebuilt
     }
 
     async fn upsert(&self, docs: Vec<Doc>) -> Result<(), SearchError> {
@@ -298,6 +328,15 @@ fn run_search(
             Occur::Must,
             Box::new(TermQuery::new(
                 Term::from_field_text(f.owner, owner),
+                IndexRecordOption::Basic,
+            )),
+        ));
+    }
+    for t in &q.tags {
+        clauses.push((
+            Occur::Must,
+            Box::new(TermQuery::new(
+                Term::from_field_text(f.tags, t),
                 IndexRecordOption::Basic,
             )),
         ));

@@ -64,6 +64,13 @@ struct Fx {
     space_id: String,
     folder_id: String,
     team_space_id: String,
+    doc_id: String,
+    doomed_doc_id: String,
+    trashed_doc_id: String,
+    purged_doc_id: String,
+    doomed_folder_id: String,
+    share_id: String,
+    thumb_file_id: String,
 }
 
 struct Case {
@@ -1257,6 +1264,406 @@ fn cases() -> Vec<Case> {
         },
         // Last: its isolation check signs the other tenant's admin out.
         Case {
+            op: "files_thumbnail",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/files/{}/thumbnail", f.thumb_file_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/files/not-an-id/thumbnail", None)),
+        },
+        Case {
+            op: "documents_upload",
+            auth: Session,
+            perm: None,
+            ok: 201,
+            call: |f| {
+                req(
+                    "POST",
+                    format!(
+                        "/api/v1/spaces/{}/documents?name=new.txt&keywords=a,b&latitude=21.03&longitude=105.85",
+                        f.space_id
+                    ),
+                    Some(json!("contents")),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!(
+                        "/api/v1/spaces/{}/documents?latitude=95&longitude=0",
+                        f.space_id
+                    ),
+                    Some(json!("contents")),
+                )
+            }),
+        },
+        Case {
+            op: "documents_list",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!(
+                        "/api/v1/spaces/{}/documents?folder_id={}",
+                        f.space_id, f.folder_id
+                    ),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "GET",
+                    format!("/api/v1/spaces/{}/documents?limit=0", f.space_id),
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "documents_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| req("GET", format!("/api/v1/documents/{}", f.doc_id), None),
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/documents/not-an-id", None)),
+        },
+        Case {
+            op: "documents_update",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/documents/{}", f.doc_id),
+                    Some(json!({ "title": "Quarterly", "keywords": ["q1"] })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/documents/{}", f.doc_id),
+                    Some(json!({ "name": "a/b" })),
+                )
+            }),
+        },
+        Case {
+            op: "documents_delete",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/documents/{}", f.doomed_doc_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("DELETE", "/api/v1/documents/not-an-id", None)),
+        },
+        Case {
+            op: "documents_copy",
+            auth: Session,
+            perm: None,
+            ok: 201,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/documents/{}/copy", f.doc_id),
+                    Some(json!({})),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/documents/{}/copy", f.doc_id),
+                    Some(json!({ "name": "" })),
+                )
+            }),
+        },
+        Case {
+            op: "documents_download",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/documents/{}/content", f.doc_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "GET",
+                    format!("/api/v1/documents/{}/content?version=999", f.doc_id),
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "documents_versions",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/documents/{}/versions", f.doc_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/documents/not-an-id/versions", None)),
+        },
+        Case {
+            op: "documents_upload_version",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/documents/{}/versions", f.doc_id),
+                    Some(json!("second version")),
+                )
+            },
+            names_object: true,
+            // No body: an empty file.
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/documents/{}/versions", f.doc_id),
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "documents_restore_version",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/documents/{}/versions/1/restore", f.doc_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/documents/{}/versions/999/restore", f.doc_id),
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "folders_delete",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/folders/{}", f.doomed_folder_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("DELETE", "/api/v1/folders/not-an-id", None)),
+        },
+        Case {
+            op: "trash_list",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| req("GET", format!("/api/v1/spaces/{}/trash", f.space_id), None),
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/spaces/not-an-id/trash", None)),
+        },
+        Case {
+            op: "trash_restore",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/trash/documents/{}/restore", f.trashed_doc_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/trash/spoons/{}/restore", f.trashed_doc_id),
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "trash_purge",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/trash/documents/{}", f.purged_doc_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/trash/spoons/{}", f.purged_doc_id),
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "shares_create",
+            auth: Session,
+            perm: None,
+            ok: 201,
+            call: |f| {
+                req(
+                    "POST",
+                    "/api/v1/shares",
+                    Some(json!({ "target_kind": "folder", "target_id": f.folder_id,
+                                 "grantee_kind": "role", "grantee_id": f.role_id, "role": "editor" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    "/api/v1/shares",
+                    Some(json!({ "target_kind": "folder", "target_id": f.folder_id,
+                                 "grantee_kind": "team", "grantee_id": f.role_id, "role": "editor" })),
+                )
+            }),
+        },
+        Case {
+            op: "shares_list",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/shares?target_kind=document&target_id={}", f.doc_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "GET",
+                    format!("/api/v1/shares?target_kind=spoon&target_id={}", f.doc_id),
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "shares_delete",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| req("DELETE", format!("/api/v1/shares/{}", f.share_id), None),
+            names_object: true,
+            bad: Some(|_| req("DELETE", "/api/v1/shares/not-an-id", None)),
+        },
+        Case {
+            op: "shares_with_me",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/shared", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "documents_settings_get",
+            auth: Session,
+            perm: Some("documents.manage"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/settings/documents", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "documents_settings_set",
+            auth: Session,
+            perm: Some("documents.manage"),
+            ok: 200,
+            call: |_| {
+                req(
+                    "PUT",
+                    "/api/v1/settings/documents",
+                    Some(json!({ "versions_kept": 20, "trash_retention_days": 14 })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "PUT",
+                    "/api/v1/settings/documents",
+                    Some(json!({ "versions_kept": 0 })),
+                )
+            }),
+        },
+        Case {
+            op: "storage_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/storage", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "storage_set_user_quota",
+            auth: Session,
+            perm: Some("documents.manage"),
+            ok: 204,
+            call: |f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/storage/users/{}", f.staff_id),
+                    Some(json!({ "quota_bytes": 1000000 })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/storage/users/{}", f.staff_id),
+                    Some(json!({ "quota_bytes": -1 })),
+                )
+            }),
+        },
+        // Last: tenant B's admin is signed out by its isolation check.
+        Case {
             op: "auth_logout",
             auth: Session,
             perm: None,
@@ -1315,6 +1722,10 @@ fn every_operation_in_the_spec_has_its_answers() {
                     || c.op.starts_with("notifications_")
                     || c.op.starts_with("e2e_")
                     || c.op.starts_with("folders_")
+                    || c.op.starts_with("documents_")
+                    || c.op.starts_with("trash_")
+                    || c.op.starts_with("shares_")
+                    || c.op == "storage_get"
                     || c.op == "spaces_list"
                     || c.op == "spaces_get"
                     || c.op == "spaces_set_member"
@@ -1455,7 +1866,85 @@ async fn fixture(s: &Server) -> Fx {
         .as_str()
         .unwrap()
         .to_string();
+    let doc = |name: &'static str| {
+        let path = format!(
+            "/api/v1/spaces/{space_id}/documents?folder_id={folder_id}&name={name}&title=Contract"
+        );
+        let token = a.admin_token.clone();
+        async move {
+            s.raw(
+                "POST",
+                &path,
+                Some(&token),
+                "application/octet-stream",
+                b"contract document".to_vec(),
+            )
+            .await
+        }
+    };
+    let id_of = |r: crate::common::Resp| r.ok(201)["id"].as_str().unwrap().to_string();
+    let doc_id = id_of(doc("kept.txt").await);
+    let doomed_doc_id = id_of(doc("doomed.txt").await);
+    let trashed_doc_id = id_of(doc("trashed.txt").await);
+    let purged_doc_id = id_of(doc("purged.txt").await);
+    for d in [&trashed_doc_id, &purged_doc_id] {
+        let r = s
+            .req(
+                "DELETE",
+                &format!("/api/v1/documents/{d}"),
+                Some(&a.admin_token),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 204, "{}", r.text);
+    }
+    let doomed_folder_id = s
+        .post(
+            &format!("/api/v1/spaces/{space_id}/folders"),
+            &a.admin_token,
+            json!({ "name": "Doomed" }),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let share_id = s
+        .post(
+            "/api/v1/shares",
+            &a.admin_token,
+            json!({ "target_kind": "document", "target_id": doc_id, "grantee_kind": "user",
+                    "grantee_id": victim_id, "role": "viewer" }),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let thumb_file_id = s
+        .upload(
+            &a.admin_token,
+            "pixel.png",
+            crate::common::PIXEL_PNG.to_vec(),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let thumb = format!("/api/v1/files/{thumb_file_id}/thumbnail");
+    s.eventually("a thumbnail", || async {
+        s.get(&thumb, &a.admin_token).await.status == 200
+    })
+    .await;
     Fx {
+        doc_id,
+        doomed_doc_id,
+        trashed_doc_id,
+        purged_doc_id,
+        doomed_folder_id,
+        share_id,
+        thumb_file_id,
         a,
         b,
         staff_id,

@@ -8,6 +8,7 @@ mod common;
 mod audit;
 mod auth;
 mod contract;
+mod docfiles;
 mod documents;
 mod e2e;
 mod files;
