@@ -530,7 +530,9 @@ async fn w1(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
 
 async fn w5(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
     eprintln!("W5: search over 100,000 items…");
-    storage::w5_index(rows).await?;
+    storage::w5_index(rows, false).await?;
+    eprintln!("W5: document search over 100,000 documents with sharing…");
+    storage::w5_index(rows, true).await?;
     eprintln!("W5: commit → searchable on SQLite…");
     storage::w5_freshness(&args.stoa, None, "sqlite", rows).await?;
     if let Some((name, url)) = pg_database(&args.pg).await {

@@ -139,42 +139,52 @@ pub async fn w6(stoa: &PathBuf, s3: Option<&S3Env>, rows: &mut Vec<Row>) -> Resu
     let client = reqwest::Client::new();
     let idle = rss_kib(pid).unwrap_or(0);
 
-    let (stop, sampler) = rss_sampler(pid);
-    let t = Instant::now();
-    let r: serde_json::Value = client
-        .post(format!("{}/api/v1/files?name=big.bin", server.base))
+    let files = round_trip(
+        &client,
+        pid,
+        &token,
+        &format!("{}/api/v1/files?name=big.bin", server.base),
+        |r| {
+            format!(
+                "{}/api/v1/files/{}",
+                server.base,
+                r["id"].as_str().unwrap_or("")
+            )
+        },
+    )
+    .await?;
+    // The same through the documents API: a document in the admin's personal space.
+    let spaces: serde_json::Value = client
+        .get(format!("{}/api/v1/spaces", server.base))
         .bearer_auth(&token)
-        .header("content-type", "application/octet-stream")
-        .header("content-length", GIB)
-        .body(reqwest::Body::wrap_stream(gib_stream()))
         .send()
         .await?
         .error_for_status()?
         .json()
         .await?;
-    let api_put = t.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    let up_peak = sampler.join().unwrap_or(0);
-    let id = r["id"].as_str().ok_or("no id")?.to_string();
-
-    let (stop, sampler) = rss_sampler(pid);
-    let t = Instant::now();
-    let mut resp = client
-        .get(format!("{}/api/v1/files/{id}", server.base))
-        .bearer_auth(&token)
-        .send()
-        .await?
-        .error_for_status()?;
-    let mut got = 0u64;
-    while let Some(chunk) = resp.chunk().await? {
-        got += chunk.len() as u64;
-    }
-    let api_get = t.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    let down_peak = sampler.join().unwrap_or(0);
-    if got != GIB {
-        return Err(format!("download returned {got} bytes").into());
-    }
+    let space = spaces
+        .as_array()
+        .and_then(|l| l.iter().find(|s| s["kind"] == "personal"))
+        .and_then(|s| s["id"].as_str())
+        .ok_or("no personal space")?
+        .to_string();
+    let docs = round_trip(
+        &client,
+        pid,
+        &token,
+        &format!(
+            "{}/api/v1/spaces/{space}/documents?name=big.bin",
+            server.base
+        ),
+        |r| {
+            format!(
+                "{}/api/v1/documents/{}/content",
+                server.base,
+                r["id"].as_str().unwrap_or("")
+            )
+        },
+    )
+    .await?;
     let growth = |peak: u64| format!("{:.1} MiB", peak.saturating_sub(idle) as f64 / 1024.0);
     if s3.is_none() {
         // The same download without sealing: what HTTP on loopback alone allows here.
@@ -215,31 +225,91 @@ pub async fn w6(stoa: &PathBuf, s3: Option<&S3Env>, rows: &mut Vec<Row>) -> Resu
             target: "(HTTP on loopback)".into(),
         });
     }
-    rows.push(Row {
-        workload: "W6 1 GiB upload: API (sealed) vs direct store write".into(),
-        backend: backend.into(),
-        result: format!(
-            "{:.0} vs {:.0} MB/s = {:.0} % · server RSS +{}",
-            mbps(GIB, api_put),
-            mbps(GIB, direct_put),
-            100.0 * direct_put.as_secs_f64() / api_put.as_secs_f64(),
-            growth(up_peak)
-        ),
-        target: "≥ 80 %; growth ≤ 64 MiB".into(),
-    });
-    rows.push(Row {
-        workload: "W6 1 GiB download: API (sealed) vs direct store read".into(),
-        backend: backend.into(),
-        result: format!(
-            "{:.0} vs {:.0} MB/s = {:.0} % · server RSS +{}",
-            mbps(GIB, api_get),
-            mbps(GIB, direct_get),
-            100.0 * direct_get.as_secs_f64() / api_get.as_secs_f64(),
-            growth(down_peak)
-        ),
-        target: "≥ 80 %; growth ≤ 64 MiB".into(),
-    });
+    for (what, rt) in [("files", &files), ("documents", &docs)] {
+        rows.push(Row {
+            workload: format!("W6 1 GiB upload: {what} API (sealed) vs direct store write"),
+            backend: backend.into(),
+            result: format!(
+                "{:.0} vs {:.0} MB/s = {:.0} % · server RSS +{}",
+                mbps(GIB, rt.put),
+                mbps(GIB, direct_put),
+                100.0 * direct_put.as_secs_f64() / rt.put.as_secs_f64(),
+                growth(rt.put_peak)
+            ),
+            target: "≥ 80 %; growth ≤ 64 MiB".into(),
+        });
+        rows.push(Row {
+            workload: format!("W6 1 GiB download: {what} API (sealed) vs direct store read"),
+            backend: backend.into(),
+            result: format!(
+                "{:.0} vs {:.0} MB/s = {:.0} % · server RSS +{}",
+                mbps(GIB, rt.get),
+                mbps(GIB, direct_get),
+                100.0 * direct_get.as_secs_f64() / rt.get.as_secs_f64(),
+                growth(rt.get_peak)
+            ),
+            target: "≥ 80 %; growth ≤ 64 MiB".into(),
+        });
+    }
     Ok(())
+}
+
+struct RoundTrip {
+    put: Duration,
+    put_peak: u64,
+    get: Duration,
+    get_peak: u64,
+}
+
+/// Upload 1 GiB to `upload_url`, then download it from the URL the answer leads to, sampling
+/// the server's RSS during each.
+async fn round_trip(
+    client: &reqwest::Client,
+    pid: u32,
+    token: &str,
+    upload_url: &str,
+    download_url: impl Fn(&serde_json::Value) -> String,
+) -> Result<RoundTrip, BoxError> {
+    let (stop, sampler) = rss_sampler(pid);
+    let t = Instant::now();
+    let r: serde_json::Value = client
+        .post(upload_url)
+        .bearer_auth(token)
+        .header("content-type", "application/octet-stream")
+        .header("content-length", GIB)
+        .body(reqwest::Body::wrap_stream(gib_stream()))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let put = t.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let put_peak = sampler.join().unwrap_or(0);
+    let (stop, sampler) = rss_sampler(pid);
+    let t = Instant::now();
+    let mut resp = client
+        .get(download_url(&r))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .error_for_status()?;
+    let mut got = 0u64;
+    while let Some(chunk) = resp.chunk().await? {
+        got += chunk.len() as u64;
+    }
+    let get = t.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let get_peak = sampler.join().unwrap_or(0);
+    if got != GIB {
+        return Err(format!("download returned {got} bytes").into());
+    }
+    Ok(RoundTrip {
+        put,
+        put_peak,
+        get,
+        get_peak,
+    })
 }
 
 const WORDS: &[&str] = &[
@@ -278,8 +348,59 @@ const WORDS: &[&str] = &[
     "报告",
 ];
 
-/// W5a: search over 100,000 items across 20 tenants with reader filters, in process.
-pub async fn w5_index(rows: &mut Vec<Row>) -> Result<(), BoxError> {
+/// Readers and tags of a document in a tenant with 200 people, 10 team spaces, a company space
+/// and 8 roles: half in personal spaces, a third in team spaces, the rest company-wide; a
+/// quarter shared with one or two people or roles.
+fn document_access(owner: u64, next: &mut impl FnMut() -> u64) -> (Vec<String>, Vec<String>) {
+    let (space, mut readers) = match next() % 20 {
+        0..=9 => (format!("p-{owner}"), vec![format!("u:user-{owner}")]),
+        10..=16 => {
+            let team = format!("team-{}", next() % 10);
+            (team.clone(), vec![format!("s:{team}"), "dm".into()])
+        }
+        _ => ("company".into(), vec!["s:company".into(), "dm".into()]),
+    };
+    if next() % 4 == 0 {
+        for _ in 0..=(next() % 2) {
+            readers.push(if next() % 2 == 0 {
+                format!("u:user-{}", next() % 200)
+            } else {
+                format!("g:role-{}", next() % 8)
+            });
+        }
+    }
+    let ty = ["text/plain", "application/pdf", "image/png"][(next() % 3) as usize];
+    let major = ty.split('/').next().unwrap_or("text");
+    (
+        readers,
+        vec![
+            format!("space:{space}"),
+            format!("type:{ty}"),
+            format!("type:{major}"),
+        ],
+    )
+}
+
+/// The tokens a person of that tenant holds: themself, the company space, two teams, a role;
+/// one in twenty manages documents.
+fn document_tokens(user: u64) -> Vec<String> {
+    let mut t = vec![
+        format!("u:user-{user}"),
+        "s:company".into(),
+        format!("s:team-{}", user % 10),
+        format!("s:team-{}", (user * 7 + 3) % 10),
+        format!("g:role-{}", user % 8),
+    ];
+    if user % 20 == 0 {
+        t.push("dm".into());
+    }
+    t
+}
+
+/// W5a: search over 100,000 items across 20 tenants with reader filters, in process. With
+/// `documents`, the items are documents with spaces, shares and type tags, and a third of the
+/// queries filter by space or type.
+pub async fn w5_index(rows: &mut Vec<Row>, documents: bool) -> Result<(), BoxError> {
     let dir = std::env::temp_dir().join(format!("stoa-bench-w5-{}", uuid::Uuid::new_v4().simple()));
     let index = TantivyIndex::open(&dir)?;
     let mut rng = 0x2545_f491_4f6c_dd1du64;
@@ -294,12 +415,18 @@ pub async fn w5_index(rows: &mut Vec<Row>) -> Result<(), BoxError> {
     let mut batch = Vec::new();
     for i in 0..total {
         let tenant = format!("tenant-{}", i % 20);
-        let owner = format!("user-{}", next() % 200);
+        let owner_n = next() % 200;
+        let owner = format!("user-{owner_n}");
         // Realistic sharing: the owner, plus one of 30 groups (rooms, shares) now and then.
-        let mut readers = vec![format!("u:{owner}")];
-        if next() % 3 == 0 {
-            readers.push(format!("r:group-{}", next() % 30));
-        }
+        let (readers, tags) = if documents {
+            document_access(owner_n, &mut next)
+        } else {
+            let mut readers = vec![format!("u:{owner}")];
+            if next() % 3 == 0 {
+                readers.push(format!("r:group-{}", next() % 30));
+            }
+            (readers, Vec::new())
+        };
         let mut body = String::new();
         for _ in 0..40 {
             body.push_str(WORDS[(next() % WORDS.len() as u64) as usize]);
@@ -307,11 +434,11 @@ pub async fn w5_index(rows: &mut Vec<Row>) -> Result<(), BoxError> {
         }
         batch.push(Doc {
             tenant_id: tenant,
-            kind: "file".into(),
+            kind: if documents { "document" } else { "file" }.into(),
             id: format!("doc-{i}"),
             owner_id: owner,
             readers,
-            tags: Vec::new(),
+            tags,
             title: format!("{} {}", WORDS[(next() % 17) as usize], i),
             body,
             created_at: i as i64,
@@ -334,15 +461,30 @@ pub async fn w5_index(rows: &mut Vec<Row>) -> Result<(), BoxError> {
     ];
     let mut hits = 0u64;
     for i in 0..600u64 {
-        let user = format!("user-{}", next() % 200);
+        let user_n = next() % 200;
+        let user = format!("user-{user_n}");
+        let (readers, tags) = if documents {
+            let tags = match i % 6 {
+                0 | 1 => vec![format!("space:team-{}", user_n % 10)],
+                2 => vec!["type:application/pdf".to_string()],
+                _ => Vec::new(),
+            };
+            (document_tokens(user_n), tags)
+        } else {
+            (
+                vec![
+                    format!("u:{user}"),
+                    format!("r:group-{}", next() % 30),
+                    format!("r:group-{}", next() % 30),
+                ],
+                Vec::new(),
+            )
+        };
         let q = Query {
             tenant_id: format!("tenant-{}", i % 20),
             text: queries[(i % queries.len() as u64) as usize].into(),
-            readers: vec![
-                format!("u:{user}"),
-                format!("r:group-{}", next() % 30),
-                format!("r:group-{}", next() % 30),
-            ],
+            readers,
+            tags,
             limit: 20,
             ..Query::default()
         };
@@ -353,7 +495,12 @@ pub async fn w5_index(rows: &mut Vec<Row>) -> Result<(), BoxError> {
     }
     lat.sort();
     rows.push(Row {
-        workload: "W5 search, 100,000 items / 20 tenants, reader-filtered, 600 queries".into(),
+        workload: if documents {
+            "W5 document search, 100,000 documents / 20 tenants: spaces, shares with people and roles; a third filtered by space or type; 600 queries"
+        } else {
+            "W5 search, 100,000 items / 20 tenants, reader-filtered, 600 queries"
+        }
+        .into(),
         backend: "embedded".into(),
         result: format!(
             "p50 {} · p95 {} · avg {:.1} hits · indexed in {:.1} s",

@@ -36,7 +36,15 @@ fn route_label(req_path: &str, op: Option<&poem_openapi::OperationId>) -> String
 
 /// Routes whose bodies are file content, streamed rather than buffered.
 pub fn is_upload_path(path: &str) -> bool {
-    path == "/api/v1/files"
+    if path == "/api/v1/files" {
+        return true;
+    }
+    // `/api/v1/spaces/{id}/documents` and `/api/v1/documents/{id}/versions`.
+    let segments: Vec<&str> = path.split('/').collect();
+    matches!(
+        segments.as_slice(),
+        ["", "api", "v1", "spaces", _, "documents"] | ["", "api", "v1", "documents", _, "versions"]
+    )
 }
 
 /// Refuse bodies over `max` bytes: at once when `Content-Length` says so, and while streaming
@@ -185,4 +193,19 @@ pub async fn around<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
         headers.insert("cache-control", HeaderValue::from_static("no-store"));
     }
     Ok(resp)
+}
+
+#[cfg(test)]
+mod upload_path_tests {
+    use super::is_upload_path;
+
+    #[test]
+    fn upload_paths() {
+        assert!(is_upload_path("/api/v1/files"));
+        assert!(is_upload_path("/api/v1/spaces/x/documents"));
+        assert!(is_upload_path("/api/v1/documents/x/versions"));
+        assert!(!is_upload_path("/api/v1/documents/x/copy"));
+        assert!(!is_upload_path("/api/v1/spaces/x/folders"));
+        assert!(!is_upload_path("/api/v1/files/x"));
+    }
 }

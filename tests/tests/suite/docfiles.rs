@@ -229,6 +229,27 @@ async fn documents_and_versions(b: Backend) {
         .unwrap();
     assert_eq!(before, after);
 
+    // Larger than a JSON body may be, streamed; a retried upload with its Idempotency-Key
+    // returns the first document.
+    let big = vec![7u8; 3 * 1024 * 1024];
+    let up = |key: &'static str| {
+        Server::finish(
+            s.http()
+                .post(s.url(&format!("/api/v1/spaces/{space}/documents?name=big.bin")))
+                .bearer_auth(&sam)
+                .header("content-type", "application/octet-stream")
+                .header("idempotency-key", key)
+                .body(big.clone()),
+        )
+    };
+    let first = up("big-1").await;
+    let big_id = id(first.ok(201));
+    let again = up("big-1").await;
+    assert_eq!(id(again.ok(200)), big_id);
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(again.body["version"], 1, "no second version");
+    assert_eq!(content(&s, &sam, &big_id, None).await.1.len(), big.len());
+
     // The tenant's cap on versions: older ones are purged with their content.
     let r = s
         .req(
