@@ -391,31 +391,22 @@ async fn save(conn: &mut AnyConnection, tenant_id: &str, d: &DocRow) -> Result<(
     Ok(())
 }
 
+/// Insert a document's row (its place, name and owner); callers then add its first version
+/// and [`save`] the rest in the same transaction.
 async fn insert(conn: &mut AnyConnection, tenant_id: &str, d: &DocRow) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "insert into documents (tenant_id, {DOC}) values ($1, $2, $3, $4, $5, $6, $7, $8,
-            $9, $10,
-            $11, $12, $13, $14, $15, $16, $17, $18, $19)"
-    ))
+    sqlx::query(
+        "insert into documents (tenant_id, id, space_id, folder_id, name, file_id, version, owner_id,
+            created_at, updated_at, updated_by) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $8)",
+    )
     .bind(tenant_id)
     .bind(&d.id)
     .bind(&d.space_id)
     .bind(&d.folder_id)
     .bind(&d.name)
-    .bind(&d.title)
-    .bind(&d.description)
-    .bind(&d.keywords)
-    .bind(d.latitude_e7)
-    .bind(d.longitude_e7)
     .bind(&d.file_id)
     .bind(d.version)
     .bind(&d.owner_id)
     .bind(d.created_at)
-    .bind(d.updated_at)
-    .bind(&d.updated_by)
-    .bind(d.trashed_at)
-    .bind(&d.trashed_via)
-    .bind(&d.trashed_by)
     .execute(conn)
     .await?;
     Ok(())
