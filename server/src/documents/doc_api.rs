@@ -92,7 +92,7 @@ pub struct DocumentDetail {
     pub content: Option<Content>,
     /// The first lines of a text-like document (plain text, Markdown, HTML, PDF, Office).
     pub snippet: Option<String>,
-    /// Whether `/files/{file_id}/thumbnail` has an image preview.
+    /// Whether `/files/{file_id}/thumbnail` has a preview (images, a PDF's first page).
     pub has_thumbnail: bool,
 }
 

@@ -547,8 +547,8 @@ impl FilesApi {
         send_file(&state, &auth.0, &id.0, req).await
     }
 
-    /// A thumbnail of an image file (JPEG, at most 256 pixels on its longest side); 404 when
-    /// the file has none (not an image, or not processed yet).
+    /// A thumbnail of an image or of a PDF's first page (JPEG, at most 256 pixels on its
+    /// longest side); 404 when the file has none (another type, or not processed yet).
     #[oai(
         path = "/files/:id/thumbnail",
         method = "get",

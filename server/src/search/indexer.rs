@@ -322,7 +322,8 @@ async fn make_thumbnail(
         Err(e) => return Err(HandlerError::retry(e)),
     };
     drop(conn);
-    let made = tokio::task::spawn_blocking(move || files::preview::thumbnail(&bytes))
+    let ct = f.content_type.clone();
+    let made = tokio::task::spawn_blocking(move || files::preview::make(&ct, bytes))
         .await
         .map_err(HandlerError::retry)?;
     match made {

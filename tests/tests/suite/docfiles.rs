@@ -773,6 +773,43 @@ async fn trash_and_purge(b: Backend) {
 }
 both!(trash_and_purge);
 
+/// A one-page PDF showing `text` in Helvetica.
+fn pdf_with(text: &str) -> Vec<u8> {
+    let content = format!("BT /F1 24 Tf 72 700 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R \
+         /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_string(),
+        format!(
+            "<< /Length {} >>\nstream\n{content}\nendstream",
+            content.len()
+        ),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+            .to_string(),
+    ];
+    let mut pdf = String::from("%PDF-1.4\n");
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.push_str(&format!("{} 0 obj\n{o}\nendobj\n", i + 1));
+    }
+    let xref = pdf.len();
+    pdf.push_str(&format!(
+        "xref\n0 {}\n0000000000 65535 f \n",
+        objects.len() + 1
+    ));
+    for off in offsets {
+        pdf.push_str(&format!("{off:010} 00000 n \n"));
+    }
+    pdf.push_str(&format!(
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    ));
+    pdf.into_bytes()
+}
+
 async fn previews_and_search_filters(b: Backend) {
     let Some(s) = Server::start(b).await else {
         return;
@@ -837,6 +874,32 @@ async fn previews_and_search_filters(b: Backend) {
         s.get(&detail, &sam).await.ok(200)["snippet"]
             .as_str()
             .is_some_and(|t| t.starts_with("Báo cáo"))
+    })
+    .await;
+
+    // A PDF: its first page as a thumbnail, its text as the snippet, found by type.
+    let pdf = id(put_doc(
+        &s,
+        &sam,
+        &space,
+        "name=memo.pdf",
+        &pdf_with("Quarterly memo on wombats"),
+    )
+    .await
+    .ok(201));
+    let detail = format!("/api/v1/documents/{pdf}");
+    s.eventually("a PDF thumbnail and snippet", || async {
+        let d = s.get(&detail, &sam).await;
+        let d = d.ok(200);
+        d["has_thumbnail"] == true && d["snippet"].as_str().is_some_and(|t| t.contains("wombats"))
+    })
+    .await;
+    assert_eq!(
+        s.get(&detail, &sam).await.body["content"]["content_type"],
+        "application/pdf"
+    );
+    s.eventually("the PDF found by type", || async {
+        found(&s, &sam, "wombats", &[("type", "application/pdf")]).await == vec![pdf.clone()]
     })
     .await;
 
