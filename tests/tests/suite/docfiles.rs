@@ -957,3 +957,101 @@ async fn previews_and_search_filters(b: Backend) {
     assert_eq!(r.problem(422), "validation_failed");
 }
 both!(previews_and_search_filters);
+
+async fn team_space_roles(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (vid, viewer) = s.staff(&t, "Vera").await;
+    let (eid, editor) = s.staff(&t, "Ed").await;
+    let (_, outsider) = s.staff(&t, "Otto").await;
+    let team = s
+        .post("/api/v1/spaces", &t.admin_token, json!({ "name": "Legal" }))
+        .await;
+    let team = id(team.ok(201));
+    for (uid, role) in [(&vid, "viewer"), (&eid, "editor")] {
+        let r = s
+            .req(
+                "PUT",
+                &format!("/api/v1/spaces/{team}/members/{uid}"),
+                Some(&t.admin_token),
+                Some(json!({ "role": role })),
+            )
+            .await;
+        assert_eq!(r.status, 204);
+    }
+    // Viewers read, editors write and trash, managers purge; outsiders see nothing.
+    let r = put_doc(&s, &viewer, &team, "name=v.txt", b"x").await;
+    assert_eq!(r.problem(403), "forbidden");
+    let doc = id(
+        put_doc(&s, &editor, &team, "name=nda.txt", b"pelican clause")
+            .await
+            .ok(201),
+    );
+    assert_eq!(content(&s, &viewer, &doc, None).await.0, 200);
+    assert_eq!(content(&s, &outsider, &doc, None).await.0, 404);
+    s.eventually("members find it", || async {
+        found(&s, &viewer, "pelican", &[]).await == vec![doc.clone()]
+    })
+    .await;
+    assert!(found(&s, &outsider, "pelican", &[]).await.is_empty());
+    let r = s
+        .req(
+            "DELETE",
+            &format!("/api/v1/documents/{doc}"),
+            Some(&viewer),
+            None,
+        )
+        .await;
+    assert_eq!(r.problem(403), "forbidden");
+    let r = s
+        .req(
+            "DELETE",
+            &format!("/api/v1/documents/{doc}"),
+            Some(&editor),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    let trash = s
+        .get(&format!("/api/v1/spaces/{team}/trash"), &viewer)
+        .await;
+    assert_eq!(trash.problem(403), "forbidden");
+    let r = s
+        .req(
+            "DELETE",
+            &format!("/api/v1/trash/documents/{doc}"),
+            Some(&editor),
+            None,
+        )
+        .await;
+    assert_eq!(r.problem(403), "forbidden");
+    let r = s
+        .req(
+            "DELETE",
+            &format!("/api/v1/trash/documents/{doc}"),
+            Some(&t.admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    // Leaving the space ends access at once.
+    let doc = id(
+        put_doc(&s, &editor, &team, "name=nda2.txt", b"heron clause")
+            .await
+            .ok(201),
+    );
+    let r = s
+        .req(
+            "DELETE",
+            &format!("/api/v1/spaces/{team}/members/{vid}"),
+            Some(&t.admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(content(&s, &viewer, &doc, None).await.0, 404);
+    assert!(found(&s, &viewer, "heron", &[]).await.is_empty());
+}
+both!(team_space_roles);
