@@ -360,9 +360,9 @@ fn document_access(owner: u64, next: &mut impl FnMut() -> u64) -> (Vec<String>, 
         }
         _ => ("company".into(), vec!["s:company".into(), "dm".into()]),
     };
-    if next() % 4 == 0 {
+    if next().is_multiple_of(4) {
         for _ in 0..=(next() % 2) {
-            readers.push(if next() % 2 == 0 {
+            readers.push(if next().is_multiple_of(2) {
                 format!("u:user-{}", next() % 200)
             } else {
                 format!("g:role-{}", next() % 8)
@@ -391,7 +391,7 @@ fn document_tokens(user: u64) -> Vec<String> {
         format!("s:team-{}", (user * 7 + 3) % 10),
         format!("g:role-{}", user % 8),
     ];
-    if user % 20 == 0 {
+    if user.is_multiple_of(20) {
         t.push("dm".into());
     }
     t
