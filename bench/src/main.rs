@@ -533,6 +533,8 @@ async fn w5(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
     storage::w5_index(rows, false).await?;
     eprintln!("W5: document search over 100,000 documents with sharing…");
     storage::w5_index(rows, true).await?;
+    eprintln!("W5: document search through the API…");
+    storage::w5_documents_api(&args.stoa, rows).await?;
     eprintln!("W5: commit → searchable on SQLite…");
     storage::w5_freshness(&args.stoa, None, "sqlite", rows).await?;
     if let Some((name, url)) = pg_database(&args.pg).await {

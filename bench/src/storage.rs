@@ -633,3 +633,232 @@ pub async fn crypto_reference(rows: &mut Vec<Row>) -> Result<(), BoxError> {
     });
     Ok(())
 }
+
+/// A person of the bench tenant: invited by the admin, signed in through the invitation.
+async fn bench_person(
+    client: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    n: usize,
+    role_ids: &[String],
+) -> Result<(String, String), BoxError> {
+    let r: serde_json::Value = client
+        .post(format!("{base}/api/v1/users"))
+        .bearer_auth(admin)
+        .json(&json!({
+            "display_name": format!("Person {n}"),
+            "email": format!("p{n}@bench.test"),
+            "role_ids": role_ids,
+        }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let id = r["user"]["id"].as_str().ok_or("no user id")?.to_string();
+    let inv = r["invitation"]["token"].as_str().ok_or("no invitation")?;
+    let s: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/invitations/accept"))
+        .json(&json!({ "token": inv, "password": "bench passphrase 1" }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok((id, s["token"].as_str().ok_or("no token")?.to_string()))
+}
+
+/// W5c: document search through the API, with the database re-check of every hit: 2,000
+/// documents in personal, team and company spaces, some shared with people or a role;
+/// 300 queries by a team member holding shares.
+pub async fn w5_documents_api(stoa: &PathBuf, rows: &mut Vec<Row>) -> Result<(), BoxError> {
+    let operator = format!("stoa_op_bench_{}", uuid::Uuid::new_v4().simple());
+    let server = spawn(stoa, None, &operator)?;
+    let base = server.base.clone();
+    let admin = admin_token(&base, &operator).await?;
+    let client = reqwest::Client::new();
+    let get = |path: String, token: String| {
+        let c = client.clone();
+        let url = format!("{base}{path}");
+        async move {
+            let v: serde_json::Value = c
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            Ok::<_, BoxError>(v)
+        }
+    };
+    let role: serde_json::Value = client
+        .post(format!("{base}/api/v1/roles"))
+        .bearer_auth(&admin)
+        .json(&json!({ "name": "Readers", "permissions": [] }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let role_id = role["id"].as_str().ok_or("no role id")?.to_string();
+    let roles = get("/api/v1/roles".into(), admin.clone()).await?;
+    let staff = roles
+        .as_array()
+        .and_then(|l| l.iter().find(|r| r["builtin"] == "staff"))
+        .and_then(|r| r["id"].as_str())
+        .ok_or("no staff role")?
+        .to_string();
+    // Person 0 also holds the role documents are shared with.
+    let mut people = Vec::new();
+    for n in 0..6 {
+        let roles = if n == 0 {
+            vec![staff.clone(), role_id.clone()]
+        } else {
+            vec![staff.clone()]
+        };
+        people.push(bench_person(&client, &base, &admin, n, &roles).await?);
+    }
+    let team: serde_json::Value = client
+        .post(format!("{base}/api/v1/spaces"))
+        .bearer_auth(&admin)
+        .json(&json!({ "name": "Operations" }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let team = team["id"].as_str().ok_or("no space id")?.to_string();
+    for (id, _) in &people[..3] {
+        client
+            .put(format!("{base}/api/v1/spaces/{team}/members/{id}"))
+            .bearer_auth(&admin)
+            .json(&json!({ "role": "viewer" }))
+            .send()
+            .await?
+            .error_for_status()?;
+    }
+    let spaces = get("/api/v1/spaces".into(), admin.clone()).await?;
+    let pick = |kind: &str| -> Result<String, BoxError> {
+        Ok(spaces
+            .as_array()
+            .and_then(|l| l.iter().find(|s| s["kind"] == kind))
+            .and_then(|s| s["id"].as_str())
+            .ok_or("no space")?
+            .to_string())
+    };
+    let (personal, company) = (pick("personal")?, pick("company")?);
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let total = 2000;
+    let t = Instant::now();
+    for i in 0..total {
+        let space = match i % 10 {
+            0..=3 => &team,
+            4..=7 => &personal,
+            _ => &company,
+        };
+        let mut body = String::new();
+        for _ in 0..40 {
+            body.push_str(WORDS[(next() % WORDS.len() as u64) as usize]);
+            body.push(' ');
+        }
+        let d: serde_json::Value = client
+            .post(format!(
+                "{base}/api/v1/spaces/{space}/documents?name=doc-{i}.txt"
+            ))
+            .bearer_auth(&admin)
+            .header("content-type", "application/octet-stream")
+            .body(body)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        if space == &personal && i % 3 == 0 {
+            let (kind, grantee) = if i % 2 == 0 {
+                ("user", people[0].0.clone())
+            } else {
+                ("role", role_id.clone())
+            };
+            client
+                .post(format!("{base}/api/v1/shares"))
+                .bearer_auth(&admin)
+                .json(&json!({ "target_kind": "document", "target_id": d["id"], "grantee_kind": kind, "grantee_id": grantee, "role": "viewer" }))
+                .send()
+                .await?
+                .error_for_status()?;
+        }
+    }
+    let seeded = t.elapsed();
+    // Wait for the index to catch up (the last document searchable by its name).
+    let reader = people[0].1.clone();
+    let t = Instant::now();
+    loop {
+        let r = get(
+            format!("/api/v1/search?q=doc-{}&kind=document", total - 1),
+            admin.clone(),
+        )
+        .await?;
+        if r["items"].as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        if t.elapsed() > Duration::from_secs(120) {
+            return Err("documents not indexed within 120 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let queries = [
+        "budget",
+        "Ha Noi",
+        "北京",
+        "bao cao khach hang",
+        "report quarter",
+        "预算",
+    ];
+    let mut lat = Vec::new();
+    let mut hits = 0usize;
+    for i in 0..300usize {
+        let q = queries[i % queries.len()];
+        let path = if i % 3 == 0 {
+            format!(
+                "/api/v1/search?q={}&kind=document&space={team}",
+                urlencode(q)
+            )
+        } else {
+            format!("/api/v1/search?q={}&kind=document", urlencode(q))
+        };
+        let t = Instant::now();
+        let r = get(path, reader.clone()).await?;
+        lat.push(t.elapsed());
+        hits += r["items"].as_array().map_or(0, Vec::len);
+    }
+    lat.sort();
+    rows.push(Row {
+        workload: "W5 document search through the API (2,000 documents, team/personal/company spaces, person and role shares; every hit re-checked in the database), 300 queries".into(),
+        backend: "sqlite".into(),
+        result: format!(
+            "p50 {} · p95 {} · avg {:.1} hits · seeded in {:.1} s",
+            fmt_ms(percentile(&lat, 0.5)),
+            fmt_ms(percentile(&lat, 0.95)),
+            hits as f64 / lat.len() as f64,
+            seeded.as_secs_f64()
+        ),
+        target: "p95 ≤ 30 ms".into(),
+    });
+    Ok(())
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
