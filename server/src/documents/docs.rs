@@ -5,7 +5,7 @@
 //! and restored versions point at the same row instead of storing the bytes again. A file is
 //! purged (row, quota, blob, index entry) when the last version pointing at it goes.
 
-use super::service::{self, need_editor, place, Access, Role, SpaceRow};
+use super::service::{self, need_editor, need_space_editor, place, Access, Role, SpaceRow};
 use crate::{
     audit::{self, ActorKind, Entry},
     authn::Principal,
@@ -412,6 +412,15 @@ async fn insert(conn: &mut AnyConnection, tenant_id: &str, d: &DocRow) -> Result
     Ok(())
 }
 
+/// A write that hit the live-name unique index: 409 naming the field; other errors as they are.
+fn name_clash(e: sqlx::Error) -> ApiError {
+    if is_unique_violation(&e) {
+        name_taken()
+    } else {
+        e.into()
+    }
+}
+
 fn name_taken() -> ApiError {
     ApiError::conflict(
         Code::Conflict,
@@ -471,6 +480,35 @@ async fn replayed(conn: &mut AnyConnection, p: &Principal, f: &FileRow) -> ApiRe
     }
 }
 
+/// Store an upload's content as document content: the staged file, or (`Err`) the answer to a
+/// retry whose `Idempotency-Key` was used before.
+async fn stage(
+    state: &AppState,
+    p: &Principal,
+    up: files::service::Upload,
+) -> ApiResult<Result<files::service::StagedFile, Uploaded>> {
+    match files::service::stage(state, p, up, files::store::SCOPE_DOCUMENT).await? {
+        files::service::Staged::New(s) => Ok(Ok(s)),
+        files::service::Staged::Replayed(f) => {
+            let mut conn = state.db.conn().await?;
+            Ok(Err(Uploaded::Replayed(replayed(&mut conn, p, &f).await?)))
+        }
+    }
+}
+
+/// The commit of a staged upload failed: remove its content, unless a concurrent retry with the
+/// same key won, whose document is then the answer.
+async fn failed(
+    state: &AppState,
+    p: &Principal,
+    staged: &files::service::StagedFile,
+    e: ApiError,
+) -> ApiResult<Uploaded> {
+    let (f, _): (FileRow, bool) = staged.fail(state, p, e).await?;
+    let mut conn = state.db.conn().await?;
+    Ok(Uploaded::Replayed(replayed(&mut conn, p, &f).await?))
+}
+
 /// Upload into a space (and folder). A live document of the same name in that folder gets
 /// the upload as its new version instead.
 pub async fn upload(
@@ -494,12 +532,9 @@ pub async fn upload(
         .clone()
         .unwrap_or_else(|| files::service::clean_name(&up.name));
     let name = service::clean_name("name", &name)?;
-    let staged = match files::service::stage(state, p, up, files::store::SCOPE_DOCUMENT).await? {
-        files::service::Staged::Replayed(f) => {
-            let mut conn = state.db.conn().await?;
-            return Ok(Uploaded::Replayed(replayed(&mut conn, p, &f).await?));
-        }
-        files::service::Staged::New(s) => s,
+    let staged = match stage(state, p, up).await? {
+        Ok(s) => s,
+        Err(replay) => return Ok(replay),
     };
     let res = commit_upload(state, p, space_id, folder_id, &name, &meta, &staged).await;
     match res {
@@ -507,11 +542,7 @@ pub async fn upload(
             state.outbox_wake.notify_one();
             Ok(u)
         }
-        Err(e) => {
-            let (f, _): (FileRow, bool) = staged.fail(state, p, e).await?;
-            let mut conn = state.db.conn().await?;
-            Ok(Uploaded::Replayed(replayed(&mut conn, p, &f).await?))
-        }
+        Err(e) => failed(state, p, &staged, e).await,
     }
 }
 
@@ -567,11 +598,7 @@ async fn commit_upload(
             };
             meta.apply(&mut d);
             if let Err(e) = insert(&mut tx, &p.tenant_id, &d).await {
-                return Err(if is_unique_violation(&e) {
-                    name_taken()
-                } else {
-                    e.into()
-                });
+                return Err(name_clash(e));
             }
             add_version(state, &mut tx, p, &mut d, &staged.row.id, None).await?;
             save(&mut tx, &p.tenant_id, &d).await?;
@@ -620,12 +647,9 @@ pub async fn upload_version(
         let (_, a) = document(state, &mut conn, p, id).await?;
         need_editor(a.role)?;
     }
-    let staged = match files::service::stage(state, p, up, files::store::SCOPE_DOCUMENT).await? {
-        files::service::Staged::Replayed(f) => {
-            let mut conn = state.db.conn().await?;
-            return Ok(Uploaded::Replayed(replayed(&mut conn, p, &f).await?));
-        }
-        files::service::Staged::New(s) => s,
+    let staged = match stage(state, p, up).await? {
+        Ok(s) => s,
+        Err(replay) => return Ok(replay),
     };
     let res: ApiResult<DocRow> = async {
         let mut tx = state.db.begin().await?;
@@ -645,11 +669,7 @@ pub async fn upload_version(
             state.outbox_wake.notify_one();
             Ok(Uploaded::NewVersion(d))
         }
-        Err(e) => {
-            let (f, _): (FileRow, bool) = staged.fail(state, p, e).await?;
-            let mut conn = state.db.conn().await?;
-            Ok(Uploaded::Replayed(replayed(&mut conn, p, &f).await?))
-        }
+        Err(e) => failed(state, p, &staged, e).await,
     }
 }
 
@@ -714,11 +734,7 @@ pub async fn update(
     d.updated_at = now_ms();
     d.updated_by = p.user_id.clone();
     if let Err(e) = save(&mut tx, &p.tenant_id, &d).await {
-        return Err(if is_unique_violation(&e) {
-            name_taken()
-        } else {
-            e.into()
-        });
+        return Err(name_clash(e));
     }
     audit_doc(&mut tx, p, "document.updated", &d).await?;
     search::enqueue_index(&mut tx, &p.tenant_id, KIND, &d.id).await?;
@@ -793,11 +809,7 @@ pub async fn copy(
         ..src.clone()
     };
     if let Err(e) = insert(&mut tx, &p.tenant_id, &d).await {
-        return Err(if is_unique_violation(&e) {
-            name_taken()
-        } else {
-            e.into()
-        });
+        return Err(name_clash(e));
     }
     add_version(state, &mut tx, p, &mut d, &src.file_id, None).await?;
     save(&mut tx, &p.tenant_id, &d).await?;
@@ -917,6 +929,7 @@ async fn subtree(
     folder_id: &str,
 ) -> ApiResult<Vec<String>> {
     let mut all = vec![folder_id.to_string()];
+    let mut seen: std::collections::HashSet<String> = all.iter().cloned().collect();
     let mut i = 0;
     while i < all.len() && all.len() < 100_000 {
         let kids: Vec<String> =
@@ -926,21 +939,13 @@ async fn subtree(
                 .fetch_all(&mut *conn)
                 .await?;
         for k in kids {
-            if !all.contains(&k) {
+            if seen.insert(k.clone()) {
                 all.push(k);
             }
         }
         i += 1;
     }
     Ok(all)
-}
-
-fn need_space_editor(a: &Access) -> ApiResult<()> {
-    if a.space_role.is_some_and(|r| r >= Role::Editor) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("editor role in this space"))
-    }
 }
 
 fn need_space_manager(a: &Access) -> ApiResult<()> {
@@ -970,13 +975,7 @@ pub async fn trash_document(state: &AppState, p: &Principal, id: &str) -> ApiRes
 /// Move a folder and everything below it to the trash (the space's editors).
 pub async fn trash_folder(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
     let mut tx = state.db.begin().await?;
-    let (f, _) = service::folder(state, &mut tx, p, id).await?;
-    let s = service::space_row(&mut tx, &p.tenant_id, &f.space_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("folder"))?;
-    let a = service::access(state, &mut tx, p, &s, Some(&f.id), None)
-        .await?
-        .ok_or_else(|| ApiError::not_found("folder"))?;
+    let (f, a) = service::folder_access(state, &mut tx, p, id).await?;
     need_space_editor(&a)?;
     let now = now_ms();
     for sub in subtree(&mut tx, &p.tenant_id, &f.id).await? {
@@ -1061,35 +1060,26 @@ pub async fn trash_list(
     let (s, role) = service::space(state, &mut conn, p, space_id).await?;
     need_editor(role)?;
     let days = trash_days(state, &mut conn, &p.tenant_id).await?;
-    let folders: Vec<(String, String, i64, String)> = sqlx::query_as(
-        "select id, name, trashed_at, coalesce(trashed_by, '') from folders where tenant_id = $1 and space_id = $2
-         and trashed_at is not null and trashed_via = id order by trashed_at desc limit 1000",
-    )
-    .bind(&p.tenant_id)
-    .bind(&s.id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let docs: Vec<(String, String, i64, String)> = sqlx::query_as(
-        "select id, name, trashed_at, coalesce(trashed_by, '') from documents where tenant_id = $1 and space_id = $2
-         and trashed_at is not null and trashed_via = id order by trashed_at desc limit 1000",
-    )
-    .bind(&p.tenant_id)
-    .bind(&s.id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out: Vec<TrashItem> = folders
-        .into_iter()
-        .map(|r| ("folder", r))
-        .chain(docs.into_iter().map(|r| ("document", r)))
-        .map(|(kind, (id, name, at, by))| TrashItem {
+    let mut out = Vec::new();
+    for (kind, table) in [("folder", "folders"), ("document", "documents")] {
+        let rows: Vec<(String, String, i64, String)> = sqlx::query_as(&format!(
+            "select id, name, trashed_at, coalesce(trashed_by, '') from {table}
+             where tenant_id = $1 and space_id = $2 and trashed_at is not null and trashed_via = id
+             order by trashed_at desc limit 1000"
+        ))
+        .bind(&p.tenant_id)
+        .bind(&s.id)
+        .fetch_all(&mut *conn)
+        .await?;
+        out.extend(rows.into_iter().map(|(id, name, at, by)| TrashItem {
             kind,
             id,
             name,
             trashed_at: at,
             trashed_by: by,
             purge_at: at + days * DAY_MS,
-        })
-        .collect();
+        }));
+    }
     out.sort_by_key(|t| std::cmp::Reverse(t.trashed_at));
     Ok(out)
 }

@@ -285,6 +285,17 @@ pub async fn folder(
     p: &Principal,
     id: &str,
 ) -> ApiResult<(FolderRow, Role)> {
+    let (f, a) = folder_access(state, conn, p, id).await?;
+    Ok((f, a.role))
+}
+
+/// A folder the caller may see, with their whole access (including their space role).
+pub async fn folder_access(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<(FolderRow, Access)> {
     let not_found = || ApiError::not_found("folder");
     let f = folder_row(conn, &p.tenant_id, id)
         .await?
@@ -295,7 +306,16 @@ pub async fn folder(
     let a = access(state, conn, p, &s, Some(&f.id), None)
         .await?
         .ok_or_else(not_found)?;
-    Ok((f, a.role))
+    Ok((f, a))
+}
+
+/// Trashing, purging and sharing need an editor role in the space itself, not from a share.
+pub(crate) fn need_space_editor(a: &Access) -> ApiResult<()> {
+    if a.space_role.is_some_and(|r| r >= Role::Editor) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("editor role in this space"))
+    }
 }
 
 pub(crate) async fn space_row(

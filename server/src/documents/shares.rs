@@ -5,7 +5,7 @@
 
 use super::{
     docs,
-    service::{self, Access, Role},
+    service::{self, Access},
 };
 use crate::{
     audit::{self, ActorKind, Entry},
@@ -43,14 +43,8 @@ async fn target(
 ) -> ApiResult<(String, Access)> {
     match kind {
         "folder" => {
-            let (f, _) = service::folder(state, conn, p, id).await?;
-            let s = service::space_row(conn, &p.tenant_id, &f.space_id)
-                .await?
-                .ok_or_else(|| ApiError::not_found("folder"))?;
-            let a = service::access(state, conn, p, &s, Some(&f.id), None)
-                .await?
-                .ok_or_else(|| ApiError::not_found("folder"))?;
-            Ok((s.id, a))
+            let (f, a) = service::folder_access(state, conn, p, id).await?;
+            Ok((f.space_id, a))
         }
         "document" => {
             let (d, a) = docs::document(state, conn, p, id).await?;
@@ -74,11 +68,7 @@ fn static_kind(kind: &str) -> &'static str {
 /// Sharing needs `documents.share` and an editor role in the space itself.
 async fn may_share(state: &AppState, p: &Principal, a: &Access) -> ApiResult<()> {
     state.authz.require(p, perm::DOCUMENTS_SHARE).await?;
-    if a.space_role.is_some_and(|r| r >= Role::Editor) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("editor role in this space"))
-    }
+    service::need_space_editor(a)
 }
 
 async fn reindex_target(

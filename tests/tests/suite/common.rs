@@ -533,6 +533,10 @@ impl Server {
         self.req("POST", path, Some(token), Some(body)).await
     }
 
+    pub async fn delete(&self, path: &str, token: &str) -> Resp {
+        self.req("DELETE", path, Some(token), None).await
+    }
+
     pub async fn operator(&self, method: &str, path: &str, body: Option<Value>) -> Resp {
         self.req(method, path, Some(&self.operator_token.clone()), body)
             .await

@@ -428,12 +428,7 @@ async fn sharing_matrix(b: Backend) {
         if share == 201 {
             // Undo, so the stranger stays a stranger.
             let r = s
-                .req(
-                    "DELETE",
-                    &format!("/api/v1/shares/{}", id(&r.body)),
-                    Some(token),
-                    None,
-                )
+                .delete(&format!("/api/v1/shares/{}", id(&r.body)), token)
                 .await;
             assert_eq!(r.status, 204, "{}", r.text);
         }
@@ -441,14 +436,7 @@ async fn sharing_matrix(b: Backend) {
         assert_eq!(!hits.is_empty(), finds, "{name} searches");
         // Deleting: only the space's editors (not shares); others learn nothing.
         if name != "owner" {
-            let r = s
-                .req(
-                    "DELETE",
-                    &format!("/api/v1/documents/{doc}"),
-                    Some(token),
-                    None,
-                )
-                .await;
+            let r = s.delete(&format!("/api/v1/documents/{doc}"), token).await;
             assert_eq!(
                 r.status,
                 if read == 200 { 403 } else { 404 },
@@ -472,12 +460,7 @@ async fn sharing_matrix(b: Backend) {
 
     // Revocation holds on the very next request: reads, downloads, search.
     let r = s
-        .req(
-            "DELETE",
-            &format!("/api/v1/shares/{viewer_share}"),
-            Some(&c.owner),
-            None,
-        )
+        .delete(&format!("/api/v1/shares/{viewer_share}"), &c.owner)
         .await;
     assert_eq!(r.status, 204);
     assert_eq!(
@@ -499,12 +482,7 @@ async fn sharing_matrix(b: Backend) {
     // The role's share still works; the owner deletes.
     assert_eq!(content(&s, &c.editor, &doc, None).await.0, 200);
     let r = s
-        .req(
-            "DELETE",
-            &format!("/api/v1/documents/{doc}"),
-            Some(&c.owner),
-            None,
-        )
+        .delete(&format!("/api/v1/documents/{doc}"), &c.owner)
         .await;
     assert_eq!(r.status, 204);
     assert_eq!(content(&s, &c.editor, &doc, None).await.0, 404);
@@ -586,20 +564,9 @@ async fn quotas_and_usage(b: Backend) {
         .get(&format!("/api/v1/spaces/{space}/documents"), &sam)
         .await;
     let a = id(&docs.ok(200)["items"][0]);
-    s.req(
-        "DELETE",
-        &format!("/api/v1/documents/{a}"),
-        Some(&sam),
-        None,
-    )
-    .await;
-    s.req(
-        "DELETE",
-        &format!("/api/v1/trash/documents/{a}"),
-        Some(&sam),
-        None,
-    )
-    .await;
+    s.delete(&format!("/api/v1/documents/{a}"), &sam).await;
+    s.delete(&format!("/api/v1/trash/documents/{a}"), &sam)
+        .await;
     let me = s.get("/api/v1/storage", &sam).await;
     assert_eq!(me.ok(200)["users"][0]["used_bytes"], 60);
     put_doc(&s, &sam, &space, "name=c.txt", &[b'c'; 60])
@@ -646,14 +613,7 @@ async fn trash_and_purge(b: Backend) {
     let objects = s.blob_files().0.len();
 
     // Trashing the folder takes what is inside; restoring brings it back.
-    let r = s
-        .req(
-            "DELETE",
-            &format!("/api/v1/folders/{box_}"),
-            Some(&sam),
-            None,
-        )
-        .await;
+    let r = s.delete(&format!("/api/v1/folders/{box_}"), &sam).await;
     assert_eq!(r.status, 204);
     assert_eq!(
         s.get(&format!("/api/v1/documents/{doc}"), &sam)
@@ -686,20 +646,9 @@ async fn trash_and_purge(b: Backend) {
     .await;
 
     // Trash and purge: every version's blob and the index entry go.
-    s.req(
-        "DELETE",
-        &format!("/api/v1/folders/{box_}"),
-        Some(&sam),
-        None,
-    )
-    .await;
+    s.delete(&format!("/api/v1/folders/{box_}"), &sam).await;
     let r = s
-        .req(
-            "DELETE",
-            &format!("/api/v1/trash/folders/{box_}"),
-            Some(&sam),
-            None,
-        )
+        .delete(&format!("/api/v1/trash/folders/{box_}"), &sam)
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
     assert!(s
@@ -752,13 +701,7 @@ async fn trash_and_purge(b: Backend) {
         )
         .await;
     assert_eq!(r.ok(200)["trash_retention_days"], 0);
-    s.req(
-        "DELETE",
-        &format!("/api/v1/documents/{keep}"),
-        Some(&sam),
-        None,
-    )
-    .await;
+    s.delete(&format!("/api/v1/documents/{keep}"), &sam).await;
     s.eventually("expired trash purged", || async {
         s.blob_files().0.len() == objects - 3
     })
@@ -996,44 +939,20 @@ async fn team_space_roles(b: Backend) {
     })
     .await;
     assert!(found(&s, &outsider, "pelican", &[]).await.is_empty());
-    let r = s
-        .req(
-            "DELETE",
-            &format!("/api/v1/documents/{doc}"),
-            Some(&viewer),
-            None,
-        )
-        .await;
+    let r = s.delete(&format!("/api/v1/documents/{doc}"), &viewer).await;
     assert_eq!(r.problem(403), "forbidden");
-    let r = s
-        .req(
-            "DELETE",
-            &format!("/api/v1/documents/{doc}"),
-            Some(&editor),
-            None,
-        )
-        .await;
+    let r = s.delete(&format!("/api/v1/documents/{doc}"), &editor).await;
     assert_eq!(r.status, 204);
     let trash = s
         .get(&format!("/api/v1/spaces/{team}/trash"), &viewer)
         .await;
     assert_eq!(trash.problem(403), "forbidden");
     let r = s
-        .req(
-            "DELETE",
-            &format!("/api/v1/trash/documents/{doc}"),
-            Some(&editor),
-            None,
-        )
+        .delete(&format!("/api/v1/trash/documents/{doc}"), &editor)
         .await;
     assert_eq!(r.problem(403), "forbidden");
     let r = s
-        .req(
-            "DELETE",
-            &format!("/api/v1/trash/documents/{doc}"),
-            Some(&t.admin_token),
-            None,
-        )
+        .delete(&format!("/api/v1/trash/documents/{doc}"), &t.admin_token)
         .await;
     assert_eq!(r.status, 204);
     // Leaving the space ends access at once.
@@ -1043,11 +962,9 @@ async fn team_space_roles(b: Backend) {
             .ok(201),
     );
     let r = s
-        .req(
-            "DELETE",
+        .delete(
             &format!("/api/v1/spaces/{team}/members/{vid}"),
-            Some(&t.admin_token),
-            None,
+            &t.admin_token,
         )
         .await;
     assert_eq!(r.status, 204);
