@@ -66,6 +66,33 @@ pub struct Config {
     pub search: SearchConfig,
     pub realtime: RealtimeConfig,
     pub documents: DocumentsConfig,
+    pub convert: ConvertConfig,
+}
+
+/// The child processes that parse untrusted files (thumbnails, text extraction): see
+/// `jobs::convert`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConvertConfig {
+    /// Conversions running at once (each one a child process).
+    pub workers: usize,
+    /// Address space a converter may use beyond what it starts with, in MiB.
+    pub memory_mb: u64,
+    /// Wall-clock (and CPU) limit for a thumbnail.
+    pub thumbnail_timeout_secs: u64,
+    /// Largest output a converter may return, in bytes.
+    pub max_output_bytes: u64,
+}
+
+impl Default for ConvertConfig {
+    fn default() -> Self {
+        ConvertConfig {
+            workers: 2,
+            memory_mb: 1024,
+            thumbnail_timeout_secs: 20,
+            max_output_bytes: 16 * 1024 * 1024,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -258,6 +285,7 @@ impl Default for Config {
             search: SearchConfig::default(),
             realtime: RealtimeConfig::default(),
             documents: DocumentsConfig::default(),
+            convert: ConvertConfig::default(),
         }
     }
 }
@@ -627,6 +655,14 @@ extract_max_unpacked_bytes = 268435456
 extract_max_entries = 10000
 extract_max_chars = 1000000
 extract_timeout_secs = 20
+
+[convert]
+# Thumbnails and text extraction parse untrusted files in child processes of this binary
+# (`stoa convert`), each under these limits; a file that crashes or exceeds them is marked failed.
+workers = 2                         # conversions at once
+memory_mb = 1024                    # address space a converter may add
+thumbnail_timeout_secs = 20         # wall-clock and CPU limit of a thumbnail
+max_output_bytes = 16777216
 
 [realtime]
 buffer = 4096                       # events a lagging WebSocket may fall behind before it is closed (4008)

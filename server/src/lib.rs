@@ -49,6 +49,16 @@ pub struct AppState {
     pub search: Arc<dyn search::SearchIndex>,
     /// This node's realtime fan-out to WebSockets.
     pub hub: realtime::Hub,
+    /// Child processes that parse untrusted files.
+    pub convert: jobs::convert::Pool,
+}
+
+/// Every parser of untrusted content, by job name: they run only in `stoa convert` children.
+pub fn converters() -> jobs::convert::Converters {
+    let mut c = jobs::convert::Converters::default();
+    c.register(files::preview::JOB, files::preview::convert);
+    c.register(search::extract::JOB, search::extract::convert);
+    c
 }
 
 /// Write a secret to a new file readable only by its owner.
@@ -118,6 +128,7 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
         Arc::new(search::Closed)
     };
     let hub = realtime::Hub::new(cfg.realtime.buffer);
+    let convert = jobs::convert::Pool::new(std::env::current_exe()?, &cfg.convert);
     Ok(Arc::new(AppState {
         cfg: Arc::new(cfg),
         db,
@@ -129,6 +140,7 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
         blobs,
         search,
         hub,
+        convert,
     }))
 }
 

@@ -58,6 +58,18 @@ enum Command {
         #[command(subcommand)]
         command: SearchCommand,
     },
+    /// Internal: parse one untrusted file (from stdin) in a locked-down child process. The
+    /// server starts these itself; see `jobs::convert`.
+    #[command(hide = true)]
+    Convert {
+        job: String,
+        #[arg(long)]
+        args: String,
+        #[arg(long)]
+        memory_mb: u64,
+        #[arg(long)]
+        cpu_secs: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -171,6 +183,21 @@ fn main() -> ExitCode {
             print!("{}", stoa::api::spec_yaml());
             return ExitCode::SUCCESS;
         }
+        // Before any configuration, logging or runtime: the child locks itself down first.
+        Command::Convert {
+            job,
+            args,
+            memory_mb,
+            cpu_secs,
+        } => {
+            return stoa::jobs::convert::child_main(
+                &stoa::converters(),
+                &job,
+                &args,
+                memory_mb,
+                cpu_secs,
+            )
+        }
         _ => {}
     }
     let cfg = match Config::load(cli.config.as_deref(), std::env::vars()) {
@@ -218,7 +245,8 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
         Command::Config {
             command: ConfigCommand::Example,
         }
-        | Command::Openapi => {}
+        | Command::Openapi
+        | Command::Convert { .. } => {}
         Command::Tenant { command } => {
             let state = stoa::build_cli_state(cfg).await?;
             match command {

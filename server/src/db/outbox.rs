@@ -34,11 +34,12 @@ pub async fn enqueue(
     Ok(())
 }
 
-/// Claim up to `limit` due messages for `lease_ms`. A claimed message that is neither completed
-/// nor failed (the node died) becomes due again when its lease expires.
+/// Claim up to `limit` due messages of one topic for `lease_ms`. A claimed message that is
+/// neither completed nor failed (the node died) becomes due again when its lease expires.
 pub async fn claim(
     conn: &mut AnyConnection,
     backend: Backend,
+    topic: &str,
     limit: i64,
     lease_ms: i64,
 ) -> Result<Vec<Message>, sqlx::Error> {
@@ -46,7 +47,8 @@ pub async fn claim(
     let sql = format!(
         "update outbox set claimed_until = $1, attempts = attempts + 1
          where id in (select id from outbox
-                      where done_at is null and dead_at is null and available_at <= $2
+                      where topic = $4 and done_at is null and dead_at is null
+                        and available_at <= $2
                         and (claimed_until is null or claimed_until < $2)
                       order by id limit $3{})
          returning id, tenant_id, topic, payload, attempts",
@@ -56,6 +58,7 @@ pub async fn claim(
         .bind(now + lease_ms)
         .bind(now)
         .bind(limit)
+        .bind(topic)
         .fetch_all(conn)
         .await?;
     rows.sort_by_key(|m| m.id);

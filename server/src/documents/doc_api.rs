@@ -84,6 +84,12 @@ pub struct Content {
     pub sha256: String,
     /// Text extraction for search: `pending`, `done`, `failed` or `none`.
     pub extract_status: String,
+    /// Why extraction failed, when it did.
+    pub extract_error: Option<String>,
+    /// The thumbnail: `pending`, `done`, `failed` or `none`.
+    pub preview_status: String,
+    /// Why the thumbnail could not be made, when it could not.
+    pub preview_error: Option<String>,
 }
 
 #[derive(Debug, Object)]
@@ -470,6 +476,9 @@ impl DocumentFilesApi {
                 size: f.size,
                 sha256: f.sha256,
                 extract_status: f.extract_status,
+                extract_error: f.extract_error,
+                preview_status: f.preview_status,
+                preview_error: f.preview_error,
             }),
             document: document(d, Some(a)),
             snippet,

@@ -36,6 +36,10 @@ pub struct FileInfo {
     pub extract_status: String,
     /// Why extraction failed, when it did.
     pub extract_error: Option<String>,
+    /// The thumbnail: `pending`, `done`, `failed` or `none` (a type without one).
+    pub preview_status: String,
+    /// Why the thumbnail could not be made, when it could not.
+    pub preview_error: Option<String>,
     pub created_at: String,
 }
 
@@ -50,6 +54,8 @@ impl From<FileRow> for FileInfo {
             uploader_id: f.uploader_id,
             extract_status: f.extract_status,
             extract_error: f.extract_error,
+            preview_status: f.preview_status,
+            preview_error: f.preview_error,
             created_at: rfc3339(f.created_at),
         }
     }

@@ -19,6 +19,19 @@ pub fn wanted(f: &FileRow, cfg: &crate::config::DocumentsConfig) -> bool {
     ) && (f.size as u64) <= cfg.thumbnail_max_input_bytes
 }
 
+/// The job name under which [`convert`] is registered with `jobs::convert`.
+pub const JOB: &str = "thumbnail";
+
+/// The `thumbnail` converter. It parses untrusted images and PDFs, so it only ever runs in a
+/// locked-down child process (`jobs::convert`), never in the server.
+pub fn convert(args: &serde_json::Value, input: &[u8]) -> Result<Vec<u8>, String> {
+    let ct = args
+        .get("content_type")
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
+    make(ct, input.to_vec())
+}
+
 /// A thumbnail of an image, or of a PDF's first page.
 pub fn make(content_type: &str, bytes: Vec<u8>) -> Result<Vec<u8>, String> {
     if content_type == "application/pdf" {

@@ -225,25 +225,28 @@ pub async fn stage(state: &AppState, p: &Principal, up: Upload, scope: &str) -> 
         return Err(ApiError::new(Code::EmptyFile, "the file is empty"));
     }
     let name = clean_name(&up.name);
-    Ok(Staged::New(StagedFile {
-        row: FileRow {
-            tenant_id: p.tenant_id.clone(),
-            id: crate::db::new_id(),
-            uploader_id: p.user_id.clone(),
-            content_type: detect::content_type(&stored.head, &name, stored.size),
-            name,
-            size: stored.size as i64,
-            sha256: stored.sha256.clone(),
-            blob_key: stored.key.clone(),
-            key_version: stored.key_version,
-            idempotency_key: up.idempotency_key.clone(),
-            extract_status: "pending".into(),
-            extract_error: None,
-            created_at: now_ms(),
-            scope: scope.to_string(),
-        },
-        quota,
-    }))
+    let mut row = FileRow {
+        tenant_id: p.tenant_id.clone(),
+        id: crate::db::new_id(),
+        uploader_id: p.user_id.clone(),
+        content_type: detect::content_type(&stored.head, &name, stored.size),
+        name,
+        size: stored.size as i64,
+        sha256: stored.sha256.clone(),
+        blob_key: stored.key.clone(),
+        key_version: stored.key_version,
+        idempotency_key: up.idempotency_key.clone(),
+        extract_status: "pending".into(),
+        extract_error: None,
+        preview_status: "none".into(),
+        preview_error: None,
+        created_at: now_ms(),
+        scope: scope.to_string(),
+    };
+    if super::preview::wanted(&row, &state.cfg.documents) {
+        row.preview_status = "pending".into();
+    }
+    Ok(Staged::New(StagedFile { row, quota }))
 }
 
 /// Whether `p` may read the file now. The extension point for features that share files:

@@ -16,6 +16,9 @@ pub struct FileRow {
     pub idempotency_key: Option<String>,
     pub extract_status: String,
     pub extract_error: Option<String>,
+    /// `none` (no thumbnail wanted), `pending`, `done` or `failed` (with `preview_error`).
+    pub preview_status: String,
+    pub preview_error: Option<String>,
     pub created_at: i64,
     /// `user` (a plain upload) or `document` (content of document versions).
     pub scope: String,
@@ -25,11 +28,12 @@ pub const SCOPE_USER: &str = "user";
 pub const SCOPE_DOCUMENT: &str = "document";
 
 const COLUMNS: &str = "tenant_id, id, uploader_id, name, content_type, size, sha256, blob_key, \
-                       key_version, idempotency_key, extract_status, extract_error, created_at, scope";
+                       key_version, idempotency_key, extract_status, extract_error, created_at, scope, \
+                       preview_status, preview_error";
 
 pub async fn insert(conn: &mut AnyConnection, f: &FileRow) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "insert into files ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        "insert into files ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     ))
     .bind(&f.tenant_id)
     .bind(&f.id)
@@ -45,6 +49,8 @@ pub async fn insert(conn: &mut AnyConnection, f: &FileRow) -> Result<(), sqlx::E
     .bind(&f.extract_error)
     .bind(f.created_at)
     .bind(&f.scope)
+    .bind(&f.preview_status)
+    .bind(&f.preview_error)
     .execute(conn)
     .await?;
     Ok(())
@@ -350,6 +356,26 @@ pub async fn set_preview(
     .bind(content_type)
     .bind(data.to_vec())
     .bind(crate::db::now_ms())
+    .execute(&mut *conn)
+    .await?;
+    set_preview_status(conn, tenant_id, file_id, "done", None).await
+}
+
+/// Record how making a file's thumbnail went (`failed` with the reason).
+pub async fn set_preview_status(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    file_id: &str,
+    status: &str,
+    error: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update files set preview_status = $1, preview_error = $2 where tenant_id = $3 and id = $4",
+    )
+    .bind(status)
+    .bind(error)
+    .bind(tenant_id)
+    .bind(file_id)
     .execute(conn)
     .await?;
     Ok(())

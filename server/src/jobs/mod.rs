@@ -1,5 +1,6 @@
 //! Background workers.
 
+pub mod convert;
 pub mod dad;
 pub mod lock;
 pub mod outbox;

@@ -2,13 +2,18 @@
 //! result — done, retry with exponential backoff, or dead-letter after `outbox.max_attempts`
 //! (or at once for a permanent error). Handlers are idempotent because delivery is at least once:
 //! a node that dies mid-message leaves its claim to expire and another pass redelivers it.
+//!
+//! Every topic has its own lane — its own claim loop — so slow work on one (text extraction and
+//! thumbnails, which wait for child processes) never holds back another (search indexing of
+//! messages, blob deletion, the audit mirror). A lane handles up to its concurrency of messages
+//! at once; most lanes take one at a time, in order.
 
 use crate::{
     db::{now_ms, outbox, outbox::Message},
     AppState,
 };
 use std::{sync::Arc, time::Duration};
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 
 const BATCH: i64 = 64;
 const KEEP_DONE_MS: i64 = 7 * 24 * 3600 * 1000;
@@ -77,6 +82,25 @@ async fn dispatch(state: &AppState, m: &Message) -> Result<(), HandlerError> {
     }
 }
 
+/// Every topic this node handles, each drained by its own lane.
+const TOPICS: &[&str] = &[
+    crate::audit::mirror::TOPIC,
+    crate::search::TOPIC_INDEX,
+    crate::search::TOPIC_REINDEX,
+    crate::files::service::TOPIC_EXTRACT,
+    crate::files::service::TOPIC_BLOB_DELETE,
+];
+
+/// How many messages of `topic` are handled at once.
+fn concurrency(state: &AppState, topic: &str) -> usize {
+    if topic == crate::files::service::TOPIC_EXTRACT {
+        // Each waits on a converter child; the converter pool bounds them again.
+        state.cfg.convert.workers.max(1)
+    } else {
+        1
+    }
+}
+
 fn writes_index(topic: &str) -> bool {
     matches!(
         topic,
@@ -92,21 +116,44 @@ pub fn backoff_ms(base_ms: i64, attempts: i64) -> i64 {
     base_ms.saturating_mul(1i64 << exp).min(3_600_000)
 }
 
-/// One pass: claim a batch and deliver it. Returns how many messages were handled.
-pub async fn run_once(state: &AppState) -> Result<usize, sqlx::Error> {
+/// How many messages a lane claims at once: a full batch for quick sequential work, only as
+/// many as it runs at once for slow work (so no claim waits out its lease in a queue).
+fn batch_size(concurrency: usize) -> i64 {
+    if concurrency > 1 {
+        concurrency as i64
+    } else {
+        BATCH
+    }
+}
+
+/// One pass of one topic's lane: claim a batch and deliver it. Returns how many messages were
+/// claimed.
+pub async fn run_once(state: &AppState, topic: &str) -> Result<usize, sqlx::Error> {
+    let n = concurrency(state, topic);
     let batch = {
         let mut tx = state.db.begin().await?;
-        let batch =
-            outbox::claim(&mut tx, state.db.backend, BATCH, state.cfg.outbox.lease_ms).await?;
+        let batch = outbox::claim(
+            &mut tx,
+            state.db.backend,
+            topic,
+            batch_size(n),
+            state.cfg.outbox.lease_ms,
+        )
+        .await?;
         tx.commit().await?;
         batch
     };
     if batch.is_empty() {
         return Ok(0);
     }
+    // Up to `n` at once; results stay in the batch's order.
     let mut results = Vec::with_capacity(batch.len());
-    for m in &batch {
-        results.push(dispatch(state, m).await);
+    for chunk in batch.chunks(n) {
+        let mut running = Vec::with_capacity(chunk.len());
+        for m in chunk {
+            running.push(dispatch(state, m));
+        }
+        results.extend(futures_util::future::join_all(running).await);
     }
     // Index writes become searchable (and durable) at the flush: acknowledge them only after.
     let wrote_index = batch
@@ -174,59 +221,109 @@ async fn refresh_stats(state: &AppState) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Run the relay until `shutdown` turns true. Woken early by `state.outbox_wake` after commits.
+/// Drain one topic until `shutdown` turns true; woken by `wake` (and polls regardless).
+async fn lane(
+    state: Arc<AppState>,
+    topic: &'static str,
+    wake: Arc<Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let poll = Duration::from_millis(state.cfg.outbox.poll_interval_ms.max(10));
+    let full = batch_size(concurrency(&state, topic)) as usize;
+    loop {
+        loop {
+            match run_once(&state, topic).await {
+                Ok(n) if n == full => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, topic, "outbox pass failed");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(poll) => {}
+            _ = shutdown.changed() => {}
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+    }
+}
+
+/// Stats for the metrics, and pruning of old delivered messages and idempotency keys.
+async fn housekeeping(state: &AppState, last_prune: &mut i64) {
+    if let Err(e) = refresh_stats(state).await {
+        tracing::warn!(error = %e, "outbox stats failed");
+    }
+    let now = now_ms();
+    if now - *last_prune > 3_600_000 {
+        *last_prune = now;
+        let pruned = async {
+            let mut tx = state.db.begin().await?;
+            let n = outbox::prune(&mut tx, now - KEEP_DONE_MS).await?;
+            tx.commit().await?;
+            Ok::<u64, sqlx::Error>(n)
+        }
+        .await;
+        if let Err(e) = pruned {
+            tracing::warn!(error = %e, "outbox prune failed");
+        }
+        if let Err(e) = crate::ops::idempotency::prune(&state.db).await {
+            tracing::warn!(error = %e, "idempotency key prune failed");
+        }
+    }
+}
+
+/// Run the relay — one lane per topic — until `shutdown` turns true. A commit's
+/// `state.outbox_wake` wakes every lane (a lane with nothing due goes back to sleep at once).
 pub fn spawn(
     state: Arc<AppState>,
     mut shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let poll = Duration::from_millis(state.cfg.outbox.poll_interval_ms.max(10));
-        let mut last_prune = 0i64;
         if state.db.backend == crate::db::Backend::Sqlite {
             // One process owns an SQLite database: claims left by a crash are ours to retake.
             if let Err(e) = release_claims(&state).await {
                 tracing::warn!(error = %e, "could not release stale outbox claims");
             }
         }
+        let mut wakes = Vec::new();
+        let mut lanes = Vec::new();
+        for topic in TOPICS {
+            let wake = Arc::new(Notify::new());
+            wakes.push(wake.clone());
+            lanes.push(tokio::spawn(lane(
+                state.clone(),
+                topic,
+                wake,
+                shutdown.clone(),
+            )));
+        }
+        let poll = Duration::from_millis(state.cfg.outbox.poll_interval_ms.max(10));
+        let mut last_prune = 0i64;
+        let mut next_housekeeping = tokio::time::Instant::now();
         loop {
-            loop {
-                match run_once(&state).await {
-                    Ok(n) if n as i64 == BATCH => continue,
-                    Ok(_) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "outbox pass failed");
-                        break;
+            tokio::select! {
+                _ = state.outbox_wake.notified() => {
+                    // `notify_one` keeps a permit for a lane that is busy right now.
+                    for w in &wakes {
+                        w.notify_one();
                     }
                 }
-            }
-            if let Err(e) = refresh_stats(&state).await {
-                tracing::warn!(error = %e, "outbox stats failed");
-            }
-            let now = now_ms();
-            if now - last_prune > 3_600_000 {
-                last_prune = now;
-                let pruned = async {
-                    let mut tx = state.db.begin().await?;
-                    let n = outbox::prune(&mut tx, now - KEEP_DONE_MS).await?;
-                    tx.commit().await?;
-                    Ok::<u64, sqlx::Error>(n)
+                _ = tokio::time::sleep_until(next_housekeeping) => {
+                    housekeeping(&state, &mut last_prune).await;
+                    next_housekeeping = tokio::time::Instant::now() + poll;
                 }
-                .await;
-                if let Err(e) = pruned {
-                    tracing::warn!(error = %e, "outbox prune failed");
-                }
-                if let Err(e) = crate::ops::idempotency::prune(&state.db).await {
-                    tracing::warn!(error = %e, "idempotency key prune failed");
-                }
-            }
-            tokio::select! {
-                _ = state.outbox_wake.notified() => {}
-                _ = tokio::time::sleep(poll) => {}
                 _ = shutdown.changed() => {}
             }
             if *shutdown.borrow() {
                 break;
             }
+        }
+        for l in lanes {
+            let _ = l.await;
         }
     })
 }

@@ -9,7 +9,9 @@
 //!   html-escape = "0.3.0"
 //!
 //! PDF memory is NOT bounded by `max_unpacked_bytes`: lopdf inflates streams (object streams
-//! already while loading) without a size cap. Run PDFs in a memory-limited worker if that matters.
+//! already while loading) without a size cap, and a parser's stack overflow cannot be caught.
+//! That is why extraction only ever runs in a locked-down child process (`jobs::convert`,
+//! registered as [`JOB`]) whose address space, CPU time and output are limited.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -27,7 +29,7 @@ use quick_xml::Reader;
 use zip::result::ZipError;
 use zip::ZipArchive;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     pub max_input_bytes: usize,
     pub max_unpacked_bytes: u64,
@@ -66,7 +68,7 @@ fn malformed(msg: &str) -> ExtractError {
     Malformed(msg.to_owned())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Kind {
     Text,
     Markdown,
@@ -104,7 +106,25 @@ pub fn kind_for(content_type: &str) -> Option<Kind> {
     })
 }
 
-/// Blocking; call from spawn_blocking. Never panics, writes nothing to disk.
+/// The job name under which [`convert`] is registered with `jobs::convert`.
+pub const JOB: &str = "extract";
+
+/// What the server asks of the `extract` converter.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Job {
+    pub kind: Kind,
+    pub limits: Limits,
+}
+
+/// The `extract` converter: runs only in a locked-down child process (`jobs::convert`).
+pub fn convert(args: &serde_json::Value, input: &[u8]) -> Result<Vec<u8>, String> {
+    let job: Job = serde_json::from_value(args.clone()).map_err(|e| e.to_string())?;
+    extract(job.kind, input, &job.limits)
+        .map(String::into_bytes)
+        .map_err(|e| e.to_string())
+}
+
+/// Blocking. Never panics (but see the module note on PDFs), writes nothing to disk.
 pub fn extract(kind: Kind, bytes: &[u8], limits: &Limits) -> Result<String, ExtractError> {
     if bytes.len() > limits.max_input_bytes {
         return Err(TooLarge(format!(

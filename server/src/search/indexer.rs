@@ -4,8 +4,14 @@
 
 use super::{Doc, SearchIndex};
 use crate::{
-    authn::Principal, documents::docs, files, jobs::outbox::HandlerError, messaging,
-    search::extract, AppState,
+    authn::Principal,
+    documents::docs,
+    files,
+    jobs::convert::{self, ConvertError},
+    jobs::outbox::HandlerError,
+    messaging,
+    search::extract,
+    AppState,
 };
 use sqlx::AnyConnection;
 
@@ -238,11 +244,11 @@ pub async fn handle_extract(
                         max_output_chars: cfg.extract_max_chars,
                         timeout: std::time::Duration::from_secs(cfg.extract_timeout_secs),
                     };
-                    match run_extract(kind, bytes, limits).await {
+                    match run_extract(state, kind, bytes, limits).await? {
                         Ok(t) => ("done", None, Some(t)),
                         Err(e) => {
                             tracing::info!(file_id = %f.id, error = %e, "text extraction failed");
-                            ("failed", Some(e.to_string()), None)
+                            ("failed", Some(e), None)
                         }
                     }
                 }
@@ -288,7 +294,8 @@ pub async fn handle_extract(
     Ok(())
 }
 
-/// Make and keep an image's thumbnail; an image that cannot be decoded simply has none.
+/// Make and keep a file's thumbnail (in a locked-down child process); a file that cannot be
+/// rendered is marked `failed` with the reason.
 async fn make_thumbnail(
     state: &AppState,
     tenant_id: &str,
@@ -322,37 +329,55 @@ async fn make_thumbnail(
         Err(e) => return Err(HandlerError::retry(e)),
     };
     drop(conn);
-    let ct = f.content_type.clone();
-    let made = tokio::task::spawn_blocking(move || files::preview::make(&ct, bytes))
-        .await
-        .map_err(HandlerError::retry)?;
+    let budget = convert::Budget {
+        timeout: std::time::Duration::from_secs(state.cfg.convert.thumbnail_timeout_secs),
+        max_output: state.cfg.convert.max_output_bytes as usize,
+    };
+    let made = state
+        .convert
+        .run(
+            files::preview::JOB,
+            &serde_json::json!({ "content_type": f.content_type }),
+            bytes,
+            budget,
+        )
+        .await;
+    let mut tx = state.db.begin().await.map_err(db_err)?;
     match made {
-        Ok(jpeg) => {
-            let mut tx = state.db.begin().await.map_err(db_err)?;
-            files::store::set_preview(&mut tx, tenant_id, &f.id, "image/jpeg", &jpeg)
+        Ok(jpeg) => files::store::set_preview(&mut tx, tenant_id, &f.id, "image/jpeg", &jpeg)
+            .await
+            .map_err(db_err)?,
+        Err(ConvertError::Failed(reason)) => {
+            tracing::info!(file_id = %f.id, error = %reason, "no thumbnail");
+            files::store::set_preview_status(&mut tx, tenant_id, &f.id, "failed", Some(&reason))
                 .await
-                .map_err(db_err)?;
-            tx.commit().await.map_err(db_err)?;
+                .map_err(db_err)?
         }
-        Err(e) => tracing::info!(file_id = %f.id, error = %e, "no thumbnail"),
+        Err(ConvertError::Unavailable(e)) => return Err(HandlerError::retry(e)),
     }
+    tx.commit().await.map_err(db_err)?;
     Ok(())
 }
 
-/// Run an extractor on a blocking thread under its time limit.
+/// Extract a file's text in a locked-down child process. The outer error means this node could
+/// not run the converter (retry); the inner one is the file's fault (recorded as the reason).
 async fn run_extract(
+    state: &AppState,
     kind: extract::Kind,
     bytes: Vec<u8>,
     limits: extract::Limits,
-) -> Result<String, extract::ExtractError> {
-    let timeout = limits.timeout;
-    let job = tokio::task::spawn_blocking(move || extract::extract(kind, &bytes, &limits));
-    match tokio::time::timeout(timeout + std::time::Duration::from_secs(1), job).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(_)) => Err(extract::ExtractError::Malformed(
-            "the extractor crashed".into(),
-        )),
-        Err(_) => Err(extract::ExtractError::Timeout),
+) -> Result<Result<String, String>, HandlerError> {
+    let budget = convert::Budget {
+        timeout: limits.timeout,
+        // UTF-8 takes at most four bytes a character.
+        max_output: limits.max_output_chars.saturating_mul(4),
+    };
+    let job =
+        serde_json::to_value(extract::Job { kind, limits }).map_err(HandlerError::permanent)?;
+    match state.convert.run(extract::JOB, &job, bytes, budget).await {
+        Ok(out) => Ok(Ok(String::from_utf8_lossy(&out).into_owned())),
+        Err(ConvertError::Failed(reason)) => Ok(Err(reason)),
+        Err(ConvertError::Unavailable(e)) => Err(HandlerError::retry(e)),
     }
 }
 

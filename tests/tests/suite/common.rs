@@ -344,6 +344,13 @@ impl Server {
         self.child = Some(child);
     }
 
+    /// Whether the server process is still running.
+    pub fn alive(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
     /// Kill with SIGKILL (a crash) and reap the process.
     pub fn kill_hard(&mut self) {
         if let Some(mut c) = self.child.take() {
@@ -667,7 +674,9 @@ impl Server {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = bool>,
     {
-        for _ in 0..200 {
+        // Generous: CI machines are busy, and two cores build while they test.
+        let deadline = std::time::Instant::now() + Duration::from_secs(90);
+        while std::time::Instant::now() < deadline {
             if f().await {
                 return;
             }

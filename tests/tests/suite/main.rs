@@ -12,6 +12,7 @@ mod docfiles;
 mod documents;
 mod e2e;
 mod files;
+mod hostile;
 mod messaging;
 mod ops;
 mod realtime;
