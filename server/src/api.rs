@@ -89,7 +89,62 @@ pub fn service() -> OpenApiService<Apis, ()> {
     .server("/api/v1")
 }
 
-/// The spec as YAML, exactly as `stoa openapi` prints it and `openapi/stoa.yaml` stores it.
+/// The spec as JSON, as served at `/api/v1/openapi.json`.
+pub fn spec_json() -> String {
+    serde_json::to_string_pretty(&spec_value()).unwrap_or_default()
+}
+
+/// The spec as YAML, exactly as `stoa openapi` prints it, `openapi/stoa.yaml` stores it and
+/// `/api/v1/openapi.yaml` serves it.
 pub fn spec_yaml() -> String {
-    service().spec_yaml()
+    serde_yaml::to_string(&spec_value()).unwrap_or_default()
+}
+
+/// The generated spec, made exact where poem-openapi's is not: an `Option` field is serialized
+/// as `null` when empty, so every property that is not required is also `nullable` (generated
+/// clients otherwise reject those responses).
+fn spec_value() -> serde_json::Value {
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&service().spec()).unwrap_or(serde_json::Value::Null);
+    mark_nullable(&mut doc);
+    doc
+}
+
+fn mark_nullable(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            let required: Vec<String> = map
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| {
+                    r.iter()
+                        .filter_map(|s| s.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if let Some(Value::Object(props)) = map.get_mut("properties") {
+                for (name, prop) in props.iter_mut() {
+                    if required.contains(name) {
+                        continue;
+                    }
+                    if let Value::Object(p) = prop {
+                        // `$ref` takes no siblings in OpenAPI 3.0: wrap it.
+                        if let Some(r) = p.remove("$ref") {
+                            p.insert(
+                                "allOf".into(),
+                                Value::Array(vec![serde_json::json!({ "$ref": r })]),
+                            );
+                        }
+                        p.insert("nullable".into(), Value::Bool(true));
+                    }
+                }
+            }
+            for (_, child) in map.iter_mut() {
+                mark_nullable(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mark_nullable),
+        _ => {}
+    }
 }

@@ -336,15 +336,31 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-/// The statuses every operation may answer with, documented once.
+/// The statuses every operation may answer with, documented once: every status of the code
+/// table above (a test checks each response of the black-box suite against the spec).
 const DOCUMENTED: &[(u16, &str)] = &[
     (400, "Malformed request"),
     (401, "No valid session"),
     (403, "Missing permission"),
     (404, "Not found (or belongs to another tenant)"),
     (409, "Conflicts with the current state"),
+    (
+        410,
+        "Gone for good (an invitation used or expired, content whose key was destroyed)",
+    ),
+    (413, "Too large (body, upload or quota)"),
+    (415, "Unsupported content type"),
+    (416, "Requested range not satisfiable"),
     (422, "Input failed validation"),
     (429, "Rate limited"),
+    (
+        500,
+        "Internal error (details in the server log under the request id)",
+    ),
+    (
+        503,
+        "A service the operation needs is unavailable; retry later",
+    ),
 ];
 
 impl ApiResponse for ApiError {

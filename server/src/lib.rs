@@ -147,8 +147,8 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
 /// The whole HTTP surface.
 pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
     let api = api::service();
-    let yaml = api.spec_yaml();
-    let json = api.spec();
+    let yaml = api::spec_yaml();
+    let json = api::spec_json();
     let docs = api.swagger_ui();
     let mut route = Route::new()
         .at("/healthz", ops::health::healthz)

@@ -514,11 +514,22 @@ impl Server {
         Self::finish(rb).await
     }
 
+    /// Send, read the answer, and check it against the committed spec (`spec::check`).
     pub async fn finish(rb: reqwest::RequestBuilder) -> Resp {
-        let r = rb.send().await.expect("request");
+        let (client, req) = rb.build_split();
+        let req = req.expect("request");
+        let (method, url) = (req.method().to_string(), req.url().clone());
+        let r = client.execute(req).await.expect("request");
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let text = r.text().await.unwrap_or_default();
+        let ct = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        if let Err(e) = crate::spec::check(&method, &url, status, ct.as_deref(), &text) {
+            panic!("the response does not match openapi/stoa.yaml: {e}");
+        }
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Resp {
             status,

@@ -18,5 +18,6 @@ mod ops;
 mod realtime;
 mod roles;
 mod search;
+mod spec;
 mod tenants;
 mod users;
