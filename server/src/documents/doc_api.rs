@@ -570,8 +570,8 @@ impl DocumentFilesApi {
         version: Query<Option<i64>>,
         req: &Request,
     ) -> ApiResult<Download> {
-        let file_id = docs::version_file(&state, &auth.0, &id.0, version.0).await?;
-        send_file(&state, &auth.0, &file_id, req).await
+        let (file_id, name) = docs::version_file(&state, &auth.0, &id.0, version.0).await?;
+        send_file(&state, &auth.0, &file_id, Some(&name), req).await
     }
 
     /// A document's versions, newest first.

@@ -851,17 +851,18 @@ pub async fn versions(
     Ok((d, out))
 }
 
-/// The file of a version (the current one when `version` is `None`) of a readable document.
+/// The file of a version (the current one when `version` is `None`) of a readable document,
+/// and the document's name (what the download is called, whichever version it is).
 pub async fn version_file(
     state: &AppState,
     p: &Principal,
     id: &str,
     version: Option<i64>,
-) -> ApiResult<String> {
+) -> ApiResult<(String, String)> {
     let mut conn = state.db.conn().await?;
     let (d, _) = document(state, &mut conn, p, id).await?;
-    match version {
-        None => Ok(d.file_id),
+    let file_id = match version {
+        None => d.file_id,
         Some(n) => sqlx::query_scalar(
             "select file_id from document_versions where tenant_id = $1 and document_id = $2 and number = $3",
         )
@@ -870,8 +871,9 @@ pub async fn version_file(
         .bind(n)
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(|| ApiError::not_found("version")),
-    }
+        .ok_or_else(|| ApiError::not_found("version"))?,
+    };
+    Ok((file_id, d.name))
 }
 
 /// Make an earlier version current again: a new version with that content.

@@ -198,16 +198,42 @@ pub async fn list(state: &AppState, p: &Principal) -> ApiResult<Vec<(SpaceRow, R
     Ok(out)
 }
 
+/// Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): they make
+/// `invoice\u{202E}fdp.exe` display as `invoiceexe.pdf`.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// What no name may contain or be, checked on the name as given.
+fn name_problem(v: &str) -> Option<&'static str> {
+    if v == "." || v == ".." {
+        return Some("`.` and `..` are not names");
+    }
+    if v.contains('/') || v.contains('\\') {
+        return Some("no path separators (`/`, `\\`)");
+    }
+    if v.chars().any(char::is_control) {
+        return Some("no control characters");
+    }
+    if v.chars().any(is_bidi_control) {
+        return Some("no bidirectional override characters");
+    }
+    None
+}
+
+/// The one validator for every name a person gives a space, folder or document (create,
+/// upload, rename, copy): 1 to 255 characters, trimmed, and safe wherever the name goes next —
+/// a download's file name, a path on someone's disk, a listing. The checks also run on the
+/// name once percent-decoded, because some clients and servers decode names on the way
+/// (`%2F` would become a separator, `%2e%2e` a parent directory).
 pub(crate) fn clean_name(field: &str, v: &str) -> ApiResult<String> {
     let v = v.trim();
     if v.is_empty() || v.chars().count() > 255 {
         return Err(ApiError::validation(field, "1 to 255 characters"));
     }
-    if v.chars().any(char::is_control) || v.contains('/') || v.contains('\\') {
-        return Err(ApiError::validation(
-            field,
-            "no slashes or control characters",
-        ));
+    let decoded = percent_encoding::percent_decode_str(v).decode_utf8_lossy();
+    if let Some(why) = name_problem(v).or_else(|| name_problem(decoded.trim())) {
+        return Err(ApiError::validation(field, why));
     }
     Ok(v.to_string())
 }
@@ -824,4 +850,27 @@ pub async fn set_member(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_name;
+
+    #[test]
+    fn names_are_validated() {
+        for ok in ["Report.pdf", " Báo cáo Q1.docx ", ".profile", "a..b", "100%25 done", "名前"] {
+            assert!(clean_name("name", ok).is_ok(), "{ok:?}");
+        }
+        assert_eq!(clean_name("name", " x ").unwrap(), "x");
+        for bad in [
+            "", " ", ".", "..", " .. ", "a/b", "a\\b", "a%2Fb", "a%2fb", "a%5Cb", "%2e%2e",
+            "%2E", "a\u{0}b", "a\nb", "a%0Ab", "\u{7f}", "invoice\u{202E}fdp.exe",
+            "x\u{202A}", "x\u{2066}y", "x\u{2069}",
+        ] {
+            let e = clean_name("name", bad).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("name"), "{bad:?}");
+            assert_eq!(e.status().as_u16(), 422, "{bad:?}");
+        }
+        assert!(clean_name("name", &"x".repeat(256)).is_err());
+    }
 }

@@ -17,5 +17,6 @@ mod ops;
 mod realtime;
 mod roles;
 mod search;
+mod security;
 mod tenants;
 mod users;

@@ -1,0 +1,202 @@
+//! The low-severity findings of the security review (issue 10): idempotent replays and secrets,
+//! file modes, replays of uploads, folder moves under shares, attachment history, search totals
+//! and syntax, cursors and breadcrumbs, names and download names, the anchored audit chain.
+
+use crate::both;
+use crate::common::{room, send, Backend, Resp, Server};
+use serde_json::{json, Value};
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_string()
+}
+
+async fn personal_space(s: &Server, token: &str) -> String {
+    let r = s.get("/api/v1/spaces", token).await;
+    let list = r.ok(200).as_array().unwrap().clone();
+    id(list.iter().find(|x| x["kind"] == "personal").unwrap())
+}
+
+async fn folder(s: &Server, token: &str, space: &str, name: &str, parent: Option<&str>) -> String {
+    let r = s
+        .post(
+            &format!("/api/v1/spaces/{space}/folders"),
+            token,
+            json!({ "name": name, "parent_id": parent }),
+        )
+        .await;
+    id(r.ok(201))
+}
+
+/// Upload raw bytes as a document named `name` (sent as a query parameter, encoded).
+async fn upload_named(s: &Server, token: &str, space: &str, name: &str, bytes: &[u8]) -> Resp {
+    Server::finish(
+        s.http()
+            .post(s.url(&format!("/api/v1/spaces/{space}/documents")))
+            .query(&[("name", name)])
+            .bearer_auth(token)
+            .header("content-type", "application/octet-stream")
+            .body(bytes.to_vec()),
+    )
+    .await
+}
+
+async fn share(s: &Server, token: &str, kind: &str, target: &str, user: &str, role: &str) {
+    s.post(
+        "/api/v1/shares",
+        token,
+        json!({ "target_kind": kind, "target_id": target, "grantee_kind": "user",
+                "grantee_id": user, "role": role }),
+    )
+    .await
+    .ok(201);
+}
+
+/// Rows of one text column, read straight from the server's database.
+async fn sql_texts(s: &Server, sql: &str) -> Vec<String> {
+    use sqlx::{Connection, Row};
+    match s.backend {
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&s.database_url).await.unwrap();
+            let rows = sqlx::query(sql).fetch_all(&mut c).await.unwrap();
+            rows.iter()
+                .map(|r| r.try_get::<String, _>(0).unwrap_or_default())
+                .collect()
+        }
+        Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&s.database_url)
+                .await
+                .unwrap();
+            let rows = sqlx::query(sql).fetch_all(&mut c).await.unwrap();
+            rows.iter()
+                .map(|r| r.try_get::<String, _>(0).unwrap_or_default())
+                .collect()
+        }
+    }
+}
+
+// --- 7: names and download names -------------------------------------------------------------
+
+const BAD_NAMES: &[&str] = &[
+    "..",
+    ".",
+    "a/b.txt",
+    "a\\b.txt",
+    "a%2Fb.txt",
+    "a%2fb.txt",
+    "a%5Cb.txt",
+    "%2e%2e",
+    "bell\u{7}.txt",
+    "line\nbreak.txt",
+    "invoice\u{202E}fdp.exe",
+    "x\u{202A}y.txt",
+    "x\u{2066}y.txt",
+    "x\u{2069}y.txt",
+];
+
+async fn unsafe_names_are_refused_and_downloads_use_the_document_name(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (_, sam) = s.staff(&t, "Sam").await;
+    let space = personal_space(&s, &sam).await;
+    let dir = folder(&s, &sam, &space, "Reports", None).await;
+    let doc = id(upload_named(&s, &sam, &space, "Báo cáo Q1.txt", b"quarter one")
+        .await
+        .ok(201));
+    for bad in BAD_NAMES {
+        let what = format!("{bad:?}");
+        let r = upload_named(&s, &sam, &space, bad, b"x").await;
+        assert_eq!(r.problem(422), "validation_failed", "upload {what}");
+        assert_eq!(r.body["field"], "name", "upload {what}");
+        let r = s
+            .req(
+                "PATCH",
+                &format!("/api/v1/documents/{doc}"),
+                Some(&sam),
+                Some(json!({ "name": bad })),
+            )
+            .await;
+        r.problem(422);
+        assert_eq!(r.body["field"], "name", "rename {what}");
+        let r = s
+            .post(
+                &format!("/api/v1/documents/{doc}/copy"),
+                &sam,
+                json!({ "name": bad }),
+            )
+            .await;
+        r.problem(422);
+        assert_eq!(r.body["field"], "name", "copy {what}");
+        let r = s
+            .post(
+                &format!("/api/v1/spaces/{space}/folders"),
+                &sam,
+                json!({ "name": bad }),
+            )
+            .await;
+        r.problem(422);
+        assert_eq!(r.body["field"], "name", "folder create {what}");
+        let r = s
+            .req(
+                "PATCH",
+                &format!("/api/v1/folders/{dir}"),
+                Some(&sam),
+                Some(json!({ "name": bad })),
+            )
+            .await;
+        r.problem(422);
+        assert_eq!(r.body["field"], "name", "folder rename {what}");
+    }
+    // A multipart file name is checked the same way when it becomes the document's name.
+    let form = "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a%2Fb.txt\"\r\n\r\nx\r\n--B--\r\n";
+    let r = s
+        .raw(
+            "POST",
+            &format!("/api/v1/spaces/{space}/documents"),
+            Some(&sam),
+            "multipart/form-data; boundary=B",
+            form.as_bytes().to_vec(),
+        )
+        .await;
+    r.problem(422);
+    assert_eq!(r.body["field"], "name");
+
+    // A raw upload downloads under its document name (RFC 6266 with an RFC 5987 UTF-8 form),
+    // and a rename renames the download.
+    let disposition = |doc: String| {
+        let s = &s;
+        let sam = &sam;
+        async move {
+            let r = s
+                .http()
+                .get(s.url(&format!("/api/v1/documents/{doc}/content")))
+                .bearer_auth(sam)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            r.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    assert_eq!(
+        disposition(doc.clone()).await,
+        "attachment; filename=\"B_o c_o Q1.txt\"; filename*=UTF-8''B%C3%A1o%20c%C3%A1o%20Q1.txt"
+    );
+    s.req(
+        "PATCH",
+        &format!("/api/v1/documents/{doc}"),
+        Some(&sam),
+        Some(json!({ "name": "summary.txt" })),
+    )
+    .await
+    .ok(200);
+    assert_eq!(
+        disposition(doc.clone()).await,
+        "attachment; filename=\"summary.txt\"; filename*=UTF-8''summary.txt"
+    );
+}
+both!(unsafe_names_are_refused_and_downloads_use_the_document_name);
