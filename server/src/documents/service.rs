@@ -704,10 +704,27 @@ pub async fn update_folder(
         f.name = clean_name("name", n)?;
     }
     if let Some(pid) = parent_id {
+        // The destination follows the rule for moving documents: the caller must edit the
+        // place it lands in. The top of a space is edited through a space role only, so
+        // someone whose access comes from a share cannot lift a folder out from under that
+        // share (and away from everyone else it reaches).
         let parent = parent_in(&mut tx, &p.tenant_id, &f.space_id, Some(pid)).await?;
+        let space = space_row(&mut tx, &p.tenant_id, &f.space_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("folder"))?;
+        let dest = access(state, &mut tx, p, &space, parent.as_deref(), None).await?;
+        match (dest, &parent) {
+            (Some(a), _) => need_editor(a.role)?,
+            // The caller sees the folder being moved, so the space is no secret to them.
+            (None, None) => return Err(ApiError::forbidden("editor role in this space")),
+            (None, Some(_)) => {
+                return Err(ApiError::validation(
+                    "parent_id",
+                    "no such folder in this space",
+                ))
+            }
+        }
         if let Some(new_parent) = &parent {
-            let (_, dest) = folder(state, &mut tx, p, new_parent).await?;
-            need_editor(dest)?;
             // Walk up from the new parent: meeting the folder itself would make a cycle.
             let target = folder_row(&mut tx, &p.tenant_id, new_parent)
                 .await?

@@ -200,3 +200,85 @@ async fn unsafe_names_are_refused_and_downloads_use_the_document_name(b: Backend
     );
 }
 both!(unsafe_names_are_refused_and_downloads_use_the_document_name);
+
+// --- 3: folder moves follow the document rule ------------------------------------------------
+
+async fn shared_editors_cannot_lift_folders_out_of_their_share(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (_, owner) = s.staff(&t, "Olga").await;
+    let (eda_id, eda) = s.staff(&t, "Eda").await;
+    let (vu_id, vu) = s.staff(&t, "Vu").await;
+    let space = personal_space(&s, &owner).await;
+    let projects = folder(&s, &owner, &space, "Projects", None).await;
+    let inner = folder(&s, &owner, &space, "Inner", Some(&projects)).await;
+    let other = folder(&s, &owner, &space, "Other", Some(&projects)).await;
+    let private = folder(&s, &owner, &space, "Private", None).await;
+    let doc = id(upload_named(&s, &owner, &space, "a.txt", b"a")
+        .await
+        .ok(201));
+    s.req(
+        "PATCH",
+        &format!("/api/v1/documents/{doc}"),
+        Some(&owner),
+        Some(json!({ "folder_id": inner })),
+    )
+    .await
+    .ok(200);
+    share(&s, &owner, "folder", &projects, &eda_id, "editor").await;
+    share(&s, &owner, "folder", &projects, &vu_id, "viewer").await;
+    let move_folder = |token: String, parent: String| {
+        let s = &s;
+        let inner = inner.clone();
+        async move {
+            s.req(
+                "PATCH",
+                &format!("/api/v1/folders/{inner}"),
+                Some(&token),
+                Some(json!({ "parent_id": parent })),
+            )
+            .await
+        }
+    };
+    // To the top of the space: refused for the shared editor, as for a document.
+    assert_eq!(
+        move_folder(eda.clone(), String::new()).await.problem(403),
+        "forbidden"
+    );
+    let r = s
+        .req(
+            "PATCH",
+            &format!("/api/v1/documents/{doc}"),
+            Some(&eda),
+            Some(json!({ "folder_id": "" })),
+        )
+        .await;
+    assert!(r.status == 403 || r.status == 404, "{}", r.text);
+    // Into a folder outside the share: as if it did not exist.
+    let r = move_folder(eda.clone(), private.clone()).await;
+    r.problem(422);
+    assert_eq!(r.body["field"], "parent_id");
+    // Nothing moved: the viewer still reaches the folder and its document through the share.
+    s.get(&format!("/api/v1/folders/{inner}"), &vu)
+        .await
+        .ok(200);
+    s.get(&format!("/api/v1/documents/{doc}"), &vu)
+        .await
+        .ok(200);
+    // Within the share the editor moves it; a viewer does not.
+    assert_eq!(
+        move_folder(vu.clone(), other.clone()).await.problem(403),
+        "forbidden"
+    );
+    let r = move_folder(eda.clone(), other.clone()).await;
+    assert_eq!(r.ok(200)["parent_id"], other.as_str());
+    s.get(&format!("/api/v1/documents/{doc}"), &vu)
+        .await
+        .ok(200);
+    // The space's own editor (the owner) may move it to the top.
+    let r = move_folder(owner.clone(), String::new()).await;
+    assert!(r.ok(200)["parent_id"].is_null());
+}
+both!(shared_editors_cannot_lift_folders_out_of_their_share);
