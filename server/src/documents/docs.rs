@@ -458,8 +458,15 @@ pub enum Uploaded {
     Replayed(DocRow),
 }
 
-/// The document an idempotent retry refers to.
-async fn replayed(conn: &mut AnyConnection, p: &Principal, f: &FileRow) -> ApiResult<DocRow> {
+/// The document an idempotent retry refers to, as the caller may read it now: a retry is
+/// answered with the document's current metadata, so access is checked again (someone who
+/// has since left the space, or whose share was revoked, gets a 404 like any other read).
+async fn replayed(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    p: &Principal,
+    f: &FileRow,
+) -> ApiResult<DocRow> {
     let id: Option<String> = sqlx::query_scalar(
         "select document_id from document_versions where tenant_id = $1 and file_id = $2
             and author_id = $3 order by created_at limit 1",
@@ -470,9 +477,7 @@ async fn replayed(conn: &mut AnyConnection, p: &Principal, f: &FileRow) -> ApiRe
     .fetch_optional(&mut *conn)
     .await?;
     match id {
-        Some(id) => doc_row(conn, &p.tenant_id, &id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("document")),
+        Some(id) => Ok(document(state, conn, p, &id).await?.0),
         None => Err(ApiError::new(
             Code::IdempotencyKeyReused,
             "this Idempotency-Key was used for another request",
@@ -491,7 +496,9 @@ async fn stage(
         files::service::Staged::New(s) => Ok(Ok(s)),
         files::service::Staged::Replayed(f) => {
             let mut conn = state.db.conn().await?;
-            Ok(Err(Uploaded::Replayed(replayed(&mut conn, p, &f).await?)))
+            Ok(Err(Uploaded::Replayed(
+                replayed(state, &mut conn, p, &f).await?,
+            )))
         }
     }
 }
@@ -506,7 +513,7 @@ async fn failed(
 ) -> ApiResult<Uploaded> {
     let (f, _): (FileRow, bool) = staged.fail(state, p, e).await?;
     let mut conn = state.db.conn().await?;
-    Ok(Uploaded::Replayed(replayed(&mut conn, p, &f).await?))
+    Ok(Uploaded::Replayed(replayed(state, &mut conn, p, &f).await?))
 }
 
 /// Upload into a space (and folder). A live document of the same name in that folder gets

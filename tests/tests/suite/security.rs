@@ -282,3 +282,71 @@ async fn shared_editors_cannot_lift_folders_out_of_their_share(b: Backend) {
     assert!(r.ok(200)["parent_id"].is_null());
 }
 both!(shared_editors_cannot_lift_folders_out_of_their_share);
+
+// --- 2: an upload's replay checks access again -----------------------------------------------
+
+async fn upload_replay_rechecks_access(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (sam_id, sam) = s.staff(&t, "Sam").await;
+    let team = s
+        .post("/api/v1/spaces", &t.admin_token, json!({ "name": "Board" }))
+        .await;
+    let team = id(team.ok(201));
+    let member = format!("/api/v1/spaces/{team}/members/{sam_id}");
+    s.req(
+        "PUT",
+        &member,
+        Some(&t.admin_token),
+        Some(json!({ "role": "editor" })),
+    )
+    .await;
+    let up = || {
+        Server::finish(
+            s.http()
+                .post(s.url(&format!("/api/v1/spaces/{team}/documents?name=minutes.txt")))
+                .bearer_auth(&sam)
+                .header("content-type", "application/octet-stream")
+                .header("idempotency-key", "minutes-1")
+                .body(b"board minutes".to_vec()),
+        )
+    };
+    let first = up().await;
+    let doc = id(first.ok(201));
+    let again = up().await;
+    assert_eq!(id(again.ok(200)), doc);
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    // Sam leaves the space; the document is renamed by someone who stayed.
+    s.delete(&member, &t.admin_token).await;
+    s.req(
+        "PATCH",
+        &format!("/api/v1/documents/{doc}"),
+        Some(&t.admin_token),
+        Some(json!({ "name": "board minutes (confidential).txt" })),
+    )
+    .await
+    .ok(200);
+    let r = up().await;
+    assert_eq!(r.problem(404), "not_found");
+    // The key names the upload whatever the request, so a retry aimed at a place Sam still
+    // edits (his own space) reaches the replay itself: it checks the document again.
+    let mine = personal_space(&s, &sam).await;
+    let r = Server::finish(
+        s.http()
+            .post(s.url(&format!("/api/v1/spaces/{mine}/documents?name=minutes.txt")))
+            .bearer_auth(&sam)
+            .header("content-type", "application/octet-stream")
+            .header("idempotency-key", "minutes-1")
+            .body(b"board minutes".to_vec()),
+    )
+    .await;
+    assert_eq!(r.problem(404), "not_found");
+    assert!(!r.text.contains("confidential"), "{}", r.text);
+    let listed = s
+        .get(&format!("/api/v1/spaces/{mine}/documents"), &sam)
+        .await;
+    assert!(listed.ok(200)["items"].as_array().unwrap().is_empty());
+}
+both!(upload_replay_rechecks_access);
