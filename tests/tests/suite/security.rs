@@ -350,3 +350,53 @@ async fn upload_replay_rechecks_access(b: Backend) {
     assert!(listed.ok(200)["items"].as_array().unwrap().is_empty());
 }
 both!(upload_replay_rechecks_access);
+
+// --- 4: attachments follow the room's history visibility -------------------------------------
+
+async fn attachments_follow_joined_history(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (_, alice) = s.staff(&t, "Alice").await;
+    let (carol_id, carol) = s.staff(&t, "Carol").await;
+    let board = room(
+        &s,
+        &alice,
+        json!({ "kind": "group", "name": "Board", "history_visibility": "joined" }),
+    )
+    .await;
+    let before = s.upload(&alice, "before.txt", b"before".to_vec()).await;
+    let before = id(before.ok(201));
+    send(&s, &alice, &board, json!({ "attachment_ids": [before] })).await;
+    s.post(
+        &format!("/api/v1/rooms/{board}/members"),
+        &alice,
+        json!({ "user_ids": [carol_id] }),
+    )
+    .await
+    .ok(200);
+    let after = s.upload(&alice, "after.txt", b"after".to_vec()).await;
+    let after = id(after.ok(201));
+    send(&s, &alice, &board, json!({ "attachment_ids": [after] })).await;
+    // Carol reads what came after she joined, not what came before, by id or otherwise.
+    assert_eq!(s.download(&carol, &after, &[]).await.0, 200);
+    assert_eq!(s.download(&carol, &before, &[]).await.0, 404);
+    assert_eq!(
+        s.get(&format!("/api/v1/files/{before}/info"), &carol)
+            .await
+            .problem(404),
+        "not_found"
+    );
+    // With the whole history visible, the earlier attachment is hers to read too.
+    s.req(
+        "PATCH",
+        &format!("/api/v1/rooms/{board}"),
+        Some(&alice),
+        Some(json!({ "history_visibility": "full" })),
+    )
+    .await
+    .ok(200);
+    assert_eq!(s.download(&carol, &before, &[]).await.0, 200);
+}
+both!(attachments_follow_joined_history);
