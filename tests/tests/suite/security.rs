@@ -51,6 +51,16 @@ async fn share(s: &Server, token: &str, kind: &str, target: &str, user: &str, ro
     .ok(201);
 }
 
+async fn search_get(s: &Server, token: &str, params: &[(&str, &str)]) -> Resp {
+    Server::finish(
+        s.http()
+            .get(s.url("/api/v1/search"))
+            .query(params)
+            .bearer_auth(token),
+    )
+    .await
+}
+
 /// Rows of one text column, read straight from the server's database.
 async fn sql_texts(s: &Server, sql: &str) -> Vec<String> {
     use sqlx::{Connection, Row};
@@ -400,3 +410,113 @@ async fn attachments_follow_joined_history(b: Backend) {
     assert_eq!(s.download(&carol, &before, &[]).await.0, 200);
 }
 both!(attachments_follow_joined_history);
+
+// --- 5a: search totals count only what the caller may read ----------------------------------
+
+async fn search_total_counts_only_readable_hits(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (_, alice) = s.staff(&t, "Alice").await;
+    let (carol_id, carol) = s.staff(&t, "Carol").await;
+    let board = room(
+        &s,
+        &alice,
+        json!({ "kind": "group", "name": "Board", "history_visibility": "joined" }),
+    )
+    .await;
+    for body in ["wombat one", "wombat two", "wombat three"] {
+        send(&s, &alice, &board, json!({ "body": body })).await;
+    }
+    s.post(
+        &format!("/api/v1/rooms/{board}/members"),
+        &alice,
+        json!({ "user_ids": [carol_id] }),
+    )
+    .await
+    .ok(200);
+    send(&s, &alice, &board, json!({ "body": "wombat four" })).await;
+    let q = [("q", "wombat"), ("kind", "message")];
+    s.eventually("the four messages to be searchable", || async {
+        search_get(&s, &alice, &q).await.body["total"] == 4
+    })
+    .await;
+    // Carol holds the room's reader token, but only the last message is hers to read: the
+    // total says so on every page size, never how many earlier ones match.
+    for limit in ["1", "2", "50"] {
+        let r = search_get(&s, &carol, &[("q", "wombat"), ("kind", "message"), ("limit", limit)])
+            .await;
+        let body = r.ok(200);
+        assert_eq!(body["total"], 1, "limit {limit}: {body}");
+        assert_eq!(body["total_exact"], true, "limit {limit}: {body}");
+        assert!(body["items"].as_array().unwrap().len() <= 1);
+    }
+    let all = search_get(&s, &carol, &q).await;
+    let items = all.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1);
+    let a = search_get(&s, &alice, &q).await;
+    assert_eq!(a.ok(200)["total_exact"], true);
+}
+both!(search_total_counts_only_readable_hits);
+
+// --- 6: the search box is plain text with a small syntax of its own --------------------------
+
+async fn search_text_is_never_backend_syntax(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (_, sam) = s.staff(&t, "Sam").await;
+    s.upload(&sam, "plan.txt", b"the quarterly budget for Ha Noi".to_vec())
+        .await
+        .ok(201);
+    let ids_for = |q: &'static str| {
+        let s = &s;
+        let sam = &sam;
+        async move {
+            let r = search_get(s, sam, &[("q", q)]).await;
+            r.ok(200)["items"].as_array().unwrap().len()
+        }
+    };
+    s.eventually("the file to be searchable", || async {
+        ids_for("budget").await == 1
+    })
+    .await;
+    // Phrases keep their order; a trailing `*` is a prefix.
+    assert_eq!(ids_for("\"budget for\"").await, 1);
+    assert_eq!(ids_for("\"for budget\"").await, 0);
+    assert_eq!(ids_for("quarter*").await, 1);
+    assert_eq!(ids_for("quarter").await, 0);
+    // Query-language syntax of either backend is text: never a 5xx, never a field query.
+    for raw in [
+        "id:*",
+        "tenant:*",
+        "readers:*",
+        "kind:file",
+        "title:plan",
+        "*",
+        "budget AND",
+        "(budget",
+        "budget)",
+        "budget~2",
+        "budget^3",
+        "+budget -for",
+        "[a TO z]",
+        "{a TO z}",
+        "\\",
+        "/regex.*/",
+        "budget:",
+        ":",
+    ] {
+        let r = search_get(&s, &sam, &[("q", raw)]).await;
+        assert_eq!(r.status, 200, "{raw}: {}", r.text);
+    }
+    assert_eq!(ids_for("id:*").await, 0);
+    assert_eq!(ids_for("+budget -for").await, 1, "`-` is not a negation");
+    // The one syntax error: an open quotation mark.
+    let r = search_get(&s, &sam, &[("q", "\"budget for")]).await;
+    assert_eq!(r.problem(400), "bad_request");
+    assert_eq!(r.body["field"], "q");
+}
+both!(search_text_is_never_backend_syntax);
