@@ -432,10 +432,11 @@ impl DocumentFilesApi {
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<DocumentPage>> {
         let limit = pagination::limit(limit.0)?;
-        let after = pagination::decode(cursor.0.as_deref())?;
+        let after = pagination::decode_key(cursor.0.as_deref(), 2)?;
         let (rows, a) =
             docs::list(&state, &auth.0, &id.0, folder_id.0.as_deref(), after, limit).await?;
-        let (rows, next_cursor) = pagination::page(rows, limit, |d| d.id.clone());
+        let (rows, next_cursor) =
+            pagination::page_key(rows, limit, |d| vec![d.name.clone(), d.id.clone()]);
         Ok(Json(DocumentPage {
             items: rows.into_iter().map(|d| document(d, Some(a))).collect(),
             next_cursor,

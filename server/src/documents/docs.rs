@@ -680,29 +680,19 @@ pub async fn upload_version(
     }
 }
 
-/// Documents directly in a folder (or at the top of the space), by name, after `(name, id)`.
+/// Documents directly in a folder (or at the top of the space), by name, after the cursor's
+/// `(name, id)` (the sort key of the last document the caller was shown).
 pub async fn list(
     state: &AppState,
     p: &Principal,
     space_id: &str,
     folder_id: Option<&str>,
-    after_id: Option<String>,
+    after: Option<Vec<String>>,
     limit: i64,
 ) -> ApiResult<(Vec<DocRow>, Access)> {
     let mut conn = state.db.conn().await?;
     let (s, folder, a) = place(state, &mut conn, p, space_id, folder_id, "folder_id").await?;
-    let (an, ai) = match after_id {
-        Some(id) => match doc_row(&mut conn, &p.tenant_id, &id).await? {
-            Some(d) => (d.name, d.id),
-            None => {
-                return Err(ApiError::validation(
-                    "cursor",
-                    "the cursor is not one this server issued",
-                ))
-            }
-        },
-        None => (String::new(), String::new()),
-    };
+    let (an, ai) = service::after_key(after);
     let rows = sqlx::query_as(&format!(
         "select {DOC} from documents where tenant_id = $1 and space_id = $2 and trashed_at is null
          and coalesce(folder_id, '') = $3

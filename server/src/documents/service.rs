@@ -627,30 +627,30 @@ pub async fn create_folder(
     Ok(f)
 }
 
-/// Child folders of `parent_id` (top level when `None`), by name, after `(name, id)`.
+/// The `(name, id)` a page continues after, from a cursor's parts.
+pub(crate) fn after_key(after: Option<Vec<String>>) -> (String, String) {
+    match after {
+        Some(mut k) if k.len() == 2 => {
+            let id = k.pop().unwrap_or_default();
+            (k.pop().unwrap_or_default(), id)
+        }
+        _ => (String::new(), String::new()),
+    }
+}
+
+/// Child folders of `parent_id` (top level when `None`), by name, after the `(name, id)` of
+/// the cursor (the sort key of the last folder the caller was shown).
 pub async fn list_folders(
     state: &AppState,
     p: &Principal,
     space_id: &str,
     parent_id: Option<&str>,
-    after_id: Option<String>,
+    after: Option<Vec<String>>,
     limit: i64,
 ) -> ApiResult<Vec<FolderRow>> {
     let mut conn = state.db.conn().await?;
     let (s, parent, _) = place(state, &mut conn, p, space_id, parent_id, "parent_id").await?;
-    // The cursor is the last folder's id; the page continues after its (name, id).
-    let (an, ai) = match after_id {
-        Some(id) => match folder_row(&mut conn, &p.tenant_id, &id).await? {
-            Some(f) => (f.name, f.id),
-            None => {
-                return Err(ApiError::validation(
-                    "cursor",
-                    "the cursor is not one this server issued",
-                ))
-            }
-        },
-        None => (String::new(), String::new()),
-    };
+    let (an, ai) = after_key(after);
     Ok(sqlx::query_as(&format!(
         "select {FOLDER} from folders where tenant_id = $1 and space_id = $2 and trashed_at is null
          and (($3 is null and parent_id is null) or parent_id = $3)
@@ -687,6 +687,36 @@ pub async fn breadcrumbs(
     }
     chain.reverse();
     Ok(chain)
+}
+
+/// The breadcrumbs a caller may see for a folder they read: the whole path for members of the
+/// space, and for someone whose access comes from a share, the path from the highest folder
+/// a share gives them down to `f` — the names of folders above it are not theirs to read.
+pub async fn visible_breadcrumbs(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    p: &Principal,
+    f: &FolderRow,
+    a: &Access,
+) -> ApiResult<Vec<FolderRow>> {
+    let chain = breadcrumbs(conn, &p.tenant_id, f).await?;
+    if a.space_role.is_some() {
+        return Ok(chain);
+    }
+    let Some(space) = space_row(conn, &p.tenant_id, &f.space_id).await? else {
+        return Ok(vec![f.clone()]);
+    };
+    // A share reaches the folder it is on and everything below: what the caller reads is a
+    // tail of the path, starting at the highest folder they have access to.
+    for (i, c) in chain.iter().enumerate() {
+        if access(state, conn, p, &space, Some(&c.id), None)
+            .await?
+            .is_some()
+        {
+            return Ok(chain[i..].to_vec());
+        }
+    }
+    Ok(vec![f.clone()])
 }
 
 /// Rename and/or move a folder within its space (never under itself).

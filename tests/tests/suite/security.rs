@@ -460,6 +460,86 @@ async fn search_total_counts_only_readable_hits(b: Backend) {
 }
 both!(search_total_counts_only_readable_hits);
 
+// --- 5b: list cursors and breadcrumbs reveal nothing unreadable -----------------------------
+
+fn forged_cursor(position: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(position.as_bytes())
+}
+
+async fn cursors_and_breadcrumbs_show_only_what_is_readable(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (_, owner) = s.staff(&t, "Olga").await;
+    let (vu_id, vu) = s.staff(&t, "Vu").await;
+    let space = personal_space(&s, &owner).await;
+    let secrets = folder(&s, &owner, &space, "Board Secrets", None).await;
+    let shared = folder(&s, &owner, &space, "Shared Sub", Some(&secrets)).await;
+    let deeper = folder(&s, &owner, &space, "Deeper", Some(&shared)).await;
+    folder(&s, &owner, &space, "Alpha", Some(&shared)).await;
+    let hidden_doc = id(upload_named(&s, &owner, &space, "m-hidden.txt", b"h")
+        .await
+        .ok(201));
+    for name in ["a.txt", "z.txt"] {
+        let d = id(upload_named(&s, &owner, &space, name, b"x").await.ok(201));
+        s.req(
+            "PATCH",
+            &format!("/api/v1/documents/{d}"),
+            Some(&owner),
+            Some(json!({ "folder_id": shared })),
+        )
+        .await
+        .ok(200);
+    }
+    share(&s, &owner, "folder", &shared, &vu_id, "viewer").await;
+
+    // Breadcrumbs start at the folder shared with Vu; the owner sees the whole path.
+    let names = |r: &Resp| -> Vec<String> {
+        r.body["breadcrumbs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let r = s.get(&format!("/api/v1/folders/{deeper}"), &vu).await;
+    r.ok(200);
+    assert_eq!(names(&r), ["Shared Sub", "Deeper"]);
+    assert!(!r.text.contains("Board Secrets"), "{}", r.text);
+    let r = s.get(&format!("/api/v1/folders/{shared}"), &vu).await;
+    r.ok(200);
+    assert_eq!(names(&r), ["Shared Sub"]);
+    let r = s.get(&format!("/api/v1/folders/{deeper}"), &owner).await;
+    r.ok(200);
+    assert_eq!(names(&r), ["Board Secrets", "Shared Sub", "Deeper"]);
+
+    // Paging works with the cursors the server hands out ...
+    let folders = format!("/api/v1/spaces/{space}/folders?parent_id={shared}&limit=1");
+    let docs = format!("/api/v1/spaces/{space}/documents?folder_id={shared}&limit=1");
+    for (path, expected) in [(&folders, ["Alpha", "Deeper"]), (&docs, ["a.txt", "z.txt"])] {
+        let first = s.get(path, &vu).await;
+        let first = first.ok(200).clone();
+        assert_eq!(first["items"][0]["name"], expected[0]);
+        let next = first["next_cursor"].as_str().unwrap();
+        let second = s.get(&format!("{path}&cursor={next}"), &vu).await;
+        assert_eq!(second.ok(200)["items"][0]["name"], expected[1]);
+        // ... and a cursor naming an item Vu cannot see (the old cursor format: an id) tells
+        // nothing about where it sorts: it is refused.
+        for hidden in [secrets.as_str(), hidden_doc.as_str()] {
+            let r = s
+                .get(&format!("{path}&cursor={}", forged_cursor(hidden)), &vu)
+                .await;
+            assert_eq!(r.problem(400), "bad_request", "{path}");
+            assert_eq!(r.body["field"], "cursor");
+        }
+        let r = s.get(&format!("{path}&cursor=%25%25"), &vu).await;
+        r.problem(400);
+    }
+}
+both!(cursors_and_breadcrumbs_show_only_what_is_readable);
+
 // --- 6: the search box is plain text with a small syntax of its own --------------------------
 
 async fn search_text_is_never_backend_syntax(b: Backend) {
