@@ -61,28 +61,108 @@ async fn search_get(s: &Server, token: &str, params: &[(&str, &str)]) -> Resp {
     .await
 }
 
-/// Rows of one text column, read straight from the server's database.
-async fn sql_texts(s: &Server, sql: &str) -> Vec<String> {
+// --- 1a: idempotent replays follow authentication and keep no secrets ----------------------
+
+async fn post_with_key(s: &Server, path: &str, token: &str, key: &str, body: Value) -> Resp {
+    Server::finish(
+        s.http()
+            .post(s.url(path))
+            .bearer_auth(token)
+            .header("idempotency-key", key)
+            .json(&body),
+    )
+    .await
+}
+
+/// Every response body kept for replay, as text.
+async fn stored_replays(s: &Server) -> Vec<String> {
     use sqlx::{Connection, Row};
-    match s.backend {
+    let sql = "select body from idempotency_keys where body is not null";
+    let rows: Vec<Vec<u8>> = match s.backend {
         Backend::Postgres => {
             let mut c = sqlx::PgConnection::connect(&s.database_url).await.unwrap();
             let rows = sqlx::query(sql).fetch_all(&mut c).await.unwrap();
-            rows.iter()
-                .map(|r| r.try_get::<String, _>(0).unwrap_or_default())
-                .collect()
+            rows.iter().map(|r| r.get::<Vec<u8>, _>(0)).collect()
         }
         Backend::Sqlite => {
             let mut c = sqlx::SqliteConnection::connect(&s.database_url)
                 .await
                 .unwrap();
             let rows = sqlx::query(sql).fetch_all(&mut c).await.unwrap();
-            rows.iter()
-                .map(|r| r.try_get::<String, _>(0).unwrap_or_default())
-                .collect()
+            rows.iter().map(|r| r.get::<Vec<u8>, _>(0)).collect()
+        }
+    };
+    rows.into_iter()
+        .map(|b| String::from_utf8_lossy(&b).to_string())
+        .collect()
+}
+
+async fn replays_need_a_valid_session_and_keep_no_secrets(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (_, bob) = s.staff(&t, "Bob").await;
+    let (carol_id, carol) = s.staff(&t, "Carol").await;
+    let group = json!({ "kind": "group", "name": "Ops" });
+    let first = post_with_key(&s, "/api/v1/rooms", &bob, "k1", group.clone()).await;
+    let room_id = id(first.ok(201));
+    // Keys belong to the person: a second session of Bob's gets the first answer ...
+    let bob2 = s.login_token("acme", "bob@acme.test").await;
+    let again = post_with_key(&s, "/api/v1/rooms", &bob2, "k1", group.clone()).await;
+    assert_eq!(id(again.ok(201)), room_id);
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    // ... and another person's same key is their own.
+    let theirs = post_with_key(&s, "/api/v1/rooms", &carol, "k1", group.clone()).await;
+    assert_ne!(id(theirs.ok(201)), room_id);
+    assert!(theirs.header("idempotent-replayed").is_none());
+    // A replay is answered only to a session that is valid now.
+    s.post("/api/v1/auth/logout", &bob, json!({})).await;
+    let r = post_with_key(&s, "/api/v1/rooms", &bob, "k1", group.clone()).await;
+    assert_eq!(r.problem(401), "unauthenticated");
+    assert!(r.header("idempotent-replayed").is_none());
+    let r = post_with_key(&s, "/api/v1/rooms", "stoa_s_forged", "k1", group.clone()).await;
+    r.problem(401);
+    s.post(
+        &format!("/api/v1/users/{carol_id}/disable"),
+        &t.admin_token,
+        json!({}),
+    )
+    .await
+    .ok(200);
+    let r = post_with_key(&s, "/api/v1/rooms", &carol, "k1", group.clone()).await;
+    r.problem(401);
+
+    // Answers carrying a secret are never kept: a WebSocket ticket is minted afresh ...
+    let t1 = post_with_key(&s, "/api/v1/events/ticket", &bob2, "tk", json!({})).await;
+    let t2 = post_with_key(&s, "/api/v1/events/ticket", &bob2, "tk", json!({})).await;
+    let (t1, t2) = (
+        t1.ok(200)["ticket"].as_str().unwrap().to_string(),
+        t2.ok(200)["ticket"].as_str().unwrap().to_string(),
+    );
+    assert_ne!(t1, t2);
+    // ... an invitation runs again (and is refused as a duplicate).
+    let invite = json!({ "display_name": "Dee", "email": "dee@acme.test" });
+    let inv = post_with_key(&s, "/api/v1/users", &t.admin_token, "inv", invite.clone()).await;
+    let inv_token = inv.ok(201)["invitation"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let again = post_with_key(&s, "/api/v1/users", &t.admin_token, "inv", invite).await;
+    assert_eq!(again.problem(409), "email_taken");
+    // Nothing kept for replay holds a ticket, an invitation or a session token.
+    let stored = stored_replays(&s).await;
+    assert!(stored.iter().any(|b| b.contains(&room_id)), "{stored:?}");
+    for body in &stored {
+        for secret in [&t1, &t2, &inv_token] {
+            assert!(!body.contains(secret.as_str()), "{body}");
+        }
+        for prefix in ["stoa_ws_", "stoa_i_", "stoa_s_"] {
+            assert!(!body.contains(prefix), "{body}");
         }
     }
 }
+both!(replays_need_a_valid_session_and_keep_no_secrets);
 
 // --- 7: names and download names -------------------------------------------------------------
 
