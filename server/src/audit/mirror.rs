@@ -33,7 +33,9 @@ pub async fn handle(
     let path = dir.join(format!("{tenant_id}.jsonl"));
     let p2 = path.clone();
     let written = tokio::task::spawn_blocking(move || {
-        std::fs::create_dir_all(&dir)?;
+        // Created owner-only; an existing directory is the operator's (a log shipper may
+        // read it through a group).
+        crate::private_fs::create_dir(&dir)?;
         last_seq(&p2)
     })
     .await
@@ -56,7 +58,7 @@ pub async fn handle(
         }
     }
     tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new()
+        let mut f = crate::private_fs::options()
             .create(true)
             .append(true)
             .open(&path)?;

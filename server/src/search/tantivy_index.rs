@@ -90,7 +90,9 @@ fn internal(e: impl std::fmt::Display) -> SearchError {
 
 impl TantivyIndex {
     pub fn open(dir: &Path) -> Result<TantivyIndex, crate::BoxError> {
-        std::fs::create_dir_all(dir)?;
+        // The index holds tenants' text; tantivy creates its files under the process umask,
+        // so the directory is what keeps other accounts out.
+        crate::private_fs::dir(dir)?;
         let (schema, f) = schema();
         let mut rebuilt = false;
         let index = match Index::open_or_create(MmapDirectory::open(dir)?, schema.clone()) {

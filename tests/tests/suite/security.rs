@@ -164,6 +164,71 @@ async fn replays_need_a_valid_session_and_keep_no_secrets(b: Backend) {
 }
 both!(replays_need_a_valid_session_and_keep_no_secrets);
 
+// --- 1b: the data directory and what is in it are private to the server's account ----------
+
+#[cfg(unix)]
+fn mode(p: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[cfg(unix)]
+async fn data_files_are_private(b: Backend) {
+    let mirror =
+        std::env::temp_dir().join(format!("stoa-mirror-{}", uuid::Uuid::new_v4().simple()));
+    let dir = mirror.join("audit").display().to_string();
+    let Some(s) = Server::start_with(b, &[("STOA_AUDIT__MIRROR_DIR", &dir)]).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (_, sam) = s.staff(&t, "Sam").await;
+    s.upload(&sam, "a.txt", b"private words".to_vec())
+        .await
+        .ok(201);
+    let mirror_file = mirror.join("audit").join(format!("{}.jsonl", t.id));
+    s.eventually("the audit mirror to be written", || async {
+        mirror_file.exists()
+    })
+    .await;
+    // The harness made the data directory beforehand with the usual umask: the server
+    // tightened it.
+    for d in [
+        s.dir.clone(),
+        s.dir.join("blobs"),
+        s.dir.join("blobs/objects"),
+        s.dir.join("blobs/tmp"),
+        s.dir.join("index"),
+        mirror.join("audit"),
+    ] {
+        assert_eq!(mode(&d), 0o700, "{}", d.display());
+    }
+    let (objects, _) = s.blob_files();
+    assert!(!objects.is_empty());
+    let mut files = objects;
+    files.push(mirror_file);
+    for name in ["master.key"] {
+        files.push(s.dir.join(name));
+    }
+    if b == Backend::Sqlite {
+        files.push(s.dir.join("stoa.db"));
+        for extra in ["stoa.db-wal", "stoa.db-shm"] {
+            if s.dir.join(extra).exists() {
+                files.push(s.dir.join(extra));
+            }
+        }
+    }
+    for f in files {
+        assert_eq!(mode(&f), 0o600, "{}", f.display());
+    }
+    let _ = std::fs::remove_dir_all(&mirror);
+}
+#[cfg(unix)]
+both!(data_files_are_private);
+
 // --- 7: names and download names -------------------------------------------------------------
 
 const BAD_NAMES: &[&str] = &[
