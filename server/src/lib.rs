@@ -98,7 +98,9 @@ pub async fn build_cli_state(cfg: Config) -> Result<Arc<AppState>, BoxError> {
 async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState>, BoxError> {
     private_fs::dir(&cfg.data_dir)?;
     let db = db::Db::connect(&cfg.database_url(), cfg.database_max_connections).await?;
-    db.migrate().await?;
+    let anchor_key = audit::anchor::load(&cfg, true)?;
+    audit::anchor::install(anchor_key.clone());
+    audit::anchor::migrate(&db, &anchor_key).await?;
     let authz = authz::Authz::new(db.clone()).await?;
     let trusted_proxies = cfg
         .trusted_proxies

@@ -210,7 +210,7 @@ async fn data_files_are_private(b: Backend) {
     assert!(!objects.is_empty());
     let mut files = objects;
     files.push(mirror_file);
-    for name in ["master.key"] {
+    for name in ["master.key", "audit-anchor.key"] {
         files.push(s.dir.join(name));
     }
     if b == Backend::Sqlite {
@@ -745,3 +745,331 @@ async fn search_text_is_never_backend_syntax(b: Backend) {
     assert_eq!(r.body["field"], "q");
 }
 both!(search_text_is_never_backend_syntax);
+
+// --- 8: the audit chain is anchored outside the database ------------------------------------
+
+/// One audit row as an attacker with database access reads it.
+#[derive(Clone, Debug)]
+struct AuditRow {
+    seq: i64,
+    id: String,
+    at: i64,
+    actor_kind: String,
+    actor_id: String,
+    action: String,
+    target_kind: String,
+    target_id: String,
+    outcome: String,
+    ip: String,
+    request_id: String,
+    details: String,
+    prev_hash: String,
+    hash: String,
+    anchor: String,
+}
+
+const AUDIT_SELECT: &str = "select seq, id, at, actor_kind, actor_id, action, target_kind, \
+    target_id, outcome, ip, request_id, details, prev_hash, hash, anchor from audit_log \
+    where tenant_id = $1 order by seq";
+
+macro_rules! audit_rows {
+    ($conn:expr, $tenant:expr) => {{
+        use sqlx::Row;
+        sqlx::query(AUDIT_SELECT)
+            .bind($tenant)
+            .fetch_all($conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| AuditRow {
+                seq: r.get(0),
+                id: r.get(1),
+                at: r.get(2),
+                actor_kind: r.get(3),
+                actor_id: r.get(4),
+                action: r.get(5),
+                target_kind: r.get(6),
+                target_id: r.get(7),
+                outcome: r.get(8),
+                ip: r.get(9),
+                request_id: r.get(10),
+                details: r.get(11),
+                prev_hash: r.get(12),
+                hash: r.get(13),
+                anchor: r.get(14),
+            })
+            .collect::<Vec<AuditRow>>()
+    }};
+}
+
+async fn audit_rows(s: &Server, tenant_id: &str) -> Vec<AuditRow> {
+    use sqlx::Connection;
+    match s.backend {
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&s.database_url).await.unwrap();
+            audit_rows!(&mut c, tenant_id)
+        }
+        Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&s.database_url)
+                .await
+                .unwrap();
+            audit_rows!(&mut c, tenant_id)
+        }
+    }
+}
+
+/// The chain hash exactly as the server computes it (the canonical JSON of every field but
+/// the hash and the anchor) — what an attacker who read the source would recompute.
+fn chain_hash(tenant_id: &str, r: &AuditRow) -> String {
+    use sha2::{Digest, Sha256};
+    let canonical = json!([
+        r.prev_hash,
+        tenant_id,
+        r.seq,
+        r.id,
+        r.at,
+        r.actor_kind,
+        r.actor_id,
+        r.action,
+        r.target_kind,
+        r.target_id,
+        r.outcome,
+        r.ip,
+        r.request_id,
+        r.details
+    ]);
+    Sha256::digest(canonical.to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn sql_text(v: &str) -> String {
+    format!("'{}'", v.replace('\'', "''"))
+}
+
+/// Rewrite entry `seq` (its target) and recompute every hash after it and the tenant's head,
+/// writing straight to the database; `anchor` gives each rewritten entry its new anchor.
+async fn rewrite_chain(
+    s: &Server,
+    tenant_id: &str,
+    seq: i64,
+    anchor: impl Fn(&AuditRow) -> String,
+) {
+    let mut rows = audit_rows(s, tenant_id).await;
+    let i = rows.iter().position(|r| r.seq == seq).unwrap();
+    rows[i].target_id = "someone-else".into();
+    for j in i..rows.len() {
+        if j > 0 {
+            rows[j].prev_hash = rows[j - 1].hash.clone();
+        }
+        rows[j].hash = chain_hash(tenant_id, &rows[j]);
+        rows[j].anchor = anchor(&rows[j]);
+        let r = &rows[j];
+        s.sql(&format!(
+            "update audit_log set target_id = {}, prev_hash = {}, hash = {}, anchor = {} \
+             where tenant_id = {} and seq = {}",
+            sql_text(&r.target_id),
+            sql_text(&r.prev_hash),
+            sql_text(&r.hash),
+            sql_text(&r.anchor),
+            sql_text(tenant_id),
+            r.seq
+        ))
+        .await;
+    }
+    let head = rows.last().unwrap();
+    s.sql(&format!(
+        "update tenants set audit_head = {} where id = {}",
+        sql_text(&head.hash),
+        sql_text(tenant_id)
+    ))
+    .await;
+}
+
+/// The anchor the server would write, from the key in the data directory.
+fn anchor_with_key(key_file: &std::path::Path, tenant_id: &str, r: &AuditRow) -> String {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(std::fs::read_to_string(key_file).unwrap().trim())
+        .unwrap();
+    let key = hmac_sha256(&raw);
+    let mut m = b"stoa-audit-anchor-v1\0".to_vec();
+    m.extend_from_slice(tenant_id.as_bytes());
+    m.push(0);
+    m.extend_from_slice(&r.seq.to_be_bytes());
+    m.extend_from_slice(r.hash.as_bytes());
+    key(&m)
+}
+
+/// HMAC-SHA256 (RFC 2104) with sha2, hex.
+fn hmac_sha256(key: &[u8]) -> impl Fn(&[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut k = [0u8; 64];
+    if key.len() > 64 {
+        k[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    move |msg: &[u8]| {
+        let ipad: Vec<u8> = k.iter().map(|b| b ^ 0x36).collect();
+        let opad: Vec<u8> = k.iter().map(|b| b ^ 0x5c).collect();
+        let inner = Sha256::digest([ipad.as_slice(), msg].concat());
+        let outer = Sha256::digest([opad.as_slice(), inner.as_slice()].concat());
+        outer.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+fn verify(s: &Server, slug: &str) -> (Option<i32>, String, String) {
+    let out = s.cli(&["audit", "verify", "--tenant", slug], None);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+async fn consistent_rewrites_of_the_audit_chain_are_detected(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    s.staff(&t, "Bob").await;
+    s.staff(&t, "Chi").await;
+    let key_file = s.dir.join("audit-anchor.key");
+    #[cfg(unix)]
+    assert_eq!(mode(&key_file), 0o600);
+    let rows = audit_rows(&s, &t.id).await;
+    assert!(rows.len() >= 6);
+    assert!(rows.iter().all(|r| r.anchor.len() == 64), "{rows:?}");
+    let (code, out, err) = verify(&s, "acme");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("intact"), "{out}");
+
+    // The recomputation is faithful: done with the key, nothing could tell.
+    rewrite_chain(&s, &t.id, 3, |r| anchor_with_key(&key_file, &t.id, r)).await;
+    let (code, out, err) = verify(&s, "acme");
+    assert_eq!(code, Some(0), "with the key the rewrite passes: {out}{err}");
+
+    // Without the key (the database is all an attacker holds), entry 4 rewritten: its old
+    // anchor no longer matches, and verify names it.
+    rewrite_chain(&s, &t.id, 4, |r| r.anchor.clone()).await;
+    let (code, _, err) = verify(&s, "acme");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("BROKEN at entry 4"), "{err}");
+    assert!(err.contains("anchor"), "{err}");
+    // Stripping the anchors from there on, or inventing them, names the same entry.
+    rewrite_chain(&s, &t.id, 4, |_| String::new()).await;
+    let (code, _, err) = verify(&s, "acme");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("BROKEN at entry 4"), "{err}");
+    rewrite_chain(&s, &t.id, 4, |r| hmac_sha256(b"a guessed key")(r.hash.as_bytes())).await;
+    let (code, _, err) = verify(&s, "acme");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("BROKEN at entry 4"), "{err}");
+
+    // Without the key, verify refuses to guess (exit 2), and never makes a new one.
+    std::fs::rename(&key_file, s.dir.join("moved.key")).unwrap();
+    let (code, _, err) = verify(&s, "acme");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("anchor key"), "{err}");
+    assert!(!key_file.exists());
+}
+both!(consistent_rewrites_of_the_audit_chain_are_detected);
+
+async fn truncation_is_caught_by_the_mirror_and_old_chains_are_sealed(b: Backend) {
+    let mirror =
+        std::env::temp_dir().join(format!("stoa-mirror-{}", uuid::Uuid::new_v4().simple()));
+    let dir = mirror.display().to_string();
+    let Some(mut s) = Server::start_with(b, &[("STOA_AUDIT__MIRROR_DIR", &dir)]).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    s.staff(&t, "Bob").await;
+    let n = audit_rows(&s, &t.id).await.len();
+    let path = mirror.join(format!("{}.jsonl", t.id));
+    s.eventually("the mirror to hold every entry", || async {
+        std::fs::read_to_string(&path)
+            .map(|text| text.lines().count() == n)
+            .unwrap_or(false)
+    })
+    .await;
+    s.stop();
+
+    // Entries written before anchoring existed: simulate a database from before migration
+    // 0009. Starting the server applies it and anchors each chain's newest entry, once.
+    s.sql(&format!(
+        "update audit_log set anchor = '' where tenant_id = {}",
+        sql_text(&t.id)
+    ))
+    .await;
+    s.sql("alter table audit_log drop column anchor").await;
+    s.sql("delete from _sqlx_migrations where version = 9").await;
+    s.spawn().await;
+    let rows = audit_rows(&s, &t.id).await;
+    assert_eq!(rows.len(), n);
+    assert!(rows[..n - 1].iter().all(|r| r.anchor.is_empty()));
+    assert_eq!(rows[n - 1].anchor.len(), 64);
+    let (code, out, err) = verify(&s, "acme");
+    assert_eq!(code, Some(0), "{out}{err}");
+    // Entry 2 rewritten: the mirror's copy differs ...
+    rewrite_chain(&s, &t.id, 2, |r| r.anchor.clone()).await;
+    let (code, _, err) = verify(&s, "acme");
+    assert_eq!(code, Some(1));
+    assert!(err.contains("BROKEN at entry 2") && err.contains("mirror"), "{err}");
+    // ... and without a mirror, the newest entry's anchor covers what came before it.
+    let aside = mirror.join("aside.jsonl");
+    std::fs::rename(&path, &aside).unwrap();
+    let (code, _, err) = verify(&s, "acme");
+    assert_eq!(code, Some(1));
+    assert!(err.contains(&format!("BROKEN at entry {n}")), "{err}");
+    std::fs::rename(&aside, &path).unwrap();
+    s.stop();
+    // A restart does not anchor a chain again.
+    s.spawn().await;
+    let (code, _, _) = verify(&s, "acme");
+    assert_eq!(code, Some(1));
+    s.stop();
+
+    // Removing the newest entries and rolling the head back leaves a shorter chain that links
+    // and is anchored; the mirror, outside the database, still has them.
+    let mut fresh = Server::start_with(b, &[("STOA_AUDIT__MIRROR_DIR", &dir)])
+        .await
+        .unwrap();
+    let t = fresh.tenant("globex").await;
+    fresh.staff(&t, "Bob").await;
+    let rows = audit_rows(&fresh, &t.id).await;
+    let path = mirror.join(format!("{}.jsonl", t.id));
+    fresh
+        .eventually("the mirror to hold every entry", || async {
+            std::fs::read_to_string(&path)
+                .map(|text| text.lines().count() == rows.len())
+                .unwrap_or(false)
+        })
+        .await;
+    fresh.stop();
+    let keep = &rows[rows.len() - 3];
+    fresh
+        .sql(&format!(
+            "delete from audit_log where tenant_id = {} and seq > {}",
+            sql_text(&t.id),
+            keep.seq
+        ))
+        .await;
+    fresh
+        .sql(&format!(
+            "update tenants set audit_seq = {}, audit_head = {} where id = {}",
+            keep.seq,
+            sql_text(&keep.hash),
+            sql_text(&t.id)
+        ))
+        .await;
+    let (code, _, err) = verify(&fresh, "globex");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains(&format!("BROKEN at entry {}", keep.seq + 1)) && err.contains("mirror"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&mirror);
+}
+both!(truncation_is_caught_by_the_mirror_and_old_chains_are_sealed);
