@@ -74,12 +74,9 @@ fn tighten(_path: &Path, _mode: u32) {}
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 
-    fn mode(p: &std::path::Path) -> u32 {
-        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
-    }
-
     #[test]
     fn dirs_and_files_become_private() {
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         let base = std::env::temp_dir().join(format!("stoa-fs-{}", uuid::Uuid::new_v4()));
         let nested = base.join("a/b");
         super::dir(&nested).unwrap();

@@ -905,14 +905,38 @@ mod tests {
 
     #[test]
     fn names_are_validated() {
-        for ok in ["Report.pdf", " Báo cáo Q1.docx ", ".profile", "a..b", "100%25 done", "名前"] {
+        for ok in [
+            "Report.pdf",
+            " Báo cáo Q1.docx ",
+            ".profile",
+            "a..b",
+            "100%25 done",
+            "名前",
+        ] {
             assert!(clean_name("name", ok).is_ok(), "{ok:?}");
         }
         assert_eq!(clean_name("name", " x ").unwrap(), "x");
         for bad in [
-            "", " ", ".", "..", " .. ", "a/b", "a\\b", "a%2Fb", "a%2fb", "a%5Cb", "%2e%2e",
-            "%2E", "a\u{0}b", "a\nb", "a%0Ab", "\u{7f}", "invoice\u{202E}fdp.exe",
-            "x\u{202A}", "x\u{2066}y", "x\u{2069}",
+            "",
+            " ",
+            ".",
+            "..",
+            " .. ",
+            "a/b",
+            "a\\b",
+            "a%2Fb",
+            "a%2fb",
+            "a%5Cb",
+            "%2e%2e",
+            "%2E",
+            "a\u{0}b",
+            "a\nb",
+            "a%0Ab",
+            "\u{7f}",
+            "invoice\u{202E}fdp.exe",
+            "x\u{202A}",
+            "x\u{2066}y",
+            "x\u{2069}",
         ] {
             let e = clean_name("name", bad).unwrap_err();
             assert_eq!(e.field.as_deref(), Some("name"), "{bad:?}");

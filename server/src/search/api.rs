@@ -112,9 +112,7 @@ pub async fn search(state: &AppState, p: &Principal, params: Params) -> ApiResul
 
 fn index_error(e: SearchError) -> ApiError {
     match e {
-        SearchError::BadQuery(why) => {
-            ApiError::validation("q", why).with_code(Code::BadRequest)
-        }
+        SearchError::BadQuery(why) => ApiError::validation("q", why).with_code(Code::BadRequest),
         other => {
             tracing::warn!(error = %other, "search failed");
             ApiError::new(

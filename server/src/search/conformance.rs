@@ -123,12 +123,23 @@ pub async fn behaviour(index: &dyn SearchIndex) {
     // The search box's own syntax (search::query), the same on every backend: phrases keep
     // their order, a trailing `*` is a prefix, and a backend's query language is plain text.
     let both = &["u:u1", "u:u2"];
-    assert_eq!(ids(index, &query("t1", "\"budget for\"", both)).await, ["c"]);
+    assert_eq!(
+        ids(index, &query("t1", "\"budget for\"", both)).await,
+        ["c"]
+    );
     assert!(ids(index, &query("t1", "\"for budget\"", both))
         .await
         .is_empty());
     assert_eq!(ids(index, &query("t1", "quarter*", both)).await, ["c"]);
-    for raw in ["id:*", "tenant:t2", "readers:*", "*", "title:Budget", "-budget", "a AND b"] {
+    for raw in [
+        "id:*",
+        "tenant:t2",
+        "readers:*",
+        "*",
+        "title:Budget",
+        "-budget",
+        "a AND b",
+    ] {
         let r = index.search(&query("t1", raw, both)).await;
         assert!(r.is_ok(), "{raw}: {r:?}");
     }
@@ -146,7 +157,10 @@ pub async fn behaviour(index: &dyn SearchIndex) {
     m.sort();
     assert_eq!(
         m,
-        vec![("file".to_string(), "a".to_string()), ("file".into(), "c".into())]
+        vec![
+            ("file".to_string(), "a".to_string()),
+            ("file".into(), "c".into())
+        ]
     );
     assert_eq!(
         index

@@ -246,21 +246,28 @@ async fn retried_writes_never_duplicate(b: Backend) {
     };
     let t = s.tenant("acme").await;
     let other = s.tenant("other").await;
-    let post_to = |path: &'static str, token: String, key: &'static str, body: serde_json::Value| {
-        let rb = s
-            .http()
-            .post(s.url(path))
-            .bearer_auth(token)
-            .header("idempotency-key", key)
-            .json(&body);
-        Server::finish(rb)
-    };
+    let post_to =
+        |path: &'static str, token: String, key: &'static str, body: serde_json::Value| {
+            let rb = s
+                .http()
+                .post(s.url(path))
+                .bearer_auth(token)
+                .header("idempotency-key", key)
+                .json(&body);
+            Server::finish(rb)
+        };
     let post = |token: String, key: &'static str, body: serde_json::Value| {
         post_to("/api/v1/users", token, key, body)
     };
     // A retried write gets the first answer.
     let role = json!({ "name": "Auditors", "permissions": ["audit.read"] });
-    let first = post_to("/api/v1/roles", t.admin_token.clone(), "role-1", role.clone()).await;
+    let first = post_to(
+        "/api/v1/roles",
+        t.admin_token.clone(),
+        "role-1",
+        role.clone(),
+    )
+    .await;
     let role_id = first.ok(201)["id"].as_str().unwrap().to_string();
     let again = post_to("/api/v1/roles", t.admin_token.clone(), "role-1", role).await;
     assert_eq!(

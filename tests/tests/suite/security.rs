@@ -256,9 +256,11 @@ async fn unsafe_names_are_refused_and_downloads_use_the_document_name(b: Backend
     let (_, sam) = s.staff(&t, "Sam").await;
     let space = personal_space(&s, &sam).await;
     let dir = folder(&s, &sam, &space, "Reports", None).await;
-    let doc = id(upload_named(&s, &sam, &space, "Báo cáo Q1.txt", b"quarter one")
-        .await
-        .ok(201));
+    let doc = id(
+        upload_named(&s, &sam, &space, "Báo cáo Q1.txt", b"quarter one")
+            .await
+            .ok(201),
+    );
     for bad in BAD_NAMES {
         let what = format!("{bad:?}");
         let r = upload_named(&s, &sam, &space, bad, b"x").await;
@@ -590,8 +592,12 @@ async fn search_total_counts_only_readable_hits(b: Backend) {
     // Carol holds the room's reader token, but only the last message is hers to read: the
     // total says so on every page size, never how many earlier ones match.
     for limit in ["1", "2", "50"] {
-        let r = search_get(&s, &carol, &[("q", "wombat"), ("kind", "message"), ("limit", limit)])
-            .await;
+        let r = search_get(
+            &s,
+            &carol,
+            &[("q", "wombat"), ("kind", "message"), ("limit", limit)],
+        )
+        .await;
         let body = r.ok(200);
         assert_eq!(body["total"], 1, "limit {limit}: {body}");
         assert_eq!(body["total_exact"], true, "limit {limit}: {body}");
@@ -693,9 +699,13 @@ async fn search_text_is_never_backend_syntax(b: Backend) {
     };
     let t = s.tenant("acme").await;
     let (_, sam) = s.staff(&t, "Sam").await;
-    s.upload(&sam, "plan.txt", b"the quarterly budget for Ha Noi".to_vec())
-        .await
-        .ok(201);
+    s.upload(
+        &sam,
+        "plan.txt",
+        b"the quarterly budget for Ha Noi".to_vec(),
+    )
+    .await
+    .ok(201);
     let ids_for = |q: &'static str| {
         let s = &s;
         let sam = &sam;
@@ -963,7 +973,10 @@ async fn consistent_rewrites_of_the_audit_chain_are_detected(b: Backend) {
     let (code, _, err) = verify(&s, "acme");
     assert_eq!(code, Some(1));
     assert!(err.contains("BROKEN at entry 4"), "{err}");
-    rewrite_chain(&s, &t.id, 4, |r| hmac_sha256(b"a guessed key")(r.hash.as_bytes())).await;
+    rewrite_chain(&s, &t.id, 4, |r| {
+        hmac_sha256(b"a guessed key")(r.hash.as_bytes())
+    })
+    .await;
     let (code, _, err) = verify(&s, "acme");
     assert_eq!(code, Some(1));
     assert!(err.contains("BROKEN at entry 4"), "{err}");
@@ -1004,7 +1017,8 @@ async fn truncation_is_caught_by_the_mirror_and_old_chains_are_sealed(b: Backend
     ))
     .await;
     s.sql("alter table audit_log drop column anchor").await;
-    s.sql("delete from _sqlx_migrations where version = 9").await;
+    s.sql("delete from _sqlx_migrations where version = 9")
+        .await;
     s.spawn().await;
     let rows = audit_rows(&s, &t.id).await;
     assert_eq!(rows.len(), n);
@@ -1016,7 +1030,10 @@ async fn truncation_is_caught_by_the_mirror_and_old_chains_are_sealed(b: Backend
     rewrite_chain(&s, &t.id, 2, |r| r.anchor.clone()).await;
     let (code, _, err) = verify(&s, "acme");
     assert_eq!(code, Some(1));
-    assert!(err.contains("BROKEN at entry 2") && err.contains("mirror"), "{err}");
+    assert!(
+        err.contains("BROKEN at entry 2") && err.contains("mirror"),
+        "{err}"
+    );
     // ... and without a mirror, the newest entry's anchor covers what came before it.
     let aside = mirror.join("aside.jsonl");
     std::fs::rename(&path, &aside).unwrap();

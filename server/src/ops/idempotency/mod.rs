@@ -101,10 +101,8 @@ async fn scope_of(
         Err(e) if e.code == Code::Unauthenticated => {}
         Err(e) => return Err(e),
     }
-    let operator = authn::tokens::digests_equal(
-        &authn::tokens::hash(&token),
-        &state.operator_token_hash,
-    );
+    let operator =
+        authn::tokens::digests_equal(&authn::tokens::hash(&token), &state.operator_token_hash);
     Ok(operator.then(|| digest(&[b"operator"])))
 }
 
@@ -267,11 +265,13 @@ mod tests {
                 }
             }
         }
-        ["items", "allOf", "oneOf", "anyOf"].iter().any(|k| match schema.get(*k) {
-            Some(Value::Array(list)) => list.iter().any(|s| carries_secret(spec, s, depth + 1)),
-            Some(s) => carries_secret(spec, s, depth + 1),
-            None => false,
-        })
+        ["items", "allOf", "oneOf", "anyOf"]
+            .iter()
+            .any(|k| match schema.get(*k) {
+                Some(Value::Array(list)) => list.iter().any(|s| carries_secret(spec, s, depth + 1)),
+                Some(s) => carries_secret(spec, s, depth + 1),
+                None => false,
+            })
     }
 
     #[test]
