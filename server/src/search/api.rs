@@ -171,8 +171,9 @@ impl SearchApi {
     ///
     /// Every word must appear, whatever its case and diacritics (`Ha Noi` finds `Hà Nội`);
     /// Chinese and Japanese match inside running text; `"quoted words"` match as a phrase, in
-    /// order; a word ending in `*` is a prefix (`quar*` finds `quarterly`). Nothing else is
-    /// syntax: `id:*`, `-word` or `AND` are text. An unclosed quotation mark is a 400.
+    /// order (an unclosed quotation mark quotes the rest); a word ending in `*` is a prefix
+    /// (`quar*` finds `quarterly`). Nothing else is syntax: `id:*`, `-word` or `AND` are text.
+    /// More than 32 words and phrases is a 400.
     /// Results are ranked and carry a highlighted snippet.
     #[oai(path = "/search", method = "get", operation_id = "search")]
     #[allow(clippy::too_many_arguments)]

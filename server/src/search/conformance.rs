@@ -145,8 +145,10 @@ pub async fn behaviour(index: &dyn SearchIndex) {
     }
     assert!(ids(index, &query("t1", "id:*", both)).await.is_empty());
     assert!(ids(index, &query("t1", "*", both)).await.is_empty());
+    assert_eq!(ids(index, &query("t1", "\"budget for", both)).await, ["c"]);
+    let too_many = vec!["budget"; super::query::MAX_PARTS + 1].join(" ");
     assert!(matches!(
-        index.search(&query("t1", "\"open", both)).await,
+        index.search(&query("t1", &too_many, both)).await,
         Err(super::SearchError::BadQuery(_))
     ));
     // Ids only, in rank order, for counting.

@@ -421,6 +421,7 @@ mod tests {
             "secret \"ha noi\" id: bud"
         );
         assert_eq!(meili_text("- \"\"").unwrap(), "");
-        assert!(meili_text("\"open").is_err());
+        assert_eq!(meili_text("\"open -phrase").unwrap(), "\"open phrase\"");
+        assert!(meili_text(&vec!["w"; 33].join(" ")).is_err());
     }
 }

@@ -749,8 +749,11 @@ async fn search_text_is_never_backend_syntax(b: Backend) {
     }
     assert_eq!(ids_for("id:*").await, 0);
     assert_eq!(ids_for("+budget -for").await, 1, "`-` is not a negation");
-    // The one syntax error: an open quotation mark.
-    let r = search_get(&s, &sam, &[("q", "\"budget for")]).await;
+    // An open quotation mark quotes the rest; too many words is the one error.
+    assert_eq!(ids_for("\"budget for").await, 1);
+    assert_eq!(ids_for("\"for budget").await, 0);
+    let many = vec!["b"; 33].join(" ");
+    let r = search_get(&s, &sam, &[("q", &many)]).await;
     assert_eq!(r.problem(400), "bad_request");
     assert_eq!(r.body["field"], "q");
 }
