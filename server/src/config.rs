@@ -252,6 +252,12 @@ pub struct AuditConfig {
     /// When set, every tenant's audit entries are mirrored as JSON Lines into
     /// `<mirror_dir>/<tenant id>.jsonl` (for a SIEM or log shipper).
     pub mirror_dir: String,
+    /// The key that anchors the audit chain outside the database, base64 of 32 bytes; the
+    /// same on every node. Empty: read `anchor_key_file`.
+    pub anchor_key: Secret,
+    /// File holding the anchor key; created on first start. Empty means
+    /// `<data_dir>/audit-anchor.key`.
+    pub anchor_key_file: String,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -510,6 +516,14 @@ impl Config {
         }
     }
 
+    pub fn audit_anchor_key_file(&self) -> PathBuf {
+        if self.audit.anchor_key_file.is_empty() {
+            self.data_dir.join("audit-anchor.key")
+        } else {
+            PathBuf::from(&self.audit.anchor_key_file)
+        }
+    }
+
     pub fn operator_token_file(&self) -> PathBuf {
         if self.operator.token_file.is_empty() {
             self.data_dir.join("operator.token")
@@ -618,6 +632,8 @@ lease_ms = 60000                    # a crashed node's claims return after this 
 
 [audit]
 mirror_dir = ""                     # mirror audit entries as JSON Lines into this directory
+# anchor_key = "…"                  # base64 of 32 bytes; anchors the audit chain, the same on every node (secret)
+anchor_key_file = ""                # default <data_dir>/audit-anchor.key, created on first start: back it up
 
 [invitation]
 ttl_secs = 604800                   # 7 days
@@ -729,7 +745,11 @@ mod tests {
             ..Default::default()
         };
         cfg.operator.token = Secret("op-secret".into());
+        cfg.audit.anchor_key = Secret("anchor-secret".into());
         let s = format!("{cfg:?}");
-        assert!(!s.contains("hunter2") && !s.contains("op-secret"), "{s}");
+        assert!(
+            !s.contains("hunter2") && !s.contains("op-secret") && !s.contains("anchor-secret"),
+            "{s}"
+        );
     }
 }

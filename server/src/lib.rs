@@ -20,6 +20,7 @@ pub mod me;
 pub mod messaging;
 pub mod ops;
 pub mod pagination;
+pub mod private_fs;
 pub mod realtime;
 pub mod roles;
 pub mod search;
@@ -64,15 +65,10 @@ pub fn converters() -> jobs::convert::Converters {
 /// Write a secret to a new file readable only by its owner.
 pub fn write_secret_file(path: &std::path::Path, secret: &str) -> Result<(), BoxError> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        private_fs::create_dir(dir)?;
     }
-    let mut opts = std::fs::OpenOptions::new();
+    let mut opts = private_fs::options();
     opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
     use std::io::Write;
     let mut f = opts.open(path)?;
     f.write_all(secret.as_bytes())?;
@@ -110,9 +106,11 @@ pub async fn build_cli_state(cfg: Config) -> Result<Arc<AppState>, BoxError> {
 }
 
 async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState>, BoxError> {
-    std::fs::create_dir_all(&cfg.data_dir)?;
+    private_fs::dir(&cfg.data_dir)?;
     let db = db::Db::connect(&cfg.database_url(), cfg.database_max_connections).await?;
-    db.migrate().await?;
+    let anchor_key = audit::anchor::load(&cfg, true)?;
+    audit::anchor::install(anchor_key.clone());
+    audit::anchor::migrate(&db, &anchor_key).await?;
     let authz = authz::Authz::new(db.clone()).await?;
     let trusted_proxies = cfg
         .trusted_proxies

@@ -155,7 +155,8 @@ enum TenantCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Verify a tenant's audit hash chain; exits non-zero naming the first altered or missing entry.
+    /// Verify a tenant's audit chain (links, hashes, anchors, and the audit mirror when
+    /// configured); exits 1 naming the first altered, unanchored or missing entry.
     Verify {
         #[arg(long)]
         tenant: String,
@@ -236,7 +237,8 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
         Command::Serve => stoa::serve(cfg).await?,
         Command::Migrate => {
             let db = stoa::db::Db::connect(&cfg.database_url(), 2).await?;
-            db.migrate().await?;
+            let key = stoa::audit::anchor::load(&cfg, true)?;
+            stoa::audit::anchor::migrate(&db, &key).await?;
             println!("migrations applied ({})", db.backend.name());
         }
         Command::Config {
@@ -375,6 +377,14 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
         Command::Audit {
             command: AuditCommand::Verify { tenant },
         } => {
+            // The key is read, never created here: a new key would fail every anchor.
+            let key = match stoa::audit::anchor::load(&cfg, false) {
+                Ok(k) => k,
+                Err(e) => {
+                    eprintln!("stoa: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
             let db = stoa::db::Db::connect(&cfg.database_url(), 2).await?;
             let mut conn = db.conn().await?;
             let Some(t) = stoa::tenants::store::by_slug(&mut conn, &tenant).await? else {
@@ -382,7 +392,7 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
                 return Ok(ExitCode::from(2));
             };
             drop(conn);
-            match stoa::audit::verify_tenant(&db, &t.id).await? {
+            match stoa::audit::verify_tenant(&db, &key, &t.id, &cfg.audit.mirror_dir).await? {
                 Ok(n) => println!("audit chain of {} intact: {n} entries", t.slug),
                 Err(b) => {
                     eprintln!(
@@ -427,7 +437,8 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
         }
         Command::Outbox { command } => {
             let db = stoa::db::Db::connect(&cfg.database_url(), 2).await?;
-            db.migrate().await?;
+            let key = stoa::audit::anchor::load(&cfg, true)?;
+            stoa::audit::anchor::migrate(&db, &key).await?;
             let mut tx = db.begin().await?;
             match command {
                 OutboxCommand::Status => {

@@ -1,6 +1,9 @@
 //! Outbox consumer: mirrors each tenant's audit entries as JSON Lines into
 //! `<audit.mirror_dir>/<tenant id>.jsonl`, for log shippers and SIEMs.
 //!
+//! The file is also evidence outside the database: `stoa audit verify` compares the chain
+//! with it (each line carries its entry's hash and anchor).
+//!
 //! Idempotent by construction: the file itself records how far it got (the `seq` of its last
 //! line), so a redelivered message appends only what is missing and a crash between writing and
 //! acknowledging never duplicates a line.
@@ -33,7 +36,9 @@ pub async fn handle(
     let path = dir.join(format!("{tenant_id}.jsonl"));
     let p2 = path.clone();
     let written = tokio::task::spawn_blocking(move || {
-        std::fs::create_dir_all(&dir)?;
+        // Created owner-only; an existing directory is the operator's (a log shipper may
+        // read it through a group).
+        crate::private_fs::create_dir(&dir)?;
         last_seq(&p2)
     })
     .await
@@ -56,7 +61,7 @@ pub async fn handle(
         }
     }
     tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new()
+        let mut f = crate::private_fs::options()
             .create(true)
             .append(true)
             .open(&path)?;
@@ -104,4 +109,83 @@ fn last_seq(path: &Path) -> std::io::Result<i64> {
         .find_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .and_then(|v| v.get("seq").and_then(|s| s.as_i64()))
         .unwrap_or(0))
+}
+
+/// A tenant's mirror file read back in order, to compare the database's chain with the copy
+/// kept outside it (see [`super::verify_tenant`]).
+pub struct Copy {
+    lines: std::io::Lines<std::io::BufReader<std::fs::File>>,
+    /// The next mirrored `(seq, hash)` not yet compared.
+    next: Option<(i64, String)>,
+}
+
+#[derive(serde::Deserialize)]
+struct Mirrored {
+    seq: i64,
+    hash: String,
+}
+
+impl Copy {
+    /// The tenant's mirror, when a mirror directory is configured and the file exists.
+    pub fn open(mirror_dir: &str, tenant_id: &str) -> std::io::Result<Option<Copy>> {
+        if mirror_dir.is_empty() || !crate::db::is_id(tenant_id) {
+            return Ok(None);
+        }
+        let path = Path::new(mirror_dir).join(format!("{tenant_id}.jsonl"));
+        let f = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        use std::io::BufRead;
+        let mut c = Copy {
+            lines: std::io::BufReader::new(f).lines(),
+            next: None,
+        };
+        c.advance()?;
+        Ok(Some(c))
+    }
+
+    fn advance(&mut self) -> std::io::Result<()> {
+        self.next = None;
+        for line in self.lines.by_ref() {
+            // A torn last line (a crash mid-write) is not evidence of anything.
+            if let Ok(m) = serde_json::from_str::<Mirrored>(&line?) {
+                self.next = Some((m.seq, m.hash));
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Compare a database entry with its mirrored copy, if the mirror has it.
+    pub fn compare(&mut self, r: &super::Row) -> std::io::Result<Result<(), super::ChainBreak>> {
+        while let Some((seq, hash)) = self.next.clone() {
+            if seq > r.seq {
+                break;
+            }
+            if seq == r.seq && hash != r.hash {
+                return Ok(Err(super::ChainBreak {
+                    seq,
+                    reason: "it differs from its copy in the audit mirror".into(),
+                }));
+            }
+            self.advance()?;
+        }
+        Ok(Ok(()))
+    }
+
+    /// After the database's last entry `last`: a mirrored entry beyond it was removed.
+    pub fn beyond(&mut self, last: i64) -> std::io::Result<Option<super::ChainBreak>> {
+        Ok(self
+            .next
+            .as_ref()
+            .filter(|(seq, _)| *seq > last)
+            .map(|(seq, _)| super::ChainBreak {
+                seq: *seq,
+                reason: format!(
+                    "entry {seq} is in the audit mirror but not in the database (entries were removed from the end)"
+                ),
+            }))
+    }
 }

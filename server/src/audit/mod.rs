@@ -2,10 +2,13 @@
 //!
 //! Each tenant's entries form a hash chain: entry `n` stores the hash of entry `n-1` and its own
 //! hash over a canonical JSON encoding of its fields. The tenant row keeps the head (last sequence
-//! number and hash), so removing entries from the end is detected too. An entry is written in the
-//! same transaction as the change it records, and announces itself on the outbox
-//! (`audit.appended`) for the mirror consumer.
+//! number and hash), so removing entries from the end is detected too. Each entry also carries
+//! an anchor, an HMAC of its hash under a key kept outside the database ([`anchor`]), so the
+//! chain cannot be rewritten consistently by someone who can only write the database. An entry
+//! is written in the same transaction as the change it records, and announces itself on the
+//! outbox (`audit.appended`) for the mirror consumer.
 
+pub mod anchor;
 pub mod api;
 pub mod mirror;
 pub mod store;
@@ -110,6 +113,8 @@ pub struct Row {
     pub details: String,
     pub prev_hash: String,
     pub hash: String,
+    /// HMAC of `hash` under the anchor key; empty for entries written before anchoring.
+    pub anchor: String,
 }
 
 /// The hash of an entry over a canonical, unambiguous encoding of every field but `hash`.
@@ -158,8 +163,15 @@ pub async fn record(conn: &mut AnyConnection, e: Entry) -> Result<(), sqlx::Erro
         details: e.details.to_string(),
         prev_hash,
         hash: String::new(),
+        anchor: String::new(),
     };
     row.hash = entry_hash(&row);
+    // No entry without its anchor: a process that did not load the key must not write
+    // entries that would later read as stripped of theirs.
+    let key = anchor::key().ok_or_else(|| {
+        sqlx::Error::Configuration("the audit anchor key is not loaded in this process".into())
+    })?;
+    row.anchor = anchor::sign(key, &row.tenant_id, row.seq, &row.hash);
     store::insert(&mut *conn, &row).await?;
     sqlx::query("update tenants set audit_head = $1 where id = $2")
         .bind(&row.hash)
@@ -183,14 +195,29 @@ pub struct ChainBreak {
     pub reason: String,
 }
 
-/// Checks a tenant's chain one entry at a time, in sequence order, with constant memory.
-#[derive(Debug, Default)]
+/// Checks a tenant's chain one entry at a time, in sequence order, with constant memory:
+/// links, hashes and anchors.
 pub struct Verifier {
+    key: ring::hmac::Key,
     prev: String,
     count: i64,
+    /// An anchored entry was seen: every entry after it must be anchored too.
+    anchored: bool,
+    /// The newest entry pushed carries a valid anchor.
+    last_anchored: bool,
 }
 
 impl Verifier {
+    pub fn new(key: ring::hmac::Key) -> Verifier {
+        Verifier {
+            key,
+            prev: String::new(),
+            count: 0,
+            anchored: false,
+            last_anchored: false,
+        }
+    }
+
     pub fn push(&mut self, r: &Row) -> Result<(), ChainBreak> {
         let expected_seq = self.count + 1;
         if r.seq != expected_seq {
@@ -214,13 +241,36 @@ impl Verifier {
                 reason: "its content was altered (hash mismatch)".into(),
             });
         }
+        if r.anchor.is_empty() {
+            // Written before anchoring existed: covered by the first anchored entry after it
+            // (whose hash chains back over it). Once anchors start, none may be missing.
+            if self.anchored {
+                return Err(ChainBreak {
+                    seq: r.seq,
+                    reason: "it carries no anchor though the entries before it do (anchors \
+                             were removed)"
+                        .into(),
+                });
+            }
+            self.last_anchored = false;
+        } else if anchor::verify(&self.key, &r.tenant_id, r.seq, &r.hash, &r.anchor) {
+            self.anchored = true;
+            self.last_anchored = true;
+        } else {
+            return Err(ChainBreak {
+                seq: r.seq,
+                reason: "its anchor does not match: the entry was rewritten and the hashes \
+                         recomputed (or the anchor key is not the one that wrote it)"
+                    .into(),
+            });
+        }
         self.prev = r.hash.clone();
         self.count = r.seq;
         Ok(())
     }
 
     /// Compare the end of the chain with the head stored on the tenant row, which catches
-    /// entries removed from the end.
+    /// entries removed from the end, and require the newest entry to be anchored.
     pub fn finish(self, head_seq: i64, head_hash: &str) -> Result<u64, ChainBreak> {
         if self.count != head_seq {
             return Err(ChainBreak {
@@ -237,27 +287,46 @@ impl Verifier {
                 reason: "the last entry does not match the tenant head".into(),
             });
         }
+        if self.count > 0 && !self.last_anchored {
+            return Err(ChainBreak {
+                seq: self.count,
+                reason: "the newest entry carries no anchor: nothing outside the database \
+                         vouches for the chain"
+                    .into(),
+            });
+        }
         Ok(self.count as u64)
     }
 }
 
 /// Check a whole chain held in memory.
-pub fn verify_chain(rows: &[Row], head_seq: i64, head_hash: &str) -> Result<u64, ChainBreak> {
-    let mut v = Verifier::default();
+pub fn verify_chain(
+    key: &ring::hmac::Key,
+    rows: &[Row],
+    head_seq: i64,
+    head_hash: &str,
+) -> Result<u64, ChainBreak> {
+    let mut v = Verifier::new(key.clone());
     for r in rows {
         v.push(r)?;
     }
     v.finish(head_seq, head_hash)
 }
 
-/// Verify a tenant's chain in the database, page by page.
+/// Verify a tenant's chain in the database, page by page, against the anchor key and, when
+/// the tenant has a mirror file in `mirror_dir`, against that copy outside the database: an
+/// entry that differs from its mirrored copy, or a mirrored entry the database no longer has
+/// (the newest entries removed and the head rolled back), breaks the chain.
 pub async fn verify_tenant(
     db: &crate::db::Db,
+    key: &ring::hmac::Key,
     tenant_id: &str,
-) -> Result<Result<u64, ChainBreak>, sqlx::Error> {
+    mirror_dir: &str,
+) -> Result<Result<u64, ChainBreak>, crate::BoxError> {
+    let mut mirrored = mirror::Copy::open(mirror_dir, tenant_id)?;
     let mut conn = db.conn().await?;
     let (head_seq, head_hash) = store::head(&mut conn, tenant_id).await?;
-    let mut v = Verifier::default();
+    let mut v = Verifier::new(key.clone());
     let mut after = 0;
     loop {
         let rows = store::chain_page(&mut conn, tenant_id, after, 1000).await?;
@@ -267,14 +336,36 @@ pub async fn verify_tenant(
             if let Err(b) = v.push(r) {
                 return Ok(Err(b));
             }
+            if let Some(m) = mirrored.as_mut() {
+                if let Err(b) = m.compare(r)? {
+                    return Ok(Err(b));
+                }
+            }
         }
     }
-    Ok(v.finish(head_seq, &head_hash))
+    let n = match v.finish(head_seq, &head_hash) {
+        Ok(n) => n,
+        Err(b) => return Ok(Err(b)),
+    };
+    if let Some(m) = mirrored.as_mut() {
+        if let Some(b) = m.beyond(n as i64)? {
+            return Ok(Err(b));
+        }
+    }
+    Ok(Ok(n))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn key() -> ring::hmac::Key {
+        anchor::new_key(&[9u8; 32])
+    }
+
+    fn verify_chain(rows: &[Row], head_seq: i64, head_hash: &str) -> Result<u64, ChainBreak> {
+        super::verify_chain(&key(), rows, head_seq, head_hash)
+    }
 
     fn chain(n: i64) -> Vec<Row> {
         let mut prev = String::new();
@@ -296,8 +387,10 @@ mod tests {
                     details: "{}".into(),
                     prev_hash: prev.clone(),
                     hash: String::new(),
+                    anchor: String::new(),
                 };
                 r.hash = entry_hash(&r);
+                r.anchor = anchor::sign(&key(), &r.tenant_id, r.seq, &r.hash);
                 prev = r.hash.clone();
                 r
             })
@@ -326,7 +419,53 @@ mod tests {
         let head = rows[4].hash.clone();
         rows[1].target_id = "forged".into();
         rows[1].hash = entry_hash(&rows[1]);
+        // Its own anchor gives it away before the next link does.
+        assert_eq!(verify_chain(&rows, 5, &head).unwrap_err().seq, 2);
+        rows[1].anchor = anchor::sign(&key(), &rows[1].tenant_id, 2, &rows[1].hash);
         assert_eq!(verify_chain(&rows, 5, &head).unwrap_err().seq, 3);
+    }
+
+    #[test]
+    fn consistent_rewrites_are_found_by_their_anchors() {
+        // An attacker edits entry 3 and recomputes every hash and the head: the chain links,
+        // but entry 3's anchor (made with a key the attacker lacks) no longer matches.
+        let mut rows = chain(5);
+        rows[2].target_id = "forged".into();
+        for i in 2..rows.len() {
+            rows[i].prev_hash = rows[i - 1].hash.clone();
+            rows[i].hash = entry_hash(&rows[i]);
+        }
+        let head = rows[4].hash.clone();
+        let b = verify_chain(&rows, 5, &head).unwrap_err();
+        assert_eq!(b.seq, 3, "{b:?}");
+        // Stripping the anchors from there on does not help.
+        for r in rows.iter_mut().skip(2) {
+            r.anchor.clear();
+        }
+        assert_eq!(verify_chain(&rows, 5, &head).unwrap_err().seq, 3);
+        // Nor does signing them with another key.
+        let other = anchor::new_key(&[1u8; 32]);
+        for r in rows.iter_mut().skip(2) {
+            r.anchor = anchor::sign(&other, &r.tenant_id, r.seq, &r.hash);
+        }
+        assert_eq!(verify_chain(&rows, 5, &head).unwrap_err().seq, 3);
+    }
+
+    #[test]
+    fn entries_from_before_anchoring_are_covered_by_the_next_anchor() {
+        let mut rows = chain(5);
+        for r in rows.iter_mut().take(3) {
+            r.anchor.clear();
+        }
+        let head = rows[4].hash.clone();
+        assert_eq!(verify_chain(&rows, 5, &head), Ok(5));
+        // A chain whose newest entry is unanchored has nothing vouching for it.
+        let mut rows = chain(2);
+        for r in &mut rows {
+            r.anchor.clear();
+        }
+        let head = rows[1].hash.clone();
+        assert_eq!(verify_chain(&rows, 2, &head).unwrap_err().seq, 2);
     }
 
     #[test]

@@ -4,11 +4,11 @@ use super::Row;
 use sqlx::AnyConnection;
 
 const COLUMNS: &str = "tenant_id, seq, id, at, actor_kind, actor_id, action, target_kind, \
-                       target_id, outcome, ip, request_id, details, prev_hash, hash";
+                       target_id, outcome, ip, request_id, details, prev_hash, hash, anchor";
 
 pub async fn insert(conn: &mut AnyConnection, r: &Row) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "insert into audit_log ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        "insert into audit_log ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     ))
     .bind(&r.tenant_id)
     .bind(r.seq)
@@ -25,6 +25,7 @@ pub async fn insert(conn: &mut AnyConnection, r: &Row) -> Result<(), sqlx::Error
     .bind(&r.details)
     .bind(&r.prev_hash)
     .bind(&r.hash)
+    .bind(&r.anchor)
     .execute(conn)
     .await?;
     Ok(())
@@ -110,6 +111,48 @@ pub async fn head(conn: &mut AnyConnection, tenant_id: &str) -> Result<(i64, Str
         .bind(tenant_id)
         .fetch_one(conn)
         .await
+}
+
+/// Whether the migration that added anchors has been applied (false on a new database).
+pub async fn anchors_migrated(db: &crate::db::Db) -> bool {
+    let Ok(mut conn) = db.conn().await else {
+        return false;
+    };
+    sqlx::query_scalar::<_, i64>(
+        "select count(*) from _sqlx_migrations where version = 9 and success = true",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map(|n| n > 0)
+    .unwrap_or(false)
+}
+
+/// `(tenant, seq, hash)` of every tenant's newest entry that carries no anchor.
+pub async fn unanchored_heads(
+    conn: &mut AnyConnection,
+) -> Result<Vec<(String, i64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select a.tenant_id, a.seq, a.hash from audit_log a
+         join tenants t on t.id = a.tenant_id and t.audit_seq = a.seq
+         where a.anchor = ''",
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn set_anchor(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    seq: i64,
+    anchor: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update audit_log set anchor = $1 where tenant_id = $2 and seq = $3")
+        .bind(anchor)
+        .bind(tenant_id)
+        .bind(seq)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Escape `%`, `_` and `\` for a LIKE pattern with `escape '\'`.

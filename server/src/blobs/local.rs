@@ -22,8 +22,10 @@ impl LocalStore {
     pub fn open(root: &Path) -> std::io::Result<LocalStore> {
         let objects = root.join("objects");
         let tmp = root.join("tmp");
-        std::fs::create_dir_all(&objects)?;
-        std::fs::create_dir_all(&tmp)?;
+        // Objects are tenants' files (plaintext when `encrypt` is off): owner-only.
+        crate::private_fs::dir(root)?;
+        crate::private_fs::dir(&objects)?;
+        crate::private_fs::dir(&tmp)?;
         Ok(LocalStore { objects, tmp })
     }
 
@@ -59,7 +61,11 @@ impl BlobStore for LocalStore {
             let path = tmp.clone();
             let writer = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
                 use std::io::Write;
-                let mut file = std::fs::File::create(&path)?;
+                let mut file = crate::private_fs::options()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .open(&path)?;
                 let mut written = 0u64;
                 for chunk in rx {
                     written += chunk.len() as u64;
@@ -101,7 +107,10 @@ impl BlobStore for LocalStore {
                 return Err(e);
             }
             if let Some(parent) = dest.parent() {
-                tokio::fs::create_dir_all(parent).await?;
+                let parent = parent.to_path_buf();
+                tokio::task::spawn_blocking(move || crate::private_fs::create_dir(&parent))
+                    .await
+                    .map_err(|e| std::io::Error::other(e.to_string()))??;
             }
             tokio::fs::rename(&tmp, &dest).await?;
             if let Some(parent) = dest.parent() {

@@ -66,11 +66,7 @@ impl Db {
         let backend = Backend::from_url(url);
         if backend == Backend::Sqlite {
             if let Some(path) = sqlite_path(url) {
-                if let Some(parent) = std::path::Path::new(&path).parent() {
-                    if !parent.as_os_str().is_empty() {
-                        std::fs::create_dir_all(parent).map_err(sqlx::Error::Io)?;
-                    }
-                }
+                prepare_sqlite_file(std::path::Path::new(&path)).map_err(sqlx::Error::Io)?;
             }
         }
         // SQLite runs each connection on its own worker thread and serialises writers anyway;
@@ -148,6 +144,30 @@ impl Db {
     pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, sqlx::Error> {
         self.pool.acquire().await
     }
+}
+
+/// The database file, readable by the server's account only: created empty with mode 0600
+/// before SQLite opens it (SQLite would create it 0644, and its `-wal` and `-shm` files take
+/// the database file's mode), or tightened when it exists.
+fn prepare_sqlite_file(path: &std::path::Path) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        crate::private_fs::create_dir(parent)?;
+    }
+    match crate::private_fs::options()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        crate::private_fs::file(std::path::Path::new(&p));
+    }
+    Ok(())
 }
 
 fn sqlite_path(url: &str) -> Option<String> {

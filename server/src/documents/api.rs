@@ -59,7 +59,8 @@ impl From<FolderRow> for Folder {
 #[derive(Debug, Object)]
 pub struct FolderDetail {
     pub folder: Folder,
-    /// From the top of the space down to this folder.
+    /// From the top of the space down to this folder; for someone who reaches the folder
+    /// through a share, from the highest folder shared with them.
     pub breadcrumbs: Vec<Folder>,
 }
 
@@ -245,18 +246,12 @@ impl DocumentsApi {
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<FolderPage>> {
         let limit = pagination::limit(limit.0)?;
-        let after = pagination::decode(cursor.0.as_deref())?;
+        let after = pagination::decode_key(cursor.0.as_deref(), 2)?;
         let rows =
             service::list_folders(&state, &auth.0, &id.0, parent_id.0.as_deref(), after, limit)
                 .await?;
-        let more = rows.len() as i64 > limit;
-        let mut rows = rows;
-        rows.truncate(limit as usize);
-        let next_cursor = if more {
-            rows.last().map(|f| pagination::encode(&f.id))
-        } else {
-            None
-        };
+        let (rows, next_cursor) =
+            pagination::page_key(rows, limit, |f| vec![f.name.clone(), f.id.clone()]);
         Ok(Json(FolderPage {
             items: rows.into_iter().map(Into::into).collect(),
             next_cursor,
@@ -272,8 +267,8 @@ impl DocumentsApi {
         id: Path<String>,
     ) -> ApiResult<Json<FolderDetail>> {
         let mut conn = state.db.conn().await?;
-        let (f, _) = service::folder(&state, &mut conn, &auth.0, &id.0).await?;
-        let crumbs = service::breadcrumbs(&mut conn, &auth.0.tenant_id, &f).await?;
+        let (f, a) = service::folder_access(&state, &mut conn, &auth.0, &id.0).await?;
+        let crumbs = service::visible_breadcrumbs(&state, &mut conn, &auth.0, &f, &a).await?;
         Ok(Json(FolderDetail {
             folder: f.into(),
             breadcrumbs: crumbs.into_iter().map(Into::into).collect(),

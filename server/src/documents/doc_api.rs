@@ -438,10 +438,11 @@ impl DocumentFilesApi {
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<DocumentPage>> {
         let limit = pagination::limit(limit.0)?;
-        let after = pagination::decode(cursor.0.as_deref())?;
+        let after = pagination::decode_key(cursor.0.as_deref(), 2)?;
         let (rows, a) =
             docs::list(&state, &auth.0, &id.0, folder_id.0.as_deref(), after, limit).await?;
-        let (rows, next_cursor) = pagination::page(rows, limit, |d| d.id.clone());
+        let (rows, next_cursor) =
+            pagination::page_key(rows, limit, |d| vec![d.name.clone(), d.id.clone()]);
         Ok(Json(DocumentPage {
             items: rows.into_iter().map(|d| document(d, Some(a))).collect(),
             next_cursor,
@@ -579,8 +580,8 @@ impl DocumentFilesApi {
         version: Query<Option<i64>>,
         req: &Request,
     ) -> ApiResult<Download> {
-        let file_id = docs::version_file(&state, &auth.0, &id.0, version.0).await?;
-        send_file(&state, &auth.0, &file_id, req).await
+        let (file_id, name) = docs::version_file(&state, &auth.0, &id.0, version.0).await?;
+        send_file(&state, &auth.0, &file_id, Some(&name), req).await
     }
 
     /// A document's versions, newest first.

@@ -458,8 +458,15 @@ pub enum Uploaded {
     Replayed(DocRow),
 }
 
-/// The document an idempotent retry refers to.
-async fn replayed(conn: &mut AnyConnection, p: &Principal, f: &FileRow) -> ApiResult<DocRow> {
+/// The document an idempotent retry refers to, as the caller may read it now: a retry is
+/// answered with the document's current metadata, so access is checked again (someone who
+/// has since left the space, or whose share was revoked, gets a 404 like any other read).
+async fn replayed(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    p: &Principal,
+    f: &FileRow,
+) -> ApiResult<DocRow> {
     let id: Option<String> = sqlx::query_scalar(
         "select document_id from document_versions where tenant_id = $1 and file_id = $2
             and author_id = $3 order by created_at limit 1",
@@ -470,9 +477,7 @@ async fn replayed(conn: &mut AnyConnection, p: &Principal, f: &FileRow) -> ApiRe
     .fetch_optional(&mut *conn)
     .await?;
     match id {
-        Some(id) => doc_row(conn, &p.tenant_id, &id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("document")),
+        Some(id) => Ok(document(state, conn, p, &id).await?.0),
         None => Err(ApiError::new(
             Code::IdempotencyKeyReused,
             "this Idempotency-Key was used for another request",
@@ -491,7 +496,9 @@ async fn stage(
         files::service::Staged::New(s) => Ok(Ok(s)),
         files::service::Staged::Replayed(f) => {
             let mut conn = state.db.conn().await?;
-            Ok(Err(Uploaded::Replayed(replayed(&mut conn, p, &f).await?)))
+            Ok(Err(Uploaded::Replayed(
+                replayed(state, &mut conn, p, &f).await?,
+            )))
         }
     }
 }
@@ -506,7 +513,7 @@ async fn failed(
 ) -> ApiResult<Uploaded> {
     let (f, _): (FileRow, bool) = staged.fail(state, p, e).await?;
     let mut conn = state.db.conn().await?;
-    Ok(Uploaded::Replayed(replayed(&mut conn, p, &f).await?))
+    Ok(Uploaded::Replayed(replayed(state, &mut conn, p, &f).await?))
 }
 
 /// Upload into a space (and folder). A live document of the same name in that folder gets
@@ -673,29 +680,19 @@ pub async fn upload_version(
     }
 }
 
-/// Documents directly in a folder (or at the top of the space), by name, after `(name, id)`.
+/// Documents directly in a folder (or at the top of the space), by name, after the cursor's
+/// `(name, id)` (the sort key of the last document the caller was shown).
 pub async fn list(
     state: &AppState,
     p: &Principal,
     space_id: &str,
     folder_id: Option<&str>,
-    after_id: Option<String>,
+    after: Option<Vec<String>>,
     limit: i64,
 ) -> ApiResult<(Vec<DocRow>, Access)> {
     let mut conn = state.db.conn().await?;
     let (s, folder, a) = place(state, &mut conn, p, space_id, folder_id, "folder_id").await?;
-    let (an, ai) = match after_id {
-        Some(id) => match doc_row(&mut conn, &p.tenant_id, &id).await? {
-            Some(d) => (d.name, d.id),
-            None => {
-                return Err(ApiError::validation(
-                    "cursor",
-                    "the cursor is not one this server issued",
-                ))
-            }
-        },
-        None => (String::new(), String::new()),
-    };
+    let (an, ai) = service::after_key(after);
     let rows = sqlx::query_as(&format!(
         "select {DOC} from documents where tenant_id = $1 and space_id = $2 and trashed_at is null
          and coalesce(folder_id, '') = $3
@@ -851,17 +848,18 @@ pub async fn versions(
     Ok((d, out))
 }
 
-/// The file of a version (the current one when `version` is `None`) of a readable document.
+/// The file of a version (the current one when `version` is `None`) of a readable document,
+/// and the document's name (what the download is called, whichever version it is).
 pub async fn version_file(
     state: &AppState,
     p: &Principal,
     id: &str,
     version: Option<i64>,
-) -> ApiResult<String> {
+) -> ApiResult<(String, String)> {
     let mut conn = state.db.conn().await?;
     let (d, _) = document(state, &mut conn, p, id).await?;
-    match version {
-        None => Ok(d.file_id),
+    let file_id = match version {
+        None => d.file_id,
         Some(n) => sqlx::query_scalar(
             "select file_id from document_versions where tenant_id = $1 and document_id = $2 and number = $3",
         )
@@ -870,8 +868,9 @@ pub async fn version_file(
         .bind(n)
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(|| ApiError::not_found("version")),
-    }
+        .ok_or_else(|| ApiError::not_found("version"))?,
+    };
+    Ok((file_id, d.name))
 }
 
 /// Make an earlier version current again: a new version with that content.

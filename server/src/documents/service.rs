@@ -198,16 +198,42 @@ pub async fn list(state: &AppState, p: &Principal) -> ApiResult<Vec<(SpaceRow, R
     Ok(out)
 }
 
+/// Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): they make
+/// `invoice\u{202E}fdp.exe` display as `invoiceexe.pdf`.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// What no name may contain or be, checked on the name as given.
+fn name_problem(v: &str) -> Option<&'static str> {
+    if v == "." || v == ".." {
+        return Some("`.` and `..` are not names");
+    }
+    if v.contains('/') || v.contains('\\') {
+        return Some("no path separators (`/`, `\\`)");
+    }
+    if v.chars().any(char::is_control) {
+        return Some("no control characters");
+    }
+    if v.chars().any(is_bidi_control) {
+        return Some("no bidirectional override characters");
+    }
+    None
+}
+
+/// The one validator for every name a person gives a space, folder or document (create,
+/// upload, rename, copy): 1 to 255 characters, trimmed, and safe wherever the name goes next —
+/// a download's file name, a path on someone's disk, a listing. The checks also run on the
+/// name once percent-decoded, because some clients and servers decode names on the way
+/// (`%2F` would become a separator, `%2e%2e` a parent directory).
 pub(crate) fn clean_name(field: &str, v: &str) -> ApiResult<String> {
     let v = v.trim();
     if v.is_empty() || v.chars().count() > 255 {
         return Err(ApiError::validation(field, "1 to 255 characters"));
     }
-    if v.chars().any(char::is_control) || v.contains('/') || v.contains('\\') {
-        return Err(ApiError::validation(
-            field,
-            "no slashes or control characters",
-        ));
+    let decoded = percent_encoding::percent_decode_str(v).decode_utf8_lossy();
+    if let Some(why) = name_problem(v).or_else(|| name_problem(decoded.trim())) {
+        return Err(ApiError::validation(field, why));
     }
     Ok(v.to_string())
 }
@@ -601,30 +627,30 @@ pub async fn create_folder(
     Ok(f)
 }
 
-/// Child folders of `parent_id` (top level when `None`), by name, after `(name, id)`.
+/// The `(name, id)` a page continues after, from a cursor's parts.
+pub(crate) fn after_key(after: Option<Vec<String>>) -> (String, String) {
+    match after {
+        Some(mut k) if k.len() == 2 => {
+            let id = k.pop().unwrap_or_default();
+            (k.pop().unwrap_or_default(), id)
+        }
+        _ => (String::new(), String::new()),
+    }
+}
+
+/// Child folders of `parent_id` (top level when `None`), by name, after the `(name, id)` of
+/// the cursor (the sort key of the last folder the caller was shown).
 pub async fn list_folders(
     state: &AppState,
     p: &Principal,
     space_id: &str,
     parent_id: Option<&str>,
-    after_id: Option<String>,
+    after: Option<Vec<String>>,
     limit: i64,
 ) -> ApiResult<Vec<FolderRow>> {
     let mut conn = state.db.conn().await?;
     let (s, parent, _) = place(state, &mut conn, p, space_id, parent_id, "parent_id").await?;
-    // The cursor is the last folder's id; the page continues after its (name, id).
-    let (an, ai) = match after_id {
-        Some(id) => match folder_row(&mut conn, &p.tenant_id, &id).await? {
-            Some(f) => (f.name, f.id),
-            None => {
-                return Err(ApiError::validation(
-                    "cursor",
-                    "the cursor is not one this server issued",
-                ))
-            }
-        },
-        None => (String::new(), String::new()),
-    };
+    let (an, ai) = after_key(after);
     Ok(sqlx::query_as(&format!(
         "select {FOLDER} from folders where tenant_id = $1 and space_id = $2 and trashed_at is null
          and (($3 is null and parent_id is null) or parent_id = $3)
@@ -663,6 +689,36 @@ pub async fn breadcrumbs(
     Ok(chain)
 }
 
+/// The breadcrumbs a caller may see for a folder they read: the whole path for members of the
+/// space, and for someone whose access comes from a share, the path from the highest folder
+/// a share gives them down to `f` — the names of folders above it are not theirs to read.
+pub async fn visible_breadcrumbs(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    p: &Principal,
+    f: &FolderRow,
+    a: &Access,
+) -> ApiResult<Vec<FolderRow>> {
+    let chain = breadcrumbs(conn, &p.tenant_id, f).await?;
+    if a.space_role.is_some() {
+        return Ok(chain);
+    }
+    let Some(space) = space_row(conn, &p.tenant_id, &f.space_id).await? else {
+        return Ok(vec![f.clone()]);
+    };
+    // A share reaches the folder it is on and everything below: what the caller reads is a
+    // tail of the path, starting at the highest folder they have access to.
+    for (i, c) in chain.iter().enumerate() {
+        if access(state, conn, p, &space, Some(&c.id), None)
+            .await?
+            .is_some()
+        {
+            return Ok(chain[i..].to_vec());
+        }
+    }
+    Ok(vec![f.clone()])
+}
+
 /// Rename and/or move a folder within its space (never under itself).
 pub async fn update_folder(
     state: &AppState,
@@ -678,10 +734,27 @@ pub async fn update_folder(
         f.name = clean_name("name", n)?;
     }
     if let Some(pid) = parent_id {
+        // The destination follows the rule for moving documents: the caller must edit the
+        // place it lands in. The top of a space is edited through a space role only, so
+        // someone whose access comes from a share cannot lift a folder out from under that
+        // share (and away from everyone else it reaches).
         let parent = parent_in(&mut tx, &p.tenant_id, &f.space_id, Some(pid)).await?;
+        let space = space_row(&mut tx, &p.tenant_id, &f.space_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("folder"))?;
+        let dest = access(state, &mut tx, p, &space, parent.as_deref(), None).await?;
+        match (dest, &parent) {
+            (Some(a), _) => need_editor(a.role)?,
+            // The caller sees the folder being moved, so the space is no secret to them.
+            (None, None) => return Err(ApiError::forbidden("editor role in this space")),
+            (None, Some(_)) => {
+                return Err(ApiError::validation(
+                    "parent_id",
+                    "no such folder in this space",
+                ))
+            }
+        }
         if let Some(new_parent) = &parent {
-            let (_, dest) = folder(state, &mut tx, p, new_parent).await?;
-            need_editor(dest)?;
             // Walk up from the new parent: meeting the folder itself would make a cycle.
             let target = folder_row(&mut tx, &p.tenant_id, new_parent)
                 .await?
@@ -824,4 +897,51 @@ pub async fn set_member(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_name;
+
+    #[test]
+    fn names_are_validated() {
+        for ok in [
+            "Report.pdf",
+            " Báo cáo Q1.docx ",
+            ".profile",
+            "a..b",
+            "100%25 done",
+            "名前",
+        ] {
+            assert!(clean_name("name", ok).is_ok(), "{ok:?}");
+        }
+        assert_eq!(clean_name("name", " x ").unwrap(), "x");
+        for bad in [
+            "",
+            " ",
+            ".",
+            "..",
+            " .. ",
+            "a/b",
+            "a\\b",
+            "a%2Fb",
+            "a%2fb",
+            "a%5Cb",
+            "%2e%2e",
+            "%2E",
+            "a\u{0}b",
+            "a\nb",
+            "a%0Ab",
+            "\u{7f}",
+            "invoice\u{202E}fdp.exe",
+            "x\u{202A}",
+            "x\u{2066}y",
+            "x\u{2069}",
+        ] {
+            let e = clean_name("name", bad).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("name"), "{bad:?}");
+            assert_eq!(e.status().as_u16(), 422, "{bad:?}");
+        }
+        assert!(clean_name("name", &"x".repeat(256)).is_err());
+    }
 }

@@ -363,16 +363,19 @@ fn safe_content_type(ct: &str) -> &str {
 }
 
 /// Answer a download of file `id` as `p`: ranges, conditional requests, safe headers. Also
-/// used by document downloads, which resolve a document version to its file first.
+/// used by document downloads, which resolve a document version to its file first and pass
+/// the document's name (`name`): the file row keeps the name the bytes arrived with (`file`
+/// for a raw upload), the document's name is the one people chose and see.
 pub async fn send_file(
     state: &AppState,
     p: &crate::authn::Principal,
     id: &str,
+    name: Option<&str>,
     req: &Request,
 ) -> ApiResult<Download> {
     let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok());
     let mut range = header("range").and_then(service::parse_range);
-    let content = service::download(state, p, id, range).await?;
+    let content = service::download(state, p, id, name, range).await?;
     let (file, range_used, body) = match content {
         service::Content::Redirect(url) => {
             return Ok(Download(
@@ -411,7 +414,7 @@ pub async fn send_file(
     // If-Range: a range only against the version the client has; otherwise the whole file.
     if range_used.is_some() && header("if-range").is_some_and(|v| v.trim() != etag) {
         range = None;
-        let whole = service::download(state, p, id, range).await?;
+        let whole = service::download(state, p, id, name, range).await?;
         if let service::Content::Bytes { body: b, .. } = whole {
             body = b;
             range_used = None;
@@ -420,7 +423,10 @@ pub async fn send_file(
     let size = file.size.max(0) as u64;
     let mut resp = poem::Response::builder()
         .header("content-type", safe_content_type(&file.content_type))
-        .header("content-disposition", content_disposition(&file.name))
+        .header(
+            "content-disposition",
+            content_disposition(name.unwrap_or(&file.name)),
+        )
         .header("accept-ranges", "bytes")
         .header("etag", etag)
         .header("content-security-policy", "sandbox; default-src 'none'");
@@ -550,7 +556,7 @@ impl FilesApi {
         id: Path<String>,
         req: &Request,
     ) -> ApiResult<Download> {
-        send_file(&state, &auth.0, &id.0, req).await
+        send_file(&state, &auth.0, &id.0, None, req).await
     }
 
     /// A thumbnail of an image or of a PDF's first page (JPEG, at most 256 pixels on its

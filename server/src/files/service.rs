@@ -385,11 +385,13 @@ pub enum Content {
     },
 }
 
-/// Open a file for download.
+/// Open a file for download; `name` (a document's) replaces the file's own name in a
+/// presigned URL's `Content-Disposition`.
 pub async fn download(
     state: &AppState,
     p: &Principal,
     id: &str,
+    name: Option<&str>,
     range: Option<RangeSpec>,
 ) -> ApiResult<Content> {
     let mut conn = state.db.conn().await?;
@@ -401,7 +403,7 @@ pub async fn download(
             .presign_get(
                 &f.blob_key,
                 state.cfg.storage.presign_ttl_secs,
-                &f.name,
+                name.unwrap_or(&f.name),
                 &f.content_type,
             )
             .await

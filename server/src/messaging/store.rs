@@ -528,7 +528,9 @@ pub async fn attachments(
     .await
 }
 
-/// Whether `user_id` belongs to a room where the file is attached.
+/// Whether `user_id` may see a message the file is attached to: they belong to its room and,
+/// in a room whose history starts when one joins (`joined`), the message came after they
+/// joined — the same rule as for reading the messages themselves (`messages::floor`).
 pub async fn file_shared_with(
     conn: &mut AnyConnection,
     tenant_id: &str,
@@ -536,9 +538,12 @@ pub async fn file_shared_with(
     user_id: &str,
 ) -> Result<bool, sqlx::Error> {
     let n: i64 = sqlx::query_scalar(
-        "select count(*) from message_attachments a join room_members m
-           on m.tenant_id = a.tenant_id and m.room_id = a.room_id
-         where a.tenant_id = $1 and a.file_id = $2 and m.user_id = $3",
+        "select count(*) from message_attachments a
+         join room_members m on m.tenant_id = a.tenant_id and m.room_id = a.room_id
+         join rooms r on r.tenant_id = a.tenant_id and r.id = a.room_id
+         join messages msg on msg.tenant_id = a.tenant_id and msg.id = a.message_id
+         where a.tenant_id = $1 and a.file_id = $2 and m.user_id = $3
+           and (r.history_visibility <> 'joined' or msg.seq > m.joined_seq)",
     )
     .bind(tenant_id)
     .bind(file_id)

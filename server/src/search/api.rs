@@ -1,6 +1,6 @@
 //! `GET /search`: one search box over everything the caller may read.
 
-use super::{indexer, Query as IndexQuery};
+use super::{indexer, Query as IndexQuery, SearchError};
 use crate::{
     api::ApiTags,
     authn::{Principal, Session},
@@ -10,10 +10,12 @@ use crate::{
 };
 use poem::web::Data;
 use poem_openapi::{param::Query, payload::Json, Object, OpenApi};
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 const MAX_QUERY_CHARS: usize = 200;
 const MAX_OFFSET: usize = 1000;
+/// Readable matches counted exactly; beyond it `total_exact` is false.
+const TOTAL_CAP: u64 = 100;
 
 #[derive(Debug, Object)]
 pub struct SearchHit {
@@ -30,8 +32,12 @@ pub struct SearchHit {
 #[derive(Debug, Object)]
 pub struct SearchPage {
     pub items: Vec<SearchHit>,
-    /// Matching items the caller may read (an estimate with Meilisearch).
+    /// Matching items the caller may read, each checked against their current rights;
+    /// counted up to 100 (see `total_exact`).
     pub total: u64,
+    /// `false`: at least `total` items match (counting stops at 100 readable items, or after
+    /// the first 1,000 matches).
+    pub total_exact: bool,
     pub next_cursor: Option<String>,
 }
 
@@ -64,21 +70,17 @@ pub async fn search(state: &AppState, p: &Principal, params: Params) -> ApiResul
         offset: params.offset,
         limit: params.limit + 1,
     };
-    let res = state.search.search(&q).await.map_err(|e| {
-        tracing::warn!(error = %e, "search failed");
-        ApiError::new(
-            Code::Unavailable,
-            "search is unavailable right now; try again shortly",
-        )
-    })?;
+    let res = state.search.search(&q).await.map_err(index_error)?;
     let more = res.hits.len() > params.limit;
     let mut items = Vec::new();
-    let mut dropped = 0u64;
     let mut conn = state.db.conn().await?;
+    let mut seen: HashMap<(String, String), bool> = HashMap::new();
     for h in res.hits.into_iter().take(params.limit) {
-        // The index may lag a revocation by a moment; the database has the last word.
-        if !indexer::readable(state, &mut conn, p, &h.kind, &h.id).await? {
-            dropped += 1;
+        // The index may lag a revocation by a moment, and it knows rooms, not when someone
+        // joined one: the database has the last word.
+        let ok = indexer::readable(state, &mut conn, p, &h.kind, &h.id).await?;
+        seen.insert((h.kind.clone(), h.id.clone()), ok);
+        if !ok {
             continue;
         }
         items.push(SearchHit {
@@ -90,13 +92,74 @@ pub async fn search(state: &AppState, p: &Principal, params: Params) -> ApiResul
             created_at: rfc3339(h.created_at),
         });
     }
+    let (total, total_exact) = if res.total == 0 {
+        (0, true)
+    } else if params.offset == 0 && !more {
+        // Every match was on this page, and each was re-checked.
+        (items.len() as u64, true)
+    } else {
+        count_readable(state, &mut conn, p, &q, &mut seen).await?
+    };
     let next_offset = params.offset + params.limit;
     Ok(SearchPage {
         items,
-        total: res.total.saturating_sub(dropped),
+        total,
+        total_exact,
         next_cursor: (more && next_offset < MAX_OFFSET)
             .then(|| pagination::encode(&next_offset.to_string())),
     })
+}
+
+fn index_error(e: SearchError) -> ApiError {
+    match e {
+        SearchError::BadQuery(why) => ApiError::validation("q", why).with_code(Code::BadRequest),
+        other => {
+            tracing::warn!(error = %other, "search failed");
+            ApiError::new(
+                Code::Unavailable,
+                "search is unavailable right now; try again shortly",
+            )
+        }
+    }
+}
+
+/// How many matches the caller may read: the index's own count includes what its reader
+/// tokens let through but the database refuses (messages from before one joined a room with
+/// `joined` history, a share revoked a moment ago), and showing it would tell the caller that
+/// such items exist. So matches are re-checked in rank order, and counted up to
+/// [`TOTAL_CAP`]; at most [`MAX_OFFSET`] of them (the deepest a cursor reaches) are looked at.
+/// `(count, exact)`: not exact when counting stopped before the matches ran out.
+async fn count_readable(
+    state: &AppState,
+    conn: &mut sqlx::AnyConnection,
+    p: &Principal,
+    q: &IndexQuery,
+    seen: &mut HashMap<(String, String), bool>,
+) -> ApiResult<(u64, bool)> {
+    let ids = state
+        .search
+        .matching_ids(q, MAX_OFFSET)
+        .await
+        .map_err(index_error)?;
+    let scanned_all = ids.len() < MAX_OFFSET;
+    let mut readable = 0u64;
+    for key in ids {
+        let ok = match seen.get(&key) {
+            Some(ok) => *ok,
+            None => {
+                let ok = indexer::readable(state, conn, p, &key.0, &key.1).await?;
+                seen.insert(key, ok);
+                ok
+            }
+        };
+        if ok {
+            readable += 1;
+            if readable > TOTAL_CAP {
+                return Ok((TOTAL_CAP, false));
+            }
+        }
+    }
+    Ok((readable, scanned_all))
 }
 
 #[derive(Default)]
@@ -106,9 +169,12 @@ pub struct SearchApi;
 impl SearchApi {
     /// Search everything the caller may read now.
     ///
-    /// Words match whatever their diacritics (`Ha Noi` finds `Hà Nội`); Chinese and Japanese
-    /// match inside running text; `"quoted words"` match as a phrase. Results are ranked and
-    /// carry a highlighted snippet.
+    /// Every word must appear, whatever its case and diacritics (`Ha Noi` finds `Hà Nội`);
+    /// Chinese and Japanese match inside running text; `"quoted words"` match as a phrase, in
+    /// order (an unclosed quotation mark quotes the rest); a word ending in `*` is a prefix
+    /// (`quar*` finds `quarterly`). Nothing else is syntax: `id:*`, `-word` or `AND` are text.
+    /// More than 32 words and phrases is a 400.
+    /// Results are ranked and carry a highlighted snippet.
     #[oai(path = "/search", method = "get", operation_id = "search")]
     #[allow(clippy::too_many_arguments)]
     async fn search(

@@ -120,6 +120,59 @@ pub async fn behaviour(index: &dyn SearchIndex) {
     assert_eq!((first.hits.len(), second.hits.len()), (1, 1));
     assert_ne!(first.hits[0].id, second.hits[0].id);
 
+    // The search box's own syntax (search::query), the same on every backend: phrases keep
+    // their order, a trailing `*` is a prefix, and a backend's query language is plain text.
+    let both = &["u:u1", "u:u2"];
+    assert_eq!(
+        ids(index, &query("t1", "\"budget for\"", both)).await,
+        ["c"]
+    );
+    assert!(ids(index, &query("t1", "\"for budget\"", both))
+        .await
+        .is_empty());
+    assert_eq!(ids(index, &query("t1", "quarter*", both)).await, ["c"]);
+    for raw in [
+        "id:*",
+        "tenant:t2",
+        "readers:*",
+        "*",
+        "title:Budget",
+        "-budget",
+        "a AND b",
+    ] {
+        let r = index.search(&query("t1", raw, both)).await;
+        assert!(r.is_ok(), "{raw}: {r:?}");
+    }
+    assert!(ids(index, &query("t1", "id:*", both)).await.is_empty());
+    assert!(ids(index, &query("t1", "*", both)).await.is_empty());
+    assert_eq!(ids(index, &query("t1", "\"budget for", both)).await, ["c"]);
+    let too_many = vec!["budget"; super::query::MAX_PARTS + 1].join(" ");
+    assert!(matches!(
+        index.search(&query("t1", &too_many, both)).await,
+        Err(super::SearchError::BadQuery(_))
+    ));
+    // Ids only, in rank order, for counting.
+    let mut m = index
+        .matching_ids(&query("t1", "ha noi", both), 10)
+        .await
+        .unwrap();
+    m.sort();
+    assert_eq!(
+        m,
+        vec![
+            ("file".to_string(), "a".to_string()),
+            ("file".into(), "c".into())
+        ]
+    );
+    assert_eq!(
+        index
+            .matching_ids(&query("t1", "ha noi", both), 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
     // Upsert replaces; delete, delete by owner, delete by tenant.
     index
         .upsert(vec![doc(

@@ -6,13 +6,13 @@
 //! Meilisearch itself segments Chinese and Japanese and normalises diacritics (its `charabia`
 //! tokenizer), so the text is sent as is (NFC-normalised).
 
-use super::{text, Doc, Hit, Query, Results, SearchError, SearchIndex};
+use super::{query, text, Doc, Hit, Query, Results, SearchError, SearchIndex};
 use async_trait::async_trait;
 use meilisearch_sdk::{
     client::Client,
     documents::DocumentDeletionQuery,
     indexes::Index,
-    search::{SearchResults, Selectors},
+    search::{MatchingStrategies, SearchResults, Selectors},
     settings::Settings,
     task_info::TaskInfo,
 };
@@ -233,31 +233,12 @@ impl SearchIndex for MeiliIndex {
     }
 
     async fn search(&self, q: &Query) -> Result<Results, SearchError> {
+        let text = meili_text(&q.text)?;
         self.ready().await?;
-        if q.readers.is_empty() || q.limit == 0 {
+        if q.readers.is_empty() || q.limit == 0 || text.is_empty() {
             return Ok(Results::default());
         }
-        let mut filter = vec![
-            format!("tenant = {}", quote(&q.tenant_id)),
-            any_of("readers", &q.readers),
-        ];
-        if !q.kinds.is_empty() {
-            filter.push(any_of("kind", &q.kinds));
-        }
-        if let Some(owner) = &q.owner_id {
-            filter.push(format!("owner = {}", quote(owner)));
-        }
-        for t in &q.tags {
-            filter.push(format!("tags = {}", quote(t)));
-        }
-        if let Some(from) = q.from {
-            filter.push(format!("created_at >= {from}"));
-        }
-        if let Some(to) = q.to {
-            filter.push(format!("created_at < {to}"));
-        }
-        let filter = filter.join(" AND ");
-        let text = text::normalize(&q.text);
+        let filter = filter_of(q);
         let highlight: &[&str] = &["title", "body"];
         let crop: &[(&str, Option<usize>)] = &[("body", Some(CROP_WORDS))];
         let res: SearchResults<MeiliDoc> = self
@@ -265,6 +246,7 @@ impl SearchIndex for MeiliIndex {
             .search()
             .with_query(&text)
             .with_filter(&filter)
+            .with_matching_strategy(MatchingStrategies::ALL)
             .with_limit(q.limit)
             .with_offset(q.offset)
             .with_attributes_to_highlight(Selectors::Some(highlight))
@@ -300,6 +282,36 @@ impl SearchIndex for MeiliIndex {
         Ok(Results { hits, total })
     }
 
+    async fn matching_ids(
+        &self,
+        q: &Query,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, SearchError> {
+        let text = meili_text(&q.text)?;
+        self.ready().await?;
+        if q.readers.is_empty() || limit == 0 || text.is_empty() {
+            return Ok(Vec::new());
+        }
+        let filter = filter_of(q);
+        let only: &[&str] = &["kind", "id"];
+        let res: SearchResults<IdOnly> = self
+            .index
+            .search()
+            .with_query(&text)
+            .with_filter(&filter)
+            .with_matching_strategy(MatchingStrategies::ALL)
+            .with_limit(limit)
+            .with_attributes_to_retrieve(Selectors::Some(only))
+            .execute::<IdOnly>()
+            .await
+            .map_err(unavailable)?;
+        Ok(res
+            .hits
+            .into_iter()
+            .map(|h| (h.result.kind, h.result.id))
+            .collect())
+    }
+
     async fn count(
         &self,
         tenant_id: &str,
@@ -327,6 +339,67 @@ impl SearchIndex for MeiliIndex {
     }
 }
 
+/// The tenant, reader-token and filter clauses of a query, evaluated by Meilisearch.
+fn filter_of(q: &Query) -> String {
+    let mut filter = vec![
+        format!("tenant = {}", quote(&q.tenant_id)),
+        any_of("readers", &q.readers),
+    ];
+    if !q.kinds.is_empty() {
+        filter.push(any_of("kind", &q.kinds));
+    }
+    if let Some(owner) = &q.owner_id {
+        filter.push(format!("owner = {}", quote(owner)));
+    }
+    for t in &q.tags {
+        filter.push(format!("tags = {}", quote(t)));
+    }
+    if let Some(from) = q.from {
+        filter.push(format!("created_at >= {from}"));
+    }
+    if let Some(to) = q.to {
+        filter.push(format!("created_at < {to}"));
+    }
+    filter.join(" AND ")
+}
+
+/// The query text for Meilisearch, rebuilt from the parsed query (see [`query`]): words and
+/// `"phrases"` as Meilisearch reads them, and nothing of its other syntax — a leading `-`
+/// (Meilisearch's "without") is dropped, so a word means the same on both backends.
+/// Meilisearch matches the last word as a prefix by itself; a `*` elsewhere cannot be
+/// expressed and the word is matched whole.
+fn meili_text(q: &str) -> Result<String, SearchError> {
+    let parts = query::parse(q).map_err(|e| SearchError::BadQuery(e.0))?;
+    let mut out: Vec<String> = Vec::new();
+    for p in parts {
+        match p {
+            query::Part::Word { text, .. } => {
+                let w = text.trim_start_matches('-');
+                if !w.is_empty() {
+                    out.push(text::normalize(w));
+                }
+            }
+            query::Part::Phrase(text) => {
+                let words: Vec<&str> = text
+                    .split_whitespace()
+                    .map(|w| w.trim_start_matches('-'))
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                if !words.is_empty() {
+                    out.push(format!("\"{}\"", text::normalize(&words.join(" "))));
+                }
+            }
+        }
+    }
+    Ok(out.join(" "))
+}
+
+#[derive(Debug, Deserialize)]
+struct IdOnly {
+    kind: String,
+    id: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,5 +416,12 @@ mod tests {
             marked_html("x <y> \u{E000}Hà\u{E001} z"),
             "x &lt;y&gt; <mark>Hà</mark> z"
         );
+        assert_eq!(
+            meili_text("-secret  \"ha -noi\" id:* bud*").unwrap(),
+            "secret \"ha noi\" id: bud"
+        );
+        assert_eq!(meili_text("- \"\"").unwrap(), "");
+        assert_eq!(meili_text("\"open -phrase").unwrap(), "\"open phrase\"");
+        assert!(meili_text(&vec!["w"; 33].join(" ")).is_err());
     }
 }

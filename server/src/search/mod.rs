@@ -19,6 +19,7 @@ mod conformance;
 pub mod extract;
 pub mod indexer;
 pub mod meili;
+pub mod query;
 pub mod tantivy_index;
 pub mod text;
 
@@ -76,7 +77,8 @@ pub struct Hit {
 #[derive(Debug, Clone, Default)]
 pub struct Results {
     pub hits: Vec<Hit>,
-    /// Matching documents in all (an estimate for Meilisearch).
+    /// Matching documents in all, readable or not by the caller's current rights (an estimate
+    /// for Meilisearch): never shown as is, see [`SearchIndex::matching_ids`].
     pub total: u64,
 }
 
@@ -86,13 +88,18 @@ pub enum SearchError {
     Unavailable(String),
     #[error("search index error: {0}")]
     Internal(String),
+    /// The query text could not be read (see [`query`]): the caller's mistake, a 400.
+    #[error("{0}")]
+    BadQuery(String),
 }
 
 impl From<SearchError> for crate::jobs::outbox::HandlerError {
     fn from(e: SearchError) -> Self {
         match e {
             SearchError::Unavailable(_) => crate::jobs::outbox::HandlerError::unavailable(e),
-            SearchError::Internal(_) => crate::jobs::outbox::HandlerError::retry(e),
+            SearchError::Internal(_) | SearchError::BadQuery(_) => {
+                crate::jobs::outbox::HandlerError::retry(e)
+            }
         }
     }
 }
@@ -115,6 +122,14 @@ pub trait SearchIndex: Send + Sync {
     /// Make everything written so far searchable.
     async fn flush(&self) -> Result<(), SearchError>;
     async fn search(&self, q: &Query) -> Result<Results, SearchError>;
+    /// The `(kind, id)` of the first `limit` matches of `q` in rank order (ignoring its offset
+    /// and limit), without text or snippets: cheap enough to re-check many against the
+    /// database, which is how the API counts only what the caller may read.
+    async fn matching_ids(
+        &self,
+        q: &Query,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, SearchError>;
     /// Documents of a tenant (of one kind and id when given): for tests and checks.
     async fn count(
         &self,
@@ -212,6 +227,13 @@ impl SearchIndex for Closed {
         Err(closed())
     }
     async fn search(&self, _q: &Query) -> Result<Results, SearchError> {
+        Err(closed())
+    }
+    async fn matching_ids(
+        &self,
+        _q: &Query,
+        _limit: usize,
+    ) -> Result<Vec<(String, String)>, SearchError> {
         Err(closed())
     }
     async fn count(&self, _t: &str, _k: Option<(&str, &str)>) -> Result<u64, SearchError> {

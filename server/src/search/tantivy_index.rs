@@ -5,7 +5,7 @@
 //! commits and reloads the reader; the outbox relay flushes after each batch. Tenant, reader
 //! tokens, kind, owner and date filters are clauses of the same boolean query as the text.
 
-use super::{text, Doc, Hit, Query, Results, SearchError, SearchIndex};
+use super::{query, text, Doc, Hit, Query, Results, SearchError, SearchIndex};
 use async_trait::async_trait;
 use std::{
     ops::Bound,
@@ -15,19 +15,24 @@ use std::{
 use tantivy::{
     collector::{Count, TopDocs},
     directory::MmapDirectory,
-    query::{BooleanQuery, Occur, QueryParser, RangeQuery, TermQuery},
+    query::{
+        BooleanQuery, BoostQuery, Occur, PhrasePrefixQuery, PhraseQuery, RangeQuery, TermQuery,
+    },
     schema::{
         Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED,
         STORED, STRING,
     },
     snippet::SnippetGenerator,
-    tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, TextAnalyzer},
+    tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, TextAnalyzer, TokenStream},
     Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term,
 };
 
 const TOKENIZER: &str = "stoa";
 const WRITER_MEMORY: usize = 20_000_000;
 const SNIPPET_CHARS: usize = 200;
+const TITLE_BOOST: f32 = 2.0;
+/// Terms a `prefix*` may stand for: bounds the work of a one-letter prefix.
+const MAX_PREFIX_EXPANSIONS: u32 = 50;
 
 #[derive(Clone, Copy)]
 struct Fields {
@@ -85,7 +90,9 @@ fn internal(e: impl std::fmt::Display) -> SearchError {
 
 impl TantivyIndex {
     pub fn open(dir: &Path) -> Result<TantivyIndex, crate::BoxError> {
-        std::fs::create_dir_all(dir)?;
+        // The index holds tenants' text; tantivy creates its files under the process umask,
+        // so the directory is what keeps other accounts out.
+        crate::private_fs::dir(dir)?;
         let (schema, f) = schema();
         let mut rebuilt = false;
         let index = match Index::open_or_create(MmapDirectory::open(dir)?, schema.clone()) {
@@ -260,6 +267,20 @@ impl SearchIndex for TantivyIndex {
             .map_err(internal)?
     }
 
+    async fn matching_ids(
+        &self,
+        q: &Query,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, SearchError> {
+        let mut q = q.clone();
+        q.offset = 0;
+        q.limit = limit;
+        let (index, reader, f) = (self.index.clone(), self.reader.clone(), self.f);
+        tokio::task::spawn_blocking(move || run_ids(&index, &reader, &f, &q))
+            .await
+            .map_err(internal)?
+    }
+
     async fn count(
         &self,
         tenant_id: &str,
@@ -295,21 +316,93 @@ fn term_any(field: Field, values: &[String]) -> Box<dyn tantivy::query::Query> {
     ))
 }
 
-fn run_search(
+/// The terms (with their positions) the index's analyzer makes of `text`.
+fn analyze(index: &Index, field: Field, text: &str) -> Result<Vec<(usize, Term)>, SearchError> {
+    let mut analyzer = index.tokenizer_for_field(field).map_err(internal)?;
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        let t = stream.token();
+        out.push((t.position, Term::from_field_text(field, &t.text)));
+    }
+    if let Some(first) = out.first().map(|(p, _)| *p) {
+        for (p, _) in &mut out {
+            *p -= first;
+        }
+    }
+    Ok(out)
+}
+
+/// One word or phrase on one field: a term, a phrase of terms (several words, or the bigrams
+/// of a CJK run), or either with a prefix last. `None` when the text has no terms.
+fn part_on_field(
     index: &Index,
-    reader: &IndexReader,
+    field: Field,
+    text: &str,
+    prefix: bool,
+) -> Result<Option<Box<dyn tantivy::query::Query>>, SearchError> {
+    let mut terms = analyze(index, field, text)?;
+    Ok(match (terms.len(), prefix) {
+        (0, _) => None,
+        (_, true) => {
+            let mut q = PhrasePrefixQuery::new_with_offset(terms);
+            q.set_max_expansions(MAX_PREFIX_EXPANSIONS);
+            Some(Box::new(q))
+        }
+        (1, false) => terms.pop().map(|(_, t)| {
+            Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs))
+                as Box<dyn tantivy::query::Query>
+        }),
+        _ => Some(Box::new(PhraseQuery::new_with_offset(terms))),
+    })
+}
+
+/// The text clause, built from the parsed query (see [`query`]): every word or phrase must
+/// match the title (weighted double) or the body. Never tantivy's own query language.
+fn text_query(
+    index: &Index,
+    f: &Fields,
+    parts: &[query::Part],
+) -> Result<Option<Box<dyn tantivy::query::Query>>, SearchError> {
+    let mut musts: Vec<(Occur, Box<dyn tantivy::query::Query>)> = Vec::new();
+    for part in parts {
+        let (text, prefix) = match part {
+            query::Part::Word { text, prefix } => (text.as_str(), *prefix),
+            query::Part::Phrase(text) => (text.as_str(), false),
+        };
+        let text = text::normalize(text);
+        let mut either: Vec<(Occur, Box<dyn tantivy::query::Query>)> = Vec::new();
+        if let Some(t) = part_on_field(index, f.title, &text, prefix)? {
+            either.push((Occur::Should, Box::new(BoostQuery::new(t, TITLE_BOOST))));
+        }
+        if let Some(b) = part_on_field(index, f.body, &text, prefix)? {
+            either.push((Occur::Should, b));
+        }
+        if !either.is_empty() {
+            musts.push((Occur::Must, Box::new(BooleanQuery::new(either))));
+        }
+    }
+    Ok((!musts.is_empty()).then(|| Box::new(BooleanQuery::new(musts)) as _))
+}
+
+type BoxQuery = Box<dyn tantivy::query::Query>;
+
+/// The whole query (tenant, readers, filters and text) and its text clause alone (for
+/// snippets); `None` when nothing can match.
+fn build_query(
+    index: &Index,
     f: &Fields,
     q: &Query,
-) -> Result<Results, SearchError> {
-    let searcher = reader.searcher();
+) -> Result<Option<(BooleanQuery, BoxQuery)>, SearchError> {
+    let parts = query::parse(&q.text).map_err(|e| SearchError::BadQuery(e.0))?;
     if q.readers.is_empty() || q.limit == 0 {
-        return Ok(Results::default());
+        return Ok(None);
     }
-    let mut parser = QueryParser::for_index(index, vec![f.title, f.body]);
-    parser.set_conjunction_by_default();
-    parser.set_field_boost(f.title, 2.0);
-    let (text_q, _) = parser.parse_query_lenient(&text::normalize(&q.text));
-    let mut clauses: Vec<(Occur, Box<dyn tantivy::query::Query>)> = vec![
+    let Some(text_q) = text_query(index, f, &parts)? else {
+        // Nothing searchable (punctuation only): nothing matches.
+        return Ok(None);
+    };
+    let mut clauses: Vec<(Occur, BoxQuery)> = vec![
         (
             Occur::Must,
             Box::new(TermQuery::new(
@@ -351,7 +444,46 @@ fn run_search(
                 .unwrap_or(Bound::Unbounded);
         clauses.push((Occur::Must, Box::new(RangeQuery::new(lo, hi))));
     }
-    let query = BooleanQuery::new(clauses);
+    Ok(Some((BooleanQuery::new(clauses), text_q)))
+}
+
+fn run_ids(
+    index: &Index,
+    reader: &IndexReader,
+    f: &Fields,
+    q: &Query,
+) -> Result<Vec<(String, String)>, SearchError> {
+    let Some((query, _)) = build_query(index, f, q)? else {
+        return Ok(Vec::new());
+    };
+    let searcher = reader.searcher();
+    let top = searcher
+        .search(&query, &TopDocs::with_limit(q.limit).order_by_score())
+        .map_err(internal)?;
+    let mut out = Vec::with_capacity(top.len());
+    for (_, addr) in top {
+        let d: TantivyDocument = searcher.doc(addr).map_err(internal)?;
+        let s = |field: Field| {
+            d.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
+        out.push((s(f.kind), s(f.id)));
+    }
+    Ok(out)
+}
+
+fn run_search(
+    index: &Index,
+    reader: &IndexReader,
+    f: &Fields,
+    q: &Query,
+) -> Result<Results, SearchError> {
+    let Some((query, text_q)) = build_query(index, f, q)? else {
+        return Ok(Results::default());
+    };
+    let searcher = reader.searcher();
     let (top, total) = searcher
         .search(
             &query,

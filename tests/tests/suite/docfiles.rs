@@ -384,8 +384,12 @@ async fn sharing_matrix(b: Backend) {
     )
     .await
     .ok(201);
-    s.eventually("the owner finds the plan", || async {
+    // Wait for the shares to reach the index too (the owner found the plan before they did,
+    // and a loaded machine showed the viewer's search racing the share's reindexing).
+    s.eventually("the owner and those shared with find the plan", || async {
         found(&s, &c.owner, "zanzibar", &[]).await == vec![doc.clone()]
+            && found(&s, &c.viewer, "zanzibar", &[]).await == vec![doc.clone()]
+            && found(&s, &c.editor, "zanzibar", &[]).await == vec![doc.clone()]
     })
     .await;
 

@@ -18,6 +18,7 @@ mod ops;
 mod realtime;
 mod roles;
 mod search;
+mod security;
 mod spec;
 mod tenants;
 mod users;
