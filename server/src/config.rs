@@ -186,13 +186,20 @@ pub struct SessionConfig {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LoginConfig {
-    /// Failed sign-ins for one account within `window_secs` before it is locked.
+    /// Failed sign-ins to one account from one client address within `window_secs` before that
+    /// address is locked out of that account (other addresses are not).
     pub max_failures_per_account: i64,
-    /// Failed sign-ins from one client address within `window_secs` before it is locked.
+    /// Failed sign-ins to one account within `window_secs` from all addresses that never signed
+    /// in to it, before only its known addresses may still try.
+    pub max_failures_per_account_total: i64,
+    /// Distinct accounts failing from one client address within `window_secs` before that
+    /// address may try no further accounts (password spraying).
     pub max_failures_per_ip: i64,
     pub window_secs: i64,
     /// How long a lock lasts.
     pub lockout_secs: i64,
+    /// A successful sign-in makes its address known to the account for this many days.
+    pub known_address_days: i64,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -325,9 +332,11 @@ impl Default for LoginConfig {
     fn default() -> Self {
         LoginConfig {
             max_failures_per_account: 5,
+            max_failures_per_account_total: 20,
             max_failures_per_ip: 50,
             window_secs: 900,
             lockout_secs: 900,
+            known_address_days: 30,
         }
     }
 }
@@ -403,6 +412,20 @@ impl Config {
         }
         if !(1..=1_000_000).contains(&self.realtime.buffer) {
             return bad("realtime.buffer must be between 1 and 1000000");
+        }
+        let l = &self.login;
+        if [
+            l.max_failures_per_account,
+            l.max_failures_per_account_total,
+            l.max_failures_per_ip,
+            l.window_secs,
+            l.lockout_secs,
+        ]
+        .iter()
+        .any(|v| *v < 1)
+            || l.known_address_days < 0
+        {
+            return bad("login limits, window and lockout must be positive");
         }
         if self.outbox.lease_ms < 1000 {
             return bad("outbox.lease_ms must be at least 1000");
@@ -573,10 +596,12 @@ idle_timeout_secs = 1209600         # 14 days
 absolute_timeout_secs = 2592000     # 30 days
 
 [login]
-max_failures_per_account = 5
-max_failures_per_ip = 50
+max_failures_per_account = 5        # per (account, client address): that address is locked out of that account
+max_failures_per_account_total = 20 # per account, from addresses that never signed in to it
+max_failures_per_ip = 50            # distinct accounts failing from one address (password spraying)
 window_secs = 900
 lockout_secs = 900
+known_address_days = 30             # a successful sign-in exempts its address from the account-wide budget
 
 [operator]
 # token = "…"                       # platform operator credential (secret)
