@@ -16,3 +16,7 @@ create table login_known_addresses (
     key text primary key,
     last_success_at bigint not null
 );
+
+-- Deleting or editing a message rewrites the events about it (their text goes); find them
+-- without scanning the room's whole log.
+create index room_events_message on room_events (tenant_id, message_id) where message_id is not null;
