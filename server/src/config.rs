@@ -48,8 +48,12 @@ pub struct Config {
     pub log_format: String,
     /// A tracing filter such as `info` or `stoa=debug,info`.
     pub log_level: String,
-    /// Serve Prometheus metrics on this separate address; empty serves `/metrics` on `listen`.
+    /// Serve Prometheus metrics on this separate address (for example a loopback or management
+    /// interface). Empty: `/metrics` is served on `listen` only when `metrics_token` is set.
     pub metrics_listen: String,
+    /// Bearer token a scrape must present (`Authorization: Bearer …`), wherever `/metrics` is
+    /// served. Empty: no token (then only `metrics_listen` serves metrics).
+    pub metrics_token: Secret,
     /// Peers (IP or CIDR) whose `X-Forwarded-For` header is believed.
     pub trusted_proxies: Vec<String>,
     /// Largest JSON request body accepted, in bytes.
@@ -252,6 +256,7 @@ impl Default for Config {
             log_format: "pretty".into(),
             log_level: "info".into(),
             metrics_listen: String::new(),
+            metrics_token: Secret::default(),
             trusted_proxies: Vec::new(),
             max_body_bytes: 1024 * 1024,
             setup_token: Secret::default(),
@@ -427,6 +432,9 @@ impl Config {
         {
             return bad("login limits, window and lockout must be positive");
         }
+        if !self.metrics_token.is_empty() && self.metrics_token.expose().len() < 16 {
+            return bad("metrics_token must be at least 16 characters");
+        }
         if self.outbox.lease_ms < 1000 {
             return bad("outbox.lease_ms must be at least 1000");
         }
@@ -586,7 +594,9 @@ database_max_connections = 16
 public_url = "http://127.0.0.1:8080" # used to build invitation links
 log_format = "pretty"               # or "json"
 log_level = "info"                  # tracing filter, e.g. "stoa=debug,info"
-metrics_listen = ""                 # e.g. "127.0.0.1:9464"; empty serves /metrics on `listen`
+metrics_listen = ""                 # e.g. "127.0.0.1:9464": /metrics on its own address
+# metrics_token = "…"               # bearer token for scrapes (secret); with an empty metrics_listen,
+                                    # /metrics is served on `listen` only when this is set
 trusted_proxies = []                # e.g. ["10.0.0.0/8"]: X-Forwarded-For is believed only from these
 max_body_bytes = 1048576
 # setup_token = "…"                 # fixed one-time setup token; empty: generated and logged
@@ -718,7 +728,11 @@ mod tests {
             ..Default::default()
         };
         cfg.operator.token = Secret("op-secret".into());
+        cfg.metrics_token = Secret("scrape-secret-0123".into());
         let s = format!("{cfg:?}");
-        assert!(!s.contains("hunter2") && !s.contains("op-secret"), "{s}");
+        assert!(
+            !s.contains("hunter2") && !s.contains("op-secret") && !s.contains("scrape-secret"),
+            "{s}"
+        );
     }
 }
