@@ -333,3 +333,23 @@ pub async fn remember_address(
     .await?;
     Ok(())
 }
+
+/// Forget counters whose window and lock are over, and addresses no longer known: without this
+/// the tables would grow with every login name and address ever tried.
+pub async fn throttle_prune(
+    conn: &mut AnyConnection,
+    now: i64,
+    window_ms: i64,
+    known_since: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from login_throttle where locked_until <= $1 and window_start + $2 <= $1")
+        .bind(now)
+        .bind(window_ms)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("delete from login_known_addresses where last_success_at < $1")
+        .bind(known_since)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -132,6 +132,13 @@ async fn release(db: &Db, key: &str) -> ApiResult<()> {
 /// node) see each other's reservations.
 pub async fn reserve(db: &Db, k: &Keys, l: Limits) -> ApiResult<Reservation> {
     let now = now_ms();
+    // Now and then (about one attempt in 256, so no node needs a schedule for it), forget what
+    // has expired.
+    if rand::random::<u8>() == 0 {
+        let mut tx = db.begin().await?;
+        store::throttle_prune(&mut tx, now, l.window_ms, now - l.known_ms).await?;
+        tx.commit().await?;
+    }
     let known = {
         let mut c = db.conn().await?;
         store::address_known(&mut c, &k.known, now - l.known_ms).await?
@@ -307,6 +314,36 @@ mod tests {
             .unwrap();
         assert_eq!((acct.pending, acct.failures), (0, 3));
         drop(c);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn expired_counters_and_addresses_are_forgotten() {
+        let (db, dir) = temp_db().await;
+        let k = Keys::new("acme", "ann", "192.0.2.1");
+        let r = reserve(&db, &k, L).await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        succeeded(&mut tx, &k, r).await.unwrap();
+        let now = now_ms();
+        // Still inside the window: kept.
+        store::throttle_prune(&mut tx, now, L.window_ms, now - L.known_ms)
+            .await
+            .unwrap();
+        assert!(store::throttle_get(&mut tx, &k.pair)
+            .await
+            .unwrap()
+            .is_some());
+        // Once the window and the known period are over, both are gone.
+        let later = now + 2 * L.known_ms;
+        store::throttle_prune(&mut tx, later, L.window_ms, later - L.known_ms)
+            .await
+            .unwrap();
+        assert!(store::throttle_get(&mut tx, &k.pair)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(!store::address_known(&mut tx, &k.known, 0).await.unwrap());
+        tx.commit().await.unwrap();
         let _ = std::fs::remove_dir_all(dir);
     }
 
