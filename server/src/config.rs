@@ -48,8 +48,12 @@ pub struct Config {
     pub log_format: String,
     /// A tracing filter such as `info` or `stoa=debug,info`.
     pub log_level: String,
-    /// Serve Prometheus metrics on this separate address; empty serves `/metrics` on `listen`.
+    /// Serve Prometheus metrics on this separate address (for example a loopback or management
+    /// interface). Empty: `/metrics` is served on `listen` only when `metrics_token` is set.
     pub metrics_listen: String,
+    /// Bearer token a scrape must present (`Authorization: Bearer …`), wherever `/metrics` is
+    /// served. Empty: no token (then only `metrics_listen` serves metrics).
+    pub metrics_token: Secret,
     /// Peers (IP or CIDR) whose `X-Forwarded-For` header is believed.
     pub trusted_proxies: Vec<String>,
     /// Largest JSON request body accepted, in bytes.
@@ -213,13 +217,20 @@ pub struct SessionConfig {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LoginConfig {
-    /// Failed sign-ins for one account within `window_secs` before it is locked.
+    /// Failed sign-ins to one account from one client address within `window_secs` before that
+    /// address is locked out of that account (other addresses are not).
     pub max_failures_per_account: i64,
-    /// Failed sign-ins from one client address within `window_secs` before it is locked.
+    /// Failed sign-ins to one account within `window_secs` from all addresses that never signed
+    /// in to it, before only its known addresses may still try.
+    pub max_failures_per_account_total: i64,
+    /// Distinct accounts failing from one client address within `window_secs` before that
+    /// address may try no further accounts (password spraying).
     pub max_failures_per_ip: i64,
     pub window_secs: i64,
     /// How long a lock lasts.
     pub lockout_secs: i64,
+    /// A successful sign-in makes its address known to the account for this many days.
+    pub known_address_days: i64,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -278,6 +289,7 @@ impl Default for Config {
             log_format: "pretty".into(),
             log_level: "info".into(),
             metrics_listen: String::new(),
+            metrics_token: Secret::default(),
             trusted_proxies: Vec::new(),
             max_body_bytes: 1024 * 1024,
             setup_token: Secret::default(),
@@ -359,9 +371,11 @@ impl Default for LoginConfig {
     fn default() -> Self {
         LoginConfig {
             max_failures_per_account: 5,
+            max_failures_per_account_total: 20,
             max_failures_per_ip: 50,
             window_secs: 900,
             lockout_secs: 900,
+            known_address_days: 30,
         }
     }
 }
@@ -437,6 +451,23 @@ impl Config {
         }
         if !(1..=1_000_000).contains(&self.realtime.buffer) {
             return bad("realtime.buffer must be between 1 and 1000000");
+        }
+        let l = &self.login;
+        if [
+            l.max_failures_per_account,
+            l.max_failures_per_account_total,
+            l.max_failures_per_ip,
+            l.window_secs,
+            l.lockout_secs,
+        ]
+        .iter()
+        .any(|v| *v < 1)
+            || l.known_address_days < 0
+        {
+            return bad("login limits, window and lockout must be positive");
+        }
+        if !self.metrics_token.is_empty() && self.metrics_token.expose().len() < 16 {
+            return bad("metrics_token must be at least 16 characters");
         }
         if self.outbox.lease_ms < 1000 {
             return bad("outbox.lease_ms must be at least 1000");
@@ -605,7 +636,9 @@ database_max_connections = 16
 public_url = "http://127.0.0.1:8080" # used to build invitation links
 log_format = "pretty"               # or "json"
 log_level = "info"                  # tracing filter, e.g. "stoa=debug,info"
-metrics_listen = ""                 # e.g. "127.0.0.1:9464"; empty serves /metrics on `listen`
+metrics_listen = ""                 # e.g. "127.0.0.1:9464": /metrics on its own address
+# metrics_token = "…"               # bearer token for scrapes (secret); with an empty metrics_listen,
+                                    # /metrics is served on `listen` only when this is set
 trusted_proxies = []                # e.g. ["10.0.0.0/8"]: X-Forwarded-For is believed only from these
 max_body_bytes = 1048576
 # setup_token = "…"                 # fixed one-time setup token; empty: generated and logged
@@ -615,10 +648,12 @@ idle_timeout_secs = 1209600         # 14 days
 absolute_timeout_secs = 2592000     # 30 days
 
 [login]
-max_failures_per_account = 5
-max_failures_per_ip = 50
+max_failures_per_account = 5        # per (account, client address): that address is locked out of that account
+max_failures_per_account_total = 20 # per account, from addresses that never signed in to it
+max_failures_per_ip = 50            # distinct accounts failing from one address (password spraying)
 window_secs = 900
 lockout_secs = 900
+known_address_days = 30             # a successful sign-in exempts its address from the account-wide budget
 
 [operator]
 # token = "…"                       # platform operator credential (secret)
@@ -746,9 +781,13 @@ mod tests {
         };
         cfg.operator.token = Secret("op-secret".into());
         cfg.audit.anchor_key = Secret("anchor-secret".into());
+        cfg.metrics_token = Secret("scrape-secret-0123".into());
         let s = format!("{cfg:?}");
         assert!(
-            !s.contains("hunter2") && !s.contains("op-secret") && !s.contains("anchor-secret"),
+            !s.contains("hunter2")
+                && !s.contains("op-secret")
+                && !s.contains("anchor-secret")
+                && !s.contains("scrape-secret"),
             "{s}"
         );
     }

@@ -19,6 +19,7 @@ pub enum Code {
     Unauthenticated,
     InvalidCredentials,
     Forbidden,
+    Containment,
     NotFound,
     MethodNotAllowed,
     Conflict,
@@ -65,6 +66,11 @@ impl Code {
                 "Invalid credentials",
             ),
             Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Permission denied"),
+            Containment => (
+                StatusCode::FORBIDDEN,
+                "containment",
+                "Beyond your own permissions",
+            ),
             NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
             MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,

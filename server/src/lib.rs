@@ -170,7 +170,9 @@ pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
         .nest("/docs", docs)
         .at("/api/v1/events", poem::get(realtime::ws::events))
         .nest("/api/v1", api);
-    if state.cfg.metrics_listen.is_empty() {
+    // Metrics describe the whole install (routes, load, backlog): on the public listener only
+    // behind their own bearer token; otherwise on `metrics_listen` or not at all.
+    if state.cfg.metrics_listen.is_empty() && !state.cfg.metrics_token.is_empty() {
         route = route.at("/metrics", ops::health::metrics);
     }
     route
@@ -202,6 +204,9 @@ pub async fn serve(cfg: Config) -> Result<(), BoxError> {
     }
 
     let metrics_server = if state.cfg.metrics_listen.is_empty() {
+        if state.cfg.metrics_token.is_empty() {
+            tracing::info!("metrics are off: set metrics_listen (a separate address) or metrics_token (bearer token on this listener)");
+        }
         None
     } else {
         let ml = tokio::net::TcpListener::bind(&state.cfg.metrics_listen).await?;

@@ -67,26 +67,13 @@ pub async fn login(
     if tenant_slug.len() > 100 || login.len() > 320 || password_in.len() > password::MAX_LEN * 4 {
         return Err(invalid());
     }
-    let policy = |max| throttle::Policy {
-        max_failures: max,
-        window_ms: state.cfg.login.window_secs * 1000,
-        lockout_ms: state.cfg.login.lockout_secs * 1000,
-    };
-    let acct_policy = policy(state.cfg.login.max_failures_per_account);
-    let ip_policy = policy(state.cfg.login.max_failures_per_ip);
+    let limits = throttle::Limits::from_config(&state.cfg.login);
     let slug = tenant_slug.trim().to_lowercase();
     let normalized = users::validate::login(login).unwrap_or_else(|| login.trim().to_lowercase());
-    let acct_key = throttle::key("acct", &[&slug, &normalized]);
-    let ip_key = throttle::key("ip", &[&ctx.ip]);
-    let now = now_ms();
-    {
-        let mut conn = state.db.conn().await?;
-        for key in [&acct_key, &ip_key] {
-            if let Some(wait) = throttle::locked_for(&throttle::load(&mut conn, key).await?, now) {
-                return Err(ApiError::rate_limited(wait));
-            }
-        }
-    }
+    let keys = throttle::Keys::new(&slug, &normalized, &ctx.ip);
+    // The attempt is counted before the password is checked (see `throttle`): parallel guesses
+    // cannot all be verified before the first failure is recorded.
+    let reservation = throttle::reserve(&state.db, &keys, limits).await?;
     let (tenant, user) = {
         let mut conn = state.db.conn().await?;
         let tenant = tenants::store::by_slug(&mut conn, &slug).await?;
@@ -105,8 +92,7 @@ pub async fn login(
     let user_active = user.as_ref().is_some_and(|u| u.status == "active");
     let mut tx = state.db.begin().await?;
     if !(ok && tenant_active && user_active) {
-        throttle::record_failure(&mut tx, &acct_key, acct_policy).await?;
-        throttle::record_failure(&mut tx, &ip_key, ip_policy).await?;
+        throttle::failed(&mut tx, &keys, reservation, limits).await?;
         if let Some(t) = &tenant {
             let reason = match (&user, ok) {
                 (None, _) => "unknown_login",
@@ -130,7 +116,7 @@ pub async fn login(
     let (Some(_), Some(user)) = (tenant, user) else {
         return Err(invalid());
     };
-    throttle::clear(&mut tx, &acct_key).await?;
+    throttle::succeeded(&mut tx, &keys, reservation).await?;
     let (token, session_id, expires_at) = start_session(&mut tx, state, &user, device, ctx).await?;
     audit::record(
         &mut tx,

@@ -179,3 +179,177 @@ pub async fn take_invitation(
     .fetch_optional(conn)
     .await
 }
+
+/// One sign-in throttle counter (see `throttle`): settled failures and attempts still being
+/// checked within the window that started at `window_start`, and a lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, sqlx::FromRow)]
+pub struct ThrottleRow {
+    pub failures: i64,
+    pub pending: i64,
+    pub window_start: i64,
+    pub locked_until: i64,
+}
+
+pub async fn throttle_get(
+    conn: &mut AnyConnection,
+    key: &str,
+) -> Result<Option<ThrottleRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select failures, pending, window_start, locked_until from login_throttle where key = $1",
+    )
+    .bind(key)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Reserve one attempt on a counter in a single conditional statement: granted (true) unless
+/// the key is locked or its failures plus attempts in flight already reach `max` within the
+/// window. An expired window starts afresh with this attempt. Concurrent reservations of one key
+/// serialise on its row (PostgreSQL re-checks the condition on the row it waited for; SQLite
+/// has one writer), so no more than `max` are ever granted at once.
+pub async fn throttle_take(
+    conn: &mut AnyConnection,
+    key: &str,
+    scope: &str,
+    max: i64,
+    now: i64,
+    window_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "insert into login_throttle (key, failures, pending, window_start, locked_until, scope)
+         values ($1, 0, 0, $2, 0, $3) on conflict (key) do nothing",
+    )
+    .bind(key)
+    .bind(now)
+    .bind(scope)
+    .execute(&mut *conn)
+    .await?;
+    let r = sqlx::query(
+        "update login_throttle set
+             failures = case when window_start + $3 <= $2 then 0 else failures end,
+             pending = case when window_start + $3 <= $2 then 1 else pending + 1 end,
+             window_start = case when window_start + $3 <= $2 then $2 else window_start end
+         where key = $1 and locked_until <= $2
+           and (window_start + $3 <= $2 or failures + pending < $4)",
+    )
+    .bind(key)
+    .bind(now)
+    .bind(window_ms)
+    .bind(max)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Give back a reservation (the attempt succeeded, or was refused by another limit).
+pub async fn throttle_release(conn: &mut AnyConnection, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update login_throttle set pending = case when pending > 0 then pending - 1 else 0 end
+         where key = $1",
+    )
+    .bind(key)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Turn a reservation into a failure; the `max`-th failure locks the key for `lockout_ms` and
+/// starts a new window.
+pub async fn throttle_fail(
+    conn: &mut AnyConnection,
+    key: &str,
+    max: i64,
+    now: i64,
+    lockout_ms: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update login_throttle set failures = failures + 1,
+             pending = case when pending > 0 then pending - 1 else 0 end
+         where key = $1",
+    )
+    .bind(key)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "update login_throttle set locked_until = $2 + $3, failures = 0, window_start = $2
+         where key = $1 and failures >= $4",
+    )
+    .bind(key)
+    .bind(now)
+    .bind(lockout_ms)
+    .bind(max)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// How many counters of one scope (the (account, address) pairs of one address) are failing,
+/// in flight or locked now: the distinct accounts that address is trying.
+pub async fn throttle_scope_count(
+    conn: &mut AnyConnection,
+    scope: &str,
+    now: i64,
+    window_ms: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "select count(*) from login_throttle where scope = $1
+         and (locked_until > $2 or (window_start + $3 > $2 and failures + pending > 0))",
+    )
+    .bind(scope)
+    .bind(now)
+    .bind(window_ms)
+    .fetch_one(conn)
+    .await
+}
+
+/// Whether an address signed in to the account (the key's digest) successfully since `since`.
+pub async fn address_known(
+    conn: &mut AnyConnection,
+    key: &str,
+    since: i64,
+) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
+        "select count(*) from login_known_addresses where key = $1 and last_success_at >= $2",
+    )
+    .bind(key)
+    .bind(since)
+    .fetch_one(conn)
+    .await?;
+    Ok(n > 0)
+}
+
+pub async fn remember_address(
+    conn: &mut AnyConnection,
+    key: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into login_known_addresses (key, last_success_at) values ($1, $2)
+         on conflict (key) do update set last_success_at = excluded.last_success_at",
+    )
+    .bind(key)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Forget counters whose window and lock are over, and addresses no longer known: without this
+/// the tables would grow with every login name and address ever tried.
+pub async fn throttle_prune(
+    conn: &mut AnyConnection,
+    now: i64,
+    window_ms: i64,
+    known_since: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from login_throttle where locked_until <= $1 and window_start + $2 <= $1")
+        .bind(now)
+        .bind(window_ms)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("delete from login_known_addresses where last_success_at < $1")
+        .bind(known_since)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

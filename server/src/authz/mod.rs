@@ -13,6 +13,7 @@
 
 pub mod adapter;
 pub mod catalogue;
+pub mod containment;
 
 use crate::{authn::Principal, db::Db, error::ApiError};
 use casbin::{CoreApi, DefaultModel, Enforcer, MgmtApi, RbacApi};
@@ -22,6 +23,7 @@ use std::{
 };
 
 pub use catalogue::perm;
+pub use containment::{contain, Contained, Subject};
 
 const MODEL: &str = r#"
 [request_definition]

@@ -125,15 +125,8 @@ pub async fn purge_room(
                 .await?;
         }
         // The sequence stays; the content goes.
-        sqlx::query(
-            "update room_events set payload = $1 where tenant_id = $2 and room_id = $3 and message_id = $4",
-        )
-        .bind(serde_json::json!({ "id": id, "purged": true }).to_string())
-        .bind(tenant_id)
-        .bind(room_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        super::scrub::message_events(&mut tx, tenant_id, room_id, id, super::scrub::Scrub::Purged)
+            .await?;
         search::enqueue_index(&mut tx, tenant_id, super::service::KIND, id).await?;
     }
     tx.commit().await?;

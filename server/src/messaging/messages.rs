@@ -1,6 +1,7 @@
 //! Messages: send, page, edit, delete, read pointers, catch-up, and what search needs.
 
 use super::{
+    scrub::{self, Scrub},
     service::{audit_room, event, joined, publish, Emitted, MessageView, KIND},
     store::{self, EventRow, MemberRow, MessageRow, RoomRow},
 };
@@ -250,7 +251,8 @@ pub(super) async fn own_message(
     }
 }
 
-/// Edit one's own message; the previous text is kept for the audit trail.
+/// Edit one's own message; the previous text is kept for the audit trail (`message_edits`),
+/// not in the event log members read.
 pub async fn edit(
     state: &AppState,
     p: &Principal,
@@ -288,7 +290,7 @@ pub async fn edit(
         ));
     }
     store::edit_message(&mut tx, &m, &body, &p.user_id).await?;
-    event(
+    let seq = event(
         &mut tx,
         p,
         &mut em,
@@ -296,6 +298,15 @@ pub async fn edit(
         "message.edited",
         Some(id),
         json!({ "id": id, "body": body }),
+    )
+    .await?;
+    // Catch-up must not hand the replaced text to members: only this edit carries text now.
+    scrub::message_events(
+        &mut tx,
+        &p.tenant_id,
+        room_id,
+        id,
+        Scrub::Superseded { latest_seq: seq },
     )
     .await?;
     search::enqueue_index(&mut tx, &p.tenant_id, KIND, id).await?;
@@ -342,6 +353,8 @@ pub async fn delete(state: &AppState, p: &Principal, room_id: &str, id: &str) ->
         json!({ "id": id, "by": p.user_id }),
     )
     .await?;
+    // The tombstone holds no text, and neither may the events members catch up from.
+    scrub::message_events(&mut tx, &p.tenant_id, room_id, id, Scrub::Deleted).await?;
     if by_other {
         audit::record(
             &mut tx,

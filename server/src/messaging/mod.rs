@@ -8,6 +8,7 @@ pub mod e2e;
 pub mod messages;
 pub mod notifications;
 pub mod reactions;
+pub mod scrub;
 pub mod service;
 pub mod store;
 pub mod sync;

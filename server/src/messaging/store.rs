@@ -366,6 +366,44 @@ pub async fn events(
     .await
 }
 
+/// Every event about one message, oldest first.
+pub async fn message_events(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    room_id: &str,
+    message_id: &str,
+) -> Result<Vec<EventRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select room_id, seq, kind, actor_id, message_id, payload, created_at from room_events
+         where tenant_id = $1 and message_id = $2 and room_id = $3 order by seq",
+    )
+    .bind(tenant_id)
+    .bind(message_id)
+    .bind(room_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Rewrite one event's payload in place; its sequence number and kind stay.
+pub async fn set_event_payload(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    room_id: &str,
+    seq: i64,
+    payload: &serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update room_events set payload = $1 where tenant_id = $2 and room_id = $3 and seq = $4",
+    )
+    .bind(payload.to_string())
+    .bind(tenant_id)
+    .bind(room_id)
+    .bind(seq)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn insert_message(conn: &mut AnyConnection, m: &MessageRow) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
         "insert into messages ({MESSAGE}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"

@@ -21,14 +21,19 @@ fn valid_request_id(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
+/// The route label of a request: its operation id, one of a few fixed paths, or `unmatched` —
+/// never the raw path, which a client could vary without end.
 fn route_label(req_path: &str, op: Option<&poem_openapi::OperationId>) -> String {
     if let Some(op) = op {
         return op.0.to_string();
     }
     match req_path {
-        "/healthz" | "/readyz" | "/metrics" | "/api/v1/openapi.yaml" | "/api/v1/openapi.json" => {
-            req_path.to_string()
-        }
+        "/healthz"
+        | "/readyz"
+        | "/metrics"
+        | "/api/v1/openapi.yaml"
+        | "/api/v1/openapi.json"
+        | "/api/v1/events" => req_path.to_string(),
         p if p.starts_with("/docs") => "/docs".to_string(),
         _ => "unmatched".to_string(),
     }

@@ -1,8 +1,8 @@
 //! `/healthz` (the process answers), `/readyz` (the database answers and is migrated) and
 //! `/metrics`.
 
-use crate::AppState;
-use poem::{handler, http::StatusCode, web::Data, IntoResponse, Response};
+use crate::{authn::tokens, error::ApiError, AppState};
+use poem::{handler, http::StatusCode, web::Data, IntoResponse, Request, Response};
 use std::sync::Arc;
 
 #[handler]
@@ -22,8 +22,24 @@ pub async fn readyz(Data(state): Data<&Arc<AppState>>) -> Response {
     }
 }
 
+/// Prometheus scrape. Mounted on the API listener only when `metrics_token` is set (and then
+/// only with that bearer token), or on the separate `metrics_listen` address; see `crate::app`.
 #[handler]
-pub async fn metrics(Data(state): Data<&Arc<AppState>>) -> Response {
+pub async fn metrics(req: &Request, Data(state): Data<&Arc<AppState>>) -> poem::Result<Response> {
+    let expected = state.cfg.metrics_token.expose();
+    if !expected.is_empty() {
+        let presented = req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        // Digests of equal length, compared in constant time: the answer's timing says nothing
+        // about how much of a guess was right.
+        if !tokens::digests_equal(&tokens::hash(presented), &tokens::hash(expected)) {
+            return Err(ApiError::unauthenticated().into());
+        }
+    }
     let size = i64::from(state.db.pool.size());
     let idle = state.db.pool.num_idle() as i64;
     state.metrics.pool.with_label_values(&["idle"]).set(idle);
@@ -32,7 +48,7 @@ pub async fn metrics(Data(state): Data<&Arc<AppState>>) -> Response {
         .pool
         .with_label_values(&["in_use"])
         .set((size - idle).max(0));
-    Response::builder()
+    Ok(Response::builder()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render())
+        .body(state.metrics.render()))
 }

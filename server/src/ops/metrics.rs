@@ -1,5 +1,6 @@
 //! Prometheus metrics: requests by route template (operation id) and status, latency, pool use,
-//! outbox backlog.
+//! outbox backlog. Served only where configured (`metrics_listen`, or the API listener with
+//! `metrics_token`): see `ops::health::metrics`.
 
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
@@ -72,9 +73,14 @@ impl Metrics {
         })
     }
 
+    /// Count one request. Every label comes from a fixed set — `route` is an operation id or one
+    /// of the fixed paths (see `ops::ctx::route_label`), and method and status are normalised
+    /// here — so clients cannot create series: each new label value costs a counter and a
+    /// 15-bucket histogram for as long as the process lives.
     pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let method = method_label(method);
         self.requests
-            .with_label_values(&[method, route, &status.to_string()])
+            .with_label_values(&[method, route, status_label(status)])
             .inc();
         self.latency
             .with_label_values(&[method, route])
@@ -90,5 +96,73 @@ impl Metrics {
             return String::new();
         }
         String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+/// The method label: the methods Stoa serves, everything else `other`.
+pub fn method_label(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Status codes Stoa answers with, each its own label value.
+const STATUSES: &[&str] = &[
+    "101", "200", "201", "202", "204", "206", "301", "302", "303", "304", "307", "308", "400",
+    "401", "403", "404", "405", "406", "409", "410", "411", "412", "413", "415", "416", "422",
+    "429", "431", "500", "501", "502", "503", "504",
+];
+
+/// The status label: the codes Stoa answers with, otherwise the class (`2xx` … `5xx`).
+pub fn status_label(status: u16) -> &'static str {
+    let code = status.to_string();
+    if let Some(known) = STATUSES.iter().find(|s| **s == code) {
+        return known;
+    }
+    match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        500..=599 => "5xx",
+        _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_come_from_a_fixed_set() {
+        assert_eq!(method_label("GET"), "GET");
+        assert_eq!(method_label("get"), "other");
+        assert_eq!(method_label("FROBNICATE"), "other");
+        assert_eq!(status_label(404), "404");
+        assert_eq!(status_label(418), "4xx");
+        assert_eq!(status_label(999), "other");
+        let m = Metrics::new().unwrap();
+        let series = |m: &Metrics| {
+            m.render()
+                .lines()
+                .filter(|l| l.starts_with("stoa_http_requests_total{"))
+                .count()
+        };
+        for i in 0..500u16 {
+            m.observe_request(&format!("X{i}"), "unmatched", 405, Duration::from_millis(1));
+        }
+        assert_eq!(series(&m), 1, "invented methods share one series");
+        for status in 0..1000u16 {
+            m.observe_request("GET", "unmatched", status, Duration::from_millis(1));
+        }
+        // The codes Stoa answers with, five classes and `other`: a fixed ceiling.
+        assert!(series(&m) <= 1 + 40, "{} series", series(&m));
     }
 }

@@ -5,11 +5,12 @@ use super::{store, store::RoleRow};
 use crate::{
     audit::{self, ActorKind, Entry},
     authn::Principal,
-    authz::{bump_version, catalogue, perm, Granted},
+    authz::{bump_version, catalogue, contain, perm, Contained, Granted, Subject},
     error::{ApiError, ApiResult, Code},
     users, AppState,
 };
 use sqlx::AnyConnection;
+use std::collections::HashSet;
 
 /// A role with its effective permissions and member count.
 #[derive(Debug, Clone)]
@@ -44,6 +45,60 @@ pub async fn permissions_of(
             .collect(),
         _ => store::permissions(conn, tenant_id, &r.id).await?,
     })
+}
+
+/// The union of the permissions of these roles (ids already checked to be the tenant's).
+pub async fn permissions_of_roles(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    role_ids: &[String],
+) -> ApiResult<HashSet<String>> {
+    let mut out = HashSet::new();
+    for id in role_ids {
+        if let Some(r) = store::get(&mut *conn, tenant_id, id).await? {
+            out.extend(permissions_of(&mut *conn, tenant_id, &r).await?);
+        }
+    }
+    Ok(out)
+}
+
+/// What a user holds now, read from the roles tables on `conn` (inside the caller's
+/// transaction, so a containment check sees the state it is about to change).
+pub async fn user_permissions(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+) -> ApiResult<HashSet<String>> {
+    let mut out = HashSet::new();
+    for r in store::roles_of_user(&mut *conn, tenant_id, user_id).await? {
+        out.extend(permissions_of(&mut *conn, tenant_id, &r).await?);
+    }
+    Ok(out)
+}
+
+/// Containment for acting on an account: the target's permissions within the actor's.
+pub async fn contain_account(
+    conn: &mut AnyConnection,
+    p: &Principal,
+    target_id: &str,
+) -> ApiResult<Contained> {
+    let mine = user_permissions(&mut *conn, &p.tenant_id, &p.user_id).await?;
+    if target_id == p.user_id {
+        return contain(&mine, std::iter::empty(), Subject::Account);
+    }
+    let theirs = user_permissions(&mut *conn, &p.tenant_id, target_id).await?;
+    contain(&mine, &theirs, Subject::Account)
+}
+
+/// Containment for handing out roles: what they grant within the actor's permissions.
+pub async fn contain_grant(
+    conn: &mut AnyConnection,
+    p: &Principal,
+    role_ids: &[String],
+) -> ApiResult<Contained> {
+    let mine = user_permissions(&mut *conn, &p.tenant_id, &p.user_id).await?;
+    let granted = permissions_of_roles(&mut *conn, &p.tenant_id, role_ids).await?;
+    contain(&mine, &granted, Subject::Grant)
 }
 
 async fn view(conn: &mut AnyConnection, tenant_id: &str, row: RoleRow) -> ApiResult<RoleView> {
@@ -164,6 +219,9 @@ pub async fn create(
         users::validate::optional_text("description", Some(description), 500)?.unwrap_or_default();
     let perms = check_permissions(perms)?;
     let mut tx = state.db.begin().await?;
+    // No self-escalation through `roles.manage`: a new role holds only what its author holds.
+    let mine = user_permissions(&mut tx, &p.tenant_id, &p.user_id).await?;
+    let _: Contained = contain(&mine, &perms, Subject::Role)?;
     ensure_name_free(&mut tx, &p.tenant_id, &name, "").await?;
     let row = RoleRow::new(name, description, "");
     store::insert(&mut tx, &p.tenant_id, &row).await?;
@@ -208,16 +266,19 @@ pub async fn update(
         row.description =
             users::validate::optional_text("description", Some(d), 500)?.unwrap_or_default();
     }
-    store::update(&mut tx, &p.tenant_id, &row).await?;
     let before = store::permissions(&mut tx, &p.tenant_id, &row.id).await?;
     let after = match perms {
-        Some(perms) => {
-            let perms = check_permissions(perms)?;
-            store::set_permissions(&mut tx, &p.tenant_id, &row.id, &perms).await?;
-            perms
-        }
+        Some(perms) => check_permissions(perms)?,
         None => before.clone(),
     };
+    // A role that reaches further than its editor is not theirs to change (narrowing it would
+    // demote whoever holds it), and an edit may not add what the editor lacks.
+    let mine = user_permissions(&mut tx, &p.tenant_id, &p.user_id).await?;
+    let _: Contained = contain(&mine, before.iter().chain(&after), Subject::Role)?;
+    store::update(&mut tx, &p.tenant_id, &row).await?;
+    if perms.is_some() {
+        store::set_permissions(&mut tx, &p.tenant_id, &row.id, &after).await?;
+    }
     bump_version(&mut tx, &p.tenant_id).await?;
     audit::record(
         &mut tx,
@@ -244,6 +305,10 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> 
             "built-in roles cannot be deleted",
         ));
     }
+    // Deleting a role takes its permissions from everyone holding it: only within one's own.
+    let mine = user_permissions(&mut tx, &p.tenant_id, &p.user_id).await?;
+    let role_perms = store::permissions(&mut tx, &p.tenant_id, &row.id).await?;
+    let _: Contained = contain(&mine, &role_perms, Subject::Role)?;
     let members = store::member_count(&mut tx, &p.tenant_id, &row.id).await?;
     store::delete(&mut tx, &p.tenant_id, &row.id).await?;
     bump_version(&mut tx, &p.tenant_id).await?;
@@ -278,6 +343,10 @@ pub async fn set_user_roles(
     let mut tx = state.db.begin().await?;
     users::service::load(&mut tx, &p.tenant_id, user_id).await?;
     let ids = check_role_ids(&mut tx, &p.tenant_id, role_ids).await?;
+    // Only accounts within one's own reach, and only roles within it (oneself included: no
+    // granting oneself `admin`).
+    let _: Contained = contain_account(&mut tx, p, user_id).await?;
+    let _: Contained = contain_grant(&mut tx, p, &ids).await?;
     let before: Vec<String> = store::roles_of_user(&mut tx, &p.tenant_id, user_id)
         .await?
         .into_iter()

@@ -4,7 +4,7 @@ use super::{store, store::UserRow, validate};
 use crate::{
     audit::{self, ActorKind, Entry},
     authn::{self, Principal},
-    authz::{perm, Granted},
+    authz::{contain, perm, Contained, Granted, Subject},
     db::{now_ms, rfc3339},
     error::{ApiError, ApiResult, Code},
     roles, AppState,
@@ -183,6 +183,11 @@ pub async fn create(
     }
     let mut tx = state.db.begin().await?;
     let user = insert_user(&mut tx, &p.tenant_id, &input, None).await?;
+    // The new account's roles (the default `staff` included) must be within the inviter's own
+    // permissions: whoever holds the invitation link holds the account.
+    let mine = roles::service::user_permissions(&mut tx, &p.tenant_id, &p.user_id).await?;
+    let granted = roles::service::user_permissions(&mut tx, &p.tenant_id, &user.id).await?;
+    let _: Contained = contain(&mine, &granted, Subject::Grant)?;
     let invitation = issue_invitation(&mut tx, state, &p.tenant_id, &user.id, &p.user_id).await?;
     audit::record(
         &mut tx,
@@ -304,6 +309,8 @@ pub async fn update(
     let g = state.authz.require(p, perm::USERS_MANAGE).await?;
     let mut tx = state.db.begin().await?;
     let mut u = load(&mut tx, &p.tenant_id, id).await?;
+    // Changing an account's email or phone redirects its sign-in: only within one's own reach.
+    let _: Contained = roles::service::contain_account(&mut tx, p, &u.id).await?;
     let changed = apply_patch(&mut u, &patch, true)?;
     ensure_unique(&mut tx, &u).await?;
     store::update(&mut tx, &u)
@@ -374,6 +381,7 @@ pub async fn set_disabled(
     let g = state.authz.require(p, perm::USERS_MANAGE).await?;
     let mut tx = state.db.begin().await?;
     let mut u = load(&mut tx, &p.tenant_id, id).await?;
+    let _: Contained = roles::service::contain_account(&mut tx, p, &u.id).await?;
     let revoked;
     if disabled {
         if u.id == p.user_id {
@@ -422,6 +430,8 @@ pub async fn reissue_invitation(
     let g = state.authz.require(p, perm::USERS_MANAGE).await?;
     let mut tx = state.db.begin().await?;
     let u = load(&mut tx, &p.tenant_id, id).await?;
+    // A fresh link is a password reset: whoever holds it becomes this account.
+    let _: Contained = roles::service::contain_account(&mut tx, p, &u.id).await?;
     if u.status == "disabled" {
         return Err(ApiError::conflict(
             Code::Conflict,

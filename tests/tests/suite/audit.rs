@@ -2,7 +2,7 @@
 //! outbox-driven mirror.
 
 use crate::both;
-use crate::common::{Backend, Server};
+use crate::common::{Backend, Server, METRICS_TOKEN};
 use serde_json::json;
 
 async fn export_and_filters(b: Backend) {
@@ -230,6 +230,7 @@ async fn failing_consumer_retries_then_dead_letters(b: Backend) {
             ("STOA_AUDIT__MIRROR_DIR", &dir),
             ("STOA_OUTBOX__MAX_ATTEMPTS", "3"),
             ("STOA_OUTBOX__RETRY_BASE_MS", "20"),
+            ("STOA_METRICS_TOKEN", METRICS_TOKEN),
         ],
     )
     .await
@@ -239,7 +240,7 @@ async fn failing_consumer_retries_then_dead_letters(b: Backend) {
     let t = s.tenant("acme").await;
     s.get("/api/v1/me", &t.admin_token).await.ok(200);
     let dead = || async {
-        let m = s.req("GET", "/metrics", None, None).await.text;
+        let m = s.metrics(METRICS_TOKEN).await;
         m.lines()
             .any(|l| l.starts_with("stoa_outbox_dead ") && !l.ends_with(" 0"))
             && m.contains("stoa_outbox_processed_total{result=\"retry\",topic=\"audit.appended\"}")

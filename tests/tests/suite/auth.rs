@@ -178,11 +178,121 @@ async fn throttle_per_client_address_honours_trusted_proxies(b: Backend) {
     );
     // Another client address is not locked.
     attempt("198.51.100.1", "d@acme.test").await.problem(401);
+    // Behind a shared NAT address, one person mistyping their own password over and over counts
+    // as one account for the address: it locks that account from there, not the address.
+    let (_, _) = s.staff(&t, "Bob").await;
+    for _ in 0..8 {
+        let r = attempt("192.0.2.10", "bob@acme.test").await;
+        assert!(r.status == 401 || r.status == 429, "{}", r.text);
+    }
+    assert_eq!(
+        attempt("192.0.2.10", "bob@acme.test").await.problem(429),
+        "rate_limited"
+    );
+    let rb = s
+        .http()
+        .post(s.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", "192.0.2.10")
+        .json(&json!({ "tenant": "acme", "login": t.admin_email, "password": PASSWORD }));
+    Server::finish(rb).await.ok(200);
     // The session records the forwarded address.
     let cur = session_seen_from(&s, &t.admin_email, "198.51.100.9", None).await;
     assert_eq!(cur["ip"], "198.51.100.9");
 }
 both!(throttle_per_client_address_honours_trusted_proxies);
+
+/// Sign in with `X-Forwarded-For: ip` (the server trusts 127.0.0.1 as a proxy).
+async fn login_from(s: &Server, ip: &str, login: &str, password: &str) -> crate::common::Resp {
+    let rb = s
+        .http()
+        .post(s.url("/api/v1/auth/login"))
+        .header("x-forwarded-for", ip)
+        .json(&json!({ "tenant": "acme", "login": login, "password": password }));
+    Server::finish(rb).await
+}
+
+/// Issue 10: 40 guesses in parallel used to be checked before the first failure was counted.
+/// Attempts are now reserved before the password is verified; the lock holds for the guessing
+/// address only, and an account-wide budget for unknown addresses spares the owner's known ones.
+async fn parallel_guesses_are_counted_before_they_are_checked(b: Backend) {
+    let Some(s) = Server::start_with(
+        b,
+        &[
+            ("STOA_TRUSTED_PROXIES", "127.0.0.1"),
+            ("STOA_LOGIN__MAX_FAILURES_PER_ACCOUNT_TOTAL", "8"),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    // The admin signs in once from 127.0.0.1 (no forwarded address): a known address.
+    let t = s.tenant("acme").await;
+    let attacker = "203.0.113.7";
+    let mut guesses: Vec<_> = (0..40).map(|i| format!("wrong guess number {i}")).collect();
+    guesses.push(PASSWORD.to_string());
+    let results = futures_util::future::join_all(
+        guesses
+            .iter()
+            .map(|pw| login_from(&s, attacker, &t.admin_email, pw)),
+    )
+    .await;
+    let wrong_checked = results.iter().filter(|r| r.status == 401).count();
+    let refused: Vec<_> = results.iter().filter(|r| r.status == 429).collect();
+    let right_ok = results.last().is_some_and(|r| r.status == 200);
+    assert!(
+        (1..=5).contains(&wrong_checked),
+        "{wrong_checked} wrong guesses were checked"
+    );
+    assert_eq!(
+        wrong_checked + refused.len() + usize::from(right_ok),
+        41,
+        "every attempt is answered 401, 429 or (the right one) 200"
+    );
+    for r in &refused {
+        assert_eq!(r.problem(429), "rate_limited");
+        let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+        assert!(wait >= 1, "{wait}");
+    }
+    // Whatever the interleaving, the attacking address is locked out within the limit: even the
+    // right password is refused from there now.
+    for _ in 0..5 {
+        if login_from(&s, attacker, &t.admin_email, "yet another guess")
+            .await
+            .status
+            == 429
+        {
+            break;
+        }
+    }
+    let locked = login_from(&s, attacker, &t.admin_email, PASSWORD).await;
+    assert_eq!(locked.problem(429), "rate_limited");
+    assert!(locked.header("retry-after").is_some());
+    // The owner, from another address, still signs in.
+    login_from(&s, "198.51.100.20", &t.admin_email, PASSWORD)
+        .await
+        .ok(200);
+    // A guesser spread over many addresses exhausts the account-wide budget (8, of which the
+    // attacker used 5)…
+    for i in 1..=3 {
+        login_from(
+            &s,
+            &format!("203.0.113.{i}"),
+            &t.admin_email,
+            "spread guess",
+        )
+        .await
+        .problem(401);
+    }
+    let fresh = login_from(&s, "203.0.113.200", &t.admin_email, PASSWORD).await;
+    assert_eq!(fresh.problem(429), "rate_limited");
+    // …which addresses the owner signed in from before are spared.
+    login_from(&s, "198.51.100.20", &t.admin_email, PASSWORD)
+        .await
+        .ok(200);
+    s.login("acme", &t.admin_email, PASSWORD).await.ok(200);
+}
+both!(parallel_guesses_are_counted_before_they_are_checked);
 
 async fn forwarded_for_is_ignored_from_untrusted_peers(b: Backend) {
     let Some(s) = Server::start(b).await else {

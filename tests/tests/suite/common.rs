@@ -14,6 +14,8 @@ use std::{
 };
 
 pub const PASSWORD: &str = "correct horse battery";
+/// A scrape token for servers started with `("STOA_METRICS_TOKEN", METRICS_TOKEN)`.
+pub const METRICS_TOKEN: &str = "stoa-test-metrics-scrape-token";
 pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -553,6 +555,14 @@ impl Server {
 
     pub async fn delete(&self, path: &str, token: &str) -> Resp {
         self.req("DELETE", path, Some(token), None).await
+    }
+
+    /// Scrape `/metrics` on the API listener with a bearer token (the server must have been
+    /// started with `STOA_METRICS_TOKEN` set to it; see [`METRICS_TOKEN`]).
+    pub async fn metrics(&self, token: &str) -> String {
+        let r = self.req("GET", "/metrics", Some(token), None).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.text
     }
 
     pub async fn operator(&self, method: &str, path: &str, body: Option<Value>) -> Resp {

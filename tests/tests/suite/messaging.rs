@@ -717,6 +717,110 @@ async fn sync_returns_everything_since_the_cursor(b: Backend) {
 }
 both!(sync_returns_everything_since_the_cursor);
 
+/// Issue 10: catch-up (`/events`, `/sync`) handed members the body of a deleted message and
+/// the text an edit replaced. Only the current text of a live message may remain in the log.
+async fn deleted_and_replaced_text_leaves_the_event_log(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (_, alice) = s.staff(&t, "Alice").await;
+    let (bob_id, bob) = s.staff(&t, "Bob").await;
+    let group = room(
+        &s,
+        &alice,
+        json!({ "kind": "group", "name": "Plans", "member_ids": [bob_id] }),
+    )
+    .await;
+    let edit = |id: String, body: &'static str| {
+        let (s, group, alice) = (&s, &group, &alice);
+        async move {
+            s.req(
+                "PATCH",
+                &format!("/api/v1/rooms/{group}/messages/{id}"),
+                Some(alice),
+                Some(json!({ "body": body })),
+            )
+            .await
+            .ok(200)
+            .clone()
+        }
+    };
+    // Edited twice: only the last text may be anywhere in the log.
+    let kept = send(&s, &alice, &group, json!({ "body": "draft one: apricot" })).await;
+    let kept_id = kept["id"].as_str().unwrap().to_string();
+    edit(kept_id.clone(), "draft two: blueberry").await;
+    edit(kept_id.clone(), "final: cherry").await;
+    // Sent, replied to, edited, then deleted: none of its text may remain.
+    let gone = send(&s, &alice, &group, json!({ "body": "mistake: damson" })).await;
+    let gone_id = gone["id"].as_str().unwrap().to_string();
+    send(
+        &s,
+        &bob,
+        &group,
+        json!({ "body": "a reply that stays", "thread_root_id": gone_id }),
+    )
+    .await;
+    edit(gone_id.clone(), "still a mistake: elderberry").await;
+    s.req(
+        "DELETE",
+        &format!("/api/v1/rooms/{group}/messages/{gone_id}"),
+        Some(&alice),
+        None,
+    )
+    .await;
+
+    let events = s
+        .get(&format!("/api/v1/rooms/{group}/events?limit=200"), &bob)
+        .await;
+    let events = events.ok(200)["items"].as_array().unwrap().clone();
+    let sync = s.post("/api/v1/sync", &bob, json!({})).await;
+    let synced = sync.ok(200)["rooms"][0]["events"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(events, synced, "both catch-up paths read the same log");
+    let text = serde_json::to_string(&events).unwrap();
+    for old in ["apricot", "blueberry", "damson", "elderberry"] {
+        assert!(!text.contains(old), "`{old}` is still in the log: {text}");
+    }
+    assert!(text.contains("final: cherry") && text.contains("a reply that stays"));
+    let of = |id: &str, kind: &str| -> Vec<Value> {
+        events
+            .iter()
+            .filter(|e| e["message_id"] == id && e["kind"] == kind)
+            .map(|e| e["payload"].clone())
+            .collect()
+    };
+    // The kept message: its creation keeps its shape, superseded; the last edit has the text.
+    let created = &of(&kept_id, "message.created")[0];
+    assert_eq!(created["superseded"], true);
+    assert_eq!(created["body"], "");
+    assert_eq!(created["sender_id"], kept["sender_id"]);
+    let edits = of(&kept_id, "message.edited");
+    assert_eq!(edits.len(), 2);
+    assert_eq!(edits[0]["superseded"], true);
+    assert_eq!(edits[1]["body"], "final: cherry");
+    // The deleted one: a tombstone in every event that carried its text, sequence kept.
+    let created = &of(&gone_id, "message.created")[0];
+    assert_eq!(created["deleted"], true);
+    assert_eq!(created["sender_id"], gone["sender_id"]);
+    assert_eq!(of(&gone_id, "message.edited")[0]["deleted"], true);
+    assert_eq!(of(&gone_id, "message.deleted").len(), 1);
+    let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+    // Messages themselves: the current text, and a tombstone.
+    let page = s
+        .get(&format!("/api/v1/rooms/{group}/messages?limit=200"), &bob)
+        .await;
+    let page_text = page.ok(200).to_string();
+    assert!(page_text.contains("final: cherry"));
+    for old in ["apricot", "blueberry", "damson", "elderberry"] {
+        assert!(!page_text.contains(old), "{page_text}");
+    }
+}
+both!(deleted_and_replaced_text_leaves_the_event_log);
+
 async fn reactions_and_pins(b: Backend) {
     let Some(s) = Server::start(b).await else {
         return;

@@ -2,7 +2,7 @@
 //! graceful shutdown.
 
 use crate::both;
-use crate::common::{raw_http, stoa_bin, Backend, Server};
+use crate::common::{raw_http, stoa_bin, Backend, Server, METRICS_TOKEN};
 use serde_json::json;
 
 fn committed_spec() -> String {
@@ -61,7 +61,7 @@ fn config_example_is_valid_and_unknown_keys_fail() {
 }
 
 async fn health_ready_metrics_docs(b: Backend) {
-    let Some(s) = Server::start(b).await else {
+    let Some(s) = Server::start_with(b, &[("STOA_METRICS_TOKEN", METRICS_TOKEN)]).await else {
         return;
     };
     let t = s.tenant("acme").await;
@@ -74,7 +74,7 @@ async fn health_ready_metrics_docs(b: Backend) {
     assert!(docs.text.to_lowercase().contains("swagger"));
     s.get("/api/v1/users", &t.admin_token).await.ok(200);
     s.req("GET", "/api/v1/users", None, None).await.problem(401);
-    let m = s.req("GET", "/metrics", None, None).await.text;
+    let m = s.metrics(METRICS_TOKEN).await;
     assert!(
         m.contains(
             "stoa_http_requests_total{method=\"GET\",route=\"users_list\",status=\"200\"} 1"
@@ -464,3 +464,60 @@ async fn metrics_on_their_own_listener(b: Backend) {
     assert!(text.contains("stoa_db_pool_connections"), "{text}");
 }
 both!(metrics_on_their_own_listener);
+
+/// The series of one scrape: metric names with their labels, without values.
+fn series(scrape: &str) -> std::collections::BTreeSet<String> {
+    scrape
+        .lines()
+        .filter(|l| l.starts_with("stoa_http_"))
+        .filter_map(|l| l.rsplit_once(' ').map(|(k, _)| k.to_string()))
+        .collect()
+}
+
+/// Issue 10: invented methods created new series without end (3,000 requests → 48,000 series),
+/// and `/metrics` was open on the API port. Labels now come from a fixed set, and the API port
+/// serves metrics only with a token.
+async fn metrics_are_bounded_and_not_public(b: Backend) {
+    // By default the API listener has no /metrics at all.
+    let Some(plain) = Server::start(b).await else {
+        return;
+    };
+    plain.req("GET", "/metrics", None, None).await.problem(404);
+    drop(plain);
+
+    let Some(s) = Server::start_with(b, &[("STOA_METRICS_TOKEN", METRICS_TOKEN)]).await else {
+        return;
+    };
+    // With a token configured: refused without it or with a wrong one…
+    s.req("GET", "/metrics", None, None).await.problem(401);
+    s.req(
+        "GET",
+        "/metrics",
+        Some("stoa-test-metrics-scrape-tokeX"),
+        None,
+    )
+    .await
+    .problem(401);
+    let invent = |i: usize| {
+        let m = reqwest::Method::from_bytes(format!("FROB{i}").as_bytes()).unwrap();
+        let rb = s.http().request(m, s.url(&format!("/api/v1/users/{i}")));
+        Server::finish(rb)
+    };
+    invent(0).await;
+    s.metrics(METRICS_TOKEN).await;
+    let before = series(&s.metrics(METRICS_TOKEN).await);
+    // …and a flood of invented methods on invented paths adds no series.
+    for i in 1..=60 {
+        let r = invent(i).await;
+        assert!((400..500).contains(&r.status), "{}", r.text);
+    }
+    let after_scrape = s.metrics(METRICS_TOKEN).await;
+    let after = series(&after_scrape);
+    assert_eq!(before, after, "new series appeared");
+    assert!(!after_scrape.contains("FROB"), "{after_scrape}");
+    assert!(
+        after_scrape.contains("method=\"other\",route=\"unmatched\""),
+        "{after_scrape}"
+    );
+}
+both!(metrics_are_bounded_and_not_public);
