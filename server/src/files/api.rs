@@ -266,8 +266,9 @@ impl ApiResponse for Download {
             description,
             status: Some(status),
             status_range: None,
+            // The file's own detected type, whatever it is.
             content: vec![MetaMediaType {
-                content_type: "application/octet-stream",
+                content_type: "*/*",
                 schema: binary.clone(),
             }],
             headers: vec![

@@ -310,7 +310,10 @@ pub struct RoomEvent {
     pub room_id: String,
     pub seq: i64,
     /// `room.created`, `room.updated`, `member.joined`, `member.left`, `member.read`,
-    /// `message.created`, `message.edited`, `message.deleted`.
+    /// `message.created`, `message.edited`, `message.deleted`, `message.pinned`,
+    /// `message.unpinned`, `reaction.added`, `reaction.removed`. A message's earlier events lose
+    /// their text and carry `"superseded": true` after an edit, `"deleted": true` after a
+    /// delete, `"purged": true` once a delete-after-delivery room removed it.
     pub kind: String,
     pub actor_id: String,
     pub message_id: Option<String>,

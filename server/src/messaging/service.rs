@@ -114,23 +114,30 @@ fn check_history(v: &str) -> ApiResult<()> {
     }
 }
 
-/// Ids of active people of the tenant; anything else is a 422 naming the id.
-async fn active_users(conn: &mut AnyConnection, tenant_id: &str, ids: &[String]) -> ApiResult<()> {
+/// Ids of active people of the tenant; anything else is a 422 naming the request's `field` and
+/// the id.
+async fn active_users(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    field: &str,
+    ids: &[String],
+) -> ApiResult<()> {
     if ids.len() > MAX_MEMBERS_PER_CALL {
         return Err(ApiError::validation(
-            "user_ids",
+            field,
             format!("at most {MAX_MEMBERS_PER_CALL} at a time"),
         ));
     }
-    for (i, id) in ids.iter().enumerate() {
+    for id in ids {
         let ok = crate::db::is_id(id)
             && users::store::get(conn, tenant_id, id)
                 .await?
                 .is_some_and(|u| u.status != "disabled");
         if !ok {
+            let shown: String = id.chars().take(64).collect();
             return Err(ApiError::validation(
-                &format!("user_ids[{i}]"),
-                "no active user of this tenant has this id",
+                field,
+                format!("no active user of this tenant has the id `{shown}`"),
             ));
         }
     }
@@ -227,7 +234,7 @@ pub async fn create(state: &AppState, p: &Principal, n: NewRoom) -> ApiResult<Ro
         .collect();
     others.sort();
     others.dedup();
-    active_users(&mut tx, &p.tenant_id, &others).await?;
+    active_users(&mut tx, &p.tenant_id, "member_ids", &others).await?;
     let now = now_ms();
     let room = RoomRow {
         tenant_id: p.tenant_id.clone(),
@@ -331,7 +338,7 @@ pub async fn direct(state: &AppState, p: &Principal, other: &str) -> ApiResult<(
                 return Ok((view(&mut conn, p, &r.id).await?, false));
             }
         }
-        active_users(&mut conn, &p.tenant_id, &[other.to_string()]).await?;
+        active_users(&mut conn, &p.tenant_id, "user_id", &[other.to_string()]).await?;
     }
     let mut tx = state.db.begin().await?;
     let now = now_ms();
@@ -571,7 +578,7 @@ pub async fn add_members(
     if !may_manage(state, p, me.as_ref()).await? {
         return Err(ApiError::forbidden(perm::ROOMS_MANAGE));
     }
-    active_users(&mut tx, &p.tenant_id, &user_ids).await?;
+    active_users(&mut tx, &p.tenant_id, "user_ids", &user_ids).await?;
     let mut added = Vec::new();
     for user in user_ids {
         if store::member(&mut tx, &p.tenant_id, id, &user)

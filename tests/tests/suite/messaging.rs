@@ -42,6 +42,17 @@ async fn rooms_and_membership(b: Backend) {
         )
         .await;
     assert_eq!(r.problem(422), "validation_failed");
+    // The error names the field the request has.
+    assert_eq!(r.body["field"], "user_id", "{}", r.text);
+    let r = s
+        .post(
+            "/api/v1/rooms",
+            &alice,
+            json!({ "kind": "group", "name": "G", "member_ids": [bob_id, "nobody"] }),
+        )
+        .await;
+    assert_eq!(r.problem(422), "validation_failed");
+    assert_eq!(r.body["field"], "member_ids", "{}", r.text);
     // Carol is not in it.
     assert_eq!(
         s.get(&format!("/api/v1/rooms/{direct}"), &carol)
