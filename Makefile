@@ -47,7 +47,7 @@ check-pg:
 openapi:
 	$(CARGO) run --quiet --bin stoa -- openapi > openapi/stoa.yaml
 
-## Release build, then the benchmark table (DESIGN.md §6). Not a test.
+## Release build, then the benchmark table (targets in docs/benchmarks.md). Not a test.
 bench:
 	$(CARGO) build --release -p stoa-server -p stoa-bench
 	@if s3env=$$(scripts/s3.sh start); then eval "$$s3env"; else echo "(no S3 server: S3 rows skipped)"; fi; \

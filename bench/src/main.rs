@@ -1,4 +1,4 @@
-//! `make bench`: measures Stoa against the targets in DESIGN.md §6 and prints a table.
+//! `make bench`: measures Stoa against the targets in docs/benchmarks.md and prints a table.
 //!
 //! Benchmarks, not tests: they report numbers and never fail on them. Every load is bounded in
 //! count and time and only talks to a server this program started on 127.0.0.1.

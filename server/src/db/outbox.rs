@@ -1,4 +1,4 @@
-//! The transactional outbox (DESIGN.md §4): a change enqueues its consequences in the same
+//! The transactional outbox (docs/architecture.md): a change enqueues its consequences in the same
 //! transaction; `jobs::outbox` drains them at least once.
 
 use super::{now_ms, Backend};

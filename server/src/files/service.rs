@@ -1,6 +1,6 @@
 //! Rules for files: who may upload, read and delete; limits and quotas; what an upload commits.
 //!
-//! Upload order (DESIGN.md §4): the blob is written first (streamed, hashed, sealed), then one
+//! Upload order (docs/architecture.md): the blob is written first (streamed, hashed, sealed), then one
 //! transaction counts it against the quota, inserts the row, records the audit entry and
 //! enqueues text extraction and indexing. A crash between the two leaves an unreferenced blob,
 //! which the orphan sweeper removes.

@@ -1,4 +1,4 @@
-//! Untrusted files are parsed outside the server process (DESIGN.md §4, "Untrusted content").
+//! Untrusted files are parsed outside the server process (docs/architecture.md, "Untrusted content").
 //!
 //! A thumbnail or a text extraction runs in a child process of this same binary
 //! (`stoa convert <job>`), which first locks itself down — an address-space limit, a CPU-time

@@ -1,4 +1,4 @@
-//! The four answers for every operation in the spec (DESIGN.md §5): the allowed caller succeeds,
+//! The four answers for every operation in the spec (docs/architecture.md, "How to add a feature"): the allowed caller succeeds,
 //! another tenant's caller gets 404 (or sees nothing of ours), a caller without the permission
 //! gets 403, no or a revoked credential gets 401, and malformed input gets a 4xx problem+json.
 //!

@@ -1,4 +1,4 @@
-//! `Idempotency-Key` for retried writes (DESIGN.md §4): a client on a flaky network that repeats a
+//! `Idempotency-Key` for retried writes (docs/architecture.md): a client on a flaky network that repeats a
 //! POST, PUT, PATCH or DELETE with the same key gets the first answer replayed (marked
 //! `Idempotent-Replayed: true`) instead of the change running twice.
 //!
