@@ -54,6 +54,53 @@ pub struct AppState {
     pub convert: jobs::convert::Pool,
 }
 
+/// Every outbox topic and the feature code that consumes it.
+pub fn outbox_topics() -> jobs::outbox::Topics {
+    use jobs::outbox::Lane;
+    let mut t = jobs::outbox::Topics::default();
+    let index = Lane {
+        writes_index: true,
+        ..Lane::default()
+    };
+    t.register(
+        audit::mirror::TOPIC,
+        |s, m| {
+            Box::pin(audit::mirror::handle(
+                &s.db,
+                &s.cfg.audit.mirror_dir,
+                &m.tenant_id,
+                &m.payload,
+            ))
+        },
+        Lane::default(),
+    );
+    t.register(
+        search::TOPIC_INDEX,
+        |s, m| Box::pin(search::indexer::handle_index(s, &m.tenant_id, &m.payload)),
+        index,
+    );
+    t.register(
+        search::TOPIC_REINDEX,
+        |s, m| Box::pin(search::indexer::handle_reindex(s, &m.tenant_id)),
+        index,
+    );
+    t.register(
+        files::service::TOPIC_EXTRACT,
+        |s, m| Box::pin(search::indexer::handle_extract(s, &m.tenant_id, &m.payload)),
+        Lane {
+            // Each waits on a converter child; the converter pool bounds them again.
+            concurrency: |cfg| cfg.convert.workers,
+            writes_index: true,
+        },
+    );
+    t.register(
+        files::service::TOPIC_BLOB_DELETE,
+        |s, m| Box::pin(search::indexer::handle_blob_delete(s, &m.payload)),
+        Lane::default(),
+    );
+    t
+}
+
 /// Every parser of untrusted content, by job name: they run only in `stoa convert` children.
 pub fn converters() -> jobs::convert::Converters {
     let mut c = jobs::convert::Converters::default();
@@ -191,7 +238,7 @@ pub async fn serve(cfg: Config) -> Result<(), BoxError> {
     let addr = listener.local_addr()?;
     let acceptor = TcpAcceptor::from_tokio(listener)?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let outbox = jobs::outbox::spawn(state.clone(), stop_rx.clone());
+    let outbox = jobs::outbox::spawn(state.clone(), outbox_topics(), stop_rx.clone());
     let sweeper = jobs::sweeper::spawn(state.clone(), stop_rx.clone());
     let listener = realtime::spawn_listener(state.clone(), stop_rx.clone());
     let dad = jobs::dad::spawn(state.clone(), stop_rx.clone());

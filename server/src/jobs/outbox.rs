@@ -52,62 +52,44 @@ impl HandlerError {
     }
 }
 
-/// Route a message to its consumer.
-async fn dispatch(state: &AppState, m: &Message) -> Result<(), HandlerError> {
-    match m.topic.as_str() {
-        crate::audit::mirror::TOPIC => {
-            crate::audit::mirror::handle(
-                &state.db,
-                &state.cfg.audit.mirror_dir,
-                &m.tenant_id,
-                &m.payload,
-            )
-            .await
+/// A topic's consumer: handles one message, idempotently.
+pub type Handler = for<'a> fn(
+    &'a AppState,
+    &'a Message,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<(), HandlerError>> + Send + 'a>,
+>;
+
+/// How a topic's lane runs its messages.
+#[derive(Clone, Copy)]
+pub struct Lane {
+    /// Messages handled at once (from the configuration), one by default.
+    pub concurrency: fn(&crate::config::Config) -> usize,
+    /// The handler writes to the search index: the lane flushes the index before it
+    /// acknowledges the batch.
+    pub writes_index: bool,
+}
+
+impl Default for Lane {
+    fn default() -> Self {
+        Lane {
+            concurrency: |_| 1,
+            writes_index: false,
         }
-        crate::search::TOPIC_INDEX => {
-            crate::search::indexer::handle_index(state, &m.tenant_id, &m.payload).await
-        }
-        crate::search::TOPIC_REINDEX => {
-            crate::search::indexer::handle_reindex(state, &m.tenant_id).await
-        }
-        crate::files::service::TOPIC_EXTRACT => {
-            crate::search::indexer::handle_extract(state, &m.tenant_id, &m.payload).await
-        }
-        crate::files::service::TOPIC_BLOB_DELETE => {
-            crate::search::indexer::handle_blob_delete(state, &m.payload).await
-        }
-        other => Err(HandlerError::permanent(format!(
-            "no handler for topic `{other}`"
-        ))),
     }
 }
 
-/// Every topic this node handles, each drained by its own lane.
-const TOPICS: &[&str] = &[
-    crate::audit::mirror::TOPIC,
-    crate::search::TOPIC_INDEX,
-    crate::search::TOPIC_REINDEX,
-    crate::files::service::TOPIC_EXTRACT,
-    crate::files::service::TOPIC_BLOB_DELETE,
-];
+/// Every outbox topic and its consumer. Features register theirs (wired in `lib.rs`), so the
+/// relay names none of them. A message of a topic no node registered waits for a node that
+/// knows it (a rolling upgrade) rather than being dead-lettered by one that does not.
+#[derive(Default, Clone)]
+pub struct Topics(Vec<(&'static str, Handler, Lane)>);
 
-/// How many messages of `topic` are handled at once.
-fn concurrency(state: &AppState, topic: &str) -> usize {
-    if topic == crate::files::service::TOPIC_EXTRACT {
-        // Each waits on a converter child; the converter pool bounds them again.
-        state.cfg.convert.workers.max(1)
-    } else {
-        1
+impl Topics {
+    pub fn register(&mut self, topic: &'static str, handler: Handler, lane: Lane) {
+        self.0.retain(|(t, _, _)| *t != topic);
+        self.0.push((topic, handler, lane));
     }
-}
-
-fn writes_index(topic: &str) -> bool {
-    matches!(
-        topic,
-        crate::search::TOPIC_INDEX
-            | crate::search::TOPIC_REINDEX
-            | crate::files::service::TOPIC_EXTRACT
-    )
 }
 
 /// Delay before attempt `attempts + 1`.
@@ -128,8 +110,13 @@ fn batch_size(concurrency: usize) -> i64 {
 
 /// One pass of one topic's lane: claim a batch and deliver it. Returns how many messages were
 /// claimed.
-pub async fn run_once(state: &AppState, topic: &str) -> Result<usize, sqlx::Error> {
-    let n = concurrency(state, topic);
+async fn run_once(
+    state: &AppState,
+    topic: &str,
+    handler: Handler,
+    lane: Lane,
+) -> Result<usize, sqlx::Error> {
+    let n = (lane.concurrency)(&state.cfg).max(1);
     let batch = {
         let mut tx = state.db.begin().await?;
         let batch = outbox::claim(
@@ -151,21 +138,15 @@ pub async fn run_once(state: &AppState, topic: &str) -> Result<usize, sqlx::Erro
     for chunk in batch.chunks(n) {
         let mut running = Vec::with_capacity(chunk.len());
         for m in chunk {
-            running.push(dispatch(state, m));
+            running.push(handler(state, m));
         }
         results.extend(futures_util::future::join_all(running).await);
     }
     // Index writes become searchable (and durable) at the flush: acknowledge them only after.
-    let wrote_index = batch
-        .iter()
-        .zip(&results)
-        .any(|(m, r)| r.is_ok() && writes_index(&m.topic));
-    if wrote_index {
+    if lane.writes_index && results.iter().any(Result::is_ok) {
         if let Err(e) = state.search.flush().await {
-            for (m, r) in batch.iter().zip(results.iter_mut()) {
-                if r.is_ok() && writes_index(&m.topic) {
-                    *r = Err(HandlerError::from(e.clone()));
-                }
+            for r in results.iter_mut().filter(|r| r.is_ok()) {
+                *r = Err(HandlerError::from(e.clone()));
             }
         }
     }
@@ -224,15 +205,15 @@ async fn refresh_stats(state: &AppState) -> Result<(), sqlx::Error> {
 /// Drain one topic until `shutdown` turns true; woken by `wake` (and polls regardless).
 async fn lane(
     state: Arc<AppState>,
-    topic: &'static str,
+    (topic, handler, lane): (&'static str, Handler, Lane),
     wake: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let poll = Duration::from_millis(state.cfg.outbox.poll_interval_ms.max(10));
-    let full = batch_size(concurrency(&state, topic)) as usize;
+    let full = batch_size((lane.concurrency)(&state.cfg).max(1)) as usize;
     loop {
         loop {
-            match run_once(&state, topic).await {
+            match run_once(&state, topic, handler, lane).await {
                 Ok(n) if n == full => continue,
                 Ok(_) => break,
                 Err(e) => {
@@ -280,6 +261,7 @@ async fn housekeeping(state: &AppState, last_prune: &mut i64) {
 /// `state.outbox_wake` wakes every lane (a lane with nothing due goes back to sleep at once).
 pub fn spawn(
     state: Arc<AppState>,
+    topics: Topics,
     mut shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -291,15 +273,10 @@ pub fn spawn(
         }
         let mut wakes = Vec::new();
         let mut lanes = Vec::new();
-        for topic in TOPICS {
+        for t in topics.0 {
             let wake = Arc::new(Notify::new());
             wakes.push(wake.clone());
-            lanes.push(tokio::spawn(lane(
-                state.clone(),
-                topic,
-                wake,
-                shutdown.clone(),
-            )));
+            lanes.push(tokio::spawn(lane(state.clone(), t, wake, shutdown.clone())));
         }
         let poll = Duration::from_millis(state.cfg.outbox.poll_interval_ms.max(10));
         let mut last_prune = 0i64;
