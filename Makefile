@@ -17,14 +17,15 @@ test: lint build check-pg
 	@scripts/check-pg.sh --summary
 	@$(TARGET_DIR)/debug/stoa openapi | diff -u openapi/stoa.yaml - >/dev/null || \
 	  { echo "openapi/stoa.yaml differs from the code: run 'make openapi' and commit it"; exit 1; }
-	@if s3env=$$(scripts/s3.sh start); then \
-	  eval "$$s3env"; echo "S3 (SeaweedFS) is up at $$STOA_TEST_S3_ENDPOINT: the S3 tests run."; \
+	@s3run=; if s3env=$$(scripts/s3.sh start); then \
+	  eval "$$s3env"; s3run=$$STOA_S3_RUN; \
+	  echo "S3 (SeaweedFS) is up at $$STOA_TEST_S3_ENDPOINT: the S3 tests run."; \
 	elif [ "$${CI:-}" = "true" ]; then \
 	  echo "!!! the S3 server did not start and CI=true requires it"; exit 1; \
 	else \
 	  echo "!!! the S3 server did not start: the S3 tests are SKIPPED"; \
 	fi; \
-	trap 'scripts/s3.sh stop' EXIT; \
+	trap 'scripts/s3.sh stop "$$s3run"' EXIT; \
 	if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	  $(CARGO) nextest run --workspace $${CI:+--profile ci}; \
 	else \
@@ -50,8 +51,9 @@ openapi:
 ## Release build, then the benchmark table (DESIGN.md §6). Not a test.
 bench:
 	$(CARGO) build --release -p stoa-server -p stoa-bench
-	@if s3env=$$(scripts/s3.sh start); then eval "$$s3env"; else echo "(no S3 server: S3 rows skipped)"; fi; \
-	trap 'scripts/s3.sh stop' EXIT; \
+	@s3run=; if s3env=$$(scripts/s3.sh start); then eval "$$s3env"; s3run=$$STOA_S3_RUN; \
+	else echo "(no S3 server: S3 rows skipped)"; fi; \
+	trap 'scripts/s3.sh stop "$$s3run"' EXIT; \
 	$(TARGET_DIR)/release/stoa-bench --stoa $(TARGET_DIR)/release/stoa
 
 release:
