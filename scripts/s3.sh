@@ -80,13 +80,10 @@ c.getresponse()
 PY
 }
 
-# Stop the weed of run directory $1 (only if the pid still belongs to that run) and delete it.
-stop_run() {
-  local dir="$1" pid
-  if [ ! -f "$dir/$MARKER" ]; then
-    echo "s3.sh: $dir is not an s3.sh run directory; leaving it alone" >&2
-    return 1
-  fi
+# Stop the weed of run directory $1, if its pid still belongs to that run, and remove what it left
+# outside the directory.
+stop_weed() {
+  local dir="$1" pid port f
   if [ -f "$dir/pid" ]; then
     pid=$(cat "$dir/pid")
     # The pid may have been reused since: only signal a process whose command line names this
@@ -96,16 +93,25 @@ stop_run() {
       for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
       kill -9 "$pid" 2>/dev/null || true
     fi
+    rm -f "$dir/pid"
   fi
   # weed leaves some gRPC sockets behind as /tmp/seaweedfs-<service>-grpc-<port>.sock (a path
   # no flag moves); the ports were this run's, so these files are too.
-  local port f
   for port in $(cat "$dir/ports" 2>/dev/null); do
     for f in /tmp/seaweedfs-*-"$port".sock; do
       if [ -S "$f" ]; then rm -f "$f"; fi
     done
   done
-  rm -rf "$dir"
+}
+
+# Stop run directory $1 and delete it.
+stop_run() {
+  if [ ! -f "$1/$MARKER" ]; then
+    echo "s3.sh: $1 is not an s3.sh run directory; leaving it alone" >&2
+    return 1
+  fi
+  stop_weed "$1"
+  rm -rf "$1"
 }
 
 start_once() {
@@ -147,6 +153,8 @@ start)
   WEED="$(weed_bin)"
   DIR="$(mktemp -d "${TMPDIR:-/tmp}/stoa-s3.XXXXXX")"
   touch "$DIR/$MARKER"
+  # Interrupted before the caller has the run's name: nobody else could stop it.
+  trap 'stop_run "$DIR"; exit 130' INT TERM HUP
   cat >"$DIR/s3.json" <<JSON
 {"identities":[{"name":"stoa","credentials":[{"accessKey":"$ACCESS","secretKey":"$SECRET"}],
   "actions":["Admin","Read","Write","List","Tagging"]}]}
@@ -158,8 +166,7 @@ JSON
     fi
     echo "s3.sh: SeaweedFS did not start (attempt $attempt); its log:" >&2
     tail -20 "$DIR/weed.log" >&2 || true
-    pid=$(cat "$DIR/pid")
-    kill -9 "$pid" 2>/dev/null || true
+    stop_weed "$DIR"
   done
   stop_run "$DIR" || true
   exit 1
