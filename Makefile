@@ -8,8 +8,12 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 .PHONY: run test lint build openapi bench check-pg release clean
 
 ## Build (debug profile) and start the server with embedded defaults on http://127.0.0.1:8080.
-run:
-	$(CARGO) run --bin stoa -- serve
+## It runs the binary of `make build`, not `cargo run --bin stoa`: that builds only the `server`
+## member, without the tests' dev-dependencies, so shared dependencies (serde_json, crypto-common,
+## ...) get other features and some thirty crates recompile each time one switches between
+## `make run` and `make test`. One build serves all three.
+run: build
+	$(TARGET_DIR)/debug/stoa serve
 
 ## The whole suite: format, lints, spec drift, unit tests and the black-box suite on SQLite and
 ## PostgreSQL, with a real S3 server (SeaweedFS, installed and started by scripts/s3.sh).
@@ -44,9 +48,9 @@ build:
 check-pg:
 	@scripts/check-pg.sh
 
-## Regenerate the committed OpenAPI spec from the code.
-openapi:
-	$(CARGO) run --quiet --bin stoa -- openapi > openapi/stoa.yaml
+## Regenerate the committed OpenAPI spec from the code (with the binary of `make build`; see `run`).
+openapi: build
+	$(TARGET_DIR)/debug/stoa openapi > openapi/stoa.yaml
 
 ## Release build, then the benchmark table (DESIGN.md §6). Not a test.
 bench:
