@@ -8,8 +8,12 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 .PHONY: run test lint build openapi bench check-pg release clean
 
 ## Build (debug profile) and start the server with embedded defaults on http://127.0.0.1:8080.
-run:
-	$(CARGO) run --bin stoa -- serve
+## It runs the binary of `make build`, not `cargo run --bin stoa`: that builds only the `server`
+## member, without the tests' dev-dependencies, so shared dependencies (serde_json, crypto-common,
+## ...) get other features and some thirty crates recompile each time one switches between
+## `make run` and `make test`. One build serves all three.
+run: build
+	$(TARGET_DIR)/debug/stoa serve
 
 ## The whole suite: format, lints, spec drift, unit tests and the black-box suite on SQLite and
 ## PostgreSQL, with a real S3 server (SeaweedFS, installed and started by scripts/s3.sh).
@@ -17,14 +21,15 @@ test: lint build check-pg
 	@scripts/check-pg.sh --summary
 	@$(TARGET_DIR)/debug/stoa openapi | diff -u openapi/stoa.yaml - >/dev/null || \
 	  { echo "openapi/stoa.yaml differs from the code: run 'make openapi' and commit it"; exit 1; }
-	@if s3env=$$(scripts/s3.sh start); then \
-	  eval "$$s3env"; echo "S3 (SeaweedFS) is up at $$STOA_TEST_S3_ENDPOINT: the S3 tests run."; \
+	@s3run=; if s3env=$$(scripts/s3.sh start); then \
+	  eval "$$s3env"; s3run=$$STOA_S3_RUN; \
+	  echo "S3 (SeaweedFS) is up at $$STOA_TEST_S3_ENDPOINT: the S3 tests run."; \
 	elif [ "$${CI:-}" = "true" ]; then \
 	  echo "!!! the S3 server did not start and CI=true requires it"; exit 1; \
 	else \
 	  echo "!!! the S3 server did not start: the S3 tests are SKIPPED"; \
 	fi; \
-	trap 'scripts/s3.sh stop' EXIT; \
+	trap 'scripts/s3.sh stop "$$s3run"' EXIT; \
 	if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	  $(CARGO) nextest run --workspace $${CI:+--profile ci}; \
 	else \
@@ -43,15 +48,16 @@ build:
 check-pg:
 	@scripts/check-pg.sh
 
-## Regenerate the committed OpenAPI spec from the code.
-openapi:
-	$(CARGO) run --quiet --bin stoa -- openapi > openapi/stoa.yaml
+## Regenerate the committed OpenAPI spec from the code (with the binary of `make build`; see `run`).
+openapi: build
+	$(TARGET_DIR)/debug/stoa openapi > openapi/stoa.yaml
 
 ## Release build, then the benchmark table (targets in docs/benchmarks.md). Not a test.
 bench:
 	$(CARGO) build --release -p stoa-server -p stoa-bench
-	@if s3env=$$(scripts/s3.sh start); then eval "$$s3env"; else echo "(no S3 server: S3 rows skipped)"; fi; \
-	trap 'scripts/s3.sh stop' EXIT; \
+	@s3run=; if s3env=$$(scripts/s3.sh start); then eval "$$s3env"; s3run=$$STOA_S3_RUN; \
+	else echo "(no S3 server: S3 rows skipped)"; fi; \
+	trap 'scripts/s3.sh stop "$$s3run"' EXIT; \
 	$(TARGET_DIR)/release/stoa-bench --stoa $(TARGET_DIR)/release/stoa
 
 release:

@@ -76,17 +76,31 @@ pub type Apis = (
     crate::tenants::api::OperatorApi,
 );
 
+/// The spec's description (Markdown, rendered by `/docs`). The WebSocket is no operation of the
+/// spec, so its protocol is summarised here; docs/realtime.md has the full version.
+const DESCRIPTION: &str = r##"On-prem, multi-tenant collaboration server. Errors are application/problem+json with a stable `code`; lists use cursor pagination (`limit`, `cursor` → `items`, `next_cursor`).
+
+## Realtime: the `/api/v1/events` WebSocket
+
+One socket per client session delivers the committed events of every room the person belongs to, and typing notices. Open `GET /api/v1/events?ticket=<ticket>` with a one-time ticket from `POST /events/ticket` (valid 30 seconds, works once; for browsers), or send `Authorization: Bearer <session token>` on the upgrade request. A missing or bad credential answers `401` problem+json instead of upgrading. Every frame is a JSON text frame with a `type`; ignore types and fields you do not know.
+
+Server → client:
+
+* `{"type":"ready","user_id":…,"rooms":{<room id>:<last seq>,…}}`: first, once.
+* `{"type":"event","room_id","seq","kind","actor_id","message_id","payload","created_at"}`: a `RoomEvent` (as in `GET /rooms/{id}/events`), for every room the person belongs to now; joining or being added starts a room's frames, the `member.left` about the person ends them.
+* `{"type":"typing","room_id","user_id"}`: ephemeral, never stored; also sent to the typist's own sockets.
+* `{"type":"pong"}`: the answer to `ping`.
+
+Client → server: `{"type":"typing","room_id":…}` (rooms the person belongs to) and `{"type":"ping"}` (a keepalive; send one every 30 seconds or so). Anything else, or a text frame over 4096 bytes, is ignored.
+
+Close codes: `4001` the session ended (signed out, revoked, expired, account disabled, tenant suspended): sign in again, do not reconnect. `4008` the client fell more than `realtime.buffer` frames behind: reconnect and catch up. Any other close (restart, network, proxy): reconnect with backoff and catch up.
+
+Catch-up: the socket never replays; the event log does. Keep a cursor (room id → last applied `seq`). After every `ready`, `POST /sync` with that cursor (repeat while a room has `more`; drop the rooms in `left`). Drop frames whose `seq` is at or below the cursor; when a frame's `seq` skips ahead, fetch `GET /rooms/{id}/events?after_seq=<cursor>` first. The full protocol is in `docs/realtime.md` of the source tree."##;
+
 pub fn service() -> OpenApiService<Apis, ()> {
-    OpenApiService::new(
-        Apis::default(),
-        "Stoa",
-        env!("CARGO_PKG_VERSION"),
-    )
-    .description(
-        "On-prem, multi-tenant collaboration server. Errors are application/problem+json with a \
-         stable `code`; lists use cursor pagination (`limit`, `cursor` → `items`, `next_cursor`).",
-    )
-    .server("/api/v1")
+    OpenApiService::new(Apis::default(), "Stoa", env!("CARGO_PKG_VERSION"))
+        .description(DESCRIPTION)
+        .server("/api/v1")
 }
 
 /// The spec as JSON, as served at `/api/v1/openapi.json`.

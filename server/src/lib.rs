@@ -215,6 +215,11 @@ pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
             }),
         )
         .nest("/docs", docs)
+        // Where invitation links point (`users::service::issue_invitation`); beside `/api/v1`
+        // and relative to it, so a proxy prefix in `public_url` works.
+        .at("/invite", poem::get(authn::invite_page::page))
+        .at("/invite.js", poem::get(authn::invite_page::script))
+        .at("/invite.css", poem::get(authn::invite_page::style))
         .at("/api/v1/events", poem::get(realtime::ws::events))
         .nest("/api/v1", api);
     // Metrics describe the whole install (routes, load, backlog): on the public listener only

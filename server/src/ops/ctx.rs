@@ -33,7 +33,10 @@ fn route_label(req_path: &str, op: Option<&poem_openapi::OperationId>) -> String
         | "/metrics"
         | "/api/v1/openapi.yaml"
         | "/api/v1/openapi.json"
-        | "/api/v1/events" => req_path.to_string(),
+        | "/api/v1/events"
+        | "/invite"
+        | "/invite.js"
+        | "/invite.css" => req_path.to_string(),
         p if p.starts_with("/docs") => "/docs".to_string(),
         _ => "unmatched".to_string(),
     }

@@ -13,6 +13,7 @@ mod documents;
 mod e2e;
 mod files;
 mod hostile;
+mod invite_page;
 mod messaging;
 mod ops;
 mod realtime;
