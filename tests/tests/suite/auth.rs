@@ -11,7 +11,8 @@ async fn setup_once(b: Backend) {
     };
     // The one-time token is logged at start when no tenant exists.
     let mut token = None;
-    for _ in 0..100 {
+    let start = std::time::Instant::now();
+    while token.is_none() && crate::common::patient(start) {
         if let Ok(line) = s.stderr_lines.recv_timeout(Duration::from_millis(100)) {
             if let Some(i) = line.find("setup_token=") {
                 token = Some(

@@ -14,6 +14,16 @@ use std::{
 };
 
 pub const PASSWORD: &str = "correct horse battery";
+
+/// How long a test waits for background work (indexing, the outbox, a log line): generous,
+/// because CI machines are busy and two cores may be building while they test. Tests poll the
+/// condition and go on as soon as it holds; this is only the point at which they give up.
+pub const PATIENCE: Duration = Duration::from_secs(90);
+
+/// Whether `start` is still within [`PATIENCE`].
+pub fn patient(start: std::time::Instant) -> bool {
+    start.elapsed() < PATIENCE
+}
 /// A scrape token for servers started with `("STOA_METRICS_TOKEN", METRICS_TOKEN)`.
 pub const METRICS_TOKEN: &str = "stoa-test-metrics-scrape-token";
 pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -695,9 +705,8 @@ impl Server {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = bool>,
     {
-        // Generous: CI machines are busy, and two cores build while they test.
-        let deadline = std::time::Instant::now() + Duration::from_secs(90);
-        while std::time::Instant::now() < deadline {
+        let start = std::time::Instant::now();
+        while patient(start) {
             if f().await {
                 return;
             }

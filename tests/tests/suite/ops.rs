@@ -371,7 +371,8 @@ async fn json_logs_carry_ids_not_secrets(b: Backend) {
     Server::finish(rb).await.ok(200);
     let mut lines = Vec::new();
     let mut found = false;
-    for _ in 0..100 {
+    let start = std::time::Instant::now();
+    while crate::common::patient(start) {
         while let Ok(l) = s.stderr_lines.try_recv() {
             found |= l.contains("find-me-42");
             lines.push(l);
@@ -434,7 +435,8 @@ async fn metrics_on_their_own_listener(b: Backend) {
         return;
     };
     let mut addr = None;
-    for _ in 0..100 {
+    let start = std::time::Instant::now();
+    while addr.is_none() && crate::common::patient(start) {
         if let Ok(line) = s
             .stderr_lines
             .recv_timeout(std::time::Duration::from_millis(50))
