@@ -1,0 +1,304 @@
+//! Wiring: builds the [`AppState`] from a [`Config`], registers each feature with the
+//! infrastructure's registries (outbox topics, converters), assembles the HTTP surface, and runs
+//! the server with its background workers until SIGTERM.
+
+use crate::{
+    api, audit, authn, authz, blobs, config::Config, db, files, jobs, ops, private_fs, realtime,
+    search, setup, AppState, BoxError,
+};
+use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
+use std::{sync::Arc, time::Duration};
+use tokio::sync::{watch, Notify};
+
+/// Every outbox topic and the feature code that consumes it.
+pub fn outbox_topics() -> jobs::outbox::Topics {
+    use jobs::outbox::Lane;
+    let mut t = jobs::outbox::Topics::default();
+    let index = Lane {
+        writes_index: true,
+        ..Lane::default()
+    };
+    t.register(
+        audit::mirror::TOPIC,
+        |s, m| {
+            Box::pin(audit::mirror::handle(
+                &s.db,
+                &s.cfg.audit.mirror_dir,
+                &m.tenant_id,
+                &m.payload,
+            ))
+        },
+        Lane::default(),
+    );
+    t.register(
+        search::TOPIC_INDEX,
+        |s, m| Box::pin(search::indexer::handle_index(s, &m.tenant_id, &m.payload)),
+        index,
+    );
+    t.register(
+        search::TOPIC_REINDEX,
+        |s, m| Box::pin(search::indexer::handle_reindex(s, &m.tenant_id)),
+        index,
+    );
+    t.register(
+        files::service::TOPIC_EXTRACT,
+        |s, m| Box::pin(search::indexer::handle_extract(s, &m.tenant_id, &m.payload)),
+        Lane {
+            // Each waits on a converter child; the converter pool bounds them again.
+            concurrency: |cfg| cfg.convert.workers,
+            writes_index: true,
+        },
+    );
+    t.register(
+        files::service::TOPIC_BLOB_DELETE,
+        |s, m| Box::pin(search::indexer::handle_blob_delete(s, &m.payload)),
+        Lane::default(),
+    );
+    t
+}
+
+/// Every parser of untrusted content, by job name: they run only in `stoa convert` children.
+pub fn converters() -> jobs::convert::Converters {
+    let mut c = jobs::convert::Converters::default();
+    c.register(files::preview::JOB, files::preview::convert);
+    c.register(search::extract::JOB, search::extract::convert);
+    c
+}
+
+/// Write a secret to a new file readable only by its owner.
+pub fn write_secret_file(path: &std::path::Path, secret: &str) -> Result<(), BoxError> {
+    if let Some(dir) = path.parent() {
+        private_fs::create_dir(dir)?;
+    }
+    let mut opts = private_fs::options();
+    opts.write(true).create_new(true);
+    use std::io::Write;
+    let mut f = opts.open(path)?;
+    f.write_all(secret.as_bytes())?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// The operator credential: from config, else from the token file (created when missing).
+fn operator_token(cfg: &Config) -> Result<String, BoxError> {
+    if !cfg.operator.token.is_empty() {
+        return Ok(cfg.operator.token.expose().to_string());
+    }
+    let path = cfg.operator_token_file();
+    match std::fs::read_to_string(&path) {
+        Ok(t) if !t.trim().is_empty() => Ok(t.trim().to_string()),
+        _ => {
+            let token = authn::tokens::generate("stoa_op_");
+            let _ = std::fs::remove_file(&path);
+            write_secret_file(&path, &token)?;
+            tracing::info!(path = %path.display(), "created the operator credential file");
+            Ok(token)
+        }
+    }
+}
+
+/// Connect, migrate and assemble the application state.
+pub async fn build_state(cfg: Config) -> Result<Arc<AppState>, BoxError> {
+    build_state_with(cfg, true).await
+}
+
+/// The state for a command-line tool: the search index is left closed (a running server owns
+/// the embedded one), so anything that needs it goes through the outbox.
+pub async fn build_cli_state(cfg: Config) -> Result<Arc<AppState>, BoxError> {
+    build_state_with(cfg, false).await
+}
+
+async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState>, BoxError> {
+    private_fs::dir(&cfg.data_dir)?;
+    let db = db::Db::connect(&cfg.database_url(), cfg.database_max_connections).await?;
+    let anchor_key = audit::anchor::load(&cfg, true)?;
+    audit::anchor::install(anchor_key.clone());
+    audit::anchor::migrate(&db, &anchor_key).await?;
+    let authz = authz::Authz::new(db.clone()).await?;
+    let trusted_proxies = cfg
+        .trusted_proxies
+        .iter()
+        .filter_map(|p| ops::net::Cidr::parse(p))
+        .collect();
+    let operator_token_hash = authn::tokens::hash(&operator_token(&cfg)?);
+    let blobs = blobs::from_config(&cfg).await?;
+    blobs.keys.check(&db).await?;
+    let search: Arc<dyn search::SearchIndex> = if open_search {
+        search::from_config(&cfg).await?
+    } else {
+        Arc::new(search::Closed)
+    };
+    let hub = realtime::Hub::new(cfg.realtime.buffer);
+    let convert = jobs::convert::Pool::new(std::env::current_exe()?, &cfg.convert);
+    Ok(Arc::new(AppState {
+        cfg: Arc::new(cfg),
+        db,
+        authz,
+        metrics: ops::metrics::Metrics::new()?,
+        trusted_proxies,
+        operator_token_hash,
+        outbox_wake: Notify::new(),
+        blobs,
+        search,
+        hub,
+        convert,
+    }))
+}
+
+/// The whole HTTP surface.
+pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
+    let api = api::service();
+    let yaml = api::spec_yaml();
+    let json = api::spec_json();
+    let docs = api.swagger_ui();
+    let mut route = Route::new()
+        .at("/healthz", ops::health::healthz)
+        .at("/readyz", ops::health::readyz)
+        .at(
+            "/api/v1/openapi.yaml",
+            make_sync(move |_| {
+                poem::Response::builder()
+                    .content_type("application/yaml")
+                    .body(yaml.clone())
+            }),
+        )
+        .at(
+            "/api/v1/openapi.json",
+            make_sync(move |_| {
+                poem::Response::builder()
+                    .content_type("application/json")
+                    .body(json.clone())
+            }),
+        )
+        .nest("/docs", docs)
+        // Where invitation links point (`users::service::issue_invitation`); beside `/api/v1`
+        // and relative to it, so a proxy prefix in `public_url` works.
+        .at("/invite", poem::get(authn::invite_page::page))
+        .at("/invite.js", poem::get(authn::invite_page::script))
+        .at("/invite.css", poem::get(authn::invite_page::style))
+        .at("/api/v1/events", poem::get(realtime::ws::events))
+        .nest("/api/v1", api);
+    // Metrics describe the whole install (routes, load, backlog): on the public listener only
+    // behind their own bearer token; otherwise on `metrics_listen` or not at all.
+    if state.cfg.metrics_listen.is_empty() && !state.cfg.metrics_token.is_empty() {
+        route = route.at("/metrics", ops::health::metrics);
+    }
+    route
+        .around(ops::idempotency::around)
+        .around(ops::ctx::around)
+        .data(state)
+}
+
+/// Serve until SIGTERM or Ctrl-C, then drain in-flight requests and stop the workers.
+pub async fn serve(cfg: Config) -> Result<(), BoxError> {
+    let state = build_state(cfg).await?;
+    if let Some(token) = setup::prepare(&state.db, state.cfg.setup_token.expose()).await? {
+        tracing::warn!(setup_token = %token, "no tenant exists yet: POST /api/v1/setup with this one-time setup token, or run `stoa tenant create`");
+    }
+    let listener = tokio::net::TcpListener::bind(&state.cfg.listen).await?;
+    let addr = listener.local_addr()?;
+    let acceptor = TcpAcceptor::from_tokio(listener)?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let outbox = jobs::outbox::spawn(state.clone(), outbox_topics(), stop_rx.clone());
+    let sweeper = jobs::sweeper::spawn(state.clone(), stop_rx.clone());
+    let listener = realtime::spawn_listener(state.clone(), stop_rx.clone());
+    let dad = jobs::dad::spawn(state.clone(), stop_rx.clone());
+    let trash = jobs::trash::spawn(state.clone(), stop_rx.clone());
+    if state.search.rebuilt() {
+        let mut tx = state.db.begin().await?;
+        db::outbox::enqueue(&mut tx, "", search::TOPIC_REINDEX, &serde_json::json!({})).await?;
+        tx.commit().await?;
+        tracing::warn!("the search index is being rebuilt from the database");
+    }
+
+    let metrics_server = if state.cfg.metrics_listen.is_empty() {
+        if state.cfg.metrics_token.is_empty() {
+            tracing::info!("metrics are off: set metrics_listen (a separate address) or metrics_token (bearer token on this listener)");
+        }
+        None
+    } else {
+        let ml = tokio::net::TcpListener::bind(&state.cfg.metrics_listen).await?;
+        tracing::info!(addr = %ml.local_addr()?, "metrics listening");
+        let ep = Route::new()
+            .at("/metrics", ops::health::metrics)
+            .data(state.clone())
+            .into_endpoint();
+        let mut rx = stop_rx.clone();
+        Some(tokio::spawn(async move {
+            let _ = Server::new_with_acceptor(TcpAcceptor::from_tokio(ml)?)
+                .run_with_graceful_shutdown(
+                    ep,
+                    async move {
+                        let _ = rx.changed().await;
+                    },
+                    Some(Duration::from_secs(5)),
+                )
+                .await;
+            Ok::<(), std::io::Error>(())
+        }))
+    };
+
+    tracing::info!(%addr, backend = state.db.backend.name(), "stoa listening");
+    // A plain line on stdout, for scripts and tests that started us on port 0.
+    println!("stoa listening on http://{addr}");
+    let app = app(state.clone());
+    Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(app, shutdown_signal(), Some(Duration::from_secs(20)))
+        .await?;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    let _ = outbox.await;
+    let _ = sweeper.await;
+    let _ = dad.await;
+    let _ = trash.await;
+    if let Some(l) = listener {
+        let _ = l.await;
+    }
+    if let Some(m) = metrics_server {
+        let _ = m.await;
+    }
+    state.db.pool.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+/// Set up logging from the configuration: pretty or JSON on stderr.
+pub fn init_tracing(cfg: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(&cfg.log_level));
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    if cfg.log_format == "json" {
+        let _ = builder
+            .json()
+            .with_current_span(true)
+            .flatten_event(true)
+            .try_init();
+    } else {
+        let _ = builder.try_init();
+    }
+}

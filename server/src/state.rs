@@ -1,0 +1,27 @@
+//! The application state: everything a request or a worker needs, built once by `app` from a
+//! configuration (nothing global) and shared by reference.
+
+use crate::{authz, blobs, config::Config, db, jobs, ops, realtime, search};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Everything a request or a worker needs; built once, shared by reference.
+pub struct AppState {
+    pub cfg: Arc<Config>,
+    pub db: db::Db,
+    pub authz: authz::Authz,
+    pub metrics: ops::metrics::Metrics,
+    pub trusted_proxies: Vec<ops::net::Cidr>,
+    /// SHA-256 of the operator credential.
+    pub operator_token_hash: String,
+    /// Wakes the outbox relay after a write.
+    pub outbox_wake: Notify,
+    pub blobs: blobs::Blobs,
+    pub search: Arc<dyn search::SearchIndex>,
+    /// This node's realtime fan-out to WebSockets.
+    pub hub: realtime::Hub,
+    /// Child processes that parse untrusted files.
+    pub convert: jobs::convert::Pool,
+}
