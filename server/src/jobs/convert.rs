@@ -10,7 +10,7 @@
 //! records on the file. A semaphore bounds how many children run at once.
 //!
 //! The parsers themselves belong to features; they register under a job name in
-//! [`Converters`] (wired in `lib.rs`), so this module names none of them.
+//! [`Converters`] (wired in `app.rs`), so this module names none of them.
 
 use serde_json::Value;
 use std::{

@@ -79,7 +79,7 @@ impl Default for Lane {
     }
 }
 
-/// Every outbox topic and its consumer. Features register theirs (wired in `lib.rs`), so the
+/// Every outbox topic and its consumer. Features register theirs (wired in `app.rs`), so the
 /// relay names none of them. A message of a topic no node registered waits for a node that
 /// knows it (a rolling upgrade) rather than being dead-lettered by one that does not.
 #[derive(Default, Clone)]
