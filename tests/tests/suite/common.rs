@@ -804,3 +804,36 @@ pub async fn send(s: &Server, token: &str, room: &str, body: Value) -> Value {
         .ok(201)
         .clone()
 }
+
+/// The `id` of a JSON object.
+pub fn id(v: &Value) -> String {
+    v["id"].as_str().expect("an id").to_string()
+}
+
+/// The caller's personal document space.
+pub async fn personal_space(s: &Server, token: &str) -> String {
+    let r = s.get("/api/v1/spaces", token).await;
+    let list = r.ok(200).as_array().expect("spaces").clone();
+    id(list
+        .iter()
+        .find(|x| x["kind"] == "personal")
+        .expect("a personal space"))
+}
+
+/// Create a folder; its id.
+pub async fn folder(
+    s: &Server,
+    token: &str,
+    space: &str,
+    name: &str,
+    parent: Option<&str>,
+) -> String {
+    let r = s
+        .post(
+            &format!("/api/v1/spaces/{space}/folders"),
+            token,
+            json!({ "name": name, "parent_id": parent }),
+        )
+        .await;
+    id(r.ok(201))
+}

@@ -1829,17 +1829,7 @@ async fn fixture(s: &Server) -> Fx {
         )
         .await;
     let enc_room_id = enc.ok(201)["id"].as_str().unwrap().to_string();
-    let spaces = s.get("/api/v1/spaces", &a.admin_token).await;
-    let space_id = spaces
-        .ok(200)
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["kind"] == "personal")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let space_id = crate::common::personal_space(s, &a.admin_token).await;
     let folder = s
         .post(
             &format!("/api/v1/spaces/{space_id}/folders"),

@@ -2,7 +2,7 @@
 //! moves without cycles, sorted paging, tenant isolation.
 
 use crate::both;
-use crate::common::{Backend, Server};
+use crate::common::{folder, Backend, Server};
 use serde_json::{json, Value};
 
 async fn spaces(s: &Server, token: &str) -> Vec<Value> {
@@ -16,17 +16,6 @@ async fn spaces(s: &Server, token: &str) -> Vec<Value> {
 
 fn of_kind(list: &[Value], kind: &str) -> Value {
     list.iter().find(|x| x["kind"] == kind).unwrap().clone()
-}
-
-async fn folder(s: &Server, token: &str, space: &str, name: &str, parent: Option<&str>) -> String {
-    let r = s
-        .post(
-            &format!("/api/v1/spaces/{space}/folders"),
-            token,
-            json!({ "name": name, "parent_id": parent }),
-        )
-        .await;
-    r.ok(201)["id"].as_str().unwrap().to_string()
 }
 
 async fn spaces_and_folders(b: Backend) {

@@ -6,7 +6,7 @@
 //! every hostile file failed with a reason, and restarts cleanly with conversions in flight.
 
 use crate::both;
-use crate::common::{room, send, Backend, Server};
+use crate::common::{personal_space, room, send, Backend, Server};
 use flate2::{write::ZlibEncoder, Compression};
 use serde_json::{json, Value};
 use std::{
@@ -241,17 +241,7 @@ async fn hostile_files_fail_alone(b: Backend) {
     send(&s, &sam, &group, json!({ "attachment_ids": [attached] })).await;
     ids.push(("attached.pdf".into(), attached));
     must_fail.push(true);
-    let spaces = s.get("/api/v1/spaces", &sam).await;
-    let space = spaces
-        .ok(200)
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["kind"] == "personal")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let space = personal_space(&s, &sam).await;
     let doc = s
         .raw(
             "POST",

@@ -3,29 +3,8 @@
 //! and syntax, cursors and breadcrumbs, names and download names, the anchored audit chain.
 
 use crate::both;
-use crate::common::{room, send, Backend, Resp, Server};
+use crate::common::{folder, id, personal_space, room, send, Backend, Resp, Server};
 use serde_json::{json, Value};
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap().to_string()
-}
-
-async fn personal_space(s: &Server, token: &str) -> String {
-    let r = s.get("/api/v1/spaces", token).await;
-    let list = r.ok(200).as_array().unwrap().clone();
-    id(list.iter().find(|x| x["kind"] == "personal").unwrap())
-}
-
-async fn folder(s: &Server, token: &str, space: &str, name: &str, parent: Option<&str>) -> String {
-    let r = s
-        .post(
-            &format!("/api/v1/spaces/{space}/folders"),
-            token,
-            json!({ "name": name, "parent_id": parent }),
-        )
-        .await;
-    id(r.ok(201))
-}
 
 /// Upload raw bytes as a document named `name` (sent as a query parameter, encoded).
 async fn upload_named(s: &Server, token: &str, space: &str, name: &str, bytes: &[u8]) -> Resp {
