@@ -17,6 +17,7 @@ pub mod db;
 pub mod documents;
 pub mod error;
 pub mod files;
+pub mod http;
 pub mod jobs;
 pub mod me;
 pub mod messaging;

@@ -311,7 +311,7 @@ impl BlobStore for S3Store {
         let mut q = HashMap::new();
         q.insert(
             "response-content-disposition".to_string(),
-            crate::files::api::content_disposition(file_name),
+            crate::http::content_disposition(file_name),
         );
         q.insert(
             "response-content-type".to_string(),

@@ -320,35 +320,6 @@ pub enum Thumbnail {
     Ok(Binary<Vec<u8>>, #[oai(header = "Cache-Control")] String),
 }
 
-/// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266 / RFC 8187).
-pub fn content_disposition(name: &str) -> String {
-    let ascii: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    const ATTR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'!')
-        .remove(b'#')
-        .remove(b'$')
-        .remove(b'&')
-        .remove(b'+')
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'^')
-        .remove(b'_')
-        .remove(b'`')
-        .remove(b'|')
-        .remove(b'~');
-    let encoded = percent_encoding::utf8_percent_encode(name, ATTR);
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
-}
-
 /// Types a browser could render as active content are sent as opaque bytes.
 fn safe_content_type(ct: &str) -> &str {
     let essence = ct.split(';').next().unwrap_or("").trim();
@@ -426,7 +397,7 @@ pub async fn send_file(
         .header("content-type", safe_content_type(&file.content_type))
         .header(
             "content-disposition",
-            content_disposition(name.unwrap_or(&file.name)),
+            crate::http::content_disposition(name.unwrap_or(&file.name)),
         )
         .header("accept-ranges", "bytes")
         .header("etag", etag)
@@ -589,22 +560,5 @@ impl FilesApi {
     ) -> ApiResult<NoContent> {
         service::delete(&state, &auth.0, &id.0).await?;
         Ok(NoContent::Done)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::content_disposition;
-
-    #[test]
-    fn dispositions_are_rfc6266() {
-        assert_eq!(
-            content_disposition("report.pdf"),
-            "attachment; filename=\"report.pdf\"; filename*=UTF-8''report.pdf"
-        );
-        assert_eq!(
-            content_disposition("Báo cáo \"Q1\".docx"),
-            "attachment; filename=\"B_o c_o _Q1_.docx\"; filename*=UTF-8''B%C3%A1o%20c%C3%A1o%20%22Q1%22.docx"
-        );
     }
 }
