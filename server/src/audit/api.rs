@@ -2,12 +2,12 @@
 
 use super::{store, store::Filter, Row};
 use crate::{
-    api::ApiTags,
     audit::{ActorKind, Entry},
     authn::{Principal, Session},
     authz::perm,
     db::{rfc3339, Db},
     error::{ApiError, ApiResult},
+    http::ApiTags,
     AppState,
 };
 use poem::{web::Data, Body};
@@ -136,7 +136,7 @@ fn filter(
     since: Option<String>,
     until: Option<String>,
 ) -> ApiResult<Filter> {
-    let instant = crate::api::instant_param;
+    let instant = crate::http::instant_param;
     if let Some(o) = &outcome {
         if o != "success" && o != "failure" {
             return Err(ApiError::validation(

@@ -2,9 +2,9 @@
 
 use super::{ctx_of, service, Session};
 use crate::{
-    api::{ApiTags, NoContent},
     db::rfc3339,
     error::ApiResult,
+    http::{ApiTags, NoContent},
     users::api::User,
     AppState,
 };

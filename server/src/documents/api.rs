@@ -1,7 +1,7 @@
 //! `/spaces` and `/folders`.
 
 use super::service::{self, FolderRow, Role, SpaceRow};
-use crate::{api::ApiTags, authn::Session, db::rfc3339, error::ApiResult, pagination, AppState};
+use crate::{authn::Session, db::rfc3339, error::ApiResult, http::ApiTags, pagination, AppState};
 use poem::web::Data;
 use poem_openapi::{
     param::{Path, Query},
@@ -184,9 +184,9 @@ impl DocumentsApi {
         id: Path<String>,
         user_id: Path<String>,
         body: Json<SetMember>,
-    ) -> ApiResult<crate::api::NoContent> {
+    ) -> ApiResult<crate::http::NoContent> {
         service::set_member(&state, &auth.0, &id.0, &user_id.0, Some(&body.0.role)).await?;
-        Ok(crate::api::NoContent::Done)
+        Ok(crate::http::NoContent::Done)
     }
 
     /// Remove a person from a team space (the space's managers; a space keeps one manager).
@@ -201,9 +201,9 @@ impl DocumentsApi {
         auth: Session,
         id: Path<String>,
         user_id: Path<String>,
-    ) -> ApiResult<crate::api::NoContent> {
+    ) -> ApiResult<crate::http::NoContent> {
         service::set_member(&state, &auth.0, &id.0, &user_id.0, None).await?;
-        Ok(crate::api::NoContent::Done)
+        Ok(crate::http::NoContent::Done)
     }
 
     /// Create a folder (editors and managers of the space).
@@ -310,8 +310,8 @@ impl DocumentsApi {
         state: Data<&Arc<AppState>>,
         auth: Session,
         id: Path<String>,
-    ) -> ApiResult<crate::api::NoContent> {
+    ) -> ApiResult<crate::http::NoContent> {
         super::docs::trash_folder(&state, &auth.0, &id.0).await?;
-        Ok(crate::api::NoContent::Done)
+        Ok(crate::http::NoContent::Done)
     }
 }

@@ -6,7 +6,6 @@ use super::{
     settings, shares,
 };
 use crate::{
-    api::{ApiTags, NoContent},
     authn::Session,
     db::rfc3339,
     error::{ApiError, ApiResult},
@@ -14,6 +13,7 @@ use crate::{
         self,
         api::{send_file, upload_parts, Download, UploadBody},
     },
+    http::{ApiTags, NoContent},
     pagination, AppState,
 };
 use poem::{web::Data, Request};

@@ -2,11 +2,11 @@
 
 use super::{service, store::FileRow};
 use crate::{
-    api::{ApiTags, NoContent},
     authn::Session,
     blobs::ByteStream,
     db::rfc3339,
     error::{ApiError, ApiResult, Code},
+    http::{ApiTags, NoContent},
     pagination, AppState,
 };
 use futures_util::StreamExt;

@@ -1,5 +1,58 @@
 //! Shared HTTP pieces that features and infrastructure both use. This module imports no
-//! feature (the architecture issue moves the rest of the shared HTTP helpers here).
+//! feature (API tags, `NoContent`, time parameters, download headers).
+
+use poem_openapi::{ApiResponse, Tags};
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// First-run setup of an empty install.
+    Setup,
+    /// Sign-in, sign-out and invitations.
+    Auth,
+    /// The signed-in person's own account.
+    Me,
+    /// User accounts of the tenant (admins).
+    Users,
+    /// Roles and the permission catalogue (admins).
+    Roles,
+    /// The tenant's tamper-evident audit log (admins).
+    Audit,
+    /// Rooms, members, messages, read state and catch-up.
+    Messaging,
+    /// Document spaces, folders, documents, versions, sharing, trash and storage.
+    Documents,
+    /// Uploaded files: upload, download, delete, storage usage.
+    Files,
+    /// Search across everything the caller may read.
+    Search,
+    /// Install-wide tenant management by the platform operator.
+    Operator,
+}
+
+/// An optional RFC 3339 instant from a query parameter, as epoch milliseconds; a 422 naming
+/// `field` when it does not parse.
+pub fn instant_param(
+    field: &str,
+    v: Option<String>,
+) -> Result<Option<i64>, crate::error::ApiError> {
+    v.map(|s| {
+        crate::db::parse_rfc3339(&s).ok_or_else(|| {
+            crate::error::ApiError::validation(
+                field,
+                "expected an RFC 3339 instant, e.g. 2026-01-31T08:00:00Z",
+            )
+        })
+    })
+    .transpose()
+}
+
+/// An empty success.
+#[derive(ApiResponse)]
+pub enum NoContent {
+    /// Done.
+    #[oai(status = 204)]
+    Done,
+}
 
 /// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266 / RFC 8187).
 pub fn content_disposition(name: &str) -> String {

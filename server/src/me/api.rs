@@ -1,10 +1,10 @@
 //! `/me`: self-service for every signed-in person; no permission needed beyond a session.
 
 use crate::{
-    api::{ApiTags, NoContent},
     authn::{self, Session},
     db::rfc3339,
     error::ApiResult,
+    http::{ApiTags, NoContent},
     roles::api::RoleRef,
     users::{
         self,

@@ -5,10 +5,10 @@ use super::{
     store::{EventRow, MemberRow, RoomRow},
 };
 use crate::{
-    api::{ApiTags, NoContent},
     authn::Session,
     db::rfc3339,
     error::{ApiError, ApiResult},
+    http::{ApiTags, NoContent},
     pagination, AppState,
 };
 use poem::web::Data;

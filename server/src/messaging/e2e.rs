@@ -10,10 +10,10 @@
 
 use super::service::joined;
 use crate::{
-    api::ApiTags,
     authn::{Principal, Session},
     db::{now_ms, rfc3339},
     error::{ApiError, ApiResult, Code},
+    http::ApiTags,
     AppState,
 };
 use base64::{engine::general_purpose::STANDARD, Engine};

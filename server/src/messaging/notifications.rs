@@ -3,10 +3,10 @@
 //! will consume the same rows through the outbox).
 
 use crate::{
-    api::ApiTags,
     authn::{Principal, Session},
     db::{new_id, now_ms, rfc3339},
     error::{ApiError, ApiResult},
+    http::ApiTags,
     pagination, AppState,
 };
 use poem::web::Data;

@@ -1,7 +1,7 @@
 //! `POST /events/ticket`: a one-time ticket for opening the WebSocket.
 
 use crate::{
-    api::ApiTags, authn, authn::tokens, authn::Session, db::now_ms, error::ApiResult, AppState,
+    authn, authn::tokens, authn::Session, db::now_ms, error::ApiResult, http::ApiTags, AppState,
 };
 use poem::web::Data;
 use poem_openapi::{payload::Json, Object, OpenApi};

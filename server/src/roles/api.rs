@@ -2,11 +2,11 @@
 
 use super::{service, store::RoleRow};
 use crate::{
-    api::{ApiTags, NoContent},
     authn::Session,
     authz::catalogue::CATALOGUE,
     db::rfc3339,
     error::ApiResult,
+    http::{ApiTags, NoContent},
     AppState,
 };
 use poem::web::Data;

@@ -2,10 +2,10 @@
 
 use super::{indexer, Query as IndexQuery, SearchError};
 use crate::{
-    api::ApiTags,
     authn::{Principal, Session},
     db::rfc3339,
     error::{ApiError, ApiResult, Code},
+    http::ApiTags,
     pagination, AppState,
 };
 use poem::web::Data;
@@ -263,8 +263,8 @@ impl SearchApi {
             q: text,
             kinds,
             owner_id: owner.0,
-            from: crate::api::instant_param("from", from.0)?,
-            to: crate::api::instant_param("to", to.0)?,
+            from: crate::http::instant_param("from", from.0)?,
+            to: crate::http::instant_param("to", to.0)?,
             offset,
             limit: pagination::limit(limit.0)? as usize,
         };

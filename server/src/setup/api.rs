@@ -1,10 +1,10 @@
 //! `/setup`: first-run setup.
 
 use crate::{
-    api::ApiTags,
     audit::ActorKind,
     authn::{self, ctx_of},
     error::ApiResult,
+    http::ApiTags,
     tenants, AppState,
 };
 use poem::{web::Data, Request};

@@ -2,11 +2,11 @@
 
 use super::{service, store::TenantRow};
 use crate::{
-    api::ApiTags,
     audit::ActorKind,
     authn::Operator,
     db::rfc3339,
     error::ApiResult,
+    http::ApiTags,
     users::api::{InvitationLink, User},
     AppState,
 };

@@ -2,7 +2,7 @@
 
 use super::{service, store::UserRow};
 use crate::{
-    api::ApiTags, authn::Session, db::rfc3339, error::ApiResult, roles::api::RoleRef, AppState,
+    authn::Session, db::rfc3339, error::ApiResult, http::ApiTags, roles::api::RoleRef, AppState,
 };
 use poem::web::Data;
 use poem_openapi::{param::Path, param::Query, payload::Json, ApiResponse, Object, OpenApi};
