@@ -463,15 +463,18 @@ fn run_ids(
     let mut out = Vec::with_capacity(top.len());
     for (_, addr) in top {
         let d: TantivyDocument = searcher.doc(addr).map_err(internal)?;
-        let s = |field: Field| {
-            d.get_first(field)
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_string()
-        };
+        let s = |field: Field| stored_text(&d, field);
         out.push((s(f.kind), s(f.id)));
     }
     Ok(out)
+}
+
+/// A stored text field of a hit ("" when absent).
+fn stored_text(d: &TantivyDocument, field: Field) -> String {
+    d.get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string()
 }
 
 fn run_search(
@@ -500,12 +503,7 @@ fn run_search(
     let mut hits = Vec::with_capacity(top.len());
     for (score, addr) in top {
         let d: TantivyDocument = searcher.doc(addr).map_err(internal)?;
-        let s = |field: Field| {
-            d.get_first(field)
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_string()
-        };
+        let s = |field: Field| stored_text(&d, field);
         let snip = snippets.snippet_from_doc(&d);
         let snippet = if snip.is_empty() {
             text::lead(&s(f.body), SNIPPET_CHARS)

@@ -245,44 +245,24 @@ async fn unsafe_names_are_refused_and_downloads_use_the_document_name(b: Backend
         let r = upload_named(&s, &sam, &space, bad, b"x").await;
         assert_eq!(r.problem(422), "validation_failed", "upload {what}");
         assert_eq!(r.body["field"], "name", "upload {what}");
-        let r = s
-            .req(
-                "PATCH",
-                &format!("/api/v1/documents/{doc}"),
-                Some(&sam),
-                Some(json!({ "name": bad })),
-            )
-            .await;
-        r.problem(422);
-        assert_eq!(r.body["field"], "name", "rename {what}");
-        let r = s
-            .post(
-                &format!("/api/v1/documents/{doc}/copy"),
-                &sam,
-                json!({ "name": bad }),
-            )
-            .await;
-        r.problem(422);
-        assert_eq!(r.body["field"], "name", "copy {what}");
-        let r = s
-            .post(
-                &format!("/api/v1/spaces/{space}/folders"),
-                &sam,
-                json!({ "name": bad }),
-            )
-            .await;
-        r.problem(422);
-        assert_eq!(r.body["field"], "name", "folder create {what}");
-        let r = s
-            .req(
-                "PATCH",
-                &format!("/api/v1/folders/{dir}"),
-                Some(&sam),
-                Some(json!({ "name": bad })),
-            )
-            .await;
-        r.problem(422);
-        assert_eq!(r.body["field"], "name", "folder rename {what}");
+        // Every other place that sets a name: (what, method, path).
+        let places = [
+            ("rename", "PATCH", format!("/api/v1/documents/{doc}")),
+            ("copy", "POST", format!("/api/v1/documents/{doc}/copy")),
+            (
+                "folder create",
+                "POST",
+                format!("/api/v1/spaces/{space}/folders"),
+            ),
+            ("folder rename", "PATCH", format!("/api/v1/folders/{dir}")),
+        ];
+        for (place, method, path) in places {
+            let r = s
+                .req(method, &path, Some(&sam), Some(json!({ "name": bad })))
+                .await;
+            r.problem(422);
+            assert_eq!(r.body["field"], "name", "{place} {what}");
+        }
     }
     // A multipart file name is checked the same way when it becomes the document's name.
     let form = "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a%2Fb.txt\"\r\n\r\nx\r\n--B--\r\n";
