@@ -392,9 +392,7 @@ impl AuditApi {
         let mut tx = state.db.begin().await?;
         super::record(
             &mut tx,
-            Entry::new(&p.tenant_id, "audit.exported")
-                .actor(ActorKind::User, &p.user_id)
-                .ctx(&p.ctx)
+            p.audit("audit.exported")
                 .details(serde_json::json!({ "format": if format == ExportFormat::Csv { "csv" } else { "jsonl" } })),
         )
         .await?;

@@ -30,6 +30,16 @@ pub struct Principal {
     pub ctx: RequestCtx,
 }
 
+impl Principal {
+    /// An audit entry of an action this person takes in this request: tenant, actor and the
+    /// request's address and id filled in.
+    pub fn audit(&self, action: &'static str) -> crate::audit::Entry {
+        crate::audit::Entry::new(&self.tenant_id, action)
+            .actor(crate::audit::ActorKind::User, &self.user_id)
+            .ctx(&self.ctx)
+    }
+}
+
 /// A person's session: `Authorization: Bearer <token>` from `POST /api/v1/auth/login`.
 #[derive(SecurityScheme)]
 #[oai(rename = "BearerAuth", ty = "bearer", checker = "check_bearer")]

@@ -140,10 +140,8 @@ pub async fn logout(state: &AppState, p: &Principal) -> ApiResult<()> {
     store::revoke(&mut tx, &p.tenant_id, &p.user_id, &p.session_id).await?;
     audit::record(
         &mut tx,
-        Entry::new(&p.tenant_id, "auth.logout")
-            .actor(ActorKind::User, &p.user_id)
-            .target("session", &p.session_id)
-            .ctx(&p.ctx),
+        p.audit("auth.logout")
+            .target("session", &p.session_id),
     )
     .await?;
     tx.commit().await?;
@@ -229,10 +227,8 @@ pub async fn change_password(
         store::revoke_all_for_user(&mut tx, &p.tenant_id, &p.user_id, &p.session_id).await?;
     audit::record(
         &mut tx,
-        Entry::new(&p.tenant_id, "user.password_changed")
-            .actor(ActorKind::User, &p.user_id)
+        p.audit("user.password_changed")
             .target("user", &p.user_id)
-            .ctx(&p.ctx)
             .details(serde_json::json!({ "other_sessions_revoked": revoked })),
     )
     .await?;
@@ -255,10 +251,8 @@ pub async fn revoke_session(state: &AppState, p: &Principal, id: &str) -> ApiRes
     }
     audit::record(
         &mut tx,
-        Entry::new(&p.tenant_id, "auth.session_revoked")
-            .actor(ActorKind::User, &p.user_id)
-            .target("session", id)
-            .ctx(&p.ctx),
+        p.audit("auth.session_revoked")
+            .target("session", id),
     )
     .await?;
     tx.commit().await?;

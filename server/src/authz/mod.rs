@@ -63,11 +63,24 @@ pub struct Authz {
 }
 
 /// Proof that a principal held a permission when it was checked. Mutating service functions
-/// take one, so the check cannot be skipped.
+/// take one, so the check cannot be skipped: its fields are private, and only
+/// [`Authz::require`] makes one.
 #[derive(Debug, Clone, Copy)]
 pub struct Granted<'a> {
-    pub principal: &'a Principal,
-    pub permission: &'static str,
+    principal: &'a Principal,
+    permission: &'static str,
+}
+
+impl<'a> Granted<'a> {
+    /// Who was checked.
+    pub fn principal(&self) -> &'a Principal {
+        self.principal
+    }
+
+    /// What they were found to hold.
+    pub fn permission(&self) -> &'static str {
+        self.permission
+    }
 }
 
 impl Authz {

@@ -629,10 +629,8 @@ async fn audit_doc(
 ) -> Result<(), sqlx::Error> {
     audit::record(
         conn,
-        Entry::new(&p.tenant_id, action)
-            .actor(ActorKind::User, &p.user_id)
+        p.audit(action)
             .target("document", &d.id)
-            .ctx(&p.ctx)
             .details(serde_json::json!({
                 "space_id": d.space_id, "folder_id": d.folder_id, "version": d.version,
                 "name": d.name,
@@ -812,10 +810,8 @@ pub async fn copy(
     save(&mut tx, &p.tenant_id, &d).await?;
     audit::record(
         &mut tx,
-        Entry::new(&p.tenant_id, "document.copied")
-            .actor(ActorKind::User, &p.user_id)
+        p.audit("document.copied")
             .target("document", &d.id)
-            .ctx(&p.ctx)
             .details(serde_json::json!({ "from": src.id, "space_id": d.space_id })),
     )
     .await?;
@@ -1013,10 +1009,8 @@ pub async fn trash_folder(state: &AppState, p: &Principal, id: &str) -> ApiResul
     }
     audit::record(
         &mut tx,
-        Entry::new(&p.tenant_id, "folder.trashed")
-            .actor(ActorKind::User, &p.user_id)
-            .target("folder", &f.id)
-            .ctx(&p.ctx),
+        p.audit("folder.trashed")
+            .target("folder", &f.id),
     )
     .await?;
     tx.commit().await?;
@@ -1183,8 +1177,7 @@ pub async fn restore(state: &AppState, p: &Principal, kind: &str, id: &str) -> A
     }
     audit::record(
         &mut tx,
-        Entry::new(&p.tenant_id, "trash.restored")
-            .actor(ActorKind::User, &p.user_id)
+        p.audit("trash.restored")
             .target(
                 if kind == "documents" {
                     "document"
@@ -1192,8 +1185,7 @@ pub async fn restore(state: &AppState, p: &Principal, kind: &str, id: &str) -> A
                     "folder"
                 },
                 id,
-            )
-            .ctx(&p.ctx),
+            ),
     )
     .await?;
     tx.commit().await?;
@@ -1210,8 +1202,7 @@ pub async fn purge_now(state: &AppState, p: &Principal, kind: &str, id: &str) ->
     let n = purge_root(&mut tx, &p.tenant_id, id).await?;
     audit::record(
         &mut tx,
-        Entry::new(&p.tenant_id, "trash.purged")
-            .actor(ActorKind::User, &p.user_id)
+        p.audit("trash.purged")
             .target(
                 if kind == "documents" {
                     "document"
@@ -1220,7 +1211,6 @@ pub async fn purge_now(state: &AppState, p: &Principal, kind: &str, id: &str) ->
                 },
                 id,
             )
-            .ctx(&p.ctx)
             .details(serde_json::json!({ "documents": n })),
     )
     .await?;

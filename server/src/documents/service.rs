@@ -276,10 +276,8 @@ pub async fn create_team(state: &AppState, p: &Principal, name: &str) -> ApiResu
     .await?;
     audit::record(
         &mut tx,
-        Entry::new(&p.tenant_id, "space.created")
-            .actor(ActorKind::User, &p.user_id)
-            .target("space", &s.id)
-            .ctx(&p.ctx),
+        p.audit("space.created")
+            .target("space", &s.id),
     )
     .await?;
     tx.commit().await?;
@@ -617,10 +615,8 @@ pub async fn create_folder(
     .await?;
     audit::record(
         &mut tx,
-        Entry::new(&p.tenant_id, "folder.created")
-            .actor(ActorKind::User, &p.user_id)
-            .target("folder", &f.id)
-            .ctx(&p.ctx),
+        p.audit("folder.created")
+            .target("folder", &f.id),
     )
     .await?;
     tx.commit().await?;
@@ -786,10 +782,8 @@ pub async fn update_folder(
     }
     audit::record(
         &mut tx,
-        Entry::new(&p.tenant_id, "folder.updated")
-            .actor(ActorKind::User, &p.user_id)
+        p.audit("folder.updated")
             .target("folder", &f.id)
-            .ctx(&p.ctx)
             .details(serde_json::json!({ "name": f.name, "parent_id": f.parent_id })),
     )
     .await?;
@@ -888,10 +882,8 @@ pub async fn set_member(
     }
     audit::record(
         &mut tx,
-        Entry::new(&p.tenant_id, "space.member_set")
-            .actor(ActorKind::User, &p.user_id)
+        p.audit("space.member_set")
             .target("space", &s.id)
-            .ctx(&p.ctx)
             .details(serde_json::json!({ "user_id": user_id, "role": role.map(Role::as_str) })),
     )
     .await?;

@@ -84,10 +84,8 @@ pub async fn set(
     .await?;
     audit::record(
         &mut tx,
-        Entry::new(&p.tenant_id, "documents.settings_changed")
-            .actor(ActorKind::User, &p.user_id)
+        p.audit("documents.settings_changed")
             .target("tenant", &p.tenant_id)
-            .ctx(&p.ctx)
             .details(serde_json::json!({
                 "versions_kept": versions_kept, "trash_retention_days": trash_retention_days,
                 "user_quota_bytes": user_quota_bytes,
@@ -129,10 +127,8 @@ pub async fn set_user_quota(
     }
     audit::record(
         &mut tx,
-        Entry::new(&p.tenant_id, "user.storage_quota_set")
-            .actor(ActorKind::User, &p.user_id)
+        p.audit("user.storage_quota_set")
             .target("user", user_id)
-            .ctx(&p.ctx)
             .details(serde_json::json!({ "quota_bytes": quota })),
     )
     .await?;

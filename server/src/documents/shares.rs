@@ -196,10 +196,8 @@ pub async fn share(state: &AppState, p: &Principal, n: NewShare) -> ApiResult<(S
     reindex_target(&mut tx, &p.tenant_id, &row.target_kind, &row.target_id).await?;
     audit::record(
         &mut tx,
-        Entry::new(&p.tenant_id, "share.granted")
-            .actor(ActorKind::User, &p.user_id)
+        p.audit("share.granted")
             .target(static_kind(&row.target_kind), &row.target_id)
-            .ctx(&p.ctx)
             .details(serde_json::json!({
                 "share_id": row.id, "grantee_kind": row.grantee_kind,
                 "grantee_id": row.grantee_id, "role": row.role,
@@ -259,10 +257,8 @@ pub async fn revoke(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> 
     reindex_target(&mut tx, &p.tenant_id, &s.target_kind, &s.target_id).await?;
     audit::record(
         &mut tx,
-        Entry::new(&p.tenant_id, "share.revoked")
-            .actor(ActorKind::User, &p.user_id)
+        p.audit("share.revoked")
             .target(static_kind(&s.target_kind), &s.target_id)
-            .ctx(&p.ctx)
             .details(serde_json::json!({
                 "share_id": s.id, "grantee_kind": s.grantee_kind, "grantee_id": s.grantee_id,
             })),

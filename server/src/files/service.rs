@@ -112,10 +112,8 @@ impl StagedFile {
         store::insert(tx, row).await?;
         audit::record(
             tx,
-            Entry::new(&p.tenant_id, "file.uploaded")
-                .actor(ActorKind::User, &p.user_id)
+            p.audit("file.uploaded")
                 .target("file", &row.id)
-                .ctx(&p.ctx)
                 .details(serde_json::json!({
                     "size": row.size, "content_type": row.content_type, "sha256": row.sha256,
                     "scope": row.scope,
@@ -482,10 +480,8 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> 
     purge(&mut tx, &p.tenant_id, id).await?;
     audit::record(
         &mut tx,
-        Entry::new(&p.tenant_id, "file.deleted")
-            .actor(ActorKind::User, &p.user_id)
+        p.audit("file.deleted")
             .target("file", id)
-            .ctx(&p.ctx)
             .details(serde_json::json!({ "size": f.size, "uploader_id": f.uploader_id })),
     )
     .await?;

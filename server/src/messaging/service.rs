@@ -189,10 +189,8 @@ pub(super) async fn publish(state: &AppState, p: &Principal, em: &Emitted) {
 }
 
 pub(super) fn audit_room(p: &Principal, action: &'static str, room_id: &str) -> Entry {
-    Entry::new(&p.tenant_id, action)
-        .actor(ActorKind::User, &p.user_id)
+    p.audit(action)
         .target("room", room_id)
-        .ctx(&p.ctx)
 }
 
 pub struct NewRoom {

@@ -21,10 +21,7 @@ pub struct RoleView {
 }
 
 fn audit_role(g: &Granted<'_>, action: &'static str, role_id: &str) -> Entry {
-    Entry::new(&g.principal.tenant_id, action)
-        .actor(ActorKind::User, &g.principal.user_id)
-        .target("role", role_id)
-        .ctx(&g.principal.ctx)
+    g.principal().audit(action).target("role", role_id)
 }
 
 /// The permissions a role grants: the catalogue for built-in roles, its rows otherwise.

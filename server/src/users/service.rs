@@ -40,11 +40,7 @@ pub struct ProfilePatch {
 }
 
 pub fn audit_user(g: &Granted<'_>, action: &'static str, target_id: &str) -> Entry {
-    let p = g.principal;
-    Entry::new(&p.tenant_id, action)
-        .actor(ActorKind::User, &p.user_id)
-        .target("user", target_id)
-        .ctx(&p.ctx)
+    g.principal().audit(action).target("user", target_id)
 }
 
 /// Normalise optional email and phone; at least one is required to sign in.
@@ -337,10 +333,8 @@ pub async fn update_self(
     store::update(&mut tx, &u).await?;
     audit::record(
         &mut tx,
-        Entry::new(&p.tenant_id, "user.profile_updated")
-            .actor(ActorKind::User, &p.user_id)
+        p.audit("user.profile_updated")
             .target("user", &p.user_id)
-            .ctx(&p.ctx)
             .details(serde_json::json!({ "changed": changed })),
     )
     .await?;
