@@ -3,8 +3,8 @@
 //! the server with its background workers until SIGTERM.
 
 use crate::{
-    api, audit, authn, authz, blobs, config::Config, db, files, jobs, ops, private_fs, realtime,
-    search, setup, AppState, BoxError,
+    api, audit, authn, authz, blobs, config::Config, db, documents, files, jobs, lifecycle,
+    messaging, ops, private_fs, realtime, search, setup, tenants, AppState, BoxError,
 };
 use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
 use std::{sync::Arc, time::Duration};
@@ -42,7 +42,7 @@ pub fn outbox_topics() -> jobs::outbox::Topics {
     );
     t.register(
         files::service::TOPIC_EXTRACT,
-        |s, m| Box::pin(search::indexer::handle_extract(s, &m.tenant_id, &m.payload)),
+        |s, m| Box::pin(files::indexing::handle_extract(s, &m.tenant_id, &m.payload)),
         Lane {
             // Each waits on a converter child; the converter pool bounds them again.
             concurrency: |cfg| cfg.convert.workers,
@@ -51,10 +51,72 @@ pub fn outbox_topics() -> jobs::outbox::Topics {
     );
     t.register(
         files::service::TOPIC_BLOB_DELETE,
-        |s, m| Box::pin(search::indexer::handle_blob_delete(s, &m.payload)),
+        |s, m| Box::pin(files::indexing::handle_blob_delete(s, &m.payload)),
         Lane::default(),
     );
     t
+}
+
+/// Every searchable kind, from the features that own them.
+pub fn searchables() -> search::Registry {
+    let mut r = search::Registry::default();
+    r.register(files::indexing::Files);
+    r.register(messaging::hooks::Messages);
+    r.register(documents::hooks::Documents);
+    r.tenants_from(|s| {
+        Box::pin(async move {
+            let mut conn = s.db.conn().await?;
+            tenants::service::ids(&mut conn).await
+        })
+    });
+    r
+}
+
+/// The features that use files, and say who may read them.
+pub fn file_readers() -> files::readers::Readers {
+    let mut r = files::readers::Readers::default();
+    r.register(documents::hooks::Content);
+    r.register(messaging::hooks::Attachments);
+    r
+}
+
+/// Every feature's data classes (retention, erasure and export reach them through this).
+pub fn lifecycle() -> lifecycle::Registry {
+    lifecycle::Registry::default()
+}
+
+/// Every periodic pass, from the features that own them.
+pub fn periodic() -> jobs::periodic::Schedule {
+    let mut s = jobs::periodic::Schedule::default();
+    s.register(
+        "orphan_sweep",
+        |cfg| {
+            (cfg.storage.sweep_interval_secs > 0)
+                .then(|| Duration::from_secs(cfg.storage.sweep_interval_secs))
+        },
+        |s| {
+            Box::pin(async move {
+                let grace_ms = s.cfg.storage.orphan_grace_secs.saturating_mul(1000);
+                match blobs::sweep::run(&s.db, &s.blobs, grace_ms, false).await {
+                    Ok(r) => Ok(r.removed.len() as u64),
+                    Err(blobs::sweep::SweepError::Busy) => Ok(0),
+                    Err(e) => Err(e.into()),
+                }
+            })
+        },
+    );
+    s.register(
+        "expired_trash",
+        |cfg| Some(Duration::from_secs(cfg.documents.trash_sweep_secs.max(1))),
+        |s| Box::pin(async move { Ok(documents::docs::purge_expired_trash(s).await?) }),
+    );
+    s.register(
+        "delete_after_delivery",
+        // Acknowledgements purge at once; this pass catches room lifetimes running out.
+        |_| Some(Duration::from_secs(2)),
+        |s| Box::pin(async move { Ok(messaging::dad::purge_all(s).await?) }),
+    );
+    s
 }
 
 /// Every parser of untrusted content, by job name: they run only in `stoa convert` children.
@@ -128,7 +190,7 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
     } else {
         Arc::new(search::Closed)
     };
-    let hub = realtime::Hub::new(cfg.realtime.buffer);
+    let hub = realtime::Hub::new(cfg.realtime.buffer, Arc::new(messaging::hooks::Rooms));
     let convert = jobs::convert::Pool::new(std::env::current_exe()?, &cfg.convert);
     Ok(Arc::new(AppState {
         cfg: Arc::new(cfg),
@@ -140,6 +202,9 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
         outbox_wake: Notify::new(),
         blobs,
         search,
+        searchables: searchables(),
+        file_readers: file_readers(),
+        lifecycle: lifecycle(),
         hub,
         convert,
     }))
@@ -200,10 +265,8 @@ pub async fn serve(cfg: Config) -> Result<(), BoxError> {
     let acceptor = TcpAcceptor::from_tokio(listener)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let outbox = jobs::outbox::spawn(state.clone(), outbox_topics(), stop_rx.clone());
-    let sweeper = jobs::sweeper::spawn(state.clone(), stop_rx.clone());
+    let periodic = periodic().spawn(state.clone(), stop_rx.clone());
     let listener = realtime::spawn_listener(state.clone(), stop_rx.clone());
-    let dad = jobs::dad::spawn(state.clone(), stop_rx.clone());
-    let trash = jobs::trash::spawn(state.clone(), stop_rx.clone());
     if state.search.rebuilt() {
         let mut tx = state.db.begin().await?;
         db::outbox::enqueue(&mut tx, "", search::TOPIC_REINDEX, &serde_json::json!({})).await?;
@@ -248,9 +311,9 @@ pub async fn serve(cfg: Config) -> Result<(), BoxError> {
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let _ = outbox.await;
-    let _ = sweeper.await;
-    let _ = dad.await;
-    let _ = trash.await;
+    for p in periodic {
+        let _ = p.await;
+    }
     if let Some(l) = listener {
         let _ = l.await;
     }

@@ -424,15 +424,13 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
         Command::Search {
             command: SearchCommand::Reindex { tenant },
         } => {
-            let done = stoa::search::indexer::reindex_command(cfg, tenant.as_deref()).await?;
+            let done = stoa::cli::reindex_command(cfg, tenant.as_deref()).await?;
             println!("{done}");
         }
         Command::Search {
             command: SearchCommand::Count { tenant, kind, id },
         } => {
-            let n =
-                stoa::search::indexer::count_command(cfg, &tenant, kind.as_deref(), id.as_deref())
-                    .await?;
+            let n = stoa::cli::count_command(cfg, &tenant, kind.as_deref(), id.as_deref()).await?;
             println!("{n}");
         }
         Command::Outbox { command } => {

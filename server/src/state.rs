@@ -1,7 +1,7 @@
 //! The application state: everything a request or a worker needs, built once by `app` from a
 //! configuration (nothing global) and shared by reference.
 
-use crate::{authz, blobs, config::Config, db, jobs, ops, realtime, search};
+use crate::{authz, blobs, config::Config, db, files, jobs, lifecycle, ops, realtime, search};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -20,6 +20,12 @@ pub struct AppState {
     pub outbox_wake: Notify,
     pub blobs: blobs::Blobs,
     pub search: Arc<dyn search::SearchIndex>,
+    /// What the features make searchable.
+    pub searchables: search::Registry,
+    /// The features that say who may read a file they use.
+    pub file_readers: files::readers::Readers,
+    /// Every feature's data classes: what retention, erasure and export reach.
+    pub lifecycle: lifecycle::Registry,
     /// This node's realtime fan-out to WebSockets.
     pub hub: realtime::Hub,
     /// Child processes that parse untrusted files.

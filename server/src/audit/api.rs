@@ -2,7 +2,6 @@
 
 use super::{store, store::Filter, Row};
 use crate::{
-    audit::{ActorKind, Entry},
     authn::{Principal, Session},
     authz::perm,
     db::{rfc3339, Db},

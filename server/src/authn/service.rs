@@ -140,8 +140,7 @@ pub async fn logout(state: &AppState, p: &Principal) -> ApiResult<()> {
     store::revoke(&mut tx, &p.tenant_id, &p.user_id, &p.session_id).await?;
     audit::record(
         &mut tx,
-        p.audit("auth.logout")
-            .target("session", &p.session_id),
+        p.audit("auth.logout").target("session", &p.session_id),
     )
     .await?;
     tx.commit().await?;
@@ -251,8 +250,7 @@ pub async fn revoke_session(state: &AppState, p: &Principal, id: &str) -> ApiRes
     }
     audit::record(
         &mut tx,
-        p.audit("auth.session_revoked")
-            .target("session", id),
+        p.audit("auth.session_revoked").target("session", id),
     )
     .await?;
     tx.commit().await?;

@@ -1007,12 +1007,7 @@ pub async fn trash_folder(state: &AppState, p: &Principal, id: &str) -> ApiResul
             search::enqueue_delete(&mut tx, &p.tenant_id, KIND, &d).await?;
         }
     }
-    audit::record(
-        &mut tx,
-        p.audit("folder.trashed")
-            .target("folder", &f.id),
-    )
-    .await?;
+    audit::record(&mut tx, p.audit("folder.trashed").target("folder", &f.id)).await?;
     tx.commit().await?;
     state.outbox_wake.notify_one();
     Ok(())
@@ -1177,15 +1172,14 @@ pub async fn restore(state: &AppState, p: &Principal, kind: &str, id: &str) -> A
     }
     audit::record(
         &mut tx,
-        p.audit("trash.restored")
-            .target(
-                if kind == "documents" {
-                    "document"
-                } else {
-                    "folder"
-                },
-                id,
-            ),
+        p.audit("trash.restored").target(
+            if kind == "documents" {
+                "document"
+            } else {
+                "folder"
+            },
+            id,
+        ),
     )
     .await?;
     tx.commit().await?;

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod doc_api;
 pub mod docs;
+pub mod hooks;
 pub mod service;
 pub mod settings;
 pub mod shares;

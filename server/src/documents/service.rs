@@ -5,7 +5,7 @@
 //! with members as viewer, editor or manager. A space one cannot see answers 404.
 
 use crate::{
-    audit::{self, ActorKind, Entry},
+    audit,
     authn::Principal,
     authz::perm,
     db::{is_unique_violation, new_id, now_ms},
@@ -274,12 +274,7 @@ pub async fn create_team(state: &AppState, p: &Principal, name: &str) -> ApiResu
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    audit::record(
-        &mut tx,
-        p.audit("space.created")
-            .target("space", &s.id),
-    )
-    .await?;
+    audit::record(&mut tx, p.audit("space.created").target("space", &s.id)).await?;
     tx.commit().await?;
     Ok(s)
 }
@@ -613,12 +608,7 @@ pub async fn create_folder(
     .bind(f.updated_at)
     .execute(&mut *tx)
     .await?;
-    audit::record(
-        &mut tx,
-        p.audit("folder.created")
-            .target("folder", &f.id),
-    )
-    .await?;
+    audit::record(&mut tx, p.audit("folder.created").target("folder", &f.id)).await?;
     tx.commit().await?;
     Ok(f)
 }

@@ -2,7 +2,7 @@
 //! usage per space and per person.
 
 use crate::{
-    audit::{self, ActorKind, Entry},
+    audit,
     authn::Principal,
     authz::perm,
     error::{ApiError, ApiResult},

@@ -8,7 +8,7 @@ use super::{
     service::{self, Access},
 };
 use crate::{
-    audit::{self, ActorKind, Entry},
+    audit,
     authn::Principal,
     authz::perm,
     db::{new_id, now_ms},

@@ -3,7 +3,9 @@
 
 pub mod api;
 pub mod detect;
+pub mod indexing;
 pub mod operator;
 pub mod preview;
+pub mod readers;
 pub mod service;
 pub mod store;

@@ -7,7 +7,7 @@
 
 use super::{detect, store, store::FileRow};
 use crate::{
-    audit::{self, ActorKind, Entry},
+    audit,
     authn::Principal,
     authz::perm,
     blobs::{BlobError, ByteStream},
@@ -247,31 +247,15 @@ pub async fn stage(state: &AppState, p: &Principal, up: Upload, scope: &str) -> 
     Ok(Staged::New(StagedFile { row, quota }))
 }
 
-/// Whether `p` may read the file now. The extension point for features that share files:
-/// the uploader reads their own uploads; members of rooms where it is attached read it; the
-/// content of documents is read by whoever may read the document (space roles and shares).
+/// Whether `p` may read the file now: the uploader, and whoever the features that use the file
+/// say (see [`super::readers`]).
 pub async fn can_read(
     state: &AppState,
     conn: &mut AnyConnection,
     p: &Principal,
     f: &FileRow,
 ) -> ApiResult<bool> {
-    if f.tenant_id != p.tenant_id {
-        return Ok(false);
-    }
-    if f.scope == store::SCOPE_DOCUMENT {
-        // Document content: whoever may read a document that uses it, now.
-        return crate::documents::docs::file_readable(state, conn, p, &f.id).await;
-    }
-    if f.uploader_id == p.user_id {
-        return Ok(true);
-    }
-    // Attached to a message in a room the caller belongs to now, or a room avatar they see.
-    Ok(
-        crate::messaging::store::file_shared_with(conn, &p.tenant_id, &f.id, &p.user_id).await?
-            || crate::messaging::store::avatar_visible_to(conn, &p.tenant_id, &f.id, &p.user_id)
-                .await?,
-    )
+    state.file_readers.can_read(state, conn, p, f).await
 }
 
 /// A file the caller may read; 404 otherwise (also for other tenants' ids, so ids do not leak).
@@ -528,47 +512,6 @@ pub async fn usage(state: &AppState, p: &Principal) -> ApiResult<Usage> {
         max_upload,
         by_user,
     })
-}
-
-/// The search document for a file, or `None` when it no longer exists.
-pub async fn search_doc(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    id: &str,
-) -> Result<Option<search::Doc>, sqlx::Error> {
-    let Some(f) = store::get(conn, tenant_id, id).await? else {
-        return Ok(None);
-    };
-    if f.scope == store::SCOPE_DOCUMENT {
-        // Found through its documents (kind `document`), never on its own.
-        return Ok(None);
-    }
-    let body = store::text(conn, tenant_id, id).await?.unwrap_or_default();
-    Ok(Some(search::Doc {
-        tenant_id: f.tenant_id,
-        kind: KIND.to_string(),
-        id: f.id,
-        owner_id: f.uploader_id.clone(),
-        readers: vec![search::user_token(&f.uploader_id)],
-        tags: Vec::new(),
-        title: f.name,
-        body,
-        created_at: f.created_at,
-    }))
-}
-
-/// Ids of a tenant's files after `after`, for reindexing.
-pub async fn ids_after(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    after: &str,
-    limit: i64,
-) -> Result<Vec<String>, sqlx::Error> {
-    Ok(store::page_all(conn, tenant_id, after, limit)
-        .await?
-        .into_iter()
-        .map(|f| f.id)
-        .collect())
 }
 
 #[cfg(test)]

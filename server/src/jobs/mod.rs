@@ -1,8 +1,6 @@
-//! Background workers.
+//! Background workers: the outbox relay, periodic passes and the converter pool.
 
 pub mod convert;
-pub mod dad;
 pub mod lock;
 pub mod outbox;
-pub mod sweeper;
-pub mod trash;
+pub mod periodic;

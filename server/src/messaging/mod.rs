@@ -5,6 +5,7 @@
 pub mod api;
 pub mod dad;
 pub mod e2e;
+pub mod hooks;
 pub mod messages;
 pub mod notifications;
 pub mod reactions;

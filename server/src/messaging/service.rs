@@ -8,7 +8,7 @@
 
 use super::store::{self, MemberRow, MessageRow, RoomRow};
 use crate::{
-    audit::{self, ActorKind, Entry},
+    audit::{self, Entry},
     authn::Principal,
     authz::perm,
     db::{is_unique_violation, new_id, now_ms, Tx},
@@ -189,8 +189,7 @@ pub(super) async fn publish(state: &AppState, p: &Principal, em: &Emitted) {
 }
 
 pub(super) fn audit_room(p: &Principal, action: &'static str, room_id: &str) -> Entry {
-    p.audit(action)
-        .target("room", room_id)
+    p.audit(action).target("room", room_id)
 }
 
 pub struct NewRoom {

@@ -17,9 +17,53 @@
 pub mod api;
 pub mod ws;
 
-use crate::{db::Db, messaging::store};
+use crate::db::Db;
+use async_trait::async_trait;
+use sqlx::AnyConnection;
 use std::sync::Arc;
 use tokio::sync::broadcast;
+
+/// A committed event of a room, as the feature that owns rooms stored it.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub room_id: String,
+    pub seq: i64,
+    pub kind: String,
+    pub actor_id: String,
+    pub message_id: Option<String>,
+    /// JSON.
+    pub payload: String,
+    pub created_at: i64,
+}
+
+/// Where realtime finds rooms and their events: the feature that owns rooms (messaging)
+/// implements it and `app.rs` hands it to the [`Hub`]. Realtime names no feature.
+#[async_trait]
+pub trait Rooms: Send + Sync {
+    /// The rooms a person belongs to now.
+    async fn rooms_of(
+        &self,
+        conn: &mut AnyConnection,
+        tenant_id: &str,
+        user_id: &str,
+    ) -> Result<Vec<String>, sqlx::Error>;
+    /// A room's last sequence number, `None` when it is gone.
+    async fn head(
+        &self,
+        conn: &mut AnyConnection,
+        tenant_id: &str,
+        room_id: &str,
+    ) -> Result<Option<i64>, sqlx::Error>;
+    /// A room's committed events after `after_seq`, at most `limit`, in order.
+    async fn events(
+        &self,
+        conn: &mut AnyConnection,
+        tenant_id: &str,
+        room_id: &str,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, sqlx::Error>;
+}
 
 #[derive(Debug)]
 pub enum Frame {
@@ -44,15 +88,18 @@ pub enum Frame {
 
 pub struct Hub {
     tx: broadcast::Sender<Arc<Frame>>,
+    /// Where rooms and their events are read.
+    pub rooms: Arc<dyn Rooms>,
     /// Tells this node's own notifications from other nodes'.
     node_id: String,
 }
 
 impl Hub {
     /// `buffer`: frames kept for slow sockets before they are cut off.
-    pub fn new(buffer: usize) -> Hub {
+    pub fn new(buffer: usize, rooms: Arc<dyn Rooms>) -> Hub {
         Hub {
             tx: broadcast::channel(buffer.max(1)).0,
+            rooms,
             node_id: uuid::Uuid::new_v4().simple().to_string(),
         }
     }
@@ -147,7 +194,9 @@ impl Hub {
         }
         let rows = match db.conn().await {
             Ok(mut conn) => {
-                store::events(&mut conn, tenant_id, room_id, first - 1, last - first + 1).await
+                self.rooms
+                    .events(&mut conn, tenant_id, room_id, first - 1, last - first + 1)
+                    .await
             }
             Err(e) => Err(e),
         };

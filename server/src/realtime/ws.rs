@@ -5,7 +5,6 @@ use crate::{
     authn::{self, tokens, Principal},
     db::now_ms,
     error::ApiError,
-    messaging::store,
     AppState,
 };
 use futures_util::{SinkExt, StreamExt};
@@ -76,7 +75,10 @@ pub async fn events(req: &Request, ws: WebSocket, state: Data<&Arc<AppState>>) -
 
 async fn rooms_of(state: &AppState, p: &Principal) -> Option<HashSet<String>> {
     let mut conn = state.db.conn().await.ok()?;
-    store::room_ids_of(&mut conn, &p.tenant_id, &p.user_id)
+    state
+        .hub
+        .rooms
+        .rooms_of(&mut conn, &p.tenant_id, &p.user_id)
         .await
         .ok()
         .map(|v| v.into_iter().collect())
@@ -100,8 +102,8 @@ async fn run(state: Arc<AppState>, p: Principal, socket: poem::web::websocket::W
     {
         if let Ok(mut conn) = state.db.conn().await {
             for r in &rooms {
-                if let Ok(Some(room)) = store::room(&mut conn, &p.tenant_id, r).await {
-                    heads.insert(r.clone(), room.last_seq.into());
+                if let Ok(Some(head)) = state.hub.rooms.head(&mut conn, &p.tenant_id, r).await {
+                    heads.insert(r.clone(), head.into());
                 }
             }
         }

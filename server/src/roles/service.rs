@@ -3,7 +3,7 @@
 
 use super::{store, store::RoleRow};
 use crate::{
-    audit::{self, ActorKind, Entry},
+    audit::{self, Entry},
     authn::Principal,
     authz::{bump_version, catalogue, contain, perm, Contained, Granted, Subject},
     error::{ApiError, ApiResult, Code},

@@ -1,6 +1,6 @@
 //! `GET /search`: one search box over everything the caller may read.
 
-use super::{indexer, Query as IndexQuery, SearchError};
+use super::{Query as IndexQuery, SearchError};
 use crate::{
     authn::{Principal, Session},
     db::rfc3339,
@@ -56,7 +56,7 @@ pub struct Params {
 pub async fn search(state: &AppState, p: &Principal, params: Params) -> ApiResult<SearchPage> {
     let readers = {
         let mut conn = state.db.conn().await?;
-        super::reader_tokens(state, &mut conn, p).await?
+        state.searchables.reader_tokens(state, &mut conn, p).await?
     };
     let q = IndexQuery {
         tenant_id: p.tenant_id.clone(),
@@ -78,7 +78,10 @@ pub async fn search(state: &AppState, p: &Principal, params: Params) -> ApiResul
     for h in res.hits.into_iter().take(params.limit) {
         // The index may lag a revocation by a moment, and it knows rooms, not when someone
         // joined one: the database has the last word.
-        let ok = indexer::readable(state, &mut conn, p, &h.kind, &h.id).await?;
+        let ok = state
+            .searchables
+            .readable(state, &mut conn, p, &h.kind, &h.id)
+            .await?;
         seen.insert((h.kind.clone(), h.id.clone()), ok);
         if !ok {
             continue;
@@ -147,7 +150,10 @@ async fn count_readable(
         let ok = match seen.get(&key) {
             Some(ok) => *ok,
             None => {
-                let ok = indexer::readable(state, conn, p, &key.0, &key.1).await?;
+                let ok = state
+                    .searchables
+                    .readable(state, conn, p, &key.0, &key.1)
+                    .await?;
                 seen.insert(key, ok);
                 ok
             }
@@ -219,10 +225,11 @@ impl SearchApi {
             })
             .unwrap_or_default();
         for k in &kinds {
-            if !indexer::KINDS.contains(&k.as_str()) {
+            if state.searchables.get(k).is_none() {
+                let known: Vec<&str> = state.searchables.kinds().collect();
                 return Err(ApiError::validation(
                     "kind",
-                    format!("unknown kind `{k}`; known: {}", indexer::KINDS.join(", ")),
+                    format!("unknown kind `{k}`; known: {}", known.join(", ")),
                 ));
             }
         }

@@ -23,6 +23,7 @@ pub mod query;
 pub mod tantivy_index;
 pub mod text;
 
+use crate::{authn::Principal, error::ApiResult, AppState};
 use async_trait::async_trait;
 use sqlx::AnyConnection;
 
@@ -142,19 +143,134 @@ pub fn user_token(user_id: &str) -> String {
     format!("u:{user_id}")
 }
 
-/// The reader tokens a person holds now: themself, the rooms they belong to, and what
-/// documents give them (spaces, roles).
-pub async fn reader_tokens(
-    state: &crate::AppState,
-    conn: &mut AnyConnection,
-    p: &crate::authn::Principal,
-) -> Result<Vec<String>, crate::error::ApiError> {
-    let mut tokens = vec![user_token(&p.user_id)];
-    for room in crate::messaging::store::room_ids_of(conn, &p.tenant_id, &p.user_id).await? {
-        tokens.push(crate::messaging::messages::room_token(&room));
+/// What a feature makes searchable: one kind of item. A feature implements this next to its
+/// own code and `app.rs` registers it; the index, the indexer and the search endpoint know
+/// features only through this trait.
+#[async_trait]
+pub trait Searchable: Send + Sync {
+    /// The kind its documents carry (`file`, `message`, `document`, …).
+    fn kind(&self) -> &'static str;
+    /// The current search document of an item, `None` when it is gone (or must not be indexed).
+    async fn load(
+        &self,
+        conn: &mut AnyConnection,
+        tenant_id: &str,
+        id: &str,
+    ) -> Result<Option<Doc>, sqlx::Error>;
+    /// A page of a tenant's item ids after `after`, in id order, for reindexing.
+    async fn ids_after(
+        &self,
+        conn: &mut AnyConnection,
+        tenant_id: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<String>, sqlx::Error>;
+    /// Whether `p` may read the item now, checked against the database: the last word on a hit
+    /// the index returned.
+    async fn readable(
+        &self,
+        state: &AppState,
+        conn: &mut AnyConnection,
+        p: &Principal,
+        id: &str,
+    ) -> ApiResult<bool>;
+    /// Reader tokens this feature gives `p` now (rooms they belong to, spaces they may read…),
+    /// beyond the person's own `u:` token.
+    async fn reader_tokens(
+        &self,
+        _state: &AppState,
+        _conn: &mut AnyConnection,
+        _p: &Principal,
+    ) -> ApiResult<Vec<String>> {
+        Ok(Vec::new())
     }
-    tokens.extend(crate::documents::service::reader_tokens(state, conn, p).await?);
-    Ok(tokens)
+}
+
+/// Lists the install's tenants, for an install-wide rebuild.
+pub type TenantList =
+    for<'a> fn(
+        &'a AppState,
+    ) -> futures_util::future::BoxFuture<'a, Result<Vec<String>, sqlx::Error>>;
+
+/// Every searchable kind, registered by the features (see `app.rs`).
+#[derive(Default, Clone)]
+pub struct Registry {
+    pub(crate) kinds: Vec<std::sync::Arc<dyn Searchable>>,
+    tenants: Option<TenantList>,
+}
+
+impl Registry {
+    pub fn register(&mut self, s: impl Searchable + 'static) {
+        self.kinds.push(std::sync::Arc::new(s));
+    }
+
+    /// Where an install-wide rebuild finds the tenants.
+    pub fn tenants_from(&mut self, list: TenantList) {
+        self.tenants = Some(list);
+    }
+
+    /// Every tenant of the install (none when no list was registered).
+    pub async fn all_tenants(&self, state: &AppState) -> Result<Vec<String>, sqlx::Error> {
+        match self.tenants {
+            Some(list) => list(state).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The kinds, in registration order.
+    pub fn kinds(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.kinds.iter().map(|k| k.kind())
+    }
+
+    pub fn get(&self, kind: &str) -> Option<&dyn Searchable> {
+        self.kinds
+            .iter()
+            .find(|k| k.kind() == kind)
+            .map(|k| k.as_ref())
+    }
+
+    /// The current search document of an item (`None` also for a kind nobody registered).
+    pub async fn load(
+        &self,
+        conn: &mut AnyConnection,
+        tenant_id: &str,
+        kind: &str,
+        id: &str,
+    ) -> Result<Option<Doc>, sqlx::Error> {
+        match self.get(kind) {
+            Some(k) => k.load(conn, tenant_id, id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Whether `p` may read the item now (`false` for a kind nobody registered).
+    pub async fn readable(
+        &self,
+        state: &AppState,
+        conn: &mut AnyConnection,
+        p: &Principal,
+        kind: &str,
+        id: &str,
+    ) -> ApiResult<bool> {
+        match self.get(kind) {
+            Some(k) => k.readable(state, conn, p, id).await,
+            None => Ok(false),
+        }
+    }
+
+    /// The reader tokens a person holds now: themself, and what each feature gives them.
+    pub async fn reader_tokens(
+        &self,
+        state: &AppState,
+        conn: &mut AnyConnection,
+        p: &Principal,
+    ) -> ApiResult<Vec<String>> {
+        let mut tokens = vec![user_token(&p.user_id)];
+        for k in &self.kinds {
+            tokens.extend(k.reader_tokens(state, conn, p).await?);
+        }
+        Ok(tokens)
+    }
 }
 
 pub const TOPIC_INDEX: &str = "search.index";

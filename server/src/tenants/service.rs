@@ -198,3 +198,8 @@ pub async fn set_suspended(
     t.status = status.into();
     Ok(t)
 }
+
+/// Every tenant's id, in order (for install-wide passes such as a search rebuild).
+pub async fn ids(conn: &mut sqlx::AnyConnection) -> Result<Vec<String>, sqlx::Error> {
+    store::ids(conn).await
+}

@@ -102,3 +102,10 @@ pub async fn user_count(conn: &mut AnyConnection, id: &str) -> Result<i64, sqlx:
         .fetch_one(conn)
         .await
 }
+
+/// Every tenant's id, in order.
+pub async fn ids(conn: &mut AnyConnection) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("select id from tenants order by id")
+        .fetch_all(conn)
+        .await
+}

@@ -2,7 +2,7 @@
 
 use super::{store, store::UserRow, validate};
 use crate::{
-    audit::{self, ActorKind, Entry},
+    audit::{self, Entry},
     authn::{self, Principal},
     authz::{contain, perm, Contained, Granted, Subject},
     db::{now_ms, rfc3339},

@@ -1,0 +1,84 @@
+//! Command-line tasks that act on a configured install (beside the server, not through it).
+
+use crate::search;
+
+/// `stoa search reindex`: rebuild here when the index can be opened; when a running server
+/// holds the embedded index, ask it to through the outbox.
+pub async fn reindex_command(
+    cfg: crate::config::Config,
+    tenant_slug: Option<&str>,
+) -> Result<String, crate::BoxError> {
+    let state = crate::build_cli_state(cfg).await?;
+    let tenant_id = match tenant_slug {
+        Some(slug) => {
+            let mut conn = state.db.conn().await?;
+            crate::tenants::store::by_slug(&mut conn, slug)
+                .await?
+                .ok_or_else(|| format!("no tenant with slug `{slug}`"))?
+                .id
+        }
+        None => String::new(),
+    };
+    match search::from_config(&state.cfg).await {
+        Ok(index) => {
+            let tenants: Vec<String> = if tenant_id.is_empty() {
+                state.searchables.all_tenants(&state).await?
+            } else {
+                vec![tenant_id]
+            };
+            let mut n = 0;
+            for t in &tenants {
+                n += search::indexer::reindex_tenant(
+                    &state.db,
+                    &state.searchables,
+                    index.as_ref(),
+                    t,
+                )
+                .await
+                .map_err(|e| e.message)?;
+            }
+            Ok(format!(
+                "search index rebuilt: {n} documents in {} tenant(s)",
+                tenants.len()
+            ))
+        }
+        Err(e) if state.cfg.search.backend == "embedded" => {
+            tracing::info!(error = %e, "index busy; handing the rebuild to the server");
+            let mut tx = state.db.begin().await?;
+            crate::db::outbox::enqueue(
+                &mut tx,
+                &tenant_id,
+                search::TOPIC_REINDEX,
+                &serde_json::json!({}),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok("the running server holds the index: rebuild queued; it runs within seconds".into())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `stoa search count`: a tenant's entries in the index, or one item's (0 or 1).
+pub async fn count_command(
+    cfg: crate::config::Config,
+    tenant_slug: &str,
+    kind: Option<&str>,
+    id: Option<&str>,
+) -> Result<u64, crate::BoxError> {
+    let state = crate::build_cli_state(cfg).await?;
+    let tenant_id = {
+        let mut conn = state.db.conn().await?;
+        crate::tenants::store::by_slug(&mut conn, tenant_slug)
+            .await?
+            .ok_or_else(|| format!("no tenant with slug `{tenant_slug}`"))?
+            .id
+    };
+    let index = search::from_config(&state.cfg).await?;
+    let item = match (kind, id) {
+        (Some(k), Some(i)) => Some((k, i)),
+        (None, None) => None,
+        _ => return Err("give --kind and --id together".into()),
+    };
+    Ok(index.count(&tenant_id, item).await?)
+}
