@@ -106,6 +106,11 @@ pub fn periodic() -> jobs::periodic::Schedule {
         },
     );
     s.register(
+        "idempotency_keys",
+        |_| Some(Duration::from_secs(3600)),
+        |s| Box::pin(async move { Ok(ops::idempotency::prune(&s.db).await?) }),
+    );
+    s.register(
         "expired_trash",
         |cfg| Some(Duration::from_secs(cfg.documents.trash_sweep_secs.max(1))),
         |s| Box::pin(async move { Ok(documents::docs::purge_expired_trash(s).await?) }),

@@ -233,7 +233,7 @@ async fn lane(
     }
 }
 
-/// Stats for the metrics, and pruning of old delivered messages and idempotency keys.
+/// Stats for the metrics, and pruning of old delivered messages.
 async fn housekeeping(state: &AppState, last_prune: &mut i64) {
     if let Err(e) = refresh_stats(state).await {
         tracing::warn!(error = %e, "outbox stats failed");
@@ -250,9 +250,6 @@ async fn housekeeping(state: &AppState, last_prune: &mut i64) {
         .await;
         if let Err(e) = pruned {
             tracing::warn!(error = %e, "outbox prune failed");
-        }
-        if let Err(e) = crate::ops::idempotency::prune(&state.db).await {
-            tracing::warn!(error = %e, "idempotency key prune failed");
         }
     }
 }
