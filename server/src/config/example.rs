@@ -1,0 +1,96 @@
+//! The commented example configuration.
+
+/// The commented example printed by `stoa config example`.
+pub const EXAMPLE: &str = r#"# stoa.toml — every key is optional; the values shown are the defaults.
+# Each key can also be set from the environment: STOA_<KEY>, nested tables joined with `__`
+# (for example STOA_SESSION__IDLE_TIMEOUT_SECS=3600).
+
+listen = "127.0.0.1:8080"          # STOA_LISTEN
+data_dir = "./data"                 # STOA_DATA_DIR: SQLite file, keys, blobs, index
+# database_url = "postgres://stoa@127.0.0.1:5432/stoa"   # STOA_DATABASE_URL; default SQLite in data_dir
+database_max_connections = 16
+public_url = "http://127.0.0.1:8080" # used to build invitation links
+log_format = "pretty"               # or "json"
+log_level = "info"                  # tracing filter, e.g. "stoa=debug,info"
+metrics_listen = ""                 # e.g. "127.0.0.1:9464": /metrics on its own address
+# metrics_token = "…"               # bearer token for scrapes (secret); with an empty metrics_listen,
+                                    # /metrics is served on `listen` only when this is set
+trusted_proxies = []                # e.g. ["10.0.0.0/8"]: X-Forwarded-For is believed only from these
+max_body_bytes = 1048576
+# setup_token = "…"                 # fixed one-time setup token; empty: generated and logged
+
+[session]
+idle_timeout_secs = 1209600         # 14 days
+absolute_timeout_secs = 2592000     # 30 days
+
+[login]
+max_failures_per_account = 5        # per (account, client address): that address is locked out of that account
+max_failures_per_account_total = 20 # per account, from addresses that never signed in to it
+max_failures_per_ip = 50            # distinct accounts failing from one address (password spraying)
+window_secs = 900
+lockout_secs = 900
+known_address_days = 30             # a successful sign-in exempts its address from the account-wide budget
+
+[operator]
+# token = "…"                       # platform operator credential (secret)
+token_file = ""                     # default <data_dir>/operator.token, created when missing
+
+[outbox]
+max_attempts = 8
+poll_interval_ms = 1000
+retry_base_ms = 1000
+lease_ms = 60000                    # a crashed node's claims return after this long (PostgreSQL)
+
+[audit]
+mirror_dir = ""                     # mirror audit entries as JSON Lines into this directory
+# anchor_key = "…"                  # base64 of 32 bytes; anchors the audit chain, the same on every node (secret)
+anchor_key_file = ""                # default <data_dir>/audit-anchor.key, created on first start: back it up
+
+[invitation]
+ttl_secs = 604800                   # 7 days
+
+[storage]
+backend = "local"                   # or "s3"
+local_dir = ""                      # default <data_dir>/blobs
+encrypt = true                      # seal blobs with per-tenant keys (AES-256-GCM)
+# master_key = "…"                  # base64 of 32 bytes; the same on every node (secret)
+master_key_file = ""                # default <data_dir>/master.key, created on first start: back it up
+max_upload_bytes = 2147483648       # 2 GiB, install-wide ceiling per upload
+default_tenant_quota_bytes = 0      # 0 = unlimited; `stoa tenant storage` sets one per tenant
+orphan_grace_secs = 86400           # unreferenced blobs younger than this are kept
+sweep_interval_secs = 3600          # 0 = no periodic orphan sweep
+presign_downloads = false           # S3 without `encrypt` only: redirect downloads to a presigned URL
+presign_ttl_secs = 60
+
+[storage.s3]
+endpoint = ""                       # e.g. "http://127.0.0.1:8333" (SeaweedFS)
+region = "us-east-1"
+bucket = "stoa"
+# access_key = "…"                  # default AWS_ACCESS_KEY_ID (secret)
+# secret_key = "…"                  # default AWS_SECRET_ACCESS_KEY (secret)
+path_style = true
+create_bucket = false
+
+[search]
+backend = "embedded"                # or "meilisearch"
+dir = ""                            # default <data_dir>/index
+meili_url = ""                      # e.g. "http://127.0.0.1:7700"
+# meili_api_key = "…"               # (secret)
+meili_index = "stoa"
+extract_max_input_bytes = 67108864  # files larger than this are not text-indexed
+extract_max_unpacked_bytes = 268435456
+extract_max_entries = 10000
+extract_max_chars = 1000000
+extract_timeout_secs = 20
+
+[convert]
+# Thumbnails and text extraction parse untrusted files in child processes of this binary
+# (`stoa convert`), each under these limits; a file that crashes or exceeds them is marked failed.
+workers = 2                         # conversions at once
+memory_mb = 1024                    # address space a converter may add
+thumbnail_timeout_secs = 20         # wall-clock and CPU limit of a thumbnail
+max_output_bytes = 16777216
+
+[realtime]
+buffer = 4096                       # events a lagging WebSocket may fall behind before it is closed (4008)
+"#;

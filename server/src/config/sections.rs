@@ -1,0 +1,300 @@
+//! The configuration's sections, with their defaults.
+
+use super::Secret;
+use serde::{Deserialize, Serialize};
+
+/// The child processes that parse untrusted files (thumbnails, text extraction): see
+/// `jobs::convert`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConvertConfig {
+    /// Conversions running at once (each one a child process).
+    pub workers: usize,
+    /// Address space a converter may use beyond what it starts with, in MiB.
+    pub memory_mb: u64,
+    /// Wall-clock (and CPU) limit for a thumbnail.
+    pub thumbnail_timeout_secs: u64,
+    /// Largest output a converter may return, in bytes.
+    pub max_output_bytes: u64,
+}
+
+impl Default for ConvertConfig {
+    fn default() -> Self {
+        ConvertConfig {
+            workers: 2,
+            memory_mb: 1024,
+            thumbnail_timeout_secs: 20,
+            max_output_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DocumentsConfig {
+    /// Versions kept per document unless a tenant sets its own cap (older ones are purged).
+    pub versions_kept: i64,
+    /// Days an item stays in the trash unless a tenant sets its own period (0 = purge at the
+    /// next sweep).
+    pub trash_retention_days: i64,
+    /// How often expired trash is purged.
+    pub trash_sweep_secs: u64,
+    /// Images larger than this are not given a thumbnail.
+    pub thumbnail_max_input_bytes: u64,
+}
+
+impl Default for DocumentsConfig {
+    fn default() -> Self {
+        DocumentsConfig {
+            versions_kept: 50,
+            trash_retention_days: 30,
+            trash_sweep_secs: 3600,
+            thumbnail_max_input_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RealtimeConfig {
+    /// Events kept for a WebSocket that falls behind before it is disconnected (4008).
+    pub buffer: usize,
+}
+
+impl Default for RealtimeConfig {
+    fn default() -> Self {
+        RealtimeConfig { buffer: 4096 }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// `local` (a directory under the data dir) or `s3`.
+    pub backend: String,
+    /// Directory for the local backend; empty means `<data_dir>/blobs`.
+    pub local_dir: String,
+    /// Seal blobs with per-tenant keys (AES-256-GCM). Turn off only when the store encrypts.
+    pub encrypt: bool,
+    /// The master key that wraps tenant keys, base64 of 32 bytes. Empty: read `master_key_file`.
+    pub master_key: Secret,
+    /// File holding the master key; created on first start. Empty means `<data_dir>/master.key`.
+    pub master_key_file: String,
+    /// Largest upload accepted from anyone, in bytes (tenants may set a lower limit).
+    pub max_upload_bytes: u64,
+    /// Storage quota of a tenant that has none of its own, in bytes; 0 = unlimited.
+    pub default_tenant_quota_bytes: u64,
+    /// Unreferenced objects younger than this are kept by the orphan sweeper.
+    pub orphan_grace_secs: i64,
+    /// How often the orphan sweeper runs; 0 turns the periodic sweep off.
+    pub sweep_interval_secs: u64,
+    /// With S3 and `encrypt = false`: answer downloads with a redirect to a presigned URL.
+    pub presign_downloads: bool,
+    /// Lifetime of a presigned download URL (at most 60).
+    pub presign_ttl_secs: u32,
+    pub s3: S3Config,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Config {
+    /// Endpoint URL, e.g. `http://127.0.0.1:8333` (SeaweedFS) or `https://s3.eu-west-1.amazonaws.com`.
+    pub endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    /// Empty: `AWS_ACCESS_KEY_ID` from the environment.
+    pub access_key: Secret,
+    /// Empty: `AWS_SECRET_ACCESS_KEY` from the environment.
+    pub secret_key: Secret,
+    /// Path-style addressing (`endpoint/bucket/key`), as most on-prem stores need.
+    pub path_style: bool,
+    /// Create the bucket at start when it does not exist.
+    pub create_bucket: bool,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchConfig {
+    /// `embedded` (tantivy, in the data dir) or `meilisearch`.
+    pub backend: String,
+    /// Index directory for the embedded backend; empty means `<data_dir>/index`.
+    pub dir: String,
+    pub meili_url: String,
+    pub meili_api_key: Secret,
+    /// Name of the Meilisearch index (one index holds every tenant, filtered server-side).
+    pub meili_index: String,
+    /// Largest file whose text is extracted for the index, in bytes.
+    pub extract_max_input_bytes: u64,
+    /// Largest total of unpacked bytes read from an Office or OpenDocument archive.
+    pub extract_max_unpacked_bytes: u64,
+    /// Most entries an archive may have.
+    pub extract_max_entries: usize,
+    /// Characters of extracted text kept per file.
+    pub extract_max_chars: usize,
+    /// Time allowed to extract one file.
+    pub extract_timeout_secs: u64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    /// A session unused for this long ends.
+    pub idle_timeout_secs: i64,
+    /// A session ends this long after sign-in whatever its use.
+    pub absolute_timeout_secs: i64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoginConfig {
+    /// Failed sign-ins to one account from one client address within `window_secs` before that
+    /// address is locked out of that account (other addresses are not).
+    pub max_failures_per_account: i64,
+    /// Failed sign-ins to one account within `window_secs` from all addresses that never signed
+    /// in to it, before only its known addresses may still try.
+    pub max_failures_per_account_total: i64,
+    /// Distinct accounts failing from one client address within `window_secs` before that
+    /// address may try no further accounts (password spraying).
+    pub max_failures_per_ip: i64,
+    pub window_secs: i64,
+    /// How long a lock lasts.
+    pub lockout_secs: i64,
+    /// A successful sign-in makes its address known to the account for this many days.
+    pub known_address_days: i64,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OperatorConfig {
+    /// The platform operator's bearer credential. Empty: read `token_file`.
+    pub token: Secret,
+    /// File holding the operator credential; created with a random value when missing.
+    /// Empty means `<data_dir>/operator.token`.
+    pub token_file: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// Attempts before a message is dead-lettered.
+    pub max_attempts: i64,
+    /// How often the worker looks for work when nothing woke it.
+    pub poll_interval_ms: u64,
+    /// First retry delay; doubles with each attempt.
+    pub retry_base_ms: i64,
+    /// How long a worker's claim on a message lasts; a node that dies holding it delays the
+    /// message this long (on PostgreSQL; SQLite's single node releases its claims at start).
+    pub lease_ms: i64,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// When set, every tenant's audit entries are mirrored as JSON Lines into
+    /// `<mirror_dir>/<tenant id>.jsonl` (for a SIEM or log shipper).
+    pub mirror_dir: String,
+    /// The key that anchors the audit chain outside the database, base64 of 32 bytes; the
+    /// same on every node. Empty: read `anchor_key_file`.
+    pub anchor_key: Secret,
+    /// File holding the anchor key; created on first start. Empty means
+    /// `<data_dir>/audit-anchor.key`.
+    pub anchor_key_file: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InvitationConfig {
+    /// How long an invitation link stays valid.
+    pub ttl_secs: i64,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            backend: "local".into(),
+            local_dir: String::new(),
+            encrypt: true,
+            master_key: Secret::default(),
+            master_key_file: String::new(),
+            max_upload_bytes: 2 * 1024 * 1024 * 1024,
+            default_tenant_quota_bytes: 0,
+            orphan_grace_secs: 24 * 3600,
+            sweep_interval_secs: 3600,
+            presign_downloads: false,
+            presign_ttl_secs: 60,
+            s3: S3Config::default(),
+        }
+    }
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        S3Config {
+            endpoint: String::new(),
+            region: "us-east-1".into(),
+            bucket: "stoa".into(),
+            access_key: Secret::default(),
+            secret_key: Secret::default(),
+            path_style: true,
+            create_bucket: false,
+        }
+    }
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig {
+            backend: "embedded".into(),
+            dir: String::new(),
+            meili_url: String::new(),
+            meili_api_key: Secret::default(),
+            meili_index: "stoa".into(),
+            extract_max_input_bytes: 64 * 1024 * 1024,
+            extract_max_unpacked_bytes: 256 * 1024 * 1024,
+            extract_max_entries: 10_000,
+            extract_max_chars: 1_000_000,
+            extract_timeout_secs: 20,
+        }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            idle_timeout_secs: 14 * 24 * 3600,
+            absolute_timeout_secs: 30 * 24 * 3600,
+        }
+    }
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        LoginConfig {
+            max_failures_per_account: 5,
+            max_failures_per_account_total: 20,
+            max_failures_per_ip: 50,
+            window_secs: 900,
+            lockout_secs: 900,
+            known_address_days: 30,
+        }
+    }
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        OutboxConfig {
+            max_attempts: 8,
+            poll_interval_ms: 1000,
+            retry_base_ms: 1000,
+            lease_ms: 60_000,
+        }
+    }
+}
+
+impl Default for InvitationConfig {
+    fn default() -> Self {
+        InvitationConfig {
+            ttl_secs: 7 * 24 * 3600,
+        }
+    }
+}
