@@ -3,22 +3,23 @@
 use super::{service, store::FileRow};
 use crate::{
     authn::Session,
-    blobs::ByteStream,
     db::rfc3339,
     error::{ApiError, ApiResult, Code},
     http::{ApiTags, NoContent},
     pagination, AppState,
 };
-use futures_util::StreamExt;
-use poem::{web::Data, Body, IntoResponse, Request, RequestBody};
+use poem::{web::Data, Body, Request};
 use poem_openapi::{
     param::{Header, Path, Query},
-    payload::{Binary, Json, ParsePayload, Payload},
-    registry::{MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef},
-    types::Type,
-    ApiRequest, ApiResponse, Object, OpenApi,
+    payload::{Binary, Json},
+    ApiResponse, Object, OpenApi,
 };
 use std::sync::Arc;
+
+pub use crate::http::{
+    download::Download,
+    upload::{declared_length, file_part, upload_parts, MultipartUpload, UploadBody},
+};
 
 /// An uploaded file.
 #[derive(Debug, Object)]
@@ -87,59 +88,6 @@ pub struct StorageUsage {
     pub by_user: Vec<UserUsage>,
 }
 
-/// `multipart/form-data` with a `file` part (its `filename` names the file), streamed: the
-/// server never holds the whole file in memory.
-pub struct MultipartUpload {
-    boundary: String,
-    body: Body,
-}
-
-impl Payload for MultipartUpload {
-    const CONTENT_TYPE: &'static str = "multipart/form-data";
-
-    fn check_content_type(content_type: &str) -> bool {
-        content_type
-            .split(';')
-            .next()
-            .is_some_and(|e| e.trim().eq_ignore_ascii_case("multipart/form-data"))
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        let binary = MetaSchemaRef::Inline(Box::new(MetaSchema {
-            format: Some("binary"),
-            ..MetaSchema::new("string")
-        }));
-        MetaSchemaRef::Inline(Box::new(MetaSchema {
-            properties: vec![("file", binary)],
-            required: vec!["file"],
-            ..MetaSchema::new("object")
-        }))
-    }
-}
-
-impl ParsePayload for MultipartUpload {
-    const IS_REQUIRED: bool = true;
-
-    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let ct = request.content_type().unwrap_or_default();
-        let boundary = multer::parse_boundary(ct)
-            .map_err(|_| ApiError::bad_request("multipart/form-data needs a boundary parameter"))?;
-        Ok(MultipartUpload {
-            boundary,
-            body: body.take()?,
-        })
-    }
-}
-
-#[derive(ApiRequest)]
-pub enum UploadBody {
-    /// A form with one `file` part.
-    Multipart(MultipartUpload),
-    /// The raw content under any content type (the type is detected from the bytes). Name it
-    /// with `?name=`.
-    Raw(Binary<Body>),
-}
-
 #[derive(ApiResponse)]
 pub enum UploadResponse {
     /// Stored.
@@ -153,185 +101,10 @@ pub enum UploadResponse {
     ),
 }
 
-fn io_stream(body: Body) -> ByteStream {
-    Box::pin(body.into_bytes_stream())
-}
-
-/// The file part of a multipart upload, its file name, and the small text fields sent
-/// before it (metadata such as a title).
-pub async fn file_part(
-    boundary: String,
-    body: Body,
-) -> ApiResult<(String, ByteStream, Vec<(String, String)>)> {
-    const MAX_FIELDS: usize = 20;
-    const MAX_FIELD_BYTES: usize = 16 * 1024;
-    let stream = body.into_bytes_stream();
-    let mut mp = multer::Multipart::new(stream, boundary);
-    let mut fields = Vec::new();
-    loop {
-        let field = mp
-            .next_field()
-            .await
-            .map_err(|e| ApiError::bad_request(format!("malformed multipart body: {e}")))?;
-        let Some(mut field) = field else {
-            return Err(ApiError::validation("file", "the form has no `file` part"));
-        };
-        if field.name() == Some("file") || field.file_name().is_some() {
-            let name = field.file_name().unwrap_or("file").to_string();
-            // The parser must outlive the part it yields.
-            let s = field.map(move |r| {
-                let _parser = &mp;
-                r.map_err(std::io::Error::other)
-            });
-            return Ok((name, Box::pin(s), fields));
-        }
-        let key = field.name().unwrap_or("").to_string();
-        if fields.len() >= MAX_FIELDS {
-            return Err(ApiError::bad_request(format!(
-                "at most {MAX_FIELDS} form fields before the file"
-            )));
-        }
-        let mut value = Vec::new();
-        while let Some(chunk) = field
-            .chunk()
-            .await
-            .map_err(|e| ApiError::bad_request(format!("malformed multipart body: {e}")))?
-        {
-            value.extend_from_slice(&chunk);
-            if value.len() > MAX_FIELD_BYTES {
-                return Err(ApiError::validation(
-                    &key,
-                    format!("form fields are at most {MAX_FIELD_BYTES} bytes"),
-                ));
-            }
-        }
-        let value = String::from_utf8(value)
-            .map_err(|_| ApiError::validation(&key, "form fields are UTF-8 text"))?;
-        fields.push((key, value));
-    }
-}
-
-/// The content length a raw upload declared.
-pub fn declared_length(req: &Request) -> Option<u64> {
-    req.headers()
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-}
-
-/// An upload body as (file name, stream, declared length, form fields).
-pub async fn upload_parts(
-    req: &Request,
-    name: Option<String>,
-    body: UploadBody,
-) -> ApiResult<(String, ByteStream, Option<u64>, Vec<(String, String)>)> {
-    Ok(match body {
-        UploadBody::Raw(Binary(body)) => (
-            name.unwrap_or_else(|| "file".into()),
-            io_stream(body),
-            declared_length(req),
-            Vec::new(),
-        ),
-        // The form's framing makes Content-Length an upper bound only.
-        UploadBody::Multipart(m) => {
-            let (n, s, fields) = file_part(m.boundary, m.body).await?;
-            (name.unwrap_or(n), s, None, fields)
-        }
-    })
-}
-
-/// A download: the bytes (whole or a range), a redirect to a presigned URL, or 416.
-pub struct Download(poem::Response);
-
-impl IntoResponse for Download {
-    fn into_response(self) -> poem::Response {
-        self.0
-    }
-}
-
-impl ApiResponse for Download {
-    fn meta() -> MetaResponses {
-        let binary = MetaSchemaRef::Inline(Box::new(MetaSchema {
-            format: Some("binary"),
-            ..MetaSchema::new("string")
-        }));
-        let header = |name: &'static str, description: &'static str| MetaHeader {
-            name: name.to_string(),
-            description: Some(description.to_string()),
-            required: false,
-            deprecated: false,
-            schema: String::schema_ref(),
-        };
-        let bytes = |status, description| MetaResponse {
-            description,
-            status: Some(status),
-            status_range: None,
-            // The file's own detected type, whatever it is.
-            content: vec![MetaMediaType {
-                content_type: "*/*",
-                schema: binary.clone(),
-            }],
-            headers: vec![
-                header(
-                    "Content-Disposition",
-                    "attachment with the file's name (RFC 6266)",
-                ),
-                header("ETag", "the content's SHA-256"),
-                header("Accept-Ranges", "bytes"),
-                header("Content-Range", "for 206: the bytes sent"),
-            ],
-        };
-        MetaResponses {
-            responses: vec![
-                bytes(200, "The content (its detected type in Content-Type)"),
-                bytes(206, "The requested byte range"),
-                MetaResponse {
-                    description:
-                        "Fetch the content from this presigned URL (valid for at most a minute)",
-                    status: Some(302),
-                    status_range: None,
-                    content: vec![],
-                    headers: vec![header("Location", "the presigned URL")],
-                },
-                MetaResponse {
-                    description: "Not modified (If-None-Match matched)",
-                    status: Some(304),
-                    status_range: None,
-                    content: vec![],
-                    headers: vec![],
-                },
-                MetaResponse {
-                    description: "The range lies outside the content",
-                    status: Some(416),
-                    status_range: None,
-                    content: vec![],
-                    headers: vec![header("Content-Range", "bytes */<size>")],
-                },
-            ],
-        }
-    }
-
-    fn register(_registry: &mut poem_openapi::registry::Registry) {}
-}
-
 #[derive(ApiResponse)]
 pub enum Thumbnail {
     #[oai(status = 200, content_type = "image/jpeg")]
     Ok(Binary<Vec<u8>>, #[oai(header = "Cache-Control")] String),
-}
-
-/// Types a browser could render as active content are sent as opaque bytes.
-fn safe_content_type(ct: &str) -> &str {
-    let essence = ct.split(';').next().unwrap_or("").trim();
-    if essence.starts_with("text/html")
-        || essence.contains("xml")
-        || essence.contains("javascript")
-        || essence == "image/svg+xml"
-    {
-        "application/octet-stream"
-    } else {
-        ct
-    }
 }
 
 /// Answer a download of file `id` as `p`: ranges, conditional requests, safe headers. Also
@@ -350,7 +123,7 @@ pub async fn send_file(
     let content = service::download(state, p, id, name, range).await?;
     let (file, range_used, body) = match content {
         service::Content::Redirect(url) => {
-            return Ok(Download(
+            return Ok(Download::new(
                 poem::Response::builder()
                     .status(poem::http::StatusCode::FOUND)
                     .header("location", url)
@@ -366,7 +139,7 @@ pub async fn send_file(
             if let Ok(v) = format!("bytes */{size}").parse() {
                 resp.headers_mut().insert("content-range", v);
             }
-            return Ok(Download(resp));
+            return Ok(Download::new(resp));
         }
         service::Content::Bytes { file, range, body } => (file, range, body),
     };
@@ -374,7 +147,7 @@ pub async fn send_file(
     if header("if-none-match")
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
     {
-        return Ok(Download(
+        return Ok(Download::new(
             poem::Response::builder()
                 .status(poem::http::StatusCode::NOT_MODIFIED)
                 .header("etag", etag)
@@ -394,7 +167,10 @@ pub async fn send_file(
     }
     let size = file.size.max(0) as u64;
     let mut resp = poem::Response::builder()
-        .header("content-type", safe_content_type(&file.content_type))
+        .header(
+            "content-type",
+            crate::http::download::safe_content_type(&file.content_type),
+        )
         .header(
             "content-disposition",
             crate::http::content_disposition(name.unwrap_or(&file.name)),
@@ -414,7 +190,7 @@ pub async fn send_file(
     let resp = resp
         .header("content-length", len)
         .body(Body::from_bytes_stream(body));
-    Ok(Download(resp))
+    Ok(Download::new(resp))
 }
 
 #[derive(Default)]

@@ -1,5 +1,8 @@
 //! Shared HTTP pieces that features and infrastructure both use. This module imports no
-//! feature (API tags, `NoContent`, time parameters, download headers).
+//! feature (API tags, `NoContent`, time parameters, uploads, downloads).
+
+pub mod download;
+pub mod upload;
 
 use poem_openapi::{ApiResponse, Tags};
 
