@@ -24,7 +24,7 @@ pub mod lifecycle;
 pub mod me;
 pub mod messaging;
 pub mod ops;
-pub mod pagination;
+
 pub mod private_fs;
 pub mod realtime;
 pub mod roles;
@@ -39,3 +39,5 @@ pub use app::{
     write_secret_file,
 };
 pub use state::{AppState, BoxError};
+// Old path, for code that still says `crate::pagination` (use `crate::http::pagination`).
+pub use http::pagination;

@@ -5,8 +5,9 @@ use crate::{
     authn::Session,
     db::rfc3339,
     error::{ApiError, ApiResult, Code},
+    http::pagination,
     http::{ApiTags, NoContent},
-    pagination, AppState,
+    AppState,
 };
 use poem::{web::Data, Body, Request};
 use poem_openapi::{

@@ -2,6 +2,7 @@
 //! feature (API tags, `NoContent`, time parameters, uploads, downloads).
 
 pub mod download;
+pub mod pagination;
 pub mod upload;
 
 use poem_openapi::{ApiResponse, Tags};

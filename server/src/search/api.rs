@@ -5,8 +5,9 @@ use crate::{
     authn::{Principal, Session},
     db::rfc3339,
     error::{ApiError, ApiResult, Code},
+    http::pagination,
     http::ApiTags,
-    pagination, AppState,
+    AppState,
 };
 use poem::web::Data;
 use poem_openapi::{param::Query, payload::Json, Object, OpenApi};
