@@ -67,6 +67,7 @@ fn quota_exceeded() -> ApiError {
 
 /// Store an upload. A retry with the same `Idempotency-Key` returns the first file (and
 /// `true`) instead of storing the content twice.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, user_id = %p.user_id))]
 pub async fn upload(state: &AppState, p: &Principal, up: Upload) -> ApiResult<(FileRow, bool)> {
     state.authz.require(p, perm::FILES_UPLOAD).await?;
     let staged = match stage(state, p, up, store::SCOPE_USER).await? {
@@ -159,6 +160,7 @@ async fn discard(state: &AppState, key: &str) {
 
 /// Check the limits and store the content (streamed, hashed, sealed) of an upload; the caller
 /// commits it with [`StagedFile::record`].
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, user_id = %p.user_id))]
 pub async fn stage(state: &AppState, p: &Principal, up: Upload, scope: &str) -> ApiResult<Staged> {
     if let Some(k) = &up.idempotency_key {
         if !crate::ops::idempotency::valid_key(k) {
@@ -279,11 +281,13 @@ pub async fn readable(
     }
 }
 
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, user_id = %p.user_id))]
 pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<FileRow> {
     let mut conn = state.db.conn().await?;
     readable(state, &mut conn, p, id).await
 }
 
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, user_id = %p.user_id))]
 pub async fn list_mine(
     state: &AppState,
     p: &Principal,
@@ -295,6 +299,7 @@ pub async fn list_mine(
 }
 
 /// A readable file's thumbnail: (content type, bytes); 404 when it has none.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, user_id = %p.user_id))]
 pub async fn thumbnail(state: &AppState, p: &Principal, id: &str) -> ApiResult<(String, Vec<u8>)> {
     let mut conn = state.db.conn().await?;
     let f = readable(state, &mut conn, p, id).await?;
@@ -369,6 +374,7 @@ pub enum Content {
 
 /// Open a file for download; `name` (a document's) replaces the file's own name in a
 /// presigned URL's `Content-Disposition`.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, user_id = %p.user_id))]
 pub async fn download(
     state: &AppState,
     p: &Principal,
@@ -429,6 +435,7 @@ fn blob_error(e: BlobError) -> ApiError {
 }
 
 /// Delete a file: its row now, its blob and index entry through the outbox.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, user_id = %p.user_id))]
 pub async fn delete(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
     let not_found = || ApiError::not_found("file");
     if !crate::db::is_id(id) {
@@ -501,6 +508,7 @@ pub struct Usage {
 }
 
 /// The tenant's storage usage (needs `files.manage`).
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, user_id = %p.user_id))]
 pub async fn usage(state: &AppState, p: &Principal) -> ApiResult<Usage> {
     state.authz.require(p, perm::FILES_MANAGE).await?;
     let mut conn = state.db.conn().await?;

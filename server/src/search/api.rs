@@ -54,6 +54,7 @@ pub struct Params {
 }
 
 /// Search as `p`: the tenant and the reader tokens come from the session, never the request.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, user_id = %p.user_id))]
 pub async fn search(state: &AppState, p: &Principal, params: Params) -> ApiResult<SearchPage> {
     let readers = {
         let mut conn = state.db.conn().await?;
