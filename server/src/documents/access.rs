@@ -408,14 +408,22 @@ async fn share_role(
     if folders.is_empty() && document_id.is_none() {
         return Ok(None);
     }
-    let role_ids = roles::service::role_ids_of(conn, tenant_id, user_id).await?;
-    Ok(
-        store::shares::roles_reaching(conn, tenant_id, user_id, &role_ids, folders, document_id)
-            .await?
-            .iter()
-            .filter_map(|r| Role::parse(r))
-            .max(),
-    )
+    let shares = store::shares::on_targets(conn, tenant_id, folders, document_id).await?;
+    // The person's roles are looked up only when a share here is with a role.
+    let role_ids = if shares.iter().any(|(kind, _, _)| kind == "role") {
+        roles::service::role_ids_of(conn, tenant_id, user_id).await?
+    } else {
+        Vec::new()
+    };
+    Ok(shares
+        .iter()
+        .filter(|(kind, id, _)| match kind.as_str() {
+            "user" => id == user_id,
+            "role" => role_ids.contains(id),
+            _ => false,
+        })
+        .filter_map(|(_, _, r)| Role::parse(r))
+        .max())
 }
 
 /// The caller's access to an item of `space` inside `folder_id` (or to the folder itself),

@@ -14,3 +14,6 @@ pub use folders::FolderRow;
 pub use shares::{ShareRow, SharedItem};
 pub use spaces::SpaceRow;
 pub use versions::VersionRow;
+
+#[cfg(test)]
+mod migration_tests;

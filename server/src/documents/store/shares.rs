@@ -52,42 +52,32 @@ fn grantee_clause(prefix: &str, role_ids: &[String], first: usize) -> (String, u
     (sql, n)
 }
 
-/// The roles (`viewer`, `editor`) of the shares on these folders or this document that reach
-/// the person `user_id` holding the roles `role_ids`.
-pub async fn roles_reaching(
+/// (grantee kind, grantee id, role) of the shares on these folders and this document.
+pub async fn on_targets(
     conn: &mut AnyConnection,
     tenant_id: &str,
-    user_id: &str,
-    role_ids: &[String],
     folders: &[String],
     document_id: Option<&str>,
-) -> Result<Vec<String>, sqlx::Error> {
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
     let mut targets = Vec::new();
-    let mut n = 3;
+    let mut n = 2;
     for _ in folders {
         targets.push(format!("(target_kind = 'folder' and target_id = ${n})"));
         n += 1;
     }
     if document_id.is_some() {
         targets.push(format!("(target_kind = 'document' and target_id = ${n})"));
-        n += 1;
     }
-    let (grantee, _) = grantee_clause("", role_ids, n);
     let sql = format!(
-        "select role from shares where tenant_id = $1 and ({}) and ({grantee})",
+        "select grantee_kind, grantee_id, role from shares where tenant_id = $1 and ({})",
         targets.join(" or ")
     );
-    let mut q = sqlx::query_scalar::<_, String>(&sql)
-        .bind(tenant_id)
-        .bind(user_id);
+    let mut q = sqlx::query_as::<_, (String, String, String)>(&sql).bind(tenant_id);
     for f in folders {
         q = q.bind(f);
     }
     if let Some(d) = document_id {
         q = q.bind(d);
-    }
-    for r in role_ids {
-        q = q.bind(r);
     }
     q.fetch_all(conn).await
 }
