@@ -195,3 +195,71 @@ async fn postgres_settings_move_with_their_data() {
         .await
         .unwrap();
 }
+
+/// Concurrent reservations against a tenant with no `storage_limits` row yet (each creates it
+/// if missing) never pass the quota together.
+async fn concurrent_reservations(db: &Db) {
+    let t = TenantRow::new("race".into(), "Race".into());
+    {
+        let mut conn = db.conn().await.unwrap();
+        crate::tenants::store::insert(&mut conn, &t).await.unwrap();
+    }
+    let tries = (0..12).map(|_| {
+        let tenant_id = t.id.clone();
+        async move {
+            let mut tx = db.begin().await.unwrap();
+            let ok = files::store::reserve(&mut tx, &tenant_id, 10, 50)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            ok
+        }
+    });
+    let results = futures_util::future::join_all(tries).await;
+    assert_eq!(results.iter().filter(|ok| **ok).count(), 5);
+    let mut conn = db.conn().await.unwrap();
+    assert_eq!(
+        files::store::storage_settings(&mut conn, &t.id)
+            .await
+            .unwrap()
+            .2,
+        50
+    );
+}
+
+#[tokio::test]
+async fn sqlite_concurrent_reservations_stay_within_the_quota() {
+    let dir = std::env::temp_dir().join(format!("stoa-race-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = Db::connect(&format!("sqlite://{}/t.db?mode=rwc", dir.display()), 4)
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    concurrent_reservations(&db).await;
+    drop(db);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_concurrent_reservations_stay_within_the_quota() {
+    let admin_url = "postgres://postgres@127.0.0.1:5432/postgres";
+    let Ok(admin) = Db::connect(admin_url, 1).await else {
+        eprintln!("PostgreSQL is not reachable: concurrent reservations checked on SQLite only");
+        return;
+    };
+    let name = format!("stoa_race_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("create database {name}"))
+        .execute(&admin.pool)
+        .await
+        .unwrap();
+    let db = Db::connect(&format!("postgres://postgres@127.0.0.1:5432/{name}"), 8)
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    concurrent_reservations(&db).await;
+    db.pool.close().await;
+    sqlx::query(&format!("drop database {name}"))
+        .execute(&admin.pool)
+        .await
+        .unwrap();
+}
