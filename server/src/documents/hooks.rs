@@ -2,7 +2,7 @@
 //! searchable, and document content (files of scope `document`) is read only through the
 //! documents that use it.
 
-use super::{docs, service};
+use super::{docs, readers};
 use crate::{authn::Principal, error::ApiResult, files, search, AppState};
 use async_trait::async_trait;
 use sqlx::AnyConnection;
@@ -52,7 +52,7 @@ impl search::Searchable for Documents {
         conn: &mut AnyConnection,
         p: &Principal,
     ) -> ApiResult<Vec<String>> {
-        service::reader_tokens(state, conn, p).await
+        readers::reader_tokens(state, conn, p).await
     }
 }
 

@@ -1,13 +1,17 @@
-//! A tenant's document settings (versions kept, trash period, per-person quota) and storage
-//! usage per space and per person.
+//! A tenant's document settings (versions kept and trash period, in `document_settings`; the
+//! per-person quota is files' setting, set here through `files::service`) and storage usage
+//! per space and per person.
 
+use super::{spaces, store};
 use crate::{
     audit,
     authn::Principal,
     authz::perm,
     error::{ApiError, ApiResult},
-    AppState,
+    files, users, AppState,
 };
+use sqlx::AnyConnection;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -19,15 +23,32 @@ pub struct Settings {
     pub defaults: Vec<&'static str>,
 }
 
+/// The versions a tenant keeps per document.
+pub(super) async fn versions_kept(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+) -> ApiResult<i64> {
+    let (v, _) = store::settings::get(conn, tenant_id).await?;
+    Ok(v.unwrap_or(state.cfg.documents.versions_kept).max(1))
+}
+
+/// The days trashed items stay in a tenant's trash.
+pub(super) async fn trash_days(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+) -> ApiResult<i64> {
+    let (_, t) = store::settings::get(conn, tenant_id).await?;
+    Ok(t.unwrap_or(state.cfg.documents.trash_retention_days).max(0))
+}
+
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn get(state: &AppState, p: &Principal) -> ApiResult<Settings> {
     state.authz.require(p, perm::DOCUMENTS_MANAGE).await?;
     let mut conn = state.db.conn().await?;
-    let (v, t, q): (Option<i64>, Option<i64>, Option<i64>) = sqlx::query_as(
-        "select doc_versions_kept, trash_retention_days, user_quota_bytes from tenants where id = $1",
-    )
-    .bind(&p.tenant_id)
-    .fetch_one(&mut *conn)
-    .await?;
+    let (v, t) = store::settings::get(&mut conn, &p.tenant_id).await?;
+    let q = files::service::user_quota_default(&mut conn, &p.tenant_id).await?;
     let cfg = &state.cfg.documents;
     let mut defaults = Vec::new();
     if v.is_none() {
@@ -48,6 +69,7 @@ pub async fn get(state: &AppState, p: &Principal) -> ApiResult<Settings> {
 }
 
 /// Set the tenant's values; `None` returns a value to the install's default.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn set(
     state: &AppState,
     p: &Principal,
@@ -72,16 +94,8 @@ pub async fn set(
         ));
     }
     let mut tx = state.db.begin().await?;
-    sqlx::query(
-        "update tenants set doc_versions_kept = $1, trash_retention_days = $2, user_quota_bytes = $3
-         where id = $4",
-    )
-    .bind(versions_kept)
-    .bind(trash_retention_days)
-    .bind(user_quota_bytes)
-    .bind(&p.tenant_id)
-    .execute(&mut *tx)
-    .await?;
+    store::settings::set(&mut tx, &p.tenant_id, versions_kept, trash_retention_days).await?;
+    files::service::set_user_quota_default(&mut tx, &p.tenant_id, user_quota_bytes).await?;
     audit::record(
         &mut tx,
         p.audit("documents.settings_changed")
@@ -97,6 +111,7 @@ pub async fn set(
 }
 
 /// Set (or, with `None`, clear) one person's own quota.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, user_id = %user_id))]
 pub async fn set_user_quota(
     state: &AppState,
     p: &Principal,
@@ -111,20 +126,8 @@ pub async fn set_user_quota(
         ));
     }
     let mut tx = state.db.begin().await?;
-    let n = if crate::db::is_id(user_id) {
-        sqlx::query("update users set storage_quota_bytes = $1 where tenant_id = $2 and id = $3")
-            .bind(quota)
-            .bind(&p.tenant_id)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-    } else {
-        0
-    };
-    if n == 0 {
-        return Err(ApiError::not_found("user"));
-    }
+    let u = users::service::load(&mut tx, &p.tenant_id, user_id).await?;
+    files::service::set_user_quota(&mut tx, &p.tenant_id, &u.id, quota).await?;
     audit::record(
         &mut tx,
         p.audit("user.storage_quota_set")
@@ -136,7 +139,7 @@ pub async fn set_user_quota(
     Ok(())
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct SpaceUsage {
     pub space_id: String,
     pub name: String,
@@ -146,7 +149,7 @@ pub struct SpaceUsage {
     pub bytes: i64,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct UserUsage {
     pub user_id: String,
     pub display_name: String,
@@ -162,8 +165,43 @@ pub struct Usage {
     pub users: Vec<UserUsage>,
 }
 
+/// At most this many spaces and people in an overview.
+const MAX_ROWS: usize = 10_000;
+
+/// Storage of every space of a tenant, largest first.
+async fn space_usage(conn: &mut AnyConnection, tenant_id: &str) -> ApiResult<Vec<SpaceUsage>> {
+    let pairs = store::settings::space_files(conn, tenant_id).await?;
+    let mut ids: Vec<String> = pairs.iter().map(|(_, f)| f.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let sizes = files::service::sizes(conn, tenant_id, &ids).await?;
+    let mut bytes: HashMap<String, i64> = HashMap::new();
+    for (s, f) in pairs {
+        *bytes.entry(s).or_default() += sizes.get(&f).copied().unwrap_or(0);
+    }
+    let mut out: Vec<SpaceUsage> = store::settings::space_counts(conn, tenant_id)
+        .await?
+        .into_iter()
+        .map(|(space_id, name, kind, documents)| SpaceUsage {
+            bytes: bytes.get(&space_id).copied().unwrap_or(0),
+            space_id,
+            name,
+            kind,
+            documents,
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.bytes
+            .cmp(&a.bytes)
+            .then_with(|| a.space_id.cmp(&b.space_id))
+    });
+    out.truncate(MAX_ROWS);
+    Ok(out)
+}
+
 /// Storage per space and per person. Those who manage documents see the whole tenant; others
 /// see themselves and the spaces they can see.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn usage(state: &AppState, p: &Principal) -> ApiResult<Usage> {
     state.authz.require(p, perm::DOCUMENTS_USE).await?;
     let all = state
@@ -171,43 +209,46 @@ pub async fn usage(state: &AppState, p: &Principal) -> ApiResult<Usage> {
         .permissions(p)
         .await?
         .contains(perm::DOCUMENTS_MANAGE);
-    let visible: Vec<String> = super::service::list(state, p)
+    let visible: Vec<String> = spaces::list(state, p)
         .await?
         .into_iter()
         .map(|(s, _)| s.id)
         .collect();
     let mut conn = state.db.conn().await?;
-    let (quota, _, used) = crate::files::store::storage_settings(&mut conn, &p.tenant_id).await?;
-    let quota = quota.unwrap_or(state.cfg.storage.default_tenant_quota_bytes as i64);
-    let spaces: Vec<SpaceUsage> = sqlx::query_as(
-        "select s.id as space_id, s.name, s.kind,
-            (select count(*) from documents d where d.tenant_id = s.tenant_id and d.space_id = s.id
-                and d.trashed_at is null) as documents,
-            (select cast(coalesce(sum(x.size), 0) as bigint) from (select distinct f.id, f.size
-                from documents d join document_versions v on v.tenant_id = d.tenant_id and v.document_id = d.id
-                join files f on f.tenant_id = v.tenant_id and f.id = v.file_id
-                where d.tenant_id = s.tenant_id and d.space_id = s.id) x) as bytes
-         from spaces s where s.tenant_id = $1 order by bytes desc, s.id limit 10000",
-    )
-    .bind(&p.tenant_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let spaces = spaces
+    let (used, quota) = files::service::tenant_usage(state, &mut conn, &p.tenant_id).await?;
+    let spaces = space_usage(&mut conn, &p.tenant_id)
+        .await?
         .into_iter()
         .filter(|s| all || visible.contains(&s.space_id))
         .collect();
-    let users: Vec<UserUsage> = sqlx::query_as(
-        "select u.id as user_id, u.display_name, u.storage_used_bytes as used_bytes,
-            coalesce(u.storage_quota_bytes, t.user_quota_bytes, 0) as quota_bytes
-         from users u join tenants t on t.id = u.tenant_id
-         where u.tenant_id = $1 and ($2 = 1 or u.id = $3)
-         order by u.storage_used_bytes desc, u.id limit 10000",
-    )
-    .bind(&p.tenant_id)
-    .bind(i64::from(all))
-    .bind(&p.user_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let people: Vec<(String, String)> = if all {
+        users::service::display_names(&mut conn, &p.tenant_id).await?
+    } else {
+        match users::service::load(&mut conn, &p.tenant_id, &p.user_id).await {
+            Ok(u) => vec![(u.id, u.display_name)],
+            Err(e) if e.status() == poem::http::StatusCode::NOT_FOUND => Vec::new(),
+            Err(e) => return Err(e),
+        }
+    };
+    let storage = files::service::people_storage(&mut conn, &p.tenant_id).await?;
+    let mut users: Vec<UserUsage> = people
+        .into_iter()
+        .map(|(user_id, display_name)| {
+            let (used_bytes, quota_bytes) = storage.of(&user_id);
+            UserUsage {
+                user_id,
+                display_name,
+                used_bytes,
+                quota_bytes,
+            }
+        })
+        .collect();
+    users.sort_by(|a, b| {
+        b.used_bytes
+            .cmp(&a.used_bytes)
+            .then_with(|| a.user_id.cmp(&b.user_id))
+    });
+    users.truncate(MAX_ROWS);
     Ok(Usage {
         used_bytes: used,
         quota_bytes: quota,

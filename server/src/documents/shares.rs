@@ -1,11 +1,14 @@
 //! Sharing a folder or document with a person or a role, as viewer or editor. A folder's
 //! shares reach everything below it; access is computed from the shares on every request (see
-//! [`super::service::access`]), so a revocation holds from the very next request, downloads and
-//! search included.
+//! [`super::access`]), so a revocation holds from the very next request, downloads and search
+//! included.
 
 use super::{
-    docs,
-    service::{self, Access},
+    access::{self, Checked, SpaceEdit},
+    docs::KIND,
+    folders::reindex_subtree,
+    spaces::active_user,
+    store::{self, ShareRow, SharedItem},
 };
 use crate::{
     audit,
@@ -13,42 +16,26 @@ use crate::{
     authz::perm,
     db::{new_id, now_ms},
     error::{ApiError, ApiResult},
-    search, AppState,
+    roles, search, AppState,
 };
 use sqlx::AnyConnection;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ShareRow {
-    pub id: String,
-    pub space_id: String,
-    pub target_kind: String,
-    pub target_id: String,
-    pub grantee_kind: String,
-    pub grantee_id: String,
-    pub role: String,
-    pub created_by: String,
-    pub created_at: i64,
-}
-
-const SHARE: &str = "id, space_id, target_kind, target_id, grantee_kind, grantee_id, role, \
-                     created_by, created_at";
-
-/// A live folder or document the caller sees: (space id, access).
+/// A live folder or document the caller sees: (space id, checked access).
 async fn target(
     state: &AppState,
     conn: &mut AnyConnection,
     p: &Principal,
     kind: &str,
     id: &str,
-) -> ApiResult<(String, Access)> {
+) -> ApiResult<(String, Checked)> {
     match kind {
         "folder" => {
-            let (f, a) = service::folder_access(state, conn, p, id).await?;
-            Ok((f.space_id, a))
+            let (f, a) = access::folder(state, conn, p, id).await?;
+            Ok((f.space_id, a.checked().clone()))
         }
         "document" => {
-            let (d, a) = docs::document(state, conn, p, id).await?;
-            Ok((d.space_id, a))
+            let (d, a) = access::document(state, conn, p, id).await?;
+            Ok((d.space_id, a.checked().clone()))
         }
         _ => Err(ApiError::validation(
             "target_kind",
@@ -66,9 +53,9 @@ fn static_kind(kind: &str) -> &'static str {
 }
 
 /// Sharing needs `documents.share` and an editor role in the space itself.
-async fn may_share(state: &AppState, p: &Principal, a: &Access) -> ApiResult<()> {
+async fn may_share(state: &AppState, p: &Principal, a: &Checked) -> ApiResult<SpaceEdit> {
     state.authz.require(p, perm::DOCUMENTS_SHARE).await?;
-    service::need_space_editor(a)
+    a.space_edit()
 }
 
 async fn reindex_target(
@@ -78,9 +65,9 @@ async fn reindex_target(
     id: &str,
 ) -> ApiResult<()> {
     if kind == "folder" {
-        docs::reindex_subtree(conn, tenant_id, id).await
+        reindex_subtree(conn, tenant_id, id).await
     } else {
-        Ok(search::enqueue_index(conn, tenant_id, docs::KIND, id).await?)
+        Ok(search::enqueue_index(conn, tenant_id, KIND, id).await?)
     }
 }
 
@@ -93,6 +80,7 @@ pub struct NewShare {
 }
 
 /// Share, or change the role of an existing share with the same grantee. `true` when created.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, target_id = %n.target_id))]
 pub async fn share(state: &AppState, p: &Principal, n: NewShare) -> ApiResult<(ShareRow, bool)> {
     let mut tx = state.db.begin().await?;
     let (space_id, a) = target(state, &mut tx, p, &n.target_kind, &n.target_id)
@@ -104,18 +92,14 @@ pub async fn share(state: &AppState, p: &Principal, n: NewShare) -> ApiResult<(S
                 e
             }
         })?;
-    may_share(state, p, &a).await?;
+    let proof = may_share(state, p, &a).await?;
     let role = match n.role.as_str() {
         "viewer" | "editor" => n.role.clone(),
         _ => return Err(ApiError::validation("role", "`viewer` or `editor`")),
     };
     match n.grantee_kind.as_str() {
         "user" => {
-            let ok = crate::db::is_id(&n.grantee_id)
-                && crate::users::store::get(&mut tx, &p.tenant_id, &n.grantee_id)
-                    .await?
-                    .is_some_and(|u| u.status != "disabled");
-            if !ok {
+            if !active_user(&mut tx, &p.tenant_id, &n.grantee_id).await? {
                 return Err(ApiError::validation(
                     "grantee_id",
                     "no active user of this tenant has this id",
@@ -123,16 +107,7 @@ pub async fn share(state: &AppState, p: &Principal, n: NewShare) -> ApiResult<(S
             }
         }
         "role" => {
-            let ok = crate::db::is_id(&n.grantee_id)
-                && sqlx::query_scalar::<_, String>(
-                    "select id from roles where tenant_id = $1 and id = $2",
-                )
-                .bind(&p.tenant_id)
-                .bind(&n.grantee_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .is_some();
-            if !ok {
+            if !roles::service::exists(&mut tx, &p.tenant_id, &n.grantee_id).await? {
                 return Err(ApiError::validation(
                     "grantee_id",
                     "no role of this tenant has this id",
@@ -141,58 +116,7 @@ pub async fn share(state: &AppState, p: &Principal, n: NewShare) -> ApiResult<(S
         }
         _ => return Err(ApiError::validation("grantee_kind", "`user` or `role`")),
     }
-    let existing: Option<ShareRow> = sqlx::query_as(&format!(
-        "select {SHARE} from shares where tenant_id = $1 and target_kind = $2 and target_id = $3
-            and grantee_kind = $4 and grantee_id = $5"
-    ))
-    .bind(&p.tenant_id)
-    .bind(&n.target_kind)
-    .bind(&n.target_id)
-    .bind(&n.grantee_kind)
-    .bind(&n.grantee_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let (row, created) = match existing {
-        Some(mut s) => {
-            sqlx::query("update shares set role = $1 where tenant_id = $2 and id = $3")
-                .bind(&role)
-                .bind(&p.tenant_id)
-                .bind(&s.id)
-                .execute(&mut *tx)
-                .await?;
-            s.role = role;
-            (s, false)
-        }
-        None => {
-            let s = ShareRow {
-                id: new_id(),
-                space_id,
-                target_kind: n.target_kind.clone(),
-                target_id: n.target_id.clone(),
-                grantee_kind: n.grantee_kind.clone(),
-                grantee_id: n.grantee_id.clone(),
-                role,
-                created_by: p.user_id.clone(),
-                created_at: now_ms(),
-            };
-            sqlx::query(&format!(
-                "insert into shares (tenant_id, {SHARE}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-            ))
-            .bind(&p.tenant_id)
-            .bind(&s.id)
-            .bind(&s.space_id)
-            .bind(&s.target_kind)
-            .bind(&s.target_id)
-            .bind(&s.grantee_kind)
-            .bind(&s.grantee_id)
-            .bind(&s.role)
-            .bind(&s.created_by)
-            .bind(s.created_at)
-            .execute(&mut *tx)
-            .await?;
-            (s, true)
-        }
-    };
+    let (row, created) = write(&mut tx, &proof, p, &space_id, &n, role).await?;
     reindex_target(&mut tx, &p.tenant_id, &row.target_kind, &row.target_id).await?;
     audit::record(
         &mut tx,
@@ -209,7 +133,52 @@ pub async fn share(state: &AppState, p: &Principal, n: NewShare) -> ApiResult<(S
     Ok((row, created))
 }
 
+/// Create the share, or set the role of the grantee's existing one.
+async fn write(
+    conn: &mut AnyConnection,
+    proof: &SpaceEdit,
+    p: &Principal,
+    space_id: &str,
+    n: &NewShare,
+    role: String,
+) -> ApiResult<(ShareRow, bool)> {
+    proof.covers(space_id, &n.target_kind)?;
+    let tenant_id = proof.tenant_id();
+    let existing = store::shares::find(
+        conn,
+        tenant_id,
+        &n.target_kind,
+        &n.target_id,
+        &n.grantee_kind,
+        &n.grantee_id,
+    )
+    .await?;
+    Ok(match existing {
+        Some(mut s) => {
+            store::shares::set_role(conn, tenant_id, &s.id, &role).await?;
+            s.role = role;
+            (s, false)
+        }
+        None => {
+            let s = ShareRow {
+                id: new_id(),
+                space_id: space_id.to_string(),
+                target_kind: n.target_kind.clone(),
+                target_id: n.target_id.clone(),
+                grantee_kind: n.grantee_kind.clone(),
+                grantee_id: n.grantee_id.clone(),
+                role,
+                created_by: p.user_id.clone(),
+                created_at: now_ms(),
+            };
+            store::shares::insert(conn, tenant_id, &s).await?;
+            (s, true)
+        }
+    })
+}
+
 /// The shares on a folder or document (those who may share it).
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, target_id = %id))]
 pub async fn list(
     state: &AppState,
     p: &Principal,
@@ -219,41 +188,26 @@ pub async fn list(
     let mut conn = state.db.conn().await?;
     let (_, a) = target(state, &mut conn, p, kind, id).await?;
     may_share(state, p, &a).await?;
-    Ok(sqlx::query_as(&format!(
-        "select {SHARE} from shares where tenant_id = $1 and target_kind = $2 and target_id = $3
-         order by created_at, id limit 1000"
-    ))
-    .bind(&p.tenant_id)
-    .bind(kind)
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?)
+    Ok(store::shares::on_target(&mut conn, &p.tenant_id, kind, id).await?)
 }
 
 /// Revoke a share: effective on the very next request.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, share_id = %id))]
 pub async fn revoke(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
     let not_found = || ApiError::not_found("share");
     if !crate::db::is_id(id) {
         return Err(not_found());
     }
     let mut tx = state.db.begin().await?;
-    let s: ShareRow = sqlx::query_as(&format!(
-        "select {SHARE} from shares where tenant_id = $1 and id = $2"
-    ))
-    .bind(&p.tenant_id)
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(not_found)?;
+    let s = store::shares::get(&mut tx, &p.tenant_id, id)
+        .await?
+        .ok_or_else(not_found)?;
     let (_, a) = target(state, &mut tx, p, &s.target_kind, &s.target_id)
         .await
         .map_err(|_| not_found())?;
-    may_share(state, p, &a).await?;
-    sqlx::query("delete from shares where tenant_id = $1 and id = $2")
-        .bind(&p.tenant_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    let proof = may_share(state, p, &a).await?;
+    proof.covers(&s.space_id, "share")?;
+    store::shares::delete(&mut tx, proof.tenant_id(), id).await?;
     reindex_target(&mut tx, &p.tenant_id, &s.target_kind, &s.target_id).await?;
     audit::record(
         &mut tx,
@@ -269,40 +223,13 @@ pub async fn revoke(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> 
     Ok(())
 }
 
-/// Something shared with the caller (directly or through a role).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SharedItem {
-    pub target_kind: String,
-    pub target_id: String,
-    pub space_id: String,
-    pub name: String,
-    pub role: String,
-    pub created_by: String,
-    pub created_at: i64,
-}
-
 /// Folders and documents shared with the caller, newest first (live ones only).
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn shared_with_me(state: &AppState, p: &Principal) -> ApiResult<Vec<SharedItem>> {
     state.authz.require(p, perm::DOCUMENTS_USE).await?;
     let mut conn = state.db.conn().await?;
-    let rows: Vec<SharedItem> = sqlx::query_as(
-        "select s.target_kind, s.target_id, s.space_id,
-                coalesce(f.name, d.name, '') as name, s.role, s.created_by, s.created_at
-         from shares s
-         left join folders f on s.target_kind = 'folder' and f.tenant_id = s.tenant_id
-              and f.id = s.target_id and f.trashed_at is null
-         left join documents d on s.target_kind = 'document' and d.tenant_id = s.tenant_id
-              and d.id = s.target_id and d.trashed_at is null
-         where s.tenant_id = $1 and (f.id is not null or d.id is not null) and (
-            (s.grantee_kind = 'user' and s.grantee_id = $2)
-            or (s.grantee_kind = 'role' and s.grantee_id in
-                (select role_id from role_bindings where tenant_id = $1 and user_id = $2)))
-         order by s.created_at desc limit 1000",
-    )
-    .bind(&p.tenant_id)
-    .bind(&p.user_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let role_ids = roles::service::role_ids_of(&mut conn, &p.tenant_id, &p.user_id).await?;
+    let rows = store::shares::with_person(&mut conn, &p.tenant_id, &p.user_id, &role_ids).await?;
     // One entry per item, with the strongest role.
     let mut out: Vec<SharedItem> = Vec::new();
     for r in rows {

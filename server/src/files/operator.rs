@@ -24,18 +24,10 @@ pub async fn set_limits(
     let t = tenants::service::get(state, slug).await?;
     let mut tx = state.db.begin().await?;
     if let Some(q) = quota {
-        sqlx::query("update tenants set storage_quota_bytes = $1 where id = $2")
-            .bind(q)
-            .bind(&t.id)
-            .execute(&mut *tx)
-            .await?;
+        super::store::set_quota(&mut tx, &t.id, q).await?;
     }
     if let Some(m) = max_upload {
-        sqlx::query("update tenants set max_upload_bytes = $1 where id = $2")
-            .bind(m)
-            .bind(&t.id)
-            .execute(&mut *tx)
-            .await?;
+        super::store::set_max_upload(&mut tx, &t.id, m).await?;
     }
     let now = super::store::storage_settings(&mut tx, &t.id).await?;
     audit::record(

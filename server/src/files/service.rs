@@ -500,6 +500,113 @@ pub async fn purge(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> Resul
     search::enqueue_delete(conn, tenant_id, KIND, id).await
 }
 
+/// The tenant's (used, quota) bytes; quota 0 = unlimited.
+pub async fn tenant_usage(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+) -> ApiResult<(i64, i64)> {
+    let (_, quota, used) = limits(state, conn, tenant_id).await?;
+    Ok((used, quota))
+}
+
+/// The tenant's per-person quota (`None`: not set; no per-person limit).
+pub async fn user_quota_default(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+) -> ApiResult<Option<i64>> {
+    Ok(store::user_quota_default(conn, tenant_id).await?)
+}
+
+/// Set (`None`: clear) the tenant's per-person quota, inside the caller's transaction (the
+/// caller checked who may).
+pub async fn set_user_quota_default(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    quota: Option<i64>,
+) -> ApiResult<()> {
+    Ok(store::set_user_quota_default(conn, tenant_id, quota).await?)
+}
+
+/// Set (`None`: clear) one person's own quota, inside the caller's transaction (the caller
+/// checked who may, and that the person exists).
+pub async fn set_user_quota(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+    quota: Option<i64>,
+) -> ApiResult<()> {
+    Ok(store::set_user_quota(conn, tenant_id, user_id, quota).await?)
+}
+
+/// Each person's stored bytes and quota.
+pub struct PeopleStorage {
+    rows: std::collections::HashMap<String, (i64, Option<i64>)>,
+    default_quota: Option<i64>,
+}
+
+impl PeopleStorage {
+    /// A person's (used, quota) bytes; quota 0 = no per-person limit.
+    pub fn of(&self, user_id: &str) -> (i64, i64) {
+        let (used, own) = self.rows.get(user_id).copied().unwrap_or((0, None));
+        (used, own.or(self.default_quota).unwrap_or(0))
+    }
+}
+
+/// Stored bytes and quota of everyone in the tenant.
+pub async fn people_storage(conn: &mut AnyConnection, tenant_id: &str) -> ApiResult<PeopleStorage> {
+    let default_quota = store::user_quota_default(conn, tenant_id).await?;
+    let rows = store::usage_rows(conn, tenant_id)
+        .await?
+        .into_iter()
+        .map(|(u, used, q)| (u, (used, q)))
+        .collect();
+    Ok(PeopleStorage {
+        rows,
+        default_quota,
+    })
+}
+
+/// Sizes of these files of the tenant (those that exist), by id; for features that account
+/// for the content they use.
+pub async fn sizes(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    ids: &[String],
+) -> ApiResult<std::collections::HashMap<String, i64>> {
+    Ok(store::sizes(conn, tenant_id, ids)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// A file's row, for a feature that checked access to it through its own rules.
+pub async fn stored(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<FileRow>, sqlx::Error> {
+    store::get(conn, tenant_id, id).await
+}
+
+/// A file's extracted text, for a feature that checked access to it through its own rules.
+pub async fn stored_text(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    store::text(conn, tenant_id, id).await
+}
+
+/// Whether a file has a thumbnail.
+pub async fn has_thumbnail(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(store::preview(conn, tenant_id, id).await?.is_some())
+}
+
 pub struct Usage {
     pub used: i64,
     pub quota: i64,

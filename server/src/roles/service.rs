@@ -368,3 +368,21 @@ pub async fn set_user_roles(
     tx.commit().await?;
     Ok(roles)
 }
+
+/// Ids of the roles a user holds, for features that grant access to roles (document shares).
+pub async fn role_ids_of(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+) -> ApiResult<Vec<String>> {
+    Ok(store::roles_of_user(conn, tenant_id, user_id)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect())
+}
+
+/// Whether `id` names a role of the tenant.
+pub async fn exists(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> ApiResult<bool> {
+    Ok(crate::db::is_id(id) && store::get(conn, tenant_id, id).await?.is_some())
+}

@@ -437,3 +437,22 @@ pub async fn reissue_invitation(
     tx.commit().await?;
     Ok(inv)
 }
+
+/// Every user of a tenant as (id, display name), by id: for features that show people beside
+/// their own data (storage per person); the caller checked who may see it.
+pub async fn display_names(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+) -> ApiResult<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store::list(conn, tenant_id, None, None, after.as_deref(), 1000).await?;
+        let done = page.len() < 1000;
+        after = page.last().map(|u| u.id.clone());
+        out.extend(page.into_iter().map(|u| (u.id, u.display_name)));
+        if done || after.is_none() {
+            return Ok(out);
+        }
+    }
+}

@@ -1,6 +1,6 @@
-//! `/spaces` and `/folders`.
+//! `/spaces/{id}/folders` and `/folders`.
 
-use super::service::{self, FolderRow, Role, SpaceRow};
+use crate::documents::{folders, store::FolderRow, trash};
 use crate::{authn::Session, db::rfc3339, error::ApiResult, http::ApiTags, pagination, AppState};
 use poem::web::Data;
 use poem_openapi::{
@@ -9,27 +9,6 @@ use poem_openapi::{
     ApiResponse, Object, OpenApi,
 };
 use std::sync::Arc;
-
-#[derive(Debug, Object)]
-pub struct Space {
-    pub id: String,
-    /// `personal`, `team` or `company`.
-    pub kind: String,
-    pub name: String,
-    /// The caller's role: `viewer`, `editor` or `manager`.
-    pub role: String,
-    pub created_at: String,
-}
-
-fn space(s: SpaceRow, r: Role) -> Space {
-    Space {
-        id: s.id,
-        kind: s.kind,
-        name: s.name,
-        role: r.as_str().into(),
-        created_at: rfc3339(s.created_at),
-    }
-}
 
 #[derive(Debug, Object)]
 pub struct Folder {
@@ -72,12 +51,6 @@ pub struct FolderPage {
 
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
-pub struct CreateSpace {
-    pub name: String,
-}
-
-#[derive(Debug, Object)]
-#[oai(deny_unknown_fields)]
 pub struct CreateFolder {
     pub name: String,
     /// Parent folder; omitted for the top of the space.
@@ -92,33 +65,6 @@ pub struct UpdateFolder {
     pub parent_id: Option<String>,
 }
 
-#[derive(Debug, Object)]
-pub struct SpaceMember {
-    pub user_id: String,
-    /// `viewer`, `editor` or `manager`.
-    pub role: String,
-}
-
-#[derive(Debug, Object)]
-pub struct SpaceDetail {
-    pub space: Space,
-    /// Team spaces' members (empty for personal and company spaces).
-    pub members: Vec<SpaceMember>,
-}
-
-#[derive(Debug, Object)]
-#[oai(deny_unknown_fields)]
-pub struct SetMember {
-    /// `viewer`, `editor` or `manager`.
-    pub role: String,
-}
-
-#[derive(ApiResponse)]
-pub enum CreatedSpace {
-    #[oai(status = 201)]
-    Created(Json<Space>),
-}
-
 #[derive(ApiResponse)]
 pub enum CreatedFolder {
     #[oai(status = 201)]
@@ -126,86 +72,10 @@ pub enum CreatedFolder {
 }
 
 #[derive(Default)]
-pub struct DocumentsApi;
+pub struct FoldersApi;
 
 #[OpenApi(tag = "ApiTags::Documents")]
-impl DocumentsApi {
-    /// The caller's spaces: personal (created on first use), company, and their team spaces.
-    #[oai(path = "/spaces", method = "get", operation_id = "spaces_list")]
-    async fn list(
-        &self,
-        state: Data<&Arc<AppState>>,
-        auth: Session,
-    ) -> ApiResult<Json<Vec<Space>>> {
-        let rows = service::list(&state, &auth.0).await?;
-        Ok(Json(rows.into_iter().map(|(s, r)| space(s, r)).collect()))
-    }
-
-    /// Create a team space (`documents.spaces.create`); the creator manages it.
-    #[oai(path = "/spaces", method = "post", operation_id = "spaces_create")]
-    async fn create(
-        &self,
-        state: Data<&Arc<AppState>>,
-        auth: Session,
-        body: Json<CreateSpace>,
-    ) -> ApiResult<CreatedSpace> {
-        let s = service::create_team(&state, &auth.0, &body.0.name).await?;
-        Ok(CreatedSpace::Created(Json(space(s, Role::Manager))))
-    }
-
-    /// A space with its members.
-    #[oai(path = "/spaces/:id", method = "get", operation_id = "spaces_get")]
-    async fn get_space(
-        &self,
-        state: Data<&Arc<AppState>>,
-        auth: Session,
-        id: Path<String>,
-    ) -> ApiResult<Json<SpaceDetail>> {
-        let (s, r, members) = service::members(&state, &auth.0, &id.0).await?;
-        Ok(Json(SpaceDetail {
-            space: space(s, r),
-            members: members
-                .into_iter()
-                .map(|(user_id, role)| SpaceMember { user_id, role })
-                .collect(),
-        }))
-    }
-
-    /// Add a person to a team space or change their role (the space's managers).
-    #[oai(
-        path = "/spaces/:id/members/:user_id",
-        method = "put",
-        operation_id = "spaces_set_member"
-    )]
-    async fn set_member(
-        &self,
-        state: Data<&Arc<AppState>>,
-        auth: Session,
-        id: Path<String>,
-        user_id: Path<String>,
-        body: Json<SetMember>,
-    ) -> ApiResult<crate::http::NoContent> {
-        service::set_member(&state, &auth.0, &id.0, &user_id.0, Some(&body.0.role)).await?;
-        Ok(crate::http::NoContent::Done)
-    }
-
-    /// Remove a person from a team space (the space's managers; a space keeps one manager).
-    #[oai(
-        path = "/spaces/:id/members/:user_id",
-        method = "delete",
-        operation_id = "spaces_remove_member"
-    )]
-    async fn remove_member(
-        &self,
-        state: Data<&Arc<AppState>>,
-        auth: Session,
-        id: Path<String>,
-        user_id: Path<String>,
-    ) -> ApiResult<crate::http::NoContent> {
-        service::set_member(&state, &auth.0, &id.0, &user_id.0, None).await?;
-        Ok(crate::http::NoContent::Done)
-    }
-
+impl FoldersApi {
     /// Create a folder (editors and managers of the space).
     #[oai(
         path = "/spaces/:id/folders",
@@ -219,7 +89,7 @@ impl DocumentsApi {
         id: Path<String>,
         body: Json<CreateFolder>,
     ) -> ApiResult<CreatedFolder> {
-        let f = service::create_folder(
+        let f = folders::create_folder(
             &state,
             &auth.0,
             &id.0,
@@ -248,7 +118,7 @@ impl DocumentsApi {
         let limit = pagination::limit(limit.0)?;
         let after = pagination::decode_key(cursor.0.as_deref(), 2)?;
         let rows =
-            service::list_folders(&state, &auth.0, &id.0, parent_id.0.as_deref(), after, limit)
+            folders::list_folders(&state, &auth.0, &id.0, parent_id.0.as_deref(), after, limit)
                 .await?;
         let (rows, next_cursor) =
             pagination::page_key(rows, limit, |f| vec![f.name.clone(), f.id.clone()]);
@@ -266,9 +136,7 @@ impl DocumentsApi {
         auth: Session,
         id: Path<String>,
     ) -> ApiResult<Json<FolderDetail>> {
-        let mut conn = state.db.conn().await?;
-        let (f, a) = service::folder_access(&state, &mut conn, &auth.0, &id.0).await?;
-        let crumbs = service::visible_breadcrumbs(&state, &mut conn, &auth.0, &f, &a).await?;
+        let (f, crumbs) = folders::get(&state, &auth.0, &id.0).await?;
         Ok(Json(FolderDetail {
             folder: f.into(),
             breadcrumbs: crumbs.into_iter().map(Into::into).collect(),
@@ -288,7 +156,7 @@ impl DocumentsApi {
         id: Path<String>,
         body: Json<UpdateFolder>,
     ) -> ApiResult<Json<Folder>> {
-        let f = service::update_folder(
+        let f = folders::update_folder(
             &state,
             &auth.0,
             &id.0,
@@ -311,7 +179,7 @@ impl DocumentsApi {
         auth: Session,
         id: Path<String>,
     ) -> ApiResult<crate::http::NoContent> {
-        super::docs::trash_folder(&state, &auth.0, &id.0).await?;
+        trash::trash_folder(&state, &auth.0, &id.0).await?;
         Ok(crate::http::NoContent::Done)
     }
 }

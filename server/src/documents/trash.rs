@@ -1,0 +1,339 @@
+//! The trash: trashing documents and folders (with everything below), restoring, purging now
+//! (the space's managers) and when the tenant's trash period ends (the sweeper).
+//!
+//! Purging is the one destructive step, and [`purge_document`] takes a [`PurgeRoot`]: the
+//! proof that the trash root it belongs to may go, made only here — from a space manager's
+//! proof ([`purge_now`]) or from the sweeper's own [`Sweeper`] proof, which only
+//! [`purge_expired_trash`] makes.
+
+use super::{
+    access::{self, Checked, SpaceEdit},
+    docs::{audit_doc, name_taken, save, KIND},
+    folders::subtree,
+    settings,
+    store::{self, trash::Kind, SpaceRow},
+    versions::release_file,
+};
+use crate::{
+    audit::{self, ActorKind, Entry},
+    authn::Principal,
+    db::now_ms,
+    error::{ApiError, ApiResult},
+    search, AppState,
+};
+use sqlx::AnyConnection;
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// Move a document to the trash (the space's editors).
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, document_id = %id))]
+pub async fn trash_document(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
+    let mut tx = state.db.begin().await?;
+    let (mut d, a) = access::document(state, &mut tx, p, id).await?;
+    let space = a.checked().space_edit()?;
+    space.covers(&d.space_id, "document")?;
+    let proof = a.edit()?;
+    d.trashed_at = Some(now_ms());
+    d.trashed_via = Some(d.id.clone());
+    d.trashed_by = Some(p.user_id.clone());
+    save(&mut tx, &proof, &d).await?;
+    audit_doc(&mut tx, p, "document.trashed", &d).await?;
+    search::enqueue_delete(&mut tx, &p.tenant_id, KIND, &d.id).await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(())
+}
+
+/// Move a folder and everything below it to the trash (the space's editors).
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, folder_id = %id))]
+pub async fn trash_folder(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
+    let mut tx = state.db.begin().await?;
+    let (f, a) = access::folder(state, &mut tx, p, id).await?;
+    let proof = a.checked().space_edit()?;
+    proof.covers(&f.space_id, "folder")?;
+    let tenant_id = proof.tenant_id();
+    let now = now_ms();
+    for sub in subtree(&mut tx, tenant_id, &f.id).await? {
+        store::folders::mark_trashed(&mut tx, tenant_id, &sub, now, &f.id, &p.user_id).await?;
+        for d in store::docs::live_ids_in_folder(&mut tx, tenant_id, &sub).await? {
+            store::docs::mark_trashed(&mut tx, tenant_id, &d, now, &f.id, &p.user_id).await?;
+            search::enqueue_delete(&mut tx, tenant_id, KIND, &d).await?;
+        }
+    }
+    audit::record(&mut tx, p.audit("folder.trashed").target("folder", &f.id)).await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(())
+}
+
+/// One item in a space's trash: something a person trashed (what it took with it is restored
+/// and purged with it).
+#[derive(Debug, Clone)]
+pub struct TrashItem {
+    pub kind: &'static str,
+    pub id: String,
+    pub name: String,
+    pub trashed_at: i64,
+    pub trashed_by: String,
+    /// When the trash period ends and it is purged.
+    pub purge_at: i64,
+}
+
+/// The trash of a space (its editors).
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, space_id = %space_id))]
+pub async fn trash_list(
+    state: &AppState,
+    p: &Principal,
+    space_id: &str,
+) -> ApiResult<Vec<TrashItem>> {
+    let mut conn = state.db.conn().await?;
+    let (s, a) = access::space(state, &mut conn, p, space_id).await?;
+    a.need_editor()?;
+    let days = settings::trash_days(state, &mut conn, &p.tenant_id).await?;
+    let mut out = Vec::new();
+    for (kind, k) in [("folder", Kind::Folders), ("document", Kind::Documents)] {
+        let rows = store::trash::roots_in_space(&mut conn, &p.tenant_id, &s.id, k).await?;
+        out.extend(rows.into_iter().map(|(id, name, at, by)| TrashItem {
+            kind,
+            id,
+            name,
+            trashed_at: at,
+            trashed_by: by,
+            purge_at: at + days * DAY_MS,
+        }));
+    }
+    out.sort_by_key(|t| std::cmp::Reverse(t.trashed_at));
+    Ok(out)
+}
+
+fn kind_of(kind: &str) -> Option<Kind> {
+    match kind {
+        "documents" => Some(Kind::Documents),
+        "folders" => Some(Kind::Folders),
+        _ => None,
+    }
+}
+
+/// A trashed root (a document or folder a person trashed) in a space the caller edits:
+/// the space, the caller's checked access, its parent folder and its name.
+async fn trashed_root(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    p: &Principal,
+    kind: Kind,
+    id: &str,
+) -> ApiResult<(SpaceRow, Checked, Option<String>, String)> {
+    let not_found = || ApiError::not_found("trash item");
+    if !crate::db::is_id(id) {
+        return Err(not_found());
+    }
+    let (space_id, parent, name) = store::trash::root(conn, &p.tenant_id, kind, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let s = store::spaces::get(conn, &p.tenant_id, &space_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let a = access::space_top(state, conn, p, &s)
+        .await?
+        .ok_or_else(not_found)?;
+    a.space_edit()?;
+    Ok((s, a, parent, name))
+}
+
+/// Restore a trashed document or folder (with what was trashed with it). A parent folder that
+/// is gone or in the trash puts it at the top of the space.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, id = %id))]
+pub async fn restore(state: &AppState, p: &Principal, kind: &str, id: &str) -> ApiResult<()> {
+    let k = kind_of(kind).ok_or_else(|| ApiError::not_found("trash item"))?;
+    let mut tx = state.db.begin().await?;
+    let (s, a, parent, name) = trashed_root(state, &mut tx, p, k, id).await?;
+    let proof = a.space_edit()?;
+    let parent_live = match &parent {
+        Some(pid) => access::live_folder(&mut tx, &p.tenant_id, pid)
+            .await?
+            .is_some(),
+        None => true,
+    };
+    let parent = if parent_live { parent } else { None };
+    untrash(&mut tx, &proof, &s, k, id, parent.as_deref(), &name).await?;
+    audit::record(
+        &mut tx,
+        p.audit("trash.restored").target(
+            if k == Kind::Documents {
+                "document"
+            } else {
+                "folder"
+            },
+            id,
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(())
+}
+
+async fn untrash(
+    conn: &mut AnyConnection,
+    proof: &SpaceEdit,
+    s: &SpaceRow,
+    kind: Kind,
+    id: &str,
+    parent: Option<&str>,
+    name: &str,
+) -> ApiResult<()> {
+    proof.covers(&s.id, "trash item")?;
+    let tenant_id = proof.tenant_id();
+    if kind == Kind::Documents {
+        if store::docs::by_name(conn, tenant_id, &s.id, parent, name)
+            .await?
+            .is_some()
+        {
+            return Err(name_taken());
+        }
+        store::docs::untrash(conn, tenant_id, id, parent).await?;
+        search::enqueue_index(conn, tenant_id, KIND, id).await?;
+    } else {
+        store::folders::set_parent(conn, tenant_id, id, parent).await?;
+        let ids = store::trash::ids_via(conn, tenant_id, Kind::Documents, id).await?;
+        for k in [Kind::Folders, Kind::Documents] {
+            store::trash::untrash_via(conn, tenant_id, k, id).await?;
+        }
+        for d in ids {
+            search::enqueue_index(conn, tenant_id, KIND, &d).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Proof that a trash root may be purged (with everything trashed with it): made only here,
+/// for a manager of its space or for the sweeper once the tenant's trash period is over.
+pub struct PurgeRoot {
+    tenant_id: String,
+    root_id: String,
+}
+
+/// The trash sweeper's system proof: only [`purge_expired_trash`] makes one.
+pub struct Sweeper(());
+
+impl PurgeRoot {
+    fn by_manager(m: &access::SpaceManage, root_id: &str) -> PurgeRoot {
+        PurgeRoot {
+            tenant_id: m.tenant_id().to_string(),
+            root_id: root_id.to_string(),
+        }
+    }
+
+    fn expired(_: &Sweeper, tenant_id: &str, root_id: &str) -> PurgeRoot {
+        PurgeRoot {
+            tenant_id: tenant_id.to_string(),
+            root_id: root_id.to_string(),
+        }
+    }
+}
+
+/// Purge a trashed item now (the space's managers): every version's content leaves every
+/// store.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, id = %id))]
+pub async fn purge_now(state: &AppState, p: &Principal, kind: &str, id: &str) -> ApiResult<()> {
+    let k = kind_of(kind).ok_or_else(|| ApiError::not_found("trash item"))?;
+    let mut tx = state.db.begin().await?;
+    let (s, a, _, _) = trashed_root(state, &mut tx, p, k, id).await?;
+    let manager = a.space_manage()?;
+    manager.covers(&s.id, "trash item")?;
+    let n = purge_root(&mut tx, &PurgeRoot::by_manager(&manager, id)).await?;
+    audit::record(
+        &mut tx,
+        p.audit("trash.purged")
+            .target(
+                if k == Kind::Documents {
+                    "document"
+                } else {
+                    "folder"
+                },
+                id,
+            )
+            .details(serde_json::json!({ "documents": n })),
+    )
+    .await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(())
+}
+
+/// Remove a trashed document for good: its versions, shares, row; files no one else uses are
+/// purged. The document must belong to the trash root of the proof.
+pub(crate) async fn purge_document(
+    conn: &mut AnyConnection,
+    proof: &PurgeRoot,
+    id: &str,
+) -> ApiResult<()> {
+    let tenant_id = proof.tenant_id.as_str();
+    let d = store::docs::get(conn, tenant_id, id).await?;
+    if d.as_ref().and_then(|d| d.trashed_via.as_deref()) != Some(proof.root_id.as_str()) {
+        return Err(ApiError::not_found("trash item"));
+    }
+    let versions = store::versions::all(conn, tenant_id, id).await?;
+    store::versions::delete_all(conn, tenant_id, id).await?;
+    let mut files: Vec<String> = versions.into_iter().map(|(_, f)| f).collect();
+    files.sort();
+    files.dedup();
+    for f in files {
+        release_file(conn, tenant_id, &f).await?;
+    }
+    store::shares::delete_on_target(conn, tenant_id, "document", id).await?;
+    store::docs::delete(conn, tenant_id, id).await?;
+    search::enqueue_delete(conn, tenant_id, KIND, id).await?;
+    Ok(())
+}
+
+/// Purge a trash root and everything trashed with it; the number of documents removed.
+async fn purge_root(conn: &mut AnyConnection, proof: &PurgeRoot) -> ApiResult<u64> {
+    let (tenant_id, root) = (proof.tenant_id.as_str(), proof.root_id.as_str());
+    let docs = store::trash::ids_via(conn, tenant_id, Kind::Documents, root).await?;
+    let n = docs.len() as u64;
+    for d in docs {
+        purge_document(conn, proof, &d).await?;
+    }
+    for f in store::trash::ids_via(conn, tenant_id, Kind::Folders, root).await? {
+        // Something restored into a purged folder since: it moves to the top of the space.
+        store::docs::detach_from_folder(conn, tenant_id, &f).await?;
+        store::folders::detach_children(conn, tenant_id, &f).await?;
+        store::shares::delete_on_target(conn, tenant_id, "folder", &f).await?;
+        store::folders::delete(conn, tenant_id, &f).await?;
+    }
+    Ok(n)
+}
+
+/// Purge every trash root whose tenant's trash period has run out; the roots purged.
+#[tracing::instrument(skip_all)]
+pub async fn purge_expired_trash(state: &AppState) -> ApiResult<u64> {
+    let sweeper = Sweeper(());
+    let now = now_ms();
+    let default_days = state.cfg.documents.trash_retention_days.max(0);
+    let mut conn = state.db.conn().await?;
+    let mut roots: Vec<(String, String)> = Vec::new();
+    for k in [Kind::Documents, Kind::Folders] {
+        roots.extend(store::trash::expired(&mut conn, k, default_days, now, DAY_MS).await?);
+    }
+    drop(conn);
+    let mut n = 0;
+    for (tenant_id, id) in roots {
+        let mut tx = state.db.begin().await?;
+        let docs = purge_root(&mut tx, &PurgeRoot::expired(&sweeper, &tenant_id, &id)).await?;
+        audit::record(
+            &mut tx,
+            Entry::new(&tenant_id, "trash.expired")
+                .actor(ActorKind::System, "trash")
+                .target("trash", &id)
+                .details(serde_json::json!({ "documents": docs })),
+        )
+        .await?;
+        tx.commit().await?;
+        n += 1;
+    }
+    if n > 0 {
+        state.outbox_wake.notify_one();
+    }
+    Ok(n)
+}
