@@ -11,6 +11,8 @@
 //! permission set, as casbin computes it, is memoised until the next policy version: a check is
 //! then one hash lookup. `make bench` measures both paths.
 
+pub mod proof;
+pub use proof::Proof;
 pub mod adapter;
 pub mod catalogue;
 pub mod containment;

@@ -211,6 +211,12 @@ pub struct DocEdit {
     document_id: String,
 }
 
+impl crate::authz::Proof for DocEdit {
+    fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
+}
+
 impl DocEdit {
     pub fn tenant_id(&self) -> &str {
         &self.tenant_id

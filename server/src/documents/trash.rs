@@ -213,6 +213,12 @@ pub struct PurgeRoot {
     root_id: String,
 }
 
+impl crate::authz::Proof for PurgeRoot {
+    fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
+}
+
 /// The trash sweeper's system proof: only [`purge_expired_trash`] makes one.
 pub struct Sweeper(());
 
@@ -279,7 +285,7 @@ pub(crate) async fn purge_document(
     files.sort();
     files.dedup();
     for f in files {
-        release_file(conn, tenant_id, &f).await?;
+        release_file(conn, proof, &f).await?;
     }
     store::shares::delete_on_target(conn, tenant_id, "document", id).await?;
     store::docs::delete(conn, tenant_id, id).await?;

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::{
     authn::Principal,
+    authz::Proof,
     db::now_ms,
     error::{ApiError, ApiResult},
     files::{self, store::FileRow},
@@ -24,11 +25,11 @@ pub type VersionList = Vec<(VersionRow, Option<FileRow>)>;
 /// Purge `file_id` when no version uses it any more.
 pub(super) async fn release_file(
     conn: &mut AnyConnection,
-    tenant_id: &str,
+    proof: &dyn Proof,
     file_id: &str,
 ) -> ApiResult<()> {
-    if store::versions::users_of_file(conn, tenant_id, file_id).await? == 0 {
-        files::service::purge(conn, tenant_id, file_id).await?;
+    if store::versions::users_of_file(conn, proof.tenant_id(), file_id).await? == 0 {
+        files::service::purge(proof, conn, file_id).await?;
     }
     Ok(())
 }
@@ -62,7 +63,7 @@ pub(super) async fn add(
     let keep = settings::versions_kept(state, conn, tenant_id).await?;
     for (n, f) in store::versions::beyond(conn, tenant_id, &d.id, keep).await? {
         store::versions::delete(conn, tenant_id, &d.id, n).await?;
-        release_file(conn, tenant_id, &f).await?;
+        release_file(conn, proof, &f).await?;
     }
     Ok(())
 }

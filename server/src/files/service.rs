@@ -468,7 +468,7 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> 
             not_found()
         });
     }
-    purge(&mut tx, &p.tenant_id, id).await?;
+    purge(&MayDelete(&p.tenant_id), &mut tx, id).await?;
     audit::record(
         &mut tx,
         p.audit("file.deleted")
@@ -481,9 +481,25 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> 
     Ok(())
 }
 
+/// Proof that the caller uploaded the file or manages files: made only by [`delete`]'s check.
+struct MayDelete<'a>(&'a str);
+
+impl crate::authz::Proof for MayDelete<'_> {
+    fn tenant_id(&self) -> &str {
+        self.0
+    }
+}
+
 /// Remove a file from every store, inside the caller's transaction: its row and extracted text
-/// now (and its quota), its blob and index entry through the outbox.
-pub async fn purge(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> Result<(), sqlx::Error> {
+/// now (and its quota), its blob and index entry through the outbox. Destructive, so it takes
+/// the proof of the check its caller made (a document's editor, the trash sweeper, a room's
+/// delete-after-delivery pass…), and acts in that proof's tenant only.
+pub async fn purge(
+    proof: &dyn crate::authz::Proof,
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<(), sqlx::Error> {
+    let tenant_id = proof.tenant_id();
     let Some(f) = store::get(conn, tenant_id, id).await? else {
         return Ok(());
     };

@@ -23,7 +23,13 @@ pub struct DataClass {
 /// Permission to purge, handed to a feature only by this registry: a feature's purge cannot be
 /// called from anywhere else.
 pub struct Purge {
-    _private: (),
+    tenant_id: String,
+}
+
+impl crate::authz::Proof for Purge {
+    fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
 }
 
 /// A feature's data, as the lifecycle sees it.
@@ -116,7 +122,9 @@ impl Registry {
         batch: u64,
     ) -> Result<u64, BoxError> {
         let owner = self.owner(class)?;
-        let proof = Purge { _private: () };
+        let proof = Purge {
+            tenant_id: tenant_id.to_string(),
+        };
         let mut total = 0;
         loop {
             let n = owner

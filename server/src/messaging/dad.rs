@@ -91,6 +91,18 @@ async fn due(
     .await
 }
 
+/// This pass's proof: messages are due (every member has them, or the room's lifetime is over)
+/// by the room's own setting; made only here.
+struct Pass {
+    tenant_id: String,
+}
+
+impl crate::authz::Proof for Pass {
+    fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
+}
+
 /// Remove what is due in one delete-after-delivery room; returns how many messages went.
 pub async fn purge_room(
     state: &AppState,
@@ -104,11 +116,14 @@ pub async fn purge_room(
             return Ok(0);
         }
     }
+    let pass = Pass {
+        tenant_id: tenant_id.to_string(),
+    };
     let mut tx = state.db.begin().await?;
     let due = due(&mut tx, tenant_id, room_id).await?;
     for (id, _) in &due {
         for file_id in store::attachments(&mut tx, tenant_id, id).await? {
-            files::service::purge(&mut tx, tenant_id, &file_id).await?;
+            files::service::purge(&pass, &mut tx, &file_id).await?;
         }
         for sql in [
             "delete from message_attachments where tenant_id = $1 and message_id = $2",

@@ -14,12 +14,14 @@ use crate::{
     authn::Session,
     db::rfc3339,
     error::{ApiError, ApiResult},
-    files::{
-        self,
-        api::{send_file, upload_parts, Download, UploadBody},
+    files::{self, api::send_file},
+    http::{
+        download::Download,
+        pagination,
+        upload::{upload_parts, UploadBody},
+        ApiTags, NoContent,
     },
-    http::{ApiTags, NoContent},
-    pagination, AppState,
+    AppState,
 };
 use poem::{web::Data, Request};
 use poem_openapi::{

@@ -1,7 +1,13 @@
 //! `/spaces/{id}/folders` and `/folders`.
 
 use crate::documents::{folders, store::FolderRow, trash};
-use crate::{authn::Session, db::rfc3339, error::ApiResult, http::ApiTags, pagination, AppState};
+use crate::{
+    authn::Session,
+    db::rfc3339,
+    error::ApiResult,
+    http::{pagination, ApiTags},
+    AppState,
+};
 use poem::web::Data;
 use poem_openapi::{
     param::{Path, Query},
