@@ -1,6 +1,8 @@
 //! Shared HTTP pieces that features and infrastructure both use. This module imports no
 //! feature (API tags, `NoContent`, time parameters, download headers).
 
+pub mod validate;
+
 use poem_openapi::{ApiResponse, Tags};
 
 #[derive(Tags)]
