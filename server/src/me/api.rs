@@ -109,7 +109,7 @@ impl MeApi {
         auth: Session,
         body: Json<ChangePassword>,
     ) -> ApiResult<NoContent> {
-        authn::service::change_password(
+        crate::signin::service::change_password(
             &state,
             &auth.0,
             &body.0.current_password,

@@ -32,7 +32,7 @@ pub struct SetupRequest {
 pub enum SetupResponse {
     /// The tenant exists and the admin is signed in.
     #[oai(status = 201)]
-    Created(Json<crate::authn::api::LoginResponse>),
+    Created(Json<crate::signin::api::LoginResponse>),
 }
 
 #[derive(Default)]
@@ -75,7 +75,7 @@ impl SetupApi {
             admin_password: Some(b.admin_password.clone()),
         };
         tenants::service::create(&state, InstallActor::Setup(&proof), input).await?;
-        let session = authn::service::login(
+        let session = crate::signin::service::login(
             &state,
             &ctx,
             &slug,

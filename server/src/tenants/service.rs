@@ -197,7 +197,7 @@ pub async fn set_suspended(
     let status = if suspended { "suspended" } else { "active" };
     store::set_status(&mut tx, &t.id, status).await?;
     let revoked = if suspended {
-        authn::store::revoke_all_for_tenant(&mut tx, &t.id).await?
+        authn::service::revoke_tenant_sessions(&mut tx, &t.id).await?
     } else {
         0
     };
@@ -221,6 +221,16 @@ pub async fn set_suspended(
 /// Every tenant's id, in order (for install-wide passes such as a search rebuild).
 pub async fn ids(conn: &mut sqlx::AnyConnection) -> Result<Vec<String>, sqlx::Error> {
     store::ids(conn).await
+}
+
+/// A tenant by slug (sign-in).
+pub async fn by_slug(conn: &mut sqlx::AnyConnection, slug: &str) -> ApiResult<Option<TenantRow>> {
+    Ok(store::by_slug(conn, slug).await?)
+}
+
+/// A tenant by id (accepting an invitation).
+pub async fn by_id(conn: &mut sqlx::AnyConnection, id: &str) -> ApiResult<Option<TenantRow>> {
+    Ok(store::by_id(conn, id).await?)
 }
 
 /// How many tenants the install has (first-run setup runs while there are none).

@@ -8,7 +8,7 @@ use crate::{
         self, bump_version, contain, contain_account, contain_grant, perm, store::RoleRow,
         user_permissions, Contained, Granted, Subject,
     },
-    db::{now_ms, rfc3339},
+    db::rfc3339,
     error::{ApiError, ApiResult, Code},
     roles, AppState,
 };
@@ -116,17 +116,8 @@ pub async fn issue_invitation(
     user_id: &str,
     created_by: &str,
 ) -> ApiResult<Invitation> {
-    let token = authn::tokens::generate("stoa_i_");
-    let expires_at = now_ms() + state.cfg.invitation.ttl_secs * 1000;
-    authn::store::insert_invitation(
-        conn,
-        tenant_id,
-        user_id,
-        &authn::tokens::hash(&token),
-        created_by,
-        expires_at,
-    )
-    .await?;
+    let (token, expires_at) =
+        authn::service::issue_invitation_token(conn, state, tenant_id, user_id, created_by).await?;
     let url = format!(
         "{}/invite#token={token}",
         state.cfg.public_url.trim_end_matches('/')
@@ -251,6 +242,46 @@ pub async fn list(
     )
     .await?;
     Ok(crate::pagination::page(rows, limit, |u| u.id.clone()))
+}
+
+/// A user of the tenant, if there is one (sign-in and invitations).
+pub async fn find(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> ApiResult<Option<UserRow>> {
+    Ok(store::get(conn, tenant_id, id).await?)
+}
+
+/// The account a login (normalised email or phone) names in a tenant.
+pub async fn find_by_login(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    login: &str,
+) -> ApiResult<Option<UserRow>> {
+    Ok(store::find_by_login(conn, tenant_id, login).await?)
+}
+
+/// Set an account's password hash (the caller checked the old password or a credential).
+pub async fn set_password(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+    hash: &str,
+) -> ApiResult<()> {
+    Ok(store::set_password(conn, tenant_id, user_id, hash).await?)
+}
+
+/// An invitation was accepted: the account gets its password and becomes active.
+pub async fn activate_with_password(
+    conn: &mut AnyConnection,
+    mut user: UserRow,
+    hash: &str,
+) -> ApiResult<UserRow> {
+    store::set_password(&mut *conn, &user.tenant_id, &user.id, hash).await?;
+    user.status = "active".into();
+    store::update(conn, &user).await?;
+    Ok(user)
 }
 
 /// Load a user of the caller's tenant; unknown or foreign ids are 404.
@@ -404,7 +435,7 @@ pub async fn set_disabled(
         }
         ensure_other_admin(&mut tx, &p.tenant_id, &u.id).await?;
         u.status = "disabled".into();
-        revoked = authn::store::revoke_all_for_user(&mut tx, &p.tenant_id, &u.id, "").await?;
+        revoked = authn::service::revoke_user_sessions(&mut tx, &p.tenant_id, &u.id, "").await?;
     } else {
         u.status = if u.password_hash.is_some() {
             "active"
