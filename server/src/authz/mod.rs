@@ -68,7 +68,14 @@ pub struct Authz {
 
 /// Proof that a principal held a permission when it was checked. Mutating service functions
 /// take one, so the check cannot be skipped: its fields are private, and only
-/// [`Authz::require`] makes one.
+/// [`Authz::require`] makes one. Only the compiler can show this, so the test is a doctest that
+/// must fail to compile:
+///
+/// ```compile_fail
+/// fn forge(p: &stoa::authn::Principal) -> stoa::authz::Granted<'_> {
+///     stoa::authz::Granted { principal: p, permission: "users.manage" }
+/// }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Granted<'a> {
     principal: &'a Principal,
