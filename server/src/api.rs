@@ -5,7 +5,7 @@ use poem_openapi::OpenApiService;
 
 pub type Apis = (
     crate::setup::api::SetupApi,
-    crate::authn::api::AuthApi,
+    crate::signin::api::AuthApi,
     crate::me::api::MeApi,
     crate::users::api::UsersApi,
     crate::roles::api::RolesApi,

@@ -333,12 +333,154 @@ impl ResponseError for ApiError {
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> Self {
-        if crate::db::is_unique_violation(&e) {
-            return ApiError::new(Code::Conflict, "the change conflicts with existing data");
+/// A failure with its row in the code table: every error type the API can answer with (the
+/// database, blobs and keys, search, sweeps, configuration, outbox handlers) implements this one
+/// trait, and the blanket `From` below turns it into an [`ApiError`], so `?` works everywhere
+/// and no error type carries its own conversion.
+pub trait ToProblem: std::fmt::Display {
+    /// The row of the code table this failure answers with. [`Code::Internal`] logs the
+    /// failure and shows the client a generic message.
+    fn code(&self) -> Code;
+    /// What the client reads (ignored for internal errors).
+    fn detail(&self) -> String {
+        self.to_string()
+    }
+    /// The input field at fault, when there is one.
+    fn field(&self) -> Option<&'static str> {
+        None
+    }
+}
+
+impl<E: ToProblem> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        match e.code() {
+            Code::Internal => ApiError::internal(&e),
+            code => {
+                if code == Code::Unavailable {
+                    tracing::warn!(error = %e, "a service is unavailable");
+                }
+                ApiError {
+                    code,
+                    detail: e.detail(),
+                    field: e.field().map(str::to_string),
+                    retry_after: None,
+                }
+            }
         }
-        ApiError::internal(e)
+    }
+}
+
+/// A unique constraint whose violation is the caller's to fix: its name, the columns SQLite
+/// names instead (it reports no constraint name), and what the client reads.
+struct Unique {
+    constraint: &'static str,
+    sqlite_columns: &'static str,
+    code: Code,
+    field: &'static str,
+    detail: &'static str,
+}
+
+/// Every named unique constraint that maps to a field error. A violation of any other unique
+/// constraint answers a generic 409 `conflict`.
+const UNIQUE: &[Unique] = &[
+    Unique {
+        constraint: "users_email_key",
+        sqlite_columns: "users.tenant_id, users.email",
+        code: Code::EmailTaken,
+        field: "email",
+        detail: "another account uses this email",
+    },
+    Unique {
+        constraint: "users_phone_key",
+        sqlite_columns: "users.tenant_id, users.phone",
+        code: Code::PhoneTaken,
+        field: "phone",
+        detail: "another account uses this phone number",
+    },
+    Unique {
+        constraint: "tenants_slug_key",
+        sqlite_columns: "tenants.slug",
+        code: Code::SlugTaken,
+        field: "slug",
+        detail: "a tenant with this slug exists",
+    },
+    Unique {
+        constraint: "roles_name_key",
+        sqlite_columns: "roles.tenant_id, roles.name",
+        code: Code::RoleNameTaken,
+        field: "name",
+        detail: "another role has this name",
+    },
+];
+
+/// The entry of [`UNIQUE`] a database error violated. PostgreSQL names the constraint
+/// (`constraint()`); SQLite only lists its columns in the message (`UNIQUE constraint failed:
+/// users.tenant_id, users.email`), which is read here and nowhere else.
+fn violated_unique(e: &sqlx::Error) -> Option<&'static Unique> {
+    let sqlx::Error::Database(d) = e else {
+        return None;
+    };
+    if !crate::db::is_unique_violation(e) {
+        return None;
+    }
+    if let Some(name) = d.constraint() {
+        return UNIQUE.iter().find(|u| u.constraint == name);
+    }
+    let columns = d.message().strip_prefix("UNIQUE constraint failed: ")?;
+    UNIQUE.iter().find(|u| u.sqlite_columns == columns)
+}
+
+impl ToProblem for sqlx::Error {
+    fn code(&self) -> Code {
+        match violated_unique(self) {
+            Some(u) => u.code,
+            None if crate::db::is_unique_violation(self) => Code::Conflict,
+            None => Code::Internal,
+        }
+    }
+    fn detail(&self) -> String {
+        violated_unique(self)
+            .map_or("the change conflicts with existing data", |u| u.detail)
+            .to_string()
+    }
+    fn field(&self) -> Option<&'static str> {
+        violated_unique(self).map(|u| u.field)
+    }
+}
+
+impl ToProblem for crate::config::ConfigError {
+    fn code(&self) -> Code {
+        Code::Internal
+    }
+}
+
+impl ToProblem for crate::search::SearchError {
+    fn code(&self) -> Code {
+        match self {
+            crate::search::SearchError::BadQuery(_) => Code::BadRequest,
+            _ => Code::Unavailable,
+        }
+    }
+    fn detail(&self) -> String {
+        match self {
+            crate::search::SearchError::BadQuery(why) => why.clone(),
+            _ => "search is unavailable right now; try again shortly".into(),
+        }
+    }
+    fn field(&self) -> Option<&'static str> {
+        matches!(self, crate::search::SearchError::BadQuery(_)).then_some("q")
+    }
+}
+
+impl ToProblem for crate::search::extract::ExtractError {
+    fn code(&self) -> Code {
+        use crate::search::extract::ExtractError::*;
+        match self {
+            TooLarge(_) => Code::PayloadTooLarge,
+            Unsupported(_) => Code::UnsupportedMediaType,
+            Malformed(_) => Code::BadRequest,
+            Timeout => Code::Unavailable,
+        }
     }
 }
 

@@ -30,6 +30,7 @@ pub mod realtime;
 pub mod roles;
 pub mod search;
 pub mod setup;
+pub mod signin;
 pub mod state;
 pub mod tenants;
 pub mod users;

@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use std::{io::Read, path::PathBuf, process::ExitCode};
-use stoa::{audit::ActorKind, config::Config, ops::ctx::RequestCtx, BoxError};
+use stoa::{config::Config, ops::ctx::RequestCtx, BoxError};
 
 // glibc malloc took ~12 % of the server's CPU under the W7 load (perf); mimalloc is measured in
 // docs/benchmarks.md.
@@ -251,6 +251,9 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
         | Command::Convert { .. } => {}
         Command::Tenant { command } => {
             let state = stoa::build_cli_state(cfg).await?;
+            // The command line acts as the operator: it holds the install's credential.
+            let op = stoa::authn::OperatorProof::command_line(&state, ctx)
+                .map_err(|e| e.detail_with_field())?;
             match command {
                 TenantCommand::Create {
                     slug,
@@ -273,10 +276,13 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
                         admin_name,
                         admin_password,
                     };
-                    let created =
-                        stoa::tenants::service::create(&state, ActorKind::Operator, &ctx, input)
-                            .await
-                            .map_err(|e| e.detail_with_field())?;
+                    let created = stoa::tenants::service::create(
+                        &state,
+                        stoa::authn::InstallActor::Operator(&op),
+                        input,
+                    )
+                    .await
+                    .map_err(|e| e.detail_with_field())?;
                     println!(
                         "tenant {} ({}) created; admin {}",
                         created.tenant.slug, created.tenant.id, created.admin.id
@@ -293,7 +299,7 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
                     let mut cursor: Option<String> = None;
                     loop {
                         let (rows, next) =
-                            stoa::tenants::service::list(&state, cursor.as_deref(), Some(200))
+                            stoa::tenants::service::list(&state, &op, cursor.as_deref(), Some(200))
                                 .await
                                 .map_err(|e| e.detail_with_field())?;
                         for (t, users) in rows {
@@ -309,15 +315,9 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
                     }
                 }
                 TenantCommand::Suspend { slug } => {
-                    let t = stoa::tenants::service::set_suspended(
-                        &state,
-                        ActorKind::Operator,
-                        &ctx,
-                        &slug,
-                        true,
-                    )
-                    .await
-                    .map_err(|e| e.detail_with_field())?;
+                    let t = stoa::tenants::service::set_suspended(&state, &op, &slug, true)
+                        .await
+                        .map_err(|e| e.detail_with_field())?;
                     println!("tenant {} suspended", t.slug);
                 }
                 TenantCommand::Storage {
@@ -336,7 +336,7 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
                     };
                     let (q, m, used) = stoa::files::operator::set_limits(
                         &state,
-                        &ctx,
+                        &op,
                         &slug,
                         parse(quota_bytes)?,
                         parse(max_upload_bytes)?,
@@ -355,21 +355,15 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
                         eprintln!("stoa: destroying keys cannot be undone; add --yes");
                         return Ok(ExitCode::from(2));
                     }
-                    let n = stoa::files::operator::shred_keys(&state, &ctx, &slug)
+                    let n = stoa::files::operator::shred_keys(&state, &op, &slug)
                         .await
                         .map_err(|e| e.detail_with_field())?;
                     println!("tenant {slug}: {n} data keys destroyed; its stored files can no longer be read");
                 }
                 TenantCommand::Resume { slug } => {
-                    let t = stoa::tenants::service::set_suspended(
-                        &state,
-                        ActorKind::Operator,
-                        &ctx,
-                        &slug,
-                        false,
-                    )
-                    .await
-                    .map_err(|e| e.detail_with_field())?;
+                    let t = stoa::tenants::service::set_suspended(&state, &op, &slug, false)
+                        .await
+                        .map_err(|e| e.detail_with_field())?;
                     println!("tenant {} resumed", t.slug);
                 }
             }

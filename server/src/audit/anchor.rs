@@ -1,7 +1,7 @@
 //! Anchoring the audit chain outside the database.
 //!
 //! The hash chain alone shows that entries were changed *unless* whoever changed them also
-//! recomputed every hash after them and the head on the tenant row: anyone who can write the
+//! recomputed every hash after them and the chain head (`audit_heads`): anyone who can write the
 //! database can do that. So every entry also carries an *anchor*, an HMAC-SHA256 over its
 //! chain hash keyed by a secret the database never holds (`audit.anchor_key`, or the key file,
 //! created once with mode 0600 in the data directory). Rewriting an entry changes its hash and

@@ -1,8 +1,8 @@
 //! The tamper-evident audit log.
 //!
 //! Each tenant's entries form a hash chain: entry `n` stores the hash of entry `n-1` and its own
-//! hash over a canonical JSON encoding of its fields. The tenant row keeps the head (last sequence
-//! number and hash), so removing entries from the end is detected too. Each entry also carries
+//! hash over a canonical JSON encoding of its fields. `audit_heads` keeps each tenant's head (last
+//! sequence number and hash), so removing entries from the end is detected too. Each entry also carries
 //! an anchor, an HMAC of its hash under a key kept outside the database ([`anchor`]), so the
 //! chain cannot be rewritten consistently by someone who can only write the database. An entry
 //! is written in the same transaction as the change it records, and announces itself on the
@@ -138,15 +138,10 @@ pub fn entry_hash(r: &Row) -> String {
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
 
-/// Append an entry inside the caller's transaction. On PostgreSQL the `update … returning` on
-/// the tenant row serialises appends per tenant, so sequence numbers have no gaps or forks.
+/// Append an entry inside the caller's transaction. On PostgreSQL the upsert of the tenant's
+/// head row serialises appends per tenant, so sequence numbers have no gaps or forks.
 pub async fn record(conn: &mut AnyConnection, e: Entry) -> Result<(), sqlx::Error> {
-    let (seq, prev_hash): (i64, String) = sqlx::query_as(
-        "update tenants set audit_seq = audit_seq + 1 where id = $1 returning audit_seq, audit_head",
-    )
-    .bind(&e.tenant_id)
-    .fetch_one(&mut *conn)
-    .await?;
+    let (seq, prev_hash) = store::next_seq(&mut *conn, &e.tenant_id).await?;
     let mut row = Row {
         tenant_id: e.tenant_id,
         seq,
@@ -173,11 +168,7 @@ pub async fn record(conn: &mut AnyConnection, e: Entry) -> Result<(), sqlx::Erro
     })?;
     row.anchor = anchor::sign(key, &row.tenant_id, row.seq, &row.hash);
     store::insert(&mut *conn, &row).await?;
-    sqlx::query("update tenants set audit_head = $1 where id = $2")
-        .bind(&row.hash)
-        .bind(&row.tenant_id)
-        .execute(&mut *conn)
-        .await?;
+    store::set_head(&mut *conn, &row.tenant_id, &row.hash).await?;
     outbox::enqueue(
         conn,
         &row.tenant_id,
@@ -269,7 +260,7 @@ impl Verifier {
         Ok(())
     }
 
-    /// Compare the end of the chain with the head stored on the tenant row, which catches
+    /// Compare the end of the chain with the head stored in `audit_heads`, which catches
     /// entries removed from the end, and require the newest entry to be anchored.
     pub fn finish(self, head_seq: i64, head_hash: &str) -> Result<u64, ChainBreak> {
         if self.count != head_seq {

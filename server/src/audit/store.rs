@@ -105,12 +105,47 @@ pub async fn chain_page(
     .await
 }
 
-/// The chain head kept on the tenant row.
+/// The chain head kept in `audit_heads`: (last sequence number, its hash); `(0, "")` before
+/// the first entry.
 pub async fn head(conn: &mut AnyConnection, tenant_id: &str) -> Result<(i64, String), sqlx::Error> {
-    sqlx::query_as("select audit_seq, audit_head from tenants where id = $1")
+    Ok(
+        sqlx::query_as("select seq, head from audit_heads where tenant_id = $1")
+            .bind(tenant_id)
+            .fetch_optional(conn)
+            .await?
+            .unwrap_or((0, String::new())),
+    )
+}
+
+/// Take the next sequence number of a tenant's chain: returns it with the hash of the entry
+/// before it. On PostgreSQL the upsert locks the tenant's head row until the transaction ends,
+/// which serialises appends per tenant, so sequence numbers have no gaps or forks.
+pub async fn next_seq(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+) -> Result<(i64, String), sqlx::Error> {
+    sqlx::query_as(
+        "insert into audit_heads (tenant_id, seq, head) values ($1, 1, '')
+         on conflict (tenant_id) do update set seq = audit_heads.seq + 1
+         returning seq, head",
+    )
+    .bind(tenant_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// Move the head to the entry just written.
+pub async fn set_head(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update audit_heads set head = $1 where tenant_id = $2")
+        .bind(hash)
         .bind(tenant_id)
-        .fetch_one(conn)
-        .await
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Whether the migration that added anchors has been applied (false on a new database).
@@ -133,7 +168,7 @@ pub async fn unanchored_heads(
 ) -> Result<Vec<(String, i64, String)>, sqlx::Error> {
     sqlx::query_as(
         "select a.tenant_id, a.seq, a.hash from audit_log a
-         join tenants t on t.id = a.tenant_id and t.audit_seq = a.seq
+         join audit_heads h on h.tenant_id = a.tenant_id and h.seq = a.seq
          where a.anchor = ''",
     )
     .fetch_all(conn)

@@ -5,10 +5,11 @@
 //! current state of the session, the user and the tenant on every request, so a revoked session,
 //! a disabled account or a suspended tenant answers 401 on the very next call.
 
-pub mod api;
 pub mod invite_page;
 pub mod password;
+pub mod proof;
 pub mod service;
+pub mod setup_token;
 pub mod store;
 pub mod throttle;
 pub mod tokens;
@@ -17,6 +18,8 @@ use crate::{db::now_ms, error::ApiError, ops::ctx::RequestCtx, AppState};
 use poem::Request;
 use poem_openapi::{auth::Bearer, SecurityScheme};
 use std::sync::Arc;
+
+pub use proof::{InstallActor, OperatorProof, SetupProof};
 
 /// An authenticated person, resolved from the current state of the database.
 #[derive(Clone, Debug)]
@@ -48,7 +51,7 @@ pub struct Session(pub Principal);
 /// The platform operator: `Authorization: Bearer <operator token>` (see `operator.token`).
 #[derive(SecurityScheme)]
 #[oai(rename = "OperatorAuth", ty = "bearer", checker = "check_operator")]
-pub struct Operator(pub RequestCtx);
+pub struct Operator(pub OperatorProof);
 
 fn state_of(req: &Request) -> poem::Result<&Arc<AppState>> {
     req.data::<Arc<AppState>>()
@@ -67,26 +70,13 @@ async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> 
     Ok(principal)
 }
 
-async fn check_operator(req: &Request, bearer: Bearer) -> poem::Result<RequestCtx> {
+async fn check_operator(req: &Request, bearer: Bearer) -> poem::Result<OperatorProof> {
     let state = state_of(req)?;
     if tokens::digests_equal(&tokens::hash(&bearer.token), &state.operator_token_hash) {
-        Ok(ctx_of(req))
+        Ok(OperatorProof::checked(ctx_of(req)))
     } else {
         Err(ApiError::unauthenticated().into())
     }
-}
-
-#[derive(sqlx::FromRow)]
-struct SessionLookup {
-    session_id: String,
-    tenant_id: String,
-    user_id: String,
-    tenant_slug: String,
-    last_seen_at: i64,
-    expires_at: i64,
-    user_status: String,
-    tenant_status: String,
-    policy_version: i64,
 }
 
 /// Resolve a bearer token to a principal on current state. One query on the hot path; the
@@ -108,18 +98,10 @@ pub async fn resolve_hash(
     hash: &str,
     ctx: RequestCtx,
 ) -> Result<Principal, ApiError> {
-    let row: Option<SessionLookup> = sqlx::query_as(
-        "select s.id as session_id, s.tenant_id, s.user_id, t.slug as tenant_slug,
-                s.last_seen_at, s.expires_at, u.status as user_status, t.status as tenant_status,
-                t.policy_version
-         from sessions s
-         join users u on u.tenant_id = s.tenant_id and u.id = s.user_id
-         join tenants t on t.id = s.tenant_id
-         where s.token_hash = $1 and s.revoked_at is null",
-    )
-    .bind(hash)
-    .fetch_optional(&state.db.pool)
-    .await?;
+    let row = {
+        let mut conn = state.db.conn().await?;
+        store::lookup(&mut conn, hash).await?
+    };
     let Some(row) = row else {
         return Err(ApiError::unauthenticated());
     };
@@ -151,13 +133,8 @@ pub async fn session_token_hash(
     state: &AppState,
     p: &Principal,
 ) -> Result<Option<String>, ApiError> {
-    Ok(sqlx::query_scalar(
-        "select token_hash from sessions where tenant_id = $1 and id = $2 and revoked_at is null",
-    )
-    .bind(&p.tenant_id)
-    .bind(&p.session_id)
-    .fetch_optional(&state.db.pool)
-    .await?)
+    let mut conn = state.db.conn().await?;
+    Ok(store::token_hash(&mut conn, &p.tenant_id, &p.session_id).await?)
 }
 
 /// Whether a principal's session still holds now (not revoked or expired, account and tenant

@@ -1,39 +1,34 @@
-//! Sign-in, sign-out, invitations, sessions and passwords.
+//! Sessions: starting one for an account that proved who it is, listing, revoking; and the
+//! invitation and session credentials other modules issue or end inside their transactions.
+//! Signing in with a password (which reads accounts) is the `signin` feature's.
 
-use super::{password, store, throttle, tokens, Principal};
+use super::{store, tokens, Principal};
 use crate::{
-    audit::{self, ActorKind, Entry},
+    audit,
     db::{new_id, now_ms},
-    error::{ApiError, ApiResult, Code},
+    error::{ApiError, ApiResult},
     ops::ctx::RequestCtx,
-    tenants, users,
-    users::store::UserRow,
     AppState,
 };
+use sqlx::AnyConnection;
 
+/// A session just started: the token to hand over (only its digest is stored).
 #[derive(Debug)]
-pub struct NewSession {
+pub struct Started {
     pub token: String,
     pub session_id: String,
     pub expires_at: i64,
-    pub user: UserRow,
 }
 
-/// The one answer for every failed sign-in, so it never tells whether an account exists.
-fn invalid() -> ApiError {
-    ApiError::new(
-        Code::InvalidCredentials,
-        "the tenant, login or password is not correct",
-    )
-}
-
-async fn start_session(
-    conn: &mut sqlx::AnyConnection,
+/// Start a session for a user inside the caller's transaction.
+pub async fn start_session(
+    conn: &mut AnyConnection,
     state: &AppState,
-    user: &UserRow,
+    tenant_id: &str,
+    user_id: &str,
     device: &str,
     ctx: &RequestCtx,
-) -> ApiResult<(String, String, i64)> {
+) -> ApiResult<Started> {
     let token = tokens::generate("stoa_s_");
     let id = new_id();
     let expires_at = now_ms() + state.cfg.session.absolute_timeout_secs * 1000;
@@ -44,97 +39,69 @@ async fn start_session(
     };
     store::insert_session(
         conn,
-        &user.tenant_id,
+        tenant_id,
         &id,
-        &user.id,
+        user_id,
         &tokens::hash(&token),
         &device,
         &ctx.ip,
         expires_at,
     )
     .await?;
-    Ok((token, id, expires_at))
-}
-
-pub async fn login(
-    state: &AppState,
-    ctx: &RequestCtx,
-    tenant_slug: &str,
-    login: &str,
-    password_in: &str,
-    device: &str,
-) -> ApiResult<NewSession> {
-    if tenant_slug.len() > 100 || login.len() > 320 || password_in.len() > password::MAX_LEN * 4 {
-        return Err(invalid());
-    }
-    let limits = throttle::Limits::from_config(&state.cfg.login);
-    let slug = tenant_slug.trim().to_lowercase();
-    let normalized = users::validate::login(login).unwrap_or_else(|| login.trim().to_lowercase());
-    let keys = throttle::Keys::new(&slug, &normalized, &ctx.ip);
-    // The attempt is counted before the password is checked (see `throttle`): parallel guesses
-    // cannot all be verified before the first failure is recorded.
-    let reservation = throttle::reserve(&state.db, &keys, limits).await?;
-    let (tenant, user) = {
-        let mut conn = state.db.conn().await?;
-        let tenant = tenants::store::by_slug(&mut conn, &slug).await?;
-        let user = match &tenant {
-            Some(t) => users::store::find_by_login(&mut conn, &t.id, &normalized).await?,
-            None => None,
-        };
-        (tenant, user)
-    };
-    let ok = password::verify(
-        password_in,
-        user.as_ref().and_then(|u| u.password_hash.as_deref()),
-    )
-    .await;
-    let tenant_active = tenant.as_ref().is_some_and(|t| t.status == "active");
-    let user_active = user.as_ref().is_some_and(|u| u.status == "active");
-    let mut tx = state.db.begin().await?;
-    if !(ok && tenant_active && user_active) {
-        throttle::failed(&mut tx, &keys, reservation, limits).await?;
-        if let Some(t) = &tenant {
-            let reason = match (&user, ok) {
-                (None, _) => "unknown_login",
-                (Some(_), false) => "wrong_password",
-                (Some(u), true) if u.status != "active" => "account_not_active",
-                _ => "tenant_suspended",
-            };
-            let mut e = Entry::new(&t.id, "auth.login")
-                .actor(ActorKind::Anonymous, "")
-                .ctx(ctx)
-                .failed()
-                .details(serde_json::json!({ "reason": reason }));
-            if let Some(u) = &user {
-                e = e.target("user", &u.id);
-            }
-            audit::record(&mut tx, e).await?;
-        }
-        tx.commit().await?;
-        return Err(invalid());
-    }
-    let (Some(_), Some(user)) = (tenant, user) else {
-        return Err(invalid());
-    };
-    throttle::succeeded(&mut tx, &keys, reservation).await?;
-    let (token, session_id, expires_at) = start_session(&mut tx, state, &user, device, ctx).await?;
-    audit::record(
-        &mut tx,
-        Entry::new(&user.tenant_id, "auth.login")
-            .actor(ActorKind::User, &user.id)
-            .target("session", &session_id)
-            .ctx(ctx),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(NewSession {
+    Ok(Started {
         token,
-        session_id,
+        session_id: id,
         expires_at,
-        user,
     })
 }
 
+/// End every session of a user except `keep` (empty keeps none); how many ended.
+pub async fn revoke_user_sessions(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+    keep: &str,
+) -> ApiResult<u64> {
+    Ok(store::revoke_all_for_user(conn, tenant_id, user_id, keep).await?)
+}
+
+/// End every session of a tenant (suspension); how many ended.
+pub async fn revoke_tenant_sessions(conn: &mut AnyConnection, tenant_id: &str) -> ApiResult<u64> {
+    Ok(store::revoke_all_for_tenant(conn, tenant_id).await?)
+}
+
+/// Store a new invitation (replacing any unused one of the user) inside the caller's
+/// transaction; returns the token to hand over and when it expires.
+pub async fn issue_invitation_token(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    tenant_id: &str,
+    user_id: &str,
+    created_by: &str,
+) -> ApiResult<(String, i64)> {
+    let token = tokens::generate("stoa_i_");
+    let expires_at = now_ms() + state.cfg.invitation.ttl_secs * 1000;
+    store::insert_invitation(
+        conn,
+        tenant_id,
+        user_id,
+        &tokens::hash(&token),
+        created_by,
+        expires_at,
+    )
+    .await?;
+    Ok((token, expires_at))
+}
+
+/// Consume an invitation token: (tenant id, user id) when it is valid and unused.
+pub async fn take_invitation(
+    conn: &mut AnyConnection,
+    token: &str,
+) -> ApiResult<Option<(String, String)>> {
+    Ok(store::take_invitation(conn, &tokens::hash(token)).await?)
+}
+
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn logout(state: &AppState, p: &Principal) -> ApiResult<()> {
     let mut tx = state.db.begin().await?;
     store::revoke(&mut tx, &p.tenant_id, &p.user_id, &p.session_id).await?;
@@ -147,99 +114,13 @@ pub async fn logout(state: &AppState, p: &Principal) -> ApiResult<()> {
     Ok(())
 }
 
-/// Accept an invitation: set the password, activate the account and sign in.
-pub async fn accept_invitation(
-    state: &AppState,
-    ctx: &RequestCtx,
-    token: &str,
-    new_password: &str,
-    device: &str,
-) -> ApiResult<NewSession> {
-    password::validate("password", new_password)?;
-    let gone = || {
-        ApiError::new(
-            Code::InvitationInvalid,
-            "this invitation is invalid, used or expired; ask an admin for a new one",
-        )
-    };
-    if token.len() > 200 {
-        return Err(gone());
-    }
-    let hash = password::hash(new_password).await?;
-    let mut tx = state.db.begin().await?;
-    let (tenant_id, user_id) = store::take_invitation(&mut tx, &tokens::hash(token))
-        .await?
-        .ok_or_else(gone)?;
-    let tenant = tenants::store::by_id(&mut tx, &tenant_id)
-        .await?
-        .ok_or_else(gone)?;
-    let mut user = users::store::get(&mut tx, &tenant_id, &user_id)
-        .await?
-        .ok_or_else(gone)?;
-    if user.status == "disabled" || tenant.status != "active" {
-        return Err(gone());
-    }
-    users::store::set_password(&mut tx, &tenant_id, &user_id, &hash).await?;
-    // Whoever held the old password no longer does.
-    store::revoke_all_for_user(&mut tx, &tenant_id, &user_id, "").await?;
-    user.status = "active".into();
-    users::store::update(&mut tx, &user).await?;
-    let (token, session_id, expires_at) = start_session(&mut tx, state, &user, device, ctx).await?;
-    audit::record(
-        &mut tx,
-        Entry::new(&tenant_id, "user.invitation_accepted")
-            .actor(ActorKind::User, &user_id)
-            .target("user", &user_id)
-            .ctx(ctx),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(NewSession {
-        token,
-        session_id,
-        expires_at,
-        user,
-    })
-}
-
-pub async fn change_password(
-    state: &AppState,
-    p: &Principal,
-    current: &str,
-    new: &str,
-) -> ApiResult<()> {
-    password::validate("new_password", new)?;
-    let user = {
-        let mut conn = state.db.conn().await?;
-        users::service::load(&mut conn, &p.tenant_id, &p.user_id).await?
-    };
-    if !password::verify(current, user.password_hash.as_deref()).await {
-        return Err(ApiError::validation(
-            "current_password",
-            "the current password is not correct",
-        ));
-    }
-    let hash = password::hash(new).await?;
-    let mut tx = state.db.begin().await?;
-    users::store::set_password(&mut tx, &p.tenant_id, &p.user_id, &hash).await?;
-    let revoked =
-        store::revoke_all_for_user(&mut tx, &p.tenant_id, &p.user_id, &p.session_id).await?;
-    audit::record(
-        &mut tx,
-        p.audit("user.password_changed")
-            .target("user", &p.user_id)
-            .details(serde_json::json!({ "other_sessions_revoked": revoked })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn sessions(state: &AppState, p: &Principal) -> ApiResult<Vec<store::SessionRow>> {
     let mut conn = state.db.conn().await?;
     Ok(store::list_for_user(&mut conn, &p.tenant_id, &p.user_id, now_ms()).await?)
 }
 
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn revoke_session(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
     if !crate::db::is_id(id) {
         return Err(ApiError::not_found("session"));

@@ -353,3 +353,97 @@ pub async fn throttle_prune(
         .await?;
     Ok(())
 }
+
+const SETUP_TOKEN_KEY: &str = "setup_token_hash";
+
+/// Store the digest of the setup token.
+pub async fn setup_token_put(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into install_state (key, value, updated_at) values ($1, $2, $3)
+         on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at",
+    )
+    .bind(SETUP_TOKEN_KEY)
+    .bind(token_hash)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn setup_token_clear(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from install_state where key = $1")
+        .bind(SETUP_TOKEN_KEY)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Remove the setup token if it has this digest; true when it did.
+pub async fn setup_token_take(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("delete from install_state where key = $1 and value = $2")
+        .bind(SETUP_TOKEN_KEY)
+        .bind(token_hash)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// What a bearer token resolves to: the session, its user's and tenant's status and the
+/// tenant's policy version.
+///
+/// One query on the hot path of every request, so it reads the `users` and `tenants` status
+/// columns (and authz's version) with a join instead of three service calls; it is the only
+/// place authn reads those tables, and only reads them.
+#[derive(sqlx::FromRow)]
+pub struct SessionLookup {
+    pub session_id: String,
+    pub tenant_id: String,
+    pub user_id: String,
+    pub tenant_slug: String,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub user_status: String,
+    pub tenant_status: String,
+    pub policy_version: i64,
+}
+
+pub async fn lookup(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+) -> Result<Option<SessionLookup>, sqlx::Error> {
+    sqlx::query_as(
+        "select s.id as session_id, s.tenant_id, s.user_id, t.slug as tenant_slug,
+                s.last_seen_at, s.expires_at, u.status as user_status, t.status as tenant_status,
+                coalesce(v.version, 1) as policy_version
+         from sessions s
+         join users u on u.tenant_id = s.tenant_id and u.id = s.user_id
+         join tenants t on t.id = s.tenant_id
+         left join authz_versions v on v.tenant_id = s.tenant_id
+         where s.token_hash = $1 and s.revoked_at is null",
+    )
+    .bind(token_hash)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The digest of a session's token while the session is not revoked.
+pub async fn token_hash(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    session_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select token_hash from sessions where tenant_id = $1 and id = $2 and revoked_at is null",
+    )
+    .bind(tenant_id)
+    .bind(session_id)
+    .fetch_optional(conn)
+    .await
+}

@@ -40,14 +40,12 @@ pub async fn rules(
     db: &Db,
     tenant: Option<&str>,
 ) -> std::result::Result<(Vec<Vec<String>>, Vec<Vec<String>>), sqlx::Error> {
-    let tenant = tenant.map(str::to_string);
-    let builtin: Vec<(String, String, String)> =
-        sqlx::query_as("select tenant_id, id, builtin from roles where builtin <> '' and ($1 is null or tenant_id = $1)")
-            .bind(tenant.clone())
-            .fetch_all(&db.pool)
-            .await?;
+    let rows = {
+        let mut conn = db.conn().await?;
+        super::store::policy_rows(&mut conn, tenant).await?
+    };
     let mut p: Vec<Vec<String>> = Vec::new();
-    for (tenant, role, kind) in builtin {
+    for (tenant, role, kind) in rows.builtin {
         let sub = role_subject(&role);
         p.extend(
             CATALOGUE
@@ -56,22 +54,13 @@ pub async fn rules(
                 .map(|perm| permission_rule(sub.clone(), tenant.clone(), perm.key)),
         );
     }
-    let custom: Vec<(String, String, String)> =
-        sqlx::query_as("select tenant_id, role_id, permission from role_permissions where ($1 is null or tenant_id = $1)")
-            .bind(tenant.clone())
-            .fetch_all(&db.pool)
-            .await?;
     p.extend(
-        custom
+        rows.custom
             .into_iter()
             .map(|(tenant, role, perm)| permission_rule(role_subject(&role), tenant, &perm)),
     );
-    let bindings: Vec<(String, String, String)> =
-        sqlx::query_as("select tenant_id, user_id, role_id from role_bindings where ($1 is null or tenant_id = $1)")
-            .bind(tenant)
-            .fetch_all(&db.pool)
-            .await?;
-    let g = bindings
+    let g = rows
+        .bindings
         .into_iter()
         .map(|(tenant, user, role)| vec![user_subject(&user), role_subject(&role), tenant])
         .collect();

@@ -12,7 +12,12 @@
 //! transaction that makes the change, on permission sets read in that same transaction (current
 //! state, never a cached copy).
 
-use crate::error::{ApiError, ApiResult, Code};
+use super::policy::{permissions_of_roles, user_permissions};
+use crate::{
+    authn::Principal,
+    error::{ApiError, ApiResult, Code},
+};
+use sqlx::AnyConnection;
 use std::collections::{BTreeSet, HashSet};
 
 /// What the actor is about to do, for the message of a refusal.
@@ -70,6 +75,31 @@ where
         }
     };
     Err(ApiError::new(Code::Containment, detail))
+}
+
+/// Containment for acting on an account: the target's permissions within the actor's.
+pub async fn contain_account(
+    conn: &mut AnyConnection,
+    p: &Principal,
+    target_id: &str,
+) -> ApiResult<Contained> {
+    let mine = user_permissions(&mut *conn, &p.tenant_id, &p.user_id).await?;
+    if target_id == p.user_id {
+        return contain(&mine, std::iter::empty(), Subject::Account);
+    }
+    let theirs = user_permissions(&mut *conn, &p.tenant_id, target_id).await?;
+    contain(&mine, &theirs, Subject::Account)
+}
+
+/// Containment for handing out roles: what they grant within the actor's permissions.
+pub async fn contain_grant(
+    conn: &mut AnyConnection,
+    p: &Principal,
+    role_ids: &[String],
+) -> ApiResult<Contained> {
+    let mine = user_permissions(&mut *conn, &p.tenant_id, &p.user_id).await?;
+    let granted = permissions_of_roles(&mut *conn, &p.tenant_id, role_ids).await?;
+    contain(&mine, &granted, Subject::Grant)
 }
 
 #[cfg(test)]

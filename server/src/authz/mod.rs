@@ -1,8 +1,8 @@
 //! Function-level authorization: casbin RBAC with domains (domain = tenant).
 //!
-//! Policies live in Stoa's own tables (`roles`, `role_permissions`, `role_bindings`) and reach
-//! casbin through [`adapter::StoaAdapter`]. Every change to them bumps `authz_state.version` in
-//! the same transaction; the principal lookup reads that version with the session, so every node
+//! Policies live in Stoa's own tables (`roles`, `role_permissions`, `role_bindings`), owned by
+//! [`store`], and reach casbin through [`adapter::StoaAdapter`]. Every change to them bumps the
+//! tenant's `authz_versions.version` in the same transaction; the principal lookup reads that version with the session, so every node
 //! reloads that tenant's policies before serving the first request after a change — no stale
 //! grant survives a role edit, on any node, and other tenants are not touched.
 //!
@@ -16,6 +16,8 @@ pub use proof::Proof;
 pub mod adapter;
 pub mod catalogue;
 pub mod containment;
+pub mod policy;
+pub mod store;
 
 use crate::{authn::Principal, db::Db, error::ApiError};
 use casbin::{CoreApi, DefaultModel, Enforcer, MgmtApi, RbacApi};
@@ -25,7 +27,9 @@ use std::{
 };
 
 pub use catalogue::perm;
-pub use containment::{contain, Contained, Subject};
+pub use containment::{contain, contain_account, contain_grant, Contained, Subject};
+pub use policy::{permissions_of, permissions_of_roles, user_permissions};
+pub use store::bump_version;
 
 const MODEL: &str = r#"
 [request_definition]
@@ -66,7 +70,14 @@ pub struct Authz {
 
 /// Proof that a principal held a permission when it was checked. Mutating service functions
 /// take one, so the check cannot be skipped: its fields are private, and only
-/// [`Authz::require`] makes one.
+/// [`Authz::require`] makes one. Only the compiler can show this, so the test is a doctest that
+/// must fail to compile:
+///
+/// ```compile_fail
+/// fn forge(p: &stoa::authn::Principal) -> stoa::authz::Granted<'_> {
+///     stoa::authz::Granted { principal: p, permission: "users.manage" }
+/// }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Granted<'a> {
     principal: &'a Principal,
@@ -90,10 +101,12 @@ impl Authz {
         let model = DefaultModel::from_str(MODEL).await?;
         // Versions first, policies second: a change committed in between leaves a newer version
         // behind, which triggers a reload of that tenant on its next request.
-        let versions: Vec<(String, i64)> = sqlx::query_as("select id, policy_version from tenants")
-            .fetch_all(&db.pool)
-            .await
-            .map_err(|e| casbin::Error::AdapterError(casbin::error::AdapterError(Box::new(e))))?;
+        let adapter_err =
+            |e: sqlx::Error| casbin::Error::AdapterError(casbin::error::AdapterError(Box::new(e)));
+        let versions = {
+            let mut conn = db.conn().await.map_err(adapter_err)?;
+            store::versions(&mut conn).await.map_err(adapter_err)?
+        };
         let mut enforcer = Enforcer::new(model, adapter::StoaAdapter::new(db.clone())).await?;
         // Changes reach the model from the database (see `ensure_fresh`), never the other way.
         enforcer.enable_auto_save(false);
@@ -123,11 +136,10 @@ impl Authz {
         if self.loaded_version(tenant_id) >= seen_version {
             return Ok(());
         }
-        let version: i64 = sqlx::query_scalar("select policy_version from tenants where id = $1")
-            .bind(tenant_id)
-            .fetch_optional(&self.db.pool)
-            .await?
-            .unwrap_or(0);
+        let version = {
+            let mut conn = self.db.conn().await?;
+            store::version(&mut conn, tenant_id).await?
+        };
         let (p, g) = adapter::rules(&self.db, Some(tenant_id)).await?;
         let tenant = vec![tenant_id.to_string()];
         enforcer
@@ -208,25 +220,10 @@ impl Authz {
     }
 }
 
-/// Bump a tenant's policy version inside the transaction that changes its policies.
-pub async fn bump_version(
-    conn: &mut sqlx::AnyConnection,
-    tenant_id: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("update tenants set policy_version = policy_version + 1 where id = $1")
-        .bind(tenant_id)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{
-        ops::ctx::RequestCtx, roles::store::RoleRow, tenants::store::TenantRow,
-        users::store::UserRow,
-    };
+    use crate::{authz::store::RoleRow, ops::ctx::RequestCtx};
 
     async fn temp_db() -> (Db, std::path::PathBuf) {
         let dir =
@@ -241,48 +238,23 @@ mod tests {
 
     async fn tenant(db: &Db, slug: &str) -> (String, String, String) {
         let mut tx = db.begin().await.unwrap();
-        let t = TenantRow::new(slug.into(), slug.into());
-        crate::tenants::store::insert(&mut tx, &t).await.unwrap();
+        let (t, u) = store::fixtures::tenant_and_user(&mut tx, slug)
+            .await
+            .unwrap();
         let staff = RoleRow::new("Staff".into(), String::new(), "staff");
-        crate::roles::store::insert(&mut tx, &t.id, &staff)
-            .await
-            .unwrap();
+        store::insert(&mut tx, &t, &staff).await.unwrap();
         let custom = RoleRow::new("Auditor".into(), String::new(), "");
-        crate::roles::store::insert(&mut tx, &t.id, &custom)
+        store::insert(&mut tx, &t, &custom).await.unwrap();
+        store::set_permissions(&mut tx, &t, &custom.id, &["audit.read".to_string()])
             .await
             .unwrap();
-        crate::roles::store::set_permissions(
-            &mut tx,
-            &t.id,
-            &custom.id,
-            &["audit.read".to_string()],
-        )
-        .await
-        .unwrap();
-        let u = UserRow {
-            status: "active".into(),
-            ..UserRow::new(
-                &t.id,
-                "U".into(),
-                Some(format!("u@{slug}.test")),
-                None,
-                None,
-            )
-        };
-        crate::users::store::insert(&mut tx, &u).await.unwrap();
-        crate::roles::store::set_user_roles(
-            &mut tx,
-            &t.id,
-            &u.id,
-            &[staff.id.clone(), custom.id.clone()],
-        )
-        .await
-        .unwrap();
-        bump_version(&mut tx, &t.id).await.unwrap();
+        store::set_user_roles(&mut tx, &t, &u, &[staff.id.clone(), custom.id.clone()])
+            .await
+            .unwrap();
+        bump_version(&mut tx, &t).await.unwrap();
         tx.commit().await.unwrap();
-        (t.id, u.id, custom.id)
+        (t, u, custom.id)
     }
-
     fn principal(tenant_id: &str, user_id: &str, version: i64) -> Principal {
         Principal {
             tenant_id: tenant_id.into(),
@@ -324,7 +296,7 @@ mod tests {
 
         // A policy change becomes visible as soon as a request carries the new version.
         let mut tx = db.begin().await.unwrap();
-        crate::roles::store::set_permissions(&mut tx, &ta, &role_a, &["users.manage".to_string()])
+        store::set_permissions(&mut tx, &ta, &role_a, &["users.manage".to_string()])
             .await
             .unwrap();
         bump_version(&mut tx, &ta).await.unwrap();

@@ -12,6 +12,7 @@
 //! Each tenant's data key is random and stored wrapped by the install's master key
 //! ([`KeyRing`]); destroying it makes every blob sealed with it unreadable (crypto-shredding).
 
+use super::store;
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 use rand::RngCore;
@@ -172,13 +173,7 @@ impl KeyRing {
     ) -> Result<(i64, Cipher), KeyError> {
         for _ in 0..3 {
             let mut conn = db.conn().await?;
-            let row: Option<(i64, Vec<u8>, String)> = sqlx::query_as(
-                "select version, wrapped_key, master_key_id from tenant_keys
-                 where tenant_id = $1 and destroyed_at is null order by version desc limit 1",
-            )
-            .bind(tenant_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+            let row = store::current_key(&mut conn, tenant_id).await?;
             drop(conn);
             if let Some((version, wrapped, master_id)) = row {
                 return Ok((
@@ -189,27 +184,19 @@ impl KeyRing {
             let mut key = [0u8; 32];
             rand::rngs::OsRng.fill_bytes(&mut key);
             let mut tx = db.begin().await?;
-            let next: i64 = sqlx::query_scalar(
-                "select coalesce(max(version), 0) + 1 from tenant_keys where tenant_id = $1",
-            )
-            .bind(tenant_id)
-            .fetch_one(&mut *tx)
-            .await?;
+            let next = store::next_key_version(&mut tx, tenant_id).await?;
             let wrapped = self.wrap_key(tenant_id, next, &key)?;
-            let inserted = sqlx::query(
-                "insert into tenant_keys (tenant_id, version, wrapped_key, master_key_id, created_at)
-                 values ($1, $2, $3, $4, $5) on conflict (tenant_id, version) do nothing",
+            let inserted = store::insert_key(
+                &mut tx,
+                tenant_id,
+                next,
+                wrapped,
+                &self.master_id,
+                crate::db::now_ms(),
             )
-            .bind(tenant_id)
-            .bind(next)
-            .bind(wrapped)
-            .bind(&self.master_id)
-            .bind(crate::db::now_ms())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            .await?;
             tx.commit().await?;
-            if inserted == 1 {
+            if inserted {
                 return Ok((next, cipher(&key)?));
             }
             // Another request created it first; read theirs.
@@ -225,13 +212,7 @@ impl KeyRing {
         tenant_id: &str,
         version: i64,
     ) -> Result<Cipher, KeyError> {
-        let row: Option<(Vec<u8>, String)> = sqlx::query_as(
-            "select wrapped_key, master_key_id from tenant_keys where tenant_id = $1 and version = $2",
-        )
-        .bind(tenant_id)
-        .bind(version)
-        .fetch_optional(conn)
-        .await?;
+        let row = store::key(conn, tenant_id, version).await?;
         let (wrapped, master_id) = row.ok_or(KeyError::Missing(version))?;
         self.unwrap_key(tenant_id, version, &wrapped, &master_id)
     }
@@ -239,13 +220,7 @@ impl KeyRing {
     /// Refuse to start with a master key other than the one that wrapped the stored keys.
     pub async fn check(&self, db: &crate::db::Db) -> Result<(), KeyError> {
         let mut conn = db.conn().await?;
-        let other: Option<String> = sqlx::query_scalar(
-            "select master_key_id from tenant_keys
-             where master_key_id <> $1 and destroyed_at is null limit 1",
-        )
-        .bind(&self.master_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+        let other = store::other_master(&mut conn, &self.master_id).await?;
         match other {
             Some(found) => Err(KeyError::WrongMaster {
                 found,
@@ -262,16 +237,7 @@ pub async fn destroy_tenant_keys(
     conn: &mut AnyConnection,
     tenant_id: &str,
 ) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
-        "update tenant_keys set wrapped_key = $1, destroyed_at = $2
-         where tenant_id = $3 and destroyed_at is null",
-    )
-    .bind(Vec::<u8>::new())
-    .bind(crate::db::now_ms())
-    .bind(tenant_id)
-    .execute(conn)
-    .await?
-    .rows_affected())
+    store::destroy_keys(conn, tenant_id, crate::db::now_ms()).await
 }
 
 fn nonce(prefix: &[u8; 7], index: u64, last: bool) -> io::Result<[u8; 12]> {
@@ -472,6 +438,23 @@ pub fn open(
             Some((Ok(piece), st))
         }
     })))
+}
+
+impl crate::error::ToProblem for KeyError {
+    fn code(&self) -> crate::error::Code {
+        match self {
+            KeyError::Destroyed => crate::error::Code::KeyDestroyed,
+            _ => crate::error::Code::Internal,
+        }
+    }
+    fn detail(&self) -> String {
+        match self {
+            KeyError::Destroyed => {
+                "this file's content was destroyed and can no longer be read".into()
+            }
+            other => other.to_string(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 pub mod crypto;
 pub mod local;
 pub mod s3;
+pub mod store;
 pub mod sweep;
 
 use async_trait::async_trait;
@@ -312,6 +313,22 @@ pub async fn from_config(cfg: &crate::config::Config) -> Result<Blobs, crate::Bo
         keys,
         encrypt: s.encrypt,
     })
+}
+
+impl crate::error::ToProblem for BlobError {
+    fn code(&self) -> crate::error::Code {
+        match self {
+            BlobError::TooLarge(_) => crate::error::Code::PayloadTooLarge,
+            BlobError::Key(k) => k.code(),
+            _ => crate::error::Code::Internal,
+        }
+    }
+    fn detail(&self) -> String {
+        match self {
+            BlobError::Key(k) => k.detail(),
+            other => other.to_string(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,8 +3,9 @@
 //! upload in flight), and uploads that never completed. One node at a time (a job lease); a
 //! dry run reports without removing.
 
+use super::store;
 use super::{BlobError, Blobs};
-use crate::{db::Db, jobs::lock};
+use crate::db::{lock, Db};
 use serde::Serialize;
 use std::collections::HashSet;
 
@@ -38,22 +39,30 @@ pub enum SweepError {
     Db(#[from] sqlx::Error),
 }
 
-/// Keys among `keys` that some row references. Every table that points at a blob answers here.
+impl crate::error::ToProblem for SweepError {
+    fn code(&self) -> crate::error::Code {
+        match self {
+            SweepError::Busy => crate::error::Code::Conflict,
+            SweepError::Blob(b) => b.code(),
+            SweepError::Db(d) => d.code(),
+        }
+    }
+    fn detail(&self) -> String {
+        match self {
+            SweepError::Blob(b) => b.detail(),
+            SweepError::Db(d) => d.detail(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Keys among `keys` that some row references.
 async fn referenced(db: &Db, keys: &[String]) -> Result<HashSet<String>, sqlx::Error> {
     if keys.is_empty() {
         return Ok(HashSet::new());
     }
-    let placeholders: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "select blob_key from files where blob_key in ({})",
-        placeholders.join(", ")
-    );
-    let mut q = sqlx::query_scalar::<_, String>(&sql);
-    for k in keys {
-        q = q.bind(k);
-    }
     let mut conn = db.conn().await?;
-    Ok(q.fetch_all(&mut *conn).await?.into_iter().collect())
+    store::referenced(&mut conn, keys).await
 }
 
 /// Sweep once. `grace_ms` protects objects (and incomplete uploads) younger than that.

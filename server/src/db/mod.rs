@@ -7,6 +7,7 @@
 //! PostgreSQL transactions run concurrently.
 
 pub mod dialect;
+pub mod lock;
 pub mod outbox;
 
 use sqlx::{any::AnyPoolOptions, AnyConnection, AnyPool, Executor};

@@ -143,3 +143,11 @@ pub async fn prune(conn: &mut AnyConnection, before: i64) -> Result<u64, sqlx::E
         .await?;
     Ok(r.rows_affected())
 }
+
+/// Give back every claim (at start: claims held by a process that died are void).
+pub async fn release_claims(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("update outbox set claimed_until = null where done_at is null and dead_at is null")
+        .execute(conn)
+        .await?;
+    Ok(())
+}

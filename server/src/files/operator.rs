@@ -1,9 +1,12 @@
 //! Install-level storage tasks for the operator (command line): a tenant's limits, its keys.
+//!
+//! Both take the operator's proof ([`OperatorProof`]): only the operator (the command line's
+//! credential check) reaches them.
 
 use crate::{
-    audit::{self, ActorKind, Entry},
+    audit,
+    authn::OperatorProof,
     error::{ApiError, ApiResult},
-    ops::ctx::RequestCtx,
     tenants, AppState,
 };
 
@@ -11,7 +14,7 @@ use crate::{
 /// install default).
 pub async fn set_limits(
     state: &AppState,
-    ctx: &RequestCtx,
+    op: &OperatorProof,
     slug: &str,
     quota: Option<Option<i64>>,
     max_upload: Option<Option<i64>>,
@@ -21,7 +24,7 @@ pub async fn set_limits(
             return Err(ApiError::bad_request("limits are byte counts: 0 or more"));
         }
     }
-    let t = tenants::service::get(state, slug).await?;
+    let t = tenants::service::get(state, op, slug).await?;
     let mut tx = state.db.begin().await?;
     if let Some(q) = quota {
         super::store::set_quota(&mut tx, &t.id, q).await?;
@@ -32,10 +35,8 @@ pub async fn set_limits(
     let now = super::store::storage_settings(&mut tx, &t.id).await?;
     audit::record(
         &mut tx,
-        Entry::new(&t.id, "tenant.storage_limits_set")
-            .actor(ActorKind::Operator, "")
+        op.audit(&t.id, "tenant.storage_limits_set")
             .target("tenant", &t.id)
-            .ctx(ctx)
             .details(serde_json::json!({ "quota_bytes": now.0, "max_upload_bytes": now.1 })),
     )
     .await?;
@@ -45,16 +46,14 @@ pub async fn set_limits(
 
 /// Crypto-shred a tenant: destroy its data keys, so no stored blob of it can be decrypted
 /// again, whatever copies of the store exist. Returns how many keys were destroyed.
-pub async fn shred_keys(state: &AppState, ctx: &RequestCtx, slug: &str) -> ApiResult<u64> {
-    let t = tenants::service::get(state, slug).await?;
+pub async fn shred_keys(state: &AppState, op: &OperatorProof, slug: &str) -> ApiResult<u64> {
+    let t = tenants::service::get(state, op, slug).await?;
     let mut tx = state.db.begin().await?;
     let n = crate::blobs::crypto::destroy_tenant_keys(&mut tx, &t.id).await?;
     audit::record(
         &mut tx,
-        Entry::new(&t.id, "tenant.keys_destroyed")
-            .actor(ActorKind::Operator, "")
+        op.audit(&t.id, "tenant.keys_destroyed")
             .target("tenant", &t.id)
-            .ctx(ctx)
             .details(serde_json::json!({ "keys": n })),
     )
     .await?;

@@ -5,6 +5,8 @@ pub mod download;
 pub mod pagination;
 pub mod upload;
 
+pub mod validate;
+
 use poem_openapi::{ApiResponse, Tags};
 
 #[derive(Tags)]

@@ -52,6 +52,22 @@ impl HandlerError {
     }
 }
 
+impl std::fmt::Display for HandlerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl crate::error::ToProblem for HandlerError {
+    fn code(&self) -> crate::error::Code {
+        if self.unavailable {
+            crate::error::Code::Unavailable
+        } else {
+            crate::error::Code::Internal
+        }
+    }
+}
+
 /// A topic's consumer: handles one message, idempotently.
 pub type Handler = for<'a> fn(
     &'a AppState,
@@ -187,9 +203,7 @@ async fn run_once(
 
 async fn release_claims(state: &AppState) -> Result<(), sqlx::Error> {
     let mut tx = state.db.begin().await?;
-    sqlx::query("update outbox set claimed_until = null where done_at is null and dead_at is null")
-        .execute(&mut *tx)
-        .await?;
+    outbox::release_claims(&mut tx).await?;
     tx.commit().await
 }
 

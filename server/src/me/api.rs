@@ -66,7 +66,7 @@ impl MeApi {
             let mut conn = state.db.conn().await?;
             users::service::load(&mut conn, &p.tenant_id, &p.user_id).await?
         };
-        let roles = crate::roles::service::user_roles(&state, p, &p.user_id).await?;
+        let roles = crate::users::service::user_roles(&state, p, &p.user_id).await?;
         let mut permissions: Vec<String> =
             state.authz.permissions(p).await?.iter().cloned().collect();
         permissions.sort();
@@ -109,7 +109,7 @@ impl MeApi {
         auth: Session,
         body: Json<ChangePassword>,
     ) -> ApiResult<NoContent> {
-        authn::service::change_password(
+        crate::signin::service::change_password(
             &state,
             &auth.0,
             &body.0.current_password,

@@ -1,16 +1,23 @@
 //! Rules for roles: built-in roles are fixed, custom roles draw only from the catalogue, every
 //! change bumps the policy version and is audited in the same transaction.
 
-use super::{store, store::RoleRow};
 use crate::{
     audit::{self, Entry},
     authn::Principal,
-    authz::{bump_version, catalogue, contain, perm, Contained, Granted, Subject},
+    authz::{
+        bump_version, catalogue, contain, perm, store, store::RoleRow, Contained, Granted, Subject,
+    },
     error::{ApiError, ApiResult, Code},
-    users, AppState,
+    http::validate,
+    AppState,
 };
 use sqlx::AnyConnection;
-use std::collections::HashSet;
+
+// What roles grant and the containment checks on them are authorization's (the policy tables
+// are its store); re-exported here where the roles service used to define them.
+pub use crate::authz::{
+    contain_account, contain_grant, permissions_of, permissions_of_roles, user_permissions,
+};
 
 /// A role with its effective permissions and member count.
 #[derive(Debug, Clone)]
@@ -22,80 +29,6 @@ pub struct RoleView {
 
 fn audit_role(g: &Granted<'_>, action: &'static str, role_id: &str) -> Entry {
     g.principal().audit(action).target("role", role_id)
-}
-
-/// The permissions a role grants: the catalogue for built-in roles, its rows otherwise.
-pub async fn permissions_of(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    r: &RoleRow,
-) -> ApiResult<Vec<String>> {
-    Ok(match r.builtin.as_str() {
-        "admin" => catalogue::CATALOGUE
-            .iter()
-            .map(|p| p.key.to_string())
-            .collect(),
-        "staff" => catalogue::CATALOGUE
-            .iter()
-            .filter(|p| p.staff)
-            .map(|p| p.key.to_string())
-            .collect(),
-        _ => store::permissions(conn, tenant_id, &r.id).await?,
-    })
-}
-
-/// The union of the permissions of these roles (ids already checked to be the tenant's).
-pub async fn permissions_of_roles(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    role_ids: &[String],
-) -> ApiResult<HashSet<String>> {
-    let mut out = HashSet::new();
-    for id in role_ids {
-        if let Some(r) = store::get(&mut *conn, tenant_id, id).await? {
-            out.extend(permissions_of(&mut *conn, tenant_id, &r).await?);
-        }
-    }
-    Ok(out)
-}
-
-/// What a user holds now, read from the roles tables on `conn` (inside the caller's
-/// transaction, so a containment check sees the state it is about to change).
-pub async fn user_permissions(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    user_id: &str,
-) -> ApiResult<HashSet<String>> {
-    let mut out = HashSet::new();
-    for r in store::roles_of_user(&mut *conn, tenant_id, user_id).await? {
-        out.extend(permissions_of(&mut *conn, tenant_id, &r).await?);
-    }
-    Ok(out)
-}
-
-/// Containment for acting on an account: the target's permissions within the actor's.
-pub async fn contain_account(
-    conn: &mut AnyConnection,
-    p: &Principal,
-    target_id: &str,
-) -> ApiResult<Contained> {
-    let mine = user_permissions(&mut *conn, &p.tenant_id, &p.user_id).await?;
-    if target_id == p.user_id {
-        return contain(&mine, std::iter::empty(), Subject::Account);
-    }
-    let theirs = user_permissions(&mut *conn, &p.tenant_id, target_id).await?;
-    contain(&mine, &theirs, Subject::Account)
-}
-
-/// Containment for handing out roles: what they grant within the actor's permissions.
-pub async fn contain_grant(
-    conn: &mut AnyConnection,
-    p: &Principal,
-    role_ids: &[String],
-) -> ApiResult<Contained> {
-    let mine = user_permissions(&mut *conn, &p.tenant_id, &p.user_id).await?;
-    let granted = permissions_of_roles(&mut *conn, &p.tenant_id, role_ids).await?;
-    contain(&mine, &granted, Subject::Grant)
 }
 
 async fn view(conn: &mut AnyConnection, tenant_id: &str, row: RoleRow) -> ApiResult<RoleView> {
@@ -154,7 +87,7 @@ pub async fn check_role_ids(
 }
 
 fn role_name(name: &str) -> ApiResult<String> {
-    users::validate::text("name", name, 64)
+    validate::text("name", name, 64)
 }
 
 async fn load(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> ApiResult<RoleRow> {
@@ -185,6 +118,7 @@ async fn ensure_name_free(
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn list(state: &AppState, p: &Principal) -> ApiResult<Vec<RoleView>> {
     state.authz.require(p, perm::ROLES_READ).await?;
     let mut conn = state.db.conn().await?;
@@ -196,6 +130,7 @@ pub async fn list(state: &AppState, p: &Principal) -> ApiResult<Vec<RoleView>> {
     Ok(out)
 }
 
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<RoleView> {
     state.authz.require(p, perm::ROLES_READ).await?;
     let mut conn = state.db.conn().await?;
@@ -203,6 +138,7 @@ pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<RoleVie
     view(&mut conn, &p.tenant_id, r).await
 }
 
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn create(
     state: &AppState,
     p: &Principal,
@@ -213,7 +149,7 @@ pub async fn create(
     let g = state.authz.require(p, perm::ROLES_MANAGE).await?;
     let name = role_name(name)?;
     let description =
-        users::validate::optional_text("description", Some(description), 500)?.unwrap_or_default();
+        validate::optional_text("description", Some(description), 500)?.unwrap_or_default();
     let perms = check_permissions(perms)?;
     let mut tx = state.db.begin().await?;
     // No self-escalation through `roles.manage`: a new role holds only what its author holds.
@@ -238,6 +174,7 @@ pub async fn create(
     })
 }
 
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn update(
     state: &AppState,
     p: &Principal,
@@ -260,8 +197,7 @@ pub async fn update(
         ensure_name_free(&mut tx, &p.tenant_id, &row.name, &row.id).await?;
     }
     if let Some(d) = description {
-        row.description =
-            users::validate::optional_text("description", Some(d), 500)?.unwrap_or_default();
+        row.description = validate::optional_text("description", Some(d), 500)?.unwrap_or_default();
     }
     let before = store::permissions(&mut tx, &p.tenant_id, &row.id).await?;
     let after = match perms {
@@ -292,6 +228,7 @@ pub async fn update(
     })
 }
 
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn delete(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
     let g = state.authz.require(p, perm::ROLES_MANAGE).await?;
     let mut tx = state.db.begin().await?;
@@ -318,57 +255,6 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> 
     tx.commit().await?;
     Ok(())
 }
-
-/// Roles a user holds.
-pub async fn user_roles(state: &AppState, p: &Principal, user_id: &str) -> ApiResult<Vec<RoleRow>> {
-    let mut conn = state.db.conn().await?;
-    if user_id != p.user_id {
-        state.authz.require(p, perm::USERS_READ).await?;
-        users::service::load(&mut conn, &p.tenant_id, user_id).await?;
-    }
-    Ok(store::roles_of_user(&mut conn, &p.tenant_id, user_id).await?)
-}
-
-/// Replace the roles a user holds. Takes effect on the user's very next request.
-pub async fn set_user_roles(
-    state: &AppState,
-    p: &Principal,
-    user_id: &str,
-    role_ids: &[String],
-) -> ApiResult<Vec<RoleRow>> {
-    let g = state.authz.require(p, perm::ROLES_MANAGE).await?;
-    let mut tx = state.db.begin().await?;
-    users::service::load(&mut tx, &p.tenant_id, user_id).await?;
-    let ids = check_role_ids(&mut tx, &p.tenant_id, role_ids).await?;
-    // Only accounts within one's own reach, and only roles within it (oneself included: no
-    // granting oneself `admin`).
-    let _: Contained = contain_account(&mut tx, p, user_id).await?;
-    let _: Contained = contain_grant(&mut tx, p, &ids).await?;
-    let before: Vec<String> = store::roles_of_user(&mut tx, &p.tenant_id, user_id)
-        .await?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-    let admin = store::get_builtin(&mut tx, &p.tenant_id, "admin")
-        .await?
-        .map(|r| r.id)
-        .unwrap_or_default();
-    if before.contains(&admin) && !ids.contains(&admin) {
-        users::service::ensure_other_admin(&mut tx, &p.tenant_id, user_id).await?;
-    }
-    store::set_user_roles(&mut tx, &p.tenant_id, user_id, &ids).await?;
-    bump_version(&mut tx, &p.tenant_id).await?;
-    audit::record(
-        &mut tx,
-        users::service::audit_user(&g, "user.roles_changed", user_id)
-            .details(serde_json::json!({ "before": before, "after": ids })),
-    )
-    .await?;
-    let roles = store::roles_of_user(&mut tx, &p.tenant_id, user_id).await?;
-    tx.commit().await?;
-    Ok(roles)
-}
-
 /// Ids of the roles a user holds, for features that grant access to roles (document shares).
 pub async fn role_ids_of(
     conn: &mut AnyConnection,

@@ -1,11 +1,10 @@
 //! `/setup`: first-run setup.
 
 use crate::{
-    audit::ActorKind,
-    authn::{self, ctx_of},
+    authn::{self, ctx_of, InstallActor},
     error::ApiResult,
-    http::ApiTags,
-    tenants, AppState,
+    http::{validate, ApiTags},
+    tenants, users, AppState,
 };
 use poem::{web::Data, Request};
 use poem_openapi::{payload::Json, ApiResponse, Object, OpenApi};
@@ -33,7 +32,7 @@ pub struct SetupRequest {
 pub enum SetupResponse {
     /// The tenant exists and the admin is signed in.
     #[oai(status = 201)]
-    Created(Json<crate::authn::api::LoginResponse>),
+    Created(Json<crate::signin::api::LoginResponse>),
 }
 
 #[derive(Default)]
@@ -64,10 +63,10 @@ impl SetupApi {
         let ctx = ctx_of(req);
         // Validate before the token is spent.
         let slug = tenants::service::validate_slug(&b.tenant_slug)?;
-        crate::users::validate::text("tenant_name", &b.tenant_name, 200)?;
-        crate::users::validate::email("admin_email", &b.admin_email)?;
+        validate::text("tenant_name", &b.tenant_name, 200)?;
+        users::validate::email("admin_email", &b.admin_email)?;
         authn::password::validate("admin_password", &b.admin_password)?;
-        super::consume(&state.db, &b.setup_token).await?;
+        let proof = super::consume(&state.db, &b.setup_token, ctx.clone()).await?;
         let input = tenants::service::NewTenant {
             slug: slug.clone(),
             name: b.tenant_name,
@@ -75,8 +74,8 @@ impl SetupApi {
             admin_name: b.admin_name.unwrap_or_default(),
             admin_password: Some(b.admin_password.clone()),
         };
-        tenants::service::create(&state, ActorKind::System, &ctx, input).await?;
-        let session = authn::service::login(
+        tenants::service::create(&state, InstallActor::Setup(&proof), input).await?;
+        let session = crate::signin::service::login(
             &state,
             &ctx,
             &slug,

@@ -2,8 +2,7 @@
 
 use super::{service, store::TenantRow};
 use crate::{
-    audit::ActorKind,
-    authn::Operator,
+    authn::{InstallActor, Operator},
     db::rfc3339,
     error::ApiResult,
     http::ApiTags,
@@ -90,11 +89,11 @@ impl OperatorApi {
     async fn list(
         &self,
         state: Data<&Arc<AppState>>,
-        _op: Operator,
+        op: Operator,
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<TenantPage>> {
-        let (rows, next) = service::list(&state, cursor.0.as_deref(), limit.0).await?;
+        let (rows, next) = service::list(&state, &op.0, cursor.0.as_deref(), limit.0).await?;
         Ok(Json(TenantPage {
             items: rows
                 .into_iter()
@@ -122,8 +121,7 @@ impl OperatorApi {
         let b = body.0;
         let created = service::create(
             &state,
-            ActorKind::Operator,
-            &op.0,
+            InstallActor::Operator(&op.0),
             service::NewTenant {
                 slug: b.slug,
                 name: b.name,
@@ -149,10 +147,10 @@ impl OperatorApi {
     async fn get(
         &self,
         state: Data<&Arc<AppState>>,
-        _op: Operator,
+        op: Operator,
         id: Path<String>,
     ) -> ApiResult<Json<Tenant>> {
-        Ok(Json(service::get(&state, &id.0).await?.into()))
+        Ok(Json(service::get(&state, &op.0, &id.0).await?.into()))
     }
 
     /// Suspend a tenant
@@ -170,7 +168,7 @@ impl OperatorApi {
         id: Path<String>,
     ) -> ApiResult<Json<Tenant>> {
         Ok(Json(
-            service::set_suspended(&state, ActorKind::Operator, &op.0, &id.0, true)
+            service::set_suspended(&state, &op.0, &id.0, true)
                 .await?
                 .into(),
         ))
@@ -189,7 +187,7 @@ impl OperatorApi {
         id: Path<String>,
     ) -> ApiResult<Json<Tenant>> {
         Ok(Json(
-            service::set_suspended(&state, ActorKind::Operator, &op.0, &id.0, false)
+            service::set_suspended(&state, &op.0, &id.0, false)
                 .await?
                 .into(),
         ))

@@ -4,3 +4,6 @@
 pub mod api;
 pub mod service;
 pub mod store;
+
+#[cfg(test)]
+mod tests;

@@ -1,15 +1,24 @@
 //! Creating, listing, suspending and resuming tenants. Used by the operator API, the CLI and
 //! first-run setup.
+//!
+//! Every function that acts takes the proof of who acts for the install: an
+//! [`OperatorProof`] (the operator's bearer check or the command line's credential check), or
+//! for creation an [`InstallActor`] (the operator or first-run setup). The check no longer lives
+//! only in the handler; the proofs cannot be built by hand (compile_fail doctests on them), so
+//! this gap is closed by the compiler and has no black-box test.
 
 use super::{store, store::TenantRow};
 use crate::{
-    audit::{self, ActorKind, Entry},
-    authn,
-    authz::bump_version,
+    audit,
+    authn::{self, InstallActor, OperatorProof},
+    authz::{self, bump_version, store::RoleRow},
     error::{ApiError, ApiResult, Code},
-    ops::ctx::RequestCtx,
-    roles::{self, store::RoleRow},
-    users::{self, service::Invitation, store::UserRow},
+    http::validate,
+    users::{
+        self,
+        service::{AccountCreator, Invitation},
+        store::UserRow,
+    },
     AppState,
 };
 
@@ -47,15 +56,19 @@ pub fn validate_slug(slug: &str) -> ApiResult<String> {
     }
 }
 
+/// A page of the operator's tenant list: each tenant with its number of accounts, and the
+/// cursor of the next page.
+pub type TenantPage = (Vec<(TenantRow, i64)>, Option<String>);
+
 /// Create a tenant with its built-in roles and first admin, in one transaction.
+#[tracing::instrument(skip_all, fields(tenant_id = tracing::field::Empty))]
 pub async fn create(
     state: &AppState,
-    actor: ActorKind,
-    ctx: &RequestCtx,
+    by: InstallActor<'_>,
     input: NewTenant,
 ) -> ApiResult<Created> {
     let slug = validate_slug(&input.slug)?;
-    let name = users::validate::text("name", &input.name, 200)?;
+    let name = validate::text("name", &input.name, 200)?;
     let admin_email = users::validate::email("admin_email", &input.admin_email)?;
     let admin_name = if input.admin_name.trim().is_empty() {
         "Administrator".to_string()
@@ -77,13 +90,10 @@ pub async fn create(
         );
     }
     let tenant = TenantRow::new(slug, name);
-    store::insert(&mut tx, &tenant).await.map_err(|e| {
-        if crate::db::is_unique_violation(&e) {
-            ApiError::conflict(Code::SlugTaken, "a tenant with this slug exists").with_field("slug")
-        } else {
-            e.into()
-        }
-    })?;
+    tracing::Span::current().record("tenant_id", tenant.id.as_str());
+    // A concurrent create with the same slug fails on `tenants_slug_key`, which
+    // `ApiError::from` turns into the same `slug_taken` as the check above.
+    store::insert(&mut tx, &tenant).await?;
     let mut admin_role_id = String::new();
     for (kind, label, description) in [
         ("admin", "Admin", "Every permission in the catalogue"),
@@ -94,7 +104,7 @@ pub async fn create(
         ),
     ] {
         let row = RoleRow::new(label.into(), description.into(), kind);
-        roles::store::insert(&mut tx, &tenant.id, &row).await?;
+        authz::store::insert(&mut tx, &tenant.id, &row).await?;
         if kind == "admin" {
             admin_role_id = row.id;
         }
@@ -105,14 +115,21 @@ pub async fn create(
         role_ids: vec![admin_role_id],
         ..Default::default()
     };
-    let admin = users::service::insert_user(&mut tx, &tenant.id, &new_admin, password_hash).await?;
+    let admin = users::service::insert_user(
+        &mut tx,
+        AccountCreator::Install(by),
+        &tenant.id,
+        &new_admin,
+        password_hash,
+    )
+    .await?;
     let invitation = if input.admin_password.is_none() {
         Some(users::service::issue_invitation(&mut tx, state, &tenant.id, &admin.id, "").await?)
     } else {
         None
     };
     bump_version(&mut tx, &tenant.id).await?;
-    let entry = |action| Entry::new(&tenant.id, action).actor(actor, "").ctx(ctx);
+    let entry = |action| by.audit(&tenant.id, action);
     audit::record(
         &mut tx,
         entry("tenant.created")
@@ -135,7 +152,8 @@ pub async fn create(
     })
 }
 
-pub async fn get(state: &AppState, id_or_slug: &str) -> ApiResult<TenantRow> {
+/// A tenant by id or slug, for the operator.
+pub async fn get(state: &AppState, _op: &OperatorProof, id_or_slug: &str) -> ApiResult<TenantRow> {
     let mut conn = state.db.conn().await?;
     let found = if crate::db::is_id(id_or_slug) {
         store::by_id(&mut conn, id_or_slug).await?
@@ -145,11 +163,13 @@ pub async fn get(state: &AppState, id_or_slug: &str) -> ApiResult<TenantRow> {
     found.ok_or_else(|| ApiError::not_found("tenant"))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(
     state: &AppState,
+    _op: &OperatorProof,
     cursor: Option<&str>,
     limit: Option<u32>,
-) -> ApiResult<(Vec<(TenantRow, i64)>, Option<String>)> {
+) -> ApiResult<TenantPage> {
     let limit = crate::pagination::limit(limit)?;
     let after = crate::pagination::decode(cursor)?;
     let mut conn = state.db.conn().await?;
@@ -157,26 +177,27 @@ pub async fn list(
     let (rows, next) = crate::pagination::page(rows, limit, |t| t.id.clone());
     let mut out = Vec::with_capacity(rows.len());
     for t in rows {
-        let n = store::user_count(&mut conn, &t.id).await?;
+        let n = users::service::count(&mut conn, &t.id).await?;
         out.push((t, n));
     }
     Ok((out, next))
 }
 
 /// Suspend (every session ends, nobody can sign in) or resume a tenant.
+#[tracing::instrument(skip_all, fields(tenant_id = tracing::field::Empty))]
 pub async fn set_suspended(
     state: &AppState,
-    actor: ActorKind,
-    ctx: &RequestCtx,
+    op: &OperatorProof,
     id_or_slug: &str,
     suspended: bool,
 ) -> ApiResult<TenantRow> {
-    let mut t = get(state, id_or_slug).await?;
+    let mut t = get(state, op, id_or_slug).await?;
+    tracing::Span::current().record("tenant_id", t.id.as_str());
     let mut tx = state.db.begin().await?;
     let status = if suspended { "suspended" } else { "active" };
     store::set_status(&mut tx, &t.id, status).await?;
     let revoked = if suspended {
-        authn::store::revoke_all_for_tenant(&mut tx, &t.id).await?
+        authn::service::revoke_tenant_sessions(&mut tx, &t.id).await?
     } else {
         0
     };
@@ -187,10 +208,8 @@ pub async fn set_suspended(
     };
     audit::record(
         &mut tx,
-        Entry::new(&t.id, action)
-            .actor(actor, "")
+        op.audit(&t.id, action)
             .target("tenant", &t.id)
-            .ctx(ctx)
             .details(serde_json::json!({ "sessions_revoked": revoked })),
     )
     .await?;
@@ -202,4 +221,19 @@ pub async fn set_suspended(
 /// Every tenant's id, in order (for install-wide passes such as a search rebuild).
 pub async fn ids(conn: &mut sqlx::AnyConnection) -> Result<Vec<String>, sqlx::Error> {
     store::ids(conn).await
+}
+
+/// A tenant by slug (sign-in).
+pub async fn by_slug(conn: &mut sqlx::AnyConnection, slug: &str) -> ApiResult<Option<TenantRow>> {
+    Ok(store::by_slug(conn, slug).await?)
+}
+
+/// A tenant by id (accepting an invitation).
+pub async fn by_id(conn: &mut sqlx::AnyConnection, id: &str) -> ApiResult<Option<TenantRow>> {
+    Ok(store::by_id(conn, id).await?)
+}
+
+/// How many tenants the install has (first-run setup runs while there are none).
+pub async fn count(conn: &mut sqlx::AnyConnection) -> Result<i64, sqlx::Error> {
+    store::count(conn).await
 }

@@ -96,13 +96,6 @@ pub async fn set_status(
     Ok(())
 }
 
-pub async fn user_count(conn: &mut AnyConnection, id: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("select count(*) from users where tenant_id = $1")
-        .bind(id)
-        .fetch_one(conn)
-        .await
-}
-
 /// Every tenant's id, in order.
 pub async fn ids(conn: &mut AnyConnection) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("select id from tenants order by id")

@@ -280,7 +280,7 @@ impl UsersApi {
         auth: Session,
         id: Path<String>,
     ) -> ApiResult<Json<Vec<RoleRef>>> {
-        let roles = crate::roles::service::user_roles(&state, &auth.0, &id.0).await?;
+        let roles = service::user_roles(&state, &auth.0, &id.0).await?;
         Ok(Json(roles.into_iter().map(RoleRef::from).collect()))
     }
 
@@ -299,8 +299,7 @@ impl UsersApi {
         id: Path<String>,
         body: Json<SetRoles>,
     ) -> ApiResult<Json<Vec<RoleRef>>> {
-        let roles =
-            crate::roles::service::set_user_roles(&state, &auth.0, &id.0, &body.0.role_ids).await?;
+        let roles = service::set_user_roles(&state, &auth.0, &id.0, &body.0.role_ids).await?;
         Ok(Json(roles.into_iter().map(RoleRef::from).collect()))
     }
 }

@@ -3,13 +3,29 @@
 use super::{store, store::UserRow, validate};
 use crate::{
     audit::{self, Entry},
-    authn::{self, Principal},
-    authz::{contain, perm, Contained, Granted, Subject},
-    db::{now_ms, rfc3339},
+    authn::{self, InstallActor, Principal},
+    authz::{
+        self, bump_version, contain, contain_account, contain_grant, perm, store::RoleRow,
+        user_permissions, Contained, Granted, Subject,
+    },
+    db::rfc3339,
     error::{ApiError, ApiResult, Code},
     roles, AppState,
 };
 use sqlx::AnyConnection;
+
+/// Who creates an account: a person holding `users.manage` (the proof of the check), or the
+/// install itself (the operator or first-run setup creating a tenant's first admin).
+///
+/// [`insert_user`] takes one, so no code path creates an account without having checked one
+/// of them; `Granted` and the install proofs have private fields, so only the checks make them
+/// (shown by the compiler only: the doctests on [`crate::authz::Granted`] and
+/// [`crate::authn::OperatorProof`] check that they cannot be built by hand).
+#[derive(Debug, Clone, Copy)]
+pub enum AccountCreator<'a> {
+    Admin(Granted<'a>),
+    Install(InstallActor<'a>),
+}
 
 /// A one-time link that lets an invited person set a password.
 #[derive(Debug, Clone)]
@@ -100,17 +116,8 @@ pub async fn issue_invitation(
     user_id: &str,
     created_by: &str,
 ) -> ApiResult<Invitation> {
-    let token = authn::tokens::generate("stoa_i_");
-    let expires_at = now_ms() + state.cfg.invitation.ttl_secs * 1000;
-    authn::store::insert_invitation(
-        conn,
-        tenant_id,
-        user_id,
-        &authn::tokens::hash(&token),
-        created_by,
-        expires_at,
-    )
-    .await?;
+    let (token, expires_at) =
+        authn::service::issue_invitation_token(conn, state, tenant_id, user_id, created_by).await?;
     let url = format!(
         "{}/invite#token={token}",
         state.cfg.public_url.trim_end_matches('/')
@@ -123,13 +130,22 @@ pub async fn issue_invitation(
 }
 
 /// Insert a user row (with roles) inside the caller's transaction. Shared by admin invitations,
-/// tenant creation and setup.
+/// tenant creation and setup; `by` is the proof that whoever creates it may.
 pub async fn insert_user(
     conn: &mut AnyConnection,
+    by: AccountCreator<'_>,
     tenant_id: &str,
     input: &NewUser,
     password_hash: Option<String>,
 ) -> ApiResult<UserRow> {
+    if let AccountCreator::Admin(g) = by {
+        if g.permission() != perm::USERS_MANAGE {
+            return Err(ApiError::forbidden(perm::USERS_MANAGE));
+        }
+        if g.principal().tenant_id != tenant_id {
+            return Err(ApiError::not_found("tenant"));
+        }
+    }
     let display_name = validate::text("display_name", &input.display_name, 200)?;
     let (email, phone) = identifiers(input.email.as_deref(), input.phone.as_deref())?;
     let row = UserRow {
@@ -138,36 +154,24 @@ pub async fn insert_user(
         ..UserRow::new(tenant_id, display_name, email, phone, password_hash)
     };
     ensure_unique(&mut *conn, &row).await?;
-    store::insert(&mut *conn, &row)
-        .await
-        .map_err(unique_to_conflict)?;
+    // A concurrent insert of the same email or phone fails on its unique constraint, which
+    // `ApiError::from` names (`email_taken`, `phone_taken`) like `ensure_unique` does.
+    store::insert(&mut *conn, &row).await?;
     let role_ids = if input.role_ids.is_empty() {
-        let staff = roles::store::get_builtin(&mut *conn, tenant_id, "staff")
+        let staff = authz::store::get_builtin(&mut *conn, tenant_id, "staff")
             .await?
             .ok_or_else(|| ApiError::internal("tenant has no staff role"))?;
         vec![staff.id]
     } else {
         roles::service::check_role_ids(&mut *conn, tenant_id, &input.role_ids).await?
     };
-    roles::store::set_user_roles(&mut *conn, tenant_id, &row.id, &role_ids).await?;
-    crate::authz::bump_version(&mut *conn, tenant_id).await?;
+    authz::store::set_user_roles(&mut *conn, tenant_id, &row.id, &role_ids).await?;
+    bump_version(&mut *conn, tenant_id).await?;
     Ok(row)
 }
 
-fn unique_to_conflict(e: sqlx::Error) -> ApiError {
-    if crate::db::is_unique_violation(&e) {
-        let msg = e.to_string();
-        if msg.contains("phone") {
-            return ApiError::conflict(Code::PhoneTaken, "another account uses this phone number")
-                .with_field("phone");
-        }
-        return ApiError::conflict(Code::EmailTaken, "another account uses this email")
-            .with_field("email");
-    }
-    e.into()
-}
-
 /// An admin adds a person and gets the invitation link to hand over.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn create(
     state: &AppState,
     p: &Principal,
@@ -178,11 +182,18 @@ pub async fn create(
         state.authz.require(p, perm::ROLES_MANAGE).await?;
     }
     let mut tx = state.db.begin().await?;
-    let user = insert_user(&mut tx, &p.tenant_id, &input, None).await?;
+    let user = insert_user(
+        &mut tx,
+        AccountCreator::Admin(g),
+        &p.tenant_id,
+        &input,
+        None,
+    )
+    .await?;
     // The new account's roles (the default `staff` included) must be within the inviter's own
     // permissions: whoever holds the invitation link holds the account.
-    let mine = roles::service::user_permissions(&mut tx, &p.tenant_id, &p.user_id).await?;
-    let granted = roles::service::user_permissions(&mut tx, &p.tenant_id, &user.id).await?;
+    let mine = user_permissions(&mut tx, &p.tenant_id, &p.user_id).await?;
+    let granted = user_permissions(&mut tx, &p.tenant_id, &user.id).await?;
     let _: Contained = contain(&mine, &granted, Subject::Grant)?;
     let invitation = issue_invitation(&mut tx, state, &p.tenant_id, &user.id, &p.user_id).await?;
     audit::record(
@@ -197,6 +208,7 @@ pub async fn create(
     Ok((user, invitation))
 }
 
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn list(
     state: &AppState,
     p: &Principal,
@@ -232,6 +244,46 @@ pub async fn list(
     Ok(crate::pagination::page(rows, limit, |u| u.id.clone()))
 }
 
+/// A user of the tenant, if there is one (sign-in and invitations).
+pub async fn find(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> ApiResult<Option<UserRow>> {
+    Ok(store::get(conn, tenant_id, id).await?)
+}
+
+/// The account a login (normalised email or phone) names in a tenant.
+pub async fn find_by_login(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    login: &str,
+) -> ApiResult<Option<UserRow>> {
+    Ok(store::find_by_login(conn, tenant_id, login).await?)
+}
+
+/// Set an account's password hash (the caller checked the old password or a credential).
+pub async fn set_password(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+    hash: &str,
+) -> ApiResult<()> {
+    Ok(store::set_password(conn, tenant_id, user_id, hash).await?)
+}
+
+/// An invitation was accepted: the account gets its password and becomes active.
+pub async fn activate_with_password(
+    conn: &mut AnyConnection,
+    mut user: UserRow,
+    hash: &str,
+) -> ApiResult<UserRow> {
+    store::set_password(&mut *conn, &user.tenant_id, &user.id, hash).await?;
+    user.status = "active".into();
+    store::update(conn, &user).await?;
+    Ok(user)
+}
+
 /// Load a user of the caller's tenant; unknown or foreign ids are 404.
 pub async fn load(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> ApiResult<UserRow> {
     if !crate::db::is_id(id) {
@@ -242,6 +294,7 @@ pub async fn load(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> ApiRes
         .ok_or_else(|| ApiError::not_found("user"))
 }
 
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<UserRow> {
     state.authz.require(p, perm::USERS_READ).await?;
     let mut conn = state.db.conn().await?;
@@ -296,6 +349,7 @@ fn apply_patch(
 }
 
 /// An admin edits a profile, including the sign-in identifiers.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn update(
     state: &AppState,
     p: &Principal,
@@ -306,12 +360,10 @@ pub async fn update(
     let mut tx = state.db.begin().await?;
     let mut u = load(&mut tx, &p.tenant_id, id).await?;
     // Changing an account's email or phone redirects its sign-in: only within one's own reach.
-    let _: Contained = roles::service::contain_account(&mut tx, p, &u.id).await?;
+    let _: Contained = contain_account(&mut tx, p, &u.id).await?;
     let changed = apply_patch(&mut u, &patch, true)?;
     ensure_unique(&mut tx, &u).await?;
-    store::update(&mut tx, &u)
-        .await
-        .map_err(unique_to_conflict)?;
+    store::update(&mut tx, &u).await?;
     audit::record(
         &mut tx,
         audit_user(&g, "user.updated", &u.id).details(serde_json::json!({ "changed": changed })),
@@ -322,6 +374,7 @@ pub async fn update(
 }
 
 /// A person edits their own profile (not their sign-in identifiers).
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn update_self(
     state: &AppState,
     p: &Principal,
@@ -342,21 +395,16 @@ pub async fn update_self(
     Ok(u)
 }
 
-/// Refuse a change that would leave the tenant without an active admin.
+/// Refuse a change that would leave the tenant without an active admin: the guard of the
+/// accounts (their status) against the roles they hold, so it lives with the accounts.
 pub async fn ensure_other_admin(
     conn: &mut AnyConnection,
     tenant_id: &str,
     user_id: &str,
 ) -> ApiResult<()> {
-    let admin = roles::store::get_builtin(&mut *conn, tenant_id, "admin").await?;
-    let holds_admin = match admin {
-        Some(a) => roles::store::roles_of_user(&mut *conn, tenant_id, user_id)
-            .await?
-            .iter()
-            .any(|r| r.id == a.id),
-        None => false,
-    };
-    if holds_admin && store::count_other_active_admins(conn, tenant_id, user_id).await? == 0 {
+    let admins = authz::store::holders_of_builtin(&mut *conn, tenant_id, "admin").await?;
+    let holds_admin = admins.iter().any(|id| id == user_id);
+    if holds_admin && store::count_active_among(conn, tenant_id, &admins, user_id).await? == 0 {
         return Err(ApiError::conflict(
             Code::LastAdmin,
             "this is the tenant's last active admin",
@@ -366,6 +414,7 @@ pub async fn ensure_other_admin(
 }
 
 /// Disable (ending every session at once) or re-enable an account.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn set_disabled(
     state: &AppState,
     p: &Principal,
@@ -375,7 +424,7 @@ pub async fn set_disabled(
     let g = state.authz.require(p, perm::USERS_MANAGE).await?;
     let mut tx = state.db.begin().await?;
     let mut u = load(&mut tx, &p.tenant_id, id).await?;
-    let _: Contained = roles::service::contain_account(&mut tx, p, &u.id).await?;
+    let _: Contained = contain_account(&mut tx, p, &u.id).await?;
     let revoked;
     if disabled {
         if u.id == p.user_id {
@@ -386,7 +435,7 @@ pub async fn set_disabled(
         }
         ensure_other_admin(&mut tx, &p.tenant_id, &u.id).await?;
         u.status = "disabled".into();
-        revoked = authn::store::revoke_all_for_user(&mut tx, &p.tenant_id, &u.id, "").await?;
+        revoked = authn::service::revoke_user_sessions(&mut tx, &p.tenant_id, &u.id, "").await?;
     } else {
         u.status = if u.password_hash.is_some() {
             "active"
@@ -416,6 +465,7 @@ pub async fn set_disabled(
 }
 
 /// A fresh invitation link (also how an admin lets someone reset a forgotten password).
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn reissue_invitation(
     state: &AppState,
     p: &Principal,
@@ -425,7 +475,7 @@ pub async fn reissue_invitation(
     let mut tx = state.db.begin().await?;
     let u = load(&mut tx, &p.tenant_id, id).await?;
     // A fresh link is a password reset: whoever holds it becomes this account.
-    let _: Contained = roles::service::contain_account(&mut tx, p, &u.id).await?;
+    let _: Contained = contain_account(&mut tx, p, &u.id).await?;
     if u.status == "disabled" {
         return Err(ApiError::conflict(
             Code::Conflict,
@@ -455,4 +505,61 @@ pub async fn display_names(
             return Ok(out);
         }
     }
+}
+
+/// How many accounts a tenant has (the operator's tenant list).
+pub async fn count(conn: &mut AnyConnection, tenant_id: &str) -> ApiResult<i64> {
+    Ok(store::count(conn, tenant_id).await?)
+}
+
+/// Roles a user holds.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
+pub async fn user_roles(state: &AppState, p: &Principal, user_id: &str) -> ApiResult<Vec<RoleRow>> {
+    let mut conn = state.db.conn().await?;
+    if user_id != p.user_id {
+        state.authz.require(p, perm::USERS_READ).await?;
+        load(&mut conn, &p.tenant_id, user_id).await?;
+    }
+    Ok(authz::store::roles_of_user(&mut conn, &p.tenant_id, user_id).await?)
+}
+
+/// Replace the roles a user holds. Takes effect on the user's very next request.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
+pub async fn set_user_roles(
+    state: &AppState,
+    p: &Principal,
+    user_id: &str,
+    role_ids: &[String],
+) -> ApiResult<Vec<RoleRow>> {
+    let g = state.authz.require(p, perm::ROLES_MANAGE).await?;
+    let mut tx = state.db.begin().await?;
+    load(&mut tx, &p.tenant_id, user_id).await?;
+    let ids = roles::service::check_role_ids(&mut tx, &p.tenant_id, role_ids).await?;
+    // Only accounts within one's own reach, and only roles within it (oneself included: no
+    // granting oneself `admin`).
+    let _: Contained = contain_account(&mut tx, p, user_id).await?;
+    let _: Contained = contain_grant(&mut tx, p, &ids).await?;
+    let before: Vec<String> = authz::store::roles_of_user(&mut tx, &p.tenant_id, user_id)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let admin = authz::store::get_builtin(&mut tx, &p.tenant_id, "admin")
+        .await?
+        .map(|r| r.id)
+        .unwrap_or_default();
+    if before.contains(&admin) && !ids.contains(&admin) {
+        ensure_other_admin(&mut tx, &p.tenant_id, user_id).await?;
+    }
+    authz::store::set_user_roles(&mut tx, &p.tenant_id, user_id, &ids).await?;
+    bump_version(&mut tx, &p.tenant_id).await?;
+    audit::record(
+        &mut tx,
+        audit_user(&g, "user.roles_changed", user_id)
+            .details(serde_json::json!({ "before": before, "after": ids })),
+    )
+    .await?;
+    let roles = authz::store::roles_of_user(&mut tx, &p.tenant_id, user_id).await?;
+    tx.commit().await?;
+    Ok(roles)
 }

@@ -193,20 +193,33 @@ pub async fn list(
     .await
 }
 
-/// Active users holding the built-in admin role, excluding `except`.
-pub async fn count_other_active_admins(
+/// How many of `ids` are active users of the tenant, `except` left out.
+pub async fn count_active_among(
     conn: &mut AnyConnection,
     tenant_id: &str,
+    ids: &[String],
     except: &str,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "select count(distinct u.id) from users u
-         join role_bindings b on b.tenant_id = u.tenant_id and b.user_id = u.id
-         join roles r on r.tenant_id = b.tenant_id and r.id = b.role_id
-         where u.tenant_id = $1 and u.status = 'active' and r.builtin = 'admin' and u.id <> $2",
-    )
-    .bind(tenant_id)
-    .bind(except)
-    .fetch_one(conn)
-    .await
+    let ids: Vec<&String> = ids.iter().filter(|id| id.as_str() != except).collect();
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let placeholders: Vec<String> = (2..ids.len() + 2).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "select count(*) from users where tenant_id = $1 and status = 'active' and id in ({})",
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query_scalar(&sql).bind(tenant_id);
+    for id in ids {
+        q = q.bind(id);
+    }
+    q.fetch_one(conn).await
+}
+
+/// How many accounts a tenant has.
+pub async fn count(conn: &mut AnyConnection, tenant_id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select count(*) from users where tenant_id = $1")
+        .bind(tenant_id)
+        .fetch_one(conn)
+        .await
 }

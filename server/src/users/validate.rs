@@ -63,38 +63,8 @@ pub fn fold(s: &str) -> String {
         .collect()
 }
 
-/// Trimmed text of 1..=max characters without control characters.
-pub fn text(field: &str, raw: &str, max: usize) -> Result<String, ApiError> {
-    let t = raw.trim();
-    if t.is_empty() {
-        return Err(ApiError::validation(field, "must not be empty"));
-    }
-    if t.chars().count() > max {
-        return Err(ApiError::validation(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    if t.chars().any(|c| c.is_control()) {
-        return Err(ApiError::validation(
-            field,
-            "must not contain control characters",
-        ));
-    }
-    Ok(t.to_string())
-}
-
-/// Like [`text`] but empty input means "none".
-pub fn optional_text(
-    field: &str,
-    raw: Option<&str>,
-    max: usize,
-) -> Result<Option<String>, ApiError> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(t) => text(field, t, max).map(Some),
-    }
-}
+// The generic text rules are shared by every feature: they live in `http::validate`.
+pub use crate::http::validate::{optional_text, text};
 
 #[cfg(test)]
 mod tests {
@@ -130,14 +100,5 @@ mod tests {
         assert_eq!(fold("ĐẶNG Văn Lâm"), "dang van lam");
         assert_eq!(fold("Zoë Ångström"), "zoe angstrom");
         assert_eq!(fold("王小明"), "王小明");
-    }
-
-    #[test]
-    fn texts() {
-        assert!(text("n", "  ", 10).is_err());
-        assert!(text("n", "abc\u{7}", 10).is_err());
-        assert!(text("n", &"x".repeat(11), 10).is_err());
-        assert_eq!(text("n", " Lan ", 10).unwrap(), "Lan");
-        assert_eq!(optional_text("t", Some(""), 10).unwrap(), None);
     }
 }

@@ -852,7 +852,7 @@ async fn rewrite_chain(
     }
     let head = rows.last().unwrap();
     s.sql(&format!(
-        "update tenants set audit_head = {} where id = {}",
+        "update audit_heads set head = {} where tenant_id = {}",
         sql_text(&head.hash),
         sql_text(tenant_id)
     ))
@@ -1037,7 +1037,7 @@ async fn truncation_is_caught_by_the_mirror_and_old_chains_are_sealed(b: Backend
         .await;
     fresh
         .sql(&format!(
-            "update tenants set audit_seq = {}, audit_head = {} where id = {}",
+            "update audit_heads set seq = {}, head = {} where tenant_id = {}",
             keep.seq,
             sql_text(&keep.hash),
             sql_text(&t.id)

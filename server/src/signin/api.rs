@@ -1,7 +1,8 @@
 //! `/auth`: sign-in, sign-out, accepting invitations.
 
-use super::{ctx_of, service, Session};
+use super::service;
 use crate::{
+    authn::{ctx_of, Session},
     db::rfc3339,
     error::ApiResult,
     http::{ApiTags, NoContent},
@@ -88,7 +89,7 @@ impl AuthApi {
     /// Ends this session; the token answers 401 from now on.
     #[oai(path = "/auth/logout", method = "post", operation_id = "auth_logout")]
     async fn logout(&self, state: Data<&Arc<AppState>>, auth: Session) -> ApiResult<NoContent> {
-        service::logout(&state, &auth.0).await?;
+        crate::authn::service::logout(&state, &auth.0).await?;
         Ok(NoContent::Done)
     }
 

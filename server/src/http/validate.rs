@@ -1,0 +1,50 @@
+//! Input rules shared by every feature: free text fields (names, titles, descriptions).
+
+use crate::error::ApiError;
+
+/// Trimmed text of 1..=max characters without control characters.
+pub fn text(field: &str, raw: &str, max: usize) -> Result<String, ApiError> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Err(ApiError::validation(field, "must not be empty"));
+    }
+    if t.chars().count() > max {
+        return Err(ApiError::validation(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if t.chars().any(|c| c.is_control()) {
+        return Err(ApiError::validation(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(t.to_string())
+}
+
+/// Like [`text`] but empty input means "none".
+pub fn optional_text(
+    field: &str,
+    raw: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => text(field, t, max).map(Some),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts() {
+        assert!(text("n", "  ", 10).is_err());
+        assert!(text("n", "abc\u{7}", 10).is_err());
+        assert!(text("n", &"x".repeat(11), 10).is_err());
+        assert_eq!(text("n", " Lan ", 10).unwrap(), "Lan");
+        assert_eq!(optional_text("t", Some(""), 10).unwrap(), None);
+    }
+}

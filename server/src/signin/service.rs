@@ -1,0 +1,204 @@
+//! Sign-in with a password, accepting an invitation, changing one's password.
+
+use crate::{
+    audit::{self, ActorKind, Entry},
+    authn::{self, password, throttle, Principal},
+    error::{ApiError, ApiResult, Code},
+    ops::ctx::RequestCtx,
+    tenants,
+    users::{self, store::UserRow},
+    AppState,
+};
+
+#[derive(Debug)]
+pub struct NewSession {
+    pub token: String,
+    pub session_id: String,
+    pub expires_at: i64,
+    pub user: UserRow,
+}
+
+impl NewSession {
+    fn new(s: authn::service::Started, user: UserRow) -> NewSession {
+        NewSession {
+            token: s.token,
+            session_id: s.session_id,
+            expires_at: s.expires_at,
+            user,
+        }
+    }
+}
+
+/// The one answer for every failed sign-in, so it never tells whether an account exists.
+fn invalid() -> ApiError {
+    ApiError::new(
+        Code::InvalidCredentials,
+        "the tenant, login or password is not correct",
+    )
+}
+
+#[tracing::instrument(skip_all, fields(tenant_id = tracing::field::Empty))]
+pub async fn login(
+    state: &AppState,
+    ctx: &RequestCtx,
+    tenant_slug: &str,
+    login: &str,
+    password_in: &str,
+    device: &str,
+) -> ApiResult<NewSession> {
+    if tenant_slug.len() > 100 || login.len() > 320 || password_in.len() > password::MAX_LEN * 4 {
+        return Err(invalid());
+    }
+    let limits = throttle::Limits::from_config(&state.cfg.login);
+    let slug = tenant_slug.trim().to_lowercase();
+    let normalized = users::validate::login(login).unwrap_or_else(|| login.trim().to_lowercase());
+    let keys = throttle::Keys::new(&slug, &normalized, &ctx.ip);
+    // The attempt is counted before the password is checked (see `throttle`): parallel guesses
+    // cannot all be verified before the first failure is recorded.
+    let reservation = throttle::reserve(&state.db, &keys, limits).await?;
+    let (tenant, user) = {
+        let mut conn = state.db.conn().await?;
+        let tenant = tenants::service::by_slug(&mut conn, &slug).await?;
+        let user = match &tenant {
+            Some(t) => users::service::find_by_login(&mut conn, &t.id, &normalized).await?,
+            None => None,
+        };
+        (tenant, user)
+    };
+    if let Some(t) = &tenant {
+        tracing::Span::current().record("tenant_id", t.id.as_str());
+    }
+    let ok = password::verify(
+        password_in,
+        user.as_ref().and_then(|u| u.password_hash.as_deref()),
+    )
+    .await;
+    let tenant_active = tenant.as_ref().is_some_and(|t| t.status == "active");
+    let user_active = user.as_ref().is_some_and(|u| u.status == "active");
+    let mut tx = state.db.begin().await?;
+    if !(ok && tenant_active && user_active) {
+        throttle::failed(&mut tx, &keys, reservation, limits).await?;
+        if let Some(t) = &tenant {
+            let reason = match (&user, ok) {
+                (None, _) => "unknown_login",
+                (Some(_), false) => "wrong_password",
+                (Some(u), true) if u.status != "active" => "account_not_active",
+                _ => "tenant_suspended",
+            };
+            let mut e = Entry::new(&t.id, "auth.login")
+                .actor(ActorKind::Anonymous, "")
+                .ctx(ctx)
+                .failed()
+                .details(serde_json::json!({ "reason": reason }));
+            if let Some(u) = &user {
+                e = e.target("user", &u.id);
+            }
+            audit::record(&mut tx, e).await?;
+        }
+        tx.commit().await?;
+        return Err(invalid());
+    }
+    let (Some(_), Some(user)) = (tenant, user) else {
+        return Err(invalid());
+    };
+    throttle::succeeded(&mut tx, &keys, reservation).await?;
+    let started =
+        authn::service::start_session(&mut tx, state, &user.tenant_id, &user.id, device, ctx)
+            .await?;
+    audit::record(
+        &mut tx,
+        Entry::new(&user.tenant_id, "auth.login")
+            .actor(ActorKind::User, &user.id)
+            .target("session", &started.session_id)
+            .ctx(ctx),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(NewSession::new(started, user))
+}
+
+/// Accept an invitation: set the password, activate the account and sign in.
+#[tracing::instrument(skip_all, fields(tenant_id = tracing::field::Empty))]
+pub async fn accept_invitation(
+    state: &AppState,
+    ctx: &RequestCtx,
+    token: &str,
+    new_password: &str,
+    device: &str,
+) -> ApiResult<NewSession> {
+    password::validate("password", new_password)?;
+    let gone = || {
+        ApiError::new(
+            Code::InvitationInvalid,
+            "this invitation is invalid, used or expired; ask an admin for a new one",
+        )
+    };
+    if token.len() > 200 {
+        return Err(gone());
+    }
+    let hash = password::hash(new_password).await?;
+    let mut tx = state.db.begin().await?;
+    let (tenant_id, user_id) = authn::service::take_invitation(&mut tx, token)
+        .await?
+        .ok_or_else(gone)?;
+    tracing::Span::current().record("tenant_id", tenant_id.as_str());
+    let tenant = tenants::service::by_id(&mut tx, &tenant_id)
+        .await?
+        .ok_or_else(gone)?;
+    let user = users::service::find(&mut tx, &tenant_id, &user_id)
+        .await?
+        .ok_or_else(gone)?;
+    if user.status == "disabled" || tenant.status != "active" {
+        return Err(gone());
+    }
+    let user = users::service::activate_with_password(&mut tx, user, &hash).await?;
+    // Whoever held the old password no longer does.
+    authn::service::revoke_user_sessions(&mut tx, &tenant_id, &user_id, "").await?;
+    let started =
+        authn::service::start_session(&mut tx, state, &tenant_id, &user_id, device, ctx).await?;
+    audit::record(
+        &mut tx,
+        Entry::new(&tenant_id, "user.invitation_accepted")
+            .actor(ActorKind::User, &user_id)
+            .target("user", &user_id)
+            .ctx(ctx),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(NewSession::new(started, user))
+}
+
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
+pub async fn change_password(
+    state: &AppState,
+    p: &Principal,
+    current: &str,
+    new: &str,
+) -> ApiResult<()> {
+    password::validate("new_password", new)?;
+    let user = {
+        let mut conn = state.db.conn().await?;
+        users::service::load(&mut conn, &p.tenant_id, &p.user_id).await?
+    };
+    if !password::verify(current, user.password_hash.as_deref()).await {
+        return Err(ApiError::validation(
+            "current_password",
+            "the current password is not correct",
+        ));
+    }
+    let hash = password::hash(new).await?;
+    let mut tx = state.db.begin().await?;
+    users::service::set_password(&mut tx, &p.tenant_id, &p.user_id, &hash).await?;
+    let revoked =
+        authn::service::revoke_user_sessions(&mut tx, &p.tenant_id, &p.user_id, &p.session_id)
+            .await?;
+    audit::record(
+        &mut tx,
+        p.audit("user.password_changed")
+            .target("user", &p.user_id)
+            .details(serde_json::json!({ "other_sessions_revoked": revoked })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
