@@ -42,18 +42,8 @@ impl RealtimeApi {
         let ticket = tokens::generate("stoa_ws_");
         let expires_at = now_ms() + TICKET_TTL_MS;
         let mut tx = state.db.begin().await?;
-        sqlx::query("delete from ws_tickets where expires_at < $1")
-            .bind(now_ms())
-            .execute(&mut *tx)
+        super::store::insert_ticket(&mut tx, &tokens::hash(&ticket), &hash, expires_at, now_ms())
             .await?;
-        sqlx::query(
-            "insert into ws_tickets (ticket_hash, token_hash, expires_at) values ($1, $2, $3)",
-        )
-        .bind(tokens::hash(&ticket))
-        .bind(hash)
-        .bind(expires_at)
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
         Ok(Json(Ticket {
             ticket,

@@ -15,6 +15,7 @@
 //! events are in the database and clients catch up by sequence.
 
 pub mod api;
+pub mod store;
 pub mod ws;
 
 use crate::db::Db;
@@ -140,12 +141,7 @@ impl Hub {
         }
         let payload = serde_json::to_string(&n).unwrap_or_default();
         let sent = match db.conn().await {
-            Ok(mut conn) => sqlx::query("select pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(payload)
-                .execute(&mut *conn)
-                .await
-                .map(|_| ()),
+            Ok(mut conn) => store::notify(&mut conn, CHANNEL, &payload).await,
             Err(e) => Err(e),
         };
         if let Err(e) = sent {

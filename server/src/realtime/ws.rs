@@ -37,13 +37,7 @@ async fn authenticate(state: &AppState, req: &Request) -> Result<Principal, ApiE
     });
     if let Some(ticket) = ticket {
         let mut tx = state.db.begin().await?;
-        let hash: Option<String> = sqlx::query_scalar(
-            "delete from ws_tickets where ticket_hash = $1 and expires_at > $2 returning token_hash",
-        )
-        .bind(tokens::hash(&ticket))
-        .bind(now_ms())
-        .fetch_optional(&mut *tx)
-        .await?;
+        let hash = super::store::take_ticket(&mut tx, &tokens::hash(&ticket), now_ms()).await?;
         tx.commit().await?;
         let hash = hash.ok_or_else(ApiError::unauthenticated)?;
         return authn::resolve_hash(state, &hash, ctx).await;
