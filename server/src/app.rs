@@ -72,6 +72,13 @@ pub fn searchables() -> search::Registry {
     r
 }
 
+/// The features whose rows reference blobs.
+pub fn blob_references() -> blobs::sweep::References {
+    let mut r = blobs::sweep::References::default();
+    r.register(|conn, keys| Box::pin(files::store::referenced_blobs(conn, keys)));
+    r
+}
+
 /// The features that use files, and say who may read them.
 pub fn file_readers() -> files::readers::Readers {
     let mut r = files::readers::Readers::default();
@@ -97,7 +104,8 @@ pub fn periodic() -> jobs::periodic::Schedule {
         |s| {
             Box::pin(async move {
                 let grace_ms = s.cfg.storage.orphan_grace_secs.saturating_mul(1000);
-                match blobs::sweep::run(&s.db, &s.blobs, grace_ms, false).await {
+                match blobs::sweep::run(&s.db, &s.blobs, &s.blob_references, grace_ms, false).await
+                {
                     Ok(r) => Ok(r.removed.len() as u64),
                     Err(blobs::sweep::SweepError::Busy) => Ok(0),
                     Err(e) => Err(e.into()),
@@ -206,6 +214,7 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
         operator_token_hash,
         outbox_wake: Notify::new(),
         blobs,
+        blob_references: blob_references(),
         search,
         searchables: searchables(),
         file_readers: file_readers(),

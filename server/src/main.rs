@@ -409,6 +409,7 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
             let report = stoa::blobs::sweep::run(
                 &state.db,
                 &state.blobs,
+                &state.blob_references,
                 grace.saturating_mul(1000),
                 dry_run,
             )

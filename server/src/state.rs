@@ -19,6 +19,8 @@ pub struct AppState {
     /// Wakes the outbox relay after a write.
     pub outbox_wake: Notify,
     pub blobs: blobs::Blobs,
+    /// The features whose rows reference blobs (the orphan sweep keeps what they reference).
+    pub blob_references: blobs::sweep::References,
     pub search: Arc<dyn search::SearchIndex>,
     /// What the features make searchable.
     pub searchables: search::Registry,

@@ -1,8 +1,6 @@
-//! SQL of the blob layer: tenant data keys (`tenant_keys`) and the sweeper's question "which of
-//! these objects does a row reference".
+//! SQL of the blob layer: tenant data keys (`tenant_keys`).
 
 use sqlx::AnyConnection;
-use std::collections::HashSet;
 
 /// The newest live data key of a tenant: (version, wrapped key, master key id).
 pub async fn current_key(
@@ -98,22 +96,4 @@ pub async fn destroy_keys(
     .execute(conn)
     .await?
     .rows_affected())
-}
-
-/// Keys among `keys` that some row references. Every table that points at a blob answers
-/// here (today only `files`: documents and attachments reference blobs through files).
-pub async fn referenced(
-    conn: &mut AnyConnection,
-    keys: &[String],
-) -> Result<HashSet<String>, sqlx::Error> {
-    let placeholders: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "select blob_key from files where blob_key in ({})",
-        placeholders.join(", ")
-    );
-    let mut q = sqlx::query_scalar::<_, String>(&sql);
-    for k in keys {
-        q = q.bind(k);
-    }
-    Ok(q.fetch_all(conn).await?.into_iter().collect())
 }

@@ -3,11 +3,29 @@
 //! upload in flight), and uploads that never completed. One node at a time (a job lease); a
 //! dry run reports without removing.
 
-use super::store;
 use super::{BlobError, Blobs};
 use crate::db::{lock, Db};
+use futures_util::future::BoxFuture;
 use serde::Serialize;
+use sqlx::AnyConnection;
 use std::collections::HashSet;
+
+/// Which of these object keys a feature's rows reference.
+pub type Referenced = for<'a> fn(
+    &'a mut AnyConnection,
+    &'a [String],
+) -> BoxFuture<'a, Result<HashSet<String>, sqlx::Error>>;
+
+/// The features whose rows reference blobs (registered in `app.rs`): an object none of them
+/// references is an orphan.
+#[derive(Default, Clone)]
+pub struct References(Vec<Referenced>);
+
+impl References {
+    pub fn register(&mut self, r: Referenced) {
+        self.0.push(r);
+    }
+}
 
 const LOCK: &str = "blobs.sweep";
 const LOCK_TTL_MS: i64 = 15 * 60 * 1000;
@@ -57,18 +75,27 @@ impl crate::error::ToProblem for SweepError {
 }
 
 /// Keys among `keys` that some row references.
-async fn referenced(db: &Db, keys: &[String]) -> Result<HashSet<String>, sqlx::Error> {
+async fn referenced(
+    db: &Db,
+    refs: &References,
+    keys: &[String],
+) -> Result<HashSet<String>, sqlx::Error> {
+    let mut live = HashSet::new();
     if keys.is_empty() {
-        return Ok(HashSet::new());
+        return Ok(live);
     }
     let mut conn = db.conn().await?;
-    store::referenced(&mut conn, keys).await
+    for r in &refs.0 {
+        live.extend(r(&mut conn, keys).await?);
+    }
+    Ok(live)
 }
 
 /// Sweep once. `grace_ms` protects objects (and incomplete uploads) younger than that.
 pub async fn run(
     db: &Db,
     blobs: &Blobs,
+    refs: &References,
     grace_ms: i64,
     dry_run: bool,
 ) -> Result<Report, SweepError> {
@@ -76,14 +103,20 @@ pub async fn run(
     if !lock::try_acquire(db, LOCK, &holder, LOCK_TTL_MS).await? {
         return Err(SweepError::Busy);
     }
-    let result = sweep(db, blobs, grace_ms, dry_run).await;
+    let result = sweep(db, blobs, refs, grace_ms, dry_run).await;
     if let Err(e) = lock::release(db, LOCK, &holder).await {
         tracing::warn!(error = %e, "could not release the sweep lease");
     }
     result
 }
 
-async fn sweep(db: &Db, blobs: &Blobs, grace_ms: i64, dry_run: bool) -> Result<Report, SweepError> {
+async fn sweep(
+    db: &Db,
+    blobs: &Blobs,
+    refs: &References,
+    grace_ms: i64,
+    dry_run: bool,
+) -> Result<Report, SweepError> {
     let cutoff = crate::db::now_ms() - grace_ms.max(0);
     let mut report = Report {
         dry_run,
@@ -96,7 +129,7 @@ async fn sweep(db: &Db, blobs: &Blobs, grace_ms: i64, dry_run: bool) -> Result<R
         let old: Vec<_> = batch.iter().filter(|o| o.modified_ms <= cutoff).collect();
         report.young += (batch.len() - old.len()) as u64;
         let keys: Vec<String> = old.iter().map(|o| o.key.clone()).collect();
-        let live = referenced(db, &keys).await?;
+        let live = referenced(db, refs, &keys).await?;
         for o in old {
             if live.contains(&o.key) {
                 report.referenced += 1;
@@ -104,7 +137,7 @@ async fn sweep(db: &Db, blobs: &Blobs, grace_ms: i64, dry_run: bool) -> Result<R
             }
             // Re-check one by one just before removing: a row may have committed meanwhile.
             if !dry_run {
-                if !referenced(db, std::slice::from_ref(&o.key))
+                if !referenced(db, refs, std::slice::from_ref(&o.key))
                     .await?
                     .is_empty()
                 {

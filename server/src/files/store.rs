@@ -539,3 +539,20 @@ pub async fn preview(
     .fetch_optional(conn)
     .await
 }
+
+/// Which of these blob keys a file row references (the orphan sweep asks).
+pub async fn referenced_blobs(
+    conn: &mut AnyConnection,
+    keys: &[String],
+) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    let placeholders: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "select blob_key from files where blob_key in ({})",
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query_scalar::<_, String>(&sql);
+    for k in keys {
+        q = q.bind(k);
+    }
+    Ok(q.fetch_all(conn).await?.into_iter().collect())
+}
