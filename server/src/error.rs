@@ -448,42 +448,6 @@ impl ToProblem for sqlx::Error {
     }
 }
 
-impl ToProblem for crate::config::ConfigError {
-    fn code(&self) -> Code {
-        Code::Internal
-    }
-}
-
-impl ToProblem for crate::search::SearchError {
-    fn code(&self) -> Code {
-        match self {
-            crate::search::SearchError::BadQuery(_) => Code::BadRequest,
-            _ => Code::Unavailable,
-        }
-    }
-    fn detail(&self) -> String {
-        match self {
-            crate::search::SearchError::BadQuery(why) => why.clone(),
-            _ => "search is unavailable right now; try again shortly".into(),
-        }
-    }
-    fn field(&self) -> Option<&'static str> {
-        matches!(self, crate::search::SearchError::BadQuery(_)).then_some("q")
-    }
-}
-
-impl ToProblem for crate::search::extract::ExtractError {
-    fn code(&self) -> Code {
-        use crate::search::extract::ExtractError::*;
-        match self {
-            TooLarge(_) => Code::PayloadTooLarge,
-            Unsupported(_) => Code::UnsupportedMediaType,
-            Malformed(_) => Code::BadRequest,
-            Timeout => Code::Unavailable,
-        }
-    }
-}
-
 /// The statuses every operation may answer with, documented once: every status of the code
 /// table above (a test checks each response of the black-box suite against the spec).
 const DOCUMENTED: &[(u16, &str)] = &[

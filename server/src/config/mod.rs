@@ -335,3 +335,9 @@ fn apply_env(
     }
     Ok(())
 }
+
+impl crate::error::ToProblem for ConfigError {
+    fn code(&self) -> crate::error::Code {
+        crate::error::Code::Internal
+    }
+}

@@ -3,70 +3,27 @@
 //! versions in [`super::versions`], the trash in [`super::trash`].
 
 use super::{
-    access::{self, DocAccess, DocEdit, PlaceEdit},
+    access::{self, DocAccess, PlaceEdit},
     meta::{after_key, clean_name, Meta},
     readers::{role_token, space_token, MANAGE_TOKEN},
+    record::{audit_doc, name_clash, save},
     store::{self, DocRow},
     versions,
 };
 use crate::{
     audit,
     authn::Principal,
-    db::{is_unique_violation, new_id, now_ms},
-    error::{ApiError, ApiResult, Code},
+    db::{new_id, now_ms},
+    error::{ApiError, ApiResult},
     files::{self, store::FileRow},
     search, AppState,
 };
 use sqlx::AnyConnection;
 
-/// The search kind of a document.
-pub const KIND: &str = "document";
+pub use super::record::KIND;
 
 /// The trash sweeper's pass, at its old path (registered in `app.rs`).
 pub use super::trash::purge_expired_trash;
-
-/// A write that hit the live-name unique index: 409 naming the field; other errors as they are.
-fn name_clash(e: sqlx::Error) -> ApiError {
-    if is_unique_violation(&e) {
-        name_taken()
-    } else {
-        e.into()
-    }
-}
-
-pub(super) fn name_taken() -> ApiError {
-    ApiError::conflict(
-        Code::Conflict,
-        "a document with this name already exists in this folder",
-    )
-    .with_field("name")
-}
-
-pub(super) async fn audit_doc(
-    conn: &mut AnyConnection,
-    p: &Principal,
-    action: &'static str,
-    d: &DocRow,
-) -> Result<(), sqlx::Error> {
-    audit::record(
-        conn,
-        p.audit(action)
-            .target("document", &d.id)
-            .details(serde_json::json!({
-                "space_id": d.space_id, "folder_id": d.folder_id, "version": d.version,
-                "name": d.name,
-            })),
-    )
-    .await
-}
-
-/// Save a document the caller edits; a name taken in the folder is a 409 on `name`.
-pub(super) async fn save(conn: &mut AnyConnection, proof: &DocEdit, d: &DocRow) -> ApiResult<()> {
-    proof.covers(d)?;
-    store::docs::save(conn, proof.tenant_id(), d)
-        .await
-        .map_err(name_clash)
-}
 
 /// Where a new document's metadata comes from.
 pub(super) enum Fill<'a> {

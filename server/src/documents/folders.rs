@@ -2,8 +2,8 @@
 
 use super::{
     access::{self, Access, FolderEdit, PlaceEdit},
-    docs::KIND,
     meta::{after_key, clean_name},
+    record::KIND,
     store::{self, FolderRow},
 };
 use crate::{

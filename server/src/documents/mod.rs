@@ -14,6 +14,7 @@ pub mod folders;
 pub mod hooks;
 pub mod meta;
 pub mod readers;
+pub mod record;
 pub mod settings;
 pub mod shares;
 pub mod spaces;

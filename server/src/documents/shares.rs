@@ -5,8 +5,8 @@
 
 use super::{
     access::{self, Checked, SpaceEdit},
-    docs::KIND,
     folders::reindex_subtree,
+    record::KIND,
     spaces::active_user,
     store::{self, ShareRow, SharedItem},
 };

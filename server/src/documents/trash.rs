@@ -8,8 +8,8 @@
 
 use super::{
     access::{self, Checked, SpaceEdit},
-    docs::{audit_doc, name_taken, save, KIND},
     folders::subtree,
+    record::{audit_doc, name_taken, save, KIND},
     settings,
     store::{self, trash::Kind, SpaceRow},
     versions::release_file,

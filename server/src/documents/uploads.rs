@@ -7,8 +7,9 @@
 
 use super::{
     access,
-    docs::{self, audit_doc, save, Fill, KIND},
+    docs::{self, Fill},
     meta::{clean_name, Meta},
+    record::{audit_doc, save, KIND},
     store::{self, DocRow},
     versions,
 };

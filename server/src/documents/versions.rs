@@ -5,7 +5,7 @@
 
 use super::{
     access::{self, DocEdit},
-    docs::{audit_doc, save, KIND},
+    record::{audit_doc, save, KIND},
     settings,
     store::{self, DocRow, VersionRow},
 };

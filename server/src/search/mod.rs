@@ -105,6 +105,24 @@ impl From<SearchError> for crate::jobs::outbox::HandlerError {
     }
 }
 
+impl crate::error::ToProblem for SearchError {
+    fn code(&self) -> crate::error::Code {
+        match self {
+            SearchError::BadQuery(_) => crate::error::Code::BadRequest,
+            _ => crate::error::Code::Unavailable,
+        }
+    }
+    fn detail(&self) -> String {
+        match self {
+            SearchError::BadQuery(why) => why.clone(),
+            _ => "search is unavailable right now; try again shortly".into(),
+        }
+    }
+    fn field(&self) -> Option<&'static str> {
+        matches!(self, SearchError::BadQuery(_)).then_some("q")
+    }
+}
+
 #[async_trait]
 pub trait SearchIndex: Send + Sync {
     fn name(&self) -> &'static str;

@@ -246,3 +246,16 @@ mod tests;
 use markup::{html, markdown};
 use office::office;
 use pdf::pdf;
+
+impl crate::error::ToProblem for ExtractError {
+    fn code(&self) -> crate::error::Code {
+        use crate::error::Code;
+        use ExtractError::*;
+        match self {
+            TooLarge(_) => Code::PayloadTooLarge,
+            Unsupported(_) => Code::UnsupportedMediaType,
+            Malformed(_) => Code::BadRequest,
+            Timeout => Code::Unavailable,
+        }
+    }
+}
