@@ -8,6 +8,8 @@
 
 pub mod api;
 pub mod app;
+#[cfg(test)]
+mod architecture;
 pub mod audit;
 pub mod authn;
 pub mod authz;

@@ -100,14 +100,7 @@ impl Checked {
 
     /// Purging needs the manager role in the space itself.
     pub fn space_manage(&self) -> ApiResult<SpaceManage> {
-        if self.access.space_role == Some(Role::Manager) {
-            Ok(SpaceManage {
-                tenant_id: self.tenant_id.clone(),
-                space_id: self.space_id.clone(),
-            })
-        } else {
-            Err(ApiError::forbidden("manager role in this space"))
-        }
+        SpaceManage::of(&self.tenant_id, &self.space_id, self.access.space_role)
     }
 }
 
@@ -131,14 +124,7 @@ impl SpaceAccess {
 
     /// The space's managers (its members).
     pub fn manage(&self) -> ApiResult<SpaceManage> {
-        if self.role == Role::Manager {
-            Ok(SpaceManage {
-                tenant_id: self.tenant_id.clone(),
-                space_id: self.space_id.clone(),
-            })
-        } else {
-            Err(ApiError::forbidden("manager role in this space"))
-        }
+        SpaceManage::of(&self.tenant_id, &self.space_id, Some(self.role))
     }
 }
 
@@ -154,6 +140,20 @@ pub struct SpaceEdit {
 pub struct SpaceManage {
     tenant_id: String,
     space_id: String,
+}
+
+impl SpaceManage {
+    /// Made only when `role` in the space is manager.
+    fn of(tenant_id: &str, space_id: &str, role: Option<Role>) -> ApiResult<SpaceManage> {
+        if role == Some(Role::Manager) {
+            Ok(SpaceManage {
+                tenant_id: tenant_id.to_string(),
+                space_id: space_id.to_string(),
+            })
+        } else {
+            Err(ApiError::forbidden("manager role in this space"))
+        }
+    }
 }
 
 macro_rules! space_proof {
