@@ -15,6 +15,7 @@ mod files;
 mod hostile;
 mod invite_page;
 mod messaging;
+mod messaging_authz;
 mod ops;
 mod realtime;
 mod roles;
