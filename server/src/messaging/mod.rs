@@ -5,7 +5,7 @@
 //! Layout: `api/` (handlers, by resource) → services (`rooms`, `members`, `messages`,
 //! `reactions`, `sync`, `e2e`, `notifications`, `dad`; shared pieces in `service`, room-level
 //! proofs in `access`, the change tail in `emit`) → `store/` (all SQL, by resource). `hooks`
-//! plugs messaging into search, files and realtime.
+//! plugs messaging into search, files and realtime; `lifecycle` into the data lifecycle.
 
 pub mod access;
 pub mod api;
@@ -13,6 +13,7 @@ pub mod dad;
 pub mod e2e;
 mod emit;
 pub mod hooks;
+pub mod lifecycle;
 pub mod members;
 pub mod messages;
 pub mod notifications;
