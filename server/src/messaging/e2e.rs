@@ -180,6 +180,7 @@ pub struct RoomKeys {
 }
 
 /// The devices of an encrypted room's current members, to wrap a room key for.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, room_id = %room_id))]
 pub async fn room_devices(state: &AppState, p: &Principal, room_id: &str) -> ApiResult<RoomKeys> {
     let mut conn = state.db.conn().await?;
     let (_, key_epoch) = encrypted_room(&mut conn, p, room_id).await?;
@@ -265,13 +266,13 @@ pub async fn upload_keys(
     })
 }
 
-/// The room keys wrapped for the caller's devices, every version they were given: (version,
-/// device id, wrapped key, created by, created at).
+/// The room keys wrapped for the caller's devices, every version they were given.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, room_id = %room_id))]
 pub async fn my_keys(
     state: &AppState,
     p: &Principal,
     room_id: &str,
-) -> ApiResult<Vec<(i64, String, String, String, i64)>> {
+) -> ApiResult<Vec<store::KeyRow>> {
     let mut conn = state.db.conn().await?;
     encrypted_room(&mut conn, p, room_id).await?;
     Ok(store::keys_of(&mut conn, &p.tenant_id, room_id, &p.user_id).await?)

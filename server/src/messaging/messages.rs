@@ -180,6 +180,7 @@ pub async fn send(
     })
 }
 
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, room_id = %room_id))]
 pub async fn messages(
     state: &AppState,
     p: &Principal,
@@ -354,6 +355,7 @@ pub async fn mark_read(state: &AppState, p: &Principal, room_id: &str, seq: i64)
 }
 
 /// The room's events after `after` (catch-up after a reconnect), within what the caller may see.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, room_id = %room_id))]
 pub async fn events(
     state: &AppState,
     p: &Principal,

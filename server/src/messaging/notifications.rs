@@ -46,6 +46,7 @@ pub(super) async fn notify(
 
 /// The caller's notifications, newest first (one more than `limit`, for paging), and how many
 /// are unread in all.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn list(
     state: &AppState,
     p: &Principal,

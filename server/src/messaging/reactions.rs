@@ -122,6 +122,7 @@ pub async fn pin(
 }
 
 /// The room's pinned messages, most recently pinned first.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, room_id = %room_id))]
 pub async fn pins(state: &AppState, p: &Principal, room_id: &str) -> ApiResult<Vec<MessageView>> {
     let mut conn = state.db.conn().await?;
     let j = access::joined(&mut conn, p, room_id).await?;

@@ -205,12 +205,14 @@ pub async fn direct(state: &AppState, g: &Granted<'_>, other: &str) -> ApiResult
     Ok((v, true))
 }
 
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, room_id = %id))]
 pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<RoomView> {
     let mut conn = state.db.conn().await?;
     view(&mut conn, p, id).await
 }
 
 /// The caller's rooms with unread counts.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn list_mine(state: &AppState, p: &Principal) -> ApiResult<Vec<RoomView>> {
     let mut conn = state.db.conn().await?;
     let rooms = store::rooms_of(&mut conn, &p.tenant_id, &p.user_id).await?;
@@ -237,6 +239,7 @@ pub async fn list_mine(state: &AppState, p: &Principal) -> ApiResult<Vec<RoomVie
     Ok(out)
 }
 
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn channels(
     state: &AppState,
     p: &Principal,

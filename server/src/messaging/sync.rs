@@ -26,6 +26,7 @@ pub struct Changes {
     pub left: Vec<String>,
 }
 
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, rooms = cursor.len()))]
 pub async fn since(
     state: &AppState,
     p: &Principal,

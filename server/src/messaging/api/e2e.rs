@@ -154,15 +154,13 @@ impl E2eApi {
         let rows = e2e::my_keys(&state, &auth.0, &id.0).await?;
         Ok(Json(
             rows.into_iter()
-                .map(
-                    |(version, device_id, wrapped_key, created_by, created_at)| MyKey {
-                        version,
-                        device_id,
-                        wrapped_key,
-                        created_by,
-                        created_at: rfc3339(created_at),
-                    },
-                )
+                .map(|k| MyKey {
+                    version: k.version,
+                    device_id: k.device_id,
+                    wrapped_key: k.wrapped_key,
+                    created_by: k.created_by,
+                    created_at: rfc3339(k.created_at),
+                })
                 .collect(),
         ))
     }

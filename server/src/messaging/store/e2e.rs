@@ -167,13 +167,23 @@ pub async fn insert_wrapped_key(
     Ok(())
 }
 
-/// (version, device id, wrapped key, created by, created at) of the keys wrapped for a person.
+/// A room key version wrapped for one of a person's devices.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyRow {
+    pub version: i64,
+    pub device_id: String,
+    pub wrapped_key: String,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+/// The keys wrapped for a person's devices in a room, by version and device.
 pub async fn keys_of(
     conn: &mut AnyConnection,
     tenant_id: &str,
     room_id: &str,
     user_id: &str,
-) -> Result<Vec<(i64, String, String, String, i64)>, sqlx::Error> {
+) -> Result<Vec<KeyRow>, sqlx::Error> {
     sqlx::query_as(
         "select version, device_id, wrapped_key, created_by, created_at from room_keys
          where tenant_id = $1 and room_id = $2 and user_id = $3 order by version, device_id",
