@@ -89,7 +89,9 @@ pub fn file_readers() -> files::readers::Readers {
 
 /// Every feature's data classes (retention, erasure and export reach them through this).
 pub fn lifecycle() -> lifecycle::Registry {
-    lifecycle::Registry::default()
+    let mut r = lifecycle::Registry::default();
+    r.register(messaging::lifecycle::Messaging);
+    r
 }
 
 /// Every periodic pass, from the features that own them.

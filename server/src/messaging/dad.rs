@@ -3,62 +3,49 @@
 //! removed once every member has acknowledged receiving it (`POST /rooms/{id}/delivered`, or
 //! reading past it), or when the room's maximum lifetime has passed — whichever comes first. The
 //! room's event log keeps the sequence (so clients stay gap-free) with the content scrubbed.
+//! The removal itself is [`purge::message`](super::purge::message), shared with the lifecycle.
 
-use super::store;
-use crate::{db::now_ms, files, search, AppState};
+use super::{access::Joined, emit::Change, purge, store};
+use crate::{db::now_ms, AppState};
 use sqlx::AnyConnection;
 
+/// `None` when the room keeps its messages; `Some(max lifetime in seconds, if any)` otherwise.
 pub async fn settings(
     conn: &mut AnyConnection,
     tenant_id: &str,
     room_id: &str,
 ) -> Result<Option<Option<i64>>, sqlx::Error> {
-    let row: Option<(Option<i64>,)> = sqlx::query_as(
-        "select max_lifetime_secs from room_dad where tenant_id = $1 and room_id = $2",
-    )
-    .bind(tenant_id)
-    .bind(room_id)
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|r| r.0))
+    store::dad::settings(conn, tenant_id, room_id).await
 }
 
-pub async fn enable(
+/// Make a new room delete-after-delivery (in its creation's transaction).
+pub(super) async fn enable(
     conn: &mut AnyConnection,
     tenant_id: &str,
     room_id: &str,
     max_lifetime_secs: Option<i64>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("insert into room_dad (tenant_id, room_id, max_lifetime_secs) values ($1, $2, $3)")
-        .bind(tenant_id)
-        .bind(room_id)
-        .bind(max_lifetime_secs)
-        .execute(conn)
-        .await?;
-    Ok(())
+    store::dad::enable(conn, tenant_id, room_id, max_lifetime_secs).await
 }
 
-pub async fn set_delivered(
+/// The member has received the room's events up to `seq` (never beyond the room's last).
+pub(super) async fn set_delivered(
     conn: &mut AnyConnection,
-    tenant_id: &str,
-    room_id: &str,
-    user_id: &str,
+    j: &Joined<'_>,
     seq: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "update room_members set delivered_seq = $1
-         where tenant_id = $2 and room_id = $3 and user_id = $4 and delivered_seq < $1",
+    let p = j.principal();
+    store::set_delivered(
+        conn,
+        &p.tenant_id,
+        j.room_id(),
+        &p.user_id,
+        seq.min(j.room().last_seq),
     )
-    .bind(seq)
-    .bind(tenant_id)
-    .bind(room_id)
-    .bind(user_id)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .await
 }
 
-/// Remove what is due in one delete-after-delivery room; returns how many messages went.
+/// What is due in one delete-after-delivery room: (message id, seq), at most 1000.
 async fn due(
     conn: &mut AnyConnection,
     tenant_id: &str,
@@ -67,28 +54,13 @@ async fn due(
     let Some(lifetime) = settings(conn, tenant_id, room_id).await? else {
         return Ok(Vec::new());
     };
-    let delivered: Option<i64> = sqlx::query_scalar(
-        "select min(case when delivered_seq > read_seq then delivered_seq else read_seq end)
-         from room_members where tenant_id = $1 and room_id = $2",
-    )
-    .bind(tenant_id)
-    .bind(room_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let delivered = delivered.unwrap_or(i64::MAX);
+    let delivered = store::delivered_to_all(&mut *conn, tenant_id, room_id)
+        .await?
+        .unwrap_or(i64::MAX);
     let expired_before = lifetime
         .map(|s| now_ms() - s.saturating_mul(1000))
         .unwrap_or(i64::MIN);
-    sqlx::query_as(
-        "select id, seq from messages where tenant_id = $1 and room_id = $2
-         and (seq <= $3 or created_at < $4) order by seq limit 1000",
-    )
-    .bind(tenant_id)
-    .bind(room_id)
-    .bind(delivered)
-    .bind(expired_before)
-    .fetch_all(conn)
-    .await
+    store::due_in_room(conn, tenant_id, room_id, delivered, expired_before, 1000).await
 }
 
 /// This pass's proof: messages are due (every member has them, or the room's lifetime is over)
@@ -104,6 +76,7 @@ impl crate::authz::Proof for Pass {
 }
 
 /// Remove what is due in one delete-after-delivery room; returns how many messages went.
+#[tracing::instrument(skip_all, fields(tenant_id = %tenant_id, room_id = %room_id))]
 pub async fn purge_room(
     state: &AppState,
     tenant_id: &str,
@@ -119,45 +92,20 @@ pub async fn purge_room(
     let pass = Pass {
         tenant_id: tenant_id.to_string(),
     };
-    let mut tx = state.db.begin().await?;
-    let due = due(&mut tx, tenant_id, room_id).await?;
+    let mut ch = Change::on(state.db.begin().await?, tenant_id, "");
+    let due = due(&mut ch.tx, tenant_id, room_id).await?;
     for (id, _) in &due {
-        for file_id in store::attachments(&mut tx, tenant_id, id).await? {
-            files::service::purge(&pass, &mut tx, &file_id).await?;
-        }
-        for sql in [
-            "delete from message_attachments where tenant_id = $1 and message_id = $2",
-            "delete from message_edits where tenant_id = $1 and message_id = $2",
-            "delete from message_reactions where tenant_id = $1 and message_id = $2",
-            "delete from notifications where tenant_id = $1 and message_id = $2",
-            "delete from room_pins where tenant_id = $1 and message_id = $2",
-            "delete from messages where tenant_id = $1 and id = $2",
-        ] {
-            sqlx::query(sql)
-                .bind(tenant_id)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        // The sequence stays; the content goes.
-        super::scrub::message_events(&mut tx, tenant_id, room_id, id, super::scrub::Scrub::Purged)
-            .await?;
-        search::enqueue_index(&mut tx, tenant_id, super::service::KIND, id).await?;
+        purge::message(&pass, &mut ch, room_id, id).await?;
     }
-    tx.commit().await?;
-    if !due.is_empty() {
-        state.outbox_wake.notify_one();
-    }
+    ch.commit(state).await?;
     Ok(due.len() as u64)
 }
 
 /// Every delete-after-delivery room (lifetimes expire without anyone acting).
 pub async fn purge_all(state: &AppState) -> Result<u64, sqlx::Error> {
-    let rooms: Vec<(String, String)> = {
+    let rooms = {
         let mut conn = state.db.conn().await?;
-        sqlx::query_as("select tenant_id, room_id from room_dad limit 100000")
-            .fetch_all(&mut *conn)
-            .await?
+        store::dad::rooms(&mut conn).await?
     };
     let mut n = 0;
     for (t, r) in rooms {

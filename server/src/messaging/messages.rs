@@ -1,15 +1,17 @@
 //! Messages: send, page, edit, delete, read pointers, catch-up, and what search needs.
 
 use super::{
+    access::{self, floor, Joined},
+    emit::Change,
     scrub::{self, Scrub},
-    service::{audit_room, event, joined, publish, Emitted, MessageView, KIND},
-    store::{self, EventRow, MemberRow, MessageRow, RoomRow},
+    service::{audit_room, holder, message_view, visible_message, MessageView, KIND},
+    store::{self, EventRow, MessageRow},
 };
 use crate::{
     audit,
     authn::Principal,
-    authz::perm,
-    db::{new_id, now_ms, Tx},
+    authz::{perm, Granted},
+    db::{new_id, now_ms},
     error::{ApiError, ApiResult, Code},
     files, search, AppState,
 };
@@ -32,14 +34,14 @@ pub struct NewMessage {
 
 /// Send a message (needs `messages.send` and membership). Retried sends carry an
 /// `Idempotency-Key` and are answered with the first result by the API middleware.
+#[tracing::instrument(skip_all, fields(tenant_id = %g.principal().tenant_id, room_id = %room_id))]
 pub async fn send(
     state: &AppState,
-    p: &Principal,
+    g: &Granted<'_>,
     room_id: &str,
     n: NewMessage,
 ) -> ApiResult<MessageView> {
-    let mut em = Emitted::default();
-    state.authz.require(p, perm::MESSAGES_SEND).await?;
+    let p = holder(g, perm::MESSAGES_SEND)?;
     let body = n.body.trim_end().to_string();
     if body.chars().count() > MAX_BODY_CHARS {
         return Err(ApiError::validation(
@@ -59,14 +61,14 @@ pub async fn send(
             format!("at most {MAX_ATTACHMENTS}"),
         ));
     }
-    let mut tx = state.db.begin().await?;
-    let (room, _me) = joined(&mut tx, p, room_id).await?;
-    if room.archived_at.is_some() {
+    let mut ch = Change::begin(state, p).await?;
+    let j = access::joined(&mut ch.tx, p, room_id).await?;
+    if j.room().archived_at.is_some() {
         return Err(ApiError::conflict(Code::Conflict, "the room is archived"));
     }
     if let Some(root) = &n.thread_root_id {
         let ok = crate::db::is_id(root)
-            && store::message(&mut tx, &p.tenant_id, root)
+            && store::message(&mut ch.tx, &p.tenant_id, root)
                 .await?
                 .is_some_and(|m| m.room_id == room_id && m.thread_root_id.is_none());
         if !ok {
@@ -81,7 +83,7 @@ pub async fn send(
     mentions.dedup();
     for m in &mentions {
         if !crate::db::is_id(m)
-            || store::member(&mut tx, &p.tenant_id, room_id, m)
+            || store::member(&mut ch.tx, &p.tenant_id, room_id, m)
                 .await?
                 .is_none()
         {
@@ -97,7 +99,7 @@ pub async fn send(
     for f in &attachments {
         // Only one's own readable files; another's id is a 422, not a leak.
         // Document content is shared through the document, not attached.
-        let ok = files::service::readable(state, &mut tx, p, f)
+        let ok = files::service::readable(state, &mut ch.tx, p, f)
             .await
             .is_ok_and(|f| f.scope == files::store::SCOPE_USER);
         if !ok {
@@ -110,7 +112,7 @@ pub async fn send(
     let id = new_id();
     // Encrypted rooms: ciphertext only, under the current key version; never a plaintext.
     let sealed = super::e2e::check_send(
-        &mut tx,
+        &mut ch.tx,
         &p.tenant_id,
         room_id,
         &body,
@@ -133,16 +135,9 @@ pub async fn send(
             "mentions": mentions, "mention_room": n.mention_room, "attachments": attachments,
         }),
     };
-    let seq = event(
-        &mut tx,
-        p,
-        &mut em,
-        room_id,
-        "message.created",
-        Some(&id),
-        payload,
-    )
-    .await?;
+    let seq = ch
+        .event(room_id, "message.created", Some(&id), payload)
+        .await?;
     let message = MessageRow {
         tenant_id: p.tenant_id.clone(),
         id: id.clone(),
@@ -158,32 +153,26 @@ pub async fn send(
         deleted_at: None,
         created_at: now_ms(),
     };
-    store::insert_message(&mut tx, &message).await?;
+    store::insert_message(&mut ch.tx, &message).await?;
     for f in &attachments {
-        store::attach(&mut tx, &p.tenant_id, &id, room_id, f).await?;
+        store::attach(&mut ch.tx, &p.tenant_id, &id, room_id, f).await?;
     }
-    // The sender has read what they wrote.
     // Notifications: mentions first (one per person per message), then @room, then direct.
     let mut recipients: Vec<(String, &'static str)> =
         mentions.iter().map(|u| (u.clone(), "mention")).collect();
-    if n.mention_room || room.kind == "direct" {
-        let kind = if room.kind == "direct" {
-            "direct"
-        } else {
-            "room_mention"
-        };
-        for m in store::members(&mut tx, &p.tenant_id, room_id).await? {
+    let direct = j.room().kind == "direct";
+    if n.mention_room || direct {
+        let kind = if direct { "direct" } else { "room_mention" };
+        for m in store::members(&mut ch.tx, &p.tenant_id, room_id).await? {
             recipients.push((m.user_id, kind));
         }
     }
-    super::notifications::notify(&mut tx, &p.tenant_id, &recipients, room_id, &id, &p.user_id)
-        .await?;
-    store::set_read(&mut tx, &p.tenant_id, room_id, &p.user_id, seq).await?;
-    super::dad::set_delivered(&mut tx, &p.tenant_id, room_id, &p.user_id, seq).await?;
-    search::enqueue_index(&mut tx, &p.tenant_id, KIND, &id).await?;
-    tx.commit().await?;
-    publish(state, p, &em).await;
-    state.outbox_wake.notify_one();
+    super::notifications::notify(&mut ch.tx, &j, &recipients, &id).await?;
+    // The sender has read (and received) what they wrote.
+    store::set_read(&mut ch.tx, &p.tenant_id, room_id, &p.user_id, seq).await?;
+    store::set_delivered(&mut ch.tx, &p.tenant_id, room_id, &p.user_id, seq).await?;
+    ch.index(&id).await?;
+    ch.commit(state).await?;
     Ok(MessageView {
         message,
         attachments,
@@ -191,15 +180,7 @@ pub async fn send(
     })
 }
 
-/// Messages the caller may see: everything, or since joining in `joined`-history rooms.
-pub(super) fn floor(room: &RoomRow, me: &MemberRow) -> i64 {
-    if room.history_visibility == "joined" {
-        me.joined_seq
-    } else {
-        0
-    }
-}
-
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, room_id = %room_id))]
 pub async fn messages(
     state: &AppState,
     p: &Principal,
@@ -209,58 +190,35 @@ pub async fn messages(
     limit: i64,
 ) -> ApiResult<Vec<MessageView>> {
     let mut conn = state.db.conn().await?;
-    let (room, me) = joined(&mut conn, p, room_id).await?;
+    let j = access::joined(&mut conn, p, room_id).await?;
     let rows = store::page(
         &mut conn,
         &p.tenant_id,
         room_id,
         after,
         before,
-        floor(&room, &me),
+        j.floor(),
         limit,
     )
     .await?;
     let mut out = Vec::with_capacity(rows.len());
     for m in rows {
-        let attachments = store::attachments(&mut conn, &p.tenant_id, &m.id).await?;
-        let reactions = store::reactions(&mut conn, &p.tenant_id, &m.id).await?;
-        out.push(MessageView {
-            message: m,
-            attachments,
-            reactions,
-        });
+        out.push(message_view(&mut conn, &p.tenant_id, m).await?);
     }
     Ok(out)
 }
 
-pub(super) async fn own_message(
-    tx: &mut Tx,
-    p: &Principal,
-    room_id: &str,
-    id: &str,
-) -> ApiResult<(RoomRow, MemberRow, MessageRow)> {
-    let (room, me) = joined(tx, p, room_id).await?;
-    let m = if crate::db::is_id(id) {
-        store::message(tx, &p.tenant_id, id).await?
-    } else {
-        None
-    };
-    match m {
-        Some(m) if m.room_id == room_id && m.seq > floor(&room, &me) => Ok((room, me, m)),
-        _ => Err(ApiError::not_found("message")),
-    }
-}
-
-/// Edit one's own message; the previous text is kept for the audit trail (`message_edits`),
-/// not in the event log members read.
+/// Edit one's own message (needs `messages.send`, like sending it did); the previous text is
+/// kept for the audit trail (`message_edits`), not in the event log members read.
+#[tracing::instrument(skip_all, fields(tenant_id = %g.principal().tenant_id, room_id = %room_id, message_id = %id))]
 pub async fn edit(
     state: &AppState,
-    p: &Principal,
+    g: &Granted<'_>,
     room_id: &str,
     id: &str,
     body: &str,
 ) -> ApiResult<MessageView> {
-    let mut em = Emitted::default();
+    let p = holder(g, perm::MESSAGES_SEND)?;
     let body = body.trim_end().to_string();
     if body.trim().is_empty() || body.chars().count() > MAX_BODY_CHARS {
         return Err(ApiError::validation(
@@ -268,8 +226,9 @@ pub async fn edit(
             format!("1 to {MAX_BODY_CHARS} characters"),
         ));
     }
-    let mut tx = state.db.begin().await?;
-    let (_, _, m) = own_message(&mut tx, p, room_id, id).await?;
+    let mut ch = Change::begin(state, p).await?;
+    let j = access::joined(&mut ch.tx, p, room_id).await?;
+    let m = visible_message(&mut ch.tx, &j, id).await?;
     if m.sender_id != p.user_id {
         return Err(ApiError::new(
             Code::Forbidden,
@@ -289,64 +248,54 @@ pub async fn edit(
             "messages of encrypted rooms cannot be edited; delete and send again",
         ));
     }
-    store::edit_message(&mut tx, &m, &body, &p.user_id).await?;
-    let seq = event(
-        &mut tx,
-        p,
-        &mut em,
-        room_id,
-        "message.edited",
-        Some(id),
-        json!({ "id": id, "body": body }),
-    )
-    .await?;
+    store::edit_message(&mut ch.tx, &m, &body, &p.user_id).await?;
+    let seq = ch
+        .event(
+            room_id,
+            "message.edited",
+            Some(id),
+            json!({ "id": id, "body": body }),
+        )
+        .await?;
     // Catch-up must not hand the replaced text to members: only this edit carries text now.
     scrub::message_events(
-        &mut tx,
+        &mut ch.tx,
         &p.tenant_id,
         room_id,
         id,
         Scrub::Superseded { latest_seq: seq },
     )
     .await?;
-    search::enqueue_index(&mut tx, &p.tenant_id, KIND, id).await?;
-    let m = store::message(&mut tx, &p.tenant_id, id)
+    ch.index(id).await?;
+    let m = store::message(&mut ch.tx, &p.tenant_id, id)
         .await?
         .ok_or_else(|| ApiError::not_found("message"))?;
-    let attachments = store::attachments(&mut tx, &p.tenant_id, id).await?;
-    let reactions = store::reactions(&mut tx, &p.tenant_id, id).await?;
-    tx.commit().await?;
-    publish(state, p, &em).await;
-    state.outbox_wake.notify_one();
-    Ok(MessageView {
-        message: m,
-        attachments,
-        reactions,
-    })
+    let v = message_view(&mut ch.tx, &p.tenant_id, m).await?;
+    ch.commit(state).await?;
+    Ok(v)
 }
 
 /// Delete a message (the sender, a room moderator, or `messages.moderate`): a tombstone stays.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, room_id = %room_id, message_id = %id))]
 pub async fn delete(state: &AppState, p: &Principal, room_id: &str, id: &str) -> ApiResult<()> {
-    let mut em = Emitted::default();
     let moderate = state
         .authz
         .permissions(p)
         .await?
         .contains(perm::MESSAGES_MODERATE);
-    let mut tx = state.db.begin().await?;
-    let (_, me, m) = own_message(&mut tx, p, room_id, id).await?;
+    let mut ch = Change::begin(state, p).await?;
+    let j = access::joined(&mut ch.tx, p, room_id).await?;
+    let m = visible_message(&mut ch.tx, &j, id).await?;
     let by_other = m.sender_id != p.user_id;
-    if by_other && !(moderate || me.role == "owner" || me.role == "moderator") {
-        return Err(ApiError::forbidden(perm::MESSAGES_MODERATE));
+    if by_other {
+        // Someone else's message: only a moderator's.
+        access::moderator(&j, moderate)?;
     }
     if m.deleted_at.is_some() {
         return Ok(());
     }
-    store::delete_message(&mut tx, &m).await?;
-    event(
-        &mut tx,
-        p,
-        &mut em,
+    store::delete_message(&mut ch.tx, &m).await?;
+    ch.event(
         room_id,
         "message.deleted",
         Some(id),
@@ -354,40 +303,36 @@ pub async fn delete(state: &AppState, p: &Principal, room_id: &str, id: &str) ->
     )
     .await?;
     // The tombstone holds no text, and neither may the events members catch up from.
-    scrub::message_events(&mut tx, &p.tenant_id, room_id, id, Scrub::Deleted).await?;
+    scrub::message_events(&mut ch.tx, &p.tenant_id, room_id, id, Scrub::Deleted).await?;
     if by_other {
         audit::record(
-            &mut tx,
+            &mut ch.tx,
             audit_room(p, "message.deleted_by_moderator", room_id)
                 .details(json!({ "message_id": id, "sender_id": m.sender_id })),
         )
         .await?;
     }
-    search::enqueue_index(&mut tx, &p.tenant_id, KIND, id).await?;
-    tx.commit().await?;
-    publish(state, p, &em).await;
-    state.outbox_wake.notify_one();
+    ch.index(id).await?;
+    ch.commit(state).await?;
     Ok(())
 }
 
 /// Move the caller's read pointer forward (never back) to `seq`.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, room_id = %room_id))]
 pub async fn mark_read(state: &AppState, p: &Principal, room_id: &str, seq: i64) -> ApiResult<i64> {
-    let mut em = Emitted::default();
     if seq < 0 {
         return Err(ApiError::validation(
             "seq",
             "a sequence number is 0 or more",
         ));
     }
-    let mut tx = state.db.begin().await?;
-    let (room, me) = joined(&mut tx, p, room_id).await?;
-    let seq = seq.min(room.last_seq);
-    if seq > me.read_seq && store::set_read(&mut tx, &p.tenant_id, room_id, &p.user_id, seq).await?
+    let mut ch = Change::begin(state, p).await?;
+    let j = access::joined(&mut ch.tx, p, room_id).await?;
+    let read_seq = j.member().read_seq;
+    let seq = seq.min(j.room().last_seq);
+    if seq > read_seq && store::set_read(&mut ch.tx, &p.tenant_id, room_id, &p.user_id, seq).await?
     {
-        event(
-            &mut tx,
-            p,
-            &mut em,
+        ch.event(
             room_id,
             "member.read",
             None,
@@ -396,21 +341,21 @@ pub async fn mark_read(state: &AppState, p: &Principal, room_id: &str, seq: i64)
         .await?;
     }
     let unread = store::unread(
-        &mut tx,
+        &mut ch.tx,
         &p.tenant_id,
         room_id,
         &p.user_id,
-        seq.max(me.read_seq),
+        seq.max(read_seq),
     )
     .await?;
-    tx.commit().await?;
-    publish(state, p, &em).await;
+    ch.commit(state).await?;
     // Reading implies having received: a delete-after-delivery room may now let go.
     super::dad::purge_room(state, &p.tenant_id, room_id).await?;
     Ok(unread)
 }
 
 /// The room's events after `after` (catch-up after a reconnect), within what the caller may see.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, room_id = %room_id))]
 pub async fn events(
     state: &AppState,
     p: &Principal,
@@ -419,16 +364,16 @@ pub async fn events(
     limit: i64,
 ) -> ApiResult<(Vec<EventRow>, i64)> {
     let mut conn = state.db.conn().await?;
-    let (room, me) = joined(&mut conn, p, room_id).await?;
+    let j = access::joined(&mut conn, p, room_id).await?;
     let rows = store::events(
         &mut conn,
         &p.tenant_id,
         room_id,
-        after.max(floor(&room, &me)),
+        after.max(j.floor()),
         limit,
     )
     .await?;
-    Ok((rows, room.last_seq))
+    Ok((rows, j.room().last_seq))
 }
 
 /// The search document for a message, `None` when it is gone or deleted.
@@ -479,6 +424,7 @@ pub async fn can_read(conn: &mut AnyConnection, p: &Principal, id: &str) -> ApiR
 }
 
 /// Acknowledge delivery up to `seq`; in delete-after-delivery rooms what everyone has is removed.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, room_id = %room_id))]
 pub async fn mark_delivered(
     state: &AppState,
     p: &Principal,
@@ -492,16 +438,21 @@ pub async fn mark_delivered(
         ));
     }
     let mut tx = state.db.begin().await?;
-    let (room, _) = joined(&mut tx, p, room_id).await?;
-    super::dad::set_delivered(
-        &mut tx,
-        &p.tenant_id,
-        room_id,
-        &p.user_id,
-        seq.min(room.last_seq),
-    )
-    .await?;
+    let j = access::joined(&mut tx, p, room_id).await?;
+    super::dad::set_delivered(&mut tx, &j, seq).await?;
     tx.commit().await?;
     super::dad::purge_room(state, &p.tenant_id, room_id).await?;
     Ok(())
+}
+
+/// The joined member's proof, for the reactions and pins next door.
+pub(super) async fn joined_message<'a>(
+    conn: &mut AnyConnection,
+    p: &'a Principal,
+    room_id: &str,
+    id: &str,
+) -> ApiResult<(Joined<'a>, MessageRow)> {
+    let j = access::joined(conn, p, room_id).await?;
+    let m = visible_message(conn, &j, id).await?;
+    Ok((j, m))
 }

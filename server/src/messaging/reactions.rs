@@ -1,13 +1,16 @@
-//! Reactions (anyone in the room) and pins (room owners and moderators, or `messages.moderate`).
+//! Reactions (anyone in the room who may send) and pins (room owners and moderators, or
+//! `messages.moderate`).
 
 use super::{
-    messages::{floor, own_message},
-    service::{event, joined, publish, Emitted, MessageView},
+    access,
+    emit::Change,
+    messages::joined_message,
+    service::{holder, message_view, MessageView},
     store,
 };
 use crate::{
     authn::Principal,
-    authz::perm,
+    authz::{perm, Granted},
     error::{ApiError, ApiResult, Code},
     AppState,
 };
@@ -24,30 +27,35 @@ fn check_emoji(e: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// Add (`add`) or take back one's reaction.
-pub async fn react(
-    state: &AppState,
-    p: &Principal,
-    room_id: &str,
-    message_id: &str,
-    emoji: &str,
-    add: bool,
-) -> ApiResult<()> {
-    check_emoji(emoji)?;
-    state.authz.require(p, perm::MESSAGES_SEND).await?;
-    let mut em = Emitted::default();
-    let mut tx = state.db.begin().await?;
-    let (_, _, m) = own_message(&mut tx, p, room_id, message_id).await?;
+fn not_deleted(m: &store::MessageRow) -> ApiResult<()> {
     if m.deleted_at.is_some() {
         return Err(ApiError::conflict(
             Code::Conflict,
             "the message was deleted",
         ));
     }
+    Ok(())
+}
+
+/// Add (`add`) or take back one's reaction (needs `messages.send`).
+#[tracing::instrument(skip_all, fields(tenant_id = %g.principal().tenant_id, room_id = %room_id, message_id = %message_id))]
+pub async fn react(
+    state: &AppState,
+    g: &Granted<'_>,
+    room_id: &str,
+    message_id: &str,
+    emoji: &str,
+    add: bool,
+) -> ApiResult<()> {
+    check_emoji(emoji)?;
+    let p = holder(g, perm::MESSAGES_SEND)?;
+    let mut ch = Change::begin(state, p).await?;
+    let (_, m) = joined_message(&mut ch.tx, p, room_id, message_id).await?;
+    not_deleted(&m)?;
     let changed = if add {
-        store::add_reaction(&mut tx, &p.tenant_id, message_id, &p.user_id, emoji).await?
+        store::add_reaction(&mut ch.tx, &p.tenant_id, message_id, &p.user_id, emoji).await?
     } else {
-        store::remove_reaction(&mut tx, &p.tenant_id, message_id, &p.user_id, emoji).await?
+        store::remove_reaction(&mut ch.tx, &p.tenant_id, message_id, &p.user_id, emoji).await?
     };
     if changed {
         let kind = if add {
@@ -56,23 +64,20 @@ pub async fn react(
             "reaction.removed"
         };
         let payload = json!({ "message_id": message_id, "emoji": emoji, "user_id": p.user_id });
-        event(
-            &mut tx,
-            p,
-            &mut em,
-            room_id,
-            kind,
-            Some(message_id),
-            payload,
-        )
-        .await?;
+        ch.event(room_id, kind, Some(message_id), payload).await?;
     }
-    tx.commit().await?;
-    publish(state, p, &em).await;
+    ch.commit(state).await?;
     Ok(())
 }
 
+/// Check an emoji before anything else (handlers call it before the permission check, so a
+/// malformed one is a 422 for everyone).
+pub fn check_reaction(emoji: &str) -> ApiResult<()> {
+    check_emoji(emoji)
+}
+
 /// Pin or unpin a message.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, room_id = %room_id, message_id = %message_id))]
 pub async fn pin(
     state: &AppState,
     p: &Principal,
@@ -85,22 +90,23 @@ pub async fn pin(
         .permissions(p)
         .await?
         .contains(perm::MESSAGES_MODERATE);
-    let mut em = Emitted::default();
-    let mut tx = state.db.begin().await?;
-    let (_, me, m) = own_message(&mut tx, p, room_id, message_id).await?;
-    if !(moderate || me.role == "owner" || me.role == "moderator") {
-        return Err(ApiError::forbidden(perm::MESSAGES_MODERATE));
-    }
-    if on && m.deleted_at.is_some() {
-        return Err(ApiError::conflict(
-            Code::Conflict,
-            "the message was deleted",
-        ));
+    let mut ch = Change::begin(state, p).await?;
+    let (j, m) = joined_message(&mut ch.tx, p, room_id, message_id).await?;
+    let md = access::moderator(&j, moderate)?;
+    if on {
+        not_deleted(&m)?;
     }
     let changed = if on {
-        store::pin(&mut tx, &p.tenant_id, room_id, message_id, &p.user_id).await?
+        store::pin(
+            &mut ch.tx,
+            &p.tenant_id,
+            md.joined().room_id(),
+            message_id,
+            &p.user_id,
+        )
+        .await?
     } else {
-        store::unpin(&mut tx, &p.tenant_id, room_id, message_id).await?
+        store::unpin(&mut ch.tx, &p.tenant_id, md.joined().room_id(), message_id).await?
     };
     if changed {
         let kind = if on {
@@ -109,41 +115,26 @@ pub async fn pin(
             "message.unpinned"
         };
         let payload = json!({ "message_id": message_id, "by": p.user_id });
-        event(
-            &mut tx,
-            p,
-            &mut em,
-            room_id,
-            kind,
-            Some(message_id),
-            payload,
-        )
-        .await?;
+        ch.event(room_id, kind, Some(message_id), payload).await?;
     }
-    tx.commit().await?;
-    publish(state, p, &em).await;
+    ch.commit(state).await?;
     Ok(())
 }
 
 /// The room's pinned messages, most recently pinned first.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, room_id = %room_id))]
 pub async fn pins(state: &AppState, p: &Principal, room_id: &str) -> ApiResult<Vec<MessageView>> {
     let mut conn = state.db.conn().await?;
-    let (room, me) = joined(&mut conn, p, room_id).await?;
+    let j = access::joined(&mut conn, p, room_id).await?;
     let mut out = Vec::new();
     for id in store::pins(&mut conn, &p.tenant_id, room_id).await? {
         let Some(m) = store::message(&mut conn, &p.tenant_id, &id).await? else {
             continue;
         };
-        if m.seq <= floor(&room, &me) {
+        if m.seq <= j.floor() {
             continue;
         }
-        let attachments = store::attachments(&mut conn, &p.tenant_id, &id).await?;
-        let reactions = store::reactions(&mut conn, &p.tenant_id, &id).await?;
-        out.push(MessageView {
-            message: m,
-            attachments,
-            reactions,
-        });
+        out.push(message_view(&mut conn, &p.tenant_id, m).await?);
     }
     Ok(out)
 }

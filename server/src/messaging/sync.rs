@@ -5,7 +5,10 @@
 //! caller belongs to but the cursor lacks start from what the caller may see (the whole history,
 //! or since joining); rooms in the cursor the caller no longer belongs to are listed as `left`.
 
-use super::store::{self, EventRow, RoomRow};
+use super::{
+    access::floor,
+    store::{self, EventRow, RoomRow},
+};
 use crate::{authn::Principal, error::ApiError, error::ApiResult, AppState};
 use std::collections::HashMap;
 
@@ -23,6 +26,7 @@ pub struct Changes {
     pub left: Vec<String>,
 }
 
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, rooms = cursor.len()))]
 pub async fn since(
     state: &AppState,
     p: &Principal,
@@ -50,12 +54,11 @@ pub async fn since(
         let Some(me) = store::member(&mut conn, &p.tenant_id, &room.id, &p.user_id).await? else {
             continue;
         };
-        let floor = if room.history_visibility == "joined" {
-            me.joined_seq
-        } else {
-            0
-        };
-        let after = cursor.get(&room.id).copied().unwrap_or(0).max(floor);
+        let after = cursor
+            .get(&room.id)
+            .copied()
+            .unwrap_or(0)
+            .max(floor(&room, &me));
         if room.last_seq <= after {
             continue;
         }

@@ -15,6 +15,7 @@ mod files;
 mod hostile;
 mod invite_page;
 mod messaging;
+mod messaging_authz;
 mod migrations;
 mod ops;
 mod realtime;

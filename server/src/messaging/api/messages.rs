@@ -1,11 +1,15 @@
-//! `/rooms`: rooms, members, messages, read state and the per-room event log.
+//! `/rooms/{id}/messages` and the room's timeline: send, page, edit, delete, react, pin, read and
+//! delivery pointers, the event log and `/sync`.
 
-use super::{
-    messages, service,
-    store::{EventRow, MemberRow, RoomRow},
+use super::super::{
+    messages::{self, NewMessage},
+    reactions, service,
+    store::EventRow,
+    sync,
 };
 use crate::{
     authn::Session,
+    authz::perm,
     db::rfc3339,
     error::{ApiError, ApiResult},
     http::{ApiTags, NoContent},
@@ -18,161 +22,6 @@ use poem_openapi::{
     ApiResponse, Object, OpenApi,
 };
 use std::sync::Arc;
-
-#[derive(Debug, Object)]
-pub struct Member {
-    pub user_id: String,
-    /// `owner`, `moderator` or `member`.
-    pub role: String,
-    /// The last sequence number this member has read (read receipts).
-    pub read_seq: i64,
-    pub joined_at: String,
-}
-
-impl From<MemberRow> for Member {
-    fn from(m: MemberRow) -> Self {
-        Member {
-            user_id: m.user_id,
-            role: m.role,
-            read_seq: m.read_seq,
-            joined_at: rfc3339(m.joined_at),
-        }
-    }
-}
-
-#[derive(Debug, Object)]
-pub struct Room {
-    pub id: String,
-    /// `direct`, `group` or `channel`.
-    pub kind: String,
-    pub name: String,
-    pub topic: String,
-    /// The room's picture: download it from `/files/{id}`.
-    pub avatar_file_id: Option<String>,
-    /// `full`: people who join see the whole history; `joined`: only from when they joined.
-    pub history_visibility: String,
-    /// End-to-end encrypted.
-    pub encrypted: bool,
-    /// Messages are removed once every member has them (or after `max_lifetime_secs`).
-    pub delete_after_delivery: bool,
-    pub max_lifetime_secs: Option<i64>,
-    pub archived: bool,
-    /// The room's latest sequence number.
-    pub last_seq: i64,
-    /// The caller's role, when a member.
-    pub my_role: Option<String>,
-    /// The caller's read pointer, when a member.
-    pub read_seq: Option<i64>,
-    /// Messages from others after the caller's read pointer.
-    pub unread: i64,
-    /// Members (in single-room answers; empty in lists).
-    pub members: Vec<Member>,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-impl From<service::RoomView> for Room {
-    fn from(v: service::RoomView) -> Self {
-        Room {
-            id: v.room.id,
-            kind: v.room.kind,
-            name: v.room.name,
-            topic: v.room.topic,
-            avatar_file_id: v.room.avatar_file_id,
-            history_visibility: v.room.history_visibility,
-            encrypted: v.encrypted,
-            delete_after_delivery: v.dad.is_some(),
-            max_lifetime_secs: v.dad.flatten(),
-            archived: v.room.archived_at.is_some(),
-            last_seq: v.room.last_seq,
-            my_role: v.me.as_ref().map(|m| m.role.clone()),
-            read_seq: v.me.as_ref().map(|m| m.read_seq),
-            unread: v.unread,
-            members: v.members.into_iter().map(Into::into).collect(),
-            created_at: rfc3339(v.room.created_at),
-            updated_at: rfc3339(v.room.updated_at),
-        }
-    }
-}
-
-/// A channel anyone in the tenant may join.
-#[derive(Debug, Object)]
-pub struct Channel {
-    pub id: String,
-    pub name: String,
-    pub topic: String,
-}
-
-impl From<RoomRow> for Channel {
-    fn from(r: RoomRow) -> Self {
-        Channel {
-            id: r.id,
-            name: r.name,
-            topic: r.topic,
-        }
-    }
-}
-
-#[derive(Debug, Object)]
-pub struct ChannelPage {
-    pub items: Vec<Channel>,
-    pub next_cursor: Option<String>,
-}
-
-#[derive(Debug, Object)]
-#[oai(deny_unknown_fields)]
-pub struct CreateRoom {
-    /// `group` or `channel`.
-    pub kind: String,
-    #[oai(validator(max_length = 200))]
-    pub name: String,
-    #[oai(default)]
-    pub topic: String,
-    /// People to add besides the creator (who becomes the owner).
-    #[oai(default)]
-    pub member_ids: Vec<String>,
-    /// `full` (default) or `joined`.
-    #[oai(default = "default_history")]
-    pub history_visibility: String,
-    /// End-to-end encrypted (groups only): messages are ciphertext that only members' devices
-    /// can open; see `/rooms/{id}/keys`.
-    #[oai(default)]
-    pub encrypted: bool,
-    /// Delete each message (and its attachments) from the server once every member has
-    /// acknowledged receiving it (`POST /rooms/{id}/delivered`) — groups only.
-    #[oai(default)]
-    pub delete_after_delivery: bool,
-    /// With or without acknowledgements, remove messages this long after they were sent.
-    pub max_lifetime_secs: Option<i64>,
-}
-
-fn default_history() -> String {
-    "full".into()
-}
-
-#[derive(Debug, Object)]
-#[oai(deny_unknown_fields)]
-pub struct CreateDirect {
-    /// The other person.
-    pub user_id: String,
-}
-
-#[derive(Debug, Object)]
-#[oai(deny_unknown_fields)]
-pub struct UpdateRoom {
-    /// An uploaded image (members may download it); `""` removes it.
-    pub avatar_file_id: Option<String>,
-    pub name: Option<String>,
-    pub topic: Option<String>,
-    pub history_visibility: Option<String>,
-    pub archived: Option<bool>,
-}
-
-#[derive(Debug, Object)]
-#[oai(deny_unknown_fields)]
-pub struct AddMembers {
-    pub user_ids: Vec<String>,
-}
 
 #[derive(Debug, Object)]
 #[oai(deny_unknown_fields)]
@@ -372,22 +221,6 @@ pub struct SyncResponse {
 }
 
 #[derive(ApiResponse)]
-pub enum DirectResponse {
-    /// Created.
-    #[oai(status = 201)]
-    Created(Json<Room>),
-    /// The pair's existing conversation.
-    #[oai(status = 200)]
-    Existing(Json<Room>),
-}
-
-#[derive(ApiResponse)]
-pub enum CreatedRoom {
-    #[oai(status = 201)]
-    Created(Json<Room>),
-}
-
-#[derive(ApiResponse)]
 pub enum SentMessage {
     #[oai(status = 201)]
     Created(Json<Message>),
@@ -404,169 +237,10 @@ fn seq_param(field: &str, v: Option<i64>) -> ApiResult<Option<i64>> {
 }
 
 #[derive(Default)]
-pub struct RoomsApi;
+pub struct MessagesApi;
 
 #[OpenApi(tag = "ApiTags::Messaging")]
-impl RoomsApi {
-    /// Create a group (`rooms.create`) or a channel (`channels.create`); the creator owns it.
-    #[oai(path = "/rooms", method = "post", operation_id = "rooms_create")]
-    async fn create(
-        &self,
-        state: Data<&Arc<AppState>>,
-        auth: Session,
-        body: Json<CreateRoom>,
-    ) -> ApiResult<CreatedRoom> {
-        let b = body.0;
-        let v = service::create(
-            &state,
-            &auth.0,
-            service::NewRoom {
-                kind: b.kind,
-                name: b.name,
-                topic: b.topic,
-                member_ids: b.member_ids,
-                history_visibility: b.history_visibility,
-                encrypted: b.encrypted,
-                delete_after_delivery: b.delete_after_delivery,
-                max_lifetime_secs: b.max_lifetime_secs,
-            },
-        )
-        .await?;
-        Ok(CreatedRoom::Created(Json(v.into())))
-    }
-
-    /// The direct conversation with a person: created on first call, the same room afterwards.
-    #[oai(path = "/rooms/direct", method = "post", operation_id = "rooms_direct")]
-    async fn direct(
-        &self,
-        state: Data<&Arc<AppState>>,
-        auth: Session,
-        body: Json<CreateDirect>,
-    ) -> ApiResult<DirectResponse> {
-        let (v, created) = service::direct(&state, &auth.0, &body.0.user_id).await?;
-        Ok(if created {
-            DirectResponse::Created(Json(v.into()))
-        } else {
-            DirectResponse::Existing(Json(v.into()))
-        })
-    }
-
-    /// The caller's rooms, most recently active first, with unread counts.
-    #[oai(path = "/rooms", method = "get", operation_id = "rooms_list")]
-    async fn list(&self, state: Data<&Arc<AppState>>, auth: Session) -> ApiResult<Json<Vec<Room>>> {
-        let rooms = service::list_mine(&state, &auth.0).await?;
-        Ok(Json(rooms.into_iter().map(Into::into).collect()))
-    }
-
-    /// The tenant's channels, to browse and join.
-    #[oai(
-        path = "/rooms/channels",
-        method = "get",
-        operation_id = "rooms_channels"
-    )]
-    async fn channels(
-        &self,
-        state: Data<&Arc<AppState>>,
-        auth: Session,
-        limit: Query<Option<u32>>,
-        cursor: Query<Option<String>>,
-    ) -> ApiResult<Json<ChannelPage>> {
-        let limit = pagination::limit(limit.0)?;
-        let after = pagination::decode(cursor.0.as_deref())?;
-        let rows = service::channels(&state, &auth.0, after.as_deref(), limit).await?;
-        let (rows, next_cursor) = pagination::page(rows, limit, |r| r.id.clone());
-        Ok(Json(ChannelPage {
-            items: rows.into_iter().map(Into::into).collect(),
-            next_cursor,
-        }))
-    }
-
-    /// A room with its members.
-    #[oai(path = "/rooms/:id", method = "get", operation_id = "rooms_get")]
-    async fn get(
-        &self,
-        state: Data<&Arc<AppState>>,
-        auth: Session,
-        id: Path<String>,
-    ) -> ApiResult<Json<Room>> {
-        Ok(Json(service::get(&state, &auth.0, &id.0).await?.into()))
-    }
-
-    /// Rename, set the topic or history visibility, archive (owners, moderators, `rooms.manage`).
-    #[oai(path = "/rooms/:id", method = "patch", operation_id = "rooms_update")]
-    async fn update(
-        &self,
-        state: Data<&Arc<AppState>>,
-        auth: Session,
-        id: Path<String>,
-        body: Json<UpdateRoom>,
-    ) -> ApiResult<Json<Room>> {
-        let b = body.0;
-        let v = service::update(
-            &state,
-            &auth.0,
-            &id.0,
-            service::RoomChange {
-                avatar_file_id: b.avatar_file_id,
-                name: b.name,
-                topic: b.topic,
-                history_visibility: b.history_visibility,
-                archived: b.archived,
-            },
-        )
-        .await?;
-        Ok(Json(v.into()))
-    }
-
-    /// Add people (owners, moderators, `rooms.manage`).
-    #[oai(
-        path = "/rooms/:id/members",
-        method = "post",
-        operation_id = "rooms_add_members"
-    )]
-    async fn add_members(
-        &self,
-        state: Data<&Arc<AppState>>,
-        auth: Session,
-        id: Path<String>,
-        body: Json<AddMembers>,
-    ) -> ApiResult<Json<Room>> {
-        Ok(Json(
-            service::add_members(&state, &auth.0, &id.0, body.0.user_ids)
-                .await?
-                .into(),
-        ))
-    }
-
-    /// Remove a member (owners, moderators, `rooms.manage`), or leave with one's own id. A
-    /// removed member gets nothing more from the room, from the next request on.
-    #[oai(
-        path = "/rooms/:id/members/:user_id",
-        method = "delete",
-        operation_id = "rooms_remove_member"
-    )]
-    async fn remove_member(
-        &self,
-        state: Data<&Arc<AppState>>,
-        auth: Session,
-        id: Path<String>,
-        user_id: Path<String>,
-    ) -> ApiResult<NoContent> {
-        service::remove_member(&state, &auth.0, &id.0, &user_id.0).await?;
-        Ok(NoContent::Done)
-    }
-
-    /// Join a channel.
-    #[oai(path = "/rooms/:id/join", method = "post", operation_id = "rooms_join")]
-    async fn join(
-        &self,
-        state: Data<&Arc<AppState>>,
-        auth: Session,
-        id: Path<String>,
-    ) -> ApiResult<Json<Room>> {
-        Ok(Json(service::join(&state, &auth.0, &id.0).await?.into()))
-    }
-
+impl MessagesApi {
     /// Send a message. Send an `Idempotency-Key` so that a retry after a timeout never posts twice.
     #[oai(
         path = "/rooms/:id/messages",
@@ -581,11 +255,12 @@ impl RoomsApi {
         body: Json<SendMessage>,
     ) -> ApiResult<SentMessage> {
         let b = body.0;
+        let g = state.authz.require(&auth.0, perm::MESSAGES_SEND).await?;
         let m = messages::send(
             &state,
-            &auth.0,
+            &g,
             &id.0,
-            messages::NewMessage {
+            NewMessage {
                 body: b.body,
                 thread_root_id: b.thread_root_id,
                 mentions: b.mentions,
@@ -647,8 +322,9 @@ impl RoomsApi {
         message_id: Path<String>,
         body: Json<EditMessage>,
     ) -> ApiResult<Json<Message>> {
+        let g = state.authz.require(&auth.0, perm::MESSAGES_SEND).await?;
         Ok(Json(
-            messages::edit(&state, &auth.0, &id.0, &message_id.0, &body.0.body)
+            messages::edit(&state, &g, &id.0, &message_id.0, &body.0.body)
                 .await?
                 .into(),
         ))
@@ -685,7 +361,9 @@ impl RoomsApi {
         message_id: Path<String>,
         emoji: Path<String>,
     ) -> ApiResult<NoContent> {
-        super::reactions::react(&state, &auth.0, &id.0, &message_id.0, &emoji.0, true).await?;
+        reactions::check_reaction(&emoji.0)?;
+        let g = state.authz.require(&auth.0, perm::MESSAGES_SEND).await?;
+        reactions::react(&state, &g, &id.0, &message_id.0, &emoji.0, true).await?;
         Ok(NoContent::Done)
     }
 
@@ -703,7 +381,9 @@ impl RoomsApi {
         message_id: Path<String>,
         emoji: Path<String>,
     ) -> ApiResult<NoContent> {
-        super::reactions::react(&state, &auth.0, &id.0, &message_id.0, &emoji.0, false).await?;
+        reactions::check_reaction(&emoji.0)?;
+        let g = state.authz.require(&auth.0, perm::MESSAGES_SEND).await?;
+        reactions::react(&state, &g, &id.0, &message_id.0, &emoji.0, false).await?;
         Ok(NoContent::Done)
     }
 
@@ -720,7 +400,7 @@ impl RoomsApi {
         id: Path<String>,
         message_id: Path<String>,
     ) -> ApiResult<NoContent> {
-        super::reactions::pin(&state, &auth.0, &id.0, &message_id.0, true).await?;
+        reactions::pin(&state, &auth.0, &id.0, &message_id.0, true).await?;
         Ok(NoContent::Done)
     }
 
@@ -737,7 +417,7 @@ impl RoomsApi {
         id: Path<String>,
         message_id: Path<String>,
     ) -> ApiResult<NoContent> {
-        super::reactions::pin(&state, &auth.0, &id.0, &message_id.0, false).await?;
+        reactions::pin(&state, &auth.0, &id.0, &message_id.0, false).await?;
         Ok(NoContent::Done)
     }
 
@@ -749,7 +429,7 @@ impl RoomsApi {
         auth: Session,
         id: Path<String>,
     ) -> ApiResult<Json<Vec<Message>>> {
-        let v = super::reactions::pins(&state, &auth.0, &id.0).await?;
+        let v = reactions::pins(&state, &auth.0, &id.0).await?;
         Ok(Json(v.into_iter().map(Into::into).collect()))
     }
 
@@ -801,7 +481,7 @@ impl RoomsApi {
             Some(n) if (1..=500).contains(&n) => i64::from(n),
             Some(_) => return Err(ApiError::validation("limit_per_room", "between 1 and 500")),
         };
-        let c = super::sync::since(&state, &auth.0, &body.0.cursor, per_room).await?;
+        let c = sync::since(&state, &auth.0, &body.0.cursor, per_room).await?;
         Ok(Json(SyncResponse {
             rooms: c
                 .rooms

@@ -1,0 +1,293 @@
+//! SQL for messages, their edits and their attachments.
+
+use crate::db::now_ms;
+use sqlx::AnyConnection;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MessageRow {
+    pub tenant_id: String,
+    pub id: String,
+    pub room_id: String,
+    pub seq: i64,
+    pub sender_id: String,
+    pub body: String,
+    pub thread_root_id: Option<String>,
+    pub mentions: String,
+    pub mentions_room: i64,
+    pub key_version: Option<i64>,
+    pub edited_at: Option<i64>,
+    pub deleted_at: Option<i64>,
+    pub created_at: i64,
+}
+
+const MESSAGE: &str = "tenant_id, id, room_id, seq, sender_id, body, thread_root_id, mentions, \
+                       mentions_room, key_version, edited_at, deleted_at, created_at";
+
+pub async fn insert_message(conn: &mut AnyConnection, m: &MessageRow) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "insert into messages ({MESSAGE}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    ))
+    .bind(&m.tenant_id)
+    .bind(&m.id)
+    .bind(&m.room_id)
+    .bind(m.seq)
+    .bind(&m.sender_id)
+    .bind(&m.body)
+    .bind(&m.thread_root_id)
+    .bind(&m.mentions)
+    .bind(m.mentions_room)
+    .bind(m.key_version)
+    .bind(m.edited_at)
+    .bind(m.deleted_at)
+    .bind(m.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn message(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<MessageRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {MESSAGE} from messages where tenant_id = $1 and id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// A page of a room's messages by sequence: after `after` ascending, or before `before`
+/// descending (returned oldest first either way), never at or below `floor`.
+pub async fn page(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    room_id: &str,
+    after: Option<i64>,
+    before: Option<i64>,
+    floor: i64,
+    limit: i64,
+) -> Result<Vec<MessageRow>, sqlx::Error> {
+    let mut rows: Vec<MessageRow> = match (after, before) {
+        (Some(a), _) => {
+            sqlx::query_as(&format!(
+                "select {MESSAGE} from messages where tenant_id = $1 and room_id = $2
+                 and seq > $3 order by seq limit $4"
+            ))
+            .bind(tenant_id)
+            .bind(room_id)
+            .bind(a.max(floor))
+            .bind(limit)
+            .fetch_all(conn)
+            .await?
+        }
+        (None, b) => {
+            let mut r: Vec<MessageRow> = sqlx::query_as(&format!(
+                "select {MESSAGE} from messages where tenant_id = $1 and room_id = $2
+                 and seq > $3 and seq < $4 order by seq desc limit $5"
+            ))
+            .bind(tenant_id)
+            .bind(room_id)
+            .bind(floor)
+            .bind(b.unwrap_or(i64::MAX))
+            .bind(limit)
+            .fetch_all(conn)
+            .await?;
+            r.reverse();
+            r
+        }
+    };
+    rows.truncate(limit.max(0) as usize);
+    Ok(rows)
+}
+
+pub async fn edit_message(
+    conn: &mut AnyConnection,
+    m: &MessageRow,
+    new_body: &str,
+    editor_id: &str,
+) -> Result<(), sqlx::Error> {
+    let now = now_ms();
+    sqlx::query(
+        "insert into message_edits (tenant_id, message_id, body, replaced_at, editor_id)
+         values ($1, $2, $3, $4, $5)",
+    )
+    .bind(&m.tenant_id)
+    .bind(&m.id)
+    .bind(&m.body)
+    .bind(now)
+    .bind(editor_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("update messages set body = $1, edited_at = $2 where tenant_id = $3 and id = $4")
+        .bind(new_body)
+        .bind(now)
+        .bind(&m.tenant_id)
+        .bind(&m.id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Tombstone: the body is gone, the place in the timeline stays.
+pub async fn delete_message(conn: &mut AnyConnection, m: &MessageRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update messages set body = '', mentions = '[]', mentions_room = 0, deleted_at = $1
+         where tenant_id = $2 and id = $3",
+    )
+    .bind(now_ms())
+    .bind(&m.tenant_id)
+    .bind(&m.id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("delete from message_attachments where tenant_id = $1 and message_id = $2")
+        .bind(&m.tenant_id)
+        .bind(&m.id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn attach(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    message_id: &str,
+    room_id: &str,
+    file_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into message_attachments (tenant_id, message_id, file_id, room_id)
+         values ($1, $2, $3, $4) on conflict do nothing",
+    )
+    .bind(tenant_id)
+    .bind(message_id)
+    .bind(file_id)
+    .bind(room_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn attachments(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    message_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select file_id from message_attachments where tenant_id = $1 and message_id = $2
+         order by file_id",
+    )
+    .bind(tenant_id)
+    .bind(message_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Whether `user_id` may see a message the file is attached to: they belong to its room and,
+/// in a room whose history starts when one joins (`joined`), the message came after they
+/// joined — the same rule as for reading the messages themselves (`messages::floor`).
+pub async fn file_shared_with(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    file_id: &str,
+    user_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
+        "select count(*) from message_attachments a
+         join room_members m on m.tenant_id = a.tenant_id and m.room_id = a.room_id
+         join rooms r on r.tenant_id = a.tenant_id and r.id = a.room_id
+         join messages msg on msg.tenant_id = a.tenant_id and msg.id = a.message_id
+         where a.tenant_id = $1 and a.file_id = $2 and m.user_id = $3
+           and (r.history_visibility <> 'joined' or msg.seq > m.joined_seq)",
+    )
+    .bind(tenant_id)
+    .bind(file_id)
+    .bind(user_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(n > 0)
+}
+
+/// A page of a tenant's message ids after `after` (reindexing).
+pub async fn message_ids_after(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select id from messages where tenant_id = $1 and id > $2 and deleted_at is null
+         order by id limit $3",
+    )
+    .bind(tenant_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Messages of a room at or below `seq`, or created before `created_before`, oldest first.
+pub async fn due_in_room(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    room_id: &str,
+    seq: i64,
+    created_before: i64,
+    limit: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, seq from messages where tenant_id = $1 and room_id = $2
+         and (seq <= $3 or created_at < $4) order by seq limit $5",
+    )
+    .bind(tenant_id)
+    .bind(room_id)
+    .bind(seq)
+    .bind(created_before)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Forget which files a message carried.
+pub async fn delete_attachments(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    message_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from message_attachments where tenant_id = $1 and message_id = $2")
+        .bind(tenant_id)
+        .bind(message_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Remove a message's edit history (the texts it replaced).
+pub async fn delete_edits(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    message_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from message_edits where tenant_id = $1 and message_id = $2")
+        .bind(tenant_id)
+        .bind(message_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Remove the message row itself (not a tombstone: nothing stays).
+pub async fn delete_row(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    message_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from messages where tenant_id = $1 and id = $2")
+        .bind(tenant_id)
+        .bind(message_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
