@@ -10,11 +10,14 @@
 use super::store::{self, MemberRow, RoomRow};
 use crate::{
     authn::Principal,
-    authz::perm,
+    authz::{perm, Granted},
     error::{ApiError, ApiResult, Code},
     AppState,
 };
 use sqlx::AnyConnection;
+
+/// The search kind of a message.
+pub const KIND: &str = "message";
 
 pub(super) fn not_found() -> ApiError {
     ApiError::not_found("room")
@@ -181,5 +184,15 @@ pub(super) fn moderator<'j, 'a>(
         Ok(Moderator { joined })
     } else {
         Err(ApiError::forbidden(perm::MESSAGES_MODERATE))
+    }
+}
+
+/// The person a function-level proof was made for, when it proves `permission` (a proof of
+/// another permission is refused as that permission's 403).
+pub(super) fn holder<'a>(g: &Granted<'a>, permission: &'static str) -> ApiResult<&'a Principal> {
+    if g.permission() == permission {
+        Ok(g.principal())
+    } else {
+        Err(ApiError::forbidden(permission))
     }
 }

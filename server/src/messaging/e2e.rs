@@ -12,8 +12,8 @@
 //! encrypted messages); uploading and reading keys need membership too.
 
 use super::{
+    access::holder,
     access::{self, Joined},
-    service::holder,
     store::e2e as store,
 };
 use crate::{

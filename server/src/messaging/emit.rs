@@ -6,7 +6,7 @@
 //! change ends with: commit, announce the new events to this node's sockets, wake the outbox
 //! when index (or blob) work was queued.
 
-use super::{service::KIND, store};
+use super::{access::KIND, store};
 use crate::{authn::Principal, db::Tx, error::ApiResult, search, AppState};
 use serde_json::{json, Value};
 

@@ -2,9 +2,10 @@
 //! raises an encrypted room's key epoch.
 
 use super::{
+    access::holder,
     access::{self, Manager},
     emit::Change,
-    service::{active_users, audit_room, holder, view, RoomView},
+    service::{active_users, audit_room, view, RoomView},
     store,
 };
 use crate::{

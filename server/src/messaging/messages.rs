@@ -2,9 +2,10 @@
 
 use super::{
     access::{self, floor, Joined},
+    access::{holder, KIND},
     emit::Change,
     scrub::{self, Scrub},
-    service::{audit_room, holder, message_view, visible_message, MessageView, KIND},
+    service::{audit_room, message_view, visible_message, MessageView},
     store::{self, EventRow, MessageRow},
 };
 use crate::{

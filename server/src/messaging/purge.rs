@@ -38,7 +38,7 @@ pub(super) async fn message(
     store::delete_row(tx, tenant_id, id).await?;
     // The sequence stays; the content goes.
     scrub::message_events(tx, tenant_id, room_id, id, Scrub::Purged).await?;
-    crate::search::enqueue_index(tx, tenant_id, super::service::KIND, id).await?;
+    crate::search::enqueue_index(tx, tenant_id, super::access::KIND, id).await?;
     ch.wake_outbox();
     Ok(())
 }

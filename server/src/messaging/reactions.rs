@@ -3,9 +3,10 @@
 
 use super::{
     access,
+    access::holder,
     emit::Change,
     messages::joined_message,
-    service::{holder, message_view, MessageView},
+    service::{message_view, MessageView},
     store,
 };
 use crate::{

@@ -1,9 +1,10 @@
 //! Rooms: create groups, channels and direct conversations; read them; change their settings.
 
 use super::{
+    access::holder,
     access::{self, not_found},
     emit::Change,
-    service::{active_users, audit_room, check_history, clean_text, holder, view, RoomView},
+    service::{active_users, audit_room, check_history, clean_text, view, RoomView},
     store::{self, RoomRow},
 };
 use crate::{

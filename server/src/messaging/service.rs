@@ -13,13 +13,12 @@ use super::{
 use crate::{
     audit::Entry,
     authn::Principal,
-    authz::Granted,
     error::{ApiError, ApiResult},
     users,
 };
 use sqlx::AnyConnection;
 
-pub const KIND: &str = "message";
+pub use super::access::KIND;
 pub const MAX_MEMBERS_PER_CALL: usize = 500;
 
 pub struct RoomView {
@@ -152,15 +151,5 @@ pub(super) async fn visible_message(
     match m {
         Some(m) if m.room_id == j.room_id() && m.seq > j.floor() => Ok(m),
         _ => Err(ApiError::not_found("message")),
-    }
-}
-
-/// The person a function-level proof was made for, when it proves `permission` (a proof of
-/// another permission is refused as that permission's 403).
-pub(super) fn holder<'a>(g: &Granted<'a>, permission: &'static str) -> ApiResult<&'a Principal> {
-    if g.permission() == permission {
-        Ok(g.principal())
-    } else {
-        Err(ApiError::forbidden(permission))
     }
 }
