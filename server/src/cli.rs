@@ -1,22 +1,26 @@
 //! Command-line tasks that act on a configured install (beside the server, not through it).
 
-use crate::search;
+use crate::{search, tenants, AppState, BoxError};
+
+/// The id of the tenant with this slug.
+async fn tenant_id(state: &AppState, slug: &str) -> Result<String, BoxError> {
+    let mut conn = state.db.conn().await?;
+    Ok(tenants::service::by_slug(&mut conn, slug)
+        .await
+        .map_err(|e| e.detail_with_field())?
+        .ok_or_else(|| format!("no tenant with slug `{slug}`"))?
+        .id)
+}
 
 /// `stoa search reindex`: rebuild here when the index can be opened; when a running server
 /// holds the embedded index, ask it to through the outbox.
 pub async fn reindex_command(
     cfg: crate::config::Config,
     tenant_slug: Option<&str>,
-) -> Result<String, crate::BoxError> {
+) -> Result<String, BoxError> {
     let state = crate::build_cli_state(cfg).await?;
     let tenant_id = match tenant_slug {
-        Some(slug) => {
-            let mut conn = state.db.conn().await?;
-            crate::tenants::store::by_slug(&mut conn, slug)
-                .await?
-                .ok_or_else(|| format!("no tenant with slug `{slug}`"))?
-                .id
-        }
+        Some(slug) => tenant_id(&state, slug).await?,
         None => String::new(),
     };
     match search::from_config(&state.cfg).await {
@@ -65,15 +69,9 @@ pub async fn count_command(
     tenant_slug: &str,
     kind: Option<&str>,
     id: Option<&str>,
-) -> Result<u64, crate::BoxError> {
+) -> Result<u64, BoxError> {
     let state = crate::build_cli_state(cfg).await?;
-    let tenant_id = {
-        let mut conn = state.db.conn().await?;
-        crate::tenants::store::by_slug(&mut conn, tenant_slug)
-            .await?
-            .ok_or_else(|| format!("no tenant with slug `{tenant_slug}`"))?
-            .id
-    };
+    let tenant_id = tenant_id(&state, tenant_slug).await?;
     let index = search::from_config(&state.cfg).await?;
     let item = match (kind, id) {
         (Some(k), Some(i)) => Some((k, i)),
