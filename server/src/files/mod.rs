@@ -6,6 +6,7 @@ pub mod detect;
 pub mod indexing;
 pub mod operator;
 pub mod preview;
+pub mod quota;
 pub mod readers;
 pub mod service;
 pub mod store;

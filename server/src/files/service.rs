@@ -43,21 +43,6 @@ pub fn clean_name(raw: &str) -> String {
     }
 }
 
-/// The effective per-upload limit and quota of a tenant.
-async fn limits(
-    state: &AppState,
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-) -> ApiResult<(u64, i64, i64)> {
-    let (quota, max_upload, used) = store::storage_settings(conn, tenant_id).await?;
-    let ceiling = state.cfg.storage.max_upload_bytes;
-    let max_upload = max_upload
-        .map(|m| (m.max(0) as u64).min(ceiling))
-        .unwrap_or(ceiling);
-    let quota = quota.unwrap_or(state.cfg.storage.default_tenant_quota_bytes as i64);
-    Ok((max_upload, quota, used))
-}
-
 fn quota_exceeded() -> ApiError {
     ApiError::new(
         Code::QuotaExceeded,
@@ -308,55 +293,12 @@ pub async fn thumbnail(state: &AppState, p: &Principal, id: &str) -> ApiResult<(
         .ok_or_else(|| ApiError::not_found("thumbnail"))
 }
 
-/// An inclusive byte range asked for with `Range: bytes=…`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RangeSpec {
-    From(u64),
-    FromTo(u64, u64),
-    Suffix(u64),
-}
-
-/// Parse a `Range` header. `None` for anything but one well-formed byte range (RFC 9110 lets a
-/// server ignore what it does not support and answer with the whole content).
-pub fn parse_range(h: &str) -> Option<RangeSpec> {
-    let spec = h.trim().strip_prefix("bytes=")?;
-    if spec.contains(',') {
-        return None;
-    }
-    let (a, b) = spec.trim().split_once('-')?;
-    let (a, b) = (a.trim(), b.trim());
-    match (a.is_empty(), b.is_empty()) {
-        (true, false) => Some(RangeSpec::Suffix(b.parse().ok()?)),
-        (false, true) => Some(RangeSpec::From(a.parse().ok()?)),
-        (false, false) => {
-            let (x, y) = (a.parse().ok()?, b.parse().ok()?);
-            (x <= y).then_some(RangeSpec::FromTo(x, y))
-        }
-        _ => None,
-    }
-}
-
-/// The range lies outside the content (416).
-#[derive(Debug, PartialEq, Eq)]
-pub struct Unsatisfiable;
-
-/// Resolve a range against a size: `Ok(None)` = whole content.
-pub fn resolve_range(r: Option<RangeSpec>, size: u64) -> Result<Option<(u64, u64)>, Unsatisfiable> {
-    let Some(r) = r else { return Ok(None) };
-    if size == 0 {
-        return Err(Unsatisfiable);
-    }
-    let (start, end) = match r {
-        RangeSpec::From(a) => (a, size - 1),
-        RangeSpec::FromTo(a, b) => (a, b.min(size - 1)),
-        RangeSpec::Suffix(0) => return Err(Unsatisfiable),
-        RangeSpec::Suffix(n) => (size.saturating_sub(n), size - 1),
-    };
-    if start >= size {
-        return Err(Unsatisfiable);
-    }
-    Ok(Some((start, end)))
-}
+use super::quota::limits;
+pub use super::quota::{
+    people_storage, set_user_quota, set_user_quota_default, sizes, tenant_usage, usage,
+    user_quota_default, PeopleStorage, Usage,
+};
+pub use crate::http::range::{parse_range, resolve_range, RangeSpec, Unsatisfiable};
 
 pub enum Content {
     /// Stream these bytes (`range` set for a partial answer).
@@ -516,86 +458,6 @@ pub async fn purge(
     search::enqueue_delete(conn, tenant_id, KIND, id).await
 }
 
-/// The tenant's (used, quota) bytes; quota 0 = unlimited.
-pub async fn tenant_usage(
-    state: &AppState,
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-) -> ApiResult<(i64, i64)> {
-    let (_, quota, used) = limits(state, conn, tenant_id).await?;
-    Ok((used, quota))
-}
-
-/// The tenant's per-person quota (`None`: not set; no per-person limit).
-pub async fn user_quota_default(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-) -> ApiResult<Option<i64>> {
-    Ok(store::user_quota_default(conn, tenant_id).await?)
-}
-
-/// Set (`None`: clear) the tenant's per-person quota, inside the caller's transaction (the
-/// caller checked who may).
-pub async fn set_user_quota_default(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    quota: Option<i64>,
-) -> ApiResult<()> {
-    Ok(store::set_user_quota_default(conn, tenant_id, quota).await?)
-}
-
-/// Set (`None`: clear) one person's own quota, inside the caller's transaction (the caller
-/// checked who may, and that the person exists).
-pub async fn set_user_quota(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    user_id: &str,
-    quota: Option<i64>,
-) -> ApiResult<()> {
-    Ok(store::set_user_quota(conn, tenant_id, user_id, quota).await?)
-}
-
-/// Each person's stored bytes and quota.
-pub struct PeopleStorage {
-    rows: std::collections::HashMap<String, (i64, Option<i64>)>,
-    default_quota: Option<i64>,
-}
-
-impl PeopleStorage {
-    /// A person's (used, quota) bytes; quota 0 = no per-person limit.
-    pub fn of(&self, user_id: &str) -> (i64, i64) {
-        let (used, own) = self.rows.get(user_id).copied().unwrap_or((0, None));
-        (used, own.or(self.default_quota).unwrap_or(0))
-    }
-}
-
-/// Stored bytes and quota of everyone in the tenant.
-pub async fn people_storage(conn: &mut AnyConnection, tenant_id: &str) -> ApiResult<PeopleStorage> {
-    let default_quota = store::user_quota_default(conn, tenant_id).await?;
-    let rows = store::usage_rows(conn, tenant_id)
-        .await?
-        .into_iter()
-        .map(|(u, used, q)| (u, (used, q)))
-        .collect();
-    Ok(PeopleStorage {
-        rows,
-        default_quota,
-    })
-}
-
-/// Sizes of these files of the tenant (those that exist), by id; for features that account
-/// for the content they use.
-pub async fn sizes(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    ids: &[String],
-) -> ApiResult<std::collections::HashMap<String, i64>> {
-    Ok(store::sizes(conn, tenant_id, ids)
-        .await?
-        .into_iter()
-        .collect())
-}
-
 /// A file's row, for a feature that checked access to it through its own rules.
 pub async fn stored(
     conn: &mut AnyConnection,
@@ -623,28 +485,6 @@ pub async fn has_thumbnail(
     Ok(store::preview(conn, tenant_id, id).await?.is_some())
 }
 
-pub struct Usage {
-    pub used: i64,
-    pub quota: i64,
-    pub max_upload: u64,
-    pub by_user: Vec<(String, i64, i64)>,
-}
-
-/// The tenant's storage usage (needs `files.manage`).
-#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, user_id = %p.user_id))]
-pub async fn usage(state: &AppState, p: &Principal) -> ApiResult<Usage> {
-    state.authz.require(p, perm::FILES_MANAGE).await?;
-    let mut conn = state.db.conn().await?;
-    let (max_upload, quota, used) = limits(state, &mut conn, &p.tenant_id).await?;
-    let by_user = store::usage_by_user(&mut conn, &p.tenant_id).await?;
-    Ok(Usage {
-        used,
-        quota,
-        max_upload,
-        by_user,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -657,32 +497,5 @@ mod tests {
         assert_eq!(clean_name(".."), "file");
         assert_eq!(clean_name(""), "file");
         assert_eq!(clean_name(&"x".repeat(400)).len(), 255);
-    }
-
-    #[test]
-    fn ranges() {
-        assert_eq!(parse_range("bytes=0-9"), Some(RangeSpec::FromTo(0, 9)));
-        assert_eq!(parse_range("bytes=5-"), Some(RangeSpec::From(5)));
-        assert_eq!(parse_range("bytes=-5"), Some(RangeSpec::Suffix(5)));
-        assert_eq!(parse_range("bytes=0-1,3-4"), None);
-        assert_eq!(parse_range("bytes=9-1"), None);
-        assert_eq!(parse_range("items=0-1"), None);
-        assert_eq!(
-            resolve_range(Some(RangeSpec::FromTo(0, 99)), 10),
-            Ok(Some((0, 9)))
-        );
-        assert_eq!(
-            resolve_range(Some(RangeSpec::Suffix(3)), 10),
-            Ok(Some((7, 9)))
-        );
-        assert_eq!(
-            resolve_range(Some(RangeSpec::Suffix(30)), 10),
-            Ok(Some((0, 9)))
-        );
-        assert_eq!(
-            resolve_range(Some(RangeSpec::From(10)), 10),
-            Err(Unsatisfiable)
-        );
-        assert_eq!(resolve_range(None, 10), Ok(None));
     }
 }

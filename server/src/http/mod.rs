@@ -3,6 +3,7 @@
 
 pub mod download;
 pub mod pagination;
+pub mod range;
 pub mod upload;
 
 pub mod validate;
