@@ -31,7 +31,9 @@ test: lint build check-pg
 	fi; \
 	trap 'scripts/s3.sh stop "$$s3run"' EXIT; \
 	if $(CARGO) nextest --version >/dev/null 2>&1; then \
-	  $(CARGO) nextest run --workspace $${CI:+--profile ci}; \
+	  $(CARGO) nextest run --workspace $${CI:+--profile ci} && \
+	  echo "doc tests (nextest does not run them: the proofs that cannot be forged are compile-fail examples)" && \
+	  $(CARGO) test --doc -p stoa-server; \
 	else \
 	  echo "(cargo-nextest not installed: using cargo test)"; \
 	  $(CARGO) test --workspace; \
