@@ -6,7 +6,7 @@
 //! file (quota, row) and writes the document and its version.
 
 use super::{
-    access,
+    access::{self, DocEdit},
     docs::{self, Fill},
     meta::{clean_name, Meta},
     record::{audit_doc, save, KIND},
@@ -147,18 +147,7 @@ async fn commit_upload(
             let proof = a.edit()?;
             meta.apply(&mut d);
             d.name = name.to_string();
-            versions::add(
-                state,
-                &mut tx,
-                &proof,
-                &p.user_id,
-                &mut d,
-                &staged.row.id,
-                None,
-            )
-            .await?;
-            save(&mut tx, &proof, &d).await?;
-            audit_doc(&mut tx, p, "document.version_added", &d).await?;
+            new_version(state, &mut tx, &proof, p, &mut d, &staged.row.id).await?;
             Uploaded::NewVersion(d)
         }
         None => {
@@ -184,6 +173,23 @@ async fn commit_upload(
     Ok(out)
 }
 
+/// Make `file_id` the document's current version: the version row (keeping the tenant's cap),
+/// the saved document and its audit entry.
+async fn new_version(
+    state: &AppState,
+    tx: &mut AnyConnection,
+    proof: &DocEdit,
+    p: &Principal,
+    d: &mut DocRow,
+    file_id: &str,
+) -> ApiResult<()> {
+    versions::add(state, tx, proof, &p.user_id, d, file_id, None).await?;
+    save(tx, proof, d).await?;
+    audit_doc(tx, p, "document.version_added", d)
+        .await
+        .map_err(Into::into)
+}
+
 /// Upload a new version of a document (its editors).
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, document_id = %id))]
 pub async fn upload_version(
@@ -207,18 +213,7 @@ pub async fn upload_version(
         let (mut d, a) = access::document(state, &mut tx, p, id).await?;
         let proof = a.edit()?;
         staged.record(&mut tx, p).await?;
-        versions::add(
-            state,
-            &mut tx,
-            &proof,
-            &p.user_id,
-            &mut d,
-            &staged.row.id,
-            None,
-        )
-        .await?;
-        save(&mut tx, &proof, &d).await?;
-        audit_doc(&mut tx, p, "document.version_added", &d).await?;
+        new_version(state, &mut tx, &proof, p, &mut d, &staged.row.id).await?;
         search::enqueue_index(&mut tx, &p.tenant_id, KIND, &d.id).await?;
         tx.commit().await?;
         Ok(d)
