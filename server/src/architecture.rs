@@ -155,12 +155,14 @@ fn infrastructure_names_no_feature() {
     );
 }
 
+/// How SQL is written (split, so that this file does not match itself).
+const SQL: &str = concat!("sqlx", "::query");
+
 /// Where SQL may be written: a feature's `store.rs` or `store/`, and `db/` (the storage layer
 /// itself: pool, migrations, dialect, the outbox and lease tables).
 fn may_hold_sql(path: &Path) -> bool {
     let rel = path.strip_prefix(src()).unwrap_or(path);
     rel.starts_with("db")
-        || rel == Path::new("architecture.rs")
         || rel.file_name().is_some_and(|n| n == "store.rs")
         || rel.components().any(|c| c.as_os_str() == "store")
 }
@@ -174,7 +176,7 @@ fn sql_lives_in_store_files() {
         if may_hold_sql(&f) {
             continue;
         }
-        let n = code(&f).matches("sqlx::query").count();
+        let n = code(&f).matches(SQL).count();
         if n > 0 {
             offences.push(format!("{}: {n}", f.display()));
         }
