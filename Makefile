@@ -33,7 +33,7 @@ test: lint build check-pg
 	if $(CARGO) nextest --version >/dev/null 2>&1; then \
 	  $(CARGO) nextest run --workspace $${CI:+--profile ci} && \
 	  echo "doc tests (nextest does not run them: the proofs that cannot be forged are compile-fail examples)" && \
-	  $(CARGO) test --doc -p stoa-server; \
+	  $(CARGO) test --doc --workspace; \
 	else \
 	  echo "(cargo-nextest not installed: using cargo test)"; \
 	  $(CARGO) test --workspace; \
