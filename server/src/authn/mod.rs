@@ -62,10 +62,28 @@ pub fn ctx_of(req: &Request) -> RequestCtx {
     req.data::<RequestCtx>().cloned().unwrap_or_default()
 }
 
+/// A session this request already resolved (the idempotency middleware resolves it to find
+/// whose key it is), so the endpoint does not look it up twice within one request.
+#[derive(Clone)]
+struct Resolved {
+    token: String,
+    principal: Principal,
+}
+
+/// Keep a session resolved for this request.
+pub fn remember(req: &mut Request, token: &str, principal: Principal) {
+    req.set_data(Resolved {
+        token: token.to_string(),
+        principal,
+    });
+}
+
 async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
     let state = state_of(req)?;
-    let ctx = ctx_of(req);
-    let principal = resolve(state, &bearer.token, ctx).await?;
+    let principal = match req.data::<Resolved>() {
+        Some(r) if r.token == bearer.token => r.principal.clone(),
+        _ => resolve(state, &bearer.token, ctx_of(req)).await?,
+    };
     tracing::Span::current().record("tenant_id", principal.tenant_id.as_str());
     Ok(principal)
 }

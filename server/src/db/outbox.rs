@@ -34,6 +34,22 @@ pub async fn enqueue(
     Ok(())
 }
 
+/// Whether a topic has a due message, read without a write transaction: a commit wakes every
+/// lane, and most have nothing to do.
+pub async fn due(conn: &mut AnyConnection, topic: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "select id from outbox
+         where topic = $1 and done_at is null and dead_at is null and available_at <= $2
+           and (claimed_until is null or claimed_until < $2)
+         limit 1",
+    )
+    .bind(topic)
+    .bind(now)
+    .fetch_optional(conn)
+    .await?;
+    Ok(id.is_some())
+}
+
 /// Claim up to `limit` due messages of one topic for `lease_ms`. A claimed message that is
 /// neither completed nor failed (the node died) becomes due again when its lease expires.
 pub async fn claim(

@@ -8,7 +8,17 @@ pub mod upload;
 
 pub mod validate;
 
-use poem_openapi::{ApiResponse, Tags};
+use poem_openapi::{types::ToJSON, ApiResponse, Tags};
+
+/// A JSON answer as poem-openapi writes it, for a service to record with its change (the
+/// `Idempotency-Key` replay, [`crate::db::idempotency::answer`]).
+pub fn json_answer<T: ToJSON>(status: u16, v: &T) -> crate::db::idempotency::Answer {
+    crate::db::idempotency::Answer {
+        status,
+        content_type: Some("application/json; charset=utf-8".into()),
+        body: serde_json::to_vec(&v.to_json()).unwrap_or_default(),
+    }
+}
 
 #[derive(Tags)]
 pub enum ApiTags {

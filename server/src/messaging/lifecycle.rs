@@ -228,11 +228,17 @@ mod tests {
             ciphertext: None,
             key_version: None,
         };
-        let first = messages::send(&state, &g, &room, new("secret plan", vec![file.id.clone()]))
-            .await
-            .unwrap()
-            .message
-            .id;
+        let first = messages::send(
+            &state,
+            &g,
+            &room,
+            new("secret plan", vec![file.id.clone()]),
+            |_| Default::default(),
+        )
+        .await
+        .unwrap()
+        .message
+        .id;
         messages::edit(&state, &g, &room, &first, "revised secret plan")
             .await
             .unwrap();
@@ -242,11 +248,13 @@ mod tests {
         reactions::pin(&state, &admin, &room, &first, true)
             .await
             .unwrap();
-        let second = messages::send(&state, &g, &room, new("see you", Vec::new()))
-            .await
-            .unwrap()
-            .message
-            .id;
+        let second = messages::send(&state, &g, &room, new("see you", Vec::new()), |_| {
+            Default::default()
+        })
+        .await
+        .unwrap()
+        .message
+        .id;
         {
             let mut conn = state.db.conn().await.unwrap();
             let n = store::lifecycle::rows_naming_message(&mut conn, &tenant, &first)

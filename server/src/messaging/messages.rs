@@ -12,7 +12,10 @@ use crate::{
     audit,
     authn::Principal,
     authz::{perm, Granted},
-    db::{new_id, now_ms},
+    db::{
+        idempotency::{self, Answer},
+        new_id, now_ms,
+    },
     error::{ApiError, ApiResult, Code},
     files, search, AppState,
 };
@@ -34,13 +37,15 @@ pub struct NewMessage {
 }
 
 /// Send a message (needs `messages.send` and membership). Retried sends carry an
-/// `Idempotency-Key` and are answered with the first result by the API middleware.
+/// `Idempotency-Key` and are answered with the first result by the API middleware; `answer`
+/// renders that result, so that it commits with the message.
 #[tracing::instrument(skip_all, fields(tenant_id = %g.principal().tenant_id, room_id = %room_id))]
 pub async fn send(
     state: &AppState,
     g: &Granted<'_>,
     room_id: &str,
     n: NewMessage,
+    answer: impl FnOnce(&MessageView) -> Answer,
 ) -> ApiResult<MessageView> {
     let p = holder(g, perm::MESSAGES_SEND)?;
     let body = n.body.trim_end().to_string();
@@ -173,12 +178,15 @@ pub async fn send(
     store::set_read(&mut ch.tx, &p.tenant_id, room_id, &p.user_id, seq).await?;
     store::set_delivered(&mut ch.tx, &p.tenant_id, room_id, &p.user_id, seq).await?;
     ch.index(&id).await?;
-    ch.commit(state).await?;
-    Ok(MessageView {
+    let view = MessageView {
         message,
         attachments,
         reactions: Vec::new(),
-    })
+    };
+    // A send with an `Idempotency-Key` records its answer with the message: one transaction.
+    idempotency::answer(|| answer(&view));
+    ch.commit(state).await?;
+    Ok(view)
 }
 
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, room_id = %room_id))]

@@ -32,6 +32,7 @@ pub struct RoomView {
     pub members: Vec<MemberRow>,
 }
 
+#[derive(Clone)]
 pub struct MessageView {
     pub message: MessageRow,
     pub attachments: Vec<String>,

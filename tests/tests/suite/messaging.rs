@@ -481,6 +481,24 @@ async fn messages_threads_reads_and_catch_up(b: Backend) {
     let b2 = retry("send-1").await;
     assert_eq!(a.ok(201)["id"], b2.ok(201)["id"]);
     assert_eq!(b2.header("idempotent-replayed").as_deref(), Some("true"));
+    // The answer committed with the message is the answer the first send gave, byte for byte.
+    assert_eq!(a.text, b2.text);
+    assert_eq!(a.header("content-type"), b2.header("content-type"));
+    // Concurrent retries of one send post once: each gets the message or "still running".
+    let racers = futures_util::future::join_all((0..6).map(|_| retry("send-race"))).await;
+    let mut ids = std::collections::HashSet::new();
+    for r in &racers {
+        assert!(
+            r.status == 201 || r.status == 409,
+            "{} {}",
+            r.status,
+            r.text
+        );
+        if r.status == 201 {
+            ids.insert(r.ok(201)["id"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(ids.len(), 1, "every 201 names the one message");
     let page = s
         .get(&format!("/api/v1/rooms/{group}/messages?limit=200"), &alice)
         .await;
@@ -490,7 +508,7 @@ async fn messages_threads_reads_and_catch_up(b: Backend) {
         .iter()
         .filter(|m| m["body"] == "exactly once")
         .count();
-    assert_eq!(n, 1);
+    assert_eq!(n, 2, "one for send-1, one for send-race");
     let _ = alice_id;
 }
 both!(messages_threads_reads_and_catch_up);

@@ -269,6 +269,7 @@ impl MessagesApi {
                 ciphertext: b.ciphertext,
                 key_version: b.key_version,
             },
+            |v| crate::http::json_answer(201, &Message::from(v.clone())),
         )
         .await?;
         Ok(SentMessage::Created(Json(m.into())))

@@ -8,10 +8,15 @@
 //!   replay never reaches a revoked session, a disabled account or a suspended tenant, and
 //!   never an anonymous caller (who could otherwise collect another client's answer, a sign-in
 //!   token say, by guessing the key).
+//! - The key is claimed **in the change's own transaction** ([`crate::db::idempotency`]): the
+//!   first write transaction of the request writes the key, and commits it with the change and
+//!   — when the service supplies it, as sending a message does — with the answer. A retried-safe
+//!   send costs no transaction of its own; other operations record their answer in one small
+//!   transaction after the change. A crash can never leave a change without its key.
 //! - The same key with a different request (method, path or body) is refused (422).
 //! - While the first request is still running, a repeat answers 409 and may be retried.
-//! - Server errors (5xx) are not stored, so a retry runs again; a claim left behind by a crash
-//!   is taken over after a minute.
+//! - Refusals (4xx) that changed nothing are kept and replayed too; server errors that changed
+//!   nothing are not, so a retry runs again.
 //! - Answers that carry a secret minted for the caller (a session token, an invitation link,
 //!   a WebSocket ticket: [`SECRET_BEARING`]) are never stored. Storing them would keep a
 //!   usable secret in plaintext in the database for a day; encrypting them under a key derived
@@ -21,11 +26,12 @@
 //!   refusals (4xx) carry no secret and are stored as usual.
 //! - Keys live for 24 hours.
 
-mod store;
-
 use crate::{
     authn,
-    db::{now_ms, Db},
+    db::{
+        idempotency::{self as keys, Answer, Claim, Found, Phase},
+        now_ms, Db,
+    },
     error::{ApiError, Code},
     ops::ctx::RequestCtx,
     AppState,
@@ -33,9 +39,10 @@ use crate::{
 use poem::{http::Method, Endpoint, IntoResponse, Request, Response};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use store::Claim;
 
 const TTL_MS: i64 = 24 * 3600 * 1000;
+/// A key whose change committed but whose answer is still missing after this long lost its
+/// answer in a crash.
 const STALE_PENDING_MS: i64 = 60_000;
 
 /// Operations whose successful answer carries a secret minted for the caller; never stored.
@@ -53,7 +60,7 @@ pub const SECRET_BEARING: &[&str] = &[
 
 /// Delete keys past their lifetime.
 pub async fn prune(db: &Db) -> Result<u64, sqlx::Error> {
-    store::prune(db, now_ms() - TTL_MS).await
+    keys::prune(db, now_ms() - TTL_MS).await
 }
 
 fn digest(parts: &[&[u8]]) -> String {
@@ -81,10 +88,11 @@ fn bearer(req: &Request) -> Option<String> {
 }
 
 /// Whose keys a request uses, authenticated on current state: `(tenant, user)` of a valid
-/// session, or the operator. `None` when the request has no valid credential.
+/// session, or the operator. `None` when the request has no valid credential. The resolved
+/// session is kept with the request, so the endpoint does not look it up a second time.
 async fn scope_of(
     state: &AppState,
-    req: &Request,
+    req: &mut Request,
     ctx: RequestCtx,
 ) -> Result<Option<String>, ApiError> {
     let Some(token) = bearer(req) else {
@@ -92,11 +100,9 @@ async fn scope_of(
     };
     match authn::resolve(state, &token, ctx).await {
         Ok(p) => {
-            return Ok(Some(digest(&[
-                b"user",
-                p.tenant_id.as_bytes(),
-                p.user_id.as_bytes(),
-            ])))
+            let scope = digest(&[b"user", p.tenant_id.as_bytes(), p.user_id.as_bytes()]);
+            authn::remember(req, &token, p);
+            return Ok(Some(scope));
         }
         Err(e) if e.code == Code::Unauthenticated => {}
         Err(e) => return Err(e),
@@ -104,6 +110,54 @@ async fn scope_of(
     let operator =
         authn::tokens::digests_equal(&authn::tokens::hash(&token), &state.operator_token_hash);
     Ok(operator.then(|| digest(&[b"operator"])))
+}
+
+fn replay(a: Answer) -> Response {
+    let mut resp =
+        Response::builder().status(poem::http::StatusCode::from_u16(a.status).unwrap_or_default());
+    if let Some(ct) = a.content_type {
+        resp = resp.content_type(ct);
+    }
+    let mut resp = resp.body(a.body);
+    resp.headers_mut().insert(
+        "idempotent-replayed",
+        poem::http::HeaderValue::from_static("true"),
+    );
+    resp
+}
+
+/// The answer to a request whose key an earlier request holds; `None` when the key is free.
+fn earlier(found: Found, request_hash: &str) -> Option<Result<Response, ApiError>> {
+    let in_progress = || {
+        ApiError::new(
+            Code::IdempotencyInProgress,
+            "a request with this Idempotency-Key is still running; retry shortly",
+        )
+    };
+    let mismatch = || {
+        ApiError::new(
+            Code::IdempotencyKeyReused,
+            "this Idempotency-Key was used for a different request",
+        )
+    };
+    match found {
+        Found::Nothing { .. } => None,
+        Found::Done {
+            request_hash: h, ..
+        }
+        | Found::Pending {
+            request_hash: h, ..
+        } if h != request_hash => Some(Err(mismatch())),
+        Found::Done { answer, .. } => Some(Ok(replay(answer))),
+        Found::Pending { created_at, .. } if created_at + STALE_PENDING_MS < now_ms() => {
+            Some(Err(ApiError::new(
+                Code::IdempotencyInProgress,
+                "a request with this Idempotency-Key was applied but its answer was lost; \
+                 read the current state instead of retrying",
+            )))
+        }
+        Found::Pending { .. } => Some(Err(in_progress())),
+    }
 }
 
 /// The middleware; sits inside [`super::ctx::around`].
@@ -126,7 +180,7 @@ pub async fn around<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
         return ep.call(req).await.map(IntoResponse::into_response);
     };
     let problem = |e: ApiError| Ok(e.into_response_with(request_id.clone()));
-    let scope = match scope_of(&state, &req, ctx).await {
+    let scope = match scope_of(&state, &mut req, ctx).await {
         Ok(Some(scope)) => scope,
         // No valid credential: nothing to replay; the endpoint answers (401, or an anonymous
         // operation that keeps no key).
@@ -153,49 +207,23 @@ pub async fn around<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
         .unwrap_or_default();
     let request_hash = digest(&[req.method().as_str().as_bytes(), path.as_bytes(), &body]);
     req.set_body(body);
-    match store::claim(
-        &state.db,
-        &scope,
-        &key,
-        &request_hash,
-        TTL_MS,
-        STALE_PENDING_MS,
-    )
-    .await
-    {
-        Ok(Claim::New) => {}
-        Ok(Claim::Replay {
-            status,
-            content_type,
-            body,
-        }) => {
-            let mut resp = Response::builder()
-                .status(poem::http::StatusCode::from_u16(status).unwrap_or_default());
-            if let Some(ct) = content_type {
-                resp = resp.content_type(ct);
-            }
-            let mut resp = resp.body(body);
-            resp.headers_mut().insert(
-                "idempotent-replayed",
-                poem::http::HeaderValue::from_static("true"),
-            );
-            return Ok(resp);
-        }
-        Ok(Claim::Mismatch) => {
-            return problem(ApiError::new(
-                Code::IdempotencyKeyReused,
-                "this Idempotency-Key was used for a different request",
-            ))
-        }
-        Ok(Claim::InProgress) => {
-            return problem(ApiError::new(
-                Code::IdempotencyInProgress,
-                "a request with this Idempotency-Key is still running; retry shortly",
-            ))
-        }
+    let found = match keys::find(&state.db, &scope, &key, TTL_MS).await {
+        Ok(f) => f,
         Err(e) => return problem(ApiError::internal(e)),
-    }
-    let mut resp = match ep.call(req).await {
+    };
+    let expired = match found {
+        Found::Nothing { expired } => expired,
+        other => {
+            return match earlier(other, &request_hash) {
+                Some(Ok(resp)) => Ok(resp),
+                Some(Err(e)) => problem(e),
+                None => ep.call(req).await.map(IntoResponse::into_response),
+            };
+        }
+    };
+    let claim = Arc::new(Claim::new(scope, key, request_hash, expired));
+    let result = keys::scope(claim.clone(), ep.call(req)).await;
+    let mut resp = match result {
         Ok(r) => r.into_response(),
         Err(e) => {
             let op = e.data::<poem_openapi::OperationId>().copied();
@@ -207,14 +235,40 @@ pub async fn around<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
             resp
         }
     };
+    let phase = claim.phase();
+    if phase == Phase::Lost {
+        // A concurrent request with the same key got there first: this one changed nothing and
+        // answers from what that one left.
+        let found = match keys::find(&state.db, &claim.scope, &claim.key, TTL_MS).await {
+            Ok(f) => f,
+            Err(e) => return problem(ApiError::internal(e)),
+        };
+        return match earlier(found, &claim.request_hash) {
+            Some(Ok(resp)) => Ok(resp),
+            Some(Err(e)) => problem(e),
+            None => problem(ApiError::new(
+                Code::IdempotencyInProgress,
+                "a request with this Idempotency-Key is still running; retry shortly",
+            )),
+        };
+    }
+    if phase == (Phase::Committed { answered: true }) {
+        return Ok(resp);
+    }
+    let committed = phase == (Phase::Committed { answered: false });
     let status = resp.status().as_u16();
     let secret = resp
         .data::<poem_openapi::OperationId>()
         .is_some_and(|op| SECRET_BEARING.contains(&op.0));
-    if status >= 500 || (secret && status < 300) {
-        if let Err(e) = store::release(&state.db, &scope, &key).await {
-            tracing::warn!(error = %e, "could not release an idempotency key");
+    if secret && status < 300 {
+        if committed {
+            if let Err(e) = keys::release(&state.db, &claim).await {
+                tracing::warn!(error = %e, "could not release an idempotency key");
+            }
         }
+        return Ok(resp);
+    }
+    if status >= 500 && !committed {
         return Ok(resp);
     }
     let content_type = resp
@@ -226,18 +280,19 @@ pub async fn around<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
         Ok(b) => b,
         Err(e) => return problem(ApiError::internal(e)),
     };
-    if let Err(e) = store::finish(
-        &state.db,
-        &scope,
-        &key,
+    let answer = Answer {
         status,
-        content_type.as_deref(),
-        &body,
-    )
-    .await
-    {
-        // The change itself committed; a retry will find the key pending, then stale, and run
-        // again, where the service's own uniqueness rules refuse a duplicate.
+        content_type,
+        body: body.to_vec(),
+    };
+    let kept = if committed {
+        keys::finish(&state.db, &claim, &answer).await
+    } else {
+        keys::store(&state.db, &claim, &answer).await
+    };
+    if let Err(e) = kept {
+        // The change itself committed with its key; a retry finds the key without an answer
+        // and is told so, never runs the change twice.
         tracing::warn!(error = %e, "could not store an idempotent response");
     }
     resp.set_body(body);
