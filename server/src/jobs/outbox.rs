@@ -16,7 +16,15 @@ use std::{sync::Arc, time::Duration};
 use tokio::sync::{watch, Notify};
 
 const BATCH: i64 = 64;
+/// Lanes that write the search index take bigger batches: each pass ends with one index commit.
+const INDEX_BATCH: i64 = 500;
+/// At most one index commit this often while messages trickle in (a pass that finds a backlog
+/// goes on at once): paced sends share a commit instead of paying one each, and stay
+/// searchable well within a second of their own commit.
+pub const INDEX_COMMIT_INTERVAL: Duration = Duration::from_millis(250);
 const KEEP_DONE_MS: i64 = 7 * 24 * 3600 * 1000;
+/// How often the relay refreshes its metrics (a scrape every 15 s or so reads them).
+const STATS_INTERVAL: Duration = Duration::from_secs(5);
 
 #[derive(Debug)]
 pub struct HandlerError {
@@ -116,9 +124,11 @@ pub fn backoff_ms(base_ms: i64, attempts: i64) -> i64 {
 
 /// How many messages a lane claims at once: a full batch for quick sequential work, only as
 /// many as it runs at once for slow work (so no claim waits out its lease in a queue).
-fn batch_size(concurrency: usize) -> i64 {
+fn batch_size(concurrency: usize, lane: Lane) -> i64 {
     if concurrency > 1 {
         concurrency as i64
+    } else if lane.writes_index {
+        INDEX_BATCH
     } else {
         BATCH
     }
@@ -133,13 +143,20 @@ async fn run_once(
     lane: Lane,
 ) -> Result<usize, sqlx::Error> {
     let n = (lane.concurrency)(&state.cfg).max(1);
+    {
+        // Most wakes are for another lane: find that out without a write transaction.
+        let mut conn = state.db.conn().await?;
+        if !outbox::due(&mut conn, topic, now_ms()).await? {
+            return Ok(0);
+        }
+    }
     let batch = {
         let mut tx = state.db.begin().await?;
         let batch = outbox::claim(
             &mut tx,
             state.db.backend,
             topic,
-            batch_size(n),
+            batch_size(n, lane),
             state.cfg.outbox.lease_ms,
         )
         .await?;
@@ -224,12 +241,33 @@ async fn lane(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let poll = Duration::from_millis(state.cfg.outbox.poll_interval_ms.max(10));
-    let full = batch_size((lane.concurrency)(&state.cfg).max(1)) as usize;
+    let full = batch_size((lane.concurrency)(&state.cfg).max(1), lane) as usize;
+    // Index lanes space their passes (each ends with an index commit) while work trickles in.
+    let spacing = if lane.writes_index {
+        INDEX_COMMIT_INTERVAL
+    } else {
+        Duration::ZERO
+    };
+    let mut last_pass: Option<tokio::time::Instant> = None;
     loop {
+        if let Some(at) = last_pass.map(|t| t + spacing) {
+            tokio::select! {
+                _ = tokio::time::sleep_until(at) => {}
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                break;
+            }
+        }
+        last_pass = None;
         loop {
             match run_once(&state, topic, handler, lane).await {
                 Ok(n) if n == full => continue,
-                Ok(_) => break,
+                Ok(0) => break,
+                Ok(_) => {
+                    last_pass = Some(tokio::time::Instant::now());
+                    break;
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, topic, "outbox pass failed");
                     break;
@@ -302,7 +340,7 @@ pub fn spawn(
                 }
                 _ = tokio::time::sleep_until(next_housekeeping) => {
                     housekeeping(&state, &mut last_prune).await;
-                    next_housekeeping = tokio::time::Instant::now() + poll;
+                    next_housekeeping = tokio::time::Instant::now() + poll.max(STATS_INTERVAL);
                 }
                 _ = shutdown.changed() => {}
             }
