@@ -51,6 +51,8 @@ pub struct GroupSync {
     issued: std::sync::atomic::AtomicU64,
     /// The highest ticket a completed flush covers; held by the one flush running.
     flushed: Mutex<u64>,
+    /// Flushes done (commits share them).
+    flushes: std::sync::atomic::AtomicU64,
 }
 
 impl GroupSync {
@@ -59,6 +61,7 @@ impl GroupSync {
             path,
             issued: std::sync::atomic::AtomicU64::new(0),
             flushed: Mutex::new(0),
+            flushes: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -83,7 +86,17 @@ impl GroupSync {
             .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
             .map_err(sqlx::Error::Io)?;
         *flushed = covers;
+        self.flushes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())
+    }
+
+    /// (commits, flushes) so far.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.issued.load(std::sync::atomic::Ordering::SeqCst),
+            self.flushes.load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 }
 
@@ -328,4 +341,68 @@ pub fn new_id() -> String {
 /// so that garbage gets a 404 rather than a scan).
 pub fn is_id(s: &str) -> bool {
     uuid::Uuid::parse_str(s).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Db;
+    use std::time::{Duration, Instant};
+
+    /// Commits on SQLite that complete while a flush is running all wait for the next one, which
+    /// covers them all; none returns before a flush covers it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn commits_during_a_flush_share_the_next() {
+        let dir = std::env::temp_dir().join(format!("stoa-gc-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = Db::connect(&format!("sqlite://{}/t.db?mode=rwc", dir.display()), 4)
+            .await
+            .unwrap();
+        sqlx::query("create table t (id integer primary key)")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let gs = db.sync.clone().unwrap();
+        let (before, flushes_before) = gs.counts();
+        // A flush in progress: nobody can flush until it ends.
+        let running = gs.flushed.lock().await;
+        let writers: Vec<_> = (0..20)
+            .map(|i| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    let mut tx = db.begin().await.unwrap();
+                    sqlx::query("insert into t (id) values ($1)")
+                        .bind(i as i64)
+                        .execute(&mut *tx)
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
+                })
+            })
+            .collect();
+        // Every writer commits (the writer's lock is not held across the flush) and waits.
+        let start = Instant::now();
+        while gs.counts().0 - before < 20 {
+            assert!(start.elapsed() < Duration::from_secs(60), "writers stalled");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(
+            writers.iter().all(|w| !w.is_finished()),
+            "a commit returned unflushed"
+        );
+        drop(running);
+        for w in futures_util::future::join_all(writers).await {
+            w.unwrap();
+        }
+        let n: i64 = sqlx::query_scalar("select count(*) from t")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 20);
+        assert_eq!(
+            gs.counts().1 - flushes_before,
+            1,
+            "one flush for the 20 commits"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

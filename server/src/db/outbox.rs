@@ -34,8 +34,8 @@ pub async fn enqueue(
     Ok(())
 }
 
-/// Whether a topic has a due message, read without a write transaction: a commit wakes every
-/// lane, and most have nothing to do.
+/// Whether a topic has a due message, read without a write transaction (a lane's periodic poll
+/// usually finds nothing).
 pub async fn due(conn: &mut AnyConnection, topic: &str, now: i64) -> Result<bool, sqlx::Error> {
     let id: Option<i64> = sqlx::query_scalar(
         "select id from outbox
@@ -48,6 +48,18 @@ pub async fn due(conn: &mut AnyConnection, topic: &str, now: i64) -> Result<bool
     .fetch_optional(conn)
     .await?;
     Ok(id.is_some())
+}
+
+/// The topics that have a due message (what the relay's dispatcher wakes lanes for).
+pub async fn due_topics(conn: &mut AnyConnection, now: i64) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select distinct topic from outbox
+         where done_at is null and dead_at is null and available_at <= $1
+           and (claimed_until is null or claimed_until < $1)",
+    )
+    .bind(now)
+    .fetch_all(conn)
+    .await
 }
 
 /// Claim up to `limit` due messages of one topic for `lease_ms`. A claimed message that is

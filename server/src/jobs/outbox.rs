@@ -141,10 +141,11 @@ async fn run_once(
     topic: &str,
     handler: Handler,
     lane: Lane,
+    check_due: bool,
 ) -> Result<usize, sqlx::Error> {
     let n = (lane.concurrency)(&state.cfg).max(1);
-    {
-        // Most wakes are for another lane: find that out without a write transaction.
+    if check_due {
+        // A poll usually finds nothing: find that out without a write transaction.
         let mut conn = state.db.conn().await?;
         if !outbox::due(&mut conn, topic, now_ms()).await? {
             return Ok(0);
@@ -249,6 +250,8 @@ async fn lane(
         Duration::ZERO
     };
     let mut last_pass: Option<tokio::time::Instant> = None;
+    // Woken by the dispatcher, which saw due work for this topic; otherwise a poll.
+    let mut woken = false;
     loop {
         if let Some(at) = last_pass.map(|t| t + spacing) {
             tokio::select! {
@@ -260,9 +263,13 @@ async fn lane(
             }
         }
         last_pass = None;
+        let mut check_due = !woken;
         loop {
-            match run_once(&state, topic, handler, lane).await {
-                Ok(n) if n == full => continue,
+            match run_once(&state, topic, handler, lane, check_due).await {
+                Ok(n) if n == full => {
+                    check_due = false;
+                    continue;
+                }
                 Ok(0) => break,
                 Ok(_) => {
                     last_pass = Some(tokio::time::Instant::now());
@@ -274,11 +281,11 @@ async fn lane(
                 }
             }
         }
-        tokio::select! {
-            _ = wake.notified() => {}
-            _ = tokio::time::sleep(poll) => {}
-            _ = shutdown.changed() => {}
-        }
+        woken = tokio::select! {
+            _ = wake.notified() => true,
+            _ = tokio::time::sleep(poll) => false,
+            _ = shutdown.changed() => false,
+        };
         if *shutdown.borrow() {
             break;
         }
@@ -306,8 +313,32 @@ async fn housekeeping(state: &AppState, last_prune: &mut i64) {
     }
 }
 
+/// Wake the lanes whose topics have due messages: one read, however many lanes there are.
+async fn dispatch(state: &AppState, wakes: &[(&'static str, Arc<Notify>)]) {
+    let due = match state.db.conn().await {
+        Ok(mut conn) => outbox::due_topics(&mut conn, now_ms()).await,
+        Err(e) => Err(e),
+    };
+    match due {
+        Ok(topics) => {
+            for (topic, w) in wakes {
+                if topics.iter().any(|t| t == topic) {
+                    // `notify_one` keeps a permit for a lane that is busy right now.
+                    w.notify_one();
+                }
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "outbox dispatch failed; waking every lane");
+            for (_, w) in wakes {
+                w.notify_one();
+            }
+        }
+    }
+}
+
 /// Run the relay — one lane per topic — until `shutdown` turns true. A commit's
-/// `state.outbox_wake` wakes every lane (a lane with nothing due goes back to sleep at once).
+/// `state.outbox_wake` wakes the dispatcher, which wakes the lanes that have work.
 pub fn spawn(
     state: Arc<AppState>,
     topics: Topics,
@@ -324,7 +355,7 @@ pub fn spawn(
         let mut lanes = Vec::new();
         for t in topics.0 {
             let wake = Arc::new(Notify::new());
-            wakes.push(wake.clone());
+            wakes.push((t.0, wake.clone()));
             lanes.push(tokio::spawn(lane(state.clone(), t, wake, shutdown.clone())));
         }
         let poll = Duration::from_millis(state.cfg.outbox.poll_interval_ms.max(10));
@@ -332,12 +363,7 @@ pub fn spawn(
         let mut next_housekeeping = tokio::time::Instant::now();
         loop {
             tokio::select! {
-                _ = state.outbox_wake.notified() => {
-                    // `notify_one` keeps a permit for a lane that is busy right now.
-                    for w in &wakes {
-                        w.notify_one();
-                    }
-                }
+                _ = state.outbox_wake.notified() => dispatch(&state, &wakes).await,
                 _ = tokio::time::sleep_until(next_housekeeping) => {
                     housekeeping(&state, &mut last_prune).await;
                     next_housekeeping = tokio::time::Instant::now() + poll.max(STATS_INTERVAL);
