@@ -7,7 +7,12 @@
 //! when index (or blob) work was queued.
 
 use super::{access::KIND, store};
-use crate::{authn::Principal, db::Tx, error::ApiResult, search, AppState};
+use crate::{
+    authn::Principal,
+    db::{now_ms, Tx},
+    error::ApiResult,
+    realtime, search, AppState,
+};
 use serde_json::{json, Value};
 
 pub(super) struct Change {
@@ -18,6 +23,8 @@ pub(super) struct Change {
     room_id: String,
     first: i64,
     last: i64,
+    /// The events written, published from memory after the commit.
+    events: Vec<realtime::StoredEvent>,
     /// Work for the outbox was queued.
     wake: bool,
 }
@@ -41,6 +48,7 @@ impl Change {
             room_id: String::new(),
             first: 0,
             last: 0,
+            events: Vec::new(),
             wake: false,
         }
     }
@@ -53,6 +61,8 @@ impl Change {
         message_id: Option<&str>,
         payload: Value,
     ) -> ApiResult<i64> {
+        let payload = payload.to_string();
+        let now = now_ms();
         let seq = store::append_event(
             &mut self.tx,
             &self.tenant_id,
@@ -61,6 +71,7 @@ impl Change {
             &self.actor_id,
             message_id,
             &payload,
+            now,
         )
         .await?;
         if self.first == 0 {
@@ -68,6 +79,15 @@ impl Change {
             self.room_id = room_id.to_string();
         }
         self.last = seq;
+        self.events.push(realtime::StoredEvent {
+            room_id: room_id.to_string(),
+            seq,
+            kind: kind.to_string(),
+            actor_id: self.actor_id.clone(),
+            message_id: message_id.map(str::to_string),
+            payload,
+            created_at: now,
+        });
         Ok(seq)
     }
 
@@ -109,20 +129,25 @@ impl Change {
         self.wake = true;
     }
 
-    /// The tail of every change: commit, announce the events written, wake the outbox.
-    pub async fn commit(self, state: &AppState) -> Result<(), sqlx::Error> {
-        self.tx.commit().await?;
+    /// The tail of every change: tell other nodes (delivered at commit), commit, publish the
+    /// events written to this node's sockets, wake the outbox.
+    pub async fn commit(mut self, state: &AppState) -> Result<(), sqlx::Error> {
         if self.first > 0 {
             state
                 .hub
-                .announce(
-                    &state.db,
+                .announce_in(
+                    &mut self.tx,
+                    state.db.backend,
                     &self.tenant_id,
                     &self.room_id,
                     self.first,
                     self.last,
                 )
-                .await;
+                .await?;
+        }
+        self.tx.commit().await?;
+        if self.first > 0 {
+            state.hub.publish_committed(&self.tenant_id, self.events);
         }
         if self.wake {
             state.outbox_wake.notify_one();

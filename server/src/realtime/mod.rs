@@ -1,8 +1,8 @@
 //! Realtime delivery: one WebSocket per client session at `/api/v1/events`.
 //!
-//! After a room change commits, the service asks the [`Hub`] to publish the events it wrote;
-//! the hub reads them back from the database (so only committed events go out) and broadcasts
-//! them to this node's sockets. Each socket forwards the events of rooms its person belongs to
+//! After a room change commits, the service hands the [`Hub`] the events it wrote (held in
+//! memory, published only once the commit returned, so only committed events go out) and the
+//! hub broadcasts them to this node's sockets. Each socket forwards the events of rooms its person belongs to
 //! **now**: it keeps the membership set, updates it on member events about its person, re-reads
 //! it on a timer, and re-checks the session (closing when the account is disabled, the session
 //! revoked or the tenant suspended). Typing notices are ephemeral. A socket that falls behind
@@ -10,7 +10,8 @@
 //! and catches up by sequence (`GET /rooms/{id}/events?after_seq=`).
 //!
 //! Across nodes (PostgreSQL), a change is also announced with `NOTIFY stoa_realtime` carrying
-//! `(tenant, room, seq range)`; every other node's listener reads those events and publishes
+//! `(tenant, room, seq range)`, sent inside its transaction (PostgreSQL delivers it at commit);
+//! every other node's listener reads those events and publishes
 //! them to its own sockets. A notification missed while a listener reconnects is not lost: the
 //! events are in the database and clients catch up by sequence.
 
@@ -149,21 +150,46 @@ impl Hub {
         }
     }
 
-    /// After a commit: publish a room's events `[first, last]` here and on every other node.
-    pub async fn announce(&self, db: &Db, tenant_id: &str, room_id: &str, first: i64, last: i64) {
-        self.publish(db, tenant_id, room_id, first, last).await;
-        self.notify(
-            db,
-            Notice {
-                n: self.node_id.clone(),
-                t: tenant_id.to_string(),
-                r: room_id.to_string(),
-                f: first,
-                l: last,
-                u: String::new(),
-            },
+    /// Inside the transaction that writes a room's events `[first, last]`: tell the other nodes.
+    /// PostgreSQL delivers a `NOTIFY` when the transaction commits, and never when it rolls back,
+    /// so this costs no round trip of its own after the commit. Nothing to do on SQLite.
+    pub async fn announce_in(
+        &self,
+        conn: &mut AnyConnection,
+        backend: crate::db::Backend,
+        tenant_id: &str,
+        room_id: &str,
+        first: i64,
+        last: i64,
+    ) -> Result<(), sqlx::Error> {
+        if backend != crate::db::Backend::Postgres {
+            return Ok(());
+        }
+        let n = Notice {
+            n: self.node_id.clone(),
+            t: tenant_id.to_string(),
+            r: room_id.to_string(),
+            f: first,
+            l: last,
+            u: String::new(),
+        };
+        store::notify(
+            conn,
+            CHANNEL,
+            &serde_json::to_string(&n).unwrap_or_default(),
         )
-        .await;
+        .await
+    }
+
+    /// After a commit: broadcast the events it wrote to this node's sockets, from memory (the
+    /// change holds them; reading them back would cost a query per change).
+    pub fn publish_committed(&self, tenant_id: &str, events: Vec<StoredEvent>) {
+        if self.tx.receiver_count() == 0 {
+            return;
+        }
+        for e in events {
+            self.broadcast(tenant_id, e);
+        }
     }
 
     /// Close a person's sockets on every node.
@@ -205,30 +231,35 @@ impl Hub {
             }
         };
         for e in rows {
-            let payload: serde_json::Value = serde_json::from_str(&e.payload).unwrap_or_default();
-            let member = match e.kind.as_str() {
-                "member.joined" | "member.left" => payload["user_id"].as_str().map(str::to_string),
-                _ => None,
-            };
-            let json = serde_json::json!({
-                "type": "event",
-                "room_id": e.room_id,
-                "seq": e.seq,
-                "kind": e.kind,
-                "actor_id": e.actor_id,
-                "message_id": e.message_id,
-                "payload": payload,
-                "created_at": crate::db::rfc3339(e.created_at),
-            })
-            .to_string();
-            self.send(Frame::Event {
-                tenant_id: tenant_id.to_string(),
-                room_id: e.room_id,
-                member,
-                joined: e.kind == "member.joined",
-                json,
-            });
+            self.broadcast(tenant_id, e);
         }
+    }
+
+    /// One committed event to this node's sockets.
+    fn broadcast(&self, tenant_id: &str, e: StoredEvent) {
+        let payload: serde_json::Value = serde_json::from_str(&e.payload).unwrap_or_default();
+        let member = match e.kind.as_str() {
+            "member.joined" | "member.left" => payload["user_id"].as_str().map(str::to_string),
+            _ => None,
+        };
+        let json = serde_json::json!({
+            "type": "event",
+            "room_id": e.room_id,
+            "seq": e.seq,
+            "kind": e.kind,
+            "actor_id": e.actor_id,
+            "message_id": e.message_id,
+            "payload": payload,
+            "created_at": crate::db::rfc3339(e.created_at),
+        })
+        .to_string();
+        self.send(Frame::Event {
+            tenant_id: tenant_id.to_string(),
+            room_id: e.room_id,
+            member,
+            joined: e.kind == "member.joined",
+            json,
+        });
     }
 
     pub fn typing(&self, tenant_id: &str, room_id: &str, user_id: &str) {

@@ -1,6 +1,5 @@
 //! SQL for a room's event log: sequence numbers, catch-up, scrubbing payloads.
 
-use crate::db::now_ms;
 use sqlx::AnyConnection;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -24,9 +23,9 @@ pub async fn append_event(
     kind: &str,
     actor_id: &str,
     message_id: Option<&str>,
-    payload: &serde_json::Value,
+    payload: &str,
+    now: i64,
 ) -> Result<i64, sqlx::Error> {
-    let now = now_ms();
     let seq: i64 = sqlx::query_scalar(
         "update rooms set last_seq = last_seq + 1, updated_at = $1
          where tenant_id = $2 and id = $3 returning last_seq",
@@ -46,7 +45,7 @@ pub async fn append_event(
     .bind(kind)
     .bind(actor_id)
     .bind(message_id)
-    .bind(payload.to_string())
+    .bind(payload)
     .bind(now)
     .execute(conn)
     .await?;
