@@ -2,17 +2,17 @@
 //!
 //! The middleware ([`crate::ops::idempotency`]) looks the key up without writing. When the key is
 //! new it runs the request inside [`scope`], with a [`Claim`] the request's first write
-//! transaction takes: [`Db::begin`](super::Db::begin) writes the key row (state `pending`) as
-//! that transaction's first statement, and [`Tx::commit`](super::Tx::commit) records the answer
-//! in it when the service supplied one ([`answer`]). So the key, the change, its audit entry and
+//! transaction takes ([`Db::begin`](super::Db::begin)); [`Tx::commit`](super::Tx::commit) writes
+//! the key row as the transaction's last statement — `done` with the answer when the service
+//! supplied one ([`answer`]), else `pending` for the middleware to complete. So the key, the change, its audit entry and
 //! its outbox rows commit together or not at all: a retried send costs the one transaction the
 //! send costs anyway, and a crash can never leave a change without its key (which would let a
 //! retry run it twice) nor a key without its change.
 //!
-//! A second request with the same key that got past the lookup meets the first one's row at
-//! `begin`: on PostgreSQL its insert waits for the first transaction and then finds the key
-//! taken, on SQLite the write lock orders them. It gives up ([`Phase::Lost`]) and the middleware
-//! answers from what the first one left.
+//! A second request with the same key that got past the lookup meets the first one's row when
+//! it commits: on PostgreSQL its insert waits for the first transaction and then finds the key
+//! taken, on SQLite the write lock orders them. Its transaction rolls back ([`Phase::Lost`]) and
+//! the middleware answers from what the first one left.
 
 use super::{now_ms, Db};
 use std::sync::{Arc, Mutex};
@@ -153,51 +153,25 @@ fn taken() -> sqlx::Error {
     sqlx::Error::Protocol("the idempotency key is held by another request".into())
 }
 
-/// Take the current request's claim, if it has an open one, in a transaction that just began.
-pub(super) async fn take(conn: &mut sqlx::AnyConnection) -> Result<Held, sqlx::Error> {
+/// Take the current request's claim, if it has an open one, for a transaction that just began.
+/// The key is written when the transaction commits ([`Held::before_commit`]), so a change
+/// costs no statement for its key until then.
+pub(super) fn take() -> Held {
     let Ok(claim) = CURRENT.try_with(Arc::clone) else {
-        return Ok(Held::none());
+        return Held::none();
     };
     if !claim.advance(Phase::Open, Phase::InTx) {
-        return Ok(Held::none());
+        return Held::none();
     }
-    let held = Held(Some(claim.clone()));
-    let now = now_ms();
-    let n = match claim.expired {
-        Some(old) => sqlx::query(
-            "update idempotency_keys set request_hash = $1, state = 'pending', response_status = null,
-                    content_type = null, body = null, created_at = $2
-             where scope = $3 and key = $4 and created_at = $5",
-        )
-        .bind(&claim.request_hash)
-        .bind(now)
-        .bind(&claim.scope)
-        .bind(&claim.key)
-        .bind(old)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected(),
-        None => sqlx::query(
-            "insert into idempotency_keys (scope, key, request_hash, state, created_at)
-             values ($1, $2, $3, 'pending', $4) on conflict (scope, key) do nothing",
-        )
-        .bind(&claim.scope)
-        .bind(&claim.key)
-        .bind(&claim.request_hash)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected(),
-    };
-    if n != 1 {
-        claim.set(Phase::Lost);
-        return Err(taken());
-    }
-    Ok(held)
+    Held(Some(claim))
 }
 
 impl Held {
-    /// Before the transaction commits: write the answer the service supplied.
+    /// Before the transaction commits: write the key, with the answer when the service supplied
+    /// one, as `done`, else as `pending` (the change committed, its answer comes next). A key
+    /// another request took meanwhile refuses the commit: the transaction rolls back and the
+    /// request answers from what the other one left. On PostgreSQL a concurrent insert of the
+    /// same key waits here for the other transaction, then finds the key taken.
     pub(super) async fn before_commit(
         &self,
         conn: &mut sqlx::AnyConnection,
@@ -205,11 +179,57 @@ impl Held {
         let Some(claim) = &self.0 else {
             return Ok(false);
         };
-        let Some(a) = claim.take_answer() else {
-            return Ok(false);
+        let a = claim.take_answer();
+        let (state, status, content_type, body) = match &a {
+            Some(a) => (
+                "done",
+                Some(i64::from(a.status)),
+                a.content_type.clone(),
+                Some(a.body.clone()),
+            ),
+            None => ("pending", None, None, None),
         };
-        record(conn, &claim.scope, &claim.key, &a).await?;
-        Ok(true)
+        let now = now_ms();
+        let n = match claim.expired {
+            Some(old) => sqlx::query(
+                "update idempotency_keys set request_hash = $1, state = $2, response_status = $3,
+                        content_type = $4, body = $5, created_at = $6
+                 where scope = $7 and key = $8 and created_at = $9",
+            )
+            .bind(&claim.request_hash)
+            .bind(state)
+            .bind(status)
+            .bind(content_type)
+            .bind(body)
+            .bind(now)
+            .bind(&claim.scope)
+            .bind(&claim.key)
+            .bind(old)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected(),
+            None => sqlx::query(
+                "insert into idempotency_keys
+                     (scope, key, request_hash, state, response_status, content_type, body, created_at)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (scope, key) do nothing",
+            )
+            .bind(&claim.scope)
+            .bind(&claim.key)
+            .bind(&claim.request_hash)
+            .bind(state)
+            .bind(status)
+            .bind(content_type)
+            .bind(body)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected(),
+        };
+        if n != 1 {
+            claim.set(Phase::Lost);
+            return Err(taken());
+        }
+        Ok(a.is_some())
     }
 
     /// After the transaction committed.
@@ -414,11 +434,20 @@ mod tests {
         // A second request with the key that got past the lookup changes nothing.
         let late = claim("k1");
         let r = scope(late.clone(), async {
-            let tx = db.begin().await;
-            tx.is_err()
+            let mut tx = db.begin().await.unwrap();
+            sqlx::query("insert into changes (id) values ('t1-again')")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.is_err()
         })
         .await;
-        assert!(r, "a taken key refuses the transaction");
+        assert!(r, "a taken key refuses the commit");
+        assert_eq!(
+            heads(&db, "t1-again").await,
+            0,
+            "and its change rolled back"
+        );
         assert_eq!(late.phase(), Phase::Lost);
         assert_eq!(heads(&db, "t1").await, 1);
         let _ = std::fs::remove_dir_all(dir);

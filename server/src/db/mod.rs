@@ -242,10 +242,11 @@ impl Db {
     }
 
     /// Begin a write transaction. In a request with an `Idempotency-Key`, the first one takes
-    /// the key's claim, which then commits (or not) with it ([`idempotency`]).
+    /// the key's claim, written as its last statement and committed (or not) with it
+    /// ([`idempotency`]).
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         let mut tx = self.begin_unclaimed().await?;
-        tx.claim = idempotency::take(&mut tx.inner).await?;
+        tx.claim = idempotency::take();
         Ok(tx)
     }
 

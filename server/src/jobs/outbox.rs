@@ -12,6 +12,7 @@ use crate::{
     db::{now_ms, outbox, outbox::Message},
     AppState,
 };
+use futures_util::FutureExt;
 use std::{sync::Arc, time::Duration};
 use tokio::sync::{watch, Notify};
 
@@ -23,6 +24,8 @@ const INDEX_BATCH: i64 = 500;
 /// searchable well within a second of their own commit.
 pub const INDEX_COMMIT_INTERVAL: Duration = Duration::from_millis(250);
 const KEEP_DONE_MS: i64 = 7 * 24 * 3600 * 1000;
+/// How long the dispatcher lets wakes pile up before it reads which topics have work.
+const WAKE_SETTLE: Duration = Duration::from_millis(2);
 /// How often the relay refreshes its metrics (a scrape every 15 s or so reads them).
 const STATS_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -363,7 +366,13 @@ pub fn spawn(
         let mut next_housekeeping = tokio::time::Instant::now();
         loop {
             tokio::select! {
-                _ = state.outbox_wake.notified() => dispatch(&state, &wakes).await,
+                _ = state.outbox_wake.notified() => {
+                    // A write request wakes the relay when its change commits and again when
+                    // it answers: let a burst of wakes settle, then read the queue once.
+                    tokio::time::sleep(WAKE_SETTLE).await;
+                    let _ = state.outbox_wake.notified().now_or_never();
+                    dispatch(&state, &wakes).await
+                }
                 _ = tokio::time::sleep_until(next_housekeeping) => {
                     housekeeping(&state, &mut last_prune).await;
                     next_housekeeping = tokio::time::Instant::now() + poll.max(STATS_INTERVAL);

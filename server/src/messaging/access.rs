@@ -32,10 +32,10 @@ pub(super) async fn visible(
     if !crate::db::is_id(id) {
         return Err(not_found());
     }
-    let room = store::room(conn, &p.tenant_id, id)
+    // One query for both: this runs on every message sent and every room read.
+    let (room, me) = store::room_with_member(conn, &p.tenant_id, id, &p.user_id)
         .await?
         .ok_or_else(not_found)?;
-    let me = store::member(conn, &p.tenant_id, id, &p.user_id).await?;
     if me.is_none() && room.kind != "channel" {
         return Err(not_found());
     }

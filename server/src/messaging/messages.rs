@@ -175,8 +175,7 @@ pub async fn send(
     }
     super::notifications::notify(&mut ch.tx, &j, &recipients, &id).await?;
     // The sender has read (and received) what they wrote.
-    store::set_read(&mut ch.tx, &p.tenant_id, room_id, &p.user_id, seq).await?;
-    store::set_delivered(&mut ch.tx, &p.tenant_id, room_id, &p.user_id, seq).await?;
+    store::set_read_and_delivered(&mut ch.tx, &p.tenant_id, room_id, &p.user_id, seq).await?;
     ch.index(&id).await?;
     let view = MessageView {
         message,

@@ -59,6 +59,53 @@ pub async fn room(
     .await
 }
 
+#[derive(sqlx::FromRow)]
+struct RoomWithMember {
+    #[sqlx(flatten)]
+    room: RoomRow,
+    m_role: Option<String>,
+    m_joined_seq: Option<i64>,
+    m_read_seq: Option<i64>,
+    m_joined_at: Option<i64>,
+}
+
+/// A room and the person's membership of it, in one query (the hot path of every send and
+/// read).
+pub async fn room_with_member(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    user_id: &str,
+) -> Result<Option<(RoomRow, Option<super::MemberRow>)>, sqlx::Error> {
+    let row: Option<RoomWithMember> = sqlx::query_as(&format!(
+        "select r.*, m.role as m_role, m.joined_seq as m_joined_seq, m.read_seq as m_read_seq,
+                m.joined_at as m_joined_at
+         from (select {ROOM} from rooms where tenant_id = $1 and id = $2) r
+         left join room_members m on m.tenant_id = $1 and m.room_id = $2 and m.user_id = $3"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| {
+        let me = match (r.m_role, r.m_joined_seq, r.m_read_seq, r.m_joined_at) {
+            (Some(role), Some(joined_seq), Some(read_seq), Some(joined_at)) => {
+                Some(super::MemberRow {
+                    room_id: id.to_string(),
+                    user_id: user_id.to_string(),
+                    role,
+                    joined_seq,
+                    read_seq,
+                    joined_at,
+                })
+            }
+            _ => None,
+        };
+        (r.room, me)
+    }))
+}
+
 pub async fn room_by_direct_key(
     conn: &mut AnyConnection,
     tenant_id: &str,
