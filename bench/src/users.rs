@@ -592,6 +592,8 @@ pub async fn users(
     let setup_started = Instant::now();
     let people = seed::people(&server, database_url, max_people).await?;
     let rooms = make_rooms(&env, &people).await?;
+    // The set-up's events (thousands of joins) go through the outbox relay first.
+    sys::settle(pid, pg, Duration::from_secs(60)).await;
     eprintln!(
         "users: {} people, rooms made in {}",
         people.len(),
