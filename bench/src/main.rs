@@ -3,8 +3,12 @@
 //! Benchmarks, not tests: they report numbers and never fail on them. Every load is bounded in
 //! count and time and only talks to a server this program started on 127.0.0.1.
 
+mod cpu;
 mod messaging;
+mod seed;
 mod storage;
+mod sys;
+mod users;
 
 use clap::Parser;
 use serde_json::json;
@@ -36,12 +40,25 @@ struct Args {
     /// Concurrent connections for the HTTP load.
     #[arg(long, default_value_t = 64)]
     connections: usize,
-    /// Run only these workloads (comma-separated: w1 (W1–W3), w4, w5, w6, w7).
+    /// Run only these workloads (comma-separated: w1 (W1–W3), w4, w5, w6, w7, cpu (CPU per
+    /// message), w4big (W4 with many idle sockets), users (users per machine)).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Members (and open sockets) in the W4 room.
     #[arg(long, default_value_t = 1000)]
     w4_members: usize,
+    /// Idle sockets for the large W4 row (capped by the open-file limit).
+    #[arg(long, default_value_t = 10_000)]
+    w4_big_sockets: usize,
+    /// Users per machine: the largest active population tried.
+    #[arg(long, default_value_t = 10_000)]
+    users_max: usize,
+    /// Users per machine: seconds each step is measured (after 5 s of warm-up).
+    #[arg(long, default_value_t = 20)]
+    users_hold: u64,
+    /// Users per machine: the ramp's time budget per backend, in seconds (setup not counted).
+    #[arg(long, default_value_t = 300)]
+    users_budget: u64,
     /// PostgreSQL server for the PostgreSQL rows (skipped when unreachable).
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     pg: String,
@@ -560,9 +577,63 @@ async fn w6(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
     Ok(())
 }
 
+async fn cpu(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
+    eprintln!("CPU per message on SQLite…");
+    cpu::cpu_per_message(&args.stoa, None, "sqlite", rows).await?;
+    match pg_database(&args.pg).await {
+        Some((name, url)) => {
+            eprintln!("CPU per message on PostgreSQL…");
+            let result = cpu::cpu_per_message(&args.stoa, Some(&url), "postgres", rows).await;
+            drop_pg_database(&args.pg, &name).await;
+            result?;
+        }
+        None => eprintln!("PostgreSQL unreachable: PostgreSQL rows skipped"),
+    }
+    Ok(())
+}
+
+async fn w4_big(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
+    let n = args.w4_big_sockets;
+    eprintln!("W4: {n} idle sockets on SQLite…");
+    messaging::w4_big(&args.stoa, None, "sqlite", n, rows).await?;
+    match pg_database(&args.pg).await {
+        Some((name, url)) => {
+            eprintln!("W4: {n} idle sockets on PostgreSQL…");
+            let result = messaging::w4_big(&args.stoa, Some(&url), "postgres", n, rows).await;
+            drop_pg_database(&args.pg, &name).await;
+            result?;
+        }
+        None => eprintln!("PostgreSQL unreachable: PostgreSQL rows skipped"),
+    }
+    Ok(())
+}
+
+async fn users(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
+    let limits = users::Limits {
+        max_people: args.users_max,
+        hold: Duration::from_secs(args.users_hold),
+        budget: Duration::from_secs(args.users_budget),
+    };
+    eprintln!("Users per machine on SQLite…");
+    users::users(&args.stoa, None, "sqlite", &limits, rows).await?;
+    match pg_database(&args.pg).await {
+        Some((name, url)) => {
+            eprintln!("Users per machine on PostgreSQL…");
+            let result = users::users(&args.stoa, Some(&url), "postgres", &limits, rows).await;
+            drop_pg_database(&args.pg, &name).await;
+            result?;
+        }
+        None => eprintln!("PostgreSQL unreachable: PostgreSQL rows skipped"),
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let args = Args::parse();
+    // Many sockets need many descriptors; spawned servers inherit the raised limit.
+    let nofile = sys::raise_nofile();
+    eprintln!("open-file limit: {nofile}");
     let mut rows = Vec::new();
     let run = |w: &str| args.only.is_empty() || args.only.iter().any(|o| o.eq_ignore_ascii_case(w));
     if run("w7") {
@@ -586,6 +657,15 @@ async fn main() -> Result<(), BoxError> {
             drop_pg_database(&args.pg, &name).await;
             result?;
         }
+    }
+    if run("cpu") {
+        cpu(&args, &mut rows).await?;
+    }
+    if run("w4big") {
+        w4_big(&args, &mut rows).await?;
+    }
+    if run("users") {
+        users(&args, &mut rows).await?;
     }
     if run("w5") {
         w5(&args, &mut rows).await?;

@@ -10,19 +10,24 @@ use std::{
 };
 use tokio_tungstenite::tungstenite::Message;
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const PASSWORD: &str = "bench passphrase 1";
 
-struct Env {
-    base: String,
-    client: reqwest::Client,
-    admin: String,
+pub(crate) struct Env {
+    pub(crate) base: String,
+    pub(crate) client: reqwest::Client,
+    pub(crate) admin: String,
 }
 
 impl Env {
-    async fn post(&self, path: &str, token: &str, body: Value) -> Result<Value, BoxError> {
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        token: &str,
+        body: Value,
+    ) -> Result<Value, BoxError> {
         let r = self
             .client
             .post(format!("{}{path}", self.base))
@@ -37,7 +42,7 @@ impl Env {
     }
 
     /// A staff member with a session: (user id, token).
-    async fn person(&self, i: usize) -> Result<(String, String), BoxError> {
+    pub(crate) async fn person(&self, i: usize) -> Result<(String, String), BoxError> {
         let u = self
             .post(
                 "/api/v1/users",
@@ -58,7 +63,7 @@ impl Env {
         Ok((id, r["token"].as_str().ok_or("token")?.to_string()))
     }
 
-    async fn room(&self, members: &[String]) -> Result<String, BoxError> {
+    pub(crate) async fn room(&self, members: &[String]) -> Result<String, BoxError> {
         let r = self
             .post(
                 "/api/v1/rooms",
@@ -69,7 +74,7 @@ impl Env {
         Ok(r["id"].as_str().ok_or("room")?.to_string())
     }
 
-    async fn socket(&self, token: &str) -> Result<Socket, BoxError> {
+    pub(crate) async fn socket(&self, token: &str) -> Result<Socket, BoxError> {
         let t = self.post("/api/v1/events/ticket", token, json!({})).await?;
         let url = format!(
             "{}/api/v1/events?ticket={}",
@@ -82,7 +87,7 @@ impl Env {
     }
 }
 
-async fn next_json(ws: &mut Socket) -> Result<Value, BoxError> {
+pub(crate) async fn next_json(ws: &mut Socket) -> Result<Value, BoxError> {
     loop {
         match tokio::time::timeout(Duration::from_secs(30), ws.next()).await? {
             Some(Ok(Message::Text(t))) => return Ok(serde_json::from_str(&t)?),
@@ -94,7 +99,7 @@ async fn next_json(ws: &mut Socket) -> Result<Value, BoxError> {
     }
 }
 
-async fn setup(
+pub(crate) async fn setup(
     stoa: &PathBuf,
     database_url: Option<&str>,
 ) -> Result<(crate::Spawned, Env), BoxError> {
@@ -264,6 +269,9 @@ pub async fn w4(
         )
         .await?;
     }
+    // Memory with no socket open, after the people and the room exist: the base for the
+    // per-socket figure.
+    let no_sockets = rss_kib(server.child.id()).unwrap_or(0);
     let mut sockets = Vec::with_capacity(n);
     for (_, token) in &people {
         sockets.push(env.socket(token).await?);
@@ -305,12 +313,169 @@ pub async fn w4(
         workload: format!("W4 one message to a {n}-member room, {n} open sockets"),
         backend: backend.into(),
         result: format!(
-            "all delivered p95 {} · max {} · {drops} drops · server RSS {:.1} MiB",
+            "all delivered p95 {} · max {} · {drops} drops · server RSS {:.1} MiB \
+             ({:.1} KiB/socket over {:.1} MiB before the sockets)",
             fmt_ms(percentile(&lat, 0.95)),
             fmt_ms(percentile(&lat, 1.0)),
-            after.max(before) as f64 / 1024.0
+            after.max(before) as f64 / 1024.0,
+            before.saturating_sub(no_sockets) as f64 / n.max(1) as f64,
+            no_sockets as f64 / 1024.0
         ),
         target: "p95 ≤ 50 ms; no drops; RSS ≤ 200 MiB".into(),
+    });
+    drop(keep);
+    drop(server);
+    Ok(())
+}
+
+/// How long the large W4 may spend opening sockets.
+const OPEN_BOUND: Duration = Duration::from_secs(180);
+
+/// A socket opened the way non-browser clients do, with the session token on the upgrade
+/// request (no ticket: one write transaction less per socket).
+async fn bearer_socket(base: &str, token: &str) -> Result<Socket, BoxError> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req =
+        format!("{}/api/v1/events", base.replacen("http://", "ws://", 1)).into_client_request()?;
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse()?);
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await?;
+    next_json(&mut ws).await?; // ready
+    Ok(ws)
+}
+
+/// W4 at scale: `n` seeded people (see `seed`), members of one room, each with an idle socket.
+/// Memory per socket, the idle CPU those sockets cost, then one message to all of them.
+pub async fn w4_big(
+    stoa: &PathBuf,
+    database_url: Option<&str>,
+    backend: &str,
+    n: usize,
+    rows: &mut Vec<Row>,
+) -> Result<(), BoxError> {
+    use futures_util::stream;
+    let pg = database_url.is_some();
+    let limit = crate::sys::raise_nofile();
+    // Each socket is one descriptor here and one in the server (which inherits this limit).
+    let n = n.min(limit.saturating_sub(256) as usize);
+    let (server, env) = setup(stoa, database_url).await?;
+    let pid = server.child.id();
+    let people = crate::seed::people(&server, database_url, n).await?;
+    let ids: Vec<String> = people.iter().map(|p| p.id.clone()).collect();
+    let room = env.room(&ids[..ids.len().min(500)]).await?;
+    for chunk in ids.chunks(500).skip(1) {
+        env.post(
+            &format!("/api/v1/rooms/{room}/members"),
+            &env.admin,
+            json!({ "user_ids": chunk }),
+        )
+        .await?;
+    }
+    crate::sys::settle(pid, pg, Duration::from_secs(5)).await;
+    let no_sockets = rss_kib(pid).unwrap_or(0);
+    let started = Instant::now();
+    let env = Arc::new(env);
+    // Opening is bounded in time: each open socket re-checks its session and rooms every 5 s,
+    // so past some count the server spends all its time on idle sockets and opening stalls.
+    let open_deadline = started + OPEN_BOUND;
+    let opened: Vec<Result<Socket, BoxError>> = stream::iter(people.iter().map(|p| {
+        let base = env.base.clone();
+        let token = p.token.clone();
+        async move { bearer_socket(&base, &token).await }
+    }))
+    .buffer_unordered(32)
+    .take_while(|_| std::future::ready(Instant::now() < open_deadline))
+    .collect()
+    .await;
+    let open_time = started.elapsed();
+    let bounded = if open_time >= OPEN_BOUND {
+        ", stopped at the time bound"
+    } else {
+        ""
+    };
+    let mut sockets = Vec::with_capacity(n);
+    let mut first_error = None;
+    for r in opened {
+        match r {
+            Ok(ws) => sockets.push(ws),
+            Err(e) => {
+                first_error.get_or_insert_with(|| e.to_string());
+            }
+        }
+    }
+    if let Some(e) = &first_error {
+        eprintln!(
+            "W4 {n}: {} sockets failed to open, first: {e}",
+            n - sockets.len()
+        );
+    }
+    let open = sockets.len();
+    // Let the accept path's buffers go, then read memory and what idle sockets cost in CPU
+    // (each re-checks its session and rooms every 5 s).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let with_sockets = rss_kib(pid).unwrap_or(0);
+    let idle_window = Duration::from_secs(10);
+    let cpu0 = crate::sys::CpuSample::take(pid, pg);
+    tokio::time::sleep(idle_window).await;
+    let idle_cpu = crate::sys::CpuSample::take(pid, pg).since(cpu0);
+    let idle_pct = |ms: f64| ms / idle_window.as_secs_f64() / 10.0;
+
+    let mut waiters = Vec::with_capacity(open);
+    for mut ws in sockets {
+        waiters.push(tokio::spawn(async move {
+            loop {
+                let v = next_json(&mut ws).await?;
+                if v["kind"] == "message.created" {
+                    return Ok::<_, BoxError>((Instant::now(), ws));
+                }
+            }
+        }));
+    }
+    let t0 = Instant::now();
+    env.post(
+        &format!("/api/v1/rooms/{room}/messages"),
+        &env.admin,
+        json!({ "body": "all hands" }),
+    )
+    .await?;
+    let mut lat = Vec::with_capacity(open);
+    let mut drops = 0;
+    let mut keep = Vec::with_capacity(open);
+    for w in waiters {
+        match w.await? {
+            Ok((at, ws)) => {
+                lat.push(at - t0);
+                keep.push(ws);
+            }
+            Err(_) => drops += 1,
+        }
+    }
+    let after = rss_kib(pid).unwrap_or(0);
+    lat.sort();
+    let per_socket = with_sockets.saturating_sub(no_sockets) as f64 / open.max(1) as f64;
+    let cpu = if pg {
+        format!(
+            "server {:.1} % + db {:.1} %",
+            idle_pct(idle_cpu.server_ms),
+            idle_pct(idle_cpu.db_ms)
+        )
+    } else {
+        format!("server {:.1} %", idle_pct(idle_cpu.server_ms))
+    };
+    rows.push(Row {
+        workload: format!("W4 {n} idle WebSockets (members of one room), then one message"),
+        backend: backend.into(),
+        result: format!(
+            "{open}/{n} open (in {:.0} s{bounded}) · RSS {:.1} → {:.1} MiB = {per_socket:.1} KiB/socket · \
+             idle CPU {cpu} of a core · one message: p95 {} · max {} · {drops} drops · RSS after {:.1} MiB",
+            open_time.as_secs_f64(),
+            no_sockets as f64 / 1024.0,
+            with_sockets as f64 / 1024.0,
+            fmt_ms(percentile(&lat, 0.95)),
+            fmt_ms(percentile(&lat, 1.0)),
+            after as f64 / 1024.0
+        ),
+        target: "≤ 64 KiB per idle WebSocket".into(),
     });
     drop(keep);
     drop(server);
