@@ -3,6 +3,7 @@
 //! Signing in with a password (which reads accounts) is the `signin` feature's.
 
 use super::{store, tokens, Principal};
+use crate::realtime::Kick;
 use crate::{
     audit,
     db::{new_id, now_ms},
@@ -111,6 +112,14 @@ pub async fn logout(state: &AppState, p: &Principal) -> ApiResult<()> {
     )
     .await?;
     tx.commit().await?;
+    // The session's sockets close now, on every node.
+    state
+        .hub
+        .kick_everywhere(
+            &state.db,
+            Kick::session(&p.tenant_id, &p.user_id, &p.session_id),
+        )
+        .await;
     Ok(())
 }
 
@@ -135,5 +144,9 @@ pub async fn revoke_session(state: &AppState, p: &Principal, id: &str) -> ApiRes
     )
     .await?;
     tx.commit().await?;
+    state
+        .hub
+        .kick_everywhere(&state.db, Kick::session(&p.tenant_id, &p.user_id, id))
+        .await;
     Ok(())
 }

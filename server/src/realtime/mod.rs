@@ -84,8 +84,62 @@ pub enum Frame {
         room_id: String,
         json: String,
     },
-    /// Close this person's sockets (account disabled, sessions revoked).
-    Kick { tenant_id: String, user_id: String },
+    /// Close sockets (account disabled, sessions revoked, tenant suspended).
+    Kick(Kick),
+}
+
+/// Which sockets to close: a tenant's, narrowed to a person and to one session, sparing one
+/// session (the one that changed the password keeps its sockets). Empty fields match all.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Kick {
+    #[serde(rename = "t")]
+    pub tenant_id: String,
+    #[serde(rename = "u", default)]
+    pub user_id: String,
+    #[serde(rename = "s", default)]
+    pub session_id: String,
+    #[serde(rename = "k", default)]
+    pub keep_session: String,
+}
+
+impl Kick {
+    /// Every socket of a tenant.
+    pub fn tenant(tenant_id: &str) -> Kick {
+        Kick {
+            tenant_id: tenant_id.to_string(),
+            ..Kick::default()
+        }
+    }
+
+    /// Every socket of a person.
+    pub fn user(tenant_id: &str, user_id: &str) -> Kick {
+        Kick {
+            user_id: user_id.to_string(),
+            ..Kick::tenant(tenant_id)
+        }
+    }
+
+    /// The sockets of one session.
+    pub fn session(tenant_id: &str, user_id: &str, session_id: &str) -> Kick {
+        Kick {
+            session_id: session_id.to_string(),
+            ..Kick::user(tenant_id, user_id)
+        }
+    }
+
+    /// Spare the sockets of this session.
+    pub fn keeping(mut self, session_id: &str) -> Kick {
+        self.keep_session = session_id.to_string();
+        self
+    }
+
+    /// Whether a socket of this session is to close.
+    pub fn hits(&self, tenant_id: &str, user_id: &str, session_id: &str) -> bool {
+        self.tenant_id == tenant_id
+            && (self.user_id.is_empty() || self.user_id == user_id)
+            && (self.session_id.is_empty() || self.session_id == session_id)
+            && self.keep_session != session_id
+    }
 }
 
 pub struct Hub {
@@ -121,9 +175,9 @@ struct Notice {
     f: i64,
     #[serde(default)]
     l: i64,
-    /// User to disconnect (a kick).
+    /// Sockets to close (a kick).
     #[serde(default)]
-    u: String,
+    kick: Option<Kick>,
 }
 
 impl Hub {
@@ -171,7 +225,7 @@ impl Hub {
             r: room_id.to_string(),
             f: first,
             l: last,
-            u: String::new(),
+            kick: None,
         };
         store::notify(
             conn,
@@ -192,18 +246,18 @@ impl Hub {
         }
     }
 
-    /// Close a person's sockets on every node.
-    pub async fn kick_everywhere(&self, db: &Db, tenant_id: &str, user_id: &str) {
-        self.kick(tenant_id, user_id);
+    /// Close sockets on every node, after the change that revoked them committed.
+    pub async fn kick_everywhere(&self, db: &Db, k: Kick) {
+        self.kick(k.clone());
         self.notify(
             db,
             Notice {
                 n: self.node_id.clone(),
-                t: tenant_id.to_string(),
+                t: k.tenant_id.clone(),
                 r: String::new(),
                 f: 0,
                 l: 0,
-                u: user_id.to_string(),
+                kick: Some(k),
             },
         )
         .await;
@@ -272,11 +326,8 @@ impl Hub {
         });
     }
 
-    pub fn kick(&self, tenant_id: &str, user_id: &str) {
-        self.send(Frame::Kick {
-            tenant_id: tenant_id.to_string(),
-            user_id: user_id.to_string(),
-        });
+    pub fn kick(&self, k: Kick) {
+        self.send(Frame::Kick(k));
     }
 }
 
@@ -331,8 +382,8 @@ pub fn spawn_listener(
                 if notice.n == state.hub.node_id {
                     continue;
                 }
-                if !notice.u.is_empty() {
-                    state.hub.kick(&notice.t, &notice.u);
+                if let Some(k) = notice.kick {
+                    state.hub.kick(k);
                 } else if !notice.r.is_empty() {
                     state
                         .hub

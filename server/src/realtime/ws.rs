@@ -19,8 +19,15 @@ use poem::{
 use std::{collections::HashSet, sync::Arc, time::Duration};
 use tokio::sync::broadcast::error::RecvError;
 
-/// How often an open socket re-checks its session and re-reads its rooms.
-const RECHECK: Duration = Duration::from_secs(5);
+/// How often an open socket re-checks its session and re-reads its rooms. Revocations close
+/// sockets at once through the hub ([`super::Kick`]: account disabled, session revoked or signed
+/// out, password changed, tenant suspended; on every node) and membership follows the room's
+/// own events, so this is only the backstop for what no kick reached (a change made by the
+/// command-line tool in another process, a notification lost while a node's listener
+/// reconnected). Each socket starts at a random point of the period, so that thousands of
+/// sockets do not re-check together; two queries per socket per period is what an idle socket
+/// costs.
+const RECHECK: Duration = Duration::from_secs(30);
 const MAX_CLIENT_FRAME: usize = 4096;
 
 /// Close codes (4000–4999 are the application's).
@@ -121,8 +128,8 @@ async fn run(state: Arc<AppState>, p: Principal, socket: poem::web::websocket::W
     if sink.send(Message::Text(ready.to_string())).await.is_err() {
         return;
     }
-    let mut recheck = tokio::time::interval(RECHECK);
-    recheck.tick().await;
+    let offset = RECHECK.mul_f64(rand::random::<f64>());
+    let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + offset, RECHECK);
     let close =
         |code: u16, why: &str| Message::Close(Some((CloseCode::from(code), why.to_string())));
     loop {
@@ -148,7 +155,7 @@ async fn run(state: Arc<AppState>, p: Principal, socket: poem::web::websocket::W
                         Frame::Typing { tenant_id, room_id, json } if *tenant_id == p.tenant_id && rooms.contains(room_id) => {
                             out = Some(json.clone());
                         }
-                        Frame::Kick { tenant_id, user_id } if *tenant_id == p.tenant_id && *user_id == p.user_id => {
+                        Frame::Kick(k) if k.hits(&p.tenant_id, &p.user_id, &p.session_id) => {
                             let _ = sink.send(close(CLOSE_SESSION_ENDED, "the session ended")).await;
                             return;
                         }

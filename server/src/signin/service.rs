@@ -1,5 +1,6 @@
 //! Sign-in with a password, accepting an invitation, changing one's password.
 
+use crate::realtime::Kick;
 use crate::{
     audit::{self, ActorKind, Entry},
     authn::{self, password, throttle, Principal},
@@ -165,6 +166,11 @@ pub async fn accept_invitation(
     )
     .await?;
     tx.commit().await?;
+    // Sockets of the sessions the old password opened close now (the new one has none yet).
+    state
+        .hub
+        .kick_everywhere(&state.db, Kick::user(&tenant_id, &user_id))
+        .await;
     Ok(NewSession::new(started, user))
 }
 
@@ -200,5 +206,13 @@ pub async fn change_password(
     )
     .await?;
     tx.commit().await?;
+    // Other sessions' sockets close now; this session's stay open.
+    state
+        .hub
+        .kick_everywhere(
+            &state.db,
+            Kick::user(&p.tenant_id, &p.user_id).keeping(&p.session_id),
+        )
+        .await;
     Ok(())
 }

@@ -214,6 +214,13 @@ pub async fn set_suspended(
     )
     .await?;
     tx.commit().await?;
+    if suspended {
+        // Every socket of the tenant closes now, on every node.
+        state
+            .hub
+            .kick_everywhere(&state.db, crate::realtime::Kick::tenant(&t.id))
+            .await;
+    }
     t.status = status.into();
     Ok(t)
 }

@@ -459,7 +459,10 @@ pub async fn set_disabled(
     tx.commit().await?;
     if disabled {
         // Open WebSockets of the account close now, not at their next session check.
-        state.hub.kick_everywhere(&state.db, &p.tenant_id, id).await;
+        state
+            .hub
+            .kick_everywhere(&state.db, crate::realtime::Kick::user(&p.tenant_id, id))
+            .await;
     }
     Ok(u)
 }

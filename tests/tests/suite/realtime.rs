@@ -230,6 +230,110 @@ async fn disabled_account_socket_closes(b: Backend) {
 }
 both!(disabled_account_socket_closes);
 
+/// The close frame a socket gets next (bounded wait).
+async fn closed_with(ws: &mut Socket) -> u16 {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("close within 10 s")
+        {
+            Some(Ok(Message::Close(Some(c)))) => return u16::from(c.code),
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+}
+
+/// Revoking a session, changing the password, signing out and suspending the tenant close the
+/// affected sockets at once (the sockets' own periodic re-check is only a backstop), and leave
+/// every other socket open.
+async fn revocations_close_sockets_at_once(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (bob_id, bob) = s.staff(&t, "Bob").await;
+    let group = room(
+        &s,
+        &t.admin_token,
+        json!({ "kind": "group", "name": "G", "member_ids": [bob_id] }),
+    )
+    .await;
+    let email = "bob@acme.test";
+    let laptop = s.login_token("acme", email).await;
+    let phone = s.login_token("acme", email).await;
+    let (mut on_bob, _) = connect(&s, &bob).await;
+    let (mut on_laptop, _) = connect(&s, &laptop).await;
+    let (mut on_phone, _) = connect(&s, &phone).await;
+    // Revoking the laptop's session closes its socket only.
+    let sessions = s.get("/api/v1/me/sessions", &bob).await;
+    let mut ids: Vec<String> = sessions
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["current"] == false)
+        .map(|x| x["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    let laptop_id = {
+        // The laptop's session is the one the phone's listing does not call current and
+        // the laptop's own listing does.
+        let mine = s.get("/api/v1/me/sessions", &laptop).await;
+        mine.ok(200)
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["current"] == true)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(ids.contains(&laptop_id));
+    let r = s
+        .req(
+            "DELETE",
+            &format!("/api/v1/me/sessions/{laptop_id}"),
+            Some(&bob),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(closed_with(&mut on_laptop).await, 4001);
+    // Changing the password closes the other sessions' sockets; this session's stays.
+    let r = s
+        .post(
+            "/api/v1/me/password",
+            &bob,
+            json!({ "current_password": crate::common::PASSWORD, "new_password": "another long passphrase" }),
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(closed_with(&mut on_phone).await, 4001);
+    say(&s, &t.admin_token, &group, "still here?").await;
+    assert_eq!(
+        next_event(&mut on_bob, "message.created").await["payload"]["body"],
+        "still here?"
+    );
+    // Signing out closes this session's socket.
+    let (mut on_admin, _) = connect(&s, &t.admin_token).await;
+    let r = s.req("POST", "/api/v1/auth/logout", Some(&bob), None).await;
+    assert_eq!(r.status, 204);
+    assert_eq!(closed_with(&mut on_bob).await, 4001);
+    // Suspending the tenant closes every socket of it.
+    let r = s
+        .operator(
+            "POST",
+            &format!("/api/v1/operator/tenants/{}/suspend", t.id),
+            None,
+        )
+        .await;
+    assert_eq!(r.ok(200)["status"], "suspended");
+    assert_eq!(closed_with(&mut on_admin).await, 4001);
+}
+both!(revocations_close_sockets_at_once);
+
 /// Two nodes on one PostgreSQL database: a change on one reaches sockets on the other, and
 /// disabling an account on one closes its sockets on the other at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
