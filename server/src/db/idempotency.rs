@@ -208,10 +208,12 @@ impl Held {
             .execute(&mut *conn)
             .await?
             .rows_affected(),
-            None => sqlx::query(
+            // A plain insert: a key taken meanwhile is a unique violation, which rolls the
+            // transaction back and reads as a conflict (409), not as a server error.
+            None => match sqlx::query(
                 "insert into idempotency_keys
                      (scope, key, request_hash, state, response_status, content_type, body, created_at)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (scope, key) do nothing",
+                 values ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(&claim.scope)
             .bind(&claim.key)
@@ -222,8 +224,15 @@ impl Held {
             .bind(body)
             .bind(now)
             .execute(&mut *conn)
-            .await?
-            .rows_affected(),
+            .await
+            {
+                Ok(r) => r.rows_affected(),
+                Err(e) if super::is_unique_violation(&e) => {
+                    claim.set(Phase::Lost);
+                    return Err(e);
+                }
+                Err(e) => return Err(e),
+            },
         };
         if n != 1 {
             claim.set(Phase::Lost);

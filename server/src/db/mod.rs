@@ -256,7 +256,15 @@ impl Db {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        let inner = self.pool.begin().await?;
+        let inner = match self.backend {
+            // IMMEDIATE takes SQLite's write lock at BEGIN, waiting (busy timeout) for a writer
+            // that still holds it: a transaction rolled back on drop releases our process lock
+            // before its connection has executed the rollback, and a deferred transaction that
+            // read first would then fail at its first write instead of waiting (SQLite gives a
+            // read transaction that wants to write no busy wait).
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         Ok(Tx {
             inner,
             claim: idempotency::Held::none(),

@@ -293,6 +293,20 @@ async fn lane(
             break;
         }
     }
+    if lane.writes_index {
+        // A graceful stop leaves the index as current as the database: what a spaced-out pass
+        // was waiting for is indexed now (quick work; slow lanes resume at the next start).
+        for _ in 0..8 {
+            match run_once(&state, topic, handler, lane, true).await {
+                Ok(n) if n == full => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, topic, "final outbox pass failed");
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /// Stats for the metrics, and pruning of old delivered messages.
