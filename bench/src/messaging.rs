@@ -277,38 +277,8 @@ pub async fn w4(
         sockets.push(env.socket(token).await?);
     }
     let before = rss_kib(server.child.id()).unwrap_or(0);
-    let mut waiters = Vec::with_capacity(n);
-    for mut ws in sockets {
-        waiters.push(tokio::spawn(async move {
-            loop {
-                let v = next_json(&mut ws).await?;
-                if v["kind"] == "message.created" {
-                    return Ok::<_, BoxError>((Instant::now(), ws));
-                }
-            }
-        }));
-    }
-    let t0 = Instant::now();
-    env.post(
-        &format!("/api/v1/rooms/{room}/messages"),
-        &env.admin,
-        json!({ "body": "all hands" }),
-    )
-    .await?;
-    let mut lat = Vec::with_capacity(n);
-    let mut drops = 0;
-    let mut keep = Vec::new();
-    for w in waiters {
-        match w.await? {
-            Ok((at, ws)) => {
-                lat.push(at - t0);
-                keep.push(ws);
-            }
-            Err(_) => drops += 1,
-        }
-    }
+    let (lat, drops, keep) = one_message_to_all(&env, &room, sockets).await?;
     let after = rss_kib(server.child.id()).unwrap_or(0);
-    lat.sort();
     rows.push(Row {
         workload: format!("W4 one message to a {n}-member room, {n} open sockets"),
         backend: backend.into(),
@@ -420,38 +390,8 @@ pub async fn w4_big(
     let idle_cpu = crate::sys::CpuSample::take(pid, pg).since(cpu0);
     let idle_pct = |ms: f64| ms / idle_window.as_secs_f64() / 10.0;
 
-    let mut waiters = Vec::with_capacity(open);
-    for mut ws in sockets {
-        waiters.push(tokio::spawn(async move {
-            loop {
-                let v = next_json(&mut ws).await?;
-                if v["kind"] == "message.created" {
-                    return Ok::<_, BoxError>((Instant::now(), ws));
-                }
-            }
-        }));
-    }
-    let t0 = Instant::now();
-    env.post(
-        &format!("/api/v1/rooms/{room}/messages"),
-        &env.admin,
-        json!({ "body": "all hands" }),
-    )
-    .await?;
-    let mut lat = Vec::with_capacity(open);
-    let mut drops = 0;
-    let mut keep = Vec::with_capacity(open);
-    for w in waiters {
-        match w.await? {
-            Ok((at, ws)) => {
-                lat.push(at - t0);
-                keep.push(ws);
-            }
-            Err(_) => drops += 1,
-        }
-    }
+    let (lat, drops, keep) = one_message_to_all(&env, &room, sockets).await?;
     let after = rss_kib(pid).unwrap_or(0);
-    lat.sort();
     let per_socket = with_sockets.saturating_sub(no_sockets) as f64 / open.max(1) as f64;
     let cpu = if pg {
         format!(
@@ -480,4 +420,45 @@ pub async fn w4_big(
     drop(keep);
     drop(server);
     Ok(())
+}
+
+/// Send one message to a room whose members all listen on `sockets`: each socket's delivery
+/// latency (sorted), how many sockets failed before it arrived, and the sockets still open.
+async fn one_message_to_all(
+    env: &Env,
+    room: &str,
+    sockets: Vec<Socket>,
+) -> Result<(Vec<Duration>, usize, Vec<Socket>), BoxError> {
+    let mut waiters = Vec::with_capacity(sockets.len());
+    for mut ws in sockets {
+        waiters.push(tokio::spawn(async move {
+            loop {
+                let v = next_json(&mut ws).await?;
+                if v["kind"] == "message.created" {
+                    return Ok::<_, BoxError>((Instant::now(), ws));
+                }
+            }
+        }));
+    }
+    let t0 = Instant::now();
+    env.post(
+        &format!("/api/v1/rooms/{room}/messages"),
+        &env.admin,
+        json!({ "body": "all hands" }),
+    )
+    .await?;
+    let mut lat = Vec::with_capacity(waiters.len());
+    let mut drops = 0;
+    let mut keep = Vec::new();
+    for w in waiters {
+        match w.await? {
+            Ok((at, ws)) => {
+                lat.push(at - t0);
+                keep.push(ws);
+            }
+            Err(_) => drops += 1,
+        }
+    }
+    lat.sort();
+    Ok((lat, drops, keep))
 }
