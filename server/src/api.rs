@@ -22,6 +22,7 @@ pub type Apis = (
         crate::realtime::api::RealtimeApi,
     ),
     crate::search::api::SearchApi,
+    crate::retention::api::RetentionApi,
     crate::tenants::api::OperatorApi,
 );
 

@@ -4,7 +4,7 @@
 
 use crate::{
     api, audit, authn, authz, blobs, config::Config, db, documents, files, jobs, lifecycle,
-    messaging, ops, private_fs, realtime, search, setup, tenants, AppState, BoxError,
+    messaging, ops, private_fs, realtime, retention, search, setup, tenants, AppState, BoxError,
 };
 use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
 use std::{sync::Arc, time::Duration};
@@ -91,6 +91,8 @@ pub fn file_readers() -> files::readers::Readers {
 pub fn lifecycle() -> lifecycle::Registry {
     let mut r = lifecycle::Registry::default();
     r.register(messaging::lifecycle::Messaging);
+    r.register(documents::lifecycle::Documents);
+    r.register(retention::lifecycle::Reports);
     r
 }
 
@@ -121,9 +123,12 @@ pub fn periodic() -> jobs::periodic::Schedule {
         |s| Box::pin(async move { Ok(ops::idempotency::prune(&s.db).await?) }),
     );
     s.register(
-        "expired_trash",
-        |cfg| Some(Duration::from_secs(cfg.documents.trash_sweep_secs.max(1))),
-        |s| Box::pin(async move { Ok(documents::docs::purge_expired_trash(s).await?) }),
+        "retention",
+        |cfg| {
+            (cfg.retention.run_every_secs > 0)
+                .then(|| Duration::from_secs(cfg.retention.run_every_secs))
+        },
+        |s| Box::pin(retention::runs::scheduled(s)),
     );
     s.register(
         "delete_after_delivery",
@@ -187,6 +192,7 @@ pub async fn build_cli_state(cfg: Config) -> Result<Arc<AppState>, BoxError> {
 
 async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState>, BoxError> {
     private_fs::dir(&cfg.data_dir)?;
+    db::set_clock_offset_secs(cfg.clock_offset_secs);
     let db = db::Db::connect(&cfg.database_url(), cfg.database_max_connections).await?;
     let anchor_key = audit::anchor::load(&cfg, true)?;
     audit::anchor::install(anchor_key.clone());

@@ -14,6 +14,7 @@ const FEATURES: &[&str] = &[
     "me",
     "setup",
     "signin",
+    "retention",
 ];
 
 /// The infrastructure folders: they may not import a feature.

@@ -1,6 +1,6 @@
 //! Command-line tasks that act on a configured install (beside the server, not through it).
 
-use crate::{search, tenants, AppState, BoxError};
+use crate::{retention, search, tenants, AppState, BoxError};
 
 /// The id of the tenant with this slug.
 async fn tenant_id(state: &AppState, slug: &str) -> Result<String, BoxError> {
@@ -79,4 +79,54 @@ pub async fn count_command(
         _ => return Err("give --kind and --id together".into()),
     };
     Ok(index.count(&tenant_id, item).await?)
+}
+
+/// `stoa retention preview`: what the next run would remove from a tenant (JSON).
+pub async fn retention_preview_command(
+    cfg: crate::config::Config,
+    tenant_slug: &str,
+) -> Result<String, BoxError> {
+    let state = crate::build_cli_state(cfg).await?;
+    let tenant_id = tenant_id(&state, tenant_slug).await?;
+    let p = retention::service::measure_all(&state, &tenant_id, crate::db::now_ms(), None)
+        .await
+        .map_err(|e| e.detail_with_field())?;
+    let classes: Vec<serde_json::Value> = p
+        .classes
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "class": c.class.name, "days": c.days, "items": c.measure.items,
+                "bytes": c.measure.bytes,
+                "oldest": c.measure.oldest.map(crate::db::rfc3339),
+                "newest": c.measure.newest.map(crate::db::rfc3339),
+                "containers": c.measure.containers.iter().map(|(id, n, b)| {
+                    serde_json::json!({ "id": id, "items": n, "bytes": b })
+                }).collect::<Vec<_>>(),
+                "held": c.measure.held.iter().map(|(id, n)| {
+                    serde_json::json!({ "hold_id": id, "items": n })
+                }).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(serde_json::to_string_pretty(&serde_json::json!({
+        "as_of": crate::db::rfc3339(p.as_of), "items": p.items(), "classes": classes,
+    }))?)
+}
+
+/// `stoa retention run`: apply a tenant's policy now; the run's report (JSON).
+pub async fn retention_run_command(
+    cfg: crate::config::Config,
+    tenant_slug: &str,
+    dry_run: bool,
+) -> Result<String, BoxError> {
+    let state = crate::build_cli_state(cfg).await?;
+    let tenant_id = tenant_id(&state, tenant_slug).await?;
+    let run = retention::runs::run_now(&state, &tenant_id, retention::runs::Trigger::Cli, dry_run)
+        .await?
+        .ok_or("a retention run of this tenant is going on; try again when it ends")?;
+    let report: serde_json::Value = serde_json::from_str(&run.report)?;
+    Ok(serde_json::to_string_pretty(&serde_json::json!({
+        "id": run.id, "status": run.status, "error": run.error, "report": report,
+    }))?)
 }

@@ -29,6 +29,8 @@ pub enum Code {
     RoleNameTaken,
     BuiltinRole,
     LastAdmin,
+    LegalHold,
+    ConfirmationRequired,
     SetupDone,
     InvitationInvalid,
     PayloadTooLarge,
@@ -99,6 +101,12 @@ impl Code {
                 StatusCode::CONFLICT,
                 "last_admin",
                 "The tenant needs an active admin",
+            ),
+            LegalHold => (StatusCode::CONFLICT, "legal_hold", "Under legal hold"),
+            ConfirmationRequired => (
+                StatusCode::CONFLICT,
+                "confirmation_required",
+                "Confirmation required",
             ),
             SetupDone => (
                 StatusCode::CONFLICT,

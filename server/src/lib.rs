@@ -29,6 +29,7 @@ pub mod ops;
 
 pub mod private_fs;
 pub mod realtime;
+pub mod retention;
 pub mod roles;
 pub mod search;
 pub mod setup;

@@ -58,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         command: SearchCommand,
     },
+    /// Data retention: what a tenant's policy removes, and running it.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
     /// Internal: parse one untrusted file (from stdin) in a locked-down child process. The
     /// server starts these itself; see `jobs::convert`.
     #[command(hide = true)]
@@ -160,6 +165,25 @@ enum AuditCommand {
     Verify {
         #[arg(long)]
         tenant: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Print (JSON) what the next run would remove from the tenant, per data class and per
+    /// room or space, and what legal holds keep back.
+    Preview {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Apply the tenant's policy now and print the run's report (JSON). Blobs and index
+    /// entries go through the outbox, which a running server drains.
+    Run {
+        #[arg(long)]
+        tenant: String,
+        /// Measure and report only; remove nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -427,6 +451,19 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
         } => {
             let n = stoa::cli::count_command(cfg, &tenant, kind.as_deref(), id.as_deref()).await?;
             println!("{n}");
+        }
+        Command::Retention {
+            command: RetentionCommand::Preview { tenant },
+        } => {
+            println!("{}", stoa::cli::retention_preview_command(cfg, &tenant).await?);
+        }
+        Command::Retention {
+            command: RetentionCommand::Run { tenant, dry_run },
+        } => {
+            println!(
+                "{}",
+                stoa::cli::retention_run_command(cfg, &tenant, dry_run).await?
+            );
         }
         Command::Outbox { command } => {
             let db = stoa::db::Db::connect(&cfg.database_url(), 2).await?;

@@ -79,6 +79,10 @@ pub struct Config {
     pub realtime: RealtimeConfig,
     pub documents: DocumentsConfig,
     pub convert: ConvertConfig,
+    pub retention: RetentionConfig,
+    /// Shift this process's clock by this many seconds. For tests and retention drills, which
+    /// make data look older by running in the future; keep 0 in production.
+    pub clock_offset_secs: i64,
 }
 
 impl Default for Config {
@@ -107,6 +111,8 @@ impl Default for Config {
             realtime: RealtimeConfig::default(),
             documents: DocumentsConfig::default(),
             convert: ConvertConfig::default(),
+            retention: RetentionConfig::default(),
+            clock_offset_secs: 0,
         }
     }
 }

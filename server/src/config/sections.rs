@@ -34,11 +34,9 @@ impl Default for ConvertConfig {
 pub struct DocumentsConfig {
     /// Versions kept per document unless a tenant sets its own cap (older ones are purged).
     pub versions_kept: i64,
-    /// Days an item stays in the trash unless a tenant sets its own period (0 = purge at the
-    /// next sweep).
+    /// Days an item stays in the trash unless a tenant's retention policy sets its own period
+    /// for the `trash` class (0 = purge at the next retention run).
     pub trash_retention_days: i64,
-    /// How often expired trash is purged.
-    pub trash_sweep_secs: u64,
     /// Images larger than this are not given a thumbnail.
     pub thumbnail_max_input_bytes: u64,
 }
@@ -48,7 +46,6 @@ impl Default for DocumentsConfig {
         DocumentsConfig {
             versions_kept: 50,
             trash_retention_days: 30,
-            trash_sweep_secs: 3600,
             thumbnail_max_input_bytes: 32 * 1024 * 1024,
         }
     }
@@ -295,6 +292,35 @@ impl Default for InvitationConfig {
     fn default() -> Self {
         InvitationConfig {
             ttl_secs: 7 * 24 * 3600,
+        }
+    }
+}
+
+/// Retention runs: each tenant's policies applied in the background (see `retention`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// How often every tenant's retention run starts (one node at a time); 0 turns the schedule
+    /// off (runs asked for through the API or the command line still happen).
+    pub run_every_secs: u64,
+    /// Items purged per transaction.
+    pub batch: u64,
+    /// Pause between two batches, so that a large purge leaves the server room to serve.
+    pub pause_ms: u64,
+    /// The shortest audit-log retention a tenant may set, in days (install-wide floor).
+    pub audit_floor_days: i64,
+    /// Days the reports of retention runs are kept unless a tenant sets its own period.
+    pub report_days: i64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            run_every_secs: 3600,
+            batch: 200,
+            pause_ms: 20,
+            audit_floor_days: 365,
+            report_days: 400,
         }
     }
 }

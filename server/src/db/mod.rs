@@ -322,9 +322,22 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     }
 }
 
+/// Shift applied to this process's clock (`clock_offset_secs`), in milliseconds.
+static CLOCK_OFFSET_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Shift this process's clock (tests and retention drills make data look older by running a
+/// process in the future). Set once at start from the configuration.
+pub fn set_clock_offset_secs(secs: i64) {
+    CLOCK_OFFSET_MS.store(
+        secs.saturating_mul(1000),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
 /// Milliseconds since the Unix epoch: the one representation of instants in the database.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
+        + CLOCK_OFFSET_MS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// RFC 3339 text for an epoch-millisecond instant.

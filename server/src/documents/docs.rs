@@ -22,9 +22,6 @@ use sqlx::AnyConnection;
 
 pub use super::record::KIND;
 
-/// The trash sweeper's pass, at its old path (registered in `app.rs`).
-pub use super::trash::purge_expired_trash;
-
 /// Where a new document's metadata comes from.
 pub(super) enum Fill<'a> {
     /// An upload's metadata.

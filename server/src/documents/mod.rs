@@ -12,6 +12,7 @@ pub mod api;
 pub mod docs;
 pub mod folders;
 pub mod hooks;
+pub mod lifecycle;
 pub mod meta;
 pub mod readers;
 pub mod record;

@@ -1,6 +1,6 @@
-//! A tenant's document settings (versions kept and trash period, in `document_settings`; the
-//! per-person quota is files' setting, set here through `files::service`) and storage usage
-//! per space and per person.
+//! A tenant's document settings (versions kept, in `document_settings`; the per-person quota
+//! is files' setting, set here through `files::service`) and storage usage per space and per
+//! person. The trash period is the retention policy of the `trash` data class.
 
 use super::{spaces, store};
 use crate::{
@@ -16,7 +16,6 @@ use std::collections::HashMap;
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub versions_kept: i64,
-    pub trash_retention_days: i64,
     /// 0 = no per-person limit.
     pub user_quota_bytes: i64,
     /// Which values are the install's defaults (not set by the tenant).
@@ -29,40 +28,26 @@ pub(super) async fn versions_kept(
     conn: &mut AnyConnection,
     tenant_id: &str,
 ) -> ApiResult<i64> {
-    let (v, _) = store::settings::get(conn, tenant_id).await?;
+    let v = store::settings::get(conn, tenant_id).await?;
     Ok(v.unwrap_or(state.cfg.documents.versions_kept).max(1))
-}
-
-/// The days trashed items stay in a tenant's trash.
-pub(super) async fn trash_days(
-    state: &AppState,
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-) -> ApiResult<i64> {
-    let (_, t) = store::settings::get(conn, tenant_id).await?;
-    Ok(t.unwrap_or(state.cfg.documents.trash_retention_days).max(0))
 }
 
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn get(state: &AppState, p: &Principal) -> ApiResult<Settings> {
     state.authz.require(p, perm::DOCUMENTS_MANAGE).await?;
     let mut conn = state.db.conn().await?;
-    let (v, t) = store::settings::get(&mut conn, &p.tenant_id).await?;
+    let v = store::settings::get(&mut conn, &p.tenant_id).await?;
     let q = files::service::user_quota_default(&mut conn, &p.tenant_id).await?;
     let cfg = &state.cfg.documents;
     let mut defaults = Vec::new();
     if v.is_none() {
         defaults.push("versions_kept");
     }
-    if t.is_none() {
-        defaults.push("trash_retention_days");
-    }
     if q.is_none() {
         defaults.push("user_quota_bytes");
     }
     Ok(Settings {
         versions_kept: v.unwrap_or(cfg.versions_kept),
-        trash_retention_days: t.unwrap_or(cfg.trash_retention_days),
         user_quota_bytes: q.unwrap_or(0),
         defaults,
     })
@@ -74,18 +59,11 @@ pub async fn set(
     state: &AppState,
     p: &Principal,
     versions_kept: Option<i64>,
-    trash_retention_days: Option<i64>,
     user_quota_bytes: Option<i64>,
 ) -> ApiResult<Settings> {
     state.authz.require(p, perm::DOCUMENTS_MANAGE).await?;
     if versions_kept.is_some_and(|v| !(1..=10_000).contains(&v)) {
         return Err(ApiError::validation("versions_kept", "1 to 10000"));
-    }
-    if trash_retention_days.is_some_and(|v| !(0..=3650).contains(&v)) {
-        return Err(ApiError::validation(
-            "trash_retention_days",
-            "0 (purge at the next sweep) to 3650 days",
-        ));
     }
     if user_quota_bytes.is_some_and(|v| v < 0) {
         return Err(ApiError::validation(
@@ -94,14 +72,14 @@ pub async fn set(
         ));
     }
     let mut tx = state.db.begin().await?;
-    store::settings::set(&mut tx, &p.tenant_id, versions_kept, trash_retention_days).await?;
+    store::settings::set(&mut tx, &p.tenant_id, versions_kept).await?;
     files::service::set_user_quota_default(&mut tx, &p.tenant_id, user_quota_bytes).await?;
     audit::record(
         &mut tx,
         p.audit("documents.settings_changed")
             .target("tenant", &p.tenant_id)
             .details(serde_json::json!({
-                "versions_kept": versions_kept, "trash_retention_days": trash_retention_days,
+                "versions_kept": versions_kept,
                 "user_quota_bytes": user_quota_bytes,
             })),
     )

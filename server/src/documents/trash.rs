@@ -1,24 +1,26 @@
 //! The trash: trashing documents and folders (with everything below), restoring, purging now
-//! (the space's managers) and when the tenant's trash period ends (the sweeper).
+//! (the space's managers) and when the trash period ends (the lifecycle's `trash` class, run
+//! by retention).
 //!
 //! Purging is the one destructive step, and [`purge_document`] takes a [`PurgeRoot`]: the
 //! proof that the trash root it belongs to may go, made only here — from a space manager's
-//! proof ([`purge_now`]) or from the sweeper's own [`Sweeper`] proof, which only
-//! [`purge_expired_trash`] makes.
+//! proof ([`purge_now`]) or from the lifecycle registry's `Purge` proof
+//! ([`purge_expired_document`]). Nothing a legal hold covers is purged either way.
 
 use super::{
     access::{self, Checked, SpaceEdit},
     folders::subtree,
     record::{audit_doc, name_taken, save, KIND},
-    settings,
     store::{self, trash::Kind, SpaceRow},
     versions::release_file,
 };
 use crate::{
-    audit::{self, ActorKind, Entry},
+    audit,
     authn::Principal,
+    authz::Proof,
     db::now_ms,
     error::{ApiError, ApiResult},
+    lifecycle::{holds, Container, Purge, Purged},
     search, AppState,
 };
 use sqlx::AnyConnection;
@@ -75,8 +77,8 @@ pub struct TrashItem {
     pub name: String,
     pub trashed_at: i64,
     pub trashed_by: String,
-    /// When the trash period ends and it is purged.
-    pub purge_at: i64,
+    /// When the trash period ends and it is purged (`None`: kept until purged by hand).
+    pub purge_at: Option<i64>,
 }
 
 /// The trash of a space (its editors).
@@ -89,7 +91,14 @@ pub async fn trash_list(
     let mut conn = state.db.conn().await?;
     let (s, a) = access::space(state, &mut conn, p, space_id).await?;
     a.need_editor()?;
-    let days = settings::trash_days(state, &mut conn, &p.tenant_id).await?;
+    let days = crate::retention::service::period(
+        state,
+        &mut conn,
+        &p.tenant_id,
+        super::lifecycle::TRASH,
+        Some((Container::Space, &s.id)),
+    )
+    .await?;
     let mut out = Vec::new();
     for (kind, k) in [("folder", Kind::Folders), ("document", Kind::Documents)] {
         let rows = store::trash::roots_in_space(&mut conn, &p.tenant_id, &s.id, k).await?;
@@ -99,7 +108,7 @@ pub async fn trash_list(
             name,
             trashed_at: at,
             trashed_by: by,
-            purge_at: at + days * DAY_MS,
+            purge_at: days.map(|d| at + d * DAY_MS),
         }));
     }
     out.sort_by_key(|t| std::cmp::Reverse(t.trashed_at));
@@ -207,7 +216,7 @@ async fn untrash(
 }
 
 /// Proof that a trash root may be purged (with everything trashed with it): made only here,
-/// for a manager of its space or for the sweeper once the tenant's trash period is over.
+/// for a manager of its space or for the lifecycle's purge once the trash period is over.
 pub struct PurgeRoot {
     tenant_id: String,
     root_id: String,
@@ -219,9 +228,6 @@ impl crate::authz::Proof for PurgeRoot {
     }
 }
 
-/// The trash sweeper's system proof: only [`purge_expired_trash`] makes one.
-pub struct Sweeper(());
-
 impl PurgeRoot {
     fn by_manager(m: &access::SpaceManage, root_id: &str) -> PurgeRoot {
         PurgeRoot {
@@ -230,9 +236,9 @@ impl PurgeRoot {
         }
     }
 
-    fn expired(_: &Sweeper, tenant_id: &str, root_id: &str) -> PurgeRoot {
+    fn expired(p: &Purge, root_id: &str) -> PurgeRoot {
         PurgeRoot {
-            tenant_id: tenant_id.to_string(),
+            tenant_id: p.tenant_id().to_string(),
             root_id: root_id.to_string(),
         }
     }
@@ -247,6 +253,18 @@ pub async fn purge_now(state: &AppState, p: &Principal, kind: &str, id: &str) ->
     let (s, a, _, _) = trashed_root(state, &mut tx, p, k, id).await?;
     let manager = a.space_manage()?;
     manager.covers(&s.id, "trash item")?;
+    // Nothing a legal hold covers is purged by hand.
+    for d in store::trash::ids_via(&mut tx, &p.tenant_id, Kind::Documents, id).await? {
+        if let Some(d) = store::docs::get(&mut tx, &p.tenant_id, &d).await? {
+            let item = holds::Item {
+                people: &[d.owner_id.as_str()],
+                room: None,
+                space: Some(&d.space_id),
+                at: d.trashed_at.unwrap_or(d.created_at),
+            };
+            holds::refuse(&mut tx, &p.tenant_id, &item).await?;
+        }
+    }
     let n = purge_root(&mut tx, &PurgeRoot::by_manager(&manager, id)).await?;
     audit::record(
         &mut tx,
@@ -273,24 +291,76 @@ pub(crate) async fn purge_document(
     conn: &mut AnyConnection,
     proof: &PurgeRoot,
     id: &str,
-) -> ApiResult<()> {
+) -> ApiResult<Purged> {
     let tenant_id = proof.tenant_id.as_str();
     let d = store::docs::get(conn, tenant_id, id).await?;
     if d.as_ref().and_then(|d| d.trashed_via.as_deref()) != Some(proof.root_id.as_str()) {
         return Err(ApiError::not_found("trash item"));
     }
+    let mut out = Purged::default();
     let versions = store::versions::all(conn, tenant_id, id).await?;
+    out.rows += versions.len() as u64;
     store::versions::delete_all(conn, tenant_id, id).await?;
     let mut files: Vec<String> = versions.into_iter().map(|(_, f)| f).collect();
     files.sort();
     files.dedup();
     for f in files {
-        release_file(conn, proof, &f).await?;
+        out += release_file(conn, proof, &f).await?;
     }
     store::shares::delete_on_target(conn, tenant_id, "document", id).await?;
     store::docs::delete(conn, tenant_id, id).await?;
     search::enqueue_delete(conn, tenant_id, KIND, id).await?;
-    Ok(())
+    out.items += 1;
+    out.rows += 1;
+    out.index_entries += 1;
+    Ok(out)
+}
+
+/// A trashed document past the trash period (the lifecycle's purge); nothing when it was
+/// restored or purged meanwhile.
+pub(super) async fn purge_expired_document(
+    conn: &mut AnyConnection,
+    proof: &Purge,
+    id: &str,
+) -> ApiResult<Purged> {
+    let Some(root) = store::docs::get(conn, proof.tenant_id(), id)
+        .await?
+        .and_then(|d| d.trashed_via)
+    else {
+        return Ok(Purged::default());
+    };
+    purge_document(conn, &PurgeRoot::expired(proof, &root), id).await
+}
+
+/// A trashed folder past the trash period, once the documents in it went (the lifecycle's
+/// purge): anything still in it (kept by a legal hold) moves to the top of the space.
+pub(super) async fn purge_expired_folder(
+    conn: &mut AnyConnection,
+    proof: &Purge,
+    id: &str,
+) -> ApiResult<Purged> {
+    let tenant_id = proof.tenant_id();
+    if !store::lifecycle::folder_trashed(conn, tenant_id, id).await? {
+        return Ok(Purged::default());
+    }
+    purge_folder_row(conn, tenant_id, id).await?;
+    Ok(Purged {
+        items: 1,
+        rows: 1,
+        ..Purged::default()
+    })
+}
+
+/// Remove a folder's row and shares; what it still holds moves to the top of the space.
+async fn purge_folder_row(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    f: &str,
+) -> Result<(), sqlx::Error> {
+    store::docs::detach_from_folder(conn, tenant_id, f).await?;
+    store::folders::detach_children(conn, tenant_id, f).await?;
+    store::shares::delete_on_target(conn, tenant_id, "folder", f).await?;
+    store::folders::delete(conn, tenant_id, f).await
 }
 
 /// Purge a trash root and everything trashed with it; the number of documents removed.
@@ -303,43 +373,7 @@ async fn purge_root(conn: &mut AnyConnection, proof: &PurgeRoot) -> ApiResult<u6
     }
     for f in store::trash::ids_via(conn, tenant_id, Kind::Folders, root).await? {
         // Something restored into a purged folder since: it moves to the top of the space.
-        store::docs::detach_from_folder(conn, tenant_id, &f).await?;
-        store::folders::detach_children(conn, tenant_id, &f).await?;
-        store::shares::delete_on_target(conn, tenant_id, "folder", &f).await?;
-        store::folders::delete(conn, tenant_id, &f).await?;
-    }
-    Ok(n)
-}
-
-/// Purge every trash root whose tenant's trash period has run out; the roots purged.
-#[tracing::instrument(skip_all)]
-pub async fn purge_expired_trash(state: &AppState) -> ApiResult<u64> {
-    let sweeper = Sweeper(());
-    let now = now_ms();
-    let default_days = state.cfg.documents.trash_retention_days.max(0);
-    let mut conn = state.db.conn().await?;
-    let mut roots: Vec<(String, String)> = Vec::new();
-    for k in [Kind::Documents, Kind::Folders] {
-        roots.extend(store::trash::expired(&mut conn, k, default_days, now, DAY_MS).await?);
-    }
-    drop(conn);
-    let mut n = 0;
-    for (tenant_id, id) in roots {
-        let mut tx = state.db.begin().await?;
-        let docs = purge_root(&mut tx, &PurgeRoot::expired(&sweeper, &tenant_id, &id)).await?;
-        audit::record(
-            &mut tx,
-            Entry::new(&tenant_id, "trash.expired")
-                .actor(ActorKind::System, "trash")
-                .target("trash", &id)
-                .details(serde_json::json!({ "documents": docs })),
-        )
-        .await?;
-        tx.commit().await?;
-        n += 1;
-    }
-    if n > 0 {
-        state.outbox_wake.notify_one();
+        purge_folder_row(conn, tenant_id, &f).await?;
     }
     Ok(n)
 }

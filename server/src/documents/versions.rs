@@ -15,6 +15,7 @@ use crate::{
     db::now_ms,
     error::{ApiError, ApiResult},
     files::{self, store::FileRow},
+    lifecycle::{holds, Purge, Purged},
     search, AppState,
 };
 use sqlx::AnyConnection;
@@ -22,16 +23,42 @@ use sqlx::AnyConnection;
 /// A document's versions with their files (`None` when a file is gone).
 pub type VersionList = Vec<(VersionRow, Option<FileRow>)>;
 
-/// Purge `file_id` when no version uses it any more.
+/// Purge `file_id` when no version uses it any more; what went.
 pub(super) async fn release_file(
     conn: &mut AnyConnection,
     proof: &dyn Proof,
     file_id: &str,
-) -> ApiResult<()> {
+) -> Result<Purged, sqlx::Error> {
     if store::versions::users_of_file(conn, proof.tenant_id(), file_id).await? == 0 {
-        files::service::purge(proof, conn, file_id).await?;
+        return files::service::purge(proof, conn, file_id).await;
     }
-    Ok(())
+    Ok(Purged::default())
+}
+
+/// Remove version `number` of a document, past its retention (the lifecycle's purge), unless
+/// it has become the current one meanwhile; what went.
+pub(super) async fn purge_old(
+    conn: &mut AnyConnection,
+    proof: &Purge,
+    document_id: &str,
+    number: i64,
+) -> Result<Purged, sqlx::Error> {
+    let tenant_id = proof.tenant_id();
+    let Some(d) = store::docs::get(conn, tenant_id, document_id).await? else {
+        return Ok(Purged::default());
+    };
+    if number >= d.version {
+        return Ok(Purged::default());
+    }
+    let Some(file_id) = store::versions::file_of(conn, tenant_id, document_id, number).await?
+    else {
+        return Ok(Purged::default());
+    };
+    let gone = store::versions::delete(conn, tenant_id, document_id, number).await?;
+    let mut out = release_file(conn, proof, &file_id).await?;
+    out.items += gone;
+    out.rows += gone;
+    Ok(out)
 }
 
 /// Add the next version on `file_id`, make it current (in `d`; the caller saves it), and keep
@@ -61,9 +88,25 @@ pub(super) async fn add(
     };
     store::versions::insert(conn, tenant_id, &d.id, &v).await?;
     let keep = settings::versions_kept(state, conn, tenant_id).await?;
-    for (n, f) in store::versions::beyond(conn, tenant_id, &d.id, keep).await? {
-        store::versions::delete(conn, tenant_id, &d.id, n).await?;
-        release_file(conn, proof, &f).await?;
+    let old = store::versions::beyond(conn, tenant_id, &d.id, keep).await?;
+    // A legal hold keeps the versions it covers, whatever the cap.
+    let holds = if old.is_empty() {
+        Vec::new()
+    } else {
+        holds::active(conn, tenant_id).await?
+    };
+    for v in old {
+        let item = holds::Item {
+            people: &[v.author_id.as_str(), d.owner_id.as_str()],
+            room: None,
+            space: Some(&d.space_id),
+            at: v.created_at,
+        };
+        if holds.iter().any(|h| h.covers(&item)) {
+            continue;
+        }
+        store::versions::delete(conn, tenant_id, &d.id, v.number).await?;
+        release_file(conn, proof, &v.file_id).await?;
     }
     Ok(())
 }

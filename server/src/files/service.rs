@@ -440,12 +440,12 @@ pub async fn purge(
     proof: &dyn crate::authz::Proof,
     conn: &mut AnyConnection,
     id: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<crate::lifecycle::Purged, sqlx::Error> {
     let tenant_id = proof.tenant_id();
     let Some(f) = store::get(conn, tenant_id, id).await? else {
-        return Ok(());
+        return Ok(crate::lifecycle::Purged::default());
     };
-    store::delete(conn, tenant_id, id).await?;
+    let rows = store::delete(conn, tenant_id, id).await?;
     store::release(conn, tenant_id, f.size).await?;
     store::release_user(conn, tenant_id, &f.uploader_id, f.size).await?;
     outbox::enqueue(
@@ -455,7 +455,14 @@ pub async fn purge(
         &serde_json::json!({ "key": f.blob_key }),
     )
     .await?;
-    search::enqueue_delete(conn, tenant_id, KIND, id).await
+    search::enqueue_delete(conn, tenant_id, KIND, id).await?;
+    Ok(crate::lifecycle::Purged {
+        items: 0,
+        rows,
+        blobs: 1,
+        bytes: u64::try_from(f.size).unwrap_or(0),
+        index_entries: 1,
+    })
 }
 
 /// A file's row, for a feature that checked access to it through its own rules.

@@ -42,6 +42,8 @@ pub enum ApiTags {
     Files,
     /// Search across everything the caller may read.
     Search,
+    /// Retention policies, overrides, legal holds, previews and purge runs (admins).
+    Retention,
     /// Install-wide tenant management by the platform operator.
     Operator,
 }

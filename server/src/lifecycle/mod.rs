@@ -1,15 +1,53 @@
 //! The data lifecycle registry: one place that knows every kind of tenant data and how to find,
 //! count and purge it from **every** store (rows, blobs, thumbnails, index entries, event
 //! payloads). Retention policies, account erasure and export are built on it; a feature plugs
-//! in by declaring its [`DataClass`]es and implementing [`Lifecycle`] next to its own code, and
-//! `app.rs` registers it. Lifecycle names no feature.
+//! in by declaring its [`DataClass`]es next to its own code (with a [`Source`] its store
+//! writes: where the class's items are, their age, container, people and size) and
+//! implementing [`Lifecycle::purge`]; `app.rs` registers it. Lifecycle names no feature.
+//!
+//! What a run removes is a [`Selection`]: a cut-off per class, overrides per room or space,
+//! and the legal holds ([`holds`]) whose items stay whatever the cut-off says. Counting
+//! ([`Registry::measure`]) and purging ([`Registry::purge_batch`]) read the same SQL
+//! predicate, so a preview counts exactly what the next run removes.
 
-use crate::{AppState, BoxError};
+pub mod holds;
+mod store;
+
+use store::select;
+pub use store::select::{Arg, Due, Measure, Selection, Source};
+
+use crate::{config::Config, AppState, BoxError};
 use async_trait::async_trait;
+use serde::Serialize;
 use std::sync::Arc;
 
-/// One kind of data a feature keeps, such as `messages` or `document_versions`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a class's items live in, where a tenant may set a different period per container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Container {
+    Room,
+    Space,
+}
+
+impl Container {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Container::Room => "room",
+            Container::Space => "space",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Container> {
+        match s {
+            "room" => Some(Container::Room),
+            "space" => Some(Container::Space),
+            _ => None,
+        }
+    }
+}
+
+/// One kind of data a feature keeps, such as `messages_direct` or `document_versions`.
+#[derive(Debug, Clone, Copy)]
 pub struct DataClass {
     /// Stable name, unique across features (policies refer to it).
     pub name: &'static str,
@@ -18,6 +56,24 @@ pub struct DataClass {
     pub description: &'static str,
     /// The tables whose rows belong to this class (and are purged with it).
     pub tables: &'static [&'static str],
+    /// Where its items are (written by the feature's store).
+    pub source: &'static Source,
+    /// The container a per-room or per-space override applies to; `None`: tenant-wide only.
+    pub container: Option<Container>,
+    /// Days kept when the tenant sets nothing (`None`: forever).
+    pub default_days: fn(&Config) -> Option<i64>,
+    /// The shortest period a tenant may set.
+    pub min_days: fn(&Config) -> i64,
+}
+
+/// Keep forever unless the tenant says otherwise.
+pub fn forever(_: &Config) -> Option<i64> {
+    None
+}
+
+/// At least one day.
+pub fn one_day(_: &Config) -> i64 {
+    1
 }
 
 /// Permission to purge, handed to a feature only by this registry: a feature's purge cannot be
@@ -32,33 +88,60 @@ impl crate::authz::Proof for Purge {
     }
 }
 
+/// What one purge removed, per store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Purged {
+    /// Items of the class (messages, versions, …).
+    pub items: u64,
+    /// Database rows deleted (the items and what hangs off them), and rows scrubbed.
+    pub rows: u64,
+    /// Files whose blob (and thumbnail) was released for deletion.
+    pub blobs: u64,
+    /// Bytes those items held (content, file sizes).
+    pub bytes: u64,
+    /// Search index entries removed.
+    pub index_entries: u64,
+}
+
+impl std::ops::AddAssign for Purged {
+    fn add_assign(&mut self, o: Purged) {
+        self.items += o.items;
+        self.rows += o.rows;
+        self.blobs += o.blobs;
+        self.bytes += o.bytes;
+        self.index_entries += o.index_entries;
+    }
+}
+
 /// A feature's data, as the lifecycle sees it.
 #[async_trait]
 pub trait Lifecycle: Send + Sync {
     /// The classes this feature keeps.
     fn classes(&self) -> &'static [DataClass];
 
-    /// How many items of `class` in a tenant were created before `cutoff` (epoch ms), counted
-    /// without deleting anything: what a purge with this cut-off would remove.
-    async fn count_before(
-        &self,
-        state: &AppState,
-        tenant_id: &str,
-        class: &str,
-        cutoff: i64,
-    ) -> Result<u64, BoxError>;
-
-    /// Remove up to `batch` items of `class` created before `cutoff` from every store; returns
-    /// how many went (0 once none remain). Idempotent: a batch that fails half-way is redone.
-    async fn purge_before(
+    /// Remove these items of `class` from every store, in one transaction; an item already gone
+    /// is skipped (a batch redone after a crash removes nothing twice).
+    async fn purge(
         &self,
         proof: &Purge,
         state: &AppState,
-        tenant_id: &str,
         class: &str,
-        cutoff: i64,
-        batch: u64,
-    ) -> Result<u64, BoxError>;
+        items: &[Due],
+    ) -> Result<Purged, BoxError>;
+
+    /// Whether a room or space with this id exists in the tenant, and whether `user_id` may
+    /// govern its retention (owns the room, manages the space). `None`: not this feature's
+    /// container, or no such container.
+    async fn container(
+        &self,
+        _state: &AppState,
+        _tenant_id: &str,
+        _kind: Container,
+        _id: &str,
+        _user_id: &str,
+    ) -> Result<Option<bool>, BoxError> {
+        Ok(None)
+    }
 }
 
 /// Every feature's data classes, registered in `app.rs`.
@@ -90,50 +173,76 @@ impl Registry {
         self.classes().find(|c| c.name == name)
     }
 
-    fn owner(&self, class: &str) -> Result<&dyn Lifecycle, BoxError> {
+    fn owner(&self, class: &str) -> Result<(&dyn Lifecycle, &'static DataClass), BoxError> {
         self.features
             .iter()
-            .find(|f| f.classes().iter().any(|c| c.name == class))
-            .map(|f| f.as_ref())
+            .find_map(|f| {
+                f.classes()
+                    .iter()
+                    .find(|c| c.name == class)
+                    .map(|c| (f.as_ref(), c))
+            })
             .ok_or_else(|| format!("no data class `{class}`").into())
     }
 
-    /// See [`Lifecycle::count_before`].
-    pub async fn count_before(
+    /// Whether a container exists in the tenant and `user_id` governs it (see
+    /// [`Lifecycle::container`]); `None` when no feature knows it.
+    pub async fn container(
         &self,
         state: &AppState,
         tenant_id: &str,
-        class: &str,
-        cutoff: i64,
-    ) -> Result<u64, BoxError> {
-        self.owner(class)?
-            .count_before(state, tenant_id, class, cutoff)
-            .await
-    }
-
-    /// Purge every item of `class` created before `cutoff`, batch by batch; returns how many
-    /// went.
-    pub async fn purge_before(
-        &self,
-        state: &AppState,
-        tenant_id: &str,
-        class: &str,
-        cutoff: i64,
-        batch: u64,
-    ) -> Result<u64, BoxError> {
-        let owner = self.owner(class)?;
-        let proof = Purge {
-            tenant_id: tenant_id.to_string(),
-        };
-        let mut total = 0;
-        loop {
-            let n = owner
-                .purge_before(&proof, state, tenant_id, class, cutoff, batch.max(1))
-                .await?;
-            total += n;
-            if n == 0 {
-                return Ok(total);
+        kind: Container,
+        id: &str,
+        user_id: &str,
+    ) -> Result<Option<bool>, BoxError> {
+        for f in &self.features {
+            if let Some(v) = f.container(state, tenant_id, kind, id, user_id).await? {
+                return Ok(Some(v));
             }
         }
+        Ok(None)
+    }
+
+    /// What a purge with this selection would remove, counted without deleting anything.
+    pub async fn measure(&self, state: &AppState, sel: &Selection) -> Result<Measure, BoxError> {
+        let (_, class) = self.owner(sel.class)?;
+        let mut conn = state.db.conn().await?;
+        Ok(select::measure(&mut conn, class, sel).await?)
+    }
+
+    /// For each hold of the selection, how many due items it keeps back.
+    pub async fn held(
+        &self,
+        state: &AppState,
+        sel: &Selection,
+    ) -> Result<Vec<(String, u64)>, BoxError> {
+        let (_, class) = self.owner(sel.class)?;
+        let mut conn = state.db.conn().await?;
+        Ok(select::held_counts(&mut conn, class, sel).await?)
+    }
+
+    /// Purge one batch of up to `batch` items the selection removes, from every store; what
+    /// went (nothing once none remain).
+    pub async fn purge_batch(
+        &self,
+        state: &AppState,
+        sel: &Selection,
+        batch: u64,
+    ) -> Result<Purged, BoxError> {
+        let (owner, class) = self.owner(sel.class)?;
+        let due = {
+            let mut conn = state.db.conn().await?;
+            select::due(&mut conn, class, sel, batch.max(1)).await?
+        };
+        if due.is_empty() {
+            return Ok(Purged::default());
+        }
+        let proof = Purge {
+            tenant_id: sel.tenant_id.clone(),
+        };
+        owner.purge(&proof, state, sel.class, &due).await
     }
 }
+
+#[cfg(test)]
+mod tests;

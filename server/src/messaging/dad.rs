@@ -6,7 +6,7 @@
 //! The removal itself is [`purge::message`](super::purge::message), shared with the lifecycle.
 
 use super::{access::Joined, emit::Change, purge, store};
-use crate::{db::now_ms, AppState};
+use crate::{db::now_ms, lifecycle::holds, AppState};
 use sqlx::AnyConnection;
 
 /// `None` when the room keeps its messages; `Some(max lifetime in seconds, if any)` otherwise.
@@ -60,7 +60,26 @@ async fn due(
     let expired_before = lifetime
         .map(|s| now_ms() - s.saturating_mul(1000))
         .unwrap_or(i64::MIN);
-    store::due_in_room(conn, tenant_id, room_id, delivered, expired_before, 1000).await
+    let due =
+        store::due_in_room(&mut *conn, tenant_id, room_id, delivered, expired_before, 1000).await?;
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    // A legal hold keeps what it covers, whatever the room's setting.
+    let holds = holds::active(conn, tenant_id).await?;
+    Ok(due
+        .into_iter()
+        .filter(|(_, _, sender, at)| {
+            let item = holds::Item {
+                people: &[sender.as_str()],
+                room: Some(room_id),
+                space: None,
+                at: *at,
+            };
+            !holds.iter().any(|h| h.covers(&item))
+        })
+        .map(|(id, seq, _, _)| (id, seq))
+        .collect())
 }
 
 /// This pass's proof: messages are due (every member has them, or the room's lifetime is over)

@@ -1,43 +1,82 @@
 //! Messaging's data classes for the lifecycle registry (retention, erasure and export reach
 //! messaging's data through this).
 //!
-//! `messages`: every message of a tenant, tombstones included, with what hangs off it. A purge
-//! removes each message from every store exactly as delete-after-delivery does
-//! ([`purge::message`](super::purge::message)): its attachments' files (through files' purge:
-//! the `files` row and quota now, the blob and index entry through the outbox), its edits,
-//! reactions, notifications and pins, the row; its events keep their sequence numbers with the
-//! payload scrubbed (`"purged": true`); its index entry is removed through the outbox.
+//! `messages_direct`, `messages_group`, `messages_channel`: messages by the kind of their room,
+//! tombstones included, with what hangs off them. A purge removes each message from every
+//! store exactly as delete-after-delivery does ([`purge::message`](super::purge::message)):
+//! its attachments' files (through files' purge: the `files` row and quota now, the blob and
+//! index entry through the outbox), its edits, reactions, notifications and pins, the row; its
+//! events keep their sequence numbers with the payload scrubbed (`"purged": true`); its index
+//! entry is removed through the outbox. Encrypted and delete-after-delivery rooms are no
+//! different: their ciphertext goes the same way.
+//!
+//! `notifications`: mentions and direct-message notifications, by age.
 
 use super::{emit::Change, purge, store};
 use crate::{
-    lifecycle::{DataClass, Lifecycle, Purge},
+    lifecycle::{forever, one_day, Container, DataClass, Due, Lifecycle, Purge, Purged},
     AppState, BoxError,
 };
 use async_trait::async_trait;
 
-pub const MESSAGES: &str = "messages";
+pub const MESSAGES_DIRECT: &str = "messages_direct";
+pub const MESSAGES_GROUP: &str = "messages_group";
+pub const MESSAGES_CHANNEL: &str = "messages_channel";
+pub const NOTIFICATIONS: &str = "notifications";
 
-const CLASSES: &[DataClass] = &[DataClass {
-    name: MESSAGES,
-    feature: "messaging",
-    description: "Messages with their edits, reactions, attachments (and the attached files), \
-                  pins and notifications; their room events stay, scrubbed of content",
-    tables: &[
-        "messages",
-        "message_edits",
-        "message_reactions",
-        "message_attachments",
-        "room_pins",
-        "notifications",
-    ],
-}];
+const MESSAGE_TABLES: &[&str] = &[
+    "messages",
+    "message_edits",
+    "message_reactions",
+    "message_attachments",
+    "room_pins",
+    "room_events",
+];
+
+const fn messages(name: &'static str, description: &'static str, source: &'static crate::lifecycle::Source) -> DataClass {
+    DataClass {
+        name,
+        feature: "messaging",
+        description,
+        tables: MESSAGE_TABLES,
+        source,
+        container: Some(Container::Room),
+        default_days: forever,
+        min_days: one_day,
+    }
+}
+
+const CLASSES: &[DataClass] = &[
+    messages(
+        MESSAGES_DIRECT,
+        "Messages in direct conversations, with their edits, reactions, attachments (and the \
+         attached files) and pins; their room events stay, scrubbed of content",
+        &store::lifecycle::MESSAGES_DIRECT,
+    ),
+    messages(
+        MESSAGES_GROUP,
+        "Messages in group rooms, with what hangs off them (as for direct conversations)",
+        &store::lifecycle::MESSAGES_GROUP,
+    ),
+    messages(
+        MESSAGES_CHANNEL,
+        "Messages in channels, with what hangs off them (as for direct conversations)",
+        &store::lifecycle::MESSAGES_CHANNEL,
+    ),
+    DataClass {
+        name: NOTIFICATIONS,
+        feature: "messaging",
+        description: "Notifications of mentions and direct messages",
+        tables: &["notifications"],
+        source: &store::lifecycle::NOTIFICATIONS,
+        container: Some(Container::Room),
+        default_days: forever,
+        min_days: one_day,
+    },
+];
 
 /// Messaging in the lifecycle registry (`app::lifecycle`).
 pub struct Messaging;
-
-fn unknown(class: &str) -> BoxError {
-    format!("messaging keeps no data class `{class}`").into()
-}
 
 #[async_trait]
 impl Lifecycle for Messaging {
@@ -45,42 +84,58 @@ impl Lifecycle for Messaging {
         CLASSES
     }
 
-    async fn count_before(
-        &self,
-        state: &AppState,
-        tenant_id: &str,
-        class: &str,
-        cutoff: i64,
-    ) -> Result<u64, BoxError> {
-        if class != MESSAGES {
-            return Err(unknown(class));
-        }
-        let mut conn = state.db.conn().await?;
-        let n = store::lifecycle::count_messages_before(&mut conn, tenant_id, cutoff).await?;
-        Ok(u64::try_from(n).unwrap_or(0))
-    }
-
-    #[tracing::instrument(skip_all, fields(tenant_id = %tenant_id, class = %class))]
-    async fn purge_before(
+    #[tracing::instrument(skip_all, fields(tenant_id = %crate::authz::Proof::tenant_id(proof), class = %class, items = items.len()))]
+    async fn purge(
         &self,
         proof: &Purge,
         state: &AppState,
-        tenant_id: &str,
         class: &str,
-        cutoff: i64,
-        batch: u64,
-    ) -> Result<u64, BoxError> {
-        if class != MESSAGES {
-            return Err(unknown(class));
-        }
-        let limit = i64::try_from(batch.max(1)).unwrap_or(i64::MAX);
+        items: &[Due],
+    ) -> Result<Purged, BoxError> {
+        use crate::authz::Proof;
+        let tenant_id = proof.tenant_id();
         let mut ch = Change::on(state.db.begin().await?, tenant_id, "");
-        let due = store::lifecycle::messages_before(&mut ch.tx, tenant_id, cutoff, limit).await?;
-        for (room_id, id) in &due {
-            purge::message(proof, &mut ch, room_id, id).await?;
+        let mut out = Purged::default();
+        if class == NOTIFICATIONS {
+            for d in items {
+                let n = store::lifecycle::delete_notification(&mut ch.tx, tenant_id, &d.id).await?;
+                out.items += n;
+                out.rows += n;
+            }
+        } else if [MESSAGES_DIRECT, MESSAGES_GROUP, MESSAGES_CHANNEL].contains(&class) {
+            for d in items {
+                let p = purge::message(proof, &mut ch, &d.container, &d.id).await?;
+                if p.items > 0 {
+                    out.bytes += u64::try_from(d.bytes).unwrap_or(0);
+                }
+                out += p;
+            }
+        } else {
+            return Err(format!("messaging keeps no data class `{class}`").into());
         }
         ch.commit(state).await?;
-        Ok(due.len() as u64)
+        Ok(out)
+    }
+
+    async fn container(
+        &self,
+        state: &AppState,
+        tenant_id: &str,
+        kind: Container,
+        id: &str,
+        user_id: &str,
+    ) -> Result<Option<bool>, BoxError> {
+        if kind != Container::Room || !crate::db::is_id(id) {
+            return Ok(None);
+        }
+        let mut conn = state.db.conn().await?;
+        if store::room(&mut conn, tenant_id, id).await?.is_none() {
+            return Ok(None);
+        }
+        let owner = store::member(&mut conn, tenant_id, id, user_id)
+            .await?
+            .is_some_and(|m| m.role == "owner");
+        Ok(Some(owner))
     }
 }
 
@@ -272,39 +327,54 @@ mod tests {
         // Counting changes nothing; the cut-off decides.
         let cutoff = now_ms() + 1;
         let lc = &state.lifecycle;
-        assert_eq!(
-            lc.count_before(&state, &tenant, MESSAGES, 0).await.unwrap(),
-            0
-        );
-        assert_eq!(
-            lc.count_before(&state, &tenant, MESSAGES, cutoff)
-                .await
-                .unwrap(),
-            2
-        );
-        assert_eq!(
-            lc.count_before(&state, &tenant, MESSAGES, cutoff)
-                .await
-                .unwrap(),
-            2
-        );
-        assert!(lc
-            .count_before(&state, &tenant, "no-such-class", cutoff)
-            .await
-            .is_err());
+        let sel = |class: &'static str, cutoff: i64| crate::lifecycle::Selection {
+            tenant_id: tenant.clone(),
+            class,
+            cutoff: Some(cutoff),
+            overrides: Vec::new(),
+            holds: Vec::new(),
+            exempt_pinned: false,
+        };
+        let items = |m: crate::lifecycle::Measure| m.items;
+        assert_eq!(items(lc.measure(&state, &sel(MESSAGES_DIRECT, 0)).await.unwrap()), 0);
+        for _ in 0..2 {
+            let m = lc.measure(&state, &sel(MESSAGES_DIRECT, cutoff)).await.unwrap();
+            assert_eq!(m.items, 2);
+            assert_eq!(m.containers, vec![(room.clone(), 2, m.bytes)]);
+        }
+        // Other kinds of room hold none of them.
+        assert_eq!(items(lc.measure(&state, &sel(MESSAGES_GROUP, cutoff)).await.unwrap()), 0);
+        assert!(lc.measure(&state, &sel("no-such-class", cutoff)).await.is_err());
+        // Pinned messages are kept when the tenant says so.
+        let mut pinned = sel(MESSAGES_DIRECT, cutoff);
+        pinned.exempt_pinned = true;
+        assert_eq!(items(lc.measure(&state, &pinned).await.unwrap()), 1);
+        // A hold on the room keeps both back, and says so.
+        let mut held = sel(MESSAGES_DIRECT, cutoff);
+        held.holds.push(crate::lifecycle::holds::Hold {
+            id: "h1".into(),
+            rooms: vec![room.clone()],
+            ..Default::default()
+        });
+        let m = lc.measure(&state, &held).await.unwrap();
+        assert_eq!((m.items, m.held.clone()), (0, vec![("h1".to_string(), 2)]));
+        assert!(lc.purge_batch(&state, &held, 10).await.unwrap().items == 0);
 
         // Purge one at a time: both go, then nothing is left to count.
-        let n = lc
-            .purge_before(&state, &tenant, MESSAGES, cutoff, 1)
-            .await
-            .unwrap();
-        assert_eq!(n, 2);
-        assert_eq!(
-            lc.count_before(&state, &tenant, MESSAGES, cutoff)
+        let mut n = 0;
+        loop {
+            let p = lc
+                .purge_batch(&state, &sel(MESSAGES_DIRECT, cutoff), 1)
                 .await
-                .unwrap(),
-            0
-        );
+                .unwrap();
+            if p.items == 0 {
+                break;
+            }
+            assert_eq!(p.items, 1);
+            n += p.items;
+        }
+        assert_eq!(n, 2);
+        assert_eq!(items(lc.measure(&state, &sel(MESSAGES_DIRECT, cutoff)).await.unwrap()), 0);
 
         let mut conn = state.db.conn().await.unwrap();
         for id in [&first, &second] {
@@ -346,7 +416,7 @@ mod tests {
     fn the_registry_knows_messages() {
         let mut r = crate::lifecycle::Registry::default();
         r.register(Messaging);
-        let c = r.class(MESSAGES).unwrap();
+        let c = r.class(MESSAGES_DIRECT).unwrap();
         assert_eq!(c.feature, "messaging");
         assert!(c.tables.contains(&"message_edits"));
     }

@@ -17,7 +17,9 @@ use crate::{
         new_id, now_ms,
     },
     error::{ApiError, ApiResult, Code},
-    files, search, AppState,
+    files,
+    lifecycle::holds,
+    search, AppState,
 };
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -302,6 +304,13 @@ pub async fn delete(state: &AppState, p: &Principal, room_id: &str, id: &str) ->
     if m.deleted_at.is_some() {
         return Ok(());
     }
+    let item = holds::Item {
+        people: &[m.sender_id.as_str()],
+        room: Some(room_id),
+        space: None,
+        at: m.created_at,
+    };
+    holds::refuse(&mut ch.tx, &p.tenant_id, &item).await?;
     store::delete_message(&mut ch.tx, &m).await?;
     ch.event(
         room_id,

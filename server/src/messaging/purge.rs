@@ -13,7 +13,7 @@ use super::{
     scrub::{self, Scrub},
     store,
 };
-use crate::{authz::Proof, files};
+use crate::{authz::Proof, files, lifecycle::Purged};
 
 /// Remove one message from every store, inside the change's transaction (which then wakes the
 /// outbox on commit).
@@ -24,21 +24,25 @@ pub(super) async fn message(
     ch: &mut Change,
     room_id: &str,
     id: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<Purged, sqlx::Error> {
     let tenant_id = proof.tenant_id();
     let tx = &mut ch.tx;
+    let mut out = Purged::default();
     for file_id in store::attachments(tx, tenant_id, id).await? {
-        files::service::purge(proof, tx, &file_id).await?;
+        out += files::service::purge(proof, tx, &file_id).await?;
     }
-    store::delete_attachments(tx, tenant_id, id).await?;
-    store::delete_edits(tx, tenant_id, id).await?;
-    store::delete_reactions_of(tx, tenant_id, id).await?;
-    store::notifications::delete_for_message(tx, tenant_id, id).await?;
-    store::delete_pins_of(tx, tenant_id, id).await?;
-    store::delete_row(tx, tenant_id, id).await?;
+    out.rows += store::delete_attachments(tx, tenant_id, id).await?;
+    out.rows += store::delete_edits(tx, tenant_id, id).await?;
+    out.rows += store::delete_reactions_of(tx, tenant_id, id).await?;
+    out.rows += store::notifications::delete_for_message(tx, tenant_id, id).await?;
+    out.rows += store::delete_pins_of(tx, tenant_id, id).await?;
+    let gone = store::delete_row(tx, tenant_id, id).await?;
+    out.rows += gone;
+    out.items += gone;
     // The sequence stays; the content goes.
-    scrub::message_events(tx, tenant_id, room_id, id, Scrub::Purged).await?;
+    out.rows += scrub::message_events(tx, tenant_id, room_id, id, Scrub::Purged).await?;
     crate::search::enqueue_index(tx, tenant_id, super::access::KIND, id).await?;
+    out.index_entries += gone;
     ch.wake_outbox();
-    Ok(())
+    Ok(out)
 }

@@ -86,14 +86,16 @@ pub async fn message_events(
     room_id: &str,
     message_id: &str,
     how: Scrub,
-) -> Result<(), sqlx::Error> {
+) -> Result<u64, sqlx::Error> {
+    let mut n = 0;
     for e in store::message_events(&mut *conn, tenant_id, room_id, message_id).await? {
         let payload: Value = serde_json::from_str(&e.payload).unwrap_or(Value::Null);
         if let Some(new) = scrubbed(message_id, &e.kind, e.seq, &payload, how) {
             store::set_event_payload(&mut *conn, tenant_id, room_id, e.seq, &new).await?;
+            n += 1;
         }
     }
-    Ok(())
+    Ok(n)
 }
 
 #[cfg(test)]

@@ -15,8 +15,6 @@ use std::sync::Arc;
 pub struct DocumentSettings {
     /// Versions kept per document; older ones are purged.
     pub versions_kept: i64,
-    /// Days in the trash before items are purged (0 = at the next sweep).
-    pub trash_retention_days: i64,
     /// Storage each person may use, in bytes (0 = no per-person limit).
     pub user_quota_bytes: i64,
     /// Settings that follow the install's default.
@@ -28,7 +26,6 @@ pub struct DocumentSettings {
 pub struct SetDocumentSettings {
     /// Omitted or `null`: the install's default.
     pub versions_kept: Option<i64>,
-    pub trash_retention_days: Option<i64>,
     pub user_quota_bytes: Option<i64>,
 }
 
@@ -102,7 +99,6 @@ impl SettingsApi {
             &state,
             &auth.0,
             b.versions_kept,
-            b.trash_retention_days,
             b.user_quota_bytes,
         )
         .await?;
@@ -166,7 +162,6 @@ impl SettingsApi {
 fn settings_out(s: settings::Settings) -> DocumentSettings {
     DocumentSettings {
         versions_kept: s.versions_kept,
-        trash_retention_days: s.trash_retention_days,
         user_quota_bytes: s.user_quota_bytes,
         defaults: s.defaults.into_iter().map(String::from).collect(),
     }

@@ -20,8 +20,9 @@ pub struct TrashItem {
     pub name: String,
     pub trashed_at: String,
     pub trashed_by: String,
-    /// When it is purged for good unless restored.
-    pub purge_at: String,
+    /// When it is purged for good unless restored (absent: the trash period is "keep forever",
+    /// or a legal hold decides).
+    pub purge_at: Option<String>,
 }
 
 fn trash_kind(kind: &str) -> ApiResult<&'static str> {
@@ -59,7 +60,7 @@ impl TrashApi {
                     name: t.name,
                     trashed_at: rfc3339(t.trashed_at),
                     trashed_by: t.trashed_by,
-                    purge_at: rfc3339(t.purge_at),
+                    purge_at: t.purge_at.map(rfc3339),
                 })
                 .collect(),
         ))

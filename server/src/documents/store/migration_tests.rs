@@ -65,12 +65,23 @@ async fn check(db: &Db, full: &Migrator) {
     // The data moved.
     assert_eq!(
         super::settings::get(&mut conn, &t.id).await.unwrap(),
-        (Some(3), Some(7))
+        Some(3)
     );
     assert_eq!(
         super::settings::get(&mut conn, &other.id).await.unwrap(),
-        (None, None)
+        None
     );
+    // The trash period went on to the retention policy (class `trash`).
+    assert_eq!(
+        crate::retention::store::policies(&mut conn, &t.id)
+            .await
+            .unwrap(),
+        vec![("trash".to_string(), Some(7))]
+    );
+    assert!(crate::retention::store::policies(&mut conn, &other.id)
+        .await
+        .unwrap()
+        .is_empty());
     let s = files::store::storage_settings(&mut conn, &t.id)
         .await
         .unwrap();

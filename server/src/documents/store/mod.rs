@@ -3,6 +3,7 @@
 
 pub mod docs;
 pub mod folders;
+pub mod lifecycle;
 pub mod settings;
 pub mod shares;
 pub mod spaces;

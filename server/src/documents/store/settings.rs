@@ -3,18 +3,15 @@
 
 use sqlx::AnyConnection;
 
-/// The tenant's own (versions kept, trash retention days); `None` follows the install default.
-pub async fn get(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-) -> Result<(Option<i64>, Option<i64>), sqlx::Error> {
-    Ok(sqlx::query_as(
-        "select doc_versions_kept, trash_retention_days from document_settings where tenant_id = $1",
+/// The tenant's own versions kept; `None` follows the install default.
+pub async fn get(conn: &mut AnyConnection, tenant_id: &str) -> Result<Option<i64>, sqlx::Error> {
+    Ok(sqlx::query_scalar(
+        "select doc_versions_kept from document_settings where tenant_id = $1",
     )
     .bind(tenant_id)
     .fetch_optional(conn)
     .await?
-    .unwrap_or((None, None)))
+    .flatten())
 }
 
 /// Set the tenant's values (creating its row on first use).
@@ -22,17 +19,14 @@ pub async fn set(
     conn: &mut AnyConnection,
     tenant_id: &str,
     versions_kept: Option<i64>,
-    trash_retention_days: Option<i64>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "insert into document_settings (tenant_id, doc_versions_kept, trash_retention_days)
-         values ($1, $2, $3)
-         on conflict (tenant_id) do update set doc_versions_kept = excluded.doc_versions_kept,
-            trash_retention_days = excluded.trash_retention_days",
+        "insert into document_settings (tenant_id, doc_versions_kept)
+         values ($1, $2)
+         on conflict (tenant_id) do update set doc_versions_kept = excluded.doc_versions_kept",
     )
     .bind(tenant_id)
     .bind(versions_kept)
-    .bind(trash_retention_days)
     .execute(conn)
     .await?;
     Ok(())

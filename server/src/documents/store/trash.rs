@@ -98,26 +98,3 @@ pub async fn untrash_via(
     .await?;
     Ok(())
 }
-
-/// Trash roots of one kind, in any tenant, whose tenant's trash period (`default_days` when
-/// it has none) ended by `now`: (tenant id, id).
-pub async fn expired(
-    conn: &mut AnyConnection,
-    kind: Kind,
-    default_days: i64,
-    now: i64,
-    day_ms: i64,
-) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "select x.tenant_id, x.id from {} x
-            left join document_settings t on t.tenant_id = x.tenant_id
-         where x.trashed_at is not null and x.trashed_via = x.id
-           and x.trashed_at + coalesce(t.trash_retention_days, $1) * {day_ms} <= $2
-         limit 500",
-        kind.table()
-    ))
-    .bind(default_days)
-    .bind(now)
-    .fetch_all(conn)
-    .await
-}

@@ -33,15 +33,16 @@ pub async fn insert(
     Ok(())
 }
 
-/// (number, file id) of a document's versions beyond the newest `keep`.
+/// A document's versions beyond the newest `keep`.
 pub async fn beyond(
     conn: &mut AnyConnection,
     tenant_id: &str,
     document_id: &str,
     keep: i64,
-) -> Result<Vec<(i64, String)>, sqlx::Error> {
+) -> Result<Vec<VersionRow>, sqlx::Error> {
     sqlx::query_as(
-        "select number, file_id from document_versions where tenant_id = $1 and document_id = $2
+        "select number, file_id, author_id, created_at, restored_from from document_versions
+         where tenant_id = $1 and document_id = $2
          order by number desc limit 1000 offset $3",
     )
     .bind(tenant_id)
@@ -104,7 +105,7 @@ pub async fn delete(
     tenant_id: &str,
     document_id: &str,
     number: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<u64, sqlx::Error> {
     sqlx::query(
         "delete from document_versions where tenant_id = $1 and document_id = $2 and number = $3",
     )
@@ -112,8 +113,8 @@ pub async fn delete(
     .bind(document_id)
     .bind(number)
     .execute(conn)
-    .await?;
-    Ok(())
+    .await
+    .map(|r| r.rows_affected())
 }
 
 pub async fn delete_all(

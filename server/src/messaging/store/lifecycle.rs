@@ -1,36 +1,60 @@
-//! SQL for the data lifecycle: messages by age, across every room of a tenant.
+//! SQL for the data lifecycle: where messaging's data classes are (the sources the lifecycle
+//! registry counts and lists from), and removing notifications by id.
 
+use crate::lifecycle::Source;
 use sqlx::AnyConnection;
 
-/// Messages of a tenant created before `cutoff` that are still stored (tombstones included).
-pub async fn count_messages_before(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    cutoff: i64,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("select count(*) from messages where tenant_id = $1 and created_at < $2")
-        .bind(tenant_id)
-        .bind(cutoff)
-        .fetch_one(conn)
-        .await
+macro_rules! messages_of_kind {
+    ($kind:literal) => {
+        Source {
+            from: "messages m join rooms r on r.tenant_id = m.tenant_id and r.id = m.room_id",
+            tenant: "m.tenant_id",
+            id: "m.id",
+            time: "m.created_at",
+            container: Some("m.room_id"),
+            people: &["m.sender_id"],
+            bytes: "length(m.body)",
+            only: concat!("r.kind = '", $kind, "'"),
+            pinned: Some(
+                "exists (select 1 from room_pins p where p.tenant_id = m.tenant_id \
+                 and p.message_id = m.id)",
+            ),
+        }
+    };
 }
 
-/// Up to `limit` (room id, message id) of messages created before `cutoff`, oldest first.
-pub async fn messages_before(
+/// Messages in direct conversations, tombstones included.
+pub static MESSAGES_DIRECT: Source = messages_of_kind!("direct");
+/// Messages in group rooms.
+pub static MESSAGES_GROUP: Source = messages_of_kind!("group");
+/// Messages in channels.
+pub static MESSAGES_CHANNEL: Source = messages_of_kind!("channel");
+
+/// Notifications (mentions, direct messages), by when they were made.
+pub static NOTIFICATIONS: Source = Source {
+    from: "notifications n",
+    tenant: "n.tenant_id",
+    id: "n.id",
+    time: "n.created_at",
+    container: Some("n.room_id"),
+    people: &["n.user_id", "n.actor_id"],
+    bytes: "0",
+    only: "",
+    pinned: None,
+};
+
+/// Remove one notification; the rows removed.
+pub async fn delete_notification(
     conn: &mut AnyConnection,
     tenant_id: &str,
-    cutoff: i64,
-    limit: i64,
-) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as(
-        "select room_id, id from messages where tenant_id = $1 and created_at < $2
-         order by created_at, id limit $3",
-    )
-    .bind(tenant_id)
-    .bind(cutoff)
-    .bind(limit)
-    .fetch_all(conn)
-    .await
+    id: &str,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query("delete from notifications where tenant_id = $1 and id = $2")
+        .bind(tenant_id)
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
 }
 
 /// Rows that still name a message in any of its tables (tests check a purge left none).

@@ -236,9 +236,9 @@ pub async fn due_in_room(
     seq: i64,
     created_before: i64,
     limit: i64,
-) -> Result<Vec<(String, i64)>, sqlx::Error> {
+) -> Result<Vec<(String, i64, String, i64)>, sqlx::Error> {
     sqlx::query_as(
-        "select id, seq from messages where tenant_id = $1 and room_id = $2
+        "select id, seq, sender_id, created_at from messages where tenant_id = $1 and room_id = $2
          and (seq <= $3 or created_at < $4) order by seq limit $5",
     )
     .bind(tenant_id)
@@ -255,13 +255,13 @@ pub async fn delete_attachments(
     conn: &mut AnyConnection,
     tenant_id: &str,
     message_id: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<u64, sqlx::Error> {
     sqlx::query("delete from message_attachments where tenant_id = $1 and message_id = $2")
         .bind(tenant_id)
         .bind(message_id)
         .execute(conn)
-        .await?;
-    Ok(())
+        .await
+        .map(|r| r.rows_affected())
 }
 
 /// Remove a message's edit history (the texts it replaced).
@@ -269,13 +269,13 @@ pub async fn delete_edits(
     conn: &mut AnyConnection,
     tenant_id: &str,
     message_id: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<u64, sqlx::Error> {
     sqlx::query("delete from message_edits where tenant_id = $1 and message_id = $2")
         .bind(tenant_id)
         .bind(message_id)
         .execute(conn)
-        .await?;
-    Ok(())
+        .await
+        .map(|r| r.rows_affected())
 }
 
 /// Remove the message row itself (not a tombstone: nothing stays).
@@ -283,11 +283,11 @@ pub async fn delete_row(
     conn: &mut AnyConnection,
     tenant_id: &str,
     message_id: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<u64, sqlx::Error> {
     sqlx::query("delete from messages where tenant_id = $1 and id = $2")
         .bind(tenant_id)
         .bind(message_id)
         .execute(conn)
-        .await?;
-    Ok(())
+        .await
+        .map(|r| r.rows_affected())
 }

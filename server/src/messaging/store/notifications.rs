@@ -126,11 +126,11 @@ pub async fn delete_for_message(
     conn: &mut AnyConnection,
     tenant_id: &str,
     message_id: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<u64, sqlx::Error> {
     sqlx::query("delete from notifications where tenant_id = $1 and message_id = $2")
         .bind(tenant_id)
         .bind(message_id)
         .execute(conn)
-        .await?;
-    Ok(())
+        .await
+        .map(|r| r.rows_affected())
 }

@@ -123,13 +123,13 @@ pub async fn delete_reactions_of(
     conn: &mut AnyConnection,
     tenant_id: &str,
     message_id: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<u64, sqlx::Error> {
     sqlx::query("delete from message_reactions where tenant_id = $1 and message_id = $2")
         .bind(tenant_id)
         .bind(message_id)
         .execute(conn)
-        .await?;
-    Ok(())
+        .await
+        .map(|r| r.rows_affected())
 }
 
 /// Unpin a message wherever it is pinned.
@@ -137,11 +137,11 @@ pub async fn delete_pins_of(
     conn: &mut AnyConnection,
     tenant_id: &str,
     message_id: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<u64, sqlx::Error> {
     sqlx::query("delete from room_pins where tenant_id = $1 and message_id = $2")
         .bind(tenant_id)
         .bind(message_id)
         .execute(conn)
-        .await?;
-    Ok(())
+        .await
+        .map(|r| r.rows_affected())
 }
