@@ -455,7 +455,10 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
         Command::Retention {
             command: RetentionCommand::Preview { tenant },
         } => {
-            println!("{}", stoa::cli::retention_preview_command(cfg, &tenant).await?);
+            println!(
+                "{}",
+                stoa::cli::retention_preview_command(cfg, &tenant).await?
+            );
         }
         Command::Retention {
             command: RetentionCommand::Run { tenant, dry_run },

@@ -77,17 +77,18 @@ impl Lifecycle for Documents {
         for d in items {
             let p = match class {
                 DOCUMENT_VERSIONS => {
-                    let Some((doc, n)) = d
-                        .id
-                        .rsplit_once(':')
-                        .and_then(|(doc, n)| Some((doc, n.parse::<i64>().ok()?)))
+                    let Some((doc, n)) =
+                        d.id.rsplit_once(':')
+                            .and_then(|(doc, n)| Some((doc, n.parse::<i64>().ok()?)))
                     else {
                         continue;
                     };
                     versions::purge_old(&mut tx, proof, doc, n).await?
                 }
                 TRASH => match d.id.split_once(':') {
-                    Some(("document", id)) => trash::purge_expired_document(&mut tx, proof, id).await?,
+                    Some(("document", id)) => {
+                        trash::purge_expired_document(&mut tx, proof, id).await?
+                    }
                     Some(("folder", id)) => trash::purge_expired_folder(&mut tx, proof, id).await?,
                     _ => continue,
                 },
@@ -114,7 +115,10 @@ impl Lifecycle for Documents {
             return Ok(None);
         }
         let mut conn = state.db.conn().await?;
-        if store::spaces::get(&mut conn, tenant_id, id).await?.is_none() {
+        if store::spaces::get(&mut conn, tenant_id, id)
+            .await?
+            .is_none()
+        {
             return Ok(None);
         }
         let manager = store::spaces::member_role(&mut conn, tenant_id, id, user_id)

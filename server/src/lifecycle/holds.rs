@@ -47,10 +47,10 @@ impl Hold {
         {
             return false;
         }
-        item.people.iter().any(|p| self.people.iter().any(|h| h == p))
-            || item
-                .room
-                .is_some_and(|r| self.rooms.iter().any(|h| h == r))
+        item.people
+            .iter()
+            .any(|p| self.people.iter().any(|h| h == p))
+            || item.room.is_some_and(|r| self.rooms.iter().any(|h| h == r))
             || item
                 .space
                 .is_some_and(|s| self.spaces.iter().any(|h| h == s))
@@ -80,7 +80,10 @@ pub async fn refuse(
         None => Ok(()),
         Some(h) => Err(crate::error::ApiError::conflict(
             crate::error::Code::LegalHold,
-            format!("it is under the legal hold \"{}\" and cannot be deleted", h.name),
+            format!(
+                "it is under the legal hold \"{}\" and cannot be deleted",
+                h.name
+            ),
         )),
     }
 }

@@ -7,35 +7,65 @@ use std::collections::BTreeSet;
 const NOT_CLASSES: &[(&str, &str)] = &[
     ("_sqlx_migrations", "migration bookkeeping"),
     ("tenants", "the tenant itself: removed with the tenant"),
-    ("tenant_keys", "the tenant's wrapped blob keys: destroyed with the tenant"),
+    (
+        "tenant_keys",
+        "the tenant's wrapped blob keys: destroyed with the tenant",
+    ),
     ("users", "accounts: erased by account deletion, not by age"),
-    ("invitations", "expire by themselves; erased with the account"),
+    (
+        "invitations",
+        "expire by themselves; erased with the account",
+    ),
     ("sessions", "sign-in records: the `sign_in_records` class"),
-    ("user_devices", "a person's device keys: erased with the account"),
+    (
+        "user_devices",
+        "a person's device keys: erased with the account",
+    ),
     ("roles", "configuration"),
     ("role_permissions", "configuration"),
     ("role_bindings", "configuration"),
     ("authz_versions", "configuration"),
     ("install_state", "install-wide state"),
     ("idempotency_keys", "expire after a day (periodic prune)"),
-    ("outbox", "delivered messages are pruned; payloads name ids, not content"),
+    (
+        "outbox",
+        "delivered messages are pruned; payloads name ids, not content",
+    ),
     ("job_locks", "leases"),
     ("login_throttle", "counters that expire by themselves"),
-    ("login_known_addresses", "sign-in records: the `sign_in_records` class"),
+    (
+        "login_known_addresses",
+        "sign-in records: the `sign_in_records` class",
+    ),
     ("ws_tickets", "expire within a minute"),
-    ("audit_heads", "the audit chain's head: kept with the `audit_entries` class"),
+    (
+        "audit_heads",
+        "the audit chain's head: kept with the `audit_entries` class",
+    ),
     ("audit_log", "the `audit_entries` class"),
-    ("rooms", "a room lives as long as it is used; its messages are classes"),
+    (
+        "rooms",
+        "a room lives as long as it is used; its messages are classes",
+    ),
     ("room_members", "membership: erased with the account"),
     ("room_dad", "a room's setting"),
     ("room_encryption", "a room's setting"),
-    ("room_keys", "wrapped room keys: erased with the account or the room"),
-    ("spaces", "a space lives as long as it is used; its documents are classes"),
+    (
+        "room_keys",
+        "wrapped room keys: erased with the account or the room",
+    ),
+    (
+        "spaces",
+        "a space lives as long as it is used; its documents are classes",
+    ),
     ("space_members", "membership: erased with the account"),
     ("document_settings", "configuration"),
     ("storage_limits", "configuration and counters"),
     ("storage_usage", "counters"),
-    ("files", "purged with what uses them (attachments, versions, trash)"),
+    (
+        "files",
+        "purged with what uses them (attachments, versions, trash)",
+    ),
     ("file_texts", "purged with their file"),
     ("file_previews", "purged with their file"),
     ("retention_policies", "configuration"),
@@ -55,7 +85,9 @@ fn tables_in_migrations() -> BTreeSet<String> {
         .collect();
     files.sort();
     for f in files {
-        let sql = std::fs::read_to_string(&f).expect("migration").to_lowercase();
+        let sql = std::fs::read_to_string(&f)
+            .expect("migration")
+            .to_lowercase();
         for line in sql.lines() {
             let line = line.trim();
             if let Some(rest) = line.strip_prefix("create table ") {

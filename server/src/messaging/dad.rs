@@ -60,8 +60,15 @@ async fn due(
     let expired_before = lifetime
         .map(|s| now_ms() - s.saturating_mul(1000))
         .unwrap_or(i64::MIN);
-    let due =
-        store::due_in_room(&mut *conn, tenant_id, room_id, delivered, expired_before, 1000).await?;
+    let due = store::due_in_room(
+        &mut *conn,
+        tenant_id,
+        room_id,
+        delivered,
+        expired_before,
+        1000,
+    )
+    .await?;
     if due.is_empty() {
         return Ok(Vec::new());
     }

@@ -33,7 +33,11 @@ const MESSAGE_TABLES: &[&str] = &[
     "room_events",
 ];
 
-const fn messages(name: &'static str, description: &'static str, source: &'static crate::lifecycle::Source) -> DataClass {
+const fn messages(
+    name: &'static str,
+    description: &'static str,
+    source: &'static crate::lifecycle::Source,
+) -> DataClass {
     DataClass {
         name,
         feature: "messaging",
@@ -47,6 +51,18 @@ const fn messages(name: &'static str, description: &'static str, source: &'stati
 }
 
 const CLASSES: &[DataClass] = &[
+    // First: a message purge takes its notifications along, so they are counted (and
+    // removed) here before the messages they name.
+    DataClass {
+        name: NOTIFICATIONS,
+        feature: "messaging",
+        description: "Notifications of mentions and direct messages",
+        tables: &["notifications"],
+        source: &store::lifecycle::NOTIFICATIONS,
+        container: Some(Container::Room),
+        default_days: forever,
+        min_days: one_day,
+    },
     messages(
         MESSAGES_DIRECT,
         "Messages in direct conversations, with their edits, reactions, attachments (and the \
@@ -63,16 +79,6 @@ const CLASSES: &[DataClass] = &[
         "Messages in channels, with what hangs off them (as for direct conversations)",
         &store::lifecycle::MESSAGES_CHANNEL,
     ),
-    DataClass {
-        name: NOTIFICATIONS,
-        feature: "messaging",
-        description: "Notifications of mentions and direct messages",
-        tables: &["notifications"],
-        source: &store::lifecycle::NOTIFICATIONS,
-        container: Some(Container::Room),
-        default_days: forever,
-        min_days: one_day,
-    },
 ];
 
 /// Messaging in the lifecycle registry (`app::lifecycle`).
@@ -336,15 +342,31 @@ mod tests {
             exempt_pinned: false,
         };
         let items = |m: crate::lifecycle::Measure| m.items;
-        assert_eq!(items(lc.measure(&state, &sel(MESSAGES_DIRECT, 0)).await.unwrap()), 0);
+        assert_eq!(
+            items(lc.measure(&state, &sel(MESSAGES_DIRECT, 0)).await.unwrap()),
+            0
+        );
         for _ in 0..2 {
-            let m = lc.measure(&state, &sel(MESSAGES_DIRECT, cutoff)).await.unwrap();
+            let m = lc
+                .measure(&state, &sel(MESSAGES_DIRECT, cutoff))
+                .await
+                .unwrap();
             assert_eq!(m.items, 2);
             assert_eq!(m.containers, vec![(room.clone(), 2, m.bytes)]);
         }
         // Other kinds of room hold none of them.
-        assert_eq!(items(lc.measure(&state, &sel(MESSAGES_GROUP, cutoff)).await.unwrap()), 0);
-        assert!(lc.measure(&state, &sel("no-such-class", cutoff)).await.is_err());
+        assert_eq!(
+            items(
+                lc.measure(&state, &sel(MESSAGES_GROUP, cutoff))
+                    .await
+                    .unwrap()
+            ),
+            0
+        );
+        assert!(lc
+            .measure(&state, &sel("no-such-class", cutoff))
+            .await
+            .is_err());
         // Pinned messages are kept when the tenant says so.
         let mut pinned = sel(MESSAGES_DIRECT, cutoff);
         pinned.exempt_pinned = true;
@@ -374,7 +396,14 @@ mod tests {
             n += p.items;
         }
         assert_eq!(n, 2);
-        assert_eq!(items(lc.measure(&state, &sel(MESSAGES_DIRECT, cutoff)).await.unwrap()), 0);
+        assert_eq!(
+            items(
+                lc.measure(&state, &sel(MESSAGES_DIRECT, cutoff))
+                    .await
+                    .unwrap()
+            ),
+            0
+        );
 
         let mut conn = state.db.conn().await.unwrap();
         for id in [&first, &second] {

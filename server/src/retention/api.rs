@@ -423,7 +423,11 @@ impl RetentionApi {
     /// The retention policy
     ///
     /// Every data class with the tenant's period, and the switches. Needs `retention.manage`.
-    #[oai(path = "/retention/policy", method = "get", operation_id = "retention_policy_get")]
+    #[oai(
+        path = "/retention/policy",
+        method = "get",
+        operation_id = "retention_policy_get"
+    )]
     async fn policy_get(
         &self,
         state: Data<&Arc<AppState>>,
@@ -438,7 +442,11 @@ impl RetentionApi {
     /// switches. A change that removes more items at the next run than the tenant's threshold
     /// needs `confirm_items` of at least the previewed count (409 `confirmation_required`).
     /// Needs `retention.manage`.
-    #[oai(path = "/retention/policy", method = "put", operation_id = "retention_policy_set")]
+    #[oai(
+        path = "/retention/policy",
+        method = "put",
+        operation_id = "retention_policy_set"
+    )]
     async fn policy_set(
         &self,
         state: Data<&Arc<AppState>>,
@@ -454,7 +462,11 @@ impl RetentionApi {
     /// What the next run would remove under the proposed change (`{}`: the current policy),
     /// per class and per room or space, with what each legal hold keeps back. Removes nothing.
     /// Needs `retention.manage`.
-    #[oai(path = "/retention/preview", method = "post", operation_id = "retention_preview")]
+    #[oai(
+        path = "/retention/preview",
+        method = "post",
+        operation_id = "retention_preview"
+    )]
     async fn preview(
         &self,
         state: Data<&Arc<AppState>>,
@@ -469,7 +481,11 @@ impl RetentionApi {
     /// List overrides
     ///
     /// Every room's and space's own periods. Needs `retention.manage`.
-    #[oai(path = "/retention/overrides", method = "get", operation_id = "retention_overrides_list")]
+    #[oai(
+        path = "/retention/overrides",
+        method = "get",
+        operation_id = "retention_overrides_list"
+    )]
     async fn overrides(
         &self,
         state: Data<&Arc<AppState>>,
@@ -513,7 +529,11 @@ impl RetentionApi {
     ///
     /// Newest first, released ones too, each with the items it protects. Needs
     /// `retention.manage`.
-    #[oai(path = "/retention/holds", method = "get", operation_id = "retention_holds_list")]
+    #[oai(
+        path = "/retention/holds",
+        method = "get",
+        operation_id = "retention_holds_list"
+    )]
     async fn holds_list(
         &self,
         state: Data<&Arc<AppState>>,
@@ -535,7 +555,11 @@ impl RetentionApi {
     ///
     /// On people (what they authored or own), rooms and spaces, optionally only for items in a
     /// date range. Needs `retention.manage`.
-    #[oai(path = "/retention/holds", method = "post", operation_id = "retention_holds_create")]
+    #[oai(
+        path = "/retention/holds",
+        method = "post",
+        operation_id = "retention_holds_create"
+    )]
     async fn holds_create(
         &self,
         state: Data<&Arc<AppState>>,
@@ -550,7 +574,11 @@ impl RetentionApi {
     /// A legal hold
     ///
     /// With the items it protects. Needs `retention.manage`.
-    #[oai(path = "/retention/holds/:id", method = "get", operation_id = "retention_holds_get")]
+    #[oai(
+        path = "/retention/holds/:id",
+        method = "get",
+        operation_id = "retention_holds_get"
+    )]
     async fn holds_get(
         &self,
         state: Data<&Arc<AppState>>,
@@ -564,7 +592,11 @@ impl RetentionApi {
     /// Change a legal hold
     ///
     /// Its name, reason, range and whole scope. Needs `retention.manage`.
-    #[oai(path = "/retention/holds/:id", method = "put", operation_id = "retention_holds_update")]
+    #[oai(
+        path = "/retention/holds/:id",
+        method = "put",
+        operation_id = "retention_holds_update"
+    )]
     async fn holds_update(
         &self,
         state: Data<&Arc<AppState>>,
@@ -600,7 +632,11 @@ impl RetentionApi {
     ///
     /// Applies the policy now, in the background (`dry_run`: measures only); 409 while a run
     /// of the tenant is going on. Needs `retention.manage`.
-    #[oai(path = "/retention/runs", method = "post", operation_id = "retention_runs_start")]
+    #[oai(
+        path = "/retention/runs",
+        method = "post",
+        operation_id = "retention_runs_start"
+    )]
     async fn runs_start(
         &self,
         state: Data<&Arc<AppState>>,
@@ -614,7 +650,11 @@ impl RetentionApi {
     /// List retention runs
     ///
     /// Newest first, with their reports. Needs `retention.manage`.
-    #[oai(path = "/retention/runs", method = "get", operation_id = "retention_runs_list")]
+    #[oai(
+        path = "/retention/runs",
+        method = "get",
+        operation_id = "retention_runs_list"
+    )]
     async fn runs_list(
         &self,
         state: Data<&Arc<AppState>>,
@@ -632,7 +672,11 @@ impl RetentionApi {
     /// A retention run
     ///
     /// Its status and report. Needs `retention.manage`.
-    #[oai(path = "/retention/runs/:id", method = "get", operation_id = "retention_runs_get")]
+    #[oai(
+        path = "/retention/runs/:id",
+        method = "get",
+        operation_id = "retention_runs_get"
+    )]
     async fn runs_get(
         &self,
         state: Data<&Arc<AppState>>,

@@ -51,12 +51,21 @@ async fn check(state: &AppState, p: &Principal, s: &mut HoldSpec) -> ApiResult<(
         v.dedup();
     }
     if s.people.len() + s.rooms.len() + s.spaces.len() > 1000 {
-        return Err(ApiError::validation("people", "at most 1000 people, rooms and spaces"));
+        return Err(ApiError::validation(
+            "people",
+            "at most 1000 people, rooms and spaces",
+        ));
     }
     let mut conn = state.db.conn().await?;
     for (i, u) in s.people.iter().enumerate() {
-        if users::service::load(&mut conn, &p.tenant_id, u).await.is_err() {
-            return Err(ApiError::validation(&format!("people[{i}]"), "no such person"));
+        if users::service::load(&mut conn, &p.tenant_id, u)
+            .await
+            .is_err()
+        {
+            return Err(ApiError::validation(
+                &format!("people[{i}]"),
+                "no such person",
+            ));
         }
     }
     drop(conn);

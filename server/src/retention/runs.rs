@@ -289,7 +289,7 @@ pub async fn list(
     limit: Option<u32>,
 ) -> ApiResult<(Vec<RunRow>, Option<String>)> {
     state.authz.require(p, perm::RETENTION_MANAGE).await?;
-    let limit = i64::from(limit.unwrap_or(50).clamp(1, 200));
+    let limit = crate::http::pagination::limit(limit)?;
     let mut conn = state.db.conn().await?;
     let before = match cursor {
         Some(c) => {
@@ -298,7 +298,8 @@ pub async fn list(
             } else {
                 None
             };
-            let r = r.ok_or_else(|| ApiError::validation("cursor", "not a cursor from this list"))?;
+            let r =
+                r.ok_or_else(|| ApiError::validation("cursor", "not a cursor from this list"))?;
             Some((r.started_at, r.id))
         }
         None => None,

@@ -104,7 +104,12 @@ impl Context {
     }
 
     /// The tenant's period for a class (`None`: forever), with a proposed change applied.
-    pub fn days(&self, state: &AppState, c: &DataClass, change: Option<&PolicyChange>) -> Option<i64> {
+    pub fn days(
+        &self,
+        state: &AppState,
+        c: &DataClass,
+        change: Option<&PolicyChange>,
+    ) -> Option<i64> {
         if let Some(ch) = change {
             if let Some(s) = ch.set.iter().find(|s| s.class == c.name) {
                 return s.days;
@@ -186,7 +191,10 @@ pub async fn period(
     }
     let ctx = Context {
         tenant_id: tenant_id.to_string(),
-        policies: store::policies(conn, tenant_id).await?.into_iter().collect(),
+        policies: store::policies(conn, tenant_id)
+            .await?
+            .into_iter()
+            .collect(),
         overrides: Vec::new(),
         switches: Switches::default(),
         holds: Vec::new(),
@@ -241,10 +249,11 @@ fn check_days(state: &AppState, c: &DataClass, days: Option<i64>, field: &str) -
     Ok(())
 }
 
-fn class_named<'a>(state: &'a AppState, name: &str, field: &str) -> ApiResult<&'static DataClass> {
-    state.lifecycle.class(name).ok_or_else(|| {
-        ApiError::validation(field, format!("unknown data class `{name}`"))
-    })
+fn class_named(state: &AppState, name: &str, field: &str) -> ApiResult<&'static DataClass> {
+    state
+        .lifecycle
+        .class(name)
+        .ok_or_else(|| ApiError::validation(field, format!("unknown data class `{name}`")))
 }
 
 /// Validate a change: every class known, every period within bounds.
@@ -256,7 +265,10 @@ pub fn validate(state: &AppState, ch: &PolicyChange) -> ApiResult<()> {
     for (i, r) in ch.reset.iter().enumerate() {
         class_named(state, r, &format!("reset[{i}]"))?;
     }
-    if ch.owner_min_days.is_some_and(|d| !(0..=MAX_DAYS).contains(&d)) {
+    if ch
+        .owner_min_days
+        .is_some_and(|d| !(0..=MAX_DAYS).contains(&d))
+    {
         return Err(ApiError::validation(
             "owner_min_days",
             format!("0 (owners may not set periods) to {MAX_DAYS} days"),
@@ -293,7 +305,11 @@ impl Preview {
 /// What the next run would remove, under the current policy or a proposed change
 /// (`retention.manage`).
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
-pub async fn preview(state: &AppState, p: &Principal, change: Option<&PolicyChange>) -> ApiResult<Preview> {
+pub async fn preview(
+    state: &AppState,
+    p: &Principal,
+    change: Option<&PolicyChange>,
+) -> ApiResult<Preview> {
     let g = state.authz.require(p, perm::RETENTION_MANAGE).await?;
     if let Some(ch) = change {
         validate(state, ch)?;
@@ -346,8 +362,12 @@ pub async fn set_policy(state: &AppState, p: &Principal, ch: PolicyChange) -> Ap
         switches(&mut conn, &tenant_id).await?
     };
     let threshold = ch.confirm_threshold.unwrap_or(current.confirm_threshold);
-    let removes = measure_all(state, &tenant_id, now_ms(), Some(&ch)).await?.items();
-    if removes > u64::try_from(threshold).unwrap_or(0) && ch.confirm_items.is_none_or(|c| c < removes) {
+    let removes = measure_all(state, &tenant_id, now_ms(), Some(&ch))
+        .await?
+        .items();
+    if removes > u64::try_from(threshold).unwrap_or(0)
+        && ch.confirm_items.is_none_or(|c| c < removes)
+    {
         return Err(ApiError::conflict(
             Code::ConfirmationRequired,
             format!(
@@ -374,8 +394,14 @@ pub async fn set_policy(state: &AppState, p: &Principal, ch: PolicyChange) -> Ap
         },
         confirm_threshold: threshold,
     };
-    store::set_settings(&mut tx, &tenant_id, sw.exempt_pinned, sw.owner_min_days, sw.confirm_threshold)
-        .await?;
+    store::set_settings(
+        &mut tx,
+        &tenant_id,
+        sw.exempt_pinned,
+        sw.owner_min_days,
+        sw.confirm_threshold,
+    )
+    .await?;
     let set: serde_json::Map<String, serde_json::Value> = ch
         .set
         .iter()

@@ -320,10 +320,12 @@ pub async fn delete_run(
     tenant_id: &str,
     id: &str,
 ) -> Result<u64, sqlx::Error> {
-    sqlx::query("delete from retention_runs where tenant_id = $1 and id = $2 and status <> 'running'")
-        .bind(tenant_id)
-        .bind(id)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected())
+    sqlx::query(
+        "delete from retention_runs where tenant_id = $1 and id = $2 and status <> 'running'",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected())
 }

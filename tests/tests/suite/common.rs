@@ -310,6 +310,12 @@ impl Server {
         s
     }
 
+    /// Change a setting for the next (re)start.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_string(), value.to_string()));
+    }
+
     /// (Re)start the process with this server's data and settings.
     pub async fn spawn(&mut self) {
         let mut cmd = Command::new(stoa_bin());

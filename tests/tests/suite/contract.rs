@@ -71,6 +71,9 @@ struct Fx {
     doomed_folder_id: String,
     share_id: String,
     thumb_file_id: String,
+    hold_room_id: String,
+    hold_id: String,
+    run_id: String,
 }
 
 struct Case {
@@ -1620,7 +1623,7 @@ fn cases() -> Vec<Case> {
                 req(
                     "PUT",
                     "/api/v1/settings/documents",
-                    Some(json!({ "versions_kept": 20, "trash_retention_days": 14 })),
+                    Some(json!({ "versions_kept": 20, "user_quota_bytes": 0 })),
                 )
             },
             names_object: false,
@@ -1661,6 +1664,203 @@ fn cases() -> Vec<Case> {
                     Some(json!({ "quota_bytes": -1 })),
                 )
             }),
+        },
+        Case {
+            op: "retention_policy_get",
+            auth: Session,
+            perm: Some("retention.manage"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/retention/policy", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "retention_policy_set",
+            auth: Session,
+            perm: Some("retention.manage"),
+            ok: 200,
+            call: |_| {
+                req(
+                    "PUT",
+                    "/api/v1/retention/policy",
+                    Some(json!({ "set": [{ "class": "notifications", "days": 3650 }] })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "PUT",
+                    "/api/v1/retention/policy",
+                    Some(json!({ "set": [{ "class": "messages_direct", "days": -1 }] })),
+                )
+            }),
+        },
+        Case {
+            op: "retention_preview",
+            auth: Session,
+            perm: Some("retention.manage"),
+            ok: 200,
+            call: |_| req("POST", "/api/v1/retention/preview", Some(json!({}))),
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/retention/preview",
+                    Some(json!({ "set": [{ "class": "no_such_class", "days": 1 }] })),
+                )
+            }),
+        },
+        Case {
+            op: "retention_overrides_list",
+            auth: Session,
+            perm: Some("retention.manage"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/retention/overrides", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "retention_overrides_set",
+            auth: Session,
+            perm: Some("retention.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/retention/overrides/room/{}", f.hold_room_id),
+                    Some(json!({ "set": [{ "class": "messages_group", "days": 365 }] })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/retention/overrides/room/{}", f.hold_room_id),
+                    Some(json!({ "set": [{ "class": "trash", "days": 5 }] })),
+                )
+            }),
+        },
+        Case {
+            op: "retention_holds_list",
+            auth: Session,
+            perm: Some("retention.manage"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/retention/holds", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "retention_holds_create",
+            auth: Session,
+            perm: Some("retention.manage"),
+            ok: 201,
+            call: |f| {
+                req(
+                    "POST",
+                    "/api/v1/retention/holds",
+                    Some(json!({ "name": "Matter 7", "reason": "litigation",
+                                 "rooms": [f.hold_room_id] })),
+                )
+            },
+            names_object: false,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    "/api/v1/retention/holds",
+                    Some(json!({ "name": "", "reason": "x", "rooms": [f.hold_room_id] })),
+                )
+            }),
+        },
+        Case {
+            op: "retention_holds_get",
+            auth: Session,
+            perm: Some("retention.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/retention/holds/{}", f.hold_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/retention/holds/not-a-hold", None)),
+        },
+        Case {
+            op: "retention_holds_update",
+            auth: Session,
+            perm: Some("retention.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/retention/holds/{}", f.hold_id),
+                    Some(json!({ "name": "Matter 8", "reason": "litigation",
+                                 "rooms": [f.hold_room_id], "from": "2020-01-01T00:00:00Z" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/retention/holds/{}", f.hold_id),
+                    Some(json!({ "name": "Matter 8", "reason": "litigation" })),
+                )
+            }),
+        },
+        Case {
+            op: "retention_holds_release",
+            auth: Session,
+            perm: Some("retention.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/retention/holds/{}/release", f.hold_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("POST", "/api/v1/retention/holds/not-a-hold/release", None)),
+        },
+        Case {
+            op: "retention_runs_start",
+            auth: Session,
+            perm: Some("retention.manage"),
+            ok: 202,
+            call: |_| {
+                req(
+                    "POST",
+                    "/api/v1/retention/runs",
+                    Some(json!({ "dry_run": true })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/retention/runs",
+                    Some(json!({ "dry_run": "yes" })),
+                )
+            }),
+        },
+        Case {
+            op: "retention_runs_list",
+            auth: Session,
+            perm: Some("retention.manage"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/retention/runs", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/retention/runs?cursor=bogus", None)),
+        },
+        Case {
+            op: "retention_runs_get",
+            auth: Session,
+            perm: Some("retention.manage"),
+            ok: 200,
+            call: |f| req("GET", format!("/api/v1/retention/runs/{}", f.run_id), None),
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/retention/runs/not-a-run", None)),
         },
         // Last: tenant B's admin is signed out by its isolation check.
         Case {
@@ -1927,7 +2127,51 @@ async fn fixture(s: &Server) -> Fx {
         s.get(&thumb, &a.admin_token).await.status == 200
     })
     .await;
+    // Retention: a room under a legal hold (nothing else uses it) and a finished dry run.
+    let hold_room_id = s
+        .post(
+            "/api/v1/rooms",
+            &a.admin_token,
+            json!({ "kind": "group", "name": "Matter room" }),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let hold_id = s
+        .post(
+            "/api/v1/retention/holds",
+            &a.admin_token,
+            json!({ "name": "Matter 1", "reason": "litigation", "rooms": [hold_room_id] }),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let run_id = s
+        .post(
+            "/api/v1/retention/runs",
+            &a.admin_token,
+            json!({ "dry_run": true }),
+        )
+        .await
+        .ok(202)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.eventually("the dry run ends", || async {
+        s.get(&format!("/api/v1/retention/runs/{run_id}"), &a.admin_token)
+            .await
+            .ok(200)["status"]
+            != "running"
+    })
+    .await;
     Fx {
+        hold_room_id,
+        hold_id,
+        run_id,
         doc_id,
         doomed_doc_id,
         trashed_doc_id,

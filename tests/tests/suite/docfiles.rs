@@ -674,17 +674,39 @@ async fn trash_and_purge(b: Backend) {
     assert_eq!(count("document", &keep), "1");
     s.spawn().await;
 
-    // Expired trash goes by itself (a period of 0 days: at the next sweep).
+    // Expired trash goes with the next retention run (the trash period is the retention
+    // policy of the `trash` class; 0 days: at the next run).
     let r = s
         .req(
             "PUT",
-            "/api/v1/settings/documents",
+            "/api/v1/retention/policy",
             Some(&t.admin_token),
-            Some(json!({ "trash_retention_days": 0 })),
+            Some(json!({ "set": [{ "class": "trash", "days": 0 }] })),
         )
         .await;
-    assert_eq!(r.ok(200)["trash_retention_days"], 0);
+    let trash = r.ok(200)["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["class"] == "trash")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (trash["days"].clone(), trash["is_default"].clone()),
+        (json!(0), json!(false))
+    );
     s.delete(&format!("/api/v1/documents/{keep}"), &sam).await;
+    let run = s
+        .post("/api/v1/retention/runs", &t.admin_token, json!({}))
+        .await;
+    let run = run.ok(202)["id"].as_str().unwrap().to_string();
+    s.eventually("the retention run ends", || async {
+        s.get(&format!("/api/v1/retention/runs/{run}"), &t.admin_token)
+            .await
+            .ok(200)["status"]
+            == "done"
+    })
+    .await;
     s.eventually("expired trash purged", || async {
         s.blob_files().0.len() == objects - 3
     })

@@ -19,6 +19,7 @@ mod messaging_authz;
 mod migrations;
 mod ops;
 mod realtime;
+mod retention;
 mod roles;
 mod search;
 mod security;

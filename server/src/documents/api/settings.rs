@@ -95,13 +95,7 @@ impl SettingsApi {
         body: Json<SetDocumentSettings>,
     ) -> ApiResult<Json<DocumentSettings>> {
         let b = body.0;
-        let s = settings::set(
-            &state,
-            &auth.0,
-            b.versions_kept,
-            b.user_quota_bytes,
-        )
-        .await?;
+        let s = settings::set(&state, &auth.0, b.versions_kept, b.user_quota_bytes).await?;
         Ok(Json(settings_out(s)))
     }
 

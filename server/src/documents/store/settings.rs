@@ -5,13 +5,13 @@ use sqlx::AnyConnection;
 
 /// The tenant's own versions kept; `None` follows the install default.
 pub async fn get(conn: &mut AnyConnection, tenant_id: &str) -> Result<Option<i64>, sqlx::Error> {
-    Ok(sqlx::query_scalar(
-        "select doc_versions_kept from document_settings where tenant_id = $1",
+    Ok(
+        sqlx::query_scalar("select doc_versions_kept from document_settings where tenant_id = $1")
+            .bind(tenant_id)
+            .fetch_optional(conn)
+            .await?
+            .flatten(),
     )
-    .bind(tenant_id)
-    .fetch_optional(conn)
-    .await?
-    .flatten())
 }
 
 /// Set the tenant's values (creating its row on first use).

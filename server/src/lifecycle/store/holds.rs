@@ -128,7 +128,11 @@ async fn write_scopes(
     Ok(())
 }
 
-pub async fn insert(conn: &mut AnyConnection, tenant_id: &str, h: &Hold) -> Result<(), sqlx::Error> {
+pub async fn insert(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    h: &Hold,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "insert into legal_holds (tenant_id, id, name, reason, from_at, until_at, created_by,
              created_at, updated_at)
@@ -149,7 +153,11 @@ pub async fn insert(conn: &mut AnyConnection, tenant_id: &str, h: &Hold) -> Resu
 }
 
 /// Change an active hold's name, reason, range and scope.
-pub async fn update(conn: &mut AnyConnection, tenant_id: &str, h: &Hold) -> Result<(), sqlx::Error> {
+pub async fn update(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    h: &Hold,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "update legal_holds set name = $3, reason = $4, from_at = $5, until_at = $6,
              updated_at = $7
@@ -188,4 +196,3 @@ pub async fn release(
     .rows_affected();
     Ok(n == 1)
 }
-

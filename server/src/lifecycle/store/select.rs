@@ -220,6 +220,9 @@ pub struct Measure {
     pub held: Vec<(String, u64)>,
 }
 
+/// (container, items, bytes, oldest, newest) of one group.
+type GroupRow = (String, i64, i64, Option<i64>, Option<i64>);
+
 fn count(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }
@@ -240,17 +243,22 @@ pub(in crate::lifecycle) async fn measure(
         .unwrap_or("''");
     let mut sql = Sql::default();
     let w = removable(&mut sql, class, sel);
+    // PostgreSQL refuses to group by a constant: classes without a container are one group.
+    let group = if container == "''" {
+        String::new()
+    } else {
+        format!(" group by {container}")
+    };
     sql.text = format!(
         "select {container} as c, count(*), cast(coalesce(sum({b}), 0) as bigint), min({t}), \
-         max({t}) from {from} where {w} group by {container}",
+         max({t}) from {from} where {w}{group}",
         b = src.bytes,
         t = src.time,
         from = src.from,
     );
-    let rows: Vec<(String, i64, i64, Option<i64>, Option<i64>)> =
-        sqlx::query_as_with(&sql.text, sql.arguments()?)
-            .fetch_all(&mut *conn)
-            .await?;
+    let rows: Vec<GroupRow> = sqlx::query_as_with(&sql.text, sql.arguments()?)
+        .fetch_all(&mut *conn)
+        .await?;
     for (c, n, b, lo, hi) in rows {
         m.items += count(n);
         m.bytes += count(b);
@@ -289,7 +297,10 @@ pub(in crate::lifecycle) async fn held_counts(
         let Some(hw) = held(&mut sql, class, h) else {
             continue;
         };
-        sql.text = format!("select count(*) from {} where {w} and {hw}", class.source.from);
+        sql.text = format!(
+            "select count(*) from {} where {w} and {hw}",
+            class.source.from
+        );
         let n: i64 = sqlx::query_scalar_with(&sql.text, sql.arguments()?)
             .fetch_one(&mut *conn)
             .await?;

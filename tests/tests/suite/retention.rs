@@ -1,0 +1,674 @@
+//! Data retention: policies, previews, legal holds, overrides and purge runs that reach every
+//! store. Ages come from an injectable clock: the server is restarted 40 days in the future
+//! (`STOA_CLOCK_OFFSET_SECS`), never from sleeping.
+
+use crate::both;
+use crate::common::{id, personal_space, room, send, Backend, Server, PIXEL_PNG};
+use serde_json::{json, Value};
+
+const FORTY_DAYS: &str = "3456000";
+
+/// Tables and columns of the server's database whose text contains `needle`.
+async fn columns_containing(s: &Server, needle: &str) -> Vec<String> {
+    use sqlx::{Connection, Row};
+    let like = format!("%{needle}%");
+    let mut hits = Vec::new();
+    match s.backend {
+        Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&s.database_url)
+                .await
+                .unwrap();
+            let tables: Vec<String> =
+                sqlx::query_scalar("select name from sqlite_master where type = 'table'")
+                    .fetch_all(&mut c)
+                    .await
+                    .unwrap();
+            for t in tables {
+                let cols = sqlx::query(&format!("pragma table_info(\"{t}\")"))
+                    .fetch_all(&mut c)
+                    .await
+                    .unwrap();
+                for col in cols {
+                    let name: String = col.get("name");
+                    let n: i64 = sqlx::query_scalar(&format!(
+                        "select count(*) from \"{t}\" where cast(\"{name}\" as text) like $1"
+                    ))
+                    .bind(&like)
+                    .fetch_one(&mut c)
+                    .await
+                    .unwrap();
+                    if n > 0 {
+                        hits.push(format!("{t}.{name}"));
+                    }
+                }
+            }
+        }
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&s.database_url).await.unwrap();
+            let cols: Vec<(String, String)> = sqlx::query_as(
+                "select table_name::text, column_name::text from information_schema.columns
+                 where table_schema = current_schema()",
+            )
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+            for (t, name) in cols {
+                let n: i64 = sqlx::query_scalar(&format!(
+                    "select count(*) from \"{t}\" where cast(\"{name}\" as text) like $1"
+                ))
+                .bind(&like)
+                .fetch_one(&mut c)
+                .await
+                .unwrap();
+                if n > 0 {
+                    hits.push(format!("{t}.{name}"));
+                }
+            }
+        }
+    }
+    hits
+}
+
+/// Blob files (objects and temporaries) whose bytes contain `needle`.
+fn blobs_containing(s: &Server, needle: &str) -> usize {
+    let (objects, tmp) = s.blob_files();
+    objects
+        .iter()
+        .chain(tmp.iter())
+        .filter(|p| {
+            std::fs::read(p)
+                .map(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+                .unwrap_or(false)
+        })
+        .count()
+}
+
+/// Search hits for `q`.
+async fn hits(s: &Server, token: &str, q: &str) -> usize {
+    s.search(token, q).await.ok(200)["items"]
+        .as_array()
+        .map(|a| a.len())
+        .unwrap_or(0)
+}
+
+/// Index entries of one item, read with the server stopped.
+fn indexed(s: &Server, kind: &str, item: &str) -> String {
+    let out = s.cli(
+        &[
+            "search", "count", "--tenant", "acme", "--kind", kind, "--id", item,
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// One class's figures in a preview or a run report.
+fn class<'a>(v: &'a Value, name: &str) -> &'a Value {
+    v["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["class"] == name)
+        .unwrap_or_else(|| panic!("class {name} in {v}"))
+}
+
+/// Start a run and wait for its report.
+async fn run(s: &Server, token: &str, dry_run: bool) -> Value {
+    let r = s
+        .post(
+            "/api/v1/retention/runs",
+            token,
+            json!({ "dry_run": dry_run }),
+        )
+        .await;
+    let run = id(r.ok(202));
+    let path = format!("/api/v1/retention/runs/{run}");
+    s.eventually("the retention run ends", || async {
+        s.get(&path, token).await.ok(200)["status"] != "running"
+    })
+    .await;
+    let r = s.get(&path, token).await;
+    let v = r.ok(200).clone();
+    assert_eq!(v["status"], "done", "{v}");
+    v
+}
+
+async fn upload_doc(s: &Server, token: &str, space: &str, name: &str, text: &str) -> String {
+    let r = s
+        .raw(
+            "POST",
+            &format!("/api/v1/spaces/{space}/documents?name={name}"),
+            Some(token),
+            "application/octet-stream",
+            text.as_bytes().to_vec(),
+        )
+        .await;
+    id(r.ok(201))
+}
+
+/// Messages with attachments, thumbnails, edits, reactions, pins and notifications, and
+/// documents with old versions and trash, all carrying a canary, are made older than the
+/// policy; after one run no store holds the canary, while what a legal hold covers and what is
+/// younger than the cut-off is intact and searchable. The preview counts what the run removes.
+async fn purge_reaches_every_store(b: Backend) {
+    let Some(mut s) = Server::start_with(
+        b,
+        &[
+            // Plain blobs, so that a canary left in one would show.
+            ("STOA_STORAGE__ENCRYPT", "false"),
+            ("STOA_RETENTION__RUN_EVERY_SECS", "0"),
+            ("STOA_RETENTION__PAUSE_MS", "0"),
+            ("STOA_RETENTION__BATCH", "2"),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let admin = t.admin_token.clone();
+    let (bob_id, bob) = s.staff(&t, "Bob Canary").await;
+    let (hal_id, hal) = s.staff(&t, "Hal Held").await;
+
+    // A direct conversation: a message with a text attachment and an image (thumbnail), edited,
+    // reacted to and pinned; Bob's reply notifies the admin.
+    let dm = id(s
+        .post("/api/v1/rooms/direct", &admin, json!({ "user_id": bob_id }))
+        .await
+        .ok(201));
+    let att = id(s
+        .upload(&admin, "plan.txt", b"OLDCANARY attachment".to_vec())
+        .await
+        .ok(201));
+    let png = id(s
+        .upload(&admin, "pixel.png", PIXEL_PNG.to_vec())
+        .await
+        .ok(201));
+    let thumb = format!("/api/v1/files/{png}/thumbnail");
+    s.eventually("a thumbnail", || async {
+        s.get(&thumb, &admin).await.status == 200
+    })
+    .await;
+    let m1 = id(&send(
+        &s,
+        &admin,
+        &dm,
+        json!({ "body": "OLDCANARY first draft", "attachment_ids": [att, png] }),
+    )
+    .await);
+    s.req(
+        "PATCH",
+        &format!("/api/v1/rooms/{dm}/messages/{m1}"),
+        Some(&admin),
+        Some(json!({ "body": "OLDCANARY revised" })),
+    )
+    .await
+    .ok(200);
+    let react = format!("/api/v1/rooms/{dm}/messages/{m1}/reactions/%F0%9F%91%8D");
+    assert_eq!(s.req("PUT", &react, Some(&bob), None).await.status, 204);
+    let pin = format!("/api/v1/rooms/{dm}/pins/{m1}");
+    assert_eq!(s.req("PUT", &pin, Some(&admin), None).await.status, 204);
+    let m2 = id(&send(&s, &bob, &dm, json!({ "body": "OLDCANARY reply" })).await);
+    // A group room where Hal, whom a legal hold will cover, writes.
+    let g = room(
+        &s,
+        &admin,
+        json!({ "kind": "group", "name": "Matters", "member_ids": [hal_id] }),
+    )
+    .await;
+    let held_msg = id(&send(&s, &hal, &g, json!({ "body": "HELDCANARY kept" })).await);
+
+    // Documents: old versions and the trash carry the canary; the current version does not.
+    let space = personal_space(&s, &admin).await;
+    let doc = upload_doc(&s, &admin, &space, "notes.txt", "OLDCANARY version one").await;
+    for text in ["OLDCANARY version two", "current text"] {
+        s.raw(
+            "POST",
+            &format!("/api/v1/documents/{doc}/versions"),
+            Some(&admin),
+            "application/octet-stream",
+            text.as_bytes().to_vec(),
+        )
+        .await
+        .ok(200);
+    }
+    let trashed = upload_doc(&s, &admin, &space, "old.txt", "OLDCANARY in the trash").await;
+    assert_eq!(
+        s.delete(&format!("/api/v1/documents/{trashed}"), &admin)
+            .await
+            .status,
+        204
+    );
+    s.eventually("the canaries are searchable", || async {
+        hits(&s, &admin, "OLDCANARY").await >= 3 && hits(&s, &hal, "HELDCANARY").await == 1
+    })
+    .await;
+
+    // Forty days later.
+    s.stop();
+    s.set_env("STOA_CLOCK_OFFSET_SECS", FORTY_DAYS);
+    s.spawn().await;
+    let admin = s.login_token("acme", &t.admin_email).await;
+    let hal = s.login_token("acme", "hal.held@acme.test").await;
+    let young = id(&send(&s, &admin, &dm, json!({ "body": "YOUNGCANARY fresh" })).await);
+    let hold = s
+        .post(
+            "/api/v1/retention/holds",
+            &admin,
+            json!({ "name": "Hal's matter", "reason": "litigation", "people": [hal_id] }),
+        )
+        .await;
+    let hold_id = id(hold.ok(201));
+    assert!(
+        hold.body["protects"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({ "class": "messages_group", "items": 1 })),
+        "{}",
+        hold.text
+    );
+    // Deleting a held message by hand is refused.
+    let r = s
+        .delete(&format!("/api/v1/rooms/{g}/messages/{held_msg}"), &hal)
+        .await;
+    assert_eq!(r.problem(409), "legal_hold");
+
+    let policy = json!({ "set": [
+        { "class": "messages_direct", "days": 30 },
+        { "class": "messages_group", "days": 30 },
+        { "class": "notifications", "days": 30 },
+        { "class": "document_versions", "days": 30 },
+        { "class": "trash", "days": 30 },
+    ]});
+    // The preview of the proposal, then the saved policy's preview: the same numbers.
+    let proposed = s
+        .post("/api/v1/retention/preview", &admin, policy.clone())
+        .await;
+    let proposed = proposed.ok(200).clone();
+    assert_eq!(
+        class(&proposed, "messages_direct")["items"],
+        2,
+        "{proposed}"
+    );
+    assert_eq!(
+        class(&proposed, "messages_direct")["containers"],
+        json!([{ "kind": "room", "id": dm, "items": 2,
+                 "bytes": class(&proposed, "messages_direct")["bytes"] }])
+    );
+    assert_eq!(class(&proposed, "messages_group")["items"], 0);
+    assert_eq!(
+        class(&proposed, "messages_group")["held"],
+        json!([{ "hold_id": hold_id, "name": "Hal's matter", "items": 1 }])
+    );
+    assert_eq!(class(&proposed, "document_versions")["items"], 2);
+    assert_eq!(class(&proposed, "trash")["items"], 1);
+    assert!(class(&proposed, "notifications")["items"].as_u64().unwrap() >= 1);
+    s.req(
+        "PUT",
+        "/api/v1/retention/policy",
+        Some(&admin),
+        Some(policy),
+    )
+    .await
+    .ok(200);
+    let preview = s.post("/api/v1/retention/preview", &admin, json!({})).await;
+    let preview = preview.ok(200).clone();
+    let report = run(&s, &admin, false).await;
+    for c in preview["classes"].as_array().unwrap() {
+        let name = c["class"].as_str().unwrap();
+        assert_eq!(
+            class(&report["report"], name)["items"],
+            c["items"],
+            "{name}: preview {preview} run {report}"
+        );
+    }
+    let direct = class(&report["report"], "messages_direct");
+    assert_eq!(direct["blobs"], 2, "{report}");
+    assert!(direct["index_entries"].as_u64().unwrap() >= 2);
+    assert_eq!(
+        class(&report["report"], "messages_group")["held"][0]["items"],
+        1
+    );
+    // Nothing left to do: a second run removes nothing.
+    let again = run(&s, &admin, false).await;
+    assert_eq!(again["report"]["totals"]["items"], 0, "{again}");
+
+    // The index forgets, and the blobs go (through the outbox).
+    s.eventually(
+        "the canaries leave the index and the blob store",
+        || async {
+            hits(&s, &admin, "OLDCANARY").await == 0 && blobs_containing(&s, "OLDCANARY") == 0
+        },
+    )
+    .await;
+    assert_eq!(hits(&s, &hal, "HELDCANARY").await, 1);
+    assert_eq!(hits(&s, &admin, "YOUNGCANARY").await, 1);
+    let versions = s
+        .get(&format!("/api/v1/documents/{doc}/versions"), &admin)
+        .await;
+    assert_eq!(versions.ok(200).as_array().map(|a| a.len()), Some(1));
+    let trash = s
+        .get(&format!("/api/v1/spaces/{space}/trash"), &admin)
+        .await;
+    assert!(trash.ok(200).as_array().unwrap().is_empty());
+
+    // With the server stopped: no table, no blob, no index entry holds what went.
+    s.stop();
+    assert_eq!(
+        columns_containing(&s, "OLDCANARY").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(blobs_containing(&s, "OLDCANARY"), 0);
+    assert!(!columns_containing(&s, "HELDCANARY").await.is_empty());
+    assert!(!columns_containing(&s, "YOUNGCANARY").await.is_empty());
+    for m in [&m1, &m2] {
+        assert_eq!(indexed(&s, "message", m), "0", "{m}");
+    }
+    assert_eq!(indexed(&s, "message", &held_msg), "1");
+    assert_eq!(indexed(&s, "message", &young), "1");
+    assert_eq!(indexed(&s, "document", &trashed), "0");
+    assert_eq!(indexed(&s, "document", &doc), "1");
+}
+both!(purge_reaches_every_store);
+
+/// Policies: bad ones get 422 naming the field; a policy that removes many items needs the
+/// previewed count confirmed; overrides per room beat the tenant's policy, owners may set their
+/// room's period within the tenant's bounds; pinned messages may be exempted; dry runs remove
+/// nothing; holds are audited and, once released, stop protecting.
+async fn policies_overrides_and_holds(b: Backend) {
+    let Some(mut s) = Server::start_with(
+        b,
+        &[
+            ("STOA_RETENTION__RUN_EVERY_SECS", "0"),
+            ("STOA_RETENTION__PAUSE_MS", "0"),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let admin = t.admin_token.clone();
+    let (_, sam) = s.staff(&t, "Sam Owner").await;
+
+    // The policy lists every class with its default.
+    let p = s.get("/api/v1/retention/policy", &admin).await;
+    let p = p.ok(200).clone();
+    assert_eq!(class(&p, "messages_channel")["days"], Value::Null);
+    assert_eq!(class(&p, "trash")["days"], 30);
+    assert_eq!(class(&p, "trash")["is_default"], true);
+    assert_eq!(class(&p, "messages_channel")["per"], "room");
+    assert_eq!(class(&p, "document_versions")["per"], "space");
+
+    // Bad policies: the field at fault.
+    for (body, field) in [
+        (
+            json!({ "set": [{ "class": "messages_direct", "days": -3 }] }),
+            "set[0].days",
+        ),
+        (
+            json!({ "set": [{ "class": "messages_direct", "days": 0 }] }),
+            "set[0].days",
+        ),
+        (
+            json!({ "set": [{ "class": "trash", "days": 5 }, { "class": "nope", "days": 5 }] }),
+            "set[1].class",
+        ),
+        (json!({ "reset": ["nope"] }), "reset[0]"),
+        (json!({ "owner_min_days": -1 }), "owner_min_days"),
+    ] {
+        let r = s
+            .req("PUT", "/api/v1/retention/policy", Some(&admin), Some(body))
+            .await;
+        assert_eq!(r.problem(422), "validation_failed");
+        assert_eq!(r.body["field"], field, "{}", r.text);
+    }
+
+    // Rooms: Sam owns one, the admin another; three messages each, one pinned in Sam's.
+    let mine = room(&s, &sam, json!({ "kind": "group", "name": "Sam's" })).await;
+    let other = room(&s, &admin, json!({ "kind": "group", "name": "Other" })).await;
+    let mut pinned = String::new();
+    for i in 0..3 {
+        let m = send(&s, &sam, &mine, json!({ "body": format!("mine {i}") })).await;
+        if i == 0 {
+            pinned = id(&m);
+        }
+        send(&s, &admin, &other, json!({ "body": format!("other {i}") })).await;
+    }
+    assert_eq!(
+        s.req(
+            "PUT",
+            &format!("/api/v1/rooms/{mine}/pins/{pinned}"),
+            Some(&sam),
+            None
+        )
+        .await
+        .status,
+        204
+    );
+
+    // Owners may not set periods until the tenant lets them.
+    let set_mine = |days: Value| json!({ "set": [{ "class": "messages_group", "days": days }] });
+    let path = format!("/api/v1/retention/overrides/room/{mine}");
+    let r = s
+        .req("PUT", &path, Some(&sam), Some(set_mine(json!(400))))
+        .await;
+    assert_eq!(r.problem(403), "forbidden");
+    s.req(
+        "PUT",
+        "/api/v1/retention/policy",
+        Some(&admin),
+        Some(json!({ "owner_min_days": 365, "confirm_threshold": 3 })),
+    )
+    .await
+    .ok(200);
+    let r = s
+        .req("PUT", &path, Some(&sam), Some(set_mine(json!(30))))
+        .await;
+    assert_eq!(r.problem(422), "validation_failed");
+    let r = s
+        .req("PUT", &path, Some(&sam), Some(set_mine(Value::Null)))
+        .await;
+    assert_eq!(r.problem(422), "validation_failed");
+    let r = s
+        .req("PUT", &path, Some(&sam), Some(set_mine(json!(400))))
+        .await;
+    assert_eq!(r.ok(200).as_array().unwrap().len(), 1);
+    // Someone else's room: not Sam's to govern.
+    let r = s
+        .req(
+            "PUT",
+            &format!("/api/v1/retention/overrides/room/{other}"),
+            Some(&sam),
+            Some(set_mine(json!(400))),
+        )
+        .await;
+    assert_eq!(r.problem(403), "forbidden");
+    let r = s.get("/api/v1/retention/overrides", &admin).await;
+    assert_eq!(r.ok(200)[0]["id"], mine.as_str());
+
+    // Forty days later, group messages older than 30 days go, except in Sam's room (400 days).
+    s.stop();
+    s.set_env("STOA_CLOCK_OFFSET_SECS", FORTY_DAYS);
+    s.spawn().await;
+    let admin = s.login_token("acme", &t.admin_email).await;
+    let sam = s.login_token("acme", "sam.owner@acme.test").await;
+    let policy = json!({ "set": [{ "class": "messages_group", "days": 30 }] });
+    // Removing 3 items is at the threshold; the override keeps Sam's.
+    let preview = s
+        .post("/api/v1/retention/preview", &admin, policy.clone())
+        .await;
+    assert_eq!(class(preview.ok(200), "messages_group")["items"], 3);
+    // Without the override, six would go: above the threshold, so confirmation is needed.
+    let r = s
+        .req(
+            "PUT",
+            &path,
+            Some(&admin),
+            Some(json!({ "reset": ["messages_group"] })),
+        )
+        .await;
+    assert!(r.ok(200).as_array().unwrap().is_empty());
+    let r = s
+        .req(
+            "PUT",
+            "/api/v1/retention/policy",
+            Some(&admin),
+            Some(policy.clone()),
+        )
+        .await;
+    assert_eq!(r.problem(409), "confirmation_required");
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("6 items"),
+        "{}",
+        r.text
+    );
+    // Exempting pinned messages keeps one of them.
+    let mut confirmed = policy.clone();
+    confirmed["exempt_pinned"] = json!(true);
+    confirmed["confirm_items"] = json!(5);
+    s.req(
+        "PUT",
+        "/api/v1/retention/policy",
+        Some(&admin),
+        Some(confirmed),
+    )
+    .await
+    .ok(200);
+
+    // A dry run reports and removes nothing.
+    let dry = run(&s, &admin, true).await;
+    assert_eq!(class(&dry["report"], "messages_group")["items"], 5, "{dry}");
+    let page = s.get(&format!("/api/v1/rooms/{mine}/messages"), &sam).await;
+    assert_eq!(page.ok(200)["items"].as_array().unwrap().len(), 3);
+
+    // A hold on Sam's room keeps it whole; released, it protects nothing.
+    let hold = s
+        .post(
+            "/api/v1/retention/holds",
+            &admin,
+            json!({ "name": "Audit", "reason": "inquiry", "rooms": [mine] }),
+        )
+        .await;
+    let hold_id = id(hold.ok(201));
+    let done = run(&s, &admin, false).await;
+    assert_eq!(
+        class(&done["report"], "messages_group")["items"],
+        3,
+        "{done}"
+    );
+    assert_eq!(
+        class(&done["report"], "messages_group")["held"][0]["items"],
+        2
+    );
+    let r = s
+        .post(
+            &format!("/api/v1/retention/holds/{hold_id}/release"),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.ok(200)["active"], false);
+    let done = run(&s, &admin, false).await;
+    assert_eq!(
+        class(&done["report"], "messages_group")["items"],
+        2,
+        "{done}"
+    );
+    let page = s.get(&format!("/api/v1/rooms/{mine}/messages"), &sam).await;
+    let left: Vec<String> = page.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id)
+        .collect();
+    assert_eq!(left, vec![pinned.clone()]);
+    // A released hold cannot change.
+    let r = s
+        .req(
+            "PUT",
+            &format!("/api/v1/retention/holds/{hold_id}"),
+            Some(&admin),
+            Some(json!({ "name": "x", "reason": "y", "rooms": [mine] })),
+        )
+        .await;
+    assert_eq!(r.problem(409), "conflict");
+
+    // Runs are listed with their reports; every step was audited.
+    let runs = s.get("/api/v1/retention/runs?limit=2", &admin).await;
+    let runs = runs.ok(200).clone();
+    assert_eq!(runs["items"].as_array().unwrap().len(), 2);
+    assert!(runs["next_cursor"].is_string());
+    let audit = s.get("/api/v1/audit?limit=100", &admin).await;
+    let actions: Vec<String> = audit.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    for a in [
+        "retention.policy_changed",
+        "retention.override_changed",
+        "legal_hold.created",
+        "legal_hold.released",
+        "retention.run",
+    ] {
+        assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
+    }
+}
+both!(policies_overrides_and_holds);
+
+/// The command line previews and runs a tenant's retention.
+async fn command_line(b: Backend) {
+    let Some(mut s) = Server::start_with(b, &[("STOA_RETENTION__RUN_EVERY_SECS", "0")]).await
+    else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let admin = t.admin_token.clone();
+    let g = room(&s, &admin, json!({ "kind": "channel", "name": "News" })).await;
+    send(&s, &admin, &g, json!({ "body": "old news" })).await;
+    s.req(
+        "PUT",
+        "/api/v1/retention/policy",
+        Some(&admin),
+        Some(json!({ "set": [{ "class": "messages_channel", "days": 1 }] })),
+    )
+    .await
+    .ok(200);
+    s.stop();
+    s.set_env("STOA_CLOCK_OFFSET_SECS", "172800");
+    let out = s.cli(&["retention", "preview", "--tenant", "acme"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(class(&v, "messages_channel")["items"], 1, "{v}");
+    let out = s.cli(&["retention", "run", "--tenant", "acme", "--dry-run"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(class(&v["report"], "messages_channel")["items"], 1, "{v}");
+    let out = s.cli(&["retention", "run", "--tenant", "acme"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "done");
+    assert_eq!(class(&v["report"], "messages_channel")["items"], 1, "{v}");
+    let out = s.cli(&["retention", "preview", "--tenant", "nope"], None);
+    assert!(!out.status.success());
+}
+both!(command_line);
