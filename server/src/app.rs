@@ -93,6 +93,8 @@ pub fn lifecycle() -> lifecycle::Registry {
     r.register(messaging::lifecycle::Messaging);
     r.register(documents::lifecycle::Documents);
     r.register(retention::lifecycle::Reports);
+    r.register(authn::lifecycle::SignInRecords);
+    r.register(audit::lifecycle::AuditEntries);
     r
 }
 

@@ -149,3 +149,14 @@ mod tests {
         assert!(!verify(&k, "t", 3, "abc", "zz"));
     }
 }
+
+/// The anchor of a chain's new start after retention removed its oldest entries, up to `seq`
+/// with hash `hash`: signed apart from entry anchors, so an entry's anchor cannot vouch for a
+/// truncation.
+pub fn sign_pruned(key: &hmac::Key, tenant_id: &str, seq: i64, hash: &str) -> String {
+    sign(key, &format!("{tenant_id}/pruned"), seq, hash)
+}
+
+pub fn verify_pruned(key: &hmac::Key, tenant_id: &str, seq: i64, hash: &str, anchor: &str) -> bool {
+    verify(key, &format!("{tenant_id}/pruned"), seq, hash, anchor)
+}

@@ -10,6 +10,7 @@
 
 pub mod anchor;
 pub mod api;
+pub mod lifecycle;
 pub mod mirror;
 pub mod store;
 
@@ -209,6 +210,32 @@ impl Verifier {
         }
     }
 
+    /// Verify a chain whose oldest entries retention removed: it starts after entry `seq`
+    /// (hash `hash`), which the pruning anchor must vouch for.
+    pub fn resume(
+        key: ring::hmac::Key,
+        tenant_id: &str,
+        seq: i64,
+        hash: &str,
+        pruned_anchor: &str,
+    ) -> Result<Verifier, ChainBreak> {
+        if !anchor::verify_pruned(&key, tenant_id, seq, hash, pruned_anchor) {
+            return Err(ChainBreak {
+                seq: seq + 1,
+                reason: "the chain's recorded start (entries removed by retention) carries no \
+                         valid anchor: entries were removed from the start"
+                    .into(),
+            });
+        }
+        Ok(Verifier {
+            key,
+            prev: hash.to_string(),
+            count: seq,
+            anchored: true,
+            last_anchored: true,
+        })
+    }
+
     pub fn push(&mut self, r: &Row) -> Result<(), ChainBreak> {
         let expected_seq = self.count + 1;
         if r.seq != expected_seq {
@@ -317,8 +344,16 @@ pub async fn verify_tenant(
     let mut mirrored = mirror::Copy::open(mirror_dir, tenant_id)?;
     let mut conn = db.conn().await?;
     let (head_seq, head_hash) = store::head(&mut conn, tenant_id).await?;
-    let mut v = Verifier::new(key.clone());
-    let mut after = 0;
+    let (start, start_hash, start_anchor) = store::pruned(&mut conn, tenant_id).await?;
+    let mut v = if start > 0 {
+        match Verifier::resume(key.clone(), tenant_id, start, &start_hash, &start_anchor) {
+            Ok(v) => v,
+            Err(b) => return Ok(Err(b)),
+        }
+    } else {
+        Verifier::new(key.clone())
+    };
+    let mut after = start;
     loop {
         let rows = store::chain_page(&mut conn, tenant_id, after, 1000).await?;
         let Some(last) = rows.last() else { break };

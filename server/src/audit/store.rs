@@ -201,3 +201,73 @@ pub fn like_escape(s: &str) -> String {
     }
     out
 }
+
+/// Audit entries by when they were written: the `audit_entries` class. Legal holds on people
+/// do not reach them (the chain is purged oldest first, as a whole prefix).
+pub static ENTRIES: crate::lifecycle::Source = crate::lifecycle::Source {
+    from: "audit_log a",
+    tenant: "a.tenant_id",
+    id: "cast(a.seq as text)",
+    time: "a.at",
+    container: None,
+    people: &[],
+    bytes: "length(a.details)",
+    only: "",
+    pinned: None,
+};
+
+/// Where a tenant's chain starts after retention removed its oldest entries: (the last
+/// removed entry's sequence number, its hash, the anchor that vouches for both); `(0, "", "")`
+/// while nothing was removed.
+pub async fn pruned(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+) -> Result<(i64, String, String), sqlx::Error> {
+    Ok(sqlx::query_as(
+        "select pruned_seq, pruned_hash, pruned_anchor from audit_heads where tenant_id = $1",
+    )
+    .bind(tenant_id)
+    .fetch_optional(conn)
+    .await?
+    .unwrap_or((0, String::new(), String::new())))
+}
+
+/// The hash of one entry.
+pub async fn hash_of(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    seq: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("select hash from audit_log where tenant_id = $1 and seq = $2")
+        .bind(tenant_id)
+        .bind(seq)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Remove a tenant's entries up to `upto` and record where the chain now starts; rows removed.
+pub async fn prune(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    upto: i64,
+    hash: &str,
+    anchor: &str,
+) -> Result<u64, sqlx::Error> {
+    let n = sqlx::query("delete from audit_log where tenant_id = $1 and seq <= $2")
+        .bind(tenant_id)
+        .bind(upto)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    sqlx::query(
+        "update audit_heads set pruned_seq = $2, pruned_hash = $3, pruned_anchor = $4
+         where tenant_id = $1",
+    )
+    .bind(tenant_id)
+    .bind(upto)
+    .bind(hash)
+    .bind(anchor)
+    .execute(conn)
+    .await?;
+    Ok(n)
+}

@@ -6,6 +6,7 @@
 //! a disabled account or a suspended tenant answers 401 on the very next call.
 
 pub mod invite_page;
+pub mod lifecycle;
 pub mod password;
 pub mod proof;
 pub mod service;

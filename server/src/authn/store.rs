@@ -447,3 +447,37 @@ pub async fn token_hash(
     .fetch_optional(conn)
     .await
 }
+
+/// Sessions that ended (signed out, revoked, or past their absolute expiry), by when they
+/// ended: the `sign_in_records` class. A live session's end lies in the future, so no cut-off
+/// reaches it.
+pub static ENDED_SESSIONS: crate::lifecycle::Source = crate::lifecycle::Source {
+    from: "sessions s",
+    tenant: "s.tenant_id",
+    id: "s.id",
+    time: "coalesce(s.revoked_at, s.expires_at)",
+    container: None,
+    people: &["s.user_id"],
+    bytes: "length(s.device) + length(s.ip)",
+    only: "",
+    pinned: None,
+};
+
+/// Remove an ended session's record; rows removed (none when it is still live).
+pub async fn delete_ended_session(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "delete from sessions where tenant_id = $1 and id = $2
+           and (revoked_at is not null or expires_at < $3)",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected())
+}

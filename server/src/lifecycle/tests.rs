@@ -16,7 +16,6 @@ const NOT_CLASSES: &[(&str, &str)] = &[
         "invitations",
         "expire by themselves; erased with the account",
     ),
-    ("sessions", "sign-in records: the `sign_in_records` class"),
     (
         "user_devices",
         "a person's device keys: erased with the account",

@@ -386,6 +386,7 @@ async fn policies_overrides_and_holds(b: Backend) {
         &[
             ("STOA_RETENTION__RUN_EVERY_SECS", "0"),
             ("STOA_RETENTION__PAUSE_MS", "0"),
+            ("STOA_RETENTION__AUDIT_FLOOR_DAYS", "30"),
         ],
     )
     .await
@@ -395,6 +396,14 @@ async fn policies_overrides_and_holds(b: Backend) {
     let t = s.tenant("acme").await;
     let admin = t.admin_token.clone();
     let (_, sam) = s.staff(&t, "Sam Owner").await;
+    // A session that ends now: a sign-in record.
+    let spare = s.login_token("acme", &t.admin_email).await;
+    assert_eq!(
+        s.req("POST", "/api/v1/auth/logout", Some(&spare), None)
+            .await
+            .status,
+        204
+    );
 
     // The policy lists every class with its default.
     let p = s.get("/api/v1/retention/policy", &admin).await;
@@ -421,6 +430,11 @@ async fn policies_overrides_and_holds(b: Backend) {
         ),
         (json!({ "reset": ["nope"] }), "reset[0]"),
         (json!({ "owner_min_days": -1 }), "owner_min_days"),
+        // Below the install's audit floor.
+        (
+            json!({ "set": [{ "class": "audit_entries", "days": 29 }] }),
+            "set[0].days",
+        ),
     ] {
         let r = s
             .req("PUT", "/api/v1/retention/policy", Some(&admin), Some(body))
@@ -620,6 +634,45 @@ async fn policies_overrides_and_holds(b: Backend) {
     ] {
         assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
     }
+
+    // Sign-in records and the audit log's oldest entries go too; the chain still verifies
+    // from its new start, and a start moved by hand is caught.
+    let before = s.get("/api/v1/audit?limit=100", &admin).await;
+    let oldest_before = before.ok(200)["items"].as_array().unwrap().len();
+    s.req(
+        "PUT",
+        "/api/v1/retention/policy",
+        Some(&admin),
+        Some(json!({
+            "set": [{ "class": "audit_entries", "days": 30 },
+                    { "class": "sign_in_records", "days": 30 }],
+            "confirm_items": 100000,
+        })),
+    )
+    .await
+    .ok(200);
+    let done = run(&s, &admin, false).await;
+    assert_eq!(
+        class(&done["report"], "sign_in_records")["items"],
+        1,
+        "{done}"
+    );
+    let gone = class(&done["report"], "audit_entries")["items"]
+        .as_u64()
+        .unwrap();
+    assert!(gone > 5, "{done}");
+    let after = s.get("/api/v1/audit?limit=100", &admin).await;
+    assert!(after.ok(200)["items"].as_array().unwrap().len() < oldest_before + 3);
+    let ok = s.cli(&["audit", "verify", "--tenant", "acme"], None);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    s.sql("update audit_heads set pruned_seq = pruned_seq + 1")
+        .await;
+    let bad = s.cli(&["audit", "verify", "--tenant", "acme"], None);
+    assert!(!bad.status.success());
 }
 both!(policies_overrides_and_holds);
 

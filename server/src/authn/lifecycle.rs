@@ -1,0 +1,59 @@
+//! Sign-in records as a lifecycle data class: sessions that ended (signed out, revoked,
+//! expired), with the device and address they were used from, kept for the tenant's period
+//! from when they ended.
+
+use super::store;
+use crate::{
+    authz::Proof,
+    lifecycle::{forever, one_day, DataClass, Due, Lifecycle, Purge, Purged},
+    AppState, BoxError,
+};
+use async_trait::async_trait;
+
+pub const SIGN_IN_RECORDS: &str = "sign_in_records";
+
+const CLASSES: &[DataClass] = &[DataClass {
+    name: SIGN_IN_RECORDS,
+    feature: "authn",
+    description: "Records of ended sessions: when, from which device and address",
+    tables: &["sessions"],
+    source: &store::ENDED_SESSIONS,
+    container: None,
+    default_days: forever,
+    min_days: one_day,
+}];
+
+/// Sign-in records in the lifecycle registry (`app::lifecycle`).
+pub struct SignInRecords;
+
+#[async_trait]
+impl Lifecycle for SignInRecords {
+    fn classes(&self) -> &'static [DataClass] {
+        CLASSES
+    }
+
+    async fn purge(
+        &self,
+        proof: &Purge,
+        state: &AppState,
+        class: &str,
+        items: &[Due],
+    ) -> Result<Purged, BoxError> {
+        if class != SIGN_IN_RECORDS {
+            return Err(format!("authn keeps no data class `{class}`").into());
+        }
+        let now = crate::db::now_ms();
+        let mut tx = state.db.begin().await?;
+        let mut out = Purged::default();
+        for d in items {
+            let n = store::delete_ended_session(&mut tx, proof.tenant_id(), &d.id, now).await?;
+            out.items += n;
+            out.rows += n;
+            if n > 0 {
+                out.bytes += u64::try_from(d.bytes).unwrap_or(0);
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+}
