@@ -307,6 +307,9 @@ pub struct RetentionConfig {
     pub batch: u64,
     /// Pause between two batches, so that a large purge leaves the server room to serve.
     pub pause_ms: u64,
+    /// How long a run's hold on its tenant lasts without renewal (renewed after every batch):
+    /// how long a node that died mid-run keeps others from starting the next one.
+    pub lease_secs: u64,
     /// The shortest audit-log retention a tenant may set, in days (install-wide floor).
     pub audit_floor_days: i64,
     /// Days the reports of retention runs are kept unless a tenant sets its own period.
@@ -319,6 +322,7 @@ impl Default for RetentionConfig {
             run_every_secs: 3600,
             batch: 200,
             pause_ms: 20,
+            lease_secs: 120,
             audit_floor_days: 365,
             report_days: 400,
         }

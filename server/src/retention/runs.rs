@@ -21,9 +21,6 @@ use crate::{
 use serde::Serialize;
 use std::{sync::Arc, time::Duration};
 
-/// How long a run's lease lasts without renewal (renewed after every batch).
-const LEASE_TTL_MS: i64 = 10 * 60 * 1000;
-
 /// Who started a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trigger {
@@ -76,6 +73,13 @@ fn lease(tenant_id: &str) -> String {
     format!("retention:{tenant_id}")
 }
 
+/// How long a run's lease lasts without renewal (renewed after every batch).
+fn lease_ms(state: &AppState) -> i64 {
+    i64::try_from(state.cfg.retention.lease_secs.max(1))
+        .unwrap_or(120)
+        .saturating_mul(1000)
+}
+
 /// Take the tenant's lease and record a new run; `None` when a run is going on elsewhere.
 async fn begin(
     state: &AppState,
@@ -85,7 +89,7 @@ async fn begin(
     requested_by: &str,
 ) -> Result<Option<RunRow>, sqlx::Error> {
     let id = new_id();
-    if !db::lock::try_acquire(&state.db, &lease(tenant_id), &id, LEASE_TTL_MS).await? {
+    if !db::lock::try_acquire(&state.db, &lease(tenant_id), &id, lease_ms(state)).await? {
         return Ok(None);
     }
     let now = now_ms();
@@ -252,7 +256,8 @@ async fn apply(state: &AppState, tenant_id: &str, run: &RunRow) -> Result<Report
                 if p.items == 0 {
                     return Ok(());
                 }
-                db::lock::try_acquire(&state.db, &lease(tenant_id), &run.id, LEASE_TTL_MS).await?;
+                db::lock::try_acquire(&state.db, &lease(tenant_id), &run.id, lease_ms(state))
+                    .await?;
                 tokio::time::sleep(Duration::from_millis(cfg.pause_ms)).await;
             }
         }

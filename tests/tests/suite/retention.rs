@@ -156,18 +156,46 @@ async fn upload_doc(s: &Server, token: &str, space: &str, name: &str, text: &str
 /// policy; after one run no store holds the canary, while what a legal hold covers and what is
 /// younger than the cut-off is intact and searchable. The preview counts what the run removes.
 async fn purge_reaches_every_store(b: Backend) {
-    let Some(mut s) = Server::start_with(
-        b,
-        &[
-            // Plain blobs, so that a canary left in one would show.
-            ("STOA_STORAGE__ENCRYPT", "false"),
-            ("STOA_RETENTION__RUN_EVERY_SECS", "0"),
-            ("STOA_RETENTION__PAUSE_MS", "0"),
-            ("STOA_RETENTION__BATCH", "2"),
-        ],
+    canaries(b, false).await
+}
+both!(purge_reaches_every_store);
+
+/// The same with blobs in S3 (SeaweedFS).
+async fn purge_reaches_every_store_s3(b: Backend) {
+    canaries(b, true).await
+}
+both!(purge_reaches_every_store_s3);
+
+/// Objects in the S3 bucket: (all, referenced by a row), from a dry-run orphan sweep.
+fn s3_objects(s: &Server) -> (u64, u64) {
+    let out = s.cli(&["blobs", "sweep", "--dry-run", "--grace-secs", "0"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    (
+        r["scanned"].as_u64().unwrap(),
+        r["referenced"].as_u64().unwrap(),
     )
-    .await
-    else {
+}
+
+async fn canaries(b: Backend, s3: bool) {
+    let env = [
+        // Plain local blobs, so that a canary left in one would show.
+        ("STOA_STORAGE__ENCRYPT", "false"),
+        ("STOA_RETENTION__RUN_EVERY_SECS", "0"),
+        ("STOA_RETENTION__PAUSE_MS", "0"),
+        ("STOA_RETENTION__BATCH", "2"),
+        ("STOA_STORAGE__SWEEP_INTERVAL_SECS", "0"),
+    ];
+    let started = if s3 {
+        Server::start_s3(b, &env[1..]).await
+    } else {
+        Server::start_with(b, &env).await
+    };
+    let Some(mut s) = started else {
         return;
     };
     let t = s.tenant("acme").await;
@@ -339,10 +367,16 @@ async fn purge_reaches_every_store(b: Backend) {
     assert_eq!(again["report"]["totals"]["items"], 0, "{again}");
 
     // The index forgets, and the blobs go (through the outbox).
+    // Only the current version's content is left in the blob store.
     s.eventually(
         "the canaries leave the index and the blob store",
         || async {
-            hits(&s, &admin, "OLDCANARY").await == 0 && blobs_containing(&s, "OLDCANARY") == 0
+            hits(&s, &admin, "OLDCANARY").await == 0
+                && if s3 {
+                    s3_objects(&s) == (1, 1)
+                } else {
+                    blobs_containing(&s, "OLDCANARY") == 0 && s.blob_files().0.len() == 1
+                }
         },
     )
     .await;
@@ -374,7 +408,6 @@ async fn purge_reaches_every_store(b: Backend) {
     assert_eq!(indexed(&s, "document", &trashed), "0");
     assert_eq!(indexed(&s, "document", &doc), "1");
 }
-both!(purge_reaches_every_store);
 
 /// Policies: bad ones get 422 naming the field; a policy that removes many items needs the
 /// previewed count confirmed; overrides per room beat the tenant's policy, owners may set their
@@ -725,3 +758,105 @@ async fn command_line(b: Backend) {
     assert!(!out.status.success());
 }
 both!(command_line);
+
+/// A node killed mid-run (kill -9) leaves nothing half-done: the next run marks the cut-short
+/// one failed, carries on, and in the end no row, blob or index entry of what went is left.
+async fn killed_mid_run_converges(b: Backend) {
+    let Some(mut s) = Server::start_with(
+        b,
+        &[
+            ("STOA_STORAGE__ENCRYPT", "false"),
+            ("STOA_RETENTION__RUN_EVERY_SECS", "0"),
+            ("STOA_RETENTION__BATCH", "1"),
+            ("STOA_RETENTION__PAUSE_MS", "300"),
+            ("STOA_RETENTION__LEASE_SECS", "2"),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let admin = t.admin_token.clone();
+    let ch = room(&s, &admin, json!({ "kind": "channel", "name": "Crash" })).await;
+    for i in 0..12 {
+        let f = id(s
+            .upload(&admin, "note.txt", format!("CRASHCANARY {i}").into_bytes())
+            .await
+            .ok(201));
+        send(
+            &s,
+            &admin,
+            &ch,
+            json!({ "body": format!("CRASHCANARY message {i}"), "attachment_ids": [f] }),
+        )
+        .await;
+    }
+    s.eventually("everything is searchable", || async {
+        hits(&s, &admin, "CRASHCANARY").await >= 12
+    })
+    .await;
+    s.req(
+        "PUT",
+        "/api/v1/retention/policy",
+        Some(&admin),
+        Some(json!({ "set": [{ "class": "messages_channel", "days": 1 }] })),
+    )
+    .await
+    .ok(200);
+    s.stop();
+    s.set_env("STOA_CLOCK_OFFSET_SECS", "172800");
+    s.spawn().await;
+    let admin = s.login_token("acme", &t.admin_email).await;
+    let first = id(s
+        .post("/api/v1/retention/runs", &admin, json!({}))
+        .await
+        .ok(202));
+    let page = format!("/api/v1/rooms/{ch}/messages");
+    s.eventually("the run is under way", || async {
+        let n = s.get(&page, &admin).await.ok(200)["items"]
+            .as_array()
+            .map(|a| a.len())
+            .unwrap_or(0);
+        n < 12
+    })
+    .await;
+    s.kill_hard();
+    s.spawn().await;
+    let admin = s.login_token("acme", &t.admin_email).await;
+    // The dead node's lease runs out; then the next run starts and finishes.
+    let start = std::time::Instant::now();
+    let second = loop {
+        let r = s.post("/api/v1/retention/runs", &admin, json!({})).await;
+        if r.status == 202 {
+            break id(&r.body);
+        }
+        assert_eq!(r.problem(409), "conflict");
+        assert!(crate::common::patient(start), "the next run never started");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let path = format!("/api/v1/retention/runs/{second}");
+    s.eventually("the second run ends", || async {
+        s.get(&path, &admin).await.ok(200)["status"] == "done"
+    })
+    .await;
+    let r = s
+        .get(&format!("/api/v1/retention/runs/{first}"), &admin)
+        .await;
+    assert_eq!(r.ok(200)["status"], "failed");
+    assert!(r.body["error"].as_str().unwrap().contains("interrupted"));
+    assert!(s.get(&page, &admin).await.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    s.eventually("no blob or index entry is left", || async {
+        hits(&s, &admin, "CRASHCANARY").await == 0 && blobs_containing(&s, "CRASHCANARY") == 0
+    })
+    .await;
+    s.stop();
+    assert_eq!(
+        columns_containing(&s, "CRASHCANARY").await,
+        Vec::<String>::new()
+    );
+}
+both!(killed_mid_run_converges);
