@@ -132,6 +132,17 @@ pub async fn seal_legacy(db: &crate::db::Db, key: &hmac::Key) -> Result<u64, sql
     Ok(n)
 }
 
+/// The anchor of a chain's new start after retention removed its oldest entries, up to `seq`
+/// with hash `hash`: signed apart from entry anchors, so an entry's anchor cannot vouch for a
+/// truncation.
+pub fn sign_pruned(key: &hmac::Key, tenant_id: &str, seq: i64, hash: &str) -> String {
+    sign(key, &format!("{tenant_id}/pruned"), seq, hash)
+}
+
+pub fn verify_pruned(key: &hmac::Key, tenant_id: &str, seq: i64, hash: &str, anchor: &str) -> bool {
+    verify(key, &format!("{tenant_id}/pruned"), seq, hash, anchor)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,15 +159,4 @@ mod tests {
         assert!(!verify(&k, "t", 3, "abc", ""));
         assert!(!verify(&k, "t", 3, "abc", "zz"));
     }
-}
-
-/// The anchor of a chain's new start after retention removed its oldest entries, up to `seq`
-/// with hash `hash`: signed apart from entry anchors, so an entry's anchor cannot vouch for a
-/// truncation.
-pub fn sign_pruned(key: &hmac::Key, tenant_id: &str, seq: i64, hash: &str) -> String {
-    sign(key, &format!("{tenant_id}/pruned"), seq, hash)
-}
-
-pub fn verify_pruned(key: &hmac::Key, tenant_id: &str, seq: i64, hash: &str, anchor: &str) -> bool {
-    verify(key, &format!("{tenant_id}/pruned"), seq, hash, anchor)
 }
