@@ -5,6 +5,7 @@
 
 mod cpu;
 mod messaging;
+mod retention;
 mod seed;
 mod storage;
 mod sys;
@@ -41,7 +42,8 @@ struct Args {
     #[arg(long, default_value_t = 64)]
     connections: usize,
     /// Run only these workloads (comma-separated: w1 (W1–W3), w4, w5, w6, w7, cpu (CPU per
-    /// message), w4big (W4 with many idle sockets), users (users per machine)).
+    /// message), w4big (W4 with many idle sockets), users (users per machine), retention (preview
+    /// and purge at a million messages)).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Members (and open sockets) in the W4 room.
@@ -59,6 +61,9 @@ struct Args {
     /// Users per machine: the ramp's time budget per backend, in seconds (setup not counted).
     #[arg(long, default_value_t = 300)]
     users_budget: u64,
+    /// Retention rows: messages seeded into the tenant (one in ten with an attachment).
+    #[arg(long, default_value_t = 1_000_000)]
+    retention_messages: usize,
     /// PostgreSQL server for the PostgreSQL rows (skipped when unreachable).
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     pg: String,
@@ -628,6 +633,20 @@ async fn users(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
     Ok(())
 }
 
+async fn retention(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
+    let n = args.retention_messages;
+    retention::retention(&args.stoa, None, "sqlite", n, rows).await?;
+    match pg_database(&args.pg).await {
+        Some((name, url)) => {
+            let result = retention::retention(&args.stoa, Some(&url), "postgres", n, rows).await;
+            drop_pg_database(&args.pg, &name).await;
+            result?;
+        }
+        None => eprintln!("PostgreSQL unreachable: PostgreSQL rows skipped"),
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let args = Args::parse();
@@ -666,6 +685,9 @@ async fn main() -> Result<(), BoxError> {
     }
     if run("users") {
         users(&args, &mut rows).await?;
+    }
+    if run("retention") {
+        retention(&args, &mut rows).await?;
     }
     if run("w5") {
         w5(&args, &mut rows).await?;
