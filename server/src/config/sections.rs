@@ -320,7 +320,7 @@ impl Default for RetentionConfig {
     fn default() -> Self {
         RetentionConfig {
             run_every_secs: 3600,
-            batch: 200,
+            batch: 100,
             pause_ms: 20,
             lease_secs: 120,
             audit_floor_days: 365,

@@ -3,7 +3,7 @@
 //! removed once every member has acknowledged receiving it (`POST /rooms/{id}/delivered`, or
 //! reading past it), or when the room's maximum lifetime has passed — whichever comes first. The
 //! room's event log keeps the sequence (so clients stay gap-free) with the content scrubbed.
-//! The removal itself is [`purge::message`](super::purge::message), shared with the lifecycle.
+//! The removal itself is [`purge::messages`](super::purge::messages), shared with the lifecycle.
 
 use super::{access::Joined, emit::Change, purge, store};
 use crate::{db::now_ms, lifecycle::holds, AppState};
@@ -120,9 +120,8 @@ pub async fn purge_room(
     };
     let mut ch = Change::on(state.db.begin().await?, tenant_id, "");
     let due = due(&mut ch.tx, tenant_id, room_id).await?;
-    for (id, _) in &due {
-        purge::message(&pass, &mut ch, room_id, id).await?;
-    }
+    let ids: Vec<String> = due.iter().map(|(id, _)| id.clone()).collect();
+    purge::messages(&pass, &mut ch, &ids).await?;
     ch.commit(state).await?;
     Ok(due.len() as u64)
 }

@@ -3,7 +3,7 @@
 //!
 //! `messages_direct`, `messages_group`, `messages_channel`: messages by the kind of their room,
 //! tombstones included, with what hangs off them. A purge removes each message from every
-//! store exactly as delete-after-delivery does ([`purge::message`](super::purge::message)):
+//! store exactly as delete-after-delivery does ([`purge::messages`](super::purge::messages)):
 //! its attachments' files (through files' purge: the `files` row and quota now, the blob and
 //! index entry through the outbox), its edits, reactions, notifications and pins, the row; its
 //! events keep their sequence numbers with the payload scrubbed (`"purged": true`); its index
@@ -109,13 +109,16 @@ impl Lifecycle for Messaging {
                 out.rows += n;
             }
         } else if [MESSAGES_DIRECT, MESSAGES_GROUP, MESSAGES_CHANNEL].contains(&class) {
-            for d in items {
-                let p = purge::message(proof, &mut ch, &d.container, &d.id).await?;
-                if p.items > 0 {
-                    out.bytes += u64::try_from(d.bytes).unwrap_or(0);
-                }
-                out += p;
+            let ids: Vec<String> = items.iter().map(|d| d.id.clone()).collect();
+            let p = purge::messages(proof, &mut ch, &ids).await?;
+            if p.items > 0 {
+                // The items were listed a moment ago: what went is what was listed.
+                out.bytes += items
+                    .iter()
+                    .map(|d| u64::try_from(d.bytes).unwrap_or(0))
+                    .sum::<u64>();
             }
+            out += p;
         } else {
             return Err(format!("messaging keeps no data class `{class}`").into());
         }

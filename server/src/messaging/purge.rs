@@ -1,4 +1,4 @@
-//! Removing one message from every store: what delete-after-delivery does when everyone has a
+//! Removing messages from every store: what delete-after-delivery does when everyone has a
 //! message, and what the data lifecycle does when a message is past its retention.
 //!
 //! Its attachments' files go through files' own purge (row and quota now, blob and index entry
@@ -8,40 +8,36 @@
 //! (`pub(super)`): delete-after-delivery and [`lifecycle`](super::lifecycle), which holds the
 //! lifecycle registry's `Purge` proof.
 
-use super::{
-    emit::Change,
-    scrub::{self, Scrub},
-    store,
-};
+use super::{emit::Change, store};
 use crate::{authz::Proof, files, lifecycle::Purged};
 
-/// Remove one message from every store, inside the change's transaction (which then wakes the
-/// outbox on commit).
+/// Remove a batch of messages from every store, inside the change's transaction, with a
+/// handful of statements whatever the batch's size (its files go one by one through files'
+/// purge). Messages already gone are skipped.
 /// Destructive: it takes the proof of the check its caller made (delete-after-delivery's pass,
 /// the lifecycle registry's `Purge`) and acts in that proof's tenant only.
-pub(super) async fn message(
+pub(super) async fn messages(
     proof: &dyn Proof,
     ch: &mut Change,
-    room_id: &str,
-    id: &str,
+    ids: &[String],
 ) -> Result<Purged, sqlx::Error> {
     let tenant_id = proof.tenant_id();
     let tx = &mut ch.tx;
     let mut out = Purged::default();
-    for file_id in store::attachments(tx, tenant_id, id).await? {
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    for file_id in store::lifecycle::attachments_of(tx, tenant_id, ids).await? {
         out += files::service::purge(proof, tx, &file_id).await?;
     }
-    out.rows += store::delete_attachments(tx, tenant_id, id).await?;
-    out.rows += store::delete_edits(tx, tenant_id, id).await?;
-    out.rows += store::delete_reactions_of(tx, tenant_id, id).await?;
-    out.rows += store::notifications::delete_for_message(tx, tenant_id, id).await?;
-    out.rows += store::delete_pins_of(tx, tenant_id, id).await?;
-    let gone = store::delete_row(tx, tenant_id, id).await?;
-    out.rows += gone;
+    let (rows, gone) = store::lifecycle::delete_messages(tx, tenant_id, ids).await?;
+    out.rows += rows;
     out.items += gone;
     // The sequence stays; the content goes.
-    out.rows += scrub::message_events(tx, tenant_id, room_id, id, Scrub::Purged).await?;
-    crate::search::enqueue_index(tx, tenant_id, super::access::KIND, id).await?;
+    out.rows += store::lifecycle::purge_event_payloads(tx, tenant_id, ids).await?;
+    for id in ids {
+        crate::search::enqueue_index(tx, tenant_id, super::access::KIND, id).await?;
+    }
     out.index_entries += gone;
     ch.wake_outbox();
     Ok(out)

@@ -19,7 +19,9 @@ use sqlx::AnyConnection;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scrub {
-    /// Delete-after-delivery: nothing of the message remains, in any of its events.
+    /// Purged (delete-after-delivery, retention): nothing of the message remains, in any of its
+    /// events. Purges rewrite a whole batch's events in one statement
+    /// (`store::lifecycle::purge_event_payloads`) to exactly this shape.
     Purged,
     /// Deleted: a tombstone without content.
     Deleted,

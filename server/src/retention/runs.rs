@@ -250,7 +250,13 @@ async fn apply(state: &AppState, tenant_id: &str, run: &RunRow) -> Result<Report
                 cr.purged.bytes = m.bytes;
                 return Ok(());
             }
+            let mut sel = sel.clone();
             loop {
+                // A hold placed while the run goes on counts from the next batch.
+                sel.holds = {
+                    let mut conn = state.db.conn().await?;
+                    crate::lifecycle::holds::active(&mut conn, tenant_id).await?
+                };
                 let p = state.lifecycle.purge_batch(state, &sel, cfg.batch).await?;
                 cr.purged += p;
                 if p.items == 0 {

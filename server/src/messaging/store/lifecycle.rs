@@ -43,6 +43,83 @@ pub static NOTIFICATIONS: Source = Source {
     pinned: None,
 };
 
+/// `$first, $first+1, …` for `n` values.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The files attached to any of these messages.
+pub async fn attachments_of(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    ids: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    let sql = format!(
+        "select file_id from message_attachments where tenant_id = $1 and message_id in ({})",
+        placeholders(2, ids.len())
+    );
+    let mut q = sqlx::query_scalar(&sql).bind(tenant_id);
+    for id in ids {
+        q = q.bind(id);
+    }
+    q.fetch_all(conn).await
+}
+
+/// Delete these messages and every row that hangs off them (attachments, edits, reactions,
+/// notifications, pins): (rows deleted, messages deleted).
+pub async fn delete_messages(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    ids: &[String],
+) -> Result<(u64, u64), sqlx::Error> {
+    let list = placeholders(2, ids.len());
+    let mut rows = 0;
+    let mut messages = 0;
+    for (table, column) in [
+        ("message_attachments", "message_id"),
+        ("message_edits", "message_id"),
+        ("message_reactions", "message_id"),
+        ("notifications", "message_id"),
+        ("room_pins", "message_id"),
+        ("messages", "id"),
+    ] {
+        let sql = format!("delete from {table} where tenant_id = $1 and {column} in ({list})");
+        let mut q = sqlx::query(&sql).bind(tenant_id);
+        for id in ids {
+            q = q.bind(id);
+        }
+        let n = q.execute(&mut *conn).await?.rows_affected();
+        rows += n;
+        if table == "messages" {
+            messages = n;
+        }
+    }
+    Ok((rows, messages))
+}
+
+/// Replace the payload of every event about these messages with `{"id": <message id>,
+/// "purged": true}` (the shape `scrub::Scrub::Purged` gives; ids are UUIDs, so plain
+/// concatenation makes valid JSON); the events rewritten.
+pub async fn purge_event_payloads(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    ids: &[String],
+) -> Result<u64, sqlx::Error> {
+    let sql = format!(
+        "update room_events set payload = '{{\"id\":\"' || message_id || '\",\"purged\":true}}'
+         where tenant_id = $1 and message_id in ({})",
+        placeholders(2, ids.len())
+    );
+    let mut q = sqlx::query(&sql).bind(tenant_id);
+    for id in ids {
+        q = q.bind(id);
+    }
+    Ok(q.execute(conn).await?.rows_affected())
+}
+
 /// Remove one notification; the rows removed.
 pub async fn delete_notification(
     conn: &mut AnyConnection,
