@@ -93,6 +93,9 @@ create index notifications_created_idx on notifications (tenant_id, created_at);
 create index sessions_seen_idx on sessions (tenant_id, last_seen_at);
 create index document_versions_created_idx on document_versions (tenant_id, created_at);
 create index audit_log_at_idx on audit_log (tenant_id, at);
+-- A purge deletes a batch's notifications and pins by message.
+create index notifications_message_idx on notifications (tenant_id, message_id);
+create index room_pins_message_idx on room_pins (tenant_id, message_id);
 
 -- The trash period moves from document settings to the retention policy (class `trash`),
 -- keeping its value.

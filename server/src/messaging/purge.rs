@@ -35,9 +35,7 @@ pub(super) async fn messages(
     out.items += gone;
     // The sequence stays; the content goes.
     out.rows += store::lifecycle::purge_event_payloads(tx, tenant_id, ids).await?;
-    for id in ids {
-        crate::search::enqueue_index(tx, tenant_id, super::access::KIND, id).await?;
-    }
+    crate::search::enqueue_index_many(tx, tenant_id, super::access::KIND, ids).await?;
     out.index_entries += gone;
     ch.wake_outbox();
     Ok(out)

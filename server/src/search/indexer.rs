@@ -4,10 +4,14 @@
 use super::{Registry, SearchIndex};
 use crate::{jobs::outbox::HandlerError, AppState};
 
+/// What a `search.index` message names: one item (`id`) or a batch of one kind (`ids`).
 #[derive(serde::Deserialize)]
 struct ItemRef {
     kind: String,
-    id: String,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    ids: Vec<String>,
 }
 
 pub fn parse<T: serde::de::DeserializeOwned>(payload: &str) -> Result<T, HandlerError> {
@@ -47,7 +51,10 @@ pub async fn handle_index(
     payload: &str,
 ) -> Result<(), HandlerError> {
     let r: ItemRef = parse(payload)?;
-    sync_item(state, tenant_id, &r.kind, &r.id).await
+    for id in r.id.iter().chain(r.ids.iter()) {
+        sync_item(state, tenant_id, &r.kind, id).await?;
+    }
+    Ok(())
 }
 
 /// Rebuild the index of one tenant from the database.

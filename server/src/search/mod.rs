@@ -310,6 +310,26 @@ pub async fn enqueue_index(
     .await
 }
 
+/// Queue a re-index of a batch of items of one kind (each is upserted or, when gone, deleted):
+/// one outbox message for the batch.
+pub async fn enqueue_index_many(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    kind: &str,
+    ids: &[String],
+) -> Result<(), sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    crate::db::outbox::enqueue(
+        conn,
+        tenant_id,
+        TOPIC_INDEX,
+        &serde_json::json!({ "kind": kind, "ids": ids }),
+    )
+    .await
+}
+
 /// Queue removal of one item from the index (the handler finds it gone and deletes it).
 pub async fn enqueue_delete(
     conn: &mut AnyConnection,
