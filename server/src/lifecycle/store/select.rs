@@ -11,7 +11,8 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Arguments};
 
 /// Where a class's items are, as SQL fragments the owning feature's store declares. Every
-/// fragment is a fixed string; values only ever travel as bind parameters.
+/// fragment is a fixed string; values only ever travel as bind parameters. `$1` is always the
+/// tenant id, so a fragment may use it (a subquery that does not depend on each row).
 #[derive(Debug)]
 pub struct Source {
     /// The `from` clause, with an alias: a table, a join or a parenthesised subquery.
@@ -98,6 +99,8 @@ impl Sql {
 /// `where` conditions: the tenant, the class, due, and (optionally) not held.
 fn base(sql: &mut Sql, class: &DataClass, sel: &Selection) -> String {
     let src = class.source;
+    // The first parameter: fragments may name the tenant as `$1`.
+    debug_assert!(sql.args.is_empty());
     let t = sql.arg(Arg::S(sel.tenant_id.clone()));
     let mut w = format!("{} = {t}", src.tenant);
     if !src.only.is_empty() {

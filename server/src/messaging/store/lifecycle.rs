@@ -7,14 +7,21 @@ use sqlx::AnyConnection;
 macro_rules! messages_of_kind {
     ($kind:literal) => {
         Source {
-            from: "messages m join rooms r on r.tenant_id = m.tenant_id and r.id = m.room_id",
+            // The room kind as a set the database builds once, not a join per message: a
+            // preview of a million messages reads each row once per class.
+            from: "messages m",
             tenant: "m.tenant_id",
             id: "m.id",
             time: "m.created_at",
             container: Some("m.room_id"),
             people: &["m.sender_id"],
             bytes: "length(m.body)",
-            only: concat!("r.kind = '", $kind, "'"),
+            only: concat!(
+                "m.room_id in (select r.id from rooms r where r.tenant_id = $1 \
+                 and r.kind = '",
+                $kind,
+                "')"
+            ),
             pinned: Some(
                 "exists (select 1 from room_pins p where p.tenant_id = m.tenant_id \
                  and p.message_id = m.id)",
