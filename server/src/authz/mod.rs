@@ -96,6 +96,12 @@ impl<'a> Granted<'a> {
     }
 }
 
+impl Proof for Granted<'_> {
+    fn tenant_id(&self) -> &str {
+        &self.principal().tenant_id
+    }
+}
+
 impl Authz {
     pub async fn new(db: Db) -> Result<Authz, casbin::Error> {
         let model = DefaultModel::from_str(MODEL).await?;

@@ -20,7 +20,7 @@ use crate::{
 use async_trait::async_trait;
 
 pub const DOCUMENT_VERSIONS: &str = "document_versions";
-pub const TRASH: &str = "trash";
+pub use super::trash::TRASH_CLASS as TRASH;
 
 fn trash_default(cfg: &Config) -> Option<i64> {
     Some(cfg.documents.trash_retention_days.max(0))

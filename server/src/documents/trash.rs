@@ -27,6 +27,9 @@ use sqlx::AnyConnection;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
+/// The lifecycle data class of the trash (declared in `documents::lifecycle`).
+pub const TRASH_CLASS: &str = "trash";
+
 /// Move a document to the trash (the space's editors).
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, document_id = %id))]
 pub async fn trash_document(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
@@ -95,7 +98,7 @@ pub async fn trash_list(
         state,
         &mut conn,
         &p.tenant_id,
-        super::lifecycle::TRASH,
+        TRASH_CLASS,
         Some((Container::Space, &s.id)),
     )
     .await?;

@@ -82,7 +82,7 @@ pub struct Purge {
     tenant_id: String,
 }
 
-impl crate::authz::Proof for Purge {
+impl crate::authz::proof::Proof for Purge {
     fn tenant_id(&self) -> &str {
         &self.tenant_id
     }
