@@ -11,6 +11,10 @@
 //! different: their ciphertext goes the same way.
 //!
 //! `notifications`: mentions and direct-message notifications, by age.
+//!
+//! `attachments`: files attached to messages, by the message's time: the attachment goes (and
+//! its file from every store once no message carries it), the message stays. Measured and
+//! purged before the messages, which would otherwise take their attachments along.
 
 use super::{emit::Change, purge, store};
 use crate::{
@@ -23,6 +27,7 @@ pub const MESSAGES_DIRECT: &str = "messages_direct";
 pub const MESSAGES_GROUP: &str = "messages_group";
 pub const MESSAGES_CHANNEL: &str = "messages_channel";
 pub const NOTIFICATIONS: &str = "notifications";
+pub const ATTACHMENTS: &str = "attachments";
 
 const MESSAGE_TABLES: &[&str] = &[
     "messages",
@@ -59,6 +64,18 @@ const CLASSES: &[DataClass] = &[
         description: "Notifications of mentions and direct messages",
         tables: &["notifications"],
         source: &store::lifecycle::NOTIFICATIONS,
+        container: Some(Container::Room),
+        default_days: forever,
+        min_days: one_day,
+    },
+    // Before the messages too: a message purge takes its attachments along.
+    DataClass {
+        name: ATTACHMENTS,
+        feature: "messaging",
+        description: "Files attached to messages, by the message's time: the file goes from \
+                      every store, the message stays",
+        tables: &["message_attachments"],
+        source: &store::lifecycle::ATTACHMENTS,
         container: Some(Container::Room),
         default_days: forever,
         min_days: one_day,
@@ -108,6 +125,29 @@ impl Lifecycle for Messaging {
                 out.items += n;
                 out.rows += n;
             }
+        } else if class == ATTACHMENTS {
+            for d in items {
+                let Some((message, file)) = d.id.split_once(':') else {
+                    continue;
+                };
+                let n = store::lifecycle::detach(&mut ch.tx, tenant_id, message, file).await?;
+                out.items += n;
+                out.rows += n;
+                // The file goes once no message carries it (a forwarded file stays).
+                if n > 0 && store::lifecycle::carried_by(&mut ch.tx, tenant_id, file).await? == 0 {
+                    out += crate::files::service::purge(proof, &mut ch.tx, file).await?;
+                }
+                if n > 0 {
+                    crate::search::enqueue_index(
+                        &mut ch.tx,
+                        tenant_id,
+                        super::access::KIND,
+                        message,
+                    )
+                    .await?;
+                }
+            }
+            ch.wake_outbox();
         } else if [MESSAGES_DIRECT, MESSAGES_GROUP, MESSAGES_CHANNEL].contains(&class) {
             let ids: Vec<String> = items.iter().map(|d| d.id.clone()).collect();
             let p = purge::messages(proof, &mut ch, &ids).await?;

@@ -860,3 +860,80 @@ async fn killed_mid_run_converges(b: Backend) {
     );
 }
 both!(killed_mid_run_converges);
+
+/// Attachments may go before their messages: the file leaves every store, the message stays.
+async fn attachments_go_messages_stay(b: Backend) {
+    let Some(mut s) = Server::start_with(
+        b,
+        &[
+            ("STOA_STORAGE__ENCRYPT", "false"),
+            ("STOA_RETENTION__RUN_EVERY_SECS", "0"),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let admin = t.admin_token.clone();
+    let g = room(&s, &admin, json!({ "kind": "group", "name": "Files" })).await;
+    let f = id(s
+        .upload(&admin, "minutes.txt", b"ATTCANARY minutes".to_vec())
+        .await
+        .ok(201));
+    let m = id(&send(
+        &s,
+        &admin,
+        &g,
+        json!({ "body": "the minutes", "attachment_ids": [f] }),
+    )
+    .await);
+    s.stop();
+    s.set_env("STOA_CLOCK_OFFSET_SECS", FORTY_DAYS);
+    s.spawn().await;
+    let admin = s.login_token("acme", &t.admin_email).await;
+    let policy = json!({ "set": [{ "class": "attachments", "days": 30 }] });
+    let preview = s
+        .post("/api/v1/retention/preview", &admin, policy.clone())
+        .await;
+    let preview = preview.ok(200).clone();
+    assert_eq!(class(&preview, "attachments")["items"], 1, "{preview}");
+    assert_eq!(class(&preview, "messages_group")["items"], 0);
+    s.req(
+        "PUT",
+        "/api/v1/retention/policy",
+        Some(&admin),
+        Some(policy),
+    )
+    .await
+    .ok(200);
+    let done = run(&s, &admin, false).await;
+    let att = class(&done["report"], "attachments");
+    assert_eq!(
+        (att["items"].clone(), att["blobs"].clone()),
+        (json!(1), json!(1)),
+        "{done}"
+    );
+    let page = s.get(&format!("/api/v1/rooms/{g}/messages"), &admin).await;
+    let items = page.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1);
+    assert_eq!(id(&items[0]), m);
+    assert_eq!(items[0]["body"], "the minutes");
+    assert_eq!(items[0]["attachment_ids"], json!([]), "{}", items[0]);
+    assert_eq!(
+        s.get(&format!("/api/v1/files/{f}/info"), &admin)
+            .await
+            .status,
+        404
+    );
+    s.eventually("the blob goes", || async {
+        blobs_containing(&s, "ATTCANARY") == 0
+    })
+    .await;
+    s.stop();
+    assert_eq!(
+        columns_containing(&s, "ATTCANARY").await,
+        Vec::<String>::new()
+    );
+}
+both!(attachments_go_messages_stay);

@@ -37,6 +37,58 @@ pub static MESSAGES_GROUP: Source = messages_of_kind!("group");
 /// Messages in channels.
 pub static MESSAGES_CHANNEL: Source = messages_of_kind!("channel");
 
+/// Files attached to messages, by when the message was sent: the attachment goes, the message
+/// stays. The item id is `<message id>:<file id>`.
+pub static ATTACHMENTS: Source = Source {
+    from: "message_attachments a join messages m on m.tenant_id = a.tenant_id \
+           and m.id = a.message_id",
+    tenant: "a.tenant_id",
+    id: "a.message_id || ':' || a.file_id",
+    time: "m.created_at",
+    container: Some("a.room_id"),
+    people: &["m.sender_id"],
+    // File sizes are files' data: a run reports the bytes it released.
+    bytes: "0",
+    only: "",
+    pinned: Some(
+        "exists (select 1 from room_pins p where p.tenant_id = m.tenant_id \
+         and p.message_id = m.id)",
+    ),
+};
+
+/// Detach one file from one message; rows removed.
+pub async fn detach(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    message_id: &str,
+    file_id: &str,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "delete from message_attachments where tenant_id = $1 and message_id = $2 and file_id = $3",
+    )
+    .bind(tenant_id)
+    .bind(message_id)
+    .bind(file_id)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected())
+}
+
+/// How many messages still carry a file.
+pub async fn carried_by(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    file_id: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "select count(*) from message_attachments where tenant_id = $1 and file_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(file_id)
+    .fetch_one(conn)
+    .await
+}
+
 /// Notifications (mentions, direct messages), by when they were made.
 pub static NOTIFICATIONS: Source = Source {
     from: "notifications n",
