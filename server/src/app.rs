@@ -91,6 +91,8 @@ pub fn file_readers() -> files::readers::Readers {
 pub fn lifecycle() -> lifecycle::Registry {
     let mut r = lifecycle::Registry::default();
     r.register(messaging::lifecycle::Messaging);
+    // After messaging: its attachments class releases the files it detaches itself.
+    r.register(files::lifecycle::Files::new(&file_readers()));
     r.register(documents::lifecycle::Documents);
     r.register(retention::lifecycle::Reports);
     r.register(authn::lifecycle::SignInRecords);

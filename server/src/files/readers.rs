@@ -28,6 +28,13 @@ pub trait FileConsumer: Send + Sync {
         f: &FileRow,
     ) -> ApiResult<bool>;
 
+    /// A SQL condition, true when this feature uses the file whose `files` row is aliased `f`
+    /// (written by the feature's store, over its own tables). Uploads that no feature uses are
+    /// the `files` data class's items.
+    fn uses_sql(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The items of this feature (search kind and id) that show the file's text: re-indexed
     /// once the text has been extracted.
     async fn showing(
@@ -81,6 +88,21 @@ impl Readers {
             }
         }
         Ok(false)
+    }
+
+    /// The condition "some feature uses file `f`" (`1 = 0` when none says how).
+    pub fn in_use_sql(&self) -> String {
+        let parts: Vec<String> = self
+            .consumers
+            .iter()
+            .filter_map(|c| c.uses_sql())
+            .map(|s| format!("({s})"))
+            .collect();
+        if parts.is_empty() {
+            "1 = 0".into()
+        } else {
+            parts.join(" or ")
+        }
     }
 
     /// What shows the file's text, across features.

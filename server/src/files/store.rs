@@ -556,3 +556,21 @@ pub async fn referenced_blobs(
     }
     Ok(q.fetch_all(conn).await?.into_iter().collect())
 }
+
+/// Whether the file `id` (aliased `f`) meets `condition`: a fixed SQL fragment from the
+/// lifecycle class (never input).
+pub async fn matches(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    condition: &str,
+) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(&format!(
+        "select count(*) from files f where f.tenant_id = $1 and f.id = $2 and ({condition})"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_one(conn)
+    .await?;
+    Ok(n > 0)
+}

@@ -65,6 +65,10 @@ pub struct Attachments;
 
 #[async_trait]
 impl files::readers::FileConsumer for Attachments {
+    fn uses_sql(&self) -> Option<&'static str> {
+        Some(store::lifecycle::FILE_IN_USE)
+    }
+
     async fn may_read(
         &self,
         _state: &AppState,

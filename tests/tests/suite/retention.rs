@@ -888,16 +888,36 @@ async fn attachments_go_messages_stay(b: Backend) {
         json!({ "body": "the minutes", "attachment_ids": [f] }),
     )
     .await);
+    // An upload nothing uses, and one that becomes a room's avatar.
+    let lone = id(s
+        .upload(&admin, "draft.txt", b"LONECANARY draft".to_vec())
+        .await
+        .ok(201));
+    let avatar = id(s
+        .upload(&admin, "logo.png", PIXEL_PNG.to_vec())
+        .await
+        .ok(201));
+    s.req(
+        "PATCH",
+        &format!("/api/v1/rooms/{g}"),
+        Some(&admin),
+        Some(json!({ "avatar_file_id": avatar })),
+    )
+    .await
+    .ok(200);
     s.stop();
     s.set_env("STOA_CLOCK_OFFSET_SECS", FORTY_DAYS);
     s.spawn().await;
     let admin = s.login_token("acme", &t.admin_email).await;
-    let policy = json!({ "set": [{ "class": "attachments", "days": 30 }] });
+    let policy = json!({ "set": [{ "class": "attachments", "days": 30 },
+                                 { "class": "files", "days": 30 }] });
     let preview = s
         .post("/api/v1/retention/preview", &admin, policy.clone())
         .await;
     let preview = preview.ok(200).clone();
     assert_eq!(class(&preview, "attachments")["items"], 1, "{preview}");
+    // Only the upload nothing uses: the attached file goes as an attachment, the avatar stays.
+    assert_eq!(class(&preview, "files")["items"], 1, "{preview}");
     assert_eq!(class(&preview, "messages_group")["items"], 0);
     s.req(
         "PUT",
@@ -908,32 +928,31 @@ async fn attachments_go_messages_stay(b: Backend) {
     .await
     .ok(200);
     let done = run(&s, &admin, false).await;
-    let att = class(&done["report"], "attachments");
-    assert_eq!(
-        (att["items"].clone(), att["blobs"].clone()),
-        (json!(1), json!(1)),
-        "{done}"
-    );
+    for name in ["attachments", "files"] {
+        let c = class(&done["report"], name);
+        assert_eq!(
+            (c["items"].clone(), c["blobs"].clone()),
+            (json!(1), json!(1)),
+            "{done}"
+        );
+    }
     let page = s.get(&format!("/api/v1/rooms/{g}/messages"), &admin).await;
     let items = page.ok(200)["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 1);
     assert_eq!(id(&items[0]), m);
     assert_eq!(items[0]["body"], "the minutes");
     assert_eq!(items[0]["attachment_ids"], json!([]), "{}", items[0]);
-    assert_eq!(
-        s.get(&format!("/api/v1/files/{f}/info"), &admin)
-            .await
-            .status,
-        404
-    );
-    s.eventually("the blob goes", || async {
-        blobs_containing(&s, "ATTCANARY") == 0
+    for (file, status) in [(&f, 404), (&lone, 404), (&avatar, 200)] {
+        let r = s.get(&format!("/api/v1/files/{file}/info"), &admin).await;
+        assert_eq!(r.status, status, "{file}");
+    }
+    s.eventually("the blobs go", || async {
+        blobs_containing(&s, "ATTCANARY") == 0 && blobs_containing(&s, "LONECANARY") == 0
     })
     .await;
     s.stop();
-    assert_eq!(
-        columns_containing(&s, "ATTCANARY").await,
-        Vec::<String>::new()
-    );
+    for canary in ["ATTCANARY", "LONECANARY"] {
+        assert_eq!(columns_containing(&s, canary).await, Vec::<String>::new());
+    }
 }
 both!(attachments_go_messages_stay);

@@ -56,6 +56,12 @@ pub static ATTACHMENTS: Source = Source {
     ),
 };
 
+/// True when messaging uses the file `f` (a `files` row): attached to a message, or a room's
+/// avatar.
+pub const FILE_IN_USE: &str = "exists (select 1 from message_attachments x \
+     where x.tenant_id = f.tenant_id and x.file_id = f.id) \
+     or exists (select 1 from rooms x where x.tenant_id = f.tenant_id and x.avatar_file_id = f.id)";
+
 /// Detach one file from one message; rows removed.
 pub async fn detach(
     conn: &mut AnyConnection,
