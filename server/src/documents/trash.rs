@@ -38,6 +38,8 @@ pub async fn trash_document(state: &AppState, p: &Principal, id: &str) -> ApiRes
     let space = a.checked().space_edit()?;
     space.covers(&d.space_id, "document")?;
     let proof = a.edit()?;
+    // A held document is not deleted by hand, not even into the trash.
+    refuse_held(&mut tx, &p.tenant_id, &d).await?;
     d.trashed_at = Some(now_ms());
     d.trashed_via = Some(d.id.clone());
     d.trashed_by = Some(p.user_id.clone());
@@ -47,6 +49,22 @@ pub async fn trash_document(state: &AppState, p: &Principal, id: &str) -> ApiRes
     tx.commit().await?;
     state.outbox_wake.notify_one();
     Ok(())
+}
+
+/// 409 `legal_hold` when an active hold covers the document (its owner or its space, within
+/// the hold's range of its time: when it was trashed, or made).
+async fn refuse_held(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    d: &store::DocRow,
+) -> ApiResult<()> {
+    let item = holds::Item {
+        people: &[d.owner_id.as_str()],
+        room: None,
+        space: Some(&d.space_id),
+        at: d.trashed_at.unwrap_or(d.created_at),
+    };
+    holds::refuse(conn, tenant_id, &item).await
 }
 
 /// Move a folder and everything below it to the trash (the space's editors).
@@ -61,6 +79,9 @@ pub async fn trash_folder(state: &AppState, p: &Principal, id: &str) -> ApiResul
     for sub in subtree(&mut tx, tenant_id, &f.id).await? {
         store::folders::mark_trashed(&mut tx, tenant_id, &sub, now, &f.id, &p.user_id).await?;
         for d in store::docs::live_ids_in_folder(&mut tx, tenant_id, &sub).await? {
+            if let Some(row) = store::docs::get(&mut tx, tenant_id, &d).await? {
+                refuse_held(&mut tx, tenant_id, &row).await?;
+            }
             store::docs::mark_trashed(&mut tx, tenant_id, &d, now, &f.id, &p.user_id).await?;
             search::enqueue_delete(&mut tx, tenant_id, KIND, &d).await?;
         }
@@ -259,13 +280,7 @@ pub async fn purge_now(state: &AppState, p: &Principal, kind: &str, id: &str) ->
     // Nothing a legal hold covers is purged by hand.
     for d in store::trash::ids_via(&mut tx, &p.tenant_id, Kind::Documents, id).await? {
         if let Some(d) = store::docs::get(&mut tx, &p.tenant_id, &d).await? {
-            let item = holds::Item {
-                people: &[d.owner_id.as_str()],
-                room: None,
-                space: Some(&d.space_id),
-                at: d.trashed_at.unwrap_or(d.created_at),
-            };
-            holds::refuse(&mut tx, &p.tenant_id, &item).await?;
+            refuse_held(&mut tx, &p.tenant_id, &d).await?;
         }
     }
     let n = purge_root(&mut tx, &PurgeRoot::by_manager(&manager, id)).await?;

@@ -300,6 +300,29 @@ async fn canaries(b: Backend, s3: bool) {
         "{}",
         hold.text
     );
+    // A hold on the admin's personal space: its documents cannot be deleted by hand.
+    let space_hold = s
+        .post(
+            "/api/v1/retention/holds",
+            &admin,
+            json!({ "name": "Space", "reason": "audit", "spaces": [space] }),
+        )
+        .await;
+    let space_hold = id(space_hold.ok(201));
+    let r = s.delete(&format!("/api/v1/documents/{doc}"), &admin).await;
+    assert_eq!(r.problem(409), "legal_hold");
+    let r = s
+        .delete(&format!("/api/v1/trash/documents/{trashed}"), &admin)
+        .await;
+    assert_eq!(r.problem(409), "legal_hold");
+    let r = s
+        .post(
+            &format!("/api/v1/retention/holds/{space_hold}/release"),
+            &admin,
+            json!({}),
+        )
+        .await;
+    r.ok(200);
     // Deleting a held message by hand is refused.
     let r = s
         .delete(&format!("/api/v1/rooms/{g}/messages/{held_msg}"), &hal)
