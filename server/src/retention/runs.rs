@@ -185,6 +185,17 @@ async fn execute(state: &AppState, tenant_id: &str, mut run: RunRow) -> Result<R
     run.error = error;
     let mut tx = state.db.begin_unclaimed().await?;
     store::update_run(&mut tx, tenant_id, &run).await?;
+    // A scheduled run that found nothing to remove leaves no report and no audit entry: the
+    // hourly schedule would otherwise bury the runs that did something.
+    let quiet = run.trigger == Trigger::Schedule.as_str()
+        && report.totals.items == 0
+        && run.error.is_empty();
+    if quiet {
+        store::delete_run(&mut tx, tenant_id, &run.id).await?;
+        tx.commit().await?;
+        db::lock::release(&state.db, &lease(tenant_id), &run.id).await?;
+        return Ok(run);
+    }
     audit::record(
         &mut tx,
         Entry::new(tenant_id, "retention.run")

@@ -979,3 +979,41 @@ async fn attachments_go_messages_stay(b: Backend) {
     }
 }
 both!(attachments_go_messages_stay);
+
+/// The schedule applies every tenant's policy by itself (here every second), and keeps the
+/// report of a run that removed something.
+async fn the_schedule_runs_by_itself(b: Backend) {
+    let Some(mut s) = Server::start_with(b, &[("STOA_RETENTION__RUN_EVERY_SECS", "0")]).await
+    else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let admin = t.admin_token.clone();
+    let g = room(&s, &admin, json!({ "kind": "channel", "name": "Old news" })).await;
+    send(&s, &admin, &g, json!({ "body": "yesterday's news" })).await;
+    s.req(
+        "PUT",
+        "/api/v1/retention/policy",
+        Some(&admin),
+        Some(json!({ "set": [{ "class": "messages_channel", "days": 1 }] })),
+    )
+    .await
+    .ok(200);
+    s.stop();
+    s.set_env("STOA_CLOCK_OFFSET_SECS", "172800");
+    s.set_env("STOA_RETENTION__RUN_EVERY_SECS", "1");
+    s.spawn().await;
+    let admin = s.login_token("acme", &t.admin_email).await;
+    s.eventually("a scheduled run removes the message", || async {
+        let runs = s.get("/api/v1/retention/runs", &admin).await;
+        runs.ok(200)["items"].as_array().unwrap().iter().any(|r| {
+            r["trigger"] == "schedule"
+                && r["status"] == "done"
+                && class(&r["report"], "messages_channel")["items"] == 1
+        })
+    })
+    .await;
+    let page = s.get(&format!("/api/v1/rooms/{g}/messages"), &admin).await;
+    assert!(page.ok(200)["items"].as_array().unwrap().is_empty());
+}
+both!(the_schedule_runs_by_itself);
