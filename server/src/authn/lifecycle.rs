@@ -47,11 +47,7 @@ impl Lifecycle for SignInRecords {
         let mut out = Purged::default();
         for d in items {
             let n = store::delete_ended_session(&mut tx, proof.tenant_id(), &d.id, now).await?;
-            out.items += n;
-            out.rows += n;
-            if n > 0 {
-                out.bytes += u64::try_from(d.bytes).unwrap_or(0);
-            }
+            out += Purged::rows_of(d, n);
         }
         tx.commit().await?;
         Ok(out)

@@ -14,7 +14,7 @@ pub mod holds;
 mod store;
 
 use store::select;
-pub use store::select::{Arg, Due, Measure, Selection, Source};
+pub use store::select::{Due, Measure, Selection, Source};
 
 use crate::{config::Config, AppState, BoxError};
 use async_trait::async_trait;
@@ -101,6 +101,23 @@ pub struct Purged {
     pub bytes: u64,
     /// Search index entries removed.
     pub index_entries: u64,
+}
+
+impl Purged {
+    /// An item whose own rows were deleted (`n`: 0 when it was gone already, else 1), with
+    /// the bytes it held counted only when it went.
+    pub fn rows_of(d: &Due, n: u64) -> Purged {
+        Purged {
+            items: n,
+            rows: n,
+            bytes: if n > 0 {
+                u64::try_from(d.bytes).unwrap_or(0)
+            } else {
+                0
+            },
+            ..Purged::default()
+        }
+    }
 }
 
 impl std::ops::AddAssign for Purged {

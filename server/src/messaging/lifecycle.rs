@@ -122,8 +122,7 @@ impl Lifecycle for Messaging {
         if class == NOTIFICATIONS {
             for d in items {
                 let n = store::lifecycle::delete_notification(&mut ch.tx, tenant_id, &d.id).await?;
-                out.items += n;
-                out.rows += n;
+                out += Purged::rows_of(d, n);
             }
         } else if class == ATTACHMENTS {
             for d in items {
@@ -131,8 +130,7 @@ impl Lifecycle for Messaging {
                     continue;
                 };
                 let n = store::lifecycle::detach(&mut ch.tx, tenant_id, message, file).await?;
-                out.items += n;
-                out.rows += n;
+                out += Purged::rows_of(d, n);
                 // The file goes once no message carries it (a forwarded file stays).
                 if n > 0 && store::lifecycle::carried_by(&mut ch.tx, tenant_id, file).await? == 0 {
                     out += crate::files::service::purge(proof, &mut ch.tx, file).await?;

@@ -50,11 +50,7 @@ impl Lifecycle for Reports {
         let mut out = Purged::default();
         for d in items {
             let n = store::delete_run(&mut tx, proof.tenant_id(), &d.id).await?;
-            out.items += n;
-            out.rows += n;
-            if n > 0 {
-                out.bytes += u64::try_from(d.bytes).unwrap_or(0);
-            }
+            out += Purged::rows_of(d, n);
         }
         tx.commit().await?;
         Ok(out)

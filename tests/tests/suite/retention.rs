@@ -8,6 +8,22 @@ use serde_json::{json, Value};
 
 const FORTY_DAYS: &str = "3456000";
 
+/// Save a policy change (as the tenant's admin); the policy after.
+async fn set_policy(s: &Server, token: &str, body: Value) -> Value {
+    s.req("PUT", "/api/v1/retention/policy", Some(token), Some(body))
+        .await
+        .ok(200)
+        .clone()
+}
+
+/// Restart the server `secs` seconds in the future; the admin's new session.
+async fn later(s: &mut Server, secs: &str, admin_email: &str) -> String {
+    s.stop();
+    s.set_env("STOA_CLOCK_OFFSET_SECS", secs);
+    s.spawn().await;
+    s.login_token("acme", admin_email).await
+}
+
 /// Tables and columns of the server's database whose text contains `needle`.
 async fn columns_containing(s: &Server, needle: &str) -> Vec<String> {
     use sqlx::{Connection, Row};
@@ -278,10 +294,7 @@ async fn canaries(b: Backend, s3: bool) {
     .await;
 
     // Forty days later.
-    s.stop();
-    s.set_env("STOA_CLOCK_OFFSET_SECS", FORTY_DAYS);
-    s.spawn().await;
-    let admin = s.login_token("acme", &t.admin_email).await;
+    let admin = later(&mut s, FORTY_DAYS, &t.admin_email).await;
     let hal = s.login_token("acme", "hal.held@acme.test").await;
     let young = id(&send(&s, &admin, &dm, json!({ "body": "YOUNGCANARY fresh" })).await);
     let hold = s
@@ -359,14 +372,7 @@ async fn canaries(b: Backend, s3: bool) {
     assert_eq!(class(&proposed, "document_versions")["items"], 2);
     assert_eq!(class(&proposed, "trash")["items"], 1);
     assert!(class(&proposed, "notifications")["items"].as_u64().unwrap() >= 1);
-    s.req(
-        "PUT",
-        "/api/v1/retention/policy",
-        Some(&admin),
-        Some(policy),
-    )
-    .await
-    .ok(200);
+    set_policy(&s, &admin, policy).await;
     let preview = s.post("/api/v1/retention/preview", &admin, json!({})).await;
     let preview = preview.ok(200).clone();
     let report = run(&s, &admin, false).await;
@@ -529,14 +535,12 @@ async fn policies_overrides_and_holds(b: Backend) {
         .req("PUT", &path, Some(&sam), Some(set_mine(json!(400))))
         .await;
     assert_eq!(r.problem(403), "forbidden");
-    s.req(
-        "PUT",
-        "/api/v1/retention/policy",
-        Some(&admin),
-        Some(json!({ "owner_min_days": 365, "confirm_threshold": 3 })),
+    set_policy(
+        &s,
+        &admin,
+        json!({ "owner_min_days": 365, "confirm_threshold": 3 }),
     )
-    .await
-    .ok(200);
+    .await;
     let r = s
         .req("PUT", &path, Some(&sam), Some(set_mine(json!(30))))
         .await;
@@ -563,10 +567,7 @@ async fn policies_overrides_and_holds(b: Backend) {
     assert_eq!(r.ok(200)[0]["id"], mine.as_str());
 
     // Forty days later, group messages older than 30 days go, except in Sam's room (400 days).
-    s.stop();
-    s.set_env("STOA_CLOCK_OFFSET_SECS", FORTY_DAYS);
-    s.spawn().await;
-    let admin = s.login_token("acme", &t.admin_email).await;
+    let admin = later(&mut s, FORTY_DAYS, &t.admin_email).await;
     let sam = s.login_token("acme", "sam.owner@acme.test").await;
     let policy = json!({ "set": [{ "class": "messages_group", "days": 30 }] });
     // Removing 3 items is at the threshold; the override keeps Sam's.
@@ -602,14 +603,7 @@ async fn policies_overrides_and_holds(b: Backend) {
     let mut confirmed = policy.clone();
     confirmed["exempt_pinned"] = json!(true);
     confirmed["confirm_items"] = json!(5);
-    s.req(
-        "PUT",
-        "/api/v1/retention/policy",
-        Some(&admin),
-        Some(confirmed),
-    )
-    .await
-    .ok(200);
+    set_policy(&s, &admin, confirmed).await;
 
     // A dry run reports and removes nothing.
     let dry = run(&s, &admin, true).await;
@@ -695,18 +689,16 @@ async fn policies_overrides_and_holds(b: Backend) {
     // from its new start, and a start moved by hand is caught.
     let before = s.get("/api/v1/audit?limit=100", &admin).await;
     let oldest_before = before.ok(200)["items"].as_array().unwrap().len();
-    s.req(
-        "PUT",
-        "/api/v1/retention/policy",
-        Some(&admin),
-        Some(json!({
+    set_policy(
+        &s,
+        &admin,
+        json!({
             "set": [{ "class": "audit_entries", "days": 30 },
                     { "class": "sign_in_records", "days": 30 }],
             "confirm_items": 100000,
-        })),
+        }),
     )
-    .await
-    .ok(200);
+    .await;
     let done = run(&s, &admin, false).await;
     assert_eq!(
         class(&done["report"], "sign_in_records")["items"],
@@ -742,14 +734,12 @@ async fn command_line(b: Backend) {
     let admin = t.admin_token.clone();
     let g = room(&s, &admin, json!({ "kind": "channel", "name": "News" })).await;
     send(&s, &admin, &g, json!({ "body": "old news" })).await;
-    s.req(
-        "PUT",
-        "/api/v1/retention/policy",
-        Some(&admin),
-        Some(json!({ "set": [{ "class": "messages_channel", "days": 1 }] })),
+    set_policy(
+        &s,
+        &admin,
+        json!({ "set": [{ "class": "messages_channel", "days": 1 }] }),
     )
-    .await
-    .ok(200);
+    .await;
     s.stop();
     s.set_env("STOA_CLOCK_OFFSET_SECS", "172800");
     let out = s.cli(&["retention", "preview", "--tenant", "acme"], None);
@@ -819,18 +809,13 @@ async fn killed_mid_run_converges(b: Backend) {
         hits(&s, &admin, "CRASHCANARY").await >= 12
     })
     .await;
-    s.req(
-        "PUT",
-        "/api/v1/retention/policy",
-        Some(&admin),
-        Some(json!({ "set": [{ "class": "messages_channel", "days": 1 }] })),
+    set_policy(
+        &s,
+        &admin,
+        json!({ "set": [{ "class": "messages_channel", "days": 1 }] }),
     )
-    .await
-    .ok(200);
-    s.stop();
-    s.set_env("STOA_CLOCK_OFFSET_SECS", "172800");
-    s.spawn().await;
-    let admin = s.login_token("acme", &t.admin_email).await;
+    .await;
+    let admin = later(&mut s, "172800", &t.admin_email).await;
     let first = id(s
         .post("/api/v1/retention/runs", &admin, json!({}))
         .await
@@ -928,10 +913,7 @@ async fn attachments_go_messages_stay(b: Backend) {
     )
     .await
     .ok(200);
-    s.stop();
-    s.set_env("STOA_CLOCK_OFFSET_SECS", FORTY_DAYS);
-    s.spawn().await;
-    let admin = s.login_token("acme", &t.admin_email).await;
+    let admin = later(&mut s, FORTY_DAYS, &t.admin_email).await;
     let policy = json!({ "set": [{ "class": "attachments", "days": 30 },
                                  { "class": "files", "days": 30 }] });
     let preview = s
@@ -942,14 +924,7 @@ async fn attachments_go_messages_stay(b: Backend) {
     // Only the upload nothing uses: the attached file goes as an attachment, the avatar stays.
     assert_eq!(class(&preview, "files")["items"], 1, "{preview}");
     assert_eq!(class(&preview, "messages_group")["items"], 0);
-    s.req(
-        "PUT",
-        "/api/v1/retention/policy",
-        Some(&admin),
-        Some(policy),
-    )
-    .await
-    .ok(200);
+    set_policy(&s, &admin, policy).await;
     let done = run(&s, &admin, false).await;
     for name in ["attachments", "files"] {
         let c = class(&done["report"], name);
@@ -991,19 +966,14 @@ async fn the_schedule_runs_by_itself(b: Backend) {
     let admin = t.admin_token.clone();
     let g = room(&s, &admin, json!({ "kind": "channel", "name": "Old news" })).await;
     send(&s, &admin, &g, json!({ "body": "yesterday's news" })).await;
-    s.req(
-        "PUT",
-        "/api/v1/retention/policy",
-        Some(&admin),
-        Some(json!({ "set": [{ "class": "messages_channel", "days": 1 }] })),
+    set_policy(
+        &s,
+        &admin,
+        json!({ "set": [{ "class": "messages_channel", "days": 1 }] }),
     )
-    .await
-    .ok(200);
-    s.stop();
-    s.set_env("STOA_CLOCK_OFFSET_SECS", "172800");
+    .await;
     s.set_env("STOA_RETENTION__RUN_EVERY_SECS", "1");
-    s.spawn().await;
-    let admin = s.login_token("acme", &t.admin_email).await;
+    let admin = later(&mut s, "172800", &t.admin_email).await;
     s.eventually("a scheduled run removes the message", || async {
         let runs = s.get("/api/v1/retention/runs", &admin).await;
         runs.ok(200)["items"].as_array().unwrap().iter().any(|r| {

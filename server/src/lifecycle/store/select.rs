@@ -60,7 +60,7 @@ impl Selection {
 
 /// A bind parameter.
 #[derive(Debug, Clone)]
-pub enum Arg {
+pub(crate) enum Arg {
     I(i64),
     S(String),
 }
