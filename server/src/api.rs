@@ -7,7 +7,10 @@ pub type Apis = (
     crate::setup::api::SetupApi,
     crate::signin::api::AuthApi,
     crate::me::api::MeApi,
-    crate::users::api::UsersApi,
+    (
+        crate::users::api::UsersApi,
+        crate::users::deletion::api::DeletionApi,
+    ),
     crate::roles::api::RolesApi,
     crate::audit::api::AuditApi,
     crate::files::api::FilesApi,

@@ -4,7 +4,8 @@
 
 use crate::{
     api, audit, authn, authz, blobs, config::Config, db, documents, files, jobs, lifecycle,
-    messaging, ops, private_fs, realtime, retention, search, setup, tenants, AppState, BoxError,
+    messaging, ops, private_fs, realtime, retention, search, setup, tenants, users, AppState,
+    BoxError,
 };
 use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
 use std::{sync::Arc, time::Duration};
@@ -96,6 +97,9 @@ pub fn lifecycle() -> lifecycle::Registry {
     r.register(documents::lifecycle::Documents);
     r.register(retention::lifecycle::Reports);
     r.register(authn::lifecycle::SignInRecords);
+    r.register(ops::idempotency::Records);
+    // The account's own record after every feature (they may read it), before the audit log.
+    r.register(users::lifecycle::Accounts);
     r.register(audit::lifecycle::AuditEntries);
     r
 }
@@ -133,6 +137,12 @@ pub fn periodic() -> jobs::periodic::Schedule {
                 .then(|| Duration::from_secs(cfg.retention.run_every_secs))
         },
         |s| Box::pin(retention::runs::scheduled(s)),
+    );
+    s.register(
+        "account_erasure",
+        // Grace periods ending, and erasures a stopped node left behind.
+        |_| Some(Duration::from_secs(60)),
+        |s| Box::pin(users::deletion::runner::erase_due(s)),
     );
     s.register(
         "delete_after_delivery",

@@ -481,3 +481,40 @@ pub async fn delete_ended_session(
     .await
     .map(|r| r.rows_affected())
 }
+
+/// Delete every session and invitation of a person (account erasure): (sessions, invitations).
+pub async fn delete_person(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+) -> Result<(u64, u64), sqlx::Error> {
+    let sessions = sqlx::query("delete from sessions where tenant_id = $1 and user_id = $2")
+        .bind(tenant_id)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    let invitations = sqlx::query("delete from invitations where tenant_id = $1 and user_id = $2")
+        .bind(tenant_id)
+        .bind(user_id)
+        .execute(conn)
+        .await?
+        .rows_affected();
+    Ok((sessions, invitations))
+}
+
+/// Delete a person's invitations.
+pub async fn delete_invitations(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("delete from invitations where tenant_id = $1 and user_id = $2")
+            .bind(tenant_id)
+            .bind(user_id)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}

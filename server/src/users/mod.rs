@@ -2,6 +2,8 @@
 //! profile and password.
 
 pub mod api;
+pub mod deletion;
+pub mod lifecycle;
 pub mod service;
 pub mod store;
 pub mod validate;

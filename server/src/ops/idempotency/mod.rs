@@ -63,6 +63,47 @@ pub async fn prune(db: &Db) -> Result<u64, sqlx::Error> {
     keys::prune(db, now_ms() - TTL_MS).await
 }
 
+/// The scope of a person's keys.
+fn person_scope(tenant_id: &str, user_id: &str) -> String {
+    digest(&[b"user", tenant_id.as_bytes(), user_id.as_bytes()])
+}
+
+/// Idempotency records in the lifecycle registry (`app::lifecycle`): a person's stored
+/// answers go when their account is erased (they hold what the person sent).
+pub struct Records;
+
+#[async_trait::async_trait]
+impl crate::lifecycle::Lifecycle for Records {
+    fn classes(&self) -> &'static [crate::lifecycle::DataClass] {
+        &[]
+    }
+
+    async fn purge(
+        &self,
+        _proof: &crate::lifecycle::Purge,
+        _state: &AppState,
+        class: &str,
+        _items: &[crate::lifecycle::Due],
+    ) -> Result<crate::lifecycle::Purged, crate::BoxError> {
+        Err(format!("idempotency records keep no data class `{class}`").into())
+    }
+
+    async fn erase(
+        &self,
+        e: &crate::lifecycle::erase::Erasure,
+        state: &AppState,
+    ) -> Result<Vec<crate::lifecycle::erase::Erased>, crate::BoxError> {
+        use crate::authz::Proof;
+        let scope = person_scope(e.tenant_id(), &e.person);
+        let n = crate::db::idempotency::delete_scope(&state.db, &scope).await?;
+        Ok(vec![crate::lifecycle::erase::Erased::rows(
+            "ops",
+            "idempotency records",
+            n,
+        )])
+    }
+}
+
 fn digest(parts: &[&[u8]]) -> String {
     let mut h = Sha256::new();
     for p in parts {
@@ -100,7 +141,7 @@ async fn scope_of(
     };
     match authn::resolve(state, &token, ctx).await {
         Ok(p) => {
-            let scope = digest(&[b"user", p.tenant_id.as_bytes(), p.user_id.as_bytes()]);
+            let scope = person_scope(&p.tenant_id, &p.user_id);
             authn::remember(req, &token, p);
             return Ok(Some(scope));
         }
