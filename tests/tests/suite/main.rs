@@ -5,6 +5,7 @@
 
 mod common;
 
+mod accounts;
 mod audit;
 mod auth;
 mod contract;

@@ -23,7 +23,7 @@ const LEASE_MS: i64 = 10 * 60 * 1000;
 /// Where the ledger lives in the blob store (outside the database, so a database restore does
 /// not roll it back; the orphan sweep only looks under `t/`).
 fn ledger_key(tenant_id: &str, user_id: &str) -> String {
-    format!("ledger/erasures/{tenant_id}/{user_id}.json")
+    format!("ledger/erasures/{tenant_id}/{user_id}")
 }
 
 /// One entry of the erasure ledger.
