@@ -4,7 +4,8 @@
 
 use crate::{
     api, audit, authn, authz, blobs, config::Config, db, documents, files, jobs, lifecycle,
-    messaging, ops, private_fs, realtime, retention, search, setup, tenants, AppState, BoxError,
+    messaging, ops, privacy, private_fs, realtime, retention, search, setup, tenants, AppState,
+    BoxError,
 };
 use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
 use std::{sync::Arc, time::Duration};
@@ -221,6 +222,7 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
         cfg: Arc::new(cfg),
         db,
         authz,
+        session_lookup: authn::store::Lookup::new(Some(privacy::consent_gate())),
         metrics: ops::metrics::Metrics::new()?,
         trusted_proxies,
         operator_token_hash,

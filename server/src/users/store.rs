@@ -18,6 +18,9 @@ pub struct UserRow {
     pub updated_at: i64,
 }
 
+/// The ids of a tenant's active people as an SQL subquery, the tenant id bound as `$1`.
+pub const ACTIVE_PEOPLE: &str = "select id from users where tenant_id = $1 and status = 'active'";
+
 const COLUMNS: &str = "tenant_id, id, email, phone, display_name, title, department, status, \
                        password_hash, created_at, updated_at";
 const LIST_COLUMNS: &str = "tenant_id, id, email, phone, display_name, title, department, status, \
