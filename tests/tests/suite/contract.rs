@@ -74,6 +74,7 @@ struct Fx {
     hold_room_id: String,
     hold_id: String,
     run_id: String,
+    policy_id: String,
 }
 
 struct Case {
@@ -1862,6 +1863,94 @@ fn cases() -> Vec<Case> {
             names_object: true,
             bad: Some(|_| req("GET", "/api/v1/retention/runs/not-a-run", None)),
         },
+        // Privacy: tenant A's version takes effect in 2098, so nobody is held at the consent
+        // gate meanwhile (privacy.rs covers the gate itself).
+        Case {
+            op: "privacy_policy_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/privacy/policy", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "privacy_policy_accept",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    "/api/v1/privacy/policy/accept",
+                    Some(json!({ "version_id": f.policy_id })),
+                )
+            },
+            names_object: true,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/privacy/policy/accept",
+                    Some(json!({ "version_id": 7 })),
+                )
+            }),
+        },
+        Case {
+            op: "me_consents_list",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/me/consents", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/me/consents?limit=0", None)),
+        },
+        Case {
+            op: "privacy_policies_list",
+            auth: Session,
+            perm: Some("settings.manage"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/privacy/policies", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/privacy/policies?cursor=%%%", None)),
+        },
+        Case {
+            op: "privacy_policies_create",
+            auth: Session,
+            perm: Some("settings.manage"),
+            ok: 201,
+            call: |_| {
+                req(
+                    "POST",
+                    "/api/v1/privacy/policies",
+                    Some(
+                        json!({ "label": "2099", "body": "# Policy", "effective_at": "2099-01-01T00:00:00Z" }),
+                    ),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/privacy/policies",
+                    Some(json!({ "label": "", "body": "# Policy" })),
+                )
+            }),
+        },
+        Case {
+            op: "privacy_policies_get",
+            auth: Session,
+            perm: Some("settings.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/privacy/policies/{}", f.policy_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/privacy/policies/not-a-version", None)),
+        },
         // Last: tenant B's admin is signed out by its isolation check.
         Case {
             op: "auth_logout",
@@ -1932,6 +2021,8 @@ fn every_operation_in_the_spec_has_its_answers() {
                     || c.op == "spaces_remove_member"
                     || c.op == "search"
                     || c.op == "events_ticket"
+                    || c.op == "privacy_policy_get"
+                    || c.op == "privacy_policy_accept"
                     || c.op == "auth_logout",
                 "{} has no permission: is that right?",
                 c.op
@@ -2168,7 +2259,19 @@ async fn fixture(s: &Server) -> Fx {
             != "running"
     })
     .await;
+    let policy_id = s
+        .post(
+            "/api/v1/privacy/policies",
+            &a.admin_token,
+            json!({ "label": "2098", "body": "# Policy", "effective_at": "2098-01-01T00:00:00Z" }),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     Fx {
+        policy_id,
         hold_room_id,
         hold_id,
         run_id,
