@@ -4,8 +4,8 @@
 
 use crate::{
     api, audit, authn, authz, blobs, config::Config, db, documents, files, jobs, lifecycle,
-    messaging, ops, private_fs, realtime, retention, search, setup, tenants, users, AppState,
-    BoxError,
+    messaging, ops, privacy, private_fs, realtime, retention, search, setup, tenants, users,
+    AppState, BoxError,
 };
 use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
 use std::{sync::Arc, time::Duration};
@@ -98,6 +98,7 @@ pub fn lifecycle() -> lifecycle::Registry {
     r.register(retention::lifecycle::Reports);
     r.register(authn::lifecycle::SignInRecords);
     r.register(ops::idempotency::Records);
+    r.register(privacy::lifecycle::Consents);
     // The account's own record after every feature (they may read it), before the audit log.
     r.register(users::lifecycle::Accounts);
     r.register(audit::lifecycle::AuditEntries);
@@ -231,6 +232,7 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
         cfg: Arc::new(cfg),
         db,
         authz,
+        session_lookup: authn::store::Lookup::new(Some(privacy::consent_gate())),
         metrics: ops::metrics::Metrics::new()?,
         trusted_proxies,
         operator_token_hash,

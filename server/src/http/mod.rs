@@ -44,6 +44,9 @@ pub enum ApiTags {
     Search,
     /// Retention policies, overrides, legal holds, previews and purge runs (admins).
     Retention,
+    /// Privacy-policy versions (admins publish them), reading and accepting the policy, and
+    /// each person's consents.
+    Privacy,
     /// Install-wide tenant management by the platform operator.
     Operator,
 }

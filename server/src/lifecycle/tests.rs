@@ -85,6 +85,14 @@ const NOT_CLASSES: &[(&str, &str)] = &[
     ("retention_settings", "configuration"),
     ("legal_holds", "legal holds outlive every policy"),
     ("legal_hold_scopes", "legal holds outlive every policy"),
+    (
+        "privacy_policies",
+        "published policy texts: the record of what people agreed to",
+    ),
+    (
+        "privacy_consents",
+        "proof of consent: kept while the account exists; erased with the account",
+    ),
 ];
 
 fn tables_in_migrations() -> BTreeSet<String> {

@@ -226,6 +226,7 @@ mod tests {
             session_id: String::new(),
             // Newer than any version: policies are (re)loaded from the database.
             policy_version: i64::MAX,
+            consent_pending: false,
             ctx: RequestCtx::default(),
         }
     }

@@ -14,6 +14,10 @@ use crate::{
 };
 use sqlx::AnyConnection;
 
+/// The ids of a tenant's active people as an SQL subquery (tenant bound as `$1`), for features
+/// that count over people in their own queries (privacy's acceptance counts).
+pub use super::store::ACTIVE_PEOPLE;
+
 /// Who creates an account: a person holding `users.manage` (the proof of the check), or the
 /// install itself (the operator or first-run setup creating a tenant's first admin).
 ///

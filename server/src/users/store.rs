@@ -18,6 +18,9 @@ pub struct UserRow {
     pub updated_at: i64,
 }
 
+/// The ids of a tenant's active people as an SQL subquery, the tenant id bound as `$1`.
+pub const ACTIVE_PEOPLE: &str = "select id from users where tenant_id = $1 and status = 'active'";
+
 /// The status people see: a disabled account with a deletion request is `pending_erasure`
 /// until it is erased, then `erased` (the stored status stays `disabled`: see migration 0014).
 macro_rules! status_sql {

@@ -19,6 +19,7 @@ mod messaging;
 mod messaging_authz;
 mod migrations;
 mod ops;
+mod privacy;
 mod realtime;
 mod retention;
 mod roles;

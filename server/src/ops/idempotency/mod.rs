@@ -13,6 +13,8 @@
 //!   — when the service supplies it, as sending a message does — with the answer. A retried-safe
 //!   send costs no transaction of its own; other operations record their answer in one small
 //!   transaction after the change. A crash can never leave a change without its key.
+//! - A person held at the privacy-policy consent gate gets no replay and claims no key: the
+//!   gate answers first (403 `consent_required`), so a stored answer never goes around it.
 //! - The same key with a different request (method, path or body) is refused (422).
 //! - While the first request is still running, a repeat answers 409 and may be retried.
 //! - Refusals (4xx) that changed nothing are kept and replayed too; server errors that changed
@@ -140,6 +142,14 @@ async fn scope_of(
         return Ok(None);
     };
     match authn::resolve(state, &token, ctx).await {
+        Ok(p) if p.consent_pending => {
+            // Held at the consent gate: no earlier answer is replayed and no key is claimed.
+            // The endpoint answers 403 `consent_required`, or runs one of the few operations
+            // allowed meanwhile (accepting the policy, signing out …), which are idempotent by
+            // their own rules.
+            authn::remember(req, &token, p);
+            return Ok(None);
+        }
         Ok(p) => {
             let scope = person_scope(&p.tenant_id, &p.user_id);
             authn::remember(req, &token, p);

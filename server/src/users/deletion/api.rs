@@ -346,7 +346,8 @@ impl DeletionApi {
     async fn request_own(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: Session,
+        // Allowed before consenting to a new privacy policy: refusing it and leaving is a right.
+        auth: crate::authn::SessionPendingConsent,
         body: Json<DeletionInput>,
     ) -> ApiResult<DeletionRequested> {
         let d = super::request_own(&state, &auth.0, body.0.into()).await?;
