@@ -499,7 +499,7 @@ async fn grace_period(b: Backend) {
     assert!(
         msg["attachment_ids"]
             .as_array()
-            .map_or(true, |a| a.is_empty()),
+            .is_none_or(|a| a.is_empty()),
         "{msg}"
     );
     let who = s.get(&format!("/api/v1/users/{eve_id}"), &admin).await;
