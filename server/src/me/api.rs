@@ -84,7 +84,8 @@ impl MeApi {
 
     /// Edit my profile
     ///
-    /// Name, title and department; sign-in identifiers are changed by an admin.
+    /// Name, title and department. Email and phone (the sign-in identifiers) may be removed
+    /// (`""`) while the other remains; setting a new one is an admin's task.
     #[oai(path = "/me", method = "patch", operation_id = "me_update")]
     async fn update(
         &self,

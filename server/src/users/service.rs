@@ -323,7 +323,13 @@ fn apply_patch(
         u.department = validate::optional_text("department", Some(d), 200)?;
         changed.insert("department".into(), true.into());
     }
-    if identity && (patch.email.is_some() || patch.phone.is_some()) {
+    // A person may remove their own email or phone (one sign-in identifier must remain), but
+    // not set a new one: that would redirect sign-in without proof of owning it (verification
+    // by code arrives with the identity work; until then an admin changes them).
+    let removes_only = [&patch.email, &patch.phone]
+        .iter()
+        .all(|v| v.as_deref().is_none_or(|s| s.trim().is_empty()));
+    if (identity || removes_only) && (patch.email.is_some() || patch.phone.is_some()) {
         let email = patch
             .email
             .as_deref()
@@ -345,8 +351,12 @@ fn apply_patch(
         u.phone = ph;
     } else if !identity && (patch.email.is_some() || patch.phone.is_some()) {
         return Err(ApiError::validation(
-            "email",
-            "email and phone are changed by an admin",
+            if patch.email.is_some() {
+                "email"
+            } else {
+                "phone"
+            },
+            "you may remove your email or phone, not set a new one: an admin changes them",
         ));
     }
     Ok(serde_json::Value::Object(changed))

@@ -592,6 +592,24 @@ async fn rules(b: Backend) {
     );
     let r = s.get("/api/v1/account-deletions?status=gone", &admin).await;
     assert_eq!(r.problem(422), "validation_failed");
+
+    // Correcting one's own data: a person removes their phone (or email) but keeps one way to
+    // sign in, and cannot point sign-in somewhere new.
+    s.req(
+        "PATCH",
+        &format!("/api/v1/users/{dan_id}"),
+        Some(&admin),
+        Some(json!({ "phone": "+84912345678" })),
+    )
+    .await
+    .ok(200);
+    let me = |body: Value| s.req("PATCH", "/api/v1/me", Some(&dan), Some(body));
+    let r = me(json!({ "phone": "" })).await;
+    assert!(r.ok(200)["phone"].is_null(), "{}", r.text);
+    let r = me(json!({ "email": "" })).await;
+    assert_eq!(r.problem(422), "validation_failed");
+    let r = me(json!({ "email": "elsewhere@example.com" })).await;
+    assert_eq!(r.problem(422), "validation_failed");
 }
 both!(rules);
 
