@@ -22,7 +22,10 @@ pub type Apis = (
         crate::realtime::api::RealtimeApi,
     ),
     crate::search::api::SearchApi,
-    crate::retention::api::RetentionApi,
+    (
+        crate::retention::api::RetentionApi,
+        crate::exports::api::ExportsApi,
+    ),
     crate::tenants::api::OperatorApi,
 );
 

@@ -15,6 +15,7 @@ const FEATURES: &[&str] = &[
     "setup",
     "signin",
     "retention",
+    "exports",
 ];
 
 /// The infrastructure folders: they may not import a feature.

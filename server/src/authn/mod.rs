@@ -5,6 +5,7 @@
 //! current state of the session, the user and the tenant on every request, so a revoked session,
 //! a disabled account or a suspended tenant answers 401 on the very next call.
 
+pub mod export;
 pub mod invite_page;
 pub mod lifecycle;
 pub mod password;

@@ -10,6 +10,7 @@
 //! ([`Registry::measure`]) and purging ([`Registry::purge_batch`]) read the same SQL
 //! predicate, so a preview counts exactly what the next run removes.
 
+pub mod export;
 pub mod holds;
 mod store;
 

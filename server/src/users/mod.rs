@@ -2,6 +2,7 @@
 //! profile and password.
 
 pub mod api;
+pub mod export;
 pub mod service;
 pub mod store;
 pub mod validate;
