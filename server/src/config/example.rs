@@ -101,4 +101,5 @@ link_ttl_secs = 900                 # a download link works this long
 lease_secs = 300                    # a build cut short by a crash is taken over after this long
 sweep_every_secs = 30               # take over stalled builds and purge expired archives; 0 = never
 max_attempts = 3                    # builds of one export before it is marked failed
+max_per_day = 5                     # exports of one person asked for in 24 hours; 0 = no limit
 "#;

@@ -345,6 +345,9 @@ pub struct ExportsConfig {
     pub sweep_every_secs: u64,
     /// Builds of one export before it is marked failed (a crash mid-build counts).
     pub max_attempts: i64,
+    /// Exports of one person that may be asked for in 24 hours (each one reads all of their
+    /// data); 0: no limit.
+    pub max_per_day: i64,
 }
 
 impl Default for ExportsConfig {
@@ -355,6 +358,7 @@ impl Default for ExportsConfig {
             lease_secs: 300,
             sweep_every_secs: 30,
             max_attempts: 3,
+            max_per_day: 5,
         }
     }
 }

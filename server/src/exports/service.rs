@@ -89,6 +89,18 @@ async fn request(
     {
         return Err(busy());
     }
+    let per_day = state.cfg.exports.max_per_day;
+    if per_day > 0 {
+        let day = 86_400_000;
+        let (n, oldest) =
+            store::asked_since(&mut tx, &p.tenant_id, subject, row.created_at - day).await?;
+        if n >= per_day {
+            let wait_ms = oldest.unwrap_or(row.created_at) + day - row.created_at;
+            return Err(ApiError::rate_limited(
+                u64::try_from(wait_ms / 1000).unwrap_or(1),
+            ));
+        }
+    }
     match store::insert(&mut tx, &row).await {
         Ok(()) => {}
         // Two requests at once: the partial unique index lets one through.
@@ -225,6 +237,28 @@ pub async fn open_by_link(
     }
     tx.commit().await?;
     Ok(r)
+}
+
+/// Remove every export of a person, archives included (for account erasure), inside the
+/// caller's transaction: the rows now, the archives' blobs through the outbox. Exports
+/// removed.
+pub async fn erase_user(
+    proof: &dyn crate::authz::Proof,
+    conn: &mut sqlx::AnyConnection,
+    user_id: &str,
+) -> Result<u64, sqlx::Error> {
+    let tenant_id = proof.tenant_id();
+    let keys = store::delete_of_user(&mut *conn, tenant_id, user_id).await?;
+    for key in &keys {
+        outbox::enqueue(
+            &mut *conn,
+            tenant_id,
+            crate::files::service::TOPIC_BLOB_DELETE,
+            &serde_json::json!({ "key": key }),
+        )
+        .await?;
+    }
+    Ok(keys.len() as u64)
 }
 
 /// Purge one ready export's archive (expired): the row stays as a record, marked expired.

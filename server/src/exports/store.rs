@@ -97,6 +97,45 @@ pub async fn live_of_user(
     .await
 }
 
+/// How many exports of a person were asked for since `since`, and the oldest of them.
+pub async fn asked_since(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+    since: i64,
+) -> Result<(i64, Option<i64>), sqlx::Error> {
+    sqlx::query_as(
+        "select count(*), min(created_at) from data_exports
+         where tenant_id = $1 and user_id = $2 and created_at > $3",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .bind(since)
+    .fetch_one(conn)
+    .await
+}
+
+/// Delete every export of a person (account erasure); the blob keys of their archives.
+pub async fn delete_of_user(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    let keys: Vec<Option<String>> = sqlx::query_scalar(
+        "select blob_key from data_exports where tenant_id = $1 and user_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query("delete from data_exports where tenant_id = $1 and user_id = $2")
+        .bind(tenant_id)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(keys.into_iter().flatten().collect())
+}
+
 /// The export a download link's token (its SHA-256) opens, while the link works.
 pub async fn by_link(
     conn: &mut AnyConnection,

@@ -529,6 +529,7 @@ async fn exports_expire_and_survive_crashes(b: Backend) {
         &[
             ("STOA_EXPORTS__SWEEP_EVERY_SECS", "1"),
             ("STOA_EXPORTS__LEASE_SECS", "2"),
+            ("STOA_EXPORTS__MAX_PER_DAY", "1"),
         ],
     )
     .await
@@ -576,7 +577,12 @@ async fn exports_expire_and_survive_crashes(b: Backend) {
         )
         .await;
     assert_eq!(r.problem(409), "conflict");
-    // A new one can be asked for.
-    s.post("/api/v1/me/export", &alice, json!({})).await.ok(202);
+    // A new one can be asked for (the first is more than a day old), and then no more today.
+    let e = s.post("/api/v1/me/export", &alice, json!({})).await;
+    let next = id(e.ok(202));
+    ready(&s, &alice, "/api/v1/me/exports", &next).await;
+    let r = s.post("/api/v1/me/export", &alice, json!({})).await;
+    assert_eq!(r.problem(429), "rate_limited");
+    assert!(r.header("retry-after").is_some());
 }
 both!(exports_expire_and_survive_crashes);
