@@ -119,6 +119,7 @@ async fn build(
     opts.write(true).create(true).truncate(true);
     let file = opts.open(path)?;
     let mut sink = Sink::create(file, tenant_id)?;
+    sink.keep_lease(&state.db, &lease(id), holder, lease_ms(state));
     let total = state.exporters.len().max(1) as i64;
     state
         .exporters

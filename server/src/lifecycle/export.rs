@@ -217,12 +217,22 @@ enum Cmd {
 /// held in memory.
 pub struct Sink {
     tenant_id: String,
+    /// A job lease renewed while content streams in (see [`Sink::keep_lease`]).
+    lease: Option<Lease>,
     tx: Option<tokio::sync::mpsc::Sender<Cmd>>,
     writer: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     paths: HashSet<String>,
     by_file_id: HashMap<String, String>,
     sections: Vec<SectionManifest>,
     files: Vec<FileManifest>,
+}
+
+struct Lease {
+    db: crate::db::Db,
+    name: String,
+    holder: String,
+    ttl_ms: i64,
+    renewed: std::time::Instant,
 }
 
 fn io_err(e: impl std::fmt::Display) -> std::io::Error {
@@ -278,6 +288,7 @@ impl Sink {
         });
         Ok(Sink {
             tenant_id: tenant_id.to_string(),
+            lease: None,
             tx: Some(tx),
             writer: Some(writer),
             paths: HashSet::new(),
@@ -285,6 +296,30 @@ impl Sink {
             sections: Vec::new(),
             files: Vec::new(),
         })
+    }
+
+    /// Renew the job lease `name` (held by `holder`) every third of its time-to-live while
+    /// content is written, so that a long archive keeps its build on this node.
+    pub fn keep_lease(&mut self, db: &crate::db::Db, name: &str, holder: &str, ttl_ms: i64) {
+        self.lease = Some(Lease {
+            db: db.clone(),
+            name: name.to_string(),
+            holder: holder.to_string(),
+            ttl_ms,
+            renewed: std::time::Instant::now(),
+        });
+    }
+
+    async fn renew(&mut self) -> Result<(), BoxError> {
+        let Some(l) = self.lease.as_mut() else {
+            return Ok(());
+        };
+        let due = u128::try_from(l.ttl_ms / 3).unwrap_or(0);
+        if l.renewed.elapsed().as_millis() >= due {
+            crate::db::lock::try_acquire(&l.db, &l.name, &l.holder, l.ttl_ms).await?;
+            l.renewed = std::time::Instant::now();
+        }
+        Ok(())
     }
 
     fn declare(&mut self, s: &Section, available: bool) {
@@ -423,6 +458,7 @@ impl Sink {
         .await?;
         while let Some(chunk) = body.next().await {
             self.send(Cmd::Data(chunk?)).await?;
+            self.renew().await?;
         }
         self.by_file_id.insert(f.file_id.clone(), path.clone());
         self.files.push(FileManifest {

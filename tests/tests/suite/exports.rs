@@ -555,6 +555,33 @@ async fn exports_expire_and_survive_crashes(b: Backend) {
     let url = link(&s, &alice, &export_id).await;
     assert_eq!(fetch(&s, &url).await.0, 200);
 
+    // A build a dead node left running (its lease gone) is taken over by the background pass;
+    // one that has used up its attempts is marked failed, never left running.
+    let (bob_id, bob) = s.staff(&t, "Bob").await;
+    let (carol_id, carol) = s.staff(&t, "Carol").await;
+    let (stuck, spent) = (
+        "01a21a79-0000-7000-8000-000000000001",
+        "01a21a79-0000-7000-8000-000000000002",
+    );
+    for (id, user, attempts) in [(stuck, &bob_id, 1), (spent, &carol_id, 3)] {
+        s.sql(&format!(
+            "insert into data_exports (tenant_id, id, user_id, requested_by, status, progress,
+                 attempts, created_at)
+             values ('{}', '{id}', '{user}', '{user}', 'running', 40, {attempts}, 1)",
+            t.id
+        ))
+        .await;
+    }
+    let taken = ready(&s, &bob, &format!("/api/v1/me/exports/{stuck}"), stuck).await;
+    assert_eq!(taken["user_id"], bob_id.as_str());
+    s.eventually("the spent build is marked failed", || async {
+        s.get(&format!("/api/v1/me/exports/{spent}"), &carol)
+            .await
+            .ok(200)["status"]
+            == "failed"
+    })
+    .await;
+
     // Eight days later: purged.
     s.stop();
     s.set_env("STOA_CLOCK_OFFSET_SECS", &(8 * 86_400).to_string());
@@ -564,7 +591,7 @@ async fn exports_expire_and_survive_crashes(b: Backend) {
         s.get(&path, &alice).await.ok(200)["status"] == "expired"
     })
     .await;
-    s.eventually("its archive is purged", || async {
+    s.eventually("the archives are purged", || async {
         s.blob_files().0.len() == blobs_before
     })
     .await;
