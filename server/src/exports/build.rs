@@ -58,6 +58,7 @@ async fn run(state: &AppState, tenant_id: &str, id: &str, holder: &str) -> Resul
         };
         store::fail(&mut tx, tenant_id, id, &why).await?;
         tx.commit().await?;
+        let _ = tokio::fs::remove_file(work_dir(state).join(format!("{id}.zip"))).await;
         return Ok(true);
     }
     {
@@ -84,6 +85,27 @@ async fn run(state: &AppState, tenant_id: &str, id: &str, holder: &str) -> Resul
         tx.commit().await?;
     }
     Ok(true)
+}
+
+/// Remove half-written archives a crashed build left behind (older than a day); files removed.
+pub async fn clean_work_dir(state: &AppState) -> Result<u64, BoxError> {
+    let dir = work_dir(state);
+    let Ok(mut entries) = tokio::fs::read_dir(&dir).await else {
+        return Ok(0);
+    };
+    let mut n = 0;
+    while let Some(e) = entries.next_entry().await? {
+        let old = e
+            .metadata()
+            .await?
+            .modified()?
+            .elapsed()
+            .is_ok_and(|age| age.as_secs() > 86_400);
+        if old && tokio::fs::remove_file(e.path()).await.is_ok() {
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 async fn progress(

@@ -313,5 +313,6 @@ pub async fn sweep(state: &AppState) -> Result<u64, BoxError> {
     if expired > 0 {
         state.outbox_wake.notify_one();
     }
-    Ok(n + expired)
+    let cleaned = build::clean_work_dir(state).await?;
+    Ok(n + expired + cleaned)
 }
