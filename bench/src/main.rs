@@ -143,6 +143,7 @@ async fn authz_bench(rows: &mut Vec<Row>) -> Result<(), BoxError> {
                 user_id: user.id,
                 session_id: String::new(),
                 policy_version: 0,
+                consent_pending: false,
                 ctx: RequestCtx::default(),
             });
         }

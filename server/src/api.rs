@@ -7,7 +7,10 @@ pub type Apis = (
     crate::setup::api::SetupApi,
     crate::signin::api::AuthApi,
     crate::me::api::MeApi,
-    crate::users::api::UsersApi,
+    (
+        crate::users::api::UsersApi,
+        crate::users::deletion::api::DeletionApi,
+    ),
     crate::roles::api::RolesApi,
     crate::audit::api::AuditApi,
     crate::files::api::FilesApi,
@@ -25,6 +28,7 @@ pub type Apis = (
     (
         crate::retention::api::RetentionApi,
         crate::exports::api::ExportsApi,
+        crate::privacy::api::PrivacyApi,
     ),
     crate::tenants::api::OperatorApi,
 );
@@ -35,7 +39,7 @@ const DESCRIPTION: &str = r##"On-prem, multi-tenant collaboration server. Errors
 
 ## Realtime: the `/api/v1/events` WebSocket
 
-One socket per client session delivers the committed events of every room the person belongs to, and typing notices. Open `GET /api/v1/events?ticket=<ticket>` with a one-time ticket from `POST /events/ticket` (valid 30 seconds, works once; for browsers), or send `Authorization: Bearer <session token>` on the upgrade request. A missing or bad credential answers `401` problem+json instead of upgrading. Every frame is a JSON text frame with a `type`; ignore types and fields you do not know.
+One socket per client session delivers the committed events of every room the person belongs to, and typing notices. Open `GET /api/v1/events?ticket=<ticket>` with a one-time ticket from `POST /events/ticket` (valid 30 seconds, works once; for browsers), or send `Authorization: Bearer <session token>` on the upgrade request. A missing or bad credential answers `401` problem+json instead of upgrading; a person who must first accept the tenant's privacy policy gets `403` problem+json with code `consent_required` (from the ticket endpoint too). Every frame is a JSON text frame with a `type`; ignore types and fields you do not know.
 
 Server → client:
 
@@ -46,7 +50,7 @@ Server → client:
 
 Client → server: `{"type":"typing","room_id":…}` (rooms the person belongs to) and `{"type":"ping"}` (a keepalive; send one every 30 seconds or so). Anything else, or a text frame over 4096 bytes, is ignored.
 
-Close codes: `4001` the session ended (signed out, revoked, expired, account disabled, tenant suspended): sign in again, do not reconnect. `4008` the client fell more than `realtime.buffer` frames behind: reconnect and catch up. Any other close (restart, network, proxy): reconnect with backoff and catch up.
+Close codes: `4001` the session ended (signed out, revoked, expired, account disabled, tenant suspended): sign in again, do not reconnect. `4003` a privacy policy took effect that the person must accept: read and accept it (`GET /privacy/policy`, `POST /privacy/policy/accept`), then reconnect. `4008` the client fell more than `realtime.buffer` frames behind: reconnect and catch up. Any other close (restart, network, proxy): reconnect with backoff and catch up.
 
 Catch-up: the socket never replays; the event log does. Keep a cursor (room id → last applied `seq`). After every `ready`, `POST /sync` with that cursor (repeat while a room has `more`; drop the rooms in `left`). Drop frames whose `seq` is at or below the cursor; when a frame's `seq` skips ahead, fetch `GET /rooms/{id}/events?after_seq=<cursor>` first. The full protocol is in `docs/realtime.md` of the source tree."##;
 

@@ -4,8 +4,8 @@
 
 use crate::{
     api, audit, authn, authz, blobs, config::Config, db, documents, exports, files, jobs,
-    lifecycle, messaging, ops, private_fs, realtime, retention, search, setup, tenants, users,
-    AppState, BoxError,
+    lifecycle, messaging, ops, privacy, private_fs, realtime, retention, search, setup, tenants,
+    users, AppState, BoxError,
 };
 use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
 use std::{sync::Arc, time::Duration};
@@ -98,6 +98,12 @@ pub fn lifecycle() -> lifecycle::Registry {
     r.register(documents::lifecycle::Documents);
     r.register(retention::lifecycle::Reports);
     r.register(authn::lifecycle::SignInRecords);
+    r.register(ops::idempotency::Records);
+    r.register(privacy::lifecycle::Consents);
+    // A person's exports (and their archives) go before the account they belong to.
+    r.register(exports::lifecycle::Exports);
+    // The account's own record after every feature (they may read it), before the audit log.
+    r.register(users::lifecycle::Accounts);
     r.register(audit::lifecycle::AuditEntries);
     r
 }
@@ -111,11 +117,7 @@ pub fn exporters() -> lifecycle::export::Exporters {
     r.register(documents::export::Documents);
     // Last: uploads that no section above wrote already.
     r.register(files::export::Uploads);
-    // Filled by the privacy feature once it registers its exporter here.
-    r.announce(
-        "consents",
-        "The privacy-policy versions you accepted or declined, and when",
-    );
+    r.register(privacy::export::Consents);
     r
 }
 
@@ -152,6 +154,12 @@ pub fn periodic() -> jobs::periodic::Schedule {
                 .then(|| Duration::from_secs(cfg.retention.run_every_secs))
         },
         |s| Box::pin(retention::runs::scheduled(s)),
+    );
+    s.register(
+        "account_erasure",
+        // Grace periods ending, and erasures a stopped node left behind.
+        |_| Some(Duration::from_secs(60)),
+        |s| Box::pin(users::deletion::runner::erase_due(s)),
     );
     s.register(
         "delete_after_delivery",
@@ -248,6 +256,7 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
         cfg: Arc::new(cfg),
         db,
         authz,
+        session_lookup: authn::store::Lookup::new(Some(privacy::consent_gate())),
         metrics: ops::metrics::Metrics::new()?,
         trusted_proxies,
         operator_token_hash,

@@ -16,6 +16,7 @@ const FEATURES: &[&str] = &[
     "signin",
     "retention",
     "exports",
+    "privacy",
 ];
 
 /// The infrastructure folders: they may not import a feature.

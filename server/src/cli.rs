@@ -81,6 +81,21 @@ pub async fn count_command(
     Ok(index.count(&tenant_id, item).await?)
 }
 
+/// `stoa lifecycle replay`: erase again everyone on the erasure ledger (in the blob store)
+/// whom this database does not know as erased, after restoring an older backup (JSON).
+pub async fn lifecycle_replay_command(
+    cfg: crate::config::Config,
+    tenant_slug: Option<&str>,
+) -> Result<String, BoxError> {
+    let state = crate::build_cli_state(cfg).await?;
+    let tenant = match tenant_slug {
+        Some(s) => Some(tenant_id(&state, s).await?),
+        None => None,
+    };
+    let r = crate::users::deletion::runner::replay(&state, tenant.as_deref()).await?;
+    Ok(serde_json::to_string_pretty(&r)?)
+}
+
 /// `stoa retention preview`: what the next run would remove from a tenant (JSON).
 pub async fn retention_preview_command(
     cfg: crate::config::Config,

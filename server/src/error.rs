@@ -20,6 +20,7 @@ pub enum Code {
     InvalidCredentials,
     Forbidden,
     Containment,
+    ConsentRequired,
     NotFound,
     MethodNotAllowed,
     Conflict,
@@ -72,6 +73,11 @@ impl Code {
                 StatusCode::FORBIDDEN,
                 "containment",
                 "Beyond your own permissions",
+            ),
+            ConsentRequired => (
+                StatusCode::FORBIDDEN,
+                "consent_required",
+                "Consent to the privacy policy required",
             ),
             NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
             MethodNotAllowed => (
@@ -243,6 +249,14 @@ impl ApiError {
         Self::new(
             Code::Forbidden,
             format!("this requires the `{permission}` permission"),
+        )
+    }
+    /// The consent gate: the person must accept the tenant's privacy policy first.
+    pub fn consent_required() -> Self {
+        Self::new(
+            Code::ConsentRequired,
+            "accept the current privacy policy first: read it at GET /api/v1/privacy/policy \
+             and accept it at POST /api/v1/privacy/policy/accept",
         )
     }
     pub fn not_found(what: &str) -> Self {
@@ -419,6 +433,20 @@ const UNIQUE: &[Unique] = &[
         field: "name",
         detail: "another role has this name",
     },
+    Unique {
+        constraint: "privacy_policies_label_key",
+        sqlite_columns: "privacy_policies.tenant_id, privacy_policies.label",
+        code: Code::Conflict,
+        field: "label",
+        detail: "another version of the policy has this label",
+    },
+    Unique {
+        constraint: "privacy_policies_effective_key",
+        sqlite_columns: "privacy_policies.tenant_id, privacy_policies.effective_at",
+        code: Code::Conflict,
+        field: "effective_at",
+        detail: "another version of the policy takes effect at this instant",
+    },
 ];
 
 /// The entry of [`UNIQUE`] a database error violated. PostgreSQL names the constraint
@@ -461,7 +489,10 @@ impl ToProblem for sqlx::Error {
 const DOCUMENTED: &[(u16, &str)] = &[
     (400, "Malformed request"),
     (401, "No valid session"),
-    (403, "Missing permission"),
+    (
+        403,
+        "Missing permission (`forbidden`), or consent to the privacy policy pending (`consent_required`)",
+    ),
     (404, "Not found (or belongs to another tenant)"),
     (409, "Conflicts with the current state"),
     (

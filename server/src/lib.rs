@@ -28,6 +28,7 @@ pub mod me;
 pub mod messaging;
 pub mod ops;
 
+pub mod privacy;
 pub mod private_fs;
 pub mod realtime;
 pub mod retention;

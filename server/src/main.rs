@@ -58,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         command: SearchCommand,
     },
+    /// The data lifecycle: replaying erasures after a database restore.
+    Lifecycle {
+        #[command(subcommand)]
+        command: LifecycleCommand,
+    },
     /// Data retention: what a tenant's policy removes, and running it.
     Retention {
         #[command(subcommand)]
@@ -165,6 +170,18 @@ enum AuditCommand {
     Verify {
         #[arg(long)]
         tenant: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum LifecycleCommand {
+    /// After restoring a database backup: erase again everyone on the erasure ledger (kept in
+    /// the blob store) whom the restored database does not know as erased; prints what it did
+    /// (JSON). Run it before the server takes traffic again.
+    Replay {
+        /// Only this tenant (slug); all tenants when omitted.
+        #[arg(long)]
+        tenant: Option<String>,
     },
 }
 
@@ -451,6 +468,14 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
         } => {
             let n = stoa::cli::count_command(cfg, &tenant, kind.as_deref(), id.as_deref()).await?;
             println!("{n}");
+        }
+        Command::Lifecycle {
+            command: LifecycleCommand::Replay { tenant },
+        } => {
+            println!(
+                "{}",
+                stoa::cli::lifecycle_replay_command(cfg, tenant.as_deref()).await?
+            );
         }
         Command::Retention {
             command: RetentionCommand::Preview { tenant },

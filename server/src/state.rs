@@ -1,7 +1,9 @@
 //! The application state: everything a request or a worker needs, built once by `app` from a
 //! configuration (nothing global) and shared by reference.
 
-use crate::{authz, blobs, config::Config, db, files, jobs, lifecycle, ops, realtime, search};
+use crate::{
+    authn, authz, blobs, config::Config, db, files, jobs, lifecycle, ops, realtime, search,
+};
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -12,6 +14,9 @@ pub struct AppState {
     pub cfg: Arc<Config>,
     pub db: db::Db,
     pub authz: authz::Authz,
+    /// The session lookup every request makes, with the consent gate the privacy feature
+    /// registers.
+    pub session_lookup: authn::store::Lookup,
     pub metrics: ops::metrics::Metrics,
     pub trusted_proxies: Vec<ops::net::Cidr>,
     /// SHA-256 of the operator credential.

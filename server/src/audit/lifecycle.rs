@@ -8,7 +8,10 @@ use super::{anchor, store};
 use crate::{
     authz::Proof,
     config::Config,
-    lifecycle::{forever, DataClass, Due, Lifecycle, Purge, Purged},
+    lifecycle::{
+        erase::{Erased, Erasure},
+        forever, DataClass, Due, Lifecycle, Purge, Purged,
+    },
     AppState, BoxError,
 };
 use async_trait::async_trait;
@@ -37,6 +40,30 @@ pub struct AuditEntries;
 impl Lifecycle for AuditEntries {
     fn classes(&self) -> &'static [DataClass] {
         CLASSES
+    }
+
+    /// The person's entries (as actor, or as the target account) lose their personal fields
+    /// (address and details); the entries stay, with the person's id as a pseudonymous id,
+    /// and the chain still verifies (its hash covers a salted digest of those fields). The
+    /// audit mirror's copies are rewritten the same way.
+    async fn erase(&self, e: &Erasure, state: &AppState) -> Result<Vec<Erased>, BoxError> {
+        let tenant_id = e.tenant_id();
+        let mut tx = state.db.begin().await?;
+        let (seqs, legacy) = store::of_person(&mut tx, tenant_id, &e.person).await?;
+        let bytes = store::erase_personal(&mut tx, tenant_id, &seqs).await?;
+        let rows = store::by_seqs(&mut tx, tenant_id, &seqs).await?;
+        tx.commit().await?;
+        super::mirror::rewrite(&state.cfg.audit.mirror_dir, tenant_id, rows).await?;
+        let n = seqs.len() as u64;
+        Ok(vec![Erased {
+            items: n,
+            rows: n,
+            bytes,
+            // Entries written before personal fields were digested keep them (erasing them
+            // would break the chain); the report says how many.
+            kept: legacy,
+            ..Erased::of("audit", "audit_entries")
+        }])
     }
 
     async fn purge(

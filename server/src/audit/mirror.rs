@@ -16,6 +16,9 @@ use std::{
 
 pub const TOPIC: &str = "audit.appended";
 
+/// Appending and rewriting a mirror file do not interleave within this process.
+static WRITING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 pub async fn handle(
     db: &Db,
     mirror_dir: &str,
@@ -32,6 +35,7 @@ pub async fn handle(
     if !crate::db::is_id(tenant_id) {
         return Err(HandlerError::permanent("message has no tenant"));
     }
+    let _writing = WRITING.lock().await;
     let dir = Path::new(mirror_dir).to_path_buf();
     let path = dir.join(format!("{tenant_id}.jsonl"));
     let p2 = path.clone();
@@ -74,6 +78,57 @@ pub async fn handle(
     .await
     .map_err(HandlerError::retry)?
     .map_err(HandlerError::retry)
+}
+
+/// Replace the mirrored copies of these entries (after their personal fields were erased in
+/// the database): the file is rewritten to a temporary file and renamed over the old one.
+/// Lines of other entries stay as they are. Nothing to do without a mirror.
+pub async fn rewrite(
+    mirror_dir: &str,
+    tenant_id: &str,
+    rows: Vec<super::Row>,
+) -> std::io::Result<u64> {
+    if mirror_dir.is_empty() || rows.is_empty() || !crate::db::is_id(tenant_id) {
+        return Ok(0);
+    }
+    let _writing = WRITING.lock().await;
+    let path = Path::new(mirror_dir).join(format!("{tenant_id}.jsonl"));
+    tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let by_seq: std::collections::HashMap<i64, &super::Row> =
+            rows.iter().map(|r| (r.seq, r)).collect();
+        let mut out = String::with_capacity(text.len());
+        let mut replaced = 0u64;
+        for line in text.lines() {
+            let seq = serde_json::from_str::<Mirrored>(line).ok().map(|m| m.seq);
+            match seq.and_then(|s| by_seq.get(&s)) {
+                Some(r) => {
+                    out.push_str(&serde_json::to_string(r).map_err(std::io::Error::other)?);
+                    replaced += 1;
+                }
+                None => out.push_str(line),
+            }
+            out.push('\n');
+        }
+        let tmp = path.with_extension("jsonl.tmp");
+        {
+            let mut f = crate::private_fs::options()
+                .create(true)
+                .write(true)
+                .truncate(true)
+                .open(&tmp)?;
+            f.write_all(out.as_bytes())?;
+            f.sync_data()?;
+        }
+        std::fs::rename(&tmp, &path)?;
+        Ok(replaced)
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }
 
 /// The `seq` of the last complete line of the mirror file (0 when absent or empty). A torn last

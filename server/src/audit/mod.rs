@@ -116,10 +116,48 @@ pub struct Row {
     pub hash: String,
     /// HMAC of `hash` under the anchor key; empty for entries written before anchoring.
     pub anchor: String,
+    /// Random salt of [`pii_digest`](Row::pii_digest); empty once the entry's personal fields
+    /// were erased (and for entries written before personal fields were digested).
+    #[serde(skip)]
+    pub pii_salt: String,
+    /// SHA-256 over the salt, the address and the details: what the hash covers instead of
+    /// those fields, so erasing them keeps the chain whole. Empty for older entries, whose
+    /// hash covers the fields themselves.
+    #[serde(skip)]
+    pub pii_digest: String,
+}
+
+/// What an entry's details read once its personal fields were erased.
+pub const ERASED_DETAILS: &str = r#"{"erased":true}"#;
+
+/// The digest of an entry's personal fields under its salt.
+pub fn pii_digest(salt: &str, ip: &str, details: &str) -> String {
+    let canonical = serde_json::json!([salt, ip, details]);
+    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
 
 /// The hash of an entry over a canonical, unambiguous encoding of every field but `hash`.
 pub fn entry_hash(r: &Row) -> String {
+    if !r.pii_digest.is_empty() {
+        // The personal fields (address, details) count through their salted digest.
+        let canonical = serde_json::json!([
+            "v2",
+            r.prev_hash,
+            r.tenant_id,
+            r.seq,
+            r.id,
+            r.at,
+            r.actor_kind,
+            r.actor_id,
+            r.action,
+            r.target_kind,
+            r.target_id,
+            r.outcome,
+            r.request_id,
+            r.pii_digest
+        ]);
+        return hex::encode(Sha256::digest(canonical.to_string().as_bytes()));
+    }
     let canonical = serde_json::json!([
         r.prev_hash,
         r.tenant_id,
@@ -160,7 +198,10 @@ pub async fn record(conn: &mut AnyConnection, e: Entry) -> Result<(), sqlx::Erro
         prev_hash,
         hash: String::new(),
         anchor: String::new(),
+        pii_salt: uuid::Uuid::new_v4().simple().to_string(),
+        pii_digest: String::new(),
     };
+    row.pii_digest = pii_digest(&row.pii_salt, &row.ip, &row.details);
     row.hash = entry_hash(&row);
     // No entry without its anchor: a process that did not load the key must not write
     // entries that would later read as stripped of theirs.
@@ -251,6 +292,12 @@ impl Verifier {
             return Err(ChainBreak {
                 seq: r.seq,
                 reason: "its link to the previous entry does not match".into(),
+            });
+        }
+        if !r.pii_salt.is_empty() && pii_digest(&r.pii_salt, &r.ip, &r.details) != r.pii_digest {
+            return Err(ChainBreak {
+                seq: r.seq,
+                reason: "its address or details were altered (digest mismatch)".into(),
             });
         }
         if entry_hash(r) != r.hash {
@@ -394,6 +441,11 @@ mod tests {
     }
 
     fn chain(n: i64) -> Vec<Row> {
+        chain_with(n, false)
+    }
+
+    /// `digested`: entries as written since personal fields are digested (salt and digest).
+    fn chain_with(n: i64, digested: bool) -> Vec<Row> {
         let mut prev = String::new();
         (1..=n)
             .map(|seq| {
@@ -414,7 +466,13 @@ mod tests {
                     prev_hash: prev.clone(),
                     hash: String::new(),
                     anchor: String::new(),
+                    pii_salt: String::new(),
+                    pii_digest: String::new(),
                 };
+                if digested {
+                    r.pii_salt = format!("salt{seq}");
+                    r.pii_digest = pii_digest(&r.pii_salt, &r.ip, &r.details);
+                }
                 r.hash = entry_hash(&r);
                 r.anchor = anchor::sign(&key(), &r.tenant_id, r.seq, &r.hash);
                 prev = r.hash.clone();
@@ -429,6 +487,26 @@ mod tests {
         let head = rows[4].hash.clone();
         assert_eq!(verify_chain(&rows, 5, &head), Ok(5));
         assert_eq!(verify_chain(&[], 0, ""), Ok(0));
+    }
+
+    #[test]
+    fn erasing_personal_fields_keeps_the_chain_and_altering_them_does_not() {
+        let rows = chain_with(4, true);
+        let head = rows[3].hash.clone();
+        assert_eq!(verify_chain(&rows, 4, &head), Ok(4));
+        // Altered (salt kept): the digest no longer matches.
+        let mut altered = rows.clone();
+        altered[1].details = r#"{"name":"forged"}"#.into();
+        assert_eq!(verify_chain(&altered, 4, &head).unwrap_err().seq, 2);
+        // Erased as an erasure does (address, details and salt): the chain still verifies.
+        let mut erased = rows.clone();
+        erased[1].ip.clear();
+        erased[1].details = ERASED_DETAILS.into();
+        erased[1].pii_salt.clear();
+        assert_eq!(verify_chain(&erased, 4, &head), Ok(4));
+        // The rest of an erased entry is still covered by its hash.
+        erased[1].action = "user.forged".into();
+        assert_eq!(verify_chain(&erased, 4, &head).unwrap_err().seq, 2);
     }
 
     #[test]

@@ -4,11 +4,12 @@ use super::Row;
 use sqlx::AnyConnection;
 
 const COLUMNS: &str = "tenant_id, seq, id, at, actor_kind, actor_id, action, target_kind, \
-                       target_id, outcome, ip, request_id, details, prev_hash, hash, anchor";
+                       target_id, outcome, ip, request_id, details, prev_hash, hash, anchor, \
+                       pii_salt, pii_digest";
 
 pub async fn insert(conn: &mut AnyConnection, r: &Row) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "insert into audit_log ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+        "insert into audit_log ({COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
     ))
     .bind(&r.tenant_id)
     .bind(r.seq)
@@ -26,6 +27,8 @@ pub async fn insert(conn: &mut AnyConnection, r: &Row) -> Result<(), sqlx::Error
     .bind(&r.prev_hash)
     .bind(&r.hash)
     .bind(&r.anchor)
+    .bind(&r.pii_salt)
+    .bind(&r.pii_digest)
     .execute(conn)
     .await?;
     Ok(())
@@ -270,4 +273,87 @@ pub async fn prune(
     .execute(conn)
     .await?;
     Ok(n)
+}
+
+/// The sequence numbers of a tenant's entries by or about a person (as actor, or as the
+/// target account), whose personal fields can still be erased; and how many older entries
+/// (written before personal fields were digested) cannot be without breaking the chain.
+pub async fn of_person(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    person: &str,
+) -> Result<(Vec<i64>, u64), sqlx::Error> {
+    let seqs: Vec<i64> = sqlx::query_scalar(
+        "select seq from audit_log
+         where tenant_id = $1 and (actor_id = $2 or (target_kind = 'user' and target_id = $2))
+           and pii_salt <> '' order by seq",
+    )
+    .bind(tenant_id)
+    .bind(person)
+    .fetch_all(&mut *conn)
+    .await?;
+    let legacy: i64 = sqlx::query_scalar(
+        "select count(*) from audit_log
+         where tenant_id = $1 and (actor_id = $2 or (target_kind = 'user' and target_id = $2))
+           and pii_digest = ''",
+    )
+    .bind(tenant_id)
+    .bind(person)
+    .fetch_one(conn)
+    .await?;
+    Ok((seqs, u64::try_from(legacy).unwrap_or(0)))
+}
+
+/// Erase the personal fields (address, details and the digest's salt) of these entries; their
+/// digest stays, so the chain still verifies. Bytes removed.
+pub async fn erase_personal(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    seqs: &[i64],
+) -> Result<u64, sqlx::Error> {
+    let mut bytes = 0u64;
+    for seq in seqs {
+        let b: Option<i64> = sqlx::query_scalar(
+            "select length(ip) + length(details) from audit_log
+             where tenant_id = $1 and seq = $2 and pii_salt <> ''",
+        )
+        .bind(tenant_id)
+        .bind(seq)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(b) = b else { continue };
+        sqlx::query(
+            "update audit_log set ip = '', details = $3, pii_salt = ''
+             where tenant_id = $1 and seq = $2",
+        )
+        .bind(tenant_id)
+        .bind(seq)
+        .bind(super::ERASED_DETAILS)
+        .execute(&mut *conn)
+        .await?;
+        bytes += u64::try_from(b).unwrap_or(0);
+    }
+    Ok(bytes)
+}
+
+/// Entries by sequence number (to rewrite the mirror after an erasure).
+pub async fn by_seqs(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    seqs: &[i64],
+) -> Result<Vec<Row>, sqlx::Error> {
+    let mut out = Vec::with_capacity(seqs.len());
+    for seq in seqs {
+        if let Some(r) = sqlx::query_as::<_, Row>(&format!(
+            "select {COLUMNS} from audit_log where tenant_id = $1 and seq = $2"
+        ))
+        .bind(tenant_id)
+        .bind(seq)
+        .fetch_optional(&mut *conn)
+        .await?
+        {
+            out.push(r);
+        }
+    }
+    Ok(out)
 }

@@ -32,6 +32,24 @@ impl Lifecycle for SignInRecords {
         CLASSES
     }
 
+    /// Every session of the person (live ones were revoked when deletion was requested; the
+    /// records of ended ones, with device and address) and any invitation.
+    async fn erase(
+        &self,
+        e: &crate::lifecycle::erase::Erasure,
+        state: &AppState,
+    ) -> Result<Vec<crate::lifecycle::erase::Erased>, BoxError> {
+        use crate::lifecycle::erase::Erased;
+        let mut tx = state.db.begin().await?;
+        let (sessions, invitations) =
+            store::delete_person(&mut tx, e.tenant_id(), &e.person).await?;
+        tx.commit().await?;
+        Ok(vec![
+            Erased::rows("authn", "sessions and sign-in records", sessions),
+            Erased::rows("authn", "invitations", invitations),
+        ])
+    }
+
     async fn purge(
         &self,
         proof: &Purge,

@@ -3,7 +3,10 @@
 //!
 //! [`Session`] is the extractor every tenant operation takes; it resolves the token against the
 //! current state of the session, the user and the tenant on every request, so a revoked session,
-//! a disabled account or a suspended tenant answers 401 on the very next call.
+//! a disabled account or a suspended tenant answers 401 on the very next call. The same lookup
+//! says whether the person must consent to the tenant's privacy policy first (the condition is
+//! the privacy feature's, registered in `app.rs`): [`Session`] then answers 403
+//! `consent_required`, and only operations that take [`SessionPendingConsent`] go ahead.
 
 pub mod export;
 pub mod invite_page;
@@ -32,6 +35,9 @@ pub struct Principal {
     pub session_id: String,
     /// The authorization policy version current when this request started.
     pub policy_version: i64,
+    /// The person must consent to the tenant's privacy policy before anything else (checked
+    /// when this request started). Only [`SessionPendingConsent`] lets such a principal through.
+    pub consent_pending: bool,
     pub ctx: RequestCtx,
 }
 
@@ -45,10 +51,30 @@ impl Principal {
     }
 }
 
+// The two extractors below share one scheme in the spec ("BearerAuth"), so they share its
+// description word for word: the spec shows whichever registered last.
+
 /// A person's session: `Authorization: Bearer <token>` from `POST /api/v1/auth/login`.
+///
+/// While the person must consent to the tenant's privacy policy, operations answer 403
+/// `consent_required`, except the few that take `SessionPendingConsent`: reading and accepting
+/// the privacy policy, signing out, exporting one's data and asking for one's deletion.
 #[derive(SecurityScheme)]
 #[oai(rename = "BearerAuth", ty = "bearer", checker = "check_bearer")]
 pub struct Session(pub Principal);
+
+/// A person's session: `Authorization: Bearer <token>` from `POST /api/v1/auth/login`.
+///
+/// While the person must consent to the tenant's privacy policy, operations answer 403
+/// `consent_required`, except the few that take `SessionPendingConsent`: reading and accepting
+/// the privacy policy, signing out, exporting one's data and asking for one's deletion.
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "BearerAuth",
+    ty = "bearer",
+    checker = "check_bearer_pending_consent"
+)]
+pub struct SessionPendingConsent(pub Principal);
 
 /// The platform operator: `Authorization: Bearer <operator token>` (see `operator.token`).
 #[derive(SecurityScheme)]
@@ -81,6 +107,14 @@ pub fn remember(req: &mut Request, token: &str, principal: Principal) {
 }
 
 async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
+    let principal = check_bearer_pending_consent(req, bearer).await?;
+    if principal.consent_pending {
+        return Err(ApiError::consent_required().into());
+    }
+    Ok(principal)
+}
+
+async fn check_bearer_pending_consent(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
     let state = state_of(req)?;
     let principal = match req.data::<Resolved>() {
         Some(r) if r.token == bearer.token => r.principal.clone(),
@@ -100,7 +134,9 @@ async fn check_operator(req: &Request, bearer: Bearer) -> poem::Result<OperatorP
 }
 
 /// Resolve a bearer token to a principal on current state. One query on the hot path; the
-/// last-seen time is written at most once a minute per session.
+/// last-seen time is written at most once a minute per session. The principal may be held at
+/// the consent gate ([`Principal::consent_pending`]): callers other than the extractors refuse
+/// it themselves where they must.
 pub async fn resolve(
     state: &AppState,
     token: &str,
@@ -118,14 +154,14 @@ pub async fn resolve_hash(
     hash: &str,
     ctx: RequestCtx,
 ) -> Result<Principal, ApiError> {
+    let now = now_ms();
     let row = {
         let mut conn = state.db.conn().await?;
-        store::lookup(&mut conn, hash).await?
+        store::lookup(&mut conn, &state.session_lookup, hash, now).await?
     };
     let Some(row) = row else {
         return Err(ApiError::unauthenticated());
     };
-    let now = now_ms();
     let idle_ms = state.cfg.session.idle_timeout_secs * 1000;
     if row.expires_at <= now
         || row.last_seen_at + idle_ms <= now
@@ -144,6 +180,7 @@ pub async fn resolve_hash(
         user_id: row.user_id,
         session_id: row.session_id,
         policy_version: row.policy_version,
+        consent_pending: row.consent_pending != 0,
         ctx,
     })
 }
@@ -157,15 +194,27 @@ pub async fn session_token_hash(
     Ok(store::token_hash(&mut conn, &p.tenant_id, &p.session_id).await?)
 }
 
-/// Whether a principal's session still holds now (not revoked or expired, account and tenant
-/// active): long-lived connections ask this on a timer.
-pub async fn still_valid(state: &AppState, p: &Principal) -> Result<bool, ApiError> {
+/// Where a principal's session stands now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Valid, and nothing is pending.
+    Valid,
+    /// Revoked or expired, account or tenant no longer active.
+    Ended,
+    /// Valid, but the person must consent to the privacy policy first.
+    ConsentPending,
+}
+
+/// Where a principal's session stands now (not revoked or expired, account and tenant active,
+/// consent not pending): long-lived connections ask this on a timer.
+pub async fn standing(state: &AppState, p: &Principal) -> Result<Standing, ApiError> {
     let Some(hash) = session_token_hash(state, p).await? else {
-        return Ok(false);
+        return Ok(Standing::Ended);
     };
     match resolve_hash(state, &hash, p.ctx.clone()).await {
-        Ok(_) => Ok(true),
-        Err(e) if e.code == crate::error::Code::Unauthenticated => Ok(false),
+        Ok(now) if now.consent_pending => Ok(Standing::ConsentPending),
+        Ok(_) => Ok(Standing::Valid),
+        Err(e) if e.code == crate::error::Code::Unauthenticated => Ok(Standing::Ended),
         Err(e) => Err(e),
     }
 }

@@ -66,6 +66,15 @@ pub async fn revoke_user_sessions(
     Ok(store::revoke_all_for_user(conn, tenant_id, user_id, keep).await?)
 }
 
+/// Withdraw a person's unused invitations (their links stop working at once); how many.
+pub async fn withdraw_invitations(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+) -> ApiResult<u64> {
+    Ok(store::delete_invitations(conn, tenant_id, user_id).await?)
+}
+
 /// End every session of a tenant (suspension); how many ended.
 pub async fn revoke_tenant_sessions(conn: &mut AnyConnection, tenant_id: &str) -> ApiResult<u64> {
     Ok(store::revoke_all_for_tenant(conn, tenant_id).await?)

@@ -395,12 +395,13 @@ pub async fn setup_token_take(
     Ok(r.rows_affected() == 1)
 }
 
-/// What a bearer token resolves to: the session, its user's and tenant's status and the
-/// tenant's policy version.
+/// What a bearer token resolves to: the session, its user's and tenant's status, the tenant's
+/// policy version, and whether the person must consent to the privacy policy first.
 ///
 /// One query on the hot path of every request, so it reads the `users` and `tenants` status
 /// columns (and authz's version) with a join instead of three service calls; it is the only
-/// place authn reads those tables, and only reads them.
+/// place authn reads those tables, and only reads them. The consent condition is not authn's:
+/// the feature that keeps consents registers it ([`Lookup::new`]).
 #[derive(sqlx::FromRow)]
 pub struct SessionLookup {
     pub session_id: String,
@@ -412,25 +413,51 @@ pub struct SessionLookup {
     pub user_status: String,
     pub tenant_status: String,
     pub policy_version: i64,
+    /// 1 when the consent gate holds the person.
+    pub consent_pending: i64,
+}
+
+/// The session lookup's SQL, built once at start-up with the consent condition a feature
+/// registers in `app.rs`.
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    sql: String,
+}
+
+impl Lookup {
+    /// `consent_pending`: an SQL condition over `s.tenant_id`, `s.user_id` and `$2` (the
+    /// instant, epoch milliseconds), true when the person must consent before anything else;
+    /// `None`: nobody ever must.
+    pub fn new(consent_pending: Option<String>) -> Lookup {
+        // Never true, and still names `$2`, which every lookup binds.
+        let pending = consent_pending.unwrap_or_else(|| "$2 < 0".to_string());
+        Lookup {
+            sql: format!(
+                "select s.id as session_id, s.tenant_id, s.user_id, t.slug as tenant_slug,
+                        s.last_seen_at, s.expires_at, u.status as user_status,
+                        t.status as tenant_status, coalesce(v.version, 1) as policy_version,
+                        cast(case when {pending} then 1 else 0 end as bigint) as consent_pending
+                 from sessions s
+                 join users u on u.tenant_id = s.tenant_id and u.id = s.user_id
+                 join tenants t on t.id = s.tenant_id
+                 left join authz_versions v on v.tenant_id = s.tenant_id
+                 where s.token_hash = $1 and s.revoked_at is null"
+            ),
+        }
+    }
 }
 
 pub async fn lookup(
     conn: &mut AnyConnection,
+    q: &Lookup,
     token_hash: &str,
+    now: i64,
 ) -> Result<Option<SessionLookup>, sqlx::Error> {
-    sqlx::query_as(
-        "select s.id as session_id, s.tenant_id, s.user_id, t.slug as tenant_slug,
-                s.last_seen_at, s.expires_at, u.status as user_status, t.status as tenant_status,
-                coalesce(v.version, 1) as policy_version
-         from sessions s
-         join users u on u.tenant_id = s.tenant_id and u.id = s.user_id
-         join tenants t on t.id = s.tenant_id
-         left join authz_versions v on v.tenant_id = s.tenant_id
-         where s.token_hash = $1 and s.revoked_at is null",
-    )
-    .bind(token_hash)
-    .fetch_optional(conn)
-    .await
+    sqlx::query_as(&q.sql)
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(conn)
+        .await
 }
 
 /// The digest of a session's token while the session is not revoked.
@@ -480,6 +507,43 @@ pub async fn delete_ended_session(
     .execute(conn)
     .await
     .map(|r| r.rows_affected())
+}
+
+/// Delete every session and invitation of a person (account erasure): (sessions, invitations).
+pub async fn delete_person(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+) -> Result<(u64, u64), sqlx::Error> {
+    let sessions = sqlx::query("delete from sessions where tenant_id = $1 and user_id = $2")
+        .bind(tenant_id)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    let invitations = sqlx::query("delete from invitations where tenant_id = $1 and user_id = $2")
+        .bind(tenant_id)
+        .bind(user_id)
+        .execute(conn)
+        .await?
+        .rows_affected();
+    Ok((sessions, invitations))
+}
+
+/// Delete a person's invitations.
+pub async fn delete_invitations(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("delete from invitations where tenant_id = $1 and user_id = $2")
+            .bind(tenant_id)
+            .bind(user_id)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// Every session of a person, live and ended (sign-in records), newest first; no token.

@@ -268,6 +268,7 @@ mod tests {
             user_id: user_id.into(),
             session_id: String::new(),
             policy_version: version,
+            consent_pending: false,
             ctx: RequestCtx::default(),
         }
     }

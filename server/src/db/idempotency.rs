@@ -369,6 +369,19 @@ pub async fn release(db: &Db, claim: &Claim) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
+/// Delete every key of one scope (a person's, when their account is erased: the stored
+/// answers hold what they sent); keys deleted.
+pub async fn delete_scope(db: &Db, scope: &str) -> Result<u64, sqlx::Error> {
+    let mut tx = db.begin_unclaimed().await?;
+    let n = sqlx::query("delete from idempotency_keys where scope = $1")
+        .bind(scope)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(n)
+}
+
 /// Delete keys created before `before`.
 pub async fn prune(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
     let mut tx = db.begin_unclaimed().await?;

@@ -103,6 +103,22 @@ impl Lifecycle for Documents {
         Ok(out)
     }
 
+    async fn transfer(
+        &self,
+        e: &crate::lifecycle::erase::Erasure,
+        state: &AppState,
+    ) -> Result<Vec<crate::lifecycle::erase::Transferred>, BoxError> {
+        super::erase::transfer(e, state).await
+    }
+
+    async fn erase(
+        &self,
+        e: &crate::lifecycle::erase::Erasure,
+        state: &AppState,
+    ) -> Result<Vec<crate::lifecycle::erase::Erased>, BoxError> {
+        super::erase::erase(e, state).await
+    }
+
     async fn container(
         &self,
         state: &AppState,

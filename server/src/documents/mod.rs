@@ -10,6 +10,7 @@
 pub mod access;
 pub mod api;
 pub mod docs;
+pub mod erase;
 pub mod export;
 pub mod folders;
 pub mod hooks;

@@ -19,49 +19,79 @@ use crate::{
 /// A team space's members: (user id, role).
 pub type Members = Vec<(String, String)>;
 
-/// Create the space with this unique key unless it exists.
-async fn ensure_space(
+/// Create the space with this unique key unless it exists; its id.
+pub(super) async fn ensure_space(
     state: &AppState,
-    p: &Principal,
+    tenant_id: &str,
+    created_by: &str,
     kind: &str,
     key: &str,
     name: &str,
-) -> ApiResult<()> {
+) -> ApiResult<String> {
     let mut conn = state.db.conn().await?;
-    let exists = store::spaces::by_key(&mut conn, &p.tenant_id, key).await?;
-    drop(conn);
-    if exists.is_some() {
-        return Ok(());
+    let exists = store::spaces::by_key(&mut conn, tenant_id, key).await?;
+    if let Some(id) = exists {
+        return Ok(id);
     }
     let mut tx = state.db.begin().await?;
     let s = SpaceRow {
         id: new_id(),
         kind: kind.into(),
         name: name.into(),
-        created_by: p.user_id.clone(),
+        created_by: created_by.to_string(),
         created_at: now_ms(),
     };
-    match store::spaces::insert(&mut tx, &p.tenant_id, &s, Some(key)).await {
-        Ok(()) => Ok(tx.commit().await?),
+    match store::spaces::insert(&mut tx, tenant_id, &s, Some(key)).await {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(s.id)
+        }
         // Created concurrently: fine.
-        Err(e) if is_unique_violation(&e) => Ok(()),
+        Err(e) if is_unique_violation(&e) => {
+            drop(tx);
+            store::spaces::by_key(&mut conn, tenant_id, key)
+                .await?
+                .ok_or_else(|| ApiError::internal("a space vanished while it was created"))
+        }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A person's personal space (created unless it exists).
+pub(super) async fn personal_space(
+    state: &AppState,
+    tenant_id: &str,
+    user_id: &str,
+) -> ApiResult<String> {
+    ensure_space(
+        state,
+        tenant_id,
+        user_id,
+        "personal",
+        &format!("p:{user_id}"),
+        "My documents",
+    )
+    .await
+}
+
+/// The company space (created unless it exists).
+pub(super) async fn company_space(
+    state: &AppState,
+    tenant_id: &str,
+    created_by: &str,
+) -> ApiResult<String> {
+    ensure_space(
+        state, tenant_id, created_by, "company", "company", "Company",
+    )
+    .await
 }
 
 /// The spaces the caller sees: their personal space, the company space, their team spaces.
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn list(state: &AppState, p: &Principal) -> ApiResult<Vec<(SpaceRow, Role)>> {
     state.authz.require(p, perm::DOCUMENTS_USE).await?;
-    ensure_space(
-        state,
-        p,
-        "personal",
-        &format!("p:{}", p.user_id),
-        "My documents",
-    )
-    .await?;
-    ensure_space(state, p, "company", "company", "Company").await?;
+    personal_space(state, &p.tenant_id, &p.user_id).await?;
+    company_space(state, &p.tenant_id, &p.user_id).await?;
     let mut conn = state.db.conn().await?;
     let all_teams = state
         .authz

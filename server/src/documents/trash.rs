@@ -260,6 +260,13 @@ impl PurgeRoot {
         }
     }
 
+    fn erasure(e: &crate::lifecycle::erase::Erasure, root_id: &str) -> PurgeRoot {
+        PurgeRoot {
+            tenant_id: e.tenant_id().to_string(),
+            root_id: root_id.to_string(),
+        }
+    }
+
     fn expired(p: &Purge, root_id: &str) -> PurgeRoot {
         PurgeRoot {
             tenant_id: p.tenant_id().to_string(),
@@ -332,6 +339,36 @@ pub(crate) async fn purge_document(
     out.rows += 1;
     out.index_entries += 1;
     Ok(out)
+}
+
+/// A document of an erased person's personal space (account erasure): trashed as its own root
+/// if it is not in the trash, then purged with every version, share and file.
+pub(super) async fn purge_for_erasure(
+    conn: &mut AnyConnection,
+    e: &crate::lifecycle::erase::Erasure,
+    id: &str,
+) -> ApiResult<Purged> {
+    let tenant_id = e.tenant_id();
+    let Some(d) = store::docs::get(conn, tenant_id, id).await? else {
+        return Ok(Purged::default());
+    };
+    let root = match d.trashed_via {
+        Some(r) => r,
+        None => {
+            store::docs::mark_trashed(conn, tenant_id, id, now_ms(), id, &e.person).await?;
+            id.to_string()
+        }
+    };
+    purge_document(conn, &PurgeRoot::erasure(e, &root), id).await
+}
+
+/// A folder of an erased person's personal space, once its documents went.
+pub(super) async fn purge_folder_for_erasure(
+    conn: &mut AnyConnection,
+    e: &crate::lifecycle::erase::Erasure,
+    id: &str,
+) -> ApiResult<()> {
+    Ok(purge_folder_row(conn, e.tenant_id(), id).await?)
 }
 
 /// A trashed document past the trash period (the lifecycle's purge); nothing when it was

@@ -3,7 +3,7 @@
 
 use super::{service, store::ExportRow};
 use crate::{
-    authn::Session,
+    authn::{Session, SessionPendingConsent},
     db::rfc3339,
     error::{ApiError, ApiResult, Code},
     http::{download::Download, ApiTags},
@@ -113,12 +113,13 @@ impl ExportsApi {
     /// the server has it, ciphertext in end-to-end encrypted rooms, as the manifest says),
     /// attachments, documents and uploads as original files, notifications — with
     /// `manifest.json` and `index.html`. 409 while another export of the caller is being
-    /// prepared.
+    /// prepared, 429 after `exports.max_per_day` a day. Allowed before consenting to the
+    /// privacy policy.
     #[oai(path = "/me/export", method = "post", operation_id = "me_export_start")]
     async fn start_own(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: Session,
+        auth: SessionPendingConsent,
     ) -> ApiResult<ExportStarted> {
         let r = service::request_own(&state, &auth.0).await?;
         Ok(ExportStarted::Accepted(Json(r.into())))
@@ -129,7 +130,7 @@ impl ExportsApi {
     async fn list_own(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: Session,
+        auth: SessionPendingConsent,
     ) -> ApiResult<Json<DataExportList>> {
         Ok(list(service::list_own(&state, &auth.0).await?))
     }
@@ -143,7 +144,7 @@ impl ExportsApi {
     async fn get_own(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: Session,
+        auth: SessionPendingConsent,
         id: Path<String>,
     ) -> ApiResult<Json<DataExport>> {
         Ok(Json(service::get_own(&state, &auth.0, &id.0).await?.into()))
@@ -197,7 +198,7 @@ impl ExportsApi {
     async fn link(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: Session,
+        auth: SessionPendingConsent,
         id: Path<String>,
     ) -> ApiResult<Json<DownloadLink>> {
         let l = service::link(&state, &auth.0, &id.0).await?;

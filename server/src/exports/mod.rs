@@ -11,5 +11,6 @@
 
 pub mod api;
 pub mod build;
+pub mod lifecycle;
 pub mod service;
 pub mod store;

@@ -239,16 +239,16 @@ pub async fn open_by_link(
     Ok(r)
 }
 
-/// Remove every export of a person, archives included (for account erasure), inside the
-/// caller's transaction: the rows now, the archives' blobs through the outbox. Exports
-/// removed.
+/// Remove every export of a person, archives included (account erasure), inside the caller's
+/// transaction: the rows now, the archives' blobs through the outbox. (exports, archives)
+/// removed. A build still going on finds its row gone and drops what it stored.
 pub async fn erase_user(
     proof: &dyn crate::authz::Proof,
     conn: &mut sqlx::AnyConnection,
     user_id: &str,
-) -> Result<u64, sqlx::Error> {
+) -> Result<(u64, u64), sqlx::Error> {
     let tenant_id = proof.tenant_id();
-    let keys = store::delete_of_user(&mut *conn, tenant_id, user_id).await?;
+    let (rows, keys) = store::delete_of_user(&mut *conn, tenant_id, user_id).await?;
     for key in &keys {
         outbox::enqueue(
             &mut *conn,
@@ -258,7 +258,7 @@ pub async fn erase_user(
         )
         .await?;
     }
-    Ok(keys.len() as u64)
+    Ok((rows, keys.len() as u64))
 }
 
 /// Purge one ready export's archive (expired): the row stays as a record, marked expired.

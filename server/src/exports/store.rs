@@ -115,12 +115,13 @@ pub async fn asked_since(
     .await
 }
 
-/// Delete every export of a person (account erasure); the blob keys of their archives.
+/// Delete every export of a person (account erasure): rows deleted, the blob keys of their
+/// archives.
 pub async fn delete_of_user(
     conn: &mut AnyConnection,
     tenant_id: &str,
     user_id: &str,
-) -> Result<Vec<String>, sqlx::Error> {
+) -> Result<(u64, Vec<String>), sqlx::Error> {
     let keys: Vec<Option<String>> = sqlx::query_scalar(
         "select blob_key from data_exports where tenant_id = $1 and user_id = $2",
     )
@@ -128,12 +129,13 @@ pub async fn delete_of_user(
     .bind(user_id)
     .fetch_all(&mut *conn)
     .await?;
-    sqlx::query("delete from data_exports where tenant_id = $1 and user_id = $2")
+    let rows = sqlx::query("delete from data_exports where tenant_id = $1 and user_id = $2")
         .bind(tenant_id)
         .bind(user_id)
         .execute(conn)
-        .await?;
-    Ok(keys.into_iter().flatten().collect())
+        .await?
+        .rows_affected();
+    Ok((rows, keys.into_iter().flatten().collect()))
 }
 
 /// The export a download link's token (its SHA-256) opens, while the link works.

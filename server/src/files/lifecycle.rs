@@ -67,6 +67,35 @@ impl Lifecycle for Files {
         self.classes
     }
 
+    /// The person's uploads that nothing uses (after messaging and documents removed what used
+    /// them) go from every store; files still in use stay with what uses them (a transferred
+    /// document, a message kept under the pseudonym in another policy, a room's avatar).
+    async fn erase(
+        &self,
+        e: &crate::lifecycle::erase::Erasure,
+        state: &AppState,
+    ) -> Result<Vec<crate::lifecycle::erase::Erased>, BoxError> {
+        let tenant_id = e.tenant_id();
+        let mut out = crate::lifecycle::erase::Erased::of("files", "uploads");
+        let mut tx = state.db.begin().await?;
+        let ids = store::uploads_where(&mut tx, tenant_id, &e.person, self.unused).await?;
+        if e.person_held() {
+            // A hold on the person keeps their uploads.
+            out.held = ids.len() as u64;
+            return Ok(vec![out]);
+        }
+        for id in ids {
+            let p = service::purge(e, &mut tx, &id).await?;
+            if p.blobs > 0 {
+                out.items += 1;
+            }
+            out.add(Purged { items: 0, ..p });
+        }
+        tx.commit().await?;
+        state.outbox_wake.notify_one();
+        Ok(vec![out])
+    }
+
     async fn purge(
         &self,
         proof: &Purge,

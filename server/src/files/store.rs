@@ -574,3 +574,20 @@ pub async fn matches(
     .await?;
     Ok(n > 0)
 }
+
+/// A person's uploads matching a condition over `files f` (a fixed fragment, never input).
+pub async fn uploads_where(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    uploader_id: &str,
+    condition: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "select f.id from files f where f.tenant_id = $1 and f.uploader_id = $2 and ({condition})
+         order by f.id"
+    ))
+    .bind(tenant_id)
+    .bind(uploader_id)
+    .fetch_all(conn)
+    .await
+}

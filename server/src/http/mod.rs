@@ -46,6 +46,9 @@ pub enum ApiTags {
     Retention,
     /// Personal data exports: one's own, and (admins) a user's; progress, download links.
     Exports,
+    /// Privacy-policy versions (admins publish them), reading and accepting the policy, and
+    /// each person's consents.
+    Privacy,
     /// Install-wide tenant management by the platform operator.
     Operator,
 }

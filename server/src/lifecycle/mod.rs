@@ -10,6 +10,7 @@
 //! ([`Registry::measure`]) and purging ([`Registry::purge_batch`]) read the same SQL
 //! predicate, so a preview counts exactly what the next run removes.
 
+pub mod erase;
 pub mod export;
 pub mod holds;
 mod store;
@@ -150,6 +151,27 @@ pub trait Lifecycle: Send + Sync {
     /// Whether a room or space with this id exists in the tenant, and whether `user_id` may
     /// govern its retention (owns the room, manages the space). `None`: not this feature's
     /// container, or no such container.
+    /// Hand what the person owns to the successors the erasure names (documents, rooms, …),
+    /// before anything is erased. What is not transferred is erased.
+    async fn transfer(
+        &self,
+        _erasure: &erase::Erasure,
+        _state: &AppState,
+    ) -> Result<Vec<erase::Transferred>, BoxError> {
+        Ok(Vec::new())
+    }
+
+    /// Remove the person's data from this feature's stores (rows, blobs, index entries),
+    /// keeping what the erasure's legal holds cover, and say what went, per kind of data.
+    /// Idempotent: run again, it removes what is left.
+    async fn erase(
+        &self,
+        _erasure: &erase::Erasure,
+        _state: &AppState,
+    ) -> Result<Vec<erase::Erased>, BoxError> {
+        Ok(Vec::new())
+    }
+
     async fn container(
         &self,
         _state: &AppState,
@@ -219,6 +241,31 @@ impl Registry {
             }
         }
         Ok(None)
+    }
+
+    /// Erase a person from every store: every feature's transfers first, then every
+    /// feature's erasure, in registration order (the account's own record last).
+    pub async fn erase(
+        &self,
+        state: &AppState,
+        tenant_id: &str,
+        person: &str,
+        messages: erase::AuthoredMessages,
+        transfers: erase::Transfers,
+    ) -> Result<erase::Report, BoxError> {
+        let held = {
+            let mut conn = state.db.conn().await?;
+            holds::active(&mut conn, tenant_id).await?
+        };
+        let e = erase::Erasure::new(tenant_id, person, messages, transfers, held);
+        let mut report = erase::Report::default();
+        for f in &self.features {
+            report.transferred.extend(f.transfer(&e, state).await?);
+        }
+        for f in &self.features {
+            report.erased.extend(f.erase(&e, state).await?);
+        }
+        Ok(report)
     }
 
     /// What a purge with this selection would remove, counted without deleting anything.

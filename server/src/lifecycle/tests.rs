@@ -20,6 +20,19 @@ const NOT_CLASSES: &[(&str, &str)] = &[
         "user_devices",
         "a person's device keys: erased with the account",
     ),
+    ("account_settings", "configuration"),
+    (
+        "account_deletions",
+        "deletion requests: the record of each erasure (ids only)",
+    ),
+    (
+        "erasure_reports",
+        "what each erasure removed: kept as its proof (pseudonymous ids and counts)",
+    ),
+    (
+        "erasure_ledger",
+        "who was erased: replayed after a restore, so never purged",
+    ),
     ("roles", "configuration"),
     ("role_permissions", "configuration"),
     ("role_bindings", "configuration"),
@@ -76,6 +89,14 @@ const NOT_CLASSES: &[(&str, &str)] = &[
         "data_exports",
         "exports purge their own archives when they expire (`exports` pass); the rows are \
          the record of who exported what",
+    ),
+    (
+        "privacy_policies",
+        "published policy texts: the record of what people agreed to",
+    ),
+    (
+        "privacy_consents",
+        "proof of consent: kept while the account exists; erased with the account",
     ),
 ];
 

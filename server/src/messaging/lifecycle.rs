@@ -164,6 +164,22 @@ impl Lifecycle for Messaging {
         Ok(out)
     }
 
+    async fn transfer(
+        &self,
+        e: &crate::lifecycle::erase::Erasure,
+        state: &AppState,
+    ) -> Result<Vec<crate::lifecycle::erase::Transferred>, BoxError> {
+        super::erase::transfer(e, state).await
+    }
+
+    async fn erase(
+        &self,
+        e: &crate::lifecycle::erase::Erasure,
+        state: &AppState,
+    ) -> Result<Vec<crate::lifecycle::erase::Erased>, BoxError> {
+        super::erase::erase(e, state).await
+    }
+
     async fn container(
         &self,
         state: &AppState,
@@ -210,6 +226,7 @@ mod tests {
             session_id: String::new(),
             // Newer than any version: policies are (re)loaded from the database.
             policy_version: i64::MAX,
+            consent_pending: false,
             ctx: RequestCtx::default(),
         }
     }

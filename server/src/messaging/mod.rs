@@ -12,6 +12,7 @@ pub mod api;
 pub mod dad;
 pub mod e2e;
 mod emit;
+pub mod erase;
 pub mod export;
 pub mod hooks;
 pub mod lifecycle;

@@ -84,12 +84,15 @@ pub enum Frame {
         room_id: String,
         json: String,
     },
-    /// Close sockets (account disabled, sessions revoked, tenant suspended).
+    /// Close sockets (account disabled, sessions revoked, tenant suspended), or have them
+    /// re-check their session (a privacy policy took effect).
     Kick(Kick),
 }
 
 /// Which sockets to close: a tenant's, narrowed to a person and to one session, sparing one
-/// session (the one that changed the password keeps its sockets). Empty fields match all.
+/// session (the one that changed the password keeps its sockets). Empty fields match all. With
+/// `recheck`, the sockets hit re-check their session instead and close only when it no longer
+/// holds (a new privacy policy took effect: only people who must now consent lose theirs).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Kick {
     #[serde(rename = "t")]
@@ -100,6 +103,8 @@ pub struct Kick {
     pub session_id: String,
     #[serde(rename = "k", default)]
     pub keep_session: String,
+    #[serde(rename = "c", default)]
+    pub recheck: bool,
 }
 
 impl Kick {
@@ -125,6 +130,13 @@ impl Kick {
             session_id: session_id.to_string(),
             ..Kick::user(tenant_id, user_id)
         }
+    }
+
+    /// Re-check the session instead of closing: close only the sockets whose session no longer
+    /// holds (ended, or consent now pending).
+    pub fn unless_valid(mut self) -> Kick {
+        self.recheck = true;
+        self
     }
 
     /// Spare the sockets of this session.

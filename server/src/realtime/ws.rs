@@ -21,20 +21,35 @@ use tokio::sync::broadcast::error::RecvError;
 
 /// How often an open socket re-checks its session and re-reads its rooms. Revocations close
 /// sockets at once through the hub ([`super::Kick`]: account disabled, session revoked or signed
-/// out, password changed, tenant suspended; on every node) and membership follows the room's
-/// own events, so this is only the backstop for what no kick reached (a change made by the
-/// command-line tool in another process, a notification lost while a node's listener
-/// reconnected). Each socket starts at a random point of the period, so that thousands of
-/// sockets do not re-check together; two queries per socket per period is what an idle socket
-/// costs.
+/// out, password changed, tenant suspended; on every node), and so does a privacy policy
+/// published to take effect at once (the sockets re-check; those whose person must now consent
+/// close with [`CLOSE_CONSENT_REQUIRED`]); membership follows the room's own events. So this is
+/// the backstop for what no kick reached (a change made by the command-line tool in another
+/// process, a notification lost while a node's listener reconnected) — and how a privacy policy
+/// scheduled for later reaches open sockets: they close within this period after it takes
+/// effect, while REST calls are refused from that instant. Each socket starts at a random point
+/// of the period, so that thousands of sockets do not re-check together; two queries per socket
+/// per period is what an idle socket costs.
 const RECHECK: Duration = Duration::from_secs(30);
 const MAX_CLIENT_FRAME: usize = 4096;
 
 /// Close codes (4000–4999 are the application's).
 pub const CLOSE_SESSION_ENDED: u16 = 4001;
+/// The person must accept the privacy policy (`GET /api/v1/privacy/policy`) before reconnecting.
+pub const CLOSE_CONSENT_REQUIRED: u16 = 4003;
 pub const CLOSE_SLOW: u16 = 4008;
 
+/// The person behind a ticket or bearer header, refused (403 `consent_required`) while the
+/// consent gate holds them.
 async fn authenticate(state: &AppState, req: &Request) -> Result<Principal, ApiError> {
+    let p = credential(state, req).await?;
+    if p.consent_pending {
+        return Err(ApiError::consent_required());
+    }
+    Ok(p)
+}
+
+async fn credential(state: &AppState, req: &Request) -> Result<Principal, ApiError> {
     let ctx = authn::ctx_of(req);
     let ticket = req.uri().query().and_then(|q| {
         q.split('&')
@@ -100,6 +115,19 @@ async fn rooms_of(state: &AppState, p: &Principal) -> Option<HashSet<String>> {
         .map(|v| v.into_iter().collect())
 }
 
+/// Why a socket must close now (its close code and reason), `None` while its session holds. A
+/// failure to check keeps the socket until the next check.
+async fn ended(state: &AppState, p: &Principal) -> Option<(u16, &'static str)> {
+    match authn::standing(state, p).await {
+        Ok(authn::Standing::Valid) | Err(_) => None,
+        Ok(authn::Standing::Ended) => Some((CLOSE_SESSION_ENDED, "the session ended")),
+        Ok(authn::Standing::ConsentPending) => Some((
+            CLOSE_CONSENT_REQUIRED,
+            "accept the privacy policy, then reconnect",
+        )),
+    }
+}
+
 #[derive(serde::Deserialize)]
 struct ClientFrame {
     #[serde(rename = "type")]
@@ -156,8 +184,15 @@ async fn run(state: Arc<AppState>, p: Principal, socket: poem::web::websocket::W
                             out = Some(json.clone());
                         }
                         Frame::Kick(k) if k.hits(&p.tenant_id, &p.user_id, &p.session_id) => {
-                            let _ = sink.send(close(CLOSE_SESSION_ENDED, "the session ended")).await;
-                            return;
+                            let why = if k.recheck {
+                                ended(&state, &p).await
+                            } else {
+                                Some((CLOSE_SESSION_ENDED, "the session ended"))
+                            };
+                            if let Some((code, why)) = why {
+                                let _ = sink.send(close(code, why)).await;
+                                return;
+                            }
                         }
                         _ => {}
                     }
@@ -196,13 +231,9 @@ async fn run(state: Arc<AppState>, p: Principal, socket: poem::web::websocket::W
                 Some(Ok(_)) => {}
             },
             _ = recheck.tick() => {
-                match authn::still_valid(&state, &p).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        let _ = sink.send(close(CLOSE_SESSION_ENDED, "the session ended")).await;
-                        return;
-                    }
-                    Err(_) => {}
+                if let Some((code, why)) = ended(&state, &p).await {
+                    let _ = sink.send(close(code, why)).await;
+                    return;
                 }
                 if let Some(now) = rooms_of(&state, &p).await {
                     rooms = now;

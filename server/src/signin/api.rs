@@ -2,7 +2,7 @@
 
 use super::service;
 use crate::{
-    authn::{ctx_of, Session},
+    authn::{ctx_of, SessionPendingConsent},
     db::rfc3339,
     error::ApiResult,
     http::{ApiTags, NoContent},
@@ -86,9 +86,14 @@ impl AuthApi {
 
     /// Sign out
     ///
-    /// Ends this session; the token answers 401 from now on.
+    /// Ends this session; the token answers 401 from now on. Works while consent to the privacy
+    /// policy is pending.
     #[oai(path = "/auth/logout", method = "post", operation_id = "auth_logout")]
-    async fn logout(&self, state: Data<&Arc<AppState>>, auth: Session) -> ApiResult<NoContent> {
+    async fn logout(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: SessionPendingConsent,
+    ) -> ApiResult<NoContent> {
         crate::authn::service::logout(&state, &auth.0).await?;
         Ok(NoContent::Done)
     }

@@ -75,6 +75,18 @@ pub async fn login(
     )
     .await;
     let tenant_active = tenant.as_ref().is_some_and(|t| t.status == "active");
+    let mut user = user;
+    // Signing in during the grace period of one's own deletion request cancels it, when the
+    // tenant allows it (only with the right password).
+    if let (true, true, Some(u)) = (ok, tenant_active, user.as_mut()) {
+        if u.status == "pending_erasure" {
+            if let Some(status) =
+                users::deletion::cancel_on_sign_in(state, &u.tenant_id, &u.id).await?
+            {
+                u.status = status;
+            }
+        }
+    }
     let user_active = user.as_ref().is_some_and(|u| u.status == "active");
     let mut tx = state.db.begin().await?;
     if !(ok && tenant_active && user_active) {

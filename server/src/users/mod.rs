@@ -2,7 +2,9 @@
 //! profile and password.
 
 pub mod api;
+pub mod deletion;
 pub mod export;
+pub mod lifecycle;
 pub mod service;
 pub mod store;
 pub mod validate;

@@ -14,6 +14,10 @@ use crate::{
 };
 use sqlx::AnyConnection;
 
+/// The ids of a tenant's active people as an SQL subquery (tenant bound as `$1`), for features
+/// that count over people in their own queries (privacy's acceptance counts).
+pub use super::store::ACTIVE_PEOPLE;
+
 /// Who creates an account: a person holding `users.manage` (the proof of the check), or the
 /// install itself (the operator or first-run setup creating a tenant's first admin).
 ///
@@ -361,6 +365,9 @@ pub async fn update(
     let mut u = load(&mut tx, &p.tenant_id, id).await?;
     // Changing an account's email or phone redirects its sign-in: only within one's own reach.
     let _: Contained = contain_account(&mut tx, p, &u.id).await?;
+    if u.status == "erased" {
+        return Err(ApiError::conflict(Code::Conflict, "the account is erased"));
+    }
     let changed = apply_patch(&mut u, &patch, true)?;
     ensure_unique(&mut tx, &u).await?;
     store::update(&mut tx, &u).await?;
@@ -425,6 +432,12 @@ pub async fn set_disabled(
     let mut tx = state.db.begin().await?;
     let mut u = load(&mut tx, &p.tenant_id, id).await?;
     let _: Contained = contain_account(&mut tx, p, &u.id).await?;
+    if matches!(u.status.as_str(), "pending_erasure" | "erased") {
+        return Err(ApiError::conflict(
+            Code::Conflict,
+            "the account is being deleted: cancel the deletion instead",
+        ));
+    }
     let revoked;
     if disabled {
         if u.id == p.user_id {

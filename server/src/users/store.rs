@@ -18,10 +18,37 @@ pub struct UserRow {
     pub updated_at: i64,
 }
 
-const COLUMNS: &str = "tenant_id, id, email, phone, display_name, title, department, status, \
-                       password_hash, created_at, updated_at";
-const LIST_COLUMNS: &str = "tenant_id, id, email, phone, display_name, title, department, status, \
-                            cast(null as text) as password_hash, created_at, updated_at";
+/// The ids of a tenant's active people as an SQL subquery, the tenant id bound as `$1`.
+pub const ACTIVE_PEOPLE: &str = "select id from users where tenant_id = $1 and status = 'active'";
+
+/// The status people see: a disabled account with a deletion request is `pending_erasure`
+/// until it is erased, then `erased` (the stored status stays `disabled`: see migration 0014).
+macro_rules! status_sql {
+    () => {
+        "case when status = 'disabled' then coalesce((select case d.status \
+         when 'erased' then 'erased' else 'pending_erasure' end from account_deletions d \
+         where d.tenant_id = users.tenant_id and d.user_id = users.id \
+         and d.status in ('pending', 'erasing', 'erased')), status) else status end as status"
+    };
+}
+const COLUMNS: &str = concat!(
+    "tenant_id, id, email, phone, display_name, title, department, ",
+    status_sql!(),
+    ", password_hash, created_at, updated_at"
+);
+const LIST_COLUMNS: &str = concat!(
+    "tenant_id, id, email, phone, display_name, title, department, ",
+    status_sql!(),
+    ", cast(null as text) as password_hash, created_at, updated_at"
+);
+
+/// The status as stored: the deletion workflow's states are `disabled` in the table.
+fn stored_status(status: &str) -> &str {
+    match status {
+        "pending_erasure" | "erased" => "disabled",
+        s => s,
+    }
+}
 
 impl UserRow {
     /// A new account with a fresh id (inputs already validated): `active` when it has a password,
@@ -132,7 +159,7 @@ pub async fn update(conn: &mut AnyConnection, u: &UserRow) -> Result<(), sqlx::E
     .bind(&u.display_name)
     .bind(u.title.clone())
     .bind(u.department.clone())
-    .bind(&u.status)
+    .bind(stored_status(&u.status))
     .bind(search_text(u))
     .bind(now_ms())
     .bind(&u.tenant_id)
@@ -222,4 +249,21 @@ pub async fn count(conn: &mut AnyConnection, tenant_id: &str) -> Result<i64, sql
         .bind(tenant_id)
         .fetch_one(conn)
         .await
+}
+
+/// Remove an account's password (account erasure: nobody signs in to it again).
+pub async fn clear_password(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update users set password_hash = null, updated_at = $1 where tenant_id = $2 and id = $3",
+    )
+    .bind(now_ms())
+    .bind(tenant_id)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -76,6 +76,10 @@ struct Fx {
     run_id: String,
     export_id: String,
     export_url: String,
+    policy_id: String,
+    deletee_id: String,
+    quitter_token: String,
+    report_id: String,
 }
 
 struct Case {
@@ -1956,6 +1960,241 @@ fn cases() -> Vec<Case> {
             names_object: true,
             bad: Some(|_| req("GET", "/api/v1/retention/runs/not-a-run", None)),
         },
+        // Account deletion.
+        Case {
+            op: "account_deletion_settings_get",
+            auth: Session,
+            perm: Some("settings.manage"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/settings/account-deletion", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "account_deletion_settings_set",
+            auth: Session,
+            perm: Some("settings.manage"),
+            ok: 200,
+            call: |_| {
+                req(
+                    "PUT",
+                    "/api/v1/settings/account-deletion",
+                    Some(
+                        json!({ "grace_days": 14, "authored_messages": "pseudonymise", "sign_in_cancels": true }),
+                    ),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "PUT",
+                    "/api/v1/settings/account-deletion",
+                    Some(
+                        json!({ "grace_days": 99, "authored_messages": "delete", "sign_in_cancels": true }),
+                    ),
+                )
+            }),
+        },
+        Case {
+            op: "users_deletion_request",
+            auth: Session,
+            perm: Some("users.delete"),
+            ok: 202,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/users/{}/deletion", f.deletee_id),
+                    Some(json!({})),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/users/{}/deletion", f.deletee_id),
+                    Some(json!({ "documents_to": "nobody" })),
+                )
+            }),
+        },
+        Case {
+            op: "users_deletion_get",
+            auth: Session,
+            perm: Some("users.delete"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/users/{}/deletion", f.deletee_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/users/not-a-user/deletion", None)),
+        },
+        Case {
+            op: "account_deletions_list",
+            auth: Session,
+            perm: Some("users.delete"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/account-deletions", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/account-deletions?status=gone", None)),
+        },
+        Case {
+            op: "users_deletion_cancel",
+            auth: Session,
+            perm: Some("users.delete"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/users/{}/deletion/cancel", f.deletee_id),
+                    Some(json!({ "reactivate": true })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/users/{}/deletion/cancel", f.deletee_id),
+                    Some(json!({ "reactivate": "yes" })),
+                )
+            }),
+        },
+        Case {
+            op: "me_deletion_request",
+            auth: Session,
+            perm: None,
+            ok: 202,
+            call: |f| Req {
+                token: Some(f.quitter_token.clone()),
+                ..req(
+                    "POST",
+                    "/api/v1/me/deletion-request",
+                    Some(json!({ "reason": "moving on" })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/me/deletion-request",
+                    Some(json!({ "reason": 7 })),
+                )
+            }),
+        },
+        Case {
+            op: "erasure_reports_list",
+            auth: Session,
+            perm: Some("users.delete"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/erasure-reports", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/erasure-reports?limit=0", None)),
+        },
+        Case {
+            op: "erasure_reports_get",
+            auth: Session,
+            perm: Some("users.delete"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/erasure-reports/{}", f.report_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/erasure-reports/not-a-report", None)),
+        },
+        // Privacy: tenant A's version takes effect in 2098, so nobody is held at the consent
+        // gate meanwhile (privacy.rs covers the gate itself).
+        Case {
+            op: "privacy_policy_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/privacy/policy", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "privacy_policy_accept",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    "/api/v1/privacy/policy/accept",
+                    Some(json!({ "version_id": f.policy_id })),
+                )
+            },
+            names_object: true,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/privacy/policy/accept",
+                    Some(json!({ "version_id": 7 })),
+                )
+            }),
+        },
+        Case {
+            op: "me_consents_list",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/me/consents", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/me/consents?limit=0", None)),
+        },
+        Case {
+            op: "privacy_policies_list",
+            auth: Session,
+            perm: Some("settings.manage"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/privacy/policies", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/privacy/policies?cursor=%%%", None)),
+        },
+        Case {
+            op: "privacy_policies_create",
+            auth: Session,
+            perm: Some("settings.manage"),
+            ok: 201,
+            call: |_| {
+                req(
+                    "POST",
+                    "/api/v1/privacy/policies",
+                    Some(
+                        json!({ "label": "2099", "body": "# Policy", "effective_at": "2099-01-01T00:00:00Z" }),
+                    ),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/privacy/policies",
+                    Some(json!({ "label": "", "body": "# Policy" })),
+                )
+            }),
+        },
+        Case {
+            op: "privacy_policies_get",
+            auth: Session,
+            perm: Some("settings.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/privacy/policies/{}", f.policy_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/privacy/policies/not-a-version", None)),
+        },
         // Last: tenant B's admin is signed out by its isolation check.
         Case {
             op: "auth_logout",
@@ -2027,6 +2266,8 @@ fn every_operation_in_the_spec_has_its_answers() {
                     || c.op == "spaces_remove_member"
                     || c.op == "search"
                     || c.op == "events_ticket"
+                    || c.op == "privacy_policy_get"
+                    || c.op == "privacy_policy_accept"
                     || c.op == "auth_logout",
                 "{} has no permission: is that right?",
                 c.op
@@ -2288,9 +2529,61 @@ async fn fixture(s: &Server) -> Fx {
         .as_str()
         .unwrap()
         .to_string();
+    let policy_id = s
+        .post(
+            "/api/v1/privacy/policies",
+            &a.admin_token,
+            json!({ "label": "2098", "body": "# Policy", "effective_at": "2098-01-01T00:00:00Z" }),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Account deletion: one person to ask about, one who asks for themselves, one erased.
+    let (deletee_id, _) = s.staff(&a, "Deletee").await;
+    let (_, quitter_token) = s.staff(&a, "Quitter").await;
+    let (erased_id, _) = s.staff(&a, "Erased").await;
+    let settings = |grace: i64| json!({ "grace_days": grace, "authored_messages": "delete", "sign_in_cancels": true });
+    s.req(
+        "PUT",
+        "/api/v1/settings/account-deletion",
+        Some(&a.admin_token),
+        Some(settings(0)),
+    )
+    .await
+    .ok(200);
+    s.post(
+        &format!("/api/v1/users/{erased_id}/deletion"),
+        &a.admin_token,
+        json!({}),
+    )
+    .await
+    .ok(202);
+    let erasure = format!("/api/v1/users/{erased_id}/deletion");
+    s.eventually("the erasure ends", || async {
+        s.get(&erasure, &a.admin_token).await.ok(200)["status"] == "erased"
+    })
+    .await;
+    let report_id = s.get(&erasure, &a.admin_token).await.ok(200)["report_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.req(
+        "PUT",
+        "/api/v1/settings/account-deletion",
+        Some(&a.admin_token),
+        Some(settings(14)),
+    )
+    .await
+    .ok(200);
     Fx {
         export_id,
         export_url,
+        deletee_id,
+        quitter_token,
+        report_id,
+        policy_id,
         hold_room_id,
         hold_id,
         run_id,

@@ -11,19 +11,19 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use x25519_dalek::{PublicKey, StaticSecret};
 
-struct Device {
-    id: String,
+pub(crate) struct Device {
+    pub(crate) id: String,
     secret: StaticSecret,
 }
 
 impl Device {
-    fn new(id: &str) -> Device {
+    pub(crate) fn new(id: &str) -> Device {
         Device {
             id: id.into(),
             secret: StaticSecret::random_from_rng(rand::rngs::OsRng),
         }
     }
-    fn public_b64(&self) -> String {
+    pub(crate) fn public_b64(&self) -> String {
         STANDARD.encode(PublicKey::from(&self.secret).as_bytes())
     }
     /// Unwrap a room key wrapped for this device.
@@ -59,7 +59,7 @@ fn wrap(room_key: &[u8; 32], device_public_b64: &str) -> String {
     STANDARD.encode(out)
 }
 
-fn seal(room_key: &[u8; 32], text: &str) -> String {
+pub(crate) fn seal(room_key: &[u8; 32], text: &str) -> String {
     let mut nonce = [0u8; 12];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
     let ct = Aes256Gcm::new_from_slice(room_key)
@@ -79,7 +79,7 @@ fn open(room_key: &[u8; 32], b64: &str) -> Option<String> {
 }
 
 /// A member rotates the room key: a fresh key wrapped for every current member device.
-async fn rotate(s: &Server, token: &str, room: &str) -> ([u8; 32], i64) {
+pub(crate) async fn rotate(s: &Server, token: &str, room: &str) -> ([u8; 32], i64) {
     let d = s.get(&format!("/api/v1/rooms/{room}/devices"), token).await;
     let info = d.ok(200).clone();
     let version =

@@ -231,6 +231,24 @@ async fn world(s: &Server) -> World {
     s.upload(&alice, "loose.bin", b"alice-loose-canary".to_vec())
         .await
         .ok(201);
+    // A privacy policy everyone accepts (each one's consent is theirs alone).
+    let policy = s
+        .post(
+            "/api/v1/privacy/policies",
+            &t.admin_token,
+            json!({ "label": "policy-canary-2026", "body": "# Policy" }),
+        )
+        .await;
+    let policy_id = id(policy.ok(201));
+    for tok in [&alice, &bob, &t.admin_token] {
+        s.post(
+            "/api/v1/privacy/policy/accept",
+            tok,
+            json!({ "version_id": policy_id }),
+        )
+        .await
+        .ok(200);
+    }
     World {
         t,
         alice_id,
@@ -273,8 +291,8 @@ fn check_alice_archive(w: &World, bytes: &[u8]) {
     ] {
         assert_eq!(section(n)["available"], true, "{n}");
     }
-    // The privacy feature fills this one once it is part of the server.
-    assert_eq!(section("consents")["available"], false);
+    assert_eq!(section("consents")["available"], true);
+    assert_eq!(section("consents")["items"], 1);
     assert_eq!(section("profile")["items"], 1);
     assert_eq!(section("rooms")["items"], 3);
     assert_eq!(section("messages")["items"], 4);
@@ -317,6 +335,7 @@ fn check_alice_archive(w: &World, bytes: &[u8]) {
         "alice-loose-canary",
         "🎉",
         "alice@acme.test",
+        "policy-canary-2026",
     ] {
         assert!(all.contains(canary), "{canary} missing from the archive");
     }
@@ -518,6 +537,30 @@ async fn admin_exports_a_user(b: Backend) {
         .expect("the admin's request is audited");
     assert_eq!(by_admin["details"]["export_id"], export_id.as_str());
     assert_eq!(by_admin["details"]["by_admin"], true);
+
+    // Erasing the account takes its exports and their archives along.
+    let url = link(&s, &admin, &export_id).await;
+    s.req(
+        "PUT",
+        "/api/v1/settings/account-deletion",
+        Some(&admin),
+        Some(json!({ "grace_days": 0, "authored_messages": "delete", "sign_in_cancels": true })),
+    )
+    .await
+    .ok(200);
+    let deletion = format!("/api/v1/users/{}/deletion", w.alice_id);
+    s.post(&deletion, &admin, json!({})).await.ok(202);
+    s.eventually("the erasure ends", || async {
+        s.get(&deletion, &admin).await.ok(200)["status"] == "erased"
+    })
+    .await;
+    assert_eq!(fetch(&s, &url).await.0, 404);
+    let left = s.get(&list_path, &admin).await;
+    if left.status == 200 {
+        assert_eq!(left.body["items"], json!([]));
+    } else {
+        left.problem(404);
+    }
 }
 both!(admin_exports_a_user);
 

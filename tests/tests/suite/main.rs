@@ -5,6 +5,7 @@
 
 mod common;
 
+mod accounts;
 mod audit;
 mod auth;
 mod contract;
@@ -19,6 +20,7 @@ mod messaging;
 mod messaging_authz;
 mod migrations;
 mod ops;
+mod privacy;
 mod realtime;
 mod retention;
 mod roles;

@@ -17,7 +17,7 @@ async fn set_policy(s: &Server, token: &str, body: Value) -> Value {
 }
 
 /// Restart the server `secs` seconds in the future; the admin's new session.
-async fn later(s: &mut Server, secs: &str, admin_email: &str) -> String {
+pub(crate) async fn later(s: &mut Server, secs: &str, admin_email: &str) -> String {
     s.stop();
     s.set_env("STOA_CLOCK_OFFSET_SECS", secs);
     s.spawn().await;
@@ -25,7 +25,7 @@ async fn later(s: &mut Server, secs: &str, admin_email: &str) -> String {
 }
 
 /// Tables and columns of the server's database whose text contains `needle`.
-async fn columns_containing(s: &Server, needle: &str) -> Vec<String> {
+pub(crate) async fn columns_containing(s: &Server, needle: &str) -> Vec<String> {
     use sqlx::{Connection, Row};
     let like = format!("%{needle}%");
     let mut hits = Vec::new();
@@ -86,7 +86,7 @@ async fn columns_containing(s: &Server, needle: &str) -> Vec<String> {
 }
 
 /// Blob files (objects and temporaries) whose bytes contain `needle`.
-fn blobs_containing(s: &Server, needle: &str) -> usize {
+pub(crate) fn blobs_containing(s: &Server, needle: &str) -> usize {
     let (objects, tmp) = s.blob_files();
     objects
         .iter()
@@ -100,7 +100,7 @@ fn blobs_containing(s: &Server, needle: &str) -> usize {
 }
 
 /// Search hits for `q`.
-async fn hits(s: &Server, token: &str, q: &str) -> usize {
+pub(crate) async fn hits(s: &Server, token: &str, q: &str) -> usize {
     s.search(token, q).await.ok(200)["items"]
         .as_array()
         .map(|a| a.len())
@@ -108,7 +108,7 @@ async fn hits(s: &Server, token: &str, q: &str) -> usize {
 }
 
 /// Index entries of one item, read with the server stopped.
-fn indexed(s: &Server, kind: &str, item: &str) -> String {
+pub(crate) fn indexed(s: &Server, kind: &str, item: &str) -> String {
     let out = s.cli(
         &[
             "search", "count", "--tenant", "acme", "--kind", kind, "--id", item,
@@ -183,7 +183,7 @@ async fn purge_reaches_every_store_s3(b: Backend) {
 both!(purge_reaches_every_store_s3);
 
 /// Objects in the S3 bucket: (all, referenced by a row), from a dry-run orphan sweep.
-fn s3_objects(s: &Server) -> (u64, u64) {
+pub(crate) fn s3_objects(s: &Server) -> (u64, u64) {
     let out = s.cli(&["blobs", "sweep", "--dry-run", "--grace-secs", "0"], None);
     assert!(
         out.status.success(),

@@ -738,10 +738,11 @@ struct AuditRow {
     prev_hash: String,
     hash: String,
     anchor: String,
+    pii_digest: String,
 }
 
 const AUDIT_SELECT: &str = "select seq, id, at, actor_kind, actor_id, action, target_kind, \
-    target_id, outcome, ip, request_id, details, prev_hash, hash, anchor from audit_log \
+    target_id, outcome, ip, request_id, details, prev_hash, hash, anchor, pii_digest from audit_log \
     where tenant_id = $1 order by seq";
 
 macro_rules! audit_rows {
@@ -769,6 +770,7 @@ macro_rules! audit_rows {
                 prev_hash: r.get(12),
                 hash: r.get(13),
                 anchor: r.get(14),
+                pii_digest: r.get(15),
             })
             .collect::<Vec<AuditRow>>()
     }};
@@ -792,24 +794,45 @@ async fn audit_rows(s: &Server, tenant_id: &str) -> Vec<AuditRow> {
 
 /// The chain hash exactly as the server computes it (the canonical JSON of every field but
 /// the hash and the anchor) — what an attacker who read the source would recompute.
+/// The server's entry hash, computed independently. Entries written since migration 0014 hash a
+/// salted digest of their personal fields (address, details) instead of the fields.
 fn chain_hash(tenant_id: &str, r: &AuditRow) -> String {
     use sha2::{Digest, Sha256};
-    let canonical = json!([
-        r.prev_hash,
-        tenant_id,
-        r.seq,
-        r.id,
-        r.at,
-        r.actor_kind,
-        r.actor_id,
-        r.action,
-        r.target_kind,
-        r.target_id,
-        r.outcome,
-        r.ip,
-        r.request_id,
-        r.details
-    ]);
+    let canonical = if !r.pii_digest.is_empty() {
+        json!([
+            "v2",
+            r.prev_hash,
+            tenant_id,
+            r.seq,
+            r.id,
+            r.at,
+            r.actor_kind,
+            r.actor_id,
+            r.action,
+            r.target_kind,
+            r.target_id,
+            r.outcome,
+            r.request_id,
+            r.pii_digest
+        ])
+    } else {
+        json!([
+            r.prev_hash,
+            tenant_id,
+            r.seq,
+            r.id,
+            r.at,
+            r.actor_kind,
+            r.actor_id,
+            r.action,
+            r.target_kind,
+            r.target_id,
+            r.outcome,
+            r.ip,
+            r.request_id,
+            r.details
+        ])
+    };
     Sha256::digest(canonical.to_string().as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

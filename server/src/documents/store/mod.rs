@@ -2,6 +2,7 @@
 //! transaction) and the tenant id and return rows: no rules, no authorization, no HTTP.
 
 pub mod docs;
+pub mod erase;
 pub mod folders;
 pub mod lifecycle;
 pub mod settings;

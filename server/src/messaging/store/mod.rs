@@ -8,6 +8,7 @@
 
 pub mod dad;
 pub mod e2e;
+pub mod erase;
 pub mod events;
 pub mod export;
 pub mod lifecycle;

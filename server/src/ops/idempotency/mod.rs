@@ -13,6 +13,8 @@
 //!   — when the service supplies it, as sending a message does — with the answer. A retried-safe
 //!   send costs no transaction of its own; other operations record their answer in one small
 //!   transaction after the change. A crash can never leave a change without its key.
+//! - A person held at the privacy-policy consent gate gets no replay and claims no key: the
+//!   gate answers first (403 `consent_required`), so a stored answer never goes around it.
 //! - The same key with a different request (method, path or body) is refused (422).
 //! - While the first request is still running, a repeat answers 409 and may be retried.
 //! - Refusals (4xx) that changed nothing are kept and replayed too; server errors that changed
@@ -63,6 +65,47 @@ pub async fn prune(db: &Db) -> Result<u64, sqlx::Error> {
     keys::prune(db, now_ms() - TTL_MS).await
 }
 
+/// The scope of a person's keys.
+fn person_scope(tenant_id: &str, user_id: &str) -> String {
+    digest(&[b"user", tenant_id.as_bytes(), user_id.as_bytes()])
+}
+
+/// Idempotency records in the lifecycle registry (`app::lifecycle`): a person's stored
+/// answers go when their account is erased (they hold what the person sent).
+pub struct Records;
+
+#[async_trait::async_trait]
+impl crate::lifecycle::Lifecycle for Records {
+    fn classes(&self) -> &'static [crate::lifecycle::DataClass] {
+        &[]
+    }
+
+    async fn purge(
+        &self,
+        _proof: &crate::lifecycle::Purge,
+        _state: &AppState,
+        class: &str,
+        _items: &[crate::lifecycle::Due],
+    ) -> Result<crate::lifecycle::Purged, crate::BoxError> {
+        Err(format!("idempotency records keep no data class `{class}`").into())
+    }
+
+    async fn erase(
+        &self,
+        e: &crate::lifecycle::erase::Erasure,
+        state: &AppState,
+    ) -> Result<Vec<crate::lifecycle::erase::Erased>, crate::BoxError> {
+        use crate::authz::Proof;
+        let scope = person_scope(e.tenant_id(), &e.person);
+        let n = crate::db::idempotency::delete_scope(&state.db, &scope).await?;
+        Ok(vec![crate::lifecycle::erase::Erased::rows(
+            "ops",
+            "idempotency records",
+            n,
+        )])
+    }
+}
+
 fn digest(parts: &[&[u8]]) -> String {
     let mut h = Sha256::new();
     for p in parts {
@@ -99,8 +142,16 @@ async fn scope_of(
         return Ok(None);
     };
     match authn::resolve(state, &token, ctx).await {
+        Ok(p) if p.consent_pending => {
+            // Held at the consent gate: no earlier answer is replayed and no key is claimed.
+            // The endpoint answers 403 `consent_required`, or runs one of the few operations
+            // allowed meanwhile (accepting the policy, signing out …), which are idempotent by
+            // their own rules.
+            authn::remember(req, &token, p);
+            return Ok(None);
+        }
         Ok(p) => {
-            let scope = digest(&[b"user", p.tenant_id.as_bytes(), p.user_id.as_bytes()]);
+            let scope = person_scope(&p.tenant_id, &p.user_id);
             authn::remember(req, &token, p);
             return Ok(Some(scope));
         }

@@ -1,0 +1,76 @@
+//! The account itself in the lifecycle registry: erasing a person scrubs their profile (name,
+//! email, phone, title, department, password) down to the pseudonym, and removes their roles.
+//! The row stays, with its id as the pseudonymous id that messages kept under the pseudonym,
+//! audit entries and reports still name. Registered after every feature, so features erase
+//! first, and before the audit log.
+
+use super::store;
+use crate::{
+    authz::{self, Proof},
+    lifecycle::{
+        erase::{Erased, Erasure},
+        DataClass, Due, Lifecycle, Purge, Purged,
+    },
+    AppState, BoxError,
+};
+use async_trait::async_trait;
+
+pub struct Accounts;
+
+#[async_trait]
+impl Lifecycle for Accounts {
+    fn classes(&self) -> &'static [DataClass] {
+        &[]
+    }
+
+    async fn purge(
+        &self,
+        _proof: &Purge,
+        _state: &AppState,
+        class: &str,
+        _items: &[Due],
+    ) -> Result<Purged, BoxError> {
+        Err(format!("accounts keep no data class `{class}`").into())
+    }
+
+    async fn erase(&self, e: &Erasure, state: &AppState) -> Result<Vec<Erased>, BoxError> {
+        let tenant_id = e.tenant_id();
+        let mut tx = state.db.begin().await?;
+        let Some(mut u) = store::get(&mut tx, tenant_id, &e.person).await? else {
+            return Ok(Vec::new());
+        };
+        let bytes = [
+            Some(u.display_name.len()),
+            u.email.as_ref().map(String::len),
+            u.phone.as_ref().map(String::len),
+            u.title.as_ref().map(String::len),
+            u.department.as_ref().map(String::len),
+        ]
+        .iter()
+        .flatten()
+        .sum::<usize>();
+        u.display_name = e.pseudonym.clone();
+        u.email = None;
+        u.phone = None;
+        u.title = None;
+        u.department = None;
+        u.status = "disabled".into();
+        store::update(&mut tx, &u).await?;
+        store::clear_password(&mut tx, tenant_id, &u.id).await?;
+        let roles = authz::store::roles_of_user(&mut tx, tenant_id, &u.id)
+            .await?
+            .len() as u64;
+        authz::store::set_user_roles(&mut tx, tenant_id, &u.id, &[]).await?;
+        authz::bump_version(&mut tx, tenant_id).await?;
+        tx.commit().await?;
+        Ok(vec![
+            Erased {
+                items: 1,
+                rows: 1,
+                bytes: bytes as u64,
+                ..Erased::of("users", "profile")
+            },
+            Erased::rows("users", "role bindings", roles),
+        ])
+    }
+}
