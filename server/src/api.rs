@@ -27,6 +27,7 @@ pub type Apis = (
     crate::search::api::SearchApi,
     (
         crate::retention::api::RetentionApi,
+        crate::exports::api::ExportsApi,
         crate::privacy::api::PrivacyApi,
     ),
     crate::tenants::api::OperatorApi,

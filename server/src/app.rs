@@ -3,9 +3,9 @@
 //! the server with its background workers until SIGTERM.
 
 use crate::{
-    api, audit, authn, authz, blobs, config::Config, db, documents, files, jobs, lifecycle,
-    messaging, ops, privacy, private_fs, realtime, retention, search, setup, tenants, users,
-    AppState, BoxError,
+    api, audit, authn, authz, blobs, config::Config, db, documents, exports, files, jobs,
+    lifecycle, messaging, ops, privacy, private_fs, realtime, retention, search, setup, tenants,
+    users, AppState, BoxError,
 };
 use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
 use std::{sync::Arc, time::Duration};
@@ -77,6 +77,7 @@ pub fn searchables() -> search::Registry {
 pub fn blob_references() -> blobs::sweep::References {
     let mut r = blobs::sweep::References::default();
     r.register(|conn, keys| Box::pin(files::store::referenced_blobs(conn, keys)));
+    r.register(|conn, keys| Box::pin(exports::store::referenced_blobs(conn, keys)));
     r
 }
 
@@ -99,9 +100,24 @@ pub fn lifecycle() -> lifecycle::Registry {
     r.register(authn::lifecycle::SignInRecords);
     r.register(ops::idempotency::Records);
     r.register(privacy::lifecycle::Consents);
+    // A person's exports (and their archives) go before the account they belong to.
+    r.register(exports::lifecycle::Exports);
     // The account's own record after every feature (they may read it), before the audit log.
     r.register(users::lifecycle::Accounts);
     r.register(audit::lifecycle::AuditEntries);
+    r
+}
+
+/// Every feature's part of a person's data export, in the order the archive is written.
+pub fn exporters() -> lifecycle::export::Exporters {
+    let mut r = lifecycle::export::Exporters::default();
+    r.register(users::export::Profile);
+    r.register(authn::export::Sessions);
+    r.register(messaging::export::Messaging);
+    r.register(documents::export::Documents);
+    // Last: uploads that no section above wrote already.
+    r.register(files::export::Uploads);
+    r.register(privacy::export::Consents);
     r
 }
 
@@ -150,6 +166,14 @@ pub fn periodic() -> jobs::periodic::Schedule {
         // Acknowledgements purge at once; this pass catches room lifetimes running out.
         |_| Some(Duration::from_secs(2)),
         |s| Box::pin(async move { Ok(messaging::dad::purge_all(s).await?) }),
+    );
+    s.register(
+        "exports",
+        |cfg| {
+            (cfg.exports.sweep_every_secs > 0)
+                .then(|| Duration::from_secs(cfg.exports.sweep_every_secs))
+        },
+        |s| Box::pin(exports::service::sweep(s)),
     );
     s
 }
@@ -243,6 +267,7 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
         searchables: searchables(),
         file_readers: file_readers(),
         lifecycle: lifecycle(),
+        exporters: exporters(),
         hub,
         convert,
     }))

@@ -15,6 +15,7 @@ const FEATURES: &[&str] = &[
     "setup",
     "signin",
     "retention",
+    "exports",
     "privacy",
 ];
 

@@ -19,6 +19,7 @@ pub mod config;
 pub mod db;
 pub mod documents;
 pub mod error;
+pub mod exports;
 pub mod files;
 pub mod http;
 pub mod jobs;

@@ -33,6 +33,8 @@ pub struct AppState {
     pub file_readers: files::readers::Readers,
     /// Every feature's data classes: what retention, erasure and export reach.
     pub lifecycle: lifecycle::Registry,
+    /// Every feature's part of a person's data export.
+    pub exporters: lifecycle::export::Exporters,
     /// This node's realtime fan-out to WebSockets.
     pub hub: realtime::Hub,
     /// Child processes that parse untrusted files.

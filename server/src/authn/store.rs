@@ -545,3 +545,30 @@ pub async fn delete_invitations(
             .rows_affected(),
     )
 }
+
+/// Every session of a person, live and ended (sign-in records), newest first; no token.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRecord {
+    pub id: String,
+    pub device: String,
+    pub ip: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+pub async fn all_of_user(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+) -> Result<Vec<SessionRecord>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, device, ip, created_at, last_seen_at, expires_at, revoked_at from sessions
+         where tenant_id = $1 and user_id = $2 order by created_at desc, id desc",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .fetch_all(conn)
+    .await
+}

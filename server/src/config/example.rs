@@ -93,4 +93,13 @@ max_output_bytes = 16777216
 
 [realtime]
 buffer = 4096                       # events a lagging WebSocket may fall behind before it is closed (4008)
+
+[exports]
+# Personal data exports (POST /api/v1/me/export): built in the background, downloaded by link.
+keep_days = 7                       # a finished archive is purged after this many days
+link_ttl_secs = 900                 # a download link works this long
+lease_secs = 300                    # a build cut short by a crash is taken over after this long
+sweep_every_secs = 30               # take over stalled builds and purge expired archives; 0 = never
+max_attempts = 3                    # builds of one export before it is marked failed
+max_per_day = 5                     # exports of one person asked for in 24 hours; 0 = no limit
 "#;

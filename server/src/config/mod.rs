@@ -80,6 +80,7 @@ pub struct Config {
     pub documents: DocumentsConfig,
     pub convert: ConvertConfig,
     pub retention: RetentionConfig,
+    pub exports: ExportsConfig,
     /// Shift this process's clock by this many seconds. For tests and retention drills, which
     /// make data look older by running in the future; keep 0 in production.
     pub clock_offset_secs: i64,
@@ -112,6 +113,7 @@ impl Default for Config {
             documents: DocumentsConfig::default(),
             convert: ConvertConfig::default(),
             retention: RetentionConfig::default(),
+            exports: ExportsConfig::default(),
             clock_offset_secs: 0,
         }
     }

@@ -328,3 +328,37 @@ impl Default for RetentionConfig {
         }
     }
 }
+
+/// Personal data exports (see `exports`): archives built in the background, downloaded by a
+/// short-lived link, purged when they expire.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExportsConfig {
+    /// Days a finished archive can be downloaded before it is purged.
+    pub keep_days: i64,
+    /// How long a download link works, in seconds.
+    pub link_ttl_secs: i64,
+    /// How long a build's hold on its export lasts without renewal (renewed as it goes): how
+    /// long a node that died mid-build keeps another from taking it over.
+    pub lease_secs: u64,
+    /// How often every node looks for builds to take over and archives to purge; 0: never.
+    pub sweep_every_secs: u64,
+    /// Builds of one export before it is marked failed (a crash mid-build counts).
+    pub max_attempts: i64,
+    /// Exports of one person that may be asked for in 24 hours (each one reads all of their
+    /// data); 0: no limit.
+    pub max_per_day: i64,
+}
+
+impl Default for ExportsConfig {
+    fn default() -> Self {
+        ExportsConfig {
+            keep_days: 7,
+            link_ttl_secs: 900,
+            lease_secs: 300,
+            sweep_every_secs: 30,
+            max_attempts: 3,
+            max_per_day: 5,
+        }
+    }
+}

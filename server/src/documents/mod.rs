@@ -11,6 +11,7 @@ pub mod access;
 pub mod api;
 pub mod docs;
 pub mod erase;
+pub mod export;
 pub mod folders;
 pub mod hooks;
 pub mod lifecycle;

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod detect;
+pub mod export;
 pub mod indexing;
 pub mod lifecycle;
 pub mod operator;

@@ -293,6 +293,7 @@ pub async fn thumbnail(state: &AppState, p: &Principal, id: &str) -> ApiResult<(
         .ok_or_else(|| ApiError::not_found("thumbnail"))
 }
 
+pub use super::export::stored_file;
 use super::quota::limits;
 pub use super::quota::{
     people_storage, set_user_quota, set_user_quota_default, sizes, tenant_usage, usage,

@@ -44,6 +44,8 @@ pub enum ApiTags {
     Search,
     /// Retention policies, overrides, legal holds, previews and purge runs (admins).
     Retention,
+    /// Personal data exports: one's own, and (admins) a user's; progress, download links.
+    Exports,
     /// Privacy-policy versions (admins publish them), reading and accepting the policy, and
     /// each person's consents.
     Privacy,

@@ -11,6 +11,7 @@
 //! predicate, so a preview counts exactly what the next run removes.
 
 pub mod erase;
+pub mod export;
 pub mod holds;
 mod store;
 

@@ -86,6 +86,11 @@ const NOT_CLASSES: &[(&str, &str)] = &[
     ("legal_holds", "legal holds outlive every policy"),
     ("legal_hold_scopes", "legal holds outlive every policy"),
     (
+        "data_exports",
+        "exports purge their own archives when they expire (`exports` pass); the rows are \
+         the record of who exported what",
+    ),
+    (
         "privacy_policies",
         "published policy texts: the record of what people agreed to",
     ),

@@ -13,6 +13,7 @@ pub mod dad;
 pub mod e2e;
 mod emit;
 pub mod erase;
+pub mod export;
 pub mod hooks;
 pub mod lifecycle;
 pub mod members;

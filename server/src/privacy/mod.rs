@@ -17,6 +17,7 @@
 //! effect that asked for re-consent; while a tenant has no version in effect, nobody is held.
 
 pub mod api;
+pub mod export;
 pub mod lifecycle;
 pub mod service;
 pub mod store;

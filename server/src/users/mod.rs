@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod deletion;
+pub mod export;
 pub mod lifecycle;
 pub mod service;
 pub mod store;

@@ -74,6 +74,8 @@ struct Fx {
     hold_room_id: String,
     hold_id: String,
     run_id: String,
+    export_id: String,
+    export_url: String,
     policy_id: String,
     deletee_id: String,
     quitter_token: String,
@@ -1669,6 +1671,98 @@ fn cases() -> Vec<Case> {
                 )
             }),
         },
+        // Download first: `exports_link` below replaces the fixture's link.
+        Case {
+            op: "exports_download",
+            auth: Public,
+            perm: None,
+            ok: 200,
+            call: |f| req("GET", f.export_url.clone(), None),
+            names_object: false,
+            bad: Some(|f| {
+                req(
+                    "GET",
+                    format!(
+                        "/api/v1/exports/{}/download?token=stoa_dl_wrong",
+                        f.export_id
+                    ),
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "exports_link",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/exports/{}/link", f.export_id),
+                    Some(json!({})),
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("POST", "/api/v1/exports/not-an-id/link", Some(json!({})))),
+        },
+        Case {
+            op: "me_exports_list",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/me/exports", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "me_exports_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| req("GET", format!("/api/v1/me/exports/{}", f.export_id), None),
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/me/exports/not-an-id", None)),
+        },
+        // The fixture's export is ready: a new one may be asked for.
+        Case {
+            op: "me_export_start",
+            auth: Session,
+            perm: None,
+            ok: 202,
+            call: |_| req("POST", "/api/v1/me/export", Some(json!({}))),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "users_export_start",
+            auth: Session,
+            perm: Some("users.manage"),
+            ok: 202,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/users/{}/export", f.editee_id),
+                    Some(json!({})),
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("POST", "/api/v1/users/not-an-id/export", Some(json!({})))),
+        },
+        Case {
+            op: "users_exports_list",
+            auth: Session,
+            perm: Some("users.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/users/{}/exports", f.editee_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/users/not-an-id/exports", None)),
+        },
         Case {
             op: "retention_policy_get",
             auth: Session,
@@ -2160,6 +2254,7 @@ fn every_operation_in_the_spec_has_its_answers() {
                     || c.op.starts_with("messaging_")
                     || c.op.starts_with("notifications_")
                     || c.op.starts_with("e2e_")
+                    || c.op.starts_with("exports_")
                     || c.op.starts_with("folders_")
                     || c.op.starts_with("documents_")
                     || c.op.starts_with("trash_")
@@ -2409,6 +2504,31 @@ async fn fixture(s: &Server) -> Fx {
             != "running"
     })
     .await;
+    let export_id = s
+        .post("/api/v1/me/export", &a.admin_token, json!({}))
+        .await
+        .ok(202)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.eventually("the admin's export is ready", || async {
+        s.get(&format!("/api/v1/me/exports/{export_id}"), &a.admin_token)
+            .await
+            .ok(200)["status"]
+            == "ready"
+    })
+    .await;
+    let export_url = s
+        .post(
+            &format!("/api/v1/exports/{export_id}/link"),
+            &a.admin_token,
+            json!({}),
+        )
+        .await
+        .ok(200)["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let policy_id = s
         .post(
             "/api/v1/privacy/policies",
@@ -2458,6 +2578,8 @@ async fn fixture(s: &Server) -> Fx {
     .await
     .ok(200);
     Fx {
+        export_id,
+        export_url,
         deletee_id,
         quitter_token,
         report_id,

@@ -12,6 +12,7 @@ mod contract;
 mod docfiles;
 mod documents;
 mod e2e;
+mod exports;
 mod files;
 mod hostile;
 mod invite_page;

@@ -48,6 +48,22 @@ const DOC: &str =
                    file_id, version, owner_id, created_at, updated_at, updated_by, trashed_at, \
                    trashed_via, trashed_by";
 
+/// The documents a person owns, live or in the trash, oldest first (for their data export).
+pub async fn owned_by(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    owner_id: &str,
+) -> Result<Vec<DocRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {DOC} from documents where tenant_id = $1 and owner_id = $2
+         order by created_at, id"
+    ))
+    .bind(tenant_id)
+    .bind(owner_id)
+    .fetch_all(conn)
+    .await
+}
+
 /// A document, live or in the trash.
 pub async fn get(
     conn: &mut AnyConnection,

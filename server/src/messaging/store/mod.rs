@@ -10,6 +10,7 @@ pub mod dad;
 pub mod e2e;
 pub mod erase;
 pub mod events;
+pub mod export;
 pub mod lifecycle;
 pub mod members;
 pub mod messages;

@@ -1,0 +1,45 @@
+//! Exports in the lifecycle registry: account erasure removes a person's exports and their
+//! archives (copies of everything the person had). Exports keep no data class: archives purge
+//! themselves when they expire (`service::sweep`).
+
+use super::service;
+use crate::{
+    lifecycle::{
+        erase::{Erased, Erasure},
+        DataClass, Due, Lifecycle, Purge, Purged,
+    },
+    AppState, BoxError,
+};
+use async_trait::async_trait;
+
+pub struct Exports;
+
+#[async_trait]
+impl Lifecycle for Exports {
+    fn classes(&self) -> &'static [DataClass] {
+        &[]
+    }
+
+    async fn purge(
+        &self,
+        _proof: &Purge,
+        _state: &AppState,
+        class: &str,
+        _items: &[Due],
+    ) -> Result<Purged, BoxError> {
+        Err(format!("exports keep no data class `{class}`").into())
+    }
+
+    async fn erase(&self, e: &Erasure, state: &AppState) -> Result<Vec<Erased>, BoxError> {
+        let mut tx = state.db.begin_unclaimed().await?;
+        let (rows, blobs) = service::erase_user(e, &mut tx, &e.person).await?;
+        tx.commit().await?;
+        state.outbox_wake.notify_one();
+        Ok(vec![Erased {
+            items: rows,
+            rows,
+            blobs,
+            ..Erased::of("exports", "data_exports")
+        }])
+    }
+}
