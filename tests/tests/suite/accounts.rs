@@ -674,3 +674,66 @@ async fn replay_after_restore(b: Backend) {
     assert_eq!(left, Vec::<String>::new());
 }
 both!(replay_after_restore);
+
+/// Legal holds win over an erasure: what a hold covers stays, and the report says so.
+async fn legal_holds_win(b: Backend) {
+    let Some(mut s) = Server::start_with(b, &[("STOA_RETENTION__RUN_EVERY_SECS", "0")]).await
+    else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let admin = t.admin_token.clone();
+    let (hal_id, hal) = s.staff(&t, "Hal").await;
+    let g = room(
+        &s,
+        &hal,
+        json!({ "kind": "group", "name": "Matter", "member_ids": [t.admin_id] }),
+    )
+    .await;
+    let held = id(&send(&s, &hal, &g, json!({ "body": "under hold" })).await);
+    let space = personal_space(&s, &hal).await;
+    upload_doc(&s, &hal, &space, "evidence.txt", b"evidence".to_vec()).await;
+    s.post(
+        "/api/v1/retention/holds",
+        &admin,
+        json!({ "name": "Hal's matter", "reason": "litigation", "people": [hal_id] }),
+    )
+    .await
+    .ok(201);
+    settings(&s, &admin, 0, "delete", true).await;
+    s.post(
+        &format!("/api/v1/users/{hal_id}/deletion"),
+        &admin,
+        json!({}),
+    )
+    .await
+    .ok(202);
+    let report = erased(&s, &admin, &hal_id).await;
+    assert_eq!(
+        line(&report, "messaging", "messages")["held"],
+        1,
+        "{report}"
+    );
+    assert_eq!(
+        line(&report, "messaging", "messages")["items"],
+        0,
+        "{report}"
+    );
+    assert_eq!(
+        line(&report, "documents", "documents")["held"],
+        1,
+        "{report}"
+    );
+    assert_eq!(report["totals"]["held"], 2, "{report}");
+    // The held message and document are still there.
+    let page = s.get(&format!("/api/v1/rooms/{g}/messages"), &admin).await;
+    assert!(page.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["id"] == held.as_str()));
+    s.stop();
+    let rows = columns_containing(&s, "evidence").await;
+    assert!(rows.iter().any(|c| c.starts_with("documents.")), "{rows:?}");
+}
+both!(legal_holds_win);
