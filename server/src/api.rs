@@ -6,7 +6,11 @@ use poem_openapi::OpenApiService;
 pub type Apis = (
     crate::setup::api::SetupApi,
     crate::signin::api::AuthApi,
-    crate::me::api::MeApi,
+    (
+        crate::me::api::MeApi,
+        crate::mfa::api::TwoFactorApi,
+        crate::mfa::api::TwoFactorAdminApi,
+    ),
     (
         crate::users::api::UsersApi,
         crate::users::deletion::api::DeletionApi,

@@ -4,8 +4,8 @@
 
 use crate::{
     api, audit, authn, authz, blobs, config::Config, db, documents, exports, files, jobs,
-    lifecycle, messaging, ops, privacy, private_fs, realtime, retention, search, setup, tenants,
-    users, AppState, BoxError,
+    lifecycle, messaging, mfa, ops, privacy, private_fs, realtime, retention, search, setup,
+    tenants, users, AppState, BoxError,
 };
 use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
 use std::{sync::Arc, time::Duration};
@@ -100,6 +100,7 @@ pub fn lifecycle() -> lifecycle::Registry {
     r.register(authn::lifecycle::SignInRecords);
     r.register(ops::idempotency::Records);
     r.register(privacy::lifecycle::Consents);
+    r.register(mfa::lifecycle::Factors);
     // A person's exports (and their archives) go before the account they belong to.
     r.register(exports::lifecycle::Exports);
     // The account's own record after every feature (they may read it), before the audit log.

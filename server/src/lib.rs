@@ -26,6 +26,7 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod me;
 pub mod messaging;
+pub mod mfa;
 pub mod ops;
 
 pub mod privacy;

@@ -33,6 +33,16 @@ const NOT_CLASSES: &[(&str, &str)] = &[
         "erasure_ledger",
         "who was erased: replayed after a restore, so never purged",
     ),
+    ("two_factor_settings", "configuration"),
+    (
+        "totp_factors",
+        "a person's second factor: erased with the account",
+    ),
+    (
+        "totp_recovery_codes",
+        "digests of a person's recovery codes: erased with the account",
+    ),
+    ("sign_in_challenges", "expire within minutes"),
     ("roles", "configuration"),
     ("role_permissions", "configuration"),
     ("role_bindings", "configuration"),

@@ -84,6 +84,12 @@ impl SetupApi {
             "setup",
         )
         .await?;
+        // A new tenant requires no second factor and its admin has none.
+        let crate::signin::service::Outcome::Session(session) = session else {
+            return Err(crate::error::ApiError::internal(
+                "a new tenant's admin was asked for a second factor",
+            ));
+        };
         Ok(SetupResponse::Created(Json(session.into())))
     }
 }

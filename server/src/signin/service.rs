@@ -19,6 +19,13 @@ pub struct NewSession {
     pub user: UserRow,
 }
 
+/// What a sign-in step leads to: a session, or a second factor to give (or set up) first.
+#[derive(Debug)]
+pub enum Outcome {
+    Session(NewSession),
+    Challenge(crate::mfa::service::Challenge),
+}
+
 impl NewSession {
     fn new(s: authn::service::Started, user: UserRow) -> NewSession {
         NewSession {
@@ -46,7 +53,7 @@ pub async fn login(
     login: &str,
     password_in: &str,
     device: &str,
-) -> ApiResult<NewSession> {
+) -> ApiResult<Outcome> {
     if tenant_slug.len() > 100 || login.len() > 320 || password_in.len() > password::MAX_LEN * 4 {
         return Err(invalid());
     }
@@ -115,6 +122,22 @@ pub async fn login(
         return Err(invalid());
     };
     throttle::succeeded(&mut tx, &keys, reservation).await?;
+    if let Some(c) =
+        crate::mfa::service::after_password(&mut tx, &user.tenant_id, &user.id, device).await?
+    {
+        // The password was right; the session waits for the second factor.
+        audit::record(
+            &mut tx,
+            Entry::new(&user.tenant_id, "auth.login")
+                .actor(ActorKind::User, &user.id)
+                .target("user", &user.id)
+                .ctx(ctx)
+                .details(serde_json::json!({ "second_factor": c.kind })),
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(Outcome::Challenge(c));
+    }
     let started =
         authn::service::start_session(&mut tx, state, &user.tenant_id, &user.id, device, ctx)
             .await?;
@@ -127,7 +150,59 @@ pub async fn login(
     )
     .await?;
     tx.commit().await?;
+    Ok(Outcome::Session(NewSession::new(started, user)))
+}
+
+/// A session for someone who passed their second factor.
+async fn session_after_second_factor(
+    state: &AppState,
+    ctx: &RequestCtx,
+    (tenant_id, user_id, device): crate::mfa::service::Passed,
+) -> ApiResult<NewSession> {
+    let mut tx = state.db.begin().await?;
+    let user = users::service::find(&mut tx, &tenant_id, &user_id)
+        .await?
+        .filter(|u| u.status == "active")
+        .ok_or_else(invalid)?;
+    let started =
+        authn::service::start_session(&mut tx, state, &tenant_id, &user_id, &device, ctx).await?;
+    audit::record(
+        &mut tx,
+        Entry::new(&tenant_id, "auth.login")
+            .actor(ActorKind::User, &user_id)
+            .target("session", &started.session_id)
+            .ctx(ctx),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(NewSession::new(started, user))
+}
+
+/// Finish signing in with a code from the authenticator (or a recovery code).
+pub async fn second_factor(
+    state: &AppState,
+    ctx: &RequestCtx,
+    challenge: &str,
+    code: Option<&str>,
+    recovery_code: Option<&str>,
+) -> ApiResult<NewSession> {
+    let passed = crate::mfa::service::answer(state, ctx, challenge, code, recovery_code).await?;
+    session_after_second_factor(state, ctx, passed).await
+}
+
+/// Finish signing in by confirming the factor the tenant requires; the recovery codes too.
+pub async fn enrol_and_sign_in(
+    state: &AppState,
+    ctx: &RequestCtx,
+    challenge: &str,
+    code: &str,
+) -> ApiResult<(NewSession, Vec<String>)> {
+    let (passed, codes) =
+        crate::mfa::service::confirm_challenge(state, ctx, challenge, code).await?;
+    Ok((
+        session_after_second_factor(state, ctx, passed).await?,
+        codes,
+    ))
 }
 
 /// Accept an invitation: set the password, activate the account and sign in.
@@ -138,7 +213,7 @@ pub async fn accept_invitation(
     token: &str,
     new_password: &str,
     device: &str,
-) -> ApiResult<NewSession> {
+) -> ApiResult<Outcome> {
     password::validate("password", new_password)?;
     let gone = || {
         ApiError::new(
@@ -167,8 +242,6 @@ pub async fn accept_invitation(
     let user = users::service::activate_with_password(&mut tx, user, &hash).await?;
     // Whoever held the old password no longer does.
     authn::service::revoke_user_sessions(&mut tx, &tenant_id, &user_id, "").await?;
-    let started =
-        authn::service::start_session(&mut tx, state, &tenant_id, &user_id, device, ctx).await?;
     audit::record(
         &mut tx,
         Entry::new(&tenant_id, "user.invitation_accepted")
@@ -177,13 +250,26 @@ pub async fn accept_invitation(
             .ctx(ctx),
     )
     .await?;
+    // A factor the person had (a reset password) or the tenant requires comes first.
+    if let Some(c) =
+        crate::mfa::service::after_password(&mut tx, &tenant_id, &user_id, device).await?
+    {
+        tx.commit().await?;
+        state
+            .hub
+            .kick_everywhere(&state.db, Kick::user(&tenant_id, &user_id))
+            .await;
+        return Ok(Outcome::Challenge(c));
+    }
+    let started =
+        authn::service::start_session(&mut tx, state, &tenant_id, &user_id, device, ctx).await?;
     tx.commit().await?;
     // Sockets of the sessions the old password opened close now (the new one has none yet).
     state
         .hub
         .kick_everywhere(&state.db, Kick::user(&tenant_id, &user_id))
         .await;
-    Ok(NewSession::new(started, user))
+    Ok(Outcome::Session(NewSession::new(started, user)))
 }
 
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]

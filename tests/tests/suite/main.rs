@@ -28,4 +28,5 @@ mod search;
 mod security;
 mod spec;
 mod tenants;
+mod two_factor;
 mod users;

@@ -1,0 +1,41 @@
+//! Two-factor sign-in in the lifecycle registry: an erased person's factor (its sealed
+//! secret), recovery codes and pending sign-in challenges go.
+
+use super::store;
+use crate::{
+    authz::Proof,
+    db::now_ms,
+    lifecycle::{
+        erase::{Erased, Erasure},
+        DataClass, Due, Lifecycle, Purge, Purged,
+    },
+    AppState, BoxError,
+};
+use async_trait::async_trait;
+
+pub struct Factors;
+
+#[async_trait]
+impl Lifecycle for Factors {
+    fn classes(&self) -> &'static [DataClass] {
+        &[]
+    }
+
+    async fn purge(
+        &self,
+        _proof: &Purge,
+        _state: &AppState,
+        class: &str,
+        _items: &[Due],
+    ) -> Result<Purged, BoxError> {
+        Err(format!("two-factor sign-in keeps no data class `{class}`").into())
+    }
+
+    async fn erase(&self, e: &Erasure, state: &AppState) -> Result<Vec<Erased>, BoxError> {
+        let mut tx = state.db.begin().await?;
+        let had = store::delete_factor(&mut tx, e.tenant_id(), &e.person).await?;
+        store::delete_challenges(&mut tx, e.tenant_id(), &e.person, now_ms()).await?;
+        tx.commit().await?;
+        Ok(vec![Erased::rows("mfa", "second factor", u64::from(had))])
+    }
+}
