@@ -80,6 +80,12 @@ struct Fx {
     deletee_id: String,
     quitter_token: String,
     report_id: String,
+    tfa_confirm: (String, String),
+    tfa_enrol_token: String,
+    tfa_disable: (String, String),
+    tfa_challenge: (String, String),
+    tfa_enrol_confirm: (String, String),
+    tfa_enrol_challenge: String,
 }
 
 struct Case {
@@ -1960,6 +1966,177 @@ fn cases() -> Vec<Case> {
             names_object: true,
             bad: Some(|_| req("GET", "/api/v1/retention/runs/not-a-run", None)),
         },
+        // Two-factor sign-in.
+        Case {
+            op: "auth_login_second_factor",
+            auth: Public,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    "/api/v1/auth/login/second-factor",
+                    Some(json!({ "challenge": f.tfa_challenge.0,
+                                 "code": crate::two_factor::code(&f.tfa_challenge.1, 1) })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/auth/login/second-factor",
+                    Some(json!({ "challenge": "x", "code": "1", "more": 1 })),
+                )
+            }),
+        },
+        Case {
+            op: "auth_login_enrol_confirm",
+            auth: Public,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    "/api/v1/auth/login/enrol/confirm",
+                    Some(json!({ "challenge": f.tfa_enrol_confirm.0,
+                                 "code": crate::two_factor::code(&f.tfa_enrol_confirm.1, 0) })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/auth/login/enrol/confirm",
+                    Some(json!({ "challenge": "x" })),
+                )
+            }),
+        },
+        Case {
+            op: "auth_login_enrol",
+            auth: Public,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    "/api/v1/auth/login/enrol",
+                    Some(json!({ "challenge": f.tfa_enrol_challenge })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| req("POST", "/api/v1/auth/login/enrol", Some(json!({})))),
+        },
+        Case {
+            op: "me_two_factor_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/me/two-factor", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "me_two_factor_confirm",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| Req {
+                token: Some(f.tfa_confirm.0.clone()),
+                ..req(
+                    "POST",
+                    "/api/v1/me/two-factor/confirm",
+                    Some(json!({ "code": crate::two_factor::code(&f.tfa_confirm.1, 0) })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/me/two-factor/confirm",
+                    Some(json!({ "code": 5 })),
+                )
+            }),
+        },
+        Case {
+            op: "me_two_factor_enrol",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| Req {
+                token: Some(f.tfa_enrol_token.clone()),
+                ..req("POST", "/api/v1/me/two-factor/enrol", None)
+            },
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "me_two_factor_disable",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| Req {
+                token: Some(f.tfa_disable.0.clone()),
+                ..req(
+                    "POST",
+                    "/api/v1/me/two-factor/disable",
+                    Some(json!({ "password": PASSWORD,
+                                 "code": crate::two_factor::code(&f.tfa_disable.1, 1) })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/me/two-factor/disable",
+                    Some(json!({ "password": "x" })),
+                )
+            }),
+        },
+        Case {
+            op: "users_two_factor_reset",
+            auth: Session,
+            perm: Some("users.manage"),
+            ok: 204,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/users/{}/two-factor/reset", f.staff_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("POST", "/api/v1/users/not-a-user/two-factor/reset", None)),
+        },
+        Case {
+            op: "two_factor_policy_get",
+            auth: Session,
+            perm: Some("settings.manage"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/settings/two-factor", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "two_factor_policy_set",
+            auth: Session,
+            perm: Some("settings.manage"),
+            ok: 200,
+            call: |_| {
+                req(
+                    "PUT",
+                    "/api/v1/settings/two-factor",
+                    Some(json!({ "policy": "optional" })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "PUT",
+                    "/api/v1/settings/two-factor",
+                    Some(json!({ "policy": "sometimes" })),
+                )
+            }),
+        },
         // Account deletion.
         Case {
             op: "account_deletion_settings_get",
@@ -2577,7 +2754,63 @@ async fn fixture(s: &Server) -> Fx {
     )
     .await
     .ok(200);
+    // Two-factor sign-in: one person mid-enrolment, one to enrol, one to turn it off, one
+    // signing in with a challenge, and two whom the tenant's policy sends through enrolment.
+    let (_, t1) = s.staff(&a, "Tfa One").await;
+    let e = s.post("/api/v1/me/two-factor/enrol", &t1, json!({})).await;
+    let tfa_confirm = (t1, e.ok(200)["secret"].as_str().unwrap().to_string());
+    let (_, tfa_enrol_token) = s.staff(&a, "Tfa Two").await;
+    let (_, t3) = s.staff(&a, "Tfa Three").await;
+    let tfa_disable = (t3.clone(), crate::two_factor::enrol(&s, &t3).await.0);
+    let (_, t4) = s.staff(&a, "Tfa Four").await;
+    let secret4 = crate::two_factor::enrol(&s, &t4).await.0;
+    let c = s.login(&a.slug, "tfa.four@alpha.test", PASSWORD).await;
+    let tfa_challenge = (
+        c.ok(202)["challenge"].as_str().unwrap().to_string(),
+        secret4,
+    );
+    s.staff(&a, "Tfa Five").await;
+    s.staff(&a, "Tfa Six").await;
+    let policy = |p: &str| json!({ "policy": p });
+    s.req(
+        "PUT",
+        "/api/v1/settings/two-factor",
+        Some(&a.admin_token),
+        Some(policy("everyone")),
+    )
+    .await
+    .ok(200);
+    let mut enrolling = Vec::new();
+    for login in ["tfa.five@alpha.test", "tfa.six@alpha.test"] {
+        let c = s.login(&a.slug, login, PASSWORD).await;
+        enrolling.push(c.ok(202)["challenge"].as_str().unwrap().to_string());
+    }
+    s.req(
+        "PUT",
+        "/api/v1/settings/two-factor",
+        Some(&a.admin_token),
+        Some(policy("optional")),
+    )
+    .await
+    .ok(200);
+    let tfa_enrol_challenge = enrolling.pop().unwrap();
+    let five = enrolling.pop().unwrap();
+    let e = s
+        .req(
+            "POST",
+            "/api/v1/auth/login/enrol",
+            None,
+            Some(json!({ "challenge": five })),
+        )
+        .await;
+    let tfa_enrol_confirm = (five, e.ok(200)["secret"].as_str().unwrap().to_string());
     Fx {
+        tfa_confirm,
+        tfa_enrol_token,
+        tfa_disable,
+        tfa_challenge,
+        tfa_enrol_confirm,
+        tfa_enrol_challenge,
         export_id,
         export_url,
         deletee_id,
