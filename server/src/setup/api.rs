@@ -90,6 +90,6 @@ impl SetupApi {
                 "a new tenant's admin was asked for a second factor",
             ));
         };
-        Ok(SetupResponse::Created(Json(session.into())))
+        Ok(SetupResponse::Created(Json((*session).into())))
     }
 }

@@ -72,7 +72,7 @@ impl From<crate::mfa::service::Challenge> for SecondFactorChallenge {
 pub enum LoginAnswer {
     /// Signed in.
     #[oai(status = 200)]
-    Session(Json<LoginResponse>),
+    Session(Json<Box<LoginResponse>>),
     /// A second factor is needed first.
     #[oai(status = 202)]
     SecondFactor(Json<SecondFactorChallenge>),
@@ -81,7 +81,7 @@ pub enum LoginAnswer {
 impl From<service::Outcome> for LoginAnswer {
     fn from(o: service::Outcome) -> Self {
         match o {
-            service::Outcome::Session(s) => LoginAnswer::Session(Json(s.into())),
+            service::Outcome::Session(s) => LoginAnswer::Session(Json(Box::new((*s).into()))),
             service::Outcome::Challenge(c) => LoginAnswer::SecondFactor(Json(c.into())),
         }
     }

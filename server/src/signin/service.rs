@@ -22,7 +22,7 @@ pub struct NewSession {
 /// What a sign-in step leads to: a session, or a second factor to give (or set up) first.
 #[derive(Debug)]
 pub enum Outcome {
-    Session(NewSession),
+    Session(Box<NewSession>),
     Challenge(crate::mfa::service::Challenge),
 }
 
@@ -150,7 +150,7 @@ pub async fn login(
     )
     .await?;
     tx.commit().await?;
-    Ok(Outcome::Session(NewSession::new(started, user)))
+    Ok(Outcome::Session(Box::new(NewSession::new(started, user))))
 }
 
 /// A session for someone who passed their second factor.
@@ -269,7 +269,7 @@ pub async fn accept_invitation(
         .hub
         .kick_everywhere(&state.db, Kick::user(&tenant_id, &user_id))
         .await;
-    Ok(Outcome::Session(NewSession::new(started, user)))
+    Ok(Outcome::Session(Box::new(NewSession::new(started, user))))
 }
 
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]

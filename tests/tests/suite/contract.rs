@@ -2761,9 +2761,9 @@ async fn fixture(s: &Server) -> Fx {
     let tfa_confirm = (t1, e.ok(200)["secret"].as_str().unwrap().to_string());
     let (_, tfa_enrol_token) = s.staff(&a, "Tfa Two").await;
     let (_, t3) = s.staff(&a, "Tfa Three").await;
-    let tfa_disable = (t3.clone(), crate::two_factor::enrol(&s, &t3).await.0);
+    let tfa_disable = (t3.clone(), crate::two_factor::enrol(s, &t3).await.0);
     let (_, t4) = s.staff(&a, "Tfa Four").await;
-    let secret4 = crate::two_factor::enrol(&s, &t4).await.0;
+    let secret4 = crate::two_factor::enrol(s, &t4).await.0;
     let c = s.login(&a.slug, "tfa.four@alpha.test", PASSWORD).await;
     let tfa_challenge = (
         c.ok(202)["challenge"].as_str().unwrap().to_string(),
