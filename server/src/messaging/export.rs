@@ -33,6 +33,11 @@ const SECTIONS: &[Section] = &[
         name: "notifications",
         description: "Notifications you received (mentions, direct messages)",
     },
+    Section {
+        name: "devices",
+        description: "Devices you registered for end-to-end encrypted rooms, with their public \
+                      keys (the private keys never left them)",
+    },
 ];
 
 const PAGE: i64 = 1000;
@@ -70,6 +75,7 @@ impl Exporter for Messaging {
                     "archived_at": r.archived_at.map(rfc3339),
                     "your_role": r.role,
                     "joined_at": r.joined_at.map(rfc3339),
+                    "read_up_to_seq": r.read_seq,
                     "member": r.role.is_some(),
                     "end_to_end_encrypted": r.encrypted != 0,
                     "messages": format!("messages/{}.json", r.id),
@@ -217,6 +223,15 @@ impl Exporter for Messaging {
         }
         sink.records("notifications", "notifications", &notes)
             .await?;
+        let devices = {
+            let mut conn = state.db.conn().await?;
+            store::devices(&mut conn, tenant, user).await?
+        };
+        let devices: Vec<Value> = devices
+            .into_iter()
+            .map(|(id, key, at)| json!({ "device_id": id, "public_key": key, "registered_at": rfc3339(at) }))
+            .collect();
+        sink.records("devices", "devices", &devices).await?;
         Ok(())
     }
 }

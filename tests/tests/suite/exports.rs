@@ -288,9 +288,11 @@ fn check_alice_archive(w: &World, bytes: &[u8]) {
         "notifications",
         "documents",
         "files",
+        "devices",
     ] {
         assert_eq!(section(n)["available"], true, "{n}");
     }
+    assert_eq!(section("devices")["items"], 1);
     assert_eq!(section("consents")["available"], true);
     assert_eq!(section("consents")["items"], 1);
     assert_eq!(section("profile")["items"], 1);

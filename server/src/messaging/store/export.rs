@@ -16,6 +16,8 @@ pub struct RoomOfPerson {
     /// Their room role; `None` when they left.
     pub role: Option<String>,
     pub joined_at: Option<i64>,
+    /// The last sequence number they read (`None` when they left).
+    pub read_seq: Option<i64>,
     /// 1: end-to-end encrypted.
     pub encrypted: i64,
 }
@@ -27,7 +29,7 @@ pub async fn rooms_of_person(
 ) -> Result<Vec<RoomOfPerson>, sqlx::Error> {
     sqlx::query_as(
         "select r.id, r.kind, r.name, r.topic, r.created_by, r.created_at, r.archived_at,
-                m.role, m.joined_at,
+                m.role, m.joined_at, m.read_seq,
                 case when e.room_id is null then 0 else 1 end as encrypted
          from rooms r
          left join room_members m
@@ -132,6 +134,22 @@ pub async fn own_reactions(
          join messages m on m.tenant_id = r.tenant_id and m.id = r.message_id
          where r.tenant_id = $1 and r.user_id = $2
          order by r.created_at",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// A person's registered devices (for end-to-end encrypted rooms): id, public key, when.
+pub async fn devices(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "select device_id, public_key, created_at from user_devices
+         where tenant_id = $1 and user_id = $2 order by device_id",
     )
     .bind(tenant_id)
     .bind(user_id)

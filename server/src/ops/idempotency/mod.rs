@@ -20,7 +20,8 @@
 //! - Refusals (4xx) that changed nothing are kept and replayed too; server errors that changed
 //!   nothing are not, so a retry runs again.
 //! - Answers that carry a secret minted for the caller (a session token, an invitation link,
-//!   a WebSocket ticket: [`SECRET_BEARING`]) are never stored. Storing them would keep a
+//!   a WebSocket ticket, a sign-in challenge, a second factor's secret or recovery codes, an
+//!   export's download link: [`SECRET_BEARING`]) are never stored. Storing them would keep a
 //!   usable secret in plaintext in the database for a day; encrypting them under a key derived
 //!   from the caller's session token would work for the same session only and still keep
 //!   the secret around. Such an operation simply runs again on a retry, where its own rules
@@ -58,6 +59,12 @@ pub const SECRET_BEARING: &[&str] = &[
     "users_invite",
     "events_ticket",
     "operator_tenants_create",
+    "auth_login_second_factor",
+    "auth_login_enrol",
+    "auth_login_enrol_confirm",
+    "me_two_factor_enrol",
+    "me_two_factor_confirm",
+    "exports_link",
 ];
 
 /// Delete keys past their lifetime.
@@ -356,6 +363,18 @@ mod tests {
     use serde_json::Value;
 
     /// Whether a schema (following `$ref`s) has a property that carries a secret.
+    /// Fields that hold a usable secret: a session token, a WebSocket ticket, a sign-in
+    /// challenge, a second factor's secret and recovery codes, a download link with its token.
+    const SECRET_FIELDS: &[&str] = &[
+        "token",
+        "ticket",
+        "challenge",
+        "secret",
+        "otpauth_uri",
+        "recovery_codes",
+        "url",
+    ];
+
     fn carries_secret(spec: &Value, schema: &Value, depth: usize) -> bool {
         if depth > 20 {
             return false;
@@ -366,7 +385,7 @@ mod tests {
         }
         if let Some(props) = schema.get("properties").and_then(Value::as_object) {
             for (name, p) in props {
-                if name == "token" || name == "ticket" || carries_secret(spec, p, depth + 1) {
+                if SECRET_FIELDS.contains(&name.as_str()) || carries_secret(spec, p, depth + 1) {
                     return true;
                 }
             }
