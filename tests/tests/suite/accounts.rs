@@ -3,7 +3,9 @@
 //! the erasure ledger replayed after a database restore.
 
 use crate::both;
-use crate::common::{id, personal_space, room, send, Backend, Server, PIXEL_PNG};
+use crate::common::{
+    id, image_with_thumbnail, personal_space, room, send, upload_doc, Backend, Server,
+};
 use crate::e2e::{rotate, seal, Device};
 use crate::retention::{blobs_containing, columns_containing, hits, indexed, later, s3_objects};
 use futures_util::StreamExt;
@@ -46,19 +48,6 @@ fn line<'a>(report: &'a Value, feature: &str, what: &str) -> &'a Value {
         .iter()
         .find(|e| e["feature"] == feature && e["what"] == what)
         .unwrap_or_else(|| panic!("{feature}/{what} in {report}"))
-}
-
-async fn upload_doc(s: &Server, token: &str, space: &str, name: &str, body: Vec<u8>) -> String {
-    let r = s
-        .raw(
-            "POST",
-            &format!("/api/v1/spaces/{space}/documents?name={name}"),
-            Some(token),
-            "application/octet-stream",
-            body,
-        )
-        .await;
-    id(r.ok(201))
 }
 
 async fn erasure_reaches_every_store(b: Backend) {
@@ -126,15 +115,7 @@ async fn canary_erasure(b: Backend, s3: bool) {
         )
         .await
         .ok(201));
-    let png = id(s
-        .upload(&carol, "pixel.png", PIXEL_PNG.to_vec())
-        .await
-        .ok(201));
-    let thumb = format!("/api/v1/files/{png}/thumbnail");
-    s.eventually("a thumbnail", || async {
-        s.get(&thumb, &carol).await.status == 200
-    })
-    .await;
+    let png = image_with_thumbnail(&s, &carol).await;
     let m1 = id(&send(
         &s,
         &carol,
@@ -194,7 +175,7 @@ async fn canary_erasure(b: Backend, s3: bool) {
         &carol,
         &space,
         "notes.txt",
-        format!("{CANARY} v1").into_bytes(),
+        format!("{CANARY} v1").as_bytes(),
     )
     .await;
     s.raw(
@@ -211,7 +192,7 @@ async fn canary_erasure(b: Backend, s3: bool) {
         &carol,
         &space,
         "old.txt",
-        format!("{CANARY} trash").into_bytes(),
+        format!("{CANARY} trash").as_bytes(),
     )
     .await;
     assert_eq!(
@@ -635,11 +616,11 @@ async fn replay_after_restore(b: Backend) {
     .await;
     send(&s, &gil, &g, json!({ "body": format!("{CANARY} said") })).await;
     settings(&s, &t.admin_token, 0, "delete", true).await;
-    // The backup.
+    // The backup: a consistent copy of the database (what `sqlite3 .backup` makes).
     s.stop();
     let db = s.dir.join("stoa.db");
     let backup = s.dir.join("backup.db");
-    std::fs::copy(&db, &backup).unwrap();
+    s.sql(&format!("vacuum into '{}'", backup.display())).await;
     s.spawn().await;
     let admin = s.login_token("acme", &t.admin_email).await;
     s.post(
@@ -692,7 +673,7 @@ async fn legal_holds_win(b: Backend) {
     .await;
     let held = id(&send(&s, &hal, &g, json!({ "body": "under hold" })).await);
     let space = personal_space(&s, &hal).await;
-    upload_doc(&s, &hal, &space, "evidence.txt", b"evidence".to_vec()).await;
+    upload_doc(&s, &hal, &space, "evidence.txt", b"evidence").await;
     s.post(
         "/api/v1/retention/holds",
         &admin,

@@ -826,6 +826,34 @@ pub async fn personal_space(s: &Server, token: &str) -> String {
         .expect("a personal space"))
 }
 
+/// Upload a document into a space; its id.
+pub async fn upload_doc(s: &Server, token: &str, space: &str, name: &str, body: &[u8]) -> String {
+    let r = s
+        .raw(
+            "POST",
+            &format!("/api/v1/spaces/{space}/documents?name={name}"),
+            Some(token),
+            "application/octet-stream",
+            body.to_vec(),
+        )
+        .await;
+    id(r.ok(201))
+}
+
+/// Upload a 1×1 PNG and wait for its thumbnail; the file's id.
+pub async fn image_with_thumbnail(s: &Server, token: &str) -> String {
+    let png = id(s
+        .upload(token, "pixel.png", PIXEL_PNG.to_vec())
+        .await
+        .ok(201));
+    let thumb = format!("/api/v1/files/{png}/thumbnail");
+    s.eventually("a thumbnail", || async {
+        s.get(&thumb, token).await.status == 200
+    })
+    .await;
+    png
+}
+
 /// Create a folder; its id.
 pub async fn folder(
     s: &Server,

@@ -4,24 +4,10 @@
 //! finished by the next start. Local and S3 blobs, both databases.
 
 use crate::both;
-use crate::common::{id, patient, personal_space, room, send, Backend, Server, Tenant};
+use crate::common::{id, patient, personal_space, room, send, upload_doc, Backend, Server, Tenant};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::Read;
-
-/// Upload a document into a space; its id.
-async fn upload_doc(s: &Server, token: &str, space: &str, name: &str, text: &str) -> String {
-    let r = s
-        .raw(
-            "POST",
-            &format!("/api/v1/spaces/{space}/documents?name={name}"),
-            Some(token),
-            "application/octet-stream",
-            text.as_bytes().to_vec(),
-        )
-        .await;
-    id(r.ok(201))
-}
 
 /// Wait until the export is ready (as `token`, at `path`: one export or a list); the export.
 async fn ready(s: &Server, token: &str, path: &str, export_id: &str) -> Value {
@@ -215,7 +201,7 @@ async fn world(s: &Server) -> World {
     r.ok(201);
 
     let space = personal_space(s, &alice).await;
-    let doc = upload_doc(s, &alice, &space, "plan.txt", "alice-doc-canary-v1").await;
+    let doc = upload_doc(s, &alice, &space, "plan.txt", b"alice-doc-canary-v1").await;
     let r = s
         .raw(
             "POST",
@@ -227,7 +213,7 @@ async fn world(s: &Server) -> World {
         .await;
     r.ok(200);
     let bob_space = personal_space(s, &bob).await;
-    upload_doc(s, &bob, &bob_space, "bob.txt", "bob-doc-canary").await;
+    upload_doc(s, &bob, &bob_space, "bob.txt", b"bob-doc-canary").await;
     s.upload(&alice, "loose.bin", b"alice-loose-canary".to_vec())
         .await
         .ok(201);

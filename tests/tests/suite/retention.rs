@@ -3,7 +3,9 @@
 //! (`STOA_CLOCK_OFFSET_SECS`), never from sleeping.
 
 use crate::both;
-use crate::common::{id, personal_space, room, send, Backend, Server, PIXEL_PNG};
+use crate::common::{
+    id, image_with_thumbnail, personal_space, room, send, upload_doc, Backend, Server, PIXEL_PNG,
+};
 use serde_json::{json, Value};
 
 const FORTY_DAYS: &str = "3456000";
@@ -154,19 +156,6 @@ async fn run(s: &Server, token: &str, dry_run: bool) -> Value {
     v
 }
 
-async fn upload_doc(s: &Server, token: &str, space: &str, name: &str, text: &str) -> String {
-    let r = s
-        .raw(
-            "POST",
-            &format!("/api/v1/spaces/{space}/documents?name={name}"),
-            Some(token),
-            "application/octet-stream",
-            text.as_bytes().to_vec(),
-        )
-        .await;
-    id(r.ok(201))
-}
-
 /// Messages with attachments, thumbnails, edits, reactions, pins and notifications, and
 /// documents with old versions and trash, all carrying a canary, are made older than the
 /// policy; after one run no store holds the canary, while what a legal hold covers and what is
@@ -229,15 +218,7 @@ async fn canaries(b: Backend, s3: bool) {
         .upload(&admin, "plan.txt", b"OLDCANARY attachment".to_vec())
         .await
         .ok(201));
-    let png = id(s
-        .upload(&admin, "pixel.png", PIXEL_PNG.to_vec())
-        .await
-        .ok(201));
-    let thumb = format!("/api/v1/files/{png}/thumbnail");
-    s.eventually("a thumbnail", || async {
-        s.get(&thumb, &admin).await.status == 200
-    })
-    .await;
+    let png = image_with_thumbnail(&s, &admin).await;
     let m1 = id(&send(
         &s,
         &admin,
@@ -269,7 +250,7 @@ async fn canaries(b: Backend, s3: bool) {
 
     // Documents: old versions and the trash carry the canary; the current version does not.
     let space = personal_space(&s, &admin).await;
-    let doc = upload_doc(&s, &admin, &space, "notes.txt", "OLDCANARY version one").await;
+    let doc = upload_doc(&s, &admin, &space, "notes.txt", b"OLDCANARY version one").await;
     for text in ["OLDCANARY version two", "current text"] {
         s.raw(
             "POST",
@@ -281,7 +262,7 @@ async fn canaries(b: Backend, s3: bool) {
         .await
         .ok(200);
     }
-    let trashed = upload_doc(&s, &admin, &space, "old.txt", "OLDCANARY in the trash").await;
+    let trashed = upload_doc(&s, &admin, &space, "old.txt", b"OLDCANARY in the trash").await;
     assert_eq!(
         s.delete(&format!("/api/v1/documents/{trashed}"), &admin)
             .await
