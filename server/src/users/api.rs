@@ -18,7 +18,8 @@ pub struct User {
     pub display_name: String,
     pub title: Option<String>,
     pub department: Option<String>,
-    /// `invited` (no password yet), `active` or `disabled`.
+    /// `invited` (no password yet), `active`, `disabled`, `pending_erasure` (deletion asked
+    /// for, in its grace period) or `erased` (only the pseudonym is left).
     pub status: String,
     pub created_at: String,
     pub updated_at: String,
@@ -128,7 +129,8 @@ pub struct UsersApi;
 impl UsersApi {
     /// List and search users
     ///
-    /// `q` matches name, email, phone, title and department. Needs `users.read`.
+    /// `q` matches name, email, phone, title and department; `status` filters by the status
+    /// shown. Needs `users.read`.
     #[oai(path = "/users", method = "get", operation_id = "users_list")]
     async fn list(
         &self,

@@ -225,10 +225,13 @@ pub async fn list(
     let limit = crate::pagination::limit(limit)?;
     let after = crate::pagination::decode(cursor)?;
     if let Some(s) = status {
-        if !matches!(s, "invited" | "active" | "disabled") {
+        if !matches!(
+            s,
+            "invited" | "active" | "disabled" | "pending_erasure" | "erased"
+        ) {
             return Err(ApiError::validation(
                 "status",
-                "status is one of invited, active, disabled",
+                "status is one of invited, active, disabled, pending_erasure, erased",
             ));
         }
     }

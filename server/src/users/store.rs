@@ -23,12 +23,17 @@ pub const ACTIVE_PEOPLE: &str = "select id from users where tenant_id = $1 and s
 
 /// The status people see: a disabled account with a deletion request is `pending_erasure`
 /// until it is erased, then `erased` (the stored status stays `disabled`: see migration 0014).
-macro_rules! status_sql {
+macro_rules! shown_status {
     () => {
-        "case when status = 'disabled' then coalesce((select case d.status \
+        "(case when status = 'disabled' then coalesce((select case d.status \
          when 'erased' then 'erased' else 'pending_erasure' end from account_deletions d \
          where d.tenant_id = users.tenant_id and d.user_id = users.id \
-         and d.status in ('pending', 'erasing', 'erased')), status) else status end as status"
+         and d.status in ('pending', 'erasing', 'erased')), status) else status end)"
+    };
+}
+macro_rules! status_sql {
+    () => {
+        concat!(shown_status!(), " as status")
     };
 }
 const COLUMNS: &str = concat!(
@@ -41,6 +46,9 @@ const LIST_COLUMNS: &str = concat!(
     status_sql!(),
     ", cast(null as text) as password_hash, created_at, updated_at"
 );
+
+/// The status people see, for filtering.
+const SHOWN_STATUS: &str = shown_status!();
 
 /// The status as stored: the deletion workflow's states are `disabled` in the table.
 fn stored_status(status: &str) -> &str {
@@ -207,7 +215,7 @@ pub async fn list(
         "select {LIST_COLUMNS} from users
          where tenant_id = $1
            and ($2 is null or search_text like $2 escape '\\')
-           and ($3 is null or status = $3)
+           and ($3 is null or {SHOWN_STATUS} = $3)
            and ($4 is null or id > $4)
          order by id limit $5"
     ))

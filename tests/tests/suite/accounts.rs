@@ -405,6 +405,17 @@ async fn grace_period(b: Backend) {
     assert_eq!(s.get("/api/v1/me", &eve).await.status, 401);
     let u = s.get(&format!("/api/v1/users/{eve_id}"), &admin).await;
     assert_eq!(u.ok(200)["status"], "pending_erasure");
+    // The list filters by the status people see.
+    let pending = s.get("/api/v1/users?status=pending_erasure", &admin).await;
+    let ids: Vec<&str> = pending.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![eve_id.as_str()]);
+    let disabled = s.get("/api/v1/users?status=disabled", &admin).await;
+    assert!(disabled.ok(200)["items"].as_array().unwrap().is_empty());
     // Not twice; not enabled behind the workflow's back.
     assert_eq!(
         s.post(&path, &admin, json!({})).await.problem(409),
