@@ -97,3 +97,26 @@ pub async fn destroy_keys(
     .await?
     .rows_affected())
 }
+
+/// Which of these blob keys a row of `table` names in its `blob_key` column: for the stores of
+/// features that keep blobs, answering the orphan sweep. `table` is a fixed name from the
+/// calling store, never input.
+pub async fn keys_named_in(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    keys: &[String],
+) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    if keys.is_empty() {
+        return Ok(std::collections::HashSet::new());
+    }
+    let placeholders: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "select blob_key from {table} where blob_key in ({})",
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query_scalar::<_, String>(&sql);
+    for k in keys {
+        q = q.bind(k);
+    }
+    Ok(q.fetch_all(conn).await?.into_iter().collect())
+}

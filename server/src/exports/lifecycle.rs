@@ -6,7 +6,7 @@ use super::service;
 use crate::{
     lifecycle::{
         erase::{Erased, Erasure},
-        DataClass, Due, Lifecycle, Purge, Purged,
+        Lifecycle,
     },
     AppState, BoxError,
 };
@@ -16,20 +16,6 @@ pub struct Exports;
 
 #[async_trait]
 impl Lifecycle for Exports {
-    fn classes(&self) -> &'static [DataClass] {
-        &[]
-    }
-
-    async fn purge(
-        &self,
-        _proof: &Purge,
-        _state: &AppState,
-        class: &str,
-        _items: &[Due],
-    ) -> Result<Purged, BoxError> {
-        Err(format!("exports keep no data class `{class}`").into())
-    }
-
     async fn erase(&self, e: &Erasure, state: &AppState) -> Result<Vec<Erased>, BoxError> {
         let mut tx = state.db.begin_unclaimed().await?;
         let (rows, blobs) = service::erase_user(e, &mut tx, &e.person).await?;

@@ -376,14 +376,5 @@ pub async fn referenced_blobs(
     conn: &mut AnyConnection,
     keys: &[String],
 ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
-    let placeholders: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "select blob_key from data_exports where blob_key in ({})",
-        placeholders.join(", ")
-    );
-    let mut q = sqlx::query_scalar::<_, String>(&sql);
-    for k in keys {
-        q = q.bind(k);
-    }
-    Ok(q.fetch_all(conn).await?.into_iter().collect())
+    crate::blobs::store::keys_named_in(conn, "data_exports", keys).await
 }

@@ -135,22 +135,23 @@ impl std::ops::AddAssign for Purged {
 /// A feature's data, as the lifecycle sees it.
 #[async_trait]
 pub trait Lifecycle: Send + Sync {
-    /// The classes this feature keeps.
-    fn classes(&self) -> &'static [DataClass];
+    /// The classes this feature keeps (none: the feature only takes part in erasure).
+    fn classes(&self) -> &'static [DataClass] {
+        &[]
+    }
 
     /// Remove these items of `class` from every store, in one transaction; an item already gone
     /// is skipped (a batch redone after a crash removes nothing twice).
     async fn purge(
         &self,
-        proof: &Purge,
-        state: &AppState,
+        _proof: &Purge,
+        _state: &AppState,
         class: &str,
-        items: &[Due],
-    ) -> Result<Purged, BoxError>;
+        _items: &[Due],
+    ) -> Result<Purged, BoxError> {
+        Err(format!("no data class `{class}` here").into())
+    }
 
-    /// Whether a room or space with this id exists in the tenant, and whether `user_id` may
-    /// govern its retention (owns the room, manages the space). `None`: not this feature's
-    /// container, or no such container.
     /// Hand what the person owns to the successors the erasure names (documents, rooms, …),
     /// before anything is erased. What is not transferred is erased.
     async fn transfer(
@@ -172,6 +173,9 @@ pub trait Lifecycle: Send + Sync {
         Ok(Vec::new())
     }
 
+    /// Whether a room or space with this id exists in the tenant, and whether `user_id` may
+    /// govern its retention (owns the room, manages the space). `None`: not this feature's
+    /// container, or no such container.
     async fn container(
         &self,
         _state: &AppState,

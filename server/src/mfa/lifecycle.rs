@@ -7,7 +7,7 @@ use crate::{
     db::now_ms,
     lifecycle::{
         erase::{Erased, Erasure},
-        DataClass, Due, Lifecycle, Purge, Purged,
+        Lifecycle,
     },
     AppState, BoxError,
 };
@@ -17,20 +17,6 @@ pub struct Factors;
 
 #[async_trait]
 impl Lifecycle for Factors {
-    fn classes(&self) -> &'static [DataClass] {
-        &[]
-    }
-
-    async fn purge(
-        &self,
-        _proof: &Purge,
-        _state: &AppState,
-        class: &str,
-        _items: &[Due],
-    ) -> Result<Purged, BoxError> {
-        Err(format!("two-factor sign-in keeps no data class `{class}`").into())
-    }
-
     async fn erase(&self, e: &Erasure, state: &AppState) -> Result<Vec<Erased>, BoxError> {
         let mut tx = state.db.begin().await?;
         let had = store::delete_factor(&mut tx, e.tenant_id(), &e.person).await?;

@@ -7,7 +7,7 @@ use crate::{
     authz::Proof,
     lifecycle::{
         erase::{Erased, Erasure},
-        DataClass, Due, Lifecycle, Purge, Purged,
+        Lifecycle,
     },
     AppState, BoxError,
 };
@@ -17,20 +17,6 @@ pub struct Consents;
 
 #[async_trait]
 impl Lifecycle for Consents {
-    fn classes(&self) -> &'static [DataClass] {
-        &[]
-    }
-
-    async fn purge(
-        &self,
-        _proof: &Purge,
-        _state: &AppState,
-        class: &str,
-        _items: &[Due],
-    ) -> Result<Purged, BoxError> {
-        Err(format!("privacy keeps no data class `{class}`").into())
-    }
-
     async fn erase(&self, e: &Erasure, state: &AppState) -> Result<Vec<Erased>, BoxError> {
         let mut tx = state.db.begin().await?;
         let n = store::scrub_consents(&mut tx, e.tenant_id(), &e.person).await?;

@@ -9,7 +9,7 @@ use crate::{
     authz::{self, Proof},
     lifecycle::{
         erase::{Erased, Erasure},
-        DataClass, Due, Lifecycle, Purge, Purged,
+        Lifecycle,
     },
     AppState, BoxError,
 };
@@ -19,20 +19,6 @@ pub struct Accounts;
 
 #[async_trait]
 impl Lifecycle for Accounts {
-    fn classes(&self) -> &'static [DataClass] {
-        &[]
-    }
-
-    async fn purge(
-        &self,
-        _proof: &Purge,
-        _state: &AppState,
-        class: &str,
-        _items: &[Due],
-    ) -> Result<Purged, BoxError> {
-        Err(format!("accounts keep no data class `{class}`").into())
-    }
-
     async fn erase(&self, e: &Erasure, state: &AppState) -> Result<Vec<Erased>, BoxError> {
         let tenant_id = e.tenant_id();
         let mut tx = state.db.begin().await?;

@@ -83,20 +83,6 @@ pub struct Records;
 
 #[async_trait::async_trait]
 impl crate::lifecycle::Lifecycle for Records {
-    fn classes(&self) -> &'static [crate::lifecycle::DataClass] {
-        &[]
-    }
-
-    async fn purge(
-        &self,
-        _proof: &crate::lifecycle::Purge,
-        _state: &AppState,
-        class: &str,
-        _items: &[crate::lifecycle::Due],
-    ) -> Result<crate::lifecycle::Purged, crate::BoxError> {
-        Err(format!("idempotency records keep no data class `{class}`").into())
-    }
-
     async fn erase(
         &self,
         e: &crate::lifecycle::erase::Erasure,
