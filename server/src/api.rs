@@ -5,15 +5,20 @@ use poem_openapi::OpenApiService;
 
 pub type Apis = (
     crate::setup::api::SetupApi,
-    crate::signin::api::AuthApi,
+    (
+        crate::signin::api::AuthApi,
+        crate::identity::api::IdentityApi,
+    ),
     (
         crate::me::api::MeApi,
+        crate::identity::api::ContactApi,
         crate::mfa::api::TwoFactorApi,
         crate::mfa::api::TwoFactorAdminApi,
     ),
     (
         crate::users::api::UsersApi,
         crate::users::deletion::api::DeletionApi,
+        crate::identity::api::RegistrationApi,
     ),
     crate::roles::api::RolesApi,
     crate::audit::api::AuditApi,

@@ -17,6 +17,7 @@ const FEATURES: &[&str] = &[
     "retention",
     "exports",
     "privacy",
+    "identity",
 ];
 
 /// The infrastructure folders: they may not import a feature.
@@ -33,6 +34,7 @@ const INFRASTRUCTURE: &[&str] = &[
     "lifecycle",
     "audit",
     "config",
+    "delivery",
 ];
 
 fn src() -> PathBuf {

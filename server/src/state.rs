@@ -2,7 +2,8 @@
 //! configuration (nothing global) and shared by reference.
 
 use crate::{
-    authn, authz, blobs, config::Config, db, files, jobs, lifecycle, ops, realtime, search,
+    authn, authz, blobs, config::Config, db, delivery, files, jobs, lifecycle, ops, realtime,
+    search,
 };
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -39,4 +40,6 @@ pub struct AppState {
     pub hub: realtime::Hub,
     /// Child processes that parse untrusted files.
     pub convert: jobs::convert::Pool,
+    /// Mail and text-message senders, chosen by the configuration.
+    pub senders: delivery::Senders,
 }

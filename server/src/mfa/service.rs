@@ -15,14 +15,13 @@ use crate::{
     audit,
     authn::{password, tokens, Principal},
     authz::{catalogue::CATALOGUE, contain_account, perm, user_permissions, Contained},
+    blobs::seal,
     db::now_ms,
     error::{ApiError, ApiResult, Code},
     ops::ctx::RequestCtx,
     AppState,
 };
-use base64::{engine::general_purpose::STANDARD, Engine};
 use rand::RngCore;
-use ring::aead::{Aad, Nonce};
 use sqlx::AnyConnection;
 use totp_rs::{Algorithm, TOTP};
 
@@ -53,31 +52,23 @@ pub struct Challenge {
     pub expires_at: i64,
 }
 
-fn aad(tenant_id: &str, user_id: &str) -> Vec<u8> {
-    format!("stoa-totp-v1\0{tenant_id}\0{user_id}").into_bytes()
+/// What a factor's secret is sealed to: its purpose and its person.
+fn sealed_to<'a>(tenant_id: &'a str, user_id: &'a str) -> seal::Context<'a> {
+    seal::Context {
+        purpose: "stoa-totp-v1",
+        tenant_id,
+        owner: user_id,
+    }
 }
 
 async fn seal(state: &AppState, tenant_id: &str, user_id: &str, raw: &[u8]) -> ApiResult<String> {
-    let (version, cipher) = state
-        .blobs
-        .keys
-        .current(&state.db, tenant_id)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let mut nonce = [0u8; 12];
-    rand::rngs::OsRng.fill_bytes(&mut nonce);
-    let mut buf = raw.to_vec();
-    cipher
-        .seal_in_place_append_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(aad(tenant_id, user_id)),
-            &mut buf,
-        )
-        .map_err(|_| ApiError::internal("sealing the second factor failed"))?;
-    Ok(format!(
-        "{version}:{}",
-        STANDARD.encode([&nonce[..], &buf].concat())
-    ))
+    seal::seal(
+        &state.blobs.keys,
+        &state.db,
+        sealed_to(tenant_id, user_id),
+        raw,
+    )
+    .await
 }
 
 async fn open(
@@ -87,25 +78,13 @@ async fn open(
     user_id: &str,
     sealed: &str,
 ) -> ApiResult<Vec<u8>> {
-    let bad = || ApiError::internal("a stored second factor does not open");
-    let (version, body) = sealed.split_once(':').ok_or_else(bad)?;
-    let version: i64 = version.parse().map_err(|_| bad())?;
-    let raw = STANDARD.decode(body).map_err(|_| bad())?;
-    if raw.len() < 12 {
-        return Err(bad());
-    }
-    let cipher = state
-        .blobs
-        .keys
-        .get(conn, tenant_id, version)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let nonce = Nonce::try_assume_unique_for_key(&raw[..12]).map_err(|_| bad())?;
-    let mut buf = raw[12..].to_vec();
-    let plain = cipher
-        .open_in_place(nonce, Aad::from(aad(tenant_id, user_id)), &mut buf)
-        .map_err(|_| bad())?;
-    Ok(plain.to_vec())
+    seal::open(
+        &state.blobs.keys,
+        conn,
+        sealed_to(tenant_id, user_id),
+        sealed,
+    )
+    .await
 }
 
 fn totp(secret: Vec<u8>, issuer: &str, account: &str) -> ApiResult<TOTP> {

@@ -65,6 +65,8 @@ pub const SECRET_BEARING: &[&str] = &[
     "me_two_factor_enrol",
     "me_two_factor_confirm",
     "exports_link",
+    "auth_register",
+    "auth_login_code",
 ];
 
 /// Delete keys past their lifetime.
