@@ -408,6 +408,55 @@ async fn quotas(b: Backend) {
 }
 both!(quotas);
 
+/// The hourly quotas per address and per tenant.
+async fn destination_and_tenant_quotas(b: Backend) {
+    let gw = SmsGateway::start().await;
+    let Some(s) = server(
+        b,
+        None,
+        Some(&gw),
+        &[
+            ("STOA_CODES__RESEND_COOLDOWN_SECS", "0"),
+            ("STOA_CODES__PER_DESTINATION_PER_HOUR", "2"),
+            ("STOA_CODES__PER_TENANT_PER_HOUR", "4"),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    open_registration(
+        &s,
+        &t,
+        json!({ "mode": "open", "by_email": false, "by_phone": true,
+                "email_domains": [], "phone_sign_in": false }),
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for phone in [
+        "+84916000001",
+        "+84916000001",
+        "+84916000001",
+        "+84916000002",
+        "+84916000003",
+        "+84916000004",
+    ] {
+        let r = ask(
+            &s,
+            json!({ "tenant": "acme", "purpose": "register", "phone": phone }),
+        )
+        .await;
+        if r.status == 429 {
+            assert!(r.header("retry-after").is_some());
+        }
+        statuses.push(r.status);
+    }
+    // Two to one number, then the tenant's four are spent.
+    assert_eq!(statuses, [202, 202, 429, 202, 202, 429], "{statuses:?}");
+}
+both!(destination_and_tenant_quotas);
+
 /// Invitations are mailed; a verified email can reset a forgotten password by link; an
 /// unverified one gets nothing.
 async fn invitations_and_password_reset_by_mail(b: Backend) {
