@@ -20,7 +20,11 @@ pub type Apis = (
         crate::users::deletion::api::DeletionApi,
         crate::identity::api::RegistrationApi,
     ),
-    crate::roles::api::RolesApi,
+    (
+        crate::roles::api::RolesApi,
+        crate::directory::api::DirectoryApi,
+        crate::directory::people_api::DirectoryPeopleApi,
+    ),
     crate::audit::api::AuditApi,
     crate::files::api::FilesApi,
     (

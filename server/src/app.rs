@@ -3,9 +3,9 @@
 //! the server with its background workers until SIGTERM.
 
 use crate::{
-    api, audit, authn, authz, blobs, config::Config, db, delivery, documents, exports, files,
-    identity, jobs, lifecycle, messaging, mfa, ops, privacy, private_fs, realtime, retention,
-    search, setup, tenants, users, AppState, BoxError,
+    api, audit, authn, authz, blobs, config::Config, db, delivery, directory, documents, exports,
+    files, identity, jobs, lifecycle, messaging, mfa, ops, privacy, private_fs, realtime,
+    retention, search, setup, tenants, users, AppState, BoxError,
 };
 use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
 use std::{sync::Arc, time::Duration};
@@ -112,6 +112,7 @@ pub fn lifecycle() -> lifecycle::Registry {
     r.register(privacy::lifecycle::Consents);
     r.register(mfa::lifecycle::Factors);
     r.register(identity::lifecycle::Codes);
+    r.register(directory::lifecycle::Directory);
     // A person's exports (and their archives) go before the account they belong to.
     r.register(exports::lifecycle::Exports);
     // The account's own record after every feature (they may read it), before the audit log.
@@ -124,6 +125,7 @@ pub fn lifecycle() -> lifecycle::Registry {
 pub fn exporters() -> lifecycle::export::Exporters {
     let mut r = lifecycle::export::Exporters::default();
     r.register(users::export::Profile);
+    r.register(directory::export::Directory);
     r.register(authn::export::Sessions);
     r.register(messaging::export::Messaging);
     r.register(documents::export::Documents);

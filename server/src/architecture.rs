@@ -18,6 +18,7 @@ const FEATURES: &[&str] = &[
     "exports",
     "privacy",
     "identity",
+    "directory",
 ];
 
 /// The infrastructure folders: they may not import a feature.

@@ -46,6 +46,9 @@ pub enum ApiTags {
     Retention,
     /// Personal data exports: one's own, and (admins) a user's; progress, download links.
     Exports,
+    /// The organisation directory: departments, positions, people's placement, the address
+    /// book, the org chart, vCards and CSV import/export.
+    Directory,
     /// Privacy-policy versions (admins publish them), reading and accepting the policy, and
     /// each person's consents.
     Privacy,

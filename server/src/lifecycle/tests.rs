@@ -44,6 +44,17 @@ const NOT_CLASSES: &[(&str, &str)] = &[
     ),
     ("sign_in_challenges", "expire within minutes"),
     ("roles", "configuration"),
+    (
+        "departments",
+        "the org structure: configuration; a head's link is erased with the account",
+    ),
+    ("positions", "configuration"),
+    ("directory_settings", "configuration"),
+    (
+        "directory_people",
+        "a person's place in the directory: erased with the account",
+    ),
+    ("department_members", "membership: erased with the account"),
     ("role_permissions", "configuration"),
     ("role_bindings", "configuration"),
     ("authz_versions", "configuration"),

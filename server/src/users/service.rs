@@ -19,6 +19,10 @@ use sqlx::AnyConnection;
 /// that count over people in their own queries (privacy's acceptance counts).
 pub use super::store::ACTIVE_PEOPLE;
 
+/// The active people with their name and contact identifiers as an SQL subquery (tenant bound
+/// as `$1`), for the directory's address book.
+pub use super::store::ACTIVE_CARDS;
+
 /// Who creates an account: a person holding `users.manage` (the proof of the check), or the
 /// install itself (the operator or first-run setup creating a tenant's first admin).
 ///

@@ -26,6 +26,12 @@ pub struct UserRow {
 /// The ids of a tenant's active people as an SQL subquery, the tenant id bound as `$1`.
 pub const ACTIVE_PEOPLE: &str = "select id from users where tenant_id = $1 and status = 'active'";
 
+/// A tenant's active people as an SQL subquery with what an address book shows of them (`id`,
+/// `display_name`, `email`, `phone`, `search_text`: name and identifiers folded), the tenant
+/// id bound as `$1`. Disabled, pending-erasure and erased people are not in it.
+pub const ACTIVE_CARDS: &str = "select id, display_name, email, phone, search_text from users \
+                                where tenant_id = $1 and status = 'active'";
+
 /// The status people see: a disabled account with a deletion request is `pending_erasure`
 /// until it is erased, then `erased` (the stored status stays `disabled`: see migration 0014).
 macro_rules! shown_status {
