@@ -316,6 +316,37 @@ async fn apply(
     }
 }
 
+/// The line a byte offset is on, counted forward from the last one asked for.
+struct Lines<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    line: u64,
+}
+
+impl Lines<'_> {
+    fn of(&mut self, byte: u64) -> u64 {
+        let mut to = usize::try_from(byte)
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        // The reader puts a record after blank lines at the first of them.
+        while self
+            .bytes
+            .get(to)
+            .is_some_and(|b| *b == b'\n' || *b == b'\r')
+        {
+            to += 1;
+        }
+        if to > self.at {
+            self.line += self.bytes[self.at..to]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            self.at = to;
+        }
+        self.line
+    }
+}
+
 /// Import a CSV file. Answers 422 only when the file itself is unreadable (no header, unknown
 /// columns, too large); bad rows are in the report.
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, dry_run))]
@@ -359,6 +390,12 @@ pub async fn import(
         dry_run,
         ..Report::default()
     };
+    // Lines counted from the bytes: the reader's own count skips blank lines.
+    let mut lines = Lines {
+        bytes,
+        at: 0,
+        line: 1,
+    };
     let mut tx = state.db.begin().await?;
     store::lock(&mut tx, &p.tenant_id).await?;
     for record in reader.records() {
@@ -372,7 +409,7 @@ pub async fn import(
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| lines.of(p.byte()));
                 report.rejected.push(Rejected {
                     line,
                     ..reject("", "not readable as CSV (UTF-8, comma-separated)")
@@ -380,7 +417,7 @@ pub async fn import(
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, |p| lines.of(p.byte()));
         if record.iter().all(str::is_empty) {
             report.rows -= 1;
             continue;

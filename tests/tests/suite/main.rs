@@ -9,6 +9,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod contract;
+mod directory;
 mod docfiles;
 mod documents;
 mod e2e;
