@@ -2646,7 +2646,7 @@ fn cases() -> Vec<Case> {
                 req(
                     "PATCH",
                     format!("/api/v1/directory/departments/{}", f.dir_dept_id),
-                    Some(json!({ "name": 5 })),
+                    Some(json!({ "name": "" })),
                 )
             }),
         },
