@@ -426,7 +426,7 @@ async fn address_book(backend: Backend) {
     };
     assert_eq!(
         members(format!("department_id={sales}")).await,
-        [dang.clone()]
+        [dang.as_str()]
     );
     let mut all = members(format!("department_id={sales}&subtree=true")).await;
     all.sort();
