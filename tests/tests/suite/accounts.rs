@@ -98,6 +98,35 @@ async fn canary_erasure(b: Backend, s3: bool) {
     .await
     .ok(200);
     settings(&s, &admin, 0, "delete", true).await;
+    // The directory: Carol heads a department, manages Dan and has work contact details.
+    let dept = id(s
+        .post(
+            "/api/v1/directory/departments",
+            &admin,
+            json!({ "name": "Canary team", "head_id": carol_id }),
+        )
+        .await
+        .ok(201));
+    for (who, body) in [
+        (
+            &carol_id,
+            json!({ "primary_department_id": dept, "work_email": format!("{CANARY}@work.test"),
+                    "work_phone": "+84900000001" }),
+        ),
+        (
+            &dan_id,
+            json!({ "primary_department_id": dept, "manager_id": carol_id }),
+        ),
+    ] {
+        s.req(
+            "PUT",
+            &format!("/api/v1/directory/people/{who}"),
+            Some(&admin),
+            Some(body),
+        )
+        .await
+        .ok(200);
+    }
 
     // Rooms: a group Carol owns (with an attachment and an image), a direct conversation with
     // the admin (a notification for the admin), a reaction, and an encrypted room.
@@ -309,6 +338,15 @@ async fn canary_erasure(b: Backend, s3: bool) {
     assert_eq!(u["status"], "erased");
     assert_eq!(u["display_name"], report["pseudonym"]);
     assert!(u["email"].is_null() && u["phone"].is_null());
+    // The directory: the department lost its head, Dan his manager.
+    let d = s
+        .get(&format!("/api/v1/directory/departments/{dept}"), &admin)
+        .await;
+    assert!(d.ok(200)["head"].is_null(), "{}", d.text);
+    let e = s
+        .get(&format!("/api/v1/directory/people/{dan_id}"), &admin)
+        .await;
+    assert!(e.ok(200)["manager"].is_null(), "{}", e.text);
     let login = s
         .login(
             "acme",
