@@ -1,7 +1,7 @@
 //! `/directory/departments`, `/directory/chart` and `/directory/positions`: the tree, the org
 //! chart and the tenant's positions.
 
-use super::{people, service, store::PositionRow, vcard};
+use super::{people, positions, service, store::PositionRow, vcard};
 use crate::{
     authn::Session,
     db::rfc3339,
@@ -432,7 +432,7 @@ impl DirectoryApi {
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<PositionPage>> {
         let (items, next_cursor) =
-            service::positions(&state, &auth.0, limit.0, cursor.0.as_deref()).await?;
+            positions::list(&state, &auth.0, limit.0, cursor.0.as_deref()).await?;
         Ok(Json(PositionPage {
             items: items.into_iter().map(Into::into).collect(),
             next_cursor,
@@ -453,7 +453,7 @@ impl DirectoryApi {
         auth: Session,
         body: Json<PositionInput>,
     ) -> ApiResult<PositionCreated> {
-        let p = service::create_position(&state, &auth.0, &body.0.name).await?;
+        let p = positions::create(&state, &auth.0, &body.0.name).await?;
         Ok(PositionCreated::Created(Json(p.into())))
     }
 
@@ -472,7 +472,7 @@ impl DirectoryApi {
         id: Path<String>,
         body: Json<PositionInput>,
     ) -> ApiResult<Json<Position>> {
-        let p = service::rename_position(&state, &auth.0, &id.0, &body.0.name).await?;
+        let p = positions::rename(&state, &auth.0, &id.0, &body.0.name).await?;
         Ok(Json(p.into()))
     }
 
@@ -490,7 +490,7 @@ impl DirectoryApi {
         auth: Session,
         id: Path<String>,
     ) -> ApiResult<NoContent> {
-        service::delete_position(&state, &auth.0, &id.0).await?;
+        positions::delete(&state, &auth.0, &id.0).await?;
         Ok(NoContent::Done)
     }
 }

@@ -3,7 +3,7 @@
 //! others, a position, a manager — with the address book built on it.
 //!
 //! - [`service`]: departments (create, rename, set the head, move without cycles, merge,
-//!   delete only when empty), positions, the org chart.
+//!   delete only when empty), the org chart; [`positions`]: the tenant's positions.
 //! - [`people`]: the address book (search by name ignoring case and accents, browse by
 //!   department, the tenant's per-field visibility rules) and a person's placement (manager
 //!   links without cycles).
@@ -23,6 +23,7 @@ pub mod export;
 pub mod lifecycle;
 pub mod people;
 pub mod people_api;
+pub mod positions;
 pub mod service;
 pub mod store;
 pub mod vcard;
