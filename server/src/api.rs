@@ -10,6 +10,7 @@ pub type Apis = (
         crate::me::api::MeApi,
         crate::mfa::api::TwoFactorApi,
         crate::mfa::api::TwoFactorAdminApi,
+        crate::sso::api::SsoApi,
     ),
     (
         crate::users::api::UsersApi,

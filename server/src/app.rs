@@ -4,7 +4,7 @@
 
 use crate::{
     api, audit, authn, authz, blobs, config::Config, db, documents, exports, files, jobs,
-    lifecycle, messaging, mfa, ops, privacy, private_fs, realtime, retention, search, setup,
+    lifecycle, messaging, mfa, ops, privacy, private_fs, realtime, retention, search, setup, sso,
     tenants, users, AppState, BoxError,
 };
 use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
@@ -101,6 +101,7 @@ pub fn lifecycle() -> lifecycle::Registry {
     r.register(ops::idempotency::Records);
     r.register(privacy::lifecycle::Consents);
     r.register(mfa::lifecycle::Factors);
+    r.register(sso::lifecycle::Links);
     // A person's exports (and their archives) go before the account they belong to.
     r.register(exports::lifecycle::Exports);
     // The account's own record after every feature (they may read it), before the audit log.
@@ -119,6 +120,7 @@ pub fn exporters() -> lifecycle::export::Exporters {
     // Last: uploads that no section above wrote already.
     r.register(files::export::Uploads);
     r.register(privacy::export::Consents);
+    r.register(sso::export::Links);
     r
 }
 
@@ -253,6 +255,7 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
     };
     let hub = realtime::Hub::new(cfg.realtime.buffer, Arc::new(messaging::hooks::Rooms));
     let convert = jobs::convert::Pool::new(std::env::current_exe()?, &cfg.convert);
+    let outbound = ops::outbound::Outbound::new(&cfg.outbound)?;
     Ok(Arc::new(AppState {
         cfg: Arc::new(cfg),
         db,
@@ -271,6 +274,8 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
         exporters: exporters(),
         hub,
         convert,
+        outbound,
+        oidc: authn::oidc::Providers::default(),
     }))
 }
 
@@ -305,6 +310,10 @@ pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
         .at("/invite", poem::get(authn::invite_page::page))
         .at("/invite.js", poem::get(authn::invite_page::script))
         .at("/invite.css", poem::get(authn::invite_page::style))
+        // Where single sign-on returns by default (`sso::flow::default_return`).
+        .at("/sso/done", poem::get(sso::page::page))
+        .at("/sso/sso-done.js", poem::get(sso::page::script))
+        .at("/sso/invite.css", poem::get(authn::invite_page::style))
         .at("/api/v1/events", poem::get(realtime::ws::events))
         .nest("/api/v1", api);
     // Metrics describe the whole install (routes, load, backlog): on the public listener only

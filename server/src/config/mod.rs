@@ -81,6 +81,7 @@ pub struct Config {
     pub convert: ConvertConfig,
     pub retention: RetentionConfig,
     pub exports: ExportsConfig,
+    pub outbound: OutboundConfig,
     /// Shift this process's clock by this many seconds. For tests and retention drills, which
     /// make data look older by running in the future; keep 0 in production.
     pub clock_offset_secs: i64,
@@ -114,6 +115,7 @@ impl Default for Config {
             convert: ConvertConfig::default(),
             retention: RetentionConfig::default(),
             exports: ExportsConfig::default(),
+            outbound: OutboundConfig::default(),
             clock_offset_secs: 0,
         }
     }
@@ -223,6 +225,23 @@ impl Config {
         }
         if self.search.backend == "meilisearch" && self.search.meili_url.is_empty() {
             return bad("search.meili_url is required with search.backend = \"meilisearch\"");
+        }
+        for h in &self.outbound.allow_hosts {
+            let h = h.trim();
+            if crate::ops::net::Cidr::parse(h).is_none()
+                && (h.is_empty()
+                    || h.contains('/')
+                    || !h
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "outbound.allow_hosts: `{h}` is not a host name, IP address or CIDR"
+                )));
+            }
+        }
+        if self.outbound.max_response_bytes == 0 {
+            return bad("outbound.max_response_bytes must be positive");
         }
         let url = self.database_url();
         if !(url.starts_with("sqlite:")

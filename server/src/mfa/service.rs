@@ -7,8 +7,8 @@
 //! - A **challenge** stands between a correct password and a session: 5 minutes, at most 5
 //!   wrong answers, then it is dead; used once. Its `enrol` kind is the limited credential of a
 //!   person whom the tenant's policy requires to set up a factor: it can do nothing but enrol.
-//! - The secret is sealed with the tenant's key (AES-256-GCM, bound to the person), as blobs
-//!   are; recovery codes are stored as SHA-256 digests of 50 random bits each.
+//! - The secret is sealed with the tenant's key (AES-256-GCM, bound to the person:
+//!   `blobs::secrets`), as blobs are; recovery codes are stored as SHA-256 digests of 50 random bits each.
 
 use super::store;
 use crate::{
@@ -20,9 +20,7 @@ use crate::{
     ops::ctx::RequestCtx,
     AppState,
 };
-use base64::{engine::general_purpose::STANDARD, Engine};
 use rand::RngCore;
-use ring::aead::{Aad, Nonce};
 use sqlx::AnyConnection;
 use totp_rs::{Algorithm, TOTP};
 
@@ -58,26 +56,7 @@ fn aad(tenant_id: &str, user_id: &str) -> Vec<u8> {
 }
 
 async fn seal(state: &AppState, tenant_id: &str, user_id: &str, raw: &[u8]) -> ApiResult<String> {
-    let (version, cipher) = state
-        .blobs
-        .keys
-        .current(&state.db, tenant_id)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let mut nonce = [0u8; 12];
-    rand::rngs::OsRng.fill_bytes(&mut nonce);
-    let mut buf = raw.to_vec();
-    cipher
-        .seal_in_place_append_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(aad(tenant_id, user_id)),
-            &mut buf,
-        )
-        .map_err(|_| ApiError::internal("sealing the second factor failed"))?;
-    Ok(format!(
-        "{version}:{}",
-        STANDARD.encode([&nonce[..], &buf].concat())
-    ))
+    crate::blobs::secrets::seal(state, tenant_id, &aad(tenant_id, user_id), raw).await
 }
 
 async fn open(
@@ -87,25 +66,7 @@ async fn open(
     user_id: &str,
     sealed: &str,
 ) -> ApiResult<Vec<u8>> {
-    let bad = || ApiError::internal("a stored second factor does not open");
-    let (version, body) = sealed.split_once(':').ok_or_else(bad)?;
-    let version: i64 = version.parse().map_err(|_| bad())?;
-    let raw = STANDARD.decode(body).map_err(|_| bad())?;
-    if raw.len() < 12 {
-        return Err(bad());
-    }
-    let cipher = state
-        .blobs
-        .keys
-        .get(conn, tenant_id, version)
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let nonce = Nonce::try_assume_unique_for_key(&raw[..12]).map_err(|_| bad())?;
-    let mut buf = raw[12..].to_vec();
-    let plain = cipher
-        .open_in_place(nonce, Aad::from(aad(tenant_id, user_id)), &mut buf)
-        .map_err(|_| bad())?;
-    Ok(plain.to_vec())
+    crate::blobs::secrets::open(state, conn, tenant_id, &aad(tenant_id, user_id), sealed).await
 }
 
 fn totp(secret: Vec<u8>, issuer: &str, account: &str) -> ApiResult<TOTP> {

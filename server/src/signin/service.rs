@@ -153,6 +153,51 @@ pub async fn login(
     Ok(Outcome::Session(Box::new(NewSession::new(started, user))))
 }
 
+/// Sign in a person whose identity another mechanism proved (single sign-on's exchange code),
+/// inside the caller's transaction: the account and tenant must be active now, and the
+/// tenant's two-factor policy applies exactly as after a correct password.
+pub async fn after_identity(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    ctx: &RequestCtx,
+    tenant_id: &str,
+    user_id: &str,
+    device: &str,
+    method: &'static str,
+) -> ApiResult<Outcome> {
+    let tenant_active = tenants::service::by_id(&mut *conn, tenant_id)
+        .await?
+        .is_some_and(|t| t.status == "active");
+    let user = users::service::find(&mut *conn, tenant_id, user_id)
+        .await?
+        .filter(|u| u.status == "active" && tenant_active)
+        .ok_or_else(invalid)?;
+    if let Some(c) = crate::mfa::service::after_password(&mut *conn, tenant_id, user_id, device).await? {
+        audit::record(
+            &mut *conn,
+            Entry::new(tenant_id, "auth.login")
+                .actor(ActorKind::User, user_id)
+                .target("user", user_id)
+                .ctx(ctx)
+                .details(serde_json::json!({ "method": method, "second_factor": c.kind })),
+        )
+        .await?;
+        return Ok(Outcome::Challenge(c));
+    }
+    let started =
+        authn::service::start_session(&mut *conn, state, tenant_id, user_id, device, ctx).await?;
+    audit::record(
+        &mut *conn,
+        Entry::new(tenant_id, "auth.login")
+            .actor(ActorKind::User, user_id)
+            .target("session", &started.session_id)
+            .ctx(ctx)
+            .details(serde_json::json!({ "method": method })),
+    )
+    .await?;
+    Ok(Outcome::Session(Box::new(NewSession::new(started, user))))
+}
+
 /// A session for someone who passed their second factor.
 async fn session_after_second_factor(
     state: &AppState,

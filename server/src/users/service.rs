@@ -29,6 +29,10 @@ pub use super::store::ACTIVE_PEOPLE;
 pub enum AccountCreator<'a> {
     Admin(Granted<'a>),
     Install(InstallActor<'a>),
+    /// The tenant's identity provider vouched for the person (a verified ID token) and the
+    /// tenant lets such people create their account on first sign-in (the `sso` feature
+    /// decides that). The account is active at once and has no password.
+    Federated(&'a authn::oidc::Verified),
 }
 
 /// A one-time link that lets an invited person set a password.
@@ -150,13 +154,21 @@ pub async fn insert_user(
             return Err(ApiError::not_found("tenant"));
         }
     }
+    if let AccountCreator::Federated(v) = by {
+        if v.tenant_id() != tenant_id || password_hash.is_some() {
+            return Err(ApiError::not_found("tenant"));
+        }
+    }
     let display_name = validate::text("display_name", &input.display_name, 200)?;
     let (email, phone) = identifiers(input.email.as_deref(), input.phone.as_deref())?;
-    let row = UserRow {
+    let mut row = UserRow {
         title: validate::optional_text("title", input.title.as_deref(), 200)?,
         department: validate::optional_text("department", input.department.as_deref(), 200)?,
         ..UserRow::new(tenant_id, display_name, email, phone, password_hash)
     };
+    if let AccountCreator::Federated(_) = by {
+        row.status = "active".into();
+    }
     ensure_unique(&mut *conn, &row).await?;
     // A concurrent insert of the same email or phone fails on its unique constraint, which
     // `ApiError::from` names (`email_taken`, `phone_taken`) like `ensure_unique` does.

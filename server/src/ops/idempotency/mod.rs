@@ -65,6 +65,9 @@ pub const SECRET_BEARING: &[&str] = &[
     "me_two_factor_enrol",
     "me_two_factor_confirm",
     "exports_link",
+    "auth_sso_exchange",
+    // The provider URL carries the link flow's `state`: whoever opens it links their identity.
+    "me_sso_link_start",
 ];
 
 /// Delete keys past their lifetime.
