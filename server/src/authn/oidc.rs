@@ -8,13 +8,13 @@
 //!
 //! Provider metadata (with its keys) is cached per issuer for a few minutes. When an ID token
 //! is signed with a key the cached set does not have — the provider rotated its keys — the
-//! metadata and keys are fetched again and the token checked once more.
+//! metadata and keys are fetched again and the token checked once more. (Only the provider's
+//! own token endpoint hands us ID tokens, over the back channel, so nobody else can make us
+//! fetch again.)
 
 use crate::ops::outbound::{Outbound, OutboundError};
 use openidconnect::{
-    core::{
-        CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
-    },
+    core::{CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata},
     AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl,
     Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
     SignatureVerificationError, TokenResponse,
@@ -28,9 +28,6 @@ use std::{
 
 /// How long discovered metadata and keys are used before they are fetched again.
 const METADATA_TTL: Duration = Duration::from_secs(300);
-/// Metadata younger than this is not fetched again for an unknown key (a flood of tokens with
-/// made-up key ids must not become a flood of requests to the provider).
-const REFETCH_AFTER: Duration = Duration::from_secs(5);
 
 /// Why a step failed. The variants are the reasons the audit log records (no personal data).
 #[derive(Debug, thiserror::Error)]
@@ -183,7 +180,7 @@ impl Providers {
         if let Ok(cache) = self.cache.lock() {
             if let Some(c) = cache.get(issuer) {
                 let age = c.at.elapsed();
-                if age < METADATA_TTL && !(fresh && age >= REFETCH_AFTER) {
+                if age < METADATA_TTL && !fresh {
                     return Ok((c.metadata.clone(), c.at));
                 }
             }
@@ -268,9 +265,7 @@ impl Providers {
         let id_token = token.id_token().ok_or(OidcError::NoIdToken)?.clone();
         let nonce = Nonce::new(nonce.to_string());
         let verify = |c: &CoreClient<_, _, _, _, _, _>| -> Result<String, OidcError> {
-            let verifier = c
-                .id_token_verifier()
-                .set_allowed_algs(allowed_algs());
+            let verifier = c.id_token_verifier().set_allowed_algs(allowed_algs());
             id_token
                 .claims(&verifier, &nonce)
                 .map(|claims| claims.subject().to_string())
@@ -331,14 +326,12 @@ fn core_client(metadata: &CoreProviderMetadata, c: &ClientConfig) -> Result<Clie
     let secret = (!c.client_secret.is_empty()).then(|| ClientSecret::new(c.client_secret.clone()));
     let redirect = RedirectUrl::new(c.redirect_uri.clone())
         .map_err(|e| OidcError::Invalid(format!("redirect URI: {e}")))?;
-    Ok(
-        CoreClient::from_provider_metadata(
-            metadata.clone(),
-            ClientId::new(c.client_id.clone()),
-            secret,
-        )
-        .set_redirect_uri(redirect),
+    Ok(CoreClient::from_provider_metadata(
+        metadata.clone(),
+        ClientId::new(c.client_id.clone()),
+        secret,
     )
+    .set_redirect_uri(redirect))
 }
 
 /// Asymmetric algorithms only: a token signed with a shared secret (HS256) proves nothing the

@@ -28,7 +28,11 @@ pub async fn seal(state: &AppState, tenant_id: &str, aad: &[u8], raw: &[u8]) -> 
     rand::rngs::OsRng.fill_bytes(&mut nonce);
     let mut buf = raw.to_vec();
     cipher
-        .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf)
+        .seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(aad),
+            &mut buf,
+        )
         .map_err(|_| ApiError::internal("sealing a secret failed"))?;
     Ok(format!(
         "{version}:{}",

@@ -58,7 +58,9 @@ impl Policy {
         for entry in &cfg.allow_hosts {
             match Cidr::parse(entry) {
                 Some(c) => p.networks.push(c),
-                None => p.hosts.push(entry.trim().trim_end_matches('.').to_lowercase()),
+                None => p
+                    .hosts
+                    .push(entry.trim().trim_end_matches('.').to_lowercase()),
             }
         }
         p
@@ -360,7 +362,10 @@ mod tests {
     #[tokio::test]
     async fn names_resolving_to_refused_addresses_are_not_connected() {
         let o = Outbound::new(&cfg(false, &[])).unwrap();
-        let req = o.request(reqwest::Method::GET, "http://localhost:9/").build().unwrap();
+        let req = o
+            .request(reqwest::Method::GET, "http://localhost:9/")
+            .build()
+            .unwrap();
         let err = o.execute(req).await.unwrap_err();
         let mut chain = String::new();
         let mut e: Option<&dyn std::error::Error> = Some(&err);

@@ -172,7 +172,9 @@ pub async fn after_identity(
         .await?
         .filter(|u| u.status == "active" && tenant_active)
         .ok_or_else(invalid)?;
-    if let Some(c) = crate::mfa::service::after_password(&mut *conn, tenant_id, user_id, device).await? {
+    if let Some(c) =
+        crate::mfa::service::after_password(&mut *conn, tenant_id, user_id, device).await?
+    {
         audit::record(
             &mut *conn,
             Entry::new(tenant_id, "auth.login")

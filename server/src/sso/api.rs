@@ -231,7 +231,11 @@ impl SsoApi {
     ///
     /// The tenant's OpenID Connect provider. The client secret is never shown. Needs
     /// `settings.manage`.
-    #[oai(path = "/settings/sso", method = "get", operation_id = "sso_settings_get")]
+    #[oai(
+        path = "/settings/sso",
+        method = "get",
+        operation_id = "sso_settings_get"
+    )]
     async fn settings_get(
         &self,
         state: Data<&Arc<AppState>>,
@@ -246,7 +250,11 @@ impl SsoApi {
     /// With `enabled`, the issuer must answer OpenID Connect discovery now (through the
     /// outbound allow-list). Roles handed out (`default_role_id`, `role_mapping`) may hold no
     /// permission the caller lacks. Needs `settings.manage`.
-    #[oai(path = "/settings/sso", method = "put", operation_id = "sso_settings_set")]
+    #[oai(
+        path = "/settings/sso",
+        method = "put",
+        operation_id = "sso_settings_set"
+    )]
     async fn settings_set(
         &self,
         state: Data<&Arc<AppState>>,
@@ -276,8 +284,13 @@ impl SsoApi {
         /// `browser` (default) or `app`.
         client: Query<Option<String>>,
     ) -> ApiResult<Redirect> {
-        let url = flow::start(&state, &tenant.0, return_to.0.as_deref(), client.0.as_deref())
-            .await?;
+        let url = flow::start(
+            &state,
+            &tenant.0,
+            return_to.0.as_deref(),
+            client.0.as_deref(),
+        )
+        .await?;
         Ok(found(url))
     }
 

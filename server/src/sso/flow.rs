@@ -187,7 +187,15 @@ pub async fn start_link(
     return_to: Option<&str>,
     client_kind: Option<&str>,
 ) -> ApiResult<(String, i64)> {
-    let url = begin(state, &p.tenant_id, "link", &p.user_id, return_to, client_kind).await?;
+    let url = begin(
+        state,
+        &p.tenant_id,
+        "link",
+        &p.user_id,
+        return_to,
+        client_kind,
+    )
+    .await?;
     Ok((url, now_ms() + FLOW_MS))
 }
 
@@ -245,7 +253,9 @@ pub async fn callback(
             "this single sign-on is unknown, used or expired: start signing in again",
         )
     };
-    let sp = state_param.filter(|s| !s.is_empty() && s.len() <= 200).ok_or_else(unknown)?;
+    let sp = state_param
+        .filter(|s| !s.is_empty() && s.len() <= 200)
+        .ok_or_else(unknown)?;
     let flow = {
         let mut tx = state.db.begin().await?;
         let flow = store::take_flow(&mut tx, &tokens::hash(sp)).await?;
@@ -296,7 +306,11 @@ pub async fn callback(
                 .actor(ActorKind::Anonymous, "")
                 .failed()
                 .details(serde_json::json!({ "purpose": flow.purpose, "reason": f.reason }));
-            if let Some(u) = f.user_id.as_deref().or((!flow.user_id.is_empty()).then_some(flow.user_id.as_str())) {
+            if let Some(u) = f
+                .user_id
+                .as_deref()
+                .or((!flow.user_id.is_empty()).then_some(flow.user_id.as_str()))
+            {
                 e = e.target("user", u);
             }
             tracing::info!(reason = f.reason, purpose = %flow.purpose, "single sign-on refused");
@@ -497,16 +511,23 @@ async fn sign_in(
         .text(&s.name_claim)
         .map(|n| n.chars().take(200).collect::<String>())
         .unwrap_or_else(|| email.split('@').next().unwrap_or("").to_string());
-    let phone_verified = matches!(v.claim("phone_number_verified"), Some(serde_json::Value::Bool(true)));
+    let phone_verified = matches!(
+        v.claim("phone_number_verified"),
+        Some(serde_json::Value::Bool(true))
+    );
     let phone = v
         .text(&s.phone_claim)
         .filter(|_| phone_verified)
         .and_then(|p| users::validate::phone("phone", &p).ok())
         .filter(|_| !s.phone_claim.is_empty());
     let phone = match phone {
-        Some(p) if users::service::find_by_login(&mut *conn, &flow.tenant_id, &p)
-            .await?
-            .is_none() => Some(p),
+        Some(p)
+            if users::service::find_by_login(&mut *conn, &flow.tenant_id, &p)
+                .await?
+                .is_none() =>
+        {
+            Some(p)
+        }
         _ => None,
     };
     let input = users::service::NewUser {

@@ -127,8 +127,12 @@ fn issuer(state: &AppState, v: &str, required: bool) -> ApiResult<String> {
     if v.is_empty() {
         return Ok(v);
     }
-    let url = url::Url::parse(&v)
-        .map_err(|_| ApiError::validation("issuer", "not a URL, e.g. https://id.example.com/realms/acme"))?;
+    let url = url::Url::parse(&v).map_err(|_| {
+        ApiError::validation(
+            "issuer",
+            "not a URL, e.g. https://id.example.com/realms/acme",
+        )
+    })?;
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
         return Err(ApiError::validation(
             "issuer",
@@ -164,16 +168,20 @@ fn is_public_host(url: &url::Url) -> bool {
 /// loopback address (RFC 8252 §7.3).
 pub fn redirect_uri(field: &str, v: &str) -> ApiResult<String> {
     let v = text(field, v, 500, true)?;
-    let bad = || ApiError::validation(field, format!("`{v}` is not an allowed return address: https, an app's own scheme, or http on loopback; no fragment"));
+    let bad = || {
+        ApiError::validation(field, format!("`{v}` is not an allowed return address: https, an app's own scheme, or http on loopback; no fragment"))
+    };
     let url = url::Url::parse(&v).map_err(|_| bad())?;
     if url.fragment().is_some() {
         return Err(bad());
     }
     let ok = match url.scheme() {
         "https" => url.host().is_some(),
-        "http" => matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
-            || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
-            || url.host_str() == Some("localhost"),
+        "http" => {
+            matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+                || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
+                || url.host_str() == Some("localhost")
+        }
         // An app's private-use scheme has a dot (reverse domain name).
         s => s.contains('.') && !matches!(s, "javascript" | "data" | "file" | "vbscript"),
     };
@@ -191,7 +199,8 @@ fn domain(v: &str) -> ApiResult<String> {
         && d.contains('.')
         && !d.starts_with('.')
         && !d.ends_with('.')
-        && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+        && d.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
     if ok {
         Ok(d)
     } else {
@@ -206,8 +215,7 @@ fn domain(v: &str) -> ApiResult<String> {
 fn scope(v: &str) -> ApiResult<String> {
     let ok = !v.is_empty()
         && v.len() <= 100
-        && v
-            .bytes()
+        && v.bytes()
             .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b));
     if ok {
         Ok(v.to_string())
@@ -232,7 +240,10 @@ async fn validated(
     let client_id = text("client_id", &s.client_id, 200, on)?;
     if let Some(secret) = &input.client_secret {
         if secret.len() > 500 {
-            return Err(ApiError::validation("client_secret", "at most 500 characters"));
+            return Err(ApiError::validation(
+                "client_secret",
+                "at most 500 characters",
+            ));
         }
     }
     if s.scopes.len() > 20 {
@@ -251,9 +262,13 @@ async fn validated(
     let mut mapping = Vec::new();
     for m in &s.role_mapping {
         let group = text("role_mapping", &m.group, 200, true)?;
-        let ids = crate::roles::service::check_role_ids(&mut *conn, &p.tenant_id, std::slice::from_ref(&m.role_id))
-            .await
-            .map_err(|e| e.with_field("role_mapping"))?;
+        let ids = crate::roles::service::check_role_ids(
+            &mut *conn,
+            &p.tenant_id,
+            std::slice::from_ref(&m.role_id),
+        )
+        .await
+        .map_err(|e| e.with_field("role_mapping"))?;
         mapping.push(RoleMapping {
             group,
             role_id: ids.into_iter().next().unwrap_or_default(),
@@ -278,7 +293,10 @@ async fn validated(
         let _: Contained = contain_grant(&mut *conn, p, &granted).await?;
     }
     if s.allowed_domains.len() > 100 {
-        return Err(ApiError::validation("allowed_domains", "at most 100 domains"));
+        return Err(ApiError::validation(
+            "allowed_domains",
+            "at most 100 domains",
+        ));
     }
     let mut domains = Vec::new();
     for d in &s.allowed_domains {
@@ -288,7 +306,10 @@ async fn validated(
         }
     }
     if s.redirect_uris.len() > 20 {
-        return Err(ApiError::validation("redirect_uris", "at most 20 addresses"));
+        return Err(ApiError::validation(
+            "redirect_uris",
+            "at most 20 addresses",
+        ));
     }
     let mut uris = Vec::new();
     for u in &s.redirect_uris {
@@ -348,8 +369,13 @@ pub async fn put(state: &AppState, p: &Principal, input: Input) -> ApiResult<Set
     let sealed = match input.client_secret.as_deref() {
         Some("") => Some(String::new()),
         Some(secret) => Some(
-            secrets::seal(state, &p.tenant_id, &secret_aad(&p.tenant_id), secret.as_bytes())
-                .await?,
+            secrets::seal(
+                state,
+                &p.tenant_id,
+                &secret_aad(&p.tenant_id),
+                secret.as_bytes(),
+            )
+            .await?,
         ),
         None => None,
     };
@@ -360,23 +386,25 @@ pub async fn put(state: &AppState, p: &Principal, input: Input) -> ApiResult<Set
     let shown = Settings::from(&new);
     audit::record(
         &mut tx,
-        g.principal().audit("sso_settings.updated").details(serde_json::json!({
-            "enabled": shown.enabled,
-            "issuer": shown.issuer,
-            "client_id": shown.client_id,
-            "client_secret": match &sealed {
-                None => "kept",
-                Some(s) if s.is_empty() => "removed",
-                Some(_) => "replaced",
-            },
-            "scopes": shown.scopes,
-            "jit": shown.jit,
-            "default_role_id": shown.default_role_id,
-            "role_mapping": shown.role_mapping.len(),
-            "allowed_domains": shown.allowed_domains,
-            "redirect_uris": shown.redirect_uris,
-            "assume_email_verified": shown.assume_email_verified,
-        })),
+        g.principal()
+            .audit("sso_settings.updated")
+            .details(serde_json::json!({
+                "enabled": shown.enabled,
+                "issuer": shown.issuer,
+                "client_id": shown.client_id,
+                "client_secret": match &sealed {
+                    None => "kept",
+                    Some(s) if s.is_empty() => "removed",
+                    Some(_) => "replaced",
+                },
+                "scopes": shown.scopes,
+                "jit": shown.jit,
+                "default_role_id": shown.default_role_id,
+                "role_mapping": shown.role_mapping.len(),
+                "allowed_domains": shown.allowed_domains,
+                "redirect_uris": shown.redirect_uris,
+                "assume_email_verified": shown.assume_email_verified,
+            })),
     )
     .await?;
     tx.commit().await?;

@@ -27,6 +27,7 @@ mod roles;
 mod search;
 mod security;
 mod spec;
+mod sso;
 mod tenants;
 mod two_factor;
 mod users;

@@ -353,7 +353,8 @@ mod tests {
 
     /// Whether a schema (following `$ref`s) has a property that carries a secret.
     /// Fields that hold a usable secret: a session token, a WebSocket ticket, a sign-in
-    /// challenge, a second factor's secret and recovery codes, a download link with its token.
+    /// challenge, a second factor's secret and recovery codes, a download link with its token,
+    /// a provider URL that carries a link flow's state.
     const SECRET_FIELDS: &[&str] = &[
         "token",
         "ticket",
@@ -362,6 +363,8 @@ mod tests {
         "otpauth_uri",
         "recovery_codes",
         "url",
+        // A single sign-on link flow's provider URL: its `state` links whoever uses it.
+        "authorization_url",
     ];
 
     fn carries_secret(spec: &Value, schema: &Value, depth: usize) -> bool {
