@@ -199,6 +199,23 @@ impl Outbound {
         }
     }
 
+    /// Whether the configuration names this URL's host as reachable on purpose (it is in
+    /// `allow_hosts`, or `allow_private` is on): such a host may be trusted with plain HTTP, as
+    /// a provider on the same machine or network is.
+    pub fn named_in_config(&self, url: &reqwest::Url) -> bool {
+        let p = &self.policy;
+        p.allow_private
+            || match url.host() {
+                Some(url::Host::Domain(d)) => {
+                    let d = d.trim_end_matches('.').to_lowercase();
+                    p.hosts.contains(&d)
+                }
+                Some(url::Host::Ipv4(ip)) => p.networks.iter().any(|n| n.contains(ip.into())),
+                Some(url::Host::Ipv6(ip)) => p.networks.iter().any(|n| n.contains(ip.into())),
+                None => false,
+            }
+    }
+
     /// Start a request (send it with [`Outbound::execute`], which checks its URL).
     pub fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
         self.client.request(method, url)
@@ -353,6 +370,8 @@ mod tests {
                 "{refused}"
             );
         }
+        assert!(o.named_in_config(&url("http://127.0.0.1:8080/")));
+        assert!(!o.named_in_config(&url("http://id.example.com/")));
         assert!(matches!(
             o.check_url(&url("file:///etc/passwd")),
             Err(OutboundError::BadUrl)

@@ -143,7 +143,7 @@ fn issuer(state: &AppState, v: &str, required: bool) -> ApiResult<String> {
         "https" => {}
         // Plain HTTP only where the install reaches private addresses on purpose (a provider
         // on the same machine or network, as in tests): never across the internet.
-        "http" if state.outbound.check_url(&url).is_ok() && !is_public_host(&url) => {}
+        "http" if state.outbound.named_in_config(&url) => {}
         _ => {
             return Err(ApiError::validation(
                 "issuer",
@@ -152,15 +152,6 @@ fn issuer(state: &AppState, v: &str, required: bool) -> ApiResult<String> {
         }
     }
     Ok(v)
-}
-
-/// Whether the URL's host is a public IP address or any name (names may resolve anywhere).
-fn is_public_host(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => crate::ops::outbound::is_public(ip.into()),
-        Some(url::Host::Ipv6(ip)) => crate::ops::outbound::is_public(ip.into()),
-        _ => true,
-    }
 }
 
 /// Where a finished sign-in may send the browser or app: an absolute URL without a fragment;
