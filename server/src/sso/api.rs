@@ -311,6 +311,8 @@ impl SsoApi {
         code: Query<Option<String>>,
         #[oai(name = "state")] state_param: Query<Option<String>>,
         error: Query<Option<String>>,
+        /// The provider's issuer identifier (RFC 9207), checked when present.
+        iss: Query<Option<String>>,
     ) -> ApiResult<Redirect> {
         let next = flow::callback(
             &state,
@@ -318,6 +320,7 @@ impl SsoApi {
             code.0.as_deref(),
             state_param.0.as_deref(),
             error.0.as_deref(),
+            iss.0.as_deref(),
         )
         .await?;
         Ok(found(next.location))

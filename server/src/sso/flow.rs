@@ -247,6 +247,7 @@ pub async fn callback(
     code: Option<&str>,
     state_param: Option<&str>,
     error: Option<&str>,
+    iss: Option<&str>,
 ) -> ApiResult<Next> {
     let unknown = || {
         ApiError::bad_request(
@@ -265,7 +266,7 @@ pub async fn callback(
     .filter(|f| f.expires_at > now_ms())
     .ok_or_else(unknown)?;
     tracing::Span::current().record("tenant_id", flow.tenant_id.as_str());
-    let outcome = finish(state, &flow, code, error).await;
+    let outcome = finish(state, &flow, code, error, iss).await;
     let mut tx = state.db.begin().await?;
     let (location, entry) = match outcome {
         Ok(Done::SignedIn {
@@ -339,7 +340,13 @@ async fn finish(
     flow: &FlowRow,
     code: Option<&str>,
     error: Option<&str>,
+    iss: Option<&str>,
 ) -> Result<Done, Failure> {
+    // RFC 9207: a provider that names itself in the response must be the one this sign-in went
+    // to (a mix-up with another provider is refused before its code goes anywhere).
+    if iss.is_some_and(|i| i != flow.issuer) {
+        return Err(fail("wrong_issuer"));
+    }
     if error.is_some() {
         return Err(fail("provider_refused"));
     }

@@ -29,3 +29,20 @@ pub fn page() -> Response {
 pub fn script() -> Response {
     asset("text/javascript; charset=utf-8", SCRIPT)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_is_inline() {
+        // The CSP forbids inline code; anything inline would silently not run.
+        for inline in ["<style", " style=", " onclick=", " onload=", "javascript:"] {
+            assert!(!PAGE.contains(inline), "inline code or style: {inline}");
+        }
+        assert_eq!(PAGE.matches("<script").count(), 1);
+        assert!(PAGE.contains(r#"<script src="sso-done.js" defer></script>"#));
+        // The result is shown as text, never parsed as HTML.
+        assert!(!SCRIPT.contains("innerHTML"));
+    }
+}

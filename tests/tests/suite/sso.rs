@@ -396,6 +396,18 @@ async fn happy_path(backend: Backend) {
     .await;
     assert!(back.contains_key("code"), "{back:?}");
 
+    // The built-in return page: static, under a strict Content-Security-Policy.
+    let page = reqwest::get(s.url("/sso/done")).await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    assert!(page.text().await.unwrap().contains("sso-done.js"));
+    let script = reqwest::get(s.url("/sso/sso-done.js")).await.unwrap();
+    assert_eq!(script.status().as_u16(), 200);
+
     // Every sign-in is in the audit log, with no personal data in the failure reasons.
     let audit = s.get("/api/v1/audit?action=auth.sso", &t.admin_token).await;
     assert!(
@@ -551,6 +563,32 @@ async fn refusals(backend: Backend) {
     assert_eq!(sessions(&s).await, before);
     let _ = code;
     let callback = s.url("/api/v1/auth/sso/callback");
+
+    // A response naming another issuer (RFC 9207 `iss`): a mix-up, refused.
+    let mut b = Browser::new();
+    let (_, to_provider, _) = b.get(&s.url("/api/v1/auth/sso/acme/start")).await;
+    let cb = to_callback(&s, &mut b, &to_provider, "u-dan~dan@acme.test~1").await;
+    assert_eq!(param(&cb, "iss"), p.url);
+    let mut mixed = reqwest::Url::parse(&cb).unwrap();
+    let pairs: Vec<(String, String)> = mixed
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == "iss" {
+                "https://evil.example".to_string()
+            } else {
+                v.to_string()
+            };
+            (k.to_string(), v)
+        })
+        .collect();
+    mixed.query_pairs_mut().clear().extend_pairs(pairs);
+    let (status, back, _) = b.get(mixed.as_str()).await;
+    assert_eq!(status, 302);
+    assert_eq!(
+        fragment(&back).get("error").map(String::as_str),
+        Some("wrong_issuer")
+    );
+    assert_eq!(sessions(&s).await, before);
 
     // Misbehaving providers: each ID token is wrong in one way.
     for (mode, reason) in [
