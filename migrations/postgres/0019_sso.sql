@@ -62,12 +62,15 @@ create table sso_flows (
     pkce_verifier text not null,
     return_to text not null default '',
     client text not null default 'browser',
+    -- SHA-256 of the client address that started it: unfinished sign-ins are capped per address
+    client_key text not null default '',
     created_at bigint not null,
     expires_at bigint not null,
     constraint sso_flows_pkey primary key (state_hash),
     constraint sso_flows_purpose_check check (purpose in ('sign_in', 'link'))
 );
 create index sso_flows_tenant_idx on sso_flows (tenant_id, user_id);
+create index sso_flows_client_idx on sso_flows (tenant_id, client_key, expires_at);
 
 -- What a finished sign-in hands back: exchanged once, within a minute, for a session.
 create table sso_exchange_codes (

@@ -270,6 +270,7 @@ impl SsoApi {
     /// Redirects the browser to the tenant's identity provider (authorization code with PKCE).
     /// Afterwards the browser lands on `return_to` (one of the tenant's `redirect_uris`, or the
     /// built-in page) with `#code=…` to exchange (`POST /auth/sso/exchange`), or `#error=…`.
+    /// At most 100 unfinished sign-ins per client address and tenant (429 beyond).
     #[oai(
         path = "/auth/sso/:tenant/start",
         method = "get",
@@ -278,6 +279,7 @@ impl SsoApi {
     async fn start(
         &self,
         state: Data<&Arc<AppState>>,
+        req: &Request,
         /// The tenant's slug.
         tenant: Path<String>,
         return_to: Query<Option<String>>,
@@ -286,6 +288,7 @@ impl SsoApi {
     ) -> ApiResult<Redirect> {
         let url = flow::start(
             &state,
+            &ctx_of(req),
             &tenant.0,
             return_to.0.as_deref(),
             client.0.as_deref(),

@@ -40,6 +40,9 @@ use sqlx::AnyConnection;
 const FLOW_MS: i64 = 10 * 60 * 1000;
 /// How long an exchange code works.
 const CODE_MS: i64 = 60 * 1000;
+/// Unfinished sign-ins one client address may have per tenant (a finished one is gone): an
+/// anonymous caller cannot fill the table, and an office behind one address still signs in.
+const LIVE_FLOWS_PER_ADDRESS: i64 = 100;
 
 /// Where the provider sends people back: registered with the provider as the redirect URI.
 pub fn callback_url(state: &AppState) -> String {
@@ -107,6 +110,7 @@ fn check_client(client: Option<&str>) -> ApiResult<String> {
 
 async fn begin(
     state: &AppState,
+    ctx: &RequestCtx,
     tenant_id: &str,
     purpose: &str,
     user_id: &str,
@@ -137,7 +141,11 @@ async fn begin(
             )
         })?;
     let now = now_ms();
+    let client_key = tokens::hash(&format!("stoa-sso-client\0{}", ctx.ip));
     let mut tx = state.db.begin().await?;
+    if store::live_flows(&mut tx, tenant_id, &client_key, now).await? >= LIVE_FLOWS_PER_ADDRESS {
+        return Err(ApiError::rate_limited((FLOW_MS / 1000) as u64));
+    }
     store::insert_flow(
         &mut tx,
         &tokens::hash(&started.state),
@@ -150,6 +158,7 @@ async fn begin(
             pkce_verifier: started.pkce_verifier,
             return_to,
             client: client_kind,
+            client_key,
             expires_at: now + FLOW_MS,
         },
         now,
@@ -163,6 +172,7 @@ async fn begin(
 #[tracing::instrument(skip_all)]
 pub async fn start(
     state: &AppState,
+    ctx: &RequestCtx,
     slug: &str,
     return_to: Option<&str>,
     client_kind: Option<&str>,
@@ -176,7 +186,16 @@ pub async fn start(
     }
     .filter(|t| t.status == "active")
     .ok_or_else(not_set_up)?;
-    begin(state, &tenant.id, "sign_in", "", return_to, client_kind).await
+    begin(
+        state,
+        ctx,
+        &tenant.id,
+        "sign_in",
+        "",
+        return_to,
+        client_kind,
+    )
+    .await
 }
 
 /// Start linking an identity at the tenant's provider to the signed-in person.
@@ -189,6 +208,7 @@ pub async fn start_link(
 ) -> ApiResult<(String, i64)> {
     let url = begin(
         state,
+        &p.ctx,
         &p.tenant_id,
         "link",
         &p.user_id,

@@ -230,6 +230,7 @@ pub struct FlowRow {
     pub pkce_verifier: String,
     pub return_to: String,
     pub client: String,
+    pub client_key: String,
     pub expires_at: i64,
 }
 
@@ -246,8 +247,8 @@ pub async fn insert_flow(
         .await?;
     sqlx::query(
         "insert into sso_flows (state_hash, tenant_id, purpose, user_id, issuer, nonce,
-            pkce_verifier, return_to, client, created_at, expires_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            pkce_verifier, return_to, client, client_key, created_at, expires_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(state_hash)
     .bind(&f.tenant_id)
@@ -258,6 +259,7 @@ pub async fn insert_flow(
     .bind(&f.pkce_verifier)
     .bind(&f.return_to)
     .bind(&f.client)
+    .bind(&f.client_key)
     .bind(now)
     .bind(f.expires_at)
     .execute(conn)
@@ -274,10 +276,27 @@ pub async fn take_flow(
     sqlx::query_as(
         "delete from sso_flows where state_hash = $1
          returning tenant_id, purpose, user_id, issuer, nonce, pkce_verifier, return_to, client,
-                   expires_at",
+                   client_key, expires_at",
     )
     .bind(state_hash)
     .fetch_optional(conn)
+    .await
+}
+
+/// Unfinished sign-ins of a tenant started from one client address.
+pub async fn live_flows(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    client_key: &str,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "select count(*) from sso_flows where tenant_id = $1 and client_key = $2 and expires_at > $3",
+    )
+    .bind(tenant_id)
+    .bind(client_key)
+    .bind(now)
+    .fetch_one(conn)
     .await
 }
 

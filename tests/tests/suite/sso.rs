@@ -770,6 +770,16 @@ async fn rotation_and_two_factor(backend: Backend) {
     let r = exchange(&s, back.get("code").unwrap_or_else(|| panic!("{back:?}"))).await;
     r.ok(200);
 
+    // Unfinished sign-ins are capped per client address (a finished one does not count).
+    let mut b = Browser::new();
+    for i in 0..100 {
+        let (status, _, text) = b.get(&s.url("/api/v1/auth/sso/acme/start")).await;
+        assert_eq!(status, 302, "start {i}: {text}");
+    }
+    let (status, _, text) = b.get(&s.url("/api/v1/auth/sso/acme/start")).await;
+    assert_eq!(status, 429, "{text}");
+    s.sql("delete from sso_flows").await;
+
     s.req(
         "PUT",
         "/api/v1/settings/two-factor",
