@@ -1,6 +1,7 @@
-// The invitation page: sets the invited account's password with the token from the link.
+// The invitation page (`/invite`) and the password-reset page (`/reset`): set the account's
+// password with the token from the link.
 //
-// The token travels in the URL fragment (`/invite#token=…`), which browsers never send to a
+// The token travels in the URL fragment (`/invite#token=…`, `/reset#token=…`), which browsers never send to a
 // server, so it reaches Stoa only in the body of the accept request below. Served as a file of
 // its own so that the page's Content-Security-Policy can forbid inline script.
 (function () {
@@ -15,6 +16,7 @@
   var doneText = document.getElementById('done-text');
 
   // The server's rule (server/src/authn/password.rs), written into the page by the server.
+  var reset = form.getAttribute('data-mode') === 'reset';
   var minLength = parseInt(form.getAttribute('data-min-length'), 10);
   var maxLength = parseInt(form.getAttribute('data-max-length'), 10);
 
@@ -43,7 +45,9 @@
   }
 
   if (!token) {
-    say('This link has no invitation token. Open the link exactly as you received it, or ask an administrator for a new invitation.');
+    say(reset
+      ? 'This link has no reset token. Open the link exactly as you received it, or ask for a new one.'
+      : 'This link has no invitation token. Open the link exactly as you received it, or ask an administrator for a new invitation.');
     password.disabled = true;
     repeat.disabled = true;
     submit.disabled = true;
@@ -56,7 +60,9 @@
     form.hidden = true;
     done.hidden = false;
     var login = user && (user.email || user.phone);
-    if (login) {
+    if (reset) {
+      doneText.textContent = 'Your password is changed and every device was signed out. Sign in again with the new password.';
+    } else if (login) {
       doneText.textContent = 'You can now sign in to Stoa as ' + login + ' with your new password.';
     }
     done.querySelector('h2').focus();
@@ -76,15 +82,21 @@
     }
     say('');
     submit.disabled = true;
-    fetch(api('auth/invitations/accept'), {
+    fetch(api(reset ? 'auth/password-reset/complete' : 'auth/invitations/accept'), {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ token: token, password: password.value, device: 'invitation page' }),
+      body: JSON.stringify(reset
+        ? { token: token, new_password: password.value }
+        : { token: token, password: password.value, device: 'invitation page' }),
       credentials: 'omit',
       cache: 'no-store',
       referrerPolicy: 'no-referrer'
     }).then(function (resp) {
       return resp.json().catch(function () { return null; }).then(function (body) {
+        if (reset && resp.status === 204) {
+          finish(null);
+          return;
+        }
         if (resp.ok && body && body.token) {
           // Accepting signs in, but this page has no use for a session: end it at once rather
           // than leave it open until it expires. A failure here changes nothing for the person.
@@ -101,7 +113,7 @@
         var detail = body && typeof body.detail === 'string' && body.detail
           ? body.detail
           : 'The server answered ' + resp.status + '. Try again later.';
-        say(detail, body && body.field === 'password' ? password : null);
+        say(detail, body && (body.field === 'password' || body.field === 'new_password') ? password : null);
         submit.disabled = false;
       });
     }).catch(function () {

@@ -5,9 +5,13 @@ use poem_openapi::OpenApiService;
 
 pub type Apis = (
     crate::setup::api::SetupApi,
-    crate::signin::api::AuthApi,
+    (
+        crate::signin::api::AuthApi,
+        crate::identity::api::IdentityApi,
+    ),
     (
         crate::me::api::MeApi,
+        crate::identity::api::ContactApi,
         crate::mfa::api::TwoFactorApi,
         crate::mfa::api::TwoFactorAdminApi,
         crate::sso::api::SsoApi,
@@ -15,6 +19,7 @@ pub type Apis = (
     (
         crate::users::api::UsersApi,
         crate::users::deletion::api::DeletionApi,
+        crate::identity::api::RegistrationApi,
     ),
     crate::roles::api::RolesApi,
     crate::audit::api::AuditApi,

@@ -3,9 +3,9 @@
 //! the server with its background workers until SIGTERM.
 
 use crate::{
-    api, audit, authn, authz, blobs, config::Config, db, documents, exports, files, jobs,
-    lifecycle, messaging, mfa, ops, privacy, private_fs, realtime, retention, search, setup, sso,
-    tenants, users, AppState, BoxError,
+    api, audit, authn, authz, blobs, config::Config, db, delivery, documents, exports, files,
+    identity, jobs, lifecycle, messaging, mfa, ops, privacy, private_fs, realtime, retention,
+    search, setup, sso, tenants, users, AppState, BoxError,
 };
 use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
 use std::{sync::Arc, time::Duration};
@@ -49,6 +49,16 @@ pub fn outbox_topics() -> jobs::outbox::Topics {
             concurrency: |cfg| cfg.convert.workers,
             writes_index: true,
         },
+    );
+    t.register(
+        delivery::TOPIC_MAIL,
+        |s, m| Box::pin(delivery::handle_mail(s, &m.tenant_id, &m.payload)),
+        Lane::default(),
+    );
+    t.register(
+        delivery::TOPIC_SMS,
+        |s, m| Box::pin(delivery::handle_sms(s, &m.tenant_id, &m.payload)),
+        Lane::default(),
     );
     t.register(
         files::service::TOPIC_BLOB_DELETE,
@@ -102,6 +112,7 @@ pub fn lifecycle() -> lifecycle::Registry {
     r.register(privacy::lifecycle::Consents);
     r.register(mfa::lifecycle::Factors);
     r.register(sso::lifecycle::Links);
+    r.register(identity::lifecycle::Codes);
     // A person's exports (and their archives) go before the account they belong to.
     r.register(exports::lifecycle::Exports);
     // The account's own record after every feature (they may read it), before the audit log.
@@ -142,6 +153,16 @@ pub fn periodic() -> jobs::periodic::Schedule {
                     Err(blobs::sweep::SweepError::Busy) => Ok(0),
                     Err(e) => Err(e.into()),
                 }
+            })
+        },
+    );
+    s.register(
+        "one_time_codes",
+        |_| Some(Duration::from_secs(3600)),
+        |s| {
+            Box::pin(async move {
+                let mut conn = s.db.conn().await?;
+                Ok(authn::codes::prune(&mut conn).await?)
             })
         },
     );
@@ -256,6 +277,11 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
     let hub = realtime::Hub::new(cfg.realtime.buffer, Arc::new(messaging::hooks::Rooms));
     let convert = jobs::convert::Pool::new(std::env::current_exe()?, &cfg.convert);
     let outbound = ops::outbound::Outbound::new(&cfg.outbound)?;
+    // Until the outbound client of `ops::outbound` exists, a plain client without redirects.
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let senders = delivery::Senders::from_config(&cfg, plain)?;
     Ok(Arc::new(AppState {
         cfg: Arc::new(cfg),
         db,
@@ -276,6 +302,7 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
         convert,
         outbound,
         oidc: authn::oidc::Providers::default(),
+        senders,
     }))
 }
 
@@ -308,6 +335,7 @@ pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
         // Where invitation links point (`users::service::issue_invitation`); beside `/api/v1`
         // and relative to it, so a proxy prefix in `public_url` works.
         .at("/invite", poem::get(authn::invite_page::page))
+        .at("/reset", poem::get(authn::invite_page::reset_page))
         .at("/invite.js", poem::get(authn::invite_page::script))
         .at("/invite.css", poem::get(authn::invite_page::style))
         // Where single sign-on returns by default (`sso::flow::default_return`).

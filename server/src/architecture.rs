@@ -19,6 +19,7 @@ const FEATURES: &[&str] = &[
     "privacy",
     "sso",
     "mfa",
+    "identity",
 ];
 
 /// The infrastructure folders: they may not import a feature.
@@ -35,6 +36,7 @@ const INFRASTRUCTURE: &[&str] = &[
     "lifecycle",
     "audit",
     "config",
+    "delivery",
 ];
 
 fn src() -> PathBuf {

@@ -43,6 +43,9 @@ pub enum Code {
     IdempotencyKeyReused,
     IdempotencyInProgress,
     RateLimited,
+    InvalidCode,
+    RegistrationClosed,
+    DeliveryNotConfigured,
     Internal,
     Unavailable,
 }
@@ -150,6 +153,21 @@ impl Code {
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
                 "Too many requests",
+            ),
+            InvalidCode => (
+                StatusCode::BAD_REQUEST,
+                "invalid_code",
+                "The code is wrong, used or expired",
+            ),
+            RegistrationClosed => (
+                StatusCode::FORBIDDEN,
+                "registration_closed",
+                "Registration is not open",
+            ),
+            DeliveryNotConfigured => (
+                StatusCode::CONFLICT,
+                "delivery_not_configured",
+                "No mail or text-message sender is configured",
             ),
             IdempotencyKeyReused => (
                 StatusCode::UNPROCESSABLE_ENTITY,

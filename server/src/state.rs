@@ -2,7 +2,8 @@
 //! configuration (nothing global) and shared by reference.
 
 use crate::{
-    authn, authz, blobs, config::Config, db, files, jobs, lifecycle, ops, realtime, search,
+    authn, authz, blobs, config::Config, db, delivery, files, jobs, lifecycle, ops, realtime,
+    search,
 };
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -43,4 +44,6 @@ pub struct AppState {
     pub outbound: ops::outbound::Outbound,
     /// OpenID Connect providers discovered so far (metadata and keys, cached per issuer).
     pub oidc: authn::oidc::Providers,
+    /// Mail and text-message senders, chosen by the configuration.
+    pub senders: delivery::Senders,
 }

@@ -8,11 +8,32 @@ use super::password::{MAX_LEN, MIN_LEN};
 use poem::{handler, Response};
 use std::sync::LazyLock;
 
-/// The page, with the password rule of [`super::password`] filled in once.
-static PAGE: LazyLock<String> = LazyLock::new(|| {
+fn fill(mode: &str, title: &str, intro: &str) -> String {
     include_str!("../../assets/invite.html")
         .replace("{{MIN_LEN}}", &MIN_LEN.to_string())
         .replace("{{MAX_LEN}}", &MAX_LEN.to_string())
+        .replace("{{MODE}}", mode)
+        .replace("{{TITLE}}", title)
+        .replace("{{INTRO}}", intro)
+}
+
+/// The page, with the password rule of [`super::password`] filled in once.
+static PAGE: LazyLock<String> = LazyLock::new(|| {
+    fill(
+        "invite",
+        "Accept your invitation",
+        "Choose the password for your Stoa account.",
+    )
+});
+
+/// The same page behind password-reset links (`<public_url>/reset#token=…`), which posts to
+/// `POST /api/v1/auth/password-reset/complete`.
+static RESET_PAGE: LazyLock<String> = LazyLock::new(|| {
+    fill(
+        "reset",
+        "Choose a new password",
+        "Choose a new password for your Stoa account.",
+    )
 });
 const SCRIPT: &str = include_str!("../../assets/invite.js");
 const STYLE: &str = include_str!("../../assets/invite.css");
@@ -43,6 +64,11 @@ pub fn page() -> Response {
 }
 
 #[handler]
+pub fn reset_page() -> Response {
+    asset("text/html; charset=utf-8", RESET_PAGE.as_str())
+}
+
+#[handler]
 pub fn script() -> Response {
     asset("text/javascript; charset=utf-8", SCRIPT)
 }
@@ -58,6 +84,7 @@ mod tests {
 
     #[test]
     fn the_rule_is_filled_in_and_nothing_is_inline() {
+        assert!(RESET_PAGE.contains(r#"data-mode="reset""#) && !RESET_PAGE.contains("{{"));
         assert!(!PAGE.contains("{{"), "a placeholder is left");
         assert!(PAGE.contains(&format!(
             "at least {MIN_LEN} and at most {MAX_LEN} characters"

@@ -8,6 +8,7 @@
 //! the privacy feature's, registered in `app.rs`): [`Session`] then answers 403
 //! `consent_required`, and only operations that take [`SessionPendingConsent`] go ahead.
 
+pub mod codes;
 pub mod export;
 pub mod invite_page;
 pub mod lifecycle;

@@ -64,6 +64,9 @@ pub struct KeyRing {
     master: Cipher,
     /// First 8 bytes of SHA-256 of the master key, hex: names the key without revealing it.
     pub master_id: String,
+    /// HMAC key derived from the master key, for digests of short secrets (one-time codes)
+    /// that a copy of the database alone must not let anyone try offline.
+    mac: ring::hmac::Key,
 }
 
 fn wrap_aad(tenant_id: &str, version: i64) -> Vec<u8> {
@@ -81,7 +84,21 @@ impl KeyRing {
                 UnboundKey::new(&AES_256_GCM, master_key).unwrap_or_else(|_| unreachable!()),
             ),
             master_id: hex::encode(&id[..8]),
+            mac: ring::hmac::Key::new(
+                ring::hmac::HMAC_SHA256,
+                &Sha256::digest([b"stoa-mac-v1|".as_slice(), master_key].concat()),
+            ),
         }
+    }
+
+    /// A keyed digest (hex) of `parts`, each length-prefixed so no two inputs collide.
+    pub fn mac(&self, parts: &[&[u8]]) -> String {
+        let mut ctx = ring::hmac::Context::with_key(&self.mac);
+        for p in parts {
+            ctx.update(&(p.len() as u64).to_be_bytes());
+            ctx.update(p);
+        }
+        hex::encode(ctx.sign().as_ref())
     }
 
     /// Load the master key from `key` (base64 of 32 bytes) or else from `file`, creating the file

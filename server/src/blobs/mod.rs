@@ -8,7 +8,7 @@
 pub mod crypto;
 pub mod local;
 pub mod s3;
-pub mod secrets;
+pub mod seal;
 pub mod store;
 pub mod sweep;
 

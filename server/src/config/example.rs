@@ -18,6 +18,7 @@ metrics_listen = ""                 # e.g. "127.0.0.1:9464": /metrics on its own
 trusted_proxies = []                # e.g. ["10.0.0.0/8"]: X-Forwarded-For is believed only from these
 max_body_bytes = 1048576
 # setup_token = "…"                 # fixed one-time setup token; empty: generated and logged
+development = false                 # a development install (allows sms.sender = "log")
 
 [session]
 idle_timeout_secs = 1209600         # 14 days
@@ -113,4 +114,34 @@ allow_hosts = []                    # e.g. ["keycloak.corp.example", "10.20.0.5"
 connect_timeout_secs = 5
 timeout_secs = 15                   # a whole request and its answer
 max_response_bytes = 1048576        # larger answers are refused
+
+[mail]
+# Invitations, sign-up and verification codes, password-reset links. Sent from the outbox: a mail
+# server that is down only delays mail.
+transport = "none"                  # or "smtp"; "none": admins hand invitation links over
+from = "Stoa <stoa@localhost>"
+smtp_host = ""                      # e.g. "smtp.example.com"
+smtp_port = 0                       # 0: 587 for starttls, 465 for tls, 25 for none
+smtp_security = "starttls"          # "starttls" (required), "tls" (implicit) or "none" (local relay only)
+smtp_username = ""                  # empty: no authentication
+# smtp_password = "…"               # (secret)
+timeout_secs = 30
+
+[sms]
+# One-time codes by text message (phone registration and sign-in).
+sender = "none"                     # "none", "log" (only with development = true) or "http"
+http_url = ""                       # the SMS gateway, e.g. "https://sms.example.com/send"
+http_format = "json"                # or "form": how http_body is encoded
+http_body = '{"to":"{to}","text":"{text}"}'  # {to} and {text} are escaped for the format
+http_headers = []                   # e.g. ["Authorization: Bearer …"] (secrets)
+timeout_secs = 15
+
+[codes]
+ttl_secs = 600                      # a code lives at most 10 minutes
+reset_link_ttl_secs = 3600          # a password-reset link
+max_attempts = 5                    # wrong guesses, then the code is dead
+resend_cooldown_secs = 60           # before the same destination gets another code
+per_destination_per_hour = 5        # codes sent to one phone number or email address
+per_client_per_hour = 20            # codes asked for from one client address (IPv6: per /64)
+per_tenant_per_hour = 500           # codes sent for one tenant
 "#;

@@ -82,6 +82,12 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub exports: ExportsConfig,
     pub outbound: OutboundConfig,
+    pub mail: MailConfig,
+    pub sms: SmsConfig,
+    pub codes: CodesConfig,
+    /// A development install: allows what must never run in production (`sms.sender = "log"`,
+    /// which writes one-time codes to the log).
+    pub development: bool,
     /// Shift this process's clock by this many seconds. For tests and retention drills, which
     /// make data look older by running in the future; keep 0 in production.
     pub clock_offset_secs: i64,
@@ -116,6 +122,10 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             exports: ExportsConfig::default(),
             outbound: OutboundConfig::default(),
+            mail: MailConfig::default(),
+            sms: SmsConfig::default(),
+            codes: CodesConfig::default(),
+            development: false,
             clock_offset_secs: 0,
         }
     }
@@ -243,12 +253,76 @@ impl Config {
         if self.outbound.max_response_bytes == 0 {
             return bad("outbound.max_response_bytes must be positive");
         }
+        self.validate_delivery()?;
         let url = self.database_url();
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres:")
             || url.starts_with("postgresql:"))
         {
             return bad("database_url must start with sqlite: or postgres:");
+        }
+        Ok(())
+    }
+
+    /// Mail, text messages and one-time codes.
+    fn validate_delivery(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError::Invalid(m.to_string()));
+        let m = &self.mail;
+        match m.transport.as_str() {
+            "none" => {}
+            "smtp" => {
+                if m.smtp_host.is_empty() {
+                    return bad("mail.smtp_host is required with mail.transport = \"smtp\"");
+                }
+                if !matches!(m.smtp_security.as_str(), "starttls" | "tls" | "none") {
+                    return bad("mail.smtp_security must be `starttls`, `tls` or `none`");
+                }
+                if m.from.parse::<lettre::message::Mailbox>().is_err() {
+                    return bad("mail.from must be an address such as `Stoa <stoa@example.com>`");
+                }
+            }
+            _ => return bad("mail.transport must be `none` or `smtp`"),
+        }
+        let s = &self.sms;
+        match s.sender.as_str() {
+            "none" => {}
+            "log" if !self.development => {
+                return bad("sms.sender = \"log\" writes one-time codes to the log: it is refused unless development = true");
+            }
+            "log" => {}
+            "http" => {
+                if !(s.http_url.starts_with("https://") || s.http_url.starts_with("http://")) {
+                    return bad("sms.http_url must be an http(s) URL with sms.sender = \"http\"");
+                }
+                if !matches!(s.http_format.as_str(), "json" | "form") {
+                    return bad("sms.http_format must be `json` or `form`");
+                }
+                if !s.http_body.contains("{to}") || !s.http_body.contains("{text}") {
+                    return bad("sms.http_body must contain the {to} and {text} placeholders");
+                }
+                if s.http_headers.iter().any(|h| !h.expose().contains(':')) {
+                    return bad("sms.http_headers entries must be `Name: value`");
+                }
+            }
+            _ => return bad("sms.sender must be `none`, `log` or `http`"),
+        }
+        let c = &self.codes;
+        if !(60..=600).contains(&c.ttl_secs) || !(300..=86_400).contains(&c.reset_link_ttl_secs) {
+            return bad("codes.ttl_secs must be 60–600 and codes.reset_link_ttl_secs 300–86400");
+        }
+        if !(1..=10).contains(&c.max_attempts) {
+            return bad("codes.max_attempts must be between 1 and 10");
+        }
+        if c.resend_cooldown_secs < 0
+            || [
+                c.per_destination_per_hour,
+                c.per_client_per_hour,
+                c.per_tenant_per_hour,
+            ]
+            .iter()
+            .any(|v| *v < 1)
+        {
+            return bad("codes quotas must be positive and the cool-down not negative");
         }
         Ok(())
     }

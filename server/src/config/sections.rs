@@ -394,3 +394,106 @@ impl Default for OutboundConfig {
         }
     }
 }
+
+/// Outgoing mail (invitations, codes, password-reset links), sent from the outbox.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// `none` (no mail: admins hand invitation links over, password reset by email and
+    /// registration by email are off) or `smtp`.
+    pub transport: String,
+    /// The sender, e.g. `Stoa <stoa@example.com>`.
+    pub from: String,
+    pub smtp_host: String,
+    /// 0: the usual port for `smtp_security` (587 starttls, 465 tls, 25 none).
+    pub smtp_port: u16,
+    /// `starttls` (required STARTTLS), `tls` (implicit TLS) or `none` (plain; only for a relay
+    /// on the same host or a test sink).
+    pub smtp_security: String,
+    /// Empty: no authentication.
+    pub smtp_username: String,
+    pub smtp_password: Secret,
+    /// Time allowed for one SMTP exchange.
+    pub timeout_secs: u64,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            transport: "none".into(),
+            from: "Stoa <stoa@localhost>".into(),
+            smtp_host: String::new(),
+            smtp_port: 0,
+            smtp_security: "starttls".into(),
+            smtp_username: String::new(),
+            smtp_password: Secret::default(),
+            timeout_secs: 30,
+        }
+    }
+}
+
+/// Text messages (one-time codes), sent from the outbox.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmsConfig {
+    /// `none` (phone registration and phone sign-in are off), `log` (the message goes to the
+    /// server log: only with `development = true`) or `http` (the company's SMS gateway).
+    pub sender: String,
+    /// The gateway's URL (`http`); requests go through the outbound client, which refuses
+    /// private and loopback addresses unless the outbound allow-list names them.
+    pub http_url: String,
+    /// `json` or `form`: how `http_body` is encoded.
+    pub http_format: String,
+    /// The request body with `{to}` (E.164) and `{text}` placeholders, which are JSON-escaped
+    /// (`json`) or URL-encoded (`form`), e.g. `{"to":"{to}","message":"{text}"}`.
+    pub http_body: String,
+    /// Extra request headers, `Name: value` each (API keys: treated as secrets).
+    pub http_headers: Vec<Secret>,
+    pub timeout_secs: u64,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        SmsConfig {
+            sender: "none".into(),
+            http_url: String::new(),
+            http_format: "json".into(),
+            http_body: r#"{"to":"{to}","text":"{text}"}"#.into(),
+            http_headers: Vec::new(),
+            timeout_secs: 15,
+        }
+    }
+}
+
+/// One-time codes sent by mail or text message: lifetime, guesses and hourly quotas.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CodesConfig {
+    /// How long a code (at most 600) and a password-reset link (at most 86400) stay valid.
+    pub ttl_secs: i64,
+    pub reset_link_ttl_secs: i64,
+    /// Wrong guesses after which a code is dead.
+    pub max_attempts: i64,
+    /// Time before the same destination can be sent another code.
+    pub resend_cooldown_secs: i64,
+    /// Codes sent per hour to one phone number or email address.
+    pub per_destination_per_hour: i64,
+    /// Codes asked for per hour from one client address (IPv6: per /64).
+    pub per_client_per_hour: i64,
+    /// Codes sent per hour for one tenant.
+    pub per_tenant_per_hour: i64,
+}
+
+impl Default for CodesConfig {
+    fn default() -> Self {
+        CodesConfig {
+            ttl_secs: 600,
+            reset_link_ttl_secs: 3600,
+            max_attempts: 5,
+            resend_cooldown_secs: 60,
+            per_destination_per_hour: 5,
+            per_client_per_hour: 20,
+            per_tenant_per_hour: 500,
+        }
+    }
+}

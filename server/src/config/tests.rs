@@ -92,3 +92,28 @@ fn outbound_allow_list_from_env_and_checked() {
     );
     assert!(bad.is_err());
 }
+
+#[test]
+fn development_senders_are_refused_in_production() {
+    let log = || vec![("STOA_SMS__SENDER".to_string(), "log".to_string())];
+    let err = Config::load(None, log()).unwrap_err().to_string();
+    assert!(err.contains("development"), "{err}");
+    let mut dev = log();
+    dev.push(("STOA_DEVELOPMENT".into(), "true".into()));
+    assert!(Config::load(None, dev).is_ok());
+    // SMTP needs a host; the gateway needs both placeholders.
+    let smtp = vec![("STOA_MAIL__TRANSPORT".to_string(), "smtp".to_string())];
+    assert!(Config::load(None, smtp).is_err());
+    let gw = vec![
+        ("STOA_SMS__SENDER".to_string(), "http".to_string()),
+        (
+            "STOA_SMS__HTTP_URL".to_string(),
+            "https://sms.example.com/send".to_string(),
+        ),
+        (
+            "STOA_SMS__HTTP_BODY".to_string(),
+            r#"{"to":"{to}"}"#.to_string(),
+        ),
+    ];
+    assert!(Config::load(None, gw).is_err());
+}

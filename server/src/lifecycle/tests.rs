@@ -115,6 +115,19 @@ const NOT_CLASSES: &[(&str, &str)] = &[
         "privacy_consents",
         "proof of consent: kept while the account exists; erased with the account",
     ),
+    (
+        "one_time_codes",
+        "live at most 10 minutes (reset links an hour), deleted a day after expiry by the \
+         `one_time_codes` pass; a person's are erased with the account",
+    ),
+    (
+        "code_quota",
+        "hourly send counters under keyed digests (no address stored), deleted after two hours",
+    ),
+    (
+        "registration_settings",
+        "tenant configuration, not personal data",
+    ),
 ];
 
 fn tables_in_migrations() -> BTreeSet<String> {

@@ -7,14 +7,15 @@
 //! - A **challenge** stands between a correct password and a session: 5 minutes, at most 5
 //!   wrong answers, then it is dead; used once. Its `enrol` kind is the limited credential of a
 //!   person whom the tenant's policy requires to set up a factor: it can do nothing but enrol.
-//! - The secret is sealed with the tenant's key (AES-256-GCM, bound to the person:
-//!   `blobs::secrets`), as blobs are; recovery codes are stored as SHA-256 digests of 50 random bits each.
+//! - The secret is sealed with the tenant's key (AES-256-GCM, bound to the person), as blobs
+//!   are; recovery codes are stored as SHA-256 digests of 50 random bits each.
 
 use super::store;
 use crate::{
     audit,
     authn::{password, tokens, Principal},
     authz::{catalogue::CATALOGUE, contain_account, perm, user_permissions, Contained},
+    blobs::seal,
     db::now_ms,
     error::{ApiError, ApiResult, Code},
     ops::ctx::RequestCtx,
@@ -51,12 +52,23 @@ pub struct Challenge {
     pub expires_at: i64,
 }
 
-fn aad(tenant_id: &str, user_id: &str) -> Vec<u8> {
-    format!("stoa-totp-v1\0{tenant_id}\0{user_id}").into_bytes()
+/// What a factor's secret is sealed to: its purpose and its person.
+fn sealed_to<'a>(tenant_id: &'a str, user_id: &'a str) -> seal::Context<'a> {
+    seal::Context {
+        purpose: "stoa-totp-v1",
+        tenant_id,
+        owner: user_id,
+    }
 }
 
 async fn seal(state: &AppState, tenant_id: &str, user_id: &str, raw: &[u8]) -> ApiResult<String> {
-    crate::blobs::secrets::seal(state, tenant_id, &aad(tenant_id, user_id), raw).await
+    seal::seal(
+        &state.blobs.keys,
+        &state.db,
+        sealed_to(tenant_id, user_id),
+        raw,
+    )
+    .await
 }
 
 async fn open(
@@ -66,7 +78,13 @@ async fn open(
     user_id: &str,
     sealed: &str,
 ) -> ApiResult<Vec<u8>> {
-    crate::blobs::secrets::open(state, conn, tenant_id, &aad(tenant_id, user_id), sealed).await
+    seal::open(
+        &state.blobs.keys,
+        conn,
+        sealed_to(tenant_id, user_id),
+        sealed,
+    )
+    .await
 }
 
 fn totp(secret: Vec<u8>, issuer: &str, account: &str) -> ApiResult<TOTP> {

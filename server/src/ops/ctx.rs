@@ -12,6 +12,9 @@ pub struct RequestCtx {
     pub request_id: String,
     pub ip: String,
     pub user_agent: String,
+    /// The `Accept-Language` header (capped): the language of messages sent on behalf of
+    /// someone not yet known (a sign-up code).
+    pub accept_language: String,
 }
 
 fn valid_request_id(s: &str) -> bool {
@@ -35,6 +38,7 @@ fn route_label(req_path: &str, op: Option<&poem_openapi::OperationId>) -> String
         | "/api/v1/openapi.json"
         | "/api/v1/events"
         | "/invite"
+        | "/reset"
         | "/invite.js"
         | "/invite.css" => req_path.to_string(),
         p if p.starts_with("/docs") => "/docs".to_string(),
@@ -122,6 +126,14 @@ pub async fn around<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
         .chars()
         .take(200)
         .collect();
+    let accept_language = req
+        .headers()
+        .get("accept-language")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect();
     let upload = req.method() == poem::http::Method::POST && is_upload_path(req.uri().path());
     if let Some(max) = state.as_ref().map(|s| {
         if upload {
@@ -140,6 +152,7 @@ pub async fn around<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
         request_id: request_id.clone(),
         ip,
         user_agent,
+        accept_language,
     });
     let method = req.method().to_string();
     let path = req.uri().path().to_string();

@@ -56,6 +56,19 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// The network a client address counts for in rate limits: an IPv4 address itself, an IPv6
+/// address's /64 (one subscriber's usual allocation, which it can rotate through freely).
+pub fn network_key(ip: &str) -> String {
+    match ip.parse::<IpAddr>().map(canonical) {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Err(_) => ip.to_string(),
+    }
+}
+
 /// The client address: the peer unless the peer is a trusted proxy, in which case the
 /// right-most `X-Forwarded-For` entry that is not itself a trusted proxy.
 pub fn client_ip(
@@ -89,6 +102,20 @@ pub fn client_ip(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_groups_by_64() {
+        assert_eq!(
+            network_key("2001:db8:1:2:aaaa::1"),
+            network_key("2001:db8:1:2:ffff:1:2:3")
+        );
+        assert_ne!(
+            network_key("2001:db8:1:2::1"),
+            network_key("2001:db8:1:3::1")
+        );
+        assert_eq!(network_key("::ffff:10.0.0.1"), "10.0.0.1");
+        assert_ne!(network_key("10.0.0.1"), network_key("10.0.0.2"));
+    }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()

@@ -122,40 +122,55 @@ pub async fn login(
         return Err(invalid());
     };
     throttle::succeeded(&mut tx, &keys, reservation).await?;
+    let outcome = finish(&mut tx, state, ctx, user, device, "password").await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// The end of every sign-in (password, phone code, registration, single sign-on) once the
+/// person is known and active, inside the caller's transaction: the second factor the
+/// tenant's policy asks for, else a session. `method` is recorded in the audit entry.
+pub async fn finish(
+    tx: &mut sqlx::AnyConnection,
+    state: &AppState,
+    ctx: &RequestCtx,
+    user: UserRow,
+    device: &str,
+    method: &'static str,
+) -> ApiResult<Outcome> {
     if let Some(c) =
-        crate::mfa::service::after_password(&mut tx, &user.tenant_id, &user.id, device).await?
+        crate::mfa::service::after_password(&mut *tx, &user.tenant_id, &user.id, device).await?
     {
-        // The password was right; the session waits for the second factor.
+        // The first factor was right; the session waits for the second.
         audit::record(
-            &mut tx,
+            &mut *tx,
             Entry::new(&user.tenant_id, "auth.login")
                 .actor(ActorKind::User, &user.id)
                 .target("user", &user.id)
                 .ctx(ctx)
-                .details(serde_json::json!({ "second_factor": c.kind })),
+                .details(serde_json::json!({ "second_factor": c.kind, "method": method })),
         )
         .await?;
-        tx.commit().await?;
         return Ok(Outcome::Challenge(c));
     }
     let started =
-        authn::service::start_session(&mut tx, state, &user.tenant_id, &user.id, device, ctx)
+        authn::service::start_session(&mut *tx, state, &user.tenant_id, &user.id, device, ctx)
             .await?;
     audit::record(
-        &mut tx,
+        &mut *tx,
         Entry::new(&user.tenant_id, "auth.login")
             .actor(ActorKind::User, &user.id)
             .target("session", &started.session_id)
-            .ctx(ctx),
+            .ctx(ctx)
+            .details(serde_json::json!({ "method": method })),
     )
     .await?;
-    tx.commit().await?;
     Ok(Outcome::Session(Box::new(NewSession::new(started, user))))
 }
 
 /// Sign in a person whose identity another mechanism proved (single sign-on's exchange code),
-/// inside the caller's transaction: the account and tenant must be active now, and the
-/// tenant's two-factor policy applies exactly as after a correct password.
+/// inside the caller's transaction: the account and tenant must be active now; then
+/// [`finish`], so the tenant's two-factor policy applies exactly as after a password.
 pub async fn after_identity(
     conn: &mut sqlx::AnyConnection,
     state: &AppState,
@@ -172,32 +187,7 @@ pub async fn after_identity(
         .await?
         .filter(|u| u.status == "active" && tenant_active)
         .ok_or_else(invalid)?;
-    if let Some(c) =
-        crate::mfa::service::after_password(&mut *conn, tenant_id, user_id, device).await?
-    {
-        audit::record(
-            &mut *conn,
-            Entry::new(tenant_id, "auth.login")
-                .actor(ActorKind::User, user_id)
-                .target("user", user_id)
-                .ctx(ctx)
-                .details(serde_json::json!({ "method": method, "second_factor": c.kind })),
-        )
-        .await?;
-        return Ok(Outcome::Challenge(c));
-    }
-    let started =
-        authn::service::start_session(&mut *conn, state, tenant_id, user_id, device, ctx).await?;
-    audit::record(
-        &mut *conn,
-        Entry::new(tenant_id, "auth.login")
-            .actor(ActorKind::User, user_id)
-            .target("session", &started.session_id)
-            .ctx(ctx)
-            .details(serde_json::json!({ "method": method })),
-    )
-    .await?;
-    Ok(Outcome::Session(Box::new(NewSession::new(started, user))))
+    finish(conn, state, ctx, user, device, method).await
 }
 
 /// A session for someone who passed their second factor.

@@ -26,7 +26,7 @@ use crate::{
         oidc::{ClientConfig, OidcError, Verified},
         tokens, Principal,
     },
-    blobs::secrets,
+    blobs::seal,
     db::{new_id, now_ms},
     error::{ApiError, ApiResult, Code},
     ops::ctx::RequestCtx,
@@ -71,11 +71,10 @@ async fn client(
     let client_secret = if row.client_secret.is_empty() {
         String::new()
     } else {
-        let raw = secrets::open(
-            state,
+        let raw = seal::open(
+            &state.blobs.keys,
             conn,
-            tenant_id,
-            &settings::secret_aad(tenant_id),
+            settings::sealed_to(tenant_id),
             &row.client_secret,
         )
         .await?;

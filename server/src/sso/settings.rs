@@ -6,7 +6,7 @@ use crate::{
     audit,
     authn::Principal,
     authz::{contain_grant, perm, Contained},
-    blobs::secrets,
+    blobs::seal,
     db::now_ms,
     error::{ApiError, ApiResult},
     AppState,
@@ -84,10 +84,13 @@ pub async fn row(conn: &mut AnyConnection, tenant_id: &str) -> ApiResult<Setting
         .unwrap_or_else(SettingsRow::unset))
 }
 
-/// The associated data the client secret is sealed under: it opens for this tenant's settings
-/// only.
-pub fn secret_aad(tenant_id: &str) -> Vec<u8> {
-    format!("stoa-sso-client-secret-v1\0{tenant_id}").into_bytes()
+/// What the client secret is sealed to: it opens for this tenant's settings only.
+pub fn sealed_to(tenant_id: &str) -> seal::Context<'_> {
+    seal::Context {
+        purpose: "stoa-sso-client-secret-v1",
+        tenant_id,
+        owner: "sso_settings",
+    }
 }
 
 pub async fn get(state: &AppState, p: &Principal) -> ApiResult<Settings> {
@@ -360,10 +363,10 @@ pub async fn put(state: &AppState, p: &Principal, input: Input) -> ApiResult<Set
     let sealed = match input.client_secret.as_deref() {
         Some("") => Some(String::new()),
         Some(secret) => Some(
-            secrets::seal(
-                state,
-                &p.tenant_id,
-                &secret_aad(&p.tenant_id),
+            seal::seal(
+                &state.blobs.keys,
+                &state.db,
+                sealed_to(&p.tenant_id),
                 secret.as_bytes(),
             )
             .await?,

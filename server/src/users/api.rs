@@ -21,6 +21,13 @@ pub struct User {
     /// `invited` (no password yet), `active`, `disabled`, `pending_erasure` (deletion asked
     /// for, in its grace period) or `erased` (only the pseudonym is left).
     pub status: String,
+    /// Language of the mail and text messages Stoa sends the person: `en`, `vi` or `zh`
+    /// (absent: the language of the request that made the message, else English).
+    pub locale: Option<String>,
+    /// A code sent to the email came back: password reset by email works.
+    pub email_verified: bool,
+    /// A code sent to the phone came back.
+    pub phone_verified: bool,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -35,18 +42,23 @@ impl From<UserRow> for User {
             title: u.title,
             department: u.department,
             status: u.status,
+            locale: u.locale,
+            email_verified: u.email_verified_at.is_some(),
+            phone_verified: u.phone_verified_at.is_some(),
             created_at: rfc3339(u.created_at),
             updated_at: rfc3339(u.updated_at),
         }
     }
 }
 
-/// A one-time link for setting a password; hand it to the person.
+/// A one-time link for setting a password; hand it to the person (when mail is configured and
+/// the person has an email, it was also mailed to them: `mailed`).
 #[derive(Debug, Object)]
 pub struct InvitationLink {
     pub token: String,
     pub url: String,
     pub expires_at: String,
+    pub mailed: bool,
 }
 
 impl From<service::Invitation> for InvitationLink {
@@ -55,6 +67,7 @@ impl From<service::Invitation> for InvitationLink {
             token: i.token,
             url: i.url,
             expires_at: rfc3339(i.expires_at),
+            mailed: i.mailed,
         }
     }
 }
@@ -69,6 +82,8 @@ pub struct CreateUser {
     pub phone: Option<String>,
     pub title: Option<String>,
     pub department: Option<String>,
+    /// `en`, `vi` or `zh`: the language of the invitation mail and later messages.
+    pub locale: Option<String>,
     /// Role ids; omitted or empty gives the built-in `staff` role (needs `roles.manage` otherwise).
     #[oai(default)]
     pub role_ids: Vec<String>,
@@ -96,6 +111,8 @@ pub struct UpdateUser {
     pub phone: Option<String>,
     pub title: Option<String>,
     pub department: Option<String>,
+    /// `en`, `vi` or `zh`; `""` clears it.
+    pub locale: Option<String>,
 }
 
 impl From<UpdateUser> for service::ProfilePatch {
@@ -106,6 +123,7 @@ impl From<UpdateUser> for service::ProfilePatch {
             phone: u.phone,
             title: u.title,
             department: u.department,
+            locale: u.locale,
         }
     }
 }
@@ -173,6 +191,7 @@ impl UsersApi {
             phone: b.phone,
             title: b.title,
             department: b.department,
+            locale: b.locale,
             role_ids: b.role_ids,
         };
         let (user, inv) = service::create(&state, &auth.0, input).await?;

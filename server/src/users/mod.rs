@@ -5,6 +5,7 @@ pub mod api;
 pub mod deletion;
 pub mod export;
 pub mod lifecycle;
+pub mod mail;
 pub mod service;
 pub mod store;
 pub mod validate;

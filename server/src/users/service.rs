@@ -9,6 +9,7 @@ use crate::{
         user_permissions, Contained, Granted, Subject,
     },
     db::rfc3339,
+    delivery,
     error::{ApiError, ApiResult, Code},
     roles, AppState,
 };
@@ -33,6 +34,9 @@ pub enum AccountCreator<'a> {
     /// tenant lets such people create their account on first sign-in (the `sso` feature
     /// decides that). The account is active at once and has no password.
     Federated(&'a authn::oidc::Verified),
+    /// The person registers themselves: a code sent to the address they register with came
+    /// back (`authn::codes` alone makes the proof). The account must carry that address.
+    Registered(&'a authn::codes::CodeProof),
 }
 
 /// A one-time link that lets an invited person set a password.
@@ -41,6 +45,8 @@ pub struct Invitation {
     pub token: String,
     pub url: String,
     pub expires_at: i64,
+    /// The link was also queued as mail to the person's email.
+    pub mailed: bool,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -50,6 +56,7 @@ pub struct NewUser {
     pub phone: Option<String>,
     pub title: Option<String>,
     pub department: Option<String>,
+    pub locale: Option<String>,
     /// Role ids; empty means the built-in `staff` role.
     pub role_ids: Vec<String>,
 }
@@ -61,6 +68,7 @@ pub struct ProfilePatch {
     pub phone: Option<String>,
     pub title: Option<String>,
     pub department: Option<String>,
+    pub locale: Option<String>,
 }
 
 pub fn audit_user(g: &Granted<'_>, action: &'static str, target_id: &str) -> Entry {
@@ -134,7 +142,55 @@ pub async fn issue_invitation(
         token,
         url,
         expires_at,
+        mailed: false,
     })
+}
+
+/// A sealer for the invitation mail of someone with `email`, when mail is configured (taken
+/// before the transaction opens).
+async fn invitation_sealer(
+    state: &AppState,
+    tenant_id: &str,
+    email: Option<&str>,
+) -> ApiResult<Option<delivery::Sealer>> {
+    if email.is_some() && state.senders.mail_enabled() {
+        Ok(Some(delivery::sealer(state, tenant_id).await?))
+    } else {
+        Ok(None)
+    }
+}
+
+/// Queue the invitation mail inside the caller's transaction (when there is a sealer).
+async fn mail_invitation(
+    conn: &mut AnyConnection,
+    sealer: Option<&delivery::Sealer>,
+    p: &Principal,
+    user: &UserRow,
+    inv: &mut Invitation,
+) -> ApiResult<()> {
+    let (Some(sealer), Some(email)) = (sealer, user.email.as_deref()) else {
+        return Ok(());
+    };
+    let inviter = store::get(&mut *conn, &p.tenant_id, &p.user_id)
+        .await?
+        .map(|u| u.display_name)
+        .unwrap_or_default();
+    let locale = delivery::Locale::choose(user.locale.as_deref(), Some(&p.ctx.accept_language));
+    let expires = rfc3339(inv.expires_at);
+    let mail = super::mail::invitation(
+        locale,
+        &super::mail::Invite {
+            to: email,
+            name: &user.display_name,
+            inviter: &inviter,
+            tenant: &p.tenant_slug,
+            url: &inv.url,
+            expires: expires.get(..16).unwrap_or(&expires),
+        },
+    );
+    delivery::queue(conn, &p.tenant_id, &sealer.mail(&mail)?).await?;
+    inv.mailed = true;
+    Ok(())
 }
 
 /// Insert a user row (with roles) inside the caller's transaction. Shared by admin invitations,
@@ -146,6 +202,15 @@ pub async fn insert_user(
     input: &NewUser,
     password_hash: Option<String>,
 ) -> ApiResult<UserRow> {
+    if let AccountCreator::Registered(proof) = by {
+        let matches = match proof.destination() {
+            authn::codes::Destination::Email(e) => input.email.as_deref() == Some(e.as_str()),
+            authn::codes::Destination::Phone(ph) => input.phone.as_deref() == Some(ph.as_str()),
+        };
+        if proof.tenant_id() != tenant_id || !matches {
+            return Err(authn::codes::invalid_code());
+        }
+    }
     if let AccountCreator::Admin(g) = by {
         if g.permission() != perm::USERS_MANAGE {
             return Err(ApiError::forbidden(perm::USERS_MANAGE));
@@ -164,10 +229,24 @@ pub async fn insert_user(
     let mut row = UserRow {
         title: validate::optional_text("title", input.title.as_deref(), 200)?,
         department: validate::optional_text("department", input.department.as_deref(), 200)?,
+        locale: validate::locale(input.locale.as_deref())?,
         ..UserRow::new(tenant_id, display_name, email, phone, password_hash)
     };
     if let AccountCreator::Federated(_) = by {
+        // The provider vouched for the email (`sso` creates accounts only with a verified one).
         row.status = "active".into();
+        if row.email.is_some() {
+            row.email_verified_at = Some(row.created_at);
+        }
+    }
+    if let AccountCreator::Registered(proof) = by {
+        // Registered with a proven address; active at once (someone who registered by phone
+        // may sign in with phone codes and have no password).
+        row.status = "active".into();
+        match proof.destination() {
+            authn::codes::Destination::Email(_) => row.email_verified_at = Some(row.created_at),
+            authn::codes::Destination::Phone(_) => row.phone_verified_at = Some(row.created_at),
+        }
     }
     ensure_unique(&mut *conn, &row).await?;
     // A concurrent insert of the same email or phone fails on its unique constraint, which
@@ -197,6 +276,7 @@ pub async fn create(
     if !input.role_ids.is_empty() {
         state.authz.require(p, perm::ROLES_MANAGE).await?;
     }
+    let sealer = invitation_sealer(state, &p.tenant_id, input.email.as_deref()).await?;
     let mut tx = state.db.begin().await?;
     let user = insert_user(
         &mut tx,
@@ -211,12 +291,15 @@ pub async fn create(
     let mine = user_permissions(&mut tx, &p.tenant_id, &p.user_id).await?;
     let granted = user_permissions(&mut tx, &p.tenant_id, &user.id).await?;
     let _: Contained = contain(&mine, &granted, Subject::Grant)?;
-    let invitation = issue_invitation(&mut tx, state, &p.tenant_id, &user.id, &p.user_id).await?;
+    let mut invitation =
+        issue_invitation(&mut tx, state, &p.tenant_id, &user.id, &p.user_id).await?;
+    mail_invitation(&mut tx, sealer.as_ref(), p, &user, &mut invitation).await?;
     audit::record(
         &mut tx,
         audit_user(&g, "user.created", &user.id).details(serde_json::json!({
             "roles": input.role_ids,
             "invitation_expires_at": rfc3339(invitation.expires_at),
+            "invitation_mailed": invitation.mailed,
         })),
     )
     .await?;
@@ -338,6 +421,10 @@ fn apply_patch(
         u.department = validate::optional_text("department", Some(d), 200)?;
         changed.insert("department".into(), true.into());
     }
+    if let Some(l) = &patch.locale {
+        u.locale = validate::locale(Some(l))?;
+        changed.insert("locale".into(), true.into());
+    }
     // A person may remove their own email or phone (one sign-in identifier must remain), but
     // not set a new one: that would redirect sign-in without proof of owning it (verification
     // by code arrives with the identity work; until then an admin changes them).
@@ -356,11 +443,14 @@ fn apply_patch(
             .or(u.phone.as_deref())
             .map(str::to_string);
         let (e, ph) = identifiers(email.as_deref(), phone.as_deref())?;
+        // A new address is unproven until a code sent to it comes back.
         if e != u.email {
             changed.insert("email".into(), true.into());
+            u.email_verified_at = None;
         }
         if ph != u.phone {
             changed.insert("phone".into(), true.into());
+            u.phone_verified_at = None;
         }
         u.email = e;
         u.phone = ph;
@@ -371,10 +461,36 @@ fn apply_patch(
             } else {
                 "phone"
             },
-            "you may remove your email or phone, not set a new one: an admin changes them",
+            "you may remove your email or phone here; to set a new one, confirm a code sent to it \
+             (POST /api/v1/me/contact/code)",
         ));
     }
     Ok(serde_json::Value::Object(changed))
+}
+
+/// Set (or confirm) a person's email or phone to the address a code just proved, inside the
+/// caller's transaction: the address is marked verified. Another account holding it answers
+/// `email_taken` / `phone_taken`.
+pub async fn set_proven_contact(
+    conn: &mut AnyConnection,
+    proof: &authn::codes::CodeProof,
+    user_id: &str,
+) -> ApiResult<UserRow> {
+    let mut u = load(&mut *conn, proof.tenant_id(), user_id).await?;
+    let now = crate::db::now_ms();
+    match proof.destination() {
+        authn::codes::Destination::Email(e) => {
+            u.email = Some(e.clone());
+            u.email_verified_at = Some(now);
+        }
+        authn::codes::Destination::Phone(p) => {
+            u.phone = Some(p.clone());
+            u.phone_verified_at = Some(now);
+        }
+    }
+    ensure_unique(&mut *conn, &u).await?;
+    store::update(&mut *conn, &u).await?;
+    Ok(u)
 }
 
 /// An admin edits a profile, including the sign-in identifiers.
@@ -513,6 +629,11 @@ pub async fn reissue_invitation(
     id: &str,
 ) -> ApiResult<Invitation> {
     let g = state.authz.require(p, perm::USERS_MANAGE).await?;
+    let email = {
+        let mut conn = state.db.conn().await?;
+        load(&mut conn, &p.tenant_id, id).await?.email
+    };
+    let sealer = invitation_sealer(state, &p.tenant_id, email.as_deref()).await?;
     let mut tx = state.db.begin().await?;
     let u = load(&mut tx, &p.tenant_id, id).await?;
     // A fresh link is a password reset: whoever holds it becomes this account.
@@ -523,8 +644,14 @@ pub async fn reissue_invitation(
             "enable the account before inviting it",
         ));
     }
-    let inv = issue_invitation(&mut tx, state, &p.tenant_id, &u.id, &p.user_id).await?;
-    audit::record(&mut tx, audit_user(&g, "user.invitation_issued", &u.id)).await?;
+    let mut inv = issue_invitation(&mut tx, state, &p.tenant_id, &u.id, &p.user_id).await?;
+    mail_invitation(&mut tx, sealer.as_ref(), p, &u, &mut inv).await?;
+    audit::record(
+        &mut tx,
+        audit_user(&g, "user.invitation_issued", &u.id)
+            .details(serde_json::json!({ "mailed": inv.mailed })),
+    )
+    .await?;
     tx.commit().await?;
     Ok(inv)
 }

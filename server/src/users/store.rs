@@ -14,6 +14,11 @@ pub struct UserRow {
     pub department: Option<String>,
     pub status: String,
     pub password_hash: Option<String>,
+    /// `en`, `vi` or `zh`: the language of mail and text messages sent to the person.
+    pub locale: Option<String>,
+    /// When a code proved the email (phone) reaches this person; cleared when it changes.
+    pub email_verified_at: Option<i64>,
+    pub phone_verified_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -39,12 +44,13 @@ macro_rules! status_sql {
 const COLUMNS: &str = concat!(
     "tenant_id, id, email, phone, display_name, title, department, ",
     status_sql!(),
-    ", password_hash, created_at, updated_at"
+    ", password_hash, locale, email_verified_at, phone_verified_at, created_at, updated_at"
 );
 const LIST_COLUMNS: &str = concat!(
     "tenant_id, id, email, phone, display_name, title, department, ",
     status_sql!(),
-    ", cast(null as text) as password_hash, created_at, updated_at"
+    ", cast(null as text) as password_hash, locale, email_verified_at, phone_verified_at, \
+     created_at, updated_at"
 );
 
 /// The status people see, for filtering.
@@ -84,6 +90,9 @@ impl UserRow {
             }
             .to_string(),
             password_hash,
+            locale: None,
+            email_verified_at: None,
+            phone_verified_at: None,
             created_at: now,
             updated_at: now,
         }
@@ -135,8 +144,9 @@ pub async fn find_by_login(
 pub async fn insert(conn: &mut AnyConnection, u: &UserRow) -> Result<(), sqlx::Error> {
     sqlx::query(
         "insert into users (tenant_id, id, email, phone, display_name, title, department, status,
-                            password_hash, search_text, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                            password_hash, search_text, locale, email_verified_at,
+                            phone_verified_at, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(&u.tenant_id)
     .bind(&u.id)
@@ -148,6 +158,9 @@ pub async fn insert(conn: &mut AnyConnection, u: &UserRow) -> Result<(), sqlx::E
     .bind(&u.status)
     .bind(u.password_hash.clone())
     .bind(search_text(u))
+    .bind(u.locale.clone())
+    .bind(u.email_verified_at)
+    .bind(u.phone_verified_at)
     .bind(u.created_at)
     .bind(u.updated_at)
     .execute(conn)
@@ -159,8 +172,9 @@ pub async fn insert(conn: &mut AnyConnection, u: &UserRow) -> Result<(), sqlx::E
 pub async fn update(conn: &mut AnyConnection, u: &UserRow) -> Result<(), sqlx::Error> {
     sqlx::query(
         "update users set email = $1, phone = $2, display_name = $3, title = $4, department = $5,
-                status = $6, search_text = $7, updated_at = $8
-         where tenant_id = $9 and id = $10",
+                status = $6, search_text = $7, updated_at = $8, locale = $9,
+                email_verified_at = $10, phone_verified_at = $11
+         where tenant_id = $12 and id = $13",
     )
     .bind(u.email.clone())
     .bind(u.phone.clone())
@@ -170,6 +184,9 @@ pub async fn update(conn: &mut AnyConnection, u: &UserRow) -> Result<(), sqlx::E
     .bind(stored_status(&u.status))
     .bind(search_text(u))
     .bind(now_ms())
+    .bind(u.locale.clone())
+    .bind(u.email_verified_at)
+    .bind(u.phone_verified_at)
     .bind(&u.tenant_id)
     .bind(&u.id)
     .execute(conn)

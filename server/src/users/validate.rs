@@ -38,6 +38,17 @@ pub fn phone(field: &str, raw: &str) -> Result<String, ApiError> {
     }
 }
 
+/// A person's language: `en`, `vi` or `zh` (`""` or absent: none chosen).
+pub fn locale(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(l) => crate::delivery::Locale::parse(l)
+            .filter(|p| p.as_str() == l.to_ascii_lowercase())
+            .map(|p| Some(p.as_str().to_string()))
+            .ok_or_else(|| ApiError::validation("locale", "must be `en`, `vi` or `zh`")),
+    }
+}
+
 /// A login is an email or an E.164 phone number.
 pub fn login(raw: &str) -> Option<String> {
     if raw.contains('@') {

@@ -7,6 +7,7 @@
 
 use crate::both;
 use crate::common::{Backend, Resp, Server, Tenant, PASSWORD};
+use crate::sinks::{six_digits, SmsGateway, SmtpSink};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
@@ -87,6 +88,14 @@ struct Fx {
     tfa_enrol_confirm: (String, String),
     tfa_enrol_challenge: String,
     sso_link_id: String,
+    /// (phone, code): a sign-up code not used yet.
+    id_register: (String, String),
+    /// (phone, code): a phone sign-in code for a registered person.
+    id_login: (String, String),
+    /// (phone, code): a code for the tenant admin's new phone.
+    id_contact: (String, String),
+    /// A password-reset link's token for a person with a verified email.
+    id_reset: String,
 }
 
 struct Case {
@@ -2138,6 +2147,184 @@ fn cases() -> Vec<Case> {
                 )
             }),
         },
+        // Self-service identity.
+        Case {
+            op: "auth_code_request",
+            auth: Public,
+            perm: None,
+            ok: 202,
+            call: |f| {
+                req(
+                    "POST",
+                    "/api/v1/auth/codes",
+                    Some(json!({ "tenant": f.a.slug, "purpose": "register",
+                                 "phone": "+84915000009" })),
+                )
+            },
+            names_object: false,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    "/api/v1/auth/codes",
+                    Some(json!({ "tenant": f.a.slug, "purpose": "register" })),
+                )
+            }),
+        },
+        Case {
+            op: "auth_register",
+            auth: Public,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    "/api/v1/auth/register",
+                    Some(json!({ "tenant": f.a.slug, "phone": f.id_register.0,
+                                 "code": f.id_register.1, "display_name": "Newcomer" })),
+                )
+            },
+            names_object: false,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    "/api/v1/auth/register",
+                    Some(json!({ "tenant": f.a.slug, "phone": "+84915000001" })),
+                )
+            }),
+        },
+        Case {
+            op: "auth_login_code",
+            auth: Public,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    "/api/v1/auth/login/code",
+                    Some(json!({ "tenant": f.a.slug, "phone": f.id_login.0,
+                                 "code": f.id_login.1 })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/auth/login/code",
+                    Some(json!({ "tenant": "x" })),
+                )
+            }),
+        },
+        Case {
+            op: "auth_password_reset",
+            auth: Public,
+            perm: None,
+            ok: 202,
+            call: |f| {
+                req(
+                    "POST",
+                    "/api/v1/auth/password-reset",
+                    Some(json!({ "tenant": f.a.slug, "email": "nobody@alpha.test" })),
+                )
+            },
+            names_object: false,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    "/api/v1/auth/password-reset",
+                    Some(json!({ "tenant": f.a.slug, "email": "not an address" })),
+                )
+            }),
+        },
+        Case {
+            op: "auth_password_reset_complete",
+            auth: Public,
+            perm: None,
+            ok: 204,
+            call: |f| {
+                req(
+                    "POST",
+                    "/api/v1/auth/password-reset/complete",
+                    Some(json!({ "token": f.id_reset, "new_password": "a fresh passphrase" })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/auth/password-reset/complete",
+                    Some(json!({ "token": "x" })),
+                )
+            }),
+        },
+        Case {
+            op: "me_contact_code",
+            auth: Session,
+            perm: None,
+            ok: 202,
+            call: |_| {
+                req(
+                    "POST",
+                    "/api/v1/me/contact/code",
+                    Some(json!({ "phone": "+84915000008" })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| req("POST", "/api/v1/me/contact/code", Some(json!({})))),
+        },
+        Case {
+            op: "me_contact_confirm",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    "/api/v1/me/contact/confirm",
+                    Some(json!({ "phone": f.id_contact.0, "code": f.id_contact.1 })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/me/contact/confirm",
+                    Some(json!({ "phone": "+84915000003", "code": 5 })),
+                )
+            }),
+        },
+        Case {
+            op: "registration_settings_get",
+            auth: Session,
+            perm: Some("settings.manage"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/settings/registration", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "registration_settings_set",
+            auth: Session,
+            perm: Some("settings.manage"),
+            ok: 200,
+            call: |_| {
+                req(
+                    "PUT",
+                    "/api/v1/settings/registration",
+                    Some(registration_settings()),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "PUT",
+                    "/api/v1/settings/registration",
+                    Some(
+                        json!({ "mode": "sometimes", "by_email": true, "by_phone": false,
+                                 "email_domains": [], "phone_sign_in": false }),
+                    ),
+                )
+            }),
+        },
         // Account deletion.
         Case {
             op: "account_deletion_settings_get",
@@ -2574,7 +2761,12 @@ fn every_operation_in_the_spec_has_its_answers() {
     }
 }
 
-async fn fixture(s: &Server) -> Fx {
+fn registration_settings() -> Value {
+    json!({ "mode": "open", "by_email": true, "by_phone": true, "email_domains": [],
+            "phone_sign_in": true })
+}
+
+async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
     let a = s.tenant("alpha").await;
     let b = s.tenant("bravo").await;
     let (staff_id, staff_token) = s.staff(&a, "Sam Staff").await;
@@ -2934,8 +3126,90 @@ async fn fixture(s: &Server) -> Fx {
         a.id, a.admin_id
     ))
     .await;
+    // Identity: open sign-up by phone and email with phone sign-in; codes read from the gateway
+    // and the mailbox.
+    s.req(
+        "PUT",
+        "/api/v1/settings/registration",
+        Some(&a.admin_token),
+        Some(registration_settings()),
+    )
+    .await
+    .ok(200);
+    let code_to = |purpose: &'static str, phone: &'static str| {
+        let slug = a.slug.clone();
+        async move {
+            s.req(
+                "POST",
+                "/api/v1/auth/codes",
+                None,
+                Some(json!({ "tenant": slug, "purpose": purpose, "phone": phone })),
+            )
+            .await
+            .ok(202);
+        }
+    };
+    let p1 = "+84915000001";
+    code_to("register", p1).await;
+    let id_register = (p1.to_string(), six_digits(&gw.nth(p1, 1).await).unwrap());
+    let p2 = "+84915000002";
+    code_to("register", p2).await;
+    let c2 = six_digits(&gw.nth(p2, 1).await).unwrap();
+    s.req(
+        "POST",
+        "/api/v1/auth/register",
+        None,
+        Some(json!({ "tenant": a.slug, "phone": p2, "code": c2, "display_name": "Phone Person" })),
+    )
+    .await
+    .ok(200);
+    code_to("sign_in", p2).await;
+    let id_login = (p2.to_string(), six_digits(&gw.nth(p2, 2).await).unwrap());
+    let p3 = "+84915000003";
+    s.post(
+        "/api/v1/me/contact/code",
+        &a.admin_token,
+        json!({ "phone": p3 }),
+    )
+    .await
+    .ok(202);
+    let id_contact = (p3.to_string(), six_digits(&gw.nth(p3, 1).await).unwrap());
+    let e1 = "resetter@alpha.test";
+    s.req(
+        "POST",
+        "/api/v1/auth/codes",
+        None,
+        Some(json!({ "tenant": a.slug, "purpose": "register", "email": e1 })),
+    )
+    .await
+    .ok(202);
+    let c = sink.nth(e1, 1).await.code().unwrap();
+    s.req(
+        "POST",
+        "/api/v1/auth/register",
+        None,
+        Some(
+            json!({ "tenant": a.slug, "email": e1, "code": c, "display_name": "Resetter",
+                     "password": PASSWORD }),
+        ),
+    )
+    .await
+    .ok(200);
+    s.req(
+        "POST",
+        "/api/v1/auth/password-reset",
+        None,
+        Some(json!({ "tenant": a.slug, "email": e1 })),
+    )
+    .await
+    .ok(202);
+    let id_reset = sink.nth(e1, 2).await.link_param("token").unwrap();
     Fx {
         sso_link_id,
+        id_register,
+        id_login,
+        id_contact,
+        id_reset,
         tfa_confirm,
         tfa_enrol_token,
         tfa_disable,
@@ -2991,10 +3265,17 @@ async fn send(s: &Server, r: &Req, token: Option<&str>) -> Resp {
 }
 
 async fn four_answers(backend: Backend) {
-    let Some(s) = Server::start(backend).await else {
+    let Some(sink) = SmtpSink::start().await else {
         return;
     };
-    let f = fixture(&s).await;
+    let gw = SmsGateway::start().await;
+    let mut env = sink.env();
+    env.extend(gw.env());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let Some(s) = Server::start_with(backend, &env).await else {
+        return;
+    };
+    let f = fixture(&s, &sink, &gw).await;
     let a_ids = [
         f.a.id.clone(),
         f.a.admin_id.clone(),

@@ -68,6 +68,8 @@ pub const SECRET_BEARING: &[&str] = &[
     "auth_sso_exchange",
     // The provider URL carries the link flow's `state`: whoever opens it links their identity.
     "me_sso_link_start",
+    "auth_register",
+    "auth_login_code",
 ];
 
 /// Delete keys past their lifetime.
