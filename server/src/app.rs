@@ -277,11 +277,7 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
     let hub = realtime::Hub::new(cfg.realtime.buffer, Arc::new(messaging::hooks::Rooms));
     let convert = jobs::convert::Pool::new(std::env::current_exe()?, &cfg.convert);
     let outbound = ops::outbound::Outbound::new(&cfg.outbound)?;
-    // Until the outbound client of `ops::outbound` exists, a plain client without redirects.
-    let plain = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let senders = delivery::Senders::from_config(&cfg, plain)?;
+    let senders = delivery::Senders::from_config(&cfg, outbound.clone())?;
     Ok(Arc::new(AppState {
         cfg: Arc::new(cfg),
         db,
