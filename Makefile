@@ -16,7 +16,8 @@ run: build
 	$(TARGET_DIR)/debug/stoa serve
 
 ## The whole suite: format, lints, spec drift, unit tests and the black-box suite on SQLite and
-## PostgreSQL, with a real S3 server (SeaweedFS, installed and started by scripts/s3.sh).
+## PostgreSQL, with a real S3 server (SeaweedFS, installed and started by scripts/s3.sh); the
+## single sign-on tests start a real OpenID Connect provider each (scripts/oidc.sh, Node.js + npm).
 test: lint build check-pg
 	@scripts/check-pg.sh --summary
 	@$(TARGET_DIR)/debug/stoa openapi | diff -u openapi/stoa.yaml - >/dev/null || \

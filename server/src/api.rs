@@ -14,6 +14,7 @@ pub type Apis = (
         crate::identity::api::ContactApi,
         crate::mfa::api::TwoFactorApi,
         crate::mfa::api::TwoFactorAdminApi,
+        crate::sso::api::SsoApi,
     ),
     (
         crate::users::api::UsersApi,

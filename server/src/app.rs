@@ -5,7 +5,7 @@
 use crate::{
     api, audit, authn, authz, blobs, config::Config, db, delivery, directory, documents, exports,
     files, identity, jobs, lifecycle, messaging, mfa, ops, privacy, private_fs, realtime,
-    retention, search, setup, tenants, users, AppState, BoxError,
+    retention, search, setup, sso, tenants, users, AppState, BoxError,
 };
 use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
 use std::{sync::Arc, time::Duration};
@@ -111,6 +111,7 @@ pub fn lifecycle() -> lifecycle::Registry {
     r.register(ops::idempotency::Records);
     r.register(privacy::lifecycle::Consents);
     r.register(mfa::lifecycle::Factors);
+    r.register(sso::lifecycle::Links);
     r.register(identity::lifecycle::Codes);
     r.register(directory::lifecycle::Directory);
     // A person's exports (and their archives) go before the account they belong to.
@@ -132,6 +133,7 @@ pub fn exporters() -> lifecycle::export::Exporters {
     // Last: uploads that no section above wrote already.
     r.register(files::export::Uploads);
     r.register(privacy::export::Consents);
+    r.register(sso::export::Links);
     r
 }
 
@@ -276,11 +278,8 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
     };
     let hub = realtime::Hub::new(cfg.realtime.buffer, Arc::new(messaging::hooks::Rooms));
     let convert = jobs::convert::Pool::new(std::env::current_exe()?, &cfg.convert);
-    // Until the outbound client of `ops::outbound` exists, a plain client without redirects.
-    let outbound = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let senders = delivery::Senders::from_config(&cfg, outbound)?;
+    let outbound = ops::outbound::Outbound::new(&cfg.outbound)?;
+    let senders = delivery::Senders::from_config(&cfg, outbound.clone())?;
     Ok(Arc::new(AppState {
         cfg: Arc::new(cfg),
         db,
@@ -299,6 +298,8 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
         exporters: exporters(),
         hub,
         convert,
+        outbound,
+        oidc: authn::oidc::Providers::default(),
         senders,
     }))
 }
@@ -335,6 +336,10 @@ pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
         .at("/reset", poem::get(authn::invite_page::reset_page))
         .at("/invite.js", poem::get(authn::invite_page::script))
         .at("/invite.css", poem::get(authn::invite_page::style))
+        // Where single sign-on returns by default (`sso::flow::default_return`).
+        .at("/sso/done", poem::get(sso::page::page))
+        .at("/sso/sso-done.js", poem::get(sso::page::script))
+        .at("/sso/invite.css", poem::get(authn::invite_page::style))
         .at("/api/v1/events", poem::get(realtime::ws::events))
         .nest("/api/v1", api);
     // Metrics describe the whole install (routes, load, backlog): on the public listener only

@@ -17,6 +17,8 @@ const FEATURES: &[&str] = &[
     "retention",
     "exports",
     "privacy",
+    "sso",
+    "mfa",
     "identity",
     "directory",
 ];

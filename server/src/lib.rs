@@ -40,6 +40,7 @@ pub mod roles;
 pub mod search;
 pub mod setup;
 pub mod signin;
+pub mod sso;
 pub mod state;
 pub mod tenants;
 pub mod users;

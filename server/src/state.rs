@@ -40,6 +40,10 @@ pub struct AppState {
     pub hub: realtime::Hub,
     /// Child processes that parse untrusted files.
     pub convert: jobs::convert::Pool,
+    /// The one client for requests to other servers (refuses private targets unless allowed).
+    pub outbound: ops::outbound::Outbound,
+    /// OpenID Connect providers discovered so far (metadata and keys, cached per issuer).
+    pub oidc: authn::oidc::Providers,
     /// Mail and text-message senders, chosen by the configuration.
     pub senders: delivery::Senders,
 }

@@ -12,6 +12,7 @@ pub mod codes;
 pub mod export;
 pub mod invite_page;
 pub mod lifecycle;
+pub mod oidc;
 pub mod password;
 pub mod proof;
 pub mod service;

@@ -104,6 +104,17 @@ sweep_every_secs = 30               # take over stalled builds and purge expired
 max_attempts = 3                    # builds of one export before it is marked failed
 max_per_day = 5                     # exports of one person asked for in 24 hours; 0 = no limit
 
+[outbound]
+# Every request Stoa makes to another server (OIDC discovery, tokens and keys; SMS gateways).
+# Only public addresses are reached unless allowed here: private, loopback, link-local,
+# unique-local, CGNAT and multicast targets are refused, and redirects are never followed.
+allow_private = false               # true: reach any address (a closed network); prefer allow_hosts
+allow_hosts = []                    # e.g. ["keycloak.corp.example", "10.20.0.5", "10.30.0.0/16"]
+                                    # STOA_OUTBOUND__ALLOW_HOSTS=keycloak.corp.example,10.20.0.5
+connect_timeout_secs = 5
+timeout_secs = 15                   # a whole request and its answer
+max_response_bytes = 1048576        # larger answers are refused
+
 [mail]
 # Invitations, sign-up and verification codes, password-reset links. Sent from the outbox: a mail
 # server that is down only delays mail.

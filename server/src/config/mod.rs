@@ -81,6 +81,7 @@ pub struct Config {
     pub convert: ConvertConfig,
     pub retention: RetentionConfig,
     pub exports: ExportsConfig,
+    pub outbound: OutboundConfig,
     pub mail: MailConfig,
     pub sms: SmsConfig,
     pub codes: CodesConfig,
@@ -120,6 +121,7 @@ impl Default for Config {
             convert: ConvertConfig::default(),
             retention: RetentionConfig::default(),
             exports: ExportsConfig::default(),
+            outbound: OutboundConfig::default(),
             mail: MailConfig::default(),
             sms: SmsConfig::default(),
             codes: CodesConfig::default(),
@@ -233,6 +235,23 @@ impl Config {
         }
         if self.search.backend == "meilisearch" && self.search.meili_url.is_empty() {
             return bad("search.meili_url is required with search.backend = \"meilisearch\"");
+        }
+        for h in &self.outbound.allow_hosts {
+            let h = h.trim();
+            if crate::ops::net::Cidr::parse(h).is_none()
+                && (h.is_empty()
+                    || h.contains('/')
+                    || !h
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "outbound.allow_hosts: `{h}` is not a host name, IP address or CIDR"
+                )));
+            }
+        }
+        if self.outbound.max_response_bytes == 0 {
+            return bad("outbound.max_response_bytes must be positive");
         }
         self.validate_delivery()?;
         let url = self.database_url();

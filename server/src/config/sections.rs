@@ -363,6 +363,38 @@ impl Default for ExportsConfig {
     }
 }
 
+/// Requests Stoa makes to other servers (OIDC providers, SMS gateways): see `ops::outbound`.
+/// By default only public addresses are reached; private, loopback, link-local, unique-local,
+/// CGNAT and multicast targets are refused unless allowed here.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboundConfig {
+    /// Reach any address, private ones included (a closed network where every server is
+    /// private). Prefer `allow_hosts`.
+    pub allow_private: bool,
+    /// Host names, IP addresses or CIDR networks that may be reached even though they are not
+    /// public, e.g. `["keycloak.corp.example", "10.20.0.0/16"]`.
+    pub allow_hosts: Vec<String>,
+    /// Time to establish a connection.
+    pub connect_timeout_secs: u64,
+    /// Time for a whole request and its answer.
+    pub timeout_secs: u64,
+    /// Largest answer read, in bytes.
+    pub max_response_bytes: usize,
+}
+
+impl Default for OutboundConfig {
+    fn default() -> Self {
+        OutboundConfig {
+            allow_private: false,
+            allow_hosts: Vec::new(),
+            connect_timeout_secs: 5,
+            timeout_secs: 15,
+            max_response_bytes: 1024 * 1024,
+        }
+    }
+}
+
 /// Outgoing mail (invitations, codes, password-reset links), sent from the outbox.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]

@@ -72,6 +72,28 @@ fn secrets_are_redacted_in_debug() {
 }
 
 #[test]
+fn outbound_allow_list_from_env_and_checked() {
+    let cfg = Config::load(
+        None,
+        vec![(
+            "STOA_OUTBOUND__ALLOW_HOSTS".into(),
+            "127.0.0.1, 10.0.0.0/8, keycloak.corp".into(),
+        )],
+    )
+    .unwrap();
+    assert_eq!(
+        cfg.outbound.allow_hosts,
+        vec!["127.0.0.1", "10.0.0.0/8", "keycloak.corp"]
+    );
+    assert!(!cfg.outbound.allow_private);
+    let bad = Config::load(
+        None,
+        vec![("STOA_OUTBOUND__ALLOW_HOSTS".into(), "http://x/".into())],
+    );
+    assert!(bad.is_err());
+}
+
+#[test]
 fn development_senders_are_refused_in_production() {
     let log = || vec![("STOA_SMS__SENDER".to_string(), "log".to_string())];
     let err = Config::load(None, log()).unwrap_err().to_string();

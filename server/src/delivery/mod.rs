@@ -188,7 +188,7 @@ pub struct Senders {
 impl Senders {
     pub fn from_config(
         cfg: &crate::config::Config,
-        outbound: reqwest::Client,
+        outbound: crate::ops::outbound::Outbound,
     ) -> Result<Senders, crate::BoxError> {
         Ok(Senders {
             mail: mail::from_config(&cfg.mail)?,

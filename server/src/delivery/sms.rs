@@ -3,7 +3,7 @@
 //! template, through the outbound client).
 
 use super::{SendError, Sms};
-use crate::config::SmsConfig;
+use crate::{config::SmsConfig, ops::outbound::Outbound};
 use std::time::Duration;
 
 #[async_trait::async_trait]
@@ -14,10 +14,11 @@ pub trait SmsSender: Send + Sync {
 }
 
 /// The configured sender (the configuration refused `log` outside development). `outbound` is
-/// the install's one outbound HTTP client (`ops::outbound`).
+/// the install's one outbound HTTP client, which refuses private and loopback addresses unless
+/// the configuration allows them.
 pub fn from_config(
     cfg: &SmsConfig,
-    outbound: reqwest::Client,
+    outbound: Outbound,
 ) -> Result<Box<dyn SmsSender>, crate::BoxError> {
     Ok(match cfg.sender.as_str() {
         "log" => Box::new(LogSms),
@@ -53,7 +54,7 @@ impl SmsSender for LogSms {
 }
 
 pub struct HttpSms {
-    client: reqwest::Client,
+    client: Outbound,
     timeout: Duration,
     url: String,
     form: bool,
@@ -62,7 +63,7 @@ pub struct HttpSms {
 }
 
 impl HttpSms {
-    pub fn new(cfg: &SmsConfig, client: reqwest::Client) -> Result<HttpSms, crate::BoxError> {
+    pub fn new(cfg: &SmsConfig, client: Outbound) -> Result<HttpSms, crate::BoxError> {
         let mut headers = reqwest::header::HeaderMap::new();
         for h in &cfg.http_headers {
             let (name, value) = h
@@ -120,15 +121,22 @@ impl SmsSender for HttpSms {
     }
 
     async fn send(&self, sms: &Sms) -> Result<(), SendError> {
-        let answer = self
+        let req = self
             .client
-            .post(&self.url)
+            .request(reqwest::Method::POST, &self.url)
             .timeout(self.timeout)
             .headers(self.headers.clone())
             .body(self.body(sms))
-            .send()
-            .await
-            .map_err(|e| SendError::Unavailable(format!("SMS gateway: {e}")))?;
+            .build()
+            .map_err(|e| SendError::Refused(format!("SMS gateway request: {e}")))?;
+        let answer = match self.client.execute(req).await {
+            Ok(a) => a,
+            // A target the outbound policy refuses stays refused until the configuration changes.
+            Err(e @ crate::ops::outbound::OutboundError::Refused(_)) => {
+                return Err(SendError::Refused(format!("SMS gateway: {e}")))
+            }
+            Err(e) => return Err(SendError::Unavailable(format!("SMS gateway: {e}"))),
+        };
         let status = answer.status();
         if status.is_success() {
             Ok(())
@@ -155,7 +163,7 @@ mod tests {
                 http_body: body.into(),
                 ..SmsConfig::default()
             },
-            reqwest::Client::new(),
+            Outbound::new(&crate::config::OutboundConfig::default()).unwrap(),
         )
         .unwrap()
     }

@@ -26,6 +26,9 @@ pub enum ApiTags {
     Setup,
     /// Sign-in, sign-out and invitations.
     Auth,
+    /// Single sign-on with the tenant's OpenID Connect provider: settings (admins), the sign-in
+    /// flow, and one's linked identities.
+    Sso,
     /// The signed-in person's own account.
     Me,
     /// User accounts of the tenant (admins).

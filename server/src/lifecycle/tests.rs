@@ -43,6 +43,13 @@ const NOT_CLASSES: &[(&str, &str)] = &[
         "digests of a person's recovery codes: erased with the account",
     ),
     ("sign_in_challenges", "expire within minutes"),
+    ("sso_settings", "configuration"),
+    (
+        "sso_links",
+        "a person's identity links: erased with the account",
+    ),
+    ("sso_flows", "sign-ins in progress: expire within minutes"),
+    ("sso_exchange_codes", "expire within a minute"),
     ("roles", "configuration"),
     (
         "departments",

@@ -5,3 +5,4 @@ pub mod health;
 pub mod idempotency;
 pub mod metrics;
 pub mod net;
+pub mod outbound;

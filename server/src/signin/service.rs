@@ -168,6 +168,28 @@ pub async fn finish(
     Ok(Outcome::Session(Box::new(NewSession::new(started, user))))
 }
 
+/// Sign in a person whose identity another mechanism proved (single sign-on's exchange code),
+/// inside the caller's transaction: the account and tenant must be active now; then
+/// [`finish`], so the tenant's two-factor policy applies exactly as after a password.
+pub async fn after_identity(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    ctx: &RequestCtx,
+    tenant_id: &str,
+    user_id: &str,
+    device: &str,
+    method: &'static str,
+) -> ApiResult<Outcome> {
+    let tenant_active = tenants::service::by_id(&mut *conn, tenant_id)
+        .await?
+        .is_some_and(|t| t.status == "active");
+    let user = users::service::find(&mut *conn, tenant_id, user_id)
+        .await?
+        .filter(|u| u.status == "active" && tenant_active)
+        .ok_or_else(invalid)?;
+    finish(conn, state, ctx, user, device, method).await
+}
+
 /// A session for someone who passed their second factor.
 async fn session_after_second_factor(
     state: &AppState,

@@ -34,6 +34,10 @@ pub use super::store::ACTIVE_CARDS;
 pub enum AccountCreator<'a> {
     Admin(Granted<'a>),
     Install(InstallActor<'a>),
+    /// The tenant's identity provider vouched for the person (a verified ID token) and the
+    /// tenant lets such people create their account on first sign-in (the `sso` feature
+    /// decides that). The account is active at once and has no password.
+    Federated(&'a authn::oidc::Verified),
     /// The person registers themselves: a code sent to the address they register with came
     /// back (`authn::codes` alone makes the proof). The account must carry that address.
     Registered(&'a authn::codes::CodeProof),
@@ -219,6 +223,11 @@ pub async fn insert_user(
             return Err(ApiError::not_found("tenant"));
         }
     }
+    if let AccountCreator::Federated(v) = by {
+        if v.tenant_id() != tenant_id || password_hash.is_some() {
+            return Err(ApiError::not_found("tenant"));
+        }
+    }
     let display_name = validate::text("display_name", &input.display_name, 200)?;
     let (email, phone) = identifiers(input.email.as_deref(), input.phone.as_deref())?;
     let mut row = UserRow {
@@ -227,6 +236,13 @@ pub async fn insert_user(
         locale: validate::locale(input.locale.as_deref())?,
         ..UserRow::new(tenant_id, display_name, email, phone, password_hash)
     };
+    if let AccountCreator::Federated(_) = by {
+        // The provider vouched for the email (`sso` creates accounts only with a verified one).
+        row.status = "active".into();
+        if row.email.is_some() {
+            row.email_verified_at = Some(row.created_at);
+        }
+    }
     if let AccountCreator::Registered(proof) = by {
         // Registered with a proven address; active at once (someone who registered by phone
         // may sign in with phone codes and have no password).

@@ -705,6 +705,31 @@ impl Server {
         }
     }
 
+    /// One number from the server's database (`select count(*) …`), for tests that count rows.
+    pub async fn count(&self, sql: &str) -> i64 {
+        use sqlx::Connection;
+        match self.backend {
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.database_url)
+                    .await
+                    .expect("pg connect");
+                sqlx::query_scalar(sql)
+                    .fetch_one(&mut c)
+                    .await
+                    .expect("sql")
+            }
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.database_url)
+                    .await
+                    .expect("sqlite connect");
+                sqlx::query_scalar(sql)
+                    .fetch_one(&mut c)
+                    .await
+                    .expect("sql")
+            }
+        }
+    }
+
     /// Wait (bounded) until `f` returns true.
     pub async fn eventually<F, Fut>(&self, what: &str, mut f: F)
     where

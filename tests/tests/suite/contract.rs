@@ -97,6 +97,7 @@ struct Fx {
     tfa_challenge: (String, String),
     tfa_enrol_confirm: (String, String),
     tfa_enrol_challenge: String,
+    sso_link_id: String,
     /// (phone, code): a sign-up code not used yet.
     id_register: (String, String),
     /// (phone, code): a phone sign-in code for a registered person.
@@ -2577,6 +2578,126 @@ fn cases() -> Vec<Case> {
             names_object: true,
             bad: Some(|_| req("GET", "/api/v1/privacy/policies/not-a-version", None)),
         },
+        // Single sign-on: the provider-backed successes (redirects, codes, links) are in
+        // sso.rs, which runs a real OpenID Connect provider; here tenant A has SSO off.
+        Case {
+            op: "sso_settings_get",
+            auth: Session,
+            perm: Some("settings.manage"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/settings/sso", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "sso_settings_set",
+            auth: Session,
+            perm: Some("settings.manage"),
+            ok: 200,
+            call: |_| {
+                req(
+                    "PUT",
+                    "/api/v1/settings/sso",
+                    Some(json!({ "enabled": false, "allowed_domains": ["alpha.test"] })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "PUT",
+                    "/api/v1/settings/sso",
+                    Some(json!({ "enabled": true, "issuer": "not a url", "client_id": "x" })),
+                )
+            }),
+        },
+        Case {
+            op: "auth_sso_start",
+            auth: Public,
+            perm: None,
+            // Off for tenant A: 404 (success, a 302 to the provider, in sso.rs).
+            ok: 404,
+            call: |_| req("GET", "/api/v1/auth/sso/alpha/start", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/auth/sso/alpha/start?client=tv", None)),
+        },
+        Case {
+            op: "auth_sso_callback",
+            auth: Public,
+            perm: None,
+            // No sign-in of this state (success, a 302 back to the app, in sso.rs).
+            ok: 400,
+            call: |_| {
+                req(
+                    "GET",
+                    "/api/v1/auth/sso/callback?code=c&state=unknown-state",
+                    None,
+                )
+            },
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/auth/sso/callback", None)),
+        },
+        Case {
+            op: "auth_sso_exchange",
+            auth: Public,
+            perm: None,
+            // No such code (success in sso.rs).
+            ok: 401,
+            call: |_| {
+                req(
+                    "POST",
+                    "/api/v1/auth/sso/exchange",
+                    Some(json!({ "code": "stoa_x_unknown" })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/auth/sso/exchange",
+                    Some(json!({ "code": 7 })),
+                )
+            }),
+        },
+        Case {
+            op: "me_sso_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/me/sso", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "me_sso_link_start",
+            auth: Session,
+            perm: None,
+            // Off for tenant A: 404 (success in sso.rs).
+            ok: 404,
+            call: |_| req("POST", "/api/v1/me/sso/link/start", Some(json!({}))),
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/me/sso/link/start",
+                    Some(json!({ "client": "tv" })),
+                )
+            }),
+        },
+        Case {
+            op: "me_sso_unlink",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/me/sso/links/{}", f.sso_link_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("DELETE", "/api/v1/me/sso/links/not-a-link", None)),
+        },
         // The directory. Reads need `directory.read`, which staff hold (see DIRECTORY_READS).
         Case {
             op: "directory_departments_list",
@@ -3366,6 +3487,15 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
         )
         .await;
     let tfa_enrol_confirm = (five, e.ok(200)["secret"].as_str().unwrap().to_string());
+    // A single sign-on link of tenant A's admin, as a finished link flow leaves it (sso.rs
+    // makes them through a real provider).
+    let sso_link_id = uuid::Uuid::now_v7().to_string();
+    s.sql(&format!(
+        "insert into sso_links (tenant_id, id, issuer, subject, user_id, created_at) \
+         values ('{}', '{sso_link_id}', 'https://id.alpha.test', 'admin-subject', '{}', 0)",
+        a.id, a.admin_id
+    ))
+    .await;
     // Identity: open sign-up by phone and email with phone sign-in; codes read from the gateway
     // and the mailbox.
     s.req(
@@ -3474,6 +3604,7 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
         dir_doomed_id,
         dir_position_id,
         dir_doomed_position_id,
+        sso_link_id,
         id_register,
         id_login,
         id_contact,

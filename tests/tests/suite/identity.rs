@@ -4,7 +4,7 @@
 //! guesses, concurrent use, cool-downs and quotas that a spoofed `X-Forwarded-For` cannot dodge.
 
 use crate::both;
-use crate::common::{Backend, Resp, Server, Tenant, PASSWORD};
+use crate::common::{Backend, Resp, Server, Tenant, METRICS_TOKEN, PASSWORD};
 use crate::sinks::{six_digits, smtp_env, SmsGateway, SmtpSink};
 use serde_json::{json, Value};
 
@@ -22,8 +22,6 @@ async fn server(
     if let Some(g) = gateway {
         env.extend(g.env());
     }
-    // The gateway listens on loopback: allow the outbound client to reach it.
-    env.push(("STOA_OUTBOUND__ALLOW".into(), "127.0.0.1/32".into()));
     for (k, v) in extra {
         env.push((k.to_string(), v.to_string()));
     }
@@ -679,3 +677,47 @@ async fn mail_waits_for_a_server_that_is_down(b: Backend) {
     assert!(mail.text.contains("/invite#token="), "{}", mail.text);
 }
 both!(mail_waits_for_a_server_that_is_down);
+
+/// The gateway goes through the outbound client: on loopback without the allow-list, the text
+/// is refused (dead-lettered), never sent.
+async fn the_gateway_must_be_allowed(b: Backend) {
+    let gw = SmsGateway::start().await;
+    let env: Vec<(String, String)> = gw
+        .env()
+        .into_iter()
+        .filter(|(k, _)| k != "STOA_OUTBOUND__ALLOW_HOSTS")
+        .collect();
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    env.push(("STOA_METRICS_TOKEN", METRICS_TOKEN));
+    let Some(s) = Server::start_with(b, &env).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    open_registration(
+        &s,
+        &t,
+        json!({ "mode": "open", "by_email": false, "by_phone": true,
+                "email_domains": [], "phone_sign_in": false }),
+    )
+    .await;
+    ask(
+        &s,
+        json!({ "tenant": "acme", "purpose": "register", "phone": "+84917000001" }),
+    )
+    .await
+    .ok(202);
+    s.eventually("the text is dead-lettered", || {
+        let s = &s;
+        async move {
+            let m = s.metrics(METRICS_TOKEN).await;
+            m.lines().any(|l| {
+                l.starts_with("stoa_outbox_processed_total")
+                    && l.contains("delivery.sms")
+                    && l.contains("dead")
+            })
+        }
+    })
+    .await;
+    assert_eq!(gw.attempts(), 0);
+}
+both!(the_gateway_must_be_allowed);

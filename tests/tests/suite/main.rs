@@ -30,6 +30,7 @@ mod search;
 mod security;
 mod sinks;
 mod spec;
+mod sso;
 mod tenants;
 mod two_factor;
 mod users;

@@ -308,6 +308,8 @@ impl SmsGateway {
                 "STOA_SMS__HTTP_HEADERS".into(),
                 "X-Api-Key: gateway-test-key".into(),
             ),
+            // The gateway listens on loopback, which the outbound client refuses unless allowed.
+            ("STOA_OUTBOUND__ALLOW_HOSTS".into(), "127.0.0.1".into()),
         ]
     }
 

@@ -65,6 +65,9 @@ pub const SECRET_BEARING: &[&str] = &[
     "me_two_factor_enrol",
     "me_two_factor_confirm",
     "exports_link",
+    "auth_sso_exchange",
+    // The provider URL carries the link flow's `state`: whoever opens it links their identity.
+    "me_sso_link_start",
     "auth_register",
     "auth_login_code",
 ];
@@ -352,7 +355,8 @@ mod tests {
 
     /// Whether a schema (following `$ref`s) has a property that carries a secret.
     /// Fields that hold a usable secret: a session token, a WebSocket ticket, a sign-in
-    /// challenge, a second factor's secret and recovery codes, a download link with its token.
+    /// challenge, a second factor's secret and recovery codes, a download link with its token,
+    /// a provider URL that carries a link flow's state.
     const SECRET_FIELDS: &[&str] = &[
         "token",
         "ticket",
@@ -361,6 +365,8 @@ mod tests {
         "otpauth_uri",
         "recovery_codes",
         "url",
+        // A single sign-on link flow's provider URL: its `state` links whoever uses it.
+        "authorization_url",
     ];
 
     fn carries_secret(spec: &Value, schema: &Value, depth: usize) -> bool {
