@@ -59,7 +59,10 @@ pub async fn list(
     let (action_exact, action_prefix) = match f.action.as_deref() {
         Some(a) if a.ends_with('*') => (
             None,
-            Some(format!("{}%", like_escape(a.trim_end_matches('*')))),
+            Some(format!(
+                "{}%",
+                crate::db::like_escape(a.trim_end_matches('*'))
+            )),
         ),
         Some(a) => (Some(a.to_string()), None),
         None => (None, None),
@@ -191,18 +194,6 @@ pub async fn set_anchor(
         .execute(conn)
         .await?;
     Ok(())
-}
-
-/// Escape `%`, `_` and `\` for a LIKE pattern with `escape '\'`.
-pub fn like_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Audit entries by when they were written: the `audit_entries` class. Legal holds on people

@@ -365,6 +365,18 @@ pub fn is_id(s: &str) -> bool {
     uuid::Uuid::parse_str(s).is_ok()
 }
 
+/// Escape `%`, `_` and `\` for a LIKE pattern with `escape '\'`.
+pub fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::Db;

@@ -188,7 +188,7 @@ pub async fn list(
     let reader = Reader::of(state, &mut conn, p).await?;
     let pattern = q
         .as_ref()
-        .map(|q| format!("%{}%", crate::audit::store::like_escape(q)));
+        .map(|q| format!("%{}%", crate::db::like_escape(q)));
     // The folded text in SQL narrows the candidates; the match on what the reader may see
     // decides. Fetch until the page is full or the candidates run out.
     let mut out: Vec<Entry> = Vec::new();

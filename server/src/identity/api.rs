@@ -1,7 +1,7 @@
 //! Self-service identity over HTTP: codes, sign-up, phone sign-in, password reset by email,
 //! proving a new email or phone, and the tenant's registration settings.
 
-use super::service;
+use super::{recovery, service, settings};
 use crate::{
     authn::{ctx_of, Session},
     db::rfc3339,
@@ -137,8 +137,8 @@ pub struct RegistrationSettingsView {
     pub updated_at: Option<String>,
 }
 
-impl From<service::Registration> for RegistrationSettingsView {
-    fn from(r: service::Registration) -> Self {
+impl From<settings::Registration> for RegistrationSettingsView {
+    fn from(r: settings::Registration) -> Self {
         RegistrationSettingsView {
             settings: RegistrationSettings {
                 mode: r.mode,
@@ -261,7 +261,7 @@ impl IdentityApi {
     ) -> ApiResult<CodeAccepted> {
         let b = body.0;
         let sent =
-            service::request_password_reset(&state, &ctx_of(req), &b.tenant, &b.email).await?;
+            recovery::request_password_reset(&state, &ctx_of(req), &b.tenant, &b.email).await?;
         Ok(CodeAccepted::Accepted(Json(sent.into())))
     }
 
@@ -281,7 +281,7 @@ impl IdentityApi {
         body: Json<PasswordResetComplete>,
     ) -> ApiResult<NoContent> {
         let b = body.0;
-        service::complete_password_reset(&state, &ctx_of(req), &b.token, &b.new_password).await?;
+        recovery::complete_password_reset(&state, &ctx_of(req), &b.token, &b.new_password).await?;
         Ok(NoContent::Done)
     }
 }
@@ -307,7 +307,7 @@ impl ContactApi {
         body: Json<ContactCodeRequest>,
     ) -> ApiResult<CodeAccepted> {
         let d = service::destination(body.0.email.as_deref(), body.0.phone.as_deref())?;
-        let sent = service::request_contact_code(&state, &auth.0, d).await?;
+        let sent = recovery::request_contact_code(&state, &auth.0, d).await?;
         Ok(CodeAccepted::Accepted(Json(sent.into())))
     }
 
@@ -327,7 +327,7 @@ impl ContactApi {
     ) -> ApiResult<Json<User>> {
         let b = body.0;
         let d = service::destination(b.email.as_deref(), b.phone.as_deref())?;
-        let u = service::confirm_contact(&state, &auth.0, d, &b.code).await?;
+        let u = recovery::confirm_contact(&state, &auth.0, d, &b.code).await?;
         Ok(Json(u.into()))
     }
 }
@@ -350,7 +350,7 @@ impl RegistrationApi {
         state: Data<&Arc<AppState>>,
         auth: Session,
     ) -> ApiResult<Json<RegistrationSettingsView>> {
-        Ok(Json(service::registration(&state, &auth.0).await?.into()))
+        Ok(Json(settings::registration(&state, &auth.0).await?.into()))
     }
 
     /// Change the registration settings
@@ -369,10 +369,10 @@ impl RegistrationApi {
         body: Json<RegistrationSettings>,
     ) -> ApiResult<Json<RegistrationSettingsView>> {
         let b = body.0;
-        let r = service::set_registration(
+        let r = settings::set_registration(
             &state,
             &auth.0,
-            service::Registration {
+            settings::Registration {
                 mode: b.mode,
                 by_email: b.by_email,
                 by_phone: b.by_phone,

@@ -6,5 +6,7 @@
 pub mod api;
 pub mod lifecycle;
 pub mod mail;
+pub mod recovery;
 pub mod service;
+pub mod settings;
 pub mod store;

@@ -1,65 +1,28 @@
-//! The rules of self-service identity: registration settings, signing up with a code, signing
-//! in with a phone code, resetting a forgotten password by email link, and proving a new email
-//! or phone number. The codes themselves (digits, digests, lifetimes, guesses, quotas) are
-//! `authn::codes`; what is sent is in [`super::mail`].
+//! Signing up with a code and signing in with a phone code, and the pieces the other identity
+//! flows share (which tenant, which sender, sending a code). The codes themselves (digits,
+//! digests, lifetimes, guesses, quotas) are `authn::codes`; what is sent is in [`super::mail`];
+//! the registration settings are [`super::settings`], password reset and proving an address
+//! [`super::recovery`].
 //!
 //! Public requests never tell whether an address has an account: a code is "sent" either way
 //! (see `authn::codes`); only its owner can tell, by receiving it.
 
-use super::{mail, store, store::RegistrationRow};
+use super::{mail, settings::Registration, store};
 use crate::{
     audit::{self, ActorKind, Entry},
     authn::{
-        self,
-        codes::{self, Ask, CodeProof, Destination, Purpose, Target},
-        password, Principal,
+        codes::{self, Ask, Destination, Purpose, Target},
+        password,
     },
-    authz::{
-        catalogue::CATALOGUE, contain, perm, permissions_of_roles, user_permissions, Contained,
-        Subject,
-    },
-    db::{now_ms, rfc3339},
     delivery::{self, Locale, Sealer},
     error::{ApiError, ApiResult, Code},
     ops::ctx::RequestCtx,
-    realtime::Kick,
     signin::service::{finish, Outcome},
     tenants::{self, store::TenantRow},
     users::{self, service::AccountCreator, store::UserRow},
     AppState,
 };
 use sqlx::AnyConnection;
-
-/// A tenant's registration settings.
-#[derive(Debug, Clone)]
-pub struct Registration {
-    /// `invitation` or `open`.
-    pub mode: String,
-    pub by_email: bool,
-    pub by_phone: bool,
-    pub email_domains: Vec<String>,
-    pub default_role_id: Option<String>,
-    pub phone_sign_in: bool,
-    pub updated_at: i64,
-}
-
-impl From<RegistrationRow> for Registration {
-    fn from(r: RegistrationRow) -> Self {
-        Registration {
-            mode: r.mode,
-            by_email: r.by_email != 0,
-            by_phone: r.by_phone != 0,
-            email_domains: r
-                .email_domains
-                .split_whitespace()
-                .map(str::to_string)
-                .collect(),
-            default_role_id: r.default_role_id,
-            phone_sign_in: r.phone_sign_in != 0,
-            updated_at: r.updated_at,
-        }
-    }
-}
 
 /// A code on its way: when it expires and when another may be asked for.
 #[derive(Debug, Clone)]
@@ -68,116 +31,7 @@ pub struct CodeSent {
     pub resend_after_secs: i64,
 }
 
-pub async fn registration(state: &AppState, p: &Principal) -> ApiResult<Registration> {
-    state.authz.require(p, perm::SETTINGS_MANAGE).await?;
-    let mut conn = state.db.conn().await?;
-    Ok(store::registration(&mut conn, &p.tenant_id).await?.into())
-}
-
-fn domain(raw: &str) -> ApiResult<String> {
-    let d = raw.trim().trim_start_matches('@').to_lowercase();
-    let ok = d.len() <= 253
-        && d.contains('.')
-        && !d.starts_with('.')
-        && !d.ends_with('.')
-        && d.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'));
-    if ok {
-        Ok(d)
-    } else {
-        Err(ApiError::validation(
-            "email_domains",
-            format!("`{raw}` is not a domain name such as example.com"),
-        ))
-    }
-}
-
-/// Change the registration settings (`settings.manage`). Turning a channel on needs its sender
-/// configured; the default role must be within the admin's own permissions and hold no admin
-/// permission (whoever registers gets it).
-pub async fn set_registration(
-    state: &AppState,
-    p: &Principal,
-    r: Registration,
-) -> ApiResult<Registration> {
-    let g = state.authz.require(p, perm::SETTINGS_MANAGE).await?;
-    if !matches!(r.mode.as_str(), "invitation" | "open") {
-        return Err(ApiError::validation("mode", "one of invitation, open"));
-    }
-    if r.email_domains.len() > 50 {
-        return Err(ApiError::validation("email_domains", "at most 50 domains"));
-    }
-    let mut domains = Vec::new();
-    for d in &r.email_domains {
-        let d = domain(d)?;
-        if !domains.contains(&d) {
-            domains.push(d);
-        }
-    }
-    let open = r.mode == "open";
-    if open && !r.by_email && !r.by_phone {
-        return Err(ApiError::validation(
-            "mode",
-            "open registration needs by_email or by_phone",
-        ));
-    }
-    if open && r.by_email && !state.senders.mail_enabled() {
-        return Err(not_configured("mail (mail.transport)"));
-    }
-    if ((open && r.by_phone) || r.phone_sign_in) && !state.senders.sms_enabled() {
-        return Err(not_configured("text messages (sms.sender)"));
-    }
-    let mut tx = state.db.begin().await?;
-    if let Some(role) = &r.default_role_id {
-        let ids = crate::roles::service::check_role_ids(
-            &mut tx,
-            &p.tenant_id,
-            std::slice::from_ref(role),
-        )
-        .await?;
-        let granted = permissions_of_roles(&mut tx, &p.tenant_id, &ids).await?;
-        let mine = user_permissions(&mut tx, &p.tenant_id, &p.user_id).await?;
-        let _: Contained = contain(&mine, &granted, Subject::Grant)?;
-        if CATALOGUE
-            .iter()
-            .any(|c| !c.staff && granted.contains(c.key))
-        {
-            return Err(ApiError::validation(
-                "default_role_id",
-                "the role for people who register themselves may not hold admin permissions",
-            ));
-        }
-    }
-    let row = RegistrationRow {
-        mode: r.mode.clone(),
-        by_email: i64::from(r.by_email),
-        by_phone: i64::from(r.by_phone),
-        email_domains: domains.join(" "),
-        default_role_id: r.default_role_id.clone(),
-        phone_sign_in: i64::from(r.phone_sign_in),
-        updated_by: p.user_id.clone(),
-        updated_at: now_ms(),
-    };
-    store::put_registration(&mut tx, &p.tenant_id, &row).await?;
-    audit::record(
-        &mut tx,
-        g.principal()
-            .audit("registration_settings.updated")
-            .details(serde_json::json!({
-                "mode": row.mode,
-                "by_email": r.by_email,
-                "by_phone": r.by_phone,
-                "email_domains": domains,
-                "default_role_id": row.default_role_id,
-                "phone_sign_in": r.phone_sign_in,
-            })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(row.into())
-}
-
-fn not_configured(what: &str) -> ApiError {
+pub(super) fn not_configured(what: &str) -> ApiError {
     ApiError::new(
         Code::DeliveryNotConfigured,
         format!("this server does not send {what}: ask its operator to configure it"),
@@ -198,7 +52,7 @@ pub fn destination(email: Option<&str>, phone: Option<&str>) -> ApiResult<Destin
     }
 }
 
-fn sender_ready(state: &AppState, d: &Destination) -> ApiResult<()> {
+pub(super) fn sender_ready(state: &AppState, d: &Destination) -> ApiResult<()> {
     match d {
         Destination::Email(_) if !state.senders.mail_enabled() => {
             Err(not_configured("mail (mail.transport)"))
@@ -211,7 +65,10 @@ fn sender_ready(state: &AppState, d: &Destination) -> ApiResult<()> {
 }
 
 /// The active tenant of a slug with its registration settings.
-async fn tenant(state: &AppState, slug: &str) -> ApiResult<Option<(TenantRow, Registration)>> {
+pub(super) async fn tenant(
+    state: &AppState,
+    slug: &str,
+) -> ApiResult<Option<(TenantRow, Registration)>> {
     if slug.len() > 100 {
         return Ok(None);
     }
@@ -266,7 +123,7 @@ fn may_register(r: &Registration, d: &Destination) -> ApiResult<()> {
 /// Issue a code and queue what goes with it (the code, or a notice, or nothing) in one
 /// transaction, with its audit entry.
 #[allow(clippy::too_many_arguments)]
-async fn send_code(
+pub(super) async fn send_code(
     state: &AppState,
     ctx: &RequestCtx,
     tenant: &TenantRow,
@@ -605,204 +462,4 @@ pub async fn sign_in_with_code(
     let outcome = finish(&mut tx, state, ctx, user, device, "phone_code").await?;
     tx.commit().await?;
     Ok(outcome)
-}
-
-/// Ask for a password-reset link by email. Sent only to an active account whose email is
-/// verified; the answer is the same whatever the address.
-pub async fn request_password_reset(
-    state: &AppState,
-    ctx: &RequestCtx,
-    tenant_slug: &str,
-    email: &str,
-) -> ApiResult<CodeSent> {
-    if !state.senders.mail_enabled() {
-        return Err(not_configured("mail (mail.transport)"));
-    }
-    let d = Destination::Email(users::validate::email("email", email)?);
-    let ttl = state.cfg.codes.reset_link_ttl_secs;
-    let Some((t, _)) = tenant(state, tenant_slug).await? else {
-        return Ok(CodeSent {
-            expires_at: now_ms() + ttl * 1000,
-            resend_after_secs: state.cfg.codes.resend_cooldown_secs,
-        });
-    };
-    let user = {
-        let mut conn = state.db.conn().await?;
-        users::service::find_by_login(&mut conn, &t.id, d.value())
-            .await?
-            .filter(|u| u.status == "active" && u.email_verified_at.is_some())
-    };
-    let sealer = delivery::sealer(state, &t.id).await?;
-    let mut tx = state.db.begin().await?;
-    let issued = codes::issue_link(
-        &mut tx,
-        &state.blobs.keys,
-        &state.cfg.codes,
-        Ask {
-            tenant_id: &t.id,
-            purpose: Purpose::PasswordReset,
-            destination: &d,
-            holder: "",
-            user_id: user.as_ref().map(|u| u.id.as_str()),
-            usable: user.is_some(),
-            client_ip: &ctx.ip,
-        },
-    )
-    .await?;
-    let mut e = Entry::new(&t.id, "auth.password_reset_requested")
-        .actor(ActorKind::Anonymous, "")
-        .ctx(ctx);
-    if let Some(u) = &user {
-        let url = format!(
-            "{}/reset#token={}",
-            state.cfg.public_url.trim_end_matches('/'),
-            issued.secret
-        );
-        let expires = rfc3339(issued.expires_at);
-        let m = mail::reset_mail(
-            Locale::choose(u.locale.as_deref(), Some(&ctx.accept_language)),
-            d.value(),
-            &u.display_name,
-            &t.name,
-            &url,
-            expires.get(..16).unwrap_or(&expires),
-        );
-        delivery::queue(&mut tx, &t.id, &sealer.mail(&m)?).await?;
-        e = e.target("user", &u.id);
-    }
-    audit::record(&mut tx, e).await?;
-    tx.commit().await?;
-    Ok(CodeSent {
-        expires_at: issued.expires_at,
-        resend_after_secs: state.cfg.codes.resend_cooldown_secs,
-    })
-}
-
-/// Set a new password with a reset link's token: every session of the person ends.
-pub async fn complete_password_reset(
-    state: &AppState,
-    ctx: &RequestCtx,
-    token: &str,
-    new_password: &str,
-) -> ApiResult<()> {
-    password::validate("new_password", new_password)?;
-    let hash = password::hash(new_password).await?;
-    let mut tx = state.db.begin().await?;
-    let proof: CodeProof =
-        codes::verify_link(&mut tx, &state.blobs.keys, Purpose::PasswordReset, token).await?;
-    let user_id = proof.user_id().ok_or_else(codes::invalid_code)?.to_string();
-    let tenant_id = proof.tenant_id().to_string();
-    let user = users::service::load(&mut tx, &tenant_id, &user_id).await?;
-    if user.status != "active" || user.email.as_deref() != Some(proof.destination().value()) {
-        // Disabled since, or the email changed: the link no longer stands for this person.
-        return Err(codes::invalid_code());
-    }
-    users::service::set_password(&mut tx, &tenant_id, &user_id, &hash).await?;
-    let revoked = authn::service::revoke_user_sessions(&mut tx, &tenant_id, &user_id, "").await?;
-    audit::record(
-        &mut tx,
-        Entry::new(&tenant_id, "user.password_reset")
-            .actor(ActorKind::User, &user_id)
-            .target("user", &user_id)
-            .ctx(ctx)
-            .details(serde_json::json!({ "sessions_revoked": revoked })),
-    )
-    .await?;
-    tx.commit().await?;
-    state
-        .hub
-        .kick_everywhere(&state.db, Kick::user(&tenant_id, &user_id))
-        .await;
-    Ok(())
-}
-
-/// Send a code to an email or phone number I want to use (or to confirm the one I have).
-pub async fn request_contact_code(
-    state: &AppState,
-    p: &Principal,
-    d: Destination,
-) -> ApiResult<CodeSent> {
-    sender_ready(state, &d)?;
-    let (me, taken, tenant) = {
-        let mut conn = state.db.conn().await?;
-        let me = users::service::load(&mut conn, &p.tenant_id, &p.user_id).await?;
-        let other = users::service::find_by_login(&mut conn, &p.tenant_id, d.value())
-            .await?
-            .filter(|u| u.id != p.user_id);
-        let tenant = tenants::service::by_slug(&mut conn, &p.tenant_slug)
-            .await?
-            .ok_or_else(|| ApiError::not_found("tenant"))?;
-        (me, other.is_some(), tenant)
-    };
-    // An address another account holds gets nothing (and the code cannot succeed): whether it
-    // is taken is not told here.
-    send_code(
-        state,
-        &p.ctx,
-        &tenant,
-        Ask {
-            tenant_id: &p.tenant_id,
-            purpose: Purpose::Verify,
-            destination: &d,
-            holder: &p.user_id,
-            user_id: Some(&p.user_id),
-            usable: !taken,
-            client_ip: &p.ctx.ip,
-        },
-        Locale::choose(me.locale.as_deref(), Some(&p.ctx.accept_language)),
-        None,
-        None,
-        Some(&p.user_id),
-    )
-    .await
-}
-
-/// Use the address a code was sent to: it becomes my (verified) email or phone number.
-pub async fn confirm_contact(
-    state: &AppState,
-    p: &Principal,
-    d: Destination,
-    code: &str,
-) -> ApiResult<UserRow> {
-    let mut tx = state.db.begin().await?;
-    let checked = codes::verify(
-        &mut tx,
-        &state.blobs.keys,
-        &state.cfg.codes,
-        Target {
-            tenant_id: &p.tenant_id,
-            purpose: Purpose::Verify,
-            destination: &d,
-            holder: &p.user_id,
-        },
-        code,
-    )
-    .await?;
-    let proof = match checked {
-        Ok(proof) => proof,
-        Err(e) => {
-            audit::record(
-                &mut tx,
-                p.audit("user.contact_changed")
-                    .target("user", &p.user_id)
-                    .failed()
-                    .details(
-                        serde_json::json!({ "channel": d.channel(), "reason": "invalid_code" }),
-                    ),
-            )
-            .await?;
-            tx.commit().await?;
-            return Err(e);
-        }
-    };
-    let user = users::service::set_proven_contact(&mut tx, &proof, &p.user_id).await?;
-    audit::record(
-        &mut tx,
-        p.audit("user.contact_changed")
-            .target("user", &p.user_id)
-            .details(serde_json::json!({ "channel": d.channel() })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(user)
 }

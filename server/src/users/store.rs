@@ -227,12 +227,7 @@ pub async fn list(
     after_id: Option<&str>,
     limit: i64,
 ) -> Result<Vec<UserRow>, sqlx::Error> {
-    let pattern = q.map(|q| {
-        format!(
-            "%{}%",
-            crate::audit::store::like_escape(&super::validate::fold(q))
-        )
-    });
+    let pattern = q.map(|q| format!("%{}%", crate::db::like_escape(&super::validate::fold(q))));
     // Lists never need the password hash: leave it in the database.
     sqlx::query_as(&format!(
         "select {LIST_COLUMNS} from users
