@@ -18,6 +18,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod delivery;
+pub mod attendance;
 pub mod directory;
 pub mod documents;
 pub mod error;
