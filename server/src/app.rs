@@ -3,9 +3,9 @@
 //! the server with its background workers until SIGTERM.
 
 use crate::{
-    api, attendance, audit, authn, authz, blobs, config::Config, db, delivery, directory, documents, exports,
-    files, identity, jobs, lifecycle, messaging, mfa, ops, privacy, private_fs, realtime,
-    retention, search, setup, sso, tenants, users, AppState, BoxError,
+    api, attendance, audit, authn, authz, blobs, config::Config, db, delivery, directory,
+    documents, exports, files, identity, jobs, lifecycle, messaging, mfa, ops, privacy, private_fs,
+    realtime, retention, search, setup, sso, tenants, users, AppState, BoxError,
 };
 use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
 use std::{sync::Arc, time::Duration};

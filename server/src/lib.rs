@@ -10,6 +10,7 @@ pub mod api;
 pub mod app;
 #[cfg(test)]
 mod architecture;
+pub mod attendance;
 pub mod audit;
 pub mod authn;
 pub mod authz;
@@ -18,7 +19,6 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod delivery;
-pub mod attendance;
 pub mod directory;
 pub mod documents;
 pub mod error;

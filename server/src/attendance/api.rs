@@ -264,7 +264,12 @@ pub enum CsvResponse {
     ),
 }
 
-async fn today(state: &AppState, p: &crate::authn::Principal, user_id: &str, date: chrono::NaiveDate) -> ApiResult<Day> {
+async fn today(
+    state: &AppState,
+    p: &crate::authn::Principal,
+    user_id: &str,
+    date: chrono::NaiveDate,
+) -> ApiResult<Day> {
     let d = date.format("%Y-%m-%d").to_string();
     let days = records::days(state, p, Some(user_id), &d, &d).await?;
     days.days
@@ -439,14 +444,9 @@ impl AttendanceApi {
         month: Query<String>,
         subtree: Query<Option<bool>>,
     ) -> ApiResult<Json<DepartmentSummary>> {
-        let (people, totals) = records::department_month(
-            &state,
-            &auth.0,
-            &id.0,
-            subtree.0.unwrap_or(true),
-            &month.0,
-        )
-        .await?;
+        let (people, totals) =
+            records::department_month(&state, &auth.0, &id.0, subtree.0.unwrap_or(true), &month.0)
+                .await?;
         let month = month.0.trim().to_string();
         Ok(Json(DepartmentSummary {
             department_id: id.0,

@@ -66,7 +66,9 @@ impl Lifecycle for Attendance {
         if e.person_held() {
             // A legal hold on the person keeps their records as they are.
             let mut conn = state.db.conn().await?;
-            let n = store::all_records(&mut conn, e.tenant_id(), &e.person).await?.len();
+            let n = store::all_records(&mut conn, e.tenant_id(), &e.person)
+                .await?
+                .len();
             return Ok(vec![Erased {
                 held: n as u64,
                 ..Erased::of("attendance", "attendance records")
@@ -78,8 +80,16 @@ impl Lifecycle for Attendance {
         tx.commit().await?;
         Ok(vec![
             Erased::rows("attendance", "attendance records", records),
-            Erased::rows("attendance", "corrections of the person's records", corrections),
-            Erased::rows("attendance", "corrections made by the person (author removed)", authored),
+            Erased::rows(
+                "attendance",
+                "corrections of the person's records",
+                corrections,
+            ),
+            Erased::rows(
+                "attendance",
+                "corrections made by the person (author removed)",
+                authored,
+            ),
             Erased::rows("attendance", "excused days", excused),
             Erased::rows("attendance", "schedule assignment", assignments),
         ])

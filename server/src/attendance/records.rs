@@ -78,8 +78,8 @@ pub fn parse_date(field: &str, raw: &str) -> ApiResult<NaiveDate> {
 /// `YYYY-MM`: its first and last day.
 pub fn parse_month(field: &str, raw: &str) -> ApiResult<(NaiveDate, NaiveDate)> {
     let bad = || ApiError::validation(field, "must be a month YYYY-MM");
-    let first = NaiveDate::parse_from_str(&format!("{}-01", raw.trim()), "%Y-%m-%d")
-        .map_err(|_| bad())?;
+    let first =
+        NaiveDate::parse_from_str(&format!("{}-01", raw.trim()), "%Y-%m-%d").map_err(|_| bad())?;
     let next = if first.month() == 12 {
         NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
     } else {
@@ -318,12 +318,18 @@ pub async fn correct(
             ));
         }
         if ci > now {
-            return Err(ApiError::validation("check_in_at", "must not be in the future"));
+            return Err(ApiError::validation(
+                "check_in_at",
+                "must not be in the future",
+            ));
         }
     }
     if let Some(co) = co {
         if co > now {
-            return Err(ApiError::validation("check_out_at", "must not be in the future"));
+            return Err(ApiError::validation(
+                "check_out_at",
+                "must not be in the future",
+            ));
         }
         match ci {
             None => {
@@ -544,7 +550,10 @@ pub async fn export_csv(
     state.authz.require(p, perm::ATTENDANCE_MANAGE).await?;
     let (first, last) = parse_month("month", month)?;
     let mut conn = state.db.conn().await?;
-    let target = match (department_id.filter(|d| !d.is_empty()), user_id.filter(|u| !u.is_empty())) {
+    let target = match (
+        department_id.filter(|d| !d.is_empty()),
+        user_id.filter(|u| !u.is_empty()),
+    ) {
         (Some(_), Some(_)) => {
             return Err(ApiError::validation(
                 "user_id",
@@ -599,10 +608,16 @@ pub async fn excuse(
     e: &Excuse,
 ) -> ApiResult<String> {
     if e.last_date < e.first_date {
-        return Err(ApiError::validation("last_date", "must not be before first_date"));
+        return Err(ApiError::validation(
+            "last_date",
+            "must not be before first_date",
+        ));
     }
     if (e.last_date - e.first_date).num_days() > 366 {
-        return Err(ApiError::validation("last_date", "at most a year at a time"));
+        return Err(ApiError::validation(
+            "last_date",
+            "at most a year at a time",
+        ));
     }
     let row = ExcusedRow {
         id: new_id(),

@@ -294,9 +294,23 @@ mod tests {
         assert_eq!(s.window(before).0, ms("2026-03-06T14:00:00Z"));
         assert_eq!(s.window(after).0, ms("2026-03-09T13:00:00Z"));
         let now = ms("2026-04-01T00:00:00Z");
-        let d = judge(Some(&s), after, Some(ms("2026-03-09T13:10:00Z")), None, false, now);
+        let d = judge(
+            Some(&s),
+            after,
+            Some(ms("2026-03-09T13:10:00Z")),
+            None,
+            false,
+            now,
+        );
         assert!(d.late && d.late_minutes == 10);
-        let d = judge(Some(&s), before, Some(ms("2026-03-06T14:04:00Z")), None, false, now);
+        let d = judge(
+            Some(&s),
+            before,
+            Some(ms("2026-03-06T14:04:00Z")),
+            None,
+            false,
+            now,
+        );
         assert!(!d.late);
     }
 
@@ -316,10 +330,22 @@ mod tests {
         let d = date("2026-03-02");
         // 17:00 in Ho Chi Minh City (UTC+7) is 10:00Z.
         let end = ms("2026-03-02T10:00:00Z");
-        assert_eq!(judge(Some(&s), d, None, None, false, end - 1).status, Status::Pending);
-        assert_eq!(judge(Some(&s), d, None, None, false, end + 1).status, Status::Absent);
-        assert_eq!(judge(Some(&s), d, None, None, true, end + 1).status, Status::Excused);
-        assert_eq!(judge(None, d, None, None, false, end + 1).status, Status::Off);
+        assert_eq!(
+            judge(Some(&s), d, None, None, false, end - 1).status,
+            Status::Pending
+        );
+        assert_eq!(
+            judge(Some(&s), d, None, None, false, end + 1).status,
+            Status::Absent
+        );
+        assert_eq!(
+            judge(Some(&s), d, None, None, true, end + 1).status,
+            Status::Excused
+        );
+        assert_eq!(
+            judge(None, d, None, None, false, end + 1).status,
+            Status::Off
+        );
         let early = judge(
             Some(&s),
             d,

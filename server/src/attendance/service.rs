@@ -142,7 +142,10 @@ pub async fn set_settings(
         let Some(parsed) = Cidr::parse(&cidr) else {
             return Err(ApiError::validation(
                 "networks.cidr",
-                format!("`{}` is not an IP address or network (addr/prefix)", cidr.trim()),
+                format!(
+                    "`{}` is not an IP address or network (addr/prefix)",
+                    cidr.trim()
+                ),
             ));
         };
         let label = crate::http::validate::optional_text("networks.label", Some(&label), 100)?;
@@ -249,7 +252,11 @@ fn schedule_not_found() -> ApiError {
     ApiError::not_found("schedule")
 }
 
-async fn describe(conn: &mut AnyConnection, tenant_id: &str, rows: Vec<ScheduleRow>) -> ApiResult<Vec<Schedule>> {
+async fn describe(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    rows: Vec<ScheduleRow>,
+) -> ApiResult<Vec<Schedule>> {
     let all = store::assignments(conn, tenant_id).await?;
     Ok(rows
         .into_iter()
@@ -532,10 +539,16 @@ async fn admit(
         )),
         (None, None) => None,
         (Some(_), None) => {
-            return Err(ApiError::validation("longitude", "give both latitude and longitude"))
+            return Err(ApiError::validation(
+                "longitude",
+                "give both latitude and longitude",
+            ))
         }
         (None, Some(_)) => {
-            return Err(ApiError::validation("latitude", "give both latitude and longitude"))
+            return Err(ApiError::validation(
+                "latitude",
+                "give both latitude and longitude",
+            ))
         }
     };
     // Stored and compared at 1e-7 degree, so a point is judged exactly as it is kept.
@@ -593,7 +606,11 @@ async fn admit(
                 format!(
                     "not on an allowed network: the client address {} is in none of this \
                      tenant's networks",
-                    if p.ctx.ip.is_empty() { "(unknown)" } else { &p.ctx.ip }
+                    if p.ctx.ip.is_empty() {
+                        "(unknown)"
+                    } else {
+                        &p.ctx.ip
+                    }
                 ),
             ));
         }
@@ -621,7 +638,11 @@ async fn today(conn: &mut AnyConnection, p: &Principal, now: i64) -> ApiResult<(
 /// Check in for today (in the zone of the person's schedule). Once a day: a second check-in
 /// is 409. Needs `attendance.checkin`.
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
-pub async fn check_in(state: &AppState, p: &Principal, at: Position) -> ApiResult<(String, NaiveDate)> {
+pub async fn check_in(
+    state: &AppState,
+    p: &Principal,
+    at: Position,
+) -> ApiResult<(String, NaiveDate)> {
     let g = state.authz.require(p, perm::ATTENDANCE_CHECKIN).await?;
     let now = now_ms();
     let mut tx = state.db.begin().await?;
@@ -675,7 +696,11 @@ pub async fn check_in(state: &AppState, p: &Principal, at: Position) -> ApiResul
 /// Check out for today: after today's check-in; a later check-out replaces an earlier one.
 /// Needs `attendance.checkin`.
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
-pub async fn check_out(state: &AppState, p: &Principal, at: Position) -> ApiResult<(String, NaiveDate)> {
+pub async fn check_out(
+    state: &AppState,
+    p: &Principal,
+    at: Position,
+) -> ApiResult<(String, NaiveDate)> {
     let g = state.authz.require(p, perm::ATTENDANCE_CHECKIN).await?;
     let now = now_ms();
     let mut tx = state.db.begin().await?;

@@ -243,13 +243,11 @@ pub async fn schedule_by_name(
     tenant_id: &str,
     name_key: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "select id from attendance_schedules where tenant_id = $1 and name_key = $2",
-    )
-    .bind(tenant_id)
-    .bind(name_key)
-    .fetch_optional(conn)
-    .await
+    sqlx::query_scalar("select id from attendance_schedules where tenant_id = $1 and name_key = $2")
+        .bind(tenant_id)
+        .bind(name_key)
+        .fetch_optional(conn)
+        .await
 }
 
 /// Insert or update a schedule (by id).
@@ -654,12 +652,13 @@ pub async fn delete_record(
     tenant_id: &str,
     id: &str,
 ) -> Result<u64, sqlx::Error> {
-    let c = sqlx::query("delete from attendance_corrections where tenant_id = $1 and record_id = $2")
-        .bind(tenant_id)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    let c =
+        sqlx::query("delete from attendance_corrections where tenant_id = $1 and record_id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
     let r = sqlx::query("delete from attendance_records where tenant_id = $1 and id = $2")
         .bind(tenant_id)
         .bind(id)
@@ -697,18 +696,20 @@ pub async fn erase_person(
     .execute(&mut *conn)
     .await?
     .rows_affected();
-    let records = sqlx::query("delete from attendance_records where tenant_id = $1 and user_id = $2")
-        .bind(tenant_id)
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    let excused = sqlx::query("delete from attendance_excused where tenant_id = $1 and user_id = $2")
-        .bind(tenant_id)
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    let records =
+        sqlx::query("delete from attendance_records where tenant_id = $1 and user_id = $2")
+            .bind(tenant_id)
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    let excused =
+        sqlx::query("delete from attendance_excused where tenant_id = $1 and user_id = $2")
+            .bind(tenant_id)
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
     sqlx::query(
         "update attendance_excused set created_by = '' where tenant_id = $1 and created_by = $2",
     )

@@ -29,7 +29,10 @@ use std::collections::BTreeSet;
 pub enum Target {
     Everyone,
     /// The department's members; with `subtree`, its sub-departments' members too.
-    Department { id: String, subtree: bool },
+    Department {
+        id: String,
+        subtree: bool,
+    },
     /// The holders of a role (built-in or custom).
     Role(String),
     Person(String),
@@ -91,7 +94,9 @@ impl AudienceTarget {
     pub fn of(t: &Target) -> AudienceTarget {
         let (kind, id, subtree) = match t {
             Target::Everyone => (TargetKind::Everyone, None, false),
-            Target::Department { id, subtree } => (TargetKind::Department, Some(id.clone()), *subtree),
+            Target::Department { id, subtree } => {
+                (TargetKind::Department, Some(id.clone()), *subtree)
+            }
             Target::Role(id) => (TargetKind::Role, Some(id.clone()), false),
             Target::Person(id) => (TargetKind::Person, Some(id.clone()), false),
         };
@@ -103,7 +108,10 @@ impl AudienceTarget {
 /// at least one). Whether the ids exist is [`validate`]'s question.
 pub fn parse(field: &str, raw: &[AudienceTarget], max: usize) -> ApiResult<Vec<Target>> {
     if raw.is_empty() {
-        return Err(ApiError::validation(field, "name at least one audience target"));
+        return Err(ApiError::validation(
+            field,
+            "name at least one audience target",
+        ));
     }
     if raw.len() > max {
         return Err(ApiError::validation(
@@ -176,8 +184,16 @@ pub async fn tokens_of(
         out.push(Target::Role(r.id).token());
     }
     let (direct, within) = departments_of(conn, tenant_id, user_id).await?;
-    out.extend(direct.into_iter().map(|id| Target::Department { id, subtree: false }.token()));
-    out.extend(within.into_iter().map(|id| Target::Department { id, subtree: true }.token()));
+    out.extend(
+        direct
+            .into_iter()
+            .map(|id| Target::Department { id, subtree: false }.token()),
+    );
+    out.extend(
+        within
+            .into_iter()
+            .map(|id| Target::Department { id, subtree: true }.token()),
+    );
     Ok(out)
 }
 

@@ -23,8 +23,13 @@ fn haversine(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
 }
 
 async fn put_settings(s: &Server, token: &str, body: Value) -> Resp {
-    s.req("PUT", "/api/v1/attendance/settings", Some(token), Some(body))
-        .await
+    s.req(
+        "PUT",
+        "/api/v1/attendance/settings",
+        Some(token),
+        Some(body),
+    )
+    .await
 }
 
 async fn checkin(s: &Server, token: &str, body: Value) -> Resp {
@@ -148,7 +153,9 @@ async fn checkin_and_geofence(backend: Backend) {
     s.post("/api/v1/attendance/checkout", &bob, json!({}))
         .await
         .problem(409);
-    s.get("/api/v1/attendance/settings", &bob).await.problem(403);
+    s.get("/api/v1/attendance/settings", &bob)
+        .await
+        .problem(403);
 
     // The geofence rule. A point about 100 m north of the centre, as the server stores both.
     let (clat, clon) = (10.7769, 106.7009);
@@ -161,7 +168,10 @@ async fn checkin_and_geofence(backend: Backend) {
                                 "radius_m": radius_mm / 1000.0 }] })
     };
     let tok = a.admin_token.clone();
-    let set = put_settings(&s, &tok, fence(mm - 1.0)).await.ok(200).clone();
+    let set = put_settings(&s, &tok, fence(mm - 1.0))
+        .await
+        .ok(200)
+        .clone();
     assert_eq!(set["geofences"][0]["name"], "HQ");
     assert_eq!(set["geofence_required"], true);
     // Missing coordinates: rejected, saying why.
@@ -177,9 +187,18 @@ async fn checkin_and_geofence(backend: Backend) {
     // One millimetre outside the radius: rejected, naming the nearest geofence.
     let r = checkin(&s, &bob, json!({ "latitude": plat, "longitude": plon })).await;
     assert_eq!(r.problem(422), "checkin_rejected");
-    assert!(r.text.contains("outside every geofence") && r.text.contains("HQ"), "{}", r.text);
+    assert!(
+        r.text.contains("outside every geofence") && r.text.contains("HQ"),
+        "{}",
+        r.text
+    );
     // Far away.
-    let r = checkin(&s, &bob, json!({ "latitude": 21.0285, "longitude": 105.8542 })).await;
+    let r = checkin(
+        &s,
+        &bob,
+        json!({ "latitude": 21.0285, "longitude": 105.8542 }),
+    )
+    .await;
     assert_eq!(r.problem(422), "checkin_rejected");
     // Exactly at the radius (to the millimetre): inside.
     put_settings(&s, &tok, fence(mm)).await.ok(200);
@@ -220,8 +239,15 @@ async fn checkin_and_geofence(backend: Backend) {
         assert_eq!(r.body["field"], field);
     }
     // The rules as set stay (the failed puts changed nothing).
-    let now = s.get("/api/v1/attendance/settings", &tok).await.ok(200).clone();
-    assert_eq!(now["geofences"][0]["radius_m"].as_f64().unwrap(), mm / 1000.0);
+    let now = s
+        .get("/api/v1/attendance/settings", &tok)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(
+        now["geofences"][0]["radius_m"].as_f64().unwrap(),
+        mm / 1000.0
+    );
 }
 both!(checkin_and_geofence);
 
@@ -302,14 +328,21 @@ async fn schedules_and_lateness(backend: Backend) {
                 "start": "08:00", "end": "17:00", "grace_minutes": 10, "people": [carol] }),
     )
     .await;
-    let list = s.get("/api/v1/attendance/schedules", &tok).await.ok(200).clone();
+    let list = s
+        .get("/api/v1/attendance/schedules", &tok)
+        .await
+        .ok(200)
+        .clone();
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
     // Dan follows Sales's schedule through North; Carol her own.
     let d = days(&s, &tok, &dan, "2026-03-06", "2026-03-09").await;
     assert_eq!(d["schedule"]["id"], ny.as_str());
     // Dan reads his own days without user_id; not Carol's.
     let own = s
-        .get("/api/v1/attendance/records?from=2026-03-06&to=2026-03-06", &dan_tok)
+        .get(
+            "/api/v1/attendance/records?from=2026-03-06&to=2026-03-06",
+            &dan_tok,
+        )
         .await
         .ok(200)
         .clone();
@@ -347,20 +380,39 @@ async fn schedules_and_lateness(backend: Backend) {
 
     // Ho Chi Minh City (UTC+7, no DST), 08:00 with 10 minutes' grace: 01:09Z is on time,
     // 01:15Z late by 15 minutes.
-    let c = correct(&s, &tok, &carol, "2026-03-02", json!({ "check_in_at": "2026-03-02T01:15:00Z", "reason": "forgot" }))
-        .await
-        .ok(200)
-        .clone();
+    let c = correct(
+        &s,
+        &tok,
+        &carol,
+        "2026-03-02",
+        json!({ "check_in_at": "2026-03-02T01:15:00Z", "reason": "forgot" }),
+    )
+    .await
+    .ok(200)
+    .clone();
     assert_eq!(c["late"], true);
     assert_eq!(c["late_minutes"], 15);
-    let c = correct(&s, &tok, &carol, "2026-03-02", json!({ "check_in_at": "2026-03-02T01:09:00Z", "reason": "the gate log says 08:09" }))
-        .await
-        .ok(200)
-        .clone();
+    let c = correct(
+        &s,
+        &tok,
+        &carol,
+        "2026-03-02",
+        json!({ "check_in_at": "2026-03-02T01:09:00Z", "reason": "the gate log says 08:09" }),
+    )
+    .await
+    .ok(200)
+    .clone();
     assert_eq!(c["late"], false);
     assert_eq!(c["corrections"].as_array().unwrap().len(), 2);
     // A check-in that is not on the day in the record's zone (00:30 on the 3rd in Saigon).
-    let r = correct(&s, &tok, &carol, "2026-03-02", json!({ "check_in_at": "2026-03-02T17:30:00Z", "reason": "x" })).await;
+    let r = correct(
+        &s,
+        &tok,
+        &carol,
+        "2026-03-02",
+        json!({ "check_in_at": "2026-03-02T17:30:00Z", "reason": "x" }),
+    )
+    .await;
     assert_eq!(r.problem(422), "validation_failed");
     assert_eq!(r.body["field"], "check_in_at");
 
@@ -410,11 +462,26 @@ async fn schedules_and_lateness(backend: Backend) {
     assert_eq!(day(&d, "2026-03-09")["late"], false);
     // Bad input.
     for (body, field) in [
-        (json!({ "name": "Z", "zone": "Mars/Olympus", "days": [1], "start": "09:00", "end": "10:00" }), "zone"),
-        (json!({ "name": "Z", "zone": "UTC", "days": [8], "start": "09:00", "end": "10:00" }), "days"),
-        (json!({ "name": "Z", "zone": "UTC", "days": [1], "start": "9am", "end": "10:00" }), "start"),
-        (json!({ "name": "Z", "zone": "UTC", "days": [1], "start": "18:00", "end": "10:00" }), "end"),
-        (json!({ "name": "Z", "zone": "UTC", "days": [1], "start": "09:00", "end": "10:00", "people": ["nobody"] }), "people"),
+        (
+            json!({ "name": "Z", "zone": "Mars/Olympus", "days": [1], "start": "09:00", "end": "10:00" }),
+            "zone",
+        ),
+        (
+            json!({ "name": "Z", "zone": "UTC", "days": [8], "start": "09:00", "end": "10:00" }),
+            "days",
+        ),
+        (
+            json!({ "name": "Z", "zone": "UTC", "days": [1], "start": "9am", "end": "10:00" }),
+            "start",
+        ),
+        (
+            json!({ "name": "Z", "zone": "UTC", "days": [1], "start": "18:00", "end": "10:00" }),
+            "end",
+        ),
+        (
+            json!({ "name": "Z", "zone": "UTC", "days": [1], "start": "09:00", "end": "10:00", "people": ["nobody"] }),
+            "people",
+        ),
     ] {
         let r = s.post("/api/v1/attendance/schedules", &tok, body).await;
         assert_eq!(r.problem(422), "validation_failed", "{field}");
@@ -444,16 +511,34 @@ async fn corrections_keep_the_original(backend: Backend) {
     let date = d["date"].as_str().unwrap().to_string();
     // Midnight UTC of the same day (no schedule: the day is a UTC day).
     let midnight = format!("{date}T00:00:00Z");
-    correct(&s, &ann_tok, &ann, &date, json!({ "check_in_at": midnight, "reason": "mine" }))
-        .await
-        .problem(403);
-    let c = correct(&s, &tok, &ann, &date, json!({ "check_in_at": midnight, "reason": "came in early, phone was off" }))
-        .await
-        .ok(200)
-        .clone();
-    assert_eq!(c["check_in_at"], "{date}T00:00:00.000Z".replace("{date}", &date));
+    correct(
+        &s,
+        &ann_tok,
+        &ann,
+        &date,
+        json!({ "check_in_at": midnight, "reason": "mine" }),
+    )
+    .await
+    .problem(403);
+    let c = correct(
+        &s,
+        &tok,
+        &ann,
+        &date,
+        json!({ "check_in_at": midnight, "reason": "came in early, phone was off" }),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(
+        c["check_in_at"],
+        "{date}T00:00:00.000Z".replace("{date}", &date)
+    );
     assert_eq!(c["original_check_in_at"], punched.as_str());
-    assert_eq!(c["corrections"][0]["reason"], "came in early, phone was off");
+    assert_eq!(
+        c["corrections"][0]["reason"],
+        "came in early, phone was off"
+    );
     assert_eq!(c["corrections"][0]["corrected_by"], a.admin_id.as_str());
     // The person sees both.
     let own = s
@@ -470,19 +555,41 @@ async fn corrections_keep_the_original(backend: Backend) {
     for (body, field) in [
         (json!({ "check_in_at": midnight, "reason": " " }), "reason"),
         (json!({ "reason": "nothing to change" }), "check_in_at"),
-        (json!({ "check_in_at": "yesterday", "reason": "x" }), "check_in_at"),
-        (json!({ "check_out_at": midnight, "reason": "before the check-in" }), "check_out_at"),
-        (json!({ "check_in_at": "2999-01-01T00:00:00Z", "reason": "x" }), "check_in_at"),
+        (
+            json!({ "check_in_at": "yesterday", "reason": "x" }),
+            "check_in_at",
+        ),
+        (
+            json!({ "check_out_at": midnight, "reason": "before the check-in" }),
+            "check_out_at",
+        ),
+        (
+            json!({ "check_in_at": "2999-01-01T00:00:00Z", "reason": "x" }),
+            "check_in_at",
+        ),
     ] {
         let r = correct(&s, &tok, &ann, &date, body).await;
         assert_eq!(r.problem(422), "validation_failed", "{field}");
         assert_eq!(r.body["field"], field);
     }
-    let r = correct(&s, &tok, &ann, "2026-13-01", json!({ "check_in_at": midnight, "reason": "x" })).await;
+    let r = correct(
+        &s,
+        &tok,
+        &ann,
+        "2026-13-01",
+        json!({ "check_in_at": midnight, "reason": "x" }),
+    )
+    .await;
     assert_eq!(r.body["field"], "date");
-    correct(&s, &tok, "0190b0b0-0000-7000-8000-000000000000", &date, json!({ "check_in_at": midnight, "reason": "x" }))
-        .await
-        .problem(404);
+    correct(
+        &s,
+        &tok,
+        "0190b0b0-0000-7000-8000-000000000000",
+        &date,
+        json!({ "check_in_at": midnight, "reason": "x" }),
+    )
+    .await
+    .problem(404);
     // Audited, with the reason, against the person.
     assert_eq!(
         s.count("select count(*) from audit_log where action = 'attendance.corrected'")
@@ -522,16 +629,40 @@ async fn summaries_and_csv(backend: Backend) {
     .await;
     // Eve: late on Monday 2 March (08:20), early on Tuesday (16:30); Gus on time on the 2nd.
     for (who, date, cin, cout) in [
-        (&eve, "2026-03-02", "2026-03-02T01:20:00Z", "2026-03-02T10:00:00Z"),
-        (&eve, "2026-03-03", "2026-03-03T00:55:00Z", "2026-03-03T09:30:00Z"),
-        (&gus, "2026-03-02", "2026-03-02T01:00:00Z", "2026-03-02T10:05:00Z"),
+        (
+            &eve,
+            "2026-03-02",
+            "2026-03-02T01:20:00Z",
+            "2026-03-02T10:00:00Z",
+        ),
+        (
+            &eve,
+            "2026-03-03",
+            "2026-03-03T00:55:00Z",
+            "2026-03-03T09:30:00Z",
+        ),
+        (
+            &gus,
+            "2026-03-02",
+            "2026-03-02T01:00:00Z",
+            "2026-03-02T10:05:00Z",
+        ),
     ] {
-        correct(&s, &tok, who, date, json!({ "check_in_at": cin, "check_out_at": cout, "reason": "import" }))
-            .await
-            .ok(200);
+        correct(
+            &s,
+            &tok,
+            who,
+            date,
+            json!({ "check_in_at": cin, "check_out_at": cout, "reason": "import" }),
+        )
+        .await
+        .ok(200);
     }
     let p = s
-        .get(&format!("/api/v1/attendance/summary?month=2026-03&user_id={eve}"), &tok)
+        .get(
+            &format!("/api/v1/attendance/summary?month=2026-03&user_id={eve}"),
+            &tok,
+        )
         .await
         .ok(200)
         .clone();
@@ -551,16 +682,22 @@ async fn summaries_and_csv(backend: Backend) {
         .ok(200)
         .clone();
     assert_eq!(own["counts"], p["counts"]);
-    s.get(&format!("/api/v1/attendance/summary?month=2026-03&user_id={gus}"), &eve_tok)
-        .await
-        .problem(403);
+    s.get(
+        &format!("/api/v1/attendance/summary?month=2026-03&user_id={gus}"),
+        &eve_tok,
+    )
+    .await
+    .problem(403);
     let bad = s
         .get("/api/v1/attendance/summary?month=2026-3x", &tok)
         .await;
     assert_eq!(bad.problem(422), "validation_failed");
     // The department, with its sub-department by default, or alone.
     let d = s
-        .get(&format!("/api/v1/attendance/departments/{ops}/summary?month=2026-03"), &tok)
+        .get(
+            &format!("/api/v1/attendance/departments/{ops}/summary?month=2026-03"),
+            &tok,
+        )
         .await
         .ok(200)
         .clone();
@@ -568,7 +705,10 @@ async fn summaries_and_csv(backend: Backend) {
     assert_eq!(d["totals"]["present_days"], 3);
     assert_eq!(d["totals"]["late_days"], 1);
     let alone = s
-        .get(&format!("/api/v1/attendance/departments/{ops}/summary?month=2026-03&subtree=false"), &tok)
+        .get(
+            &format!("/api/v1/attendance/departments/{ops}/summary?month=2026-03&subtree=false"),
+            &tok,
+        )
         .await
         .ok(200)
         .clone();
@@ -577,11 +717,17 @@ async fn summaries_and_csv(backend: Backend) {
 
     // The CSV: a header, then one row per person and day of the month.
     let r = s
-        .get(&format!("/api/v1/attendance/export?month=2026-03&department_id={ops}"), &tok)
+        .get(
+            &format!("/api/v1/attendance/export?month=2026-03&department_id={ops}"),
+            &tok,
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(r.header("content-type").unwrap().starts_with("text/csv"));
-    assert!(r.header("content-disposition").unwrap().contains("attendance-2026-03.csv"));
+    assert!(r
+        .header("content-disposition")
+        .unwrap()
+        .contains("attendance-2026-03.csv"));
     let lines: Vec<&str> = r.text.lines().collect();
     assert_eq!(
         lines[0],
@@ -603,7 +749,10 @@ async fn summaries_and_csv(backend: Backend) {
     assert!(lines.contains(&sunday.as_str()), "{sunday} in {}", r.text);
     // One person; everyone.
     let one = s
-        .get(&format!("/api/v1/attendance/export?month=2026-03&user_id={gus}"), &tok)
+        .get(
+            &format!("/api/v1/attendance/export?month=2026-03&user_id={gus}"),
+            &tok,
+        )
         .await;
     assert_eq!(one.text.lines().count(), 1 + 31);
     let all = s.get("/api/v1/attendance/export?month=2026-02", &tok).await;
@@ -634,7 +783,11 @@ async fn absent_and_excused(backend: Backend) {
     let today = chrono::Utc::now()
         .with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap())
         .date_naive();
-    let date = |n: i64| (today + chrono::Duration::days(n)).format("%Y-%m-%d").to_string();
+    let date = |n: i64| {
+        (today + chrono::Duration::days(n))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
     let ex = s
         .post(
             "/api/v1/attendance/excused",
@@ -647,11 +800,22 @@ async fn absent_and_excused(backend: Backend) {
         .clone();
     assert_eq!(ex["source"], "manual");
     for (body, field) in [
-        (json!({ "user_id": fay, "first_date": date(2), "last_date": date(3), "kind": "holiday" }), "kind"),
-        (json!({ "user_id": fay, "first_date": date(3), "last_date": date(2), "kind": "leave" }), "last_date"),
-        (json!({ "user_id": "nobody", "first_date": date(2), "last_date": date(3), "kind": "leave" }), "user_id"),
+        (
+            json!({ "user_id": fay, "first_date": date(2), "last_date": date(3), "kind": "holiday" }),
+            "kind",
+        ),
+        (
+            json!({ "user_id": fay, "first_date": date(3), "last_date": date(2), "kind": "leave" }),
+            "last_date",
+        ),
+        (
+            json!({ "user_id": "nobody", "first_date": date(2), "last_date": date(3), "kind": "leave" }),
+            "user_id",
+        ),
     ] {
-        let r = s.post("/api/v1/attendance/excused", &a.admin_token, body).await;
+        let r = s
+            .post("/api/v1/attendance/excused", &a.admin_token, body)
+            .await;
         assert_eq!(r.problem(422), "validation_failed", "{field}");
         assert_eq!(r.body["field"], field);
     }
@@ -666,7 +830,13 @@ async fn absent_and_excused(backend: Backend) {
     s.spawn().await;
     let tok = s.login_token("alpha", &a.admin_email).await;
     let d = days(&s, &tok, &fay, &date(0), &date(4)).await;
-    for (n, status) in [(0, "absent"), (1, "absent"), (2, "excused"), (3, "excused"), (4, "absent")] {
+    for (n, status) in [
+        (0, "absent"),
+        (1, "absent"),
+        (2, "excused"),
+        (3, "excused"),
+        (4, "absent"),
+    ] {
         assert_eq!(day(&d, &date(n))["status"], status, "day {n}: {d}");
     }
     assert_eq!(day(&d, &date(2))["excused"], "leave");
@@ -694,15 +864,31 @@ async fn erasure(backend: Backend) {
     let roles = s.builtin_role_id(&a, "admin").await;
     let (mgr, mgr_tok) = s.member(&a, "Mia Manager", json!([roles])).await;
     let (ivy, _) = s.staff(&a, "Ivy Staying").await;
-    checkin(&s, &hal_tok, json!({ "latitude": 10.0, "longitude": 106.0 }))
-        .await
-        .ok(200);
-    correct(&s, &tok, &hal, "2026-02-02", json!({ "check_in_at": "2026-02-02T08:00:00Z", "reason": "hal forgot" }))
-        .await
-        .ok(200);
-    correct(&s, &mgr_tok, &ivy, "2026-02-02", json!({ "check_in_at": "2026-02-02T08:00:00Z", "reason": "ivy forgot" }))
-        .await
-        .ok(200);
+    checkin(
+        &s,
+        &hal_tok,
+        json!({ "latitude": 10.0, "longitude": 106.0 }),
+    )
+    .await
+    .ok(200);
+    correct(
+        &s,
+        &tok,
+        &hal,
+        "2026-02-02",
+        json!({ "check_in_at": "2026-02-02T08:00:00Z", "reason": "hal forgot" }),
+    )
+    .await
+    .ok(200);
+    correct(
+        &s,
+        &mgr_tok,
+        &ivy,
+        "2026-02-02",
+        json!({ "check_in_at": "2026-02-02T08:00:00Z", "reason": "ivy forgot" }),
+    )
+    .await
+    .ok(200);
     s.post(
         "/api/v1/attendance/excused",
         &tok,

@@ -3133,7 +3133,10 @@ fn cases() -> Vec<Case> {
             call: |f| {
                 req(
                     "GET",
-                    format!("/api/v1/attendance/summary?month=2026-03&user_id={}", f.a.admin_id),
+                    format!(
+                        "/api/v1/attendance/summary?month=2026-03&user_id={}",
+                        f.a.admin_id
+                    ),
                     None,
                 )
             },
@@ -3232,10 +3235,12 @@ fn cases() -> Vec<Case> {
                 req(
                     "PUT",
                     "/api/v1/attendance/settings",
-                    Some(json!({ "geofence_required": false, "network_required": false,
+                    Some(
+                        json!({ "geofence_required": false, "network_required": false,
                                  "geofences": [{ "name": "HQ", "latitude": 10.77,
                                                  "longitude": 106.7, "radius_m": 150.0 }],
-                                 "networks": [{ "cidr": "10.0.0.0/8" }] })),
+                                 "networks": [{ "cidr": "10.0.0.0/8" }] }),
+                    ),
                 )
             },
             names_object: false,
@@ -3243,8 +3248,10 @@ fn cases() -> Vec<Case> {
                 req(
                     "PUT",
                     "/api/v1/attendance/settings",
-                    Some(json!({ "geofence_required": true, "network_required": false,
-                                 "geofences": [], "networks": [] })),
+                    Some(
+                        json!({ "geofence_required": true, "network_required": false,
+                                 "geofences": [], "networks": [] }),
+                    ),
                 )
             }),
         },
@@ -3289,9 +3296,11 @@ fn cases() -> Vec<Case> {
                 req(
                     "PUT",
                     format!("/api/v1/attendance/schedules/{}", f.att_schedule_id),
-                    Some(json!({ "name": "Contract Hours", "zone": "Asia/Ho_Chi_Minh",
+                    Some(
+                        json!({ "name": "Contract Hours", "zone": "Asia/Ho_Chi_Minh",
                                  "days": [1, 2, 3, 4, 5, 6], "start": "08:00", "end": "17:00",
-                                 "grace_minutes": 10, "departments": [f.dir_dept_id] })),
+                                 "grace_minutes": 10, "departments": [f.dir_dept_id] }),
+                    ),
                 )
             },
             names_object: true,
