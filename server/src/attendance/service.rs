@@ -139,7 +139,7 @@ pub async fn set_settings(
     }
     let mut net_rows = Vec::with_capacity(nets.len());
     for (cidr, label) in nets {
-        let Some(parsed) = Cidr::parse(&cidr) else {
+        if Cidr::parse(&cidr).is_none() {
             return Err(ApiError::validation(
                 "networks.cidr",
                 format!(
@@ -147,14 +147,13 @@ pub async fn set_settings(
                     cidr.trim()
                 ),
             ));
-        };
+        }
         let label = crate::http::validate::optional_text("networks.label", Some(&label), 100)?;
         net_rows.push(NetworkRow {
             id: new_id(),
             cidr: cidr.trim().to_string(),
             label: label.unwrap_or_default(),
         });
-        let _ = parsed;
     }
     let now = now_ms();
     let mut tx = state.db.begin().await?;

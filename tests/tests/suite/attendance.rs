@@ -929,3 +929,64 @@ async fn erasure(backend: Backend) {
     assert_eq!(d["days"][0]["corrections"][0]["corrected_by"], "");
 }
 both!(erasure);
+
+/// A person's data export has their records: punches with coordinates and client address,
+/// corrections with their reasons, excused days.
+async fn personal_export(backend: Backend) {
+    let Some(s) = Server::start(backend).await else {
+        return;
+    };
+    let a = s.tenant("alpha").await;
+    let (jo, jo_tok) = s.staff(&a, "Jo Export").await;
+    checkin(
+        &s,
+        &jo_tok,
+        json!({ "latitude": 10.7769, "longitude": 106.7009 }),
+    )
+    .await
+    .ok(200);
+    correct(
+        &s,
+        &a.admin_token,
+        &jo,
+        "2026-02-02",
+        json!({ "check_in_at": "2026-02-02T08:00:00Z", "reason": "badge at the side door" }),
+    )
+    .await
+    .ok(200);
+    s.post(
+        "/api/v1/attendance/excused",
+        &a.admin_token,
+        json!({ "user_id": jo, "first_date": "2026-02-03", "last_date": "2026-02-03", "kind": "trip", "note": "Da Nang" }),
+    )
+    .await
+    .ok(201);
+    let e = s
+        .post("/api/v1/me/export", &jo_tok, json!({}))
+        .await
+        .ok(202)
+        .clone();
+    let export_id = e["id"].as_str().unwrap().to_string();
+    crate::exports::ready(&s, &jo_tok, "/api/v1/me/exports", &export_id).await;
+    let url = crate::exports::link(&s, &jo_tok, &export_id).await;
+    let (status, bytes, _) = crate::exports::fetch(&s, &url).await;
+    assert_eq!(status, 200);
+    let entries = crate::exports::unzip(&bytes);
+    let records: Value =
+        serde_json::from_slice(entries.get("attendance/records.json").expect("records")).unwrap();
+    let records = records.as_array().unwrap();
+    assert_eq!(records.len(), 2, "{records:?}");
+    let today = records.iter().find(|r| r["check_in"].is_object()).unwrap();
+    assert_eq!(today["check_in"]["latitude"], 10.7769);
+    assert_eq!(today["check_in"]["client_address"], "127.0.0.1");
+    let fixed = records.iter().find(|r| r["date"] == "2026-02-02").unwrap();
+    assert_eq!(fixed["corrections"][0]["reason"], "badge at the side door");
+    let excused: Value = serde_json::from_slice(
+        entries
+            .get("attendance/excused_days.json")
+            .expect("excused"),
+    )
+    .unwrap();
+    assert_eq!(excused[0]["note"], "Da Nang");
+}
+both!(personal_export);
