@@ -47,6 +47,7 @@ pub enum Code {
     RegistrationClosed,
     DeliveryNotConfigured,
     CheckinRejected,
+    MembershipManaged,
     Internal,
     Unavailable,
 }
@@ -174,6 +175,11 @@ impl Code {
                 StatusCode::CONFLICT,
                 "delivery_not_configured",
                 "No mail or text-message sender is configured",
+            ),
+            MembershipManaged => (
+                StatusCode::CONFLICT,
+                "membership_managed",
+                "Membership follows a department",
             ),
             IdempotencyKeyReused => (
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -8,7 +8,7 @@ use crate::common::{Backend, Server, Tenant, PASSWORD};
 use serde_json::{json, Value};
 
 /// An active person with this name and email: (id, token).
-async fn person(s: &Server, t: &Tenant, name: &str, email: &str) -> (String, String) {
+pub(crate) async fn person(s: &Server, t: &Tenant, name: &str, email: &str) -> (String, String) {
     let r = s
         .post(
             "/api/v1/users",
@@ -25,7 +25,7 @@ async fn person(s: &Server, t: &Tenant, name: &str, email: &str) -> (String, Str
     (body["user"]["id"].as_str().unwrap().to_string(), token)
 }
 
-async fn dept(s: &Server, t: &Tenant, name: &str, parent: Option<&str>) -> String {
+pub(crate) async fn dept(s: &Server, t: &Tenant, name: &str, parent: Option<&str>) -> String {
     let r = s
         .post(
             "/api/v1/directory/departments",
@@ -36,7 +36,7 @@ async fn dept(s: &Server, t: &Tenant, name: &str, parent: Option<&str>) -> Strin
     r.ok(201)["id"].as_str().unwrap().to_string()
 }
 
-async fn place(s: &Server, t: &Tenant, who: &str, body: Value) -> Value {
+pub(crate) async fn place(s: &Server, t: &Tenant, who: &str, body: Value) -> Value {
     s.req(
         "PUT",
         &format!("/api/v1/directory/people/{who}"),
