@@ -26,7 +26,11 @@ pub type Apis = (
         crate::directory::api::DirectoryApi,
         crate::directory::people_api::DirectoryPeopleApi,
     ),
-    crate::audit::api::AuditApi,
+    (
+        crate::audit::api::AuditApi,
+        crate::attendance::api::AttendanceApi,
+        crate::attendance::settings_api::AttendanceSettingsApi,
+    ),
     crate::files::api::FilesApi,
     (
         crate::documents::api::DocumentsApi,

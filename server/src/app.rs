@@ -3,9 +3,9 @@
 //! the server with its background workers until SIGTERM.
 
 use crate::{
-    api, audit, authn, authz, blobs, config::Config, db, delivery, directory, documents, exports,
-    files, identity, jobs, lifecycle, messaging, mfa, ops, privacy, private_fs, realtime,
-    retention, search, setup, sso, tenants, users, AppState, BoxError,
+    api, attendance, audit, authn, authz, blobs, config::Config, db, delivery, directory,
+    documents, exports, files, identity, jobs, lifecycle, messaging, mfa, ops, privacy, private_fs,
+    realtime, retention, search, setup, sso, tenants, users, AppState, BoxError,
 };
 use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
 use std::{sync::Arc, time::Duration};
@@ -133,6 +133,7 @@ pub fn lifecycle() -> lifecycle::Registry {
     r.register(sso::lifecycle::Links);
     r.register(identity::lifecycle::Codes);
     r.register(directory::lifecycle::Directory);
+    r.register(attendance::lifecycle::Attendance);
     // A person's exports (and their archives) go before the account they belong to.
     r.register(exports::lifecycle::Exports);
     // The account's own record after every feature (they may read it), before the audit log.
@@ -146,6 +147,7 @@ pub fn exporters() -> lifecycle::export::Exporters {
     let mut r = lifecycle::export::Exporters::default();
     r.register(users::export::Profile);
     r.register(directory::export::Directory);
+    r.register(attendance::export::Attendance);
     r.register(authn::export::Sessions);
     r.register(messaging::export::Messaging);
     r.register(documents::export::Documents);

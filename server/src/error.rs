@@ -46,6 +46,7 @@ pub enum Code {
     InvalidCode,
     RegistrationClosed,
     DeliveryNotConfigured,
+    CheckinRejected,
     MembershipManaged,
     Internal,
     Unavailable,
@@ -111,6 +112,11 @@ impl Code {
                 StatusCode::CONFLICT,
                 "last_admin",
                 "The tenant needs an active admin",
+            ),
+            CheckinRejected => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "checkin_rejected",
+                "Check-in rejected",
             ),
             LegalHold => (StatusCode::CONFLICT, "legal_hold", "Under legal hold"),
             ConfirmationRequired => (

@@ -10,6 +10,7 @@ pub mod api;
 pub mod app;
 #[cfg(test)]
 mod architecture;
+pub mod attendance;
 pub mod audit;
 pub mod authn;
 pub mod authz;

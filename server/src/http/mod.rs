@@ -52,6 +52,9 @@ pub enum ApiTags {
     /// The organisation directory: departments, positions, people's placement, the address
     /// book, the org chart, vCards and CSV import/export.
     Directory,
+    /// Attendance: check-in and check-out under the tenant's geofence and network rules, work
+    /// schedules, daily records with corrections, excused days, monthly summaries, CSV.
+    Attendance,
     /// Privacy-policy versions (admins publish them), reading and accepting the policy, and
     /// each person's consents.
     Privacy,

@@ -57,6 +57,18 @@ const NOT_CLASSES: &[(&str, &str)] = &[
     ),
     ("positions", "configuration"),
     ("directory_settings", "configuration"),
+    ("attendance_settings", "configuration"),
+    ("attendance_geofences", "configuration"),
+    ("attendance_networks", "configuration"),
+    ("attendance_schedules", "configuration"),
+    (
+        "attendance_assignments",
+        "configuration; a person's own assignment is erased with the account",
+    ),
+    (
+        "attendance_excused",
+        "a person's excused days: erased with the account",
+    ),
     (
         "directory_people",
         "a person's place in the directory: erased with the account",

@@ -128,6 +128,31 @@ async fn canary_erasure(b: Backend, s3: bool) {
         .ok(200);
     }
 
+    // Attendance: Carol checks in with coordinates; the admin corrects a day of hers and
+    // excuses her, both with the canary in the text.
+    s.post(
+        "/api/v1/attendance/checkin",
+        &carol,
+        json!({ "latitude": 10.7769, "longitude": 106.7009 }),
+    )
+    .await
+    .ok(200);
+    s.post(
+        &format!("/api/v1/attendance/records/{carol_id}/2026-02-02/corrections"),
+        &admin,
+        json!({ "check_in_at": "2026-02-02T01:00:00Z", "reason": format!("{CANARY} forgot") }),
+    )
+    .await
+    .ok(200);
+    s.post(
+        "/api/v1/attendance/excused",
+        &admin,
+        json!({ "user_id": carol_id, "first_date": "2026-02-03", "last_date": "2026-02-04",
+                "kind": "leave", "note": format!("{CANARY} leave") }),
+    )
+    .await
+    .ok(201);
+
     // Rooms: a group Carol owns (with an attachment and an image), a direct conversation with
     // the admin (a notification for the admin), a reaction, and an encrypted room.
     let g = room(

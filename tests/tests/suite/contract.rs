@@ -115,6 +115,10 @@ struct Fx {
     dir_doomed_id: String,
     dir_position_id: String,
     dir_doomed_position_id: String,
+    /// Attendance: a schedule, one to delete, excused days of the staff member.
+    att_schedule_id: String,
+    att_doomed_schedule_id: String,
+    att_excused_id: String,
 }
 
 struct Case {
@@ -3110,6 +3114,293 @@ fn cases() -> Vec<Case> {
             names_object: false,
             bad: Some(|_| csv_req("POST", "/api/v1/directory/import", "colour\nred\n")),
         },
+        // Attendance. Staff hold `attendance.checkin`, so checking in and out has no 403 here
+        // (attendance.rs has the rules' rejections). Reading another person's days needs
+        // `attendance.manage`.
+        Case {
+            op: "attendance_checkin",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("POST", "/api/v1/attendance/checkin", Some(json!({}))),
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/attendance/checkin",
+                    Some(json!({ "latitude": "north" })),
+                )
+            }),
+        },
+        Case {
+            op: "attendance_checkout",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("POST", "/api/v1/attendance/checkout", Some(json!({}))),
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/attendance/checkout",
+                    Some(json!({ "latitude": 1.0 })),
+                )
+            }),
+        },
+        Case {
+            op: "attendance_records_list",
+            auth: Session,
+            perm: Some("attendance.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!(
+                        "/api/v1/attendance/records?from=2026-03-01&to=2026-03-31&user_id={}",
+                        f.a.admin_id
+                    ),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| {
+                req(
+                    "GET",
+                    "/api/v1/attendance/records?from=March&to=2026-03-31",
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "attendance_records_correct",
+            auth: Session,
+            perm: Some("attendance.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!(
+                        "/api/v1/attendance/records/{}/2026-03-02/corrections",
+                        f.staff_id
+                    ),
+                    Some(json!({ "check_in_at": "2026-03-02T01:00:00Z", "reason": "contract" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!(
+                        "/api/v1/attendance/records/{}/2026-03-02/corrections",
+                        f.staff_id
+                    ),
+                    Some(json!({ "check_in_at": "2026-03-02T01:00:00Z", "reason": "" })),
+                )
+            }),
+        },
+        Case {
+            op: "attendance_summary_person",
+            auth: Session,
+            perm: Some("attendance.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!(
+                        "/api/v1/attendance/summary?month=2026-03&user_id={}",
+                        f.a.admin_id
+                    ),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/attendance/summary?month=2026-13", None)),
+        },
+        Case {
+            op: "attendance_summary_department",
+            auth: Session,
+            perm: Some("attendance.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!(
+                        "/api/v1/attendance/departments/{}/summary?month=2026-03",
+                        f.dir_dept_id
+                    ),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "GET",
+                    format!(
+                        "/api/v1/attendance/departments/{}/summary?month=soon",
+                        f.dir_dept_id
+                    ),
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "attendance_export",
+            auth: Session,
+            perm: Some("attendance.manage"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/attendance/export?month=2026-03", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/attendance/export?month=x", None)),
+        },
+        Case {
+            op: "attendance_excused_create",
+            auth: Session,
+            perm: Some("attendance.manage"),
+            ok: 201,
+            call: |f| {
+                req(
+                    "POST",
+                    "/api/v1/attendance/excused",
+                    Some(json!({ "user_id": f.staff_id, "first_date": "2026-04-01",
+                                 "last_date": "2026-04-03", "kind": "trip" })),
+                )
+            },
+            names_object: false,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    "/api/v1/attendance/excused",
+                    Some(json!({ "user_id": f.staff_id, "first_date": "2026-04-01",
+                                 "last_date": "2026-04-03", "kind": "party" })),
+                )
+            }),
+        },
+        Case {
+            op: "attendance_excused_delete",
+            auth: Session,
+            perm: Some("attendance.manage"),
+            ok: 204,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/attendance/excused/{}", f.att_excused_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("DELETE", "/api/v1/attendance/excused/not-an-id", None)),
+        },
+        Case {
+            op: "attendance_settings_get",
+            auth: Session,
+            perm: Some("attendance.manage"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/attendance/settings", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "attendance_settings_update",
+            auth: Session,
+            perm: Some("attendance.manage"),
+            ok: 200,
+            call: |_| {
+                req(
+                    "PUT",
+                    "/api/v1/attendance/settings",
+                    Some(
+                        json!({ "geofence_required": false, "network_required": false,
+                                 "geofences": [{ "name": "HQ", "latitude": 10.77,
+                                                 "longitude": 106.7, "radius_m": 150.0 }],
+                                 "networks": [{ "cidr": "10.0.0.0/8" }] }),
+                    ),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "PUT",
+                    "/api/v1/attendance/settings",
+                    Some(
+                        json!({ "geofence_required": true, "network_required": false,
+                                 "geofences": [], "networks": [] }),
+                    ),
+                )
+            }),
+        },
+        Case {
+            op: "attendance_schedules_list",
+            auth: Session,
+            perm: Some("attendance.manage"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/attendance/schedules", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "attendance_schedules_create",
+            auth: Session,
+            perm: Some("attendance.manage"),
+            ok: 201,
+            call: |_| {
+                req(
+                    "POST",
+                    "/api/v1/attendance/schedules",
+                    Some(json!({ "name": "Contract Created", "zone": "Europe/Berlin",
+                                 "days": [1, 2], "start": "09:00", "end": "18:00" })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/attendance/schedules",
+                    Some(json!({ "name": "Contract Bad", "zone": "Nowhere/City",
+                                 "days": [1], "start": "09:00", "end": "18:00" })),
+                )
+            }),
+        },
+        Case {
+            op: "attendance_schedules_update",
+            auth: Session,
+            perm: Some("attendance.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/attendance/schedules/{}", f.att_schedule_id),
+                    Some(
+                        json!({ "name": "Contract Hours", "zone": "Asia/Ho_Chi_Minh",
+                                 "days": [1, 2, 3, 4, 5, 6], "start": "08:00", "end": "17:00",
+                                 "grace_minutes": 10, "departments": [f.dir_dept_id] }),
+                    ),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/attendance/schedules/{}", f.att_schedule_id),
+                    Some(json!({ "name": "Contract Hours", "zone": "UTC", "days": [],
+                                 "start": "08:00", "end": "17:00" })),
+                )
+            }),
+        },
+        Case {
+            op: "attendance_schedules_delete",
+            auth: Session,
+            perm: Some("attendance.manage"),
+            ok: 204,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/attendance/schedules/{}", f.att_doomed_schedule_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("DELETE", "/api/v1/attendance/schedules/not-an-id", None)),
+        },
         // Last: tenant B's admin is signed out by its isolation check.
         Case {
             op: "auth_logout",
@@ -3196,6 +3487,9 @@ fn every_operation_in_the_spec_has_its_answers() {
                     || c.op == "privacy_policy_accept"
                     // Staff hold `directory.read`: directory.rs has its 403s (a role without it).
                     || DIRECTORY_READS.contains(&c.op)
+                    // Staff hold `attendance.checkin`: attendance.rs checks its rules.
+                    || c.op == "attendance_checkin"
+                    || c.op == "attendance_checkout"
                     || c.op == "auth_logout",
                 "{} has no permission: is that right?",
                 c.op
@@ -3682,7 +3976,40 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
     )
     .await
     .ok(200);
+    let sched = |name: &'static str| {
+        let token = a.admin_token.clone();
+        async move {
+            s.post(
+                "/api/v1/attendance/schedules",
+                &token,
+                json!({ "name": name, "zone": "Asia/Ho_Chi_Minh", "days": [1, 2, 3, 4, 5],
+                        "start": "08:00", "end": "17:00" }),
+            )
+            .await
+            .ok(201)["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let att_schedule_id = sched("Contract Hours").await;
+    let att_doomed_schedule_id = sched("Contract Doomed Hours").await;
+    let att_excused_id = s
+        .post(
+            "/api/v1/attendance/excused",
+            &a.admin_token,
+            json!({ "user_id": staff_id, "first_date": "2026-03-02", "last_date": "2026-03-03",
+                    "kind": "leave" }),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     Fx {
+        att_schedule_id,
+        att_doomed_schedule_id,
+        att_excused_id,
         follow_room_id,
         dir_dept_id,
         dir_move_id,

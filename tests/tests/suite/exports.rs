@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 
 /// Wait until the export is ready (as `token`, at `path`: one export or a list); the export.
-async fn ready(s: &Server, token: &str, path: &str, export_id: &str) -> Value {
+pub(crate) async fn ready(s: &Server, token: &str, path: &str, export_id: &str) -> Value {
     let start = std::time::Instant::now();
     loop {
         let body = s.get(path, token).await.ok(200).clone();
@@ -35,7 +35,7 @@ async fn ready(s: &Server, token: &str, path: &str, export_id: &str) -> Value {
 }
 
 /// A fresh link for the export; its URL (relative to the server).
-async fn link(s: &Server, token: &str, export_id: &str) -> String {
+pub(crate) async fn link(s: &Server, token: &str, export_id: &str) -> String {
     let r = s
         .post(
             &format!("/api/v1/exports/{export_id}/link"),
@@ -47,7 +47,7 @@ async fn link(s: &Server, token: &str, export_id: &str) -> String {
 }
 
 /// Fetch a link without a session: (status, bytes).
-async fn fetch(s: &Server, url: &str) -> (u16, Vec<u8>, reqwest::header::HeaderMap) {
+pub(crate) async fn fetch(s: &Server, url: &str) -> (u16, Vec<u8>, reqwest::header::HeaderMap) {
     let r = s.http().get(s.url(url)).send().await.unwrap();
     let status = r.status().as_u16();
     let headers = r.headers().clone();
@@ -55,7 +55,7 @@ async fn fetch(s: &Server, url: &str) -> (u16, Vec<u8>, reqwest::header::HeaderM
 }
 
 /// Every entry of a zip: path → bytes.
-fn unzip(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn unzip(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
     let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip archive");
     let mut out = BTreeMap::new();
     for i in 0..z.len() {

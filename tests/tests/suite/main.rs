@@ -6,6 +6,7 @@
 mod common;
 
 mod accounts;
+mod attendance;
 mod audiences;
 mod audit;
 mod auth;

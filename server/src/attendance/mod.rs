@@ -1,0 +1,26 @@
+//! Attendance: people check in and out (`attendance.checkin`) under the tenant's rules —
+//! geofences (a named centre and radius; haversine distance, the boundary inside) and allowed
+//! networks (the client address in a CIDR list), each switched on or off per tenant, every rule
+//! that is on must pass; work schedules (weekdays, start and end in an IANA zone, grace
+//! minutes) followed by departments or people; daily records judged at read time (late, early
+//! leave, missing check-out, absent); corrections with a reason that keep the original
+//! punches visible; excused days (the seam approvals will fill with leave and business
+//! trips); monthly summaries per person and department and a CSV export
+//! (`attendance.manage`).
+//!
+//! - [`service`]: the rules, settings, schedules (which schedule applies to a person), check-in
+//!   and check-out; [`rules`]: the pure parts (distance, zones, judging a day).
+//! - [`records`]: days, corrections, summaries, the export, excused days ([`records::excuse`]
+//!   and [`records::withdraw`] for other features).
+//! - [`api`], [`settings_api`]: the routes; [`csv`]: the CSV layout.
+//! - [`lifecycle`], [`export`]: the `attendance_records` data class, erasure, a person's export.
+
+pub mod api;
+pub mod csv;
+pub mod export;
+pub mod lifecycle;
+pub mod records;
+pub mod rules;
+pub mod service;
+pub mod settings_api;
+pub mod store;
