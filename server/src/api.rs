@@ -27,7 +27,10 @@ pub type Apis = (
         crate::directory::people_api::DirectoryPeopleApi,
     ),
     crate::audit::api::AuditApi,
-    crate::files::api::FilesApi,
+    (
+        crate::files::api::FilesApi,
+        crate::bulletin::api::BulletinApi,
+    ),
     (
         crate::documents::api::DocumentsApi,
         crate::documents::doc_api::DocumentFilesApi,

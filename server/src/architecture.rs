@@ -21,6 +21,7 @@ const FEATURES: &[&str] = &[
     "mfa",
     "identity",
     "directory",
+    "bulletin",
 ];
 
 /// The infrastructure folders: they may not import a feature.

@@ -52,6 +52,9 @@ pub enum ApiTags {
     /// The organisation directory: departments, positions, people's placement, the address
     /// book, the org chart, vCards and CSV import/export.
     Directory,
+    /// The bulletin board (lost and found): posts with photos, filters by kind, category,
+    /// place and status, resolving, withdrawing and moderation.
+    Bulletin,
     /// Privacy-policy versions (admins publish them), reading and accepting the policy, and
     /// each person's consents.
     Privacy,

@@ -8,6 +8,7 @@ mod common;
 mod accounts;
 mod audit;
 mod auth;
+mod bulletin;
 mod contract;
 mod directory;
 mod docfiles;
