@@ -323,10 +323,10 @@ pub async fn list(
     let limit = pagination::limit(b.limit)?;
     let before = pagination::decode(b.cursor.as_deref())?;
     if before.as_deref().is_some_and(|c| !is_id(c)) {
-        return Err(
-            ApiError::validation("cursor", "the cursor is not one this server issued")
-                .with_code(Code::BadRequest),
-        );
+        return Err(ApiError::validation(
+            "cursor",
+            "the cursor is not one this server issued",
+        ));
     }
     let nonempty = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let pick = |field: &str, v: Option<String>, allowed: &[&str]| -> ApiResult<Option<String>> {

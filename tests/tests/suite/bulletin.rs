@@ -406,9 +406,13 @@ async fn bad_input(b: Backend) {
         assert_eq!(r.problem(422), "validation_failed", "{q}");
         assert_eq!(r.body["field"], field);
     }
-    s.get("/api/v1/bulletin/posts?cursor=%%%", &sam)
-        .await
-        .problem(400);
+    for c in ["%%%", "bm90LWFuLWlk"] {
+        let r = s
+            .get(&format!("/api/v1/bulletin/posts?cursor={c}"), &sam)
+            .await;
+        assert_eq!(r.problem(422), "validation_failed", "{c}");
+        assert_eq!(r.body["field"], "cursor");
+    }
     s.get("/api/v1/bulletin/posts/not-an-id", &sam)
         .await
         .problem(404);
