@@ -4,6 +4,7 @@
 //! count and time and only talks to a server this program started on 127.0.0.1.
 
 mod cpu;
+mod directory;
 mod messaging;
 mod retention;
 mod seed;
@@ -43,7 +44,7 @@ struct Args {
     connections: usize,
     /// Run only these workloads (comma-separated: w1 (W1–W3), w4, w5, w6, w7, cpu (CPU per
     /// message), w4big (W4 with many idle sockets), users (users per machine), retention (preview
-    /// and purge at a million messages)).
+    /// and purge at a million messages), directory (address-book search over 50,000 people)).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Members (and open sockets) in the W4 room.
@@ -61,6 +62,9 @@ struct Args {
     /// Users per machine: the ramp's time budget per backend, in seconds (setup not counted).
     #[arg(long, default_value_t = 300)]
     users_budget: u64,
+    /// Address-book rows: people seeded into the tenant.
+    #[arg(long, default_value_t = 50_000)]
+    directory_people: usize,
     /// Retention rows: messages seeded into the tenant (one in ten with an attachment).
     #[arg(long, default_value_t = 1_000_000)]
     retention_messages: usize,
@@ -648,6 +652,22 @@ async fn retention(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
     Ok(())
 }
 
+async fn directory(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
+    let n = args.directory_people;
+    eprintln!("Address book: {n} people on SQLite…");
+    directory::directory(&args.stoa, None, "sqlite", n, rows).await?;
+    match pg_database(&args.pg).await {
+        Some((name, url)) => {
+            eprintln!("Address book: {n} people on PostgreSQL…");
+            let result = directory::directory(&args.stoa, Some(&url), "postgres", n, rows).await;
+            drop_pg_database(&args.pg, &name).await;
+            result?;
+        }
+        None => eprintln!("PostgreSQL unreachable: PostgreSQL rows skipped"),
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let args = Args::parse();
@@ -689,6 +709,9 @@ async fn main() -> Result<(), BoxError> {
     }
     if run("retention") {
         retention(&args, &mut rows).await?;
+    }
+    if run("directory") {
+        directory(&args, &mut rows).await?;
     }
     if run("w5") {
         w5(&args, &mut rows).await?;

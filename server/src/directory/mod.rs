@@ -18,11 +18,13 @@
 //! users feature (its active-people subquery); only active people are listed.
 
 pub mod api;
+pub mod audience;
 pub mod bulk;
 pub mod export;
 pub mod lifecycle;
 pub mod people;
 pub mod people_api;
+pub mod photos;
 pub mod positions;
 pub mod service;
 pub mod store;

@@ -6,6 +6,7 @@
 mod common;
 
 mod accounts;
+mod audiences;
 mod audit;
 mod auth;
 mod bulletin;
