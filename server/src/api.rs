@@ -31,7 +31,10 @@ pub type Apis = (
         crate::attendance::api::AttendanceApi,
         crate::attendance::settings_api::AttendanceSettingsApi,
     ),
-    crate::files::api::FilesApi,
+    (
+        crate::files::api::FilesApi,
+        crate::bulletin::api::BulletinApi,
+    ),
     (
         crate::documents::api::DocumentsApi,
         crate::documents::doc_api::DocumentFilesApi,

@@ -3,9 +3,9 @@
 //! the server with its background workers until SIGTERM.
 
 use crate::{
-    api, attendance, audit, authn, authz, blobs, config::Config, db, delivery, directory,
-    documents, exports, files, identity, jobs, lifecycle, messaging, mfa, ops, privacy, private_fs,
-    realtime, retention, search, setup, sso, tenants, users, AppState, BoxError,
+    api, attendance, audit, authn, authz, blobs, bulletin, config::Config, db, delivery,
+    directory, documents, exports, files, identity, jobs, lifecycle, messaging, mfa, ops, privacy,
+    private_fs, realtime, retention, search, setup, sso, tenants, users, AppState, BoxError,
 };
 use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
 use std::{sync::Arc, time::Duration};
@@ -92,6 +92,7 @@ pub fn searchables() -> search::Registry {
     r.register(files::indexing::Files);
     r.register(messaging::hooks::Messages);
     r.register(documents::hooks::Documents);
+    r.register(bulletin::hooks::Posts);
     r.tenants_from(|s| {
         Box::pin(async move {
             let mut conn = s.db.conn().await?;
@@ -114,6 +115,7 @@ pub fn file_readers() -> files::readers::Readers {
     let mut r = files::readers::Readers::default();
     r.register(documents::hooks::Content);
     r.register(messaging::hooks::Attachments);
+    r.register(bulletin::hooks::Photos);
     r.register(directory::photos::Photos);
     r
 }
@@ -122,6 +124,8 @@ pub fn file_readers() -> files::readers::Readers {
 pub fn lifecycle() -> lifecycle::Registry {
     let mut r = lifecycle::Registry::default();
     r.register(messaging::lifecycle::Messaging);
+    // Before files: a post's purge removes its photos' files itself.
+    r.register(bulletin::lifecycle::Bulletin);
     // After messaging: its attachments class releases the files it detaches itself.
     r.register(files::lifecycle::Files::new(&file_readers()));
     r.register(documents::lifecycle::Documents);
@@ -151,6 +155,7 @@ pub fn exporters() -> lifecycle::export::Exporters {
     r.register(authn::export::Sessions);
     r.register(messaging::export::Messaging);
     r.register(documents::export::Documents);
+    r.register(bulletin::export::Bulletin);
     // Last: uploads that no section above wrote already.
     r.register(files::export::Uploads);
     r.register(privacy::export::Consents);
@@ -219,6 +224,12 @@ pub fn periodic() -> jobs::periodic::Schedule {
         // Acknowledgements purge at once; this pass catches room lifetimes running out.
         |_| Some(Duration::from_secs(2)),
         |s| Box::pin(async move { Ok(messaging::dad::purge_all(s).await?) }),
+    );
+    s.register(
+        "bulletin_expiry",
+        // Expired posts are off the board at once; this pass takes them out of the index.
+        |_| Some(Duration::from_secs(10)),
+        |s| Box::pin(async move { Ok(bulletin::service::sweep_expired(s).await?) }),
     );
     s.register(
         "exports",

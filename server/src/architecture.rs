@@ -22,6 +22,7 @@ const FEATURES: &[&str] = &[
     "identity",
     "directory",
     "attendance",
+    "bulletin",
 ];
 
 /// The infrastructure folders: they may not import a feature.

@@ -477,6 +477,13 @@ const UNIQUE: &[Unique] = &[
         field: "effective_at",
         detail: "another version of the policy takes effect at this instant",
     },
+    Unique {
+        constraint: "bulletin_photos_file_key",
+        sqlite_columns: "bulletin_photos.tenant_id, bulletin_photos.file_id",
+        code: Code::Conflict,
+        field: "photo_ids",
+        detail: "a photo is on another post",
+    },
 ];
 
 /// The entry of [`UNIQUE`] a database error violated. PostgreSQL names the constraint

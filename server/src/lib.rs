@@ -15,6 +15,7 @@ pub mod audit;
 pub mod authn;
 pub mod authz;
 pub mod blobs;
+pub mod bulletin;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -55,6 +55,9 @@ pub enum ApiTags {
     /// Attendance: check-in and check-out under the tenant's geofence and network rules, work
     /// schedules, daily records with corrections, excused days, monthly summaries, CSV.
     Attendance,
+    /// The bulletin board (lost and found): posts with photos, filters by kind, category,
+    /// place and status, resolving, withdrawing and moderation.
+    Bulletin,
     /// Privacy-policy versions (admins publish them), reading and accepting the policy, and
     /// each person's consents.
     Privacy,

@@ -152,6 +152,27 @@ async fn canary_erasure(b: Backend, s3: bool) {
     )
     .await
     .ok(201);
+    // The bulletin board: a post with a photo.
+    let photo = id(s
+        .upload(
+            &carol,
+            &format!("{CANARY}-wallet.png"),
+            crate::common::PIXEL_PNG.to_vec(),
+        )
+        .await
+        .ok(201));
+    let post = id(s
+        .post(
+            "/api/v1/bulletin/posts",
+            &carol,
+            json!({ "kind": "lost", "category": "wallet", "occurred_on": "2025-01-15",
+                    "province": format!("{CANARY} province"), "title": format!("{CANARY} wallet"),
+                    "description": format!("{CANARY} lost at the gate"),
+                    "contact_preference": "phone", "contact_note": format!("{CANARY} after 6pm"),
+                    "photo_ids": [photo] }),
+        )
+        .await
+        .ok(201));
 
     // Rooms: a group Carol owns (with an attachment and an image), a direct conversation with
     // the admin (a notification for the admin), a reaction, and an encrypted room.
@@ -339,6 +360,9 @@ async fn canary_erasure(b: Backend, s3: bool) {
     );
     assert_eq!(line(&report, "messaging", "memberships")["items"], 3);
     assert_eq!(line(&report, "documents", "documents")["items"], 1);
+    let posts = line(&report, "bulletin", "posts");
+    assert_eq!(posts["items"], 1, "{report}");
+    assert_eq!(posts["blobs"], 1, "{report}");
     assert_eq!(line(&report, "users", "profile")["items"], 1);
     assert!(
         line(&report, "authn", "sessions and sign-in records")["items"]
@@ -418,6 +442,7 @@ async fn canary_erasure(b: Backend, s3: bool) {
         assert_eq!(indexed(&s, "message", m), "0", "{m}");
     }
     assert_eq!(indexed(&s, "document", &trashed), "0");
+    assert_eq!(indexed(&s, "bulletin_post", &post), "0");
     assert_eq!(indexed(&s, "document", &doc), "1");
     let mirrored = std::fs::read_to_string(mirror.join(format!("{}.jsonl", t.id))).unwrap();
     assert!(!mirrored.contains(CANARY));

@@ -119,6 +119,17 @@ struct Fx {
     att_schedule_id: String,
     att_doomed_schedule_id: String,
     att_excused_id: String,
+    /// Bulletin: the admin's post (kept), one to withdraw, one a moderator removes.
+    bul_post_id: String,
+    bul_doomed_id: String,
+    bul_removed_id: String,
+}
+
+/// A post for the bulletin board.
+fn bulletin_post(title: &str) -> Value {
+    json!({ "kind": "found", "category": "keys", "occurred_on": "2025-01-15",
+            "province": "Hà Nội", "title": title, "description": "Keys on a red ring",
+            "contact_preference": "message" })
 }
 
 struct Case {
@@ -2963,6 +2974,123 @@ fn cases() -> Vec<Case> {
                 )
             }),
         },
+        // The bulletin board: `bulletin.post` (staff hold it) reads and posts; authors change
+        // their own posts (see BULLETIN_POSTS); `bulletin.moderate` removes anyone's.
+        Case {
+            op: "bulletin_posts_list",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/bulletin/posts?province=ha%20noi", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/bulletin/posts?kind=stolen", None)),
+        },
+        Case {
+            op: "bulletin_posts_create",
+            auth: Session,
+            perm: None,
+            ok: 201,
+            call: |_| {
+                req(
+                    "POST",
+                    "/api/v1/bulletin/posts",
+                    Some(bulletin_post("Contract")),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                let mut b = bulletin_post("Bad");
+                b["expires_at"] = json!("2001-01-01T00:00:00Z");
+                req("POST", "/api/v1/bulletin/posts", Some(b))
+            }),
+        },
+        Case {
+            op: "bulletin_posts_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/bulletin/posts/{}", f.bul_post_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/bulletin/posts/not-a-post", None)),
+        },
+        Case {
+            op: "bulletin_posts_update",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/bulletin/posts/{}", f.bul_post_id),
+                    Some(json!({ "title": "Keys, still here" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/bulletin/posts/{}", f.bul_post_id),
+                    Some(json!({ "kind": "stolen" })),
+                )
+            }),
+        },
+        Case {
+            op: "bulletin_posts_resolve",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/bulletin/posts/{}/resolve", f.bul_post_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("POST", "/api/v1/bulletin/posts/not-a-post/resolve", None)),
+        },
+        Case {
+            op: "bulletin_posts_delete",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/bulletin/posts/{}", f.bul_doomed_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("DELETE", "/api/v1/bulletin/posts/not-a-post", None)),
+        },
+        Case {
+            op: "bulletin_posts_remove",
+            auth: Session,
+            perm: Some("bulletin.moderate"),
+            ok: 204,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/bulletin/posts/{}/removal", f.bul_removed_id),
+                    Some(json!({ "reason": "contract" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/bulletin/posts/{}/removal", f.bul_removed_id),
+                    Some(json!({ "reason": "" })),
+                )
+            }),
+        },
         Case {
             op: "directory_positions_delete",
             auth: Session,
@@ -3428,6 +3556,17 @@ const DIRECTORY_READS: &[&str] = &[
     "directory_people_get",
 ];
 
+/// The bulletin board's operations for holders of `bulletin.post` (staff hold it; bulletin.rs
+/// has the 403s of a role without it, and of a person changing another's post).
+const BULLETIN_POSTS: &[&str] = &[
+    "bulletin_posts_list",
+    "bulletin_posts_create",
+    "bulletin_posts_get",
+    "bulletin_posts_update",
+    "bulletin_posts_resolve",
+    "bulletin_posts_delete",
+];
+
 /// Operation ids in the committed spec.
 fn spec_operations() -> BTreeSet<String> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/stoa.yaml");
@@ -3490,6 +3629,7 @@ fn every_operation_in_the_spec_has_its_answers() {
                     // Staff hold `attendance.checkin`: attendance.rs checks its rules.
                     || c.op == "attendance_checkin"
                     || c.op == "attendance_checkout"
+                    || BULLETIN_POSTS.contains(&c.op)
                     || c.op == "auth_logout",
                 "{} has no permission: is that right?",
                 c.op
@@ -3987,6 +4127,17 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
             )
             .await
             .ok(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+        }
+    };
+    let bul = |title: &'static str| {
+        let token = a.admin_token.clone();
+        async move {
+            s.post("/api/v1/bulletin/posts", &token, bulletin_post(title))
+                .await
+                .ok(201)["id"]
                 .as_str()
                 .unwrap()
                 .to_string()
@@ -4006,10 +4157,16 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
         .as_str()
         .unwrap()
         .to_string();
+    let bul_post_id = bul("Contract kept").await;
+    let bul_doomed_id = bul("Contract withdrawn").await;
+    let bul_removed_id = bul("Contract removed").await;
     Fx {
         att_schedule_id,
         att_doomed_schedule_id,
         att_excused_id,
+        bul_post_id,
+        bul_doomed_id,
+        bul_removed_id,
         follow_room_id,
         dir_dept_id,
         dir_move_id,

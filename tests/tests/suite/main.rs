@@ -10,6 +10,7 @@ mod attendance;
 mod audiences;
 mod audit;
 mod auth;
+mod bulletin;
 mod contract;
 mod directory;
 mod docfiles;

@@ -1,0 +1,79 @@
+//! What the bulletin board plugs into the infrastructure's registries (see `app.rs`): posts are
+//! searchable by everyone who may read the board, and their photos are read through the posts
+//! that show them.
+
+use super::{service, store};
+use crate::{authn::Principal, error::ApiResult, files, search, AppState};
+use async_trait::async_trait;
+use sqlx::AnyConnection;
+
+/// Posts, found by title, description, place and category; readable by holders of
+/// `bulletin.post` while the post is on the board.
+pub struct Posts;
+
+#[async_trait]
+impl search::Searchable for Posts {
+    fn kind(&self) -> &'static str {
+        service::KIND
+    }
+
+    async fn load(
+        &self,
+        conn: &mut AnyConnection,
+        tenant_id: &str,
+        id: &str,
+    ) -> Result<Option<search::Doc>, sqlx::Error> {
+        service::search_doc(conn, tenant_id, id).await
+    }
+
+    async fn ids_after(
+        &self,
+        conn: &mut AnyConnection,
+        tenant_id: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        store::ids_after(conn, tenant_id, after, limit).await
+    }
+
+    async fn readable(
+        &self,
+        state: &AppState,
+        conn: &mut AnyConnection,
+        p: &Principal,
+        id: &str,
+    ) -> ApiResult<bool> {
+        service::can_read(state, conn, p, id).await
+    }
+
+    /// The board's token, while the person holds `bulletin.post`.
+    async fn reader_tokens(
+        &self,
+        state: &AppState,
+        _conn: &mut AnyConnection,
+        p: &Principal,
+    ) -> ApiResult<Vec<String>> {
+        service::reader_tokens(state, p).await
+    }
+}
+
+/// Photos of posts: their authors' own uploads, read by whoever may read the board while the
+/// post is on it.
+pub struct Photos;
+
+#[async_trait]
+impl files::readers::FileConsumer for Photos {
+    fn uses_sql(&self) -> Option<&'static str> {
+        Some(store::FILE_IN_USE)
+    }
+
+    async fn may_read(
+        &self,
+        state: &AppState,
+        conn: &mut AnyConnection,
+        p: &Principal,
+        f: &files::store::FileRow,
+    ) -> ApiResult<bool> {
+        service::photo_readable(state, conn, p, &f.id).await
+    }
+}
