@@ -275,6 +275,21 @@ pub async fn holders_of_builtin(
     .await
 }
 
+/// Users bound to a role of the tenant, by id.
+pub async fn holders_of_role(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    role_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select user_id from role_bindings where tenant_id = $1 and role_id = $2 order by user_id",
+    )
+    .bind(tenant_id)
+    .bind(role_id)
+    .fetch_all(conn)
+    .await
+}
+
 /// Every tenant's policy version (tenants never changed have no row: version 1).
 pub async fn versions(conn: &mut AnyConnection) -> Result<Vec<(String, i64)>, sqlx::Error> {
     sqlx::query_as("select tenant_id, version from authz_versions")

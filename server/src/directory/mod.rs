@@ -18,6 +18,7 @@
 //! users feature (its active-people subquery); only active people are listed.
 
 pub mod api;
+pub mod audience;
 pub mod bulk;
 pub mod export;
 pub mod lifecycle;

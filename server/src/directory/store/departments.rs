@@ -1,6 +1,6 @@
 //! Departments and their memberships as a whole (merge, counts).
 
-use super::{DepartmentRow, MembershipRow};
+use super::{placeholders, DepartmentRow, MembershipRow};
 use crate::users::service::ACTIVE_CARDS;
 use sqlx::AnyConnection;
 
@@ -260,5 +260,41 @@ pub async fn active_member_count(
     .bind(tenant_id)
     .bind(department_id)
     .fetch_one(conn)
+    .await
+}
+
+/// The active members of any of `department_ids` (each person once, by id).
+pub async fn active_members_of(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    department_ids: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    if department_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "select distinct m.user_id from department_members m
+         where m.tenant_id = $1 and m.department_id in ({})
+           and m.user_id in (select id from ({ACTIVE_CARDS}) u)
+         order by m.user_id",
+        placeholders(2, department_ids.len())
+    );
+    let mut q = sqlx::query_scalar(&sql).bind(tenant_id);
+    for id in department_ids {
+        q = q.bind(id);
+    }
+    q.fetch_all(conn).await
+}
+
+/// Every active person of the tenant, by id.
+pub async fn active_people(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "select id from ({ACTIVE_CARDS}) u order by id"
+    ))
+    .bind(tenant_id)
+    .fetch_all(conn)
     .await
 }
