@@ -38,7 +38,11 @@ pub type Apis = (
         crate::messaging::e2e::E2eApi,
         crate::realtime::api::RealtimeApi,
     ),
-    crate::search::api::SearchApi,
+    (
+        crate::search::api::SearchApi,
+        crate::announcements::api::AnnouncementsApi,
+        crate::notices::api::NoticesApi,
+    ),
     (
         crate::retention::api::RetentionApi,
         crate::exports::api::ExportsApi,

@@ -3,9 +3,9 @@
 //! the server with its background workers until SIGTERM.
 
 use crate::{
-    api, audit, authn, authz, blobs, config::Config, db, delivery, directory, documents, exports,
-    files, identity, jobs, lifecycle, messaging, mfa, ops, privacy, private_fs, realtime,
-    retention, search, setup, sso, tenants, users, AppState, BoxError,
+    announcements, api, audit, authn, authz, blobs, config::Config, db, delivery, directory,
+    documents, exports, files, identity, jobs, lifecycle, messaging, mfa, notices, ops, privacy,
+    private_fs, realtime, retention, search, setup, sso, tenants, users, AppState, BoxError,
 };
 use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
 use std::{sync::Arc, time::Duration};
@@ -96,6 +96,7 @@ pub fn file_readers() -> files::readers::Readers {
     let mut r = files::readers::Readers::default();
     r.register(documents::hooks::Content);
     r.register(messaging::hooks::Attachments);
+    r.register(announcements::hooks::Attachments);
     r
 }
 
@@ -114,6 +115,9 @@ pub fn lifecycle() -> lifecycle::Registry {
     r.register(sso::lifecycle::Links);
     r.register(identity::lifecycle::Codes);
     r.register(directory::lifecycle::Directory);
+    // Before notices: a purge of expired announcements takes the notices about them along.
+    r.register(announcements::lifecycle::Announcements);
+    r.register(notices::lifecycle::Notices);
     // A person's exports (and their archives) go before the account they belong to.
     r.register(exports::lifecycle::Exports);
     // The account's own record after every feature (they may read it), before the audit log.
@@ -276,7 +280,8 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
     } else {
         Arc::new(search::Closed)
     };
-    let hub = realtime::Hub::new(cfg.realtime.buffer, Arc::new(messaging::hooks::Rooms));
+    let hub = realtime::Hub::new(cfg.realtime.buffer, Arc::new(messaging::hooks::Rooms))
+        .with_personal(Arc::new(notices::Frames));
     let convert = jobs::convert::Pool::new(std::env::current_exe()?, &cfg.convert);
     let outbound = ops::outbound::Outbound::new(&cfg.outbound)?;
     let senders = delivery::Senders::from_config(&cfg, outbound.clone())?;

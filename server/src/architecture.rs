@@ -21,6 +21,7 @@ const FEATURES: &[&str] = &[
     "mfa",
     "identity",
     "directory",
+    "announcements",
 ];
 
 /// The infrastructure folders: they may not import a feature.
@@ -38,6 +39,7 @@ const INFRASTRUCTURE: &[&str] = &[
     "audit",
     "config",
     "delivery",
+    "notices",
 ];
 
 fn src() -> PathBuf {

@@ -52,6 +52,11 @@ pub enum ApiTags {
     /// The organisation directory: departments, positions, people's placement, the address
     /// book, the org chart, vCards and CSV import/export.
     Directory,
+    /// Announcements: publishing to an audience, reading, acknowledging, receipts and
+    /// reminders; policy-change and breach notices.
+    Announcements,
+    /// The signed-in person's notices (an announcement published for them, a reminder).
+    Notices,
     /// Privacy-policy versions (admins publish them), reading and accepting the policy, and
     /// each person's consents.
     Privacy,
