@@ -6,6 +6,7 @@
 mod common;
 
 mod accounts;
+mod announcements;
 mod audit;
 mod auth;
 mod contract;
