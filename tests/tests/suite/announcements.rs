@@ -118,14 +118,19 @@ async fn publish_notify_read_acknowledge(b: Backend) {
     assert_eq!(n["items"][0]["subject_id"], aid.as_str());
     // Bob is not in the audience: nothing reaches him, and the announcement is not his to see.
     assert_eq!(s.get("/api/v1/notices", &bob).await.ok(200)["unread"], 0);
-    assert!(tokio::time::timeout(std::time::Duration::from_millis(300), next_notice(&mut bob_ws))
-        .await
-        .is_err());
+    assert!(tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        next_notice(&mut bob_ws)
+    )
+    .await
+    .is_err());
     assert!(titles(&s, &bob, "").await.is_empty());
     let one = format!("/api/v1/announcements/{aid}");
     assert_eq!(s.get(&one, &bob).await.problem(404), "not_found");
     assert_eq!(
-        s.post(&format!("{one}/acknowledge"), &bob, json!({})).await.problem(404),
+        s.post(&format!("{one}/acknowledge"), &bob, json!({}))
+            .await
+            .problem(404),
         "not_found"
     );
 
@@ -139,7 +144,9 @@ async fn publish_notify_read_acknowledge(b: Backend) {
     assert_eq!(mine["items"][0]["acknowledged"], false);
     // Asked to acknowledge: no dismissing before.
     assert_eq!(
-        s.post(&format!("{one}/dismiss"), &ann, json!({})).await.problem(409),
+        s.post(&format!("{one}/dismiss"), &ann, json!({}))
+            .await
+            .problem(409),
         "conflict"
     );
     let r = s.post(&format!("{one}/read"), &ann, json!({})).await;
@@ -148,7 +155,12 @@ async fn publish_notify_read_acknowledge(b: Backend) {
     let receipts = format!("{one}/receipts");
     let r = s.get(&receipts, &t.admin_token).await.ok(200).clone();
     assert_eq!(
-        (r["audience"].clone(), r["read"].clone(), r["acknowledged"].clone(), r["pending"].clone()),
+        (
+            r["audience"].clone(),
+            r["read"].clone(),
+            r["acknowledged"].clone(),
+            r["pending"].clone()
+        ),
         (json!(1), json!(1), json!(0), json!(1)),
         "{r}"
     );
@@ -158,7 +170,10 @@ async fn publish_notify_read_acknowledge(b: Backend) {
     let acked = s.post(&format!("{one}/acknowledge"), &ann, json!({})).await;
     assert_eq!(acked.ok(200)["acknowledged"], true);
     let r = s.get(&receipts, &t.admin_token).await.ok(200).clone();
-    assert_eq!((r["acknowledged"].clone(), r["pending"].clone()), (json!(1), json!(0)));
+    assert_eq!(
+        (r["acknowledged"].clone(), r["pending"].clone()),
+        (json!(1), json!(0))
+    );
     // Staff cannot see receipts.
     assert_eq!(s.get(&receipts, &ann).await.problem(403), "forbidden");
 
@@ -181,7 +196,11 @@ async fn publish_notify_read_acknowledge(b: Backend) {
     let mine = s.get(&one, &ann).await.ok(200).clone();
     assert_eq!(mine["acknowledged"], false);
     assert_eq!(mine["edited"], true);
-    let v = s.get(&format!("{one}/versions"), &ann).await.ok(200).clone();
+    let v = s
+        .get(&format!("{one}/versions"), &ann)
+        .await
+        .ok(200)
+        .clone();
     assert_eq!(v["items"].as_array().unwrap().len(), 2);
     assert_eq!(v["items"][0]["body"], "**Hello** again");
     assert_eq!(v["items"][1]["body"], "**Hello** sales");
@@ -194,11 +213,16 @@ async fn publish_notify_read_acknowledge(b: Backend) {
         .await
         .ok(200);
     assert_eq!(
-        s.post(&format!("{one}/dismiss"), &ann, json!({})).await.ok(200)["dismissed"],
+        s.post(&format!("{one}/dismiss"), &ann, json!({}))
+            .await
+            .ok(200)["dismissed"],
         true
     );
     assert!(titles(&s, &ann, "").await.is_empty());
-    assert_eq!(titles(&s, &ann, "?include_dismissed=true").await, ["Quarterly"]);
+    assert_eq!(
+        titles(&s, &ann, "?include_dismissed=true").await,
+        ["Quarterly"]
+    );
 
     // An announcement that asks for no acknowledgement cannot be acknowledged.
     let plain = publish(
@@ -219,16 +243,37 @@ async fn publish_notify_read_acknowledge(b: Backend) {
     );
     // Bad input: a clear 4xx naming the field.
     for (body, field) in [
-        (json!({ "title": "", "body": "x", "audience": [{ "kind": "everyone" }] }), "title"),
-        (json!({ "title": "x", "body": "x", "audience": [] }), "audience"),
-        (json!({ "title": "x", "body": "x", "audience": [{ "kind": "department" }] }), "audience"),
-        (json!({ "title": "x", "body": "x", "audience": [{ "kind": "role", "id": aid }] }), "audience"),
-        (json!({ "title": "x", "body": "x", "audience": [{ "kind": "everyone" }],
-                 "expires_at": "2001-01-01T00:00:00Z" }), "expires_at"),
-        (json!({ "title": "x", "body": "x", "audience": [{ "kind": "everyone" }],
-                 "ack_due_at": in_a_day() }), "ack_due_at"),
-        (json!({ "title": "x", "body": "x", "audience": [{ "kind": "everyone" }],
-                 "attachment_ids": [aid] }), "attachment_ids"),
+        (
+            json!({ "title": "", "body": "x", "audience": [{ "kind": "everyone" }] }),
+            "title",
+        ),
+        (
+            json!({ "title": "x", "body": "x", "audience": [] }),
+            "audience",
+        ),
+        (
+            json!({ "title": "x", "body": "x", "audience": [{ "kind": "department" }] }),
+            "audience",
+        ),
+        (
+            json!({ "title": "x", "body": "x", "audience": [{ "kind": "role", "id": aid }] }),
+            "audience",
+        ),
+        (
+            json!({ "title": "x", "body": "x", "audience": [{ "kind": "everyone" }],
+                 "expires_at": "2001-01-01T00:00:00Z" }),
+            "expires_at",
+        ),
+        (
+            json!({ "title": "x", "body": "x", "audience": [{ "kind": "everyone" }],
+                 "ack_due_at": in_a_day() }),
+            "ack_due_at",
+        ),
+        (
+            json!({ "title": "x", "body": "x", "audience": [{ "kind": "everyone" }],
+                 "attachment_ids": [aid] }),
+            "attachment_ids",
+        ),
     ] {
         let r = s.post("/api/v1/announcements", &t.admin_token, body).await;
         assert_eq!(r.status, 422, "{}", r.text);
@@ -263,29 +308,45 @@ async fn audience_follows_membership(b: Backend) {
         let token = t.admin_token.clone();
         let s = &s;
         async move {
-            publish(s, &token, json!({ "title": title, "body": "text", "audience": audience }))
-                .await
+            publish(
+                s,
+                &token,
+                json!({ "title": title, "body": "text", "audience": audience }),
+            )
+            .await
         }
     };
     let a1 = to(json!([{ "kind": "department", "id": sales }]), "To sales").await;
-    to(json!([{ "kind": "department", "id": support }]), "To support").await;
+    to(
+        json!([{ "kind": "department", "id": support }]),
+        "To support",
+    )
+    .await;
     to(json!([{ "kind": "role", "id": role }]), "To auditors").await;
     to(json!([{ "kind": "person", "id": carol_id }]), "To Carol").await;
     assert_eq!(
-        titles(&s, &carol, "").await.into_iter().collect::<BTreeSet<_>>(),
+        titles(&s, &carol, "")
+            .await
+            .into_iter()
+            .collect::<BTreeSet<_>>(),
         set(&["To sales", "To Carol"])
     );
     assert_eq!(titles(&s, &dave, "").await, ["To auditors"]);
     // Carol moves to Support: from now on she sees exactly what Support's audience covers.
     place(&s, &t, &carol_id, &support).await;
     assert_eq!(
-        titles(&s, &carol, "").await.into_iter().collect::<BTreeSet<_>>(),
+        titles(&s, &carol, "")
+            .await
+            .into_iter()
+            .collect::<BTreeSet<_>>(),
         set(&["To support", "To Carol"])
     );
     let one = format!("/api/v1/announcements/{}", id(&a1));
     assert_eq!(s.get(&one, &carol).await.problem(404), "not_found");
     assert_eq!(
-        s.post(&format!("{one}/read"), &carol, json!({})).await.problem(404),
+        s.post(&format!("{one}/read"), &carol, json!({}))
+            .await
+            .problem(404),
         "not_found"
     );
     to(json!([{ "kind": "everyone" }]), "To all").await;
@@ -300,7 +361,9 @@ async fn audience_follows_membership(b: Backend) {
     // Publishers see every announcement with `all`; staff may not ask.
     assert_eq!(titles(&s, &t.admin_token, "?all=true").await.len(), 5);
     assert_eq!(
-        s.get("/api/v1/announcements?all=true", &carol).await.problem(403),
+        s.get("/api/v1/announcements?all=true", &carol)
+            .await
+            .problem(403),
         "forbidden"
     );
 }
@@ -332,8 +395,16 @@ async fn markdown_script_injection_is_inert(b: Backend) {
     assert_eq!(got["title"], "<b>Title</b>");
     let html = got["body_html"].as_str().unwrap().to_lowercase();
     for bad in [
-        "<script", "alert(", "onerror", "onclick", "onload", "javascript:", "<iframe", "<svg",
-        "<img", "tracker.test",
+        "<script",
+        "alert(",
+        "onerror",
+        "onclick",
+        "onload",
+        "javascript:",
+        "<iframe",
+        "<svg",
+        "<img",
+        "tracker.test",
     ] {
         assert!(!html.contains(bad), "{bad} in {html}");
     }
@@ -344,7 +415,10 @@ async fn markdown_script_injection_is_inert(b: Backend) {
         .await
         .ok(200)
         .clone();
-    assert!(!v["items"][0]["body_html"].as_str().unwrap().contains("<script"));
+    assert!(!v["items"][0]["body_html"]
+        .as_str()
+        .unwrap()
+        .contains("<script"));
 }
 both!(markdown_script_injection_is_inert);
 
@@ -364,22 +438,40 @@ async fn policy_and_breach_notices(b: Backend) {
     )
     .await;
     assert_eq!(p["kind"], "policy");
-    assert_eq!(p["audience"], json!([{ "kind": "everyone", "id": null, "subtree": false }]));
+    assert_eq!(
+        p["audience"],
+        json!([{ "kind": "everyone", "id": null, "subtree": false }])
+    );
     assert_eq!(p["ack_required"], true);
     let one = format!("/api/v1/announcements/{}", id(&p));
     assert_eq!(titles(&s, &carol, "").await, ["New privacy policy"]);
     assert_eq!(
-        s.post(&format!("{one}/dismiss"), &carol, json!({})).await.problem(409),
+        s.post(&format!("{one}/dismiss"), &carol, json!({}))
+            .await
+            .problem(409),
         "conflict"
     );
-    assert_eq!(s.delete(&one, &t.admin_token).await.problem(409), "conflict");
+    assert_eq!(
+        s.delete(&one, &t.admin_token).await.problem(409),
+        "conflict"
+    );
     let r = s
-        .req("PATCH", &one, Some(&t.admin_token), Some(json!({ "ack_required": false })))
+        .req(
+            "PATCH",
+            &one,
+            Some(&t.admin_token),
+            Some(json!({ "ack_required": false })),
+        )
         .await;
     assert_eq!(r.problem(422), "validation_failed");
-    s.req("PATCH", &one, Some(&t.admin_token), Some(json!({ "body": "We changed **Y**." })))
-        .await
-        .ok(200);
+    s.req(
+        "PATCH",
+        &one,
+        Some(&t.admin_token),
+        Some(json!({ "body": "We changed **Y**." })),
+    )
+    .await
+    .ok(200);
     s.post(&format!("{one}/acknowledge"), &bob, json!({}))
         .await
         .ok(200);
@@ -425,7 +517,10 @@ async fn policy_and_breach_notices(b: Backend) {
         .iter()
         .map(|n| n["kind"].clone())
         .collect();
-    assert_eq!(kinds, [json!("published"), json!("edited"), json!("published")]);
+    assert_eq!(
+        kinds,
+        [json!("published"), json!("edited"), json!("published")]
+    );
 }
 both!(policy_and_breach_notices);
 
@@ -447,28 +542,38 @@ async fn reminders_are_rate_limited(b: Backend) {
     s.post(&format!("{one}/acknowledge"), &carol, json!({}))
         .await
         .ok(200);
-    let pending = s.get(&format!("{one}/receipts?status=unread"), &t.admin_token).await;
+    let pending = s
+        .get(&format!("{one}/receipts?status=unread"), &t.admin_token)
+        .await;
     let pending = pending.ok(200).clone();
     // Bob and the admin have not acknowledged.
     assert_eq!(pending["pending"], 2, "{pending}");
-    let r = s.post(&format!("{one}/remind"), &t.admin_token, json!({})).await;
+    let r = s
+        .post(&format!("{one}/remind"), &t.admin_token, json!({}))
+        .await;
     assert_eq!(r.ok(200)["reminded"], 2);
     let n = s.get("/api/v1/notices", &bob).await.ok(200).clone();
     assert_eq!(n["items"][0]["kind"], "reminder");
     assert_eq!(n["unread"], 2);
     assert_eq!(
-        s.get("/api/v1/notices?unread_only=true", &carol).await.ok(200)["items"]
+        s.get("/api/v1/notices?unread_only=true", &carol)
+            .await
+            .ok(200)["items"]
             .as_array()
             .unwrap()
             .len(),
         0
     );
-    let again = s.post(&format!("{one}/remind"), &t.admin_token, json!({})).await;
+    let again = s
+        .post(&format!("{one}/remind"), &t.admin_token, json!({}))
+        .await;
     assert_eq!(again.problem(429), "rate_limited");
     let wait: u64 = again.header("retry-after").unwrap().parse().unwrap();
     assert!((3000..=3600).contains(&wait), "{wait}");
     assert_eq!(
-        s.post(&format!("{one}/remind"), &bob, json!({})).await.problem(403),
+        s.post(&format!("{one}/remind"), &bob, json!({}))
+            .await
+            .problem(403),
         "forbidden"
     );
     // Notices: marked read by subject, by id, all; each person only their own.
@@ -491,7 +596,9 @@ async fn reminders_are_rate_limited(b: Backend) {
     assert_eq!(m.ok(200)["marked"], 1);
     assert_eq!(s.get("/api/v1/notices", &bob).await.ok(200)["unread"], 0);
     assert_eq!(
-        s.post("/api/v1/notices/read", &bob, json!({})).await.problem(422),
+        s.post("/api/v1/notices/read", &bob, json!({}))
+            .await
+            .problem(422),
         "validation_failed"
     );
 }
@@ -535,7 +642,11 @@ async fn pinned_expiry_and_attachments(b: Backend) {
     assert_eq!(s.get(&dl, &ann).await.status, 200);
     assert_eq!(s.get(&dl, &bob).await.problem(404), "not_found");
     // Paging: one at a time, in the same order.
-    let p1 = s.get("/api/v1/announcements?limit=1", &ann).await.ok(200).clone();
+    let p1 = s
+        .get("/api/v1/announcements?limit=1", &ann)
+        .await
+        .ok(200)
+        .clone();
     assert_eq!(p1["items"][0]["title"], "Pinned");
     let c = p1["next_cursor"].as_str().unwrap();
     let p2 = s
@@ -571,9 +682,12 @@ async fn pinned_expiry_and_attachments(b: Backend) {
         .await
         .contains(&"HR plan".to_string()));
     // Deleting an ordinary announcement removes it and its notices.
-    s.delete(&format!("/api/v1/announcements/{}", id(&with_file)), &t.admin_token)
-        .await
-        .ok(204);
+    s.delete(
+        &format!("/api/v1/announcements/{}", id(&with_file)),
+        &t.admin_token,
+    )
+    .await
+    .ok(204);
     assert_eq!(
         s.count(&format!(
             "select count(*) from notices where subject_id = '{}'",
@@ -629,9 +743,13 @@ async fn erasure(b: Backend) {
     .await
     .ok(200);
     for who in [&bob_id, &pub_id] {
-        s.post(&format!("/api/v1/users/{who}/deletion"), &t.admin_token, json!({}))
-            .await
-            .ok(202);
+        s.post(
+            &format!("/api/v1/users/{who}/deletion"),
+            &t.admin_token,
+            json!({}),
+        )
+        .await
+        .ok(202);
         let path = format!("/api/v1/users/{who}/deletion");
         s.eventually("the erasure ends", || async {
             s.get(&path, &t.admin_token).await.ok(200)["status"] == "erased"
@@ -640,8 +758,10 @@ async fn erasure(b: Backend) {
     }
     for table in ["announcement_receipts", "notices"] {
         assert_eq!(
-            s.count(&format!("select count(*) from {table} where user_id = '{bob_id}'"))
-                .await,
+            s.count(&format!(
+                "select count(*) from {table} where user_id = '{bob_id}'"
+            ))
+            .await,
             0,
             "{table}"
         );

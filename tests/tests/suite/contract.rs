@@ -3051,7 +3051,9 @@ fn cases() -> Vec<Case> {
                 req(
                     "POST",
                     "/api/v1/announcements",
-                    Some(json!({ "title": "Contract", "body": "Hello", "audience": [{ "kind": "everyone" }] })),
+                    Some(
+                        json!({ "title": "Contract", "body": "Hello", "audience": [{ "kind": "everyone" }] }),
+                    ),
                 )
             },
             names_object: false,
@@ -3059,7 +3061,9 @@ fn cases() -> Vec<Case> {
                 req(
                     "POST",
                     "/api/v1/announcements",
-                    Some(json!({ "title": "", "body": "Hello", "audience": [{ "kind": "everyone" }] })),
+                    Some(
+                        json!({ "title": "", "body": "Hello", "audience": [{ "kind": "everyone" }] }),
+                    ),
                 )
             }),
         },
