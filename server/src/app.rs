@@ -61,6 +61,24 @@ pub fn outbox_topics() -> jobs::outbox::Topics {
         Lane::default(),
     );
     t.register(
+        directory::service::TOPIC_CHANGED,
+        |s, m| {
+            Box::pin(async move {
+                let p: serde_json::Value = serde_json::from_str(&m.payload).unwrap_or_default();
+                if let (Some(from), Some(into)) = (p["from"].as_str(), p["into"].as_str()) {
+                    documents::shares::on_department_merged(s, &m.tenant_id, from, into)
+                        .await
+                        .map_err(jobs::outbox::HandlerError::retry)?;
+                }
+                messaging::follow::on_directory_change(s, &m.tenant_id, &m.payload)
+                    .await
+                    .map(|_| ())
+                    .map_err(jobs::outbox::HandlerError::retry)
+            })
+        },
+        Lane::default(),
+    );
+    t.register(
         files::service::TOPIC_BLOB_DELETE,
         |s, m| Box::pin(files::indexing::handle_blob_delete(s, &m.payload)),
         Lane::default(),
@@ -97,6 +115,7 @@ pub fn file_readers() -> files::readers::Readers {
     r.register(documents::hooks::Content);
     r.register(messaging::hooks::Attachments);
     r.register(announcements::hooks::Attachments);
+    r.register(directory::photos::Photos);
     r
 }
 
@@ -161,6 +180,12 @@ pub fn periodic() -> jobs::periodic::Schedule {
                 }
             })
         },
+    );
+    s.register(
+        "room_follows",
+        // What the directory does not announce: accounts disabled or enabled, role holders.
+        |_| Some(Duration::from_secs(300)),
+        |s| Box::pin(async move { Ok(messaging::follow::sync_all(s).await?) }),
     );
     s.register(
         "one_time_codes",

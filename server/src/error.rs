@@ -46,6 +46,7 @@ pub enum Code {
     InvalidCode,
     RegistrationClosed,
     DeliveryNotConfigured,
+    MembershipManaged,
     Internal,
     Unavailable,
 }
@@ -168,6 +169,11 @@ impl Code {
                 StatusCode::CONFLICT,
                 "delivery_not_configured",
                 "No mail or text-message sender is configured",
+            ),
+            MembershipManaged => (
+                StatusCode::CONFLICT,
+                "membership_managed",
+                "Membership follows a department",
             ),
             IdempotencyKeyReused => (
                 StatusCode::UNPROCESSABLE_ENTITY,

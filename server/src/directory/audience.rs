@@ -29,7 +29,10 @@ use std::collections::BTreeSet;
 pub enum Target {
     Everyone,
     /// The department's members; with `subtree`, its sub-departments' members too.
-    Department { id: String, subtree: bool },
+    Department {
+        id: String,
+        subtree: bool,
+    },
     /// The holders of a role (built-in or custom).
     Role(String),
     Person(String),
@@ -91,7 +94,9 @@ impl AudienceTarget {
     pub fn of(t: &Target) -> AudienceTarget {
         let (kind, id, subtree) = match t {
             Target::Everyone => (TargetKind::Everyone, None, false),
-            Target::Department { id, subtree } => (TargetKind::Department, Some(id.clone()), *subtree),
+            Target::Department { id, subtree } => {
+                (TargetKind::Department, Some(id.clone()), *subtree)
+            }
             Target::Role(id) => (TargetKind::Role, Some(id.clone()), false),
             Target::Person(id) => (TargetKind::Person, Some(id.clone()), false),
         };
@@ -103,7 +108,10 @@ impl AudienceTarget {
 /// at least one). Whether the ids exist is [`validate`]'s question.
 pub fn parse(field: &str, raw: &[AudienceTarget], max: usize) -> ApiResult<Vec<Target>> {
     if raw.is_empty() {
-        return Err(ApiError::validation(field, "name at least one audience target"));
+        return Err(ApiError::validation(
+            field,
+            "name at least one audience target",
+        ));
     }
     if raw.len() > max {
         return Err(ApiError::validation(
@@ -175,28 +183,40 @@ pub async fn tokens_of(
     for r in authz::store::roles_of_user(conn, tenant_id, user_id).await? {
         out.push(Target::Role(r.id).token());
     }
-    let memberships = store::memberships_of(conn, tenant_id, &[user_id.to_string()]).await?;
-    if !memberships.is_empty() {
-        let tree = Tree::load(conn, tenant_id).await?;
-        let mut trees = BTreeSet::new();
-        for m in &memberships {
-            out.push(
-                Target::Department {
-                    id: m.department_id.clone(),
-                    subtree: false,
-                }
-                .token(),
-            );
-            trees.insert(m.department_id.clone());
-            trees.extend(tree.ancestors(&m.department_id));
-        }
-        out.extend(
-            trees
-                .into_iter()
-                .map(|id| Target::Department { id, subtree: true }.token()),
-        );
-    }
+    let (direct, within) = departments_of(conn, tenant_id, user_id).await?;
+    out.extend(
+        direct
+            .into_iter()
+            .map(|id| Target::Department { id, subtree: false }.token()),
+    );
+    out.extend(
+        within
+            .into_iter()
+            .map(|id| Target::Department { id, subtree: true }.token()),
+    );
     Ok(out)
+}
+
+/// The departments a person belongs to now, and those they are within (those and every
+/// ancestor): what a share with a department, which reaches its sub-departments, reaches.
+pub async fn departments_of(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+) -> ApiResult<(Vec<String>, Vec<String>)> {
+    let memberships = store::memberships_of(conn, tenant_id, &[user_id.to_string()]).await?;
+    if memberships.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let tree = Tree::load(conn, tenant_id).await?;
+    let mut within = BTreeSet::new();
+    let mut direct = Vec::new();
+    for m in memberships {
+        within.extend(tree.ancestors(&m.department_id));
+        within.insert(m.department_id.clone());
+        direct.push(m.department_id);
+    }
+    Ok((direct, within.into_iter().collect()))
 }
 
 /// The active people an audience covers now, each once, by id.

@@ -447,7 +447,18 @@ pub async fn import(
         })),
     )
     .await?;
+    if report.applied > 0 {
+        service::changed(
+            &mut tx,
+            &g.principal().tenant_id,
+            json!({ "kind": "imported" }),
+        )
+        .await?;
+    }
     tx.commit().await?;
+    if report.applied > 0 {
+        state.outbox_wake.notify_one();
+    }
     Ok(report)
 }
 

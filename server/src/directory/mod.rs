@@ -24,6 +24,7 @@ pub mod export;
 pub mod lifecycle;
 pub mod people;
 pub mod people_api;
+pub mod photos;
 pub mod positions;
 pub mod service;
 pub mod store;

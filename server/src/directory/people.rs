@@ -43,6 +43,8 @@ pub struct Entry {
     pub manager: Option<(String, String)>,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// The person's photo (a file anyone who browses the directory may download).
+    pub photo_file_id: Option<String>,
 }
 
 /// Who reads, and what that lets them see.
@@ -136,6 +138,7 @@ async fn entries(
                 manager: record
                     .manager_id
                     .and_then(|id| managers.get(&id).map(|n| (id, n.clone()))),
+                photo_file_id: record.photo_file_id,
                 departments,
                 id: c.id,
                 display_name: c.display_name,
@@ -233,7 +236,7 @@ pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<Entry> 
     entry(state, &mut conn, p, id).await
 }
 
-async fn entry(
+pub(super) async fn entry(
     state: &AppState,
     conn: &mut AnyConnection,
     p: &Principal,
@@ -406,6 +409,8 @@ pub async fn write_placement(
             manager_id: pl.manager_id.clone(),
             work_email: pl.work_email.clone(),
             work_phone: pl.work_phone.clone(),
+            // The photo is set on its own (`photos`); an upsert keeps it.
+            photo_file_id: None,
         },
         now,
     )
@@ -445,7 +450,9 @@ pub async fn set(state: &AppState, p: &Principal, id: &str, pl: Placement) -> Ap
             })),
     )
     .await?;
+    service::changed(&mut tx, &p.tenant_id, json!({ "kind": "placed" })).await?;
     tx.commit().await?;
+    state.outbox_wake.notify_one();
     // An invited person is placed (and shown here) but listed only once active.
     let card = CardRow {
         id: u.id,

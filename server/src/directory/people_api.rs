@@ -1,7 +1,7 @@
 //! `/directory/people` (the address book and people's placement), `/settings/directory` (who
 //! sees which contact field) and `/directory/export` + `/directory/import` (the org as CSV).
 
-use super::{api::PersonRef, bulk, people, store::SettingsRow};
+use super::{api::PersonRef, bulk, people, photos, store::SettingsRow};
 use crate::{authn::Session, error::ApiResult, http::ApiTags, AppState};
 use poem::web::Data;
 use poem_openapi::{
@@ -41,6 +41,8 @@ pub struct DirectoryPerson {
     pub email: Option<String>,
     /// Work phone (the directory's, else the account's), E.164.
     pub phone: Option<String>,
+    /// The person's photo: download it (or its thumbnail) from `/files/{id}`.
+    pub photo_file_id: Option<String>,
 }
 
 impl From<people::Entry> for DirectoryPerson {
@@ -62,8 +64,18 @@ impl From<people::Entry> for DirectoryPerson {
             manager: PersonRef::of(e.manager),
             email: e.email,
             phone: e.phone,
+            photo_file_id: e.photo_file_id,
         }
     }
+}
+
+/// A photo for the address book.
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct PhotoInput {
+    /// An image uploaded with `POST /files` (by the caller, or one they may read).
+    #[oai(validator(max_length = 64))]
+    pub file_id: String,
 }
 
 #[derive(Debug, Object)]
@@ -241,6 +253,48 @@ impl DirectoryPeopleApi {
         id: Path<String>,
     ) -> ApiResult<Json<DirectoryPerson>> {
         Ok(Json(people::get(&state, &auth.0, &id.0).await?.into()))
+    }
+
+    /// Set a person's photo
+    ///
+    /// One's own with `directory.read`; anyone's with `directory.manage`. The image becomes
+    /// downloadable by everyone who browses the directory.
+    #[oai(
+        path = "/directory/people/:id/photo",
+        method = "put",
+        operation_id = "directory_photo_set"
+    )]
+    async fn set_photo(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+        body: Json<PhotoInput>,
+    ) -> ApiResult<Json<DirectoryPerson>> {
+        Ok(Json(
+            photos::set(&state, &auth.0, &id.0, Some(&body.0.file_id))
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Remove a person's photo
+    ///
+    /// One's own with `directory.read`; anyone's with `directory.manage`.
+    #[oai(
+        path = "/directory/people/:id/photo",
+        method = "delete",
+        operation_id = "directory_photo_remove"
+    )]
+    async fn remove_photo(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+    ) -> ApiResult<Json<DirectoryPerson>> {
+        Ok(Json(
+            photos::set(&state, &auth.0, &id.0, None).await?.into(),
+        ))
     }
 
     /// Place a person

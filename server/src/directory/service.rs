@@ -18,6 +18,24 @@ use serde_json::json;
 use sqlx::AnyConnection;
 use std::collections::{HashMap, HashSet};
 
+/// The outbox topic saying who belongs to which department may have changed (a placement, an
+/// import, a move or a merge). Features that follow departments (rooms whose members are a
+/// department's) consume it; the payload says what happened: `{"kind": "placed" | "imported" |
+/// "moved"}` or `{"kind": "merged", "from": id, "into": id}` (a merged department's followers
+/// move to the one it went into).
+pub const TOPIC_CHANGED: &str = "directory.changed";
+
+/// Queue the notice of a membership change in the change's transaction (the caller wakes the
+/// outbox after its commit).
+pub(super) async fn changed(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    payload: serde_json::Value,
+) -> ApiResult<()> {
+    crate::db::outbox::enqueue(conn, tenant_id, TOPIC_CHANGED, &payload).await?;
+    Ok(())
+}
+
 /// Longest department or position name, in characters.
 pub const MAX_NAME: usize = 100;
 /// Deepest a department may sit (a top-level department is at depth 1).
@@ -429,7 +447,9 @@ pub async fn move_to(
         entry(&g, "department.moved", id).details(json!({ "from": from, "to": row.parent_id })),
     )
     .await?;
+    changed(&mut tx, &p.tenant_id, json!({ "kind": "moved" })).await?;
     tx.commit().await?;
+    state.outbox_wake.notify_one();
     let mut conn = state.db.conn().await?;
     reread(&mut conn, &p.tenant_id, row).await
 }
@@ -504,7 +524,14 @@ pub async fn merge(state: &AppState, p: &Principal, id: &str, into: &str) -> Api
         })),
     )
     .await?;
+    changed(
+        &mut tx,
+        &p.tenant_id,
+        json!({ "kind": "merged", "from": id, "into": into }),
+    )
+    .await?;
     tx.commit().await?;
+    state.outbox_wake.notify_one();
     let mut conn = state.db.conn().await?;
     reread(&mut conn, &p.tenant_id, target).await
 }

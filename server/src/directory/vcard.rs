@@ -96,6 +96,7 @@ mod tests {
             manager: None,
             email: Some("ha@example.test".into()),
             phone: None,
+            photo_file_id: None,
         };
         let v = render(&[
             e.clone(),

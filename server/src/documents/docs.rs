@@ -5,7 +5,7 @@
 use super::{
     access::{self, DocAccess, PlaceEdit},
     meta::{after_key, clean_name, Meta},
-    readers::{role_token, space_token, MANAGE_TOKEN},
+    readers::{department_token, role_token, space_token, MANAGE_TOKEN},
     record::{audit_doc, name_clash, save},
     store::{self, DocRow},
     versions,
@@ -286,10 +286,10 @@ pub async fn search_doc(
     targets.push(("document", d.id.clone()));
     for (kind, target) in targets {
         for (gk, gid) in store::shares::grantees(conn, tenant_id, kind, &target).await? {
-            let t = if gk == "role" {
-                role_token(&gid)
-            } else {
-                search::user_token(&gid)
+            let t = match gk.as_str() {
+                "role" => role_token(&gid),
+                "department" => department_token(&gid),
+                _ => search::user_token(&gid),
             };
             if !readers.contains(&t) {
                 readers.push(t);

@@ -1,8 +1,8 @@
 //! Who reads documents, as search sees it: the reader tokens a document carries (its space,
-//! the people and roles its shares reach) and the ones a person holds now.
+//! the people, roles and departments its shares reach) and the ones a person holds now.
 
 use super::store;
-use crate::{authn::Principal, authz::perm, error::ApiResult, roles, AppState};
+use crate::{authn::Principal, authz::perm, directory, error::ApiResult, roles, AppState};
 use sqlx::AnyConnection;
 
 /// The reader token of a team or company space's members.
@@ -13,6 +13,12 @@ pub fn space_token(space_id: &str) -> String {
 /// The reader token of a role's holders (shares with a role).
 pub fn role_token(role_id: &str) -> String {
     format!("g:{role_id}")
+}
+
+/// The reader token of a department's members and its sub-departments' (shares with a
+/// department).
+pub fn department_token(department_id: &str) -> String {
+    format!("d:{department_id}")
 }
 
 /// The reader token of those who manage every shared space (`documents.manage`).
@@ -38,5 +44,7 @@ pub async fn reader_tokens(
     tokens.extend(spaces.iter().map(|s| space_token(s)));
     let roles = roles::service::role_ids_of(conn, &p.tenant_id, &p.user_id).await?;
     tokens.extend(roles.iter().map(|r| role_token(r)));
+    let (_, within) = directory::audience::departments_of(conn, &p.tenant_id, &p.user_id).await?;
+    tokens.extend(within.iter().map(|d| department_token(d)));
     Ok(tokens)
 }

@@ -1,4 +1,5 @@
-//! Sharing a folder or document with a person or a role, as viewer or editor. A folder's
+//! Sharing a folder or document with a person, a role or a department (its members and its
+//! sub-departments' members), as viewer or editor. A folder's
 //! shares reach everything below it; access is computed from the shares on every request (see
 //! [`super::access`]), so a revocation holds from the very next request, downloads and search
 //! included.
@@ -15,6 +16,7 @@ use crate::{
     authn::Principal,
     authz::perm,
     db::{new_id, now_ms},
+    directory::audience::{self, Target},
     error::{ApiError, ApiResult},
     roles, search, AppState,
 };
@@ -114,7 +116,19 @@ pub async fn share(state: &AppState, p: &Principal, n: NewShare) -> ApiResult<(S
                 ));
             }
         }
-        _ => return Err(ApiError::validation("grantee_kind", "`user` or `role`")),
+        "department" => {
+            let d = Target::Department {
+                id: n.grantee_id.clone(),
+                subtree: true,
+            };
+            audience::validate(&mut tx, &p.tenant_id, "grantee_id", &[d]).await?;
+        }
+        _ => {
+            return Err(ApiError::validation(
+                "grantee_kind",
+                "`user`, `role` or `department`",
+            ))
+        }
     }
     let (row, created) = write(&mut tx, &proof, p, &space_id, &n, role).await?;
     reindex_target(&mut tx, &p.tenant_id, &row.target_kind, &row.target_id).await?;
@@ -223,13 +237,36 @@ pub async fn revoke(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> 
     Ok(())
 }
 
+/// A department was merged into another (the directory's `directory.changed` notice): its
+/// shares go to that department, and the items they are on are indexed again (their readers
+/// changed).
+pub async fn on_department_merged(
+    state: &AppState,
+    tenant_id: &str,
+    from: &str,
+    into: &str,
+) -> ApiResult<()> {
+    let mut tx = state.db.begin().await?;
+    let items = store::shares::retarget_department(&mut tx, tenant_id, from, into).await?;
+    for (kind, id) in &items {
+        reindex_target(&mut tx, tenant_id, kind, id).await?;
+    }
+    tx.commit().await?;
+    if !items.is_empty() {
+        state.outbox_wake.notify_one();
+    }
+    Ok(())
+}
+
 /// Folders and documents shared with the caller, newest first (live ones only).
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn shared_with_me(state: &AppState, p: &Principal) -> ApiResult<Vec<SharedItem>> {
     state.authz.require(p, perm::DOCUMENTS_USE).await?;
     let mut conn = state.db.conn().await?;
     let role_ids = roles::service::role_ids_of(&mut conn, &p.tenant_id, &p.user_id).await?;
-    let rows = store::shares::with_person(&mut conn, &p.tenant_id, &p.user_id, &role_ids).await?;
+    let (_, within) = audience::departments_of(&mut conn, &p.tenant_id, &p.user_id).await?;
+    let rows =
+        store::shares::with_person(&mut conn, &p.tenant_id, &p.user_id, &role_ids, &within).await?;
     // One entry per item, with the strongest role.
     let mut out: Vec<SharedItem> = Vec::new();
     for r in rows {

@@ -34,6 +34,7 @@ pub async fn add_members(
         ));
     }
     let m = access::manager(state, p, &room, me.as_ref()).await?;
+    super::follow::refuse_manual(&mut ch.tx, &p.tenant_id, id).await?;
     active_users(&mut ch.tx, &p.tenant_id, "user_ids", &user_ids).await?;
     let added = add(&mut ch, &m, user_ids).await?;
     audit::record(
@@ -86,6 +87,7 @@ pub async fn remove_member(
     let Some(target) = target else {
         return Err(ApiError::not_found("member"));
     };
+    super::follow::refuse_manual(&mut ch.tx, &p.tenant_id, id).await?;
     if let Some(m) = &manager {
         if target.role == "owner" && !m.may_remove_owner(state, me.as_ref()).await? {
             return Err(ApiError::new(
@@ -124,6 +126,7 @@ pub async fn join(state: &AppState, g: &Granted<'_>, id: &str) -> ApiResult<Room
     let mut ch = Change::begin(state, p).await?;
     let (room, me) = access::visible(&mut ch.tx, p, id).await?;
     if me.is_none() {
+        super::follow::refuse_manual(&mut ch.tx, &p.tenant_id, id).await?;
         if room.archived_at.is_some() {
             return Err(ApiError::conflict(
                 Code::Conflict,

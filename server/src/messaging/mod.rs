@@ -14,6 +14,7 @@ pub mod e2e;
 mod emit;
 pub mod erase;
 pub mod export;
+pub mod follow;
 pub mod hooks;
 pub mod lifecycle;
 pub mod members;

@@ -228,7 +228,9 @@ pub async fn list_mine(state: &AppState, p: &Principal) -> ApiResult<Vec<RoomVie
         };
         let encrypted = super::e2e::encrypted(&mut conn, &p.tenant_id, &room.id).await?;
         let dad = super::dad::settings(&mut conn, &p.tenant_id, &room.id).await?;
+        let follows = store::follows::of_room(&mut conn, &p.tenant_id, &room.id).await?;
         out.push(RoomView {
+            follows,
             room,
             encrypted,
             dad,

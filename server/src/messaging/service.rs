@@ -30,6 +30,8 @@ pub struct RoomView {
     pub me: Option<MemberRow>,
     pub unread: i64,
     pub members: Vec<MemberRow>,
+    /// The department whose members the room follows.
+    pub follows: Option<super::store::follows::FollowRow>,
 }
 
 #[derive(Clone)]
@@ -113,6 +115,7 @@ pub(super) async fn view(conn: &mut AnyConnection, p: &Principal, id: &str) -> A
     let members = store::members(conn, &p.tenant_id, id).await?;
     let encrypted = super::e2e::encrypted(conn, &p.tenant_id, id).await?;
     let dad = super::dad::settings(conn, &p.tenant_id, id).await?;
+    let follows = store::follows::of_room(conn, &p.tenant_id, id).await?;
     Ok(RoomView {
         room,
         encrypted,
@@ -120,6 +123,7 @@ pub(super) async fn view(conn: &mut AnyConnection, p: &Principal, id: &str) -> A
         me,
         unread,
         members,
+        follows,
     })
 }
 

@@ -83,6 +83,7 @@ struct Fx {
     share_id: String,
     thumb_file_id: String,
     hold_room_id: String,
+    follow_room_id: String,
     hold_id: String,
     run_id: String,
     export_id: String,
@@ -778,6 +779,42 @@ fn cases() -> Vec<Case> {
                     Some(json!({ "user_ids": ["nope"] })),
                 )
             }),
+        },
+        Case {
+            op: "rooms_follow",
+            auth: Session,
+            perm: Some("rooms.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/rooms/{}/follow", f.follow_room_id),
+                    Some(json!({ "department_id": f.dir_dept_id })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/rooms/{}/follow", f.follow_room_id),
+                    Some(json!({ "department_id": "nope" })),
+                )
+            }),
+        },
+        Case {
+            op: "rooms_unfollow",
+            auth: Session,
+            perm: Some("rooms.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/rooms/{}/follow", f.follow_room_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: None,
         },
         Case {
             op: "rooms_remove_member",
@@ -2988,6 +3025,42 @@ fn cases() -> Vec<Case> {
             }),
         },
         Case {
+            op: "directory_photo_set",
+            auth: Session,
+            perm: Some("directory.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/directory/people/{}/photo", f.a.admin_id),
+                    Some(json!({ "file_id": f.thumb_file_id })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/directory/people/{}/photo", f.a.admin_id),
+                    Some(json!({ "file_id": "nope" })),
+                )
+            }),
+        },
+        Case {
+            op: "directory_photo_remove",
+            auth: Session,
+            perm: Some("directory.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/directory/people/{}/photo", f.a.admin_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: None,
+        },
+        Case {
             op: "directory_settings_get",
             auth: Session,
             perm: Some("directory.manage"),
@@ -3802,6 +3875,18 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
         }
     };
     let dir_dept_id = dir("/api/v1/directory/departments", "Contract Dept").await;
+    // A room that will follow the department (the staff member is a plain member of it).
+    let follow_room_id = s
+        .post(
+            "/api/v1/rooms",
+            &a.admin_token,
+            json!({ "kind": "group", "name": "Dept room", "member_ids": [staff_id] }),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let dir_move_id = dir("/api/v1/directory/departments", "Contract Moving").await;
     let dir_merge_id = dir("/api/v1/directory/departments", "Contract Merging").await;
     let dir_doomed_id = dir("/api/v1/directory/departments", "Contract Doomed").await;
@@ -3838,6 +3923,7 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
         ann_id,
         ann_plain_id,
         ann_doomed_id,
+        follow_room_id,
         dir_dept_id,
         dir_move_id,
         dir_merge_id,

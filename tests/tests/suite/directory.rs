@@ -8,7 +8,7 @@ use crate::common::{Backend, Server, Tenant, PASSWORD};
 use serde_json::{json, Value};
 
 /// An active person with this name and email: (id, token).
-async fn person(s: &Server, t: &Tenant, name: &str, email: &str) -> (String, String) {
+pub(crate) async fn person(s: &Server, t: &Tenant, name: &str, email: &str) -> (String, String) {
     let r = s
         .post(
             "/api/v1/users",
@@ -25,7 +25,7 @@ async fn person(s: &Server, t: &Tenant, name: &str, email: &str) -> (String, Str
     (body["user"]["id"].as_str().unwrap().to_string(), token)
 }
 
-async fn dept(s: &Server, t: &Tenant, name: &str, parent: Option<&str>) -> String {
+pub(crate) async fn dept(s: &Server, t: &Tenant, name: &str, parent: Option<&str>) -> String {
     let r = s
         .post(
             "/api/v1/directory/departments",
@@ -36,7 +36,7 @@ async fn dept(s: &Server, t: &Tenant, name: &str, parent: Option<&str>) -> Strin
     r.ok(201)["id"].as_str().unwrap().to_string()
 }
 
-async fn place(s: &Server, t: &Tenant, who: &str, body: Value) -> Value {
+pub(crate) async fn place(s: &Server, t: &Tenant, who: &str, body: Value) -> Value {
     s.req(
         "PUT",
         &format!("/api/v1/directory/people/{who}"),
@@ -707,6 +707,22 @@ async fn erasure(backend: Backend) {
     )
     .await
     .ok(200);
+    // A photo the admin uploaded for the boss: it goes with the boss, whoever uploaded it.
+    let photo = s
+        .upload(&tok, "boss.png", crate::common::PIXEL_PNG.to_vec())
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.req(
+        "PUT",
+        &format!("/api/v1/directory/people/{boss}/photo"),
+        Some(&tok),
+        Some(json!({ "file_id": photo })),
+    )
+    .await
+    .ok(200);
     s.req(
         "PUT",
         "/api/v1/settings/account-deletion",
@@ -740,6 +756,11 @@ async fn erasure(backend: Backend) {
     assert_eq!(all.ok(200)["items"].as_array().unwrap().len(), 0);
     let x = s.get("/api/v1/directory/export", &tok).await;
     assert!(!x.text.contains("boss"), "{}", x.text);
+    assert_eq!(
+        s.get(&format!("/api/v1/files/{photo}"), &tok).await.status,
+        404,
+        "the photo is gone"
+    );
     // The department can go once its last member is moved away.
     place(&s, &a, &report, json!({})).await;
     s.delete(&format!("/api/v1/directory/departments/{sales}"), &tok)

@@ -7,6 +7,7 @@ mod common;
 
 mod accounts;
 mod announcements;
+mod audiences;
 mod audit;
 mod auth;
 mod contract;

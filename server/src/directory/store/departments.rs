@@ -291,10 +291,8 @@ pub async fn active_people(
     conn: &mut AnyConnection,
     tenant_id: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(&format!(
-        "select id from ({ACTIVE_CARDS}) u order by id"
-    ))
-    .bind(tenant_id)
-    .fetch_all(conn)
-    .await
+    sqlx::query_scalar(&format!("select id from ({ACTIVE_CARDS}) u order by id"))
+        .bind(tenant_id)
+        .fetch_all(conn)
+        .await
 }

@@ -38,6 +38,7 @@ pub struct PersonRow {
     pub manager_id: Option<String>,
     pub work_email: Option<String>,
     pub work_phone: Option<String>,
+    pub photo_file_id: Option<String>,
 }
 
 /// An active person as the address book starts from (the users feature's card).

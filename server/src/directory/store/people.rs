@@ -6,7 +6,8 @@ use super::{
 use crate::users::service::ACTIVE_CARDS;
 use sqlx::AnyConnection;
 
-const PERSON_COLUMNS: &str = "user_id, position_id, manager_id, work_email, work_phone";
+const PERSON_COLUMNS: &str =
+    "user_id, position_id, manager_id, work_email, work_phone, photo_file_id";
 
 pub async fn person(
     conn: &mut AnyConnection,
@@ -80,6 +81,50 @@ pub async fn upsert_person(
     .await?;
     Ok(())
 }
+
+/// Set or clear a person's photo (their record is made when they have none).
+pub async fn set_photo(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+    file_id: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into directory_people (tenant_id, user_id, photo_file_id, updated_at)
+         values ($1, $2, $3, $4)
+         on conflict (tenant_id, user_id) do update set photo_file_id = excluded.photo_file_id,
+           updated_at = excluded.updated_at",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .bind(file_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether the file is the photo of one of the tenant's active people.
+pub async fn is_active_photo(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    file_id: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query_scalar::<_, i64>(&format!(
+        "select 1 from directory_people where tenant_id = $1 and photo_file_id = $2
+           and user_id in (select id from ({ACTIVE_CARDS}) u) limit 1"
+    ))
+    .bind(tenant_id)
+    .bind(file_id)
+    .fetch_optional(conn)
+    .await?
+    .is_some())
+}
+
+/// True when the directory uses the file whose `files` row is aliased `f` (a person's photo).
+pub const PHOTO_IN_USE: &str = "exists (select 1 from directory_people dp \
+     where dp.tenant_id = f.tenant_id and dp.photo_file_id = f.id)";
 
 /// The manager of a person, whatever the person's status (cycle checks walk every link).
 pub async fn manager_of(

@@ -14,6 +14,7 @@ use super::store::{self, DocRow, FolderRow, SpaceRow};
 use crate::{
     authn::Principal,
     authz::perm,
+    directory,
     error::{ApiError, ApiResult},
     roles, AppState,
 };
@@ -119,11 +120,20 @@ async fn share_role(
     } else {
         Vec::new()
     };
+    // A share with a department reaches its members and its sub-departments' members.
+    let within = if shares.iter().any(|(kind, _, _)| kind == "department") {
+        directory::audience::departments_of(conn, tenant_id, user_id)
+            .await?
+            .1
+    } else {
+        Vec::new()
+    };
     Ok(shares
         .iter()
         .filter(|(kind, id, _)| match kind.as_str() {
             "user" => id == user_id,
             "role" => role_ids.contains(id),
+            "department" => within.contains(id),
             _ => false,
         })
         .filter_map(|(_, _, r)| Role::parse(r))

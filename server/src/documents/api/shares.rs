@@ -23,7 +23,8 @@ pub struct Share {
     /// `folder` or `document`.
     pub target_kind: String,
     pub target_id: String,
-    /// `user` or `role`.
+    /// `user`, `role` or `department` (a department's share reaches its members and its
+    /// sub-departments' members, as they are at each request).
     pub grantee_kind: String,
     pub grantee_id: String,
     /// `viewer` or `editor`.
@@ -54,7 +55,8 @@ pub struct NewShare {
     /// `folder` or `document`.
     pub target_kind: String,
     pub target_id: String,
-    /// `user` or `role`.
+    /// `user`, `role` or `department` (a department's share reaches its members and its
+    /// sub-departments' members, as they are at each request).
     pub grantee_kind: String,
     pub grantee_id: String,
     /// `viewer` or `editor`.

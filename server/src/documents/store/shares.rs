@@ -30,13 +30,21 @@ pub struct SharedItem {
 const SHARE: &str = "id, space_id, target_kind, target_id, grantee_kind, grantee_id, role, \
                      created_by, created_at";
 
-/// `(s.)grantee_kind = 'user' and grantee_id = $2, or a role among `role_ids`` with
-/// placeholders from `$first`; the SQL and the next free placeholder.
-fn grantee_clause(prefix: &str, role_ids: &[String], first: usize) -> (String, usize) {
+/// `(s.)grantee_kind = 'user' and grantee_id = $2`, or a role among `role_ids`, or a
+/// department among `department_ids`, with placeholders from `$first`.
+fn grantee_clause(
+    prefix: &str,
+    role_ids: &[String],
+    department_ids: &[String],
+    first: usize,
+) -> String {
     let mut n = first;
     let mut sql = format!("({prefix}grantee_kind = 'user' and {prefix}grantee_id = $2)");
-    if !role_ids.is_empty() {
-        let marks: Vec<String> = role_ids
+    for (kind, ids) in [("role", role_ids), ("department", department_ids)] {
+        if ids.is_empty() {
+            continue;
+        }
+        let marks: Vec<String> = ids
             .iter()
             .map(|_| {
                 let m = format!("${n}");
@@ -45,11 +53,11 @@ fn grantee_clause(prefix: &str, role_ids: &[String], first: usize) -> (String, u
             })
             .collect();
         sql.push_str(&format!(
-            " or ({prefix}grantee_kind = 'role' and {prefix}grantee_id in ({}))",
+            " or ({prefix}grantee_kind = '{kind}' and {prefix}grantee_id in ({}))",
             marks.join(", ")
         ));
     }
-    (sql, n)
+    sql
 }
 
 /// (grantee kind, grantee id, role) of the shares on these folders and this document.
@@ -220,15 +228,16 @@ pub async fn delete_on_target(
     Ok(())
 }
 
-/// Live folders and documents shared with `user_id` (holding the roles `role_ids`), newest
-/// first; one row per share.
+/// Live folders and documents shared with `user_id` (holding the roles `role_ids`, within the
+/// departments `department_ids`), newest first; one row per share.
 pub async fn with_person(
     conn: &mut AnyConnection,
     tenant_id: &str,
     user_id: &str,
     role_ids: &[String],
+    department_ids: &[String],
 ) -> Result<Vec<SharedItem>, sqlx::Error> {
-    let (grantee, _) = grantee_clause("s.", role_ids, 3);
+    let grantee = grantee_clause("s.", role_ids, department_ids, 3);
     let sql = format!(
         "select s.target_kind, s.target_id, s.space_id,
                 coalesce(f.name, d.name, '') as name, s.role, s.created_by, s.created_at
@@ -243,8 +252,46 @@ pub async fn with_person(
     let mut q = sqlx::query_as::<_, SharedItem>(&sql)
         .bind(tenant_id)
         .bind(user_id);
-    for r in role_ids {
+    for r in role_ids.iter().chain(department_ids) {
         q = q.bind(r);
     }
     q.fetch_all(conn).await
+}
+
+/// Shares with a merged department go to the department it went into (where that one holds no
+/// share on the same item already; those are removed). The items whose shares changed.
+pub async fn retarget_department(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    from: &str,
+    into: &str,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let items: Vec<(String, String)> = sqlx::query_as(
+        "select target_kind, target_id from shares
+         where tenant_id = $1 and grantee_kind = 'department' and grantee_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(from)
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query(
+        "update shares set grantee_id = $3
+         where tenant_id = $1 and grantee_kind = 'department' and grantee_id = $2
+           and not exists (select 1 from shares o where o.tenant_id = shares.tenant_id
+               and o.target_kind = shares.target_kind and o.target_id = shares.target_id
+               and o.grantee_kind = 'department' and o.grantee_id = $3)",
+    )
+    .bind(tenant_id)
+    .bind(from)
+    .bind(into)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "delete from shares where tenant_id = $1 and grantee_kind = 'department' and grantee_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(from)
+    .execute(&mut *conn)
+    .await?;
+    Ok(items)
 }

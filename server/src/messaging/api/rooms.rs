@@ -1,7 +1,7 @@
 //! `/rooms` (rooms, members, settings, joining channels).
 
 use super::super::{
-    members,
+    follow, members,
     rooms::{self, NewRoom, RoomChange},
     service,
     store::{MemberRow, RoomRow},
@@ -70,6 +70,9 @@ pub struct Room {
     pub unread: i64,
     /// Members (in single-room answers; empty in lists).
     pub members: Vec<Member>,
+    /// The department whose members the room follows: members are then managed by the
+    /// directory (adding, removing or leaving by hand answers 409 `membership_managed`).
+    pub follows: Option<RoomFollow>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -92,6 +95,11 @@ impl From<service::RoomView> for Room {
             read_seq: v.me.as_ref().map(|m| m.read_seq),
             unread: v.unread,
             members: v.members.into_iter().map(Into::into).collect(),
+            follows: v.follows.map(|f| RoomFollow {
+                department_id: f.department_id,
+                subtree: f.subtree == 1,
+                since: rfc3339(f.updated_at),
+            }),
             created_at: rfc3339(v.room.created_at),
             updated_at: rfc3339(v.room.updated_at),
         }
@@ -169,6 +177,25 @@ pub struct UpdateRoom {
     pub topic: Option<String>,
     pub history_visibility: Option<String>,
     pub archived: Option<bool>,
+}
+
+/// The department a room follows.
+#[derive(Debug, Object)]
+pub struct RoomFollow {
+    pub department_id: String,
+    /// Sub-departments' members are members too.
+    pub subtree: bool,
+    /// When the room started following this department.
+    pub since: String,
+}
+
+#[derive(Debug, Object)]
+#[oai(deny_unknown_fields)]
+pub struct FollowDepartment {
+    pub department_id: String,
+    /// Include the members of its sub-departments (default false).
+    #[oai(default)]
+    pub subtree: bool,
 }
 
 #[derive(Debug, Object)]
@@ -346,6 +373,44 @@ impl RoomsApi {
     ) -> ApiResult<NoContent> {
         members::remove_member(&state, &auth.0, &id.0, &user_id.0).await?;
         Ok(NoContent::Done)
+    }
+
+    /// Make a group or channel follow a department (owners, moderators, `rooms.manage`; also
+    /// `directory.read`): its members become the department's active members at once and
+    /// follow them as people join and leave the department. The room's owners stay.
+    #[oai(
+        path = "/rooms/:id/follow",
+        method = "put",
+        operation_id = "rooms_follow"
+    )]
+    async fn follow(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+        body: Json<FollowDepartment>,
+    ) -> ApiResult<Json<Room>> {
+        let b = body.0;
+        Ok(Json(
+            follow::set(&state, &auth.0, &id.0, &b.department_id, b.subtree)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Stop following a department: the members stay and are managed by hand again.
+    #[oai(
+        path = "/rooms/:id/follow",
+        method = "delete",
+        operation_id = "rooms_unfollow"
+    )]
+    async fn unfollow(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+    ) -> ApiResult<Json<Room>> {
+        Ok(Json(follow::clear(&state, &auth.0, &id.0).await?.into()))
     }
 
     /// Join a channel.

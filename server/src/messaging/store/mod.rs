@@ -11,6 +11,7 @@ pub mod e2e;
 pub mod erase;
 pub mod events;
 pub mod export;
+pub mod follows;
 pub mod lifecycle;
 pub mod members;
 pub mod messages;
