@@ -3,6 +3,7 @@
 //! Benchmarks, not tests: they report numbers and never fail on them. Every load is bounded in
 //! count and time and only talks to a server this program started on 127.0.0.1.
 
+mod announcements;
 mod cpu;
 mod directory;
 mod messaging;
@@ -43,10 +44,17 @@ struct Args {
     #[arg(long, default_value_t = 64)]
     connections: usize,
     /// Run only these workloads (comma-separated: w1 (W1–W3), w4, w5, w6, w7, cpu (CPU per
-    /// message), w4big (W4 with many idle sockets), users (users per machine), retention (preview
-    /// and purge at a million messages), directory (address-book search over 50,000 people)).
+    /// message), w4big (W4 with many idle sockets), announce (an announcement to 10,000
+    /// people), users (users per machine), retention (preview and purge at a million
+    /// messages), directory (address-book search over 50,000 people)).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Recipients of the announcement row (seeded people).
+    #[arg(long, default_value_t = 10_000)]
+    announce_recipients: usize,
+    /// Of them, how many listen on an open socket (capped by the open-file limit).
+    #[arg(long, default_value_t = 10_000)]
+    announce_sockets: usize,
     /// Members (and open sockets) in the W4 room.
     #[arg(long, default_value_t = 1000)]
     w4_members: usize,
@@ -618,6 +626,23 @@ async fn w4_big(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
     Ok(())
 }
 
+async fn announce(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
+    let (n, k) = (args.announce_recipients, args.announce_sockets);
+    eprintln!("An announcement to {n} people on SQLite…");
+    announcements::to_everyone(&args.stoa, None, "sqlite", n, k, rows).await?;
+    match pg_database(&args.pg).await {
+        Some((name, url)) => {
+            eprintln!("An announcement to {n} people on PostgreSQL…");
+            let result =
+                announcements::to_everyone(&args.stoa, Some(&url), "postgres", n, k, rows).await;
+            drop_pg_database(&args.pg, &name).await;
+            result?;
+        }
+        None => eprintln!("PostgreSQL unreachable: PostgreSQL rows skipped"),
+    }
+    Ok(())
+}
+
 async fn users(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
     let limits = users::Limits {
         max_people: args.users_max,
@@ -703,6 +728,9 @@ async fn main() -> Result<(), BoxError> {
     }
     if run("w4big") {
         w4_big(&args, &mut rows).await?;
+    }
+    if run("announce") {
+        announce(&args, &mut rows).await?;
     }
     if run("users") {
         users(&args, &mut rows).await?;

@@ -303,7 +303,7 @@ const OPEN_BOUND: Duration = Duration::from_secs(180);
 
 /// A socket opened the way non-browser clients do, with the session token on the upgrade
 /// request (no ticket: one write transaction less per socket).
-async fn bearer_socket(base: &str, token: &str) -> Result<Socket, BoxError> {
+pub(crate) async fn bearer_socket(base: &str, token: &str) -> Result<Socket, BoxError> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let mut req =
         format!("{}/api/v1/events", base.replacen("http://", "ws://", 1)).into_client_request()?;

@@ -45,7 +45,11 @@ pub type Apis = (
         crate::messaging::e2e::E2eApi,
         crate::realtime::api::RealtimeApi,
     ),
-    crate::search::api::SearchApi,
+    (
+        crate::search::api::SearchApi,
+        crate::announcements::api::AnnouncementsApi,
+        crate::notices::api::NoticesApi,
+    ),
     (
         crate::retention::api::RetentionApi,
         crate::exports::api::ExportsApi,
@@ -66,6 +70,7 @@ Server → client:
 
 * `{"type":"ready","user_id":…,"rooms":{<room id>:<last seq>,…}}`: first, once.
 * `{"type":"event","room_id","seq","kind","actor_id","message_id","payload","created_at"}`: a `RoomEvent` (as in `GET /rooms/{id}/events`), for every room the person belongs to now; joining or being added starts a room's frames, the `member.left` about the person ends them.
+* `{"type":"notice","batch_id","source","kind","subject_id","actor_id","title","created_at"}`: a notice for this person (as listed by `GET /notices`, e.g. an announcement published for them), sent to their sockets only.
 * `{"type":"typing","room_id","user_id"}`: ephemeral, never stored; also sent to the typist's own sockets.
 * `{"type":"pong"}`: the answer to `ping`.
 

@@ -3,9 +3,10 @@
 //! the server with its background workers until SIGTERM.
 
 use crate::{
-    api, attendance, audit, authn, authz, blobs, bulletin, config::Config, db, delivery,
-    directory, documents, exports, files, identity, jobs, lifecycle, messaging, mfa, ops, privacy,
-    private_fs, realtime, retention, search, setup, sso, tenants, users, AppState, BoxError,
+    announcements, api, attendance, audit, authn, authz, blobs, bulletin, config::Config, db,
+    delivery, directory, documents, exports, files, identity, jobs, lifecycle, messaging, mfa,
+    notices, ops, privacy, private_fs, realtime, retention, search, setup, sso, tenants, users,
+    AppState, BoxError,
 };
 use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
 use std::{sync::Arc, time::Duration};
@@ -116,6 +117,7 @@ pub fn file_readers() -> files::readers::Readers {
     r.register(documents::hooks::Content);
     r.register(messaging::hooks::Attachments);
     r.register(bulletin::hooks::Photos);
+    r.register(announcements::hooks::Attachments);
     r.register(directory::photos::Photos);
     r
 }
@@ -138,6 +140,9 @@ pub fn lifecycle() -> lifecycle::Registry {
     r.register(identity::lifecycle::Codes);
     r.register(directory::lifecycle::Directory);
     r.register(attendance::lifecycle::Attendance);
+    // Before notices: a purge of expired announcements takes the notices about them along.
+    r.register(announcements::lifecycle::Announcements);
+    r.register(notices::lifecycle::Notices);
     // A person's exports (and their archives) go before the account they belong to.
     r.register(exports::lifecycle::Exports);
     // The account's own record after every feature (they may read it), before the audit log.
@@ -314,7 +319,8 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
     } else {
         Arc::new(search::Closed)
     };
-    let hub = realtime::Hub::new(cfg.realtime.buffer, Arc::new(messaging::hooks::Rooms));
+    let hub = realtime::Hub::new(cfg.realtime.buffer, Arc::new(messaging::hooks::Rooms))
+        .with_personal(Arc::new(notices::Frames));
     let convert = jobs::convert::Pool::new(std::env::current_exe()?, &cfg.convert);
     let outbound = ops::outbound::Outbound::new(&cfg.outbound)?;
     let senders = delivery::Senders::from_config(&cfg, outbound.clone())?;

@@ -23,6 +23,7 @@ const FEATURES: &[&str] = &[
     "directory",
     "attendance",
     "bulletin",
+    "announcements",
 ];
 
 /// The infrastructure folders: they may not import a feature.
@@ -40,6 +41,7 @@ const INFRASTRUCTURE: &[&str] = &[
     "audit",
     "config",
     "delivery",
+    "notices",
 ];
 
 fn src() -> PathBuf {

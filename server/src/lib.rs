@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod announcements;
 pub mod api;
 pub mod app;
 #[cfg(test)]
@@ -32,6 +33,7 @@ pub mod lifecycle;
 pub mod me;
 pub mod messaging;
 pub mod mfa;
+pub mod notices;
 pub mod ops;
 
 pub mod privacy;

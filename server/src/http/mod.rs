@@ -58,6 +58,11 @@ pub enum ApiTags {
     /// The bulletin board (lost and found): posts with photos, filters by kind, category,
     /// place and status, resolving, withdrawing and moderation.
     Bulletin,
+    /// Announcements: publishing to an audience, reading, acknowledging, receipts and
+    /// reminders; policy-change and breach notices.
+    Announcements,
+    /// The signed-in person's notices (an announcement published for them, a reminder).
+    Notices,
     /// Privacy-policy versions (admins publish them), reading and accepting the policy, and
     /// each person's consents.
     Privacy,

@@ -9,6 +9,12 @@
 //! the broadcast buffer is closed with a reason instead of growing memory; the client reconnects
 //! and catches up by sequence (`GET /rooms/{id}/events?after_seq=`).
 //!
+//! Besides room events, the hub carries **personal** frames: a frame for a list of people of a
+//! tenant (a notice: "an announcement was published for you"), delivered to those people's
+//! sockets only. The feature that wrote the notices publishes the frame after its commit; other
+//! nodes get a reference (tenant, batch) and read the recipients and the frame through the
+//! [`Personal`] hook, so the `NOTIFY` payload stays small whatever the number of recipients.
+//!
 //! Across nodes (PostgreSQL), a change is also announced with `NOTIFY stoa_realtime` carrying
 //! `(tenant, room, seq range)`, sent inside its transaction (PostgreSQL delivers it at commit);
 //! every other node's listener reads those events and publishes
@@ -67,6 +73,21 @@ pub trait Rooms: Send + Sync {
     ) -> Result<Vec<StoredEvent>, sqlx::Error>;
 }
 
+/// Where realtime reads a batch of personal frames that another node announced: the
+/// infrastructure that writes per-person notices implements it and `app.rs` hands it to the
+/// [`Hub`].
+#[async_trait]
+pub trait Personal: Send + Sync {
+    /// The people a batch is for and the frame they get (serialised JSON); `None` when the
+    /// batch is unknown (gone, or never committed).
+    async fn batch(
+        &self,
+        conn: &mut AnyConnection,
+        tenant_id: &str,
+        batch_id: &str,
+    ) -> Result<Option<(Vec<String>, String)>, sqlx::Error>;
+}
+
 #[derive(Debug)]
 pub enum Frame {
     /// A stored room event, already serialised.
@@ -76,6 +97,12 @@ pub enum Frame {
         /// For `member.joined` / `member.left`: whose membership changed.
         member: Option<String>,
         joined: bool,
+        json: String,
+    },
+    /// A frame for some people of a tenant (a notice), to their sockets only.
+    Personal {
+        tenant_id: String,
+        users: std::collections::HashSet<String>,
         json: String,
     },
     /// Someone is typing (not stored).
@@ -158,6 +185,8 @@ pub struct Hub {
     tx: broadcast::Sender<Arc<Frame>>,
     /// Where rooms and their events are read.
     pub rooms: Arc<dyn Rooms>,
+    /// Where another node's personal batches are read (none: they are not delivered here).
+    personal: Option<Arc<dyn Personal>>,
     /// Tells this node's own notifications from other nodes'.
     node_id: String,
 }
@@ -168,8 +197,15 @@ impl Hub {
         Hub {
             tx: broadcast::channel(buffer.max(1)).0,
             rooms,
+            personal: None,
             node_id: uuid::Uuid::new_v4().simple().to_string(),
         }
+    }
+
+    /// Read other nodes' personal batches through `p`.
+    pub fn with_personal(mut self, p: Arc<dyn Personal>) -> Hub {
+        self.personal = Some(p);
+        self
     }
 }
 
@@ -190,6 +226,9 @@ struct Notice {
     /// Sockets to close (a kick).
     #[serde(default)]
     kick: Option<Kick>,
+    /// A batch of personal frames (read back through [`Personal`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    p: String,
 }
 
 impl Hub {
@@ -238,6 +277,7 @@ impl Hub {
             f: first,
             l: last,
             kick: None,
+            p: String::new(),
         };
         store::notify(
             conn,
@@ -258,6 +298,75 @@ impl Hub {
         }
     }
 
+    /// Inside the transaction that writes a batch of personal frames: tell the other nodes
+    /// (delivered at commit, as [`Hub::announce_in`]). The payload names the batch only, so
+    /// it stays far below `NOTIFY`'s 8000 bytes whatever the number of people.
+    pub async fn announce_personal_in(
+        &self,
+        conn: &mut AnyConnection,
+        backend: crate::db::Backend,
+        tenant_id: &str,
+        batch_id: &str,
+    ) -> Result<(), sqlx::Error> {
+        if backend != crate::db::Backend::Postgres {
+            return Ok(());
+        }
+        let n = Notice {
+            n: self.node_id.clone(),
+            t: tenant_id.to_string(),
+            r: String::new(),
+            f: 0,
+            l: 0,
+            kick: None,
+            p: batch_id.to_string(),
+        };
+        store::notify(
+            conn,
+            CHANNEL,
+            &serde_json::to_string(&n).unwrap_or_default(),
+        )
+        .await
+    }
+
+    /// After a commit: send a frame to the sockets of `users` of the tenant on this node.
+    pub fn publish_personal(
+        &self,
+        tenant_id: &str,
+        users: std::collections::HashSet<String>,
+        json: String,
+    ) {
+        if self.tx.receiver_count() == 0 || users.is_empty() {
+            return;
+        }
+        self.send(Frame::Personal {
+            tenant_id: tenant_id.to_string(),
+            users,
+            json,
+        });
+    }
+
+    /// Another node's batch: read its people and frame, then send it to this node's sockets.
+    async fn publish_batch(&self, db: &Db, tenant_id: &str, batch_id: &str) {
+        let Some(personal) = &self.personal else {
+            return;
+        };
+        if self.tx.receiver_count() == 0 {
+            return;
+        }
+        let batch = match db.conn().await {
+            Ok(mut conn) => personal.batch(&mut conn, tenant_id, batch_id).await,
+            Err(e) => Err(e),
+        };
+        match batch {
+            Ok(Some((users, json))) => {
+                self.publish_personal(tenant_id, users.into_iter().collect(), json)
+            }
+            Ok(None) => {}
+            // The notices are in the database: the person sees them on the next list.
+            Err(e) => tracing::warn!(error = %e, "could not read a personal batch to publish"),
+        }
+    }
+
     /// Close sockets on every node, after the change that revoked them committed.
     pub async fn kick_everywhere(&self, db: &Db, k: Kick) {
         self.kick(k.clone());
@@ -270,6 +379,7 @@ impl Hub {
                 f: 0,
                 l: 0,
                 kick: Some(k),
+                p: String::new(),
             },
         )
         .await;
@@ -396,6 +506,11 @@ pub fn spawn_listener(
                 }
                 if let Some(k) = notice.kick {
                     state.hub.kick(k);
+                } else if !notice.p.is_empty() {
+                    state
+                        .hub
+                        .publish_batch(&state.db, &notice.t, &notice.p)
+                        .await;
                 } else if !notice.r.is_empty() {
                     state
                         .hub

@@ -183,6 +183,9 @@ async fn run(state: Arc<AppState>, p: Principal, socket: poem::web::websocket::W
                         Frame::Typing { tenant_id, room_id, json } if *tenant_id == p.tenant_id && rooms.contains(room_id) => {
                             out = Some(json.clone());
                         }
+                        Frame::Personal { tenant_id, users, json } if *tenant_id == p.tenant_id && users.contains(&p.user_id) => {
+                            out = Some(json.clone());
+                        }
                         Frame::Kick(k) if k.hits(&p.tenant_id, &p.user_id, &p.session_id) => {
                             let why = if k.recheck {
                                 ended(&state, &p).await

@@ -6,6 +6,7 @@
 mod common;
 
 mod accounts;
+mod announcements;
 mod attendance;
 mod audiences;
 mod audit;

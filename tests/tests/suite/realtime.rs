@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 fn ws_url(s: &Server, query: &str) -> String {
@@ -18,7 +18,7 @@ fn ws_url(s: &Server, query: &str) -> String {
     )
 }
 
-async fn connect(s: &Server, token: &str) -> (Socket, Value) {
+pub(crate) async fn connect(s: &Server, token: &str) -> (Socket, Value) {
     let t = s.post("/api/v1/events/ticket", token, json!({})).await;
     let ticket = t.ok(200)["ticket"].as_str().unwrap().to_string();
     let (mut ws, _) = tokio_tungstenite::connect_async(ws_url(s, &format!("?ticket={ticket}")))
@@ -30,7 +30,7 @@ async fn connect(s: &Server, token: &str) -> (Socket, Value) {
 }
 
 /// The next text frame as JSON (bounded wait).
-async fn next_json(ws: &mut Socket) -> Value {
+pub(crate) async fn next_json(ws: &mut Socket) -> Value {
     loop {
         let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
             .await
