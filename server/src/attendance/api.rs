@@ -2,6 +2,7 @@
 //! export and excused days.
 
 use super::{
+    csv,
     records::{self, DayView, PersonMonth, Summary},
     service::{self, Position},
     store::ExcusedRow,
@@ -477,7 +478,7 @@ impl AttendanceApi {
         department_id: Query<Option<String>>,
         user_id: Query<Option<String>>,
     ) -> ApiResult<CsvResponse> {
-        let bytes = records::export_csv(
+        let months = records::export_month(
             &state,
             &auth.0,
             &month.0,
@@ -485,6 +486,7 @@ impl AttendanceApi {
             user_id.0.as_deref(),
         )
         .await?;
+        let bytes = csv::render(&months)?;
         let file = crate::http::content_disposition(&format!("attendance-{}.csv", month.0.trim()));
         Ok(CsvResponse::Ok(Binary(bytes), file))
     }

@@ -538,15 +538,15 @@ pub async fn department_month(
     Ok((rows, total))
 }
 
-/// The days of a month as CSV: one row per person and date, for one person, a department
-/// (with its sub-departments) or everyone active. Needs `attendance.manage`.
-pub async fn export_csv(
+/// The months of one person, a department's people (with its sub-departments') or everyone
+/// active, for the CSV export (`super::csv` lays them out). Needs `attendance.manage`.
+pub async fn export_month(
     state: &AppState,
     p: &Principal,
     month: &str,
     department_id: Option<&str>,
     user_id: Option<&str>,
-) -> ApiResult<Vec<u8>> {
+) -> ApiResult<Vec<PersonMonth>> {
     state.authz.require(p, perm::ATTENDANCE_MANAGE).await?;
     let (first, last) = parse_month("month", month)?;
     let mut conn = state.db.conn().await?;
@@ -577,8 +577,7 @@ pub async fn export_csv(
         Target::Person(u) => vec![u.clone()],
         t => directory::audience::people(&mut conn, &p.tenant_id, std::slice::from_ref(t)).await?,
     };
-    let rows = month_of(&mut conn, &p.tenant_id, &people, first, last).await?;
-    super::csv::render(&rows)
+    month_of(&mut conn, &p.tenant_id, &people, first, last).await
 }
 
 // ── excused days ──────────────────────────────────────────────────────────────────────────

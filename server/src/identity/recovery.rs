@@ -3,7 +3,8 @@
 
 use super::{
     mail,
-    service::{not_configured, send_code, sender_ready, tenant, CodeSent},
+    service::{send_code, sender_ready, tenant, CodeSent},
+    settings::not_configured,
 };
 use crate::{
     audit::{self, ActorKind, Entry},

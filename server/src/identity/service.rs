@@ -7,7 +7,11 @@
 //! Public requests never tell whether an address has an account: a code is "sent" either way
 //! (see `authn::codes`); only its owner can tell, by receiving it.
 
-use super::{mail, settings::Registration, store};
+use super::{
+    mail,
+    settings::{not_configured, Registration},
+    store,
+};
 use crate::{
     audit::{self, ActorKind, Entry},
     authn::{
@@ -29,13 +33,6 @@ use sqlx::AnyConnection;
 pub struct CodeSent {
     pub expires_at: i64,
     pub resend_after_secs: i64,
-}
-
-pub(super) fn not_configured(what: &str) -> ApiError {
-    ApiError::new(
-        Code::DeliveryNotConfigured,
-        format!("this server does not send {what}: ask its operator to configure it"),
-    )
 }
 
 /// Exactly one of an email and a phone number, normalised.

@@ -1,7 +1,7 @@
 //! Each tenant's registration settings: who may join, how, with which role, and whether phone
 //! sign-in is on.
 
-use super::{service::not_configured, store, store::RegistrationRow};
+use super::{store, store::RegistrationRow};
 use crate::{
     audit,
     authn::Principal,
@@ -10,9 +10,17 @@ use crate::{
         Subject,
     },
     db::now_ms,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, Code},
     AppState,
 };
+
+/// The answer when the sender a setting or a request needs is not configured on this server.
+pub(super) fn not_configured(what: &str) -> ApiError {
+    ApiError::new(
+        Code::DeliveryNotConfigured,
+        format!("this server does not send {what}: ask its operator to configure it"),
+    )
+}
 
 /// A tenant's registration settings.
 #[derive(Debug, Clone)]
