@@ -20,15 +20,29 @@ pub async fn enqueue(
     topic: &str,
     payload: &serde_json::Value,
 ) -> Result<(), sqlx::Error> {
-    let now = now_ms();
+    enqueue_at(conn, tenant_id, topic, payload, now_ms()).await
+}
+
+/// Enqueue a message inside the caller's transaction that the relay hands out no earlier than
+/// `available_at` (epoch ms): timed work such as reminders. It survives restarts like any
+/// outbox row; delivery is at least once, so the handler makes a second run a no-op (it checks
+/// the current state and records that it acted in its own transaction).
+pub async fn enqueue_at(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    topic: &str,
+    payload: &serde_json::Value,
+    available_at: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "insert into outbox (tenant_id, topic, payload, created_at, available_at, attempts)
-         values ($1, $2, $3, $4, $4, 0)",
+         values ($1, $2, $3, $4, $5, 0)",
     )
     .bind(tenant_id)
     .bind(topic)
     .bind(payload.to_string())
-    .bind(now)
+    .bind(now_ms())
+    .bind(available_at)
     .execute(conn)
     .await?;
     Ok(())
