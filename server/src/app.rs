@@ -234,7 +234,7 @@ pub fn periodic() -> jobs::periodic::Schedule {
         "bulletin_expiry",
         // Expired posts are off the board at once; this pass takes them out of the index.
         |_| Some(Duration::from_secs(10)),
-        |s| Box::pin(async move { Ok(bulletin::service::sweep_expired(s).await?) }),
+        |s| Box::pin(async move { Ok(bulletin::readers::sweep_expired(s).await?) }),
     );
     s.register(
         "exports",
@@ -374,7 +374,7 @@ pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
             }),
         )
         .nest("/docs", docs)
-        // Where invitation links point (`users::service::issue_invitation`); beside `/api/v1`
+        // Where invitation links point (`users::invitations::issue_invitation`); beside `/api/v1`
         // and relative to it, so a proxy prefix in `public_url` works.
         .at("/invite", poem::get(authn::invite_page::page))
         .at("/reset", poem::get(authn::invite_page::reset_page))

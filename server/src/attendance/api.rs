@@ -2,10 +2,11 @@
 //! export and excused days.
 
 use super::{
-    csv,
-    records::{self, DayView, PersonMonth, Summary},
+    csv, excused,
+    records::{self, DayView},
     service::{self, Position},
     store::ExcusedRow,
+    summary::{self, PersonMonth, Summary},
 };
 use crate::{
     authn::Session,
@@ -422,7 +423,7 @@ impl AttendanceApi {
         month: Query<String>,
         user_id: Query<Option<String>>,
     ) -> ApiResult<Json<PersonSummary>> {
-        let m = records::person_month(&state, &auth.0, user_id.0.as_deref(), &month.0).await?;
+        let m = summary::person_month(&state, &auth.0, user_id.0.as_deref(), &month.0).await?;
         Ok(Json(person_summary(m, month.0.trim())))
     }
 
@@ -446,7 +447,7 @@ impl AttendanceApi {
         subtree: Query<Option<bool>>,
     ) -> ApiResult<Json<DepartmentSummary>> {
         let (people, totals) =
-            records::department_month(&state, &auth.0, &id.0, subtree.0.unwrap_or(true), &month.0)
+            summary::department_month(&state, &auth.0, &id.0, subtree.0.unwrap_or(true), &month.0)
                 .await?;
         let month = month.0.trim().to_string();
         Ok(Json(DepartmentSummary {
@@ -478,7 +479,7 @@ impl AttendanceApi {
         department_id: Query<Option<String>>,
         user_id: Query<Option<String>>,
     ) -> ApiResult<CsvResponse> {
-        let months = records::export_month(
+        let months = summary::export_month(
             &state,
             &auth.0,
             &month.0,
@@ -508,7 +509,7 @@ impl AttendanceApi {
         body: Json<ExcusedInput>,
     ) -> ApiResult<ExcusedCreated> {
         let b = body.0;
-        let row = records::create_excused(
+        let row = excused::create_excused(
             &state,
             &auth.0,
             &b.user_id,
@@ -535,7 +536,7 @@ impl AttendanceApi {
         auth: Session,
         id: Path<String>,
     ) -> ApiResult<NoContent> {
-        records::delete_excused(&state, &auth.0, &id.0).await?;
+        excused::delete_excused(&state, &auth.0, &id.0).await?;
         Ok(NoContent::Done)
     }
 }

@@ -2,7 +2,7 @@
 //! Instants are RFC 3339 in UTC; a text cell that a spreadsheet would read as a formula
 //! (`=`, `+`, `-`, `@`, tab, carriage return first) is prefixed with `'` (OWASP CSV injection).
 
-use super::records::PersonMonth;
+use super::summary::PersonMonth;
 use crate::{db::rfc3339, error::ApiError, error::ApiResult};
 
 /// The header row.

@@ -10,17 +10,20 @@
 //!
 //! - [`service`]: the rules, settings, schedules (which schedule applies to a person), check-in
 //!   and check-out; [`rules`]: the pure parts (distance, zones, judging a day).
-//! - [`records`]: days, corrections, summaries, the export, excused days ([`records::excuse`]
-//!   and [`records::withdraw`] for other features).
+//! - [`records`]: days, corrections, summaries, the export, excused days ([`excused::excuse`]
+//!   and [`excused::withdraw`] for other features).
 //! - [`api`], [`settings_api`]: the routes; [`csv`]: the CSV layout.
 //! - [`lifecycle`], [`export`]: the `attendance_records` data class, erasure, a person's export.
 
 pub mod api;
 pub mod csv;
+pub mod excused;
 pub mod export;
 pub mod lifecycle;
 pub mod records;
 pub mod rules;
+pub mod schedules;
 pub mod service;
 pub mod settings_api;
 pub mod store;
+pub mod summary;

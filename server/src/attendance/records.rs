@@ -7,24 +7,19 @@
 //!
 //! A person reads their own days (`attendance.checkin`); `attendance.manage` reads
 //! everyone's, corrects them (with a reason; the original punches stay visible), sets excused
-//! days by hand, and reads monthly summaries per person and per department and the CSV export.
-//!
-//! **Excused days are the seam for leave and business trips**: a feature that approves them
-//! (approvals) calls [`excuse`] inside its own transaction with its name as `source` and its
-//! request id as `source_id`, and [`withdraw`] when the approval is revoked. Absence is never
-//! flagged on an excused day.
+//! days by hand ([`super::excused`]: the seam for leave and business trips), and reads monthly
+//! summaries per person and per department and the CSV export ([`super::summary`]).
 
 use super::{
     rules::{self, Day},
-    service::{self, rules_of},
-    store::{self, CorrectionRow, ExcusedRow, RecordRow},
+    schedules::{self, rules_of},
+    store::{self, CorrectionRow, RecordRow},
 };
 use crate::{
     audit,
     authn::Principal,
-    authz::{perm, Proof},
+    authz::perm,
     db::{is_id, new_id, now_ms, parse_rfc3339},
-    directory::{self, audience::Target},
     error::{ApiError, ApiResult},
     users, AppState,
 };
@@ -89,11 +84,11 @@ pub fn parse_month(field: &str, raw: &str) -> ApiResult<(NaiveDate, NaiveDate)> 
     Ok((first, last))
 }
 
-fn ymd(d: NaiveDate) -> String {
+pub(super) fn ymd(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-fn person_not_found() -> ApiError {
+pub(super) fn person_not_found() -> ApiError {
     ApiError::not_found("person")
 }
 
@@ -108,7 +103,7 @@ pub struct Person {
 
 /// A person of the tenant (any status: a disabled person's history stays readable), or
 /// `None`.
-async fn find_person(
+pub(super) async fn find_person(
     conn: &mut AnyConnection,
     tenant_id: &str,
     id: &str,
@@ -126,7 +121,11 @@ async fn find_person(
 }
 
 /// [`find_person`], or 404.
-async fn known_person(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> ApiResult<Person> {
+pub(super) async fn known_person(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> ApiResult<Person> {
     find_person(conn, tenant_id, id)
         .await?
         .ok_or_else(person_not_found)
@@ -134,7 +133,11 @@ async fn known_person(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> Ap
 
 /// Whose days the caller may read: their own with `attendance.checkin`, anyone's with
 /// `attendance.manage`.
-async fn reader_of(state: &AppState, p: &Principal, user_id: Option<&str>) -> ApiResult<String> {
+pub(super) async fn reader_of(
+    state: &AppState,
+    p: &Principal,
+    user_id: Option<&str>,
+) -> ApiResult<String> {
     match user_id.filter(|u| !u.is_empty() && *u != p.user_id) {
         None => {
             state.authz.require(p, perm::ATTENDANCE_CHECKIN).await?;
@@ -156,7 +159,7 @@ pub async fn judge_days(
     last: NaiveDate,
     now: i64,
 ) -> ApiResult<Days> {
-    let schedule = service::schedule_of(conn, tenant_id, &user.id).await?;
+    let schedule = schedules::schedule_of(conn, tenant_id, &user.id).await?;
     let rules = schedule.as_ref().map(rules_of);
     let zone = rules.as_ref().map_or(Tz::UTC, |r| r.zone);
     let joined = rules::local_date(zone, user.created_at);
@@ -304,7 +307,7 @@ pub async fn correct(
     let record = store::record(&mut tx, &p.tenant_id, &user.id, &ymd(date)).await?;
     let zone: Tz = match &record {
         Some(r) => r.zone.parse().unwrap_or(Tz::UTC),
-        None => service::schedule_of(&mut tx, &p.tenant_id, &user.id)
+        None => schedules::schedule_of(&mut tx, &p.tenant_id, &user.id)
             .await?
             .map_or(Tz::UTC, |s| rules_of(&s).zone),
     };
@@ -390,332 +393,4 @@ pub async fn correct(
     tx.commit().await?;
     let mut conn = state.db.conn().await?;
     day_of(&mut conn, &p.tenant_id, &user, date).await
-}
-
-// ── summaries ─────────────────────────────────────────────────────────────────────────────
-
-/// Counts over a month.
-#[derive(Debug, Clone, Default)]
-pub struct Summary {
-    pub scheduled_days: i64,
-    pub present_days: i64,
-    pub late_days: i64,
-    pub late_minutes: i64,
-    pub early_leave_days: i64,
-    pub absent_days: i64,
-    pub excused_days: i64,
-    pub missing_check_out_days: i64,
-    pub worked_minutes: i64,
-    pub corrected_days: i64,
-}
-
-impl Summary {
-    pub fn of(days: &[DayView]) -> Summary {
-        let mut s = Summary::default();
-        for d in days {
-            s.add_day(d);
-        }
-        s
-    }
-
-    fn add_day(&mut self, d: &DayView) {
-        let j = &d.day;
-        self.scheduled_days += i64::from(j.scheduled);
-        self.present_days += i64::from(j.status == rules::Status::Present);
-        self.late_days += i64::from(j.late);
-        self.late_minutes += j.late_minutes;
-        self.early_leave_days += i64::from(j.early_leave);
-        self.absent_days += i64::from(j.status == rules::Status::Absent);
-        self.excused_days += i64::from(d.excused.is_some() && j.scheduled);
-        self.missing_check_out_days += i64::from(j.missing_check_out);
-        self.worked_minutes += j.worked_minutes;
-        self.corrected_days += i64::from(!d.corrections.is_empty());
-    }
-
-    pub fn add(&mut self, o: &Summary) {
-        self.scheduled_days += o.scheduled_days;
-        self.present_days += o.present_days;
-        self.late_days += o.late_days;
-        self.late_minutes += o.late_minutes;
-        self.early_leave_days += o.early_leave_days;
-        self.absent_days += o.absent_days;
-        self.excused_days += o.excused_days;
-        self.missing_check_out_days += o.missing_check_out_days;
-        self.worked_minutes += o.worked_minutes;
-        self.corrected_days += o.corrected_days;
-    }
-}
-
-/// A person's month.
-#[derive(Debug, Clone)]
-pub struct PersonMonth {
-    pub user_id: String,
-    pub display_name: String,
-    pub summary: Summary,
-    pub days: Vec<DayView>,
-}
-
-/// The people a department covers (with `subtree`, its sub-departments' too), each judged
-/// over a month. Needs `attendance.manage`.
-async fn month_of(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    people: &[String],
-    first: NaiveDate,
-    last: NaiveDate,
-) -> ApiResult<Vec<PersonMonth>> {
-    let names = directory::service::names(conn, tenant_id, people).await?;
-    let now = now_ms();
-    let mut out = Vec::with_capacity(people.len());
-    for id in people {
-        let Some(user) = find_person(conn, tenant_id, id).await? else {
-            continue;
-        };
-        let days = judge_days(conn, tenant_id, &user, first, last, now).await?;
-        out.push(PersonMonth {
-            user_id: user.id.clone(),
-            display_name: names
-                .get(&user.id)
-                .cloned()
-                .unwrap_or_else(|| user.display_name.clone()),
-            summary: Summary::of(&days.days),
-            days: days.days,
-        });
-    }
-    out.sort_by(|a, b| {
-        a.display_name
-            .to_lowercase()
-            .cmp(&b.display_name.to_lowercase())
-            .then_with(|| a.user_id.cmp(&b.user_id))
-    });
-    Ok(out)
-}
-
-/// A person's month: one's own, or with `attendance.manage` anyone's.
-pub async fn person_month(
-    state: &AppState,
-    p: &Principal,
-    user_id: Option<&str>,
-    month: &str,
-) -> ApiResult<PersonMonth> {
-    let who = reader_of(state, p, user_id).await?;
-    let (first, last) = parse_month("month", month)?;
-    let mut conn = state.db.conn().await?;
-    known_person(&mut conn, &p.tenant_id, &who).await?;
-    month_of(&mut conn, &p.tenant_id, &[who], first, last)
-        .await?
-        .pop()
-        .ok_or_else(person_not_found)
-}
-
-/// The month of everyone a department covers now (`subtree`: its sub-departments' members
-/// too), with totals. Needs `attendance.manage`.
-pub async fn department_month(
-    state: &AppState,
-    p: &Principal,
-    department_id: &str,
-    subtree: bool,
-    month: &str,
-) -> ApiResult<(Vec<PersonMonth>, Summary)> {
-    state.authz.require(p, perm::ATTENDANCE_MANAGE).await?;
-    let mut conn = state.db.conn().await?;
-    directory::service::load(&mut conn, &p.tenant_id, department_id).await?;
-    let (first, last) = parse_month("month", month)?;
-    let people = directory::audience::people(
-        &mut conn,
-        &p.tenant_id,
-        &[Target::Department {
-            id: department_id.to_string(),
-            subtree,
-        }],
-    )
-    .await?;
-    let rows = month_of(&mut conn, &p.tenant_id, &people, first, last).await?;
-    let mut total = Summary::default();
-    for r in &rows {
-        total.add(&r.summary);
-    }
-    Ok((rows, total))
-}
-
-/// The months of one person, a department's people (with its sub-departments') or everyone
-/// active, for the CSV export (`super::csv` lays them out). Needs `attendance.manage`.
-pub async fn export_month(
-    state: &AppState,
-    p: &Principal,
-    month: &str,
-    department_id: Option<&str>,
-    user_id: Option<&str>,
-) -> ApiResult<Vec<PersonMonth>> {
-    state.authz.require(p, perm::ATTENDANCE_MANAGE).await?;
-    let (first, last) = parse_month("month", month)?;
-    let mut conn = state.db.conn().await?;
-    let target = match (
-        department_id.filter(|d| !d.is_empty()),
-        user_id.filter(|u| !u.is_empty()),
-    ) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::validation(
-                "user_id",
-                "give department_id or user_id, not both",
-            ))
-        }
-        (Some(d), None) => {
-            directory::service::load(&mut conn, &p.tenant_id, d).await?;
-            Target::Department {
-                id: d.to_string(),
-                subtree: true,
-            }
-        }
-        (None, Some(u)) => {
-            known_person(&mut conn, &p.tenant_id, u).await?;
-            Target::Person(u.to_string())
-        }
-        (None, None) => Target::Everyone,
-    };
-    let people = match &target {
-        Target::Person(u) => vec![u.clone()],
-        t => directory::audience::people(&mut conn, &p.tenant_id, std::slice::from_ref(t)).await?,
-    };
-    month_of(&mut conn, &p.tenant_id, &people, first, last).await
-}
-
-// ── excused days ──────────────────────────────────────────────────────────────────────────
-
-/// Kinds of excused days.
-pub const KINDS: &[&str] = &["leave", "trip", "other"];
-
-/// An excused span to write: `source` is the writing feature (`approvals`) or `manual`.
-#[derive(Debug, Clone)]
-pub struct Excuse {
-    pub user_id: String,
-    pub first_date: NaiveDate,
-    pub last_date: NaiveDate,
-    pub kind: &'static str,
-    pub source: &'static str,
-    pub source_id: String,
-    pub note: String,
-}
-
-/// Excuse a person on these days, in the caller's transaction (the seam for approved leave and
-/// business trips). Writing again with the same (`source`, `source_id`, person) replaces the
-/// span. The proof names the tenant: an approvals feature passes the proof of its approval.
-pub async fn excuse(
-    conn: &mut AnyConnection,
-    proof: &dyn Proof,
-    by: &str,
-    e: &Excuse,
-) -> ApiResult<String> {
-    if e.last_date < e.first_date {
-        return Err(ApiError::validation(
-            "last_date",
-            "must not be before first_date",
-        ));
-    }
-    if (e.last_date - e.first_date).num_days() > 366 {
-        return Err(ApiError::validation(
-            "last_date",
-            "at most a year at a time",
-        ));
-    }
-    let row = ExcusedRow {
-        id: new_id(),
-        user_id: e.user_id.clone(),
-        first_date: ymd(e.first_date),
-        last_date: ymd(e.last_date),
-        kind: e.kind.to_string(),
-        source: e.source.to_string(),
-        source_id: e.source_id.clone(),
-        note: e.note.clone(),
-        created_at: now_ms(),
-    };
-    store::put_excused(conn, proof.tenant_id(), &row, by).await?;
-    Ok(row.id)
-}
-
-/// Withdraw what a source wrote under its id (a revoked leave), in the caller's transaction.
-pub async fn withdraw(
-    conn: &mut AnyConnection,
-    proof: &dyn Proof,
-    source: &str,
-    source_id: &str,
-) -> ApiResult<u64> {
-    Ok(store::withdraw_excused(conn, proof.tenant_id(), source, source_id).await?)
-}
-
-/// Excuse a person by hand (`source` `manual`). Needs `attendance.manage`.
-pub async fn create_excused(
-    state: &AppState,
-    p: &Principal,
-    user_id: &str,
-    first: &str,
-    last: &str,
-    kind: &str,
-    note: Option<&str>,
-) -> ApiResult<ExcusedRow> {
-    let g = state.authz.require(p, perm::ATTENDANCE_MANAGE).await?;
-    let first = parse_date("first_date", first)?;
-    let last = parse_date("last_date", last)?;
-    let Some(kind) = KINDS.iter().find(|k| **k == kind).copied() else {
-        return Err(ApiError::validation("kind", "one of leave, trip, other"));
-    };
-    let note = crate::http::validate::optional_text("note", note, MAX_REASON)?.unwrap_or_default();
-    let mut tx = state.db.begin().await?;
-    directory::service::person(&mut tx, &p.tenant_id, "user_id", user_id).await?;
-    let source_id = new_id();
-    let id = excuse(
-        &mut tx,
-        &g,
-        &p.user_id,
-        &Excuse {
-            user_id: user_id.to_string(),
-            first_date: first,
-            last_date: last,
-            kind,
-            source: "manual",
-            source_id,
-            note,
-        },
-    )
-    .await?;
-    let row = store::excused_by_id(&mut tx, &p.tenant_id, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("excused days"))?;
-    audit::record(
-        &mut tx,
-        g.principal()
-            .audit("attendance.excused")
-            .target("user", &row.user_id)
-            .details(json!({
-                "excused_id": id, "first_date": row.first_date,
-                "last_date": row.last_date, "kind": row.kind,
-            })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(row)
-}
-
-/// Remove excused days. Needs `attendance.manage`.
-pub async fn delete_excused(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
-    let g = state.authz.require(p, perm::ATTENDANCE_MANAGE).await?;
-    let not_found = || ApiError::not_found("excused days");
-    if !is_id(id) {
-        return Err(not_found());
-    }
-    let mut tx = state.db.begin().await?;
-    let row = store::excused_by_id(&mut tx, &p.tenant_id, id)
-        .await?
-        .ok_or_else(not_found)?;
-    store::delete_excused(&mut tx, &p.tenant_id, id).await?;
-    audit::record(
-        &mut tx,
-        g.principal()
-            .audit("attendance.excused_removed")
-            .target("user", &row.user_id)
-            .details(json!({ "excused_id": id, "source": row.source })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
 }

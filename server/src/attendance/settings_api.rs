@@ -3,7 +3,8 @@
 
 use super::{
     rules,
-    service::{self, GeofenceInput, ScheduleInput},
+    schedules::{self, ScheduleInput},
+    service::{self, GeofenceInput},
 };
 use crate::{
     authn::Session,
@@ -173,12 +174,12 @@ pub struct Schedule {
     pub updated_at: String,
 }
 
-impl From<service::Schedule> for Schedule {
-    fn from(s: service::Schedule) -> Self {
+impl From<schedules::Schedule> for Schedule {
+    fn from(s: schedules::Schedule) -> Self {
         Schedule {
-            days: service::weekdays(s.row.days),
-            start: service::hhmm(s.row.start_minute),
-            end: service::hhmm(s.row.end_minute),
+            days: schedules::weekdays(s.row.days),
+            start: schedules::hhmm(s.row.start_minute),
+            end: schedules::hhmm(s.row.end_minute),
             id: s.row.id,
             name: s.row.name,
             zone: s.row.zone,
@@ -276,7 +277,7 @@ impl AttendanceSettingsApi {
         state: Data<&Arc<AppState>>,
         auth: Session,
     ) -> ApiResult<Json<ScheduleList>> {
-        let items = service::schedules(&state, &auth.0).await?;
+        let items = schedules::schedules(&state, &auth.0).await?;
         Ok(Json(ScheduleList {
             items: items.into_iter().map(Into::into).collect(),
         }))
@@ -296,7 +297,7 @@ impl AttendanceSettingsApi {
         auth: Session,
         body: Json<ScheduleBody>,
     ) -> ApiResult<ScheduleCreated> {
-        let s = service::create_schedule(&state, &auth.0, body.0.into()).await?;
+        let s = schedules::create_schedule(&state, &auth.0, body.0.into()).await?;
         Ok(ScheduleCreated::Created(Json(s.into())))
     }
 
@@ -316,7 +317,7 @@ impl AttendanceSettingsApi {
         id: Path<String>,
         body: Json<ScheduleBody>,
     ) -> ApiResult<Json<Schedule>> {
-        let s = service::update_schedule(&state, &auth.0, &id.0, body.0.into()).await?;
+        let s = schedules::update_schedule(&state, &auth.0, &id.0, body.0.into()).await?;
         Ok(Json(s.into()))
     }
 
@@ -335,7 +336,7 @@ impl AttendanceSettingsApi {
         auth: Session,
         id: Path<String>,
     ) -> ApiResult<NoContent> {
-        service::delete_schedule(&state, &auth.0, &id.0).await?;
+        schedules::delete_schedule(&state, &auth.0, &id.0).await?;
         Ok(NoContent::Done)
     }
 }

@@ -2,7 +2,7 @@
 //! searchable by everyone who may read the board, and their photos are read through the posts
 //! that show them.
 
-use super::{service, store};
+use super::{readers, service, store};
 use crate::{authn::Principal, error::ApiResult, files, search, AppState};
 use async_trait::async_trait;
 use sqlx::AnyConnection;
@@ -23,7 +23,7 @@ impl search::Searchable for Posts {
         tenant_id: &str,
         id: &str,
     ) -> Result<Option<search::Doc>, sqlx::Error> {
-        service::search_doc(conn, tenant_id, id).await
+        readers::search_doc(conn, tenant_id, id).await
     }
 
     async fn ids_after(
@@ -43,7 +43,7 @@ impl search::Searchable for Posts {
         p: &Principal,
         id: &str,
     ) -> ApiResult<bool> {
-        service::can_read(state, conn, p, id).await
+        readers::can_read(state, conn, p, id).await
     }
 
     /// The board's token, while the person holds `bulletin.post`.
@@ -53,7 +53,7 @@ impl search::Searchable for Posts {
         _conn: &mut AnyConnection,
         p: &Principal,
     ) -> ApiResult<Vec<String>> {
-        service::reader_tokens(state, p).await
+        readers::reader_tokens(state, p).await
     }
 }
 
@@ -74,6 +74,6 @@ impl files::readers::FileConsumer for Photos {
         p: &Principal,
         f: &files::store::FileRow,
     ) -> ApiResult<bool> {
-        service::photo_readable(state, conn, p, &f.id).await
+        readers::photo_readable(state, conn, p, &f.id).await
     }
 }

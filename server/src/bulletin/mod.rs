@@ -20,5 +20,6 @@ pub mod api;
 pub mod export;
 pub mod hooks;
 pub mod lifecycle;
+pub mod readers;
 pub mod service;
 pub mod store;

@@ -1,7 +1,7 @@
 //! `/directory/departments`, `/directory/chart` and `/directory/positions`: the tree, the org
 //! chart and the tenant's positions.
 
-use super::{people, positions, service, store::PositionRow, vcard};
+use super::{chart, people, positions, service, store::PositionRow, vcard};
 use crate::{
     authn::Session,
     db::rfc3339,
@@ -397,7 +397,7 @@ impl DirectoryApi {
         auth: Session,
         department_id: Query<Option<String>>,
     ) -> ApiResult<Json<Chart>> {
-        let nodes = service::chart(&state, &auth.0, department_id.0.as_deref()).await?;
+        let nodes = chart::chart(&state, &auth.0, department_id.0.as_deref()).await?;
         Ok(Json(Chart {
             nodes: nodes
                 .into_iter()

@@ -20,6 +20,7 @@
 pub mod api;
 pub mod audience;
 pub mod bulk;
+pub mod chart;
 pub mod export;
 pub mod lifecycle;
 pub mod people;

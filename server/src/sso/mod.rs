@@ -9,5 +9,6 @@ pub mod export;
 pub mod flow;
 pub mod lifecycle;
 pub mod page;
+mod provision;
 pub mod settings;
 pub mod store;

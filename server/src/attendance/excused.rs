@@ -1,0 +1,156 @@
+//! Excused days (leave, business trips, other): set by hand with `attendance.manage`, or by
+//! another feature through [`excuse`] and [`withdraw`] inside its own transaction. Absence is
+//! never flagged on an excused day.
+
+use super::records::{parse_date, ymd, MAX_REASON};
+use super::store::{self, ExcusedRow};
+use crate::{
+    audit,
+    authn::Principal,
+    authz::{perm, Proof},
+    db::{is_id, new_id, now_ms},
+    directory,
+    error::{ApiError, ApiResult},
+    AppState,
+};
+use chrono::NaiveDate;
+use serde_json::json;
+use sqlx::AnyConnection;
+
+/// Kinds of excused days.
+pub const KINDS: &[&str] = &["leave", "trip", "other"];
+
+/// An excused span to write: `source` is the writing feature (`approvals`) or `manual`.
+#[derive(Debug, Clone)]
+pub struct Excuse {
+    pub user_id: String,
+    pub first_date: NaiveDate,
+    pub last_date: NaiveDate,
+    pub kind: &'static str,
+    pub source: &'static str,
+    pub source_id: String,
+    pub note: String,
+}
+
+/// Excuse a person on these days, in the caller's transaction (the seam for approved leave and
+/// business trips). Writing again with the same (`source`, `source_id`, person) replaces the
+/// span. The proof names the tenant: an approvals feature passes the proof of its approval.
+pub async fn excuse(
+    conn: &mut AnyConnection,
+    proof: &dyn Proof,
+    by: &str,
+    e: &Excuse,
+) -> ApiResult<String> {
+    if e.last_date < e.first_date {
+        return Err(ApiError::validation(
+            "last_date",
+            "must not be before first_date",
+        ));
+    }
+    if (e.last_date - e.first_date).num_days() > 366 {
+        return Err(ApiError::validation(
+            "last_date",
+            "at most a year at a time",
+        ));
+    }
+    let row = ExcusedRow {
+        id: new_id(),
+        user_id: e.user_id.clone(),
+        first_date: ymd(e.first_date),
+        last_date: ymd(e.last_date),
+        kind: e.kind.to_string(),
+        source: e.source.to_string(),
+        source_id: e.source_id.clone(),
+        note: e.note.clone(),
+        created_at: now_ms(),
+    };
+    store::put_excused(conn, proof.tenant_id(), &row, by).await?;
+    Ok(row.id)
+}
+
+/// Withdraw what a source wrote under its id (a revoked leave), in the caller's transaction.
+pub async fn withdraw(
+    conn: &mut AnyConnection,
+    proof: &dyn Proof,
+    source: &str,
+    source_id: &str,
+) -> ApiResult<u64> {
+    Ok(store::withdraw_excused(conn, proof.tenant_id(), source, source_id).await?)
+}
+
+/// Excuse a person by hand (`source` `manual`). Needs `attendance.manage`.
+pub async fn create_excused(
+    state: &AppState,
+    p: &Principal,
+    user_id: &str,
+    first: &str,
+    last: &str,
+    kind: &str,
+    note: Option<&str>,
+) -> ApiResult<ExcusedRow> {
+    let g = state.authz.require(p, perm::ATTENDANCE_MANAGE).await?;
+    let first = parse_date("first_date", first)?;
+    let last = parse_date("last_date", last)?;
+    let Some(kind) = KINDS.iter().find(|k| **k == kind).copied() else {
+        return Err(ApiError::validation("kind", "one of leave, trip, other"));
+    };
+    let note = crate::http::validate::optional_text("note", note, MAX_REASON)?.unwrap_or_default();
+    let mut tx = state.db.begin().await?;
+    directory::service::person(&mut tx, &p.tenant_id, "user_id", user_id).await?;
+    let source_id = new_id();
+    let id = excuse(
+        &mut tx,
+        &g,
+        &p.user_id,
+        &Excuse {
+            user_id: user_id.to_string(),
+            first_date: first,
+            last_date: last,
+            kind,
+            source: "manual",
+            source_id,
+            note,
+        },
+    )
+    .await?;
+    let row = store::excused_by_id(&mut tx, &p.tenant_id, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("excused days"))?;
+    audit::record(
+        &mut tx,
+        g.principal()
+            .audit("attendance.excused")
+            .target("user", &row.user_id)
+            .details(json!({
+                "excused_id": id, "first_date": row.first_date,
+                "last_date": row.last_date, "kind": row.kind,
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Remove excused days. Needs `attendance.manage`.
+pub async fn delete_excused(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
+    let g = state.authz.require(p, perm::ATTENDANCE_MANAGE).await?;
+    let not_found = || ApiError::not_found("excused days");
+    if !is_id(id) {
+        return Err(not_found());
+    }
+    let mut tx = state.db.begin().await?;
+    let row = store::excused_by_id(&mut tx, &p.tenant_id, id)
+        .await?
+        .ok_or_else(not_found)?;
+    store::delete_excused(&mut tx, &p.tenant_id, id).await?;
+    audit::record(
+        &mut tx,
+        g.principal()
+            .audit("attendance.excused_removed")
+            .target("user", &row.user_id)
+            .details(json!({ "excused_id": id, "source": row.source })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
