@@ -1,5 +1,5 @@
 //! The page behind invitation links (`<public_url>/invite#token=…`, see
-//! `users::service::issue_invitation`): static HTML, a script and a stylesheet compiled into the
+//! `users::invitations::issue_invitation`): static HTML, a script and a stylesheet compiled into the
 //! binary and served outside `/api/v1` (so not part of the OpenAPI spec). The script reads the
 //! token from the URL fragment, which browsers never send to a server, and posts it with the
 //! chosen password to `POST /api/v1/auth/invitations/accept`.

@@ -14,11 +14,7 @@ use crate::{
     authz::{self, bump_version, store::RoleRow},
     error::{ApiError, ApiResult, Code},
     http::validate,
-    users::{
-        self,
-        service::{AccountCreator, Invitation},
-        store::UserRow,
-    },
+    users::{self, invitations::Invitation, service::AccountCreator, store::UserRow},
     AppState,
 };
 
@@ -124,7 +120,7 @@ pub async fn create(
     )
     .await?;
     let invitation = if input.admin_password.is_none() {
-        Some(users::service::issue_invitation(&mut tx, state, &tenant.id, &admin.id, "").await?)
+        Some(users::invitations::issue_invitation(&mut tx, state, &tenant.id, &admin.id, "").await?)
     } else {
         None
     };

@@ -1,6 +1,6 @@
 //! `/users`: account administration.
 
-use super::{service, store::UserRow};
+use super::{invitations, service, store::UserRow};
 use crate::{
     authn::Session, db::rfc3339, error::ApiResult, http::ApiTags, roles::api::RoleRef, AppState,
 };
@@ -24,6 +24,9 @@ pub struct User {
     /// Language of the mail and text messages Stoa sends the person: `en`, `vi` or `zh`
     /// (absent: the language of the request that made the message, else English).
     pub locale: Option<String>,
+    /// The person's IANA time zone (`Asia/Ho_Chi_Minh`): the agenda, reminders and calendar
+    /// feeds show times in it (absent: UTC).
+    pub time_zone: Option<String>,
     /// A code sent to the email came back: password reset by email works.
     pub email_verified: bool,
     /// A code sent to the phone came back.
@@ -43,6 +46,7 @@ impl From<UserRow> for User {
             department: u.department,
             status: u.status,
             locale: u.locale,
+            time_zone: u.time_zone,
             email_verified: u.email_verified_at.is_some(),
             phone_verified: u.phone_verified_at.is_some(),
             created_at: rfc3339(u.created_at),
@@ -61,8 +65,8 @@ pub struct InvitationLink {
     pub mailed: bool,
 }
 
-impl From<service::Invitation> for InvitationLink {
-    fn from(i: service::Invitation) -> Self {
+impl From<invitations::Invitation> for InvitationLink {
+    fn from(i: invitations::Invitation) -> Self {
         InvitationLink {
             token: i.token,
             url: i.url,
@@ -113,6 +117,8 @@ pub struct UpdateUser {
     pub department: Option<String>,
     /// `en`, `vi` or `zh`; `""` clears it.
     pub locale: Option<String>,
+    /// An IANA time zone (`Europe/Berlin`); `""` clears it.
+    pub time_zone: Option<String>,
 }
 
 impl From<UpdateUser> for service::ProfilePatch {
@@ -124,6 +130,7 @@ impl From<UpdateUser> for service::ProfilePatch {
             title: u.title,
             department: u.department,
             locale: u.locale,
+            time_zone: u.time_zone,
         }
     }
 }
@@ -283,7 +290,7 @@ impl UsersApi {
         id: Path<String>,
     ) -> ApiResult<Json<InvitationLink>> {
         Ok(Json(
-            service::reissue_invitation(&state, &auth.0, &id.0)
+            invitations::reissue_invitation(&state, &auth.0, &id.0)
                 .await?
                 .into(),
         ))

@@ -57,6 +57,7 @@ impl Exporter for Profile {
             "department": u.department,
             "status": u.status,
             "locale": u.locale,
+            "time_zone": u.time_zone,
             "email_verified_at": u.email_verified_at.map(rfc3339),
             "phone_verified_at": u.phone_verified_at.map(rfc3339),
             "has_password": u.password_hash.is_some(),

@@ -31,6 +31,8 @@ impl Lifecycle for Accounts {
             u.phone.as_ref().map(String::len),
             u.title.as_ref().map(String::len),
             u.department.as_ref().map(String::len),
+            u.locale.as_ref().map(String::len),
+            u.time_zone.as_ref().map(String::len),
         ]
         .iter()
         .flatten()
@@ -40,6 +42,8 @@ impl Lifecycle for Accounts {
         u.phone = None;
         u.title = None;
         u.department = None;
+        u.locale = None;
+        u.time_zone = None;
         u.status = "disabled".into();
         store::update(&mut tx, &u).await?;
         store::clear_password(&mut tx, tenant_id, &u.id).await?;

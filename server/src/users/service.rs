@@ -1,6 +1,11 @@
 //! Rules for user accounts: who may do what, validation, transactions with their audit entry.
 
-use super::{store, store::UserRow, validate};
+use super::{
+    invitations::{invitation_sealer, issue_invitation, mail_invitation, Invitation},
+    store,
+    store::UserRow,
+    validate,
+};
 use crate::{
     audit::{self, Entry},
     authn::{self, InstallActor, Principal},
@@ -9,7 +14,6 @@ use crate::{
         user_permissions, Contained, Granted, Subject,
     },
     db::rfc3339,
-    delivery,
     error::{ApiError, ApiResult, Code},
     roles, AppState,
 };
@@ -43,16 +47,6 @@ pub enum AccountCreator<'a> {
     Registered(&'a authn::codes::CodeProof),
 }
 
-/// A one-time link that lets an invited person set a password.
-#[derive(Debug, Clone)]
-pub struct Invitation {
-    pub token: String,
-    pub url: String,
-    pub expires_at: i64,
-    /// The link was also queued as mail to the person's email.
-    pub mailed: bool,
-}
-
 #[derive(Debug, Default, Clone)]
 pub struct NewUser {
     pub display_name: String,
@@ -73,6 +67,8 @@ pub struct ProfilePatch {
     pub title: Option<String>,
     pub department: Option<String>,
     pub locale: Option<String>,
+    /// An IANA zone; `""` clears it.
+    pub time_zone: Option<String>,
 }
 
 pub fn audit_user(g: &Granted<'_>, action: &'static str, target_id: &str) -> Entry {
@@ -125,75 +121,6 @@ async fn ensure_unique(conn: &mut AnyConnection, u: &UserRow) -> ApiResult<()> {
             }
         }
     }
-    Ok(())
-}
-
-/// Create an invitation inside the caller's transaction.
-pub async fn issue_invitation(
-    conn: &mut AnyConnection,
-    state: &AppState,
-    tenant_id: &str,
-    user_id: &str,
-    created_by: &str,
-) -> ApiResult<Invitation> {
-    let (token, expires_at) =
-        authn::service::issue_invitation_token(conn, state, tenant_id, user_id, created_by).await?;
-    let url = format!(
-        "{}/invite#token={token}",
-        state.cfg.public_url.trim_end_matches('/')
-    );
-    Ok(Invitation {
-        token,
-        url,
-        expires_at,
-        mailed: false,
-    })
-}
-
-/// A sealer for the invitation mail of someone with `email`, when mail is configured (taken
-/// before the transaction opens).
-async fn invitation_sealer(
-    state: &AppState,
-    tenant_id: &str,
-    email: Option<&str>,
-) -> ApiResult<Option<delivery::Sealer>> {
-    if email.is_some() && state.senders.mail_enabled() {
-        Ok(Some(delivery::sealer(state, tenant_id).await?))
-    } else {
-        Ok(None)
-    }
-}
-
-/// Queue the invitation mail inside the caller's transaction (when there is a sealer).
-async fn mail_invitation(
-    conn: &mut AnyConnection,
-    sealer: Option<&delivery::Sealer>,
-    p: &Principal,
-    user: &UserRow,
-    inv: &mut Invitation,
-) -> ApiResult<()> {
-    let (Some(sealer), Some(email)) = (sealer, user.email.as_deref()) else {
-        return Ok(());
-    };
-    let inviter = store::get(&mut *conn, &p.tenant_id, &p.user_id)
-        .await?
-        .map(|u| u.display_name)
-        .unwrap_or_default();
-    let locale = delivery::Locale::choose(user.locale.as_deref(), Some(&p.ctx.accept_language));
-    let expires = rfc3339(inv.expires_at);
-    let mail = super::mail::invitation(
-        locale,
-        &super::mail::Invite {
-            to: email,
-            name: &user.display_name,
-            inviter: &inviter,
-            tenant: &p.tenant_slug,
-            url: &inv.url,
-            expires: expires.get(..16).unwrap_or(&expires),
-        },
-    );
-    delivery::queue(conn, &p.tenant_id, &sealer.mail(&mail)?).await?;
-    inv.mailed = true;
     Ok(())
 }
 
@@ -429,6 +356,10 @@ fn apply_patch(
         u.locale = validate::locale(Some(l))?;
         changed.insert("locale".into(), true.into());
     }
+    if let Some(z) = &patch.time_zone {
+        u.time_zone = validate::time_zone(Some(z))?;
+        changed.insert("time_zone".into(), true.into());
+    }
     // A person may remove their own email or phone (one sign-in identifier must remain), but
     // not set a new one: that would redirect sign-in without proof of owning it (verification
     // by code arrives with the identity work; until then an admin changes them).
@@ -623,41 +554,6 @@ pub async fn set_disabled(
             .await;
     }
     Ok(u)
-}
-
-/// A fresh invitation link (also how an admin lets someone reset a forgotten password).
-#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
-pub async fn reissue_invitation(
-    state: &AppState,
-    p: &Principal,
-    id: &str,
-) -> ApiResult<Invitation> {
-    let g = state.authz.require(p, perm::USERS_MANAGE).await?;
-    let email = {
-        let mut conn = state.db.conn().await?;
-        load(&mut conn, &p.tenant_id, id).await?.email
-    };
-    let sealer = invitation_sealer(state, &p.tenant_id, email.as_deref()).await?;
-    let mut tx = state.db.begin().await?;
-    let u = load(&mut tx, &p.tenant_id, id).await?;
-    // A fresh link is a password reset: whoever holds it becomes this account.
-    let _: Contained = contain_account(&mut tx, p, &u.id).await?;
-    if u.status == "disabled" {
-        return Err(ApiError::conflict(
-            Code::Conflict,
-            "enable the account before inviting it",
-        ));
-    }
-    let mut inv = issue_invitation(&mut tx, state, &p.tenant_id, &u.id, &p.user_id).await?;
-    mail_invitation(&mut tx, sealer.as_ref(), p, &u, &mut inv).await?;
-    audit::record(
-        &mut tx,
-        audit_user(&g, "user.invitation_issued", &u.id)
-            .details(serde_json::json!({ "mailed": inv.mailed })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(inv)
 }
 
 /// Every user of a tenant as (id, display name), by id: for features that show people beside

@@ -16,6 +16,7 @@ pub struct UserRow {
     pub password_hash: Option<String>,
     /// `en`, `vi` or `zh`: the language of mail and text messages sent to the person.
     pub locale: Option<String>,
+    pub time_zone: Option<String>,
     /// When a code proved the email (phone) reaches this person; cleared when it changes.
     pub email_verified_at: Option<i64>,
     pub phone_verified_at: Option<i64>,
@@ -50,13 +51,13 @@ macro_rules! status_sql {
 const COLUMNS: &str = concat!(
     "tenant_id, id, email, phone, display_name, title, department, ",
     status_sql!(),
-    ", password_hash, locale, email_verified_at, phone_verified_at, created_at, updated_at"
+    ", password_hash, locale, time_zone, email_verified_at, phone_verified_at, created_at, updated_at"
 );
 const LIST_COLUMNS: &str = concat!(
     "tenant_id, id, email, phone, display_name, title, department, ",
     status_sql!(),
-    ", cast(null as text) as password_hash, locale, email_verified_at, phone_verified_at, \
-     created_at, updated_at"
+    ", cast(null as text) as password_hash, locale, time_zone, email_verified_at, \
+     phone_verified_at, created_at, updated_at"
 );
 
 /// The status people see, for filtering.
@@ -97,6 +98,7 @@ impl UserRow {
             .to_string(),
             password_hash,
             locale: None,
+            time_zone: None,
             email_verified_at: None,
             phone_verified_at: None,
             created_at: now,
@@ -151,8 +153,8 @@ pub async fn insert(conn: &mut AnyConnection, u: &UserRow) -> Result<(), sqlx::E
     sqlx::query(
         "insert into users (tenant_id, id, email, phone, display_name, title, department, status,
                             password_hash, search_text, locale, email_verified_at,
-                            phone_verified_at, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                            phone_verified_at, created_at, updated_at, time_zone)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(&u.tenant_id)
     .bind(&u.id)
@@ -169,6 +171,7 @@ pub async fn insert(conn: &mut AnyConnection, u: &UserRow) -> Result<(), sqlx::E
     .bind(u.phone_verified_at)
     .bind(u.created_at)
     .bind(u.updated_at)
+    .bind(u.time_zone.clone())
     .execute(conn)
     .await?;
     Ok(())
@@ -179,8 +182,8 @@ pub async fn update(conn: &mut AnyConnection, u: &UserRow) -> Result<(), sqlx::E
     sqlx::query(
         "update users set email = $1, phone = $2, display_name = $3, title = $4, department = $5,
                 status = $6, search_text = $7, updated_at = $8, locale = $9,
-                email_verified_at = $10, phone_verified_at = $11
-         where tenant_id = $12 and id = $13",
+                email_verified_at = $10, phone_verified_at = $11, time_zone = $12
+         where tenant_id = $13 and id = $14",
     )
     .bind(u.email.clone())
     .bind(u.phone.clone())
@@ -193,6 +196,7 @@ pub async fn update(conn: &mut AnyConnection, u: &UserRow) -> Result<(), sqlx::E
     .bind(u.locale.clone())
     .bind(u.email_verified_at)
     .bind(u.phone_verified_at)
+    .bind(u.time_zone.clone())
     .bind(&u.tenant_id)
     .bind(&u.id)
     .execute(conn)

@@ -49,6 +49,23 @@ pub fn locale(raw: Option<&str>) -> Result<Option<String>, ApiError> {
     }
 }
 
+/// An IANA time zone name (`Europe/Berlin`, `Asia/Ho_Chi_Minh`, `UTC`), in its canonical
+/// spelling; empty clears it.
+pub fn time_zone(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(z) => z
+            .parse::<chrono_tz::Tz>()
+            .map(|tz| Some(tz.name().to_string()))
+            .map_err(|_| {
+                ApiError::validation(
+                    "time_zone",
+                    "must be an IANA time zone such as `Asia/Ho_Chi_Minh`",
+                )
+            }),
+    }
+}
+
 /// A login is an email or an E.164 phone number.
 pub fn login(raw: &str) -> Option<String> {
     if raw.contains('@') {
