@@ -17,6 +17,7 @@
 //! to a server.
 
 use super::{
+    provision::{active_user, fail, Done, Failure},
     settings::{self, Settings},
     store::{self, FlowRow, LinkRow},
 };
@@ -30,7 +31,7 @@ use crate::{
     db::{new_id, now_ms},
     error::{ApiError, ApiResult, Code},
     ops::ctx::RequestCtx,
-    signin, tenants, users, AppState,
+    signin, tenants, AppState,
 };
 use sqlx::AnyConnection;
 
@@ -230,32 +231,6 @@ fn with_fragment(return_to: &str, pairs: &[(&str, &str)]) -> String {
     format!("{return_to}#{}", f.finish())
 }
 
-/// Why a callback did not sign anyone in: the reason recorded and handed back.
-pub(super) struct Failure {
-    reason: &'static str,
-    user_id: Option<String>,
-}
-
-pub(super) fn fail(reason: &'static str) -> Failure {
-    Failure {
-        reason,
-        user_id: None,
-    }
-}
-
-impl From<ApiError> for Failure {
-    fn from(e: ApiError) -> Failure {
-        tracing::warn!(error = %e, "single sign-on callback failed");
-        fail("internal")
-    }
-}
-
-impl From<sqlx::Error> for Failure {
-    fn from(e: sqlx::Error) -> Failure {
-        ApiError::from(e).into()
-    }
-}
-
 /// The provider sent the browser back.
 #[tracing::instrument(skip_all, fields(tenant_id = tracing::field::Empty))]
 pub async fn callback(
@@ -340,18 +315,6 @@ pub async fn callback(
     Ok(Next { location })
 }
 
-pub(super) enum Done {
-    SignedIn {
-        user_id: String,
-        created: bool,
-        link_id: String,
-    },
-    Linked {
-        user_id: String,
-        link_id: String,
-    },
-}
-
 async fn finish(
     state: &AppState,
     flow: &FlowRow,
@@ -410,24 +373,6 @@ async fn finish(
     };
     tx.commit().await?;
     Ok(done)
-}
-
-pub(super) async fn active_user(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    user_id: &str,
-) -> Result<(), Failure> {
-    let tenant_active = tenants::service::by_id(&mut *conn, tenant_id)
-        .await?
-        .is_some_and(|t| t.status == "active");
-    let user = users::service::find(&mut *conn, tenant_id, user_id).await?;
-    match user {
-        Some(u) if u.status == "active" && tenant_active => Ok(()),
-        _ => Err(Failure {
-            reason: "account_not_active",
-            user_id: Some(user_id.to_string()),
-        }),
-    }
 }
 
 async fn link(

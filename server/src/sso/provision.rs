@@ -1,9 +1,9 @@
 //! Whom a verified callback signs in when no account is linked yet: the account matched by a
 //! verified email (never an unverified one), or one created just in time when the tenant allows
-//! it, with roles mapped from the provider's groups.
+//! it, with roles mapped from the provider's groups; and what a callback comes to (signed in,
+//! linked, or a failure with its reason).
 
 use super::{
-    flow::{active_user, fail, Done, Failure},
     settings::{RoleMapping, Settings},
     store::{self, FlowRow, LinkRow},
 };
@@ -11,9 +11,67 @@ use crate::{
     audit::{self, ActorKind, Entry},
     authn::oidc::Verified,
     db::{new_id, now_ms},
+    error::ApiError,
+    tenants,
     users::{self, service::AccountCreator},
 };
 use sqlx::AnyConnection;
+
+/// Why a callback did not sign anyone in: the reason recorded and handed back.
+pub(super) struct Failure {
+    pub(super) reason: &'static str,
+    pub(super) user_id: Option<String>,
+}
+
+pub(super) fn fail(reason: &'static str) -> Failure {
+    Failure {
+        reason,
+        user_id: None,
+    }
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Failure {
+        tracing::warn!(error = %e, "single sign-on callback failed");
+        fail("internal")
+    }
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(e: sqlx::Error) -> Failure {
+        ApiError::from(e).into()
+    }
+}
+
+pub(super) enum Done {
+    SignedIn {
+        user_id: String,
+        created: bool,
+        link_id: String,
+    },
+    Linked {
+        user_id: String,
+        link_id: String,
+    },
+}
+
+pub(super) async fn active_user(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+) -> Result<(), Failure> {
+    let tenant_active = tenants::service::by_id(&mut *conn, tenant_id)
+        .await?
+        .is_some_and(|t| t.status == "active");
+    let user = users::service::find(&mut *conn, tenant_id, user_id).await?;
+    match user {
+        Some(u) if u.status == "active" && tenant_active => Ok(()),
+        _ => Err(Failure {
+            reason: "account_not_active",
+            user_id: Some(user_id.to_string()),
+        }),
+    }
+}
 
 /// The email the provider vouches for, or `None`: an email whose `email_verified` is not true
 /// is not used for anything (unless the tenant said its provider never sends the claim).

@@ -2,10 +2,7 @@
 //! admin lets someone reset a forgotten one), issued inside the caller's transaction and mailed
 //! when mail is configured.
 
-use super::{
-    service::{audit_user, load},
-    store::{self, UserRow},
-};
+use super::store::{self, UserRow};
 use crate::{
     audit,
     authn::{self, Principal},
@@ -96,6 +93,16 @@ pub(super) async fn mail_invitation(
     Ok(())
 }
 
+/// The account `id` of the tenant (404 when there is none).
+async fn user(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> ApiResult<UserRow> {
+    if !crate::db::is_id(id) {
+        return Err(ApiError::not_found("user"));
+    }
+    store::get(conn, tenant_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))
+}
+
 /// A fresh invitation link (also how an admin lets someone reset a forgotten password).
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn reissue_invitation(
@@ -106,11 +113,11 @@ pub async fn reissue_invitation(
     let g = state.authz.require(p, perm::USERS_MANAGE).await?;
     let email = {
         let mut conn = state.db.conn().await?;
-        load(&mut conn, &p.tenant_id, id).await?.email
+        user(&mut conn, &p.tenant_id, id).await?.email
     };
     let sealer = invitation_sealer(state, &p.tenant_id, email.as_deref()).await?;
     let mut tx = state.db.begin().await?;
-    let u = load(&mut tx, &p.tenant_id, id).await?;
+    let u = user(&mut tx, &p.tenant_id, id).await?;
     // A fresh link is a password reset: whoever holds it becomes this account.
     let _: Contained = contain_account(&mut tx, p, &u.id).await?;
     if u.status == "disabled" {
@@ -123,7 +130,9 @@ pub async fn reissue_invitation(
     mail_invitation(&mut tx, sealer.as_ref(), p, &u, &mut inv).await?;
     audit::record(
         &mut tx,
-        audit_user(&g, "user.invitation_issued", &u.id)
+        g.principal()
+            .audit("user.invitation_issued")
+            .target("user", &u.id)
             .details(serde_json::json!({ "mailed": inv.mailed })),
     )
     .await?;

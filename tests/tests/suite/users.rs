@@ -207,14 +207,24 @@ async fn self_service_profile(b: Backend) {
     assert_eq!(r.ok(200)["time_zone"], "Asia/Ho_Chi_Minh");
     for bad in ["Mars/Olympus", "+07:00", "GMT+7 Hanoi"] {
         let r = s
-            .req("PATCH", "/api/v1/me", Some(&tok), Some(json!({ "time_zone": bad })))
+            .req(
+                "PATCH",
+                "/api/v1/me",
+                Some(&tok),
+                Some(json!({ "time_zone": bad })),
+            )
             .await;
         assert_eq!(r.problem(422), "validation_failed", "{bad}");
     }
     let me = s.get("/api/v1/me", &tok).await;
     assert_eq!(me.ok(200)["user"]["time_zone"], "Asia/Ho_Chi_Minh");
     let r = s
-        .req("PATCH", "/api/v1/me", Some(&tok), Some(json!({ "time_zone": "" })))
+        .req(
+            "PATCH",
+            "/api/v1/me",
+            Some(&tok),
+            Some(json!({ "time_zone": "" })),
+        )
         .await;
     assert!(r.ok(200)["time_zone"].is_null());
     let me = s.get("/api/v1/me", &tok).await;
