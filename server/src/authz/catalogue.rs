@@ -35,6 +35,7 @@ catalogue! {
     MEETINGS_MANAGE = "meetings.manage", "meetings", false, "Manage any meeting in the tenant";
     TASKS_USE = "tasks.use", "tasks", true, "Keep personal tasks, notes and agenda items";
     TASKS_ASSIGN = "tasks.assign", "tasks", true, "Assign tasks to other people";
+    NOTES_USE = "notes.use", "notes", true, "Keep personal notes";
     APPROVALS_SUBMIT = "approvals.submit", "approvals", true, "Submit approval requests";
     APPROVALS_TEMPLATES_MANAGE = "approvals.templates.manage", "approvals", false, "Define approval workflows and templates";
     APPROVALS_READ_ALL = "approvals.read_all", "approvals", false, "Read every approval request in the tenant";
