@@ -149,6 +149,7 @@ impl NotesApi {
     /// Pinned first, then most recently changed. Filters: `tag` (normalised as stored),
     /// `pinned`, `q` (text in the title or body).
     #[oai(path = "/notes", method = "get", operation_id = "notes_list")]
+    #[allow(clippy::too_many_arguments)]
     async fn list(
         &self,
         state: Data<&Arc<AppState>>,

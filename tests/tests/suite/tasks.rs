@@ -778,13 +778,19 @@ async fn erasure_transfers(b: Backend) {
     let d = s.get(&path, admin).await.ok(200).clone();
     let report = s
         .get(
-            &format!("/api/v1/erasure-reports/{}", d["report_id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/erasure-reports/{}",
+                d["report_id"].as_str().unwrap()
+            ),
             admin,
         )
         .await
         .ok(200)
         .clone();
     let text = report.to_string();
-    assert!(text.contains("assigned tasks") && text.contains("assignments"), "{report}");
+    assert!(
+        text.contains("assigned tasks") && text.contains("assignments"),
+        "{report}"
+    );
 }
 both!(erasure_transfers);
