@@ -9,16 +9,19 @@
 //! - [`service`]: who may see (owner and assignee; others 404) and change (the owner
 //!   everything, the assignee status and checklist) a task; create, edit, delete, the list
 //!   with its filters, and `due_between` for the agenda.
+//! - [`list`]: the list with its filters, `due_between` for the agenda, search documents.
 //! - [`hooks`]: the `task` search kind and the attachments' `FileConsumer`.
 //! - [`lifecycle`] and [`export`]: the `tasks_done` data class, erasure (assigned tasks go to
 //!   their assignees) and the person's export.
 
 pub mod api;
 pub mod checklist;
+pub mod dto;
 pub mod due;
 pub mod export;
 pub mod hooks;
 pub mod lifecycle;
+pub mod list;
 pub mod reminders;
 pub mod service;
 pub mod store;
