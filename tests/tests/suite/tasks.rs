@@ -794,3 +794,80 @@ async fn erasure_transfers(b: Backend) {
     );
 }
 both!(erasure_transfers);
+
+/// A person's export has their tasks (owned and assigned) and their notes, and nothing of
+/// anyone else's.
+async fn export(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (bob_id, bob) = s.staff(&t, "Bob").await;
+    let (_, carol) = s.staff(&t, "Carol").await;
+    task(
+        &s,
+        &t.admin_token,
+        json!({ "title": "Given to Bob", "assignee_id": bob_id }),
+    )
+    .await;
+    task(
+        &s,
+        &bob,
+        json!({ "title": "Bob's own errand", "due": { "date": "2031-05-01" } }),
+    )
+    .await;
+    task(&s, &carol, json!({ "title": "Carol's secret task" })).await;
+    s.post(
+        "/api/v1/notes",
+        &bob,
+        json!({ "body": "bob-note-canary", "tags": ["x"] }),
+    )
+    .await
+    .ok(201);
+    s.post(
+        "/api/v1/notes",
+        &carol,
+        json!({ "body": "carol-note-canary" }),
+    )
+    .await
+    .ok(201);
+    let e = s
+        .post("/api/v1/me/export", &bob, json!({}))
+        .await
+        .ok(202)
+        .clone();
+    let export_id = id(&e);
+    crate::exports::ready(
+        &s,
+        &bob,
+        &format!("/api/v1/me/exports/{export_id}"),
+        &export_id,
+    )
+    .await;
+    let url = crate::exports::link(&s, &bob, &export_id).await;
+    let (status, bytes, _) = crate::exports::fetch(&s, &url).await;
+    assert_eq!(status, 200);
+    let entries = crate::exports::unzip(&bytes);
+    let all: String = entries
+        .values()
+        .map(|b| String::from_utf8_lossy(b).to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        entries.keys().any(|k| k.starts_with("tasks/")),
+        "{:?}",
+        entries.keys()
+    );
+    assert!(
+        entries.keys().any(|k| k.starts_with("notes/")),
+        "{:?}",
+        entries.keys()
+    );
+    for want in ["Given to Bob", "Bob's own errand", "bob-note-canary"] {
+        assert!(all.contains(want), "{want}");
+    }
+    for other in ["Carol's secret task", "carol-note-canary"] {
+        assert!(!all.contains(other), "{other}");
+    }
+}
+both!(export);
