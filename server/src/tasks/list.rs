@@ -142,3 +142,154 @@ pub async fn can_read(conn: &mut AnyConnection, p: &Principal, id: &str) -> ApiR
         .await?
         .is_some_and(|t| reads(&t, &p.user_id)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        config::Config,
+        ops::ctx::RequestCtx,
+        tasks::service::{self, DueInput, NewTask},
+        tenants, users,
+    };
+
+    fn principal(tenant_id: &str, user_id: &str) -> Principal {
+        Principal {
+            tenant_id: tenant_id.into(),
+            tenant_slug: "acme".into(),
+            user_id: user_id.into(),
+            session_id: String::new(),
+            policy_version: i64::MAX,
+            consent_pending: false,
+            ctx: RequestCtx::default(),
+        }
+    }
+
+    fn due(date: &str, time: Option<&str>, zone: &str) -> Option<DueInput> {
+        Some(DueInput {
+            date: date.into(),
+            time: time.map(Into::into),
+            zone: Some(zone.into()),
+        })
+    }
+
+    /// What the agenda asks: a person's open tasks (owned or assigned) due in a range, soonest
+    /// first; done ones, other people's and ones outside the range are not in it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn due_between_for_the_agenda() {
+        let dir =
+            std::env::temp_dir().join(format!("stoa-tasks-{}", uuid::Uuid::new_v4().simple()));
+        let cfg = Config::load(
+            None,
+            [("STOA_DATA_DIR".to_string(), dir.display().to_string())],
+        )
+        .unwrap();
+        let state = crate::build_state(cfg).await.unwrap();
+        let op = crate::authn::OperatorProof::command_line(&state, RequestCtx::default()).unwrap();
+        let created = tenants::service::create(
+            &state,
+            crate::authn::InstallActor::Operator(&op),
+            tenants::service::NewTenant {
+                slug: "acme".into(),
+                name: "Acme".into(),
+                admin_email: "admin@acme.test".into(),
+                admin_name: "Admin".into(),
+                admin_password: None,
+            },
+        )
+        .await
+        .unwrap();
+        let tenant = created.tenant.id.clone();
+        let admin = principal(&tenant, &created.admin.id);
+        let (bob, _) = users::service::create(
+            &state,
+            &admin,
+            users::service::NewUser {
+                display_name: "Bob".into(),
+                email: Some("bob@acme.test".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let bob = principal(&tenant, &bob.id);
+        let mk =
+            |title: &str, due: Option<DueInput>, assignee: Option<String>, status: &str| NewTask {
+                title: title.into(),
+                due,
+                assignee_id: assignee,
+                status: Some(status.into()),
+                ..Default::default()
+            };
+        let day = due("2030-06-01", None, "Asia/Ho_Chi_Minh");
+        for (who, t) in [
+            (&admin, mk("all day", day, None, "todo")),
+            (
+                &admin,
+                mk(
+                    "morning",
+                    due("2030-06-01", Some("09:00"), "Asia/Ho_Chi_Minh"),
+                    None,
+                    "in_progress",
+                ),
+            ),
+            (
+                &admin,
+                mk(
+                    "done",
+                    due("2030-06-01", Some("10:00"), "Asia/Ho_Chi_Minh"),
+                    None,
+                    "done",
+                ),
+            ),
+            (
+                &admin,
+                mk(
+                    "next day",
+                    due("2030-06-02", Some("09:00"), "Asia/Ho_Chi_Minh"),
+                    None,
+                    "todo",
+                ),
+            ),
+            (&admin, mk("undated", None, None, "todo")),
+            (
+                &bob,
+                mk(
+                    "from Bob",
+                    due("2030-06-01", Some("12:00"), "UTC"),
+                    Some(admin.user_id.clone()),
+                    "todo",
+                ),
+            ),
+            (
+                &bob,
+                mk(
+                    "Bob's own",
+                    due("2030-06-01", Some("12:00"), "UTC"),
+                    None,
+                    "todo",
+                ),
+            ),
+        ] {
+            service::create(&state, who, t).await.unwrap();
+        }
+        // 2030-06-01 in Ho Chi Minh City (UTC+7): [2030-05-31T17:00Z, 2030-06-01T17:00Z).
+        let from = crate::db::parse_rfc3339("2030-05-31T17:00:00Z").unwrap();
+        let to = crate::db::parse_rfc3339("2030-06-01T17:00:00Z").unwrap();
+        let titles = |rows: Vec<TaskRow>| rows.into_iter().map(|t| t.title).collect::<Vec<_>>();
+        assert_eq!(
+            titles(due_between(&state, &admin, from, to, 100).await.unwrap()),
+            ["all day", "morning", "from Bob"]
+        );
+        assert_eq!(
+            titles(due_between(&state, &admin, from, to, 2).await.unwrap()),
+            ["all day", "morning"]
+        );
+        assert_eq!(
+            titles(due_between(&state, &bob, from, to, 100).await.unwrap()),
+            ["from Bob", "Bob's own"]
+        );
+        assert!(due_between(&state, &admin, to, from, 10).await.is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
