@@ -49,6 +49,7 @@ pub type Apis = (
         crate::search::api::SearchApi,
         crate::announcements::api::AnnouncementsApi,
         crate::notices::api::NoticesApi,
+        (crate::tasks::api::TasksApi, crate::notes::api::NotesApi),
     ),
     (
         crate::retention::api::RetentionApi,

@@ -24,6 +24,8 @@ const FEATURES: &[&str] = &[
     "attendance",
     "bulletin",
     "announcements",
+    "tasks",
+    "notes",
 ];
 
 /// The infrastructure folders: they may not import a feature.

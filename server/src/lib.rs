@@ -33,6 +33,7 @@ pub mod lifecycle;
 pub mod me;
 pub mod messaging;
 pub mod mfa;
+pub mod notes;
 pub mod notices;
 pub mod ops;
 
@@ -46,6 +47,7 @@ pub mod setup;
 pub mod signin;
 pub mod sso;
 pub mod state;
+pub mod tasks;
 pub mod tenants;
 pub mod users;
 

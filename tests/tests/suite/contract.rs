@@ -127,6 +127,13 @@ struct Fx {
     ann_id: String,
     ann_plain_id: String,
     ann_doomed_id: String,
+    /// Tasks: the admin's task (due, with checklist items, one to remove), one to delete;
+    /// notes: the admin's note, one to delete.
+    task_id: String,
+    task_item_ids: (String, String, String),
+    task_doomed_id: String,
+    note_id: String,
+    note_doomed_id: String,
 }
 
 /// A post for the bulletin board.
@@ -3734,6 +3741,255 @@ fn cases() -> Vec<Case> {
             names_object: false,
             bad: Some(|_| req("POST", "/api/v1/notices/read", Some(json!({})))),
         },
+        // Tasks and notes (staff hold `tasks.use` and `notes.use`: tasks.rs and notes.rs have
+        // the 403s of a role without them, and of an assignee changing what only the owner may).
+        Case {
+            op: "tasks_create",
+            auth: Session,
+            perm: None,
+            ok: 201,
+            call: |_| {
+                req(
+                    "POST",
+                    "/api/v1/tasks",
+                    Some(json!({ "title": "Contract" })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| req("POST", "/api/v1/tasks", Some(json!({ "title": "" })))),
+        },
+        Case {
+            op: "tasks_list",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/tasks?scope=mine&overdue=false", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/tasks?cursor=%%%", None)),
+        },
+        Case {
+            op: "tasks_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| req("GET", format!("/api/v1/tasks/{}", f.task_id), None),
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/tasks/not-a-task", None)),
+        },
+        Case {
+            op: "tasks_update",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/tasks/{}", f.task_id),
+                    Some(json!({ "priority": "high" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/tasks/{}", f.task_id),
+                    Some(json!({ "title": "" })),
+                )
+            }),
+        },
+        Case {
+            op: "tasks_checklist_reorder",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                let (a, b, c) = &f.task_item_ids;
+                req(
+                    "PUT",
+                    format!("/api/v1/tasks/{}/checklist/order", f.task_id),
+                    Some(json!({ "item_ids": [b, a, c] })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/tasks/{}/checklist/order", f.task_id),
+                    Some(json!({ "item_ids": [] })),
+                )
+            }),
+        },
+        Case {
+            op: "tasks_checklist_update",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "PATCH",
+                    format!(
+                        "/api/v1/tasks/{}/checklist/{}",
+                        f.task_id, f.task_item_ids.0
+                    ),
+                    Some(json!({ "done": true })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PATCH",
+                    format!(
+                        "/api/v1/tasks/{}/checklist/{}",
+                        f.task_id, f.task_item_ids.0
+                    ),
+                    Some(json!({ "text": "" })),
+                )
+            }),
+        },
+        Case {
+            op: "tasks_checklist_remove",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!(
+                        "/api/v1/tasks/{}/checklist/{}",
+                        f.task_id, f.task_item_ids.2
+                    ),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/tasks/{}/checklist/nope", f.task_id),
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "tasks_checklist_add",
+            auth: Session,
+            perm: None,
+            ok: 201,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/tasks/{}/checklist", f.task_id),
+                    Some(json!({ "text": "three" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/tasks/{}/checklist", f.task_id),
+                    Some(json!({ "text": "" })),
+                )
+            }),
+        },
+        Case {
+            op: "tasks_reminders_set",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/tasks/{}/reminders", f.task_id),
+                    Some(json!({ "minutes_before": [10, 60] })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/tasks/{}/reminders", f.task_id),
+                    Some(json!({ "minutes_before": [-1] })),
+                )
+            }),
+        },
+        Case {
+            op: "tasks_delete",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/tasks/{}", f.task_doomed_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("DELETE", "/api/v1/tasks/nope", None)),
+        },
+        Case {
+            op: "notes_create",
+            auth: Session,
+            perm: None,
+            ok: 201,
+            call: |_| req("POST", "/api/v1/notes", Some(json!({ "body": "Contract" }))),
+            names_object: false,
+            bad: Some(|_| req("POST", "/api/v1/notes", Some(json!({ "body": "" })))),
+        },
+        Case {
+            op: "notes_list",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/notes?pinned=false", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/notes?cursor=%%%", None)),
+        },
+        Case {
+            op: "notes_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| req("GET", format!("/api/v1/notes/{}", f.note_id), None),
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/notes/not-a-note", None)),
+        },
+        Case {
+            op: "notes_update",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/notes/{}", f.note_id),
+                    Some(json!({ "pinned": true, "tags": ["Contract"] })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/notes/{}", f.note_id),
+                    Some(json!({ "body": "" })),
+                )
+            }),
+        },
+        Case {
+            op: "notes_delete",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/notes/{}", f.note_doomed_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("DELETE", "/api/v1/notes/nope", None)),
+        },
         // Last: tenant B's admin is signed out by its isolation check.
         Case {
             op: "auth_logout",
@@ -3848,6 +4104,8 @@ fn every_operation_in_the_spec_has_its_answers() {
                     || BULLETIN_POSTS.contains(&c.op)
                     || ANNOUNCEMENT_READS.contains(&c.op)
                     || c.op.starts_with("notices_")
+                    || c.op.starts_with("tasks_")
+                    || c.op.starts_with("notes_")
                     || c.op == "auth_logout",
                 "{} has no permission: is that right?",
                 c.op
@@ -4397,7 +4655,61 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
     let ann_id = announce("Contract announcement", true).await;
     let ann_plain_id = announce("Contract plain", false).await;
     let ann_doomed_id = announce("Contract doomed", false).await;
+    let admin = a.admin_token.clone();
+    let new_task = |title: &'static str| {
+        let admin = admin.clone();
+        async move {
+            s.post(
+                "/api/v1/tasks",
+                &admin,
+                json!({ "title": title, "due": { "date": "2031-01-01", "zone": "Asia/Ho_Chi_Minh" } }),
+            )
+            .await
+            .ok(201)["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let task_id = new_task("Contract task").await;
+    let task_doomed_id = new_task("Contract doomed task").await;
+    let mut items = Vec::new();
+    for text in ["one", "two", "doomed"] {
+        let r = s
+            .post(
+                &format!("/api/v1/tasks/{task_id}/checklist"),
+                &admin,
+                json!({ "text": text }),
+            )
+            .await;
+        items = r.ok(201)["items"].as_array().unwrap().clone();
+        assert!(!items.is_empty());
+    }
+    let item = |i: usize| items[i]["id"].as_str().unwrap().to_string();
+    let task_item_ids = (item(0), item(1), item(2));
+    let new_note = |title: &'static str| {
+        let admin = admin.clone();
+        async move {
+            s.post(
+                "/api/v1/notes",
+                &admin,
+                json!({ "title": title, "body": "Text" }),
+            )
+            .await
+            .ok(201)["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let note_id = new_note("Contract note").await;
+    let note_doomed_id = new_note("Contract doomed note").await;
     Fx {
+        task_id,
+        task_item_ids,
+        task_doomed_id,
+        note_id,
+        note_doomed_id,
         att_schedule_id,
         att_doomed_schedule_id,
         att_excused_id,
