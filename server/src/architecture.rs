@@ -24,6 +24,7 @@ const FEATURES: &[&str] = &[
     "attendance",
     "bulletin",
     "announcements",
+    "meetings",
 ];
 
 /// The infrastructure folders: they may not import a feature.
