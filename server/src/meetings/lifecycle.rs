@@ -68,6 +68,9 @@ impl Lifecycle for Meetings {
         let n = store::transfer_organised(&mut tx, t, &e.person, to, now_ms()).await?;
         crate::search::enqueue_index_many(&mut tx, t, super::hooks::KIND, &ids).await?;
         tx.commit().await?;
+        if n == 0 {
+            return Ok(Vec::new());
+        }
         Ok(vec![Transferred {
             feature: "meetings".into(),
             what: "organised meetings".into(),

@@ -122,6 +122,19 @@ pub async fn schedule(
     if m.last_end_at.is_some_and(|e| e < now - GRACE_MS) {
         return Ok(());
     }
+    // Nobody is to be reminded at all: no row (not even a check at the window's end).
+    let anyone = !parse_reminders(&m.reminders).is_empty()
+        || store::replies(conn, tenant_id, &m.id)
+            .await?
+            .iter()
+            .any(|r| {
+                r.reminders
+                    .as_deref()
+                    .is_some_and(|l| !parse_reminders(l).is_empty())
+            });
+    if !anyone {
+        return Ok(());
+    }
     let done: HashSet<(String, i64, i64)> =
         sent::sent_since(conn, tenant_id, &m.id, now - GRACE_MS - 32 * 86_400_000)
             .await?

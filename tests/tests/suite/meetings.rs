@@ -92,7 +92,7 @@ async fn visibility_and_edits(b: Backend) {
     let m = create(
         &s,
         &org,
-        json!({ "title": "Planning", "description": "Q3", "time_zone": "Europe/Berlin",
+        json!({ "title": "Planning", "description": "Q3 zorblattix", "time_zone": "Europe/Berlin",
                 "start": "2030-03-04T09:00", "end": "2030-03-04T10:00",
                 "location": "HQ", "latitude": 52.52, "longitude": 13.405,
                 "online_url": "https://meet.example.com/abc",
@@ -117,6 +117,31 @@ async fn visibility_and_edits(b: Backend) {
         s.get(&path, &other.admin_token).await.problem(404),
         "not_found"
     );
+    // Nobody asked for reminders: no reminder row waits in the outbox.
+    assert_eq!(
+        s.count(&format!(
+            "select count(*) from outbox where topic = 'meetings.remind' and payload like '%{mid}%'"
+        ))
+        .await,
+        0
+    );
+    // Search: the organiser and the attendees (a department's member too), nobody else.
+    let hits = |tok: String| {
+        let s = &s;
+        async move {
+            s.search(&tok, "zorblattix").await.ok(200)["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|h| h["kind"] == "meeting")
+                .count()
+        }
+    };
+    s.eventually("the meeting is searchable", || async {
+        hits(bob.clone()).await == 1 && hits(org.clone()).await == 1
+    })
+    .await;
+    assert_eq!(hits(eve.clone()).await, 0);
     // Only the organiser edits.
     patch(&s, &ann, &path, json!({ "title": "Mine" }))
         .await
@@ -846,3 +871,76 @@ async fn attachments_for_attendees_only(b: Backend) {
     assert_eq!(r.problem(422), "validation_failed");
 }
 both!(attachments_for_attendees_only);
+
+async fn erasure_transfers_and_removes(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    s.req(
+        "PUT",
+        "/api/v1/settings/account-deletion",
+        Some(&t.admin_token),
+        Some(json!({ "grace_days": 0, "authored_messages": "pseudonymise", "sign_in_cancels": false })),
+    )
+    .await
+    .ok(200);
+    let (carol_id, carol) = s.staff(&t, "Carol").await;
+    let (dan_id, dan) = s.staff(&t, "Dan").await;
+    let (_, org) = s.staff(&t, "Olga").await;
+    let hers = create(
+        &s,
+        &carol,
+        json!({ "title": "Carol's review", "time_zone": "UTC", "start": "2030-01-01T09:00",
+                "end": "2030-01-01T10:00", "attendees": [{ "kind": "person", "id": dan_id }] }),
+    )
+    .await;
+    let theirs = create(
+        &s,
+        &org,
+        json!({ "title": "Team", "time_zone": "UTC", "start": "2030-01-02T09:00",
+                "end": "2030-01-02T10:00", "attendees": [{ "kind": "person", "id": carol_id }] }),
+    )
+    .await;
+    let (hid, tid) = (id(&hers), id(&theirs));
+    put(
+        &s,
+        &carol,
+        &format!("/api/v1/meetings/{tid}/reply"),
+        json!({ "status": "accepted", "comment": "carol will bring cake" }),
+    )
+    .await
+    .ok(204);
+    s.post(
+        &format!("/api/v1/users/{carol_id}/deletion"),
+        &t.admin_token,
+        json!({ "rooms_to": dan_id, "reason": "left" }),
+    )
+    .await
+    .ok(202);
+    let path = format!("/api/v1/users/{carol_id}/deletion");
+    s.eventually("the erasure ends", || async {
+        s.get(&path, &t.admin_token).await.ok(200)["status"] == "erased"
+    })
+    .await;
+    // Her meeting is Dan's now; she is no longer an attendee of Olga's, her reply is gone.
+    let m = s
+        .get(&format!("/api/v1/meetings/{hid}"), &dan)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(m["my_role"], "organiser");
+    assert_eq!(m["organiser_id"], dan_id.as_str());
+    let m = s
+        .get(&format!("/api/v1/meetings/{tid}"), &org)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(m["attendees"], json!([]));
+    assert_eq!(
+        s.count("select count(*) from meeting_replies where comment like '%cake%'")
+            .await,
+        0
+    );
+}
+both!(erasure_transfers_and_removes);
