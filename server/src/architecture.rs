@@ -26,6 +26,7 @@ const FEATURES: &[&str] = &[
     "announcements",
     "tasks",
     "notes",
+    "meetings",
 ];
 
 /// The infrastructure folders: they may not import a feature.

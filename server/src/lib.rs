@@ -31,6 +31,7 @@ pub mod identity;
 pub mod jobs;
 pub mod lifecycle;
 pub mod me;
+pub mod meetings;
 pub mod messaging;
 pub mod mfa;
 pub mod notes;

@@ -31,8 +31,8 @@ catalogue! {
     ROOMS_CREATE = "rooms.create", "messaging", true, "Create group rooms and direct conversations";
     CHANNELS_CREATE = "channels.create", "messaging", false, "Create tenant-wide channels";
     ROOMS_MANAGE = "rooms.manage", "messaging", false, "Manage any room, its members and settings";
-    MEETINGS_CREATE = "meetings.create", "meetings", true, "Schedule meetings and invite people";
-    MEETINGS_MANAGE = "meetings.manage", "meetings", false, "Manage any meeting in the tenant";
+    MEETINGS_USE = "meetings.use", "meetings", true, "Schedule meetings, invite people and book rooms";
+    MEETINGS_MANAGE = "meetings.manage", "meetings", false, "Manage meeting rooms and resources (rooms, equipment, vehicles)";
     TASKS_USE = "tasks.use", "tasks", true, "Keep personal tasks and see them in the agenda";
     TASKS_ASSIGN = "tasks.assign", "tasks", true, "Assign tasks to other people";
     NOTES_USE = "notes.use", "notes", true, "Keep personal notes";

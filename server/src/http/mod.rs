@@ -61,6 +61,9 @@ pub enum ApiTags {
     /// Announcements: publishing to an audience, reading, acknowledging, receipts and
     /// reminders; policy-change and breach notices.
     Announcements,
+    /// Meetings: scheduling in time zones, recurrence, replies, rooms and resources without
+    /// double booking, free/busy, reminders.
+    Meetings,
     /// The signed-in person's notices (an announcement published for them, a reminder).
     Notices,
     /// Tasks: personal and assigned, due dates in a time zone, priority, status, checklists,

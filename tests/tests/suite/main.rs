@@ -22,6 +22,7 @@ mod files;
 mod hostile;
 mod identity;
 mod invite_page;
+mod meetings;
 mod messaging;
 mod messaging_authz;
 mod migrations;
