@@ -8,6 +8,7 @@
 //! - [`occurrences`]: one occurrence changed or cancelled; this and following (split); the
 //!   occurrences of a person's meetings in a range ([`occurrences::occurrences_for`], for the
 //!   agenda and feeds).
+//! - [`input`]: the input rules (texts, place, link, times, attendees, reminders).
 //! - [`recur`]: zones, wall-clock input, strict RRULE checks and bounded expansion
 //!   (the `rrule` crate).
 //! - [`rsvp`]: replies and the attendee's own reminders.
@@ -15,16 +16,18 @@
 //! - [`resources`]: rooms and resources (`meetings.manage`) and free/busy.
 //! - [`reminders`]: the `meetings.remind` outbox chain (timed rows, fires once).
 //! - [`ics`]: iCalendar of meetings (VTIMEZONE, RRULE, EXDATE, RECURRENCE-ID).
-//! - [`api`] and [`resources_api`]: the routes.
+//! - [`api`] and [`resources_api`]: the routes; [`dto`]: the meetings API's bodies.
 //! - [`export`]: a person's meetings in their data export.
 //! - [`hooks`]: attachments' `FileConsumer` and the `meeting` search kind; [`lifecycle`]: the `meetings_ended` class,
 //!   transfer and erasure.
 
 pub mod api;
 pub mod booking;
+pub mod dto;
 pub mod export;
 pub mod hooks;
 pub mod ics;
+pub mod input;
 pub mod lifecycle;
 pub mod occurrences;
 pub mod recur;

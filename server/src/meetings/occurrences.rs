@@ -35,6 +35,10 @@ pub fn occurrence_key(m: &MeetingRow, raw: &str) -> ApiResult<i64> {
                 "expected the occurrence's original start as an RFC 3339 instant",
             )
         })?;
+    // Years 1970 to 2200, like every time a meeting accepts.
+    if !(0..=7_258_118_400_000).contains(&t) {
+        return Err(ApiError::not_found("occurrence"));
+    }
     if series(m)?.has(t) {
         Ok(t)
     } else {

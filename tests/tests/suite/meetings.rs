@@ -515,6 +515,13 @@ async fn occurrences_and_split(b: Backend) {
     )
     .await
     .ok(200);
+    // Not an occurrence (or an absurd instant): 404.
+    s.delete(
+        &format!("/api/v1/meetings/{mid}/occurrences/9223372036854775807"),
+        &org,
+    )
+    .await
+    .problem(404);
     // Not an occurrence: 404.
     s.delete(
         &format!("/api/v1/meetings/{mid}/occurrences/2030-01-09T08:30:00Z"),
@@ -690,6 +697,16 @@ async fn rooms_without_double_booking(b: Backend) {
             a.text
         );
     }
+    // And the database holds one booked slot there, not two.
+    assert_eq!(
+        s.count(&format!(
+            "select count(*) from meeting_slots where resource_id = '{r}' and start_at < {} and end_at > {}",
+            ms("2027-05-06T11:00:00Z"),
+            ms("2027-05-06T10:00:00Z")
+        ))
+        .await,
+        1
+    );
     // A recurring booking is checked over its occurrences: the third week collides.
     let weekly = s
         .post(
