@@ -48,7 +48,10 @@ pub type Apis = (
     (
         crate::search::api::SearchApi,
         crate::announcements::api::AnnouncementsApi,
+        crate::meetings::api::MeetingsApi,
+        crate::meetings::resources_api::MeetingResourcesApi,
         crate::notices::api::NoticesApi,
+        (crate::tasks::api::TasksApi, crate::notes::api::NotesApi),
     ),
     (
         crate::retention::api::RetentionApi,

@@ -4,9 +4,9 @@
 
 use crate::{
     announcements, api, attendance, audit, authn, authz, blobs, bulletin, config::Config, db,
-    delivery, directory, documents, exports, files, identity, jobs, lifecycle, messaging, mfa,
-    notices, ops, privacy, private_fs, realtime, retention, search, setup, sso, tenants, users,
-    AppState, BoxError,
+    delivery, directory, documents, exports, files, identity, jobs, lifecycle, meetings, messaging,
+    mfa, notes, notices, ops, privacy, private_fs, realtime, retention, search, setup, sso, tasks,
+    tenants, users, AppState, BoxError,
 };
 use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
 use std::{sync::Arc, time::Duration};
@@ -80,6 +80,16 @@ pub fn outbox_topics() -> jobs::outbox::Topics {
         Lane::default(),
     );
     t.register(
+        tasks::reminders::TOPIC,
+        |s, m| Box::pin(tasks::reminders::handle(s, &m.tenant_id, &m.payload)),
+        Lane::default(),
+    );
+    t.register(
+        meetings::reminders::TOPIC,
+        |s, m| Box::pin(meetings::reminders::handle(s, &m.tenant_id, &m.payload)),
+        Lane::default(),
+    );
+    t.register(
         files::service::TOPIC_BLOB_DELETE,
         |s, m| Box::pin(files::indexing::handle_blob_delete(s, &m.payload)),
         Lane::default(),
@@ -94,6 +104,9 @@ pub fn searchables() -> search::Registry {
     r.register(messaging::hooks::Messages);
     r.register(documents::hooks::Documents);
     r.register(bulletin::hooks::Posts);
+    r.register(tasks::hooks::Tasks);
+    r.register(notes::hooks::Notes);
+    r.register(meetings::hooks::Meetings);
     r.tenants_from(|s| {
         Box::pin(async move {
             let mut conn = s.db.conn().await?;
@@ -118,6 +131,9 @@ pub fn file_readers() -> files::readers::Readers {
     r.register(messaging::hooks::Attachments);
     r.register(bulletin::hooks::Photos);
     r.register(announcements::hooks::Attachments);
+    r.register(tasks::hooks::Attachments);
+    r.register(notes::hooks::Attachments);
+    r.register(meetings::hooks::Attachments);
     r.register(directory::photos::Photos);
     r
 }
@@ -142,6 +158,11 @@ pub fn lifecycle() -> lifecycle::Registry {
     r.register(attendance::lifecycle::Attendance);
     // Before notices: a purge of expired announcements takes the notices about them along.
     r.register(announcements::lifecycle::Announcements);
+    // Before notices: a purge of done tasks takes the notices about them along.
+    r.register(tasks::lifecycle::Tasks);
+    r.register(notes::lifecycle::Notes);
+    // Before notices: a purge of ended meetings takes the notices about them along.
+    r.register(meetings::lifecycle::Meetings);
     r.register(notices::lifecycle::Notices);
     // A person's exports (and their archives) go before the account they belong to.
     r.register(exports::lifecycle::Exports);
@@ -161,6 +182,9 @@ pub fn exporters() -> lifecycle::export::Exporters {
     r.register(messaging::export::Messaging);
     r.register(documents::export::Documents);
     r.register(bulletin::export::Bulletin);
+    r.register(tasks::export::Tasks);
+    r.register(notes::export::Notes);
+    r.register(meetings::export::Meetings);
     // Last: uploads that no section above wrote already.
     r.register(files::export::Uploads);
     r.register(privacy::export::Consents);

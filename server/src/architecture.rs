@@ -24,6 +24,9 @@ const FEATURES: &[&str] = &[
     "attendance",
     "bulletin",
     "announcements",
+    "tasks",
+    "notes",
+    "meetings",
 ];
 
 /// The infrastructure folders: they may not import a feature.

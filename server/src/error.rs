@@ -48,6 +48,7 @@ pub enum Code {
     DeliveryNotConfigured,
     CheckinRejected,
     MembershipManaged,
+    BookingConflict,
     Internal,
     Unavailable,
 }
@@ -175,6 +176,11 @@ impl Code {
                 StatusCode::CONFLICT,
                 "delivery_not_configured",
                 "No mail or text-message sender is configured",
+            ),
+            BookingConflict => (
+                StatusCode::CONFLICT,
+                "booking_conflict",
+                "The room or resource is booked then",
             ),
             MembershipManaged => (
                 StatusCode::CONFLICT,

@@ -32,8 +32,10 @@ pub mod identity;
 pub mod jobs;
 pub mod lifecycle;
 pub mod me;
+pub mod meetings;
 pub mod messaging;
 pub mod mfa;
+pub mod notes;
 pub mod notices;
 pub mod ops;
 
@@ -47,6 +49,7 @@ pub mod setup;
 pub mod signin;
 pub mod sso;
 pub mod state;
+pub mod tasks;
 pub mod tenants;
 pub mod users;
 

@@ -31,10 +31,11 @@ catalogue! {
     ROOMS_CREATE = "rooms.create", "messaging", true, "Create group rooms and direct conversations";
     CHANNELS_CREATE = "channels.create", "messaging", false, "Create tenant-wide channels";
     ROOMS_MANAGE = "rooms.manage", "messaging", false, "Manage any room, its members and settings";
-    MEETINGS_CREATE = "meetings.create", "meetings", true, "Schedule meetings and invite people";
-    MEETINGS_MANAGE = "meetings.manage", "meetings", false, "Manage any meeting in the tenant";
-    TASKS_USE = "tasks.use", "tasks", true, "Keep personal tasks, notes and agenda items";
+    MEETINGS_USE = "meetings.use", "meetings", true, "Schedule meetings, invite people and book rooms";
+    MEETINGS_MANAGE = "meetings.manage", "meetings", false, "Manage meeting rooms and resources (rooms, equipment, vehicles)";
+    TASKS_USE = "tasks.use", "tasks", true, "Keep personal tasks and see them in the agenda";
     TASKS_ASSIGN = "tasks.assign", "tasks", true, "Assign tasks to other people";
+    NOTES_USE = "notes.use", "notes", true, "Keep personal notes";
     APPROVALS_SUBMIT = "approvals.submit", "approvals", true, "Submit approval requests";
     APPROVALS_TEMPLATES_MANAGE = "approvals.templates.manage", "approvals", false, "Define approval workflows and templates";
     APPROVALS_READ_ALL = "approvals.read_all", "approvals", false, "Read every approval request in the tenant";

@@ -61,8 +61,16 @@ pub enum ApiTags {
     /// Announcements: publishing to an audience, reading, acknowledging, receipts and
     /// reminders; policy-change and breach notices.
     Announcements,
+    /// Meetings: scheduling in time zones, recurrence, replies, rooms and resources without
+    /// double booking, free/busy, reminders.
+    Meetings,
     /// The signed-in person's notices (an announcement published for them, a reminder).
     Notices,
+    /// Tasks: personal and assigned, due dates in a time zone, priority, status, checklists,
+    /// attachments, reminders, links to the message a task was made from.
+    Tasks,
+    /// A person's own notes: Markdown, tags, pinning, location, attachments.
+    Notes,
     /// Privacy-policy versions (admins publish them), reading and accepting the policy, and
     /// each person's consents.
     Privacy,

@@ -58,6 +58,10 @@ const NOT_CLASSES: &[(&str, &str)] = &[
     ("positions", "configuration"),
     ("directory_settings", "configuration"),
     ("attendance_settings", "configuration"),
+    (
+        "meeting_resources",
+        "configuration: the tenant's rooms and resources (their bookings go with the meetings)",
+    ),
     ("attendance_geofences", "configuration"),
     ("attendance_networks", "configuration"),
     ("attendance_schedules", "configuration"),

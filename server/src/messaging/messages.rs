@@ -424,6 +424,22 @@ pub fn room_token(room_id: &str) -> String {
     format!("r:{room_id}")
 }
 
+/// The room of a message the caller may read now (not deleted, within their history), or
+/// `None`: what another feature asks before it keeps a link to the message (a task made from
+/// it) and each time it shows that link.
+pub async fn readable_room(
+    conn: &mut AnyConnection,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<Option<String>> {
+    if !crate::db::is_id(id) || !can_read(conn, p, id).await? {
+        return Ok(None);
+    }
+    Ok(store::message(conn, &p.tenant_id, id)
+        .await?
+        .map(|m| m.room_id))
+}
+
 /// Whether the caller may read the message now (search's last word).
 pub async fn can_read(conn: &mut AnyConnection, p: &Principal, id: &str) -> ApiResult<bool> {
     let Some(m) = store::message(conn, &p.tenant_id, id).await? else {

@@ -127,6 +127,20 @@ struct Fx {
     ann_id: String,
     ann_plain_id: String,
     ann_doomed_id: String,
+    /// Tasks: the admin's task (due, with checklist items, one to remove), one to delete;
+    /// notes: the admin's note, one to delete.
+    task_id: String,
+    task_item_ids: (String, String, String),
+    task_doomed_id: String,
+    note_id: String,
+    note_doomed_id: String,
+    /// Meetings organised by tenant A's admin with the staff member attending: a single one,
+    /// a daily series (occurrences on 2031-01-06 … 15 at 09:00 UTC), one to cancel; rooms.
+    mtg_id: String,
+    mtg_series_id: String,
+    mtg_doomed_id: String,
+    mtg_res_id: String,
+    mtg_doomed_res_id: String,
 }
 
 /// A post for the bulletin board.
@@ -3716,6 +3730,355 @@ fn cases() -> Vec<Case> {
             names_object: true,
             bad: Some(|_| req("DELETE", "/api/v1/announcements/nope", None)),
         },
+        // Meetings, rooms and resources, free/busy.
+        Case {
+            op: "meetings_create",
+            auth: Session,
+            perm: None,
+            ok: 201,
+            call: |_| {
+                req(
+                    "POST",
+                    "/api/v1/meetings",
+                    Some(
+                        json!({ "title": "Contract", "time_zone": "Europe/Berlin", "start": "2031-02-03T09:00", "end": "2031-02-03T10:00" }),
+                    ),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/meetings",
+                    Some(
+                        json!({ "title": "x", "time_zone": "UTC", "start": "2031-02-03T09:00", "end": "2031-02-03T10:00", "rrule": "FREQ=SECONDLY" }),
+                    ),
+                )
+            }),
+        },
+        Case {
+            op: "meetings_occurrences",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| {
+                req(
+                    "GET",
+                    "/api/v1/meetings?from=2031-01-01T00:00:00Z&to=2031-02-01T00:00:00Z",
+                    None,
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "GET",
+                    "/api/v1/meetings?from=2031-01-01T00:00:00Z&to=2040-02-01T00:00:00Z",
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "meetings_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| req("GET", format!("/api/v1/meetings/{}", f.mtg_id), None),
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/meetings/not-a-meeting", None)),
+        },
+        Case {
+            op: "meetings_update",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/meetings/{}", f.mtg_id),
+                    Some(json!({ "title": "Contract meeting v2", "location": "Room 1" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/meetings/{}", f.mtg_id),
+                    Some(json!({ "online_url": "ftp://example.com" })),
+                )
+            }),
+        },
+        Case {
+            op: "meetings_occurrence_update",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "PATCH",
+                    format!(
+                        "/api/v1/meetings/{}/occurrences/2031-01-07T09:00:00Z",
+                        f.mtg_series_id
+                    ),
+                    Some(json!({ "title": "Contract one-off" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PATCH",
+                    format!(
+                        "/api/v1/meetings/{}/occurrences/2031-01-07T09:00:00Z",
+                        f.mtg_series_id
+                    ),
+                    Some(json!({ "start": "2031-01-07T11:00" })),
+                )
+            }),
+        },
+        Case {
+            op: "meetings_occurrence_cancel",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!(
+                        "/api/v1/meetings/{}/occurrences/2031-01-08T09:00:00Z",
+                        f.mtg_series_id
+                    ),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/meetings/{}/occurrences/yesterday", f.mtg_series_id),
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "meetings_split",
+            auth: Session,
+            perm: None,
+            ok: 201,
+            call: |f| {
+                req(
+                    "POST",
+                    format!(
+                        "/api/v1/meetings/{}/occurrences/2031-01-10T09:00:00Z/split",
+                        f.mtg_series_id
+                    ),
+                    Some(json!({ "title": "Contract series, later" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!(
+                        "/api/v1/meetings/{}/occurrences/2031-01-10T09:00:00Z/split",
+                        f.mtg_series_id
+                    ),
+                    Some(json!({ "title": "" })),
+                )
+            }),
+        },
+        Case {
+            op: "meetings_reply",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| Req {
+                token: Some(f.staff_token.clone()),
+                ..req(
+                    "PUT",
+                    format!("/api/v1/meetings/{}/reply", f.mtg_id),
+                    Some(json!({ "status": "accepted", "comment": "Fine" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/meetings/{}/reply", f.mtg_id),
+                    Some(json!({ "status": "perhaps" })),
+                )
+            }),
+        },
+        Case {
+            op: "meetings_own_reminders",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| Req {
+                token: Some(f.staff_token.clone()),
+                ..req(
+                    "PUT",
+                    format!("/api/v1/meetings/{}/reminders", f.mtg_id),
+                    Some(json!({ "reminders": [15] })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/meetings/{}/reminders", f.mtg_id),
+                    Some(json!({ "reminders": [-5] })),
+                )
+            }),
+        },
+        Case {
+            op: "meetings_replies",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/meetings/{}/replies", f.mtg_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/meetings/nope/replies", None)),
+        },
+        Case {
+            op: "meetings_ics",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/meetings/{}/ics", f.mtg_series_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/meetings/nope/ics", None)),
+        },
+        Case {
+            op: "meetings_delete",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/meetings/{}", f.mtg_doomed_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("DELETE", "/api/v1/meetings/nope", None)),
+        },
+        Case {
+            op: "meeting_resources_create",
+            auth: Session,
+            perm: Some("meetings.manage"),
+            ok: 201,
+            call: |_| {
+                req(
+                    "POST",
+                    "/api/v1/meeting-resources",
+                    Some(json!({ "name": "Projector", "kind": "equipment" })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/meeting-resources",
+                    Some(json!({ "name": "Boat", "kind": "boat" })),
+                )
+            }),
+        },
+        Case {
+            op: "meeting_resources_list",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/meeting-resources", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "meeting_resources_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/meeting-resources/{}", f.mtg_res_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/meeting-resources/nope", None)),
+        },
+        Case {
+            op: "meeting_resources_update",
+            auth: Session,
+            perm: Some("meetings.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/meeting-resources/{}", f.mtg_res_id),
+                    Some(json!({ "capacity": 10 })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/meeting-resources/{}", f.mtg_res_id),
+                    Some(json!({ "capacity": 0 })),
+                )
+            }),
+        },
+        Case {
+            op: "meeting_resources_delete",
+            auth: Session,
+            perm: Some("meetings.manage"),
+            ok: 204,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/meeting-resources/{}", f.mtg_doomed_res_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("DELETE", "/api/v1/meeting-resources/nope", None)),
+        },
+        Case {
+            op: "meetings_freebusy",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!(
+                        "/api/v1/freebusy?from=2031-01-01T00:00:00Z&to=2031-02-01T00:00:00Z&user_ids={}&resource_ids={}",
+                        f.staff_id, f.mtg_res_id
+                    ),
+                    None,
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "GET",
+                    "/api/v1/freebusy?from=2031-01-01T00:00:00Z&to=2031-02-01T00:00:00Z",
+                    None,
+                )
+            }),
+        },
         Case {
             op: "notices_list",
             auth: Session,
@@ -3733,6 +4096,255 @@ fn cases() -> Vec<Case> {
             call: |_| req("POST", "/api/v1/notices/read", Some(json!({ "all": true }))),
             names_object: false,
             bad: Some(|_| req("POST", "/api/v1/notices/read", Some(json!({})))),
+        },
+        // Tasks and notes (staff hold `tasks.use` and `notes.use`: tasks.rs and notes.rs have
+        // the 403s of a role without them, and of an assignee changing what only the owner may).
+        Case {
+            op: "tasks_create",
+            auth: Session,
+            perm: None,
+            ok: 201,
+            call: |_| {
+                req(
+                    "POST",
+                    "/api/v1/tasks",
+                    Some(json!({ "title": "Contract" })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| req("POST", "/api/v1/tasks", Some(json!({ "title": "" })))),
+        },
+        Case {
+            op: "tasks_list",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/tasks?scope=mine&overdue=false", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/tasks?cursor=%%%", None)),
+        },
+        Case {
+            op: "tasks_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| req("GET", format!("/api/v1/tasks/{}", f.task_id), None),
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/tasks/not-a-task", None)),
+        },
+        Case {
+            op: "tasks_update",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/tasks/{}", f.task_id),
+                    Some(json!({ "priority": "high" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/tasks/{}", f.task_id),
+                    Some(json!({ "title": "" })),
+                )
+            }),
+        },
+        Case {
+            op: "tasks_checklist_reorder",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                let (a, b, c) = &f.task_item_ids;
+                req(
+                    "PUT",
+                    format!("/api/v1/tasks/{}/checklist/order", f.task_id),
+                    Some(json!({ "item_ids": [b, a, c] })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/tasks/{}/checklist/order", f.task_id),
+                    Some(json!({ "item_ids": [] })),
+                )
+            }),
+        },
+        Case {
+            op: "tasks_checklist_update",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "PATCH",
+                    format!(
+                        "/api/v1/tasks/{}/checklist/{}",
+                        f.task_id, f.task_item_ids.0
+                    ),
+                    Some(json!({ "done": true })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PATCH",
+                    format!(
+                        "/api/v1/tasks/{}/checklist/{}",
+                        f.task_id, f.task_item_ids.0
+                    ),
+                    Some(json!({ "text": "" })),
+                )
+            }),
+        },
+        Case {
+            op: "tasks_checklist_remove",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!(
+                        "/api/v1/tasks/{}/checklist/{}",
+                        f.task_id, f.task_item_ids.2
+                    ),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/tasks/{}/checklist/nope", f.task_id),
+                    None,
+                )
+            }),
+        },
+        Case {
+            op: "tasks_checklist_add",
+            auth: Session,
+            perm: None,
+            ok: 201,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/tasks/{}/checklist", f.task_id),
+                    Some(json!({ "text": "three" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/tasks/{}/checklist", f.task_id),
+                    Some(json!({ "text": "" })),
+                )
+            }),
+        },
+        Case {
+            op: "tasks_reminders_set",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/tasks/{}/reminders", f.task_id),
+                    Some(json!({ "minutes_before": [10, 60] })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/tasks/{}/reminders", f.task_id),
+                    Some(json!({ "minutes_before": [-1] })),
+                )
+            }),
+        },
+        Case {
+            op: "tasks_delete",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/tasks/{}", f.task_doomed_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("DELETE", "/api/v1/tasks/nope", None)),
+        },
+        Case {
+            op: "notes_create",
+            auth: Session,
+            perm: None,
+            ok: 201,
+            call: |_| req("POST", "/api/v1/notes", Some(json!({ "body": "Contract" }))),
+            names_object: false,
+            bad: Some(|_| req("POST", "/api/v1/notes", Some(json!({ "body": "" })))),
+        },
+        Case {
+            op: "notes_list",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/notes?pinned=false", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/notes?cursor=%%%", None)),
+        },
+        Case {
+            op: "notes_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| req("GET", format!("/api/v1/notes/{}", f.note_id), None),
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/notes/not-a-note", None)),
+        },
+        Case {
+            op: "notes_update",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/notes/{}", f.note_id),
+                    Some(json!({ "pinned": true, "tags": ["Contract"] })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "PATCH",
+                    format!("/api/v1/notes/{}", f.note_id),
+                    Some(json!({ "body": "" })),
+                )
+            }),
+        },
+        Case {
+            op: "notes_delete",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/notes/{}", f.note_doomed_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("DELETE", "/api/v1/notes/nope", None)),
         },
         // Last: tenant B's admin is signed out by its isolation check.
         Case {
@@ -3848,6 +4460,13 @@ fn every_operation_in_the_spec_has_its_answers() {
                     || BULLETIN_POSTS.contains(&c.op)
                     || ANNOUNCEMENT_READS.contains(&c.op)
                     || c.op.starts_with("notices_")
+                    || c.op.starts_with("tasks_")
+                    || c.op.starts_with("notes_")
+                    // Staff hold `meetings.use`: meetings.rs has the 403s of a role without
+                    // it; organiser and attendee decide the rest (404 for anyone else).
+                    || c.op.starts_with("meetings_")
+                    || c.op == "meeting_resources_list"
+                    || c.op == "meeting_resources_get"
                     || c.op == "auth_logout",
                 "{} has no permission: is that right?",
                 c.op
@@ -4397,7 +5016,104 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
     let ann_id = announce("Contract announcement", true).await;
     let ann_plain_id = announce("Contract plain", false).await;
     let ann_doomed_id = announce("Contract doomed", false).await;
+    let admin = a.admin_token.clone();
+    let new_task = |title: &'static str| {
+        let admin = admin.clone();
+        async move {
+            s.post(
+                "/api/v1/tasks",
+                &admin,
+                json!({ "title": title, "due": { "date": "2031-01-01", "zone": "Asia/Ho_Chi_Minh" } }),
+            )
+            .await
+            .ok(201)["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let task_id = new_task("Contract task").await;
+    let task_doomed_id = new_task("Contract doomed task").await;
+    let mut items = Vec::new();
+    for text in ["one", "two", "doomed"] {
+        let r = s
+            .post(
+                &format!("/api/v1/tasks/{task_id}/checklist"),
+                &admin,
+                json!({ "text": text }),
+            )
+            .await;
+        items = r.ok(201)["items"].as_array().unwrap().clone();
+        assert!(!items.is_empty());
+    }
+    let item = |i: usize| items[i]["id"].as_str().unwrap().to_string();
+    let task_item_ids = (item(0), item(1), item(2));
+    let new_note = |title: &'static str| {
+        let admin = admin.clone();
+        async move {
+            s.post(
+                "/api/v1/notes",
+                &admin,
+                json!({ "title": title, "body": "Text" }),
+            )
+            .await
+            .ok(201)["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let note_id = new_note("Contract note").await;
+    let note_doomed_id = new_note("Contract doomed note").await;
+    let meeting = |title: &'static str, rrule: Option<&'static str>| {
+        let token = a.admin_token.clone();
+        let staff = staff_id.clone();
+        async move {
+            s.post(
+                "/api/v1/meetings",
+                &token,
+                json!({ "title": title, "time_zone": "UTC", "start": "2031-01-06T09:00",
+                        "end": "2031-01-06T10:00", "rrule": rrule,
+                        "attendees": [{ "kind": "person", "id": staff }] }),
+            )
+            .await
+            .ok(201)["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let mtg_id = meeting("Contract meeting", None).await;
+    let mtg_series_id = meeting("Contract series", Some("FREQ=DAILY;COUNT=10")).await;
+    let mtg_doomed_id = meeting("Contract doomed meeting", None).await;
+    let resource = |name: &'static str| {
+        let token = a.admin_token.clone();
+        async move {
+            s.post(
+                "/api/v1/meeting-resources",
+                &token,
+                json!({ "name": name, "kind": "room", "capacity": 6 }),
+            )
+            .await
+            .ok(201)["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let mtg_res_id = resource("Contract room").await;
+    let mtg_doomed_res_id = resource("Contract doomed room").await;
     Fx {
+        task_id,
+        task_item_ids,
+        task_doomed_id,
+        note_id,
+        note_doomed_id,
+        mtg_id,
+        mtg_series_id,
+        mtg_doomed_id,
+        mtg_res_id,
+        mtg_doomed_res_id,
         att_schedule_id,
         att_doomed_schedule_id,
         att_excused_id,
