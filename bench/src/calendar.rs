@@ -34,8 +34,18 @@ const RULES: &[&str] = &[
     "FREQ=WEEKLY;BYDAY=TH;COUNT=100",
 ];
 
-async fn post(client: &reqwest::Client, url: String, token: &str, body: Value) -> Result<(u16, Value), BoxError> {
-    let r = client.post(url).bearer_auth(token).json(&body).send().await?;
+async fn post(
+    client: &reqwest::Client,
+    url: String,
+    token: &str,
+    body: Value,
+) -> Result<(u16, Value), BoxError> {
+    let r = client
+        .post(url)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await?;
     let status = r.status().as_u16();
     let v = r.json().await.unwrap_or(Value::Null);
     Ok((status, v))
@@ -132,7 +142,8 @@ pub async fn calendar(
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..CLIENTS {
-        let (client, base, token, room) = (client.clone(), base.clone(), token.clone(), room.clone());
+        let (client, base, token, room) =
+            (client.clone(), base.clone(), token.clone(), room.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut failed = 0;
@@ -188,8 +199,13 @@ pub async fn calendar(
         let gate = Arc::new(tokio::sync::Barrier::new(CLIENTS));
         let mut tasks = Vec::new();
         for c in 0..CLIENTS {
-            let (client, base, token, room, gate) =
-                (client.clone(), base.clone(), token.clone(), room.clone(), gate.clone());
+            let (client, base, token, room, gate) = (
+                client.clone(),
+                base.clone(),
+                token.clone(),
+                room.clone(),
+                gate.clone(),
+            );
             tasks.push(tokio::spawn(async move {
                 gate.wait().await;
                 let t = Instant::now();

@@ -200,7 +200,14 @@ pub async fn delegated(
 ) -> Result<Principal, ApiError> {
     let row = {
         let mut conn = state.db.conn().await?;
-        store::lookup_person(&mut conn, &state.session_lookup, tenant_id, user_id, now_ms()).await?
+        store::lookup_person(
+            &mut conn,
+            &state.session_lookup,
+            tenant_id,
+            user_id,
+            now_ms(),
+        )
+        .await?
     };
     let Some(row) = row else {
         return Err(ApiError::unauthenticated());

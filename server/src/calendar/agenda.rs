@@ -71,7 +71,10 @@ pub struct Page {
 pub async fn zone_for(state: &AppState, p: &Principal, asked: Option<&str>) -> ApiResult<Tz> {
     if let Some(z) = asked.map(str::trim).filter(|z| !z.is_empty()) {
         return z.parse::<Tz>().map_err(|_| {
-            ApiError::validation("zone", "must be an IANA time zone such as `Asia/Ho_Chi_Minh`")
+            ApiError::validation(
+                "zone",
+                "must be an IANA time zone such as `Asia/Ho_Chi_Minh`",
+            )
         });
     }
     let mut conn = state.db.conn().await?;
@@ -90,7 +93,10 @@ fn midnight(tz: Tz, d: NaiveDate) -> i64 {
             tz.from_local_datetime(&(local + Duration::hours(1)))
                 .earliest()
         })
-        .map_or_else(|| Utc.from_utc_datetime(&local).timestamp_millis(), |t| t.timestamp_millis())
+        .map_or_else(
+            || Utc.from_utc_datetime(&local).timestamp_millis(),
+            |t| t.timestamp_millis(),
+        )
 }
 
 /// A bound: an RFC 3339 instant, or a date in `tz` (`to` as a date includes that day).
@@ -137,9 +143,7 @@ pub async fn agenda(
     cursor: Option<&str>,
     limit: Option<u32>,
 ) -> ApiResult<Page> {
-    let limit = limit
-        .unwrap_or(100)
-        .clamp(1, MAX_LIMIT) as usize;
+    let limit = limit.unwrap_or(100).clamp(1, MAX_LIMIT) as usize;
     let after = pagination::decode_key(cursor, 4)?
         .map(|k| -> ApiResult<(i64, String, String, i64)> {
             let bad = || ApiError::validation("cursor", "is not a cursor of this agenda");

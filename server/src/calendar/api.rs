@@ -64,7 +64,10 @@ fn item(zone: chrono_tz::Tz, i: agenda::Item) -> AgendaItem {
             agenda::date_in(&i.item_zone, (i.end_at - 1).max(i.start_at)),
         )
     } else {
-        (agenda::local(zone, i.start_at), agenda::local(zone, i.end_at))
+        (
+            agenda::local(zone, i.start_at),
+            agenda::local(zone, i.end_at),
+        )
     };
     AgendaItem {
         kind: i.kind.to_string(),
@@ -125,10 +128,7 @@ pub enum FeedCreated {
 pub enum FeedBody {
     /// iCalendar (RFC 5545) of the person's meetings from 90 days ago to a year ahead.
     #[oai(status = 200, content_type = "text/calendar")]
-    Ok(
-        PlainText<String>,
-        #[oai(header = "Cache-Control")] String,
-    ),
+    Ok(PlainText<String>, #[oai(header = "Cache-Control")] String),
 }
 
 #[derive(ApiRequest)]
@@ -139,14 +139,14 @@ pub enum IcsBody {
 }
 
 #[derive(Debug, Object)]
-pub struct ImportedEvent {
+pub struct CalendarImportedEvent {
     pub uid: String,
     pub title: String,
     pub meeting_id: String,
 }
 
 #[derive(Debug, Object)]
-pub struct SkippedEvent {
+pub struct CalendarSkippedEvent {
     pub uid: String,
     pub title: String,
     /// Why it was not imported.
@@ -154,9 +154,9 @@ pub struct SkippedEvent {
 }
 
 #[derive(Debug, Object)]
-pub struct ImportReport {
-    pub imported: Vec<ImportedEvent>,
-    pub skipped: Vec<SkippedEvent>,
+pub struct CalendarImportReport {
+    pub imported: Vec<CalendarImportedEvent>,
+    pub skipped: Vec<CalendarSkippedEvent>,
     /// Events an earlier import of the same file already brought in (by UID).
     pub already_imported: u64,
     /// To-dos, journals and other components that are not events (not imported).
@@ -188,12 +188,7 @@ impl CalendarApi {
     ) -> ApiResult<Json<AgendaPage>> {
         let p = &auth.0;
         let tz = agenda::zone_for(&state, p, zone.0.as_deref()).await?;
-        let range = agenda::range(
-            tz,
-            from.0.as_deref(),
-            to.0.as_deref(),
-            crate::db::now_ms(),
-        )?;
+        let range = agenda::range(tz, from.0.as_deref(), to.0.as_deref(), crate::db::now_ms())?;
         let page = agenda::agenda(&state, p, tz, range, cursor.0.as_deref(), limit.0).await?;
         Ok(Json(AgendaPage {
             zone: page.zone.name().to_string(),
@@ -208,7 +203,11 @@ impl CalendarApi {
     ///
     /// Whether they have a live feed address, when it was made and last fetched (the address
     /// itself is shown only when it is made).
-    #[oai(path = "/calendar/feed", method = "get", operation_id = "calendar_feed_get")]
+    #[oai(
+        path = "/calendar/feed",
+        method = "get",
+        operation_id = "calendar_feed_get"
+    )]
     async fn feed_get(
         &self,
         state: Data<&Arc<AppState>>,
@@ -222,7 +221,11 @@ impl CalendarApi {
     /// A secret address that calendar apps subscribe to (read-only): the caller's meetings
     /// from 90 days ago to a year ahead, as they are at each fetch. A new address replaces the
     /// previous one.
-    #[oai(path = "/calendar/feed", method = "post", operation_id = "calendar_feed_create")]
+    #[oai(
+        path = "/calendar/feed",
+        method = "post",
+        operation_id = "calendar_feed_create"
+    )]
     async fn feed_create(
         &self,
         state: Data<&Arc<AppState>>,
@@ -244,8 +247,16 @@ impl CalendarApi {
     /// Revoke the calendar feed address
     ///
     /// Calendar apps subscribed to it get 404 from now on.
-    #[oai(path = "/calendar/feed", method = "delete", operation_id = "calendar_feed_revoke")]
-    async fn feed_revoke(&self, state: Data<&Arc<AppState>>, auth: Session) -> ApiResult<NoContent> {
+    #[oai(
+        path = "/calendar/feed",
+        method = "delete",
+        operation_id = "calendar_feed_revoke"
+    )]
+    async fn feed_revoke(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+    ) -> ApiResult<NoContent> {
         feed::revoke(&state, &auth.0).await?;
         Ok(NoContent::Done)
     }
@@ -254,7 +265,11 @@ impl CalendarApi {
     ///
     /// No session: the secret token in the address is the credential. 404 for an unknown or
     /// revoked address, 401 when its owner's account is no longer active.
-    #[oai(path = "/calendar/feed/:token", method = "get", operation_id = "calendar_feed_ics")]
+    #[oai(
+        path = "/calendar/feed/:token",
+        method = "get",
+        operation_id = "calendar_feed_ics"
+    )]
     async fn feed_ics(
         &self,
         state: Data<&Arc<AppState>>,
@@ -274,21 +289,25 @@ impl CalendarApi {
     /// zone, rule and left-out dates; times without a zone are read in the caller's time zone.
     /// Events already imported (same UID) are skipped; so are events that cannot be carried
     /// over, each with the reason. Needs `meetings.use`.
-    #[oai(path = "/calendar/import", method = "post", operation_id = "calendar_import")]
+    #[oai(
+        path = "/calendar/import",
+        method = "post",
+        operation_id = "calendar_import"
+    )]
     async fn import(
         &self,
         state: Data<&Arc<AppState>>,
         auth: Session,
         body: IcsBody,
-    ) -> ApiResult<Json<ImportReport>> {
+    ) -> ApiResult<Json<CalendarImportReport>> {
         let IcsBody::Ics(bytes) = body;
         let zone = agenda::zone_for(&state, &auth.0, None).await?;
         let r = import::import(&state, &auth.0, zone.name(), bytes.0).await?;
-        Ok(Json(ImportReport {
+        Ok(Json(CalendarImportReport {
             imported: r
                 .imported
                 .into_iter()
-                .map(|i| ImportedEvent {
+                .map(|i| CalendarImportedEvent {
                     uid: i.uid,
                     title: i.title,
                     meeting_id: i.meeting_id,
@@ -297,7 +316,7 @@ impl CalendarApi {
             skipped: r
                 .skipped
                 .into_iter()
-                .map(|s| SkippedEvent {
+                .map(|s| CalendarSkippedEvent {
                     uid: s.uid,
                     title: s.title,
                     reason: s.reason,

@@ -267,7 +267,10 @@ fn event(c: &Component<'_>, floating: Tz) -> Result<Event, String> {
     if prop(c, "STATUS").is_some_and(|p| p.val.as_str().eq_ignore_ascii_case("CANCELLED")) {
         return Err("the event is cancelled".into());
     }
-    let start = when(prop(c, "DTSTART").ok_or("the event has no start")?, floating)?;
+    let start = when(
+        prop(c, "DTSTART").ok_or("the event has no start")?,
+        floating,
+    )?;
     let mut e = Event {
         uid: text_of(c, "UID"),
         title: text_of(c, "SUMMARY"),
@@ -384,10 +387,16 @@ END:VCALENDAR\r\n";
         assert_eq!((w.latitude, w.longitude), (Some(52.52), Some(13.405)));
         let a = &p.events[1];
         assert!(a.all_day);
-        assert_eq!((a.start.as_str(), a.end.as_str()), ("2027-02-06", "2027-02-08"));
+        assert_eq!(
+            (a.start.as_str(), a.end.as_str()),
+            ("2027-02-06", "2027-02-08")
+        );
         let u = &p.events[2];
         assert_eq!(u.time_zone, "UTC");
-        assert_eq!((u.start.as_str(), u.end.as_str()), ("2026-04-01T02:00:00", "2026-04-01T02:45:00"));
+        assert_eq!(
+            (u.start.as_str(), u.end.as_str()),
+            ("2026-04-01T02:00:00", "2026-04-01T02:45:00")
+        );
         let f = &p.events[3];
         assert_eq!(f.time_zone, "Asia/Ho_Chi_Minh");
         assert_eq!(f.start, "2026-04-01T12:00:00");
@@ -414,7 +423,13 @@ END:VCALENDAR\r\n";
 
     #[test]
     fn garbage_is_refused_not_a_panic() {
-        for bad in ["", "BEGIN:", "hello", "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n", "\u{0}\u{1}"] {
+        for bad in [
+            "",
+            "BEGIN:",
+            "hello",
+            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n",
+            "\u{0}\u{1}",
+        ] {
             let _ = parse(bad, hcm());
         }
         assert!(convert(&serde_json::json!({"zone": "UTC"}), &[0xff, 0xfe]).is_err());

@@ -56,7 +56,12 @@ pub struct Report {
 /// Import `bytes` (an iCalendar file) for the caller; floating times are read in their time
 /// zone (`zone`, an IANA name).
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, bytes = bytes.len()))]
-pub async fn import(state: &AppState, p: &Principal, zone: &str, bytes: Vec<u8>) -> ApiResult<Report> {
+pub async fn import(
+    state: &AppState,
+    p: &Principal,
+    zone: &str,
+    bytes: Vec<u8>,
+) -> ApiResult<Report> {
     state.authz.require(p, perm::MEETINGS_USE).await?;
     if bytes.is_empty() {
         return Err(ApiError::validation("file", "is empty"));
@@ -75,7 +80,11 @@ pub async fn import(state: &AppState, p: &Principal, zone: &str, bytes: Vec<u8>)
         timeout: Duration::from_secs(20),
         max_output: 16 * MAX_BYTES,
     };
-    let out = match state.convert.run(ics_parse::JOB, &args, bytes, budget).await {
+    let out = match state
+        .convert
+        .run(ics_parse::JOB, &args, bytes, budget)
+        .await
+    {
         Ok(out) => out,
         Err(ConvertError::Failed(reason)) => return Err(ApiError::validation("file", reason)),
         Err(ConvertError::Unavailable(e)) => {
@@ -105,7 +114,10 @@ pub async fn import(state: &AppState, p: &Principal, zone: &str, bytes: Vec<u8>)
         if !e.uid.is_empty() {
             let mut conn = state.db.conn().await?;
             if let Some(m) = store::imported(&mut conn, &p.tenant_id, &p.user_id, &e.uid).await? {
-                if meetings::service::load(&mut conn, &p.tenant_id, &m).await.is_ok() {
+                if meetings::service::load(&mut conn, &p.tenant_id, &m)
+                    .await
+                    .is_ok()
+                {
                     report.already_imported += 1;
                     continue;
                 }
@@ -129,8 +141,15 @@ pub async fn import(state: &AppState, p: &Principal, zone: &str, bytes: Vec<u8>)
             Ok(v) => {
                 if !e.uid.is_empty() {
                     let mut conn = state.db.conn().await?;
-                    store::put_import(&mut conn, &p.tenant_id, &p.user_id, &e.uid, &v.m.id, now_ms())
-                        .await?;
+                    store::put_import(
+                        &mut conn,
+                        &p.tenant_id,
+                        &p.user_id,
+                        &e.uid,
+                        &v.m.id,
+                        now_ms(),
+                    )
+                    .await?;
                 }
                 report.imported.push(Imported {
                     uid: e.uid,

@@ -4,6 +4,7 @@
 
 use super::store;
 use crate::{
+    authz::Proof,
     lifecycle::{
         erase::{Erased, Erasure},
         Lifecycle,

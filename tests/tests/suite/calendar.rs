@@ -70,11 +70,23 @@ async fn agenda_merges_meetings_and_tasks_in_the_persons_zone(b: Backend) {
     assert_eq!(
         got,
         vec![
-            ("meeting".into(), "Stand-up".into(), "2026-03-23T15:00:00".into()),
-            ("meeting".into(), "Stand-up".into(), "2026-03-30T14:00:00".into()),
+            (
+                "meeting".into(),
+                "Stand-up".into(),
+                "2026-03-23T15:00:00".into()
+            ),
+            (
+                "meeting".into(),
+                "Stand-up".into(),
+                "2026-03-30T14:00:00".into()
+            ),
             ("task".into(), "Call".into(), "2026-03-30T15:00:00".into()),
             ("task".into(), "Report".into(), "2026-03-31".into()),
-            ("meeting".into(), "Stand-up".into(), "2026-04-06T14:00:00".into()),
+            (
+                "meeting".into(),
+                "Stand-up".into(),
+                "2026-04-06T14:00:00".into()
+            ),
         ],
         "{}",
         r.text
@@ -118,10 +130,13 @@ async fn agenda_merges_meetings_and_tasks_in_the_persons_zone(b: Backend) {
         "from=2026-01-01&to=2027-06-01",
         "from=yesterday",
         "zone=Mars/Base",
-        "cursor=%%%",
     ] {
-        s.get(&format!("/api/v1/agenda?{q}"), &ann).await.problem(422);
+        s.get(&format!("/api/v1/agenda?{q}"), &ann)
+            .await
+            .problem(422);
     }
+    // A cursor this server did not issue is a 400, as on every list.
+    s.get("/api/v1/agenda?cursor=%%%", &ann).await.problem(400);
     // Someone else's agenda does not show Ann's meetings.
     let (_, bob) = s.staff(&t, "Bob").await;
     let r = s
@@ -139,7 +154,11 @@ async fn feed_is_secret_revocable_and_current(b: Backend) {
     let (ann_id, ann) = s.staff(&t, "Ann").await;
     let (bob_id, bob) = s.staff(&t, "Bob").await;
     let now = chrono::Utc::now();
-    let day = |d: i64| (now + chrono::Duration::days(d)).format("%Y-%m-%dT10:00").to_string();
+    let day = |d: i64| {
+        (now + chrono::Duration::days(d))
+            .format("%Y-%m-%dT10:00")
+            .to_string()
+    };
     s.post(
         "/api/v1/meetings",
         &ann,
@@ -154,26 +173,35 @@ async fn feed_is_secret_revocable_and_current(b: Backend) {
     assert_eq!(r.ok(200)["active"], false);
     let r = s.post("/api/v1/calendar/feed", &bob, json!({})).await;
     let url = r.ok(201)["url"].as_str().unwrap().to_string();
-    assert!(r.body["webcal_url"].as_str().unwrap().starts_with("webcal://"));
+    assert!(r.body["webcal_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("webcal://"));
     let path = url[url.find("/api/v1/").unwrap()..].to_string();
     // No session needed: the address is the credential.
     let feed = s.req("GET", &path, None, None).await;
     assert_eq!(feed.status, 200, "{}", feed.text);
-    assert!(feed.header("content-type").unwrap().starts_with("text/calendar"));
+    assert!(feed
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/calendar"));
     assert!(feed.text.contains("SUMMARY:Planning"), "{}", feed.text);
     if let Some(python) = reference_python() {
         let parsed = parse_ics(&python, &feed.text);
         let ev = &parsed["events"][0];
         assert_eq!(ev["summary"], "Planning");
         assert_eq!(ev["rrule"], "FREQ=WEEKLY;COUNT=3");
-        assert!(ev["start"].as_str().unwrap().ends_with("10:00:00+07:00"), "{ev}");
+        assert!(
+            ev["start"].as_str().unwrap().ends_with("10:00:00+07:00"),
+            "{ev}"
+        );
     }
-    assert_eq!(s.get("/api/v1/calendar/feed", &bob).await.ok(200)["active"], true);
+    assert_eq!(
+        s.get("/api/v1/calendar/feed", &bob).await.ok(200)["active"],
+        true
+    );
     // Current state: Bob removed from the meeting, the feed no longer shows it.
-    let mid = s
-        .get("/api/v1/agenda", &ann)
-        .await
-        .body["items"][0]["id"]
+    let mid = s.get("/api/v1/agenda", &ann).await.body["items"][0]["id"]
         .as_str()
         .map(str::to_string);
     if let Some(mid) = mid {
@@ -203,13 +231,21 @@ async fn feed_is_secret_revocable_and_current(b: Backend) {
     let path2 = url2[url2.find("/api/v1/").unwrap()..].to_string();
     assert_eq!(s.req("GET", &path2, None, None).await.status, 200);
     // A disabled account's feed stops answering at once.
-    s.post(&format!("/api/v1/users/{bob_id}/disable"), &t.admin_token, json!({}))
-        .await
-        .ok(200);
+    s.post(
+        &format!("/api/v1/users/{bob_id}/disable"),
+        &t.admin_token,
+        json!({}),
+    )
+    .await
+    .ok(200);
     assert_eq!(s.req("GET", &path2, None, None).await.status, 401);
-    s.post(&format!("/api/v1/users/{bob_id}/enable"), &t.admin_token, json!({}))
-        .await
-        .ok(200);
+    s.post(
+        &format!("/api/v1/users/{bob_id}/enable"),
+        &t.admin_token,
+        json!({}),
+    )
+    .await
+    .ok(200);
     let bob = s.login_token("acme", "bob@acme.test").await;
     s.delete("/api/v1/calendar/feed", &bob).await;
     assert_eq!(s.req("GET", &path2, None, None).await.status, 404);
@@ -249,7 +285,13 @@ async fn import_ics_reports_what_it_skipped(b: Backend) {
     .await
     .ok(200);
     let r = s
-        .raw("POST", "/api/v1/calendar/import", Some(&ann), "text/calendar", ICS.into())
+        .raw(
+            "POST",
+            "/api/v1/calendar/import",
+            Some(&ann),
+            "text/calendar",
+            ICS.into(),
+        )
         .await;
     r.ok(200);
     let titles: Vec<&str> = r.body["imported"]
@@ -258,7 +300,12 @@ async fn import_ics_reports_what_it_skipped(b: Backend) {
         .iter()
         .map(|i| i["title"].as_str().unwrap())
         .collect();
-    assert_eq!(titles, vec!["Stand-up, team A", "Tết holiday", "Lunch"], "{}", r.text);
+    assert_eq!(
+        titles,
+        vec!["Stand-up, team A", "Tết holiday", "Lunch"],
+        "{}",
+        r.text
+    );
     let skipped: Vec<(&str, &str)> = r.body["skipped"]
         .as_array()
         .unwrap()
@@ -266,12 +313,17 @@ async fn import_ics_reports_what_it_skipped(b: Backend) {
         .map(|i| (i["uid"].as_str().unwrap(), i["reason"].as_str().unwrap()))
         .collect();
     assert_eq!(skipped.len(), 2, "{}", r.text);
-    assert!(skipped.iter().any(|(u, why)| *u == "standup@example.com" && why.contains("RECURRENCE-ID")));
+    assert!(skipped
+        .iter()
+        .any(|(u, why)| *u == "standup@example.com" && why.contains("RECURRENCE-ID")));
     assert!(skipped.iter().any(|(u, _)| *u == "bad-rule@example.com"));
     assert_eq!(r.body["other_components"], 1);
     // The events are in the agenda: the excluded Monday is gone, floating times are Hanoi's.
     let a = s
-        .get("/api/v1/agenda?from=2026-03-01&to=2026-03-31&zone=Europe/Berlin", &ann)
+        .get(
+            "/api/v1/agenda?from=2026-03-01&to=2026-03-31&zone=Europe/Berlin",
+            &ann,
+        )
         .await;
     let got: Vec<(String, String)> = items(a.ok(200))
         .iter()
@@ -296,7 +348,13 @@ async fn import_ics_reports_what_it_skipped(b: Backend) {
     );
     // Importing the same file again adds nothing.
     let r = s
-        .raw("POST", "/api/v1/calendar/import", Some(&ann), "text/calendar", ICS.into())
+        .raw(
+            "POST",
+            "/api/v1/calendar/import",
+            Some(&ann),
+            "text/calendar",
+            ICS.into(),
+        )
         .await;
     assert_eq!(r.ok(200)["already_imported"], 3);
     assert!(r.body["imported"].as_array().unwrap().is_empty());
@@ -308,15 +366,59 @@ async fn import_ics_reports_what_it_skipped(b: Backend) {
         format!("BEGIN:VCALENDAR\r\n{}END:VCALENDAR\r\n", "X-A:".repeat(10)).into_bytes(),
     ] {
         let r = s
-            .raw("POST", "/api/v1/calendar/import", Some(&ann), "text/calendar", bad)
+            .raw(
+                "POST",
+                "/api/v1/calendar/import",
+                Some(&ann),
+                "text/calendar",
+                bad,
+            )
             .await;
         assert!((400..500).contains(&r.status), "{}: {}", r.status, r.text);
     }
     let big = vec![b'A'; 3 * 1024 * 1024];
     let r = s
-        .raw("POST", "/api/v1/calendar/import", Some(&ann), "text/calendar", big)
+        .raw(
+            "POST",
+            "/api/v1/calendar/import",
+            Some(&ann),
+            "text/calendar",
+            big,
+        )
         .await;
     assert_eq!(r.status, 413, "{}", r.text);
     s.get("/api/v1/me", &ann).await.ok(200);
+    // Importing makes meetings: a role without `meetings.use` may not.
+    let role = s
+        .post(
+            "/api/v1/roles",
+            &t.admin_token,
+            json!({ "name": "Readers", "permissions": ["messages.send"] }),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, reader) = s.member(&t, "Rita", json!([role])).await;
+    let r = s
+        .raw(
+            "POST",
+            "/api/v1/calendar/import",
+            Some(&reader),
+            "text/calendar",
+            ICS.into(),
+        )
+        .await;
+    assert_eq!(r.problem(403), "forbidden");
+    // Another tenant's people see nothing of Ann's imports.
+    let other = s.tenant("other").await;
+    let r = s
+        .get(
+            "/api/v1/agenda?from=2026-03-01&to=2026-03-31",
+            &other.admin_token,
+        )
+        .await;
+    assert!(items(r.ok(200)).is_empty());
 }
 both!(import_ics_reports_what_it_skipped);
