@@ -4,6 +4,7 @@
 //! count and time and only talks to a server this program started on 127.0.0.1.
 
 mod announcements;
+mod calendar;
 mod cpu;
 mod directory;
 mod messaging;
@@ -46,7 +47,8 @@ struct Args {
     /// Run only these workloads (comma-separated: w1 (W1–W3), w4, w5, w6, w7, cpu (CPU per
     /// message), w4big (W4 with many idle sockets), announce (an announcement to 10,000
     /// people), users (users per machine), retention (preview and purge at a million
-    /// messages), directory (address-book search over 50,000 people)).
+    /// messages), directory (address-book search over 50,000 people), calendar (agenda over
+    /// 200 recurring series, booking one room under contention)).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Recipients of the announcement row (seeded people).
@@ -693,6 +695,21 @@ async fn directory(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
     Ok(())
 }
 
+async fn calendar(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
+    eprintln!("Calendar: agenda and booking on SQLite…");
+    calendar::calendar(&args.stoa, None, "sqlite", rows).await?;
+    match pg_database(&args.pg).await {
+        Some((name, url)) => {
+            eprintln!("Calendar: agenda and booking on PostgreSQL…");
+            let result = calendar::calendar(&args.stoa, Some(&url), "postgres", rows).await;
+            drop_pg_database(&args.pg, &name).await;
+            result?;
+        }
+        None => eprintln!("PostgreSQL unreachable: PostgreSQL rows skipped"),
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let args = Args::parse();
@@ -740,6 +757,9 @@ async fn main() -> Result<(), BoxError> {
     }
     if run("directory") {
         directory(&args, &mut rows).await?;
+    }
+    if run("calendar") {
+        calendar(&args, &mut rows).await?;
     }
     if run("w5") {
         w5(&args, &mut rows).await?;

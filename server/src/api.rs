@@ -51,7 +51,11 @@ pub type Apis = (
         crate::meetings::api::MeetingsApi,
         crate::meetings::resources_api::MeetingResourcesApi,
         crate::notices::api::NoticesApi,
-        (crate::tasks::api::TasksApi, crate::notes::api::NotesApi),
+        (
+            crate::tasks::api::TasksApi,
+            crate::notes::api::NotesApi,
+            crate::calendar::api::CalendarApi,
+        ),
     ),
     (
         crate::retention::api::RetentionApi,

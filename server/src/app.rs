@@ -3,10 +3,10 @@
 //! the server with its background workers until SIGTERM.
 
 use crate::{
-    announcements, api, attendance, audit, authn, authz, blobs, bulletin, config::Config, db,
-    delivery, directory, documents, exports, files, identity, jobs, lifecycle, meetings, messaging,
-    mfa, notes, notices, ops, privacy, private_fs, realtime, retention, search, setup, sso, tasks,
-    tenants, users, AppState, BoxError,
+    announcements, api, attendance, audit, authn, authz, blobs, bulletin, calendar, config::Config,
+    db, delivery, directory, documents, exports, files, identity, jobs, lifecycle, meetings,
+    messaging, mfa, notes, notices, ops, privacy, private_fs, realtime, retention, search, setup,
+    sso, tasks, tenants, users, AppState, BoxError,
 };
 use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
 use std::{sync::Arc, time::Duration};
@@ -163,6 +163,7 @@ pub fn lifecycle() -> lifecycle::Registry {
     r.register(notes::lifecycle::Notes);
     // Before notices: a purge of ended meetings takes the notices about them along.
     r.register(meetings::lifecycle::Meetings);
+    r.register(calendar::lifecycle::Calendar);
     r.register(notices::lifecycle::Notices);
     // A person's exports (and their archives) go before the account they belong to.
     r.register(exports::lifecycle::Exports);
@@ -276,6 +277,7 @@ pub fn converters() -> jobs::convert::Converters {
     let mut c = jobs::convert::Converters::default();
     c.register(files::preview::JOB, files::preview::convert);
     c.register(search::extract::JOB, search::extract::convert);
+    c.register(calendar::ics_parse::JOB, calendar::ics_parse::convert);
     c
 }
 

@@ -27,6 +27,7 @@ const FEATURES: &[&str] = &[
     "tasks",
     "notes",
     "meetings",
+    "calendar",
 ];
 
 /// The infrastructure folders: they may not import a feature.

@@ -17,6 +17,7 @@ pub mod authn;
 pub mod authz;
 pub mod blobs;
 pub mod bulletin;
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod db;

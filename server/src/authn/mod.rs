@@ -187,6 +187,48 @@ pub async fn resolve_hash(
     })
 }
 
+/// The principal of a person who acts through a capability that is not a session — the secret
+/// address of their calendar feed — checked like a session on current state: the person and
+/// their tenant active, the tenant's policy version, the consent gate (refused while it holds
+/// them). `session_id` is empty: nothing that needs a session (signing out, the session list)
+/// can be done with it. The caller has already checked the capability itself.
+pub async fn delegated(
+    state: &AppState,
+    tenant_id: &str,
+    user_id: &str,
+    ctx: RequestCtx,
+) -> Result<Principal, ApiError> {
+    let row = {
+        let mut conn = state.db.conn().await?;
+        store::lookup_person(
+            &mut conn,
+            &state.session_lookup,
+            tenant_id,
+            user_id,
+            now_ms(),
+        )
+        .await?
+    };
+    let Some(row) = row else {
+        return Err(ApiError::unauthenticated());
+    };
+    if row.user_status != "active" || row.tenant_status != "active" {
+        return Err(ApiError::unauthenticated());
+    }
+    if row.consent_pending != 0 {
+        return Err(ApiError::consent_required());
+    }
+    Ok(Principal {
+        tenant_id: row.tenant_id,
+        tenant_slug: row.tenant_slug,
+        user_id: row.user_id,
+        session_id: row.session_id,
+        policy_version: row.policy_version,
+        consent_pending: false,
+        ctx,
+    })
+}
+
 /// The digest of the token behind a principal's session, while the session is not revoked.
 pub async fn session_token_hash(
     state: &AppState,

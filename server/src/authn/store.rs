@@ -422,6 +422,8 @@ pub struct SessionLookup {
 #[derive(Debug, Clone)]
 pub struct Lookup {
     sql: String,
+    /// The same answer for a person rather than a session ([`lookup_person`]).
+    person_sql: String,
 }
 
 impl Lookup {
@@ -443,8 +445,37 @@ impl Lookup {
                  left join authz_versions v on v.tenant_id = s.tenant_id
                  where s.token_hash = $1 and s.revoked_at is null"
             ),
+            person_sql: format!(
+                "select '' as session_id, s.tenant_id, s.user_id, t.slug as tenant_slug,
+                        cast(0 as bigint) as last_seen_at, cast(0 as bigint) as expires_at,
+                        s.status as user_status, t.status as tenant_status,
+                        coalesce(v.version, 1) as policy_version,
+                        cast(case when {pending} then 1 else 0 end as bigint) as consent_pending
+                 from (select tenant_id, id as user_id, status from users
+                       where tenant_id = $1 and id = $3) s
+                 join tenants t on t.id = s.tenant_id
+                 left join authz_versions v on v.tenant_id = s.tenant_id"
+            ),
         }
     }
+}
+
+/// What [`lookup`] answers, for a person acting through something other than a session (a
+/// calendar feed's secret address): their and their tenant's status, the policy version and
+/// the consent gate, on current state.
+pub async fn lookup_person(
+    conn: &mut AnyConnection,
+    q: &Lookup,
+    tenant_id: &str,
+    user_id: &str,
+    now: i64,
+) -> Result<Option<SessionLookup>, sqlx::Error> {
+    sqlx::query_as(&q.person_sql)
+        .bind(tenant_id)
+        .bind(now)
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn lookup(

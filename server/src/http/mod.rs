@@ -71,6 +71,9 @@ pub enum ApiTags {
     Tasks,
     /// A person's own notes: Markdown, tags, pinning, location, attachments.
     Notes,
+    /// The calendar: the agenda (meetings and tasks due, in the person's time zone), the
+    /// secret calendar feed for calendar apps, and importing iCalendar files.
+    Calendar,
     /// Privacy-policy versions (admins publish them), reading and accepting the policy, and
     /// each person's consents.
     Privacy,

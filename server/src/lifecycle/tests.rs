@@ -59,6 +59,14 @@ const NOT_CLASSES: &[(&str, &str)] = &[
     ("directory_settings", "configuration"),
     ("attendance_settings", "configuration"),
     (
+        "calendar_feeds",
+        "configuration: each person's secret feed address (erased with the person)",
+    ),
+    (
+        "calendar_imports",
+        "bookkeeping: which imported event made which meeting (erased with the person)",
+    ),
+    (
         "meeting_resources",
         "configuration: the tenant's rooms and resources (their bookings go with the meetings)",
     ),

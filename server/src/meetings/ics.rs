@@ -329,6 +329,73 @@ fn vevent(out: &mut String, e: &Event<'_>, now: i64, x: Option<&ExceptionRow>) {
     line(out, "END:VEVENT");
 }
 
+/// What one meeting's VEVENTs are made of, loaded (owned) so [`Event`]s can borrow it.
+struct Loaded {
+    m: MeetingRow,
+    organiser_name: String,
+    people: Vec<(String, String)>,
+    attendees: Vec<AttendeeRow>,
+    replies: Vec<ReplyRow>,
+    exceptions: Vec<ExceptionRow>,
+}
+
+impl Loaded {
+    fn event(&self) -> Event<'_> {
+        Event {
+            m: &self.m,
+            organiser_name: &self.organiser_name,
+            people: self.people.clone(),
+            attendees: &self.attendees,
+            replies: &self.replies,
+            exceptions: &self.exceptions,
+        }
+    }
+}
+
+/// A person's display name, remembered in `names` for the next meeting that shows them.
+async fn display_name(
+    conn: &mut sqlx::AnyConnection,
+    t: &str,
+    id: &str,
+    names: &mut std::collections::HashMap<String, String>,
+) -> crate::error::ApiResult<String> {
+    if let Some(n) = names.get(id) {
+        return Ok(n.clone());
+    }
+    let n = crate::users::service::find(conn, t, id)
+        .await?
+        .map(|u| u.display_name)
+        .unwrap_or_default();
+    names.insert(id.to_string(), n.clone());
+    Ok(n)
+}
+
+async fn load(
+    conn: &mut sqlx::AnyConnection,
+    t: &str,
+    m: MeetingRow,
+    names: &mut std::collections::HashMap<String, String>,
+) -> crate::error::ApiResult<Loaded> {
+    let attendees = super::store::attendees(&mut *conn, t, &m.id).await?;
+    let replies = super::store::replies(&mut *conn, t, &m.id).await?;
+    let exceptions = super::store::exceptions(&mut *conn, t, std::slice::from_ref(&m.id)).await?;
+    let organiser_name = display_name(&mut *conn, t, &m.organiser_id, names).await?;
+    let mut people = Vec::new();
+    for a in &attendees {
+        if let Some(u) = a.token.strip_prefix("user:") {
+            people.push((u.to_string(), display_name(&mut *conn, t, u, names).await?));
+        }
+    }
+    Ok(Loaded {
+        m,
+        organiser_name,
+        people,
+        attendees,
+        replies,
+        exceptions,
+    })
+}
+
 /// The `.ics` of one meeting, for its organiser and attendees (404 for anyone else).
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, id = %id))]
 pub async fn of_meeting(
@@ -336,35 +403,38 @@ pub async fn of_meeting(
     p: &crate::authn::Principal,
     id: &str,
 ) -> crate::error::ApiResult<String> {
-    let t = &p.tenant_id;
     let mut conn = state.db.conn().await?;
     let (m, _) = super::service::visible(&mut conn, p, id).await?;
-    let attendees = super::store::attendees(&mut conn, t, &m.id).await?;
-    let replies = super::store::replies(&mut conn, t, &m.id).await?;
-    let exceptions = super::store::exceptions(&mut conn, t, std::slice::from_ref(&m.id)).await?;
-    let organiser_name = crate::users::service::find(&mut conn, t, &m.organiser_id)
-        .await?
-        .map(|u| u.display_name)
-        .unwrap_or_default();
-    let mut people = Vec::new();
-    for a in &attendees {
-        if let Some(u) = a.token.strip_prefix("user:") {
-            let n = crate::users::service::find(&mut conn, t, u)
-                .await?
-                .map(|u| u.display_name)
-                .unwrap_or_default();
-            people.push((u.to_string(), n));
-        }
+    let title = m.title.clone();
+    let one = load(&mut conn, &p.tenant_id, m, &mut Default::default()).await?;
+    Ok(calendar(&title, &[one.event()], crate::db::now_ms()))
+}
+
+/// Most meetings one feed carries.
+pub const FEED_MAX_MEETINGS: usize = 2000;
+
+/// The calendar of every meeting a person organises or attends **now** (their departments'
+/// included) with an occurrence in `[from, to)`, each with its rule, left-out dates and
+/// changed occurrences: what their calendar feed serves (`calendar::feed`).
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
+pub async fn for_person(
+    state: &crate::AppState,
+    p: &crate::authn::Principal,
+    from: i64,
+    to: i64,
+) -> crate::error::ApiResult<String> {
+    let t = &p.tenant_id;
+    let mut conn = state.db.conn().await?;
+    let tokens = crate::directory::audience::tokens_of(&mut conn, t, &p.user_id).await?;
+    let mut ms = super::store::for_person(&mut conn, t, &p.user_id, &tokens, from, to).await?;
+    ms.truncate(FEED_MAX_MEETINGS);
+    let mut names = std::collections::HashMap::new();
+    let mut loaded = Vec::with_capacity(ms.len());
+    for m in ms {
+        loaded.push(load(&mut conn, t, m, &mut names).await?);
     }
-    let event = Event {
-        m: &m,
-        organiser_name: &organiser_name,
-        people,
-        attendees: &attendees,
-        replies: &replies,
-        exceptions: &exceptions,
-    };
-    Ok(calendar(&m.title, &[event], crate::db::now_ms()))
+    let events: Vec<Event<'_>> = loaded.iter().map(Loaded::event).collect();
+    Ok(calendar("Stoa", &events, crate::db::now_ms()))
 }
 
 #[cfg(test)]

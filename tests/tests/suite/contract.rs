@@ -29,6 +29,8 @@ struct Req {
     token: Option<String>,
     /// A CSV body (sent as `text/csv`) instead of `body`.
     csv: Option<&'static str>,
+    /// An iCalendar body (sent as `text/calendar`) instead of `body`.
+    ics: Option<&'static str>,
 }
 
 fn req(method: &'static str, path: impl Into<String>, body: Option<Value>) -> Req {
@@ -38,6 +40,7 @@ fn req(method: &'static str, path: impl Into<String>, body: Option<Value>) -> Re
         body,
         token: None,
         csv: None,
+        ics: None,
     }
 }
 
@@ -141,6 +144,8 @@ struct Fx {
     mtg_doomed_id: String,
     mtg_res_id: String,
     mtg_doomed_res_id: String,
+    /// The path of tenant A's admin's calendar feed (`/api/v1/calendar/feed/<token>.ics`).
+    cal_feed_path: String,
 }
 
 /// A post for the bulletin board.
@@ -3945,6 +3950,61 @@ fn cases() -> Vec<Case> {
             bad: Some(|_| req("GET", "/api/v1/meetings/nope/replies", None)),
         },
         Case {
+            op: "agenda_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/agenda?from=2031-01-01&to=2031-01-31", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/agenda?from=2031-01-31&to=2031-01-01", None)),
+        },
+        Case {
+            op: "calendar_feed_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/calendar/feed", None),
+            names_object: false,
+            bad: None,
+        },
+        // Before the feed is replaced below: the fixture's address must still work.
+        Case {
+            op: "calendar_feed_ics",
+            auth: Public,
+            perm: None,
+            ok: 200,
+            call: |f| req("GET", f.cal_feed_path.clone(), None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/calendar/feed/stoa_cal_unknown.ics", None)),
+        },
+        Case {
+            op: "calendar_feed_create",
+            auth: Session,
+            perm: None,
+            ok: 201,
+            call: |_| req("POST", "/api/v1/calendar/feed", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "calendar_feed_revoke",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |_| req("DELETE", "/api/v1/calendar/feed", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "calendar_import",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| ics_req("POST", "/api/v1/calendar/import", CONTRACT_ICS),
+            names_object: false,
+            bad: Some(|_| ics_req("POST", "/api/v1/calendar/import", "not a calendar")),
+        },
+        Case {
             op: "meetings_ics",
             auth: Session,
             perm: None,
@@ -4465,6 +4525,10 @@ fn every_operation_in_the_spec_has_its_answers() {
                     // Staff hold `meetings.use`: meetings.rs has the 403s of a role without
                     // it; organiser and attendee decide the rest (404 for anyone else).
                     || c.op.starts_with("meetings_")
+                    // A person's own agenda and feed need only their session; importing
+                    // needs `meetings.use`, which staff hold (calendar.rs has its 403).
+                    || c.op.starts_with("calendar_")
+                    || c.op == "agenda_get"
                     || c.op == "meeting_resources_list"
                     || c.op == "meeting_resources_get"
                     || c.op == "auth_logout",
@@ -5103,6 +5167,11 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
     };
     let mtg_res_id = resource("Contract room").await;
     let mtg_doomed_res_id = resource("Contract doomed room").await;
+    let feed = s
+        .post("/api/v1/calendar/feed", &a.admin_token, json!({}))
+        .await;
+    let url = feed.ok(201)["url"].as_str().unwrap().to_string();
+    let cal_feed_path = url[url.find("/api/v1/").unwrap()..].to_string();
     Fx {
         task_id,
         task_item_ids,
@@ -5114,6 +5183,7 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
         mtg_doomed_id,
         mtg_res_id,
         mtg_doomed_res_id,
+        cal_feed_path,
         att_schedule_id,
         att_doomed_schedule_id,
         att_excused_id,
@@ -5185,7 +5255,28 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
     }
 }
 
+fn ics_req(method: &'static str, path: impl Into<String>, ics: &'static str) -> Req {
+    Req {
+        ics: Some(ics),
+        ..req(method, path, None)
+    }
+}
+
+/// A one-event calendar for the import row.
+const CONTRACT_ICS: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//contract//EN\r\nBEGIN:VEVENT\r\nUID:contract@example.com\r\nSUMMARY:Imported\r\nDTSTART;TZID=Asia/Ho_Chi_Minh:20310107T090000\r\nDTEND;TZID=Asia/Ho_Chi_Minh:20310107T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
 async fn send(s: &Server, r: &Req, token: Option<&str>) -> Resp {
+    if let Some(ics) = r.ics {
+        return s
+            .raw(
+                r.method,
+                &r.path,
+                token,
+                "text/calendar",
+                ics.as_bytes().to_vec(),
+            )
+            .await;
+    }
     match r.csv {
         Some(csv) => {
             s.raw(

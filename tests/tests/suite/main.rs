@@ -12,6 +12,7 @@ mod audiences;
 mod audit;
 mod auth;
 mod bulletin;
+mod calendar;
 mod contract;
 mod directory;
 mod docfiles;

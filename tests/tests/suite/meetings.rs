@@ -331,7 +331,7 @@ const CASES: &[(&str, &str, &str, &[&str])] = &[
 
 /// The reference interpreter, installed by `scripts/pyref.sh`; `None` outside CI when it
 /// cannot be had (the test then says so loudly), a failure under CI=true.
-fn reference_python() -> Option<PathBuf> {
+pub(crate) fn reference_python() -> Option<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let out = std::process::Command::new(root.join("scripts/pyref.sh"))
         .arg("python")
@@ -358,7 +358,7 @@ fn reference_python() -> Option<PathBuf> {
 }
 
 /// What python `icalendar` reads from an .ics file (tests/pyref/ics_parse.py).
-fn parse_ics(python: &PathBuf, ics: &str) -> Value {
+pub(crate) fn parse_ics(python: &PathBuf, ics: &str) -> Value {
     use std::io::Write;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut child = std::process::Command::new(python)
