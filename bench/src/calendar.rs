@@ -2,7 +2,8 @@
 //!
 //! - **agenda**: one person organises 200 recurring series (weekly, weekday-daily, monthly on
 //!   the 2nd Tuesday, every other week…, in five zones, some with left-out dates), then reads
-//!   their agenda for a month (`GET /agenda`, every item on one page) again and again: p50/p95.
+//!   their agenda for a month (`GET /agenda`, following the cursor to the last page) again and
+//!   again: p50/p95 of a whole month's read.
 //! - **booking**: 64 clients book one room at once. First each books its own slots (distinct
 //!   hours: every booking must succeed, serialised on the room's lock): bookings per second and
 //!   latency. Then all 64 ask for the same slot at the same moment, ten times: exactly one may
@@ -76,8 +77,9 @@ pub async fn calendar(
             "end": format!("2026-01-{:02}T{hour:02}:45", 5 + i % 20),
             "rrule": RULES[i % RULES.len()],
         });
-        if i % 4 == 0 {
-            body["exdates"] = json!([format!("2026-03-{:02}T{hour:02}:00", 2 + i % 20)]);
+        // The weekday-daily series leave out a Wednesday in March.
+        if i % RULES.len() == 1 {
+            body["exdates"] = json!([format!("2026-03-04T{hour:02}:00")]);
         }
         let (status, v) = post(&client, format!("{base}/api/v1/meetings"), &token, body).await?;
         if status != 201 {
@@ -86,36 +88,46 @@ pub async fn calendar(
     }
     eprintln!("created {SERIES} series in {}", fmt_ms(started.elapsed()));
     let mut lat = Vec::with_capacity(ROUNDS);
-    let mut count = 0;
+    let (mut count, mut pages) = (0, 0);
     for round in 0..=ROUNDS {
         let t = Instant::now();
-        let v: Value = client
-            .get(format!("{base}/api/v1/agenda"))
-            .bearer_auth(&token)
-            .query(&[
-                ("from", "2026-03-01"),
-                ("to", "2026-03-31"),
-                ("zone", "Asia/Ho_Chi_Minh"),
-                ("limit", "500"),
-            ])
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        if v["next_cursor"].is_string() {
-            return Err("a month's agenda did not fit on one page of 500".into());
+        let (mut n, mut p, mut cursor) = (0, 0, None::<String>);
+        loop {
+            let mut q = vec![
+                ("from", "2026-03-01".to_string()),
+                ("to", "2026-03-31".to_string()),
+                ("zone", "Asia/Ho_Chi_Minh".to_string()),
+                ("limit", "500".to_string()),
+            ];
+            if let Some(c) = cursor.take() {
+                q.push(("cursor", c));
+            }
+            let v: Value = client
+                .get(format!("{base}/api/v1/agenda"))
+                .bearer_auth(&token)
+                .query(&q)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            n += v["items"].as_array().map_or(0, Vec::len);
+            p += 1;
+            match v["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
         }
         // The first read warms the caches.
         if round > 0 {
             lat.push(t.elapsed());
-            count = v["items"].as_array().map_or(0, Vec::len);
+            (count, pages) = (n, p);
         }
     }
     lat.sort();
     rows.push(Row {
         workload: format!(
-            "Agenda for a month: {SERIES} recurring series in 5 zones ({count} occurrences), {ROUNDS} reads"
+            "Agenda for a month: {SERIES} recurring series in 5 zones ({count} occurrences on {pages} pages of ≤ 500), {ROUNDS} whole-month reads"
         ),
         backend: backend.into(),
         result: format!(
