@@ -13,8 +13,7 @@
 //! a series with COUNT or UNTIL and extend it later).
 
 use super::{
-    occurrences,
-    service::series,
+    model::{expand, series},
     store::{self, MeetingRow},
 };
 use crate::{
@@ -36,7 +35,7 @@ pub async fn slots(
 ) -> ApiResult<Vec<(i64, i64)>> {
     let xs = store::exceptions(conn, tenant_id, std::slice::from_ref(&m.id)).await?;
     let xs: Vec<&store::ExceptionRow> = xs.iter().collect();
-    let all = occurrences::expand(m, &xs, i64::MIN / 4, i64::MAX / 4, MAX_SLOTS + 1)?;
+    let all = expand(m, &xs, i64::MIN / 4, i64::MAX / 4, MAX_SLOTS + 1)?;
     Ok(all.into_iter().map(|(_, a, b, _, _)| (a, b)).collect())
 }
 

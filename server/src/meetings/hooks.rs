@@ -4,7 +4,8 @@
 //! (person attendees by their `u:` token, department attendees by `mdept:<id>` for the
 //! department's own members and `mtree:<id>` for it with its sub-departments').
 
-use super::{service, store};
+pub use super::model::KIND;
+use super::{model, store};
 use crate::{
     authn::Principal,
     directory::audience,
@@ -34,7 +35,7 @@ impl files::readers::FileConsumer for Attachments {
     ) -> ApiResult<bool> {
         for id in store::meetings_with_file(conn, &p.tenant_id, &f.id).await? {
             if let Some(m) = store::get(conn, &p.tenant_id, &id).await? {
-                if service::role_of(conn, &p.tenant_id, &p.user_id, &m)
+                if model::role_of(conn, &p.tenant_id, &p.user_id, &m)
                     .await?
                     .is_some()
                 {
@@ -45,9 +46,6 @@ impl files::readers::FileConsumer for Attachments {
         Ok(false)
     }
 }
-
-/// The search kind of meetings.
-pub const KIND: &str = "meeting";
 
 /// The reader token of an attendee token (`user:<id>` → `u:<id>`, `dept:<id>` →
 /// `mdept:<id>`, `tree:<id>` → `mtree:<id>`).
@@ -111,7 +109,7 @@ impl search::Searchable for Meetings {
         id: &str,
     ) -> ApiResult<bool> {
         Ok(match store::get(conn, &p.tenant_id, id).await? {
-            Some(m) => service::role_of(conn, &p.tenant_id, &p.user_id, &m)
+            Some(m) => model::role_of(conn, &p.tenant_id, &p.user_id, &m)
                 .await?
                 .is_some(),
             None => false,

@@ -2,12 +2,12 @@
 //! start and end (wall-clock or dates), attendees, attachments and EXDATEs.
 
 use super::{
-    recur,
-    recur::Series,
-    service::{
+    model::{
         AttendeeIn, MAX_ATTACHMENTS, MAX_ATTENDEES, MAX_DESCRIPTION, MAX_DURATION_MS, MAX_LOCATION,
         MAX_REMINDERS, MAX_REMINDER_MINUTES,
     },
+    recur,
+    recur::Series,
 };
 use crate::{
     authn::Principal,

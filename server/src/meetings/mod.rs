@@ -29,6 +29,7 @@ pub mod hooks;
 pub mod ics;
 pub mod input;
 pub mod lifecycle;
+pub mod model;
 pub mod occurrences;
 pub mod recur;
 pub mod reminders;

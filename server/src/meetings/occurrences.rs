@@ -2,6 +2,7 @@
 //! and following (splitting a series), and the expansion of meetings into occurrences in a
 //! range — [`occurrences_for`] is what the agenda and feeds read.
 
+pub use super::model::{expand, Span};
 use super::{
     booking, recur, reminders,
     service::{
@@ -198,7 +199,7 @@ pub async fn split(
     booking::rebook(state, &mut tx, &p.tenant_id, &new, &resources).await?;
     reminders::schedule(state, &mut tx, &p.tenant_id, &old.id).await?;
     reminders::schedule(state, &mut tx, &p.tenant_id, &new.id).await?;
-    crate::search::enqueue_index(&mut tx, &p.tenant_id, super::hooks::KIND, &old.id).await?;
+    crate::search::enqueue_index(&mut tx, &p.tenant_id, super::model::KIND, &old.id).await?;
     audit::record(
         &mut tx,
         p.audit("meeting.split")
@@ -212,60 +213,6 @@ pub async fn split(
     tx.commit().await?;
     written.deliver(&state.hub);
     get(state, p, &created).await
-}
-
-/// One expanded occurrence: original start, start, end, and the title and place it has of
-/// its own (a changed occurrence), if any.
-pub type Span<'a> = (i64, i64, i64, Option<&'a str>, Option<&'a str>);
-
-/// Occurrences of one meeting in `[from, to)` with its exceptions applied (cancelled ones
-/// left out, moved ones where they moved to).
-pub fn expand<'a>(
-    m: &'a MeetingRow,
-    exceptions: &[&'a ExceptionRow],
-    from: i64,
-    to: i64,
-    limit: usize,
-) -> ApiResult<Vec<Span<'a>>> {
-    let s = series(m)?;
-    let by_start: HashMap<i64, &ExceptionRow> =
-        exceptions.iter().map(|x| (x.original_start, *x)).collect();
-    let mut out = Vec::new();
-    for st in s.starts(from, to, limit) {
-        match by_start.get(&st) {
-            Some(x) if x.cancelled == 1 => {}
-            Some(x) => {
-                let (a, b) = (
-                    x.start_at.unwrap_or(st),
-                    x.end_at.unwrap_or_else(|| s.end_of(st)),
-                );
-                if a < to && b > from {
-                    out.push((st, a, b, x.title.as_deref(), x.location.as_deref()));
-                }
-            }
-            None => out.push((st, st, s.end_of(st), None, None)),
-        }
-    }
-    // Occurrences moved into the range from outside it.
-    for x in exceptions {
-        if x.cancelled == 1 || out.iter().any(|o| o.0 == x.original_start) {
-            continue;
-        }
-        if let (Some(a), Some(b)) = (x.start_at, x.end_at) {
-            if a < to && b > from {
-                out.push((
-                    x.original_start,
-                    a,
-                    b,
-                    x.title.as_deref(),
-                    x.location.as_deref(),
-                ));
-            }
-        }
-    }
-    out.sort_by_key(|o| (o.1, o.0));
-    out.truncate(limit);
-    Ok(out)
 }
 
 /// A checked range: `from < to`, at most [`MAX_RANGE_MS`].

@@ -13,8 +13,8 @@
 //! — once, and not when it is more than [`GRACE_MS`] late.
 
 use super::{
-    occurrences,
-    service::{self, parse_reminders, MAX_REMINDER_MINUTES},
+    input::parse_reminders,
+    model::{self, MAX_REMINDER_MINUTES},
     store::{self, reminders as sent, MeetingRow},
 };
 use crate::{
@@ -62,7 +62,7 @@ async fn plan(
         }
         status.insert((r.user_id.as_str(), r.occurrence), r.status.as_str());
     }
-    let mut people = service::people(conn, tenant_id, m).await?;
+    let mut people = model::people(conn, tenant_id, m).await?;
     people.push(m.organiser_id.clone());
     let any = people
         .iter()
@@ -72,12 +72,12 @@ async fn plan(
     }
     let xs = store::exceptions(conn, tenant_id, std::slice::from_ref(&m.id)).await?;
     let xs: Vec<&store::ExceptionRow> = xs.iter().collect();
-    let occ = occurrences::expand(
+    let occ = model::expand(
         m,
         &xs,
         from,
         to + MAX_REMINDER_MINUTES * 60_000 + 1,
-        service::MAX_OCCURRENCES,
+        model::MAX_OCCURRENCES,
     )?;
     let mut out = Vec::new();
     for (orig, start, _, _, _) in occ {
@@ -212,7 +212,7 @@ async fn run(state: &AppState, tenant_id: &str, id: &str, generation: i64) -> Ap
         &state.hub,
         &notices::Batch {
             tenant_id: tenant_id.to_string(),
-            source: service::SOURCE,
+            source: model::SOURCE,
             kind: "reminder",
             subject_id: m.id.clone(),
             actor_id: String::new(),

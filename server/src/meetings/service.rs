@@ -8,9 +8,7 @@
 //! [`super::reminders`]).
 
 use super::{
-    booking, recur,
-    recur::Series,
-    reminders,
+    booking, recur, reminders,
     store::{self, AttendeeRow, ExceptionRow, MeetingRow},
 };
 use crate::{
@@ -29,41 +27,11 @@ pub use super::input::{
     attachments, attendee_rows, coordinates, description, exdates, location, online_url,
     parse_reminders, reminder_list, times, visibility,
 };
-
-/// The notices' source for meetings.
-pub const SOURCE: &str = "meeting";
-pub const MAX_TITLE: usize = 200;
-pub const MAX_DESCRIPTION: usize = 10_000;
-pub const MAX_LOCATION: usize = 500;
-pub const MAX_ATTENDEES: usize = 500;
-pub const MAX_ATTACHMENTS: usize = 10;
-pub const MAX_REMINDERS: usize = 5;
-/// Reminders at most four weeks before.
-pub const MAX_REMINDER_MINUTES: i64 = 40_320;
-/// One occurrence lasts at most this long.
-pub const MAX_DURATION_MS: i64 = 31 * 86_400_000;
-/// A range of occurrences or free/busy spans at most this long, and returns at most
-/// [`MAX_OCCURRENCES`].
-pub const MAX_RANGE_MS: i64 = 366 * 86_400_000;
-pub const MAX_OCCURRENCES: usize = 2_000;
-
-pub fn not_found() -> ApiError {
-    ApiError::not_found("meeting")
-}
-
-/// How the caller stands to a meeting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Organiser,
-    Attendee,
-}
-
-/// An attendee as given: a person or a department (with its sub-departments or not).
-#[derive(Debug, Clone)]
-pub struct AttendeeIn {
-    pub target: Target,
-    pub optional: bool,
-}
+pub use super::model::{
+    load, not_found, people, role_of, series, AttendeeIn, Role, MAX_ATTACHMENTS, MAX_ATTENDEES,
+    MAX_DESCRIPTION, MAX_DURATION_MS, MAX_LOCATION, MAX_OCCURRENCES, MAX_RANGE_MS, MAX_REMINDERS,
+    MAX_REMINDER_MINUTES, MAX_TITLE, SOURCE,
+};
 
 /// Everything a meeting is made of, as the API gives it.
 #[derive(Debug, Clone, Default)]
@@ -143,40 +111,6 @@ pub struct Occurrence {
     pub my_status: Option<String>,
 }
 
-pub fn series(m: &MeetingRow) -> ApiResult<Series<'_>> {
-    Ok(Series {
-        tz: recur::zone("time_zone", &m.time_zone)?,
-        all_day: m.all_day == 1,
-        start_at: m.start_at,
-        end_at: m.end_at,
-        rrule: m.rrule.as_deref(),
-    })
-}
-
-/// A meeting of the tenant, or 404.
-pub async fn load(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> ApiResult<MeetingRow> {
-    if !is_id(id) {
-        return Err(not_found());
-    }
-    store::get(conn, tenant_id, id).await?.ok_or_else(not_found)
-}
-
-/// How a person stands to a meeting now, if at all.
-pub async fn role_of(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    user_id: &str,
-    m: &MeetingRow,
-) -> ApiResult<Option<Role>> {
-    if m.organiser_id == user_id {
-        return Ok(Some(Role::Organiser));
-    }
-    let tokens = audience::tokens_of(conn, tenant_id, user_id).await?;
-    Ok(store::addressed_to(conn, tenant_id, &m.id, &tokens)
-        .await?
-        .then_some(Role::Attendee))
-}
-
 /// A meeting the caller organises or attends, or 404.
 pub async fn visible(
     conn: &mut AnyConnection,
@@ -211,27 +145,6 @@ pub(super) async fn organised(
         )),
         None => Err(not_found()),
     }
-}
-
-/// The people a meeting's attendees cover now (the organiser not among them).
-pub async fn people(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    m: &MeetingRow,
-) -> ApiResult<Vec<String>> {
-    let targets: Vec<Target> = store::attendees(conn, tenant_id, &m.id)
-        .await?
-        .iter()
-        .filter_map(|a| Target::from_token(&a.token))
-        .collect();
-    if targets.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(audience::people(conn, tenant_id, &targets)
-        .await?
-        .into_iter()
-        .filter(|u| *u != m.organiser_id)
-        .collect())
 }
 
 pub(super) async fn notify(
@@ -316,7 +229,7 @@ pub async fn create(state: &AppState, p: &Principal, n: Input) -> ApiResult<View
     store::set_attachments(&mut tx, &p.tenant_id, &m.id, &files).await?;
     booking::rebook(state, &mut tx, &p.tenant_id, &m, &n.resource_ids).await?;
     reminders::schedule(state, &mut tx, &p.tenant_id, &m.id).await?;
-    crate::search::enqueue_index(&mut tx, &p.tenant_id, super::hooks::KIND, &m.id).await?;
+    crate::search::enqueue_index(&mut tx, &p.tenant_id, super::model::KIND, &m.id).await?;
     audit::record(
         &mut tx,
         g.principal()
@@ -517,7 +430,7 @@ pub(super) async fn apply(
     if when_changed || e.reminders.is_some() || e.attendees.is_some() {
         reminders::schedule(state, tx, &p.tenant_id, &m.id).await?;
     }
-    crate::search::enqueue_index(tx, &p.tenant_id, super::hooks::KIND, &m.id).await?;
+    crate::search::enqueue_index(tx, &p.tenant_id, super::model::KIND, &m.id).await?;
     audit::record(
         tx,
         p.audit("meeting.updated")
@@ -541,7 +454,7 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> 
     let who = people(&mut tx, &p.tenant_id, &m).await?;
     store::delete(&mut tx, &p.tenant_id, &m.id).await?;
     notices::delete_subject(&mut tx, &p.tenant_id, SOURCE, &m.id).await?;
-    crate::search::enqueue_delete(&mut tx, &p.tenant_id, super::hooks::KIND, &m.id).await?;
+    crate::search::enqueue_delete(&mut tx, &p.tenant_id, super::model::KIND, &m.id).await?;
     audit::record(
         &mut tx,
         p.audit("meeting.deleted")

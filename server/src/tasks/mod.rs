@@ -14,6 +14,7 @@
 //! - [`lifecycle`] and [`export`]: the `tasks_done` data class, erasure (assigned tasks go to
 //!   their assignees) and the person's export.
 
+pub mod access;
 pub mod api;
 pub mod checklist;
 pub mod dto;

@@ -6,7 +6,7 @@
 //! a second delivery (at least once) sends nothing.
 
 use super::{
-    service::{self, SOURCE},
+    access::{self, SOURCE},
     store::{self, ReminderRow, TaskRow},
 };
 use crate::{
@@ -100,7 +100,7 @@ pub async fn set(
         ));
     }
     let mut tx = state.db.begin().await?;
-    let a = service::access(state, &mut tx, p, task_id, true).await?;
+    let a = access::access(state, &mut tx, p, task_id, true).await?;
     let t = a.into_row();
     let due = match t.due_at {
         Some(d) => d,
@@ -170,7 +170,7 @@ pub async fn handle(state: &AppState, tenant_id: &str, payload: &str) -> Result<
         return Ok(());
     };
     let due_then = t.due_at.map(|d| fire_at(d, r.minutes_before)) == Some(at);
-    if !due_then || t.status == "done" || !service::reads(&t, &r.user_id) {
+    if !due_then || t.status == "done" || !access::reads(&t, &r.user_id) {
         return Ok(());
     }
     let active = users::service::find(&mut tx, tenant_id, &r.user_id)

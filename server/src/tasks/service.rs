@@ -6,6 +6,7 @@
 //! their own reminders; anyone else gets 404, as if it did not exist. Assigning notifies the
 //! assignee (`notices`, with its realtime frame) in the transaction of the change.
 
+pub use super::access::{access, not_found, reads, Access, Role, SOURCE};
 pub use super::list::{can_read, due_between, list, search_doc, Filter};
 
 use super::{
@@ -23,89 +24,13 @@ use crate::{
 use serde_json::json;
 use sqlx::AnyConnection;
 
-/// The notices' source and the search kind for tasks.
-pub const SOURCE: &str = "task";
+/// The search kind for tasks.
 pub const KIND: &str = "task";
 pub const MAX_TITLE: usize = 200;
 pub const MAX_DESCRIPTION: usize = 20_000;
 pub const MAX_ATTACHMENTS: usize = 10;
 pub const PRIORITIES: &[&str] = &["low", "normal", "high", "urgent"];
 pub const STATUSES: &[&str] = &["todo", "in_progress", "done"];
-
-/// How the caller stands to a task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Created it (or inherited it): may change everything.
-    Owner,
-    /// It is assigned to them: status, checklist, their own reminders.
-    Assignee,
-}
-
-/// A task the caller may see, with how they stand to it: made only by [`access`], on the
-/// current row.
-pub struct Access {
-    row: TaskRow,
-    role: Role,
-}
-
-impl Access {
-    pub fn row(&self) -> &TaskRow {
-        &self.row
-    }
-    pub fn role(&self) -> Role {
-        self.role
-    }
-    pub fn into_row(self) -> TaskRow {
-        self.row
-    }
-    /// Only the owner may do this; the assignee gets 403 (they can see the task).
-    pub fn owner_only(&self, what: &str) -> ApiResult<()> {
-        if self.role == Role::Owner {
-            Ok(())
-        } else {
-            Err(ApiError::new(
-                crate::error::Code::Forbidden,
-                format!("only the task's owner may {what}"),
-            ))
-        }
-    }
-}
-
-pub fn not_found() -> ApiError {
-    ApiError::not_found("task")
-}
-
-/// The caller's standing on task `id` (locked for a change when `lock`), or 404.
-pub async fn access(
-    state: &AppState,
-    conn: &mut AnyConnection,
-    p: &Principal,
-    id: &str,
-    lock: bool,
-) -> ApiResult<Access> {
-    if !is_id(id) {
-        return Err(not_found());
-    }
-    let row = if lock {
-        store::get_for_update(conn, state.db.backend, &p.tenant_id, id).await?
-    } else {
-        store::get(conn, &p.tenant_id, id).await?
-    }
-    .ok_or_else(not_found)?;
-    let role = if row.owner_id == p.user_id {
-        Role::Owner
-    } else if row.assignee_id.as_deref() == Some(p.user_id.as_str()) {
-        Role::Assignee
-    } else {
-        return Err(not_found());
-    };
-    Ok(Access { row, role })
-}
-
-/// Whether `user_id` may read the task now (search's re-check, file reads).
-pub fn reads(t: &TaskRow, user_id: &str) -> bool {
-    t.owner_id == user_id || t.assignee_id.as_deref() == Some(user_id)
-}
 
 /// Markdown text of at most `max` characters: line breaks and tabs allowed, other control
 /// characters not. Empty is allowed.
