@@ -3,6 +3,7 @@
 //! (`announcements.receipts.read`).
 
 use super::{
+    reading,
     receipts::{self, Act, Status},
     service::{self, Kind, View},
 };
@@ -308,7 +309,7 @@ impl AnnouncementsApi {
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<AnnouncementPage>> {
-        let (items, next_cursor) = service::list(
+        let (items, next_cursor) = reading::list(
             &state,
             &auth.0,
             all.0.unwrap_or(false),
@@ -338,7 +339,7 @@ impl AnnouncementsApi {
         auth: Session,
         id: Path<String>,
     ) -> ApiResult<Json<Announcement>> {
-        Ok(Json(service::get(&state, &auth.0, &id.0).await?.into()))
+        Ok(Json(reading::get(&state, &auth.0, &id.0).await?.into()))
     }
 
     /// Edit an announcement
@@ -412,7 +413,7 @@ impl AnnouncementsApi {
         auth: Session,
         id: Path<String>,
     ) -> ApiResult<Json<AnnouncementVersions>> {
-        let rows = service::versions(&state, &auth.0, &id.0).await?;
+        let rows = reading::versions(&state, &auth.0, &id.0).await?;
         Ok(Json(AnnouncementVersions {
             items: rows
                 .into_iter()

@@ -20,6 +20,7 @@ pub mod api;
 pub mod hooks;
 pub mod lifecycle;
 pub mod markdown;
+pub mod reading;
 pub mod receipts;
 pub mod service;
 pub mod store;

@@ -19,6 +19,7 @@
 pub mod api;
 pub mod export;
 pub mod hooks;
+pub mod input;
 pub mod lifecycle;
 pub mod readers;
 pub mod service;

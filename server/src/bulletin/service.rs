@@ -5,7 +5,10 @@
 //! the board, its photos and search at once, and purged by retention later), and removal from
 //! every store (rows, photos' files, thumbnails and blobs, the index entry).
 
-use super::store::{self, Filter, PostRow};
+use super::{
+    input::{day, expiry, one_of, optional, place_key, DAY_MS},
+    store::{self, Filter, PostRow},
+};
 use crate::{
     audit,
     authn::Principal,
@@ -46,11 +49,7 @@ pub const STATUSES: &[&str] = &["open", "resolved"];
 pub const MAX_PHOTOS: usize = 6;
 /// Image types a photo may have (those that get a thumbnail).
 pub const PHOTO_TYPES: &[&str] = &["image/jpeg", "image/png", "image/gif", "image/webp"];
-const DAY_MS: i64 = 86_400_000;
-/// A post expires this long after it is made when it names no expiry.
-pub const DEFAULT_DAYS: i64 = 30;
-/// The latest expiry a post may have, from now.
-pub const MAX_DAYS: i64 = 180;
+pub use super::input::{DEFAULT_DAYS, MAX_DAYS};
 const MAX_TITLE: usize = 200;
 const MAX_DESCRIPTION: usize = 4000;
 const MAX_PLACE: usize = 100;
@@ -119,53 +118,6 @@ pub struct Browse {
     pub mine: bool,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
-}
-
-/// A place name as filters compare it: folded (case and accents), spaces collapsed.
-pub fn place_key(s: &str) -> String {
-    fold(s).split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn one_of(field: &str, v: &str, allowed: &[&str]) -> ApiResult<String> {
-    let v = v.trim();
-    if allowed.contains(&v) {
-        Ok(v.to_string())
-    } else {
-        Err(ApiError::validation(
-            field,
-            format!("must be one of: {}", allowed.join(", ")),
-        ))
-    }
-}
-
-/// `YYYY-MM-DD`, not after tomorrow (UTC: the reporter's today may be ahead).
-fn day(field: &str, v: &str, now: i64) -> ApiResult<String> {
-    let d = chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
-        .map_err(|_| ApiError::validation(field, "expected a date, YYYY-MM-DD"))?;
-    let latest = chrono::DateTime::from_timestamp_millis(now + DAY_MS)
-        .map(|t| t.date_naive())
-        .unwrap_or(d);
-    if d > latest {
-        return Err(ApiError::validation(field, "must not be in the future"));
-    }
-    Ok(d.format("%Y-%m-%d").to_string())
-}
-
-fn expiry(v: i64, now: i64) -> ApiResult<i64> {
-    if v <= now {
-        return Err(ApiError::validation("expires_at", "must be in the future"));
-    }
-    if v > now + MAX_DAYS * DAY_MS {
-        return Err(ApiError::validation(
-            "expires_at",
-            format!("must be at most {MAX_DAYS} days from now"),
-        ));
-    }
-    Ok(v)
-}
-
-fn optional(field: &str, v: Option<&str>, max: usize) -> ApiResult<String> {
-    Ok(validate::optional_text(field, v, max)?.unwrap_or_default())
 }
 
 /// The folded text a board search matches.
@@ -623,28 +575,4 @@ pub async fn remove(state: &AppState, g: &Granted<'_>, id: &str, reason: &str) -
     tx.commit().await?;
     state.outbox_wake.notify_one();
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn places_fold() {
-        assert_eq!(place_key("  Hà   Nội "), "ha noi");
-        assert_eq!(place_key("Đà Nẵng"), place_key("da nang"));
-    }
-
-    #[test]
-    fn dates_and_expiry() {
-        let now = 1_780_000_000_000;
-        assert!(day("d", "2026-02-30", now).is_err());
-        assert!(day("d", "yesterday", now).is_err());
-        assert_eq!(day("d", "2020-01-05", now).unwrap(), "2020-01-05");
-        assert!(day("d", "2999-01-01", now).is_err());
-        assert!(expiry(now - 1, now).is_err());
-        assert!(expiry(now + (MAX_DAYS + 1) * DAY_MS, now).is_err());
-        assert!(expiry(now + DAY_MS, now).is_ok());
-        assert!(one_of("kind", "stolen", KINDS).is_err());
-    }
 }

@@ -66,7 +66,7 @@ impl MeApi {
             let mut conn = state.db.conn().await?;
             users::service::load(&mut conn, &p.tenant_id, &p.user_id).await?
         };
-        let roles = crate::users::service::user_roles(&state, p, &p.user_id).await?;
+        let roles = crate::users::roles::user_roles(&state, p, &p.user_id).await?;
         let mut permissions: Vec<String> =
             state.authz.permissions(p).await?.iter().cloned().collect();
         permissions.sort();

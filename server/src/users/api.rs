@@ -1,6 +1,6 @@
 //! `/users`: account administration.
 
-use super::{invitations, service, store::UserRow};
+use super::{invitations, roles, service, store::UserRow};
 use crate::{
     authn::Session, db::rfc3339, error::ApiResult, http::ApiTags, roles::api::RoleRef, AppState,
 };
@@ -308,7 +308,7 @@ impl UsersApi {
         auth: Session,
         id: Path<String>,
     ) -> ApiResult<Json<Vec<RoleRef>>> {
-        let roles = service::user_roles(&state, &auth.0, &id.0).await?;
+        let roles = roles::user_roles(&state, &auth.0, &id.0).await?;
         Ok(Json(roles.into_iter().map(RoleRef::from).collect()))
     }
 
@@ -327,7 +327,7 @@ impl UsersApi {
         id: Path<String>,
         body: Json<SetRoles>,
     ) -> ApiResult<Json<Vec<RoleRef>>> {
-        let roles = service::set_user_roles(&state, &auth.0, &id.0, &body.0.role_ids).await?;
+        let roles = roles::set_user_roles(&state, &auth.0, &id.0, &body.0.role_ids).await?;
         Ok(Json(roles.into_iter().map(RoleRef::from).collect()))
     }
 }

@@ -7,6 +7,7 @@ pub mod export;
 pub mod invitations;
 pub mod lifecycle;
 pub mod mail;
+pub mod roles;
 pub mod service;
 pub mod store;
 pub mod validate;

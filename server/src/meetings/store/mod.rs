@@ -1,8 +1,14 @@
 //! The meetings' SQL, over their own tables only. Every function takes the tenant id.
-//! Rooms, resources and booked slots are in [`resources`]; reminders sent in [`reminders`].
+//! Rooms, resources and booked slots are in [`resources`]; reminders sent in [`reminders`];
+//! replies and changed occurrences in their own files, re-exported here.
 
+mod exceptions;
 pub mod reminders;
+mod replies;
 pub mod resources;
+
+pub use exceptions::*;
+pub use replies::*;
 
 use crate::db::Backend;
 use sqlx::AnyConnection;
@@ -293,168 +299,6 @@ pub async fn set_attendees(
         .await?;
     }
     Ok(())
-}
-
-pub async fn replies(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    meeting_id: &str,
-) -> Result<Vec<ReplyRow>, sqlx::Error> {
-    sqlx::query_as(
-        "select user_id, occurrence, status, comment, reminders, updated_at from meeting_replies
-         where tenant_id = $1 and meeting_id = $2 order by user_id, occurrence",
-    )
-    .bind(tenant_id)
-    .bind(meeting_id)
-    .fetch_all(conn)
-    .await
-}
-
-/// Set a person's reply (and, on the series row, keep their reminders unless given).
-#[allow(clippy::too_many_arguments)]
-pub async fn upsert_reply(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    meeting_id: &str,
-    user_id: &str,
-    occurrence: i64,
-    status: &str,
-    comment: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into meeting_replies (tenant_id, meeting_id, user_id, occurrence, status,
-             comment, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7)
-         on conflict (tenant_id, meeting_id, user_id, occurrence) do update
-         set status = excluded.status, comment = excluded.comment,
-             updated_at = excluded.updated_at",
-    )
-    .bind(tenant_id)
-    .bind(meeting_id)
-    .bind(user_id)
-    .bind(occurrence)
-    .bind(status)
-    .bind(comment)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// A person's own reminders (JSON list; `None`: the organiser's).
-pub async fn set_own_reminders(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    meeting_id: &str,
-    user_id: &str,
-    reminders: Option<&str>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into meeting_replies (tenant_id, meeting_id, user_id, occurrence, status,
-             comment, reminders, updated_at)
-         values ($1, $2, $3, 0, 'needs_action', '', $4, $5)
-         on conflict (tenant_id, meeting_id, user_id, occurrence) do update
-         set reminders = excluded.reminders, updated_at = excluded.updated_at",
-    )
-    .bind(tenant_id)
-    .bind(meeting_id)
-    .bind(user_id)
-    .bind(reminders)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// A change of time or place: every answer goes back to needs-action (comments with it).
-pub async fn reset_replies(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    meeting_id: &str,
-    now: i64,
-) -> Result<u64, sqlx::Error> {
-    let r = sqlx::query(
-        "update meeting_replies set status = 'needs_action', comment = '', updated_at = $1
-         where tenant_id = $2 and meeting_id = $3 and status <> 'needs_action'",
-    )
-    .bind(now)
-    .bind(tenant_id)
-    .bind(meeting_id)
-    .execute(conn)
-    .await?;
-    Ok(r.rows_affected())
-}
-
-pub async fn exceptions(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    ids: &[String],
-) -> Result<Vec<ExceptionRow>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "select meeting_id, original_start, cancelled, start_at, end_at, title, location,
-             description, updated_at
-         from meeting_exceptions where tenant_id = $1 and meeting_id in ({})
-         order by meeting_id, original_start",
-        placeholders(2, ids.len())
-    );
-    let mut q = sqlx::query_as(&sql).bind(tenant_id);
-    for id in ids {
-        q = q.bind(id);
-    }
-    q.fetch_all(conn).await
-}
-
-pub async fn upsert_exception(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    x: &ExceptionRow,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into meeting_exceptions (tenant_id, meeting_id, original_start, cancelled,
-             start_at, end_at, title, location, description, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         on conflict (tenant_id, meeting_id, original_start) do update
-         set cancelled = excluded.cancelled, start_at = excluded.start_at,
-             end_at = excluded.end_at, title = excluded.title, location = excluded.location,
-             description = excluded.description, updated_at = excluded.updated_at",
-    )
-    .bind(tenant_id)
-    .bind(&x.meeting_id)
-    .bind(x.original_start)
-    .bind(x.cancelled)
-    .bind(x.start_at)
-    .bind(x.end_at)
-    .bind(&x.title)
-    .bind(&x.location)
-    .bind(&x.description)
-    .bind(x.updated_at)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Drop exceptions from `from` on (a series cut short keeps those before).
-pub async fn delete_exceptions_from(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    meeting_id: &str,
-    from: i64,
-) -> Result<u64, sqlx::Error> {
-    let r = sqlx::query(
-        "delete from meeting_exceptions
-         where tenant_id = $1 and meeting_id = $2 and original_start >= $3",
-    )
-    .bind(tenant_id)
-    .bind(meeting_id)
-    .bind(from)
-    .execute(conn)
-    .await?;
-    Ok(r.rows_affected())
 }
 
 pub async fn attachments(
