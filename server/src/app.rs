@@ -362,6 +362,7 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
         blobs,
         blob_references: blob_references(),
         search,
+        search_health: search::health::Health::default(),
         searchables: searchables(),
         file_readers: file_readers(),
         lifecycle: lifecycle(),

@@ -28,6 +28,8 @@ pub struct AppState {
     /// The features whose rows reference blobs (the orphan sweep keeps what they reference).
     pub blob_references: blobs::sweep::References,
     pub search: Arc<dyn search::SearchIndex>,
+    /// Whether the search backend answers, as the outbox relay last saw it.
+    pub search_health: search::health::Health,
     /// What the features make searchable.
     pub searchables: search::Registry,
     /// The features that say who may read a file they use.

@@ -166,6 +166,32 @@ pub async fn stats(conn: &mut AnyConnection) -> Result<Stats, sqlx::Error> {
     })
 }
 
+/// Make a topic's waiting retries due now (a service they wait for is back): the messages
+/// that failed at least once and wait out a backoff. Returns how many.
+pub async fn retry_now(conn: &mut AnyConnection, topic: &str) -> Result<u64, sqlx::Error> {
+    let now = now_ms();
+    let r = sqlx::query(
+        "update outbox set available_at = $1
+         where topic = $2 and done_at is null and dead_at is null and attempts > 0
+           and available_at > $1",
+    )
+    .bind(now)
+    .bind(topic)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected())
+}
+
+/// How many messages of a topic are not yet delivered (nor dead-lettered).
+pub async fn pending(conn: &mut AnyConnection, topic: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "select count(*) from outbox where topic = $1 and done_at is null and dead_at is null",
+    )
+    .bind(topic)
+    .fetch_one(conn)
+    .await
+}
+
 /// Put dead-lettered messages back in the queue (after the cause was fixed).
 pub async fn retry_dead(conn: &mut AnyConnection) -> Result<u64, sqlx::Error> {
     let r = sqlx::query(

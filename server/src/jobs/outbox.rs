@@ -189,6 +189,15 @@ async fn run_once(
             }
         }
     }
+    // The index backend's health as this pass saw it: a backend that is down gets probed
+    // (see `probe_search`), so its backlog drains the moment it answers again.
+    if lane.writes_index {
+        if results.iter().any(|r| matches!(r, Err(e) if e.unavailable)) {
+            state.search_health.mark_down();
+        } else if results.iter().any(Result::is_ok) && state.search_health.mark_up() {
+            tracing::info!("search backend answers again");
+        }
+    }
     // One transaction records the whole batch's outcome: one durable commit, not one per message.
     let mut tx = state.db.begin().await?;
     for (m, result) in batch.iter().zip(results) {
@@ -236,6 +245,15 @@ async fn refresh_stats(state: &AppState) -> Result<(), sqlx::Error> {
     state.metrics.outbox_pending.set(s.pending);
     state.metrics.outbox_dead.set(s.dead);
     state.metrics.outbox_lag_ms.set(s.lag_ms);
+    let mut backlog = 0;
+    for topic in state.search_health.topics() {
+        backlog += outbox::pending(&mut conn, topic).await?;
+    }
+    state.metrics.search_backlog.set(backlog);
+    state
+        .metrics
+        .search_up
+        .set(i64::from(state.search_health.is_up()));
     Ok(())
 }
 
@@ -332,6 +350,61 @@ async fn housekeeping(state: &AppState, last_prune: &mut i64) {
     }
 }
 
+/// While the search backend is down, probe it every
+/// [`crate::search::health::PROBE_INTERVAL`]; when it
+/// answers, make the index topics' waiting retries due at once and wake the relay, instead of
+/// leaving them to their backoff (up to a minute): after an outage the backlog drains in
+/// seconds.
+async fn probe_search(state: Arc<AppState>, mut shutdown: watch::Receiver<bool>) {
+    use crate::search::health::{PROBE_INTERVAL, PROBE_TIMEOUT};
+    loop {
+        if state.search_health.is_up() {
+            tokio::select! {
+                _ = state.search_health.changed.notified() => {}
+                _ = shutdown.changed() => {}
+            }
+        } else {
+            tokio::select! {
+                _ = tokio::time::sleep(PROBE_INTERVAL) => {}
+                _ = shutdown.changed() => {}
+            }
+            if !*shutdown.borrow() && !state.search_health.is_up() {
+                let healthy = tokio::time::timeout(PROBE_TIMEOUT, state.search.healthy())
+                    .await
+                    .unwrap_or(false);
+                if healthy {
+                    let since = state.search_health.down_since().unwrap_or(0);
+                    match retry_index_now(&state).await {
+                        Ok(n) => {
+                            state.search_health.mark_up();
+                            state.outbox_wake.notify_one();
+                            tracing::info!(
+                                messages = n,
+                                down_ms = (now_ms() - since).max(0),
+                                "search backend is back: draining its backlog now"
+                            );
+                        }
+                        Err(e) => tracing::warn!(error = %e, "could not requeue index work"),
+                    }
+                }
+            }
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+    }
+}
+
+async fn retry_index_now(state: &AppState) -> Result<u64, sqlx::Error> {
+    let mut tx = state.db.begin().await?;
+    let mut n = 0;
+    for topic in state.search_health.topics() {
+        n += outbox::retry_now(&mut tx, topic).await?;
+    }
+    tx.commit().await?;
+    Ok(n)
+}
+
 /// Wake the lanes whose topics have due messages: one read, however many lanes there are.
 async fn dispatch(state: &AppState, wakes: &[(&'static str, Arc<Notify>)]) {
     let due = match state.db.conn().await {
@@ -370,8 +443,16 @@ pub fn spawn(
                 tracing::warn!(error = %e, "could not release stale outbox claims");
             }
         }
+        state.search_health.set_topics(
+            topics
+                .0
+                .iter()
+                .filter(|(_, _, lane)| lane.writes_index)
+                .map(|(topic, _, _)| *topic)
+                .collect(),
+        );
         let mut wakes = Vec::new();
-        let mut lanes = Vec::new();
+        let mut lanes = vec![tokio::spawn(probe_search(state.clone(), shutdown.clone()))];
         for t in topics.0 {
             let wake = Arc::new(Notify::new());
             wakes.push((t.0, wake.clone()));

@@ -1,4 +1,5 @@
-//! `/healthz` (the process answers), `/readyz` (the database answers and is migrated) and
+//! `/healthz` (the process answers), `/readyz` (the database answers and is migrated; with the
+//! search backend's state and backlog) and
 //! `/metrics`.
 
 use crate::{authn::tokens, error::ApiError, AppState};
@@ -10,16 +11,49 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Ready when the database answers and is migrated (503 otherwise). The JSON body also says how
+/// the search backend stands: a backend that is down does not make the node unready — writes
+/// go on and index work waits in the outbox — but deployers see it, with the backlog.
 #[handler]
 pub async fn readyz(Data(state): Data<&Arc<AppState>>) -> Response {
-    match state.db.is_migrated().await {
-        Ok(true) => "ready".into_response(),
-        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "database not migrated").into_response(),
+    let database = match state.db.is_migrated().await {
+        Ok(true) => "ok",
+        Ok(false) => "not migrated",
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+            "unreachable"
         }
+    };
+    let backlog = if database == "ok" {
+        search_backlog(state).await.ok()
+    } else {
+        None
+    };
+    let body = serde_json::json!({
+        "status": if database == "ok" { "ready" } else { "unavailable" },
+        "database": database,
+        "search": {
+            "backend": state.search.name(),
+            "state": if state.search_health.is_up() { "up" } else { "unavailable" },
+            "down_since": state.search_health.down_since().map(crate::db::rfc3339),
+            "backlog": backlog,
+        },
+    });
+    let status = if database == "ok" {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, poem::web::Json(body)).into_response()
+}
+
+async fn search_backlog(state: &AppState) -> Result<i64, sqlx::Error> {
+    let mut conn = state.db.conn().await?;
+    let mut n = 0;
+    for topic in state.search_health.topics() {
+        n += crate::db::outbox::pending(&mut conn, topic).await?;
     }
+    Ok(n)
 }
 
 /// Prometheus scrape. Mounted on the API listener only when `metrics_token` is set (and then

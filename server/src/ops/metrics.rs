@@ -17,6 +17,10 @@ pub struct Metrics {
     pub outbox_dead: IntGauge,
     pub outbox_lag_ms: IntGauge,
     pub outbox_processed: IntCounterVec,
+    /// 1 while the search backend answers, 0 while index writes wait for it.
+    pub search_up: IntGauge,
+    /// Index writes not yet applied (the search topics' undelivered outbox messages).
+    pub search_backlog: IntGauge,
 }
 
 impl Metrics {
@@ -54,6 +58,15 @@ impl Metrics {
             ),
             &["topic", "result"],
         )?;
+        let search_up = IntGauge::new(
+            "search_backend_up",
+            "1 while the search backend answers, 0 while index writes wait for it",
+        )?;
+        search_up.set(1);
+        let search_backlog = IntGauge::new(
+            "search_backlog",
+            "Index writes not yet applied to the search backend",
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool.clone()))?;
@@ -61,6 +74,8 @@ impl Metrics {
         registry.register(Box::new(outbox_dead.clone()))?;
         registry.register(Box::new(outbox_lag_ms.clone()))?;
         registry.register(Box::new(outbox_processed.clone()))?;
+        registry.register(Box::new(search_up.clone()))?;
+        registry.register(Box::new(search_backlog.clone()))?;
         Ok(Metrics {
             registry,
             requests,
@@ -70,6 +85,8 @@ impl Metrics {
             outbox_dead,
             outbox_lag_ms,
             outbox_processed,
+            search_up,
+            search_backlog,
         })
     }
 

@@ -173,6 +173,8 @@ pub async fn behaviour(index: &dyn SearchIndex) {
         1
     );
 
+    semantics(index).await;
+
     // Upsert replaces; delete, delete by owner, delete by tenant.
     index
         .upsert(vec![doc(
@@ -198,6 +200,67 @@ pub async fn behaviour(index: &dyn SearchIndex) {
     index.delete_tenant("t2").await.unwrap();
     index.flush().await.unwrap();
     assert_eq!(index.count("t2", None).await.unwrap(), 0);
+}
+
+/// The query semantics every backend shares (README, "Search"): every word must appear whole —
+/// no partial matches, no prefix unless the word ends in `*`, no typo forgiven, no stop words
+/// dropped — in Vietnamese with or without its marks and in Chinese; titles rank first.
+async fn semantics(index: &dyn SearchIndex) {
+    let r = &["u:u1"];
+    let d = |id: &str, title: &str, body: &str| doc("t5", id, "u1", r, title, body);
+    index
+        .upsert(vec![
+            d("v1", "Hà Nội", "Văn phòng Hà Nội mở cửa"),
+            d("v2", "Ha Long bay trip", "a weekend at ha long"),
+            d("v3", "Noise", "noise complaints in the office"),
+            d("v4", "Kế hoạch", "Kế hoạch đi Huế tháng sau"),
+            d("v5", "Budget", "quarterly budget 2027"),
+            d("v6", "Notes", "the budget is in the appendix"),
+            d("v7", "会议", "北京会议纪要"),
+        ])
+        .await
+        .unwrap();
+    index.flush().await.unwrap();
+    let cases: &[(&str, &[&str])] = &[
+        // Partial matches: every word must appear.
+        ("ha noi office", &[]),
+        ("budget forecast", &[]),
+        ("quarterly budget 2028", &[]),
+        ("quarterly budget 2027", &["v5"]),
+        ("ha noi", &["v1"]),
+        // Vietnamese, with and without marks, several words.
+        ("ke hoach hue", &["v4"]),
+        ("Kế hoạch Huế", &["v4"]),
+        ("ke hoach hanoi", &[]),
+        // No prefix unless asked for; no typo forgiven.
+        ("noi", &["v1"]),
+        ("nois*", &["v3"]),
+        ("budg*", &["v5", "v6"]),
+        ("budgte", &[]),
+        ("offic", &[]),
+        // Chinese: every word too.
+        ("北京 上海", &[]),
+        ("北京", &["v7"]),
+        // Stop words are words like any other.
+        ("the budget", &["v6"]),
+        ("\"in the appendix\"", &["v6"]),
+        ("the", &["v3", "v6"]),
+    ];
+    for (q, want) in cases {
+        assert_eq!(ids(index, &query("t5", q, r)).await, *want, "query {q:?}");
+    }
+    // Ranking, the same data on both backends: a title match first.
+    let ranked: Vec<String> = index
+        .search(&query("t5", "budget", r))
+        .await
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(ranked, ["v5", "v6"]);
+    index.delete_tenant("t5").await.unwrap();
+    index.flush().await.unwrap();
 }
 
 #[tokio::test]

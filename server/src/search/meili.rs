@@ -13,7 +13,7 @@ use meilisearch_sdk::{
     documents::DocumentDeletionQuery,
     indexes::Index,
     search::{MatchingStrategies, SearchResults, Selectors},
-    settings::Settings,
+    settings::{Settings, TypoToleranceSettings},
     task_info::TaskInfo,
 };
 use serde::{Deserialize, Serialize};
@@ -142,8 +142,16 @@ impl MeiliIndex {
                         "tags",
                         "created_at",
                     ])
-                    .with_sortable_attributes(["created_at"]);
-                self.wait(self.index.set_settings(&settings).await).await
+                    .with_sortable_attributes(["created_at"])
+                    // The embedded index forgives no typo: neither does this one (the same
+                    // query finds the same items on both backends; see `meili_text`).
+                    .with_typo_tolerance(TypoToleranceSettings {
+                        enabled: Some(false),
+                        ..TypoToleranceSettings::default()
+                    });
+                self.wait(self.index.set_settings(&settings).await).await?;
+                self.check_languages().await;
+                Ok::<(), SearchError>(())
             })
             .await
             .map(|_| ())
@@ -168,6 +176,64 @@ impl MeiliIndex {
         Ok(())
     }
 
+    /// Index a probe in a scratch index and look for it the way Stoa's users will (Vietnamese
+    /// without its marks, a Chinese word inside running text). A Meilisearch built without its
+    /// Chinese segmentation or its diacritics normalisation answers neither; say so loudly at
+    /// start-up rather than through users who find nothing.
+    async fn check_languages(&self) {
+        let scratch = format!("{}_language_probe", self.uid);
+        let outcome = self.probe_languages(&scratch).await;
+        if let Ok(task) = self.client.delete_index(&scratch).await {
+            let _ = task
+                .wait_for_completion(&self.client, Some(TASK_POLL), Some(TASK_TIMEOUT))
+                .await;
+        }
+        match outcome {
+            Ok(missing) if missing.is_empty() => {
+                tracing::info!("Meilisearch handles Vietnamese and Chinese text")
+            }
+            Ok(missing) => tracing::error!(
+                missing = ?missing,
+                "THIS MEILISEARCH LACKS LANGUAGE SUPPORT STOA RELIES ON: searches in these \
+                 languages will miss. Use an official Meilisearch release or image (built with \
+                 its default features); see the README's search section"
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not check Meilisearch's language support"),
+        }
+    }
+
+    async fn probe_languages(&self, scratch: &str) -> Result<Vec<&'static str>, SearchError> {
+        let index = self.client.index(scratch);
+        let probe = [MeiliDoc {
+            uid: "probe".into(),
+            tenant: String::new(),
+            kind: "probe".into(),
+            id: "probe".into(),
+            owner: String::new(),
+            readers: Vec::new(),
+            tags: Vec::new(),
+            title: "Kế hoạch đi Hà Nội".into(),
+            body: "我们在北京开会讨论预算".into(),
+            created_at: 0,
+        }];
+        self.wait(index.add_or_replace(&probe, Some("uid")).await)
+            .await?;
+        let mut missing = Vec::new();
+        for (language, query) in [("Vietnamese", "ke hoach ha noi"), ("Chinese", "预算")] {
+            let found: SearchResults<IdOnly> = index
+                .search()
+                .with_query(query)
+                .with_matching_strategy(MatchingStrategies::ALL)
+                .execute::<IdOnly>()
+                .await
+                .map_err(unavailable)?;
+            if found.hits.is_empty() {
+                missing.push(language);
+            }
+        }
+        Ok(missing)
+    }
+
     async fn delete_where(&self, filter: &str) -> Result<(), SearchError> {
         let mut q = DocumentDeletionQuery::new(&self.index);
         q.with_filter(filter);
@@ -179,6 +245,10 @@ impl MeiliIndex {
 impl SearchIndex for MeiliIndex {
     fn name(&self) -> &'static str {
         "meilisearch"
+    }
+
+    async fn healthy(&self) -> bool {
+        self.client.is_healthy().await && self.ready().await.is_ok()
     }
 
     async fn upsert(&self, docs: Vec<Doc>) -> Result<(), SearchError> {
@@ -363,20 +433,36 @@ fn filter_of(q: &Query) -> String {
     filter.join(" AND ")
 }
 
-/// The query text for Meilisearch, rebuilt from the parsed query (see [`query`]): words and
-/// `"phrases"` as Meilisearch reads them, and nothing of its other syntax — a leading `-`
-/// (Meilisearch's "without") is dropped, so a word means the same on both backends.
-/// Meilisearch matches the last word as a prefix by itself; a `*` elsewhere cannot be
-/// expressed and the word is matched whole.
+/// The query text for Meilisearch, rebuilt from the parsed query (see [`query`]) so that it
+/// means what it means on the embedded index: every word must appear whole, `word*` is a
+/// prefix, no typo is forgiven (typo tolerance is off in the index settings), and nothing of
+/// Meilisearch's own syntax gets through (a leading `-`, its "without", is dropped).
+///
+/// Meilisearch reads the last word of a query as a prefix and every other word whole, and a
+/// quoted word exactly. So: words of alphabetic scripts and phrases are quoted (whole, never a
+/// prefix: `noi` does not find "noise"); the first `word*` goes last, unquoted, as the one
+/// prefix (a second `*` in one query matches its word whole); Chinese and Japanese words go
+/// just before it, unquoted — Meilisearch segments them with a dictionary where the embedded
+/// index matches character pairs, and a CJK word left last is matched as a prefix, the closer
+/// match (`北京` finds `北京大学`).
 fn meili_text(q: &str) -> Result<String, SearchError> {
     let parts = query::parse(q).map_err(|e| SearchError::BadQuery(e.0))?;
-    let mut out: Vec<String> = Vec::new();
+    let mut whole: Vec<String> = Vec::new();
+    let mut cjk: Vec<String> = Vec::new();
+    let mut prefix: Option<String> = None;
     for p in parts {
         match p {
-            query::Part::Word { text, .. } => {
-                let w = text.trim_start_matches('-');
-                if !w.is_empty() {
-                    out.push(text::normalize(w));
+            query::Part::Word { text, prefix: p } => {
+                let w = text::normalize(text.trim_start_matches('-'));
+                if w.is_empty() {
+                    continue;
+                }
+                if p && prefix.is_none() {
+                    prefix = Some(w);
+                } else if w.chars().any(text::is_cjk) {
+                    cjk.push(w);
+                } else {
+                    whole.push(format!("\"{w}\""));
                 }
             }
             query::Part::Phrase(text) => {
@@ -386,12 +472,14 @@ fn meili_text(q: &str) -> Result<String, SearchError> {
                     .filter(|w| !w.is_empty())
                     .collect();
                 if !words.is_empty() {
-                    out.push(format!("\"{}\"", text::normalize(&words.join(" "))));
+                    whole.push(format!("\"{}\"", text::normalize(&words.join(" "))));
                 }
             }
         }
     }
-    Ok(out.join(" "))
+    whole.extend(cjk);
+    whole.extend(prefix);
+    Ok(whole.join(" "))
 }
 
 #[derive(Debug, Deserialize)]
@@ -418,8 +506,15 @@ mod tests {
         );
         assert_eq!(
             meili_text("-secret  \"ha -noi\" id:* bud*").unwrap(),
-            "secret \"ha noi\" id: bud"
+            "\"secret\" \"ha noi\" \"bud\" id:"
         );
+        // The prefix goes last; words are whole; CJK words just before the prefix.
+        assert_eq!(
+            meili_text("quar* 北京 budget").unwrap(),
+            "\"budget\" 北京 quar"
+        );
+        assert_eq!(meili_text("ha noi").unwrap(), "\"ha\" \"noi\"");
+        assert_eq!(meili_text("a* b*").unwrap(), "\"b\" a");
         assert_eq!(meili_text("- \"\"").unwrap(), "");
         assert_eq!(meili_text("\"open -phrase").unwrap(), "\"open phrase\"");
         assert!(meili_text(&vec!["w"; 33].join(" ")).is_err());

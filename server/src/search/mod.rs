@@ -17,6 +17,7 @@ pub mod api;
 #[cfg(test)]
 mod conformance;
 pub mod extract;
+pub mod health;
 pub mod indexer;
 pub mod meili;
 pub mod query;
@@ -130,6 +131,11 @@ pub trait SearchIndex: Send + Sync {
     /// then queues a full rebuild from the database.
     fn rebuilt(&self) -> bool {
         false
+    }
+    /// A cheap check that the backend answers (the relay probes a backend that failed, to drain
+    /// the backlog the moment it is back). An embedded index always does.
+    async fn healthy(&self) -> bool {
+        true
     }
     /// Insert or replace documents (by tenant, kind and id).
     async fn upsert(&self, docs: Vec<Doc>) -> Result<(), SearchError>;

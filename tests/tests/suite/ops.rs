@@ -66,7 +66,16 @@ async fn health_ready_metrics_docs(b: Backend) {
     };
     let t = s.tenant("acme").await;
     assert_eq!(s.req("GET", "/healthz", None, None).await.text, "ok");
-    assert_eq!(s.req("GET", "/readyz", None, None).await.text, "ready");
+    let ready = s.req("GET", "/readyz", None, None).await;
+    assert_eq!(ready.status, 200);
+    assert_eq!(ready.body["status"], "ready", "{}", ready.text);
+    assert_eq!(ready.body["database"], "ok");
+    assert_eq!(ready.body["search"]["backend"], "embedded");
+    assert_eq!(ready.body["search"]["state"], "up");
+    assert_eq!(
+        ready.body["search"]["backlog"].as_i64().map(|n| n >= 0),
+        Some(true)
+    );
     let spec = s.req("GET", "/api/v1/openapi.yaml", None, None).await;
     assert_eq!(spec.text, committed_spec());
     let docs = s.req("GET", "/docs", None, None).await;
@@ -87,6 +96,8 @@ async fn health_ready_metrics_docs(b: Backend) {
     assert!(m.contains("stoa_http_request_duration_seconds_bucket"));
     assert!(m.contains("stoa_db_pool_connections"));
     assert!(m.contains("stoa_outbox_lag_milliseconds"));
+    assert!(m.contains("stoa_search_backend_up 1"), "{m}");
+    assert!(m.contains("stoa_search_backlog"), "{m}");
     let me = s.get("/api/v1/me", &t.admin_token).await;
     assert_eq!(me.header("cache-control").as_deref(), Some("no-store"));
     assert_eq!(

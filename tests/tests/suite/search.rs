@@ -384,6 +384,7 @@ async fn writes_succeed_while_search_is_down(b: Backend) {
             ("STOA_SEARCH__MEILI_URL", &url),
             ("STOA_OUTBOX__RETRY_BASE_MS", "10"),
             ("STOA_OUTBOX__MAX_ATTEMPTS", "2"),
+            ("STOA_METRICS_TOKEN", "metrics-secret-for-tests"),
         ],
     )
     .await
@@ -398,6 +399,36 @@ async fn writes_succeed_while_search_is_down(b: Backend) {
         s.search(&t.admin_token, "hello").await.problem(503),
         "unavailable"
     );
+    // The node stays ready (writes go on) and says the search backend is down, with its
+    // backlog, in /readyz and in the metrics.
+    let start = std::time::Instant::now();
+    let ready = loop {
+        let r = s.req("GET", "/readyz", None, None).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        if r.body["search"]["state"] == "unavailable" || !crate::common::patient(start) {
+            break r.body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(ready["status"], "ready", "{ready}");
+    assert_eq!(ready["database"], "ok", "{ready}");
+    assert_eq!(ready["search"]["backend"], "meilisearch", "{ready}");
+    assert_eq!(ready["search"]["state"], "unavailable", "{ready}");
+    assert!(ready["search"]["down_since"].is_string(), "{ready}");
+    assert!(ready["search"]["backlog"].as_i64() >= Some(1), "{ready}");
+    let start = std::time::Instant::now();
+    let mut m = String::new();
+    while crate::common::patient(start) {
+        m = s.metrics("metrics-secret-for-tests").await;
+        if m.contains("stoa_search_backend_up 0") && !m.contains("stoa_search_backlog 0") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(m.contains("stoa_search_backend_up 0"), "{m}");
+    assert!(!m.contains("stoa_search_backlog 0"), "{m}");
+    // Retries go on past outbox.max_attempts (every attempt fails: at a 10 ms base, a dozen
+    // attempts in this window) and nothing is dead-lettered.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let out = s.cli(&["outbox", "status"], None);
     let status = String::from_utf8_lossy(&out.stdout).to_string();
@@ -405,3 +436,140 @@ async fn writes_succeed_while_search_is_down(b: Backend) {
     assert!(!status.contains("pending 0"), "{status}");
 }
 both!(writes_succeed_while_search_is_down);
+
+/// A loopback TCP relay to a real service that can be cut and restored, to stage an outage.
+struct Relay {
+    port: u16,
+    target: String,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Relay {
+    async fn start(target: &str) -> Relay {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut r = Relay {
+            port,
+            target: target.to_string(),
+            task: None,
+        };
+        r.up().await;
+        r
+    }
+
+    /// Listen again and relay every connection.
+    async fn up(&mut self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        let target = self.target.clone();
+        self.task = Some(tokio::spawn(async move {
+            let mut conns = tokio::task::JoinSet::new();
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = target.clone();
+                conns.spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        }));
+    }
+
+    /// Stop listening and drop every relayed connection (the JoinSet aborts them).
+    async fn down(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+            let _ = t.await;
+        }
+    }
+}
+
+async fn backlog_drains_when_meilisearch_returns(b: Backend) {
+    // A real Meilisearch behind a relay that is cut for a while: index writes wait, /readyz
+    // says so, and once the relay is back the backlog is searchable within seconds — the probe,
+    // not the outbox's backoff (here 5 s doubling: the next retry would be ~10 s away).
+    let Some(env) = meili_env() else {
+        eprintln!("SKIPPED: STOA_TEST_MEILI_URL unset (an outage of a real Meilisearch)");
+        return;
+    };
+    let url = env
+        .iter()
+        .find(|(k, _)| k == "STOA_SEARCH__MEILI_URL")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    let target = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let mut relay = Relay::start(&target).await;
+    let relayed = format!("http://127.0.0.1:{}", relay.port);
+    let mut env: Vec<(&str, &str)> = env
+        .iter()
+        .filter(|(k, _)| k != "STOA_SEARCH__MEILI_URL")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    env.push(("STOA_SEARCH__MEILI_URL", &relayed));
+    env.push(("STOA_OUTBOX__RETRY_BASE_MS", "5000"));
+    let Some(s) = Server::start_with(b, &env).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (_, alice) = s.staff(&t, "Alice").await;
+    s.upload(&alice, "before.txt", b"relay before".to_vec())
+        .await
+        .ok(201);
+    wait_hits(&s, &alice, "relay before", 1).await;
+
+    relay.down().await;
+    for i in 0..5 {
+        s.upload(
+            &alice,
+            &format!("outage-{i}.txt"),
+            b"outage backlog".to_vec(),
+        )
+        .await
+        .ok(201);
+    }
+    let start = std::time::Instant::now();
+    loop {
+        let r = s.req("GET", "/readyz", None, None).await;
+        if r.body["search"]["state"] == "unavailable" {
+            assert!(
+                r.body["search"]["backlog"].as_i64() >= Some(1),
+                "{}",
+                r.text
+            );
+            break;
+        }
+        assert!(
+            crate::common::patient(start),
+            "never unavailable: {}",
+            r.text
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Two failed attempts each, so the backoff is well past the probe's interval.
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    relay.up().await;
+    let back = std::time::Instant::now();
+    wait_hits(&s, &alice, "outage backlog", 5).await;
+    let took = back.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(8),
+        "the backlog took {took:?} after Meilisearch returned"
+    );
+    let start = std::time::Instant::now();
+    loop {
+        let r = s.req("GET", "/readyz", None, None).await;
+        if r.body["search"]["state"] == "up" && r.body["search"]["backlog"] == 0 {
+            break;
+        }
+        assert!(crate::common::patient(start), "{}", r.text);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+both!(backlog_drains_when_meilisearch_returns);
