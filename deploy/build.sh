@@ -44,15 +44,16 @@ binary() {
     mkdir -p admin-web/dist
     cp -R "$STOA_CONSOLE_DIST/." admin-web/dist/
   fi
-  cargo build --locked --profile "$profile" -p stoa-server --bin stoa
-  local dir=$profile
-  [ "$profile" = dev ] && dir=debug
-  [ "$profile" = test ] && dir=debug
-  [ "$profile" = bench ] && dir=release
-  local target=${CARGO_TARGET_DIR:-target}
+  # The binary's path comes from cargo itself: the target directory may be anywhere
+  # (CARGO_TARGET_DIR, a wrapper, a cache mount).
+  local built
+  built=$(cargo build --locked --profile "$profile" -p stoa-server --bin stoa \
+      --message-format=json-render-diagnostics \
+    | sed -n 's/.*"executable":"\([^"]*\/stoa\)".*/\1/p' | tail -1)
+  [ -n "$built" ] && [ -x "$built" ] || die "cargo built no stoa binary"
   install -d "$dest/usr/local/bin" "$dest/var/lib/stoa"
   chmod 0700 "$dest/var/lib/stoa"
-  install -m 0755 "$target/$dir/stoa" "$dest/usr/local/bin/stoa"
+  install -m 0755 "$built" "$dest/usr/local/bin/stoa"
 }
 
 check() {
@@ -65,9 +66,9 @@ check() {
   scratch=$(mktemp -d)
   trap 'rm -rf "$scratch"' RETURN
   # As in the image: configuration from STOA_* variables only.
-  env -i PATH=/usr/bin:/bin STOA_DATA_DIR="$scratch/data" STOA_LOG_LEVEL=warn \
+  env -i PATH=/usr/bin:/bin STOA_DATA_DIR="$scratch/data" STOA_LOG_LEVEL=error \
     "$bin" migrate >/dev/null
-  env -i PATH=/usr/bin:/bin STOA_DATA_DIR="$scratch/data" STOA_LOG_LEVEL=warn \
+  env -i PATH=/usr/bin:/bin STOA_DATA_DIR="$scratch/data" STOA_LOG_LEVEL=error \
     "$bin" migrate --status | tail -1 | grep -q ' 0 pending' \
     || die "migrations left pending"
   # The image's HEALTHCHECK command fails cleanly when nothing answers.
