@@ -5,7 +5,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 # Where cargo puts its output (CI points CARGO_TARGET_DIR outside the clone).
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
-.PHONY: run test lint build openapi bench check-pg release clean
+.PHONY: run test lint build openapi bench check-pg check-deploy check-image release clean
 
 ## Build (debug profile) and start the server with embedded defaults on http://127.0.0.1:8080.
 ## It runs the binary of `make build`, not `cargo run --bin stoa`: that builds only the `server`
@@ -18,7 +18,7 @@ run: build
 ## The whole suite: format, lints, spec drift, unit tests and the black-box suite on SQLite and
 ## PostgreSQL, with a real S3 server (SeaweedFS, installed and started by scripts/s3.sh); the
 ## single sign-on tests start a real OpenID Connect provider each (scripts/oidc.sh, Node.js + npm).
-test: lint build check-pg
+test: lint build check-pg check-deploy check-image
 	@scripts/check-pg.sh --summary
 	@$(TARGET_DIR)/debug/stoa openapi | diff -u openapi/stoa.yaml - >/dev/null || \
 	  { echo "openapi/stoa.yaml differs from the code: run 'make openapi' and commit it"; exit 1; }
@@ -50,6 +50,17 @@ build:
 ## Say loudly when PostgreSQL is missing (and fail under CI, where it is mandatory).
 check-pg:
 	@scripts/check-pg.sh
+
+## The deployment files: deploy/Dockerfile (hadolint), deploy/compose (docker-compose config) and
+## every Kubernetes overlay (kubectl kustomize, kubernetes-validate --strict). The tools are
+## installed on first use by scripts/deploy-tools.sh; a missing one fails under CI=true.
+check-deploy:
+	@scripts/check-deploy.sh
+
+## The container image's build steps (deploy/build.sh: console, binary, checks of the binary)
+## with the dev profile; the image runs the same script with the release profile.
+check-image:
+	@deploy/build.sh ci
 
 ## Regenerate the committed OpenAPI spec from the code (with the binary of `make build`; see `run`).
 openapi: build

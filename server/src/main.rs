@@ -24,8 +24,22 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve,
-    /// Apply database migrations and exit.
-    Migrate,
+    /// Apply database migrations and exit (several nodes may run it at once: one applies, the
+    /// others wait).
+    Migrate {
+        /// List applied and pending migrations instead; change nothing.
+        #[arg(long)]
+        status: bool,
+    },
+    /// Ask this node's `/healthz` (on the `listen` address) and exit 0 when it answers: the
+    /// container image's health check.
+    Healthcheck {
+        /// Ask this URL instead, e.g. `http://127.0.0.1:8080/readyz`.
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long, default_value_t = 5)]
+        timeout_secs: u64,
+    },
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -218,7 +232,7 @@ fn main() -> ExitCode {
         Command::Config {
             command: ConfigCommand::Example,
         } => {
-            print!("{}", stoa::config::EXAMPLE);
+            print!("{}", stoa::config::example());
             return ExitCode::SUCCESS;
         }
         Command::Openapi => {
@@ -276,7 +290,27 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
     };
     match command {
         Command::Serve => stoa::serve(cfg).await?,
-        Command::Migrate => {
+        Command::Migrate { status: true } => {
+            let db = stoa::db::Db::connect(&cfg.database_url(), 2).await?;
+            let all = db.migration_status().await?;
+            for m in &all {
+                println!("{:04}\t{}\t{}", m.version, m.state.name(), m.description);
+            }
+            let count = |s| all.iter().filter(|m| m.state == s).count();
+            use stoa::db::migrate::State;
+            println!(
+                "{} applied, {} pending ({})",
+                count(State::Applied),
+                count(State::Pending),
+                db.backend.name()
+            );
+        }
+        Command::Healthcheck { url, timeout_secs } => {
+            let url = url.unwrap_or_else(|| stoa::ops::health::local_url(&cfg.listen, "/healthz"));
+            stoa::ops::health::probe(&url, std::time::Duration::from_secs(timeout_secs)).await?;
+            println!("ok");
+        }
+        Command::Migrate { status: false } => {
             let db = stoa::db::Db::connect(&cfg.database_url(), 2).await?;
             let key = stoa::audit::anchor::load(&cfg, true)?;
             stoa::audit::anchor::migrate(&db, &key).await?;

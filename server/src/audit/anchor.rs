@@ -104,9 +104,22 @@ pub fn load(cfg: &crate::config::Config, create: bool) -> Result<hmac::Key, crat
 /// Apply the migrations; when this run applied the one that introduced anchors, anchor the
 /// newest entry of every tenant's chain as it stands (once: never again, so that an attacker
 /// who strips anchors cannot have the server sign a rewritten chain on its next start).
+/// Several nodes starting at once take turns (`db::migrate`): the check and the sealing happen
+/// under the same lock as the migrations, so exactly one process seals.
 pub async fn migrate(db: &crate::db::Db, key: &hmac::Key) -> Result<(), crate::BoxError> {
+    let mut lock = db.migration_lock().await?;
+    let done = migrate_locked(db, key, &mut lock).await;
+    lock.release().await;
+    done
+}
+
+async fn migrate_locked(
+    db: &crate::db::Db,
+    key: &hmac::Key,
+    lock: &mut crate::db::migrate::MigrationLock,
+) -> Result<(), crate::BoxError> {
     let before = super::store::anchors_migrated(db).await;
-    db.migrate().await?;
+    lock.apply(db).await?;
     if !before {
         let n = seal_legacy(db, key).await?;
         if n > 0 {

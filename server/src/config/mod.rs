@@ -4,6 +4,7 @@
 //! the path and joining nested tables with `__` (`STOA_SESSION__IDLE_TIMEOUT_SECS`). Secrets are
 //! wrapped in [`Secret`], which never prints its value.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::{fmt, path::PathBuf};
 
@@ -12,7 +13,7 @@ mod sections;
 #[cfg(test)]
 mod tests;
 
-pub use example::EXAMPLE;
+pub use example::example;
 pub use sections::*;
 
 /// A string that must never reach a log line.
@@ -30,6 +31,17 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Secrets are strings in the schema, marked `writeOnly`: the example configuration leaves them
+/// commented out (set them from the environment or a file only their server reads).
+impl JsonSchema for Secret {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Secret".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "writeOnly": true })
+    }
+}
+
 impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
@@ -39,7 +51,7 @@ impl Secret {
     }
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Address the HTTP API listens on. Port 0 picks a free port.

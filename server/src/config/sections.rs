@@ -1,11 +1,12 @@
 //! The configuration's sections, with their defaults.
 
 use super::Secret;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The child processes that parse untrusted files (thumbnails, text extraction): see
 /// `jobs::convert`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConvertConfig {
     /// Conversions running at once (each one a child process).
@@ -29,7 +30,8 @@ impl Default for ConvertConfig {
     }
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+/// Documents: versions, the trash and thumbnails.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DocumentsConfig {
     /// Versions kept per document unless a tenant sets its own cap (older ones are purged).
@@ -51,7 +53,8 @@ impl Default for DocumentsConfig {
     }
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+/// The WebSocket event stream.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RealtimeConfig {
     /// Events kept for a WebSocket that falls behind before it is disconnected (4008).
@@ -64,7 +67,8 @@ impl Default for RealtimeConfig {
     }
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+/// Where file contents (blobs) are stored, and how: a local directory or an S3 bucket.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
     /// `local` (a directory under the data dir) or `s3`.
@@ -92,12 +96,16 @@ pub struct StorageConfig {
     pub s3: S3Config,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+/// The S3 bucket (with `storage.backend = "s3"`): SeaweedFS, MinIO, Ceph, AWS or any
+/// S3-compatible store.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct S3Config {
     /// Endpoint URL, e.g. `http://127.0.0.1:8333` (SeaweedFS) or `https://s3.eu-west-1.amazonaws.com`.
     pub endpoint: String,
+    /// The bucket's region (most on-prem stores accept any).
     pub region: String,
+    /// The bucket; one bucket holds every tenant's objects.
     pub bucket: String,
     /// Empty: `AWS_ACCESS_KEY_ID` from the environment.
     pub access_key: Secret,
@@ -109,14 +117,17 @@ pub struct S3Config {
     pub create_bucket: bool,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+/// Full-text search: the embedded index (one node) or Meilisearch (several nodes).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SearchConfig {
     /// `embedded` (tantivy, in the data dir) or `meilisearch`.
     pub backend: String,
     /// Index directory for the embedded backend; empty means `<data_dir>/index`.
     pub dir: String,
+    /// Meilisearch's URL (with `backend = "meilisearch"`), e.g. `http://127.0.0.1:7700`.
     pub meili_url: String,
+    /// Meilisearch's API key (its master key or a key allowed to manage the index).
     pub meili_api_key: Secret,
     /// Name of the Meilisearch index (one index holds every tenant, filtered server-side).
     pub meili_index: String,
@@ -132,16 +143,18 @@ pub struct SearchConfig {
     pub extract_timeout_secs: u64,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+/// Sign-in sessions.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SessionConfig {
-    /// A session unused for this long ends.
+    /// A session unused for this long ends (default 14 days).
     pub idle_timeout_secs: i64,
-    /// A session ends this long after sign-in whatever its use.
+    /// A session ends this long after sign-in whatever its use (default 30 days).
     pub absolute_timeout_secs: i64,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+/// Password guessing limits.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct LoginConfig {
     /// Failed sign-ins to one account from one client address within `window_secs` before that
@@ -153,6 +166,7 @@ pub struct LoginConfig {
     /// Distinct accounts failing from one client address within `window_secs` before that
     /// address may try no further accounts (password spraying).
     pub max_failures_per_ip: i64,
+    /// The window in which failures are counted.
     pub window_secs: i64,
     /// How long a lock lasts.
     pub lockout_secs: i64,
@@ -160,7 +174,8 @@ pub struct LoginConfig {
     pub known_address_days: i64,
 }
 
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+/// The platform operator (creates and suspends tenants through the operator API).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct OperatorConfig {
     /// The platform operator's bearer credential. Empty: read `token_file`.
@@ -170,7 +185,8 @@ pub struct OperatorConfig {
     pub token_file: String,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+/// The outbox: side effects (mail, index updates, events) delivered after their transaction.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct OutboxConfig {
     /// Attempts before a message is dead-lettered.
@@ -184,7 +200,8 @@ pub struct OutboxConfig {
     pub lease_ms: i64,
 }
 
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+/// The audit log.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuditConfig {
     /// When set, every tenant's audit entries are mirrored as JSON Lines into
@@ -198,10 +215,11 @@ pub struct AuditConfig {
     pub anchor_key_file: String,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+/// Invitations to join a tenant.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct InvitationConfig {
-    /// How long an invitation link stays valid.
+    /// How long an invitation link stays valid (default 7 days).
     pub ttl_secs: i64,
 }
 
@@ -297,7 +315,7 @@ impl Default for InvitationConfig {
 }
 
 /// Retention runs: each tenant's policies applied in the background (see `retention`).
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RetentionConfig {
     /// How often every tenant's retention run starts (one node at a time); 0 turns the schedule
@@ -331,7 +349,7 @@ impl Default for RetentionConfig {
 
 /// Personal data exports (see `exports`): archives built in the background, downloaded by a
 /// short-lived link, purged when they expire.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ExportsConfig {
     /// Days a finished archive can be downloaded before it is purged.
@@ -366,7 +384,7 @@ impl Default for ExportsConfig {
 /// Requests Stoa makes to other servers (OIDC providers, SMS gateways): see `ops::outbound`.
 /// By default only public addresses are reached; private, loopback, link-local, unique-local,
 /// CGNAT and multicast targets are refused unless allowed here.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct OutboundConfig {
     /// Reach any address, private ones included (a closed network where every server is
@@ -396,7 +414,7 @@ impl Default for OutboundConfig {
 }
 
 /// Outgoing mail (invitations, codes, password-reset links), sent from the outbox.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MailConfig {
     /// `none` (no mail: admins hand invitation links over, password reset by email and
@@ -404,6 +422,7 @@ pub struct MailConfig {
     pub transport: String,
     /// The sender, e.g. `Stoa <stoa@example.com>`.
     pub from: String,
+    /// The SMTP server (with `transport = "smtp"`), e.g. `smtp.example.com`.
     pub smtp_host: String,
     /// 0: the usual port for `smtp_security` (587 starttls, 465 tls, 25 none).
     pub smtp_port: u16,
@@ -412,6 +431,7 @@ pub struct MailConfig {
     pub smtp_security: String,
     /// Empty: no authentication.
     pub smtp_username: String,
+    /// The SMTP password (with `smtp_username`).
     pub smtp_password: Secret,
     /// Time allowed for one SMTP exchange.
     pub timeout_secs: u64,
@@ -433,7 +453,7 @@ impl Default for MailConfig {
 }
 
 /// Text messages (one-time codes), sent from the outbox.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SmsConfig {
     /// `none` (phone registration and phone sign-in are off), `log` (the message goes to the
@@ -449,6 +469,7 @@ pub struct SmsConfig {
     pub http_body: String,
     /// Extra request headers, `Name: value` each (API keys: treated as secrets).
     pub http_headers: Vec<Secret>,
+    /// Time allowed for one request to the gateway.
     pub timeout_secs: u64,
 }
 
@@ -466,11 +487,12 @@ impl Default for SmsConfig {
 }
 
 /// One-time codes sent by mail or text message: lifetime, guesses and hourly quotas.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct CodesConfig {
-    /// How long a code (at most 600) and a password-reset link (at most 86400) stay valid.
+    /// How long a code stays valid (60 to 600 seconds).
     pub ttl_secs: i64,
+    /// How long a password-reset link stays valid (300 to 86400 seconds).
     pub reset_link_ttl_secs: i64,
     /// Wrong guesses after which a code is dead.
     pub max_attempts: i64,

@@ -2,17 +2,93 @@
 
 use super::*;
 
+/// The generated example, loaded as a file, gives exactly the defaults (every setting, secrets
+/// included).
 #[test]
 fn example_parses_and_equals_defaults() {
     let dir = std::env::temp_dir().join(format!("stoa-cfg-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("stoa.toml");
-    std::fs::write(&path, EXAMPLE).unwrap();
+    std::fs::write(&path, example()).unwrap();
     let cfg = Config::load(Some(&path), Vec::new()).unwrap();
-    let def = Config::default();
-    assert_eq!(cfg.listen, def.listen);
-    assert_eq!(cfg.session.idle_timeout_secs, def.session.idle_timeout_secs);
-    assert_eq!(cfg.login.max_failures_per_ip, def.login.max_failures_per_ip);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        toml::Value::try_from(cfg).unwrap(),
+        toml::Value::try_from(Config::default()).unwrap()
+    );
+}
+
+/// Every leaf of the configuration type appears in the example with its documentation, its
+/// environment variable and its default (secrets commented out); nothing else does.
+#[test]
+fn example_lists_every_setting_with_its_doc_and_default() {
+    fn leaves(v: &toml::Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    path.push(k.clone());
+                    leaves(v, path, out);
+                    path.pop();
+                }
+            }
+            _ => out.push(path.clone()),
+        }
+    }
+    let mut want = Vec::new();
+    leaves(
+        &toml::Value::try_from(Config::default()).unwrap(),
+        &mut Vec::new(),
+        &mut want,
+    );
+    let text = example();
+    let mut got = Vec::new();
+    for section in example::sections() {
+        if !section.path.is_empty() {
+            let header = format!("[{}]\n", section.path.join("."));
+            assert!(text.contains(&header), "no {header} in the example");
+        }
+        for s in section.settings {
+            assert!(
+                s.doc.trim().len() > 3,
+                "`{}` has no doc comment: document it in server/src/config",
+                s.path.join(".")
+            );
+            let env = format!("# STOA_{}", s.path.join("__").to_ascii_uppercase());
+            let key = s.path.last().unwrap();
+            let line = if s.secret {
+                format!("{env} (secret)\n# {key} = {}\n", s.default)
+            } else {
+                format!("{env}\n{key} = {}\n", s.default)
+            };
+            assert!(text.contains(&line), "missing from the example: {line}");
+            got.push(s.path);
+        }
+    }
+    want.sort();
+    got.sort();
+    assert_eq!(got, want, "the example's settings differ from the type's");
+    for secret in [
+        "database_url",
+        "master_key",
+        "anchor_key",
+        "smtp_password",
+        "http_headers",
+    ] {
+        assert!(
+            text.contains(&format!("\n# {secret} = ")),
+            "{secret} is not commented out"
+        );
+    }
+}
+
+/// The committed `deploy/stoa.example.toml` is the generated example.
+#[test]
+fn committed_example_is_current() {
+    let committed = include_str!("../../../deploy/stoa.example.toml");
+    assert!(
+        committed == example(),
+        "deploy/stoa.example.toml is stale: run `stoa config example > deploy/stoa.example.toml`"
+    );
 }
 
 #[test]

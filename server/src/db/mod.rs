@@ -19,6 +19,7 @@
 pub mod dialect;
 pub mod idempotency;
 pub mod lock;
+pub mod migrate;
 pub mod outbox;
 
 use sqlx::{any::AnyPoolOptions, AnyConnection, AnyPool, Executor};
@@ -219,13 +220,6 @@ impl Db {
             write_lock,
             sync,
         })
-    }
-
-    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
-        match self.backend {
-            Backend::Sqlite => SQLITE_MIGRATOR.run(&self.pool).await,
-            Backend::Postgres => POSTGRES_MIGRATOR.run(&self.pool).await,
-        }
     }
 
     /// True when every migration this binary knows has been applied.

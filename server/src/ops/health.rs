@@ -86,3 +86,35 @@ pub async fn metrics(req: &Request, Data(state): Data<&Arc<AppState>>) -> poem::
         .content_type("text/plain; version=0.0.4")
         .body(state.metrics.render()))
 }
+
+/// The URL of `path` on this node's own `listen` address: an unspecified address (`0.0.0.0`,
+/// `[::]`) is asked on the loopback address of its family.
+pub fn local_url(listen: &str, path: &str) -> String {
+    match listen.parse::<std::net::SocketAddr>() {
+        Ok(mut addr) => {
+            if addr.ip().is_unspecified() {
+                addr.set_ip(match addr.ip() {
+                    std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                    std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+                });
+            }
+            format!("http://{addr}{path}")
+        }
+        Err(_) => format!("http://{listen}{path}"),
+    }
+}
+
+/// `stoa healthcheck`: ask `url` and succeed on a 2xx answer within `timeout`. It is the
+/// container image's health check (the image has no shell and no curl).
+pub async fn probe(url: &str, timeout: std::time::Duration) -> Result<(), crate::BoxError> {
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .no_proxy()
+        .build()?;
+    let answer = client.get(url).send().await?;
+    if answer.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("{url} answered {}", answer.status()).into())
+    }
+}

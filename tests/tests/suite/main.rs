@@ -14,6 +14,7 @@ mod auth;
 mod bulletin;
 mod calendar;
 mod contract;
+mod deploy;
 mod directory;
 mod docfiles;
 mod documents;
