@@ -1,0 +1,251 @@
+import {
+  Anchor,
+  Button,
+  Center,
+  Code,
+  Divider,
+  Group,
+  Image,
+  Paper,
+  PasswordInput,
+  PinInput,
+  Stack,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
+import { api, ApiError, call, type Schemas } from '../api/client';
+import { useSession } from '../auth/session';
+import { ProblemAlert } from '../components/ProblemAlert';
+import { LanguageSelect } from '../layout/Shell';
+
+const TENANT_KEY = 'stoa.admin.tenant';
+
+type Step =
+  | { kind: 'password' }
+  | { kind: 'totp'; challenge: string }
+  | { kind: 'enrol'; challenge: string; enrolment?: Schemas['Enrolment'] }
+  | { kind: 'recovery'; codes: string[]; session: Schemas['LoginResponse'] };
+
+/** What /auth/login (and the SSO exchange, and accepting an invitation) may answer. */
+export type LoginAnswer = Schemas['LoginResponse'] | Schemas['SecondFactorChallenge'];
+
+export function isChallenge(a: LoginAnswer): a is Schemas['SecondFactorChallenge'] {
+  return 'challenge' in a;
+}
+
+export function SignIn({ expired }: { expired?: unknown }) {
+  const { t } = useTranslation();
+  const s = useSession();
+  const [tenant, setTenant] = useState(() => localStorage.getItem(TENANT_KEY) ?? '');
+  const [login, setLogin] = useState('');
+  const [password, setPassword] = useState('');
+  const [code, setCode] = useState('');
+  const [recovery, setRecovery] = useState(false);
+  const [step, setStep] = useState<Step>({ kind: 'password' });
+  const [error, setError] = useState<unknown>(expired ?? null);
+  const [busy, setBusy] = useState(false);
+
+  async function run(f: () => Promise<void>) {
+    setBusy(true);
+    setError(null);
+    try {
+      await f();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function answered(a: LoginAnswer) {
+    if (isChallenge(a)) {
+      setCode('');
+      if (a.second_factor === 'enrol') {
+        const enrolment = await call(api.POST('/auth/login/enrol', { body: { challenge: a.challenge } }));
+        setStep({ kind: 'enrol', challenge: a.challenge, enrolment });
+      } else setStep({ kind: 'totp', challenge: a.challenge });
+    } else {
+      await s.signedIn(a);
+    }
+  }
+
+  const submitPassword = (e: FormEvent) => {
+    e.preventDefault();
+    void run(async () => {
+      localStorage.setItem(TENANT_KEY, tenant.trim());
+      const a = await call(
+        api.POST('/auth/login', { body: { tenant: tenant.trim(), login: login.trim(), password, device: 'admin console' } }),
+      );
+      await answered(a as LoginAnswer);
+    });
+  };
+
+  const submitCode = (e: FormEvent) => {
+    e.preventDefault();
+    if (step.kind === 'totp') {
+      void run(async () => {
+        const body = recovery
+          ? { challenge: step.challenge, recovery_code: code.trim() }
+          : { challenge: step.challenge, code: code.trim() };
+        await s.signedIn(await call(api.POST('/auth/login/second-factor', { body })));
+      });
+    } else if (step.kind === 'enrol') {
+      void run(async () => {
+        const r = await call(api.POST('/auth/login/enrol/confirm', { body: { challenge: step.challenge, code: code.trim() } }));
+        setStep({ kind: 'recovery', codes: r.recovery_codes, session: r.session });
+      });
+    }
+  };
+
+  const sso = () =>
+    void run(async () => {
+      const slug = tenant.trim();
+      if (!slug) throw new ApiError(422, { detail: t('signIn.tenantFirst'), field: 'tenant' });
+      localStorage.setItem(TENANT_KEY, slug);
+      const start = `/api/v1/auth/sso/${encodeURIComponent(slug)}/start?client=browser&return_to=${encodeURIComponent(
+        `${window.location.origin}/admin/sso`,
+      )}`;
+      // Ask first without following, so a tenant without single sign-on gets a message, not a
+      // JSON page.
+      const r = await fetch(start, { redirect: 'manual', credentials: 'same-origin' });
+      if (r.type === 'opaqueredirect' || (r.status >= 300 && r.status < 400)) {
+        window.location.assign(start);
+        return;
+      }
+      let p: Partial<Schemas['Problem']> = { status: r.status };
+      try {
+        p = await r.json();
+      } catch {
+        // not JSON
+      }
+      throw new ApiError(r.status, p);
+    });
+
+  return (
+    <Center mih="100vh" p="md" component="main">
+      <Paper withBorder shadow="sm" p="lg" w="100%" maw={420}>
+        <Stack>
+          <Group justify="space-between">
+            <Title order={1} size="h3">
+              {t('signIn.title')}
+            </Title>
+            <LanguageSelect />
+          </Group>
+          <ProblemAlert error={error} />
+          {step.kind === 'password' && (
+            <form onSubmit={submitPassword}>
+              <Stack>
+                <TextInput
+                  label={t('signIn.tenant')}
+                  name="tenant"
+                  required
+                  value={tenant}
+                  onChange={(e) => setTenant(e.currentTarget.value)}
+                  autoComplete="organization"
+                />
+                <TextInput
+                  label={t('signIn.login')}
+                  name="login"
+                  required
+                  value={login}
+                  onChange={(e) => setLogin(e.currentTarget.value)}
+                  autoComplete="username"
+                />
+                <PasswordInput
+                  label={t('signIn.password')}
+                  name="password"
+                  required
+                  value={password}
+                  onChange={(e) => setPassword(e.currentTarget.value)}
+                  autoComplete="current-password"
+                />
+                <Button type="submit" loading={busy}>
+                  {t('signIn.submit')}
+                </Button>
+                <Divider label={t('signIn.or')} labelPosition="center" />
+                <Button variant="default" onClick={sso} disabled={busy}>
+                  {t('signIn.sso')}
+                </Button>
+              </Stack>
+            </form>
+          )}
+          {(step.kind === 'totp' || step.kind === 'enrol') && (
+            <form onSubmit={submitCode}>
+              <Stack>
+                {step.kind === 'enrol' && step.enrolment && (
+                  <>
+                    <Text size="sm">{t('signIn.enrolIntro')}</Text>
+                    <Image
+                      src={`data:image/svg+xml;utf8,${encodeURIComponent(step.enrolment.qr_svg)}`}
+                      alt={t('signIn.qrAlt')}
+                      w={180}
+                      h={180}
+                    />
+                    <Text size="sm">
+                      {t('signIn.secret')} <Code>{step.enrolment.secret}</Code>
+                    </Text>
+                  </>
+                )}
+                {step.kind === 'totp' && <Text size="sm">{recovery ? t('signIn.recoveryIntro') : t('signIn.totpIntro')}</Text>}
+                {recovery ? (
+                  <TextInput
+                    label={t('signIn.recoveryCode')}
+                    name="recovery_code"
+                    value={code}
+                    onChange={(e) => setCode(e.currentTarget.value)}
+                    autoComplete="one-time-code"
+                    data-autofocus
+                  />
+                ) : (
+                  <Stack gap={4}>
+                    <Text size="sm" fw={500} id="code-label">
+                      {t('signIn.code')}
+                    </Text>
+                    <PinInput
+                      length={6}
+                      type="number"
+                      oneTimeCode
+                      value={code}
+                      onChange={setCode}
+                      aria-labelledby="code-label"
+                      name="code"
+                      autoFocus
+                      getInputProps={(i) => ({ 'aria-label': t('signIn.digit', { n: i + 1 }) })}
+                    />
+                  </Stack>
+                )}
+                <Button type="submit" loading={busy}>
+                  {t('signIn.verify')}
+                </Button>
+                {step.kind === 'totp' && (
+                  <Anchor component="button" type="button" size="sm" onClick={() => (setRecovery(!recovery), setCode(''))}>
+                    {recovery ? t('signIn.useCode') : t('signIn.useRecovery')}
+                  </Anchor>
+                )}
+                <Anchor component="button" type="button" size="sm" onClick={() => setStep({ kind: 'password' })}>
+                  {t('signIn.back')}
+                </Anchor>
+              </Stack>
+            </form>
+          )}
+          {step.kind === 'recovery' && (
+            <Stack>
+              <Text size="sm">{t('signIn.recoveryCodesIntro')}</Text>
+              <Code block data-testid="recovery-codes">
+                {step.codes.join('\n')}
+              </Code>
+              <Button onClick={() => void s.signedIn(step.session)}>{t('signIn.continue')}</Button>
+            </Stack>
+          )}
+          <Anchor component={Link} to="/operator" size="xs" c="dimmed">
+            {t('signIn.operator')}
+          </Anchor>
+        </Stack>
+      </Paper>
+    </Center>
+  );
+}
