@@ -9,7 +9,10 @@ export default defineConfig({
   base: '/admin/',
   plugins: [react()],
   server: {
-    proxy: { '/api': { target: stoa, changeOrigin: false } },
+    proxy: {
+      '/api': { target: stoa, changeOrigin: false },
+      '/readyz': { target: stoa, changeOrigin: false },
+    },
   },
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 1500 },
   test: {

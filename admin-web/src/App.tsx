@@ -19,7 +19,9 @@ import { Settings } from './pages/Settings';
 import { Storage } from './pages/Storage';
 import { Operator } from './pages/Operator';
 import { AcceptInvitation } from './pages/AcceptInvitation';
-import { theme } from './theme';
+import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
+import { cssVariablesResolver, makeTheme } from './theme';
 
 export function makeQueryClient() {
   return new QueryClient({
@@ -38,7 +40,7 @@ const queryClient = makeQueryClient();
 function Protected() {
   const s = useSession();
   if (s.loading) return <Loading />;
-  if (!s.me) return <SignIn expired={s.error?.status === 401 ? undefined : s.error} />;
+  if (!s.me) return <SignIn problem={s.error?.status === 401 ? undefined : s.error} />;
   return (
     <Shell>
       <Routes>
@@ -58,8 +60,11 @@ function Protected() {
 }
 
 export function App() {
+  const { t, i18n } = useTranslation();
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const theme = useMemo(() => makeTheme(t('common.close')), [t, i18n.resolvedLanguage]);
   return (
-    <MantineProvider theme={theme} defaultColorScheme="light">
+    <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver} defaultColorScheme="light">
       <Notifications position="top-right" />
       <QueryClientProvider client={queryClient}>
         <BrowserRouter basename="/admin">

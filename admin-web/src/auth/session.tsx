@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, call, session, type Schemas } from '../api/client';
 
@@ -11,6 +11,8 @@ export interface Session {
   me: Schemas['Me'] | undefined;
   loading: boolean;
   error: ApiError | null;
+  /** The server ended the session (expired, revoked, signed out elsewhere). */
+  expired: boolean;
   can: (perm: string) => boolean;
   /** Take over a session the server answered (password, second factor, invitation, SSO). */
   signedIn: (resp: Schemas['LoginResponse']) => Promise<void>;
@@ -27,6 +29,7 @@ export function restoreSession() {
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const qc = useQueryClient();
+  const [expired, setExpired] = useState(false);
   const me = useQuery({
     queryKey: ['me'],
     queryFn: () => call(api.GET('/me')),
@@ -37,10 +40,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   useEffect(
     () =>
       session.onExpired(() => {
+        // Only a session that was signed in can end; a 401 while signed out is the normal state.
+        if (!qc.getQueryData(['me'])) return;
         sessionStorage.removeItem(TOKEN_KEY);
         session.setBearer(null);
-        qc.clear();
-        void qc.invalidateQueries({ queryKey: ['me'] });
+        setExpired(true);
+        qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' });
+        void qc.resetQueries({ queryKey: ['me'] });
       }),
     [qc],
   );
@@ -49,7 +55,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     async (resp: Schemas['LoginResponse']) => {
       sessionStorage.setItem(TOKEN_KEY, resp.token);
       session.setBearer(resp.token);
-      qc.clear();
+      setExpired(false);
+      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' });
       await qc.invalidateQueries({ queryKey: ['me'] });
     },
     [qc],
@@ -63,8 +70,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     }
     sessionStorage.removeItem(TOKEN_KEY);
     session.setBearer(null);
-    qc.clear();
-    await qc.invalidateQueries({ queryKey: ['me'] });
+    qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' });
+    await qc.resetQueries({ queryKey: ['me'] });
   }, [qc]);
 
   const value = useMemo<Session>(() => {
@@ -74,11 +81,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       me: me.data,
       loading: me.isLoading,
       error: err,
+      expired,
       can: (p) => perms.has(p),
       signedIn,
       signOut,
     };
-  }, [me.data, me.isLoading, me.error, signedIn, signOut]);
+  }, [me.data, me.isLoading, me.error, expired, signedIn, signOut]);
 
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
 }

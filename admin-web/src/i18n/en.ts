@@ -3,6 +3,7 @@
 export const en = {
   app: { title: 'Stoa admin' },
   common: {
+    close: 'Close',
     cancel: 'Cancel',
     copied: 'Copied',
     copy: 'Copy',

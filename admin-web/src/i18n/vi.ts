@@ -3,6 +3,7 @@ import type { Messages } from './en';
 export const vi: Messages = {
   app: { title: 'Quản trị Stoa' },
   common: {
+    close: 'Đóng',
     cancel: 'Hủy',
     copied: 'Đã sao chép',
     copy: 'Sao chép',

@@ -3,6 +3,7 @@ import type { Messages } from './en';
 export const zh: Messages = {
   app: { title: 'Stoa 管理' },
   common: {
+    close: '关闭',
     cancel: '取消',
     copied: '已复制',
     copy: '复制',

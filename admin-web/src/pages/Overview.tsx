@@ -111,7 +111,7 @@ export function Overview() {
           <ProblemAlert error={ready.error} />
           {ready.data && (
             <Group gap="xs">
-              <Badge color={ready.data.ok ? 'green.9' : 'red.9'}>{ready.data.ok ? t('overview.ready') : t('overview.notReady')}</Badge>
+              <Badge color={ready.data.ok ? 'green' : 'red'} variant="light">{ready.data.ok ? t('overview.ready') : t('overview.notReady')}</Badge>
               {!ready.data.ok && <Text size="sm">{ready.data.text}</Text>}
             </Group>
           )}

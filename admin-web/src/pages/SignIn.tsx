@@ -1,4 +1,5 @@
 import {
+  Alert,
   Anchor,
   Button,
   Center,
@@ -37,7 +38,7 @@ export function isChallenge(a: LoginAnswer): a is Schemas['SecondFactorChallenge
   return 'challenge' in a;
 }
 
-export function SignIn({ expired }: { expired?: unknown }) {
+export function SignIn({ problem }: { problem?: unknown }) {
   const { t } = useTranslation();
   const s = useSession();
   const [tenant, setTenant] = useState(() => localStorage.getItem(TENANT_KEY) ?? '');
@@ -46,7 +47,7 @@ export function SignIn({ expired }: { expired?: unknown }) {
   const [code, setCode] = useState('');
   const [recovery, setRecovery] = useState(false);
   const [step, setStep] = useState<Step>({ kind: 'password' });
-  const [error, setError] = useState<unknown>(expired ?? null);
+  const [error, setError] = useState<unknown>(problem ?? null);
   const [busy, setBusy] = useState(false);
 
   async function run(f: () => Promise<void>) {
@@ -135,6 +136,11 @@ export function SignIn({ expired }: { expired?: unknown }) {
             </Title>
             <LanguageSelect />
           </Group>
+          {s.expired && !error && (
+            <Alert color="yellow" role="status" data-testid="expired">
+              {t('signIn.expired')}
+            </Alert>
+          )}
           <ProblemAlert error={error} />
           {step.kind === 'password' && (
             <form onSubmit={submitPassword}>

@@ -21,9 +21,9 @@ export const STATUSES = ['active', 'invited', 'disabled', 'pending_erasure', 'er
 export function StatusBadge({ status }: { status: string }) {
   const { t } = useTranslation();
   const color =
-    status === 'active' ? 'green.9' : status === 'invited' ? 'blue.9' : status === 'disabled' ? 'gray.8' : 'red.9';
+    status === 'active' ? 'green' : status === 'invited' ? 'blue' : status === 'disabled' ? 'gray' : 'red';
   return (
-    <Badge color={color} variant="filled">
+    <Badge color={color} variant="light">
       {t(`status.${status}`, { defaultValue: status })}
     </Badge>
   );
