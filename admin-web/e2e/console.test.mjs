@@ -213,6 +213,44 @@ describe('admin console', { concurrency: false }, () => {
     }
   });
 
+  test('retention: the live preview matches the API, then the policy is saved', async () => {
+    const policy = (await apiCall(stack, 'GET', '/retention/policy', { token: adminToken })).body;
+    const cls = policy.classes
+      .filter((c) => c.days !== c.min_days && c.min_days > 0)
+      .sort((a, b) => a.min_days - b.min_days)[0];
+    assert.ok(cls, 'a class to shorten');
+    const input = { set: [{ class: cls.class, days: cls.min_days }], reset: [] };
+    await withPage({}, async (page) => {
+      await signIn(page, stack);
+      await page.getByRole('link', { name: 'Retention' }).click();
+      await page.getByTestId('preview-total').waitFor();
+      const field = page.getByLabel(`Days kept for ${cls.class}`);
+      if (await page.getByLabel(`Keep ${cls.class} forever`).isChecked()) {
+        await page.getByLabel(`Keep ${cls.class} forever`).uncheck();
+      }
+      await field.fill(String(cls.min_days));
+      await page.getByText('What the next run would remove with your changes').waitFor();
+      const save = page.getByRole('button', { name: 'Save policy' });
+      await until(async () => save.isEnabled(), 'the preview of the draft');
+      const api = (await apiCall(stack, 'POST', '/retention/preview', { token: adminToken, body: input })).body;
+      const shown = await page.getByTestId('preview-total').innerText();
+      assert.match(shown, new RegExp(`^${api.items.toLocaleString('en-US')} item`), `UI "${shown}" vs API ${api.items}`);
+      for (const c of api.classes.filter((x) => x.items > 0)) {
+        assert.equal(await page.getByTestId(`preview-items-${c.class}`).innerText(), c.items.toLocaleString('en-US'));
+      }
+      await axe(page, 'retention');
+      await shot(page, 'retention-preview');
+      await save.click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByText(`${api.items.toLocaleString('en-US')} items will be removed`).waitFor();
+      await axe(page, 'retention confirm');
+      await dialog.getByRole('button', { name: 'Save policy' }).click();
+      await dialog.waitFor({ state: 'detached' });
+    });
+    const after = (await apiCall(stack, 'GET', '/retention/policy', { token: adminToken })).body;
+    assert.equal(after.classes.find((c) => c.class === cls.class).days, cls.min_days);
+  });
+
   test('audit export downloads JSON Lines and CSV', async () => {
     await withPage({}, async (page) => {
       await signIn(page, stack);
