@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import {
   ADMIN,
+  OPERATOR_TOKEN,
   TENANT,
   apiCall,
   axe,
@@ -173,6 +174,11 @@ describe('admin console', { concurrency: false }, () => {
   test('every page renders, passes axe and is screenshotted (desktop and phone)', async () => {
     const pages = [
       ['people', 'People'],
+      ['people?tab=deletions', 'People'],
+      ['people?tab=reports', 'People'],
+      ['retention?tab=overrides', 'Retention'],
+      ['retention?tab=holds', 'Retention'],
+      ['retention?tab=runs', 'Retention'],
       ['roles', 'Roles'],
       ['retention', 'Retention'],
       ['audit', 'Audit log'],
@@ -193,7 +199,7 @@ describe('admin console', { concurrency: false }, () => {
           await page.waitForLoadState('networkidle');
           assert.equal(await page.getByTestId('problem').count(), 0, `${path} shows a problem`);
           await axe(page, `${path} (${vp.name})`);
-          await shot(page, `${path}-${vp.name}`);
+          await shot(page, `${path.replace(/[?=]/g, '-')}-${vp.name}`);
         }
       });
     }
@@ -309,6 +315,54 @@ describe('admin console', { concurrency: false }, () => {
     });
   });
 
+  test('settings: a change is saved through the API', async () => {
+    await withPage({}, async (page) => {
+      await signIn(page, stack);
+      await page.getByRole('link', { name: 'Settings' }).click();
+      const docs = page.getByTestId('settings-documents');
+      await docs.getByLabel('Versions kept per document').fill('7');
+      await docs.getByRole('button', { name: 'Save' }).click();
+      await until(
+        async () => (await apiCall(stack, 'GET', '/settings/documents', { token: adminToken })).body.versions_kept === 7,
+        'the saved setting',
+      );
+      await axe(page, 'settings');
+      await shot(page, 'settings');
+    });
+  });
+
+  test('operator area: create, suspend and resume a tenant', async () => {
+    await withPage({}, async (page) => {
+      await page.goto(`${stack.base}/operator`);
+      await page.getByRole('heading', { name: 'Operator sign-in' }).waitFor();
+      await axe(page, 'operator sign-in');
+      await page.locator('input[name=operator_token]').fill(OPERATOR_TOKEN);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByRole('heading', { name: 'Tenants' }).waitFor();
+      await page.getByRole('button', { name: 'Create a tenant' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByLabel('Slug').fill('beta');
+      await dialog.getByLabel(/^Name/).fill('Beta GmbH');
+      await dialog.getByLabel('First admin’s email').fill('bo@beta.example');
+      await dialog.getByRole('button', { name: 'Create a tenant' }).click();
+      await dialog.getByTestId('invitation-url').waitFor();
+      await dialog.getByRole('button', { name: 'Done' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      const row = page.getByRole('row').filter({ hasText: 'Beta GmbH' });
+      await row.waitFor();
+      await axe(page, 'operator tenants');
+      await shot(page, 'operator');
+      await row.getByRole('button', { name: 'Suspend' }).click();
+      await page.getByRole('dialog').getByLabel(/Type/).fill('beta');
+      await page.getByRole('dialog').getByRole('button', { name: 'Suspend' }).click();
+      await row.getByText('suspended').waitFor();
+      const t = await fetch(`${stack.api}/api/v1/operator/tenants/beta`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } });
+      assert.equal((await t.json()).status, 'suspended');
+      await row.getByRole('button', { name: 'Resume' }).click();
+      await row.getByText('active').waitFor();
+    });
+  });
+
   test('a session the server ended sends the console back to sign-in', async () => {
     await withPage({}, async (page) => {
       await signIn(page, stack);
@@ -322,6 +376,31 @@ describe('admin console', { concurrency: false }, () => {
       await page.getByRole('link', { name: 'People' }).click();
       await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     });
+  });
+});
+
+test('privacy: publish a version, accept it in the console, see the count', async () => {
+  await withPage({}, async (page) => {
+    await signIn(page, stack);
+    await page.getByRole('link', { name: 'Privacy' }).click();
+    await page.getByRole('heading', { name: 'Privacy policy' }).waitFor();
+    await page.getByRole('button', { name: 'Publish a new version' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Version label').fill('2026-11');
+    await dialog.getByLabel('Text').fill('We keep what the law requires and nothing more.');
+    await dialog.getByRole('button', { name: 'Publish a new version' }).click();
+    const confirm = page.getByRole('dialog').filter({ hasText: 'cannot be changed' });
+    await confirm.getByRole('button', { name: 'Publish a new version' }).click();
+    // In effect now: the admin must accept it before anything else works.
+    await page.goto(`${stack.base}/`);
+    await page.getByTestId('policy-text').filter({ hasText: 'nothing more' }).waitFor();
+    await axe(page, 'consent');
+    await shot(page, 'consent');
+    await page.getByRole('button', { name: 'I accept' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.goto(`${stack.base}/privacy`);
+    await page.getByTestId('accepted-2026-11').filter({ hasText: '1' }).waitFor();
+    await shot(page, 'privacy');
   });
 });
 

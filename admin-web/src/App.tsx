@@ -19,6 +19,7 @@ import { Settings } from './pages/Settings';
 import { Storage } from './pages/Storage';
 import { Operator } from './pages/Operator';
 import { AcceptInvitation } from './pages/AcceptInvitation';
+import { Consent } from './pages/Consent';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { cssVariablesResolver, makeTheme } from './theme';
@@ -40,6 +41,7 @@ const queryClient = makeQueryClient();
 function Protected() {
   const s = useSession();
   if (s.loading) return <Loading />;
+  if (!s.me && s.error?.code === 'consent_required') return <Consent />;
   if (!s.me) return <SignIn problem={s.error?.status === 401 ? undefined : s.error} />;
   return (
     <Shell>
@@ -62,7 +64,7 @@ function Protected() {
 export function App() {
   const { t, i18n } = useTranslation();
   // eslint-disable-next-line react-hooks/exhaustive-deps
-  const theme = useMemo(() => makeTheme(t('common.close')), [t, i18n.resolvedLanguage]);
+  const theme = useMemo(() => makeTheme({ close: t('common.close'), clear: t('common.clear') }), [t, i18n.resolvedLanguage]);
   return (
     <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver} defaultColorScheme="light">
       <Notifications position="top-right" />

@@ -1,7 +1,19 @@
-import { createTheme, darken, DEFAULT_THEME, Modal, type CSSVariablesResolver } from '@mantine/core';
+import {
+  createTheme,
+  darken,
+  DEFAULT_THEME,
+  Modal,
+  MultiSelect,
+  Notification,
+  Select,
+  TableScrollContainer,
+  TagsInput,
+  type CSSVariablesResolver,
+} from '@mantine/core';
 
-/** The theme; `closeLabel` names the dialogs' close button in the UI language. */
-export function makeTheme(closeLabel: string) {
+/** The theme; `labels` name icon-only buttons (close, clear) in the UI language. */
+export function makeTheme(labels: { close: string; clear: string }) {
+  const clearButtonProps = { 'aria-label': labels.clear };
   return createTheme({
     // Mantine's default blue fails colour contrast at its default shade (3.55:1): a darker one passes.
     primaryColor: 'blue',
@@ -12,7 +24,13 @@ export function makeTheme(closeLabel: string) {
     fontFamily:
       'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif',
     components: {
-      Modal: Modal.extend({ defaultProps: { closeButtonProps: { 'aria-label': closeLabel } } }),
+      Modal: Modal.extend({ defaultProps: { closeButtonProps: { 'aria-label': labels.close } } }),
+      Notification: Notification.extend({ defaultProps: { closeButtonProps: { 'aria-label': labels.close } } }),
+      Select: Select.extend({ defaultProps: { clearButtonProps } }),
+      MultiSelect: MultiSelect.extend({ defaultProps: { clearButtonProps } }),
+      TagsInput: TagsInput.extend({ defaultProps: { clearButtonProps } }),
+      // A table wider than the screen scrolls in a box the keyboard can reach (and scroll).
+      TableScrollContainer: TableScrollContainer.extend({ defaultProps: { type: 'native', tabIndex: 0 } }),
     },
   });
 }

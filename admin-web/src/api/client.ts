@@ -23,6 +23,7 @@ export class ApiError extends Error {
 /** Credentials the client adds to requests; the browser session lives in an HttpOnly cookie. */
 const creds: { bearer: string | null; csrf: string | null } = { bearer: null, csrf: null };
 const listeners = new Set<() => void>();
+const consentListeners = new Set<() => void>();
 
 export const session = {
   setBearer(token: string | null) {
@@ -33,6 +34,13 @@ export const session = {
   },
   get csrf() {
     return creds.csrf;
+  },
+  /** Called when the server answers 403 `consent_required`: a privacy policy must be accepted. */
+  onConsentRequired(fn: () => void) {
+    consentListeners.add(fn);
+    return () => {
+      consentListeners.delete(fn);
+    };
   },
   /** Called when the server answers 401 to a request that had a session. */
   onExpired(fn: () => void) {
@@ -51,10 +59,17 @@ export const authMiddleware: Middleware = {
     if (!SAFE.has(request.method) && creds.csrf) request.headers.set('X-CSRF-Token', creds.csrf);
     return request;
   },
-  onResponse({ request, response }) {
+  async onResponse({ request, response }) {
     const url = new URL(request.url, 'http://x');
     if (response.status === 401 && !url.pathname.includes('/auth/')) {
       listeners.forEach((fn) => fn());
+    } else if (response.status === 403 && !url.pathname.endsWith('/me') && consentListeners.size) {
+      try {
+        const p = await response.clone().json();
+        if (p?.code === 'consent_required') consentListeners.forEach((fn) => fn());
+      } catch {
+        // not a problem document
+      }
     }
     return response;
   },

@@ -51,6 +51,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     [qc],
   );
 
+  useEffect(() => session.onConsentRequired(() => void qc.resetQueries({ queryKey: ['me'] })), [qc]);
+
   const signedIn = useCallback(
     async (resp: Schemas['LoginResponse']) => {
       sessionStorage.setItem(TOKEN_KEY, resp.token);
