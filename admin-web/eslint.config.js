@@ -18,6 +18,7 @@ export default tseslint.config(
   {
     files: ['e2e/**/*.mjs', 'scripts/**/*.mjs'],
     extends: [js.configs.recommended],
-    languageOptions: { ecmaVersion: 2022, globals: globals.node },
+    // page.evaluate() callbacks run in the browser
+    languageOptions: { ecmaVersion: 2022, globals: { ...globals.node, ...globals.browser } },
   },
 );

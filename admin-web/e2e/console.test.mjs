@@ -1,10 +1,12 @@
 // The admin console end to end, in headless Debian chromium against the real binary.
 // Run: npm run e2e (needs STOA_BIN; `make console-e2e` sets it).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   ADMIN,
+  ROOT,
   OPERATOR_TOKEN,
   TENANT,
   apiCall,
@@ -25,6 +27,7 @@ let browser;
 let adminToken;
 
 before(async () => {
+  rmSync(join(ROOT, 'e2e', 'artifacts'), { recursive: true, force: true });
   stack = await startStack();
   browser = await launchBrowser();
   adminToken = await login(stack);
@@ -58,6 +61,32 @@ describe('admin console', { concurrency: false }, () => {
       const problem = page.getByTestId('problem');
       await problem.waitFor();
       assert.ok((await problem.innerText()).length > 0);
+    });
+  });
+
+  test('the sign-in form works with the keyboard alone', async () => {
+    await withPage({}, async (page) => {
+      await page.goto(`${stack.base}/`);
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      // From the top of the page: the language menu, then the form's fields in order.
+      await page.locator('input[name=tenant]').focus();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type(TENANT);
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(ADMIN.email);
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(ADMIN.password);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      // The navigation is reachable by Tab and follows Enter.
+      let reached = false;
+      for (let i = 0; i < 15 && !reached; i++) {
+        await page.keyboard.press('Tab');
+        reached = await page.evaluate(() => document.activeElement?.textContent === 'People');
+      }
+      assert.ok(reached, 'People is reachable with Tab');
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'People', level: 1 }).waitFor();
     });
   });
 

@@ -71,7 +71,9 @@ export function Shell({ children }: { children: ReactNode }) {
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={t('nav.menu')} />
-            <Text fw={700}>{t('app.title')}</Text>
+            <Text fw={700} style={{ whiteSpace: 'nowrap' }}>
+              {t('app.title')}
+            </Text>
             <Text size="sm" c="dimmed" visibleFrom="sm">
               {s.me?.tenant.slug}
             </Text>
