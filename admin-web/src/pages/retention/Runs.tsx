@@ -1,4 +1,4 @@
-import { Badge, Button, Checkbox, Code, Group, Modal, Stack, Table } from '@mantine/core';
+import { Badge, Button, Checkbox, Code, Group, Modal, Stack, Table, Text } from '@mantine/core';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -22,6 +22,12 @@ export function Runs() {
     queryFn: () => call(api.GET('/retention/runs', { params: { query: { cursor: pages.cursor } } })),
     placeholderData: keepPreviousData,
     refetchInterval: (q) => (q.state.data?.items.some((r) => r.status === 'running') ? 2000 : false),
+  });
+  // What a real run removes now: the current policy's preview, shown before it is confirmed.
+  const preview = useQuery({
+    queryKey: ['retention', 'preview', 'current-for-run'],
+    enabled: confirm,
+    queryFn: () => call(api.POST('/retention/preview', { body: { set: [], reset: [] } })),
   });
   const start = useMutation({
     mutationFn: () => call(api.POST('/retention/runs', { body: { dry_run: dry }, headers: idem() })),
@@ -94,7 +100,14 @@ export function Runs() {
         pending={start.isPending}
         error={start.error}
       >
-        {t('retention.runIntro')}
+        <Text size="sm">{t('retention.runIntro')}</Text>
+        {preview.isLoading && <Loading />}
+        <ProblemAlert error={preview.error} />
+        {preview.data && (
+          <Text size="sm" fw={600} data-testid="run-preview">
+            {t('retention.previewTotal', { count: preview.data.items, n: preview.data.items })}
+          </Text>
+        )}
       </Confirm>
       <Modal opened={!!open} onClose={() => setOpen(null)} title={t('retention.report')} size="xl">
         {open && (
