@@ -214,6 +214,7 @@ describe('admin console', { concurrency: false }, () => {
       ['privacy', 'Privacy'],
       ['settings', 'Settings'],
       ['storage', 'Storage'],
+      ['account', 'My account'],
     ];
     for (const vp of [
       { name: 'desktop', width: 1366, height: 768 },

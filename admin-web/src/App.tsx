@@ -19,6 +19,7 @@ import { Settings } from './pages/Settings';
 import { Storage } from './pages/Storage';
 import { Operator } from './pages/Operator';
 import { AcceptInvitation } from './pages/AcceptInvitation';
+import { Account } from './pages/Account';
 import { Consent } from './pages/Consent';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -55,6 +56,7 @@ function Protected() {
         <Route path="privacy" element={<Privacy />} />
         <Route path="settings" element={<Settings />} />
         <Route path="storage" element={<Storage />} />
+        <Route path="account" element={<Account />} />
         <Route path="*" element={<Navigate to="/" replace />} />
       </Routes>
     </Shell>

@@ -277,6 +277,16 @@ export const en = {
     status: 'Status',
     report: 'Report',
   },
+  account: {
+    title: 'My account',
+    sessions: 'Where I am signed in',
+    device: 'Device',
+    address: 'Address',
+    lastSeen: 'Last seen',
+    expires: 'Ends',
+    this: 'this browser',
+    end: 'Sign out there',
+  },
   consent: { title: 'Please read and accept the privacy policy', accept: 'I accept' },
   privacy: {
     title: 'Privacy policy',

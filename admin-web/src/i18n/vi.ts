@@ -277,6 +277,16 @@ export const vi: Messages = {
     status: 'Trạng thái',
     report: 'Báo cáo',
   },
+  account: {
+    title: 'Tài khoản của tôi',
+    sessions: 'Nơi tôi đang đăng nhập',
+    device: 'Thiết bị',
+    address: 'Địa chỉ',
+    lastSeen: 'Hoạt động lần cuối',
+    expires: 'Hết hạn',
+    this: 'trình duyệt này',
+    end: 'Đăng xuất ở đó',
+  },
   consent: { title: 'Vui lòng đọc và chấp nhận chính sách quyền riêng tư', accept: 'Tôi chấp nhận' },
   privacy: {
     title: 'Chính sách quyền riêng tư',

@@ -277,6 +277,16 @@ export const zh: Messages = {
     status: '状态',
     report: '报告',
   },
+  account: {
+    title: '我的账号',
+    sessions: '我的登录位置',
+    device: '设备',
+    address: '地址',
+    lastSeen: '最近活动',
+    expires: '到期',
+    this: '当前浏览器',
+    end: '在该处退出',
+  },
   consent: { title: '请阅读并接受隐私政策', accept: '我接受' },
   privacy: {
     title: '隐私政策',

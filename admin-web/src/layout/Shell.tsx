@@ -1,4 +1,4 @@
-import { AppShell, Burger, Button, Group, NavLink, ScrollArea, Select, Text, VisuallyHidden } from '@mantine/core';
+import { Anchor, AppShell, Burger, Button, Group, NavLink, ScrollArea, Select, Text, VisuallyHidden } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import {
   IconDashboard,
@@ -79,9 +79,9 @@ export function Shell({ children }: { children: ReactNode }) {
             </Text>
           </Group>
           <Group gap="xs" wrap="nowrap">
-            <Text size="sm" visibleFrom="md" data-testid="whoami">
+            <Anchor component={Link} to="/account" size="sm" visibleFrom="md" data-testid="whoami">
               {s.me?.user.display_name}
-            </Text>
+            </Anchor>
             <LanguageSelect />
             <Button
               variant="default"
