@@ -92,6 +92,14 @@ memory_mb = 1024                    # address space a converter may add
 thumbnail_timeout_secs = 20         # wall-clock and CPU limit of a thumbnail
 max_output_bytes = 16777216
 
+[console]
+# The admin console at /admin and its browser sessions (HttpOnly, SameSite=Strict cookie + CSRF token).
+cookie_name = "stoa_session"        # e.g. "__Host-stoa_session" on https installs
+secure_cookie = "auto"              # "auto": Secure when public_url is https (or a trusted proxy says https);
+                                    # "always" or "never"
+dir = ""                            # serve the console from this folder (a Vite build) instead of the
+                                    # one built into the binary; for console development
+
 [realtime]
 buffer = 4096                       # events a lagging WebSocket may fall behind before it is closed (4008)
 
