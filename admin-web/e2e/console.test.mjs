@@ -18,6 +18,7 @@ import {
   signIn,
   startStack,
   stopStack,
+  startEvilSite,
   totp,
   until,
 } from './harness.mjs';
@@ -96,6 +97,17 @@ describe('admin console', { concurrency: false }, () => {
       await page.getByRole('heading', { name: 'Overview' }).waitFor();
       await page.getByTestId('whoami').filter({ hasText: ADMIN.name }).waitFor();
       await page.getByText('Recent audit events').waitFor();
+      // The session is an HttpOnly, SameSite=Strict cookie; no token is kept where scripts read.
+      const cookie = (await page.context().cookies()).find((c) => c.name === 'stoa_session');
+      assert.ok(cookie, 'the session cookie');
+      assert.equal(cookie.httpOnly, true);
+      assert.equal(cookie.sameSite, 'Strict');
+      const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }) + document.cookie);
+      assert.ok(!stored.includes('stoa_s_') && !stored.includes(cookie.value), 'no session token readable by scripts');
+      if (!stack.preview) {
+        const r = await fetch(`${stack.base}/people`);
+        assert.match(r.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+      }
       await axe(page, 'overview');
       await shot(page, 'overview');
       await page.getByRole('button', { name: 'Sign out' }).click();
@@ -393,6 +405,40 @@ describe('admin console', { concurrency: false }, () => {
     });
   });
 
+  test('CSRF: a request without the token, or forged by another site, is refused', async () => {
+    await withPage({}, async (page) => {
+      await signIn(page, stack);
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      // The page's own script, but without X-CSRF-Token (or with a wrong one): 403 csrf_failed.
+      for (const headers of [{}, { 'x-csrf-token': 'not-the-token' }]) {
+        const r = await page.evaluate(async (h) => {
+          const res = await fetch('/api/v1/roles', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...h },
+            body: JSON.stringify({ name: 'forged', description: '', permissions: [] }),
+          });
+          return { status: res.status, body: await res.json() };
+        }, headers);
+        assert.equal(r.status, 403, JSON.stringify(r));
+        assert.equal(r.body.code, 'csrf_failed');
+      }
+      // Another site posts a form to sign the admin out everywhere and to create a role.
+      const evil = await startEvilSite(stack.api);
+      try {
+        for (const path of ['/forge-logout', '/forge-role']) {
+          await page.goto(`${evil.url}${path}`);
+          await page.waitForLoadState('load');
+        }
+      } finally {
+        await evil.close();
+      }
+      const roles = (await apiCall(stack, 'GET', '/roles', { token: adminToken })).body;
+      assert.ok(!roles.some((r) => r.name === 'forged'), 'no forged role');
+      await page.goto(`${stack.base}/people`);
+      await page.getByRole('heading', { name: 'People', level: 1 }).waitFor();
+    });
+  });
+
   test('a session the server ended sends the console back to sign-in', async () => {
     await withPage({}, async (page) => {
       await signIn(page, stack);
@@ -431,6 +477,28 @@ test('privacy: publish a version, accept it in the console, see the count', asyn
     await page.goto(`${stack.base}/privacy`);
     await page.getByTestId('accepted-2026-11').filter({ hasText: '1' }).waitFor();
     await shot(page, 'privacy');
+  });
+});
+
+describe('session expiry', () => {
+  let short;
+  before(async () => {
+    short = await startStack({ STOA_SESSION__IDLE_TIMEOUT_SECS: '5' });
+  });
+  after(async () => {
+    await stopStack(short);
+  });
+  test('an idle session ends and the console says so', async () => {
+    await withPage({}, async (page) => {
+      await signIn(page, short);
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      // Idle expiry is the passing of time itself: stay idle past it (polling would be use).
+      await new Promise((r) => setTimeout(r, 7_000));
+      await page.getByRole('link', { name: 'People' }).click();
+      await page.getByTestId('expired').waitFor();
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      await shot(page, 'session-expired');
+    });
   });
 });
 

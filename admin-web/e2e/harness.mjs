@@ -1,5 +1,6 @@
 // End-to-end harness: the real stoa binary on a fresh data directory, the built console (served
-// by the binary at /admin when it embeds it, else by `vite preview` proxying /api to it), and
+// by the binary at /admin from admin-web/dist, `console.dir`; a binary without the console
+// server falls back to `vite preview` proxying /api to it), and
 // Debian's headless chromium driven by playwright-core. No browser is downloaded.
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
@@ -108,6 +109,9 @@ export async function startStack(extraEnv = {}) {
       STOA_SETUP_TOKEN: setupToken,
       STOA_OPERATOR__TOKEN: OPERATOR_TOKEN,
       STOA_LOG_LEVEL: 'warn',
+      // Serve this checkout's build (the binary's own rules: CSP, caching, fallback) even when
+      // the binary embeds an older one.
+      STOA_CONSOLE__DIR: join(ROOT, 'dist'),
       ...extraEnv,
     },
     'stoa',
@@ -267,4 +271,23 @@ export async function axe(page, name) {
 export async function shot(page, name) {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/**
+ * Another site (another origin) whose pages post forms to Stoa on the visitor's behalf: a
+ * cross-site request forgery attempt. `/forge-logout` tries to sign the visitor out everywhere,
+ * `/forge-role` to create a role.
+ */
+export async function startEvilSite(api) {
+  const { createServer: createHttp } = await import('node:http');
+  const page = (action, body) => `<!doctype html><html lang="en"><title>evil</title><body>
+<form id="f" method="POST" action="${api}${action}" enctype="text/plain"><input type="hidden" name='${body}' value=''></form>
+<script>document.getElementById('f').submit()</script></body></html>`;
+  const server = createHttp((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    if (req.url === '/forge-logout') res.end(page('/api/v1/auth/browser/logout?everywhere=true', '{"x":"'));
+    else res.end(page('/api/v1/roles', '{"name":"forged","description":"","permissions":[],"x":"'));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
 }

@@ -4,9 +4,6 @@ import './i18n';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
-import { restoreSession } from './auth/session';
-
-restoreSession();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

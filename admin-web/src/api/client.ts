@@ -20,15 +20,15 @@ export class ApiError extends Error {
   }
 }
 
-/** Credentials the client adds to requests; the browser session lives in an HttpOnly cookie. */
-const creds: { bearer: string | null; csrf: string | null } = { bearer: null, csrf: null };
+/**
+ * What the client adds to requests: the session's CSRF token on state-changing ones. The session
+ * itself is an HttpOnly cookie the browser sends (same origin) and scripts cannot read.
+ */
+const creds: { csrf: string | null } = { csrf: null };
 const listeners = new Set<() => void>();
 const consentListeners = new Set<() => void>();
 
 export const session = {
-  setBearer(token: string | null) {
-    creds.bearer = token;
-  },
   setCsrf(token: string | null) {
     creds.csrf = token;
   },
@@ -55,7 +55,6 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export const authMiddleware: Middleware = {
   onRequest({ request }) {
-    if (creds.bearer) request.headers.set('Authorization', `Bearer ${creds.bearer}`);
     if (!SAFE.has(request.method) && creds.csrf) request.headers.set('X-CSRF-Token', creds.csrf);
     return request;
   },

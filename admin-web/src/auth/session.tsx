@@ -2,10 +2,10 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, call, session, type Schemas } from '../api/client';
 
-// Who is signed in, and what they may do. The server stays the judge of every request; this only
+// Who is signed in, and what they may do. The session lives in an HttpOnly, SameSite=Strict
+// cookie the console never sees; it keeps only the session's CSRF token, in memory, and sends it
+// with every state-changing request. The server stays the judge of every request; this only
 // decides what to show.
-
-const TOKEN_KEY = 'stoa.admin.token';
 
 export interface Session {
   me: Schemas['Me'] | undefined;
@@ -14,36 +14,31 @@ export interface Session {
   /** The server ended the session (expired, revoked, signed out elsewhere). */
   expired: boolean;
   can: (perm: string) => boolean;
-  /** Take over a session the server answered (password, second factor, invitation, SSO). */
-  signedIn: (resp: Schemas['LoginResponse']) => Promise<void>;
-  signOut: () => Promise<void>;
+  /** Take over a session the server answered (password, second factor, SSO). */
+  signedIn: (s: Schemas['BrowserSession']) => Promise<void>;
+  signOut: (everywhere?: boolean) => Promise<void>;
 }
 
 const Ctx = createContext<Session | null>(null);
 
-/** Restores a session token kept for this browser tab (bearer sessions). */
-export function restoreSession() {
-  const t = sessionStorage.getItem(TOKEN_KEY);
-  if (t) session.setBearer(t);
+/** The signed-in person: the cookie's session (and its CSRF token), then `/me`. */
+async function loadMe(): Promise<Schemas['Me']> {
+  const bs = await call(api.GET('/auth/browser/session'));
+  session.setCsrf(bs.csrf_token);
+  return call(api.GET('/me'));
 }
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const qc = useQueryClient();
   const [expired, setExpired] = useState(false);
-  const me = useQuery({
-    queryKey: ['me'],
-    queryFn: () => call(api.GET('/me')),
-    retry: false,
-    staleTime: 30_000,
-  });
+  const me = useQuery({ queryKey: ['me'], queryFn: loadMe, retry: false, staleTime: 30_000 });
 
   useEffect(
     () =>
       session.onExpired(() => {
         // Only a session that was signed in can end; a 401 while signed out is the normal state.
         if (!qc.getQueryData(['me'])) return;
-        sessionStorage.removeItem(TOKEN_KEY);
-        session.setBearer(null);
+        session.setCsrf(null);
         setExpired(true);
         qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' });
         void qc.resetQueries({ queryKey: ['me'] });
@@ -54,27 +49,28 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   useEffect(() => session.onConsentRequired(() => void qc.resetQueries({ queryKey: ['me'] })), [qc]);
 
   const signedIn = useCallback(
-    async (resp: Schemas['LoginResponse']) => {
-      sessionStorage.setItem(TOKEN_KEY, resp.token);
-      session.setBearer(resp.token);
+    async (bs: Schemas['BrowserSession']) => {
+      session.setCsrf(bs.csrf_token);
       setExpired(false);
       qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' });
-      await qc.invalidateQueries({ queryKey: ['me'] });
+      await qc.resetQueries({ queryKey: ['me'] });
     },
     [qc],
   );
 
-  const signOut = useCallback(async () => {
-    try {
-      await call(api.POST('/auth/logout'));
-    } catch {
-      // already signed out
-    }
-    sessionStorage.removeItem(TOKEN_KEY);
-    session.setBearer(null);
-    qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' });
-    await qc.resetQueries({ queryKey: ['me'] });
-  }, [qc]);
+  const signOut = useCallback(
+    async (everywhere = false) => {
+      try {
+        await call(api.POST('/auth/browser/logout', { params: { query: { everywhere } } }));
+      } catch {
+        // already signed out
+      }
+      session.setCsrf(null);
+      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== 'me' });
+      await qc.resetQueries({ queryKey: ['me'] });
+    },
+    [qc],
+  );
 
   const value = useMemo<Session>(() => {
     const perms = new Set(me.data?.permissions ?? []);

@@ -278,6 +278,7 @@ export const en = {
     report: 'Report',
   },
   account: {
+    everywhere: 'Sign out everywhere',
     title: 'My account',
     sessions: 'Where I am signed in',
     device: 'Device',

@@ -278,6 +278,7 @@ export const vi: Messages = {
     report: 'Báo cáo',
   },
   account: {
+    everywhere: 'Đăng xuất khỏi mọi nơi',
     title: 'Tài khoản của tôi',
     sessions: 'Nơi tôi đang đăng nhập',
     device: 'Thiết bị',

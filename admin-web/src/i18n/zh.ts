@@ -278,6 +278,7 @@ export const zh: Messages = {
     report: '报告',
   },
   account: {
+    everywhere: '在所有设备上退出',
     title: '我的账号',
     sessions: '我的登录位置',
     device: '设备',

@@ -2,7 +2,8 @@ import { Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } f
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router';
-import { api, ApiError, call } from '../api/client';
+import { api, ApiError, call, type Schemas } from '../api/client';
+import { SignIn } from './SignIn';
 import { useSession } from '../auth/session';
 import { ProblemAlert } from '../components/ProblemAlert';
 
@@ -23,6 +24,7 @@ export function AcceptInvitation() {
   const [again, setAgain] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [challenge, setChallenge] = useState<Schemas['SecondFactorChallenge'] | null>(null);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -32,21 +34,37 @@ export function AcceptInvitation() {
     }
     setBusy(true);
     setError(null);
-    call(api.POST('/auth/invitations/accept', { body: { token: tokenFrom(token), password, device: 'admin console' } }))
-      .then(async (a) => {
-        if ('challenge' in a) {
-          // The tenant requires a second factor: set it up through the sign-in page.
-          setError(new ApiError(202, { detail: t('invitation.secondFactor') }));
-          return;
-        }
-        await s.signedIn(a);
-        window.history.replaceState(null, '', window.location.pathname);
-        nav('/', { replace: true });
-      })
+    (async () => {
+      const a = await call(
+        api.POST('/auth/invitations/accept', { body: { token: tokenFrom(token), password, device: 'admin console' } }),
+      );
+      window.history.replaceState(null, '', window.location.pathname);
+      if ('challenge' in a) {
+        // The tenant requires a second factor: the password is set; sign in to set it up.
+        setChallenge(a);
+        return;
+      }
+      // Accepting answers a bearer session (for apps). The console signs in with the new
+      // password instead, into a cookie session, and ends the bearer one at once.
+      const bearer = { Authorization: `Bearer ${a.token}` };
+      const me = await call(api.GET('/me', { headers: bearer }));
+      await call(api.POST('/auth/logout', { headers: bearer })).catch(() => undefined);
+      const login = me.user.email ?? me.user.phone ?? '';
+      const b = await call(
+        api.POST('/auth/browser/login', { body: { tenant: me.tenant.slug, login, password, device: 'admin console' } }),
+      );
+      if ('challenge' in b) {
+        setChallenge(b);
+        return;
+      }
+      await s.signedIn(b);
+      nav('/', { replace: true });
+    })()
       .catch(setError)
       .finally(() => setBusy(false));
   };
 
+  if (challenge) return <SignIn challenge={challenge} />;
   return (
     <Center mih="100vh" p="md" component="main">
       <Paper withBorder p="lg" maw={420} w="100%">

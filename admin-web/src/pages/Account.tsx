@@ -19,7 +19,14 @@ export function Account() {
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['me', 'sessions'] }),
   });
   return (
-    <Page title={t('account.title')}>
+    <Page
+      title={t('account.title')}
+      actions={
+        <Button color="red" variant="light" onClick={() => void s.signOut(true)}>
+          {t('account.everywhere')}
+        </Button>
+      }
+    >
       <Text>
         {s.me?.user.display_name} · {s.me?.user.email ?? s.me?.user.phone} · {s.me?.roles.map((r) => r.name).join(', ')}
       </Text>

@@ -15,10 +15,12 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { useState, type FormEvent } from 'react';
+import { useDebouncedValue } from '@mantine/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
-import { api, ApiError, call, type Schemas } from '../api/client';
+import { api, call, type Schemas } from '../api/client';
 import { useSession } from '../auth/session';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { LanguageSelect } from '../layout/Shell';
@@ -29,16 +31,21 @@ type Step =
   | { kind: 'password' }
   | { kind: 'totp'; challenge: string }
   | { kind: 'enrol'; challenge: string; enrolment?: Schemas['Enrolment'] }
-  | { kind: 'recovery'; codes: string[]; session: Schemas['LoginResponse'] };
+  | { kind: 'recovery'; codes: string[]; session: Schemas['BrowserSession'] };
 
-/** What /auth/login (and the SSO exchange, and accepting an invitation) may answer. */
-export type LoginAnswer = Schemas['LoginResponse'] | Schemas['SecondFactorChallenge'];
+/** What a browser sign-in (password, SSO exchange) may answer. */
+export type LoginAnswer = Schemas['BrowserSession'] | Schemas['SecondFactorChallenge'];
 
 export function isChallenge(a: LoginAnswer): a is Schemas['SecondFactorChallenge'] {
   return 'challenge' in a;
 }
 
-export function SignIn({ problem }: { problem?: unknown }) {
+/**
+ * The sign-in page: tenant, password, then the second factor (or setting one up) when the tenant
+ * asks for it, and single sign-on when the tenant offers it. `challenge`: a second-factor
+ * challenge another way of signing in (single sign-on, an invitation) already got.
+ */
+export function SignIn({ problem, challenge }: { problem?: unknown; challenge?: Schemas['SecondFactorChallenge'] }) {
   const { t } = useTranslation();
   const s = useSession();
   const [tenant, setTenant] = useState(() => localStorage.getItem(TENANT_KEY) ?? '');
@@ -49,6 +56,22 @@ export function SignIn({ problem }: { problem?: unknown }) {
   const [step, setStep] = useState<Step>({ kind: 'password' });
   const [error, setError] = useState<unknown>(problem ?? null);
   const [busy, setBusy] = useState(false);
+  const [debouncedTenant] = useDebouncedValue(tenant.trim(), 300);
+  // What the tenant offers (an unknown tenant answers like one that offers passwords only).
+  const methods = useQuery({
+    queryKey: ['sign-in-methods', debouncedTenant],
+    enabled: !!debouncedTenant,
+    queryFn: () => call(api.GET('/auth/sign-in/{tenant}', { params: { path: { tenant: debouncedTenant } } })),
+    retry: false,
+    staleTime: 60_000,
+  });
+  const started = useRef(false);
+  useEffect(() => {
+    if (!challenge || started.current) return;
+    started.current = true;
+    void run(() => answered(challenge));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [challenge]);
 
   async function run(f: () => Promise<void>) {
     setBusy(true);
@@ -79,7 +102,7 @@ export function SignIn({ problem }: { problem?: unknown }) {
     void run(async () => {
       localStorage.setItem(TENANT_KEY, tenant.trim());
       const a = await call(
-        api.POST('/auth/login', { body: { tenant: tenant.trim(), login: login.trim(), password, device: 'admin console' } }),
+        api.POST('/auth/browser/login', { body: { tenant: tenant.trim(), login: login.trim(), password, device: 'admin console' } }),
       );
       await answered(a as LoginAnswer);
     });
@@ -92,39 +115,21 @@ export function SignIn({ problem }: { problem?: unknown }) {
         const body = recovery
           ? { challenge: step.challenge, recovery_code: code.trim() }
           : { challenge: step.challenge, code: code.trim() };
-        await s.signedIn(await call(api.POST('/auth/login/second-factor', { body })));
+        await s.signedIn(await call(api.POST('/auth/browser/login/second-factor', { body })));
       });
     } else if (step.kind === 'enrol') {
       void run(async () => {
-        const r = await call(api.POST('/auth/login/enrol/confirm', { body: { challenge: step.challenge, code: code.trim() } }));
+        const r = await call(api.POST('/auth/browser/login/enrol/confirm', { body: { challenge: step.challenge, code: code.trim() } }));
         setStep({ kind: 'recovery', codes: r.recovery_codes, session: r.session });
       });
     }
   };
 
-  const sso = () =>
-    void run(async () => {
-      const slug = tenant.trim();
-      if (!slug) throw new ApiError(422, { detail: t('signIn.tenantFirst'), field: 'tenant' });
-      localStorage.setItem(TENANT_KEY, slug);
-      const start = `/api/v1/auth/sso/${encodeURIComponent(slug)}/start?client=browser&return_to=${encodeURIComponent(
-        `${window.location.origin}/admin/sso`,
-      )}`;
-      // Ask first without following, so a tenant without single sign-on gets a message, not a
-      // JSON page.
-      const r = await fetch(start, { redirect: 'manual', credentials: 'same-origin' });
-      if (r.type === 'opaqueredirect' || (r.status >= 300 && r.status < 400)) {
-        window.location.assign(start);
-        return;
-      }
-      let p: Partial<Schemas['Problem']> = { status: r.status };
-      try {
-        p = await r.json();
-      } catch {
-        // not JSON
-      }
-      throw new ApiError(r.status, p);
-    });
+  // Single sign-on navigates the whole page to the provider (never fetch): it comes back to
+  // /admin/sso with a one-time code in the fragment.
+  const sso = () => {
+    if (methods.data?.sso_start) window.location.assign(methods.data.sso_start);
+  };
 
   return (
     <Center mih="100vh" p="md" component="main">
@@ -172,10 +177,14 @@ export function SignIn({ problem }: { problem?: unknown }) {
                 <Button type="submit" loading={busy}>
                   {t('signIn.submit')}
                 </Button>
-                <Divider label={t('signIn.or')} labelPosition="center" />
-                <Button variant="default" onClick={sso} disabled={busy}>
-                  {t('signIn.sso')}
-                </Button>
+                {methods.data?.sso && methods.data.tenant === tenant.trim() && (
+                  <>
+                    <Divider label={t('signIn.or')} labelPosition="center" />
+                    <Button variant="default" onClick={sso} disabled={busy}>
+                      {t('signIn.sso')}
+                    </Button>
+                  </>
+                )}
               </Stack>
             </form>
           )}

@@ -2,7 +2,8 @@ import { Button, Center, Paper, Stack, Text, Title } from '@mantine/core';
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Navigate, useNavigate } from 'react-router';
-import { api, ApiError, call } from '../api/client';
+import { api, ApiError, call, type Schemas } from '../api/client';
+import { SignIn } from './SignIn';
 import { useSession } from '../auth/session';
 import { Loading } from '../components/Loading';
 import { ProblemAlert } from '../components/ProblemAlert';
@@ -15,6 +16,7 @@ export function SsoDone() {
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState(false);
   const started = useRef(false);
+  const [challenge, setChallenge] = useState<Schemas['SecondFactorChallenge'] | null>(null);
 
   useEffect(() => {
     if (started.current) return;
@@ -27,10 +29,10 @@ export function SsoDone() {
       setError(new ApiError(401, { code: err ?? 'missing_code', detail: t('sso.failed', { reason: err ?? '—' }) }));
       return;
     }
-    call(api.POST('/auth/sso/exchange', { body: { code, device: 'admin console' } }))
+    call(api.POST('/auth/browser/sso/exchange', { body: { code, device: 'admin console' } }))
       .then(async (a) => {
         if ('challenge' in a) {
-          setError(new ApiError(401, { detail: t('sso.secondFactor') }));
+          setChallenge(a);
           return;
         }
         await s.signedIn(a);
@@ -39,7 +41,9 @@ export function SsoDone() {
       .catch(setError);
   }, [s, t]);
 
-  if (done) return <Navigate to="/" replace />;
+  if (done || s.me) return <Navigate to="/" replace />;
+  // The tenant asks for a second factor after single sign-on too.
+  if (challenge) return <SignIn challenge={challenge} />;
   return (
     <Center mih="100vh" p="md" component="main">
       <Paper withBorder p="lg" maw={420} w="100%">
