@@ -19,6 +19,7 @@ import {
   startStack,
   stopStack,
   startEvilSite,
+  startOidc,
   totp,
   until,
 } from './harness.mjs';
@@ -498,6 +499,69 @@ describe('session expiry', () => {
       await page.getByTestId('expired').waitFor();
       await page.getByRole('heading', { name: 'Sign in' }).waitFor();
       await shot(page, 'session-expired');
+    });
+  });
+});
+
+describe('single sign-on', () => {
+  let sso;
+  let oidc;
+  before(async () => {
+    oidc = await startOidc();
+    sso = await startStack({ STOA_OUTBOUND__ALLOW_HOSTS: '127.0.0.1' });
+    const reg = await fetch(`${oidc.url}/reg`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        redirect_uris: [`${sso.api}/api/v1/auth/sso/callback`],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      }),
+    });
+    assert.equal(reg.status, 201);
+    const client = await reg.json();
+    const token = await login(sso);
+    const r = await apiCall(sso, 'PUT', '/settings/sso', {
+      token,
+      body: {
+        enabled: true,
+        issuer: oidc.url,
+        client_id: client.client_id,
+        client_secret: client.client_secret,
+        jit: true,
+        allowed_domains: [],
+        role_mapping: [],
+        redirect_uris: [],
+        assume_email_verified: false,
+      },
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  });
+  after(async () => {
+    await stopStack(sso);
+    oidc?.stop();
+  });
+  test('the SSO button signs a person in through the provider', async () => {
+    await withPage({}, async (page) => {
+      await page.goto(`${sso.base}/`);
+      await page.locator('input[name=tenant]').fill(TENANT);
+      const button = page.getByRole('button', { name: 'Sign in with single sign-on' });
+      await button.click();
+      // The provider's own login and consent pages.
+      for (let i = 0; i < 5 && !page.url().startsWith(sso.base); i++) {
+        await page.waitForLoadState('load');
+        if (page.url().startsWith(sso.base)) break;
+        const loginField = page.locator('input[name=login]');
+        if (await loginField.count()) {
+          await loginField.fill('sso-1~sam.sso@acme.example~1');
+          await page.locator('input[name=password]').fill('any');
+        }
+        await Promise.all([page.waitForURL(() => true), page.locator('button[type=submit], [type=submit]').first().click()]);
+      }
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      await page.getByTestId('whoami').filter({ hasText: 'sam sso' }).waitFor();
+      assert.ok(!page.url().includes('code='), 'the one-time code is gone from the address');
     });
   });
 });

@@ -291,3 +291,15 @@ export async function startEvilSite(api) {
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
 }
+
+/** A real OpenID Connect provider (tests/oidc, via scripts/oidc.sh): { url, stop }. */
+export async function startOidc() {
+  const { execFileSync } = await import('node:child_process');
+  const script = join(ROOT, '..', 'scripts', 'oidc.sh');
+  const out = execFileSync(script, ['start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const field = (name) => new RegExp(`${name}=(\\S+)`).exec(out)?.[1];
+  const url = field('STOA_TEST_OIDC_URL');
+  const run = field('STOA_OIDC_RUN');
+  if (!url || !run) throw new Error(`oidc.sh start said: ${out}`);
+  return { url, stop: () => execFileSync(script, ['stop', run], { stdio: 'inherit' }) };
+}
