@@ -300,7 +300,7 @@ describe('admin console', { concurrency: false }, () => {
     assert.equal(after.classes.find((c) => c.class === cls.class).days, cls.min_days);
   });
 
-  test('audit export downloads JSON Lines and CSV', async () => {
+  test('audit export downloads JSON Lines and CSV, and the chain verifies', async () => {
     await withPage({}, async (page) => {
       await signIn(page, stack);
       await page.getByRole('link', { name: 'Audit log' }).click();
@@ -315,6 +315,11 @@ describe('admin console', { concurrency: false }, () => {
         assert.ok(text.includes('auth.login'), `${button}: has sign-ins`);
         assert.ok(check(text), `${button}: format`);
       }
+      await page.getByRole('button', { name: 'Verify the chain' }).click();
+      const result = page.getByTestId('chain-result');
+      await result.getByText('The audit chain is intact').waitFor();
+      await axe(page, 'audit verified');
+      await shot(page, 'audit-verified');
     });
   });
 

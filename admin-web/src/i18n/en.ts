@@ -386,6 +386,11 @@ export const en = {
     st: { active: 'active', suspended: 'suspended' },
   },
   audit: {
+    verify: 'Verify the chain',
+    intact: 'The audit chain is intact',
+    intactDetail: '{{n}} entries checked: every link, hash and anchor matches.',
+    broken: 'The audit chain is BROKEN',
+    brokenDetail: 'First bad entry: #{{seq}} ({{reason}}).',
     title: 'Audit log',
     filters: 'Filters',
     at: 'Time',
@@ -405,6 +410,10 @@ export const en = {
     exportCsv: 'Export CSV',
   },
   storage: {
+    setQuota: 'Storage quota of {{name}}',
+    quotaMib: 'Quota (MiB)',
+    followTenant: 'Use the tenant’s setting',
+    change: 'Change',
     title: 'Storage',
     spaces: 'Per space',
     people: 'Per person',

@@ -386,6 +386,11 @@ export const vi: Messages = {
     st: { active: 'hoạt động', suspended: 'tạm ngưng' },
   },
   audit: {
+    verify: 'Kiểm tra chuỗi',
+    intact: 'Chuỗi nhật ký nguyên vẹn',
+    intactDetail: 'Đã kiểm tra {{n}} mục: mọi liên kết, mã băm và neo đều khớp.',
+    broken: 'Chuỗi nhật ký BỊ HỎNG',
+    brokenDetail: 'Mục hỏng đầu tiên: #{{seq}} ({{reason}}).',
     title: 'Nhật ký kiểm tra',
     filters: 'Bộ lọc',
     at: 'Thời gian',
@@ -405,6 +410,10 @@ export const vi: Messages = {
     exportCsv: 'Xuất CSV',
   },
   storage: {
+    setQuota: 'Hạn mức dung lượng của {{name}}',
+    quotaMib: 'Hạn mức (MiB)',
+    followTenant: 'Dùng cài đặt của tổ chức',
+    change: 'Đổi',
     title: 'Dung lượng',
     spaces: 'Theo không gian',
     people: 'Theo người',

@@ -386,6 +386,11 @@ export const zh: Messages = {
     st: { active: '正常', suspended: '已暂停' },
   },
   audit: {
+    verify: '校验哈希链',
+    intact: '审计链完整',
+    intactDetail: '已校验 {{n}} 条：每个链接、哈希和锚点均一致。',
+    broken: '审计链已被破坏',
+    brokenDetail: '第一条异常记录：#{{seq}}（{{reason}}）。',
     title: '审计日志',
     filters: '筛选',
     at: '时间',
@@ -405,6 +410,10 @@ export const zh: Messages = {
     exportCsv: '导出 CSV',
   },
   storage: {
+    setQuota: '{{name}} 的存储配额',
+    quotaMib: '配额（MiB）',
+    followTenant: '使用组织的设置',
+    change: '修改',
     title: '存储',
     spaces: '按空间',
     people: '按人员',

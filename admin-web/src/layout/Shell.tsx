@@ -1,4 +1,4 @@
-import { Anchor, AppShell, Burger, Button, Group, NavLink, ScrollArea, Select, Text, VisuallyHidden } from '@mantine/core';
+import { ActionIcon, Anchor, AppShell, Burger, Button, Group, NavLink, ScrollArea, Select, Text, VisuallyHidden } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import {
   IconDashboard,
@@ -46,7 +46,7 @@ export function LanguageSelect() {
     <Select
       aria-label={t('common.language')}
       size="xs"
-      w={130}
+      w={120}
       data={LANGUAGES.map((l) => ({ value: l.value, label: l.label }))}
       value={i18n.resolvedLanguage ?? 'en'}
       onChange={(v) => v && void i18n.changeLanguage(v)}
@@ -71,7 +71,7 @@ export function Shell({ children }: { children: ReactNode }) {
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={t('nav.menu')} />
-            <Text fw={700} style={{ whiteSpace: 'nowrap' }}>
+            <Text fw={700} style={{ whiteSpace: 'nowrap' }} visibleFrom="xs">
               {t('app.title')}
             </Text>
             <Text size="sm" c="dimmed" visibleFrom="sm">
@@ -88,9 +88,13 @@ export function Shell({ children }: { children: ReactNode }) {
               size="xs"
               leftSection={<IconLogout size={16} />}
               onClick={() => void s.signOut()}
+              visibleFrom="sm"
             >
-              <span>{t('nav.signOut')}</span>
+              {t('nav.signOut')}
             </Button>
+            <ActionIcon variant="default" size="lg" onClick={() => void s.signOut()} aria-label={t('nav.signOut')} hiddenFrom="sm">
+              <IconLogout size={16} />
+            </ActionIcon>
           </Group>
         </Group>
       </AppShell.Header>

@@ -1,6 +1,6 @@
-import { Button, Code, Group, Modal, Select, SimpleGrid, Table, TextInput } from '@mantine/core';
-import { IconDownload } from '@tabler/icons-react';
-import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
+import { Alert, Button, Code, Group, Modal, Select, SimpleGrid, Table, TextInput } from '@mantine/core';
+import { IconDownload, IconShieldCheck } from '@tabler/icons-react';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ApiError, call, type Schemas } from '../api/client';
@@ -73,6 +73,13 @@ export function Audit() {
       save(r.data as Blob, name);
       return name;
     },
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ['audit'] }),
+  });
+  const qc = useQueryClient();
+  // Checking and exporting are audited themselves: the list shows them afterwards.
+  const verify = useMutation({
+    mutationFn: () => call(api.GET('/audit/verify')),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ['audit'] }),
   });
   const set = (k: keyof Filters) => (e: React.ChangeEvent<HTMLInputElement>) => setForm({ ...form, [k]: e.currentTarget.value });
   const submit = (e: FormEvent) => {
@@ -86,6 +93,9 @@ export function Audit() {
       title={t('audit.title')}
       actions={
         <>
+          <Button variant="default" leftSection={<IconShieldCheck size={16} />} onClick={() => verify.mutate()} loading={verify.isPending}>
+            {t('audit.verify')}
+          </Button>
           <Button variant="default" leftSection={<IconDownload size={16} />} onClick={() => exp.mutate('jsonl')} loading={exp.isPending && exp.variables === 'jsonl'}>
             {t('audit.exportJsonl')}
           </Button>
@@ -121,7 +131,23 @@ export function Audit() {
           <Button type="submit">{t('audit.apply')}</Button>
         </Group>
       </form>
-      <ProblemAlert error={exp.error} />
+      <ProblemAlert error={exp.error ?? verify.error} />
+      {verify.data && (
+        <Alert
+          color={verify.data.intact ? 'green' : 'red'}
+          title={verify.data.intact ? t('audit.intact') : t('audit.broken')}
+          role="status"
+          data-testid="chain-result"
+          withCloseButton
+          closeButtonLabel={t('common.close')}
+          onClose={() => verify.reset()}
+        >
+          {verify.data.intact
+            ? t('audit.intactDetail', { n: verify.data.entries })
+            : t('audit.brokenDetail', { seq: verify.data.broken_at, reason: verify.data.reason })}{' '}
+          <DateTime value={verify.data.checked_at} />
+        </Alert>
+      )}
       {list.isLoading && <Loading />}
       <ProblemAlert error={list.error} />
       {list.data && (

@@ -540,6 +540,15 @@ fn cases() -> Vec<Case> {
             bad: Some(|_| req("GET", "/api/v1/audit/export?format=xml", None)),
         },
         Case {
+            op: "audit_verify",
+            auth: Session,
+            perm: Some("audit.read"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/audit/verify", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
             op: "operator_tenants_list",
             auth: Operator,
             perm: None,
