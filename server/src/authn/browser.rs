@@ -198,9 +198,19 @@ pub async fn around<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
         Err(e) if e.code == Code::Unauthenticated => {
             // An ended session: the request goes on without it, and the browser forgets it.
             let clear = clear_cookie(&state, &req);
+            let request_id = req.data::<RequestCtx>().map(|c| c.request_id.clone());
             let mut resp = match ep.call(req).await {
                 Ok(r) => r.into_response(),
-                Err(e) => e.into_response(),
+                Err(err) => {
+                    // As `ops::ctx` turns errors into problems (and keeps the operation for
+                    // its route label).
+                    let op = err.data::<poem_openapi::OperationId>().copied();
+                    let mut resp = ApiError::from_poem(&err).into_response_with(request_id);
+                    if let Some(op) = op {
+                        resp.set_data(op);
+                    }
+                    resp
+                }
             };
             if let Ok(v) = HeaderValue::from_str(&clear) {
                 resp.headers_mut().append(header::SET_COOKIE, v);
