@@ -5,7 +5,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 # Where cargo puts its output (CI points CARGO_TARGET_DIR outside the clone).
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
-.PHONY: run test lint build openapi bench check-pg check-deploy check-image release clean
+.PHONY: run test lint build openapi bench check-pg check-deploy check-image release clean console console-check console-e2e console-api
 
 ## Build (debug profile) and start the server with embedded defaults on http://127.0.0.1:8080.
 ## It runs the binary of `make build`, not `cargo run --bin stoa`: that builds only the `server`
@@ -17,7 +17,8 @@ run: build
 
 ## The whole suite: format, lints, spec drift, unit tests and the black-box suite on SQLite and
 ## PostgreSQL, with a real S3 server (SeaweedFS, installed and started by scripts/s3.sh); the
-## single sign-on tests start a real OpenID Connect provider each (scripts/oidc.sh, Node.js + npm).
+## single sign-on tests start a real OpenID Connect provider each (scripts/oidc.sh, Node.js + npm);
+## then the admin console's checks, unit tests and end-to-end tests in headless chromium.
 test: lint build check-pg check-deploy check-image
 	@scripts/check-pg.sh --summary
 	@$(TARGET_DIR)/debug/stoa openapi | diff -u openapi/stoa.yaml - >/dev/null || \
@@ -39,13 +40,31 @@ test: lint build check-pg check-deploy check-image
 	  echo "(cargo-nextest not installed: using cargo test)"; \
 	  $(CARGO) test --workspace; \
 	fi
+	@$(MAKE) --no-print-directory console-check console-e2e
 
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-build:
+## The admin console is built first (when Node.js is present) so that the binary embeds it.
+build: console
 	$(CARGO) build --workspace --all-targets
+
+## The admin console (admin-web/ -> admin-web/dist, embedded in the binary); see scripts/console.sh.
+console:
+	@scripts/console.sh build
+
+## Generated API types match openapi/stoa.yaml, typecheck, lint, Vitest unit tests.
+console-check:
+	@scripts/console.sh check
+
+## End-to-end tests in headless Debian chromium (installed when missing) against the built binary.
+console-e2e:
+	@scripts/console.sh e2e $(TARGET_DIR)/debug/stoa
+
+## Regenerate the console's typed API client after openapi/stoa.yaml changed (then commit it).
+console-api:
+	@scripts/console.sh api
 
 ## Say loudly when PostgreSQL is missing (and fail under CI, where it is mandatory).
 check-pg:
@@ -65,6 +84,7 @@ check-image:
 ## Regenerate the committed OpenAPI spec from the code (with the binary of `make build`; see `run`).
 openapi: build
 	$(TARGET_DIR)/debug/stoa openapi > openapi/stoa.yaml
+	@scripts/console.sh api || echo "(the console's API types were not regenerated: run make console-api)"
 
 ## Release build, then the benchmark table (targets in docs/benchmarks.md). Not a test.
 bench:

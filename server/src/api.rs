@@ -8,6 +8,7 @@ pub type Apis = (
     (
         crate::signin::api::AuthApi,
         crate::identity::api::IdentityApi,
+        crate::console::api::BrowserApi,
     ),
     (
         crate::me::api::MeApi,

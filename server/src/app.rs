@@ -4,9 +4,9 @@
 
 use crate::{
     announcements, api, attendance, audit, authn, authz, blobs, bulletin, calendar, config::Config,
-    db, delivery, directory, documents, exports, files, identity, jobs, lifecycle, meetings,
-    messaging, mfa, notes, notices, ops, privacy, private_fs, realtime, retention, search, setup,
-    sso, tasks, tenants, users, AppState, BoxError,
+    console, db, delivery, directory, documents, exports, files, identity, jobs, lifecycle,
+    meetings, messaging, mfa, notes, notices, ops, privacy, private_fs, realtime, retention,
+    search, setup, sso, tasks, tenants, users, AppState, BoxError,
 };
 use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
 use std::{sync::Arc, time::Duration};
@@ -411,6 +411,9 @@ pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
         .at("/sso/done", poem::get(sso::page::page))
         .at("/sso/sso-done.js", poem::get(sso::page::script))
         .at("/sso/invite.css", poem::get(authn::invite_page::style))
+        // The admin console (`console::assets`): outside `/api/v1`, so not in the spec.
+        .at("/admin", poem::get(console::assets::serve))
+        .at("/admin/*path", poem::get(console::assets::serve))
         .at("/api/v1/events", poem::get(realtime::ws::events))
         .nest("/api/v1", api);
     // Metrics describe the whole install (routes, load, backlog): on the public listener only
@@ -420,6 +423,9 @@ pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
     }
     route
         .around(ops::idempotency::around)
+        // The console's session cookie becomes the bearer header idempotency and every
+        // endpoint read, after its CSRF and origin checks.
+        .around(authn::browser::around)
         .around(ops::ctx::around)
         .data(state)
 }

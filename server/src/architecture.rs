@@ -28,6 +28,7 @@ const FEATURES: &[&str] = &[
     "notes",
     "meetings",
     "calendar",
+    "console",
 ];
 
 /// The infrastructure folders: they may not import a feature.

@@ -21,6 +21,7 @@ pub enum Code {
     Forbidden,
     Containment,
     ConsentRequired,
+    CsrfFailed,
     NotFound,
     MethodNotAllowed,
     Conflict,
@@ -84,6 +85,11 @@ impl Code {
                 StatusCode::FORBIDDEN,
                 "consent_required",
                 "Consent to the privacy policy required",
+            ),
+            CsrfFailed => (
+                StatusCode::FORBIDDEN,
+                "csrf_failed",
+                "Cross-site request refused",
             ),
             NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
             MethodNotAllowed => (

@@ -20,6 +20,7 @@ pub mod bulletin;
 pub mod calendar;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod db;
 pub mod delivery;
 pub mod directory;

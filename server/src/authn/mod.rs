@@ -1,5 +1,5 @@
-//! Authentication: who is calling. Bearer session tokens for people (the admin console's cookie
-//! session and OIDC plug in here later), a separate credential for the platform operator.
+//! Authentication: who is calling. Bearer session tokens for people (the admin console carries
+//! the same sessions in a cookie: [`browser`]), a separate credential for the platform operator.
 //!
 //! [`Session`] is the extractor every tenant operation takes; it resolves the token against the
 //! current state of the session, the user and the tenant on every request, so a revoked session,
@@ -8,6 +8,7 @@
 //! the privacy feature's, registered in `app.rs`): [`Session`] then answers 403
 //! `consent_required`, and only operations that take [`SessionPendingConsent`] go ahead.
 
+pub mod browser;
 pub mod codes;
 pub mod export;
 pub mod invite_page;

@@ -132,6 +132,27 @@ pub async fn logout(state: &AppState, p: &Principal) -> ApiResult<()> {
     Ok(())
 }
 
+/// Sign out everywhere: end every session of this person, this one included (bearer tokens
+/// and browser cookies alike); their sockets close on every node. How many ended.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
+pub async fn logout_everywhere(state: &AppState, p: &Principal) -> ApiResult<u64> {
+    let mut tx = state.db.begin().await?;
+    let n = store::revoke_all_for_user(&mut tx, &p.tenant_id, &p.user_id, "").await?;
+    audit::record(
+        &mut tx,
+        p.audit("auth.logout_everywhere")
+            .target("user", &p.user_id)
+            .details(serde_json::json!({ "sessions_ended": n })),
+    )
+    .await?;
+    tx.commit().await?;
+    state
+        .hub
+        .kick_everywhere(&state.db, Kick::user(&p.tenant_id, &p.user_id))
+        .await;
+    Ok(n)
+}
+
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn sessions(state: &AppState, p: &Principal) -> ApiResult<Vec<store::SessionRow>> {
     let mut conn = state.db.conn().await?;

@@ -89,6 +89,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub search: SearchConfig,
     pub realtime: RealtimeConfig,
+    pub console: ConsoleConfig,
     pub documents: DocumentsConfig,
     pub convert: ConvertConfig,
     pub retention: RetentionConfig,
@@ -129,6 +130,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             search: SearchConfig::default(),
             realtime: RealtimeConfig::default(),
+            console: ConsoleConfig::default(),
             documents: DocumentsConfig::default(),
             convert: ConvertConfig::default(),
             retention: RetentionConfig::default(),
@@ -192,6 +194,22 @@ impl Config {
         }
         if !matches!(self.log_format.as_str(), "pretty" | "json") {
             return bad("log_format must be `pretty` or `json`");
+        }
+        let c = &self.console;
+        if c.cookie_name.is_empty()
+            || c.cookie_name.len() > 64
+            || !c
+                .cookie_name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+        {
+            return bad("console.cookie_name must be 1-64 letters, digits, `_` or `-`");
+        }
+        if !matches!(c.secure_cookie.as_str(), "auto" | "always" | "never") {
+            return bad("console.secure_cookie must be `auto`, `always` or `never`");
+        }
+        if c.cookie_name.starts_with("__Host-") && c.secure_cookie == "never" {
+            return bad("a `__Host-` cookie name needs a Secure cookie");
         }
         if !(1..=1_000_000).contains(&self.realtime.buffer) {
             return bad("realtime.buffer must be between 1 and 1000000");

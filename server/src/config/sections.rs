@@ -53,6 +53,32 @@ impl Default for DocumentsConfig {
     }
 }
 
+/// The admin console at `/admin` and its browser sessions (docs/admin-console.md).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// The name of the browser session cookie (HttpOnly, `SameSite=Strict`, path `/`).
+    pub cookie_name: String,
+    /// `auto`: the cookie is `Secure` when `public_url` is https or a trusted proxy says the
+    /// request came over https (`X-Forwarded-Proto`); `always`; `never` (plain-http installs
+    /// reached by a name other than `public_url`).
+    pub secure_cookie: String,
+    /// Serve the console from this directory (a Vite build: `index.html`, `assets/`) instead of
+    /// the one built into the binary: for working on the console (`vite build --watch`) and
+    /// for tests. Empty: the built-in files.
+    pub dir: String,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig {
+            cookie_name: "stoa_session".into(),
+            secure_cookie: "auto".into(),
+            dir: String::new(),
+        }
+    }
+}
+
 /// The WebSocket event stream.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]

@@ -53,6 +53,19 @@ impl From<RegistrationRow> for Registration {
     }
 }
 
+/// A tenant's registration settings as a sign-in page may show them (no permission: what a
+/// tenant offers anyone who signs in there). Phone sign-in counts only when this server sends
+/// text messages.
+pub async fn offered(
+    state: &AppState,
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+) -> ApiResult<Registration> {
+    let mut r: Registration = store::registration(conn, tenant_id).await?.into();
+    r.phone_sign_in = r.phone_sign_in && state.cfg.sms.sender != "none";
+    Ok(r)
+}
+
 pub async fn registration(state: &AppState, p: &Principal) -> ApiResult<Registration> {
     state.authz.require(p, perm::SETTINGS_MANAGE).await?;
     let mut conn = state.db.conn().await?;

@@ -522,6 +522,12 @@ pub async fn reset(state: &AppState, p: &Principal, user_id: &str) -> ApiResult<
     Ok(())
 }
 
+/// A tenant's two-factor policy (`optional`, `admins`, `everyone`) as a sign-in page may
+/// show it.
+pub async fn policy_of(conn: &mut sqlx::AnyConnection, tenant_id: &str) -> ApiResult<String> {
+    Ok(store::policy(conn, tenant_id).await?)
+}
+
 pub async fn policy(state: &AppState, p: &Principal) -> ApiResult<String> {
     state.authz.require(p, perm::SETTINGS_MANAGE).await?;
     let mut conn = state.db.conn().await?;

@@ -56,6 +56,13 @@ pub fn default_return(state: &AppState) -> String {
     format!("{}/sso/done", state.cfg.public_url.trim_end_matches('/'))
 }
 
+/// Where the admin console's sign-in returns (`<public_url>/admin/sso`): allowed like the
+/// built-in page, since it is this install's own page. The console exchanges the code for a
+/// browser session (`POST /auth/browser/sso/exchange`).
+pub fn console_return(state: &AppState) -> String {
+    format!("{}/admin/sso", state.cfg.public_url.trim_end_matches('/'))
+}
+
 fn not_set_up() -> ApiError {
     ApiError::not_found("single sign-on for this tenant")
 }
@@ -91,7 +98,13 @@ fn check_return(state: &AppState, s: &Settings, return_to: Option<&str>) -> ApiR
     let default = default_return(state);
     match return_to.map(str::trim) {
         None | Some("") => Ok(default),
-        Some(r) if r == default || s.redirect_uris.iter().any(|u| u == r) => Ok(r.to_string()),
+        Some(r)
+            if r == default
+                || r == console_return(state)
+                || s.redirect_uris.iter().any(|u| u == r) =>
+        {
+            Ok(r.to_string())
+        }
         Some(_) => Err(ApiError::validation(
             "return_to",
             "not one of the tenant's allowed return addresses (settings: redirect_uris)",

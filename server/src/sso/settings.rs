@@ -84,6 +84,11 @@ pub async fn row(conn: &mut AnyConnection, tenant_id: &str) -> ApiResult<Setting
         .unwrap_or_else(SettingsRow::unset))
 }
 
+/// Whether the tenant signs in with single sign-on (a sign-in page shows its button).
+pub async fn enabled(conn: &mut AnyConnection, tenant_id: &str) -> ApiResult<bool> {
+    Ok(row(conn, tenant_id).await?.enabled != 0)
+}
+
 /// What the client secret is sealed to: it opens for this tenant's settings only.
 pub fn sealed_to(tenant_id: &str) -> seal::Context<'_> {
     seal::Context {

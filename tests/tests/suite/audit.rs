@@ -148,6 +148,13 @@ async fn verify_detects_tampering(b: Backend) {
         String::from_utf8_lossy(&ok.stderr)
     );
     assert!(String::from_utf8_lossy(&ok.stdout).contains("intact"));
+    // The same check through the API (the admin console's "verify chain").
+    let v = s.get("/api/v1/audit/verify", &t.admin_token).await;
+    let v = v.ok(200);
+    assert_eq!(v["intact"], true, "{v}");
+    assert!(v["entries"].as_u64().unwrap() >= 3, "{v}");
+    let (_, bob_token) = s.staff(&t, "Dan").await;
+    s.get("/api/v1/audit/verify", &bob_token).await.problem(403);
     // Someone with database access edits an entry.
     s.sql(&format!(
         "update audit_log set action = 'user.nothing' where tenant_id = '{}' and seq = 3",
@@ -158,6 +165,10 @@ async fn verify_detects_tampering(b: Backend) {
     assert_eq!(bad.status.code(), Some(1));
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("entry 3"), "{err}");
+    let v = s.get("/api/v1/audit/verify", &t.admin_token).await;
+    let v = v.ok(200);
+    assert_eq!(v["intact"], false, "{v}");
+    assert_eq!(v["broken_at"], 3, "{v}");
     let unknown = s.cli(&["audit", "verify", "--tenant", "nope"], None);
     assert_eq!(unknown.status.code(), Some(2));
 }

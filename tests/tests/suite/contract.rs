@@ -64,6 +64,7 @@ struct Fx {
     staff_role_id: String,
     spare_session_id: String,
     logout_token: String,
+    browser_logout_token: String,
     pw_token: String,
     invitation: String,
     revoked_token: String,
@@ -537,6 +538,15 @@ fn cases() -> Vec<Case> {
             call: |_| req("GET", "/api/v1/audit/export?format=jsonl", None),
             names_object: false,
             bad: Some(|_| req("GET", "/api/v1/audit/export?format=xml", None)),
+        },
+        Case {
+            op: "audit_verify",
+            auth: Session,
+            perm: Some("audit.read"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/audit/verify", None),
+            names_object: false,
+            bad: None,
         },
         Case {
             op: "operator_tenants_list",
@@ -4406,6 +4416,127 @@ fn cases() -> Vec<Case> {
             names_object: true,
             bad: Some(|_| req("DELETE", "/api/v1/notes/nope", None)),
         },
+        // The admin console's browser sign-in (console.rs has the cookie, CSRF and expiry).
+        Case {
+            op: "auth_sign_in_methods",
+            auth: Public,
+            perm: None,
+            ok: 200,
+            call: |f| req("GET", format!("/api/v1/auth/sign-in/{}", f.a.slug), None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/auth/sign-in/not%20a%20slug", None)),
+        },
+        Case {
+            op: "auth_browser_login",
+            auth: Public,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    "/api/v1/auth/browser/login",
+                    Some(
+                        json!({ "tenant": f.a.slug, "login": f.a.admin_email, "password": PASSWORD }),
+                    ),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/auth/browser/login",
+                    Some(json!({ "tenant": "x" })),
+                )
+            }),
+        },
+        Case {
+            op: "auth_browser_login_second_factor",
+            auth: Public,
+            perm: None,
+            // No such challenge (success in console.rs).
+            ok: 401,
+            call: |_| {
+                req(
+                    "POST",
+                    "/api/v1/auth/browser/login/second-factor",
+                    Some(json!({ "challenge": "stoa_x_unknown", "code": "123456" })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/auth/browser/login/second-factor",
+                    Some(json!({ "challenge": "x", "code": "1", "more": 1 })),
+                )
+            }),
+        },
+        Case {
+            op: "auth_browser_login_enrol_confirm",
+            auth: Public,
+            perm: None,
+            // No such challenge (the same service as auth_login_enrol_confirm).
+            ok: 401,
+            call: |_| {
+                req(
+                    "POST",
+                    "/api/v1/auth/browser/login/enrol/confirm",
+                    Some(json!({ "challenge": "stoa_x_unknown", "code": "123456" })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/auth/browser/login/enrol/confirm",
+                    Some(json!({ "challenge": "x" })),
+                )
+            }),
+        },
+        Case {
+            op: "auth_browser_sso_exchange",
+            auth: Public,
+            perm: None,
+            // No such code (the same service as auth_sso_exchange).
+            ok: 401,
+            call: |_| {
+                req(
+                    "POST",
+                    "/api/v1/auth/browser/sso/exchange",
+                    Some(json!({ "code": "stoa_x_unknown" })),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/auth/browser/sso/exchange",
+                    Some(json!({ "code": 7 })),
+                )
+            }),
+        },
+        Case {
+            op: "auth_browser_session",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/auth/browser/session", None),
+            names_object: false,
+            bad: None,
+        },
+        // Before auth_logout: its isolation check signs tenant B's admin out.
+        Case {
+            op: "auth_browser_logout",
+            auth: Session,
+            perm: None,
+            ok: 204,
+            call: |f| Req {
+                token: Some(f.browser_logout_token.clone()),
+                ..req("POST", "/api/v1/auth/browser/logout", None)
+            },
+            names_object: false,
+            bad: None,
+        },
         // Last: tenant B's admin is signed out by its isolation check.
         Case {
             op: "auth_logout",
@@ -4531,7 +4662,10 @@ fn every_operation_in_the_spec_has_its_answers() {
                     || c.op == "agenda_get"
                     || c.op == "meeting_resources_list"
                     || c.op == "meeting_resources_get"
-                    || c.op == "auth_logout",
+                    || c.op == "auth_logout"
+                    // One's own browser session: reading it, signing out.
+                    || c.op == "auth_browser_session"
+                    || c.op == "auth_browser_logout",
                 "{} has no permission: is that right?",
                 c.op
             );
@@ -4581,6 +4715,7 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
         .unwrap()
         .to_string();
     let logout_token = s.login_token(&a.slug, &a.admin_email).await;
+    let browser_logout_token = s.login_token(&a.slug, &a.admin_email).await;
     let revoked_token = s.login_token(&a.slug, &a.admin_email).await;
     assert_eq!(
         s.req("POST", "/api/v1/auth/logout", Some(&revoked_token), None)
@@ -5238,6 +5373,7 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
         staff_role_id,
         spare_session_id,
         logout_token,
+        browser_logout_token,
         pw_token,
         invitation,
         revoked_token,

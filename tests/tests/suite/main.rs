@@ -13,6 +13,7 @@ mod audit;
 mod auth;
 mod bulletin;
 mod calendar;
+mod console;
 mod contract;
 mod deploy;
 mod directory;

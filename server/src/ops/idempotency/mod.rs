@@ -66,6 +66,11 @@ pub const SECRET_BEARING: &[&str] = &[
     "me_two_factor_confirm",
     "exports_link",
     "auth_sso_exchange",
+    // The console's sign-in: a session cookie and its CSRF token.
+    "auth_browser_login",
+    "auth_browser_login_second_factor",
+    "auth_browser_login_enrol_confirm",
+    "auth_browser_sso_exchange",
     // The provider URL carries the link flow's `state`: whoever opens it links their identity.
     "me_sso_link_start",
     "auth_register",

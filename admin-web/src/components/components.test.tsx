@@ -1,0 +1,99 @@
+import { screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+import { ApiError } from '../api/client';
+import { formatBytes, formatDateTime } from '../format';
+import { visibleNav } from '../layout/Shell';
+import { tokenFrom } from '../pages/AcceptInvitation';
+import { toQuery } from '../pages/Audit';
+import { groupByFeature } from '../pages/Roles';
+import { renderUi } from '../test/render';
+import { Confirm } from './Confirm';
+import { Pager } from './Pager';
+import { ProblemAlert } from './ProblemAlert';
+
+describe('ProblemAlert', () => {
+  it("shows the server's detail, code and request id", () => {
+    renderUi(
+      <ProblemAlert error={new ApiError(409, { title: 'Conflict', detail: 'a run is going on', code: 'run_in_progress', request_id: 'r-9' })} />,
+    );
+    expect(screen.getByRole('alert')).toHaveTextContent('a run is going on');
+    expect(screen.getByText('run_in_progress')).toBeInTheDocument();
+    expect(screen.getByText('r-9')).toBeInTheDocument();
+  });
+  it('renders nothing without an error', () => {
+    const { container } = renderUi(<ProblemAlert error={null} />);
+    expect(container.querySelector('[role=alert]')).toBeNull();
+  });
+});
+
+describe('Pager', () => {
+  it('goes forward with the cursor and back', async () => {
+    const onNext = vi.fn();
+    const onPrev = vi.fn();
+    renderUi(<Pager hasPrev next="c2" onNext={onNext} onPrev={onPrev} />);
+    await userEvent.click(screen.getByRole('button', { name: 'Next' }));
+    expect(onNext).toHaveBeenCalledWith('c2');
+    await userEvent.click(screen.getByRole('button', { name: 'Previous' }));
+    expect(onPrev).toHaveBeenCalled();
+  });
+  it('is hidden on a single page', () => {
+    renderUi(<Pager hasPrev={false} next={null} onNext={() => {}} onPrev={() => {}} />);
+    expect(screen.queryByRole('button', { name: 'Next' })).toBeNull();
+  });
+});
+
+describe('Confirm', () => {
+  it('needs the word typed before the destructive button works', async () => {
+    const onConfirm = vi.fn();
+    renderUi(
+      <Confirm opened onClose={() => {}} title="Delete Dana" confirmLabel="Delete" onConfirm={onConfirm} typeToConfirm="Dana">
+        <p>Everything goes</p>
+      </Confirm>,
+    );
+    const button = await screen.findByRole('button', { name: 'Delete' });
+    expect(button).toBeDisabled();
+    await userEvent.type(screen.getByLabelText(/Type/), 'Dana');
+    expect(button).toBeEnabled();
+    await userEvent.click(button);
+    expect(onConfirm).toHaveBeenCalled();
+  });
+});
+
+describe('helpers', () => {
+  it('navigation follows permissions', () => {
+    const staff = visibleNav(() => false).map((n) => n.to);
+    expect(staff).toEqual(['/', '/storage']);
+    const admin = visibleNav(() => true).map((n) => n.to);
+    expect(admin).toContain('/people');
+    expect(admin).toContain('/retention');
+    const auditor = visibleNav((p) => p === 'audit.read').map((n) => n.to);
+    expect(auditor).toEqual(['/', '/audit', '/storage']);
+  });
+  it('takes the token out of an invitation link', () => {
+    expect(tokenFrom('https://stoa.example/invite#token=abc%2Bd')).toBe('abc+d');
+    expect(tokenFrom('#token=xyz')).toBe('xyz');
+    expect(tokenFrom('  plain ')).toBe('plain');
+  });
+  it('audit filters become query parameters', () => {
+    const q = toQuery({ action: ' user.disabled ', actor_id: '', target_id: '', outcome: 'failure', since: '', until: '' });
+    expect(q).toEqual({ action: 'user.disabled', actor_id: undefined, target_id: undefined, outcome: 'failure', since: undefined, until: undefined });
+  });
+  it('groups the catalogue by feature in order', () => {
+    const g = groupByFeature([
+      { key: 'users.read', feature: 'users', description: '', staff: false },
+      { key: 'audit.read', feature: 'audit', description: '', staff: false },
+      { key: 'users.manage', feature: 'users', description: '', staff: false },
+    ]);
+    expect(g.map(([f, ps]) => [f, ps.map((p) => p.key)])).toEqual([
+      ['users', ['users.read', 'users.manage']],
+      ['audit', ['audit.read']],
+    ]);
+  });
+  it('formats sizes and times in the given zone and language', () => {
+    expect(formatBytes(1536, 'en')).toBe('1.5 KiB');
+    expect(formatBytes(0, 'en')).toBe('0 B');
+    expect(formatDateTime('2026-01-02T03:04:00Z', 'en', 'Asia/Ho_Chi_Minh')).toContain('10:04');
+    expect(formatDateTime(null, 'en')).toBe('—');
+  });
+});

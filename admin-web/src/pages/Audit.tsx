@@ -1,0 +1,208 @@
+import { Alert, Button, Code, Group, Modal, Select, SimpleGrid, Table, TextInput } from '@mantine/core';
+import { IconDownload, IconShieldCheck } from '@tabler/icons-react';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api, ApiError, call, type Schemas } from '../api/client';
+import { DateTime } from '../components/DateTime';
+import { Loading } from '../components/Loading';
+import { Page } from '../components/Page';
+import { Pager } from '../components/Pager';
+import { ProblemAlert } from '../components/ProblemAlert';
+import { useCursor } from '../components/useCursor';
+
+interface Filters {
+  action: string;
+  actor_id: string;
+  target_id: string;
+  outcome: string;
+  since: string;
+  until: string;
+}
+
+const EMPTY: Filters = { action: '', actor_id: '', target_id: '', outcome: '', since: '', until: '' };
+
+/** The filters as API query parameters; a datetime-local value is the admin's local time. */
+export function toQuery(f: Filters) {
+  const iso = (v: string) => (v ? new Date(v).toISOString() : undefined);
+  return {
+    action: f.action.trim() || undefined,
+    actor_id: f.actor_id.trim() || undefined,
+    target_id: f.target_id.trim() || undefined,
+    outcome: f.outcome || undefined,
+    since: iso(f.since),
+    until: iso(f.until),
+  };
+}
+
+function save(blob: Blob, name: string) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function Audit() {
+  const { t } = useTranslation();
+  const [form, setForm] = useState<Filters>(EMPTY);
+  const [applied, setApplied] = useState<Filters>(EMPTY);
+  const [open, setOpen] = useState<Schemas['AuditEntry'] | null>(null);
+  const pages = useCursor();
+  const list = useQuery({
+    queryKey: ['audit', 'list', applied, pages.cursor],
+    queryFn: () => call(api.GET('/audit', { params: { query: { ...toQuery(applied), cursor: pages.cursor, limit: 50 } } })),
+    placeholderData: keepPreviousData,
+  });
+  const exp = useMutation({
+    mutationFn: async (format: 'jsonl' | 'csv') => {
+      const r = await api.GET('/audit/export', { params: { query: { ...toQuery(applied), format } }, parseAs: 'blob' });
+      if (!r.response.ok) {
+        let p = {};
+        try {
+          p = JSON.parse(await (r.error instanceof Blob ? r.error.text() : Promise.resolve(JSON.stringify(r.error ?? {}))));
+        } catch {
+          // not JSON
+        }
+        throw new ApiError(r.response.status, p);
+      }
+      const name = /filename="?([^";]+)"?/.exec(r.response.headers.get('content-disposition') ?? '')?.[1] ?? `audit.${format}`;
+      save(r.data as Blob, name);
+      return name;
+    },
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ['audit'] }),
+  });
+  const qc = useQueryClient();
+  // Checking and exporting are audited themselves: the list shows them afterwards.
+  const verify = useMutation({
+    mutationFn: () => call(api.GET('/audit/verify')),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ['audit'] }),
+  });
+  const set = (k: keyof Filters) => (e: React.ChangeEvent<HTMLInputElement>) => setForm({ ...form, [k]: e.currentTarget.value });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setApplied(form);
+    pages.reset();
+  };
+
+  return (
+    <Page
+      title={t('audit.title')}
+      actions={
+        <>
+          <Button variant="default" leftSection={<IconShieldCheck size={16} />} onClick={() => verify.mutate()} loading={verify.isPending}>
+            {t('audit.verify')}
+          </Button>
+          <Button variant="default" leftSection={<IconDownload size={16} />} onClick={() => exp.mutate('jsonl')} loading={exp.isPending && exp.variables === 'jsonl'}>
+            {t('audit.exportJsonl')}
+          </Button>
+          <Button variant="default" leftSection={<IconDownload size={16} />} onClick={() => exp.mutate('csv')} loading={exp.isPending && exp.variables === 'csv'}>
+            {t('audit.exportCsv')}
+          </Button>
+        </>
+      }
+    >
+      <form onSubmit={submit} aria-label={t('audit.filters')}>
+        <SimpleGrid cols={{ base: 1, xs: 2, md: 3 }}>
+          <TextInput label={t('audit.action')} placeholder="user.disabled" value={form.action} onChange={set('action')} />
+          <TextInput label={t('audit.actor')} value={form.actor_id} onChange={set('actor_id')} />
+          <TextInput label={t('audit.target')} value={form.target_id} onChange={set('target_id')} />
+          <Select
+            label={t('audit.outcome')}
+            data={[
+              { value: '', label: t('audit.anyOutcome') },
+              { value: 'success', label: t('audit.success') },
+              { value: 'failure', label: t('audit.failure') },
+            ]}
+            value={form.outcome}
+            onChange={(v) => setForm({ ...form, outcome: v ?? '' })}
+            allowDeselect={false}
+          />
+          <TextInput type="datetime-local" label={t('audit.since')} value={form.since} onChange={set('since')} />
+          <TextInput type="datetime-local" label={t('audit.until')} value={form.until} onChange={set('until')} />
+        </SimpleGrid>
+        <Group justify="flex-end" mt="sm">
+          <Button variant="default" onClick={() => (setForm(EMPTY), setApplied(EMPTY), pages.reset())}>
+            {t('audit.clear')}
+          </Button>
+          <Button type="submit">{t('audit.apply')}</Button>
+        </Group>
+      </form>
+      <ProblemAlert error={exp.error ?? verify.error} />
+      {verify.data && (
+        <Alert
+          color={verify.data.intact ? 'green' : 'red'}
+          title={verify.data.intact ? t('audit.intact') : t('audit.broken')}
+          role="status"
+          data-testid="chain-result"
+          withCloseButton
+          closeButtonLabel={t('common.close')}
+          onClose={() => verify.reset()}
+        >
+          {verify.data.intact
+            ? t('audit.intactDetail', { n: verify.data.entries })
+            : t('audit.brokenDetail', { seq: verify.data.broken_at, reason: verify.data.reason })}{' '}
+          <DateTime value={verify.data.checked_at} />
+        </Alert>
+      )}
+      {list.isLoading && <Loading />}
+      <ProblemAlert error={list.error} />
+      {list.data && (
+        <>
+          <Table.ScrollContainer minWidth={760}>
+            <Table striped highlightOnHover>
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>#</Table.Th>
+                  <Table.Th>{t('audit.at')}</Table.Th>
+                  <Table.Th>{t('audit.action')}</Table.Th>
+                  <Table.Th>{t('audit.actor')}</Table.Th>
+                  <Table.Th>{t('audit.target')}</Table.Th>
+                  <Table.Th>{t('audit.outcome')}</Table.Th>
+                  <Table.Th />
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {list.data.items.length === 0 && (
+                  <Table.Tr>
+                    <Table.Td colSpan={7}>{t('common.none')}</Table.Td>
+                  </Table.Tr>
+                )}
+                {list.data.items.map((e) => (
+                  <Table.Tr key={e.id}>
+                    <Table.Td>{e.seq}</Table.Td>
+                    <Table.Td>
+                      <DateTime value={e.at} />
+                    </Table.Td>
+                    <Table.Td>
+                      <code>{e.action}</code>
+                    </Table.Td>
+                    <Table.Td>
+                      {e.actor_kind} {e.actor_id}
+                    </Table.Td>
+                    <Table.Td>
+                      {e.target_kind} {e.target_id}
+                    </Table.Td>
+                    <Table.Td>{e.outcome}</Table.Td>
+                    <Table.Td>
+                      <Button size="compact-xs" variant="subtle" onClick={() => setOpen(e)}>
+                        {t('audit.details')}
+                      </Button>
+                    </Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+          <Pager hasPrev={pages.hasPrev} next={list.data.next_cursor} onPrev={pages.prev} onNext={pages.next} />
+        </>
+      )}
+      <Modal opened={!!open} onClose={() => setOpen(null)} title={open?.action} size="lg">
+        {open && <Code block>{JSON.stringify(open, null, 2)}</Code>}
+      </Modal>
+    </Page>
+  );
+}

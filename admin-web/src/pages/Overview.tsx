@@ -1,0 +1,167 @@
+import { Anchor, Badge, Card, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
+import { api, call } from '../api/client';
+import { useSession } from '../auth/session';
+import { DateTime } from '../components/DateTime';
+import { Loading } from '../components/Loading';
+import { Page } from '../components/Page';
+import { ProblemAlert } from '../components/ProblemAlert';
+import { formatBytes } from '../format';
+
+const COUNT_PAGE = 200;
+
+/** How many people have a status: one page of up to 200, "200+" beyond. */
+function useStatusCount(status: string, enabled: boolean) {
+  return useQuery({
+    queryKey: ['users', 'count', status],
+    enabled,
+    queryFn: async () => {
+      const p = await call(api.GET('/users', { params: { query: { status, limit: COUNT_PAGE } } }));
+      return { n: p.items.length, more: !!p.next_cursor };
+    },
+  });
+}
+
+function Stat({ label, q, to }: { label: string; q: ReturnType<typeof useStatusCount>; to?: string }) {
+  const { i18n } = useTranslation();
+  const value = q.data ? `${new Intl.NumberFormat(i18n.resolvedLanguage).format(q.data.n)}${q.data.more ? '+' : ''}` : '…';
+  return (
+    <Card withBorder padding="md">
+      <Text size="sm" c="dimmed">
+        {label}
+      </Text>
+      {q.error ? (
+        <ProblemAlert error={q.error} />
+      ) : (
+        <Text size="xl" fw={700} data-testid={`stat-${label}`}>
+          {to ? (
+            <Anchor component={Link} to={to} inherit>
+              {value}
+            </Anchor>
+          ) : (
+            value
+          )}
+        </Text>
+      )}
+    </Card>
+  );
+}
+
+export function Overview() {
+  const { t, i18n } = useTranslation();
+  const s = useSession();
+  const lang = i18n.resolvedLanguage ?? 'en';
+  const canUsers = s.can('users.read');
+  const active = useStatusCount('active', canUsers);
+  const disabled = useStatusCount('disabled', canUsers);
+  const pending = useStatusCount('pending_erasure', canUsers);
+  const invited = useStatusCount('invited', canUsers);
+  const storage = useQuery({ queryKey: ['storage'], queryFn: () => call(api.GET('/storage')) });
+  const audit = useQuery({
+    queryKey: ['audit', 'recent'],
+    enabled: s.can('audit.read'),
+    queryFn: () => call(api.GET('/audit', { params: { query: { limit: 10 } } })),
+  });
+  const ready = useQuery({
+    queryKey: ['readyz'],
+    queryFn: async () => {
+      const r = await fetch('/readyz');
+      return { ok: r.ok, text: (await r.text()).slice(0, 200) };
+    },
+  });
+
+  return (
+    <Page title={t('overview.title')}>
+      {canUsers && (
+        <section aria-labelledby="ov-people">
+          <Title order={2} size="h4" id="ov-people" mb="xs">
+            {t('overview.people')}
+          </Title>
+          <SimpleGrid cols={{ base: 2, sm: 4 }}>
+            <Stat label={t('status.active')} q={active} to="/people?status=active" />
+            <Stat label={t('status.invited')} q={invited} to="/people?status=invited" />
+            <Stat label={t('status.disabled')} q={disabled} to="/people?status=disabled" />
+            <Stat label={t('status.pending_erasure')} q={pending} to="/people?tab=deletions" />
+          </SimpleGrid>
+        </section>
+      )}
+      <SimpleGrid cols={{ base: 1, sm: 2 }}>
+        <Card withBorder>
+          <Title order={2} size="h4" mb="xs">
+            {t('overview.storage')}
+          </Title>
+          {storage.isLoading && <Loading />}
+          <ProblemAlert error={storage.error} />
+          {storage.data && (
+            <Text>
+              {t('overview.storageUsed', {
+                used: formatBytes(storage.data.used_bytes, lang),
+                quota: storage.data.quota_bytes ? formatBytes(storage.data.quota_bytes, lang) : t('common.unlimited'),
+              })}
+            </Text>
+          )}
+        </Card>
+        <Card withBorder>
+          <Title order={2} size="h4" mb="xs">
+            {t('overview.health')}
+          </Title>
+          {ready.isLoading && <Loading />}
+          <ProblemAlert error={ready.error} />
+          {ready.data && (
+            <Group gap="xs">
+              <Badge color={ready.data.ok ? 'green' : 'red'} variant="light">{ready.data.ok ? t('overview.ready') : t('overview.notReady')}</Badge>
+              {!ready.data.ok && <Text size="sm">{ready.data.text}</Text>}
+            </Group>
+          )}
+          <Text size="xs" c="dimmed" mt="xs">
+            {t('overview.healthNote')}
+          </Text>
+        </Card>
+      </SimpleGrid>
+      {s.can('audit.read') && (
+        <Stack gap="xs">
+          <Group justify="space-between">
+            <Title order={2} size="h4">
+              {t('overview.recentAudit')}
+            </Title>
+            <Anchor component={Link} to="/audit" size="sm">
+              {t('overview.allAudit')}
+            </Anchor>
+          </Group>
+          {audit.isLoading && <Loading />}
+          <ProblemAlert error={audit.error} />
+          {audit.data && (
+            <Table.ScrollContainer minWidth={500}>
+              <Table striped>
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th>{t('audit.at')}</Table.Th>
+                    <Table.Th>{t('audit.action')}</Table.Th>
+                    <Table.Th>{t('audit.outcome')}</Table.Th>
+                    <Table.Th>{t('audit.target')}</Table.Th>
+                  </Table.Tr>
+                </Table.Thead>
+                <Table.Tbody>
+                  {audit.data.items.map((e) => (
+                    <Table.Tr key={e.id}>
+                      <Table.Td>
+                        <DateTime value={e.at} />
+                      </Table.Td>
+                      <Table.Td>{e.action}</Table.Td>
+                      <Table.Td>{e.outcome}</Table.Td>
+                      <Table.Td>
+                        {e.target_kind} {e.target_id}
+                      </Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            </Table.ScrollContainer>
+          )}
+        </Stack>
+      )}
+    </Page>
+  );
+}

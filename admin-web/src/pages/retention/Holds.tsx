@@ -1,0 +1,189 @@
+import { Badge, Button, Group, Modal, Stack, Table, TagsInput, Text, TextInput, Textarea } from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api, call, idem, type Schemas } from '../../api/client';
+import { Confirm } from '../../components/Confirm';
+import { DateTime } from '../../components/DateTime';
+import { Loading } from '../../components/Loading';
+import { ProblemAlert } from '../../components/ProblemAlert';
+import { PersonName } from '../people/PersonName';
+import { PersonPicker } from '../people/PersonPicker';
+
+function NewHold({ opened, onClose }: { opened: boolean; onClose: () => void }) {
+  const { t } = useTranslation();
+  const qc = useQueryClient();
+  const [name, setName] = useState('');
+  const [reason, setReason] = useState('');
+  const [people, setPeople] = useState<string[]>([]);
+  const [rooms, setRooms] = useState<string[]>([]);
+  const [spaces, setSpaces] = useState<string[]>([]);
+  const [from, setFrom] = useState('');
+  const [until, setUntil] = useState('');
+  const m = useMutation({
+    mutationFn: () =>
+      call(
+        api.POST('/retention/holds', {
+          body: {
+            name: name.trim(),
+            reason,
+            people,
+            rooms,
+            spaces,
+            from: from ? new Date(from).toISOString() : null,
+            until: until ? new Date(until).toISOString() : null,
+          },
+          headers: idem(),
+        }),
+      ),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: ['retention'] });
+      onClose();
+    },
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    m.mutate();
+  };
+  return (
+    <Modal opened={opened} onClose={onClose} title={t('retention.newHold')} size="lg">
+      <form onSubmit={submit}>
+        <Stack>
+          <TextInput label={t('retention.holdName')} required value={name} onChange={(e) => setName(e.currentTarget.value)} data-autofocus />
+          <Textarea label={t('retention.reason')} required value={reason} onChange={(e) => setReason(e.currentTarget.value)} />
+          <PersonPicker
+            label={t('retention.addPerson')}
+            value={null}
+            onChange={(v) => v && !people.includes(v) && setPeople([...people, v])}
+          />
+          {people.length > 0 && (
+            <Group gap="xs">
+              {people.map((p) => (
+                <Badge key={p} variant="light" rightSection={<button type="button" aria-label={t('common.delete')} onClick={() => setPeople(people.filter((x) => x !== p))} style={{ border: 0, background: 'none', cursor: 'pointer' }}>×</button>}>
+                  <PersonName id={p} />
+                </Badge>
+              ))}
+            </Group>
+          )}
+          <TagsInput label={t('retention.rooms')} description={t('retention.idsHint')} value={rooms} onChange={setRooms} />
+          <TagsInput label={t('retention.spaces')} description={t('retention.idsHint')} value={spaces} onChange={setSpaces} />
+          <Group grow>
+            <TextInput type="datetime-local" label={t('retention.from')} value={from} onChange={(e) => setFrom(e.currentTarget.value)} />
+            <TextInput type="datetime-local" label={t('retention.until')} value={until} onChange={(e) => setUntil(e.currentTarget.value)} />
+          </Group>
+          <ProblemAlert error={m.error} />
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onClose}>
+              {t('common.cancel')}
+            </Button>
+            <Button type="submit" loading={m.isPending}>
+              {t('retention.place')}
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
+
+export function Holds() {
+  const { t } = useTranslation();
+  const qc = useQueryClient();
+  const list = useQuery({ queryKey: ['retention', 'holds'], queryFn: () => call(api.GET('/retention/holds')) });
+  const [creating, setCreating] = useState(false);
+  const [releasing, setReleasing] = useState<Schemas['LegalHold'] | null>(null);
+  const release = useMutation({
+    mutationFn: (h: Schemas['LegalHold']) =>
+      call(api.POST('/retention/holds/{id}/release', { params: { path: { id: h.id } }, headers: idem() })),
+    onSuccess: () => {
+      setReleasing(null);
+      void qc.invalidateQueries({ queryKey: ['retention'] });
+    },
+  });
+  return (
+    <Stack>
+      <Group justify="flex-end">
+        <Button onClick={() => setCreating(true)}>{t('retention.newHold')}</Button>
+      </Group>
+      {list.isLoading && <Loading />}
+      <ProblemAlert error={list.error} />
+      {list.data && (
+        <Table.ScrollContainer minWidth={700}>
+          <Table striped>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>{t('retention.holdName')}</Table.Th>
+                <Table.Th>{t('retention.scope')}</Table.Th>
+                <Table.Th>{t('retention.protects')}</Table.Th>
+                <Table.Th>{t('retention.placed')}</Table.Th>
+                <Table.Th />
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {list.data.items.length === 0 && (
+                <Table.Tr>
+                  <Table.Td colSpan={5}>{t('common.none')}</Table.Td>
+                </Table.Tr>
+              )}
+              {list.data.items.map((h) => (
+                <Table.Tr key={h.id}>
+                  <Table.Td>
+                    <Text size="sm" fw={500}>
+                      {h.name}
+                    </Text>
+                    <Text size="xs" c="dimmed">
+                      {h.reason}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td>
+                    <Text size="xs">{t('retention.scopeCounts', { p: h.people.length, r: h.rooms.length, s: h.spaces.length })}</Text>
+                  </Table.Td>
+                  <Table.Td>
+                    {h.protects.map((p) => (
+                      <Text size="xs" key={p.class}>
+                        <code>{p.class}</code>: {p.items}
+                      </Text>
+                    ))}
+                  </Table.Td>
+                  <Table.Td>
+                    <DateTime value={h.created_at} />
+                  </Table.Td>
+                  <Table.Td>
+                    {h.active ? (
+                      <Button size="compact-xs" color="red" variant="light" onClick={() => setReleasing(h)}>
+                        {t('retention.release')}
+                      </Button>
+                    ) : (
+                      <Badge variant="light" color="gray">
+                        {t('retention.released')}
+                      </Badge>
+                    )}
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+      <NewHold opened={creating} onClose={() => setCreating(false)} />
+      {releasing && (
+        <Confirm
+          opened
+          onClose={() => setReleasing(null)}
+          title={t('retention.releaseTitle', { name: releasing.name })}
+          confirmLabel={t('retention.release')}
+          onConfirm={() => release.mutate(releasing)}
+          pending={release.isPending}
+          error={release.error}
+        >
+          <Text size="sm">{t('retention.releaseIntro')}</Text>
+          {releasing.protects.map((p) => (
+            <Text size="sm" key={p.class}>
+              <code>{p.class}</code>: {p.items}
+            </Text>
+          ))}
+        </Confirm>
+      )}
+    </Stack>
+  );
+}
