@@ -71,6 +71,7 @@ pub const SECRET_BEARING: &[&str] = &[
     "auth_browser_login_second_factor",
     "auth_browser_login_enrol_confirm",
     "auth_browser_sso_exchange",
+    "auth_browser_session",
     // The provider URL carries the link flow's `state`: whoever opens it links their identity.
     "me_sso_link_start",
     "auth_register",
@@ -366,6 +367,8 @@ mod tests {
     /// a provider URL that carries a link flow's state.
     const SECRET_FIELDS: &[&str] = &[
         "token",
+        // A browser session's CSRF token: with the cookie, it lets requests write.
+        "csrf_token",
         "ticket",
         "challenge",
         "secret",
