@@ -28,6 +28,7 @@ const FEATURES: &[&str] = &[
     "notes",
     "meetings",
     "calendar",
+    "approvals",
 ];
 
 /// The infrastructure folders: they may not import a feature.

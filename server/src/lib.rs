@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod announcements;
+pub mod approvals;
 pub mod api;
 pub mod app;
 #[cfg(test)]
