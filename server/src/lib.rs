@@ -7,9 +7,9 @@
 #![forbid(unsafe_code)]
 
 pub mod announcements;
-pub mod approvals;
 pub mod api;
 pub mod app;
+pub mod approvals;
 #[cfg(test)]
 mod architecture;
 pub mod attendance;

@@ -12,11 +12,15 @@
 //!   who may submit them, the four starter templates every tenant has.
 //! - [`resolve`]: the chain of a version for one submitter and their answers, on the current
 //!   directory and roles; the approval admins; who replaces a departed approver.
+//! - [`api`], [`dto`], [`preview`]: the templates API and the preview of a request's chain.
 
+pub mod api;
+pub mod dto;
 pub mod expr;
 pub mod flow;
 pub mod form;
 pub mod model;
+pub mod preview;
 pub mod resolve;
 pub mod starters;
 pub mod store;
