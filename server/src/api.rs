@@ -62,6 +62,8 @@ pub type Apis = (
         crate::retention::api::RetentionApi,
         crate::exports::api::ExportsApi,
         crate::privacy::api::PrivacyApi,
+        // Approvals: templates and preview; the requests API joins them (in place of `()`).
+        (crate::approvals::api::ApprovalTemplatesApi, ()),
     ),
     crate::tenants::api::OperatorApi,
 );

@@ -29,6 +29,7 @@ const FEATURES: &[&str] = &[
     "meetings",
     "calendar",
     "console",
+    "approvals",
 ];
 
 /// The infrastructure folders: they may not import a feature.

@@ -9,6 +9,7 @@
 pub mod announcements;
 pub mod api;
 pub mod app;
+pub mod approvals;
 #[cfg(test)]
 mod architecture;
 pub mod attendance;

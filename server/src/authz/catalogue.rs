@@ -39,6 +39,7 @@ catalogue! {
     APPROVALS_SUBMIT = "approvals.submit", "approvals", true, "Submit approval requests";
     APPROVALS_TEMPLATES_MANAGE = "approvals.templates.manage", "approvals", false, "Define approval workflows and templates";
     APPROVALS_READ_ALL = "approvals.read_all", "approvals", false, "Read every approval request in the tenant";
+    APPROVALS_ADMIN = "approvals.admin", "approvals", false, "Act as an approval admin: receive requests no rule finds an approver for, replace departed approvers";
     FILES_UPLOAD = "files.upload", "files", true, "Upload files and attachments";
     FILES_MANAGE = "files.manage", "files", false, "See storage usage and delete any uploaded file";
     DOCUMENTS_USE = "documents.use", "documents", true, "Use personal and shared document spaces";

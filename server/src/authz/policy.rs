@@ -54,3 +54,14 @@ pub async fn user_permissions(
     }
     Ok(out)
 }
+
+/// The users holding a permission of the catalogue now, by id (whatever their account's
+/// status: the caller keeps the active ones).
+pub async fn holders(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    permission: &str,
+) -> ApiResult<Vec<String>> {
+    let staff = catalogue::find(permission).is_some_and(|p| p.staff);
+    Ok(store::holders_of_permission(conn, tenant_id, permission, staff).await?)
+}

@@ -321,6 +321,30 @@ pub async fn bump_version(conn: &mut AnyConnection, tenant_id: &str) -> Result<(
     Ok(())
 }
 
+/// Users holding `permission` through any of their roles: the built-in admin role (every
+/// permission), the built-in staff role when `staff_has_it`, custom roles granting it.
+pub async fn holders_of_permission(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    permission: &str,
+    staff_has_it: bool,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select distinct b.user_id from role_bindings b
+         join roles r on r.tenant_id = b.tenant_id and r.id = b.role_id
+         where b.tenant_id = $1
+           and (r.builtin = 'admin' or (r.builtin = 'staff' and $3 = 1)
+                or exists (select 1 from role_permissions rp where rp.tenant_id = r.tenant_id
+                           and rp.role_id = r.id and rp.permission = $2))
+         order by b.user_id",
+    )
+    .bind(tenant_id)
+    .bind(permission)
+    .bind(i64::from(staff_has_it))
+    .fetch_all(conn)
+    .await
+}
+
 /// Test fixtures: the tenant and user rows the policy tables' foreign keys need, so authz's own
 /// tests need no feature.
 #[cfg(test)]

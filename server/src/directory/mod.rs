@@ -10,6 +10,8 @@
 //! - [`bulk`]: the org as CSV, imported row by row with a report of rejected rows.
 //! - [`vcard`]: vCard 4.0 of a department's members, as the reader may see them.
 //! - [`lifecycle`], [`export`]: a person's part, erased and exported.
+//! - [`lines`]: reporting lines other features follow (approvals): a person's managers up
+//!   the chain, a department and its ancestors, their heads.
 //!
 //! `directory.read` browses (staff hold it), `directory.manage` edits and always sees every
 //! field. Changes of the tree and of manager links take the tenant's directory lock
@@ -23,6 +25,7 @@ pub mod bulk;
 pub mod chart;
 pub mod export;
 pub mod lifecycle;
+pub mod lines;
 pub mod people;
 pub mod people_api;
 pub mod photos;

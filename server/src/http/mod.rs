@@ -74,6 +74,9 @@ pub enum ApiTags {
     /// The calendar: the agenda (meetings and tasks due, in the person's time zone), the
     /// secret calendar feed for calendar apps, and importing iCalendar files.
     Calendar,
+    /// Approvals: templates (typed forms, flows with conditional routing and org-chart
+    /// approvers), previews of a request's chain, requests and their actions.
+    Approvals,
     /// Privacy-policy versions (admins publish them), reading and accepting the policy, and
     /// each person's consents.
     Privacy,

@@ -59,6 +59,19 @@ const NOT_CLASSES: &[(&str, &str)] = &[
     ("directory_settings", "configuration"),
     ("attendance_settings", "configuration"),
     (
+        "approval_templates",
+        "configuration: the tenant's approval templates (requests keep their versions)",
+    ),
+    (
+        "approval_template_versions",
+        "configuration: immutable template versions; people named in flows are ids only, \
+         and resolution skips anyone no longer active",
+    ),
+    (
+        "approval_seeds",
+        "bookkeeping: the starter templates were seeded once",
+    ),
+    (
         "calendar_feeds",
         "configuration: each person's secret feed address (erased with the person)",
     ),

@@ -9,7 +9,7 @@
 
 use super::{store, store::TenantRow};
 use crate::{
-    audit,
+    approvals, audit,
     authn::{self, InstallActor, OperatorProof},
     authz::{self, bump_version, store::RoleRow},
     error::{ApiError, ApiResult, Code},
@@ -125,6 +125,8 @@ pub async fn create(
         None
     };
     bump_version(&mut tx, &tenant.id).await?;
+    // The starter approval templates, ready to use from the first sign-in.
+    approvals::starters::seed(&mut tx, &tenant.id).await?;
     let entry = |action| by.audit(&tenant.id, action);
     audit::record(
         &mut tx,

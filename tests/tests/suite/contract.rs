@@ -147,9 +147,17 @@ struct Fx {
     mtg_doomed_res_id: String,
     /// The path of tenant A's admin's calendar feed (`/api/v1/calendar/feed/<token>.ics`).
     cal_feed_path: String,
+    apv_template_id: String,
 }
 
 /// A post for the bulletin board.
+fn apv_template(name: &str) -> Value {
+    json!({ "name": name,
+            "form": { "fields": [{ "id": "amount", "label": "Amount", "kind": "number", "required": true }] },
+            "flow": { "nodes": [{ "id": "boss", "name": "Manager", "mode": "any_one",
+                                  "approvers": [{ "kind": "manager" }] }] } })
+}
+
 fn bulletin_post(title: &str) -> Value {
     json!({ "kind": "found", "category": "keys", "occurred_on": "2025-01-15",
             "province": "Hà Nội", "title": title, "description": "Keys on a red ring",
@@ -4167,6 +4175,164 @@ fn cases() -> Vec<Case> {
             names_object: false,
             bad: Some(|_| req("POST", "/api/v1/notices/read", Some(json!({})))),
         },
+        // Approval templates: submitters list, read and preview (staff hold `approvals.submit`;
+        // approvals_templates.rs checks who may submit); managing needs
+        // `approvals.templates.manage`.
+        Case {
+            op: "approvals_templates_list",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |_| req("GET", "/api/v1/approvals/templates", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
+            op: "approvals_templates_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/approvals/templates/{}", f.apv_template_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/approvals/templates/not-a-template", None)),
+        },
+        Case {
+            op: "approvals_templates_versions",
+            auth: Session,
+            perm: Some("approvals.templates.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/approvals/templates/{}/versions", f.apv_template_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/approvals/templates/nope/versions", None)),
+        },
+        Case {
+            op: "approvals_templates_create",
+            auth: Session,
+            perm: Some("approvals.templates.manage"),
+            ok: 201,
+            call: |_| {
+                req(
+                    "POST",
+                    "/api/v1/approvals/templates",
+                    Some(apv_template("Contract new")),
+                )
+            },
+            names_object: false,
+            bad: Some(|_| {
+                let mut b = apv_template("Contract bad");
+                b["flow"]["nodes"][0]["condition"] = json!("amount >");
+                req("POST", "/api/v1/approvals/templates", Some(b))
+            }),
+        },
+        Case {
+            op: "approvals_templates_update",
+            auth: Session,
+            perm: Some("approvals.templates.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "PUT",
+                    format!("/api/v1/approvals/templates/{}", f.apv_template_id),
+                    Some(apv_template("Contract edited")),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                let mut b = apv_template("Contract bad");
+                b["form"]["fields"][0]["kind"] = json!("nonsense");
+                req(
+                    "PUT",
+                    format!("/api/v1/approvals/templates/{}", f.apv_template_id),
+                    Some(b),
+                )
+            }),
+        },
+        Case {
+            op: "approvals_preview",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    "/api/v1/approvals/preview",
+                    Some(json!({ "template_id": f.apv_template_id, "answers": { "amount": 5 } })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    "/api/v1/approvals/preview",
+                    Some(
+                        json!({ "template_id": f.apv_template_id, "answers": { "amount": "many" } }),
+                    ),
+                )
+            }),
+        },
+        Case {
+            op: "approvals_templates_archive",
+            auth: Session,
+            perm: Some("approvals.templates.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/approvals/templates/{}/archive", f.apv_template_id),
+                    Some(json!({})),
+                )
+            },
+            names_object: true,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/approvals/templates/nope/archive",
+                    Some(json!({})),
+                )
+            }),
+        },
+        Case {
+            op: "approvals_templates_restore",
+            auth: Session,
+            perm: Some("approvals.templates.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/approvals/templates/{}/restore", f.apv_template_id),
+                    Some(json!({})),
+                )
+            },
+            names_object: true,
+            bad: Some(|_| {
+                req(
+                    "POST",
+                    "/api/v1/approvals/templates/nope/restore",
+                    Some(json!({})),
+                )
+            }),
+        },
+        Case {
+            op: "approvals_templates_list_all",
+            auth: Session,
+            perm: Some("approvals.templates.manage"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/approvals/admin/templates", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/approvals/admin/templates?state=gone", None)),
+        },
         // Tasks and notes (staff hold `tasks.use` and `notes.use`: tasks.rs and notes.rs have
         // the 403s of a role without them, and of an assignee changing what only the owner may).
         Case {
@@ -4652,6 +4818,11 @@ fn every_operation_in_the_spec_has_its_answers() {
                     || ANNOUNCEMENT_READS.contains(&c.op)
                     || c.op.starts_with("notices_")
                     || c.op.starts_with("tasks_")
+                    // Staff hold `approvals.submit`: approvals_templates.rs checks who may
+                    // submit which template (404 otherwise).
+                    || c.op == "approvals_templates_list"
+                    || c.op == "approvals_templates_get"
+                    || c.op == "approvals_preview"
                     || c.op.starts_with("notes_")
                     // Staff hold `meetings.use`: meetings.rs has the 403s of a role without
                     // it; organiser and attendee decide the rest (404 for anyone else).
@@ -5307,7 +5478,19 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
         .await;
     let url = feed.ok(201)["url"].as_str().unwrap().to_string();
     let cal_feed_path = url[url.find("/api/v1/").unwrap()..].to_string();
+    let apv_template_id = s
+        .post(
+            "/api/v1/approvals/templates",
+            &a.admin_token,
+            apv_template("Contract template"),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     Fx {
+        apv_template_id,
         task_id,
         task_item_ids,
         task_doomed_id,
