@@ -4091,6 +4091,169 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/approvals/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Templates I may submit
+         * @description The active templates the caller may submit (everyone, their departments with
+         *     sub-departments, their roles), by category and name. Needs `approvals.submit`. The
+         *     tenant's starter templates (leave, expense, purchase, business trip) are always there
+         *     unless an admin archived them.
+         */
+        get: operations["approvals_templates_list"];
+        put?: never;
+        /**
+         * Create a template
+         * @description Version 1 of a new, active template. The form and flow are checked: unique field ids,
+         *     sane limits, conditions that parse and name the form's fields with the right types,
+         *     people and roles of the tenant (422 naming the field otherwise). Needs
+         *     `approvals.templates.manage`.
+         */
+        post: operations["approvals_templates_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/approvals/templates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A template
+         * @description Its current version, or `version`. Needs `approvals.submit`: others see an active
+         *     template they may submit; `approvals.templates.manage` sees every template, archived
+         *     ones too.
+         */
+        get: operations["approvals_templates_get"];
+        /**
+         * Edit a template
+         * @description Makes the next version; requests already submitted keep theirs. With
+         *     `expected_version`, 409 when someone else edited it first. Needs
+         *     `approvals.templates.manage`.
+         */
+        put: operations["approvals_templates_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/approvals/templates/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A template's versions
+         * @description Every version, newest first. Needs `approvals.templates.manage`.
+         */
+        get: operations["approvals_templates_versions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/approvals/templates/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archive a template
+         * @description Hidden from submitters; its versions stay for the requests made under them. Needs
+         *     `approvals.templates.manage`.
+         */
+        post: operations["approvals_templates_archive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/approvals/templates/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a template
+         * @description Active again, at its current version. Needs `approvals.templates.manage`.
+         */
+        post: operations["approvals_templates_restore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/approvals/admin/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every template
+         * @description All of the tenant's templates, or those in `state`, by category and name. Needs
+         *     `approvals.templates.manage`.
+         */
+        get: operations["approvals_templates_list_all"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/approvals/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview a request
+         * @description The chain a request with these answers would follow if the caller submitted it now:
+         *     node by node, who approves (with names), which nodes are skipped and why, who is
+         *     copied. The answers are checked exactly as submit checks them (422 naming the field).
+         *     Needs `approvals.submit` and a template the caller may submit (404 otherwise).
+         */
+        post: operations["approvals_preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/operator/tenants": {
         parameters: {
             query?: never;
@@ -4321,6 +4484,382 @@ export interface components {
             /** @description Newest first. */
             items: components["schemas"]["AnnouncementVersion"][];
         };
+        /**
+         * @description Which attendance days an approved request excuses.
+         * @enum {string}
+         */
+        ApprovalAttendanceKind: "leave" | "trip";
+        /**
+         * ApprovalAttendanceLink
+         * @description The days an approved request of this template excuses in attendance: those of a date range
+         *     field of its form.
+         */
+        ApprovalAttendanceLink: {
+            kind: components["schemas"]["ApprovalAttendanceKind"];
+            /** @description The id of a date range field of the form. */
+            field: string;
+        };
+        /**
+         * @description The kind of a field (and of a table column: only the scalar kinds text, number, money,
+         *     date and single select).
+         * @enum {string}
+         */
+        ApprovalFieldKind: "text" | "long_text" | "number" | "money" | "date" | "date_range" | "single_select" | "multi_select" | "person" | "department" | "attachment" | "table";
+        /**
+         * ApprovalFlow
+         * @description A template's flow.
+         */
+        ApprovalFlow: {
+            /** @description The nodes in order (1–20). */
+            nodes: components["schemas"]["ApprovalNode"][];
+            /**
+             * @description Copied when a request is submitted (no `chosen` rules).
+             * @default []
+             */
+            cc_on_submit: components["schemas"]["ApprovalRule"][] | null;
+            /**
+             * @description Copied when a request completes (no `chosen` rules).
+             * @default []
+             */
+            cc_on_complete: components["schemas"]["ApprovalRule"][] | null;
+            /**
+             * @description When a node's rules find nobody (default `admins`).
+             * @default admins
+             */
+            when_empty: (components["schemas"]["ApprovalWhenEmpty"] & unknown) | null;
+            /**
+             * @description When the submitter is one of a node's approvers (default `auto_approve`).
+             * @default auto_approve
+             */
+            submitter_is_approver: (components["schemas"]["ApprovalSubmitterRule"] & unknown) | null;
+        };
+        /**
+         * ApprovalForm
+         * @description A template's form: its fields in the order they are shown.
+         */
+        ApprovalForm: {
+            fields: components["schemas"]["ApprovalFormField"][];
+        };
+        /**
+         * ApprovalFormColumn
+         * @description One column of a table field: a scalar field of its own.
+         */
+        ApprovalFormColumn: {
+            /** @description The key of the cell in each row: `[a-z][a-z0-9_]*`, at most 40 characters. */
+            id: string;
+            label: string;
+            /** @description text | number | money | date | single_select. */
+            kind: components["schemas"]["ApprovalFieldKind"] & unknown;
+            /**
+             * @description Every row must fill this cell.
+             * @default false
+             */
+            required: boolean | null;
+            help?: string | null;
+            /**
+             * Format: uint32
+             * @description Text: the most characters (default 200, at most 2,000).
+             */
+            max_length?: number | null;
+            /**
+             * Format: double
+             * @description Number and money: the smallest and largest value allowed.
+             */
+            min?: number | null;
+            /** Format: double */
+            max?: number | null;
+            /**
+             * Format: uint32
+             * @description Number: the most decimals (default 2, at most 6). Money takes its currency's.
+             */
+            decimals?: number | null;
+            /** @description Money: the ISO 4217 code, e.g. `VND`, `USD`. */
+            currency?: string | null;
+            /** @description Single select: the options (1–100, unique). */
+            options?: string[] | null;
+        };
+        /**
+         * ApprovalFormField
+         * @description One field of a form.
+         */
+        ApprovalFormField: {
+            /**
+             * @description The key of the answer: `[a-z][a-z0-9_]*`, at most 40 characters, unique in the form,
+             *     not a word of the condition language (`and`, `or`, `not`, `in`, `contains`, `true`,
+             *     `false`). Conditions name fields by it.
+             */
+            id: string;
+            label: string;
+            kind: components["schemas"]["ApprovalFieldKind"];
+            /**
+             * @description An answer must be given (a table: at least one row; a multi select or attachment: at
+             *     least one item).
+             * @default false
+             */
+            required: boolean | null;
+            /** @description Help shown under the field (at most 500 characters). */
+            help?: string | null;
+            /**
+             * Format: uint32
+             * @description Text and long text: the most characters (defaults 200 and 5,000; at most 2,000 and
+             *     20,000).
+             */
+            max_length?: number | null;
+            /**
+             * Format: double
+             * @description Number and money: the smallest and largest value; date range: the most days.
+             */
+            min?: number | null;
+            /** Format: double */
+            max?: number | null;
+            /**
+             * Format: uint32
+             * @description Number: the most decimals (default 2, at most 6).
+             */
+            decimals?: number | null;
+            /**
+             * @description Money: the ISO 4217 code (three capital letters, e.g. `VND`, `USD`, `EUR`); amounts
+             *     take its minor units (VND 0 decimals, USD 2, KWD 3).
+             */
+            currency?: string | null;
+            /** @description Single and multi select: the options (1–100, unique, at most 100 characters each). */
+            options?: string[] | null;
+            /**
+             * Format: uint32
+             * @description Multi select: the most options chosen; attachment: the most files (default 10, at
+             *     most 50).
+             */
+            max_count?: number | null;
+            /**
+             * @description Date range: a start or end may be half a day (`start_half: "pm"`, `end_half: "am"`).
+             * @default false
+             */
+            half_days: boolean | null;
+            /** @description Table: the columns (1–20). */
+            columns?: components["schemas"]["ApprovalFormColumn"][] | null;
+            /**
+             * Format: uint32
+             * @description Table: the most rows (default 50, at most 200).
+             */
+            max_rows?: number | null;
+        };
+        /**
+         * ApprovalNode
+         * @description One node of a flow.
+         */
+        ApprovalNode: {
+            /** @description Stable within a version: `[a-z][a-z0-9_]*`, at most 40 characters, unique in the flow. */
+            id: string;
+            name: string;
+            mode: components["schemas"]["ApprovalNodeMode"];
+            /**
+             * @description The node applies only when this condition holds for the answers (see the README's
+             *     condition language); absent: always.
+             */
+            condition?: string | null;
+            /** @description The rules whose people act on the node, unioned in order (1–10 rules). */
+            approvers: components["schemas"]["ApprovalRule"][];
+        };
+        /**
+         * @description How the approvers of a node decide.
+         * @enum {string}
+         */
+        ApprovalNodeMode: "any_one" | "all" | "sequence";
+        /**
+         * ApprovalPerson
+         * @description A person in a resolved chain.
+         */
+        ApprovalPerson: {
+            id: string;
+            display_name: string;
+        };
+        /**
+         * ApprovalPreview
+         * @description The chain a request would follow if submitted now.
+         */
+        ApprovalPreview: {
+            template_id: string;
+            /** Format: int64 */
+            version: number;
+            /** @description The answers as checked and normalised (computed durations, column sums). */
+            answers: unknown;
+            nodes: components["schemas"]["ApprovalPreviewNode"][];
+            cc_on_submit: components["schemas"]["ApprovalPerson"][];
+            cc_on_complete: components["schemas"]["ApprovalPerson"][];
+        };
+        /**
+         * ApprovalPreviewInput
+         * @description What a preview resolves: the answers as they would be submitted.
+         */
+        ApprovalPreviewInput: {
+            template_id: string;
+            /** @description The form's answers, keyed by field id. */
+            answers: unknown;
+            /**
+             * @description For nodes whose approvers the submitter chooses: node id → user ids.
+             * @default {}
+             */
+            chosen: {
+                [key: string]: string[];
+            } | null;
+        };
+        /**
+         * ApprovalPreviewNode
+         * @description One node of a resolved chain.
+         */
+        ApprovalPreviewNode: {
+            node_id: string;
+            name: string;
+            mode: components["schemas"]["ApprovalNodeMode"];
+            /** @description Who acts on it, in order. */
+            approvers: components["schemas"]["ApprovalPerson"][];
+            skipped?: components["schemas"]["ApprovalSkipReason"] | null;
+            /** @description The rules found nobody, so the approval admins act on it. */
+            fallback: boolean;
+        };
+        /**
+         * ApprovalRule
+         * @description One approver or CC rule.
+         */
+        ApprovalRule: {
+            kind: components["schemas"]["ApprovalRuleKind"];
+            /** @description `people`: user ids (1–50). */
+            people?: string[] | null;
+            /** @description `role`: the role's id. */
+            role_id?: string | null;
+            /**
+             * Format: uint32
+             * @description `manager` and `department_head`: how many levels up (1–10, default 1).
+             */
+            levels?: number | null;
+            /**
+             * @description `manager`: every manager up to `levels`, nearest first (default: only that level).
+             * @default false
+             */
+            up_to: boolean | null;
+            /**
+             * @description `department_head`: the id of a department field of the form (default: the
+             *     submitter's primary department).
+             */
+            field?: string | null;
+            /**
+             * Format: uint32
+             * @description `chosen`: the most people the submitter may choose (1–20, default 1).
+             */
+            max?: number | null;
+        };
+        /**
+         * @description Who an approver (or CC) rule names.
+         * @enum {string}
+         */
+        ApprovalRuleKind: "people" | "role" | "manager" | "department_head" | "chosen" | "admins";
+        /**
+         * @description Why nobody acts on a node.
+         * @enum {string}
+         */
+        ApprovalSkipReason: "condition" | "no_approver" | "submitter";
+        /**
+         * @description When the submitter is one of a node's approvers.
+         * @enum {string}
+         */
+        ApprovalSubmitterRule: "auto_approve" | "approve";
+        /**
+         * ApprovalTemplate
+         * @description A template's version in full.
+         */
+        ApprovalTemplate: {
+            id: string;
+            /** Format: int64 */
+            version: number;
+            state: components["schemas"]["ApprovalTemplateState"];
+            /** @description The starter it began as (`leave`, `expense`, `purchase`, `trip`), if any. */
+            starter?: string | null;
+            name: string;
+            category: string;
+            description: string;
+            icon: string;
+            submitters: components["schemas"]["AudienceTarget"][];
+            form: components["schemas"]["ApprovalForm"];
+            flow: components["schemas"]["ApprovalFlow"];
+            attendance?: components["schemas"]["ApprovalAttendanceLink"] | null;
+            /** @description When the template was created. */
+            created_at: string;
+            /** @description When this version was made, and by whom (absent: Stoa, for starters). */
+            version_created_at: string;
+            version_created_by?: string | null;
+        };
+        /**
+         * ApprovalTemplateInput
+         * @description A template as an admin writes it (create, or edit: the next version).
+         */
+        ApprovalTemplateInput: {
+            /** @description 1–100 characters. */
+            name: string;
+            /** @description Groups templates in lists (1–50 characters; default `General`). */
+            category?: string | null;
+            /** @description At most 1,000 characters. */
+            description?: string | null;
+            /**
+             * @description One of `leave`, `expense`, `purchase`, `trip`, `overtime`, `document`, `contract`,
+             *     `payment`, `equipment`, `vehicle`, `meeting`, `hiring`, `training`, `general` (the
+             *     default), or an emoji.
+             */
+            icon?: string | null;
+            /**
+             * @description Who may submit: `everyone`, departments (with `subtree`: their sub-departments too) or
+             *     roles (default: everyone).
+             * @default []
+             */
+            submitters: components["schemas"]["AudienceTarget"][] | null;
+            form: components["schemas"]["ApprovalForm"];
+            flow: components["schemas"]["ApprovalFlow"];
+            /** @description Approved requests excuse the days of this date range field in attendance. */
+            attendance?: (components["schemas"]["ApprovalAttendanceLink"] & unknown) | null;
+            /**
+             * Format: int64
+             * @description Edit only: the version being edited; 409 when the template has moved on since.
+             */
+            expected_version?: number | null;
+        };
+        /**
+         * ApprovalTemplateList
+         * @description Templates, by category and name (every one: there is no next page).
+         */
+        ApprovalTemplateList: {
+            items: components["schemas"]["ApprovalTemplateSummary"][];
+        };
+        /** @enum {string} */
+        ApprovalTemplateState: "active" | "archived";
+        /**
+         * ApprovalTemplateSummary
+         * @description A template in a list (its current version; `GET /approvals/templates/{id}` has the form and
+         *     flow).
+         */
+        ApprovalTemplateSummary: {
+            id: string;
+            /** Format: int64 */
+            version: number;
+            state: components["schemas"]["ApprovalTemplateState"];
+            starter?: string | null;
+            name: string;
+            category: string;
+            description: string;
+            icon: string;
+            attendance?: components["schemas"]["ApprovalAttendanceLink"] | null;
+            version_created_at: string;
+        };
+        /**
+         * ApprovalTemplateVersions
+         * @description A template's versions, newest first.
+         */
+        ApprovalTemplateVersions: {
+            items: components["schemas"]["ApprovalTemplate"][];
+        };
+        /**
+         * @description When a node's rules find nobody.
+         * @enum {string}
+         */
+        ApprovalWhenEmpty: "skip" | "admins";
         /** AttendeeReply */
         AttendeeReply: {
             user_id: string;
@@ -44655,6 +45194,1256 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["PolicyVersion"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission (`forbidden`), or consent to the privacy policy pending (`consent_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or belongs to another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone for good (an invitation used or expired, content whose key was destroyed) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (body, upload or quota) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Requested range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details in the server log under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service the operation needs is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approvals_templates_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ApprovalTemplateList"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission (`forbidden`), or consent to the privacy policy pending (`consent_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or belongs to another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone for good (an invitation used or expired, content whose key was destroyed) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (body, upload or quota) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Requested range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details in the server log under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service the operation needs is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approvals_templates_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ApprovalTemplateInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ApprovalTemplate"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission (`forbidden`), or consent to the privacy policy pending (`consent_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or belongs to another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone for good (an invitation used or expired, content whose key was destroyed) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (body, upload or quota) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Requested range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details in the server log under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service the operation needs is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approvals_templates_get: {
+        parameters: {
+            query?: {
+                version?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ApprovalTemplate"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission (`forbidden`), or consent to the privacy policy pending (`consent_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or belongs to another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone for good (an invitation used or expired, content whose key was destroyed) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (body, upload or quota) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Requested range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details in the server log under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service the operation needs is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approvals_templates_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ApprovalTemplateInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ApprovalTemplate"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission (`forbidden`), or consent to the privacy policy pending (`consent_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or belongs to another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone for good (an invitation used or expired, content whose key was destroyed) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (body, upload or quota) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Requested range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details in the server log under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service the operation needs is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approvals_templates_versions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ApprovalTemplateVersions"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission (`forbidden`), or consent to the privacy policy pending (`consent_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or belongs to another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone for good (an invitation used or expired, content whose key was destroyed) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (body, upload or quota) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Requested range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details in the server log under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service the operation needs is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approvals_templates_archive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ApprovalTemplate"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission (`forbidden`), or consent to the privacy policy pending (`consent_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or belongs to another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone for good (an invitation used or expired, content whose key was destroyed) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (body, upload or quota) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Requested range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details in the server log under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service the operation needs is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approvals_templates_restore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ApprovalTemplate"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission (`forbidden`), or consent to the privacy policy pending (`consent_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or belongs to another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone for good (an invitation used or expired, content whose key was destroyed) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (body, upload or quota) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Requested range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details in the server log under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service the operation needs is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approvals_templates_list_all: {
+        parameters: {
+            query?: {
+                state?: components["schemas"]["ApprovalTemplateState"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ApprovalTemplateList"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission (`forbidden`), or consent to the privacy policy pending (`consent_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or belongs to another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone for good (an invitation used or expired, content whose key was destroyed) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (body, upload or quota) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Requested range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details in the server log under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service the operation needs is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approvals_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ApprovalPreviewInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ApprovalPreview"];
                 };
             };
             /** @description Malformed request */
