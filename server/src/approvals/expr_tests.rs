@@ -2,6 +2,7 @@
 //! starter flows rely on.
 
 use super::*;
+use crate::approvals::eval::eval;
 use crate::approvals::form::{Column, Field, FieldKind, Form};
 use serde_json::json;
 

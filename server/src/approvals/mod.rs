@@ -6,7 +6,7 @@
 //! - [`model`]: the shapes shared by the two halves of the feature: the resolved chain of
 //!   approvers a template's flow gives for one submitter and one set of answers.
 //! - [`form`]: the typed form of a template and its answers, checked and normalised.
-//! - [`expr`]: the small, safe condition language of flows.
+//! - [`expr`]: the small, safe condition language of flows; [`eval`] evaluates it.
 //! - [`flow`]: a template's flow (nodes, modes, conditions, approver and CC rules).
 //! - [`version`], [`templates`], [`starters`], [`store`]: templates as immutable versions,
 //!   who may submit them, the four starter templates every tenant has.
@@ -16,6 +16,7 @@
 
 pub mod api;
 pub mod dto;
+pub mod eval;
 pub mod expr;
 pub mod flow;
 pub mod form;

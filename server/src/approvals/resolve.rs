@@ -210,7 +210,7 @@ pub async fn chain(
             // Checked when the version was saved; a version that no longer parses is ours.
             let e = expr::parse(&format!("flow.nodes[{i}].condition"), c)
                 .map_err(|e| ApiError::internal(format!("stored condition: {e:?}")))?;
-            if !expr::eval(&e, answers) {
+            if !super::eval::eval(&e, answers) {
                 out.skipped = Some(Skip::Condition);
                 nodes.push(out);
                 continue;
