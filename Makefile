@@ -21,6 +21,7 @@ run: build
 ## then the admin console's checks, unit tests and end-to-end tests in headless chromium.
 test: lint build check-pg check-deploy check-image
 	@scripts/check-pg.sh --summary
+	@scripts/nginx.sh >/dev/null 2>&1 || echo "!!! nginx is missing and could not be installed: the multi-node tests are SKIPPED (scripts/nginx.sh)"
 	@$(TARGET_DIR)/debug/stoa openapi | diff -u openapi/stoa.yaml - >/dev/null || \
 	  { echo "openapi/stoa.yaml differs from the code: run 'make openapi' and commit it"; exit 1; }
 	@s3run=; if s3env=$$(scripts/s3.sh start); then \

@@ -8,7 +8,11 @@ use crate::{
     meetings, messaging, mfa, notes, notices, ops, privacy, private_fs, realtime, retention,
     search, setup, sso, tasks, tenants, users, AppState, BoxError,
 };
-use poem::{endpoint::make_sync, listener::TcpAcceptor, EndpointExt, IntoEndpoint, Route, Server};
+use poem::{
+    endpoint::make_sync,
+    listener::{AcceptorExt, TcpAcceptor},
+    EndpointExt, IntoEndpoint, Route, Server,
+};
 use std::{sync::Arc, time::Duration};
 use tokio::sync::{watch, Notify};
 
@@ -331,6 +335,13 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
     let anchor_key = audit::anchor::load(&cfg, true)?;
     audit::anchor::install(anchor_key.clone());
     audit::anchor::migrate(&db, &anchor_key).await?;
+    db::keys::agree(
+        &db,
+        "audit.anchor_key",
+        &audit::anchor::fingerprint(&anchor_key),
+        "audit.anchor_key, STOA_AUDIT__ANCHOR_KEY",
+    )
+    .await?;
     let authz = authz::Authz::new(db.clone()).await?;
     let trusted_proxies = cfg
         .trusted_proxies
@@ -340,6 +351,13 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
     let operator_token_hash = authn::tokens::hash(&operator_token(&cfg)?);
     let blobs = blobs::from_config(&cfg).await?;
     blobs.keys.check(&db).await?;
+    db::keys::agree(
+        &db,
+        "storage.master_key",
+        &blobs.keys.master_id,
+        "storage.master_key, STOA_STORAGE__MASTER_KEY",
+    )
+    .await?;
     let search: Arc<dyn search::SearchIndex> = if open_search {
         search::from_config(&cfg).await?
     } else {
@@ -372,6 +390,7 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
         outbound,
         oidc: authn::oidc::Providers::default(),
         senders,
+        drain: ops::drain::Drain::default(),
     }))
 }
 
@@ -432,13 +451,32 @@ pub fn app(state: Arc<AppState>) -> impl poem::Endpoint {
 
 /// Serve until SIGTERM or Ctrl-C, then drain in-flight requests and stop the workers.
 pub async fn serve(cfg: Config) -> Result<(), BoxError> {
+    // A certificate that cannot be served stops the start before anything else happens.
+    let certs = if cfg.tls.enabled() {
+        Some(ops::tls::Certificates::load(
+            std::path::Path::new(&cfg.tls.cert_file),
+            std::path::Path::new(&cfg.tls.key_file),
+        )?)
+    } else {
+        None
+    };
     let state = build_state(cfg).await?;
     if let Some(token) = setup::prepare(&state.db, state.cfg.setup_token.expose()).await? {
         tracing::warn!(setup_token = %token, "no tenant exists yet: POST /api/v1/setup with this one-time setup token, or run `stoa tenant create`");
     }
     let listener = tokio::net::TcpListener::bind(&state.cfg.listen).await?;
     let addr = listener.local_addr()?;
-    let acceptor = TcpAcceptor::from_tokio(listener)?;
+    let scheme = if certs.is_some() { "https" } else { "http" };
+    let acceptor = match certs {
+        Some(certs) => {
+            certs.reload_on_sighup();
+            ops::tls::TlsAcceptor::new(listener, certs)?.boxed()
+        }
+        None => {
+            ignore_sighup();
+            TcpAcceptor::from_tokio(listener)?.boxed()
+        }
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
     let outbox = jobs::outbox::spawn(state.clone(), outbox_topics(), stop_rx.clone());
     let periodic = periodic().spawn(state.clone(), stop_rx.clone());
@@ -479,12 +517,27 @@ pub async fn serve(cfg: Config) -> Result<(), BoxError> {
 
     tracing::info!(%addr, backend = state.db.backend.name(), "stoa listening");
     // A plain line on stdout, for scripts and tests that started us on port 0.
-    println!("stoa listening on http://{addr}");
+    println!("stoa listening on {scheme}://{addr}");
     let app = app(state.clone());
+    let draining = state.clone();
+    let stop = async move {
+        shutdown_signal().await;
+        draining.drain.start();
+        let delay = draining.cfg.shutdown_delay_secs;
+        if delay > 0 {
+            tracing::info!(
+                delay,
+                "draining: no longer ready; serving on while balancers notice"
+            );
+            tokio::time::sleep(Duration::from_secs(delay)).await;
+        }
+        tracing::info!("draining: WebSockets told to go away, finishing requests in flight");
+        draining.drain.close();
+    };
     Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(app, shutdown_signal(), Some(Duration::from_secs(20)))
+        .run_with_graceful_shutdown(app, stop, Some(DRAIN_DEADLINE))
         .await?;
-    tracing::info!("shutting down");
+    tracing::info!("requests drained: stopping the workers");
     let _ = stop_tx.send(true);
     let _ = outbox.await;
     for p in periodic {
@@ -498,6 +551,23 @@ pub async fn serve(cfg: Config) -> Result<(), BoxError> {
     }
     state.db.pool.close().await;
     Ok(())
+}
+
+/// How long requests in flight may take to finish after `SIGTERM` (keep the orchestrator's
+/// grace period, Kubernetes' `terminationGracePeriodSeconds`, above it).
+const DRAIN_DEADLINE: Duration = Duration::from_secs(20);
+
+/// Without built-in TLS there is nothing to reload, but `SIGHUP`'s default action would end
+/// the process (a log rotation script sending it by habit): take it and say so.
+fn ignore_sighup() {
+    tokio::spawn(async {
+        if let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        {
+            while hup.recv().await.is_some() {
+                tracing::info!("SIGHUP ignored: built-in TLS is off, nothing to reload");
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {

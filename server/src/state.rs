@@ -48,4 +48,7 @@ pub struct AppState {
     pub oidc: authn::oidc::Providers,
     /// Mail and text-message senders, chosen by the configuration.
     pub senders: delivery::Senders,
+    /// Set once the node begins to shut down (`SIGTERM`): it stops being ready and its
+    /// WebSockets go away.
+    pub drain: ops::drain::Drain,
 }

@@ -41,6 +41,11 @@ pub fn new_key(raw: &[u8; 32]) -> hmac::Key {
     hmac::Key::new(hmac::HMAC_SHA256, raw)
 }
 
+/// A fingerprint of the key that reveals nothing of it (nodes compare theirs: `db::keys`).
+pub fn fingerprint(key: &hmac::Key) -> String {
+    hex::encode(&hmac::sign(key, b"stoa-audit-anchor-fingerprint").as_ref()[..8])
+}
+
 /// The anchor of an entry with chain hash `hash` (hex).
 pub fn sign(key: &hmac::Key, tenant_id: &str, seq: i64, hash: &str) -> String {
     hex::encode(hmac::sign(key, &message(tenant_id, seq, hash)).as_ref())

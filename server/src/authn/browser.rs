@@ -66,7 +66,7 @@ fn secure(state: &AppState, req: &Request) -> bool {
         "always" => true,
         "never" => false,
         _ => {
-            state.cfg.public_url.starts_with("https://") || {
+            state.cfg.public_url.starts_with("https://") || state.cfg.tls.enabled() || {
                 let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
                 let proto = req
                     .headers()

@@ -80,6 +80,11 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// One-time setup token for `POST /api/v1/setup`; empty generates one and logs it.
     pub setup_token: Secret,
+    pub tls: TlsConfig,
+    /// After `SIGTERM`, how long the node answers `/readyz` with 503 while still serving,
+    /// before it closes its WebSockets and stops accepting: the time a balancer needs to notice
+    /// (0 behind nginx or haproxy, which move on by themselves; about 5 on Kubernetes).
+    pub shutdown_delay_secs: u64,
     pub session: SessionConfig,
     pub login: LoginConfig,
     pub operator: OperatorConfig,
@@ -121,6 +126,8 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             max_body_bytes: 1024 * 1024,
             setup_token: Secret::default(),
+            tls: TlsConfig::default(),
+            shutdown_delay_secs: 0,
             session: SessionConfig::default(),
             login: LoginConfig::default(),
             operator: OperatorConfig::default(),
@@ -194,6 +201,12 @@ impl Config {
         }
         if !matches!(self.log_format.as_str(), "pretty" | "json") {
             return bad("log_format must be `pretty` or `json`");
+        }
+        if self.shutdown_delay_secs > 60 {
+            return bad("shutdown_delay_secs is at most 60");
+        }
+        if self.tls.cert_file.is_empty() != self.tls.key_file.is_empty() {
+            return bad("tls.cert_file and tls.key_file go together: set both (HTTPS) or neither");
         }
         let c = &self.console;
         if c.cookie_name.is_empty()

@@ -59,8 +59,8 @@ impl Default for DocumentsConfig {
 pub struct ConsoleConfig {
     /// The name of the browser session cookie (HttpOnly, `SameSite=Strict`, path `/`).
     pub cookie_name: String,
-    /// `auto`: the cookie is `Secure` when `public_url` is https or a trusted proxy says the
-    /// request came over https (`X-Forwarded-Proto`); `always`; `never` (plain-http installs
+    /// `auto`: the cookie is `Secure` when `public_url` is https, built-in TLS is on, or a
+    /// trusted proxy says the request came over https (`X-Forwarded-Proto`); `always`; `never` (plain-http installs
     /// reached by a name other than `public_url`).
     pub secure_cookie: String,
     /// Serve the console from this directory (a Vite build: `index.html`, `assets/`) instead of
@@ -76,6 +76,24 @@ impl Default for ConsoleConfig {
             secure_cookie: "auto".into(),
             dir: String::new(),
         }
+    }
+}
+
+/// Built-in TLS, for installs without a reverse proxy in front (rustls). Set both files to
+/// serve HTTPS on `listen`; send the process `SIGHUP` after renewing them (new connections use
+/// the new certificate, open ones are not dropped). Set `public_url` to the `https://` address.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM file with the certificate chain, the server's certificate first. Empty: plain HTTP.
+    pub cert_file: String,
+    /// PEM file with the private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: String,
+}
+
+impl TlsConfig {
+    pub fn enabled(&self) -> bool {
+        !self.cert_file.is_empty()
     }
 }
 

@@ -18,6 +18,7 @@
 
 pub mod dialect;
 pub mod idempotency;
+pub mod keys;
 pub mod lock;
 pub mod migrate;
 pub mod outbox;

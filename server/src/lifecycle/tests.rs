@@ -6,6 +6,10 @@ use std::collections::BTreeSet;
 /// Tables that are no data class of their own, and why.
 const NOT_CLASSES: &[(&str, &str)] = &[
     ("_sqlx_migrations", "migration bookkeeping"),
+    (
+        "install_keys",
+        "fingerprints of the install's shared keys (db::keys): no personal data",
+    ),
     ("tenants", "the tenant itself: removed with the tenant"),
     (
         "tenant_keys",

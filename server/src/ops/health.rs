@@ -11,7 +11,8 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready when the database answers and is migrated (503 otherwise). The JSON body also says how
+/// Ready when the database answers and is migrated and the node is not shutting down (503
+/// `draining` after `SIGTERM`, so balancers stop sending it work). The JSON body also says how
 /// the search backend stands: a backend that is down does not make the node unready — writes
 /// go on and index work waits in the outbox — but deployers see it, with the backlog.
 #[handler]
@@ -29,8 +30,14 @@ pub async fn readyz(Data(state): Data<&Arc<AppState>>) -> Response {
     } else {
         None
     };
+    let draining = state.drain.is_draining();
+    let status = match (draining, database) {
+        (true, _) => "draining",
+        (false, "ok") => "ready",
+        _ => "unavailable",
+    };
     let body = serde_json::json!({
-        "status": if database == "ok" { "ready" } else { "unavailable" },
+        "status": status,
         "database": database,
         "search": {
             "backend": state.search.name(),
@@ -39,7 +46,7 @@ pub async fn readyz(Data(state): Data<&Arc<AppState>>) -> Response {
             "backlog": backlog,
         },
     });
-    let status = if database == "ok" {
+    let status = if database == "ok" && !draining {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE

@@ -1,8 +1,11 @@
-//! Operations: request context and middleware, metrics, health and readiness.
+//! Operations: request context and middleware, metrics, health and readiness, draining on
+//! shutdown, built-in TLS.
 
 pub mod ctx;
+pub mod drain;
 pub mod health;
 pub mod idempotency;
 pub mod metrics;
 pub mod net;
 pub mod outbound;
+pub mod tls;

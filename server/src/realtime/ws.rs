@@ -138,6 +138,7 @@ struct ClientFrame {
 async fn run(state: Arc<AppState>, p: Principal, socket: poem::web::websocket::WebSocketStream) {
     let (mut sink, mut stream) = socket.split();
     let mut rx = state.hub.subscribe();
+    let mut draining = state.drain.subscribe();
     let Some(mut rooms) = rooms_of(&state, &p).await else {
         return;
     };
@@ -162,6 +163,12 @@ async fn run(state: Arc<AppState>, p: Principal, socket: poem::web::websocket::W
         |code: u16, why: &str| Message::Close(Some((CloseCode::from(code), why.to_string())));
     loop {
         tokio::select! {
+            // The node is shutting down: the client reconnects (through the balancer, to
+            // another node) and catches up by sequence.
+            _ = crate::ops::drain::Drain::closing(&mut draining) => {
+                let _ = sink.send(Message::Close(Some((CloseCode::Away, "the server is restarting: reconnect".into())))).await;
+                return;
+            }
             frame = rx.recv() => match frame {
                 Ok(f) => {
                     let mut out = None;

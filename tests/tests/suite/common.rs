@@ -369,6 +369,50 @@ impl Server {
             .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
+    /// The same server reached at another address (a load balancer in front of it): requests
+    /// go to `base`; dropping the view stops nothing.
+    pub fn view(&self, base: &str) -> Server {
+        Server {
+            child: None,
+            base: base.trim_end_matches('/').to_string(),
+            dir: scratch_dir(),
+            backend: self.backend,
+            operator_token: self.operator_token.clone(),
+            database_url: self.database_url.clone(),
+            stderr_lines: mpsc::channel().1,
+            env: self.env.clone(),
+            pg: None,
+            http: self.http.clone(),
+        }
+    }
+
+    /// Send a signal (`TERM`, `HUP`, ...) to the process, without waiting.
+    pub fn signal(&self, sig: &str) {
+        let pid = self.child.as_ref().expect("a running server").id();
+        let st = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(pid.to_string())
+            .status()
+            .expect("kill");
+        assert!(st.success(), "kill -{sig} {pid}");
+    }
+
+    /// Wait (up to `within`) for the process to exit; its status, `None` if it still runs.
+    pub async fn exited(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let start = std::time::Instant::now();
+        loop {
+            let child = self.child.as_mut()?;
+            if let Ok(Some(st)) = child.try_wait() {
+                self.child = None;
+                return Some(st);
+            }
+            if start.elapsed() > within {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Kill with SIGKILL (a crash) and reap the process.
     pub fn kill_hard(&mut self) {
         if let Some(mut c) = self.child.take() {
@@ -663,6 +707,20 @@ impl Server {
 
     /// Run the `stoa` CLI against this server's data and database.
     pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+        self.cli_with(args, &[], stdin)
+    }
+
+    /// [`Server::cli`] with settings added to (or replacing) this server's.
+    pub fn cli_env(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+        self.cli_with(args, env, None)
+    }
+
+    fn cli_with(
+        &self,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stdin: Option<&str>,
+    ) -> std::process::Output {
         use std::io::Write;
         let mut cmd = Command::new(stoa_bin());
         cmd.args(args)
@@ -670,6 +728,9 @@ impl Server {
             .stderr(Stdio::piped())
             .stdin(Stdio::piped());
         for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        for (k, v) in env {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().expect("spawn cli");

@@ -46,7 +46,7 @@ pub(crate) async fn next_json(ws: &mut Socket) -> Value {
 }
 
 /// The next event frame of a given kind, skipping others.
-async fn next_event(ws: &mut Socket, kind: &str) -> Value {
+pub(crate) async fn next_event(ws: &mut Socket, kind: &str) -> Value {
     loop {
         let v = next_json(ws).await;
         if v["type"] == "event" && v["kind"] == kind {
