@@ -412,3 +412,73 @@ async fn any_one_race(b: Backend) {
     }
 }
 both!(any_one_race);
+
+/// Requests are found by the people who may read them (search kind `approval`), by their
+/// answers and comments: the submitter, the approvers, holders of `approvals.read_all` — not
+/// others.
+async fn search_visibility(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("apvsearch").await;
+    let (_, sam_t) = s.staff(&t, "Sam").await;
+    let (alice, alice_t) = s.staff(&t, "Alice").await;
+    let (_, otto_t) = s.staff(&t, "Otto").await;
+    let tpl = s
+        .post(
+            "/api/v1/approvals/templates",
+            &t.admin_token,
+            json!({
+                "name": "Trip",
+                "form": { "fields": [{ "id": "purpose", "label": "Purpose", "kind": "text", "required": true }] },
+                "flow": { "nodes": [{ "id": "a", "name": "A", "mode": "any_one", "approvers": people(&[&alice]) }] }
+            }),
+        )
+        .await;
+    let tid = id(tpl.ok(201));
+    let r = s
+        .post(
+            "/api/v1/approvals/requests",
+            &sam_t,
+            json!({ "template_id": tid, "answers": { "purpose": "Zanzibar conference" } }),
+        )
+        .await;
+    let rid = id(r.ok(201));
+    let found = |r: &Value| -> Vec<String> {
+        r["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["kind"] == "approval")
+            .map(|h| h["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    s.eventually("the submitter finds the request", || async {
+        found(s.search(&sam_t, "zanzibar").await.ok(200)) == [rid.as_str()]
+    })
+    .await;
+    assert_eq!(
+        found(s.search(&alice_t, "zanzibar").await.ok(200)),
+        [rid.as_str()]
+    );
+    assert_eq!(
+        found(s.search(&t.admin_token, "conference").await.ok(200)),
+        [rid.as_str()]
+    );
+    assert!(found(s.search(&otto_t, "zanzibar").await.ok(200)).is_empty());
+    // A comment is found too.
+    act(
+        &s,
+        &alice_t,
+        &rid,
+        "comments",
+        json!({ "comment": "Bring the visa papers" }),
+    )
+    .await
+    .ok(201);
+    s.eventually("the comment is searchable", || async {
+        found(s.search(&sam_t, "visa").await.ok(200)) == [rid.as_str()]
+    })
+    .await;
+}
+both!(search_visibility);

@@ -8,10 +8,12 @@
 //! - [`service`]: submit (idempotent), read, approve, reject, withdraw, comment — row lock and
 //!   revision compare-and-set, the action record, audit and notices in one transaction; the
 //!   lists (mine, waiting, handled, copied, all).
+//! - [`hooks`]: the `approval` search kind.
 //! - [`api`], [`dto`]: `/approvals/requests`.
 
 pub mod api;
 pub mod dto;
+pub mod hooks;
 pub mod machine;
 pub mod service;
 pub mod store;

@@ -25,7 +25,7 @@ use crate::{
     authz::catalogue::perm,
     db::{is_id, new_id, now_ms},
     error::{ApiError, ApiResult, Code},
-    notices, AppState,
+    notices, search, AppState,
 };
 use serde_json::{json, Value};
 use sqlx::AnyConnection;
@@ -228,6 +228,7 @@ pub async fn submit(state: &AppState, p: &Principal, sub: Submission) -> ApiResu
             })),
     )
     .await?;
+    search::enqueue_index(&mut tx, t, super::hooks::KIND, &row.id).await?;
     let written = tell(state, &mut tx, p, &row, &s, &events, true).await?;
     tx.commit().await?;
     for w in written {
@@ -347,6 +348,7 @@ pub async fn act(
             .details(json!({ "node_id": node_id, "state": new.state, "revision": new.revision })),
     )
     .await?;
+    search::enqueue_index(&mut tx, t, super::hooks::KIND, &new.id).await?;
     let written = tell(state, &mut tx, p, &new, &next, &events, false).await?;
     tx.commit().await?;
     for w in written {

@@ -289,3 +289,20 @@ pub async fn list(
     .fetch_all(conn)
     .await
 }
+
+/// A page of the tenant's request ids after `after`, in id order (search reindexing).
+pub async fn ids_after(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select id from approval_requests where tenant_id = $1 and id > $2 order by id limit $3",
+    )
+    .bind(tenant_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
