@@ -40,10 +40,12 @@ create table approval_request_actions (
     seq bigint not null,
     -- null: Stoa itself
     actor_id text,
-    -- submit | approve | reject | withdraw | comment
+    -- submit | approve | reject | withdraw | comment | transfer | urge
     action text not null,
-    -- the node acted on (approve, reject)
+    -- the node acted on (approve, reject, transfer)
     node_id text,
+    -- the person a transfer handed the decision to
+    target_id text,
     comment text,
     created_at bigint not null,
     constraint approval_request_actions_pkey primary key (tenant_id, request_id, seq),

@@ -99,7 +99,7 @@ async fn lifecycle(b: Backend) {
     assert_eq!(ids(&r, "cc_on_submit"), [dave.as_str()]);
     assert_eq!(r["nodes"][0]["state"], "active");
     assert_eq!(r["nodes"][1]["state"], "waiting");
-    assert_eq!(r["can"], json!(["withdraw", "comment"]));
+    assert_eq!(r["can"], json!(["withdraw", "urge", "comment"]));
     assert_eq!(r["history"][0]["action"], "submit");
     assert_eq!(boxed(&s, &sam_t, "box=mine").await, [rid.as_str()]);
     assert_eq!(boxed(&s, &alice_t, "box=waiting").await, [rid.as_str()]);
@@ -482,3 +482,102 @@ async fn search_visibility(b: Backend) {
     .await;
 }
 both!(search_visibility);
+
+/// Transfer: a current approver hands their place to another person (not the submitter, not
+/// someone already on the node), keeps reading, no longer decides. Urge: the submitter, once
+/// an hour (429 after), recorded in the history.
+async fn transfer_and_urge(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("apvtr").await;
+    let (sam, sam_t) = s.staff(&t, "Sam").await;
+    let (alice, alice_t) = s.staff(&t, "Alice").await;
+    let (carol, carol_t) = s.staff(&t, "Carol").await;
+    let tpl = s
+        .post(
+            "/api/v1/approvals/templates",
+            &t.admin_token,
+            json!({
+                "name": "Transfer",
+                "form": { "fields": [{ "id": "amount", "label": "Amount", "kind": "number", "required": true }] },
+                "flow": { "nodes": [{ "id": "a", "name": "A", "mode": "any_one", "approvers": people(&[&alice]) }] }
+            }),
+        )
+        .await;
+    let tid = id(tpl.ok(201));
+    let rid = id(submit(&s, &sam_t, &tid, None).await.ok(201));
+    for bad in [sam.as_str(), alice.as_str(), "nope"] {
+        let r = act(&s, &alice_t, &rid, "transfer", json!({ "to": bad })).await;
+        assert_eq!(r.problem(422), "validation_failed", "{bad}");
+        assert_eq!(r.body["field"], "to");
+    }
+    assert_eq!(
+        act(&s, &carol_t, &rid, "transfer", json!({ "to": carol }))
+            .await
+            .problem(404),
+        "not_found"
+    );
+    let r = act(
+        &s,
+        &alice_t,
+        &rid,
+        "transfer",
+        json!({ "to": carol, "comment": "on leave" }),
+    )
+    .await;
+    let r = r.ok(200).clone();
+    assert_eq!(ids(&r, "waiting_for"), [carol.as_str()]);
+    let last = &r["history"][1];
+    assert_eq!(last["action"], "transfer");
+    assert_eq!(last["target_id"], carol.as_str());
+    assert_eq!(last["comment"], "on leave");
+    // Alice still reads it but no longer decides; Carol does.
+    assert_eq!(
+        s.get(&format!("/api/v1/approvals/requests/{rid}"), &alice_t)
+            .await
+            .ok(200)["can"],
+        json!(["comment"])
+    );
+    assert_eq!(
+        act(&s, &alice_t, &rid, "approve", json!({}))
+            .await
+            .problem(403),
+        "forbidden"
+    );
+    assert_eq!(boxed(&s, &carol_t, "box=waiting").await, [rid.as_str()]);
+    assert!(boxed(&s, &alice_t, "box=waiting").await.is_empty());
+
+    // Urge: the submitter only, once an hour.
+    assert_eq!(
+        act(&s, &alice_t, &rid, "urge", json!({}))
+            .await
+            .problem(403),
+        "forbidden"
+    );
+    let u = act(&s, &sam_t, &rid, "urge", json!({})).await;
+    assert_eq!(u.ok(200)["history"][2]["action"], "urge");
+    let again = act(&s, &sam_t, &rid, "urge", json!({})).await;
+    assert_eq!(again.status, 429, "{}", again.text);
+    assert!(again.header("retry-after").is_some());
+    // Carol was told both times (a notice for the transfer, one for the urge).
+    let notices = s.get("/api/v1/notices", &carol_t).await;
+    let kinds: Vec<&str> = notices.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["source"] == "approval")
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"waiting") && kinds.contains(&"urged"),
+        "{kinds:?}"
+    );
+    let done = act(&s, &carol_t, &rid, "approve", json!({})).await;
+    assert_eq!(done.ok(200)["state"], "approved");
+    assert_eq!(
+        act(&s, &sam_t, &rid, "urge", json!({})).await.problem(409),
+        "conflict"
+    );
+}
+both!(transfer_and_urge);

@@ -154,6 +154,9 @@ struct Fx {
     apv_approve_id: String,
     apv_reject_id: String,
     apv_withdraw_id: String,
+    /// One the tenant admin hands to `apv_transfer_to`.
+    apv_transfer_id: String,
+    apv_transfer_to: String,
 }
 
 /// A post for the bulletin board.
@@ -4453,6 +4456,49 @@ fn cases() -> Vec<Case> {
             }),
         },
         Case {
+            op: "approvals_requests_transfer",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/approvals/requests/{}/transfer", f.apv_transfer_id),
+                    Some(json!({ "to": f.apv_transfer_to })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/approvals/requests/{}/transfer", f.apv_transfer_id),
+                    Some(json!({ "to": "nobody" })),
+                )
+            }),
+        },
+        Case {
+            op: "approvals_requests_urge",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| Req {
+                token: Some(f.staff_token.clone()),
+                ..req(
+                    "POST",
+                    format!("/api/v1/approvals/requests/{}/urge", f.apv_req_id),
+                    Some(json!({})),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/approvals/requests/{}/urge", f.apv_req_id),
+                    Some(json!({ "verdict": "now" })),
+                )
+            }),
+        },
+        Case {
             op: "approvals_requests_withdraw",
             auth: Session,
             perm: None,
@@ -5648,7 +5694,7 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
         .unwrap()
         .to_string();
     let mut apv_reqs = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..5 {
         let r = s
             .post(
                 "/api/v1/approvals/requests",
@@ -5658,14 +5704,17 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
             .await;
         apv_reqs.push(r.ok(201)["id"].as_str().unwrap().to_string());
     }
-    let [apv_req_id, apv_approve_id, apv_reject_id, apv_withdraw_id] =
-        <[String; 4]>::try_from(apv_reqs).unwrap();
+    let [apv_req_id, apv_approve_id, apv_reject_id, apv_withdraw_id, apv_transfer_id] =
+        <[String; 5]>::try_from(apv_reqs).unwrap();
+    let (apv_transfer_to, _) = s.staff(&a, "Tara Transfer").await;
     Fx {
         apv_template_id,
         apv_req_id,
         apv_approve_id,
         apv_reject_id,
         apv_withdraw_id,
+        apv_transfer_id,
+        apv_transfer_to,
         task_id,
         task_item_ids,
         task_doomed_id,

@@ -254,6 +254,66 @@ impl ApprovalRequestsApi {
         Ok(Json(full(&state, &auth.0, v).await?))
     }
 
+    /// Transfer a decision
+    ///
+    /// A current approver of the active node hands their place to another active person of
+    /// the tenant (`to`; not the submitter, not someone already on the node: 422), who is
+    /// told. The one who transferred keeps reading the request. Answers otherwise as approve.
+    #[oai(
+        path = "/approvals/requests/:id/transfer",
+        method = "post",
+        operation_id = "approvals_requests_transfer"
+    )]
+    async fn transfer(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+        body: Json<ApprovalTransferInput>,
+    ) -> ApiResult<Json<ApprovalRequest>> {
+        let b = body.0;
+        let v = service::act(
+            &state,
+            &auth.0,
+            &id.0,
+            Action::Transfer(b.to),
+            b.comment.as_deref(),
+            b.revision,
+        )
+        .await?;
+        Ok(Json(full(&state, &auth.0, v).await?))
+    }
+
+    /// Urge the approvers
+    ///
+    /// The submitter reminds the current approvers of a pending request (a notice each), at
+    /// most once an hour per request (429 with `Retry-After` otherwise). Recorded in the
+    /// history.
+    #[oai(
+        path = "/approvals/requests/:id/urge",
+        method = "post",
+        operation_id = "approvals_requests_urge"
+    )]
+    async fn urge(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+        body: Json<ApprovalDecisionInput>,
+    ) -> ApiResult<Json<ApprovalRequest>> {
+        let b = body.0;
+        let v = service::act(
+            &state,
+            &auth.0,
+            &id.0,
+            Action::Urge,
+            b.comment.as_deref(),
+            b.revision,
+        )
+        .await?;
+        Ok(Json(full(&state, &auth.0, v).await?))
+    }
+
     /// Comment on a request
     ///
     /// Its submitter, the approvers of its chain and the people copied, while it is pending

@@ -41,6 +41,20 @@ pub struct ApprovalDecisionInput {
     pub revision: Option<i64>,
 }
 
+/// Hand one's decision to another person.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct ApprovalTransferInput {
+    /// The user id of an active person of the tenant, not yet on the node and not the
+    /// submitter: they take the caller's place.
+    pub to: String,
+    /// At most 2,000 characters.
+    #[oai(validator(max_length = 8000))]
+    pub comment: Option<String>,
+    /// The request's revision as read: 409 when someone acted since.
+    pub revision: Option<i64>,
+}
+
 /// A comment on a request.
 #[derive(Debug, Clone, Object)]
 #[oai(deny_unknown_fields)]
@@ -145,10 +159,12 @@ pub struct ApprovalRequestAction {
     pub seq: i64,
     /// Who acted (absent: Stoa itself).
     pub actor: Option<ApprovalPerson>,
-    /// `submit`, `approve`, `reject`, `withdraw` or `comment`.
+    /// `submit`, `approve`, `reject`, `withdraw`, `comment`, `transfer` or `urge`.
     pub action: String,
-    /// The node approved or rejected.
+    /// The node approved, rejected or transferred.
     pub node_id: Option<String>,
+    /// Transfer: who the decision went to.
+    pub target_id: Option<String>,
     pub comment: Option<String>,
     pub created_at: String,
 }
@@ -172,7 +188,8 @@ pub struct ApprovalRequest {
     pub waiting_for: Vec<ApprovalPerson>,
     pub cc_on_submit: Vec<ApprovalPerson>,
     pub cc_on_complete: Vec<ApprovalPerson>,
-    /// What the caller may do now: `approve`, `reject`, `withdraw`, `comment`.
+    /// What the caller may do now: `approve`, `reject`, `transfer`, `withdraw`, `urge`,
+    /// `comment`.
     pub can: Vec<String>,
     /// Every action, oldest first.
     pub history: Vec<ApprovalRequestAction>,
@@ -233,6 +250,7 @@ pub fn ids_of(row: &RequestRow, s: &State, actions: &[ActionRow]) -> Vec<String>
     for n in &s.nodes {
         ids.extend(n.approvers.iter().cloned());
     }
+    ids.extend(s.former.iter().cloned());
     ids.extend(actions.iter().filter_map(|a| a.actor_id.clone()));
     ids
 }
@@ -246,9 +264,11 @@ pub fn can(s: &State, me: &str) -> Vec<String> {
     if s.current_approvers().contains(&me) {
         out.push("approve".into());
         out.push("reject".into());
+        out.push("transfer".into());
     }
     if s.submitter == me {
         out.push("withdraw".into());
+        out.push("urge".into());
     }
     if s.is_participant(me) {
         out.push("comment".into());
@@ -299,6 +319,7 @@ pub fn request(v: View, names: &Names, me: &str) -> ApprovalRequest {
                 actor: a.actor_id.as_deref().map(|x| person(names, x)),
                 action: a.action.clone(),
                 node_id: a.node_id.clone(),
+                target_id: a.target_id.clone(),
                 comment: a.comment.clone(),
                 created_at: rfc3339(a.created_at),
             })

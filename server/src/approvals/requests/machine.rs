@@ -104,6 +104,9 @@ pub struct State {
     pub cc_on_submit: Vec<String>,
     #[serde(default)]
     pub cc_on_complete: Vec<String>,
+    /// Approvers who handed their decision to someone else: they still read the request.
+    #[serde(default)]
+    pub former: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +115,10 @@ pub enum Action {
     Reject,
     Withdraw,
     Comment,
+    /// Hand one's decision on the active node to this person (who takes one's place).
+    Transfer(String),
+    /// Remind the current approvers (the submitter; the service limits how often).
+    Urge,
 }
 
 impl Action {
@@ -121,6 +128,8 @@ impl Action {
             Action::Reject => "reject",
             Action::Withdraw => "withdraw",
             Action::Comment => "comment",
+            Action::Transfer(_) => "transfer",
+            Action::Urge => "urge",
         }
     }
 }
@@ -141,6 +150,15 @@ pub enum Event {
         actor: String,
     },
     Withdrawn {
+        actor: String,
+    },
+    /// `from` handed their place on node `node` to `to`.
+    Transferred {
+        node: usize,
+        from: String,
+        to: String,
+    },
+    Urged {
         actor: String,
     },
     /// Node `node` became active: its current approvers are to be told.
@@ -167,6 +185,8 @@ pub enum Refusal {
     Stale,
     /// The action is not the actor's to take (403).
     NotAllowed,
+    /// A transfer to the submitter, to oneself or to someone already on the node (422).
+    BadTarget,
 }
 
 impl State {
@@ -211,6 +231,7 @@ impl State {
             nodes,
             cc_on_submit: dedup(&chain.cc_on_submit),
             cc_on_complete: dedup(&chain.cc_on_complete),
+            former: Vec::new(),
         };
         let mut events = Vec::new();
         s.advance_from(0, &mut events);
@@ -254,6 +275,7 @@ impl State {
             || self.is_approver(who)
             || self.cc_on_submit.iter().any(|c| c == who)
             || self.cc_on_complete.iter().any(|c| c == who)
+            || self.former.iter().any(|c| c == who)
     }
 
     /// Activate the first non-skipped node from `from` on, or approve the request.
@@ -423,6 +445,43 @@ pub fn apply(state: &State, actor: &str, action: &Action) -> Result<(State, Vec<
             });
             events.push(Event::Finished {
                 status: Status::Withdrawn,
+            });
+        }
+        Action::Urge => {
+            if s.submitter != actor {
+                return Err(Refusal::NotAllowed);
+            }
+            events.push(Event::Urged {
+                actor: actor.into(),
+            });
+        }
+        Action::Transfer(to) => {
+            if !s.current_approvers().contains(&actor) {
+                return Err(if s.is_approver(actor) {
+                    Refusal::Stale
+                } else {
+                    Refusal::NotAllowed
+                });
+            }
+            let Some(c) = s.current else {
+                return Err(Refusal::Finished);
+            };
+            let node = &mut s.nodes[c];
+            if *to == s.submitter || node.approvers.contains(to) {
+                return Err(Refusal::BadTarget);
+            }
+            for a in node.approvers.iter_mut() {
+                if a == actor {
+                    *a = to.clone();
+                }
+            }
+            if !s.former.iter().any(|f| f == actor) {
+                s.former.push(actor.into());
+            }
+            events.push(Event::Transferred {
+                node: c,
+                from: actor.into(),
+                to: to.clone(),
             });
         }
         Action::Approve | Action::Reject => {

@@ -83,6 +83,37 @@ fn reject_withdraw_comment_and_outsiders() {
 }
 
 #[test]
+fn transfer_and_urge() {
+    let (s, _) = State::start("sub", &chain(vec![node("a", Mode::Sequence, &["x", "y"])]));
+    assert_eq!(
+        apply(&s, "x", &Action::Transfer("sub".into())),
+        Err(Refusal::BadTarget)
+    );
+    assert_eq!(
+        apply(&s, "x", &Action::Transfer("y".into())),
+        Err(Refusal::BadTarget)
+    );
+    assert_eq!(
+        apply(&s, "y", &Action::Transfer("z".into())),
+        Err(Refusal::Stale)
+    );
+    let (t, _) = ok(&s, "x", Action::Transfer("z".into()));
+    assert_eq!(t.current_approvers(), ["z"]);
+    assert_eq!(t.nodes[0].approvers, ["z", "y"]);
+    assert!(t.is_participant("x"));
+    assert_eq!(apply(&t, "x", &Action::Approve), Err(Refusal::NotAllowed));
+    assert_eq!(apply(&t, "x", &Action::Urge), Err(Refusal::NotAllowed));
+    let (u, ev) = ok(&t, "sub", Action::Urge);
+    assert_eq!(u, t);
+    assert_eq!(
+        ev,
+        vec![Event::Urged {
+            actor: "sub".into()
+        }]
+    );
+}
+
+#[test]
 fn skipped_nodes_are_passed_over() {
     let mut skipped = node("a", Mode::AnyOne, &[]);
     skipped.skipped = Some(Skip::Condition);
@@ -153,6 +184,8 @@ fn actions() -> impl Strategy<Value = Action> {
         1 => Just(Action::Reject),
         1 => Just(Action::Withdraw),
         1 => Just(Action::Comment),
+        1 => Just(Action::Urge),
+        1 => (0usize..PEOPLE.len()).prop_map(|i| Action::Transfer(PEOPLE[i].to_string())),
     ]
 }
 
@@ -180,6 +213,16 @@ proptest! {
                     prop_assert_eq!(was, Status::Pending);
                     match action {
                         Action::Approve | Action::Reject => prop_assert!(could_decide),
+                        Action::Transfer(ref to) => {
+                            prop_assert!(could_decide);
+                            prop_assert!(to != "sub" && to != who);
+                            prop_assert!(!next.current_approvers().contains(&who));
+                            prop_assert!(next.is_participant(who));
+                        }
+                        Action::Urge => {
+                            prop_assert_eq!(who, "sub");
+                            prop_assert_eq!(&next, &s);
+                        }
                         Action::Withdraw => {
                             prop_assert_eq!(who, "sub");
                             prop_assert_eq!(next.status, Status::Withdrawn);
@@ -201,6 +244,9 @@ proptest! {
                     }
                     if matches!(action, Action::Approve | Action::Reject) {
                         prop_assert!(!could_decide || was.finished());
+                    }
+                    if matches!(action, Action::Transfer(_)) && could_decide {
+                        prop_assert_eq!(r, Refusal::BadTarget);
                     }
                 }
             }

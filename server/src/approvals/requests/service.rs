@@ -35,6 +35,8 @@ use std::collections::{BTreeMap, HashMap};
 pub const SOURCE: &str = "approval";
 /// Longest comment, in characters.
 pub const MAX_COMMENT: usize = 2_000;
+/// How often the submitter may urge the approvers of one request.
+pub const URGE_EVERY_MS: i64 = 3_600_000;
 
 pub fn not_found() -> ApiError {
     ApiError::not_found("approval request")
@@ -140,6 +142,15 @@ async fn tell(
                 people.retain(|x| *x != p.user_id);
                 sends.push((kind, people));
             }
+            Event::Transferred { to, .. } => sends.push(("waiting", vec![to.clone()])),
+            Event::Urged { .. } => {
+                let now: Vec<String> = s
+                    .current_approvers()
+                    .into_iter()
+                    .map(String::from)
+                    .collect();
+                sends.push(("urged", now));
+            }
             Event::Commented { .. } => {
                 let mut people = vec![s.submitter.clone()];
                 people.extend(s.current_approvers().into_iter().map(String::from));
@@ -207,6 +218,7 @@ pub async fn submit(state: &AppState, p: &Principal, sub: Submission) -> ApiResu
             actor_id: Some(p.user_id.clone()),
             action: "submit".into(),
             node_id: None,
+            target_id: None,
             comment: None,
             created_at: now,
         },
@@ -289,6 +301,26 @@ pub async fn act(
     if !may_read(state, p, &s).await? {
         return Err(not_found());
     }
+    if let Action::Transfer(to) = &action {
+        let ok = is_id(to)
+            && !resolve::active(&mut tx, t, vec![to.clone()])
+                .await?
+                .is_empty();
+        if !ok {
+            return Err(ApiError::validation(
+                "to",
+                "not an active person of this tenant",
+            ));
+        }
+    }
+    if action == Action::Urge && s.status == Status::Pending && s.submitter == p.user_id {
+        if let Some(last) = store::last_action_at(&mut tx, t, id, "urge").await? {
+            let wait = last + URGE_EVERY_MS - now_ms();
+            if wait > 0 {
+                return Err(ApiError::rate_limited((wait as u64).div_ceil(1000)));
+            }
+        }
+    }
     if revision.is_some_and(|r| r != row.revision) {
         return Err(
             stale("someone acted on the request since you read it: reload it")
@@ -299,7 +331,13 @@ pub async fn act(
     next.check().map_err(ApiError::internal)?;
     let now = now_ms();
     let node_id = match &action {
-        Action::Approve | Action::Reject => s.active().map(|n| n.node_id.clone()),
+        Action::Approve | Action::Reject | Action::Transfer(_) => {
+            s.active().map(|n| n.node_id.clone())
+        }
+        _ => None,
+    };
+    let target_id = match &action {
+        Action::Transfer(to) => Some(to.clone()),
         _ => None,
     };
     let from = row.revision;
@@ -323,12 +361,13 @@ pub async fn act(
             actor_id: Some(p.user_id.clone()),
             action: action.as_str().into(),
             node_id: node_id.clone(),
+            target_id: target_id.clone(),
             comment: text,
             created_at: now,
         },
     )
     .await?;
-    if action != Action::Comment {
+    if !matches!(action, Action::Comment | Action::Urge) {
         store::set_waiting(&mut tx, t, &new.id, &next.current_approvers()).await?;
     }
     if matches!(next.status, Status::Approved | Status::Rejected) {
@@ -340,12 +379,17 @@ pub async fn act(
         Action::Reject => "approval_request.rejected",
         Action::Withdraw => "approval_request.withdrawn",
         Action::Comment => "approval_request.commented",
+        Action::Transfer(_) => "approval_request.transferred",
+        Action::Urge => "approval_request.urged",
     };
     audit::record(
         &mut tx,
         p.audit(verb)
             .target("approval_request", &new.id)
-            .details(json!({ "node_id": node_id, "state": new.state, "revision": new.revision })),
+            .details(json!({
+                "node_id": node_id, "target_id": target_id, "state": new.state,
+                "revision": new.revision,
+            })),
     )
     .await?;
     search::enqueue_index(&mut tx, t, super::hooks::KIND, &new.id).await?;
@@ -368,9 +412,14 @@ fn refused(r: Refusal) -> ApiError {
         Refusal::Stale => {
             stale("this decision is no longer yours: someone decided first, or you already did")
         }
+        Refusal::BadTarget => ApiError::validation(
+            "to",
+            "hand the decision to someone who is not yet on this node and is not the submitter",
+        ),
         Refusal::NotAllowed => ApiError::new(
             Code::Forbidden,
-            "only the request's current approvers decide it; only its submitter withdraws it",
+            "only the request's current approvers decide or transfer it; only its submitter \
+             withdraws or urges it",
         ),
     }
 }

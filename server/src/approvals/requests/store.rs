@@ -26,6 +26,7 @@ pub struct ActionRow {
     pub actor_id: Option<String>,
     pub action: String,
     pub node_id: Option<String>,
+    pub target_id: Option<String>,
     pub comment: Option<String>,
     pub created_at: i64,
 }
@@ -132,8 +133,9 @@ pub async fn insert_action(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "insert into approval_request_actions
-           (tenant_id, request_id, seq, actor_id, action, node_id, comment, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+           (tenant_id, request_id, seq, actor_id, action, node_id, target_id, comment,
+            created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(tenant_id)
     .bind(request_id)
@@ -141,6 +143,7 @@ pub async fn insert_action(
     .bind(&a.actor_id)
     .bind(&a.action)
     .bind(&a.node_id)
+    .bind(&a.target_id)
     .bind(&a.comment)
     .bind(a.created_at)
     .execute(conn)
@@ -155,7 +158,7 @@ pub async fn actions(
     request_id: &str,
 ) -> Result<Vec<ActionRow>, sqlx::Error> {
     sqlx::query_as(
-        "select seq, actor_id, action, node_id, comment, created_at
+        "select seq, actor_id, action, node_id, target_id, comment, created_at
          from approval_request_actions
          where tenant_id = $1 and request_id = $2 order by seq",
     )
@@ -304,5 +307,23 @@ pub async fn ids_after(
     .bind(after)
     .bind(limit)
     .fetch_all(conn)
+    .await
+}
+
+/// When the request's last action of this kind was taken (epoch ms), if ever.
+pub async fn last_action_at(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    request_id: &str,
+    action: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select max(created_at) from approval_request_actions
+         where tenant_id = $1 and request_id = $2 and action = $3",
+    )
+    .bind(tenant_id)
+    .bind(request_id)
+    .bind(action)
+    .fetch_one(conn)
     .await
 }
