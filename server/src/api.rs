@@ -62,8 +62,11 @@ pub type Apis = (
         crate::retention::api::RetentionApi,
         crate::exports::api::ExportsApi,
         crate::privacy::api::PrivacyApi,
-        // Approvals: templates and preview; the requests API joins them (in place of `()`).
-        (crate::approvals::api::ApprovalTemplatesApi, ()),
+        // Approvals: templates and preview, and requests.
+        (
+            crate::approvals::api::ApprovalTemplatesApi,
+            crate::approvals::requests::api::ApprovalRequestsApi,
+        ),
     ),
     crate::tenants::api::OperatorApi,
 );

@@ -3,10 +3,10 @@
 //! the server with its background workers until SIGTERM.
 
 use crate::{
-    announcements, api, attendance, audit, authn, authz, blobs, bulletin, calendar, config::Config,
-    console, db, delivery, directory, documents, exports, files, identity, jobs, lifecycle,
-    meetings, messaging, mfa, notes, notices, ops, privacy, private_fs, realtime, retention,
-    search, setup, sso, tasks, tenants, users, AppState, BoxError,
+    announcements, api, approvals, attendance, audit, authn, authz, blobs, bulletin, calendar,
+    config::Config, console, db, delivery, directory, documents, exports, files, identity, jobs,
+    lifecycle, meetings, messaging, mfa, notes, notices, ops, privacy, private_fs, realtime,
+    retention, search, setup, sso, tasks, tenants, users, AppState, BoxError,
 };
 use poem::{
     endpoint::make_sync,
@@ -111,6 +111,7 @@ pub fn searchables() -> search::Registry {
     r.register(tasks::hooks::Tasks);
     r.register(notes::hooks::Notes);
     r.register(meetings::hooks::Meetings);
+    r.register(approvals::requests::hooks::Requests);
     r.tenants_from(|s| {
         Box::pin(async move {
             let mut conn = s.db.conn().await?;

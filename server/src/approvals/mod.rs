@@ -13,6 +13,7 @@
 //! - [`resolve`]: the chain of a version for one submitter and their answers, on the current
 //!   directory and roles; the approval admins; who replaces a departed approver.
 //! - [`api`], [`dto`], [`preview`]: the templates API and the preview of a request's chain.
+//! - [`requests`]: requests walking their frozen chains, the actions on them, the lists.
 
 pub mod api;
 pub mod dto;
@@ -22,6 +23,7 @@ pub mod flow;
 pub mod form;
 pub mod model;
 pub mod preview;
+pub mod requests;
 pub mod resolve;
 pub mod starters;
 pub mod store;

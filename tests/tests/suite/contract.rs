@@ -148,6 +148,15 @@ struct Fx {
     /// The path of tenant A's admin's calendar feed (`/api/v1/calendar/feed/<token>.ics`).
     cal_feed_path: String,
     apv_template_id: String,
+    /// Approval requests the staff member submitted, the tenant admin their approver: one to
+    /// read and comment on, one to approve, one to reject, one the staff member withdraws.
+    apv_req_id: String,
+    apv_approve_id: String,
+    apv_reject_id: String,
+    apv_withdraw_id: String,
+    /// One the tenant admin hands to `apv_transfer_to`.
+    apv_transfer_id: String,
+    apv_transfer_to: String,
 }
 
 /// A post for the bulletin board.
@@ -4333,6 +4342,184 @@ fn cases() -> Vec<Case> {
             names_object: false,
             bad: Some(|_| req("GET", "/api/v1/approvals/admin/templates?state=gone", None)),
         },
+        // Approval requests: submitting needs `approvals.submit` (staff hold it); reading and
+        // acting are object-level (participants; approvals_requests.rs has the 403s and 404s);
+        // the `all` box needs `approvals.read_all`.
+        Case {
+            op: "approvals_requests_submit",
+            auth: Session,
+            perm: None,
+            ok: 201,
+            call: |f| {
+                req(
+                    "POST",
+                    "/api/v1/approvals/requests",
+                    Some(json!({ "template_id": f.apv_template_id, "answers": { "amount": 5 } })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    "/api/v1/approvals/requests",
+                    Some(
+                        json!({ "template_id": f.apv_template_id, "answers": { "amount": "many" } }),
+                    ),
+                )
+            }),
+        },
+        Case {
+            op: "approvals_requests_list",
+            auth: Session,
+            perm: Some("approvals.read_all"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/approvals/requests?box=all", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/approvals/requests?box=everything", None)),
+        },
+        Case {
+            op: "approvals_requests_get",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/approvals/requests/{}", f.apv_req_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/approvals/requests/not-a-request", None)),
+        },
+        Case {
+            op: "approvals_requests_comment",
+            auth: Session,
+            perm: None,
+            ok: 201,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/approvals/requests/{}/comments", f.apv_req_id),
+                    Some(json!({ "comment": "Looks fine" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/approvals/requests/{}/comments", f.apv_req_id),
+                    Some(json!({ "comment": " " })),
+                )
+            }),
+        },
+        Case {
+            op: "approvals_requests_approve",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/approvals/requests/{}/approve", f.apv_approve_id),
+                    Some(json!({ "comment": "ok" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/approvals/requests/{}/approve", f.apv_approve_id),
+                    Some(json!({ "comment": "x".repeat(2_001) })),
+                )
+            }),
+        },
+        Case {
+            op: "approvals_requests_reject",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/approvals/requests/{}/reject", f.apv_reject_id),
+                    Some(json!({ "comment": "no" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/approvals/requests/{}/reject", f.apv_reject_id),
+                    Some(json!({ "verdict": "no" })),
+                )
+            }),
+        },
+        Case {
+            op: "approvals_requests_transfer",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/approvals/requests/{}/transfer", f.apv_transfer_id),
+                    Some(json!({ "to": f.apv_transfer_to })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/approvals/requests/{}/transfer", f.apv_transfer_id),
+                    Some(json!({ "to": "nobody" })),
+                )
+            }),
+        },
+        Case {
+            op: "approvals_requests_urge",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| Req {
+                token: Some(f.staff_token.clone()),
+                ..req(
+                    "POST",
+                    format!("/api/v1/approvals/requests/{}/urge", f.apv_req_id),
+                    Some(json!({})),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/approvals/requests/{}/urge", f.apv_req_id),
+                    Some(json!({ "verdict": "now" })),
+                )
+            }),
+        },
+        Case {
+            op: "approvals_requests_withdraw",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| Req {
+                token: Some(f.staff_token.clone()),
+                ..req(
+                    "POST",
+                    format!("/api/v1/approvals/requests/{}/withdraw", f.apv_withdraw_id),
+                    Some(json!({})),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/approvals/requests/{}/withdraw", f.apv_withdraw_id),
+                    Some(json!({ "verdict": "gone" })),
+                )
+            }),
+        },
         // Tasks and notes (staff hold `tasks.use` and `notes.use`: tasks.rs and notes.rs have
         // the 403s of a role without them, and of an assignee changing what only the owner may).
         Case {
@@ -4823,6 +5010,9 @@ fn every_operation_in_the_spec_has_its_answers() {
                     || c.op == "approvals_templates_list"
                     || c.op == "approvals_templates_get"
                     || c.op == "approvals_preview"
+                    // Submitting needs `approvals.submit` (staff hold it); reading and acting
+                    // on a request are object-level: approvals_requests.rs has the 403s.
+                    || c.op.starts_with("approvals_requests_")
                     || c.op.starts_with("notes_")
                     // Staff hold `meetings.use`: meetings.rs has the 403s of a role without
                     // it; organiser and attendee decide the rest (404 for anyone else).
@@ -5489,8 +5679,42 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
         .as_str()
         .unwrap()
         .to_string();
+    let apv_req_template = s
+        .post(
+            "/api/v1/approvals/templates",
+            &a.admin_token,
+            json!({ "name": "Contract requests",
+                    "form": { "fields": [{ "id": "amount", "label": "Amount", "kind": "number", "required": true }] },
+                    "flow": { "nodes": [{ "id": "admin", "name": "Admin", "mode": "any_one",
+                                          "approvers": [{ "kind": "people", "people": [a.admin_id] }] }] } }),
+        )
+        .await
+        .ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut apv_reqs = Vec::new();
+    for _ in 0..5 {
+        let r = s
+            .post(
+                "/api/v1/approvals/requests",
+                &staff_token,
+                json!({ "template_id": apv_req_template, "answers": { "amount": 12 } }),
+            )
+            .await;
+        apv_reqs.push(r.ok(201)["id"].as_str().unwrap().to_string());
+    }
+    let [apv_req_id, apv_approve_id, apv_reject_id, apv_withdraw_id, apv_transfer_id] =
+        <[String; 5]>::try_from(apv_reqs).unwrap();
+    let (apv_transfer_to, _) = s.staff(&a, "Tara Transfer").await;
     Fx {
         apv_template_id,
+        apv_req_id,
+        apv_approve_id,
+        apv_reject_id,
+        apv_withdraw_id,
+        apv_transfer_id,
+        apv_transfer_to,
         task_id,
         task_item_ids,
         task_doomed_id,

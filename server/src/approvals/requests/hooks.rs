@@ -1,0 +1,120 @@
+//! What requests plug into the registries (`app.rs`): requests are searchable (kind
+//! `approval`) by their submitter, the approvers of their chain, the people copied and holders
+//! of `approvals.read_all` — the same people who may read them.
+
+use super::{service, store};
+use crate::{authn::Principal, authz::catalogue::perm, error::ApiResult, search, AppState};
+use async_trait::async_trait;
+use sqlx::AnyConnection;
+
+/// The search kind of requests.
+pub const KIND: &str = "approval";
+/// The reader token of holders of `approvals.read_all`.
+const READ_ALL: &str = "approvals:all";
+
+/// Requests, found by their template's name, their answers and their comments.
+pub struct Requests;
+
+#[async_trait]
+impl search::Searchable for Requests {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    async fn load(
+        &self,
+        conn: &mut AnyConnection,
+        tenant_id: &str,
+        id: &str,
+    ) -> Result<Option<search::Doc>, sqlx::Error> {
+        let Some(row) = store::get(&mut *conn, tenant_id, id).await? else {
+            return Ok(None);
+        };
+        let Ok(s) = service::state_of(&row) else {
+            return Ok(None);
+        };
+        let mut readers = vec![search::user_token(&row.submitter_id), READ_ALL.to_string()];
+        for n in &s.nodes {
+            readers.extend(n.approvers.iter().map(|a| search::user_token(a)));
+        }
+        for c in s.cc_on_submit.iter().chain(&s.cc_on_complete) {
+            readers.push(search::user_token(c));
+        }
+        readers.sort();
+        readers.dedup();
+        let mut body = Vec::new();
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&row.answers) {
+            texts(&v, &mut body);
+        }
+        for a in store::actions(conn, tenant_id, id).await? {
+            body.extend(a.comment);
+        }
+        Ok(Some(search::Doc {
+            tenant_id: tenant_id.to_string(),
+            kind: KIND.into(),
+            id: row.id,
+            owner_id: row.submitter_id,
+            readers,
+            tags: vec![
+                format!("state:{}", row.state),
+                format!("template:{}", row.template_id),
+            ],
+            title: row.title,
+            body: body.join("\n"),
+            created_at: row.created_at,
+        }))
+    }
+
+    async fn ids_after(
+        &self,
+        conn: &mut AnyConnection,
+        tenant_id: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        store::ids_after(conn, tenant_id, after, limit).await
+    }
+
+    async fn readable(
+        &self,
+        state: &AppState,
+        _conn: &mut AnyConnection,
+        p: &Principal,
+        id: &str,
+    ) -> ApiResult<bool> {
+        match service::get(state, p, id).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.status().as_u16() == 404 => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn reader_tokens(
+        &self,
+        state: &AppState,
+        _conn: &mut AnyConnection,
+        p: &Principal,
+    ) -> ApiResult<Vec<String>> {
+        let all = state
+            .authz
+            .permissions(p)
+            .await?
+            .contains(perm::APPROVALS_READ_ALL);
+        Ok(if all {
+            vec![READ_ALL.into()]
+        } else {
+            Vec::new()
+        })
+    }
+}
+
+/// The strings and numbers of an answer, for the search body.
+fn texts(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Number(n) => out.push(n.to_string()),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| texts(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| texts(x, out)),
+        _ => {}
+    }
+}

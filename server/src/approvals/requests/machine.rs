@@ -1,0 +1,537 @@
+//! The state machine of one request, pure: no database, no clock, no I/O. A request's chain is
+//! frozen when it is submitted ([`State::start`]); every action goes through [`apply`], which
+//! either refuses it (a [`Refusal`], nothing changed) or returns the next state and what
+//! happened ([`Event`]s, which the service records and tells people about).
+//!
+//! The rules:
+//! - A pending request has exactly one **active** node; nodes before it are approved or
+//!   skipped, nodes after it waiting or skipped. Skipped nodes (condition false, nobody to
+//!   approve, the submitter auto-approved) are passed over.
+//! - Who may decide now ([`State::current_approvers`]): on an any-one or all node every
+//!   approver who has not decided yet; on an in-sequence node the first who has not.
+//! - Approve: any-one → the node is approved; all and in-sequence → once every approver has
+//!   approved. An approved node hands over to the next non-skipped node, or the request is
+//!   approved when none is left. Reject: the node and the request are rejected at once.
+//! - Withdraw: the submitter, while pending. Comment: the submitter, the chain's approvers and
+//!   the people copied, while pending.
+//! - A finished request (approved, rejected, withdrawn) takes no action at all.
+//!
+//! Refusals distinguish a stale action (409: the actor was an approver of this request but the
+//! decision is no longer theirs — someone else decided first, or they already did) from an
+//! action that was never theirs (403).
+
+use crate::approvals::model::{Chain, Mode, Skip};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pending,
+    Approved,
+    Rejected,
+    Withdrawn,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Approved => "approved",
+            Status::Rejected => "rejected",
+            Status::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Some(match s {
+            "pending" => Status::Pending,
+            "approved" => Status::Approved,
+            "rejected" => Status::Rejected,
+            "withdrawn" => Status::Withdrawn,
+            _ => return None,
+        })
+    }
+
+    pub fn finished(self) -> bool {
+        self != Status::Pending
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeStatus {
+    /// Not reached yet.
+    Waiting,
+    /// The node the request is at.
+    Active,
+    Approved,
+    Rejected,
+    /// Passed over (see [`Skip`]).
+    Skipped,
+}
+
+/// One node of a request's frozen chain and how far it got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeState {
+    pub node_id: String,
+    pub name: String,
+    pub mode: Mode,
+    /// The approvers frozen at submit time, in order.
+    pub approvers: Vec<String>,
+    pub skipped: Option<Skip>,
+    /// The approval admins act on it (the rules found nobody).
+    #[serde(default)]
+    pub fallback: bool,
+    pub status: NodeStatus,
+    /// Approvers who approved this node, in the order they did.
+    #[serde(default)]
+    pub approved_by: Vec<String>,
+    /// The approver who rejected it.
+    #[serde(default)]
+    pub rejected_by: Option<String>,
+}
+
+/// A request's state: its status, its frozen chain and where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    pub submitter: String,
+    pub status: Status,
+    /// The active node's index while pending.
+    pub current: Option<usize>,
+    pub nodes: Vec<NodeState>,
+    /// People copied when it was submitted, and when it completes (approved or rejected).
+    #[serde(default)]
+    pub cc_on_submit: Vec<String>,
+    #[serde(default)]
+    pub cc_on_complete: Vec<String>,
+    /// Approvers who handed their decision to someone else: they still read the request.
+    #[serde(default)]
+    pub former: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Approve,
+    Reject,
+    Withdraw,
+    Comment,
+    /// Hand one's decision on the active node to this person (who takes one's place).
+    Transfer(String),
+    /// Remind the current approvers (the submitter; the service limits how often).
+    Urge,
+}
+
+impl Action {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Action::Approve => "approve",
+            Action::Reject => "reject",
+            Action::Withdraw => "withdraw",
+            Action::Comment => "comment",
+            Action::Transfer(_) => "transfer",
+            Action::Urge => "urge",
+        }
+    }
+}
+
+/// What an action (or submitting) made happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The actor approved node `node` (it may need others still).
+    Approved {
+        node: usize,
+        actor: String,
+    },
+    Rejected {
+        node: usize,
+        actor: String,
+    },
+    Commented {
+        actor: String,
+    },
+    Withdrawn {
+        actor: String,
+    },
+    /// `from` handed their place on node `node` to `to`.
+    Transferred {
+        node: usize,
+        from: String,
+        to: String,
+    },
+    Urged {
+        actor: String,
+    },
+    /// Node `node` became active: its current approvers are to be told.
+    NodeStarted {
+        node: usize,
+    },
+    /// Node `node` is approved as a whole.
+    NodeApproved {
+        node: usize,
+    },
+    /// The request finished (approved, rejected or withdrawn).
+    Finished {
+        status: Status,
+    },
+}
+
+/// Why an action was refused; nothing changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The request is approved, rejected or withdrawn: it takes no more actions (409).
+    Finished,
+    /// The actor was an approver here, but the decision is not theirs now: someone decided
+    /// first, or they already did (409).
+    Stale,
+    /// The action is not the actor's to take (403).
+    NotAllowed,
+    /// A transfer to the submitter, to oneself or to someone already on the node (422).
+    BadTarget,
+}
+
+impl State {
+    /// A freshly submitted request on its frozen chain: skipped nodes passed over, the first
+    /// other node active — or approved at once when every node is skipped.
+    pub fn start(submitter: &str, chain: &Chain) -> (State, Vec<Event>) {
+        let nodes = chain
+            .nodes
+            .iter()
+            .map(|n| {
+                // A node with nobody on it is passed over whatever the resolver said.
+                let skipped = match (n.skipped, n.approvers.is_empty()) {
+                    (Some(s), _) => Some(s),
+                    (None, true) => Some(Skip::NoApprover),
+                    (None, false) => None,
+                };
+                NodeState {
+                    node_id: n.node_id.clone(),
+                    name: n.name.clone(),
+                    mode: n.mode,
+                    approvers: if skipped.is_some() {
+                        Vec::new()
+                    } else {
+                        dedup(&n.approvers)
+                    },
+                    skipped,
+                    fallback: n.fallback,
+                    status: if skipped.is_some() {
+                        NodeStatus::Skipped
+                    } else {
+                        NodeStatus::Waiting
+                    },
+                    approved_by: Vec::new(),
+                    rejected_by: None,
+                }
+            })
+            .collect();
+        let mut s = State {
+            submitter: submitter.to_string(),
+            status: Status::Pending,
+            current: None,
+            nodes,
+            cc_on_submit: dedup(&chain.cc_on_submit),
+            cc_on_complete: dedup(&chain.cc_on_complete),
+            former: Vec::new(),
+        };
+        let mut events = Vec::new();
+        s.advance_from(0, &mut events);
+        (s, events)
+    }
+
+    /// Who may approve or reject now (empty unless pending).
+    pub fn current_approvers(&self) -> Vec<&str> {
+        let Some(n) = self.active() else {
+            return Vec::new();
+        };
+        let open = n
+            .approvers
+            .iter()
+            .filter(|a| !n.approved_by.contains(a))
+            .map(String::as_str);
+        match n.mode {
+            Mode::AnyOne | Mode::All => open.collect(),
+            Mode::Sequence => open.take(1).collect(),
+        }
+    }
+
+    /// The active node, while pending.
+    pub fn active(&self) -> Option<&NodeState> {
+        if self.status != Status::Pending {
+            return None;
+        }
+        self.current.and_then(|i| self.nodes.get(i))
+    }
+
+    /// Whether the person is an approver of any node of the chain.
+    pub fn is_approver(&self, who: &str) -> bool {
+        self.nodes
+            .iter()
+            .any(|n| n.approvers.iter().any(|a| a == who))
+    }
+
+    /// Whether the person takes part: submitter, approver of any node, or copied.
+    pub fn is_participant(&self, who: &str) -> bool {
+        self.submitter == who
+            || self.is_approver(who)
+            || self.cc_on_submit.iter().any(|c| c == who)
+            || self.cc_on_complete.iter().any(|c| c == who)
+            || self.former.iter().any(|c| c == who)
+    }
+
+    /// Activate the first non-skipped node from `from` on, or approve the request.
+    fn advance_from(&mut self, from: usize, events: &mut Vec<Event>) {
+        for i in from..self.nodes.len() {
+            if self.nodes[i].status == NodeStatus::Waiting {
+                self.nodes[i].status = NodeStatus::Active;
+                self.current = Some(i);
+                events.push(Event::NodeStarted { node: i });
+                return;
+            }
+        }
+        self.current = None;
+        self.status = Status::Approved;
+        events.push(Event::Finished {
+            status: Status::Approved,
+        });
+    }
+
+    /// Check the invariants every reachable state keeps (for tests and as a guard on what is
+    /// read back from the database): `Err` names the first one broken.
+    pub fn check(&self) -> Result<(), String> {
+        for (i, n) in self.nodes.iter().enumerate() {
+            let mut seen = Vec::new();
+            for a in &n.approvers {
+                if seen.contains(&a) {
+                    return Err(format!("node {i}: duplicate approver"));
+                }
+                seen.push(a);
+            }
+            if n.approved_by.iter().any(|a| !n.approvers.contains(a)) {
+                return Err(format!("node {i}: approved by a non-approver"));
+            }
+            if n.mode == Mode::Sequence && !n.approvers.starts_with(&n.approved_by) {
+                return Err(format!("node {i}: sequence approved out of order"));
+            }
+            if n.rejected_by
+                .as_ref()
+                .is_some_and(|r| !n.approvers.contains(r))
+            {
+                return Err(format!("node {i}: rejected by a non-approver"));
+            }
+            if (n.status == NodeStatus::Skipped) != n.skipped.is_some() {
+                return Err(format!("node {i}: skipped without a reason"));
+            }
+            if n.status != NodeStatus::Skipped && n.approvers.is_empty() {
+                return Err(format!("node {i}: no approvers"));
+            }
+            let complete = !n.approvers.is_empty()
+                && match n.mode {
+                    Mode::AnyOne => !n.approved_by.is_empty(),
+                    Mode::All | Mode::Sequence => n.approved_by.len() == n.approvers.len(),
+                };
+            if (n.status == NodeStatus::Approved) != (complete && n.rejected_by.is_none()) {
+                return Err(format!("node {i}: approved state does not match approvals"));
+            }
+            if (n.status == NodeStatus::Rejected) != n.rejected_by.is_some() {
+                return Err(format!("node {i}: rejected state does not match"));
+            }
+        }
+        let before_after = |cur: usize, past: &[NodeStatus], future: &[NodeStatus]| {
+            self.nodes.iter().enumerate().all(|(i, n)| {
+                if i < cur {
+                    past.contains(&n.status)
+                } else if i > cur {
+                    future.contains(&n.status)
+                } else {
+                    true
+                }
+            })
+        };
+        let done = [NodeStatus::Approved, NodeStatus::Skipped];
+        let later = [NodeStatus::Waiting, NodeStatus::Skipped];
+        match self.status {
+            Status::Pending => {
+                let Some(c) = self.current else {
+                    return Err("pending without an active node".into());
+                };
+                let Some(n) = self.nodes.get(c) else {
+                    return Err("active node out of range".into());
+                };
+                if n.status != NodeStatus::Active {
+                    return Err("current node is not active".into());
+                }
+                if !before_after(c, &done, &later) {
+                    return Err("nodes around the active one out of order".into());
+                }
+                if self.current_approvers().is_empty() {
+                    return Err("pending with nobody to decide".into());
+                }
+            }
+            Status::Approved => {
+                if self.current.is_some() || !self.nodes.iter().all(|n| done.contains(&n.status)) {
+                    return Err("approved with a node not done".into());
+                }
+            }
+            Status::Rejected => {
+                if self.current.is_some() {
+                    return Err("rejected with an active node".into());
+                }
+                let rejected: Vec<usize> = (0..self.nodes.len())
+                    .filter(|&i| self.nodes[i].status == NodeStatus::Rejected)
+                    .collect();
+                let [r] = rejected[..] else {
+                    return Err("rejected without exactly one rejected node".into());
+                };
+                if !before_after(r, &done, &later) {
+                    return Err("nodes around the rejected one out of order".into());
+                }
+            }
+            Status::Withdrawn => {
+                if self.current.is_some() {
+                    return Err("withdrawn with an active node".into());
+                }
+                if self.nodes.iter().any(|n| n.status == NodeStatus::Rejected) {
+                    return Err("withdrawn with a rejected node".into());
+                }
+                if self.nodes.iter().any(|n| n.status == NodeStatus::Active) {
+                    return Err("withdrawn with an active node".into());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn dedup(ids: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(ids.len());
+    for id in ids {
+        if !out.contains(id) {
+            out.push(id.clone());
+        }
+    }
+    out
+}
+
+/// Apply one action by one person. Refused: nothing changed. Accepted: the next state and
+/// what happened, in order.
+pub fn apply(state: &State, actor: &str, action: &Action) -> Result<(State, Vec<Event>), Refusal> {
+    if state.status.finished() {
+        return Err(Refusal::Finished);
+    }
+    let mut s = state.clone();
+    let mut events = Vec::new();
+    match action {
+        Action::Comment => {
+            if !s.is_participant(actor) {
+                return Err(Refusal::NotAllowed);
+            }
+            events.push(Event::Commented {
+                actor: actor.into(),
+            });
+        }
+        Action::Withdraw => {
+            if s.submitter != actor {
+                return Err(Refusal::NotAllowed);
+            }
+            if let Some(c) = s.current.take() {
+                // The active node goes back to waiting: nobody decided it.
+                if let Some(n) = s.nodes.get_mut(c) {
+                    n.status = NodeStatus::Waiting;
+                }
+            }
+            s.status = Status::Withdrawn;
+            events.push(Event::Withdrawn {
+                actor: actor.into(),
+            });
+            events.push(Event::Finished {
+                status: Status::Withdrawn,
+            });
+        }
+        Action::Urge => {
+            if s.submitter != actor {
+                return Err(Refusal::NotAllowed);
+            }
+            events.push(Event::Urged {
+                actor: actor.into(),
+            });
+        }
+        Action::Transfer(to) => {
+            if !s.current_approvers().contains(&actor) {
+                return Err(if s.is_approver(actor) {
+                    Refusal::Stale
+                } else {
+                    Refusal::NotAllowed
+                });
+            }
+            let Some(c) = s.current else {
+                return Err(Refusal::Finished);
+            };
+            let node = &mut s.nodes[c];
+            if *to == s.submitter || node.approvers.contains(to) {
+                return Err(Refusal::BadTarget);
+            }
+            for a in node.approvers.iter_mut() {
+                if a == actor {
+                    *a = to.clone();
+                }
+            }
+            if !s.former.iter().any(|f| f == actor) {
+                s.former.push(actor.into());
+            }
+            events.push(Event::Transferred {
+                node: c,
+                from: actor.into(),
+                to: to.clone(),
+            });
+        }
+        Action::Approve | Action::Reject => {
+            if !s.current_approvers().contains(&actor) {
+                return Err(if s.is_approver(actor) {
+                    Refusal::Stale
+                } else {
+                    Refusal::NotAllowed
+                });
+            }
+            let Some(c) = s.current else {
+                return Err(Refusal::Finished);
+            };
+            let node = &mut s.nodes[c];
+            if *action == Action::Reject {
+                node.status = NodeStatus::Rejected;
+                node.rejected_by = Some(actor.into());
+                s.current = None;
+                s.status = Status::Rejected;
+                events.push(Event::Rejected {
+                    node: c,
+                    actor: actor.into(),
+                });
+                events.push(Event::Finished {
+                    status: Status::Rejected,
+                });
+            } else {
+                node.approved_by.push(actor.into());
+                events.push(Event::Approved {
+                    node: c,
+                    actor: actor.into(),
+                });
+                let complete = match node.mode {
+                    Mode::AnyOne => true,
+                    Mode::All | Mode::Sequence => node.approved_by.len() == node.approvers.len(),
+                };
+                if complete {
+                    node.status = NodeStatus::Approved;
+                    events.push(Event::NodeApproved { node: c });
+                    s.advance_from(c + 1, &mut events);
+                } else if node.mode == Mode::Sequence {
+                    // The next in line is to be told.
+                    events.push(Event::NodeStarted { node: c });
+                }
+            }
+        }
+    }
+    Ok((s, events))
+}
+
+#[cfg(test)]
+#[path = "machine_tests.rs"]
+mod tests;

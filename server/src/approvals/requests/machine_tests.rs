@@ -1,0 +1,277 @@
+use super::*;
+use crate::approvals::model::{Chain, ChainNode, Mode, Skip};
+use proptest::prelude::*;
+
+fn node(id: &str, mode: Mode, approvers: &[&str]) -> ChainNode {
+    ChainNode {
+        node_id: id.into(),
+        name: id.into(),
+        mode,
+        approvers: approvers.iter().map(|s| s.to_string()).collect(),
+        skipped: None,
+        fallback: false,
+    }
+}
+
+fn chain(nodes: Vec<ChainNode>) -> Chain {
+    Chain {
+        nodes,
+        cc_on_submit: vec!["cc".into()],
+        cc_on_complete: vec![],
+    }
+}
+
+fn ok(s: &State, who: &str, a: Action) -> (State, Vec<Event>) {
+    let out = apply(s, who, &a).unwrap_or_else(|r| panic!("{who} {a:?}: {r:?}"));
+    out.0.check().unwrap();
+    out
+}
+
+#[test]
+fn any_one_then_all_then_sequence() {
+    let (s, ev) = State::start(
+        "sub",
+        &chain(vec![
+            node("a", Mode::AnyOne, &["x", "y"]),
+            node("b", Mode::All, &["p", "q"]),
+            node("c", Mode::Sequence, &["m", "n"]),
+        ]),
+    );
+    s.check().unwrap();
+    assert_eq!(ev, vec![Event::NodeStarted { node: 0 }]);
+    assert_eq!(s.current_approvers(), ["x", "y"]);
+    // y decides for the any-one node; x is too late.
+    let (s, _) = ok(&s, "y", Action::Approve);
+    assert_eq!(apply(&s, "x", &Action::Approve), Err(Refusal::Stale));
+    assert_eq!(s.current_approvers(), ["p", "q"]);
+    let (s, _) = ok(&s, "q", Action::Approve);
+    assert_eq!(apply(&s, "q", &Action::Approve), Err(Refusal::Stale));
+    assert_eq!(s.current_approvers(), ["p"]);
+    let (s, ev) = ok(&s, "p", Action::Approve);
+    assert!(ev.contains(&Event::NodeStarted { node: 2 }));
+    // In sequence: n waits for m.
+    assert_eq!(s.current_approvers(), ["m"]);
+    assert_eq!(apply(&s, "n", &Action::Approve), Err(Refusal::Stale));
+    let (s, _) = ok(&s, "m", Action::Approve);
+    let (s, ev) = ok(&s, "n", Action::Approve);
+    assert_eq!(s.status, Status::Approved);
+    assert_eq!(
+        ev.last(),
+        Some(&Event::Finished {
+            status: Status::Approved
+        })
+    );
+    assert_eq!(apply(&s, "sub", &Action::Comment), Err(Refusal::Finished));
+}
+
+#[test]
+fn reject_withdraw_comment_and_outsiders() {
+    let (s, _) = State::start("sub", &chain(vec![node("a", Mode::All, &["x", "y"])]));
+    assert_eq!(apply(&s, "z", &Action::Approve), Err(Refusal::NotAllowed));
+    assert_eq!(apply(&s, "sub", &Action::Approve), Err(Refusal::NotAllowed));
+    assert_eq!(apply(&s, "x", &Action::Withdraw), Err(Refusal::NotAllowed));
+    assert_eq!(apply(&s, "z", &Action::Comment), Err(Refusal::NotAllowed));
+    ok(&s, "cc", Action::Comment);
+    ok(&s, "x", Action::Comment);
+    let (r, _) = ok(&s, "y", Action::Reject);
+    assert_eq!(r.status, Status::Rejected);
+    assert_eq!(apply(&r, "x", &Action::Approve), Err(Refusal::Finished));
+    assert_eq!(apply(&r, "sub", &Action::Withdraw), Err(Refusal::Finished));
+    let (w, _) = ok(&s, "sub", Action::Withdraw);
+    assert_eq!(w.status, Status::Withdrawn);
+    assert_eq!(apply(&w, "x", &Action::Approve), Err(Refusal::Finished));
+}
+
+#[test]
+fn transfer_and_urge() {
+    let (s, _) = State::start("sub", &chain(vec![node("a", Mode::Sequence, &["x", "y"])]));
+    assert_eq!(
+        apply(&s, "x", &Action::Transfer("sub".into())),
+        Err(Refusal::BadTarget)
+    );
+    assert_eq!(
+        apply(&s, "x", &Action::Transfer("y".into())),
+        Err(Refusal::BadTarget)
+    );
+    assert_eq!(
+        apply(&s, "y", &Action::Transfer("z".into())),
+        Err(Refusal::Stale)
+    );
+    let (t, _) = ok(&s, "x", Action::Transfer("z".into()));
+    assert_eq!(t.current_approvers(), ["z"]);
+    assert_eq!(t.nodes[0].approvers, ["z", "y"]);
+    assert!(t.is_participant("x"));
+    assert_eq!(apply(&t, "x", &Action::Approve), Err(Refusal::NotAllowed));
+    assert_eq!(apply(&t, "x", &Action::Urge), Err(Refusal::NotAllowed));
+    let (u, ev) = ok(&t, "sub", Action::Urge);
+    assert_eq!(u, t);
+    assert_eq!(
+        ev,
+        vec![Event::Urged {
+            actor: "sub".into()
+        }]
+    );
+}
+
+#[test]
+fn skipped_nodes_are_passed_over() {
+    let mut skipped = node("a", Mode::AnyOne, &[]);
+    skipped.skipped = Some(Skip::Condition);
+    let (s, _) = State::start(
+        "sub",
+        &chain(vec![
+            skipped.clone(),
+            node("b", Mode::AnyOne, &["x"]),
+            node("c", Mode::All, &[]),
+        ]),
+    );
+    s.check().unwrap();
+    assert_eq!(s.current, Some(1));
+    let (s, _) = ok(&s, "x", Action::Approve);
+    assert_eq!(s.status, Status::Approved);
+    assert_eq!(s.nodes[2].skipped, Some(Skip::NoApprover));
+    // Nothing to approve at all: approved on submit.
+    let (s, ev) = State::start("sub", &chain(vec![skipped]));
+    s.check().unwrap();
+    assert_eq!(s.status, Status::Approved);
+    assert_eq!(
+        ev,
+        vec![Event::Finished {
+            status: Status::Approved
+        }]
+    );
+}
+
+const PEOPLE: &[&str] = &["sub", "a", "b", "c", "d", "cc", "out"];
+
+fn mode() -> impl Strategy<Value = Mode> {
+    prop_oneof![Just(Mode::AnyOne), Just(Mode::All), Just(Mode::Sequence)]
+}
+
+/// A random chain: 1–4 nodes, each skipped or with 0–4 approvers drawn from the people (the
+/// submitter and outsiders included: the machine must not care who they are).
+fn chains() -> impl Strategy<Value = Chain> {
+    let n = (
+        mode(),
+        proptest::collection::vec(0usize..PEOPLE.len(), 0..5),
+        proptest::bool::weighted(0.15),
+    );
+    proptest::collection::vec(n, 1..5).prop_map(|nodes| Chain {
+        nodes: nodes
+            .into_iter()
+            .enumerate()
+            .map(|(i, (m, who, skip))| {
+                let mut n = node(
+                    &format!("n{i}"),
+                    m,
+                    &who.iter().map(|&w| PEOPLE[w]).collect::<Vec<_>>(),
+                );
+                if skip {
+                    n.skipped = Some(Skip::Condition);
+                    n.approvers.clear();
+                }
+                n
+            })
+            .collect(),
+        cc_on_submit: vec!["cc".into()],
+        cc_on_complete: vec![],
+    })
+}
+
+fn actions() -> impl Strategy<Value = Action> {
+    prop_oneof![
+        4 => Just(Action::Approve),
+        1 => Just(Action::Reject),
+        1 => Just(Action::Withdraw),
+        1 => Just(Action::Comment),
+        1 => Just(Action::Urge),
+        1 => (0usize..PEOPLE.len()).prop_map(|i| Action::Transfer(PEOPLE[i].to_string())),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Random actions by random people: every state is valid, a refusal changes nothing, only
+    /// a current approver decides, only the submitter withdraws, a finished request takes no
+    /// action; and driving what is left to completion always finishes.
+    #[test]
+    fn random_actions_keep_the_rules(
+        c in chains(),
+        steps in proptest::collection::vec((0usize..PEOPLE.len(), actions()), 0..40),
+        reject_at in proptest::option::of(0usize..10),
+    ) {
+        let (mut s, _) = State::start("sub", &c);
+        prop_assert_eq!(s.check(), Ok(()));
+        for (who, action) in steps {
+            let who = PEOPLE[who];
+            let could_decide = s.current_approvers().contains(&who);
+            let was = s.status;
+            match apply(&s, who, &action) {
+                Ok((next, events)) => {
+                    prop_assert_eq!(next.check(), Ok(()));
+                    prop_assert_eq!(was, Status::Pending);
+                    match action {
+                        Action::Approve | Action::Reject => prop_assert!(could_decide),
+                        Action::Transfer(ref to) => {
+                            prop_assert!(could_decide);
+                            prop_assert!(to != "sub" && to != who);
+                            prop_assert!(!next.current_approvers().contains(&who));
+                            prop_assert!(next.is_participant(who));
+                        }
+                        Action::Urge => {
+                            prop_assert_eq!(who, "sub");
+                            prop_assert_eq!(&next, &s);
+                        }
+                        Action::Withdraw => {
+                            prop_assert_eq!(who, "sub");
+                            prop_assert_eq!(next.status, Status::Withdrawn);
+                        }
+                        Action::Comment => {
+                            prop_assert!(s.is_participant(who));
+                            prop_assert_eq!(&next, &s);
+                        }
+                    }
+                    if action == Action::Reject {
+                        prop_assert_eq!(next.status, Status::Rejected);
+                    }
+                    prop_assert!(!events.is_empty());
+                    s = next;
+                }
+                Err(r) => {
+                    if was.finished() {
+                        prop_assert_eq!(r, Refusal::Finished);
+                    }
+                    if matches!(action, Action::Approve | Action::Reject) {
+                        prop_assert!(!could_decide || was.finished());
+                    }
+                    if matches!(action, Action::Transfer(_)) && could_decide {
+                        prop_assert_eq!(r, Refusal::BadTarget);
+                    }
+                }
+            }
+        }
+        // Drive to completion: a current approver approves (or, once, rejects) until done.
+        let mut n = 0;
+        while s.status == Status::Pending {
+            let who = s.current_approvers()[0].to_string();
+            let a = if reject_at == Some(n) { Action::Reject } else { Action::Approve };
+            s = apply(&s, &who, &a).map_err(|r| TestCaseError::fail(format!("{r:?}")))?.0;
+            prop_assert_eq!(s.check(), Ok(()));
+            n += 1;
+            prop_assert!(n <= 4 * 5, "no progress");
+        }
+        prop_assert!(matches!(s.status, Status::Approved | Status::Rejected | Status::Withdrawn));
+        if s.status == Status::Approved {
+            prop_assert!(s.nodes.iter().all(|n| matches!(n.status, NodeStatus::Approved | NodeStatus::Skipped)));
+        }
+    }
+
+    /// The state survives its JSON form (it is stored as JSON).
+    #[test]
+    fn state_round_trips(c in chains()) {
+        let (s, _) = State::start("sub", &c);
+        let back: State = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        prop_assert_eq!(back, s);
+    }
+}

@@ -1,0 +1,19 @@
+//! Approval requests: a person submits answers under a template's current version; the chain
+//! of approvers is resolved on the current organisation and frozen with the request; the
+//! request walks it node by node.
+//!
+//! - [`machine`]: the pure state machine (request and node states, any-one / all / in-sequence
+//!   nodes, who may decide now), property-tested.
+//! - [`store`]: the requests, their append-only actions, who they wait for and copy.
+//! - [`service`]: submit (idempotent), read, approve, reject, withdraw, comment — row lock and
+//!   revision compare-and-set, the action record, audit and notices in one transaction; the
+//!   lists (mine, waiting, handled, copied, all).
+//! - [`hooks`]: the `approval` search kind.
+//! - [`api`], [`dto`]: `/approvals/requests`.
+
+pub mod api;
+pub mod dto;
+pub mod hooks;
+pub mod machine;
+pub mod service;
+pub mod store;
