@@ -9,6 +9,7 @@ import { toQuery } from '../pages/Audit';
 import { groupByFeature } from '../pages/Roles';
 import { renderUi } from '../test/render';
 import { Confirm } from './Confirm';
+import { DataTable } from './DataTable';
 import { Pager } from './Pager';
 import { ProblemAlert } from './ProblemAlert';
 
@@ -57,6 +58,42 @@ describe('Confirm', () => {
     expect(button).toBeEnabled();
     await userEvent.click(button);
     expect(onConfirm).toHaveBeenCalled();
+  });
+});
+
+describe('DataTable', () => {
+  it('renders a line per row and says when there is none', () => {
+    const columns = [
+      { key: 'n', header: 'Name', render: (r: { id: string; n: string }) => r.n },
+      { key: 'id', header: 'Id', render: (r: { id: string; n: string }) => <code>{r.id}</code> },
+    ];
+    const { unmount } = renderUi(<DataTable label="things" columns={columns} rows={[{ id: 'a', n: 'Alpha' }, { id: 'b', n: 'Beta' }]} rowKey={(r) => r.id} />);
+    const table = screen.getByRole('table', { name: 'things' });
+    expect(table.querySelectorAll('tbody tr')).toHaveLength(2);
+    expect(screen.getByRole('columnheader', { name: 'Name' })).toBeInTheDocument();
+    expect(screen.getByText('Beta')).toBeInTheDocument();
+    unmount();
+    renderUi(<DataTable columns={columns} rows={[]} rowKey={(r) => r.id} />);
+    expect(screen.getByText('Nothing here.')).toBeInTheDocument();
+  });
+});
+
+describe('Confirm with consequences', () => {
+  it('shows them and waits for the preview before the button works', async () => {
+    const first = renderUi(
+      <Confirm opened onClose={() => {}} title="Run" confirmLabel="Run now" onConfirm={() => {}} previewLoading>
+        <p>intro</p>
+      </Confirm>,
+    );
+    expect(await screen.findByRole('button', { name: 'Run now' })).toBeDisabled();
+    first.unmount();
+    renderUi(
+      <Confirm opened onClose={() => {}} title="Run" confirmLabel="Run now" onConfirm={() => {}} consequences={[{ label: 'messages', value: 12, testId: 'n-messages' }]}>
+        <p>intro</p>
+      </Confirm>,
+    );
+    expect(await screen.findByTestId('n-messages')).toHaveTextContent('12');
+    expect(screen.getByRole('button', { name: 'Run now' })).toBeEnabled();
   });
 });
 

@@ -27,6 +27,7 @@ export const en = {
     no: 'No',
     refresh: 'Refresh',
     days: 'days',
+    consequences: 'Consequences',
   },
   nav: {
     label: 'Sections',

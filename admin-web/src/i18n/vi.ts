@@ -27,6 +27,7 @@ export const vi: Messages = {
     no: 'Không',
     refresh: 'Làm mới',
     days: 'ngày',
+    consequences: 'Hệ quả',
   },
   nav: {
     label: 'Mục',

@@ -27,6 +27,7 @@ export const zh: Messages = {
     no: '否',
     refresh: '刷新',
     days: '天',
+    consequences: '后果',
   },
   nav: {
     label: '栏目',
