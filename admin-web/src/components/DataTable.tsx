@@ -106,10 +106,10 @@ export function QueryTable<T>({
  * A listing paged with the API's cursors: `key` names the query (filters included, so a new
  * filter is a new query; call `pages.reset()` when one changes), `fetch` asks for one page.
  */
-export function usePaged<T>(
+export function usePaged<P extends ListPage<unknown>>(
   key: unknown[],
-  fetch: (cursor: string | undefined) => Promise<ListPage<T>>,
-  opts: { refetchInterval?: (data: ListPage<T> | undefined) => number | false; enabled?: boolean } = {},
+  fetch: (cursor: string | undefined) => Promise<P>,
+  opts: { refetchInterval?: (data: P | undefined) => number | false; enabled?: boolean } = {},
 ) {
   const pages = useCursor();
   const query = useQuery({

@@ -3,9 +3,10 @@ import { IconDownload, IconShieldCheck } from '@tabler/icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, ApiError, call, type Schemas } from '../api/client';
+import { api, call, type Schemas } from '../api/client';
 import { QueryTable, usePaged } from '../components/DataTable';
 import { DateTime } from '../components/DateTime';
+import { download } from '../components/download';
 import { Page } from '../components/Page';
 import { ProblemAlert } from '../components/ProblemAlert';
 
@@ -33,17 +34,6 @@ export function toQuery(f: Filters) {
   };
 }
 
-function save(blob: Blob, name: string) {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
 export function Audit() {
   const { t } = useTranslation();
   const [form, setForm] = useState<Filters>(EMPTY);
@@ -53,21 +43,8 @@ export function Audit() {
     call(api.GET('/audit', { params: { query: { ...toQuery(applied), cursor, limit: 50 } } })),
   );
   const exp = useMutation({
-    mutationFn: async (format: 'jsonl' | 'csv') => {
-      const r = await api.GET('/audit/export', { params: { query: { ...toQuery(applied), format } }, parseAs: 'blob' });
-      if (!r.response.ok) {
-        let p = {};
-        try {
-          p = JSON.parse(await (r.error instanceof Blob ? r.error.text() : Promise.resolve(JSON.stringify(r.error ?? {}))));
-        } catch {
-          // not JSON
-        }
-        throw new ApiError(r.response.status, p);
-      }
-      const name = /filename="?([^";]+)"?/.exec(r.response.headers.get('content-disposition') ?? '')?.[1] ?? `audit.${format}`;
-      save(r.data as Blob, name);
-      return name;
-    },
+    mutationFn: (format: 'jsonl' | 'csv') =>
+      download(api.GET('/audit/export', { params: { query: { ...toQuery(applied), format } }, parseAs: 'blob' }), `audit.${format}`),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['audit'] }),
   });
   const qc = useQueryClient();
