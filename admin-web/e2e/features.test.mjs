@@ -115,7 +115,7 @@ describe('feature pages', { concurrency: false }, () => {
       await axe(page, 'new schedule');
       await dialog.getByRole('button', { name: 'Save' }).click();
       await dialog.waitFor({ state: 'detached' });
-      await page.getByRole('cell', { name: 'Head office' }).waitFor();
+      await page.getByRole('cell', { name: 'Head office', exact: true }).waitFor();
       const list = (await apiCall(stack, 'GET', '/attendance/schedules', { token: adminToken })).body;
       const s = list.items.find((x) => x.name === 'Head office');
       assert.deepEqual(s?.days, [1, 2, 3, 4, 5, 6], JSON.stringify(list));
@@ -145,17 +145,22 @@ describe('feature pages', { concurrency: false }, () => {
       await shot(page, 'approval-template-new');
       await dialog.getByRole('button', { name: 'Create' }).click();
       await dialog.waitFor({ state: 'detached' });
-      await page.getByRole('button', { name: 'Purchase e2e' }).waitFor();
+      await page.getByRole('button', { name: 'Purchase e2e', exact: true }).waitFor();
       const find = async () =>
         (await apiCall(stack, 'GET', '/approvals/admin/templates', { token: adminToken })).body.items.find((x) => x.name === 'Purchase e2e');
       const v1 = await find();
       assert.equal(v1?.version, 1);
 
-      // A new version: the admins' step from 500 instead of 1000.
+      // A new version: the second step from 500 instead of 1000, approved by Bình (not by the
+      // admins: the only admin is the submitter here, whose own step is skipped).
+      const binh = (await apiCall(stack, 'GET', '/users?q=binh', { token: adminToken })).body.items[0];
+      assert.equal(binh?.display_name, 'Bình Reader');
       await page.getByRole('button', { name: 'New version of Purchase e2e' }).click();
       dialog = page.getByRole('dialog');
       const flow = dialog.getByLabel('Flow (JSON)');
-      await flow.fill((await flow.inputValue()).replace('amount > 1000', 'amount > 500'));
+      await flow.fill(
+        (await flow.inputValue()).replace('amount > 1000', 'amount > 500').replace('"kind": "admins"', `"kind": "people", "people": ["${binh.id}"]`),
+      );
       await dialog.getByRole('button', { name: 'Save the new version' }).click();
       await dialog.waitFor({ state: 'detached' });
       await until(async () => (await find()).version === 2, 'version 2');
@@ -163,7 +168,7 @@ describe('feature pages', { concurrency: false }, () => {
       await shot(page, 'approval-templates');
 
       // The chain for an amount over the new threshold, in the console and from the API.
-      await page.getByRole('button', { name: 'Purchase e2e' }).click();
+      await page.getByRole('button', { name: 'Purchase e2e', exact: true }).click();
       dialog = page.getByRole('dialog');
       await dialog.getByText('amount > 500').waitFor();
       const answers = { amount: '750', reason: 'A new laptop' };
@@ -172,8 +177,8 @@ describe('feature pages', { concurrency: false }, () => {
       await dialog.getByTestId('chain').waitFor();
       const api = (await apiCall(stack, 'POST', '/approvals/preview', { token: adminToken, body: { template_id: v1.id, answers, chosen: {} } })).body;
       assert.equal(api.version, 2);
-      const admins = api.nodes.find((n) => n.node_id === 'admins');
-      assert.ok(!admins.skipped && admins.approvers.some((p) => p.display_name === ADMIN.name), JSON.stringify(api));
+      const second = api.nodes.find((n) => n.node_id === 'admins');
+      assert.ok(!second.skipped && second.approvers.some((p) => p.display_name === 'Bình Reader'), JSON.stringify(api));
       for (const n of api.nodes) {
         if (n.skipped) await dialog.getByTestId(`skipped-${n.node_id}`).waitFor();
         else assert.ok((await dialog.getByTestId(`approvers-${n.node_id}`).innerText()).startsWith(n.approvers.map((p) => p.display_name).join(', ')));
@@ -184,18 +189,24 @@ describe('feature pages', { concurrency: false }, () => {
       // Under the threshold the admins' step is skipped by its condition.
       await dialog.getByLabel('Answers (JSON)').fill(JSON.stringify({ ...answers, amount: '100' }));
       await dialog.getByRole('button', { name: 'Preview', exact: true }).click();
-      await dialog.getByTestId('skipped-admins').waitFor();
+      await dialog.getByTestId('skipped-admins').getByText('Skipped: condition not met').waitFor();
     });
   });
 
-  test('a staff member sees none of these pages', async () => {
+  test('a staff member reads the directory but manages nothing, and sees no other of these pages', async () => {
     await addPerson(stack, adminToken, 'Chi Staff', 'chi@acme.example', 'chi long passphrase');
     await withPage({}, async (page) => {
       await signIn(page, stack, 'chi@acme.example', 'chi long passphrase');
       await page.getByRole('heading', { name: 'Overview' }).waitFor();
-      for (const link of ['Directory', 'Announcements', 'Attendance', 'Approval templates']) {
+      for (const link of ['Announcements', 'Attendance', 'Approval templates']) {
         assert.equal(await page.getByRole('link', { name: link }).count(), 0, `staff must not see ${link}`);
       }
+      await page.getByRole('link', { name: 'Directory' }).click();
+      await page.getByTestId('dept-Sales').waitFor();
+      assert.equal(await page.getByRole('button', { name: 'New department' }).count(), 0, 'staff cannot create departments');
+      assert.equal(await page.getByRole('button', { name: 'Delete Sales' }).count(), 0, 'staff cannot delete departments');
+      await axe(page, 'directory (staff)');
+      await shot(page, 'directory-staff');
     });
   });
 });

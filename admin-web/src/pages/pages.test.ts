@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { audienceOf } from './announcements/Announcements';
-import { NEW_FORM, parseJson, sampleAnswers } from './approvals/ApprovalTemplates';
+import { NEW_FORM, parseJson, sampleAnswers, toJson } from './approvals/ApprovalTemplates';
 import { lastMonth } from './attendance/Attendance';
 import { departmentOptions } from './directory/Directory';
 
@@ -40,6 +40,7 @@ describe('feature pages', () => {
   it('JSON errors are reported, not thrown', () => {
     expect(parseJson('{"a":1}').value).toEqual({ a: 1 });
     expect(parseJson('{a').error).toBeTruthy();
+    expect(JSON.parse(toJson({ a: 1, b: null, c: [{ d: null, e: false }] }))).toEqual({ a: 1, c: [{ e: false }] });
   });
   it('the export month defaults to last month', () => {
     expect(lastMonth(new Date(2026, 0, 15))).toBe('2025-12');

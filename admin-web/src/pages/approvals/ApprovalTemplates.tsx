@@ -66,6 +66,11 @@ export function sampleAnswers(form: Schemas['ApprovalForm']): Record<string, unk
   return out;
 }
 
+/** JSON for editing: indented, without the `null`s the server writes for absent options. */
+export function toJson(v: unknown): string {
+  return JSON.stringify(v, (_, x: unknown) => (x === null ? undefined : x), 2);
+}
+
 /** A JSON text, or the parse error's message. */
 export function parseJson<T>(text: string): { value?: T; error?: string } {
   try {
@@ -155,8 +160,8 @@ function EditorForm({ base, onClose, onSaved }: { base?: Template; onClose: () =
   const [name, setName] = useState(base?.name ?? '');
   const [category, setCategory] = useState(base?.category ?? '');
   const [description, setDescription] = useState(base?.description ?? '');
-  const [form, setForm] = useState(JSON.stringify(base?.form ?? NEW_FORM, null, 2));
-  const [flow, setFlow] = useState(JSON.stringify(base?.flow ?? NEW_FLOW, null, 2));
+  const [form, setForm] = useState(toJson(base?.form ?? NEW_FORM));
+  const [flow, setFlow] = useState(toJson(base?.flow ?? NEW_FLOW));
   const pf = parseJson<Schemas['ApprovalForm']>(form);
   const pl = parseJson<Schemas['ApprovalFlow']>(flow);
   const m = useMutation({
@@ -226,7 +231,7 @@ function EditorForm({ base, onClose, onSaved }: { base?: Template; onClose: () =
 
 function Preview({ tpl }: { tpl: Template }) {
   const { t } = useTranslation();
-  const [answers, setAnswers] = useState(JSON.stringify(sampleAnswers(tpl.form), null, 2));
+  const [answers, setAnswers] = useState(toJson(sampleAnswers(tpl.form)));
   const parsed = parseJson<Record<string, unknown>>(answers);
   const m = useMutation({
     mutationFn: () => call(api.POST('/approvals/preview', { body: { template_id: tpl.id, answers: parsed.value, chosen: {} } })),
