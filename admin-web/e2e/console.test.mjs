@@ -262,23 +262,26 @@ describe('admin console', { concurrency: false }, () => {
   });
 
   test('retention: the live preview matches the API, then the policy is saved', async () => {
-    // Something to remove: a document with two superseded versions, and a policy that keeps
-    // old versions 0 days (the class has no minimum), so the preview cannot be 0 = 0.
+    // Something to remove: two documents in the trash, and a policy that purges the trash at
+    // once (the class has no minimum), so the preview cannot be 0 = 0.
     const space = (await apiCall(stack, 'POST', '/spaces', { token: adminToken, body: { name: 'Retention e2e' } })).body;
     assert.ok(space?.id, `space: ${JSON.stringify(space)}`);
-    for (const text of ['first', 'second draft', 'final text']) {
-      const r = await fetch(`${stack.api}/api/v1/spaces/${space.id}/documents?name=retention-e2e.txt`, {
+    for (const name of ['old-minutes.txt', 'old-draft.txt']) {
+      const r = await fetch(`${stack.api}/api/v1/spaces/${space.id}/documents?name=${name}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/octet-stream' },
-        body: text,
+        body: `the text of ${name}`,
       });
-      assert.ok(r.ok, `upload answered ${r.status}: ${await r.text()}`);
+      const doc = await r.json();
+      assert.ok(r.ok, `upload answered ${r.status}: ${JSON.stringify(doc)}`);
+      const d = await apiCall(stack, 'DELETE', `/documents/${doc.id}`, { token: adminToken });
+      assert.equal(d.status, 204, JSON.stringify(d.body));
     }
     const policy = (await apiCall(stack, 'GET', '/retention/policy', { token: adminToken })).body;
-    const cls = policy.classes.find((c) => c.class === 'document_versions');
-    assert.ok(cls, 'the document_versions class');
+    const cls = policy.classes.find((c) => c.class === 'trash');
+    assert.ok(cls, 'the trash class');
     assert.equal(cls.min_days, 0);
-    assert.notEqual(cls.days, 0, 'the default keeps old versions');
+    assert.notEqual(cls.days, 0, 'the default keeps the trash a while');
     const input = { set: [{ class: cls.class, days: 0 }], reset: [] };
     await withPage({}, async (page) => {
       await signIn(page, stack);
@@ -293,8 +296,8 @@ describe('admin console', { concurrency: false }, () => {
       const save = page.getByRole('button', { name: 'Save policy' });
       await until(async () => save.isEnabled(), 'the preview of the draft');
       const api = (await apiCall(stack, 'POST', '/retention/preview', { token: adminToken, body: input })).body;
-      const versions = api.classes.find((c) => c.class === 'document_versions');
-      assert.ok(versions.items >= 2, `the API previews the two old versions: ${JSON.stringify(versions)}`);
+      const trash = api.classes.find((c) => c.class === 'trash');
+      assert.ok(trash.items >= 2, `the API previews the two trashed documents: ${JSON.stringify(trash)}`);
       const shown = await page.getByTestId('preview-total').innerText();
       assert.match(shown, new RegExp(`^${api.items.toLocaleString('en-US')} item`), `UI "${shown}" vs API ${api.items}`);
       for (const c of api.classes.filter((x) => x.items > 0)) {
