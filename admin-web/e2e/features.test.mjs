@@ -193,6 +193,43 @@ describe('feature pages', { concurrency: false }, () => {
     });
   });
 
+  test('roles: who holds a role; a person page: end one of their sessions', async () => {
+    const users = (await apiCall(stack, 'GET', '/users?q=binh', { token: adminToken })).body.items;
+    const binh = users[0];
+    const roles = (await apiCall(stack, 'GET', '/roles', { token: adminToken })).body;
+    const staff = roles.find((r) => r.builtin === 'staff');
+    const role = await apiCall(stack, 'POST', '/roles', { token: adminToken, body: { name: 'Readers', permissions: [] } });
+    assert.equal(role.status, 201, JSON.stringify(role.body));
+    const set = await apiCall(stack, 'PUT', `/users/${binh.id}/roles`, { token: adminToken, body: { role_ids: [staff.id, role.body.id] } });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    const binhToken = await login(stack, 'binh@acme.example', 'binh long passphrase');
+    await withPage({}, async (page) => {
+      await open(page, 'Roles');
+      await page.getByRole('button', { name: 'Holders of Readers' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByRole('link', { name: 'Bình Reader' }).waitFor();
+      const api = (await apiCall(stack, 'GET', `/users?role_id=${role.body.id}`, { token: adminToken })).body;
+      assert.deepEqual(api.items.map((u) => u.display_name), ['Bình Reader']);
+      assert.equal(await dialog.getByRole('row').count(), 1 + api.items.length);
+      await axe(page, 'role holders');
+      await shot(page, 'role-holders');
+      await dialog.getByRole('link', { name: 'Bình Reader' }).click();
+      await page.getByRole('heading', { name: 'Bình Reader', level: 1 }).waitFor();
+      const sessions = page.getByRole('table', { name: 'Where they are signed in' });
+      await sessions.getByRole('row').nth(1).waitFor();
+      const live = (await apiCall(stack, 'GET', `/users/${binh.id}/sessions`, { token: adminToken })).body;
+      assert.equal(await sessions.getByRole('row').count(), 1 + live.length);
+      await axe(page, 'person sessions');
+      await shot(page, 'person-sessions');
+      assert.equal((await apiCall(stack, 'GET', '/me', { token: binhToken })).status, 200);
+      for (let i = 0; i < live.length; i++) {
+        await sessions.getByRole('button', { name: 'Sign out there' }).first().click();
+        await until(async () => (await sessions.getByRole('button', { name: 'Sign out there' }).count()) === live.length - i - 1, 'the session list to shrink');
+      }
+      assert.equal((await apiCall(stack, 'GET', '/me', { token: binhToken })).status, 401, 'his app is signed out');
+    });
+  });
+
   test('a staff member reads the directory but manages nothing, and sees no other of these pages', async () => {
     await addPerson(stack, adminToken, 'Chi Staff', 'chi@acme.example', 'chi long passphrase');
     await withPage({}, async (page) => {

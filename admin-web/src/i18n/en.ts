@@ -135,6 +135,7 @@ export const en = {
     tabReports: 'Erasure reports',
   },
   person: {
+    sessions: 'Where they are signed in',
     back: '← All people',
     details: 'Details',
     created: 'Created',
@@ -195,6 +196,8 @@ export const en = {
     transferred: 'Transferred',
   },
   roles: {
+    holdersOf: 'Holders of {{name}}',
+    holdersLosing: 'People who lose its permissions',
     title: 'Roles',
     intro: 'Each column is a role, each row a permission of the catalogue. Changes take effect on the next request.',
     matrix: 'Permissions by role',

@@ -135,6 +135,7 @@ export const vi: Messages = {
     tabReports: 'Báo cáo xóa',
   },
   person: {
+    sessions: 'Nơi người này đang đăng nhập',
     back: '← Tất cả nhân sự',
     details: 'Thông tin',
     created: 'Tạo lúc',
@@ -195,6 +196,8 @@ export const vi: Messages = {
     transferred: 'Đã chuyển giao',
   },
   roles: {
+    holdersOf: 'Người giữ vai trò {{name}}',
+    holdersLosing: 'Số người mất các quyền của vai trò',
     title: 'Vai trò',
     intro: 'Mỗi cột là một vai trò, mỗi hàng là một quyền trong danh mục. Thay đổi có hiệu lực từ yêu cầu tiếp theo.',
     matrix: 'Quyền theo vai trò',

@@ -135,6 +135,7 @@ export const zh: Messages = {
     tabReports: '删除报告',
   },
   person: {
+    sessions: '此人登录的地方',
     back: '← 全部人员',
     details: '资料',
     created: '创建于',
@@ -195,6 +196,8 @@ export const zh: Messages = {
     transferred: '已转交',
   },
   roles: {
+    holdersOf: '{{name}} 的持有人',
+    holdersLosing: '将失去其权限的人',
     title: '角色',
     intro: '每列是一个角色，每行是目录中的一项权限。更改从下一个请求起生效。',
     matrix: '各角色的权限',
