@@ -359,7 +359,8 @@ async fn admin_ends_another_persons_session(b: Backend) {
         )
         .await;
     let role = role.ok(201)["id"].as_str().unwrap().to_string();
-    let (_, helpdesk) = s.member(&t, "Dan Help", json!([role])).await;
+    let staff_role = s.builtin_role_id(&t, "staff").await;
+    let (_, helpdesk) = s.member(&t, "Dan Help", json!([staff_role, role])).await;
     s.get(&path, &helpdesk).await.ok(200);
     let admin_id = s.get("/api/v1/me", &t.admin_token).await.ok(200)["user"]["id"]
         .as_str()
