@@ -10,6 +10,7 @@ import { groupByFeature } from '../pages/Roles';
 import { renderUi } from '../test/render';
 import { Confirm } from './Confirm';
 import { DataTable } from './DataTable';
+import { PageTabs } from './PageTabs';
 import { Pager } from './Pager';
 import { ProblemAlert } from './ProblemAlert';
 
@@ -75,6 +76,23 @@ describe('DataTable', () => {
     unmount();
     renderUi(<DataTable columns={columns} rows={[]} rowKey={(r) => r.id} />);
     expect(screen.getByText('Nothing here.')).toBeInTheDocument();
+  });
+});
+
+describe('PageTabs', () => {
+  it('opens the first tab and shows another when chosen', async () => {
+    renderUi(
+      <PageTabs
+        tabs={[
+          { value: 'a', label: 'Alpha', content: <p>first panel</p> },
+          { value: 'b', label: 'Beta', content: <p>second panel</p> },
+        ]}
+      />,
+    );
+    expect(screen.getByText('first panel')).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('tab', { name: 'Beta' }));
+    expect(await screen.findByText('second panel')).toBeInTheDocument();
+    expect(screen.queryByText('first panel')).toBeNull();
   });
 });
 

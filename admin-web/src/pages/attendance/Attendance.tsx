@@ -1,9 +1,8 @@
-import { ActionIcon, Button, Checkbox, Group, MultiSelect, NumberInput, Select, Stack, Switch, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core';
+import { ActionIcon, Button, Checkbox, Group, MultiSelect, NumberInput, Select, Stack, Switch, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { IconDownload, IconPlus, IconTrash } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useSearchParams } from 'react-router';
 import { api, call, idem, type Schemas } from '../../api/client';
 import { useSession } from '../../auth/session';
 import { Confirm } from '../../components/Confirm';
@@ -13,6 +12,7 @@ import { download } from '../../components/download';
 import { FormModal } from '../../components/FormModal';
 import { Loading } from '../../components/Loading';
 import { Page } from '../../components/Page';
+import { PageTabs } from '../../components/PageTabs';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { adminZone } from '../../format';
 import { departmentOptions } from '../directory/Directory';
@@ -425,30 +425,16 @@ function Export() {
 
 export function Attendance() {
   const { t } = useTranslation();
-  const [params, setParams] = useSearchParams();
-  const tab = params.get('tab') ?? 'schedules';
   return (
     <Page title={t('attendance.title')}>
-      <Tabs value={tab} onChange={(v) => setParams(v && v !== 'schedules' ? { tab: v } : {})} keepMounted={false}>
-        <Tabs.List>
-          <Tabs.Tab value="schedules">{t('attendance.schedules')}</Tabs.Tab>
-          <Tabs.Tab value="rules">{t('attendance.rules')}</Tabs.Tab>
-          <Tabs.Tab value="excused">{t('attendance.excused')}</Tabs.Tab>
-          <Tabs.Tab value="export">{t('attendance.export')}</Tabs.Tab>
-        </Tabs.List>
-        <Tabs.Panel value="schedules" pt="md">
-          <Schedules />
-        </Tabs.Panel>
-        <Tabs.Panel value="rules" pt="md">
-          <Rules />
-        </Tabs.Panel>
-        <Tabs.Panel value="excused" pt="md">
-          <ExcusedDays />
-        </Tabs.Panel>
-        <Tabs.Panel value="export" pt="md">
-          <Export />
-        </Tabs.Panel>
-      </Tabs>
+      <PageTabs
+        tabs={[
+          { value: 'schedules', label: t('attendance.schedules'), content: <Schedules /> },
+          { value: 'rules', label: t('attendance.rules'), content: <Rules /> },
+          { value: 'excused', label: t('attendance.excused'), content: <ExcusedDays /> },
+          { value: 'export', label: t('attendance.export'), content: <Export /> },
+        ]}
+      />
     </Page>
   );
 }

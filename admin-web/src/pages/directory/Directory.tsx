@@ -1,10 +1,10 @@
-import { Anchor, Badge, Button, Group, Select, Stack, Tabs, Text, TextInput } from '@mantine/core';
+import { Anchor, Badge, Button, Group, Select, Stack, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconPlus, IconSearch } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import { api, call, idem, type Schemas } from '../../api/client';
 import { useSession } from '../../auth/session';
 import { Confirm } from '../../components/Confirm';
@@ -12,6 +12,7 @@ import { DataTable, QueryTable, usePaged } from '../../components/DataTable';
 import { FormModal } from '../../components/FormModal';
 import { Loading } from '../../components/Loading';
 import { Page } from '../../components/Page';
+import { PageTabs } from '../../components/PageTabs';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { PersonPicker } from '../people/PersonPicker';
 
@@ -407,26 +408,15 @@ function Positions() {
 
 export function Directory() {
   const { t } = useTranslation();
-  const [params, setParams] = useSearchParams();
-  const tab = params.get('tab') ?? 'departments';
   return (
     <Page title={t('directory.title')}>
-      <Tabs value={tab} onChange={(v) => setParams(v && v !== 'departments' ? { tab: v } : {})} keepMounted={false}>
-        <Tabs.List>
-          <Tabs.Tab value="departments">{t('directory.departments')}</Tabs.Tab>
-          <Tabs.Tab value="people">{t('directory.people')}</Tabs.Tab>
-          <Tabs.Tab value="positions">{t('directory.positions')}</Tabs.Tab>
-        </Tabs.List>
-        <Tabs.Panel value="departments" pt="md">
-          <Departments />
-        </Tabs.Panel>
-        <Tabs.Panel value="people" pt="md">
-          <People />
-        </Tabs.Panel>
-        <Tabs.Panel value="positions" pt="md">
-          <Positions />
-        </Tabs.Panel>
-      </Tabs>
+      <PageTabs
+        tabs={[
+          { value: 'departments', label: t('directory.departments'), content: <Departments /> },
+          { value: 'people', label: t('directory.people'), content: <People /> },
+          { value: 'positions', label: t('directory.positions'), content: <Positions /> },
+        ]}
+      />
     </Page>
   );
 }
