@@ -194,6 +194,16 @@ export async function login(stack, loginName = ADMIN.email, password = ADMIN.pas
   return r.body.token;
 }
 
+/** An active staff member: invited by the admin, the invitation accepted with `password`. */
+export async function addPerson(stack, adminToken, name, email, password) {
+  const r = await apiCall(stack, 'POST', '/users', { token: adminToken, body: { display_name: name, email } });
+  if (r.status !== 201 && r.status !== 200) throw new Error(`invite answered ${r.status}: ${JSON.stringify(r.body)}`);
+  const token = decodeURIComponent(new URL(r.body.invitation.url).hash.replace(/^#token=/, ''));
+  const a = await apiCall(stack, 'POST', '/auth/invitations/accept', { body: { token, password } });
+  if (a.status !== 200) throw new Error(`accept answered ${a.status}: ${JSON.stringify(a.body)}`);
+  return r.body.user.id;
+}
+
 /** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) for a base32 secret. */
 export function totp(secret, at = Date.now()) {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -241,6 +251,19 @@ export async function newPage(browser, { width = 1366, height = 768, locale = 'e
   context.setDefaultTimeout(20_000);
   const page = await context.newPage();
   return { context, page };
+}
+
+/** Runs `fn` with a fresh page (its own context); a failure leaves a FAILED-… screenshot. */
+export async function withPage(browser, opts, fn) {
+  const { context, page } = await newPage(browser, opts);
+  try {
+    await fn(page);
+  } catch (e) {
+    await shot(page, `FAILED-${Date.now()}`).catch(() => {});
+    throw e;
+  } finally {
+    await context.close();
+  }
 }
 
 /** Signs in through the console's form. */

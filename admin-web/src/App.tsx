@@ -17,6 +17,10 @@ import { Audit } from './pages/Audit';
 import { Privacy } from './pages/Privacy';
 import { Settings } from './pages/Settings';
 import { Storage } from './pages/Storage';
+import { Directory } from './pages/directory/Directory';
+import { Announcements } from './pages/announcements/Announcements';
+import { Attendance } from './pages/attendance/Attendance';
+import { ApprovalTemplates } from './pages/approvals/ApprovalTemplates';
 import { Operator } from './pages/Operator';
 import { AcceptInvitation } from './pages/AcceptInvitation';
 import { Account } from './pages/Account';
@@ -56,6 +60,10 @@ function Protected() {
         <Route path="privacy" element={<Privacy />} />
         <Route path="settings" element={<Settings />} />
         <Route path="storage" element={<Storage />} />
+        <Route path="directory" element={<Directory />} />
+        <Route path="announcements" element={<Announcements />} />
+        <Route path="attendance" element={<Attendance />} />
+        <Route path="approvals" element={<ApprovalTemplates />} />
         <Route path="account" element={<Account />} />
         <Route path="*" element={<Navigate to="/" replace />} />
       </Routes>

@@ -9,6 +9,8 @@ import { toQuery } from '../pages/Audit';
 import { groupByFeature } from '../pages/Roles';
 import { renderUi } from '../test/render';
 import { Confirm } from './Confirm';
+import { DataTable } from './DataTable';
+import { PageTabs } from './PageTabs';
 import { Pager } from './Pager';
 import { ProblemAlert } from './ProblemAlert';
 
@@ -57,6 +59,59 @@ describe('Confirm', () => {
     expect(button).toBeEnabled();
     await userEvent.click(button);
     expect(onConfirm).toHaveBeenCalled();
+  });
+});
+
+describe('DataTable', () => {
+  it('renders a line per row and says when there is none', () => {
+    const columns = [
+      { key: 'n', header: 'Name', render: (r: { id: string; n: string }) => r.n },
+      { key: 'id', header: 'Id', render: (r: { id: string; n: string }) => <code>{r.id}</code> },
+    ];
+    const { unmount } = renderUi(<DataTable label="things" columns={columns} rows={[{ id: 'a', n: 'Alpha' }, { id: 'b', n: 'Beta' }]} rowKey={(r) => r.id} />);
+    const table = screen.getByRole('table', { name: 'things' });
+    expect(table.querySelectorAll('tbody tr')).toHaveLength(2);
+    expect(screen.getByRole('columnheader', { name: 'Name' })).toBeInTheDocument();
+    expect(screen.getByText('Beta')).toBeInTheDocument();
+    unmount();
+    renderUi(<DataTable columns={columns} rows={[]} rowKey={(r) => r.id} />);
+    expect(screen.getByText('Nothing here.')).toBeInTheDocument();
+  });
+});
+
+describe('PageTabs', () => {
+  it('opens the first tab and shows another when chosen', async () => {
+    renderUi(
+      <PageTabs
+        tabs={[
+          { value: 'a', label: 'Alpha', content: <p>first panel</p> },
+          { value: 'b', label: 'Beta', content: <p>second panel</p> },
+        ]}
+      />,
+    );
+    expect(screen.getByText('first panel')).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('tab', { name: 'Beta' }));
+    expect(await screen.findByText('second panel')).toBeInTheDocument();
+    expect(screen.queryByText('first panel')).toBeNull();
+  });
+});
+
+describe('Confirm with consequences', () => {
+  it('shows them and waits for the preview before the button works', async () => {
+    const first = renderUi(
+      <Confirm opened onClose={() => {}} title="Run" confirmLabel="Run now" onConfirm={() => {}} previewLoading>
+        <p>intro</p>
+      </Confirm>,
+    );
+    expect(await screen.findByRole('button', { name: 'Run now' })).toBeDisabled();
+    first.unmount();
+    renderUi(
+      <Confirm opened onClose={() => {}} title="Run" confirmLabel="Run now" onConfirm={() => {}} consequences={[{ label: 'messages', value: 12, testId: 'n-messages' }]}>
+        <p>intro</p>
+      </Confirm>,
+    );
+    expect(await screen.findByTestId('n-messages')).toHaveTextContent('12');
+    expect(screen.getByRole('button', { name: 'Run now' })).toBeEnabled();
   });
 });
 

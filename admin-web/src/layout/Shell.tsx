@@ -1,7 +1,11 @@
 import { ActionIcon, Anchor, AppShell, Burger, Button, Group, NavLink, ScrollArea, Select, Text, VisuallyHidden } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import {
+  IconBuildingCommunity,
+  IconCalendarTime,
+  IconChecklist,
   IconDashboard,
+  IconSpeakerphone,
   IconDatabase,
   IconFileText,
   IconHourglass,
@@ -28,9 +32,18 @@ export interface NavItem {
 export const NAV: NavItem[] = [
   { to: '/', key: 'nav.overview', icon: <IconDashboard size={18} /> },
   { to: '/people', key: 'nav.people', icon: <IconUsers size={18} />, anyOf: ['users.read'] },
+  { to: '/directory', key: 'nav.directory', icon: <IconBuildingCommunity size={18} />, anyOf: ['directory.read', 'directory.manage'] },
   { to: '/roles', key: 'nav.roles', icon: <IconShieldCheck size={18} />, anyOf: ['roles.read', 'roles.manage'] },
   { to: '/retention', key: 'nav.retention', icon: <IconHourglass size={18} />, anyOf: ['retention.manage'] },
   { to: '/audit', key: 'nav.audit', icon: <IconFileText size={18} />, anyOf: ['audit.read'] },
+  {
+    to: '/announcements',
+    key: 'nav.announcements',
+    icon: <IconSpeakerphone size={18} />,
+    anyOf: ['announcements.publish', 'announcements.receipts.read'],
+  },
+  { to: '/attendance', key: 'nav.attendance', icon: <IconCalendarTime size={18} />, anyOf: ['attendance.manage'] },
+  { to: '/approvals', key: 'nav.approvals', icon: <IconChecklist size={18} />, anyOf: ['approvals.templates.manage'] },
   { to: '/privacy', key: 'nav.privacy', icon: <IconLock size={18} />, anyOf: ['settings.manage'] },
   { to: '/settings', key: 'nav.settings', icon: <IconSettings size={18} />, anyOf: ['settings.manage', 'documents.manage'] },
   { to: '/storage', key: 'nav.storage', icon: <IconDatabase size={18} /> },

@@ -1,12 +1,12 @@
-import { Badge, Button, Stack, Table, Text, Title } from '@mantine/core';
+import { Button, Stack, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { api, call, idem } from '../api/client';
 import { useSession } from '../auth/session';
-import { DateTime } from '../components/DateTime';
 import { Loading } from '../components/Loading';
 import { Page } from '../components/Page';
 import { ProblemAlert } from '../components/ProblemAlert';
+import { SessionsTable } from '../components/SessionsTable';
 
 /** The signed-in admin's own sessions: where they are signed in, ending one or all. */
 export function Account() {
@@ -37,47 +37,12 @@ export function Account() {
         {sessions.isLoading && <Loading />}
         <ProblemAlert error={sessions.error ?? end.error} />
         {sessions.data && (
-          <Table.ScrollContainer minWidth={600}>
-            <Table striped>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{t('account.device')}</Table.Th>
-                  <Table.Th>{t('account.address')}</Table.Th>
-                  <Table.Th>{t('account.lastSeen')}</Table.Th>
-                  <Table.Th>{t('account.expires')}</Table.Th>
-                  <Table.Th />
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {sessions.data.map((x) => (
-                  <Table.Tr key={x.id}>
-                    <Table.Td>
-                      {x.device}{' '}
-                      {x.current && (
-                        <Badge size="xs" variant="light">
-                          {t('account.this')}
-                        </Badge>
-                      )}
-                    </Table.Td>
-                    <Table.Td>{x.ip}</Table.Td>
-                    <Table.Td>
-                      <DateTime value={x.last_seen_at} />
-                    </Table.Td>
-                    <Table.Td>
-                      <DateTime value={x.expires_at} />
-                    </Table.Td>
-                    <Table.Td>
-                      {!x.current && (
-                        <Button size="compact-xs" variant="light" color="red" onClick={() => end.mutate(x.id)}>
-                          {t('account.end')}
-                        </Button>
-                      )}
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+          <SessionsTable
+            sessions={sessions.data}
+            label={t('account.sessions')}
+            onEnd={(x) => end.mutate(x.id)}
+            ending={end.isPending ? end.variables : undefined}
+          />
         )}
       </Stack>
     </Page>

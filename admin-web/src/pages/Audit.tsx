@@ -1,15 +1,14 @@
-import { Alert, Button, Code, Group, Modal, Select, SimpleGrid, Table, TextInput } from '@mantine/core';
+import { Alert, Button, Code, Group, Modal, Select, SimpleGrid, TextInput } from '@mantine/core';
 import { IconDownload, IconShieldCheck } from '@tabler/icons-react';
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, ApiError, call, type Schemas } from '../api/client';
+import { api, call, type Schemas } from '../api/client';
+import { QueryTable, usePaged } from '../components/DataTable';
 import { DateTime } from '../components/DateTime';
-import { Loading } from '../components/Loading';
+import { download } from '../components/download';
 import { Page } from '../components/Page';
-import { Pager } from '../components/Pager';
 import { ProblemAlert } from '../components/ProblemAlert';
-import { useCursor } from '../components/useCursor';
 
 interface Filters {
   action: string;
@@ -35,44 +34,17 @@ export function toQuery(f: Filters) {
   };
 }
 
-function save(blob: Blob, name: string) {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
 export function Audit() {
   const { t } = useTranslation();
   const [form, setForm] = useState<Filters>(EMPTY);
   const [applied, setApplied] = useState<Filters>(EMPTY);
   const [open, setOpen] = useState<Schemas['AuditEntry'] | null>(null);
-  const pages = useCursor();
-  const list = useQuery({
-    queryKey: ['audit', 'list', applied, pages.cursor],
-    queryFn: () => call(api.GET('/audit', { params: { query: { ...toQuery(applied), cursor: pages.cursor, limit: 50 } } })),
-    placeholderData: keepPreviousData,
-  });
+  const { query: list, pages } = usePaged(['audit', 'list', applied], (cursor) =>
+    call(api.GET('/audit', { params: { query: { ...toQuery(applied), cursor, limit: 50 } } })),
+  );
   const exp = useMutation({
-    mutationFn: async (format: 'jsonl' | 'csv') => {
-      const r = await api.GET('/audit/export', { params: { query: { ...toQuery(applied), format } }, parseAs: 'blob' });
-      if (!r.response.ok) {
-        let p = {};
-        try {
-          p = JSON.parse(await (r.error instanceof Blob ? r.error.text() : Promise.resolve(JSON.stringify(r.error ?? {}))));
-        } catch {
-          // not JSON
-        }
-        throw new ApiError(r.response.status, p);
-      }
-      const name = /filename="?([^";]+)"?/.exec(r.response.headers.get('content-disposition') ?? '')?.[1] ?? `audit.${format}`;
-      save(r.data as Blob, name);
-      return name;
-    },
+    mutationFn: (format: 'jsonl' | 'csv') =>
+      download(api.GET('/audit/export', { params: { query: { ...toQuery(applied), format } }, parseAs: 'blob' }), `audit.${format}`),
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['audit'] }),
   });
   const qc = useQueryClient();
@@ -148,58 +120,31 @@ export function Audit() {
           <DateTime value={verify.data.checked_at} />
         </Alert>
       )}
-      {list.isLoading && <Loading />}
-      <ProblemAlert error={list.error} />
-      {list.data && (
-        <>
-          <Table.ScrollContainer minWidth={760}>
-            <Table striped highlightOnHover>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>#</Table.Th>
-                  <Table.Th>{t('audit.at')}</Table.Th>
-                  <Table.Th>{t('audit.action')}</Table.Th>
-                  <Table.Th>{t('audit.actor')}</Table.Th>
-                  <Table.Th>{t('audit.target')}</Table.Th>
-                  <Table.Th>{t('audit.outcome')}</Table.Th>
-                  <Table.Th />
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {list.data.items.length === 0 && (
-                  <Table.Tr>
-                    <Table.Td colSpan={7}>{t('common.none')}</Table.Td>
-                  </Table.Tr>
-                )}
-                {list.data.items.map((e) => (
-                  <Table.Tr key={e.id}>
-                    <Table.Td>{e.seq}</Table.Td>
-                    <Table.Td>
-                      <DateTime value={e.at} />
-                    </Table.Td>
-                    <Table.Td>
-                      <code>{e.action}</code>
-                    </Table.Td>
-                    <Table.Td>
-                      {e.actor_kind} {e.actor_id}
-                    </Table.Td>
-                    <Table.Td>
-                      {e.target_kind} {e.target_id}
-                    </Table.Td>
-                    <Table.Td>{e.outcome}</Table.Td>
-                    <Table.Td>
-                      <Button size="compact-xs" variant="subtle" onClick={() => setOpen(e)}>
-                        {t('audit.details')}
-                      </Button>
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-          <Pager hasPrev={pages.hasPrev} next={list.data.next_cursor} onPrev={pages.prev} onNext={pages.next} />
-        </>
-      )}
+      <QueryTable
+        query={list}
+        pages={pages}
+        label={t('audit.title')}
+        hover
+        minWidth={760}
+        rowKey={(e) => e.id}
+        columns={[
+          { key: 'seq', header: '#', render: (e) => e.seq },
+          { key: 'at', header: t('audit.at'), render: (e) => <DateTime value={e.at} /> },
+          { key: 'action', header: t('audit.action'), render: (e) => <code>{e.action}</code> },
+          { key: 'actor', header: t('audit.actor'), render: (e) => `${e.actor_kind} ${e.actor_id}` },
+          { key: 'target', header: t('audit.target'), render: (e) => `${e.target_kind} ${e.target_id}` },
+          { key: 'outcome', header: t('audit.outcome'), render: (e) => e.outcome },
+          {
+            key: 'details',
+            header: '',
+            render: (e) => (
+              <Button size="compact-xs" variant="subtle" onClick={() => setOpen(e)}>
+                {t('audit.details')}
+              </Button>
+            ),
+          },
+        ]}
+      />
       <Modal opened={!!open} onClose={() => setOpen(null)} title={open?.action} size="lg">
         {open && <Code block>{JSON.stringify(open, null, 2)}</Code>}
       </Modal>

@@ -1,14 +1,17 @@
-import { Badge, Button, Checkbox, Group, Modal, Stack, Table, Text, TextInput, Textarea, Tooltip } from '@mantine/core';
+import { Anchor, Badge, Button, Checkbox, Group, Modal, Stack, Table, Text, TextInput, Textarea, Tooltip } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Fragment, useMemo, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
 import { api, call, idem, type Schemas } from '../api/client';
 import { useSession } from '../auth/session';
 import { Confirm } from '../components/Confirm';
+import { QueryTable, usePaged } from '../components/DataTable';
 import { Loading } from '../components/Loading';
 import { Page } from '../components/Page';
 import { ProblemAlert } from '../components/ProblemAlert';
+import { StatusBadge } from './people/People';
 
 /** Permissions grouped by feature, in catalogue order. */
 export function groupByFeature(perms: Schemas['Permission'][]): [string, Schemas['Permission'][]][] {
@@ -66,6 +69,38 @@ function NewRole({ opened, onClose }: { opened: boolean; onClose: () => void }) 
   );
 }
 
+/** Who holds a role: its holders, paged, each linked to their page. */
+function Holders({ role, onClose }: { role: Schemas['Role']; onClose: () => void }) {
+  const { t } = useTranslation();
+  const { query, pages } = usePaged(['users', 'holders', role.id], (cursor) =>
+    call(api.GET('/users', { params: { query: { role_id: role.id, cursor, limit: 50 } } })),
+  );
+  return (
+    <Modal opened onClose={onClose} title={t('roles.holdersOf', { name: role.name })} size="lg">
+      <QueryTable
+        query={query}
+        pages={pages}
+        label={t('roles.holdersOf', { name: role.name })}
+        minWidth={420}
+        rowKey={(u) => u.id}
+        columns={[
+          {
+            key: 'name',
+            header: t('people.name'),
+            render: (u) => (
+              <Anchor component={Link} to={`/people/${u.id}`} size="sm">
+                {u.display_name}
+              </Anchor>
+            ),
+          },
+          { key: 'email', header: t('people.email'), render: (u) => u.email ?? u.phone ?? '—' },
+          { key: 'status', header: t('people.status'), render: (u) => <StatusBadge status={u.status} /> },
+        ]}
+      />
+    </Modal>
+  );
+}
+
 export function Roles() {
   const { t } = useTranslation();
   const s = useSession();
@@ -76,6 +111,7 @@ export function Roles() {
   const [draft, setDraft] = useState<Draft>({});
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState<Schemas['Role'] | null>(null);
+  const [holders, setHolders] = useState<Schemas['Role'] | null>(null);
   const groups = useMemo(() => groupByFeature(perms.data ?? []), [perms.data]);
 
   const has = (r: Schemas['Role'], key: string) => (draft[r.id] ? draft[r.id].has(key) : r.permissions.includes(key));
@@ -139,9 +175,21 @@ export function Roles() {
                       <Text fw={600} size="sm">
                         {r.name}
                       </Text>
-                      <Text size="xs" c="dimmed" data-testid={`holders-${r.name}`}>
-                        {t('roles.holders', { count: r.members })}
-                      </Text>
+                      {s.can('users.read') && r.members > 0 ? (
+                        <Button
+                          size="compact-xs"
+                          variant="subtle"
+                          onClick={() => setHolders(r)}
+                          data-testid={`holders-${r.name}`}
+                          aria-label={t('roles.holdersOf', { name: r.name })}
+                        >
+                          {t('roles.holders', { count: r.members })}
+                        </Button>
+                      ) : (
+                        <Text size="xs" c="dimmed" data-testid={`holders-${r.name}`}>
+                          {t('roles.holders', { count: r.members })}
+                        </Text>
+                      )}
                       {r.builtin && <Badge size="xs" variant="outline">{t('roles.builtin')}</Badge>}
                     </Stack>
                   </Table.Th>
@@ -214,6 +262,7 @@ export function Roles() {
         </Table.ScrollContainer>
       )}
       <NewRole opened={creating} onClose={() => setCreating(false)} />
+      {holders && <Holders role={holders} onClose={() => setHolders(null)} />}
       {deleting && (
         <Confirm
           opened
@@ -223,6 +272,7 @@ export function Roles() {
           onConfirm={() => del.mutate(deleting)}
           pending={del.isPending}
           error={del.error}
+          consequences={[{ label: t('roles.holdersLosing'), value: deleting.members }]}
         >
           <Text size="sm">{t('roles.deleteIntro', { count: deleting.members })}</Text>
         </Confirm>

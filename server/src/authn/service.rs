@@ -161,22 +161,45 @@ pub async fn sessions(state: &AppState, p: &Principal) -> ApiResult<Vec<store::S
 
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn revoke_session(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
+    revoke_session_of(state, p, &p.user_id, id).await
+}
+
+/// Another person's live sessions, newest first. The caller checked that it may see them and
+/// that `user_id` is a person of its tenant.
+pub async fn sessions_of(
+    state: &AppState,
+    p: &Principal,
+    user_id: &str,
+) -> ApiResult<Vec<store::SessionRow>> {
+    let mut conn = state.db.conn().await?;
+    Ok(store::list_for_user(&mut conn, &p.tenant_id, user_id, now_ms()).await?)
+}
+
+/// Ends one live session of `user_id` (the caller's own, or, when the caller checked it may,
+/// another person's of its tenant), audited as the caller's act; its connections are closed.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
+pub async fn revoke_session_of(
+    state: &AppState,
+    p: &Principal,
+    user_id: &str,
+    id: &str,
+) -> ApiResult<()> {
     if !crate::db::is_id(id) {
         return Err(ApiError::not_found("session"));
     }
     let mut tx = state.db.begin().await?;
-    if !store::revoke(&mut tx, &p.tenant_id, &p.user_id, id).await? {
+    if !store::revoke(&mut tx, &p.tenant_id, user_id, id).await? {
         return Err(ApiError::not_found("session"));
     }
-    audit::record(
-        &mut tx,
-        p.audit("auth.session_revoked").target("session", id),
-    )
-    .await?;
+    let mut entry = p.audit("auth.session_revoked").target("session", id);
+    if user_id != p.user_id {
+        entry = entry.details(serde_json::json!({ "user_id": user_id }));
+    }
+    audit::record(&mut tx, entry).await?;
     tx.commit().await?;
     state
         .hub
-        .kick_everywhere(&state.db, Kick::session(&p.tenant_id, &p.user_id, id))
+        .kick_everywhere(&state.db, Kick::session(&p.tenant_id, user_id, id))
         .await;
     Ok(())
 }

@@ -53,6 +53,21 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
+impl SessionInfo {
+    /// A stored session as shown; `current` when it is the one making the request.
+    pub fn of(s: authn::store::SessionRow, current_session: &str) -> Self {
+        SessionInfo {
+            current: s.id == current_session,
+            id: s.id,
+            device: s.device,
+            ip: s.ip,
+            created_at: rfc3339(s.created_at),
+            last_seen_at: rfc3339(s.last_seen_at),
+            expires_at: rfc3339(s.expires_at),
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct MeApi;
 
@@ -130,15 +145,7 @@ impl MeApi {
         let rows = authn::service::sessions(&state, &auth.0).await?;
         Ok(Json(
             rows.into_iter()
-                .map(|s| SessionInfo {
-                    current: s.id == auth.0.session_id,
-                    id: s.id,
-                    device: s.device,
-                    ip: s.ip,
-                    created_at: rfc3339(s.created_at),
-                    last_seen_at: rfc3339(s.last_seen_at),
-                    expires_at: rfc3339(s.expires_at),
-                })
+                .map(|s| SessionInfo::of(s, &auth.0.session_id))
                 .collect(),
         ))
     }

@@ -2,7 +2,13 @@
 
 use super::{invitations, roles, service, store::UserRow};
 use crate::{
-    authn::Session, db::rfc3339, error::ApiResult, http::ApiTags, roles::api::RoleRef, AppState,
+    authn::Session,
+    db::rfc3339,
+    error::ApiResult,
+    http::{ApiTags, NoContent},
+    me::api::SessionInfo,
+    roles::api::RoleRef,
+    AppState,
 };
 use poem::web::Data;
 use poem_openapi::{param::Path, param::Query, payload::Json, ApiResponse, Object, OpenApi};
@@ -155,22 +161,27 @@ impl UsersApi {
     /// List and search users
     ///
     /// `q` matches name, email, phone, title and department; `status` filters by the status
-    /// shown. Needs `users.read`.
+    /// shown; `role_id` keeps the holders of that role (who holds a role). Needs `users.read`.
     #[oai(path = "/users", method = "get", operation_id = "users_list")]
+    #[allow(clippy::too_many_arguments)]
     async fn list(
         &self,
         state: Data<&Arc<AppState>>,
         auth: Session,
         q: Query<Option<String>>,
         status: Query<Option<String>>,
+        role_id: Query<Option<String>>,
         limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<UserPage>> {
         let (rows, next) = service::list(
             &state,
             &auth.0,
-            q.0.as_deref(),
-            status.0.as_deref(),
+            service::ListFilter {
+                q: q.0.as_deref(),
+                status: status.0.as_deref(),
+                role_id: role_id.0.as_deref(),
+            },
             cursor.0.as_deref(),
             limit.0,
         )
@@ -329,5 +340,48 @@ impl UsersApi {
     ) -> ApiResult<Json<Vec<RoleRef>>> {
         let roles = roles::set_user_roles(&state, &auth.0, &id.0, &body.0.role_ids).await?;
         Ok(Json(roles.into_iter().map(RoleRef::from).collect()))
+    }
+
+    /// A person's sessions
+    ///
+    /// Their live sessions (apps and browsers), newest first; `current` marks the caller's own.
+    /// Needs `users.manage`, for someone whose permissions are within the caller's.
+    #[oai(
+        path = "/users/:id/sessions",
+        method = "get",
+        operation_id = "users_sessions"
+    )]
+    async fn sessions(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+    ) -> ApiResult<Json<Vec<SessionInfo>>> {
+        let rows = service::sessions(&state, &auth.0, &id.0).await?;
+        Ok(Json(
+            rows.into_iter()
+                .map(|s| SessionInfo::of(s, &auth.0.session_id))
+                .collect(),
+        ))
+    }
+
+    /// End a person's session
+    ///
+    /// That app or browser is signed out at once (its connections close). Needs
+    /// `users.manage`, for someone whose permissions are within the caller's.
+    #[oai(
+        path = "/users/:id/sessions/:session_id",
+        method = "delete",
+        operation_id = "users_session_revoke"
+    )]
+    async fn revoke_session(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+        session_id: Path<String>,
+    ) -> ApiResult<NoContent> {
+        service::revoke_session(&state, &auth.0, &id.0, &session_id.0).await?;
+        Ok(NoContent::Done)
     }
 }

@@ -238,19 +238,26 @@ pub async fn create(
     Ok((user, invitation))
 }
 
+/// What a listing of people keeps: a search, a status, the holders of a role.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ListFilter<'a> {
+    pub q: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub role_id: Option<&'a str>,
+}
+
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn list(
     state: &AppState,
     p: &Principal,
-    q: Option<&str>,
-    status: Option<&str>,
+    f: ListFilter<'_>,
     cursor: Option<&str>,
     limit: Option<u32>,
 ) -> ApiResult<(Vec<UserRow>, Option<String>)> {
     state.authz.require(p, perm::USERS_READ).await?;
     let limit = crate::pagination::limit(limit)?;
     let after = crate::pagination::decode(cursor)?;
-    if let Some(s) = status {
+    if let Some(s) = f.status {
         if !matches!(
             s,
             "invited" | "active" | "disabled" | "pending_erasure" | "erased"
@@ -261,15 +268,21 @@ pub async fn list(
             ));
         }
     }
-    if q.is_some_and(|q| q.chars().count() > 200) {
+    if f.q.is_some_and(|q| q.chars().count() > 200) {
         return Err(ApiError::validation("q", "the search text is too long"));
+    }
+    if f.role_id.is_some_and(|r| !crate::db::is_id(r)) {
+        return Err(ApiError::validation("role_id", "role_id is a role's id"));
     }
     let mut conn = state.db.conn().await?;
     let rows = store::list(
         &mut conn,
         &p.tenant_id,
-        q.filter(|q| !q.trim().is_empty()).map(str::trim),
-        status,
+        store::Filter {
+            q: f.q.filter(|q| !q.trim().is_empty()).map(str::trim),
+            status: f.status,
+            role_id: f.role_id,
+        },
         after.as_deref(),
         limit + 1,
     )
@@ -332,6 +345,41 @@ pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<UserRow
     state.authz.require(p, perm::USERS_READ).await?;
     let mut conn = state.db.conn().await?;
     load(&mut conn, &p.tenant_id, id).await
+}
+
+/// A person's live sessions (`users.manage`; only of someone whose permissions are within the
+/// caller's, like every act on an account).
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
+pub async fn sessions(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<Vec<authn::store::SessionRow>> {
+    state.authz.require(p, perm::USERS_MANAGE).await?;
+    {
+        let mut conn = state.db.conn().await?;
+        let u = load(&mut conn, &p.tenant_id, id).await?;
+        let _: Contained = contain_account(&mut conn, p, &u.id).await?;
+    }
+    authn::service::sessions_of(state, p, id).await
+}
+
+/// Ends one of a person's sessions (`users.manage`, containment as for [`sessions`]): that app
+/// or browser is signed out at once.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
+pub async fn revoke_session(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    session_id: &str,
+) -> ApiResult<()> {
+    state.authz.require(p, perm::USERS_MANAGE).await?;
+    {
+        let mut conn = state.db.conn().await?;
+        let u = load(&mut conn, &p.tenant_id, id).await?;
+        let _: Contained = contain_account(&mut conn, p, &u.id).await?;
+    }
+    authn::service::revoke_session_of(state, p, id, session_id).await
 }
 
 fn apply_patch(
@@ -565,7 +613,14 @@ pub async fn display_names(
     let mut out = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let page = store::list(conn, tenant_id, None, None, after.as_deref(), 1000).await?;
+        let page = store::list(
+            conn,
+            tenant_id,
+            store::Filter::default(),
+            after.as_deref(),
+            1000,
+        )
+        .await?;
         let done = page.len() < 1000;
         after = page.last().map(|u| u.id.clone());
         out.extend(page.into_iter().map(|u| (u.id, u.display_name)));

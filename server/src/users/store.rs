@@ -222,30 +222,42 @@ pub async fn set_password(
     Ok(())
 }
 
+/// What a page of users keeps: a search, a status, the holders of a role.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Filter<'a> {
+    pub q: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub role_id: Option<&'a str>,
+}
+
 /// A page of users in id (creation) order after `after_id`, optionally filtered.
 pub async fn list(
     conn: &mut AnyConnection,
     tenant_id: &str,
-    q: Option<&str>,
-    status: Option<&str>,
+    f: Filter<'_>,
     after_id: Option<&str>,
     limit: i64,
 ) -> Result<Vec<UserRow>, sqlx::Error> {
-    let pattern = q.map(|q| format!("%{}%", crate::db::like_escape(&super::validate::fold(q))));
-    // Lists never need the password hash: leave it in the database.
+    let pattern =
+        f.q.map(|q| format!("%{}%", crate::db::like_escape(&super::validate::fold(q))));
+    // Lists never need the password hash: leave it in the database. A role's holders are its
+    // bindings (the authorisation tables, read only here).
     sqlx::query_as(&format!(
         "select {LIST_COLUMNS} from users
          where tenant_id = $1
            and ($2 is null or search_text like $2 escape '\\')
            and ($3 is null or {SHOWN_STATUS} = $3)
            and ($4 is null or id > $4)
+           and ($6 is null or id in (select b.user_id from role_bindings b
+                                      where b.tenant_id = $1 and b.role_id = $6))
          order by id limit $5"
     ))
     .bind(tenant_id)
     .bind(pattern)
-    .bind(status.map(str::to_string))
+    .bind(f.status.map(str::to_string))
     .bind(after_id.map(str::to_string))
     .bind(limit)
+    .bind(f.role_id.map(str::to_string))
     .fetch_all(conn)
     .await
 }

@@ -59,6 +59,8 @@ struct Fx {
     staff_token: String,
     victim_id: String,
     editee_id: String,
+    /// A session of the editee's, for the admin to end.
+    editee_session_id: String,
     role_id: String,
     doomed_role_id: String,
     staff_role_id: String,
@@ -423,6 +425,45 @@ fn cases() -> Vec<Case> {
             },
             names_object: true,
             bad: Some(|_| req("POST", "/api/v1/users/zzz/invitation", None)),
+        },
+        Case {
+            op: "users_sessions",
+            auth: Session,
+            perm: Some("users.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/users/{}/sessions", f.editee_id),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|_| req("GET", "/api/v1/users/zzz/sessions", None)),
+        },
+        Case {
+            op: "users_session_revoke",
+            auth: Session,
+            perm: Some("users.manage"),
+            ok: 204,
+            call: |f| {
+                req(
+                    "DELETE",
+                    format!(
+                        "/api/v1/users/{}/sessions/{}",
+                        f.editee_id, f.editee_session_id
+                    ),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "DELETE",
+                    format!("/api/v1/users/{}/sessions/zzz", f.editee_id),
+                    None,
+                )
+            }),
         },
         Case {
             op: "users_roles_get",
@@ -5044,7 +5085,11 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
     let b = s.tenant("bravo").await;
     let (staff_id, staff_token) = s.staff(&a, "Sam Staff").await;
     let (victim_id, _) = s.staff(&a, "Vic Victim").await;
-    let (editee_id, _) = s.staff(&a, "Eddie Editee").await;
+    let (editee_id, editee_token) = s.staff(&a, "Eddie Editee").await;
+    let editee_session_id = s.get("/api/v1/me/sessions", &editee_token).await.ok(200)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (_, pw_token) = s.staff(&a, "Pat Password").await;
     let role = s
         .post(
@@ -5775,6 +5820,7 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
         staff_token,
         victim_id,
         editee_id,
+        editee_session_id,
         role_id,
         doomed_role_id,
         staff_role_id,

@@ -287,3 +287,163 @@ async fn tenants_are_isolated(b: Backend) {
     sneaky.problem(400);
 }
 both!(tenants_are_isolated);
+
+/// An admin sees another person's sessions and ends one: that token stops working at once,
+/// the others stay, and the audit log says who did it. `users.manage` is needed, and only for
+/// someone whose permissions are within the caller's.
+async fn admin_ends_another_persons_session(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let (bob, first) = s.staff(&t, "Bob Tran").await;
+    let second = s.login_token("acme", "bob.tran@acme.test").await;
+    let path = format!("/api/v1/users/{bob}/sessions");
+    let list = s.get(&path, &t.admin_token).await.ok(200).clone();
+    let items = list.as_array().unwrap();
+    assert_eq!(items.len(), 2, "{list}");
+    assert!(items.iter().all(|x| x["current"] == false), "{list}");
+    let mine = s.get("/api/v1/me/sessions", &second).await.ok(200).clone();
+    let second_id = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["current"] == true)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(items.iter().any(|x| x["id"] == second_id.as_str()));
+
+    s.delete(&format!("{path}/{second_id}"), &t.admin_token)
+        .await
+        .ok(204);
+    s.get("/api/v1/me", &second).await.problem(401);
+    s.get("/api/v1/me", &first).await.ok(200);
+    let left = s.get(&path, &t.admin_token).await.ok(200).clone();
+    assert_eq!(left.as_array().unwrap().len(), 1, "{left}");
+    // Again: it is gone.
+    s.delete(&format!("{path}/{second_id}"), &t.admin_token)
+        .await
+        .problem(404);
+    // Another person's session id under Bob's path is not Bob's.
+    let (_, other) = s.staff(&t, "Chi Pham").await;
+    let chi_sessions = s.get("/api/v1/me/sessions", &other).await.ok(200).clone();
+    let chi_session = chi_sessions[0]["id"].as_str().unwrap().to_string();
+    s.delete(&format!("{path}/{chi_session}"), &t.admin_token)
+        .await
+        .problem(404);
+    s.get("/api/v1/me", &other).await.ok(200);
+    s.get(
+        "/api/v1/users/01aaaaaa-0000-7000-8000-000000000000/sessions",
+        &t.admin_token,
+    )
+    .await
+    .problem(404);
+
+    let audit = s
+        .get("/api/v1/audit?action=auth.session_revoked", &t.admin_token)
+        .await
+        .ok(200)
+        .clone();
+    let entry = &audit["items"][0];
+    assert_eq!(entry["target_id"], second_id.as_str(), "{audit}");
+    assert_eq!(entry["details"]["user_id"], bob.as_str(), "{audit}");
+
+    // A helpdesk role with users.manage: Bob's sessions yes, the admin's no (containment).
+    let role = s
+        .post(
+            "/api/v1/roles",
+            &t.admin_token,
+            json!({ "name": "Helpdesk", "permissions": ["users.read", "users.manage"] }),
+        )
+        .await;
+    let role = role.ok(201)["id"].as_str().unwrap().to_string();
+    let staff_role = s.builtin_role_id(&t, "staff").await;
+    let (_, helpdesk) = s.member(&t, "Dan Help", json!([staff_role, role])).await;
+    s.get(&path, &helpdesk).await.ok(200);
+    let admin_id = s.get("/api/v1/me", &t.admin_token).await.ok(200)["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.get(&format!("/api/v1/users/{admin_id}/sessions"), &helpdesk)
+        .await
+        .problem(403);
+    // Without users.manage: 403.
+    s.get(&path, &first).await.problem(403);
+}
+both!(admin_ends_another_persons_session);
+
+/// `GET /users?role_id=` lists who holds a role, paged like every list.
+async fn users_by_role(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    let role = s
+        .post(
+            "/api/v1/roles",
+            &t.admin_token,
+            json!({ "name": "Finance", "permissions": [] }),
+        )
+        .await;
+    let role = role.ok(201)["id"].as_str().unwrap().to_string();
+    let staff_role = s.builtin_role_id(&t, "staff").await;
+    let mut holders = Vec::new();
+    for name in ["An Finance", "Binh Finance", "Cuong Finance"] {
+        holders.push(s.member(&t, name, json!([staff_role, role])).await.0);
+    }
+    s.staff(&t, "Dung Other").await;
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let p1 = s
+        .get(
+            &format!("/api/v1/users?role_id={role}&limit=2"),
+            &t.admin_token,
+        )
+        .await
+        .ok(200)
+        .clone();
+    let cursor = p1["next_cursor"].as_str().unwrap().to_string();
+    let p2 = s
+        .get(
+            &format!("/api/v1/users?role_id={role}&limit=2&cursor={cursor}"),
+            &t.admin_token,
+        )
+        .await
+        .ok(200)
+        .clone();
+    assert!(p2["next_cursor"].is_null());
+    let mut got = ids(&p1);
+    got.extend(ids(&p2));
+    holders.sort();
+    assert_eq!(got, holders);
+    // With a search too; a role nobody holds (or another tenant's) lists nobody.
+    let r = s
+        .get(
+            &format!("/api/v1/users?role_id={role}&q=binh"),
+            &t.admin_token,
+        )
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(ids(&r), vec![holders[1].clone()]);
+    let other = s.tenant("other").await;
+    let theirs = s.builtin_role_id(&other, "staff").await;
+    let r = s
+        .get(&format!("/api/v1/users?role_id={theirs}"), &t.admin_token)
+        .await
+        .ok(200)
+        .clone();
+    assert!(ids(&r).is_empty(), "{r}");
+    s.get("/api/v1/users?role_id=not%20an%20id", &t.admin_token)
+        .await
+        .problem(422);
+}
+both!(users_by_role);

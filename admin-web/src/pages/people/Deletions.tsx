@@ -1,14 +1,11 @@
-import { Badge, Button, Checkbox, Select, Table, Text } from '@mantine/core';
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Badge, Button, Checkbox, Select, Text } from '@mantine/core';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call, idem, type Schemas } from '../../api/client';
 import { Confirm } from '../../components/Confirm';
+import { QueryTable, usePaged } from '../../components/DataTable';
 import { DateTime } from '../../components/DateTime';
-import { Loading } from '../../components/Loading';
-import { Pager } from '../../components/Pager';
-import { ProblemAlert } from '../../components/ProblemAlert';
-import { useCursor } from '../../components/useCursor';
 import { PersonName } from './PersonName';
 
 export function CancelDeletion({ deletion, onDone }: { deletion: Schemas['Deletion']; onDone?: () => void }) {
@@ -57,13 +54,9 @@ export function CancelDeletion({ deletion, onDone }: { deletion: Schemas['Deleti
 export function Deletions() {
   const { t } = useTranslation();
   const [status, setStatus] = useState('pending');
-  const pages = useCursor();
-  const list = useQuery({
-    queryKey: ['deletions', status, pages.cursor],
-    queryFn: () =>
-      call(api.GET('/account-deletions', { params: { query: { status: status || undefined, cursor: pages.cursor } } })),
-    placeholderData: keepPreviousData,
-  });
+  const { query: list, pages } = usePaged(['deletions', status], (cursor) =>
+    call(api.GET('/account-deletions', { params: { query: { status: status || undefined, cursor } } })),
+  );
   return (
     <>
       <Select
@@ -80,50 +73,23 @@ export function Deletions() {
         }}
         allowDeselect={false}
       />
-      {list.isLoading && <Loading />}
-      <ProblemAlert error={list.error} />
-      {list.data && (
-        <>
-          <Table.ScrollContainer minWidth={640}>
-            <Table striped>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{t('deletion.person')}</Table.Th>
-                  <Table.Th>{t('deletion.requestedAt')}</Table.Th>
-                  <Table.Th>{t('deletion.eraseAt')}</Table.Th>
-                  <Table.Th>{t('deletion.status')}</Table.Th>
-                  <Table.Th />
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {list.data.items.length === 0 && (
-                  <Table.Tr>
-                    <Table.Td colSpan={5}>{t('common.none')}</Table.Td>
-                  </Table.Tr>
-                )}
-                {list.data.items.map((d) => (
-                  <Table.Tr key={d.id}>
-                    <Table.Td>
-                      <PersonName id={d.user_id} />
-                    </Table.Td>
-                    <Table.Td>
-                      <DateTime value={d.requested_at} />
-                    </Table.Td>
-                    <Table.Td>
-                      <DateTime value={d.erase_at} />
-                    </Table.Td>
-                    <Table.Td>
-                      <Badge variant="light">{t(`deletion.st.${d.status}`, { defaultValue: d.status })}</Badge>
-                    </Table.Td>
-                    <Table.Td>{d.status === 'pending' && <CancelDeletion deletion={d} />}</Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-          <Pager hasPrev={pages.hasPrev} next={list.data.next_cursor} onPrev={pages.prev} onNext={pages.next} />
-        </>
-      )}
+      <QueryTable
+        query={list}
+        pages={pages}
+        label={t('people.tabDeletions')}
+        rowKey={(d) => d.id}
+        columns={[
+          { key: 'person', header: t('deletion.person'), render: (d) => <PersonName id={d.user_id} /> },
+          { key: 'requested', header: t('deletion.requestedAt'), render: (d) => <DateTime value={d.requested_at} /> },
+          { key: 'erase', header: t('deletion.eraseAt'), render: (d) => <DateTime value={d.erase_at} /> },
+          {
+            key: 'status',
+            header: t('deletion.status'),
+            render: (d) => <Badge variant="light">{t(`deletion.st.${d.status}`, { defaultValue: d.status })}</Badge>,
+          },
+          { key: 'actions', header: '', render: (d) => d.status === 'pending' && <CancelDeletion deletion={d} /> },
+        ]}
+      />
     </>
   );
 }

@@ -1,17 +1,13 @@
-import { Anchor, Badge, Button, Group, Select, Table, Tabs, TextInput } from '@mantine/core';
+import { Anchor, Badge, Button, Group, Select, Tabs, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { IconSearch, IconUserPlus } from '@tabler/icons-react';
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
 import { api, call } from '../../api/client';
 import { useSession } from '../../auth/session';
-import { Loading } from '../../components/Loading';
+import { QueryTable, usePaged } from '../../components/DataTable';
 import { Page } from '../../components/Page';
-import { Pager } from '../../components/Pager';
-import { ProblemAlert } from '../../components/ProblemAlert';
-import { useCursor } from '../../components/useCursor';
 import { Deletions } from './Deletions';
 import { ErasureReports } from './ErasureReports';
 import { InviteDialog } from './InviteDialog';
@@ -35,17 +31,9 @@ function PeopleList() {
   const [q, setQ] = useState('');
   const [debounced] = useDebouncedValue(q, 250);
   const status = params.get('status') ?? '';
-  const pages = useCursor();
-  const list = useQuery({
-    queryKey: ['users', 'list', debounced, status, pages.cursor],
-    queryFn: () =>
-      call(
-        api.GET('/users', {
-          params: { query: { q: debounced || undefined, status: status || undefined, cursor: pages.cursor, limit: 50 } },
-        }),
-      ),
-    placeholderData: keepPreviousData,
-  });
+  const { query: list, pages } = usePaged(['users', 'list', debounced, status], (cursor) =>
+    call(api.GET('/users', { params: { query: { q: debounced || undefined, status: status || undefined, cursor, limit: 50 } } })),
+  );
 
   return (
     <>
@@ -77,46 +65,27 @@ function PeopleList() {
           allowDeselect={false}
         />
       </Group>
-      {list.isLoading && <Loading />}
-      <ProblemAlert error={list.error} />
-      {list.data && (
-        <>
-          <Table.ScrollContainer minWidth={640}>
-            <Table striped highlightOnHover>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{t('people.name')}</Table.Th>
-                  <Table.Th>{t('people.email')}</Table.Th>
-                  <Table.Th>{t('people.department')}</Table.Th>
-                  <Table.Th>{t('people.status')}</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {list.data.items.length === 0 && (
-                  <Table.Tr>
-                    <Table.Td colSpan={4}>{t('common.none')}</Table.Td>
-                  </Table.Tr>
-                )}
-                {list.data.items.map((u) => (
-                  <Table.Tr key={u.id}>
-                    <Table.Td>
-                      <Anchor component={Link} to={`/people/${u.id}`}>
-                        {u.display_name}
-                      </Anchor>
-                    </Table.Td>
-                    <Table.Td>{u.email ?? u.phone ?? '—'}</Table.Td>
-                    <Table.Td>{u.department || '—'}</Table.Td>
-                    <Table.Td>
-                      <StatusBadge status={u.status} />
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-          <Pager hasPrev={pages.hasPrev} next={list.data.next_cursor} onPrev={pages.prev} onNext={pages.next} />
-        </>
-      )}
+      <QueryTable
+        query={list}
+        pages={pages}
+        label={t('people.title')}
+        hover
+        rowKey={(u) => u.id}
+        columns={[
+          {
+            key: 'name',
+            header: t('people.name'),
+            render: (u) => (
+              <Anchor component={Link} to={`/people/${u.id}`}>
+                {u.display_name}
+              </Anchor>
+            ),
+          },
+          { key: 'email', header: t('people.email'), render: (u) => u.email ?? u.phone ?? '—' },
+          { key: 'department', header: t('people.department'), render: (u) => u.department || '—' },
+          { key: 'status', header: t('people.status'), render: (u) => <StatusBadge status={u.status} /> },
+        ]}
+      />
     </>
   );
 }

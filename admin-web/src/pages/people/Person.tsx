@@ -11,6 +11,7 @@ import { DateTime } from '../../components/DateTime';
 import { Loading } from '../../components/Loading';
 import { Page } from '../../components/Page';
 import { ProblemAlert } from '../../components/ProblemAlert';
+import { SessionsTable } from '../../components/SessionsTable';
 import { CancelDeletion } from './Deletions';
 import { DeleteDialog } from './DeleteDialog';
 import { ErasureReportModal } from './ErasureReports';
@@ -275,8 +276,43 @@ function Actions({ user }: { user: Schemas['User'] }) {
   );
 }
 
+/** Where the person is signed in, for someone who manages accounts; ending one signs that app out. */
+function Sessions({ user }: { user: Schemas['User'] }) {
+  const { t } = useTranslation();
+  const qc = useQueryClient();
+  const list = useQuery({
+    queryKey: ['users', 'sessions', user.id],
+    queryFn: () => call(api.GET('/users/{id}/sessions', { params: { path: { id: user.id } } })),
+  });
+  const end = useMutation({
+    mutationFn: (sid: string) =>
+      call(api.DELETE('/users/{id}/sessions/{session_id}', { params: { path: { id: user.id, session_id: sid } }, headers: idem() })),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ['users', 'sessions', user.id] }),
+  });
+  return (
+    <Card withBorder>
+      <Stack>
+        <Title order={2} size="h4">
+          {t('person.sessions')}
+        </Title>
+        {list.isLoading && <Loading />}
+        <ProblemAlert error={list.error ?? end.error} />
+        {list.data && (
+          <SessionsTable
+            sessions={list.data}
+            label={t('person.sessions')}
+            onEnd={(x) => end.mutate(x.id)}
+            ending={end.isPending ? end.variables : undefined}
+          />
+        )}
+      </Stack>
+    </Card>
+  );
+}
+
 export function Person() {
   const { t } = useTranslation();
+  const s = useSession();
   const { id = '' } = useParams();
   const u = useQuery({
     queryKey: ['users', 'one', id],
@@ -301,6 +337,7 @@ export function Person() {
           <Details user={u.data} />
           <Roles user={u.data} />
           <Actions user={u.data} />
+          {s.can('users.manage') && u.data.status !== 'erased' && <Sessions user={u.data} />}
         </>
       )}
     </Page>

@@ -1,9 +1,10 @@
-import { Badge, Button, Group, Modal, Stack, Table, TagsInput, Text, TextInput, Textarea } from '@mantine/core';
+import { Badge, Button, Group, Modal, Stack, TagsInput, Text, TextInput, Textarea } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call, idem, type Schemas } from '../../api/client';
 import { Confirm } from '../../components/Confirm';
+import { DataTable } from '../../components/DataTable';
 import { DateTime } from '../../components/DateTime';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
@@ -86,6 +87,14 @@ function NewHold({ opened, onClose }: { opened: boolean; onClose: () => void }) 
   );
 }
 
+function ProtectsList({ hold }: { hold: Schemas['LegalHold'] }) {
+  return hold.protects.map((p) => (
+    <Text size="xs" key={p.class}>
+      <code>{p.class}</code>: {p.items}
+    </Text>
+  ));
+}
+
 export function Holds() {
   const { t } = useTranslation();
   const qc = useQueryClient();
@@ -108,62 +117,49 @@ export function Holds() {
       {list.isLoading && <Loading />}
       <ProblemAlert error={list.error} />
       {list.data && (
-        <Table.ScrollContainer minWidth={700}>
-          <Table striped>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t('retention.holdName')}</Table.Th>
-                <Table.Th>{t('retention.scope')}</Table.Th>
-                <Table.Th>{t('retention.protects')}</Table.Th>
-                <Table.Th>{t('retention.placed')}</Table.Th>
-                <Table.Th />
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {list.data.items.length === 0 && (
-                <Table.Tr>
-                  <Table.Td colSpan={5}>{t('common.none')}</Table.Td>
-                </Table.Tr>
-              )}
-              {list.data.items.map((h) => (
-                <Table.Tr key={h.id}>
-                  <Table.Td>
-                    <Text size="sm" fw={500}>
-                      {h.name}
-                    </Text>
-                    <Text size="xs" c="dimmed">
-                      {h.reason}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <Text size="xs">{t('retention.scopeCounts', { p: h.people.length, r: h.rooms.length, s: h.spaces.length })}</Text>
-                  </Table.Td>
-                  <Table.Td>
-                    {h.protects.map((p) => (
-                      <Text size="xs" key={p.class}>
-                        <code>{p.class}</code>: {p.items}
-                      </Text>
-                    ))}
-                  </Table.Td>
-                  <Table.Td>
-                    <DateTime value={h.created_at} />
-                  </Table.Td>
-                  <Table.Td>
-                    {h.active ? (
-                      <Button size="compact-xs" color="red" variant="light" onClick={() => setReleasing(h)}>
-                        {t('retention.release')}
-                      </Button>
-                    ) : (
-                      <Badge variant="light" color="gray">
-                        {t('retention.released')}
-                      </Badge>
-                    )}
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
+        <DataTable
+          rows={list.data.items}
+          minWidth={700}
+          label={t('retention.holds')}
+          rowKey={(h) => h.id}
+          columns={[
+            {
+              key: 'name',
+              header: t('retention.holdName'),
+              render: (h) => (
+                <>
+                  <Text size="sm" fw={500}>
+                    {h.name}
+                  </Text>
+                  <Text size="xs" c="dimmed">
+                    {h.reason}
+                  </Text>
+                </>
+              ),
+            },
+            {
+              key: 'scope',
+              header: t('retention.scope'),
+              render: (h) => <Text size="xs">{t('retention.scopeCounts', { p: h.people.length, r: h.rooms.length, s: h.spaces.length })}</Text>,
+            },
+            { key: 'protects', header: t('retention.protects'), render: (h) => <ProtectsList hold={h} /> },
+            { key: 'placed', header: t('retention.placed'), render: (h) => <DateTime value={h.created_at} /> },
+            {
+              key: 'actions',
+              header: '',
+              render: (h) =>
+                h.active ? (
+                  <Button size="compact-xs" color="red" variant="light" onClick={() => setReleasing(h)}>
+                    {t('retention.release')}
+                  </Button>
+                ) : (
+                  <Badge variant="light" color="gray">
+                    {t('retention.released')}
+                  </Badge>
+                ),
+            },
+          ]}
+        />
       )}
       <NewHold opened={creating} onClose={() => setCreating(false)} />
       {releasing && (
@@ -175,13 +171,9 @@ export function Holds() {
           onConfirm={() => release.mutate(releasing)}
           pending={release.isPending}
           error={release.error}
+          consequences={releasing.protects.map((p) => ({ label: <code>{p.class}</code>, value: p.items }))}
         >
           <Text size="sm">{t('retention.releaseIntro')}</Text>
-          {releasing.protects.map((p) => (
-            <Text size="sm" key={p.class}>
-              <code>{p.class}</code>: {p.items}
-            </Text>
-          ))}
         </Confirm>
       )}
     </Stack>

@@ -1,8 +1,9 @@
-import { Button, Checkbox, Group, NumberInput, Select, Stack, Table, TextInput, Title } from '@mantine/core';
+import { Button, Checkbox, Group, NumberInput, Select, Stack, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call, idem } from '../../api/client';
+import { DataTable } from '../../components/DataTable';
 import { DateTime } from '../../components/DateTime';
 import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
@@ -42,45 +43,39 @@ export function Overrides() {
       {list.isLoading && <Loading />}
       <ProblemAlert error={list.error ?? policy.error} />
       {list.data && (
-        <Table.ScrollContainer minWidth={600}>
-          <Table striped>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t('retention.scope')}</Table.Th>
-                <Table.Th>{t('retention.class')}</Table.Th>
-                <Table.Th>{t('retention.period')}</Table.Th>
-                <Table.Th>{t('retention.updated')}</Table.Th>
-                <Table.Th />
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {list.data.length === 0 && (
-                <Table.Tr>
-                  <Table.Td colSpan={5}>{t('common.none')}</Table.Td>
-                </Table.Tr>
-              )}
-              {list.data.map((o) => (
-                <Table.Tr key={`${o.kind}:${o.id}:${o.class}`}>
-                  <Table.Td>
-                    {o.kind} <code>{o.id}</code>
-                  </Table.Td>
-                  <Table.Td>
-                    <code>{o.class}</code>
-                  </Table.Td>
-                  <Table.Td>{o.days === null || o.days === undefined ? t('retention.forever') : `${o.days} ${t('common.days')}`}</Table.Td>
-                  <Table.Td>
-                    <DateTime value={o.updated_at} />
-                  </Table.Td>
-                  <Table.Td>
-                    <Button size="compact-xs" variant="subtle" onClick={() => put.mutate({ kind: o.kind, id: o.id, reset: [o.class] })}>
-                      {t('retention.followPolicy')}
-                    </Button>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
+        <DataTable
+          rows={list.data}
+          minWidth={600}
+          label={t('retention.overrides')}
+          rowKey={(o) => `${o.kind}:${o.id}:${o.class}`}
+          columns={[
+            {
+              key: 'scope',
+              header: t('retention.scope'),
+              render: (o) => (
+                <>
+                  {o.kind} <code>{o.id}</code>
+                </>
+              ),
+            },
+            { key: 'class', header: t('retention.class'), render: (o) => <code>{o.class}</code> },
+            {
+              key: 'period',
+              header: t('retention.period'),
+              render: (o) => (o.days === null || o.days === undefined ? t('retention.forever') : `${o.days} ${t('common.days')}`),
+            },
+            { key: 'updated', header: t('retention.updated'), render: (o) => <DateTime value={o.updated_at} /> },
+            {
+              key: 'actions',
+              header: '',
+              render: (o) => (
+                <Button size="compact-xs" variant="subtle" onClick={() => put.mutate({ kind: o.kind, id: o.id, reset: [o.class] })}>
+                  {t('retention.followPolicy')}
+                </Button>
+              ),
+            },
+          ]}
+        />
       )}
       <form onSubmit={submit}>
         <Stack gap="xs">

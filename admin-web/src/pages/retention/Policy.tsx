@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Card, Checkbox, Group, List, NumberInput, SimpleGrid, Stack, Switch, Table, Text, Title } from '@mantine/core';
+import { Alert, Badge, Button, Card, Checkbox, Group, NumberInput, SimpleGrid, Stack, Switch, Table, Text, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -274,19 +274,13 @@ export function Policy() {
         onConfirm={() => save.mutate()}
         pending={save.isPending}
         error={save.error}
+        consequences={preview.data?.classes
+          .filter((c) => c.items > 0)
+          .map((c) => ({ label: <code>{c.class}</code>, value: formatNumber(c.items, lang), testId: `confirm-items-${c.class}` }))}
       >
         {preview.data && (
           <Alert color={preview.data.items > 0 ? 'orange' : 'blue'}>
             <Text size="sm">{t('retention.confirmIntro', { n: formatNumber(preview.data.items, lang) })}</Text>
-            <List size="sm" mt="xs">
-              {preview.data.classes
-                .filter((c) => c.items > 0)
-                .map((c) => (
-                  <List.Item key={c.class}>
-                    <code>{c.class}</code>: {formatNumber(c.items, lang)}
-                  </List.Item>
-                ))}
-            </List>
           </Alert>
         )}
       </Confirm>

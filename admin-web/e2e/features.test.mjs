@@ -1,0 +1,249 @@
+// The console's pages for the directory, announcements, attendance and approval templates, end
+// to end in headless Debian chromium against the real binary: each page opens, passes axe, is
+// screenshotted, and one real action goes through to the API.
+// Run: npm run e2e (needs STOA_BIN; `make console-e2e` sets it).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { ADMIN, addPerson, apiCall, axe, launchBrowser, login, shot, signIn, startStack, stopStack, until, withPage as withPageOf } from './harness.mjs';
+
+let stack;
+let browser;
+let adminToken;
+
+before(async () => {
+  stack = await startStack();
+  browser = await launchBrowser();
+  adminToken = await login(stack);
+});
+
+after(async () => {
+  await browser?.close();
+  await stopStack(stack);
+});
+
+const withPage = (opts, fn) => withPageOf(browser, opts, fn);
+
+/** Signs in and opens a section from the navigation. */
+async function open(page, link, heading = link) {
+  await signIn(page, stack);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.getByRole('link', { name: link }).click();
+  await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+}
+
+/** Picks an option of a Mantine Select (or MultiSelect) by its label. */
+async function pick(scope, page, label, option) {
+  await scope.getByLabel(label).click();
+  await page.getByRole('option', { name: option, exact: true }).click();
+}
+
+describe('feature pages', { concurrency: false }, () => {
+  test('directory: create a department under another and see it in the tree', async () => {
+    await withPage({}, async (page) => {
+      await open(page, 'Directory');
+      for (const [name, parent] of [
+        ['Sales', null],
+        ['North', 'Sales'],
+      ]) {
+        await page.getByRole('button', { name: 'New department' }).click();
+        const dialog = page.getByRole('dialog');
+        await dialog.getByLabel('Name').fill(name);
+        if (parent) await pick(dialog, page, 'Parent department', parent);
+        if (!parent) await axe(page, 'new department');
+        await dialog.getByRole('button', { name: 'Create' }).click();
+        await dialog.waitFor({ state: 'detached' });
+        await page.getByTestId(`dept-${name}`).waitFor();
+      }
+      const chart = (await apiCall(stack, 'GET', '/directory/chart', { token: adminToken })).body;
+      const sales = chart.nodes.find((n) => n.name === 'Sales');
+      const north = chart.nodes.find((n) => n.name === 'North');
+      assert.equal(north?.parent_id, sales?.id, JSON.stringify(chart));
+      assert.equal(north.depth, 1);
+      await axe(page, 'directory');
+      await shot(page, 'directory-departments');
+      // The people tab finds the admin by an accent-free search.
+      await page.getByRole('tab', { name: 'People' }).click();
+      await page.getByLabel('Search people').fill('ann');
+      await page.getByRole('cell', { name: ADMIN.name }).first().waitFor();
+      await axe(page, 'directory people');
+      await shot(page, 'directory-people');
+    });
+  });
+
+  test('announcements: publish one and read its receipts', async () => {
+    // Someone else in the audience, so the receipts are not only the author's.
+    await addPerson(stack, adminToken, 'Bình Reader', 'binh@acme.example', 'binh long passphrase');
+    await withPage({}, async (page) => {
+      await open(page, 'Announcements');
+      await page.getByRole('button', { name: 'New announcement' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByLabel('Title').fill('Office closed on Friday');
+      await dialog.getByLabel('Text').fill('The office is closed on **Friday** for maintenance.');
+      await dialog.getByLabel('Acknowledgement asked').check();
+      await axe(page, 'new announcement');
+      await shot(page, 'announcement-new');
+      await dialog.getByRole('button', { name: 'Publish' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await page.getByText('Office closed on Friday').waitFor();
+      const list = (await apiCall(stack, 'GET', '/announcements?all=true', { token: adminToken })).body;
+      const a = list.items.find((x) => x.title === 'Office closed on Friday');
+      assert.ok(a?.ack_required, JSON.stringify(list));
+      await axe(page, 'announcements');
+      await shot(page, 'announcements');
+      await page.getByRole('button', { name: 'Receipts of “Office closed on Friday”' }).click();
+      const r = (await apiCall(stack, 'GET', `/announcements/${a.id}/receipts`, { token: adminToken })).body;
+      assert.ok(r.audience >= 1, JSON.stringify(r));
+      const receipts = page.getByRole('dialog');
+      for (const k of ['audience', 'read', 'acknowledged', 'pending']) {
+        await until(async () => (await receipts.getByTestId(`receipts-${k}`).innerText()) === String(r[k]), `receipts ${k} = ${r[k]}`, 20_000);
+      }
+      await receipts.getByRole('cell', { name: 'Bình Reader' }).waitFor();
+      await axe(page, 'announcement receipts');
+      await shot(page, 'announcement-receipts');
+    });
+  });
+
+  test('attendance: create a schedule and export a month as CSV', async () => {
+    await withPage({}, async (page) => {
+      await open(page, 'Attendance');
+      await page.getByRole('button', { name: 'New schedule' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByLabel('Name').fill('Head office');
+      await dialog.getByLabel('Time zone').fill('Asia/Ho_Chi_Minh');
+      await dialog.getByLabel('Sat').check();
+      await axe(page, 'new schedule');
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await page.getByRole('cell', { name: 'Head office', exact: true }).waitFor();
+      const list = (await apiCall(stack, 'GET', '/attendance/schedules', { token: adminToken })).body;
+      const s = list.items.find((x) => x.name === 'Head office');
+      assert.deepEqual(s?.days, [1, 2, 3, 4, 5, 6], JSON.stringify(list));
+      assert.equal(s.zone, 'Asia/Ho_Chi_Minh');
+      await axe(page, 'attendance schedules');
+      await shot(page, 'attendance-schedules');
+
+      await page.getByRole('tab', { name: 'Export' }).click();
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+      const text = readFileSync(await dl.path(), 'utf8');
+      assert.match(dl.suggestedFilename(), /^attendance-\d{4}-\d{2}\.csv$/);
+      assert.ok(text.split('\n')[0].includes(','), `a CSV header: ${text.slice(0, 200)}`);
+      await page.getByTestId('export-done').waitFor();
+      await axe(page, 'attendance export');
+      await shot(page, 'attendance-export');
+    });
+  });
+
+  test('approval templates: create one, make version 2, and preview its chain like the API', async () => {
+    await withPage({}, async (page) => {
+      await open(page, 'Approval templates');
+      await page.getByRole('button', { name: 'New template' }).click();
+      let dialog = page.getByRole('dialog');
+      await dialog.getByLabel('Name').fill('Purchase e2e');
+      await dialog.getByLabel('Category').fill('Finance');
+      await axe(page, 'new template');
+      await shot(page, 'approval-template-new');
+      await dialog.getByRole('button', { name: 'Create' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await page.getByRole('button', { name: 'Purchase e2e', exact: true }).waitFor();
+      const find = async () =>
+        (await apiCall(stack, 'GET', '/approvals/admin/templates', { token: adminToken })).body.items.find((x) => x.name === 'Purchase e2e');
+      const v1 = await find();
+      assert.equal(v1?.version, 1);
+
+      // A new version: the second step from 500 instead of 1000, approved by Bình (not by the
+      // admins: the only admin is the submitter here, whose own step is skipped).
+      const binh = (await apiCall(stack, 'GET', '/users?q=binh', { token: adminToken })).body.items[0];
+      assert.equal(binh?.display_name, 'Bình Reader');
+      await page.getByRole('button', { name: 'New version of Purchase e2e' }).click();
+      dialog = page.getByRole('dialog');
+      const flow = dialog.getByLabel('Flow (JSON)');
+      await flow.fill(
+        (await flow.inputValue()).replace('amount > 1000', 'amount > 500').replace('"kind": "admins"', `"kind": "people", "people": ["${binh.id}"]`),
+      );
+      await dialog.getByRole('button', { name: 'Save the new version' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await until(async () => (await find()).version === 2, 'version 2');
+      await axe(page, 'approval templates');
+      await shot(page, 'approval-templates');
+
+      // The chain for an amount over the new threshold, in the console and from the API.
+      await page.getByRole('button', { name: 'Purchase e2e', exact: true }).click();
+      dialog = page.getByRole('dialog');
+      await dialog.getByText('amount > 500').waitFor();
+      const answers = { amount: '750', reason: 'A new laptop' };
+      await dialog.getByLabel('Answers (JSON)').fill(JSON.stringify(answers));
+      await dialog.getByRole('button', { name: 'Preview', exact: true }).click();
+      await dialog.getByTestId('chain').waitFor();
+      const api = (await apiCall(stack, 'POST', '/approvals/preview', { token: adminToken, body: { template_id: v1.id, answers, chosen: {} } })).body;
+      assert.equal(api.version, 2);
+      const second = api.nodes.find((n) => n.node_id === 'admins');
+      assert.ok(!second.skipped && second.approvers.some((p) => p.display_name === 'Bình Reader'), JSON.stringify(api));
+      for (const n of api.nodes) {
+        if (n.skipped) await dialog.getByTestId(`skipped-${n.node_id}`).waitFor();
+        else assert.ok((await dialog.getByTestId(`approvers-${n.node_id}`).innerText()).startsWith(n.approvers.map((p) => p.display_name).join(', ')));
+      }
+      await axe(page, 'approval preview');
+      await shot(page, 'approval-preview');
+
+      // Under the threshold the admins' step is skipped by its condition.
+      await dialog.getByLabel('Answers (JSON)').fill(JSON.stringify({ ...answers, amount: '100' }));
+      await dialog.getByRole('button', { name: 'Preview', exact: true }).click();
+      await dialog.getByTestId('skipped-admins').getByText('Skipped: condition not met').waitFor();
+    });
+  });
+
+  test('roles: who holds a role; a person page: end one of their sessions', async () => {
+    const users = (await apiCall(stack, 'GET', '/users?q=binh', { token: adminToken })).body.items;
+    const binh = users[0];
+    const roles = (await apiCall(stack, 'GET', '/roles', { token: adminToken })).body;
+    const staff = roles.find((r) => r.builtin === 'staff');
+    const role = await apiCall(stack, 'POST', '/roles', { token: adminToken, body: { name: 'Readers', permissions: [] } });
+    assert.equal(role.status, 201, JSON.stringify(role.body));
+    const set = await apiCall(stack, 'PUT', `/users/${binh.id}/roles`, { token: adminToken, body: { role_ids: [staff.id, role.body.id] } });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    const binhToken = await login(stack, 'binh@acme.example', 'binh long passphrase');
+    await withPage({}, async (page) => {
+      await open(page, 'Roles');
+      await page.getByRole('button', { name: 'Holders of Readers' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByRole('link', { name: 'Bình Reader' }).waitFor();
+      const api = (await apiCall(stack, 'GET', `/users?role_id=${role.body.id}`, { token: adminToken })).body;
+      assert.deepEqual(api.items.map((u) => u.display_name), ['Bình Reader']);
+      assert.equal(await dialog.getByRole('row').count(), 1 + api.items.length);
+      await axe(page, 'role holders');
+      await shot(page, 'role-holders');
+      await dialog.getByRole('link', { name: 'Bình Reader' }).click();
+      await page.getByRole('heading', { name: 'Bình Reader', level: 1 }).waitFor();
+      const sessions = page.getByRole('table', { name: 'Where they are signed in' });
+      await sessions.getByRole('row').nth(1).waitFor();
+      const live = (await apiCall(stack, 'GET', `/users/${binh.id}/sessions`, { token: adminToken })).body;
+      assert.equal(await sessions.getByRole('row').count(), 1 + live.length);
+      await axe(page, 'person sessions');
+      await shot(page, 'person-sessions');
+      assert.equal((await apiCall(stack, 'GET', '/me', { token: binhToken })).status, 200);
+      for (let i = 0; i < live.length; i++) {
+        await sessions.getByRole('button', { name: 'Sign out there' }).first().click();
+        await until(async () => (await sessions.getByRole('button', { name: 'Sign out there' }).count()) === live.length - i - 1, 'the session list to shrink');
+      }
+      assert.equal((await apiCall(stack, 'GET', '/me', { token: binhToken })).status, 401, 'his app is signed out');
+    });
+  });
+
+  test('a staff member reads the directory but manages nothing, and sees no other of these pages', async () => {
+    await addPerson(stack, adminToken, 'Chi Staff', 'chi@acme.example', 'chi long passphrase');
+    await withPage({}, async (page) => {
+      await signIn(page, stack, 'chi@acme.example', 'chi long passphrase');
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      for (const link of ['Announcements', 'Attendance', 'Approval templates']) {
+        assert.equal(await page.getByRole('link', { name: link }).count(), 0, `staff must not see ${link}`);
+      }
+      await page.getByRole('link', { name: 'Directory' }).click();
+      await page.getByTestId('dept-Sales').waitFor();
+      assert.equal(await page.getByRole('button', { name: 'New department' }).count(), 0, 'staff cannot create departments');
+      assert.equal(await page.getByRole('button', { name: 'Delete Sales' }).count(), 0, 'staff cannot delete departments');
+      await axe(page, 'directory (staff)');
+      await shot(page, 'directory-staff');
+    });
+  });
+});

@@ -1,0 +1,478 @@
+import { Badge, Button, Code, Group, Modal, Select, Stack, Table, Text, TextInput, Textarea, Title } from '@mantine/core';
+import { IconPlus } from '@tabler/icons-react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { api, call, idem, type Schemas } from '../../api/client';
+import { useSession } from '../../auth/session';
+import { Confirm } from '../../components/Confirm';
+import { DataTable } from '../../components/DataTable';
+import { DateTime } from '../../components/DateTime';
+import { FormModal } from '../../components/FormModal';
+import { Loading } from '../../components/Loading';
+import { Page } from '../../components/Page';
+import { ProblemAlert } from '../../components/ProblemAlert';
+
+type Summary = Schemas['ApprovalTemplateSummary'];
+type Template = Schemas['ApprovalTemplate'];
+type Rule = Schemas['ApprovalRule'];
+
+/** A starting point for a new template: an amount, the manager, and finance above a threshold. */
+export const NEW_FORM = {
+  fields: [
+    { id: 'amount', label: 'Amount', kind: 'money', currency: 'USD', required: true },
+    { id: 'reason', label: 'Reason', kind: 'long_text', required: true },
+  ],
+};
+export const NEW_FLOW = {
+  nodes: [
+    { id: 'manager', name: 'Manager', mode: 'any_one', approvers: [{ kind: 'manager' }] },
+    { id: 'admins', name: 'Administrators', mode: 'any_one', condition: 'amount > 1000', approvers: [{ kind: 'admins' }] },
+  ],
+};
+
+/** Sample answers for a form, so a preview can run at once: the admin edits them. */
+export function sampleAnswers(form: Schemas['ApprovalForm']): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const today = new Date().toISOString().slice(0, 10);
+  for (const f of form.fields) {
+    switch (f.kind) {
+      case 'text':
+      case 'long_text':
+        out[f.id] = f.label;
+        break;
+      case 'number':
+        out[f.id] = f.min ?? 1;
+        break;
+      case 'money':
+        out[f.id] = '100';
+        break;
+      case 'date':
+        out[f.id] = today;
+        break;
+      case 'date_range':
+        out[f.id] = { start: today, end: today };
+        break;
+      case 'single_select':
+        if (f.options?.length) out[f.id] = f.options[0];
+        break;
+      case 'multi_select':
+        if (f.options?.length) out[f.id] = [f.options[0]];
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+/** JSON for editing: indented, without the `null`s the server writes for absent options. */
+export function toJson(v: unknown): string {
+  return JSON.stringify(v, (_, x: unknown) => (x === null ? undefined : x), 2);
+}
+
+/** A JSON text, or the parse error's message. */
+export function parseJson<T>(text: string): { value?: T; error?: string } {
+  try {
+    return { value: JSON.parse(text) as T };
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+function RuleText({ rule }: { rule: Rule }) {
+  const { t } = useTranslation();
+  const extra = [
+    rule.levels ? t('approvals.levels', { n: rule.levels }) : '',
+    rule.up_to ? t('approvals.upTo') : '',
+    rule.field ? `${t('approvals.field')} ${rule.field}` : '',
+    rule.people?.length ? t('approvals.peopleCount', { n: rule.people.length }) : '',
+    rule.max ? `≤ ${rule.max}` : '',
+  ].filter(Boolean);
+  return (
+    <Text size="sm">
+      {t(`approvals.rule.${rule.kind}`)}
+      {extra.length > 0 && ` (${extra.join(', ')})`}
+    </Text>
+  );
+}
+
+function TemplateView({ tpl }: { tpl: Template }) {
+  const { t } = useTranslation();
+  return (
+    <Stack>
+      {tpl.description && <Text size="sm">{tpl.description}</Text>}
+      <Title order={3} size="h5">
+        {t('approvals.form')}
+      </Title>
+      <DataTable
+        rows={tpl.form.fields}
+        rowKey={(f) => f.id}
+        label={t('approvals.form')}
+        minWidth={480}
+        columns={[
+          { key: 'id', header: t('approvals.fieldId'), render: (f) => <code>{f.id}</code> },
+          { key: 'label', header: t('approvals.label'), render: (f) => f.label },
+          { key: 'kind', header: t('approvals.kind'), render: (f) => f.kind },
+          { key: 'req', header: t('approvals.required'), render: (f) => (f.required ? t('common.yes') : t('common.no')) },
+        ]}
+      />
+      <Title order={3} size="h5">
+        {t('approvals.flow')}
+      </Title>
+      <DataTable
+        rows={tpl.flow.nodes}
+        rowKey={(n) => n.id}
+        label={t('approvals.flow')}
+        minWidth={560}
+        columns={[
+          { key: 'name', header: t('approvals.node'), render: (n) => n.name },
+          { key: 'mode', header: t('approvals.mode'), render: (n) => t(`approvals.modes.${n.mode}`) },
+          { key: 'cond', header: t('approvals.condition'), render: (n) => (n.condition ? <code>{n.condition}</code> : '—') },
+          { key: 'who', header: t('approvals.approvers'), render: (n) => n.approvers.map((r, i) => <RuleText key={i} rule={r} />) },
+        ]}
+      />
+    </Stack>
+  );
+}
+
+function Editor({ id, onClose }: { id: string | 'new'; onClose: () => void }) {
+  const { t } = useTranslation();
+  const qc = useQueryClient();
+  const current = useQuery({
+    queryKey: ['approvals', 'template', id],
+    enabled: id !== 'new',
+    queryFn: () => call(api.GET('/approvals/templates/{id}', { params: { path: { id } } })),
+  });
+  const base = current.data;
+  if (id !== 'new' && !base) {
+    return (
+      <Modal opened onClose={onClose} title={t('approvals.edit')}>
+        {current.isLoading ? <Loading /> : <ProblemAlert error={current.error} />}
+      </Modal>
+    );
+  }
+  return <EditorForm base={base} onClose={onClose} onSaved={() => void qc.invalidateQueries({ queryKey: ['approvals'] })} />;
+}
+
+function EditorForm({ base, onClose, onSaved }: { base?: Template; onClose: () => void; onSaved: () => void }) {
+  const { t } = useTranslation();
+  const [name, setName] = useState(base?.name ?? '');
+  const [category, setCategory] = useState(base?.category ?? '');
+  const [description, setDescription] = useState(base?.description ?? '');
+  const [form, setForm] = useState(toJson(base?.form ?? NEW_FORM));
+  const [flow, setFlow] = useState(toJson(base?.flow ?? NEW_FLOW));
+  const pf = parseJson<Schemas['ApprovalForm']>(form);
+  const pl = parseJson<Schemas['ApprovalFlow']>(flow);
+  const m = useMutation({
+    mutationFn: () => {
+      const body: Schemas['ApprovalTemplateInput'] = {
+        name: name.trim(),
+        category: category.trim(),
+        description,
+        icon: base?.icon ?? '',
+        submitters: base?.submitters ?? [],
+        form: pf.value!,
+        flow: pl.value!,
+        attendance: base?.attendance ?? null,
+        expected_version: base?.version,
+      };
+      return base
+        ? call(api.PUT('/approvals/templates/{id}', { params: { path: { id: base.id } }, body, headers: idem() }))
+        : call(api.POST('/approvals/templates', { body, headers: idem() }));
+    },
+    onSuccess: () => {
+      onSaved();
+      onClose();
+    },
+  });
+  return (
+    <FormModal
+      opened
+      onClose={onClose}
+      title={base ? t('approvals.newVersionOf', { name: base.name, v: base.version + 1 }) : t('approvals.new')}
+      submitLabel={base ? t('approvals.saveVersion') : t('approvals.create')}
+      onSubmit={() => m.mutate()}
+      pending={m.isPending}
+      error={m.error}
+      disabled={!name.trim() || !!pf.error || !!pl.error}
+      size="xl"
+    >
+      <Group grow align="flex-start">
+        <TextInput label={t('approvals.name')} required value={name} onChange={(e) => setName(e.currentTarget.value)} data-autofocus />
+        <TextInput label={t('approvals.category')} value={category} onChange={(e) => setCategory(e.currentTarget.value)} />
+      </Group>
+      <Textarea label={t('approvals.description')} value={description} onChange={(e) => setDescription(e.currentTarget.value)} autosize minRows={2} />
+      <Textarea
+        label={t('approvals.formJson')}
+        description={t('approvals.formJsonHint')}
+        value={form}
+        onChange={(e) => setForm(e.currentTarget.value)}
+        error={pf.error}
+        autosize
+        minRows={6}
+        maxRows={16}
+        styles={{ input: { fontFamily: 'monospace', fontSize: 12 } }}
+      />
+      <Textarea
+        label={t('approvals.flowJson')}
+        description={t('approvals.flowJsonHint')}
+        value={flow}
+        onChange={(e) => setFlow(e.currentTarget.value)}
+        error={pl.error}
+        autosize
+        minRows={6}
+        maxRows={16}
+        styles={{ input: { fontFamily: 'monospace', fontSize: 12 } }}
+      />
+    </FormModal>
+  );
+}
+
+function Preview({ tpl }: { tpl: Template }) {
+  const { t } = useTranslation();
+  const [answers, setAnswers] = useState(toJson(sampleAnswers(tpl.form)));
+  const parsed = parseJson<Record<string, unknown>>(answers);
+  const m = useMutation({
+    mutationFn: () => call(api.POST('/approvals/preview', { body: { template_id: tpl.id, answers: parsed.value, chosen: {} } })),
+  });
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        m.mutate();
+      }}
+    >
+      <Stack>
+        <Textarea
+          label={t('approvals.answers')}
+          description={t('approvals.answersHint')}
+          value={answers}
+          onChange={(e) => setAnswers(e.currentTarget.value)}
+          error={parsed.error}
+          autosize
+          minRows={4}
+          styles={{ input: { fontFamily: 'monospace', fontSize: 12 } }}
+        />
+        <Group justify="flex-end">
+          <Button type="submit" loading={m.isPending} disabled={!!parsed.error}>
+            {t('approvals.runPreview')}
+          </Button>
+        </Group>
+        <ProblemAlert error={m.error} />
+        {m.data && (
+          <Stack gap="xs" data-testid="chain">
+            <DataTable
+              rows={m.data.nodes}
+              rowKey={(n) => n.node_id}
+              label={t('approvals.chain')}
+              minWidth={520}
+              columns={[
+                { key: 'node', header: t('approvals.node'), render: (n) => n.name },
+                { key: 'mode', header: t('approvals.mode'), render: (n) => t(`approvals.modes.${n.mode}`) },
+                {
+                  key: 'who',
+                  header: t('approvals.approvers'),
+                  render: (n) =>
+                    n.skipped ? (
+                      <Badge color="gray" variant="light" data-testid={`skipped-${n.node_id}`}>
+                        {t(`approvals.skipped.${n.skipped}`)}
+                      </Badge>
+                    ) : (
+                      <Text size="sm" data-testid={`approvers-${n.node_id}`}>
+                        {n.approvers.map((p) => p.display_name).join(', ')}
+                        {n.fallback && ` (${t('approvals.fallback')})`}
+                      </Text>
+                    ),
+                },
+              ]}
+            />
+            {m.data.cc_on_submit.length > 0 && (
+              <Text size="sm">
+                {t('approvals.ccSubmit')}: {m.data.cc_on_submit.map((p) => p.display_name).join(', ')}
+              </Text>
+            )}
+            {m.data.cc_on_complete.length > 0 && (
+              <Text size="sm">
+                {t('approvals.ccComplete')}: {m.data.cc_on_complete.map((p) => p.display_name).join(', ')}
+              </Text>
+            )}
+          </Stack>
+        )}
+      </Stack>
+    </form>
+  );
+}
+
+function Details({ id, onClose }: { id: string; onClose: () => void }) {
+  const { t } = useTranslation();
+  const s = useSession();
+  const tpl = useQuery({ queryKey: ['approvals', 'template', id], queryFn: () => call(api.GET('/approvals/templates/{id}', { params: { path: { id } } })) });
+  const versions = useQuery({
+    queryKey: ['approvals', 'versions', id],
+    queryFn: () => call(api.GET('/approvals/templates/{id}/versions', { params: { path: { id } } })),
+  });
+  return (
+    <Modal opened onClose={onClose} title={tpl.data ? `${tpl.data.name} · v${tpl.data.version}` : t('approvals.template')} size="xl">
+      {tpl.isLoading && <Loading />}
+      <ProblemAlert error={tpl.error} />
+      {tpl.data && (
+        <Stack>
+          <TemplateView tpl={tpl.data} />
+          {s.can('approvals.submit') && (
+            <>
+              <Title order={3} size="h5">
+                {t('approvals.preview')}
+              </Title>
+              <Preview tpl={tpl.data} />
+            </>
+          )}
+          <Title order={3} size="h5">
+            {t('approvals.versions')}
+          </Title>
+          <ProblemAlert error={versions.error} />
+          {versions.data && (
+            <Table withTableBorder aria-label={t('approvals.versions')}>
+              <Table.Tbody>
+                {versions.data.items.map((v) => (
+                  <Table.Tr key={v.version}>
+                    <Table.Td>v{v.version}</Table.Td>
+                    <Table.Td>
+                      <DateTime value={v.version_created_at} />
+                    </Table.Td>
+                    <Table.Td>
+                      <Code>{v.flow.nodes.map((n) => n.name).join(' → ')}</Code>
+                    </Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          )}
+        </Stack>
+      )}
+    </Modal>
+  );
+}
+
+export function ApprovalTemplates() {
+  const { t } = useTranslation();
+  const qc = useQueryClient();
+  const [state, setState] = useState<string>('');
+  const [viewing, setViewing] = useState<string | null>(null);
+  const [editing, setEditing] = useState<string | 'new' | null>(null);
+  const [toggling, setToggling] = useState<Summary | null>(null);
+  const list = useQuery({
+    queryKey: ['approvals', 'admin', state],
+    queryFn: () =>
+      call(api.GET('/approvals/admin/templates', { params: { query: { state: (state || undefined) as Schemas['ApprovalTemplateState'] | undefined } } })),
+  });
+  const toggle = useMutation({
+    mutationFn: (s: Summary) =>
+      s.state === 'active'
+        ? call(api.POST('/approvals/templates/{id}/archive', { params: { path: { id: s.id } }, headers: idem() }))
+        : call(api.POST('/approvals/templates/{id}/restore', { params: { path: { id: s.id } }, headers: idem() })),
+    onSuccess: () => {
+      setToggling(null);
+      void qc.invalidateQueries({ queryKey: ['approvals'] });
+    },
+  });
+  return (
+    <Page
+      title={t('approvals.title')}
+      actions={
+        <Button leftSection={<IconPlus size={16} />} onClick={() => setEditing('new')}>
+          {t('approvals.new')}
+        </Button>
+      }
+    >
+      <Select
+        label={t('approvals.state')}
+        data={[
+          { value: '', label: t('approvals.anyState') },
+          { value: 'active', label: t('approvals.states.active') },
+          { value: 'archived', label: t('approvals.states.archived') },
+        ]}
+        value={state}
+        onChange={(v) => setState(v ?? '')}
+        allowDeselect={false}
+        w={220}
+      />
+      {list.isLoading && <Loading />}
+      <ProblemAlert error={list.error} />
+      {list.data && (
+        <DataTable
+          rows={list.data.items}
+          rowKey={(x) => x.id}
+          label={t('approvals.title')}
+          minWidth={760}
+          columns={[
+            {
+              key: 'name',
+              header: t('approvals.name'),
+              render: (x) => (
+                <Button variant="subtle" size="compact-sm" onClick={() => setViewing(x.id)} px={0}>
+                  {x.name}
+                </Button>
+              ),
+            },
+            { key: 'category', header: t('approvals.category'), render: (x) => x.category || '—' },
+            { key: 'version', header: t('approvals.version'), render: (x) => `v${x.version}` },
+            {
+              key: 'state',
+              header: t('approvals.state'),
+              render: (x) => (
+                <Group gap={4}>
+                  <Badge variant="light" color={x.state === 'active' ? 'green' : 'gray'}>
+                    {t(`approvals.states.${x.state}`)}
+                  </Badge>
+                  {x.starter && (
+                    <Badge variant="outline" size="xs">
+                      {t('approvals.starter')}
+                    </Badge>
+                  )}
+                </Group>
+              ),
+            },
+            { key: 'changed', header: t('approvals.changed'), render: (x) => <DateTime value={x.version_created_at} /> },
+            {
+              key: 'actions',
+              header: '',
+              render: (x) => (
+                <Group gap={4} wrap="nowrap">
+                  <Button size="compact-xs" variant="subtle" onClick={() => setEditing(x.id)} aria-label={t('approvals.editNamed', { name: x.name })}>
+                    {t('approvals.edit')}
+                  </Button>
+                  <Button
+                    size="compact-xs"
+                    variant="subtle"
+                    color={x.state === 'active' ? 'red' : 'blue'}
+                    onClick={() => setToggling(x)}
+                    aria-label={`${x.state === 'active' ? t('approvals.disable') : t('approvals.enable')} ${x.name}`}
+                  >
+                    {x.state === 'active' ? t('approvals.disable') : t('approvals.enable')}
+                  </Button>
+                </Group>
+              ),
+            },
+          ]}
+        />
+      )}
+      {viewing && <Details id={viewing} onClose={() => setViewing(null)} />}
+      {editing && <Editor id={editing} onClose={() => setEditing(null)} />}
+      {toggling && (
+        <Confirm
+          opened
+          onClose={() => setToggling(null)}
+          title={`${toggling.state === 'active' ? t('approvals.disable') : t('approvals.enable')}: ${toggling.name}`}
+          confirmLabel={toggling.state === 'active' ? t('approvals.disable') : t('approvals.enable')}
+          color={toggling.state === 'active' ? 'red' : 'blue'}
+          onConfirm={() => toggle.mutate(toggling)}
+          pending={toggle.isPending}
+          error={toggle.error}
+        >
+          <Text size="sm">{toggling.state === 'active' ? t('approvals.disableIntro') : t('approvals.enableIntro')}</Text>
+        </Confirm>
+      )}
+    </Page>
+  );
+}
