@@ -291,6 +291,13 @@ impl Server {
             "several nodes need PostgreSQL"
         );
         let dir = scratch_dir();
+        // Every node of an install shares its keys (a node with its own refuses to start).
+        for key in ["master.key", "audit-anchor.key"] {
+            let from = self.dir.join(key);
+            if from.exists() {
+                std::fs::copy(&from, dir.join(key)).expect("copy a key file");
+            }
+        }
         let mut env = self.env.clone();
         env.retain(|(k, _)| k != "STOA_DATA_DIR");
         env.push(("STOA_DATA_DIR".into(), dir.display().to_string()));
