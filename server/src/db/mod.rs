@@ -21,6 +21,7 @@ pub mod idempotency;
 pub mod lock;
 pub mod migrate;
 pub mod outbox;
+pub mod snapshot;
 
 use sqlx::{any::AnyPoolOptions, AnyConnection, AnyPool, Executor};
 use std::{

@@ -1,5 +1,6 @@
-//! Operations: request context and middleware, metrics, health and readiness.
+//! Operations: request context and middleware, metrics, health and readiness, backups.
 
+pub mod backup;
 pub mod ctx;
 pub mod health;
 pub mod idempotency;
