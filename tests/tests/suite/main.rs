@@ -12,6 +12,7 @@ mod attendance;
 mod audiences;
 mod audit;
 mod auth;
+mod backup;
 mod bulletin;
 mod calendar;
 mod console;
