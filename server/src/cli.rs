@@ -293,12 +293,11 @@ pub async fn verify_command(
         ));
     }
     for c in &r.audit {
-        let name = tenants::service::by_id(&mut conn, &c.tenant_id)
-            .await
-            .ok()
-            .flatten()
-            .map(|t| t.slug)
-            .unwrap_or_else(|| c.tenant_id.clone());
+        let name = match tenants::service::by_id(&mut conn, &c.tenant_id).await {
+            Ok(Some(t)) => t.slug,
+            _ if c.tenant_id.is_empty() => "the install".to_string(),
+            _ => c.tenant_id.clone(),
+        };
         match &c.broken {
             None => out.push_str(&format!(
                 "\naudit chain of {name}: intact, {} entries",
