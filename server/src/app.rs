@@ -124,8 +124,14 @@ pub fn searchables() -> search::Registry {
 /// The features whose rows reference blobs.
 pub fn blob_references() -> blobs::sweep::References {
     let mut r = blobs::sweep::References::default();
-    r.register(|conn, keys| Box::pin(files::store::referenced_blobs(conn, keys)));
-    r.register(|conn, keys| Box::pin(exports::store::referenced_blobs(conn, keys)));
+    r.register(
+        |conn, keys| Box::pin(files::store::referenced_blobs(conn, keys)),
+        |conn, after, n| Box::pin(files::store::named_blobs(conn, after, n)),
+    );
+    r.register(
+        |conn, keys| Box::pin(exports::store::referenced_blobs(conn, keys)),
+        |conn, after, n| Box::pin(exports::store::named_blobs(conn, after, n)),
+    );
     r
 }
 

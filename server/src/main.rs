@@ -40,6 +40,33 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         timeout_secs: u64,
     },
+    /// Back up an embedded install (SQLite, local blobs, key files) while it serves, into a new
+    /// or empty directory; or, with `--verify`, check any install's consistency (blobs rows
+    /// name exist, no old orphans, audit chains intact) and exit 1 on a problem.
+    Backup {
+        /// The directory to write the backup into (new or empty).
+        #[arg(long, required_unless_present = "verify", conflicts_with = "verify")]
+        to: Option<PathBuf>,
+        /// Check the configured install instead (either backend), e.g. after a restore.
+        #[arg(long)]
+        verify: bool,
+        /// With `--verify`: objects no row names are orphans once older than this; default
+        /// `storage.orphan_grace_secs`.
+        #[arg(long, requires = "verify")]
+        grace_secs: Option<i64>,
+    },
+    /// Restore a backup made by `stoa backup --to` into the configured, empty data directory:
+    /// every checksum is checked first (nothing is written when one fails); then erasures on
+    /// the erasure ledger are applied again and the search index is rebuilt.
+    Restore {
+        /// The backup directory (with its manifest.json).
+        #[arg(long)]
+        from: PathBuf,
+        /// The replaced install's data directory (or blob directory): its erasure ledger is
+        /// carried over, so that people erased after the backup was taken stay erased.
+        #[arg(long)]
+        erasure_ledger: Option<PathBuf>,
+    },
     /// Configuration helpers.
     Config {
         #[command(subcommand)]
@@ -316,6 +343,25 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
             stoa::audit::anchor::migrate(&db, &key).await?;
             println!("migrations applied ({})", db.backend.name());
         }
+        Command::Backup {
+            to: Some(to),
+            verify: false,
+            ..
+        } => println!("{}", stoa::cli::backup_command(cfg, &to).await?),
+        Command::Backup { grace_secs, .. } => {
+            let (report, ok) = stoa::cli::verify_command(cfg, grace_secs).await?;
+            println!("{report}");
+            if !ok {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Command::Restore {
+            from,
+            erasure_ledger,
+        } => println!(
+            "{}",
+            stoa::cli::restore_command(cfg, &from, erasure_ledger.as_deref()).await?
+        ),
         Command::Config {
             command: ConfigCommand::Show,
         } => println!("{cfg:#?}"),

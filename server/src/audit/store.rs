@@ -123,6 +123,17 @@ pub async fn head(conn: &mut AnyConnection, tenant_id: &str) -> Result<(i64, Str
     )
 }
 
+/// Every tenant that has a chain: a head, or entries (entries without a head are a break the
+/// verification then reports).
+pub async fn chain_tenants(conn: &mut AnyConnection) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select tenant_id from audit_heads union select distinct tenant_id from audit_log
+         order by 1",
+    )
+    .fetch_all(conn)
+    .await
+}
+
 /// Take the next sequence number of a tenant's chain: returns it with the hash of the entry
 /// before it. On PostgreSQL the upsert locks the tenant's head row until the transaction ends,
 /// which serialises appends per tenant, so sequence numbers have no gaps or forks.

@@ -301,13 +301,22 @@ impl Blobs {
     }
 }
 
+/// The configured object store alone, without the key ring (which would create a master key
+/// file where none is): for checks that list and look up objects but never read them.
+pub async fn open_store(
+    cfg: &crate::config::Config,
+) -> Result<Arc<dyn BlobStore>, crate::BoxError> {
+    let s = &cfg.storage;
+    Ok(match s.backend.as_str() {
+        "s3" => Arc::new(s3::S3Store::connect(&s.s3).await?),
+        _ => Arc::new(local::LocalStore::open(&cfg.blobs_dir())?),
+    })
+}
+
 /// Build the configured store.
 pub async fn from_config(cfg: &crate::config::Config) -> Result<Blobs, crate::BoxError> {
     let s = &cfg.storage;
-    let store: Arc<dyn BlobStore> = match s.backend.as_str() {
-        "s3" => Arc::new(s3::S3Store::connect(&s.s3).await?),
-        _ => Arc::new(local::LocalStore::open(&cfg.blobs_dir())?),
-    };
+    let store = open_store(cfg).await?;
     let keys = crypto::KeyRing::load(s.master_key.expose(), &cfg.master_key_file())?;
     Ok(Blobs {
         store,

@@ -120,3 +120,23 @@ pub async fn keys_named_in(
     }
     Ok(q.fetch_all(conn).await?.into_iter().collect())
 }
+
+/// A page of the blob keys rows of `table` name in `blob_key`, in key order after `after`: for
+/// the stores of features that keep blobs, answering backups and `stoa backup --verify`.
+/// `table` is a fixed name from the calling store, never input.
+pub async fn keys_named_after(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    let sql = format!(
+        "select blob_key from {table} where blob_key is not null and blob_key > $1
+         order by blob_key limit $2"
+    );
+    sqlx::query_scalar::<_, String>(&sql)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(conn)
+        .await
+}

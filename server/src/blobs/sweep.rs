@@ -16,14 +16,54 @@ pub type Referenced = for<'a> fn(
     &'a [String],
 ) -> BoxFuture<'a, Result<HashSet<String>, sqlx::Error>>;
 
+/// A page of the object keys a feature's rows name: the first `limit` keys after `after`, in
+/// key order (`stoa backup` and `stoa backup --verify` walk every key a row names).
+pub type Named = for<'a> fn(
+    &'a mut AnyConnection,
+    &'a str,
+    i64,
+) -> BoxFuture<'a, Result<Vec<String>, sqlx::Error>>;
+
 /// The features whose rows reference blobs (registered in `app.rs`): an object none of them
-/// references is an orphan.
+/// references is an orphan, and an object one of them names must exist.
 #[derive(Default, Clone)]
-pub struct References(Vec<Referenced>);
+pub struct References(Vec<(Referenced, Named)>);
 
 impl References {
-    pub fn register(&mut self, r: Referenced) {
-        self.0.push(r);
+    pub fn register(&mut self, referenced: Referenced, named: Named) {
+        self.0.push((referenced, named));
+    }
+
+    /// Every object key a row names, read on `conn` (which may be a snapshot's connection).
+    pub async fn all_named(
+        &self,
+        conn: &mut AnyConnection,
+    ) -> Result<HashSet<String>, sqlx::Error> {
+        const PAGE: i64 = 1000;
+        let mut out = HashSet::new();
+        for (_, named) in &self.0 {
+            let mut after = String::new();
+            loop {
+                let page = named(conn, &after, PAGE).await?;
+                let Some(last) = page.last() else { break };
+                after = last.clone();
+                let full = page.len() as i64 == PAGE;
+                out.extend(page);
+                if !full {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Keys among `keys` that some row references now.
+    pub async fn referenced(
+        &self,
+        db: &Db,
+        keys: &[String],
+    ) -> Result<HashSet<String>, sqlx::Error> {
+        referenced(db, self, keys).await
     }
 }
 
@@ -85,7 +125,7 @@ async fn referenced(
         return Ok(live);
     }
     let mut conn = db.conn().await?;
-    for r in &refs.0 {
+    for (r, _) in &refs.0 {
         live.extend(r(&mut conn, keys).await?);
     }
     Ok(live)

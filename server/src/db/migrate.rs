@@ -166,3 +166,18 @@ impl MigrationLock {
         }
     }
 }
+
+/// The newest migration this binary knows for `backend` (a backup made by a newer schema is
+/// refused by its number).
+pub fn latest_known(backend: Backend) -> i64 {
+    let migrator = match backend {
+        Backend::Sqlite => &SQLITE_MIGRATOR,
+        Backend::Postgres => &POSTGRES_MIGRATOR,
+    };
+    migrator
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0)
+}

@@ -22,6 +22,7 @@ pub mod keys;
 pub mod lock;
 pub mod migrate;
 pub mod outbox;
+pub mod snapshot;
 
 use sqlx::{any::AnyPoolOptions, AnyConnection, AnyPool, Executor};
 use std::{

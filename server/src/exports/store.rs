@@ -378,3 +378,12 @@ pub async fn referenced_blobs(
 ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
     crate::blobs::store::keys_named_in(conn, "data_exports", keys).await
 }
+
+/// A page of the blob keys export archives use, in key order after `after` (backups check them).
+pub async fn named_blobs<'a>(
+    conn: &'a mut AnyConnection,
+    after: &'a str,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    crate::blobs::store::keys_named_after(conn, "data_exports", after, limit).await
+}

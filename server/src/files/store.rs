@@ -548,6 +548,15 @@ pub async fn referenced_blobs(
     crate::blobs::store::keys_named_in(conn, "files", keys).await
 }
 
+/// A page of the blob keys file rows name, in key order after `after` (backups check them).
+pub async fn named_blobs<'a>(
+    conn: &'a mut AnyConnection,
+    after: &'a str,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    crate::blobs::store::keys_named_after(conn, "files", after, limit).await
+}
+
 /// Whether the file `id` (aliased `f`) meets `condition`: a fixed SQL fragment from the
 /// lifecycle class (never input).
 pub async fn matches(

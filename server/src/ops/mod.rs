@@ -1,6 +1,7 @@
 //! Operations: request context and middleware, metrics, health and readiness, draining on
-//! shutdown, built-in TLS.
+//! shutdown, built-in TLS, backups.
 
+pub mod backup;
 pub mod ctx;
 pub mod drain;
 pub mod health;

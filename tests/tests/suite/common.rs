@@ -67,7 +67,7 @@ pub fn stoa_bin() -> PathBuf {
     bin
 }
 
-fn scratch_dir() -> PathBuf {
+pub fn scratch_dir() -> PathBuf {
     let base = std::env::var("STOA_TEST_TMP")
         .map(PathBuf::from)
         .unwrap_or_else(|_| std::env::temp_dir());
@@ -315,6 +315,34 @@ impl Server {
         };
         s.spawn().await;
         s
+    }
+
+    /// A server with this one's settings on a new, empty data directory (and an SQLite file
+    /// there), not started: for restoring a backup into it, then [`Server::spawn`].
+    pub fn twin(&self) -> Server {
+        assert_eq!(
+            self.backend,
+            Backend::Sqlite,
+            "a twin is an embedded install"
+        );
+        let dir = scratch_dir();
+        let database_url = format!("sqlite://{}/stoa.db?mode=rwc", dir.display());
+        let mut env = self.env.clone();
+        env.retain(|(k, _)| k != "STOA_DATA_DIR" && k != "STOA_DATABASE_URL");
+        env.push(("STOA_DATA_DIR".into(), dir.display().to_string()));
+        env.push(("STOA_DATABASE_URL".into(), database_url.clone()));
+        Server {
+            child: None,
+            base: String::new(),
+            dir,
+            backend: self.backend,
+            operator_token: self.operator_token.clone(),
+            database_url,
+            stderr_lines: mpsc::channel().1,
+            env,
+            pg: None,
+            http: self.http.clone(),
+        }
     }
 
     /// Change a setting for the next (re)start.

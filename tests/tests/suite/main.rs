@@ -13,6 +13,7 @@ mod attendance;
 mod audiences;
 mod audit;
 mod auth;
+mod backup;
 mod bulletin;
 mod calendar;
 mod console;

@@ -22,8 +22,11 @@ const LEASE_MS: i64 = 10 * 60 * 1000;
 
 /// Where the ledger lives in the blob store (outside the database, so a database restore does
 /// not roll it back; the orphan sweep only looks under `t/`).
+/// Where the erasure ledger lives in the blob store (`<prefix><tenant id>/<user id>`).
+pub const LEDGER_PREFIX: &str = "ledger/erasures/";
+
 fn ledger_key(tenant_id: &str, user_id: &str) -> String {
-    format!("ledger/erasures/{tenant_id}/{user_id}")
+    format!("{LEDGER_PREFIX}{tenant_id}/{user_id}")
 }
 
 /// One entry of the erasure ledger.
@@ -188,7 +191,7 @@ pub struct Replayed {
 pub async fn replay(state: &AppState, tenant: Option<&str>) -> Result<Replayed, BoxError> {
     let prefix = match tenant {
         Some(t) => format!("ledger/erasures/{t}/"),
-        None => "ledger/erasures/".to_string(),
+        None => LEDGER_PREFIX.to_string(),
     };
     let mut out = Replayed::default();
     for obj in state.blobs.store.list(&prefix).await? {
