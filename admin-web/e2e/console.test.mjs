@@ -99,6 +99,9 @@ describe('admin console', { concurrency: false }, () => {
         const r = await fetch(`${stack.base}/people`);
         assert.match(r.headers.get('content-security-policy') ?? '', /script-src 'self'/);
       }
+      // The tenant's background work (GET /health): search state and the outbox's backlog.
+      await page.getByRole('heading', { name: 'Background work' }).waitFor();
+      await page.getByText('Dead letters').first().waitFor();
       await axe(page, 'overview');
       await shot(page, 'overview');
       await page.getByRole('button', { name: 'Sign out' }).click();

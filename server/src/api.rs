@@ -28,7 +28,7 @@ pub type Apis = (
         crate::directory::people_api::DirectoryPeopleApi,
     ),
     (
-        crate::audit::api::AuditApi,
+        (crate::audit::api::AuditApi, crate::ops::status::HealthApi),
         crate::attendance::api::AttendanceApi,
         crate::attendance::settings_api::AttendanceSettingsApi,
     ),

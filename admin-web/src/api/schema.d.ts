@@ -1596,6 +1596,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's background work: search backend state, outbox backlog, lag and dead
+         *     letters. Needs `settings.manage`.
+         */
+        get: operations["health_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/attendance/checkin": {
         parameters: {
             query?: never;
@@ -7126,6 +7146,26 @@ export interface components {
             location?: string | null;
             description?: string | null;
         };
+        /** OutboxHealth */
+        OutboxHealth: {
+            /**
+             * Format: int64
+             * @description Messages waiting for delivery (index updates, notifications, mail...).
+             */
+            pending: number;
+            /**
+             * Format: int64
+             * @description Messages given up on after their last attempt.
+             */
+            dead: number;
+            /**
+             * Format: int64
+             * @description Age of the oldest waiting message, in seconds (0 when none waits).
+             */
+            lag_seconds: number;
+            /** @description Per topic, only topics with undelivered messages. */
+            topics: components["schemas"]["TopicHealth"][];
+        };
         /** OverrideInput */
         OverrideInput: {
             /** @default [] */
@@ -7911,6 +7951,17 @@ export interface components {
             name: string;
             zone: string;
         };
+        /** SearchHealth */
+        SearchHealth: {
+            /** @description `embedded` or `meilisearch`. */
+            backend: string;
+            /**
+             * @description `up`, or `unavailable` (writes go on; index work waits in the outbox and drains when
+             *     the backend answers again).
+             */
+            state: string;
+            down_since?: string | null;
+        };
         /** SearchHit */
         SearchHit: {
             /** @description `file`, `message` or `document`. */
@@ -7997,7 +8048,11 @@ export interface components {
              */
             attachment_ids: string[] | null;
         };
-        /** SessionInfo */
+        /**
+         * SessionInfo
+         * @description A signed-in session as shown to its owner (`/me/sessions`) and to an admin
+         *     (`/users/{id}/sessions`).
+         */
         SessionInfo: {
             id: string;
             /** @description Device name given at sign-in, or the browser's user agent. */
@@ -8516,6 +8571,12 @@ export interface components {
             created_at: string;
             updated_at: string;
         };
+        /** TenantHealth */
+        TenantHealth: {
+            search: components["schemas"]["SearchHealth"];
+            outbox: components["schemas"]["OutboxHealth"];
+            checked_at: string;
+        };
         /** TenantPage */
         TenantPage: {
             items: components["schemas"]["TenantSummary"][];
@@ -8543,6 +8604,15 @@ export interface components {
             /** @description Open `GET /api/v1/events?ticket=<ticket>` (WebSocket) within 30 seconds; it works once. */
             ticket: string;
             expires_at: string;
+        };
+        /** TopicHealth */
+        TopicHealth: {
+            topic: string;
+            /** Format: int64 */
+            pending: number;
+            /** Format: int64 */
+            dead: number;
+            oldest_pending_at?: string | null;
         };
         /** TotpCode */
         TotpCode: {
@@ -21929,6 +21999,142 @@ export interface operations {
                 content: {
                     "application/x-ndjson": string;
                     "text/csv": string;
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission (`forbidden`), or consent to the privacy policy pending (`consent_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or belongs to another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone for good (an invitation used or expired, content whose key was destroyed) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (body, upload or quota) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Requested range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details in the server log under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service the operation needs is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    health_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TenantHealth"];
                 };
             };
             /** @description Malformed request */

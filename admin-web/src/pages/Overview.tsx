@@ -64,6 +64,13 @@ export function Overview() {
     enabled: s.can('audit.read'),
     queryFn: () => call(api.GET('/audit', { params: { query: { limit: 10 } } })),
   });
+  const canSettings = s.can('settings.manage');
+  const work = useQuery({
+    queryKey: ['health'],
+    enabled: canSettings,
+    queryFn: () => call(api.GET('/health')),
+    refetchInterval: 30_000,
+  });
   const ready = useQuery({
     queryKey: ['readyz'],
     queryFn: async () => {
@@ -120,6 +127,67 @@ export function Overview() {
           </Text>
         </Card>
       </SimpleGrid>
+      {canSettings && (
+        <Card withBorder component="section" aria-labelledby="ov-work">
+          <Title order={2} size="h4" id="ov-work" mb="xs">
+            {t('overview.work')}
+          </Title>
+          {work.isLoading && <Loading />}
+          <ProblemAlert error={work.error} />
+          {work.data && (
+            <Stack gap="xs">
+              <Group gap="xs">
+                <Text size="sm">{t('overview.search')}</Text>
+                <Badge color={work.data.search.state === 'up' ? 'green' : 'red'} variant="light">
+                  {work.data.search.state === 'up' ? t('overview.searchUp') : t('overview.searchDown', { since: work.data.search.down_since ?? '' })}
+                </Badge>
+                <Text size="xs" c="dimmed">
+                  {work.data.search.backend}
+                </Text>
+              </Group>
+              <SimpleGrid cols={{ base: 3 }}>
+                <Text size="sm">
+                  {t('overview.pending')}: <strong>{work.data.outbox.pending}</strong>
+                </Text>
+                <Text size="sm" c={work.data.outbox.dead > 0 ? 'red' : undefined}>
+                  {t('overview.dead')}: <strong>{work.data.outbox.dead}</strong>
+                </Text>
+                <Text size="sm">
+                  {t('overview.lag')}: <strong>{t('overview.seconds', { n: work.data.outbox.lag_seconds })}</strong>
+                </Text>
+              </SimpleGrid>
+              {work.data.outbox.topics.length === 0 ? (
+                <Text size="sm" c="dimmed">
+                  {t('overview.allDelivered')}
+                </Text>
+              ) : (
+                <Table.ScrollContainer minWidth={400}>
+                  <Table>
+                    <Table.Thead>
+                      <Table.Tr>
+                        <Table.Th>{t('overview.topic')}</Table.Th>
+                        <Table.Th>{t('overview.pending')}</Table.Th>
+                        <Table.Th>{t('overview.dead')}</Table.Th>
+                        <Table.Th>{t('overview.lag')}</Table.Th>
+                      </Table.Tr>
+                    </Table.Thead>
+                    <Table.Tbody>
+                      {work.data.outbox.topics.map((tp) => (
+                        <Table.Tr key={tp.topic}>
+                          <Table.Td>{tp.topic}</Table.Td>
+                          <Table.Td>{tp.pending}</Table.Td>
+                          <Table.Td>{tp.dead}</Table.Td>
+                          <Table.Td>{tp.oldest_pending_at ? <DateTime value={tp.oldest_pending_at} /> : '—'}</Table.Td>
+                        </Table.Tr>
+                      ))}
+                    </Table.Tbody>
+                  </Table>
+                </Table.ScrollContainer>
+              )}
+            </Stack>
+          )}
+        </Card>
+      )}
       {s.can('audit.read') && (
         <Stack gap="xs">
           <Group justify="space-between">

@@ -166,6 +166,45 @@ pub async fn stats(conn: &mut AnyConnection) -> Result<Stats, sqlx::Error> {
     })
 }
 
+/// One topic's messages of one tenant that are not delivered yet.
+#[derive(Debug, Clone)]
+pub struct TopicStats {
+    pub topic: String,
+    /// Waiting for delivery (including retries waiting out their backoff).
+    pub pending: i64,
+    /// Given up on after their last attempt (dead letters).
+    pub dead: i64,
+    /// When the oldest waiting message was written.
+    pub oldest_pending_at: Option<i64>,
+}
+
+/// A tenant's undelivered messages, per topic (delivered ones are not counted).
+pub async fn tenant_stats(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+) -> Result<Vec<TopicStats>, sqlx::Error> {
+    let rows: Vec<(String, i64, i64, Option<i64>)> = sqlx::query_as(
+        "select topic,
+                cast(sum(case when dead_at is null then 1 else 0 end) as bigint),
+                cast(sum(case when dead_at is not null then 1 else 0 end) as bigint),
+                min(case when dead_at is null then created_at end)
+         from outbox where tenant_id = $1 and done_at is null
+         group by topic order by topic",
+    )
+    .bind(tenant_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(topic, pending, dead, oldest_pending_at)| TopicStats {
+            topic,
+            pending,
+            dead,
+            oldest_pending_at,
+        })
+        .collect())
+}
+
 /// Make a topic's waiting retries due now (a service they wait for is back): the messages
 /// that failed at least once and wait out a backoff. Returns how many.
 pub async fn retry_now(conn: &mut AnyConnection, topic: &str) -> Result<u64, sqlx::Error> {

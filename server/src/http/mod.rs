@@ -37,6 +37,9 @@ pub enum ApiTags {
     Roles,
     /// The tenant's tamper-evident audit log (admins).
     Audit,
+    /// How the tenant's background work stands: the search backend, the outbox's backlog, lag
+    /// and dead letters (admins).
+    Health,
     /// Rooms, members, messages, read state and catch-up.
     Messaging,
     /// Document spaces, folders, documents, versions, sharing, trash and storage.

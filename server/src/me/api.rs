@@ -2,13 +2,12 @@
 
 use crate::{
     authn::{self, Session},
-    db::rfc3339,
     error::ApiResult,
     http::{ApiTags, NoContent},
     roles::api::RoleRef,
     users::{
         self,
-        api::{UpdateUser, User},
+        api::{SessionInfo, UpdateUser, User},
     },
     AppState,
 };
@@ -38,34 +37,6 @@ pub struct Me {
 pub struct ChangePassword {
     pub current_password: String,
     pub new_password: String,
-}
-
-#[derive(Debug, Object)]
-pub struct SessionInfo {
-    pub id: String,
-    /// Device name given at sign-in, or the browser's user agent.
-    pub device: String,
-    pub ip: String,
-    pub created_at: String,
-    pub last_seen_at: String,
-    pub expires_at: String,
-    /// True for the session making this request.
-    pub current: bool,
-}
-
-impl SessionInfo {
-    /// A stored session as shown; `current` when it is the one making the request.
-    pub fn of(s: authn::store::SessionRow, current_session: &str) -> Self {
-        SessionInfo {
-            current: s.id == current_session,
-            id: s.id,
-            device: s.device,
-            ip: s.ip,
-            created_at: rfc3339(s.created_at),
-            last_seen_at: rfc3339(s.last_seen_at),
-            expires_at: rfc3339(s.expires_at),
-        }
-    }
 }
 
 #[derive(Default)]

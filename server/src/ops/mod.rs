@@ -9,4 +9,5 @@ pub mod idempotency;
 pub mod metrics;
 pub mod net;
 pub mod outbound;
+pub mod status;
 pub mod tls;

@@ -6,7 +6,6 @@ use crate::{
     db::rfc3339,
     error::ApiResult,
     http::{ApiTags, NoContent},
-    me::api::SessionInfo,
     roles::api::RoleRef,
     AppState,
 };
@@ -383,5 +382,35 @@ impl UsersApi {
     ) -> ApiResult<NoContent> {
         service::revoke_session(&state, &auth.0, &id.0, &session_id.0).await?;
         Ok(NoContent::Done)
+    }
+}
+
+/// A signed-in session as shown to its owner (`/me/sessions`) and to an admin
+/// (`/users/{id}/sessions`).
+#[derive(Debug, Object)]
+pub struct SessionInfo {
+    pub id: String,
+    /// Device name given at sign-in, or the browser's user agent.
+    pub device: String,
+    pub ip: String,
+    pub created_at: String,
+    pub last_seen_at: String,
+    pub expires_at: String,
+    /// True for the session making this request.
+    pub current: bool,
+}
+
+impl SessionInfo {
+    /// A stored session as shown; `current` when it is the one making the request.
+    pub fn of(s: crate::authn::store::SessionRow, current_session: &str) -> Self {
+        SessionInfo {
+            current: s.id == current_session,
+            id: s.id,
+            device: s.device,
+            ip: s.ip,
+            created_at: rfc3339(s.created_at),
+            last_seen_at: rfc3339(s.last_seen_at),
+            expires_at: rfc3339(s.expires_at),
+        }
     }
 }

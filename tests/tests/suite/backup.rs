@@ -382,3 +382,40 @@ async fn verify_finds_problems(b: Backend) {
     }
 }
 crate::both!(verify_finds_problems);
+
+/// `--verify` on the large deployment's stores: PostgreSQL and S3 (SeaweedFS). Every blob the
+/// rows name is found in the bucket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_on_postgres_and_s3() {
+    let Some(s) = Server::start_s3(Backend::Postgres, &[]).await else {
+        return;
+    };
+    let t = s.tenant("acme").await;
+    for i in 0..3 {
+        s.upload(
+            &t.admin_token,
+            &format!("f{i}.txt"),
+            format!("file {i}").into_bytes(),
+        )
+        .await
+        .ok(201);
+    }
+    let said = succeeded(&s.cli(&["backup", "--verify"], None));
+    let counts = said
+        .split_once("blobs: ")
+        .map(|(_, r)| r)
+        .and_then(|r| r.split_once(" named by rows, "))
+        .and_then(|(named, r)| {
+            Some((
+                named.parse::<u64>().ok()?,
+                r.split_once(' ')?.0.parse::<u64>().ok()?,
+            ))
+        })
+        .unwrap_or_else(|| panic!("a blob count: {said}"));
+    assert!(counts.0 >= 3 && counts.1 >= counts.0, "{said}");
+    assert!(
+        said.contains("in the store (s3)") && said.contains(" 0 missing"),
+        "{said}"
+    );
+    assert!(said.contains("consistent"), "{said}");
+}

@@ -598,6 +598,15 @@ fn cases() -> Vec<Case> {
             bad: Some(|_| req("GET", "/api/v1/audit/export?format=xml", None)),
         },
         Case {
+            op: "health_get",
+            auth: Session,
+            perm: Some("settings.manage"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/health", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
             op: "audit_verify",
             auth: Session,
             perm: Some("audit.read"),

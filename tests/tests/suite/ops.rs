@@ -534,3 +534,63 @@ async fn metrics_are_bounded_and_not_public(b: Backend) {
     );
 }
 both!(metrics_are_bounded_and_not_public);
+
+/// `GET /health`: a tenant's admins see their own undelivered background work (backlog, lag,
+/// dead letters per topic) and the search backend's state; never another tenant's.
+async fn tenant_health_counts_own_work(b: Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let acme = s.tenant("acme").await;
+    let other = s.tenant("other").await;
+    let far = 4_102_444_800_000i64; // 2100: never due, so the relay leaves it waiting
+    let old = 1_000_000_000_000i64; // 2001
+    for (tenant, available, dead) in [
+        (&acme.id, far, "null"),
+        (&acme.id, old, "1000000000001"),
+        (&other.id, far, "null"),
+        (&other.id, far, "null"),
+    ] {
+        s.sql(&format!(
+            "insert into outbox (tenant_id, topic, payload, created_at, available_at, attempts, dead_at)
+             values ('{tenant}', 'test.health', '{{}}', {old}, {available}, 0, {dead})"
+        ))
+        .await;
+    }
+    let h = s.get("/api/v1/health", &acme.admin_token).await;
+    let body = h.ok(200);
+    assert_eq!(body["search"]["state"], "up", "{body}");
+    let topic = body["outbox"]["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["topic"] == "test.health")
+        .cloned()
+        .unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(
+        (topic["pending"].as_i64(), topic["dead"].as_i64()),
+        (Some(1), Some(1)),
+        "{body}"
+    );
+    assert!(body["outbox"]["dead"].as_i64() >= Some(1), "{body}");
+    // Written in 2001 and still waiting: a lag of decades, in seconds.
+    assert!(
+        body["outbox"]["lag_seconds"].as_i64() > Some(20 * 365 * 86_400),
+        "{body}"
+    );
+    let theirs = s.get("/api/v1/health", &other.admin_token).await;
+    let t = theirs.ok(200)["outbox"]["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["topic"] == "test.health")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (t["pending"].as_i64(), t["dead"].as_i64()),
+        (Some(2), Some(0))
+    );
+    let (_, staff) = s.staff(&acme, "Sam").await;
+    s.get("/api/v1/health", &staff).await.problem(403);
+}
+both!(tenant_health_counts_own_work);

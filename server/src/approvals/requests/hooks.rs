@@ -7,8 +7,8 @@ use crate::{authn::Principal, authz::catalogue::perm, error::ApiResult, search, 
 use async_trait::async_trait;
 use sqlx::AnyConnection;
 
-/// The search kind of requests.
-pub const KIND: &str = "approval";
+/// The search kind of requests (declared beside the service, which writes its index work).
+pub use super::service::SEARCH_KIND as KIND;
 /// The reader token of holders of `approvals.read_all`.
 const READ_ALL: &str = "approvals:all";
 

@@ -31,6 +31,9 @@ use serde_json::{json, Value};
 use sqlx::AnyConnection;
 use std::collections::{BTreeMap, HashMap};
 
+/// The search kind of requests (`hooks` registers it).
+pub const SEARCH_KIND: &str = "approval";
+
 /// The notices' source.
 pub const SOURCE: &str = "approval";
 /// Longest comment, in characters.
@@ -240,7 +243,7 @@ pub async fn submit(state: &AppState, p: &Principal, sub: Submission) -> ApiResu
             })),
     )
     .await?;
-    search::enqueue_index(&mut tx, t, super::hooks::KIND, &row.id).await?;
+    search::enqueue_index(&mut tx, t, SEARCH_KIND, &row.id).await?;
     let written = tell(state, &mut tx, p, &row, &s, &events, true).await?;
     tx.commit().await?;
     for w in written {
@@ -392,7 +395,7 @@ pub async fn act(
             })),
     )
     .await?;
-    search::enqueue_index(&mut tx, t, super::hooks::KIND, &new.id).await?;
+    search::enqueue_index(&mut tx, t, SEARCH_KIND, &new.id).await?;
     let written = tell(state, &mut tx, p, &new, &next, &events, false).await?;
     tx.commit().await?;
     for w in written {
