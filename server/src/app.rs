@@ -480,7 +480,7 @@ pub async fn serve(cfg: Config) -> Result<(), BoxError> {
             ops::tls::TlsAcceptor::new(listener, certs)?.boxed()
         }
         None => {
-            ignore_sighup();
+            ops::drain::ignore_sighup();
             TcpAcceptor::from_tokio(listener)?.boxed()
         }
     };
@@ -528,7 +528,7 @@ pub async fn serve(cfg: Config) -> Result<(), BoxError> {
     let app = app(state.clone());
     let draining = state.clone();
     let stop = async move {
-        shutdown_signal().await;
+        ops::drain::shutdown_signal().await;
         draining.drain.start();
         let delay = draining.cfg.shutdown_delay_secs;
         if delay > 0 {
@@ -542,7 +542,7 @@ pub async fn serve(cfg: Config) -> Result<(), BoxError> {
         draining.drain.close();
     };
     Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(app, stop, Some(DRAIN_DEADLINE))
+        .run_with_graceful_shutdown(app, stop, Some(ops::drain::DEADLINE))
         .await?;
     tracing::info!("requests drained: stopping the workers");
     let _ = stop_tx.send(true);
@@ -558,44 +558,6 @@ pub async fn serve(cfg: Config) -> Result<(), BoxError> {
     }
     state.db.pool.close().await;
     Ok(())
-}
-
-/// How long requests in flight may take to finish after `SIGTERM` (keep the orchestrator's
-/// grace period, Kubernetes' `terminationGracePeriodSeconds`, above it).
-const DRAIN_DEADLINE: Duration = Duration::from_secs(20);
-
-/// Without built-in TLS there is nothing to reload, but `SIGHUP`'s default action would end
-/// the process (a log rotation script sending it by habit): take it and say so.
-fn ignore_sighup() {
-    tokio::spawn(async {
-        if let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        {
-            while hup.recv().await.is_some() {
-                tracing::info!("SIGHUP ignored: built-in TLS is off, nothing to reload");
-            }
-        }
-    });
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
 }
 
 /// Set up logging from the configuration: pretty or JSON on stderr.

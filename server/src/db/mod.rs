@@ -16,6 +16,7 @@
 //! acknowledged write is on disk exactly as with `synchronous = full`; only what other readers
 //! may briefly see (a committed write a few hundred microseconds before its flush) differs.
 
+pub mod blob_keys;
 pub mod dialect;
 pub mod idempotency;
 pub mod keys;

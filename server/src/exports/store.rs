@@ -376,7 +376,7 @@ pub async fn referenced_blobs(
     conn: &mut AnyConnection,
     keys: &[String],
 ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
-    crate::blobs::store::keys_named_in(conn, "data_exports", keys).await
+    crate::db::blob_keys::named_in(conn, "data_exports", keys).await
 }
 
 /// A page of the blob keys export archives use, in key order after `after` (backups check them).
@@ -385,5 +385,5 @@ pub async fn named_blobs<'a>(
     after: &'a str,
     limit: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
-    crate::blobs::store::keys_named_after(conn, "data_exports", after, limit).await
+    crate::db::blob_keys::named_after(conn, "data_exports", after, limit).await
 }

@@ -545,7 +545,7 @@ pub async fn referenced_blobs(
     conn: &mut AnyConnection,
     keys: &[String],
 ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
-    crate::blobs::store::keys_named_in(conn, "files", keys).await
+    crate::db::blob_keys::named_in(conn, "files", keys).await
 }
 
 /// A page of the blob keys file rows name, in key order after `after` (backups check them).
@@ -554,7 +554,7 @@ pub async fn named_blobs<'a>(
     after: &'a str,
     limit: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
-    crate::blobs::store::keys_named_after(conn, "files", after, limit).await
+    crate::db::blob_keys::named_after(conn, "files", after, limit).await
 }
 
 /// Whether the file `id` (aliased `f`) meets `condition`: a fixed SQL fragment from the

@@ -68,6 +68,44 @@ impl Drain {
     }
 }
 
+/// How long requests in flight may take to finish after `SIGTERM` (keep the orchestrator's
+/// grace period, Kubernetes' `terminationGracePeriodSeconds`, above it).
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Without built-in TLS there is nothing to reload, but `SIGHUP`'s default action would end
+/// the process (a log rotation script sending it by habit): take it and say so.
+pub fn ignore_sighup() {
+    tokio::spawn(async {
+        if let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        {
+            while hup.recv().await.is_some() {
+                tracing::info!("SIGHUP ignored: built-in TLS is off, nothing to reload");
+            }
+        }
+    });
+}
+
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
