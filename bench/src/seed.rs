@@ -94,7 +94,8 @@ pub async fn people(
                 token,
             });
         }
-        stoa::authz::bump_version(&mut tx, &tenant_id).await?;
+        // Only new people (new sessions) change: no cached lookup carries the old version.
+        let _ = stoa::authz::bump_version(&mut tx, &tenant_id).await?;
         tx.commit().await?;
     }
     db.pool.close().await;

@@ -18,6 +18,8 @@ pub struct AppState {
     /// The session lookup every request makes, with the consent gate the privacy feature
     /// registers.
     pub session_lookup: authn::store::Lookup,
+    /// Recent session lookups on this node (`authn::cache`), dropped by every revocation.
+    pub sessions: Arc<authn::cache::SessionCache>,
     pub metrics: ops::metrics::Metrics,
     pub trusted_proxies: Vec<ops::net::Cidr>,
     /// SHA-256 of the operator credential.
@@ -51,4 +53,15 @@ pub struct AppState {
     /// Set once the node begins to shut down (`SIGTERM`): it stops being ready and its
     /// WebSockets go away.
     pub drain: ops::drain::Drain,
+}
+
+impl AppState {
+    /// After the commit that changed a tenant's policies: every node drops its cached session
+    /// lookups of the tenant, so the next request reads the new policy version (this node at
+    /// once, the others when the notification arrives).
+    pub async fn policy_changed(&self, c: authz::PolicyChange) {
+        self.hub
+            .kick_everywhere(&self.db, realtime::Kick::refresh(&c.tenant_id))
+            .await;
+    }
 }

@@ -9,6 +9,7 @@
 //! `consent_required`, and only operations that take [`SessionPendingConsent`] go ahead.
 
 pub mod browser;
+pub mod cache;
 pub mod codes;
 pub mod export;
 pub mod invite_page;
@@ -158,12 +159,23 @@ pub async fn resolve_hash(
     ctx: RequestCtx,
 ) -> Result<Principal, ApiError> {
     let now = now_ms();
-    let row = {
-        let mut conn = state.db.conn().await?;
-        store::lookup(&mut conn, &state.session_lookup, hash, now).await?
-    };
-    let Some(row) = row else {
-        return Err(ApiError::unauthenticated());
+    // A fresh cached lookup saves the query ([`cache`]: revocations drop entries at once).
+    let cached = state.sessions.get(hash, now);
+    let generation = state.sessions.generation();
+    let from_cache = cached.is_some();
+    state
+        .metrics
+        .session_lookups
+        .with_label_values(&[if from_cache { "cache" } else { "database" }])
+        .inc();
+    let mut row = match cached {
+        Some(row) => row,
+        None => {
+            let mut conn = state.db.conn().await?;
+            store::lookup(&mut conn, &state.session_lookup, hash, now)
+                .await?
+                .ok_or_else(ApiError::unauthenticated)?
+        }
     };
     let idle_ms = state.cfg.session.idle_timeout_secs * 1000;
     if row.expires_at <= now
@@ -176,6 +188,15 @@ pub async fn resolve_hash(
     if now - row.last_seen_at > 60_000 {
         let mut conn = state.db.conn().await?;
         store::touch(&mut conn, &row.tenant_id, &row.session_id, now, &ctx.ip).await?;
+        row.last_seen_at = now;
+        if from_cache {
+            state.sessions.touched(hash, now);
+        }
+    }
+    // Only a lookup that lets the request through is kept: one that refuses (or holds the
+    // person at the consent gate) is read afresh, so it works the moment that changes.
+    if !from_cache && row.consent_pending == 0 {
+        state.sessions.put(hash, &row, generation);
     }
     Ok(Principal {
         tenant_id: row.tenant_id,

@@ -29,7 +29,7 @@ use std::{
 pub use catalogue::perm;
 pub use containment::{contain, contain_account, contain_grant, Contained, Subject};
 pub use policy::{permissions_of, permissions_of_roles, user_permissions};
-pub use store::bump_version;
+pub use store::{bump_version, PolicyChange};
 
 const MODEL: &str = r#"
 [request_definition]
@@ -257,7 +257,7 @@ mod tests {
         store::set_user_roles(&mut tx, &t, &u, &[staff.id.clone(), custom.id.clone()])
             .await
             .unwrap();
-        bump_version(&mut tx, &t).await.unwrap();
+        let _ = bump_version(&mut tx, &t).await.unwrap();
         tx.commit().await.unwrap();
         (t, u, custom.id)
     }
@@ -306,7 +306,7 @@ mod tests {
         store::set_permissions(&mut tx, &ta, &role_a, &["users.manage".to_string()])
             .await
             .unwrap();
-        bump_version(&mut tx, &ta).await.unwrap();
+        let _ = bump_version(&mut tx, &ta).await.unwrap();
         tx.commit().await.unwrap();
         let stale = authz.permissions(&pa).await.unwrap();
         assert!(

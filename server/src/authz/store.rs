@@ -308,9 +308,21 @@ pub async fn version(conn: &mut AnyConnection, tenant_id: &str) -> Result<i64, s
     )
 }
 
+/// A tenant's policies changed in a transaction: once it commits, hand this to
+/// `AppState::policy_changed`, which drops every node's cached session lookups of the tenant
+/// (they carry the old policy version). The compiler insists it is not forgotten.
+#[must_use = "after the commit, pass it to AppState::policy_changed"]
+#[derive(Debug)]
+pub struct PolicyChange {
+    pub tenant_id: String,
+}
+
 /// Bump a tenant's policy version inside the transaction that changes its policies. On
 /// PostgreSQL the upsert locks the tenant's row, so concurrent changes serialise.
-pub async fn bump_version(conn: &mut AnyConnection, tenant_id: &str) -> Result<(), sqlx::Error> {
+pub async fn bump_version(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+) -> Result<PolicyChange, sqlx::Error> {
     sqlx::query(
         "insert into authz_versions (tenant_id, version) values ($1, 2)
          on conflict (tenant_id) do update set version = authz_versions.version + 1",
@@ -318,7 +330,9 @@ pub async fn bump_version(conn: &mut AnyConnection, tenant_id: &str) -> Result<(
     .bind(tenant_id)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(PolicyChange {
+        tenant_id: tenant_id.to_string(),
+    })
 }
 
 /// Users holding `permission` through any of their roles: the built-in admin role (every

@@ -199,6 +199,9 @@ impl Config {
         if self.session.idle_timeout_secs <= 0 || self.session.absolute_timeout_secs <= 0 {
             return bad("session timeouts must be positive");
         }
+        if self.session.cache_secs > 3600 {
+            return bad("session.cache_secs must be at most 3600");
+        }
         if !matches!(self.log_format.as_str(), "pretty" | "json") {
             return bad("log_format must be `pretty` or `json`");
         }

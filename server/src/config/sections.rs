@@ -195,6 +195,12 @@ pub struct SessionConfig {
     pub idle_timeout_secs: i64,
     /// A session ends this long after sign-in whatever its use (default 30 days).
     pub absolute_timeout_secs: i64,
+    /// How long a node may reuse a session lookup instead of querying the database (default 5
+    /// s; 0 turns the cache off). Revocations (sign-out, a revoked session, a disabled account,
+    /// a suspended tenant, a role change, a new privacy policy) drop cached lookups at once on
+    /// the node that made them and, through PostgreSQL notifications, on every other node; this
+    /// is only the bound for a notification that never arrived. At most 3600.
+    pub cache_secs: u64,
 }
 
 /// Password guessing limits.
@@ -322,6 +328,7 @@ impl Default for SessionConfig {
         SessionConfig {
             idle_timeout_secs: 14 * 24 * 3600,
             absolute_timeout_secs: 30 * 24 * 3600,
+            cache_secs: 5,
         }
     }
 }

@@ -21,6 +21,8 @@ pub struct Metrics {
     pub search_up: IntGauge,
     /// Index writes not yet applied (the search topics' undelivered outbox messages).
     pub search_backlog: IntGauge,
+    /// Session lookups answered from this node's cache or from the database.
+    pub session_lookups: IntCounterVec,
 }
 
 impl Metrics {
@@ -67,6 +69,14 @@ impl Metrics {
             "search_backlog",
             "Index writes not yet applied to the search backend",
         )?;
+        let session_lookups = IntCounterVec::new(
+            Opts::new(
+                "session_lookups_total",
+                "Session lookups by where they were answered (cache, database)",
+            ),
+            &["from"],
+        )?;
+        registry.register(Box::new(session_lookups.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool.clone()))?;
@@ -87,6 +97,7 @@ impl Metrics {
             outbox_processed,
             search_up,
             search_backlog,
+            session_lookups,
         })
     }
 

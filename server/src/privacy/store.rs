@@ -27,6 +27,15 @@ pub fn pending_condition(tenant: &str, user: &str, now: &str) -> String {
     )
 }
 
+/// The next instant at which [`pending_condition`] may change on its own (the earliest version
+/// not yet in effect), or NULL: until then a cached answer of the gate still holds.
+pub fn changes_at(tenant: &str, now: &str) -> String {
+    format!(
+        "(select min(pp_n.effective_at) from privacy_policies pp_n \
+          where pp_n.tenant_id = {tenant} and pp_n.effective_at > {now})"
+    )
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PolicyRow {
     pub id: String,

@@ -132,6 +132,20 @@ pub struct Kick {
     pub keep_session: String,
     #[serde(rename = "c", default)]
     pub recheck: bool,
+    /// Close nothing: only what this node caches about the named sessions is dropped
+    /// ([`Kick::refresh`]).
+    #[serde(rename = "o", default, skip_serializing_if = "std::ops::Not::not")]
+    pub cache_only: bool,
+}
+
+/// What else a node keeps about sessions and must forget when they are kicked (the session
+/// cache): told synchronously, before any socket hears of the kick, on the node that sent it
+/// and on every node that receives it.
+pub trait Observer: Send + Sync {
+    fn kicked(&self, k: &Kick);
+    /// The notification listener connected (`true`) or lost its connection (`false`): kicks
+    /// sent meanwhile by other nodes were missed.
+    fn listening(&self, connected: bool);
 }
 
 impl Kick {
@@ -166,6 +180,15 @@ impl Kick {
         self
     }
 
+    /// A tenant's policies changed: no socket closes, but every node drops what it caches
+    /// about the tenant's sessions (their policy version) and reads it afresh.
+    pub fn refresh(tenant_id: &str) -> Kick {
+        Kick {
+            cache_only: true,
+            ..Kick::tenant(tenant_id)
+        }
+    }
+
     /// Spare the sockets of this session.
     pub fn keeping(mut self, session_id: &str) -> Kick {
         self.keep_session = session_id.to_string();
@@ -189,6 +212,8 @@ pub struct Hub {
     personal: Option<Arc<dyn Personal>>,
     /// Tells this node's own notifications from other nodes'.
     node_id: String,
+    /// Told of every kick before the sockets are.
+    observers: Vec<Arc<dyn Observer>>,
 }
 
 impl Hub {
@@ -199,6 +224,19 @@ impl Hub {
             rooms,
             personal: None,
             node_id: uuid::Uuid::new_v4().simple().to_string(),
+            observers: Vec::new(),
+        }
+    }
+
+    /// Tell `o` of every kick (and of the notification listener's connection).
+    pub fn with_observer(mut self, o: Arc<dyn Observer>) -> Hub {
+        self.observers.push(o);
+        self
+    }
+
+    fn listening(&self, connected: bool) {
+        for o in &self.observers {
+            o.listening(connected);
         }
     }
 
@@ -449,7 +487,12 @@ impl Hub {
     }
 
     pub fn kick(&self, k: Kick) {
-        self.send(Frame::Kick(k));
+        for o in &self.observers {
+            o.kicked(&k);
+        }
+        if !k.cache_only {
+            self.send(Frame::Kick(k));
+        }
     }
 }
 
@@ -486,15 +529,24 @@ pub fn spawn_listener(
                 _ = shutdown.changed() => return,
             };
             delay = std::time::Duration::from_millis(200);
+            state.hub.listening(true);
             loop {
+                // `try_recv`, not `recv`: `recv` reconnects silently, and whatever was sent
+                // while it was away would be lost without this node knowing.
                 let n = tokio::select! {
-                    n = listener.recv() => n,
+                    n = listener.try_recv() => n,
                     _ = shutdown.changed() => return,
                 };
                 let n = match n {
-                    Ok(n) => n,
+                    Ok(Some(n)) => n,
+                    Ok(None) => {
+                        tracing::warn!("realtime listener lost its connection; reconnecting");
+                        state.hub.listening(false);
+                        break;
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "realtime listener lost its connection");
+                        state.hub.listening(false);
                         break;
                     }
                 };

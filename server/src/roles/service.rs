@@ -159,7 +159,7 @@ pub async fn create(
     let row = RoleRow::new(name, description, "");
     store::insert(&mut tx, &p.tenant_id, &row).await?;
     store::set_permissions(&mut tx, &p.tenant_id, &row.id, &perms).await?;
-    bump_version(&mut tx, &p.tenant_id).await?;
+    let changed = bump_version(&mut tx, &p.tenant_id).await?;
     audit::record(
         &mut tx,
         audit_role(&g, "role.created", &row.id)
@@ -167,6 +167,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
+    state.policy_changed(changed).await;
     Ok(RoleView {
         row,
         permissions: perms,
@@ -212,7 +213,7 @@ pub async fn update(
     if perms.is_some() {
         store::set_permissions(&mut tx, &p.tenant_id, &row.id, &after).await?;
     }
-    bump_version(&mut tx, &p.tenant_id).await?;
+    let changed = bump_version(&mut tx, &p.tenant_id).await?;
     audit::record(
         &mut tx,
         audit_role(&g, "role.updated", &row.id)
@@ -221,6 +222,7 @@ pub async fn update(
     .await?;
     let members = store::member_count(&mut tx, &p.tenant_id, &row.id).await?;
     tx.commit().await?;
+    state.policy_changed(changed).await;
     Ok(RoleView {
         row,
         permissions: after,
@@ -245,7 +247,7 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> 
     let _: Contained = contain(&mine, &role_perms, Subject::Role)?;
     let members = store::member_count(&mut tx, &p.tenant_id, &row.id).await?;
     store::delete(&mut tx, &p.tenant_id, &row.id).await?;
-    bump_version(&mut tx, &p.tenant_id).await?;
+    let changed = bump_version(&mut tx, &p.tenant_id).await?;
     audit::record(
         &mut tx,
         audit_role(&g, "role.deleted", &row.id)
@@ -253,6 +255,7 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> 
     )
     .await?;
     tx.commit().await?;
+    state.policy_changed(changed).await;
     Ok(())
 }
 /// Ids of the roles a user holds, for features that grant access to roles (document shares).

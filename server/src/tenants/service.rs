@@ -124,7 +124,8 @@ pub async fn create(
     } else {
         None
     };
-    bump_version(&mut tx, &tenant.id).await?;
+    // A new tenant has no session yet: nothing cached to drop.
+    let _new_tenant = bump_version(&mut tx, &tenant.id).await?;
     // The starter approval templates, ready to use from the first sign-in.
     approvals::starters::seed(&mut tx, &tenant.id).await?;
     let entry = |action| by.audit(&tenant.id, action);

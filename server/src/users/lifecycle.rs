@@ -51,7 +51,9 @@ impl Lifecycle for Accounts {
             .await?
             .len() as u64;
         authz::store::set_user_roles(&mut tx, tenant_id, &u.id, &[]).await?;
-        authz::bump_version(&mut tx, tenant_id).await?;
+        // Erased accounts were disabled (their sessions revoked and kicked) when the deletion
+        // began: nobody's cached lookup carries this version's loss.
+        let _erased: authz::PolicyChange = authz::bump_version(&mut tx, tenant_id).await?;
         tx.commit().await?;
         Ok(vec![
             Erased {

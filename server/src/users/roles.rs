@@ -51,7 +51,7 @@ pub async fn set_user_roles(
         ensure_other_admin(&mut tx, &p.tenant_id, user_id).await?;
     }
     authz::store::set_user_roles(&mut tx, &p.tenant_id, user_id, &ids).await?;
-    bump_version(&mut tx, &p.tenant_id).await?;
+    let changed = bump_version(&mut tx, &p.tenant_id).await?;
     audit::record(
         &mut tx,
         audit_user(&g, "user.roles_changed", user_id)
@@ -60,5 +60,6 @@ pub async fn set_user_roles(
     .await?;
     let roles = authz::store::roles_of_user(&mut tx, &p.tenant_id, user_id).await?;
     tx.commit().await?;
+    state.policy_changed(changed).await;
     Ok(roles)
 }

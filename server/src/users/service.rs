@@ -192,7 +192,8 @@ pub async fn insert_user(
         roles::service::check_role_ids(&mut *conn, tenant_id, &input.role_ids).await?
     };
     authz::store::set_user_roles(&mut *conn, tenant_id, &row.id, &role_ids).await?;
-    bump_version(&mut *conn, tenant_id).await?;
+    // A new person has no session anywhere: no cached lookup carries the old version.
+    let _new_person: authz::PolicyChange = bump_version(&mut *conn, tenant_id).await?;
     Ok(row)
 }
 

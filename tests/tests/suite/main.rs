@@ -41,6 +41,7 @@ mod retention;
 mod roles;
 mod search;
 mod security;
+mod session_cache;
 mod sinks;
 mod spec;
 mod sso;

@@ -181,7 +181,13 @@ async fn cli_manages_tenants_offline(b: Backend) {
     assert!(String::from_utf8_lossy(&out.stdout).contains("cli-co"));
     let out = s.cli(&["tenant", "suspend", "cli-co"], None);
     assert!(out.status.success());
-    s.get("/api/v1/users", &tok).await.problem(401);
+    // On PostgreSQL the command's notification reaches the running server at once; on SQLite
+    // no other process hears it, and the server's cached lookups of the tenant's sessions go
+    // when they expire (`session.cache_secs`, 5 s).
+    s.eventually("the suspension reaches the server", || async {
+        s.get("/api/v1/users", &tok).await.status == 401
+    })
+    .await;
     let out = s.cli(&["tenant", "resume", "cli-co"], None);
     assert!(out.status.success());
     s.login("cli-co", "root@cli.test", PASSWORD).await.ok(200);

@@ -10,7 +10,7 @@ use sqlx::AnyConnection;
 /// columns (and authz's version) with a join instead of three service calls; it is the only
 /// place authn reads those tables, and only reads them. The consent condition is not authn's:
 /// the feature that keeps consents registers it ([`Lookup::new`]).
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, Clone, Debug)]
 pub struct SessionLookup {
     pub session_id: String,
     pub tenant_id: String,
@@ -23,6 +23,20 @@ pub struct SessionLookup {
     pub policy_version: i64,
     /// 1 when the consent gate holds the person.
     pub consent_pending: i64,
+    /// When the gate's answer may next change by itself (a policy version taking effect),
+    /// epoch milliseconds; 0: not before something is published. A cached lookup is not used
+    /// from then on.
+    pub gate_changes_at: i64,
+}
+
+/// The consent gate a feature registers: SQL over `s.tenant_id`, `s.user_id` and `$2` (the
+/// instant, epoch milliseconds).
+#[derive(Debug, Clone)]
+pub struct Gate {
+    /// True when the person must consent before anything else.
+    pub pending: String,
+    /// The next instant at which `pending` may change without a write (NULL: never).
+    pub changes_at: String,
 }
 
 /// The session lookup's SQL, built once at start-up with the consent condition a feature
@@ -35,18 +49,20 @@ pub struct Lookup {
 }
 
 impl Lookup {
-    /// `consent_pending`: an SQL condition over `s.tenant_id`, `s.user_id` and `$2` (the
-    /// instant, epoch milliseconds), true when the person must consent before anything else;
-    /// `None`: nobody ever must.
-    pub fn new(consent_pending: Option<String>) -> Lookup {
+    /// `gate`: the consent gate ([`Gate`]); `None`: nobody ever must consent.
+    pub fn new(gate: Option<Gate>) -> Lookup {
         // Never true, and still names `$2`, which every lookup binds.
-        let pending = consent_pending.unwrap_or_else(|| "$2 < 0".to_string());
+        let (pending, changes_at) = match gate {
+            Some(g) => (g.pending, g.changes_at),
+            None => ("$2 < 0".to_string(), "null".to_string()),
+        };
         Lookup {
             sql: format!(
                 "select s.id as session_id, s.tenant_id, s.user_id, t.slug as tenant_slug,
                         s.last_seen_at, s.expires_at, u.status as user_status,
                         t.status as tenant_status, coalesce(v.version, 1) as policy_version,
-                        cast(case when {pending} then 1 else 0 end as bigint) as consent_pending
+                        cast(case when {pending} then 1 else 0 end as bigint) as consent_pending,
+                        cast(coalesce({changes_at}, 0) as bigint) as gate_changes_at
                  from sessions s
                  join users u on u.tenant_id = s.tenant_id and u.id = s.user_id
                  join tenants t on t.id = s.tenant_id
@@ -58,7 +74,8 @@ impl Lookup {
                         cast(0 as bigint) as last_seen_at, cast(0 as bigint) as expires_at,
                         s.status as user_status, t.status as tenant_status,
                         coalesce(v.version, 1) as policy_version,
-                        cast(case when {pending} then 1 else 0 end as bigint) as consent_pending
+                        cast(case when {pending} then 1 else 0 end as bigint) as consent_pending,
+                        cast(coalesce({changes_at}, 0) as bigint) as gate_changes_at
                  from (select tenant_id, id as user_id, status from users
                        where tenant_id = $1 and id = $3) s
                  join tenants t on t.id = s.tenant_id

@@ -256,6 +256,14 @@ pub async fn replay(state: &AppState, tenant: Option<&str>) -> Result<Replayed, 
         crate::users::store::update(&mut tx, &u).await?;
         crate::authn::service::revoke_user_sessions(&mut tx, &e.tenant_id, &e.user_id, "").await?;
         tx.commit().await?;
+        // Their sockets close and every node's cached lookups of them go, like any disabling.
+        state
+            .hub
+            .kick_everywhere(
+                &state.db,
+                crate::realtime::Kick::user(&e.tenant_id, &e.user_id),
+            )
+            .await;
         if erase_one(state, &e.tenant_id, &id).await?.is_some() {
             out.erased += 1;
         }
