@@ -255,6 +255,31 @@ describe('feature pages', { concurrency: false }, () => {
     });
   });
 
+  test('the template editor works at phone width: axe-clean, nothing wider than the screen, JSON edits come back', async () => {
+    await withPage({ width: 390, height: 844 }, async (page) => {
+      await signIn(page, stack);
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      await page.goto(`${stack.base}/approvals`);
+      await page.getByRole('heading', { name: 'Approval templates', level: 1 }).waitFor();
+      await page.getByRole('button', { name: 'New template' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByRole('region', { name: 'Field 1' }).waitFor();
+      for (const tab of ['Form', 'Flow', 'Advanced (JSON)']) {
+        await dialog.getByRole('tab', { name: tab }).click();
+        await dialog.getByRole('tabpanel', { name: tab }).waitFor();
+        const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+        assert.ok(wide <= 390, `${tab}: the page is ${wide}px wide`);
+        await axe(page, `template editor ${tab} (phone)`);
+        await shot(page, `approval-template-${tab.split(' ')[0].toLowerCase()}-phone`);
+      }
+      // The advanced view holds both halves as JSON; a change there comes back to the visual tabs.
+      const json = dialog.getByRole('textbox', { name: 'Form and flow (JSON)' });
+      await json.fill((await json.inputValue()).replace('"Reason"', '"Why"'));
+      await dialog.getByRole('tab', { name: 'Form' }).click();
+      assert.equal(await dialog.getByRole('region', { name: 'Field 2' }).getByRole('textbox', { name: 'Label', exact: true }).inputValue(), 'Why');
+    });
+  });
+
   test('roles: who holds a role; a person page: end one of their sessions', async () => {
     const users = (await apiCall(stack, 'GET', '/users?q=binh', { token: adminToken })).body.items;
     const binh = users[0];
