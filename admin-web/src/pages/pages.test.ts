@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { audienceOf } from './announcements/Announcements';
-import { NEW_FORM, parseJson, sampleAnswers, toJson } from './approvals/ApprovalTemplates';
+import { sampleAnswers } from './approvals/ApprovalTemplates';
+import { NEW_FORM, parseJson, toJson } from './approvals/editor/TemplateEditor';
 import { lastMonth } from './attendance/Attendance';
 import { departmentOptions } from './directory/Directory';
 

@@ -248,6 +248,14 @@ impl From<ExcusedRow> for Excused {
     }
 }
 
+/// A page of excused days, latest first.
+#[derive(Debug, Object)]
+pub struct ExcusedList {
+    pub items: Vec<Excused>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
 #[derive(ApiResponse)]
 pub enum ExcusedCreated {
     #[oai(status = 201)]
@@ -520,6 +528,43 @@ impl AttendanceApi {
         )
         .await?;
         Ok(ExcusedCreated::Created(Json(row.into())))
+    }
+
+    /// List excused days
+    ///
+    /// Everyone's or one person's (`user_id`), latest first day first; with `from` and/or
+    /// `to` (`YYYY-MM-DD`) only spans touching those days. Paged with `cursor` and `limit`.
+    /// Needs `attendance.manage`.
+    #[oai(
+        path = "/attendance/excused",
+        method = "get",
+        operation_id = "attendance_excused_list"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn excused_list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        user_id: Query<Option<String>>,
+        from: Query<Option<String>>,
+        to: Query<Option<String>>,
+        cursor: Query<Option<String>>,
+        limit: Query<Option<u32>>,
+    ) -> ApiResult<Json<ExcusedList>> {
+        let (rows, next_cursor) = excused::list_excused(
+            &state,
+            &auth.0,
+            user_id.0.as_deref(),
+            from.0.as_deref(),
+            to.0.as_deref(),
+            cursor.0.as_deref(),
+            limit.0,
+        )
+        .await?;
+        Ok(Json(ExcusedList {
+            items: rows.into_iter().map(Into::into).collect(),
+            next_cursor,
+        }))
     }
 
     /// Remove excused days

@@ -11,6 +11,7 @@ use crate::{
     db::{is_id, new_id, now_ms},
     directory,
     error::{ApiError, ApiResult},
+    http::pagination,
     AppState,
 };
 use chrono::NaiveDate;
@@ -129,6 +130,56 @@ pub async fn create_excused(
     .await?;
     tx.commit().await?;
     Ok(row)
+}
+
+/// A page of excused days, latest first: everyone's or one person's, touching `from..=to`
+/// when given. Needs `attendance.manage` (as creating them does).
+pub async fn list_excused(
+    state: &AppState,
+    p: &Principal,
+    user_id: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    cursor: Option<&str>,
+    limit: Option<u32>,
+) -> ApiResult<(Vec<ExcusedRow>, Option<String>)> {
+    let _g = state.authz.require(p, perm::ATTENDANCE_MANAGE).await?;
+    let limit = pagination::limit(limit)?;
+    let user_id = user_id.map(str::trim).filter(|u| !u.is_empty());
+    if user_id.is_some_and(|u| !is_id(u)) {
+        return Err(ApiError::validation("user_id", "not a person's id"));
+    }
+    let from = from
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| parse_date("from", d).map(ymd))
+        .transpose()?;
+    let to = to
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| parse_date("to", d).map(ymd))
+        .transpose()?;
+    if let (Some(f), Some(t)) = (&from, &to) {
+        if t < f {
+            return Err(ApiError::validation("to", "must not be before from"));
+        }
+    }
+    let after = pagination::decode_key(cursor, 2)?;
+    let after = after.as_ref().map(|k| (k[0].as_str(), k[1].as_str()));
+    let mut conn = state.db.conn().await?;
+    let rows = store::list_excused(
+        &mut conn,
+        &p.tenant_id,
+        user_id,
+        from.as_deref(),
+        to.as_deref(),
+        after,
+        limit + 1,
+    )
+    .await?;
+    Ok(pagination::page_key(rows, limit, |r| {
+        vec![r.first_date.clone(), r.id.clone()]
+    }))
 }
 
 /// Remove excused days. Needs `attendance.manage`.

@@ -3504,6 +3504,21 @@ fn cases() -> Vec<Case> {
             }),
         },
         Case {
+            op: "attendance_excused_list",
+            auth: Session,
+            perm: Some("attendance.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!("/api/v1/attendance/excused?user_id={}", f.staff_id),
+                    None,
+                )
+            },
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/attendance/excused?from=2026-02-30", None)),
+        },
+        Case {
             op: "attendance_excused_delete",
             auth: Session,
             perm: Some("attendance.manage"),

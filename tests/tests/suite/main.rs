@@ -10,6 +10,7 @@ mod announcements;
 mod approvals_requests;
 mod approvals_templates;
 mod attendance;
+mod attendance_excused;
 mod audiences;
 mod audit;
 mod auth;

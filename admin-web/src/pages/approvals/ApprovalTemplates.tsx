@@ -1,4 +1,4 @@
-import { Badge, Button, Code, Group, Modal, Select, Stack, Table, Text, TextInput, Textarea, Title } from '@mantine/core';
+import { Badge, Button, Code, Group, Modal, Select, Stack, Table, Text, Textarea, Title } from '@mantine/core';
 import { IconPlus } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -8,28 +8,14 @@ import { useSession } from '../../auth/session';
 import { Confirm } from '../../components/Confirm';
 import { DataTable } from '../../components/DataTable';
 import { DateTime } from '../../components/DateTime';
-import { FormModal } from '../../components/FormModal';
 import { Loading } from '../../components/Loading';
 import { Page } from '../../components/Page';
 import { ProblemAlert } from '../../components/ProblemAlert';
+import { parseJson, TemplateEditor, toJson } from './editor/TemplateEditor';
 
 type Summary = Schemas['ApprovalTemplateSummary'];
 type Template = Schemas['ApprovalTemplate'];
 type Rule = Schemas['ApprovalRule'];
-
-/** A starting point for a new template: an amount, the manager, and finance above a threshold. */
-export const NEW_FORM = {
-  fields: [
-    { id: 'amount', label: 'Amount', kind: 'money', currency: 'USD', required: true },
-    { id: 'reason', label: 'Reason', kind: 'long_text', required: true },
-  ],
-};
-export const NEW_FLOW = {
-  nodes: [
-    { id: 'manager', name: 'Manager', mode: 'any_one', approvers: [{ kind: 'manager' }] },
-    { id: 'admins', name: 'Administrators', mode: 'any_one', condition: 'amount > 1000', approvers: [{ kind: 'admins' }] },
-  ],
-};
 
 /** Sample answers for a form, so a preview can run at once: the admin edits them. */
 export function sampleAnswers(form: Schemas['ApprovalForm']): Record<string, unknown> {
@@ -64,20 +50,6 @@ export function sampleAnswers(form: Schemas['ApprovalForm']): Record<string, unk
     }
   }
   return out;
-}
-
-/** JSON for editing: indented, without the `null`s the server writes for absent options. */
-export function toJson(v: unknown): string {
-  return JSON.stringify(v, (_, x: unknown) => (x === null ? undefined : x), 2);
-}
-
-/** A JSON text, or the parse error's message. */
-export function parseJson<T>(text: string): { value?: T; error?: string } {
-  try {
-    return { value: JSON.parse(text) as T };
-  } catch (e) {
-    return { error: e instanceof Error ? e.message : String(e) };
-  }
 }
 
 function RuleText({ rule }: { rule: Rule }) {
@@ -133,99 +105,6 @@ function TemplateView({ tpl }: { tpl: Template }) {
         ]}
       />
     </Stack>
-  );
-}
-
-function Editor({ id, onClose }: { id: string | 'new'; onClose: () => void }) {
-  const { t } = useTranslation();
-  const qc = useQueryClient();
-  const current = useQuery({
-    queryKey: ['approvals', 'template', id],
-    enabled: id !== 'new',
-    queryFn: () => call(api.GET('/approvals/templates/{id}', { params: { path: { id } } })),
-  });
-  const base = current.data;
-  if (id !== 'new' && !base) {
-    return (
-      <Modal opened onClose={onClose} title={t('approvals.edit')}>
-        {current.isLoading ? <Loading /> : <ProblemAlert error={current.error} />}
-      </Modal>
-    );
-  }
-  return <EditorForm base={base} onClose={onClose} onSaved={() => void qc.invalidateQueries({ queryKey: ['approvals'] })} />;
-}
-
-function EditorForm({ base, onClose, onSaved }: { base?: Template; onClose: () => void; onSaved: () => void }) {
-  const { t } = useTranslation();
-  const [name, setName] = useState(base?.name ?? '');
-  const [category, setCategory] = useState(base?.category ?? '');
-  const [description, setDescription] = useState(base?.description ?? '');
-  const [form, setForm] = useState(toJson(base?.form ?? NEW_FORM));
-  const [flow, setFlow] = useState(toJson(base?.flow ?? NEW_FLOW));
-  const pf = parseJson<Schemas['ApprovalForm']>(form);
-  const pl = parseJson<Schemas['ApprovalFlow']>(flow);
-  const m = useMutation({
-    mutationFn: () => {
-      const body: Schemas['ApprovalTemplateInput'] = {
-        name: name.trim(),
-        category: category.trim(),
-        description,
-        icon: base?.icon ?? '',
-        submitters: base?.submitters ?? [],
-        form: pf.value!,
-        flow: pl.value!,
-        attendance: base?.attendance ?? null,
-        expected_version: base?.version,
-      };
-      return base
-        ? call(api.PUT('/approvals/templates/{id}', { params: { path: { id: base.id } }, body, headers: idem() }))
-        : call(api.POST('/approvals/templates', { body, headers: idem() }));
-    },
-    onSuccess: () => {
-      onSaved();
-      onClose();
-    },
-  });
-  return (
-    <FormModal
-      opened
-      onClose={onClose}
-      title={base ? t('approvals.newVersionOf', { name: base.name, v: base.version + 1 }) : t('approvals.new')}
-      submitLabel={base ? t('approvals.saveVersion') : t('approvals.create')}
-      onSubmit={() => m.mutate()}
-      pending={m.isPending}
-      error={m.error}
-      disabled={!name.trim() || !!pf.error || !!pl.error}
-      size="xl"
-    >
-      <Group grow align="flex-start">
-        <TextInput label={t('approvals.name')} required value={name} onChange={(e) => setName(e.currentTarget.value)} data-autofocus />
-        <TextInput label={t('approvals.category')} value={category} onChange={(e) => setCategory(e.currentTarget.value)} />
-      </Group>
-      <Textarea label={t('approvals.description')} value={description} onChange={(e) => setDescription(e.currentTarget.value)} autosize minRows={2} />
-      <Textarea
-        label={t('approvals.formJson')}
-        description={t('approvals.formJsonHint')}
-        value={form}
-        onChange={(e) => setForm(e.currentTarget.value)}
-        error={pf.error}
-        autosize
-        minRows={6}
-        maxRows={16}
-        styles={{ input: { fontFamily: 'monospace', fontSize: 12 } }}
-      />
-      <Textarea
-        label={t('approvals.flowJson')}
-        description={t('approvals.flowJsonHint')}
-        value={flow}
-        onChange={(e) => setFlow(e.currentTarget.value)}
-        error={pl.error}
-        autosize
-        minRows={6}
-        maxRows={16}
-        styles={{ input: { fontFamily: 'monospace', fontSize: 12 } }}
-      />
-    </FormModal>
   );
 }
 
@@ -458,7 +337,7 @@ export function ApprovalTemplates() {
         />
       )}
       {viewing && <Details id={viewing} onClose={() => setViewing(null)} />}
-      {editing && <Editor id={editing} onClose={() => setEditing(null)} />}
+      {editing && <TemplateEditor id={editing} onClose={() => setEditing(null)} />}
       {toggling && (
         <Confirm
           opened

@@ -1,4 +1,4 @@
-import { ActionIcon, Button, Checkbox, Group, MultiSelect, NumberInput, Select, Stack, Switch, Text, TextInput, Textarea, Title } from '@mantine/core';
+import { ActionIcon, Button, Checkbox, Group, MultiSelect, NumberInput, Select, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
 import { IconDownload, IconPlus, IconTrash } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
@@ -16,8 +16,8 @@ import { PageTabs } from '../../components/PageTabs';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { adminZone } from '../../format';
 import { departmentOptions } from '../directory/Directory';
-import { PersonName } from '../people/PersonName';
 import { PersonPicker } from '../people/PersonPicker';
+import { ExcusedDays } from './Excused';
 
 type Schedule = Schemas['Schedule'];
 const WEEKDAYS = [1, 2, 3, 4, 5, 6, 7] as const;
@@ -282,89 +282,6 @@ function Schedules() {
         >
           <Text size="sm">{t('attendance.deleteScheduleIntro')}</Text>
         </Confirm>
-      )}
-    </Stack>
-  );
-}
-
-function ExcusedDays() {
-  const { t } = useTranslation();
-  const [person, setPerson] = useState<string | null>(null);
-  const [first, setFirst] = useState('');
-  const [last, setLast] = useState('');
-  const [kind, setKind] = useState('leave');
-  const [note, setNote] = useState('');
-  // The API lists excused days inside the records; the ones entered here are shown until the page is left.
-  const [added, setAdded] = useState<Schemas['Excused'][]>([]);
-  const add = useMutation({
-    mutationFn: () =>
-      call(
-        api.POST('/attendance/excused', {
-          body: { user_id: person!, first_date: first, last_date: last || first, kind, note: note.trim() || undefined },
-          headers: idem(),
-        }),
-      ),
-    onSuccess: (e) => {
-      setAdded((a) => [e, ...a]);
-      setNote('');
-    },
-  });
-  const remove = useMutation({
-    mutationFn: (e: Schemas['Excused']) => call(api.DELETE('/attendance/excused/{id}', { params: { path: { id: e.id } }, headers: idem() })),
-    onSuccess: (_, e) => setAdded((a) => a.filter((x) => x.id !== e.id)),
-  });
-  return (
-    <Stack>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          add.mutate();
-        }}
-      >
-        <Stack gap="xs">
-          <Text size="sm">{t('attendance.excusedIntro')}</Text>
-          <Group align="flex-end" wrap="wrap">
-            <PersonPicker label={t('attendance.person')} value={person} onChange={setPerson} />
-            <TextInput type="date" label={t('attendance.firstDate')} required value={first} onChange={(e) => setFirst(e.currentTarget.value)} />
-            <TextInput type="date" label={t('attendance.lastDate')} value={last} onChange={(e) => setLast(e.currentTarget.value)} />
-            <Select
-              label={t('attendance.kind')}
-              data={['leave', 'trip', 'other'].map((k) => ({ value: k, label: t(`attendance.kinds.${k}`) }))}
-              value={kind}
-              onChange={(v) => setKind(v ?? 'leave')}
-              allowDeselect={false}
-              w={160}
-            />
-          </Group>
-          <Textarea label={t('attendance.note')} value={note} onChange={(e) => setNote(e.currentTarget.value)} maxLength={1000} />
-          <Group justify="flex-end">
-            <Button type="submit" loading={add.isPending} disabled={!person || !first}>
-              {t('attendance.addExcused')}
-            </Button>
-          </Group>
-          <ProblemAlert error={add.error ?? remove.error} />
-        </Stack>
-      </form>
-      {added.length > 0 && (
-        <DataTable
-          rows={added}
-          rowKey={(e) => e.id}
-          label={t('attendance.excused')}
-          columns={[
-            { key: 'person', header: t('attendance.person'), render: (e) => <PersonName id={e.user_id} /> },
-            { key: 'dates', header: t('attendance.dates'), render: (e) => (e.first_date === e.last_date ? e.first_date : `${e.first_date} – ${e.last_date}`) },
-            { key: 'kind', header: t('attendance.kind'), render: (e) => t(`attendance.kinds.${e.kind}`, { defaultValue: e.kind }) },
-            {
-              key: 'actions',
-              header: '',
-              render: (e) => (
-                <Button size="compact-xs" variant="subtle" color="red" loading={remove.isPending && remove.variables?.id === e.id} onClick={() => remove.mutate(e)}>
-                  {t('common.delete')}
-                </Button>
-              ),
-            },
-          ]}
-        />
       )}
     </Stack>
   );

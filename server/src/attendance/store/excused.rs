@@ -26,6 +26,35 @@ pub async fn excused(
     .await
 }
 
+/// A page of the tenant's excused spans, latest first day first (then id, descending),
+/// optionally of one person and touching `from..=to`, after the cursor `(first_date, id)`.
+#[allow(clippy::too_many_arguments)]
+pub async fn list_excused(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    after: Option<(&str, &str)>,
+    limit: i64,
+) -> Result<Vec<ExcusedRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{EXCUSED} where tenant_id = $1 and ($2 is null or user_id = $2)
+           and ($3 is null or last_date >= $3) and ($4 is null or first_date <= $4)
+           and ($5 is null or first_date < $5 or (first_date = $5 and id < $6))
+         order by first_date desc, id desc limit $7"
+    ))
+    .bind(tenant_id)
+    .bind(user_id.map(str::to_string))
+    .bind(from.map(str::to_string))
+    .bind(to.map(str::to_string))
+    .bind(after.map(|a| a.0.to_string()))
+    .bind(after.map(|a| a.1.to_string()).unwrap_or_default())
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
 pub async fn excused_by_id(
     conn: &mut AnyConnection,
     tenant_id: &str,
