@@ -84,6 +84,17 @@ pub fn outbox_topics() -> jobs::outbox::Topics {
         Lane::default(),
     );
     t.register(
+        users::service::TOPIC_DISABLED,
+        |s, m| {
+            Box::pin(approvals::requests::hooks::on_user_disabled(
+                s,
+                &m.tenant_id,
+                &m.payload,
+            ))
+        },
+        Lane::default(),
+    );
+    t.register(
         tasks::reminders::TOPIC,
         |s, m| Box::pin(tasks::reminders::handle(s, &m.tenant_id, &m.payload)),
         Lane::default(),
@@ -146,6 +157,7 @@ pub fn file_readers() -> files::readers::Readers {
     r.register(notes::hooks::Attachments);
     r.register(meetings::hooks::Attachments);
     r.register(directory::photos::Photos);
+    r.register(approvals::requests::hooks::Attachments);
     r
 }
 
@@ -175,6 +187,8 @@ pub fn lifecycle() -> lifecycle::Registry {
     // Before notices: a purge of ended meetings takes the notices about them along.
     r.register(meetings::lifecycle::Meetings);
     r.register(calendar::lifecycle::Calendar);
+    // A transfer step only: an erased approver's open decisions go to others.
+    r.register(approvals::requests::hooks::Departures);
     r.register(notices::lifecycle::Notices);
     // A person's exports (and their archives) go before the account they belong to.
     r.register(exports::lifecycle::Exports);

@@ -4465,6 +4465,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/approvals/requests/{id}/signers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a signer
+         * @description A current approver of the active node adds an active person of the tenant (`to`; not
+         *     the caller, not the submitter, not someone already on the node: 422) as a one-person
+         *     step `before` themselves — that person decides first, then the node is back with its
+         *     approvers — or `after` — a new step right after the current node. The added person is
+         *     told. Recorded in the history. Answers otherwise as approve.
+         */
+        post: operations["approvals_requests_add_signer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/approvals/requests/{id}/send-back": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a request back
+         * @description A current approver of the active node sends it back to an earlier node that was
+         *     approved (`node_id`; it and every node after it start again) or, without `node_id`, to
+         *     the submitter for changes: the request is `returned` until the submitter resubmits or
+         *     withdraws it. The submitter is told. 422 for a node that is not an earlier approved
+         *     one; answers otherwise as approve.
+         */
+        post: operations["approvals_requests_send_back"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/approvals/requests/{id}/resubmit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resubmit a returned request
+         * @description Its submitter, once an approver sent it back to them: with edited `answers` (checked
+         *     against the template version the request was made under, 422 naming the field) or the
+         *     same. The chain frozen at submit time is kept and walked again from its first node;
+         *     the answers replaced stay in the history. 409 when the request is not returned (or is
+         *     finished); 403 for others who may read it.
+         */
+        post: operations["approvals_requests_resubmit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/approvals/requests/{id}/urge": {
         parameters: {
             query?: never;
@@ -4737,6 +4809,25 @@ export interface components {
         AnnouncementVersions: {
             /** @description Newest first. */
             items: components["schemas"]["AnnouncementVersion"][];
+        };
+        /**
+         * ApprovalAddSignerInput
+         * @description Add a signer before or after oneself.
+         */
+        ApprovalAddSignerInput: {
+            /**
+             * @description The user id of an active person of the tenant, not yet on the node, not the caller and
+             *     not the submitter.
+             */
+            to: string;
+            position: components["schemas"]["ApprovalSignerPosition"];
+            /** @description At most 2,000 characters. */
+            comment?: string | null;
+            /**
+             * Format: int64
+             * @description The request's revision as read: 409 when someone acted since.
+             */
+            revision?: number | null;
         };
         /**
          * @description Which attendance days an approved request excuses.
@@ -5027,8 +5118,8 @@ export interface components {
             cc_on_submit: components["schemas"]["ApprovalPerson"][];
             cc_on_complete: components["schemas"]["ApprovalPerson"][];
             /**
-             * @description What the caller may do now: `approve`, `reject`, `transfer`, `withdraw`, `urge`,
-             *     `comment`.
+             * @description What the caller may do now: `approve`, `reject`, `transfer`, `add_signer`,
+             *     `send_back`, `withdraw`, `urge`, `resubmit`, `comment`.
              */
             can: string[];
             /** @description Every action, oldest first. */
@@ -5049,13 +5140,25 @@ export interface components {
             seq: number;
             /** @description Who acted (absent: Stoa itself). */
             actor?: (components["schemas"]["ApprovalPerson"] & unknown) | null;
-            /** @description `submit`, `approve`, `reject`, `withdraw`, `comment`, `transfer` or `urge`. */
+            /**
+             * @description `submit`, `approve`, `reject`, `withdraw`, `comment`, `transfer`, `urge`,
+             *     `add_signer_before`, `add_signer_after`, `send_back`, `resubmit`, or `replace` (by Stoa:
+             *     an approver who left was replaced).
+             */
             action: string;
-            /** @description The node approved, rejected or transferred. */
+            /**
+             * @description The node acted on (approved, rejected, transferred, added to, sent back from, or where
+             *     a departed approver was replaced first).
+             */
             node_id?: string | null;
-            /** @description Transfer: who the decision went to. */
+            /**
+             * @description Transfer: who the decision went to; add signer: who was added; send back: the node it
+             *     went back to (absent: to the submitter); replace: the person who left.
+             */
             target_id?: string | null;
             comment?: string | null;
+            /** @description Resubmit: the answers before it (every round stays in the history). */
+            answers?: unknown;
             created_at: string;
         };
         /**
@@ -5097,6 +5200,8 @@ export interface components {
             /** @description Who approved it, in order. */
             approved_by: string[];
             rejected_by?: string | null;
+            /** @description A node added as a signer: who added it. */
+            added_by?: string | null;
         };
         /**
          * ApprovalRequestPage
@@ -5107,7 +5212,7 @@ export interface components {
             next_cursor?: string | null;
         };
         /** @enum {string} */
-        ApprovalRequestState: "pending" | "approved" | "rejected" | "withdrawn";
+        ApprovalRequestState: "pending" | "returned" | "approved" | "rejected" | "withdrawn";
         /**
          * ApprovalRequestSummary
          * @description A request in a list.
@@ -5127,6 +5232,24 @@ export interface components {
             created_at: string;
             updated_at: string;
             finished_at?: string | null;
+        };
+        /**
+         * ApprovalResubmitInput
+         * @description Resubmit a returned request.
+         */
+        ApprovalResubmitInput: {
+            /**
+             * @description The edited answers, checked against the template version the request was made under.
+             *     Absent: the answers stay as they are.
+             */
+            answers?: unknown;
+            /** @description At most 2,000 characters. */
+            comment?: string | null;
+            /**
+             * Format: int64
+             * @description The request's revision as read: 409 when someone acted since.
+             */
+            revision?: number | null;
         };
         /**
          * ApprovalRule
@@ -5164,6 +5287,29 @@ export interface components {
          * @enum {string}
          */
         ApprovalRuleKind: "people" | "role" | "manager" | "department_head" | "chosen" | "admins";
+        /**
+         * ApprovalSendBackInput
+         * @description Send a request back.
+         */
+        ApprovalSendBackInput: {
+            /**
+             * @description An earlier node of the chain that was approved: it restarts. Absent: back to the
+             *     submitter for changes (the request is `returned`).
+             */
+            node_id?: string | null;
+            /** @description At most 2,000 characters. */
+            comment?: string | null;
+            /**
+             * Format: int64
+             * @description The request's revision as read: 409 when someone acted since.
+             */
+            revision?: number | null;
+        };
+        /**
+         * @description Where an added signer goes.
+         * @enum {string}
+         */
+        ApprovalSignerPosition: "before" | "after";
         /**
          * @description Why nobody acts on a node.
          * @enum {string}
@@ -48468,6 +48614,432 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json; charset=utf-8": components["schemas"]["ApprovalTransferInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ApprovalRequest"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission (`forbidden`), or consent to the privacy policy pending (`consent_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or belongs to another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone for good (an invitation used or expired, content whose key was destroyed) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (body, upload or quota) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Requested range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details in the server log under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service the operation needs is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approvals_requests_add_signer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ApprovalAddSignerInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ApprovalRequest"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission (`forbidden`), or consent to the privacy policy pending (`consent_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or belongs to another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone for good (an invitation used or expired, content whose key was destroyed) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (body, upload or quota) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Requested range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details in the server log under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service the operation needs is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approvals_requests_send_back: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ApprovalSendBackInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ApprovalRequest"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission (`forbidden`), or consent to the privacy policy pending (`consent_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or belongs to another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone for good (an invitation used or expired, content whose key was destroyed) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (body, upload or quota) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Requested range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details in the server log under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service the operation needs is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approvals_requests_resubmit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ApprovalResubmitInput"];
             };
         };
         responses: {

@@ -81,6 +81,11 @@ const NOT_CLASSES: &[(&str, &str)] = &[
         "the append-only history of a request: goes with its request",
     ),
     (
+        "approval_request_files",
+        "which files a request's answers attach (ids, for who may download them): goes with \
+         its request",
+    ),
+    (
         "approval_request_people",
         "who a request waits for or copies (ids): goes with its request",
     ),

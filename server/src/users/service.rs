@@ -545,6 +545,10 @@ pub async fn ensure_other_admin(
     Ok(())
 }
 
+/// The outbox topic of a disabled account (payload `{"user_id"}`): features that hold work for
+/// a person (approval decisions) hand it on; they register for it in `app.rs`.
+pub const TOPIC_DISABLED: &str = "user.disabled";
+
 /// Disable (ending every session at once) or re-enable an account.
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn set_disabled(
@@ -594,6 +598,15 @@ pub async fn set_disabled(
         audit_user(&g, action, &u.id).details(serde_json::json!({ "sessions_revoked": revoked })),
     )
     .await?;
+    if disabled {
+        crate::db::outbox::enqueue(
+            &mut tx,
+            &p.tenant_id,
+            TOPIC_DISABLED,
+            &serde_json::json!({ "user_id": u.id }),
+        )
+        .await?;
+    }
     tx.commit().await?;
     if disabled {
         // Open WebSockets of the account close now, not at their next session check.

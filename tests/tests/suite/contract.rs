@@ -159,6 +159,11 @@ struct Fx {
     /// One the tenant admin hands to `apv_transfer_to`.
     apv_transfer_id: String,
     apv_transfer_to: String,
+    /// One the tenant admin adds `apv_transfer_to` to as a signer, one they send back to the
+    /// staff member, and one already sent back that the staff member resubmits.
+    apv_signer_id: String,
+    apv_send_back_id: String,
+    apv_resubmit_id: String,
 }
 
 /// A post for the bulletin board.
@@ -4585,6 +4590,76 @@ fn cases() -> Vec<Case> {
                 )
             }),
         },
+        Case {
+            op: "approvals_requests_add_signer",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!("/api/v1/approvals/requests/{}/signers", f.apv_signer_id),
+                    Some(json!({ "to": f.apv_transfer_to, "position": "after" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/approvals/requests/{}/signers", f.apv_signer_id),
+                    Some(json!({ "to": f.apv_transfer_to, "position": "sideways" })),
+                )
+            }),
+        },
+        Case {
+            op: "approvals_requests_send_back",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!(
+                        "/api/v1/approvals/requests/{}/send-back",
+                        f.apv_send_back_id
+                    ),
+                    Some(json!({ "comment": "please add the receipt" })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!(
+                        "/api/v1/approvals/requests/{}/send-back",
+                        f.apv_send_back_id
+                    ),
+                    Some(json!({ "node_id": "nowhere" })),
+                )
+            }),
+        },
+        Case {
+            op: "approvals_requests_resubmit",
+            auth: Session,
+            perm: None,
+            ok: 200,
+            call: |f| Req {
+                token: Some(f.staff_token.clone()),
+                ..req(
+                    "POST",
+                    format!("/api/v1/approvals/requests/{}/resubmit", f.apv_resubmit_id),
+                    Some(json!({ "answers": { "amount": 13 } })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!("/api/v1/approvals/requests/{}/resubmit", f.apv_resubmit_id),
+                    Some(json!({ "answers": { "amount": 13 }, "verdict": "again" })),
+                )
+            }),
+        },
         // Tasks and notes (staff hold `tasks.use` and `notes.use`: tasks.rs and notes.rs have
         // the 403s of a role without them, and of an assignee changing what only the owner may).
         Case {
@@ -5763,7 +5838,7 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
         .unwrap()
         .to_string();
     let mut apv_reqs = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..8 {
         let r = s
             .post(
                 "/api/v1/approvals/requests",
@@ -5773,9 +5848,16 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
             .await;
         apv_reqs.push(r.ok(201)["id"].as_str().unwrap().to_string());
     }
-    let [apv_req_id, apv_approve_id, apv_reject_id, apv_withdraw_id, apv_transfer_id] =
-        <[String; 5]>::try_from(apv_reqs).unwrap();
+    let [apv_req_id, apv_approve_id, apv_reject_id, apv_withdraw_id, apv_transfer_id, apv_signer_id, apv_send_back_id, apv_resubmit_id] =
+        <[String; 8]>::try_from(apv_reqs).unwrap();
     let (apv_transfer_to, _) = s.staff(&a, "Tara Transfer").await;
+    s.post(
+        &format!("/api/v1/approvals/requests/{apv_resubmit_id}/send-back"),
+        &a.admin_token,
+        json!({}),
+    )
+    .await
+    .ok(200);
     Fx {
         apv_template_id,
         apv_req_id,
@@ -5784,6 +5866,9 @@ async fn fixture(s: &Server, sink: &SmtpSink, gw: &SmsGateway) -> Fx {
         apv_withdraw_id,
         apv_transfer_id,
         apv_transfer_to,
+        apv_signer_id,
+        apv_send_back_id,
+        apv_resubmit_id,
         task_id,
         task_item_ids,
         task_doomed_id,

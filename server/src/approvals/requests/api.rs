@@ -106,6 +106,12 @@ impl ApprovalRequestsApi {
                 "the cursor is not one this server issued",
             ));
         }
+        if only.0 == Some(ApprovalRequestState::Returned) {
+            return Err(ApiError::validation(
+                "state",
+                "a returned request is still open: it is listed under `pending`",
+            ));
+        }
         if template_id.0.as_deref().is_some_and(|t| !is_id(t)) {
             return Err(ApiError::validation("template_id", "not a template id"));
         }
@@ -277,6 +283,105 @@ impl ApprovalRequestsApi {
             &auth.0,
             &id.0,
             Action::Transfer(b.to),
+            b.comment.as_deref(),
+            b.revision,
+        )
+        .await?;
+        Ok(Json(full(&state, &auth.0, v).await?))
+    }
+
+    /// Add a signer
+    ///
+    /// A current approver of the active node adds an active person of the tenant (`to`; not
+    /// the caller, not the submitter, not someone already on the node: 422) as a one-person
+    /// step `before` themselves — that person decides first, then the node is back with its
+    /// approvers — or `after` — a new step right after the current node. The added person is
+    /// told. Recorded in the history. Answers otherwise as approve.
+    #[oai(
+        path = "/approvals/requests/:id/signers",
+        method = "post",
+        operation_id = "approvals_requests_add_signer"
+    )]
+    async fn add_signer(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+        body: Json<ApprovalAddSignerInput>,
+    ) -> ApiResult<Json<ApprovalRequest>> {
+        let b = body.0;
+        let v = service::act(
+            &state,
+            &auth.0,
+            &id.0,
+            Action::AddSigner {
+                to: b.to,
+                before: b.position == ApprovalSignerPosition::Before,
+            },
+            b.comment.as_deref(),
+            b.revision,
+        )
+        .await?;
+        Ok(Json(full(&state, &auth.0, v).await?))
+    }
+
+    /// Send a request back
+    ///
+    /// A current approver of the active node sends it back to an earlier node that was
+    /// approved (`node_id`; it and every node after it start again) or, without `node_id`, to
+    /// the submitter for changes: the request is `returned` until the submitter resubmits or
+    /// withdraws it. The submitter is told. 422 for a node that is not an earlier approved
+    /// one; answers otherwise as approve.
+    #[oai(
+        path = "/approvals/requests/:id/send-back",
+        method = "post",
+        operation_id = "approvals_requests_send_back"
+    )]
+    async fn send_back(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+        body: Json<ApprovalSendBackInput>,
+    ) -> ApiResult<Json<ApprovalRequest>> {
+        let b = body.0;
+        let v = service::act(
+            &state,
+            &auth.0,
+            &id.0,
+            Action::SendBack(b.node_id),
+            b.comment.as_deref(),
+            b.revision,
+        )
+        .await?;
+        Ok(Json(full(&state, &auth.0, v).await?))
+    }
+
+    /// Resubmit a returned request
+    ///
+    /// Its submitter, once an approver sent it back to them: with edited `answers` (checked
+    /// against the template version the request was made under, 422 naming the field) or the
+    /// same. The chain frozen at submit time is kept and walked again from its first node;
+    /// the answers replaced stay in the history. 409 when the request is not returned (or is
+    /// finished); 403 for others who may read it.
+    #[oai(
+        path = "/approvals/requests/:id/resubmit",
+        method = "post",
+        operation_id = "approvals_requests_resubmit"
+    )]
+    async fn resubmit(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+        body: Json<ApprovalResubmitInput>,
+    ) -> ApiResult<Json<ApprovalRequest>> {
+        let b = body.0;
+        let v = service::resubmit(
+            &state,
+            &auth.0,
+            &id.0,
+            b.answers,
             b.comment.as_deref(),
             b.revision,
         )

@@ -55,6 +55,59 @@ pub struct ApprovalTransferInput {
     pub revision: Option<i64>,
 }
 
+/// Where an added signer goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum ApprovalSignerPosition {
+    /// They approve first; then the node comes back to the one who added them.
+    Before,
+    /// A new step right after the current node.
+    After,
+}
+
+/// Add a signer before or after oneself.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct ApprovalAddSignerInput {
+    /// The user id of an active person of the tenant, not yet on the node, not the caller and
+    /// not the submitter.
+    pub to: String,
+    pub position: ApprovalSignerPosition,
+    /// At most 2,000 characters.
+    #[oai(validator(max_length = 8000))]
+    pub comment: Option<String>,
+    /// The request's revision as read: 409 when someone acted since.
+    pub revision: Option<i64>,
+}
+
+/// Send a request back.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct ApprovalSendBackInput {
+    /// An earlier node of the chain that was approved: it restarts. Absent: back to the
+    /// submitter for changes (the request is `returned`).
+    pub node_id: Option<String>,
+    /// At most 2,000 characters.
+    #[oai(validator(max_length = 8000))]
+    pub comment: Option<String>,
+    /// The request's revision as read: 409 when someone acted since.
+    pub revision: Option<i64>,
+}
+
+/// Resubmit a returned request.
+#[derive(Debug, Clone, Object)]
+#[oai(deny_unknown_fields)]
+pub struct ApprovalResubmitInput {
+    /// The edited answers, checked against the template version the request was made under.
+    /// Absent: the answers stay as they are.
+    pub answers: Option<serde_json::Value>,
+    /// At most 2,000 characters.
+    #[oai(validator(max_length = 8000))]
+    pub comment: Option<String>,
+    /// The request's revision as read: 409 when someone acted since.
+    pub revision: Option<i64>,
+}
+
 /// A comment on a request.
 #[derive(Debug, Clone, Object)]
 #[oai(deny_unknown_fields)]
@@ -68,6 +121,8 @@ pub struct ApprovalCommentInput {
 #[oai(rename_all = "snake_case")]
 pub enum ApprovalRequestState {
     Pending,
+    /// Sent back to its submitter for changes: open until they resubmit or withdraw it.
+    Returned,
     Approved,
     Rejected,
     Withdrawn,
@@ -77,6 +132,7 @@ impl From<Status> for ApprovalRequestState {
     fn from(s: Status) -> Self {
         match s {
             Status::Pending => ApprovalRequestState::Pending,
+            Status::Returned => ApprovalRequestState::Returned,
             Status::Approved => ApprovalRequestState::Approved,
             Status::Rejected => ApprovalRequestState::Rejected,
             Status::Withdrawn => ApprovalRequestState::Withdrawn,
@@ -88,6 +144,7 @@ impl ApprovalRequestState {
     pub fn as_str(self) -> &'static str {
         match self {
             ApprovalRequestState::Pending => "pending",
+            ApprovalRequestState::Returned => "returned",
             ApprovalRequestState::Approved => "approved",
             ApprovalRequestState::Rejected => "rejected",
             ApprovalRequestState::Withdrawn => "withdrawn",
@@ -150,6 +207,8 @@ pub struct ApprovalRequestNode {
     /// Who approved it, in order.
     pub approved_by: Vec<String>,
     pub rejected_by: Option<String>,
+    /// A node added as a signer: who added it.
+    pub added_by: Option<String>,
 }
 
 /// One action on a request (append-only).
@@ -159,13 +218,19 @@ pub struct ApprovalRequestAction {
     pub seq: i64,
     /// Who acted (absent: Stoa itself).
     pub actor: Option<ApprovalPerson>,
-    /// `submit`, `approve`, `reject`, `withdraw`, `comment`, `transfer` or `urge`.
+    /// `submit`, `approve`, `reject`, `withdraw`, `comment`, `transfer`, `urge`,
+    /// `add_signer_before`, `add_signer_after`, `send_back`, `resubmit`, or `replace` (by Stoa:
+    /// an approver who left was replaced).
     pub action: String,
-    /// The node approved, rejected or transferred.
+    /// The node acted on (approved, rejected, transferred, added to, sent back from, or where
+    /// a departed approver was replaced first).
     pub node_id: Option<String>,
-    /// Transfer: who the decision went to.
+    /// Transfer: who the decision went to; add signer: who was added; send back: the node it
+    /// went back to (absent: to the submitter); replace: the person who left.
     pub target_id: Option<String>,
     pub comment: Option<String>,
+    /// Resubmit: the answers before it (every round stays in the history).
+    pub answers: Option<serde_json::Value>,
     pub created_at: String,
 }
 
@@ -188,8 +253,8 @@ pub struct ApprovalRequest {
     pub waiting_for: Vec<ApprovalPerson>,
     pub cc_on_submit: Vec<ApprovalPerson>,
     pub cc_on_complete: Vec<ApprovalPerson>,
-    /// What the caller may do now: `approve`, `reject`, `transfer`, `withdraw`, `urge`,
-    /// `comment`.
+    /// What the caller may do now: `approve`, `reject`, `transfer`, `add_signer`,
+    /// `send_back`, `withdraw`, `urge`, `resubmit`, `comment`.
     pub can: Vec<String>,
     /// Every action, oldest first.
     pub history: Vec<ApprovalRequestAction>,
@@ -265,10 +330,16 @@ pub fn can(s: &State, me: &str) -> Vec<String> {
         out.push("approve".into());
         out.push("reject".into());
         out.push("transfer".into());
+        out.push("add_signer".into());
+        out.push("send_back".into());
     }
     if s.submitter == me {
         out.push("withdraw".into());
-        out.push("urge".into());
+        if s.status == Status::Returned {
+            out.push("resubmit".into());
+        } else {
+            out.push("urge".into());
+        }
     }
     if s.is_participant(me) {
         out.push("comment".into());
@@ -305,6 +376,7 @@ pub fn request(v: View, names: &Names, me: &str) -> ApprovalRequest {
                 state: n.status.into(),
                 approved_by: n.approved_by.clone(),
                 rejected_by: n.rejected_by.clone(),
+                added_by: n.added_by.clone(),
             })
             .collect(),
         waiting_for: people(names, &waiting),
@@ -321,6 +393,10 @@ pub fn request(v: View, names: &Names, me: &str) -> ApprovalRequest {
                 node_id: a.node_id.clone(),
                 target_id: a.target_id.clone(),
                 comment: a.comment.clone(),
+                answers: a
+                    .answers
+                    .as_deref()
+                    .and_then(|x| serde_json::from_str(x).ok()),
                 created_at: rfc3339(a.created_at),
             })
             .collect(),

@@ -1,9 +1,15 @@
 //! What requests plug into the registries (`app.rs`): requests are searchable (kind
 //! `approval`) by their submitter, the approvers of their chain, the people copied and holders
-//! of `approvals.read_all` — the same people who may read them.
+//! of `approvals.read_all` — the same people who may read them, and who alone may download the
+//! files their answers attach ([`Attachments`]); an approver who is disabled (the users'
+//! `user.disabled` outbox topic, [`on_user_disabled`]) or erased (the lifecycle's transfer step,
+//! [`Departures`]) is replaced on the open requests they were to decide.
 
-use super::{service, store};
-use crate::{authn::Principal, authz::catalogue::perm, error::ApiResult, search, AppState};
+use super::{departed, service, store};
+use crate::{
+    authn::Principal, authz::catalogue::perm, error::ApiResult, files, jobs::outbox::HandlerError,
+    lifecycle, search, AppState, BoxError,
+};
 use async_trait::async_trait;
 use sqlx::AnyConnection;
 
@@ -116,5 +122,75 @@ fn texts(v: &serde_json::Value, out: &mut Vec<String>) {
         serde_json::Value::Array(a) => a.iter().for_each(|x| texts(x, out)),
         serde_json::Value::Object(o) => o.values().for_each(|x| texts(x, out)),
         _ => {}
+    }
+}
+
+/// Files attached by a request's answers: read by whoever may read the request.
+pub struct Attachments;
+
+#[async_trait]
+impl files::readers::FileConsumer for Attachments {
+    fn uses_sql(&self) -> Option<&'static str> {
+        Some(store::FILE_IN_USE)
+    }
+
+    /// The submitter, the chain's approvers, the people copied and `approvals.read_all` of a
+    /// request attaching the file.
+    async fn may_read(
+        &self,
+        state: &AppState,
+        conn: &mut AnyConnection,
+        p: &Principal,
+        f: &files::store::FileRow,
+    ) -> ApiResult<bool> {
+        for row in store::with_file(conn, &p.tenant_id, &f.id, 200).await? {
+            match service::get(state, p, &row.id).await {
+                Ok(_) => return Ok(true),
+                Err(e) if e.status().as_u16() == 404 => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// The users' outbox message when an account is disabled: replace them as an approver.
+pub async fn on_user_disabled(
+    state: &AppState,
+    tenant_id: &str,
+    payload: &str,
+) -> Result<(), HandlerError> {
+    let p: serde_json::Value = serde_json::from_str(payload).map_err(HandlerError::permanent)?;
+    let Some(user_id) = p["user_id"].as_str() else {
+        return Err(HandlerError::permanent("no user_id"));
+    };
+    departed::replace_departed(state, tenant_id, user_id)
+        .await
+        .map(|_| ())
+        .map_err(HandlerError::retry)
+}
+
+/// Erasure: before the person's data goes, their place on open requests goes to others.
+pub struct Departures;
+
+#[async_trait]
+impl lifecycle::Lifecycle for Departures {
+    async fn transfer(
+        &self,
+        e: &lifecycle::erase::Erasure,
+        state: &AppState,
+    ) -> Result<Vec<lifecycle::erase::Transferred>, BoxError> {
+        use crate::authz::proof::Proof;
+        let n = departed::replace_departed(state, e.tenant_id(), &e.person).await?;
+        Ok(if n == 0 {
+            Vec::new()
+        } else {
+            vec![lifecycle::erase::Transferred {
+                feature: "approvals".into(),
+                what: "pending approval decisions".into(),
+                items: n,
+                to: "company".into(),
+            }]
+        })
     }
 }

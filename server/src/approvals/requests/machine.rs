@@ -12,8 +12,19 @@
 //! - Approve: any-one → the node is approved; all and in-sequence → once every approver has
 //!   approved. An approved node hands over to the next non-skipped node, or the request is
 //!   approved when none is left. Reject: the node and the request are rejected at once.
-//! - Withdraw: the submitter, while pending. Comment: the submitter, the chain's approvers and
-//!   the people copied, while pending.
+//! - Withdraw: the submitter, while pending or returned. Comment: the submitter, the chain's
+//!   approvers and the people copied, while pending or returned.
+//! - Add a signer (a current approver of the active node): *before* oneself — a new any-one
+//!   node for that person is inserted before the active node and becomes active; once they
+//!   approve, the adder's node is active again (the node waits, whoever of it was to decide);
+//!   *after* oneself — a new any-one node right after the active one.
+//! - Send back (a current approver): to an earlier approved node, which restarts (it and
+//!   every node up to the active one lose their approvals); or to the submitter: the request
+//!   is **returned** (no active node, every node's approvals cleared) until the submitter
+//!   resubmits (the frozen chain is kept and walked again from its first node) or withdraws.
+//! - Replace (Stoa itself, [`replace`]): a departed approver's place on every node not yet
+//!   decided goes to the people named (never the submitter); a node whose last undecided
+//!   approver left may be complete by that.
 //! - A finished request (approved, rejected, withdrawn) takes no action at all.
 //!
 //! Refusals distinguish a stale action (409: the actor was an approver of this request but the
@@ -27,6 +38,8 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Pending,
+    /// Sent back to the submitter for changes: waits for them to resubmit or withdraw.
+    Returned,
     Approved,
     Rejected,
     Withdrawn,
@@ -36,6 +49,7 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pending => "pending",
+            Status::Returned => "returned",
             Status::Approved => "approved",
             Status::Rejected => "rejected",
             Status::Withdrawn => "withdrawn",
@@ -45,6 +59,7 @@ impl Status {
     pub fn parse(s: &str) -> Option<Status> {
         Some(match s {
             "pending" => Status::Pending,
+            "returned" => Status::Returned,
             "approved" => Status::Approved,
             "rejected" => Status::Rejected,
             "withdrawn" => Status::Withdrawn,
@@ -52,8 +67,17 @@ impl Status {
         })
     }
 
+    /// The value of the request row's `state` column: a returned request is still open, so
+    /// it is stored (and listed) as `pending`; its flow state says it is returned.
+    pub fn column(self) -> &'static str {
+        match self {
+            Status::Returned => "pending",
+            s => s.as_str(),
+        }
+    }
+
     pub fn finished(self) -> bool {
-        self != Status::Pending
+        !matches!(self, Status::Pending | Status::Returned)
     }
 }
 
@@ -89,6 +113,9 @@ pub struct NodeState {
     /// The approver who rejected it.
     #[serde(default)]
     pub rejected_by: Option<String>,
+    /// A node a signer was added as: who added them.
+    #[serde(default)]
+    pub added_by: Option<String>,
 }
 
 /// A request's state: its status, its frozen chain and where it is.
@@ -107,7 +134,13 @@ pub struct State {
     /// Approvers who handed their decision to someone else: they still read the request.
     #[serde(default)]
     pub former: Vec<String>,
+    /// How many signers were added (names the added nodes uniquely).
+    #[serde(default)]
+    pub added: u32,
 }
+
+/// The most nodes a request's chain may grow to by added signers.
+pub const MAX_NODES: usize = 40;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -119,6 +152,15 @@ pub enum Action {
     Transfer(String),
     /// Remind the current approvers (the submitter; the service limits how often).
     Urge,
+    /// Add this person as a signer before (`before`) or after oneself on the active node.
+    AddSigner {
+        to: String,
+        before: bool,
+    },
+    /// Send the request back to the earlier node with this id, or (`None`) to the submitter.
+    SendBack(Option<String>),
+    /// The submitter sends a returned request on again (with edited answers).
+    Resubmit,
 }
 
 impl Action {
@@ -130,6 +172,10 @@ impl Action {
             Action::Comment => "comment",
             Action::Transfer(_) => "transfer",
             Action::Urge => "urge",
+            Action::AddSigner { before: true, .. } => "add_signer_before",
+            Action::AddSigner { before: false, .. } => "add_signer_after",
+            Action::SendBack(_) => "send_back",
+            Action::Resubmit => "resubmit",
         }
     }
 }
@@ -161,6 +207,28 @@ pub enum Event {
     Urged {
         actor: String,
     },
+    /// `actor` added `to` as node `node`, before or after themselves.
+    SignerAdded {
+        node: usize,
+        actor: String,
+        to: String,
+        before: bool,
+    },
+    /// `actor` sent the request back from node `from` to node `to`, or to the submitter.
+    SentBack {
+        from: usize,
+        to: Option<usize>,
+        actor: String,
+    },
+    Resubmitted {
+        actor: String,
+    },
+    /// Stoa replaced `from`, who left, by `to` on node `node`.
+    Replaced {
+        node: usize,
+        from: String,
+        to: Vec<String>,
+    },
     /// Node `node` became active: its current approvers are to be told.
     NodeStarted {
         node: usize,
@@ -185,8 +253,13 @@ pub enum Refusal {
     Stale,
     /// The action is not the actor's to take (403).
     NotAllowed,
-    /// A transfer to the submitter, to oneself or to someone already on the node (422).
+    /// A transfer or added signer to the submitter, to oneself or to someone already on the
+    /// node (422).
     BadTarget,
+    /// Sending back to a node that is not an earlier approved node of the chain (422).
+    BadNode,
+    /// The chain has as many nodes as it may have (422).
+    TooMany,
 }
 
 impl State {
@@ -221,6 +294,7 @@ impl State {
                     },
                     approved_by: Vec::new(),
                     rejected_by: None,
+                    added_by: None,
                 }
             })
             .collect();
@@ -232,6 +306,7 @@ impl State {
             cc_on_submit: dedup(&chain.cc_on_submit),
             cc_on_complete: dedup(&chain.cc_on_complete),
             former: Vec::new(),
+            added: 0,
         };
         let mut events = Vec::new();
         s.advance_from(0, &mut events);
@@ -294,112 +369,6 @@ impl State {
             status: Status::Approved,
         });
     }
-
-    /// Check the invariants every reachable state keeps (for tests and as a guard on what is
-    /// read back from the database): `Err` names the first one broken.
-    pub fn check(&self) -> Result<(), String> {
-        for (i, n) in self.nodes.iter().enumerate() {
-            let mut seen = Vec::new();
-            for a in &n.approvers {
-                if seen.contains(&a) {
-                    return Err(format!("node {i}: duplicate approver"));
-                }
-                seen.push(a);
-            }
-            if n.approved_by.iter().any(|a| !n.approvers.contains(a)) {
-                return Err(format!("node {i}: approved by a non-approver"));
-            }
-            if n.mode == Mode::Sequence && !n.approvers.starts_with(&n.approved_by) {
-                return Err(format!("node {i}: sequence approved out of order"));
-            }
-            if n.rejected_by
-                .as_ref()
-                .is_some_and(|r| !n.approvers.contains(r))
-            {
-                return Err(format!("node {i}: rejected by a non-approver"));
-            }
-            if (n.status == NodeStatus::Skipped) != n.skipped.is_some() {
-                return Err(format!("node {i}: skipped without a reason"));
-            }
-            if n.status != NodeStatus::Skipped && n.approvers.is_empty() {
-                return Err(format!("node {i}: no approvers"));
-            }
-            let complete = !n.approvers.is_empty()
-                && match n.mode {
-                    Mode::AnyOne => !n.approved_by.is_empty(),
-                    Mode::All | Mode::Sequence => n.approved_by.len() == n.approvers.len(),
-                };
-            if (n.status == NodeStatus::Approved) != (complete && n.rejected_by.is_none()) {
-                return Err(format!("node {i}: approved state does not match approvals"));
-            }
-            if (n.status == NodeStatus::Rejected) != n.rejected_by.is_some() {
-                return Err(format!("node {i}: rejected state does not match"));
-            }
-        }
-        let before_after = |cur: usize, past: &[NodeStatus], future: &[NodeStatus]| {
-            self.nodes.iter().enumerate().all(|(i, n)| {
-                if i < cur {
-                    past.contains(&n.status)
-                } else if i > cur {
-                    future.contains(&n.status)
-                } else {
-                    true
-                }
-            })
-        };
-        let done = [NodeStatus::Approved, NodeStatus::Skipped];
-        let later = [NodeStatus::Waiting, NodeStatus::Skipped];
-        match self.status {
-            Status::Pending => {
-                let Some(c) = self.current else {
-                    return Err("pending without an active node".into());
-                };
-                let Some(n) = self.nodes.get(c) else {
-                    return Err("active node out of range".into());
-                };
-                if n.status != NodeStatus::Active {
-                    return Err("current node is not active".into());
-                }
-                if !before_after(c, &done, &later) {
-                    return Err("nodes around the active one out of order".into());
-                }
-                if self.current_approvers().is_empty() {
-                    return Err("pending with nobody to decide".into());
-                }
-            }
-            Status::Approved => {
-                if self.current.is_some() || !self.nodes.iter().all(|n| done.contains(&n.status)) {
-                    return Err("approved with a node not done".into());
-                }
-            }
-            Status::Rejected => {
-                if self.current.is_some() {
-                    return Err("rejected with an active node".into());
-                }
-                let rejected: Vec<usize> = (0..self.nodes.len())
-                    .filter(|&i| self.nodes[i].status == NodeStatus::Rejected)
-                    .collect();
-                let [r] = rejected[..] else {
-                    return Err("rejected without exactly one rejected node".into());
-                };
-                if !before_after(r, &done, &later) {
-                    return Err("nodes around the rejected one out of order".into());
-                }
-            }
-            Status::Withdrawn => {
-                if self.current.is_some() {
-                    return Err("withdrawn with an active node".into());
-                }
-                if self.nodes.iter().any(|n| n.status == NodeStatus::Rejected) {
-                    return Err("withdrawn with a rejected node".into());
-                }
-                if self.nodes.iter().any(|n| n.status == NodeStatus::Active) {
-                    return Err("withdrawn with an active node".into());
-                }
-            }
-        }
-        Ok(())
-    }
 }
 
 fn dedup(ids: &[String]) -> Vec<String> {
@@ -451,21 +420,109 @@ pub fn apply(state: &State, actor: &str, action: &Action) -> Result<(State, Vec<
             if s.submitter != actor {
                 return Err(Refusal::NotAllowed);
             }
+            if s.status == Status::Returned {
+                // Nobody to remind: it waits for the submitter.
+                return Err(Refusal::Stale);
+            }
             events.push(Event::Urged {
                 actor: actor.into(),
             });
         }
-        Action::Transfer(to) => {
-            if !s.current_approvers().contains(&actor) {
-                return Err(if s.is_approver(actor) {
-                    Refusal::Stale
-                } else {
-                    Refusal::NotAllowed
-                });
+        Action::Resubmit => {
+            if s.submitter != actor {
+                return Err(Refusal::NotAllowed);
             }
-            let Some(c) = s.current else {
-                return Err(Refusal::Finished);
+            if s.status != Status::Returned {
+                return Err(Refusal::Stale);
+            }
+            s.status = Status::Pending;
+            events.push(Event::Resubmitted {
+                actor: actor.into(),
+            });
+            s.advance_from(0, &mut events);
+        }
+        Action::AddSigner { to, before } => {
+            let c = deciding(&s, actor)?;
+            if *to == s.submitter || *to == actor || s.nodes[c].approvers.contains(to) {
+                return Err(Refusal::BadTarget);
+            }
+            if s.nodes.len() >= MAX_NODES {
+                return Err(Refusal::TooMany);
+            }
+            s.added += 1;
+            let base = &s.nodes[c];
+            let mut added = NodeState {
+                node_id: format!("{}+{}", base.node_id, s.added),
+                name: base.name.clone(),
+                mode: Mode::AnyOne,
+                approvers: vec![to.clone()],
+                skipped: None,
+                fallback: false,
+                status: NodeStatus::Waiting,
+                approved_by: Vec::new(),
+                rejected_by: None,
+                added_by: Some(actor.into()),
             };
+            let at = if *before {
+                // The adder's node waits until the added person has approved.
+                s.nodes[c].status = NodeStatus::Waiting;
+                added.status = NodeStatus::Active;
+                c
+            } else {
+                c + 1
+            };
+            s.nodes.insert(at, added);
+            events.push(Event::SignerAdded {
+                node: at,
+                actor: actor.into(),
+                to: to.clone(),
+                before: *before,
+            });
+            if *before {
+                s.current = Some(c);
+                events.push(Event::NodeStarted { node: c });
+            }
+        }
+        Action::SendBack(target) => {
+            let c = deciding(&s, actor)?;
+            let to = match target {
+                None => None,
+                Some(id) => {
+                    let i = s.nodes[..c]
+                        .iter()
+                        .position(|n| n.node_id == *id && n.status == NodeStatus::Approved)
+                        .ok_or(Refusal::BadNode)?;
+                    Some(i)
+                }
+            };
+            let from = to.unwrap_or(0);
+            // Every node from there on restarts (a node waiting on a signer added before it
+            // may hold approvals already).
+            for n in &mut s.nodes[from..] {
+                if n.status != NodeStatus::Skipped {
+                    n.status = NodeStatus::Waiting;
+                    n.approved_by.clear();
+                }
+            }
+            events.push(Event::SentBack {
+                from: c,
+                to,
+                actor: actor.into(),
+            });
+            match to {
+                Some(i) => {
+                    s.nodes[i].status = NodeStatus::Active;
+                    s.current = Some(i);
+                    events.push(Event::NodeStarted { node: i });
+                }
+                None => {
+                    s.current = None;
+                    s.status = Status::Returned;
+                }
+            }
+        }
+        Action::Transfer(to) => {
+            let c = deciding(&s, actor)?;
             let node = &mut s.nodes[c];
             if *to == s.submitter || node.approvers.contains(to) {
                 return Err(Refusal::BadTarget);
@@ -485,16 +542,7 @@ pub fn apply(state: &State, actor: &str, action: &Action) -> Result<(State, Vec<
             });
         }
         Action::Approve | Action::Reject => {
-            if !s.current_approvers().contains(&actor) {
-                return Err(if s.is_approver(actor) {
-                    Refusal::Stale
-                } else {
-                    Refusal::NotAllowed
-                });
-            }
-            let Some(c) = s.current else {
-                return Err(Refusal::Finished);
-            };
+            let c = deciding(&s, actor)?;
             let node = &mut s.nodes[c];
             if *action == Action::Reject {
                 node.status = NodeStatus::Rejected;
@@ -531,6 +579,24 @@ pub fn apply(state: &State, actor: &str, action: &Action) -> Result<(State, Vec<
     }
     Ok((s, events))
 }
+
+/// The active node's index, when the actor may decide on it now.
+fn deciding(s: &State, actor: &str) -> Result<usize, Refusal> {
+    if !s.current_approvers().contains(&actor) {
+        return Err(if s.is_approver(actor) {
+            Refusal::Stale
+        } else {
+            Refusal::NotAllowed
+        });
+    }
+    s.current.ok_or(Refusal::Finished)
+}
+
+#[path = "machine_check.rs"]
+mod check;
+#[path = "machine_replace.rs"]
+mod replace;
+pub use replace::replace;
 
 #[cfg(test)]
 #[path = "machine_tests.rs"]

@@ -142,6 +142,148 @@ fn skipped_nodes_are_passed_over() {
     );
 }
 
+#[test]
+fn add_signer_before_and_after() {
+    let (s, _) = State::start(
+        "sub",
+        &chain(vec![
+            node("a", Mode::AnyOne, &["x", "y"]),
+            node("b", Mode::AnyOne, &["p"]),
+        ]),
+    );
+    assert_eq!(
+        apply(
+            &s,
+            "x",
+            &Action::AddSigner {
+                to: "sub".into(),
+                before: true
+            }
+        ),
+        Err(Refusal::BadTarget)
+    );
+    assert_eq!(
+        apply(
+            &s,
+            "x",
+            &Action::AddSigner {
+                to: "y".into(),
+                before: true
+            }
+        ),
+        Err(Refusal::BadTarget)
+    );
+    assert_eq!(
+        apply(
+            &s,
+            "p",
+            &Action::AddSigner {
+                to: "z".into(),
+                before: true
+            }
+        ),
+        Err(Refusal::Stale)
+    );
+    // Before: z decides first, then the node comes back to x (and y).
+    let (b, ev) = ok(
+        &s,
+        "x",
+        Action::AddSigner {
+            to: "z".into(),
+            before: true,
+        },
+    );
+    assert!(ev.contains(&Event::NodeStarted { node: 0 }));
+    assert_eq!(b.current_approvers(), ["z"]);
+    assert_eq!(b.nodes[0].added_by.as_deref(), Some("x"));
+    assert_eq!(apply(&b, "x", &Action::Approve), Err(Refusal::Stale));
+    let (b, _) = ok(&b, "z", Action::Approve);
+    assert_eq!(b.current_approvers(), ["x", "y"]);
+    // After: a new node right after x's.
+    let (a, _) = ok(
+        &b,
+        "x",
+        Action::AddSigner {
+            to: "w".into(),
+            before: false,
+        },
+    );
+    assert_eq!(a.current_approvers(), ["x", "y"]);
+    let (a, _) = ok(&a, "x", Action::Approve);
+    assert_eq!(a.current_approvers(), ["w"]);
+    let (a, _) = ok(&a, "w", Action::Approve);
+    let (a, _) = ok(&a, "p", Action::Approve);
+    assert_eq!(a.status, Status::Approved);
+    assert_eq!(a.nodes.len(), 4);
+}
+
+#[test]
+fn send_back_and_resubmit() {
+    let (s, _) = State::start(
+        "sub",
+        &chain(vec![
+            node("a", Mode::AnyOne, &["x"]),
+            node("b", Mode::All, &["p", "q"]),
+        ]),
+    );
+    assert_eq!(
+        apply(&s, "x", &Action::SendBack(Some("a".into()))),
+        Err(Refusal::BadNode)
+    );
+    let (s, _) = ok(&s, "x", Action::Approve);
+    let (s, _) = ok(&s, "p", Action::Approve);
+    assert_eq!(
+        apply(&s, "q", &Action::SendBack(Some("b".into()))),
+        Err(Refusal::BadNode)
+    );
+    // Back to node a: it restarts, and b's approvals are gone.
+    let (r, ev) = ok(&s, "q", Action::SendBack(Some("a".into())));
+    assert!(ev.contains(&Event::NodeStarted { node: 0 }));
+    assert_eq!(r.current_approvers(), ["x"]);
+    assert!(r.nodes[1].approved_by.is_empty());
+    let (r, _) = ok(&r, "x", Action::Approve);
+    assert_eq!(r.current_approvers(), ["p", "q"]);
+    // Back to the submitter: returned, nobody decides, only the submitter resubmits.
+    let (r, _) = ok(&r, "p", Action::SendBack(None));
+    assert_eq!(r.status, Status::Returned);
+    assert!(r.current_approvers().is_empty());
+    assert_eq!(apply(&r, "p", &Action::Approve), Err(Refusal::Stale));
+    assert_eq!(apply(&r, "x", &Action::Resubmit), Err(Refusal::NotAllowed));
+    assert_eq!(apply(&r, "sub", &Action::Urge), Err(Refusal::Stale));
+    ok(&r, "x", Action::Comment);
+    let (again, _) = ok(&r, "sub", Action::Resubmit);
+    assert_eq!(again.current_approvers(), ["x"]);
+    assert_eq!(apply(&again, "sub", &Action::Resubmit), Err(Refusal::Stale));
+    let (w, _) = ok(&r, "sub", Action::Withdraw);
+    assert_eq!(w.status, Status::Withdrawn);
+}
+
+#[test]
+fn replace_a_departed_approver() {
+    let (s, _) = State::start(
+        "sub",
+        &chain(vec![
+            node("a", Mode::All, &["x", "gone"]),
+            node("b", Mode::Sequence, &["gone", "p"]),
+        ]),
+    );
+    let (s, _) = ok(&s, "x", Action::Approve);
+    // Replaced by x (already on node a, who approved): node a is complete, b gets x first.
+    let (r, ev) = replace(&s, "gone", &["x".into()]).unwrap();
+    r.check().unwrap();
+    assert!(ev.contains(&Event::NodeApproved { node: 0 }));
+    assert_eq!(r.nodes[1].approvers, ["x", "p"]);
+    assert_eq!(r.current_approvers(), ["x"]);
+    assert!(r.is_participant("gone"));
+    // Nobody to take the place of a node's only approver: kept.
+    let (t, _) = State::start("sub", &chain(vec![node("a", Mode::AnyOne, &["gone"])]));
+    let (same, ev) = replace(&t, "gone", &["sub".into()]).unwrap();
+    assert!(ev.is_empty());
+    assert_eq!(same, t);
+    let (m, _) = replace(&t, "gone", &["boss".into()]).unwrap();
+    assert_eq!(m.current_approvers(), ["boss"]);
+}
+
 const PEOPLE: &[&str] = &["sub", "a", "b", "c", "d", "cc", "out"];
 
 fn mode() -> impl Strategy<Value = Mode> {
@@ -186,6 +328,25 @@ fn actions() -> impl Strategy<Value = Action> {
         1 => Just(Action::Comment),
         1 => Just(Action::Urge),
         1 => (0usize..PEOPLE.len()).prop_map(|i| Action::Transfer(PEOPLE[i].to_string())),
+        1 => (0usize..PEOPLE.len(), any::<bool>())
+            .prop_map(|(i, before)| Action::AddSigner { to: PEOPLE[i].to_string(), before }),
+        1 => proptest::option::of(0usize..5).prop_map(|i| Action::SendBack(i.map(|i| format!("n{i}")))),
+        1 => Just(Action::Resubmit),
+    ]
+}
+
+/// A step: someone acts, or Stoa replaces a person who left by others.
+#[derive(Debug, Clone)]
+enum Step {
+    Act(usize, Action),
+    Replace(usize, Vec<usize>),
+}
+
+fn steps() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        9 => (0usize..PEOPLE.len(), actions()).prop_map(|(w, a)| Step::Act(w, a)),
+        1 => (0usize..PEOPLE.len(), proptest::collection::vec(0usize..PEOPLE.len(), 0..3))
+            .prop_map(|(g, w)| Step::Replace(g, w)),
     ]
 }
 
@@ -198,19 +359,48 @@ proptest! {
     #[test]
     fn random_actions_keep_the_rules(
         c in chains(),
-        steps in proptest::collection::vec((0usize..PEOPLE.len(), actions()), 0..40),
+        steps in proptest::collection::vec(steps(), 0..40),
         reject_at in proptest::option::of(0usize..10),
     ) {
         let (mut s, _) = State::start("sub", &c);
         prop_assert_eq!(s.check(), Ok(()));
-        for (who, action) in steps {
+        for step in steps {
+            let (who, action) = match step {
+                Step::Act(who, action) => (who, action),
+                Step::Replace(gone, with) => {
+                    let gone = PEOPLE[gone];
+                    let with: Vec<String> = with.iter().map(|&w| PEOPLE[w].to_string()).collect();
+                    match replace(&s, gone, &with) {
+                        Ok((next, events)) => {
+                            prop_assert_eq!(next.check(), Ok(()));
+                            if events.is_empty() {
+                                prop_assert_eq!(&next, &s);
+                            }
+                            if with.iter().any(|w| w != "sub" && w != gone) {
+                                prop_assert!(!next.current_approvers().contains(&gone));
+                            }
+                            for e in &events {
+                                if let Event::Replaced { to, .. } = e {
+                                    prop_assert!(to.iter().all(|t| with.contains(t) && t != "sub"));
+                                }
+                            }
+                            s = next;
+                        }
+                        Err(r) => {
+                            prop_assert!(s.status.finished());
+                            prop_assert_eq!(r, Refusal::Finished);
+                        }
+                    }
+                    continue;
+                }
+            };
             let who = PEOPLE[who];
             let could_decide = s.current_approvers().contains(&who);
             let was = s.status;
             match apply(&s, who, &action) {
                 Ok((next, events)) => {
                     prop_assert_eq!(next.check(), Ok(()));
-                    prop_assert_eq!(was, Status::Pending);
+                    prop_assert!(matches!(was, Status::Pending | Status::Returned));
                     match action {
                         Action::Approve | Action::Reject => prop_assert!(could_decide),
                         Action::Transfer(ref to) => {
@@ -231,6 +421,31 @@ proptest! {
                             prop_assert!(s.is_participant(who));
                             prop_assert_eq!(&next, &s);
                         }
+                        Action::AddSigner { ref to, before } => {
+                            prop_assert!(could_decide);
+                            prop_assert!(to != "sub" && to != who);
+                            prop_assert_eq!(next.nodes.len(), s.nodes.len() + 1);
+                            if before {
+                                prop_assert_eq!(next.current_approvers(), vec![to.as_str()]);
+                            } else {
+                                prop_assert_eq!(next.current_approvers(), s.current_approvers());
+                            }
+                        }
+                        Action::SendBack(ref to) => {
+                            prop_assert!(could_decide);
+                            if to.is_none() {
+                                prop_assert_eq!(next.status, Status::Returned);
+                                prop_assert!(next.current_approvers().is_empty());
+                            } else {
+                                prop_assert_eq!(next.status, Status::Pending);
+                                prop_assert!(next.current < s.current);
+                            }
+                        }
+                        Action::Resubmit => {
+                            prop_assert_eq!(who, "sub");
+                            prop_assert_eq!(was, Status::Returned);
+                            prop_assert_eq!(next.status, Status::Pending);
+                        }
                     }
                     if action == Action::Reject {
                         prop_assert_eq!(next.status, Status::Rejected);
@@ -248,18 +463,26 @@ proptest! {
                     if matches!(action, Action::Transfer(_)) && could_decide {
                         prop_assert_eq!(r, Refusal::BadTarget);
                     }
+                    if matches!(action, Action::AddSigner { .. } | Action::SendBack(_)) {
+                        prop_assert!(!could_decide || matches!(r, Refusal::BadTarget | Refusal::BadNode | Refusal::TooMany));
+                    }
                 }
             }
         }
-        // Drive to completion: a current approver approves (or, once, rejects) until done.
+        // Drive to completion: a current approver approves (or, once, rejects) until done; a
+        // returned request is resubmitted by its submitter.
         let mut n = 0;
-        while s.status == Status::Pending {
-            let who = s.current_approvers()[0].to_string();
-            let a = if reject_at == Some(n) { Action::Reject } else { Action::Approve };
+        while !s.status.finished() {
+            let (who, a) = if s.status == Status::Returned {
+                ("sub".to_string(), Action::Resubmit)
+            } else {
+                let who = s.current_approvers()[0].to_string();
+                (who, if reject_at == Some(n) { Action::Reject } else { Action::Approve })
+            };
             s = apply(&s, &who, &a).map_err(|r| TestCaseError::fail(format!("{r:?}")))?.0;
             prop_assert_eq!(s.check(), Ok(()));
             n += 1;
-            prop_assert!(n <= 4 * 5, "no progress");
+            prop_assert!(n <= 2 * MAX_NODES * PEOPLE.len(), "no progress");
         }
         prop_assert!(matches!(s.status, Status::Approved | Status::Rejected | Status::Withdrawn));
         if s.status == Status::Approved {

@@ -8,10 +8,12 @@
 //! - [`service`]: submit (idempotent), read, approve, reject, withdraw, comment — row lock and
 //!   revision compare-and-set, the action record, audit and notices in one transaction; the
 //!   lists (mine, waiting, handled, copied, all).
-//! - [`hooks`]: the `approval` search kind.
+//! - [`departed`]: replacing an approver who was disabled or erased.
+//! - [`hooks`]: the `approval` search kind, request attachments' readers, departures.
 //! - [`api`], [`dto`]: `/approvals/requests`.
 
 pub mod api;
+pub mod departed;
 pub mod dto;
 pub mod hooks;
 pub mod machine;

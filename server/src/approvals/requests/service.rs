@@ -58,7 +58,7 @@ pub struct View {
     pub actions: Vec<ActionRow>,
 }
 
-fn parse_state(row: &RequestRow) -> ApiResult<State> {
+pub(super) fn parse_state(row: &RequestRow) -> ApiResult<State> {
     serde_json::from_str(&row.flow_state).map_err(corrupt)
 }
 
@@ -90,6 +90,43 @@ fn comment(field: &str, raw: Option<&str>) -> ApiResult<Option<String>> {
     crate::http::validate::optional_text(field, raw, MAX_COMMENT)
 }
 
+/// Who acted, for notices: a person, or Stoa itself (`user_id` empty).
+pub(super) struct Who<'a> {
+    pub tenant_id: &'a str,
+    pub user_id: &'a str,
+}
+
+impl<'a> From<&'a Principal> for Who<'a> {
+    fn from(p: &'a Principal) -> Self {
+        Who {
+            tenant_id: &p.tenant_id,
+            user_id: &p.user_id,
+        }
+    }
+}
+
+/// Files a person may attach to a request: plain uploads they can read (422 naming `answers`
+/// otherwise).
+async fn attachable(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    p: &Principal,
+    ids: &[String],
+) -> ApiResult<()> {
+    for f in ids {
+        let ok = crate::files::service::readable(state, conn, p, f)
+            .await
+            .is_ok_and(|f| f.scope == crate::files::store::SCOPE_USER);
+        if !ok {
+            return Err(ApiError::validation(
+                "answers",
+                "only files you uploaded (or can read) can be attached",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// What a submitter sends.
 #[derive(Debug, Clone)]
 pub struct Submission {
@@ -101,10 +138,10 @@ pub struct Submission {
 }
 
 /// Notices of what happened, written in the transaction (delivered after the commit).
-async fn tell(
+pub(super) async fn tell(
     state: &AppState,
     conn: &mut AnyConnection,
-    p: &Principal,
+    who: &Who<'_>,
     row: &RequestRow,
     s: &State,
     events: &[Event],
@@ -112,13 +149,14 @@ async fn tell(
 ) -> ApiResult<Vec<notices::Written>> {
     let mut out = Vec::new();
     let batch = |kind: &'static str| notices::Batch {
-        tenant_id: p.tenant_id.clone(),
+        tenant_id: who.tenant_id.to_string(),
         source: SOURCE,
         kind,
         subject_id: row.id.clone(),
-        actor_id: p.user_id.clone(),
+        actor_id: who.user_id.to_string(),
         title: row.title.clone(),
     };
+    let p = who;
     let mut sends: Vec<(&'static str, Vec<String>)> = Vec::new();
     if submitted {
         sends.push(("cc", s.cc_on_submit.clone()));
@@ -153,6 +191,24 @@ async fn tell(
                     .map(String::from)
                     .collect();
                 sends.push(("urged", now));
+            }
+            Event::SignerAdded {
+                to, before: false, ..
+            } => sends.push(("signer_added", vec![to.clone()])),
+            Event::SentBack { to, .. } => {
+                let kind = if to.is_some() {
+                    "sent_back"
+                } else {
+                    "returned"
+                };
+                let mut people = vec![s.submitter.clone()];
+                people.retain(|x| *x != p.user_id);
+                sends.push((kind, people));
+            }
+            Event::Replaced { to, .. } => {
+                let mut people = to.clone();
+                people.push(s.submitter.clone());
+                sends.push(("replaced", people));
             }
             Event::Commented { .. } => {
                 let mut people = vec![s.submitter.clone()];
@@ -193,6 +249,7 @@ pub async fn submit(state: &AppState, p: &Principal, sub: Submission) -> ApiResu
         .with_field("version"));
     }
     let checked = form::check_answers(&mut tx, t, &v.form, &sub.answers).await?;
+    attachable(state, &mut tx, p, &checked.attachments).await?;
     let chain = resolve::chain(&mut tx, t, &v, &p.user_id, &checked.answers, &sub.chosen).await?;
     let (s, events) = State::start(&p.user_id, &chain);
     s.check().map_err(ApiError::internal)?;
@@ -204,7 +261,7 @@ pub async fn submit(state: &AppState, p: &Principal, sub: Submission) -> ApiResu
         submitter_id: p.user_id.clone(),
         title: v.name.clone(),
         answers: checked.answers.to_string(),
-        state: s.status.as_str().into(),
+        state: s.status.column().into(),
         flow_state: serde_json::to_string(&s).map_err(ApiError::internal)?,
         revision: 1,
         created_at: now,
@@ -224,9 +281,11 @@ pub async fn submit(state: &AppState, p: &Principal, sub: Submission) -> ApiResu
             target_id: None,
             comment: None,
             created_at: now,
+            answers: None,
         },
     )
     .await?;
+    store::set_files(&mut tx, t, &row.id, &checked.attachments).await?;
     store::set_waiting(&mut tx, t, &row.id, &s.current_approvers()).await?;
     let cc: Vec<&str> = s.cc_on_submit.iter().map(String::as_str).collect();
     store::add_people(&mut tx, t, &row.id, CC, &cc).await?;
@@ -244,7 +303,7 @@ pub async fn submit(state: &AppState, p: &Principal, sub: Submission) -> ApiResu
     )
     .await?;
     search::enqueue_index(&mut tx, t, SEARCH_KIND, &row.id).await?;
-    let written = tell(state, &mut tx, p, &row, &s, &events, true).await?;
+    let written = tell(state, &mut tx, &p.into(), &row, &s, &events, true).await?;
     tx.commit().await?;
     for w in written {
         w.deliver(&state.hub);
@@ -283,6 +342,44 @@ pub async fn act(
     comment_raw: Option<&str>,
     revision: Option<i64>,
 ) -> ApiResult<View> {
+    act_with(state, p, id, action, comment_raw, revision, None).await
+}
+
+/// Resubmit a request its approver returned: the submitter, with edited answers (or the same
+/// when `answers` is absent), checked against the template version the request was made
+/// under; the frozen chain is kept and walked again from its first node. The answers it
+/// replaces stay in the history (the action's `answers`).
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, id = %id))]
+pub async fn resubmit(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    answers: Option<Value>,
+    comment_raw: Option<&str>,
+    revision: Option<i64>,
+) -> ApiResult<View> {
+    act_with(
+        state,
+        p,
+        id,
+        Action::Resubmit,
+        comment_raw,
+        revision,
+        answers,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn act_with(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    action: Action,
+    comment_raw: Option<&str>,
+    revision: Option<i64>,
+    answers: Option<Value>,
+) -> ApiResult<View> {
     let text = if action == Action::Comment {
         Some(crate::http::validate::text(
             "comment",
@@ -304,7 +401,7 @@ pub async fn act(
     if !may_read(state, p, &s).await? {
         return Err(not_found());
     }
-    if let Action::Transfer(to) = &action {
+    if let Action::Transfer(to) | Action::AddSigner { to, .. } = &action {
         let ok = is_id(to)
             && !resolve::active(&mut tx, t, vec![to.clone()])
                 .await?
@@ -332,20 +429,36 @@ pub async fn act(
     }
     let (next, events) = machine::apply(&s, &p.user_id, &action).map_err(refused)?;
     next.check().map_err(ApiError::internal)?;
+    let mut before = None;
+    let mut row = row;
+    if action == Action::Resubmit {
+        if let Some(a) = answers {
+            let v = templates::version(&mut tx, t, &row.template_id, row.version).await?;
+            let checked = form::check_answers(&mut tx, t, &v.form, &a).await?;
+            attachable(state, &mut tx, p, &checked.attachments).await?;
+            let text = checked.answers.to_string();
+            store::set_answers(&mut tx, t, id, &text).await?;
+            store::set_files(&mut tx, t, id, &checked.attachments).await?;
+            before = Some(std::mem::replace(&mut row.answers, text));
+        }
+    }
     let now = now_ms();
     let node_id = match &action {
-        Action::Approve | Action::Reject | Action::Transfer(_) => {
-            s.active().map(|n| n.node_id.clone())
-        }
+        Action::Approve
+        | Action::Reject
+        | Action::Transfer(_)
+        | Action::AddSigner { .. }
+        | Action::SendBack(_) => s.active().map(|n| n.node_id.clone()),
         _ => None,
     };
     let target_id = match &action {
-        Action::Transfer(to) => Some(to.clone()),
+        Action::Transfer(to) | Action::AddSigner { to, .. } => Some(to.clone()),
+        Action::SendBack(node) => node.clone(),
         _ => None,
     };
     let from = row.revision;
     let new = RequestRow {
-        state: next.status.as_str().into(),
+        state: next.status.column().into(),
         flow_state: serde_json::to_string(&next).map_err(ApiError::internal)?,
         revision: from + 1,
         updated_at: now,
@@ -367,6 +480,7 @@ pub async fn act(
             target_id: target_id.clone(),
             comment: text,
             created_at: now,
+            answers: before,
         },
     )
     .await?;
@@ -384,6 +498,9 @@ pub async fn act(
         Action::Comment => "approval_request.commented",
         Action::Transfer(_) => "approval_request.transferred",
         Action::Urge => "approval_request.urged",
+        Action::AddSigner { .. } => "approval_request.signer_added",
+        Action::SendBack(_) => "approval_request.sent_back",
+        Action::Resubmit => "approval_request.resubmitted",
     };
     audit::record(
         &mut tx,
@@ -396,7 +513,7 @@ pub async fn act(
     )
     .await?;
     search::enqueue_index(&mut tx, t, SEARCH_KIND, &new.id).await?;
-    let written = tell(state, &mut tx, p, &new, &next, &events, false).await?;
+    let written = tell(state, &mut tx, &p.into(), &new, &next, &events, false).await?;
     tx.commit().await?;
     for w in written {
         w.deliver(&state.hub);
@@ -405,24 +522,37 @@ pub async fn act(
     view(&mut conn, t, new).await
 }
 
-fn stale(detail: &str) -> ApiError {
+pub(super) fn stale(detail: &str) -> ApiError {
     ApiError::conflict(Code::Conflict, detail)
 }
 
 fn refused(r: Refusal) -> ApiError {
     match r {
         Refusal::Finished => stale("the request is finished: it takes no more actions"),
-        Refusal::Stale => {
-            stale("this decision is no longer yours: someone decided first, or you already did")
-        }
+        Refusal::Stale => stale(
+            "this is no longer yours to do: someone acted first, you already did, or the \
+                 request is not at that step",
+        ),
         Refusal::BadTarget => ApiError::validation(
             "to",
-            "hand the decision to someone who is not yet on this node and is not the submitter",
+            "name someone who is not yet on this node, not yourself and not the submitter",
+        ),
+        Refusal::BadNode => ApiError::validation(
+            "node_id",
+            "send it back to an earlier node that was approved, or leave it out to return it \
+             to the submitter",
+        ),
+        Refusal::TooMany => ApiError::validation(
+            "to",
+            format!(
+                "the request has {} steps already: no more signers can be added",
+                machine::MAX_NODES
+            ),
         ),
         Refusal::NotAllowed => ApiError::new(
             Code::Forbidden,
-            "only the request's current approvers decide or transfer it; only its submitter \
-             withdraws or urges it",
+            "only the request's current approvers decide, transfer, add signers or send it \
+             back; only its submitter withdraws, urges or resubmits it",
         ),
     }
 }

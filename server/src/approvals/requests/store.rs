@@ -29,6 +29,9 @@ pub struct ActionRow {
     pub target_id: Option<String>,
     pub comment: Option<String>,
     pub created_at: i64,
+    /// Resubmit: JSON, the answers as they were before it.
+    #[sqlx(default)]
+    pub answers: Option<String>,
 }
 
 const REQUEST: &str = "id, template_id, version, submitter_id, title, answers, state, flow_state, \
@@ -134,8 +137,8 @@ pub async fn insert_action(
     sqlx::query(
         "insert into approval_request_actions
            (tenant_id, request_id, seq, actor_id, action, node_id, target_id, comment,
-            created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            created_at, answers)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(tenant_id)
     .bind(request_id)
@@ -146,6 +149,7 @@ pub async fn insert_action(
     .bind(&a.target_id)
     .bind(&a.comment)
     .bind(a.created_at)
+    .bind(&a.answers)
     .execute(conn)
     .await?;
     Ok(())
@@ -158,7 +162,7 @@ pub async fn actions(
     request_id: &str,
 ) -> Result<Vec<ActionRow>, sqlx::Error> {
     sqlx::query_as(
-        "select seq, actor_id, action, node_id, target_id, comment, created_at
+        "select seq, actor_id, action, node_id, target_id, comment, created_at, answers
          from approval_request_actions
          where tenant_id = $1 and request_id = $2 order by seq",
     )
@@ -325,5 +329,101 @@ pub async fn last_action_at(
     .bind(request_id)
     .bind(action)
     .fetch_one(conn)
+    .await
+}
+
+/// Replace a request's answers (a resubmission).
+pub async fn set_answers(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    request_id: &str,
+    answers: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update approval_requests set answers = $3 where tenant_id = $1 and id = $2")
+        .bind(tenant_id)
+        .bind(request_id)
+        .bind(answers)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Replace the files a request's answers attach.
+pub async fn set_files(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    request_id: &str,
+    files: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from approval_request_files where tenant_id = $1 and request_id = $2")
+        .bind(tenant_id)
+        .bind(request_id)
+        .execute(&mut *conn)
+        .await?;
+    for f in files {
+        sqlx::query(
+            "insert into approval_request_files (tenant_id, request_id, file_id)
+             values ($1, $2, $3)
+             on conflict (tenant_id, request_id, file_id) do nothing",
+        )
+        .bind(tenant_id)
+        .bind(request_id)
+        .bind(f)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// True when a request attaches the file whose `files` row is aliased `f`.
+pub const FILE_IN_USE: &str = "exists (select 1 from approval_request_files arf \
+    where arf.tenant_id = f.tenant_id and arf.file_id = f.id)";
+
+/// The requests (up to `limit`) whose answers attach the file.
+pub async fn with_file(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    file_id: &str,
+    limit: i64,
+) -> Result<Vec<RequestRow>, sqlx::Error> {
+    let cols = REQUEST
+        .split(", ")
+        .map(|c| format!("r.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    sqlx::query_as(&format!(
+        "select {cols} from approval_request_files x
+         join approval_requests r on r.tenant_id = x.tenant_id and r.id = x.request_id
+         where x.tenant_id = $1 and x.file_id = $2
+         order by r.id limit $3"
+    ))
+    .bind(tenant_id)
+    .bind(file_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// A page of ids of the tenant's open requests whose flow state names the person (candidates
+/// for replacing them: the state machine decides), after `after` in id order.
+pub async fn open_naming(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    let pattern = format!("%\"{}\"%", crate::db::like_escape(user_id));
+    sqlx::query_scalar(
+        "select id from approval_requests
+         where tenant_id = $1 and state = 'pending' and id > $2
+           and flow_state like $3 escape '\\'
+         order by id limit $4",
+    )
+    .bind(tenant_id)
+    .bind(after)
+    .bind(pattern)
+    .bind(limit)
+    .fetch_all(conn)
     .await
 }
