@@ -9,11 +9,19 @@
 //!   revision compare-and-set, the action record, audit and notices in one transaction; the
 //!   lists (mine, waiting, handled, copied, all).
 //! - [`hooks`]: the `approval` search kind.
+//! - [`lifecycle`], [`export`]: retention of finished requests, erasure (the record kept under
+//!   a pseudonymous id), the personal data export.
+//! - [`reach`]: what a step sends beyond the request — mail to the people it reaches (when mail
+//!   is set up) and approved absences to the absence seam ([`crate::absences`]).
 //! - [`api`], [`dto`]: `/approvals/requests`.
 
 pub mod api;
 pub mod dto;
+pub mod export;
 pub mod hooks;
+pub mod lifecycle;
 pub mod machine;
+mod mail;
+pub mod reach;
 pub mod service;
 pub mod store;
