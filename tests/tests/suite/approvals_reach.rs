@@ -443,7 +443,7 @@ async fn erasure_keeps_the_record(b: Backend) {
         .iter()
         .map(id)
         .collect();
-    assert_eq!(waiting, [held.clone()]);
+    assert_eq!(waiting, std::slice::from_ref(&held));
     // Hal is held: his request is whole and still pending.
     let r = s
         .get(&format!("/api/v1/approvals/requests/{held}"), &alice_t)
