@@ -4,6 +4,7 @@
 //! count and time and only talks to a server this program started on 127.0.0.1.
 
 mod announcements;
+mod approvals;
 mod calendar;
 mod cpu;
 mod directory;
@@ -48,7 +49,8 @@ struct Args {
     /// message), w4big (W4 with many idle sockets), announce (an announcement to 10,000
     /// people), users (users per machine), retention (preview and purge at a million
     /// messages), directory (address-book search over 50,000 people), calendar (agenda over
-    /// 200 recurring series, booking one room under contention)).
+    /// 200 recurring series, booking one room under contention), approvals (1,000 requests
+    /// through a three-node flow by 64 concurrent approvers)).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Recipients of the announcement row (seeded people).
@@ -78,6 +80,12 @@ struct Args {
     /// Retention rows: messages seeded into the tenant (one in ten with an attachment).
     #[arg(long, default_value_t = 1_000_000)]
     retention_messages: usize,
+    /// Approvals row: requests submitted and driven through the three-node flow.
+    #[arg(long, default_value_t = 1000)]
+    approvals_requests: usize,
+    /// Approvals row: approvers acting at once (a third on each node).
+    #[arg(long, default_value_t = 64)]
+    approvals_approvers: usize,
     /// PostgreSQL server for the PostgreSQL rows (skipped when unreachable).
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     pg: String,
@@ -711,6 +719,22 @@ async fn calendar(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
     Ok(())
 }
 
+async fn approvals(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
+    let (n, k) = (args.approvals_requests, args.approvals_approvers);
+    eprintln!("Approvals: {n} requests, {k} approvers on SQLite…");
+    approvals::approvals(&args.stoa, None, "sqlite", n, k, rows).await?;
+    match pg_database(&args.pg).await {
+        Some((name, url)) => {
+            eprintln!("Approvals: {n} requests, {k} approvers on PostgreSQL…");
+            let result = approvals::approvals(&args.stoa, Some(&url), "postgres", n, k, rows).await;
+            drop_pg_database(&args.pg, &name).await;
+            result?;
+        }
+        None => eprintln!("PostgreSQL unreachable: PostgreSQL rows skipped"),
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let args = Args::parse();
@@ -761,6 +785,9 @@ async fn main() -> Result<(), BoxError> {
     }
     if run("calendar") {
         calendar(&args, &mut rows).await?;
+    }
+    if run("approvals") {
+        approvals(&args, &mut rows).await?;
     }
     if run("w5") {
         w5(&args, &mut rows).await?;

@@ -3,10 +3,10 @@
 //! the server with its background workers until SIGTERM.
 
 use crate::{
-    announcements, api, approvals, attendance, audit, authn, authz, blobs, bulletin, calendar,
-    config::Config, console, db, delivery, directory, documents, exports, files, identity, jobs,
-    lifecycle, meetings, messaging, mfa, notes, notices, ops, privacy, private_fs, realtime,
-    retention, search, setup, sso, tasks, tenants, users, AppState, BoxError,
+    absences, announcements, api, approvals, attendance, audit, authn, authz, blobs, bulletin,
+    calendar, config::Config, console, db, delivery, directory, documents, exports, files,
+    identity, jobs, lifecycle, meetings, messaging, mfa, notes, notices, ops, privacy, private_fs,
+    realtime, retention, search, setup, sso, tasks, tenants, users, AppState, BoxError,
 };
 use poem::{
     endpoint::make_sync,
@@ -87,6 +87,17 @@ pub fn outbox_topics() -> jobs::outbox::Topics {
         users::service::TOPIC_DISABLED,
         |s, m| {
             Box::pin(approvals::requests::hooks::on_user_disabled(
+                s,
+                &m.tenant_id,
+                &m.payload,
+            ))
+        },
+        Lane::default(),
+    );
+    t.register(
+        absences::TOPIC,
+        |s, m| {
+            Box::pin(attendance::excused::on_absence_granted(
                 s,
                 &m.tenant_id,
                 &m.payload,
@@ -186,6 +197,8 @@ pub fn lifecycle() -> lifecycle::Registry {
     r.register(notes::lifecycle::Notes);
     // Before notices: a purge of ended meetings takes the notices about them along.
     r.register(meetings::lifecycle::Meetings);
+    // Before notices: a purge of finished requests takes the notices about them along.
+    r.register(approvals::requests::lifecycle::Requests);
     r.register(calendar::lifecycle::Calendar);
     // A transfer step only: an erased approver's open decisions go to others.
     r.register(approvals::requests::hooks::Departures);
@@ -211,6 +224,7 @@ pub fn exporters() -> lifecycle::export::Exporters {
     r.register(tasks::export::Tasks);
     r.register(notes::export::Notes);
     r.register(meetings::export::Meetings);
+    r.register(approvals::requests::export::Requests);
     // Last: uploads that no section above wrote already.
     r.register(files::export::Uploads);
     r.register(privacy::export::Consents);

@@ -48,6 +48,7 @@ const INFRASTRUCTURE: &[&str] = &[
     "config",
     "delivery",
     "notices",
+    "absences",
 ];
 
 fn src() -> PathBuf {

@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod absences;
 pub mod announcements;
 pub mod api;
 pub mod app;

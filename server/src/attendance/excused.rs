@@ -12,6 +12,7 @@ use crate::{
     directory,
     error::{ApiError, ApiResult},
     http::pagination,
+    jobs::outbox::HandlerError,
     AppState,
 };
 use chrono::NaiveDate;
@@ -203,5 +204,77 @@ pub async fn delete_excused(state: &AppState, p: &Principal, id: &str) -> ApiRes
     )
     .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// The tenant named by an outbox message of the absence seam (written by the granting
+/// feature's own transaction): the proof [`excuse`] takes.
+struct Granted(String);
+
+impl Proof for Granted {
+    fn tenant_id(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The consumer of the absence seam ([`crate::absences::TOPIC`], wired in `app.rs`): excuse
+/// the granted days. Idempotent: a redelivered grant writes the same span again under the same
+/// (`source`, `source_id`, person), replacing it. A person who is gone or being erased gets
+/// nothing (their days are erased with them); a malformed grant is dead-lettered.
+pub async fn on_absence_granted(
+    state: &AppState,
+    tenant_id: &str,
+    payload: &str,
+) -> Result<(), HandlerError> {
+    let a = crate::absences::parse(payload).map_err(HandlerError::permanent)?;
+    let day =
+        |s: &str| parse_date("date", s).map_err(|e| HandlerError::permanent(e.detail_with_field()));
+    let (first, last) = (day(&a.first_date)?, day(&a.last_date)?);
+    let Some(kind) = KINDS.iter().find(|k| **k == a.kind).copied() else {
+        return Err(HandlerError::permanent(format!(
+            "no kind of excused day `{}`",
+            a.kind
+        )));
+    };
+    let source = match a.source.as_str() {
+        "approvals" => "approvals",
+        other => {
+            return Err(HandlerError::permanent(format!(
+                "unknown source of absences `{other}`"
+            )))
+        }
+    };
+    let mut tx = state.db.begin().await.map_err(HandlerError::retry)?;
+    let person = crate::users::service::find(&mut tx, tenant_id, &a.user_id)
+        .await
+        .map_err(HandlerError::retry)?;
+    if person.is_none_or(|u| matches!(u.status.as_str(), "pending_erasure" | "erased")) {
+        return Ok(());
+    }
+    let note: String = a.note.chars().take(MAX_REASON).collect();
+    let r = excuse(
+        &mut tx,
+        &Granted(tenant_id.to_string()),
+        &a.granted_by,
+        &Excuse {
+            user_id: a.user_id.clone(),
+            first_date: first,
+            last_date: last,
+            kind,
+            source,
+            source_id: a.source_id.clone(),
+            note,
+        },
+    )
+    .await;
+    match r {
+        Ok(_) => {}
+        // Out of range (reversed, longer than a year): retrying cannot help.
+        Err(e) if e.status().is_client_error() => {
+            return Err(HandlerError::permanent(e.detail_with_field()))
+        }
+        Err(e) => return Err(HandlerError::retry(e.detail_with_field())),
+    }
+    tx.commit().await.map_err(HandlerError::retry)?;
     Ok(())
 }

@@ -72,24 +72,6 @@ const NOT_CLASSES: &[(&str, &str)] = &[
          and resolution skips anyone no longer active",
     ),
     (
-        "approval_requests",
-        "not yet a class: retention of finished requests and erasure as a pseudonymous id \
-         come with the approvals lifecycle class (issue 19, stage 2); until then kept",
-    ),
-    (
-        "approval_request_actions",
-        "the append-only history of a request: goes with its request",
-    ),
-    (
-        "approval_request_files",
-        "which files a request's answers attach (ids, for who may download them): goes with \
-         its request",
-    ),
-    (
-        "approval_request_people",
-        "who a request waits for or copies (ids): goes with its request",
-    ),
-    (
         "approval_seeds",
         "bookkeeping: the starter templates were seeded once",
     ),

@@ -5,6 +5,7 @@
 
 use super::{
     machine::{self, Event, Status},
+    reach,
     service::{parse_state, stale, tell, Who, SEARCH_KIND},
     store::{self, ActionRow, RequestRow, CC},
 };
@@ -44,6 +45,7 @@ pub async fn replace_departed(state: &AppState, tenant_id: &str, gone: &str) -> 
 }
 
 async fn replace_in(state: &AppState, t: &str, id: &str, gone: &str) -> ApiResult<bool> {
+    let sealer = reach::sealer(state, t).await?;
     let mut tx = state.db.begin().await?;
     let Some(row) = store::lock(&mut tx, state.db.backend, t, id).await? else {
         return Ok(false);
@@ -115,6 +117,19 @@ async fn replace_in(state: &AppState, t: &str, id: &str, gone: &str) -> ApiResul
         user_id: "",
     };
     let written = tell(state, &mut tx, &who, &new, &next, &events, false).await?;
+    // Mail to the people taking over; an approval completed by the replacement reaches
+    // attendance like any other.
+    reach::step(
+        state,
+        &mut tx,
+        sealer.as_ref(),
+        &who,
+        &new,
+        Some(&s),
+        &next,
+        &events,
+    )
+    .await?;
     tx.commit().await?;
     for w in written {
         w.deliver(&state.hub);

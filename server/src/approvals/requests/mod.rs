@@ -10,12 +10,20 @@
 //!   lists (mine, waiting, handled, copied, all).
 //! - [`departed`]: replacing an approver who was disabled or erased.
 //! - [`hooks`]: the `approval` search kind, request attachments' readers, departures.
+//! - [`lifecycle`], [`export`]: retention of finished requests, erasure (the record kept under
+//!   a pseudonymous id), the personal data export.
+//! - [`reach`]: what a step sends beyond the request — mail to the people it reaches (when mail
+//!   is set up) and approved absences to the absence seam ([`crate::absences`]).
 //! - [`api`], [`dto`]: `/approvals/requests`.
 
 pub mod api;
 pub mod departed;
 pub mod dto;
+pub mod export;
 pub mod hooks;
+pub mod lifecycle;
 pub mod machine;
+mod mail;
+pub mod reach;
 pub mod service;
 pub mod store;

@@ -1,6 +1,7 @@
 //! Requests: submit (the chain resolved and frozen under the current version), read, decide
 //! (approve, reject), withdraw, comment — each in one transaction with its append-only action
-//! record, its audit entry and the notices it sends.
+//! record, its audit entry, the notices it sends and what it reaches beyond the request (mail,
+//! granted absences: [`super::reach`]).
 //!
 //! Concurrency: an action locks the request's row (`select … for update` on PostgreSQL;
 //! SQLite's single writer, `BEGIN IMMEDIATE` under the process-wide write lock, serialises
@@ -16,6 +17,7 @@
 
 use super::{
     machine::{self, Action, Event, Refusal, State, Status},
+    reach,
     store::{self, ActionRow, Box_, Filter, RequestRow, CC},
 };
 use crate::{
@@ -236,6 +238,7 @@ pub(super) async fn tell(
 pub async fn submit(state: &AppState, p: &Principal, sub: Submission) -> ApiResult<View> {
     state.authz.require(p, perm::APPROVALS_SUBMIT).await?;
     let t = p.tenant_id.as_str();
+    let sealer = reach::sealer(state, t).await?;
     let mut tx = state.db.begin().await?;
     let v = templates::current(&mut tx, t, &sub.template_id).await?;
     if !templates::may_submit(&mut tx, t, &v, &p.user_id).await? {
@@ -303,7 +306,19 @@ pub async fn submit(state: &AppState, p: &Principal, sub: Submission) -> ApiResu
     )
     .await?;
     search::enqueue_index(&mut tx, t, SEARCH_KIND, &row.id).await?;
-    let written = tell(state, &mut tx, &p.into(), &row, &s, &events, true).await?;
+    let who = Who::from(p);
+    let written = tell(state, &mut tx, &who, &row, &s, &events, true).await?;
+    reach::step(
+        state,
+        &mut tx,
+        sealer.as_ref(),
+        &who,
+        &row,
+        None,
+        &s,
+        &events,
+    )
+    .await?;
     tx.commit().await?;
     for w in written {
         w.deliver(&state.hub);
@@ -393,6 +408,7 @@ async fn act_with(
         return Err(not_found());
     }
     let t = p.tenant_id.as_str();
+    let sealer = reach::sealer(state, t).await?;
     let mut tx = state.db.begin().await?;
     let row = store::lock(&mut tx, state.db.backend, t, id)
         .await?
@@ -513,7 +529,19 @@ async fn act_with(
     )
     .await?;
     search::enqueue_index(&mut tx, t, SEARCH_KIND, &new.id).await?;
-    let written = tell(state, &mut tx, &p.into(), &new, &next, &events, false).await?;
+    let who = Who::from(p);
+    let written = tell(state, &mut tx, &who, &new, &next, &events, false).await?;
+    reach::step(
+        state,
+        &mut tx,
+        sealer.as_ref(),
+        &who,
+        &new,
+        Some(&s),
+        &next,
+        &events,
+    )
+    .await?;
     tx.commit().await?;
     for w in written {
         w.deliver(&state.hub);

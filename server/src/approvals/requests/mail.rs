@@ -1,0 +1,164 @@
+//! The mail a request sends, in the recipient's language: to an approver it reached, and to
+//! the submitter when it finished.
+
+use crate::delivery::{Locale, Localized, Mail};
+
+const WAITING_SUBJECT: Localized = Localized {
+    en: "Approval needed: {title}",
+    vi: "Cần phê duyệt: {title}",
+    zh: "待您审批：{title}",
+};
+
+const WAITING_TEXT: Localized = Localized {
+    en: "Hello {name},
+
+{submitter} submitted \"{title}\" and it now waits for your decision ({node}).
+
+Open Stoa to approve or reject it: {url}
+Request: {id}
+",
+    vi: "Xin chào {name},
+
+{submitter} đã gửi \"{title}\" và yêu cầu đang chờ bạn quyết định ({node}).
+
+Mở Stoa để phê duyệt hoặc từ chối: {url}
+Yêu cầu: {id}
+",
+    zh: "{name}，您好：
+
+{submitter} 提交的“{title}”正在等待您的审批（{node}）。
+
+请打开 Stoa 进行同意或拒绝：{url}
+申请编号：{id}
+",
+};
+
+const APPROVED_SUBJECT: Localized = Localized {
+    en: "Approved: {title}",
+    vi: "Đã phê duyệt: {title}",
+    zh: "已通过：{title}",
+};
+
+const REJECTED_SUBJECT: Localized = Localized {
+    en: "Rejected: {title}",
+    vi: "Bị từ chối: {title}",
+    zh: "已拒绝：{title}",
+};
+
+const FINISHED_TEXT: Localized = Localized {
+    en: "Hello {name},
+
+Your request \"{title}\" was {outcome} by {actor}.
+
+Open Stoa to read its history: {url}
+Request: {id}
+",
+    vi: "Xin chào {name},
+
+Yêu cầu \"{title}\" của bạn đã được {actor} {outcome}.
+
+Mở Stoa để xem lịch sử: {url}
+Yêu cầu: {id}
+",
+    zh: "{name}，您好：
+
+您的申请“{title}”已被 {actor}{outcome}。
+
+请打开 Stoa 查看审批记录：{url}
+申请编号：{id}
+",
+};
+
+const OUTCOME_APPROVED: Localized = Localized {
+    en: "approved",
+    vi: "phê duyệt",
+    zh: "批准",
+};
+
+const OUTCOME_REJECTED: Localized = Localized {
+    en: "rejected",
+    vi: "từ chối",
+    zh: "拒绝",
+};
+
+/// What every request mail names.
+pub struct About<'a> {
+    pub to: &'a str,
+    pub name: &'a str,
+    pub title: &'a str,
+    pub id: &'a str,
+    pub url: &'a str,
+}
+
+/// To an approver the request reached: `node` is the step's name.
+pub fn waiting(locale: Locale, a: &About<'_>, submitter: &str, node: &str) -> Mail {
+    let values = [
+        ("name", a.name),
+        ("title", a.title),
+        ("id", a.id),
+        ("url", a.url),
+        ("submitter", submitter),
+        ("node", node),
+    ];
+    Mail {
+        to: a.to.to_string(),
+        subject: WAITING_SUBJECT.render(locale, &values),
+        text: WAITING_TEXT.render(locale, &values),
+    }
+}
+
+/// To the submitter of a request that finished: approved or not, by `actor` (the last
+/// decider's name).
+pub fn finished(locale: Locale, a: &About<'_>, approved: bool, actor: &str) -> Mail {
+    let outcome = if approved {
+        OUTCOME_APPROVED
+    } else {
+        OUTCOME_REJECTED
+    }
+    .render(locale, &[]);
+    let values = [
+        ("name", a.name),
+        ("title", a.title),
+        ("id", a.id),
+        ("url", a.url),
+        ("actor", actor),
+        ("outcome", outcome.as_str()),
+    ];
+    let subject = if approved {
+        APPROVED_SUBJECT
+    } else {
+        REJECTED_SUBJECT
+    };
+    Mail {
+        to: a.to.to_string(),
+        subject: subject.render(locale, &values),
+        text: FINISHED_TEXT.render(locale, &values),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mails_name_the_request_in_each_language() {
+        let a = About {
+            to: "a@x.test",
+            name: "An",
+            title: "Leave request",
+            id: "r1",
+            url: "https://stoa.test",
+        };
+        for l in [Locale::En, Locale::Vi, Locale::Zh] {
+            let w = waiting(l, &a, "Sam", "Manager");
+            assert!(w.subject.contains("Leave request"), "{l}");
+            assert!(w.text.contains("Sam") && w.text.contains("r1") && !w.text.contains('{'));
+            let f = finished(l, &a, false, "Mia");
+            assert!(f.text.contains("Mia") && !f.text.contains('{'), "{l}");
+        }
+        assert_eq!(
+            finished(Locale::En, &a, true, "Mia").subject,
+            "Approved: Leave request"
+        );
+    }
+}
