@@ -668,6 +668,7 @@ export const en = {
       everyone: 'Everyone may submit it',
       submitDepartments: 'Departments that may submit it',
       subtree: 'Their sub-departments too',
+      chooseSubmitters: 'Choose departments or roles, or let everyone submit it',
       submitRoles: 'Roles that may submit it',
       attendance: 'Attendance',
       attendanceHint: 'An approved request marks its days in attendance',

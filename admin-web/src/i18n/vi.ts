@@ -668,6 +668,7 @@ export const vi: Messages = {
       everyone: 'Mọi người đều được gửi',
       submitDepartments: 'Phòng ban được gửi',
       subtree: 'Cả các phòng ban con',
+      chooseSubmitters: 'Chọn phòng ban hoặc vai trò, hoặc cho mọi người gửi',
       submitRoles: 'Vai trò được gửi',
       attendance: 'Chấm công',
       attendanceHint: 'Đơn được duyệt sẽ đánh dấu các ngày trong chấm công',

@@ -668,6 +668,7 @@ export const zh: Messages = {
       everyone: '所有人都可提交',
       submitDepartments: '可提交的部门',
       subtree: '包括下级部门',
+      chooseSubmitters: '请选择部门或角色，或允许所有人提交',
       submitRoles: '可提交的角色',
       attendance: '考勤',
       attendanceHint: '审批通过后在考勤中标记这些日期',

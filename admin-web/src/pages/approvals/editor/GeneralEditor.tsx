@@ -3,7 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { api, call } from '../../../api/client';
 import { departmentOptions } from '../../directory/Directory';
-import { ICONS, type Attendance, type Submitters } from './general';
+import { ICONS, noSubmitters, type Attendance, type Submitters } from './general';
 import { errorAt, type Form } from './model';
 
 const failed = (e: unknown) => (e instanceof Error ? e.message : undefined);
@@ -53,7 +53,7 @@ export function GeneralEditor({
             data={departmentOptions(chart.data?.nodes ?? [])}
             value={submitters.departments}
             onChange={(departments) => set({ departments })}
-            error={whole ?? failed(chart.error)}
+            error={whole ?? (noSubmitters(submitters) ? t('approvals.ed.chooseSubmitters') : failed(chart.error))}
             searchable
           />
           <Checkbox label={t('approvals.ed.subtree')} checked={submitters.subtree} onChange={(e) => set({ subtree: e.currentTarget.checked })} />

@@ -9,7 +9,7 @@ import { ProblemAlert } from '../../../components/ProblemAlert';
 import { FormEditor } from './FieldEditor';
 import { FlowEditor } from './FlowEditor';
 import { GeneralEditor } from './GeneralEditor';
-import { cleanAttendance, submittersFrom, submittersTo, type Attendance } from './general';
+import { cleanAttendance, noSubmitters, submittersFrom, submittersTo, type Attendance } from './general';
 import { cleanFlow, cleanForm, errorAt, normalFlow, tabOf, type Flow, type Form } from './model';
 
 type Template = Schemas['ApprovalTemplate'];
@@ -107,7 +107,7 @@ function EditorForm({ base, onClose, onSaved }: { base?: Template; onClose: () =
       onSubmit={() => m.mutate()}
       pending={m.isPending}
       error={err}
-      disabled={!name.trim() || (tab === 'json' && !!jsonError)}
+      disabled={!name.trim() || noSubmitters(submitters) || (tab === 'json' && !!jsonError)}
       size="xl"
     >
       <Group grow align="flex-start" wrap="wrap">

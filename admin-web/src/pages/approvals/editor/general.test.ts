@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../../api/client';
 import { answersOf, sampleValues, valuesFrom } from './answers';
-import { cleanAttendance, submittersFrom, submittersTo } from './general';
+import { cleanAttendance, noSubmitters, submittersFrom, submittersTo } from './general';
 import { tabOf, type Form } from './model';
 
 describe('submitters', () => {
@@ -21,8 +21,10 @@ describe('submitters', () => {
     expect(submittersTo(s)).toEqual(api);
     expect(submittersTo({ ...s, subtree: true })[0]).toEqual({ kind: 'department', id: 'd1', subtree: true });
   });
-  it('choosing nobody sends an empty list (the server names the input)', () => {
-    expect(submittersTo({ everyone: false, departments: [], subtree: true, roles: [] })).toEqual([]);
+  it('choosing nobody is caught before saving (the API would read it as everyone)', () => {
+    expect(noSubmitters({ everyone: false, departments: [], subtree: true, roles: [] })).toBe(true);
+    expect(noSubmitters({ everyone: false, departments: [], subtree: true, roles: ['r'] })).toBe(false);
+    expect(noSubmitters({ everyone: true, departments: [], subtree: true, roles: [] })).toBe(false);
   });
   it('an attendance link without a kind or a field is none', () => {
     expect(cleanAttendance(null)).toBeNull();

@@ -29,6 +29,11 @@ export function submittersFrom(targets: Target[] | undefined): Submitters {
   };
 }
 
+/** Nobody chosen: the API would read an empty list as everyone, so the editor asks instead. */
+export function noSubmitters(s: Submitters): boolean {
+  return !s.everyone && s.departments.length === 0 && s.roles.length === 0;
+}
+
 /** The API's submitters: everyone, or each chosen department (with its subtree or not) and role. */
 export function submittersTo(s: Submitters): Target[] {
   if (s.everyone) return [{ kind: 'everyone', subtree: false }];
