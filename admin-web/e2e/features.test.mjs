@@ -214,9 +214,9 @@ describe('feature pages', { concurrency: false }, () => {
       await step2.getByText('Step 2', { exact: false }).first().click();
       await axe(page, 'template flow editor');
       await shot(page, 'approval-template-flow-editor');
-      // General: only Sales (and its sub-departments) and the staff role submit it; an icon the
-      // server does not know.
-      const staffRole = (await apiCall(stack, 'GET', '/roles', { token: adminToken })).body.find((r) => r.builtin === 'staff');
+      // General: only Sales (and its sub-departments) and the administrators submit it (the
+      // preview below runs as the admin, who must be able to submit); an icon the server does not know.
+      const adminRole = (await apiCall(stack, 'GET', '/roles', { token: adminToken })).body.find((r) => r.builtin === 'admin');
       const sales = (await apiCall(stack, 'GET', '/directory/chart', { token: adminToken })).body.nodes.find((n) => n.name === 'Sales');
       const general = dialog.getByRole('tab', { name: 'General' });
       await general.click();
@@ -225,21 +225,23 @@ describe('feature pages', { concurrency: false }, () => {
       assert.ok(await dialog.getByRole('button', { name: 'Save the new version' }).isDisabled(), 'nobody may submit: not saved');
       await pick(dialog, page, 'Departments that may submit it', 'Sales');
       await general.click();
-      await pick(dialog, page, 'Roles that may submit it', staffRole.name);
+      await pick(dialog, page, 'Roles that may submit it', adminRole.name);
       await general.click();
-      await dialog.getByRole('textbox', { name: 'Icon', exact: true }).fill('rocket');
+      await dialog.getByLabel('Icon', { exact: true }).fill('rocket');
       await axe(page, 'template general editor');
       await shot(page, 'approval-template-general-editor');
-      // The server refuses the id: its detail shows on that input, in the form tab it opens.
+      // The server refuses the icon: its detail shows on that input, in the General tab (reopened
+      // from the Form tab).
+      await dialog.getByRole('tab', { name: 'Form' }).click();
+      await dialog.getByRole('button', { name: 'Save the new version' }).click();
+      await dialog.getByRole('tabpanel', { name: 'General' }).getByText('one of leave, expense').waitFor();
+      assert.equal(await general.getAttribute('aria-selected'), 'true');
+      await dialog.getByLabel('Icon', { exact: true }).fill('purchase');
+      // Then the id: its detail shows on that input, in the form tab it opens.
       await dialog.getByRole('button', { name: 'Save the new version' }).click();
       await field1.getByText('not a word of the condition language').waitFor();
       assert.equal(await dialog.getByRole('tab', { name: 'Form' }).getAttribute('aria-selected'), 'true');
       await field1.getByRole('textbox', { name: 'Field', exact: true }).fill('amount');
-      // Then the icon: the General tab opens with the server's detail on the icon input.
-      await dialog.getByRole('button', { name: 'Save the new version' }).click();
-      await dialog.getByText('one of leave, expense').waitFor();
-      assert.equal(await general.getAttribute('aria-selected'), 'true');
-      await dialog.getByRole('textbox', { name: 'Icon', exact: true }).fill('purchase');
       await dialog.getByRole('button', { name: 'Save the new version' }).click();
       await dialog.waitFor({ state: 'detached' });
       await until(async () => (await find()).version === 2, 'version 2');
@@ -249,7 +251,7 @@ describe('feature pages', { concurrency: false }, () => {
         v2.submitters.map((x) => [x.kind, x.id, !!x.subtree]),
         [
           ['department', sales.id, true],
-          ['role', staffRole.id, false],
+          ['role', adminRole.id, false],
         ],
         JSON.stringify(v2.submitters),
       );
