@@ -214,7 +214,30 @@ describe('feature pages', { concurrency: false }, () => {
       await step2.getByText('Step 2', { exact: false }).first().click();
       await axe(page, 'template flow editor');
       await shot(page, 'approval-template-flow-editor');
-      // The server refuses the id: its detail shows on that input, in the form tab it opens.
+      // General: only Sales (and its sub-departments) and the administrators submit it (the
+      // preview below runs as the admin, who must be able to submit); an icon the server does not know.
+      const adminRole = (await apiCall(stack, 'GET', '/roles', { token: adminToken })).body.find((r) => r.builtin === 'admin');
+      const sales = (await apiCall(stack, 'GET', '/directory/chart', { token: adminToken })).body.nodes.find((n) => n.name === 'Sales');
+      const general = dialog.getByRole('tab', { name: 'General' });
+      await general.click();
+      await dialog.getByLabel('Everyone may submit it').uncheck();
+      await dialog.getByText('Choose departments or roles, or let everyone submit it').waitFor();
+      assert.ok(await dialog.getByRole('button', { name: 'Save the new version' }).isDisabled(), 'nobody may submit: not saved');
+      await pick(dialog, page, 'Departments that may submit it', 'Sales');
+      await general.click();
+      await pick(dialog, page, 'Roles that may submit it', adminRole.name);
+      await general.click();
+      await dialog.getByLabel('Icon', { exact: true }).fill('rocket');
+      await axe(page, 'template general editor');
+      await shot(page, 'approval-template-general-editor');
+      // The server refuses the icon: its detail shows on that input, in the General tab (reopened
+      // from the Form tab).
+      await dialog.getByRole('tab', { name: 'Form' }).click();
+      await dialog.getByRole('button', { name: 'Save the new version' }).click();
+      await dialog.getByRole('tabpanel', { name: 'General' }).getByText('one of leave, expense').waitFor();
+      assert.equal(await general.getAttribute('aria-selected'), 'true');
+      await dialog.getByLabel('Icon', { exact: true }).fill('purchase');
+      // Then the id: its detail shows on that input, in the form tab it opens.
       await dialog.getByRole('button', { name: 'Save the new version' }).click();
       await field1.getByText('not a word of the condition language').waitFor();
       assert.equal(await dialog.getByRole('tab', { name: 'Form' }).getAttribute('aria-selected'), 'true');
@@ -223,6 +246,15 @@ describe('feature pages', { concurrency: false }, () => {
       await dialog.waitFor({ state: 'detached' });
       await until(async () => (await find()).version === 2, 'version 2');
       const v2 = (await apiCall(stack, 'GET', `/approvals/templates/${v1.id}`, { token: adminToken })).body;
+      assert.equal(v2.icon, 'purchase');
+      assert.deepEqual(
+        v2.submitters.map((x) => [x.kind, x.id, !!x.subtree]),
+        [
+          ['department', sales.id, true],
+          ['role', adminRole.id, false],
+        ],
+        JSON.stringify(v2.submitters),
+      );
       assert.deepEqual(v2.form.fields.find((f) => f.id === 'purchase_kind')?.options, ['Laptop', 'Desk'], JSON.stringify(v2.form));
       assert.deepEqual(v2.flow.nodes[1].approvers.map((r) => [r.kind, r.people]), [['people', [binh.id]]], JSON.stringify(v2.flow));
       assert.equal(v2.flow.nodes[1].condition, 'amount > 500');
@@ -233,8 +265,11 @@ describe('feature pages', { concurrency: false }, () => {
       await page.getByRole('button', { name: 'Purchase e2e', exact: true }).click();
       dialog = page.getByRole('dialog');
       await dialog.getByText('amount > 500').waitFor();
-      const answers = { amount: '750', reason: 'A new laptop' };
-      await dialog.getByLabel('Answers (JSON)').fill(JSON.stringify(answers));
+      // Answered in the form generated from the template's fields.
+      const answers = { amount: '750', reason: 'A new laptop', purchase_kind: 'Desk' };
+      await dialog.getByRole('textbox', { name: 'Amount' }).fill(answers.amount);
+      await dialog.getByRole('textbox', { name: 'Reason' }).fill(answers.reason);
+      await pick(dialog, page, 'Kind of purchase', 'Desk');
       await dialog.getByRole('button', { name: 'Preview', exact: true }).click();
       await dialog.getByTestId('chain').waitFor();
       const api = (await apiCall(stack, 'POST', '/approvals/preview', { token: adminToken, body: { template_id: v1.id, answers, chosen: {} } })).body;
@@ -248,10 +283,16 @@ describe('feature pages', { concurrency: false }, () => {
       await axe(page, 'approval preview');
       await shot(page, 'approval-preview');
 
-      // Under the threshold the admins' step is skipped by its condition.
-      await dialog.getByLabel('Answers (JSON)').fill(JSON.stringify({ ...answers, amount: '100' }));
+      // The advanced JSON holds the generated form's answers; under the threshold the admins'
+      // step is skipped by its condition, and the amount comes back to the form.
+      await dialog.getByRole('tab', { name: 'Advanced (JSON)' }).click();
+      const json = dialog.getByLabel('Answers (JSON)');
+      assert.deepEqual(JSON.parse(await json.inputValue()), answers);
+      await json.fill(JSON.stringify({ ...answers, amount: '100' }));
       await dialog.getByRole('button', { name: 'Preview', exact: true }).click();
       await dialog.getByTestId('skipped-admins').getByText('Skipped: condition not met').waitFor();
+      await dialog.getByRole('tab', { name: 'Answers', exact: true }).click();
+      assert.equal(await dialog.getByRole('textbox', { name: 'Amount' }).inputValue(), '100');
     });
   });
 
@@ -264,7 +305,7 @@ describe('feature pages', { concurrency: false }, () => {
       await page.getByRole('button', { name: 'New template' }).click();
       const dialog = page.getByRole('dialog');
       await dialog.getByRole('region', { name: 'Field 1' }).waitFor();
-      for (const tab of ['Form', 'Flow', 'Advanced (JSON)']) {
+      for (const tab of ['General', 'Form', 'Flow', 'Advanced (JSON)']) {
         await dialog.getByRole('tab', { name: tab }).click();
         await dialog.getByRole('tabpanel', { name: tab }).waitFor();
         const wide = await page.evaluate(() => document.documentElement.scrollWidth);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { audienceOf } from './announcements/Announcements';
-import { sampleAnswers } from './approvals/ApprovalTemplates';
+import { sampleValues } from './approvals/editor/answers';
 import { NEW_FORM, parseJson, toJson } from './approvals/editor/TemplateEditor';
 import { lastMonth } from './attendance/Attendance';
 import { departmentOptions } from './directory/Directory';
@@ -29,7 +29,7 @@ describe('feature pages', () => {
     ]);
   });
   it('sample answers fill what can be filled', () => {
-    const a = sampleAnswers({
+    const a = sampleValues({
       fields: [
         ...(NEW_FORM.fields as never[]),
         { id: 'pick', label: 'Pick', kind: 'single_select', options: ['x', 'y'] } as never,

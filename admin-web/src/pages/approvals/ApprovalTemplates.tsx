@@ -1,4 +1,4 @@
-import { Badge, Button, Code, Group, Modal, Select, Stack, Table, Text, Textarea, Title } from '@mantine/core';
+import { Badge, Button, Code, Group, Modal, Select, Stack, Table, Tabs, Text, Textarea, Title } from '@mantine/core';
 import { IconPlus } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -11,46 +11,13 @@ import { DateTime } from '../../components/DateTime';
 import { Loading } from '../../components/Loading';
 import { Page } from '../../components/Page';
 import { ProblemAlert } from '../../components/ProblemAlert';
+import { answersOf, sampleValues, valuesFrom, type Values } from './editor/answers';
+import { AnswersForm } from './editor/AnswersForm';
 import { parseJson, TemplateEditor, toJson } from './editor/TemplateEditor';
 
 type Summary = Schemas['ApprovalTemplateSummary'];
 type Template = Schemas['ApprovalTemplate'];
 type Rule = Schemas['ApprovalRule'];
-
-/** Sample answers for a form, so a preview can run at once: the admin edits them. */
-export function sampleAnswers(form: Schemas['ApprovalForm']): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const today = new Date().toISOString().slice(0, 10);
-  for (const f of form.fields) {
-    switch (f.kind) {
-      case 'text':
-      case 'long_text':
-        out[f.id] = f.label;
-        break;
-      case 'number':
-        out[f.id] = f.min ?? 1;
-        break;
-      case 'money':
-        out[f.id] = '100';
-        break;
-      case 'date':
-        out[f.id] = today;
-        break;
-      case 'date_range':
-        out[f.id] = { start: today, end: today };
-        break;
-      case 'single_select':
-        if (f.options?.length) out[f.id] = f.options[0];
-        break;
-      case 'multi_select':
-        if (f.options?.length) out[f.id] = [f.options[0]];
-        break;
-      default:
-        break;
-    }
-  }
-  return out;
-}
 
 function RuleText({ rule }: { rule: Rule }) {
   const { t } = useTranslation();
@@ -110,10 +77,24 @@ function TemplateView({ tpl }: { tpl: Template }) {
 
 function Preview({ tpl }: { tpl: Template }) {
   const { t } = useTranslation();
-  const [answers, setAnswers] = useState(toJson(sampleAnswers(tpl.form)));
-  const parsed = parseJson<Record<string, unknown>>(answers);
+  // The answers in typed inputs generated from the form, or (advanced) as JSON.
+  const [values, setValues] = useState<Values>(() => sampleValues(tpl.form));
+  const [json, setJson] = useState<string | null>(null);
+  const parsed = json === null ? null : parseJson<Record<string, unknown>>(json);
+  const jsonError = parsed?.error ?? (parsed && (typeof parsed.value !== 'object' || parsed.value === null || Array.isArray(parsed.value)) ? t('approvals.answersShape') : undefined);
+  const switchTab = (next: string | null) => {
+    if (next === 'json' && json === null) setJson(toJson(answersOf(tpl.form, values)));
+    if (next === 'form' && json !== null) {
+      if (jsonError || !parsed?.value) return;
+      setValues(valuesFrom(tpl.form, parsed.value));
+      setJson(null);
+    }
+  };
   const m = useMutation({
-    mutationFn: () => call(api.POST('/approvals/preview', { body: { template_id: tpl.id, answers: parsed.value, chosen: {} } })),
+    mutationFn: () => {
+      const answers = json !== null && parsed?.value ? parsed.value : answersOf(tpl.form, values);
+      return call(api.POST('/approvals/preview', { body: { template_id: tpl.id, answers, chosen: {} } }));
+    },
   });
   return (
     <form
@@ -123,18 +104,29 @@ function Preview({ tpl }: { tpl: Template }) {
       }}
     >
       <Stack>
-        <Textarea
-          label={t('approvals.answers')}
-          description={t('approvals.answersHint')}
-          value={answers}
-          onChange={(e) => setAnswers(e.currentTarget.value)}
-          error={parsed.error}
-          autosize
-          minRows={4}
-          styles={{ input: { fontFamily: 'monospace', fontSize: 12 } }}
-        />
+        <Tabs value={json === null ? 'form' : 'json'} onChange={switchTab} keepMounted={false}>
+          <Tabs.List>
+            <Tabs.Tab value="form">{t('approvals.answers')}</Tabs.Tab>
+            <Tabs.Tab value="json">{t('approvals.ed.advanced')}</Tabs.Tab>
+          </Tabs.List>
+          <Tabs.Panel value="form" pt="sm">
+            <AnswersForm form={tpl.form} values={values} onChange={setValues} error={m.error} />
+          </Tabs.Panel>
+          <Tabs.Panel value="json" pt="sm">
+            <Textarea
+              label={t('approvals.answersJson')}
+              description={t('approvals.answersHint')}
+              value={json ?? ''}
+              onChange={(e) => setJson(e.currentTarget.value)}
+              error={jsonError}
+              autosize
+              minRows={4}
+              styles={{ input: { fontFamily: 'monospace', fontSize: 12 } }}
+            />
+          </Tabs.Panel>
+        </Tabs>
         <Group justify="flex-end">
-          <Button type="submit" loading={m.isPending} disabled={!!parsed.error}>
+          <Button type="submit" loading={m.isPending} disabled={json !== null && !!jsonError}>
             {t('approvals.runPreview')}
           </Button>
         </Group>

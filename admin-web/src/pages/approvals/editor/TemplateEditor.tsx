@@ -8,6 +8,8 @@ import { Loading } from '../../../components/Loading';
 import { ProblemAlert } from '../../../components/ProblemAlert';
 import { FormEditor } from './FieldEditor';
 import { FlowEditor } from './FlowEditor';
+import { GeneralEditor } from './GeneralEditor';
+import { cleanAttendance, noSubmitters, submittersFrom, submittersTo, type Attendance } from './general';
 import { cleanFlow, cleanForm, errorAt, normalFlow, tabOf, type Flow, type Form } from './model';
 
 type Template = Schemas['ApprovalTemplate'];
@@ -48,6 +50,9 @@ function EditorForm({ base, onClose, onSaved }: { base?: Template; onClose: () =
   const [description, setDescription] = useState(base?.description ?? '');
   const [form, setForm] = useState<Form>(base?.form ?? NEW_FORM);
   const [flow, setFlow] = useState<Flow>(normalFlow(base?.flow ?? NEW_FLOW));
+  const [icon, setIcon] = useState(base?.icon ?? 'general');
+  const [submitters, setSubmitters] = useState(submittersFrom(base?.submitters));
+  const [attendance, setAttendance] = useState<Attendance | null>(base?.attendance ?? null);
   const [tab, setTab] = useState<string>('form');
   // The advanced view: JSON of both halves; while it does not parse, the visual tabs wait.
   const [json, setJson] = useState<string | null>(null);
@@ -71,11 +76,11 @@ function EditorForm({ base, onClose, onSaved }: { base?: Template; onClose: () =
         name: name.trim(),
         category: category.trim(),
         description,
-        icon: base?.icon ?? '',
-        submitters: base?.submitters ?? [],
+        icon: icon.trim(),
+        submitters: submittersTo(submitters),
         form: cleanForm(src.form),
         flow: cleanFlow(normalFlow(src.flow)),
-        attendance: base?.attendance ?? null,
+        attendance: cleanAttendance(attendance),
         expected_version: base?.version,
       };
       return base
@@ -102,7 +107,7 @@ function EditorForm({ base, onClose, onSaved }: { base?: Template; onClose: () =
       onSubmit={() => m.mutate()}
       pending={m.isPending}
       error={err}
-      disabled={!name.trim() || (tab === 'json' && !!jsonError)}
+      disabled={!name.trim() || noSubmitters(submitters) || (tab === 'json' && !!jsonError)}
       size="xl"
     >
       <Group grow align="flex-start" wrap="wrap">
@@ -112,10 +117,23 @@ function EditorForm({ base, onClose, onSaved }: { base?: Template; onClose: () =
       <Textarea label={t('approvals.description')} value={description} onChange={(e) => setDescription(e.currentTarget.value)} error={errorAt(err, 'description')} autosize minRows={2} />
       <Tabs value={tab} onChange={switchTab} keepMounted={false}>
         <Tabs.List>
+          <Tabs.Tab value="general">{t('approvals.ed.general')}</Tabs.Tab>
           <Tabs.Tab value="form">{t('approvals.form')}</Tabs.Tab>
           <Tabs.Tab value="flow">{t('approvals.flow')}</Tabs.Tab>
           <Tabs.Tab value="json">{t('approvals.ed.advanced')}</Tabs.Tab>
         </Tabs.List>
+        <Tabs.Panel value="general" pt="sm">
+          <GeneralEditor
+            icon={icon}
+            onIcon={setIcon}
+            submitters={submitters}
+            onSubmitters={setSubmitters}
+            attendance={attendance}
+            onAttendance={setAttendance}
+            form={form}
+            error={err}
+          />
+        </Tabs.Panel>
         <Tabs.Panel value="form" pt="sm">
           <FormEditor fields={form.fields} onChange={(fields) => setForm({ fields })} error={err} />
         </Tabs.Panel>

@@ -181,9 +181,10 @@ export function errorAt(err: unknown, path: string, within = false): string | un
 }
 
 /** Which editor tab holds the input a problem names. */
-export function tabOf(err: unknown): 'form' | 'flow' | null {
+export function tabOf(err: unknown): 'general' | 'form' | 'flow' | null {
   if (!(err instanceof ApiError)) return null;
   const f = err.problem.field ?? '';
+  if (f === 'icon' || f.startsWith('submitters') || f.startsWith('attendance')) return 'general';
   if (f.startsWith('form')) return 'form';
   if (f.startsWith('flow')) return 'flow';
   return null;
