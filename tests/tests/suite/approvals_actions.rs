@@ -130,7 +130,7 @@ async fn signers_and_send_back(b: crate::common::Backend) {
     // Before: Bob decides first (and is told), then it is Alice's again.
     let r = act(&s, &alice_t, &rid, "signers", body).await;
     let v = r.ok(200).clone();
-    assert_eq!(waiting(&v), [bob.clone()]);
+    assert_eq!(waiting(&v), std::slice::from_ref(&bob));
     assert_eq!(v["nodes"][0]["added_by"], alice.as_str());
     let last = v["history"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["action"], "add_signer_before");
@@ -148,7 +148,7 @@ async fn signers_and_send_back(b: crate::common::Backend) {
         .await
         .ok(200)
         .clone();
-    assert_eq!(waiting(&v), [alice.clone()]);
+    assert_eq!(waiting(&v), std::slice::from_ref(&alice));
 
     // After: Dave gets a step right after Alice's node (and is told now).
     let v = act(
@@ -161,7 +161,7 @@ async fn signers_and_send_back(b: crate::common::Backend) {
     .await
     .ok(200)
     .clone();
-    assert_eq!(waiting(&v), [alice.clone()]);
+    assert_eq!(waiting(&v), std::slice::from_ref(&alice));
     assert!(notice_kinds(&s, &dave_t)
         .await
         .contains(&"signer_added".to_string()));
@@ -170,7 +170,7 @@ async fn signers_and_send_back(b: crate::common::Backend) {
         .await
         .ok(200)
         .clone();
-    assert_eq!(waiting(&v), [carol.clone()]);
+    assert_eq!(waiting(&v), std::slice::from_ref(&carol));
 
     // Carol sends it back to an earlier node: not to one that was not approved (422); to
     // Alice's, which restarts.
@@ -193,7 +193,7 @@ async fn signers_and_send_back(b: crate::common::Backend) {
     .await
     .ok(200)
     .clone();
-    assert_eq!(waiting(&v), [alice.clone()]);
+    assert_eq!(waiting(&v), std::slice::from_ref(&alice));
     assert!(notice_kinds(&s, &sam_t)
         .await
         .contains(&"sent_back".to_string()));
@@ -264,7 +264,7 @@ async fn signers_and_send_back(b: crate::common::Backend) {
     assert_eq!(v["state"], "pending");
     assert_eq!(v["answers"]["amount"].as_f64(), Some(90.0));
     // The chain is kept and walked again from the start: Bob's added step first.
-    assert_eq!(waiting(&v), [bob.clone()]);
+    assert_eq!(waiting(&v), std::slice::from_ref(&bob));
     let last = v["history"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["action"], "resubmit");
     assert_eq!(last["answers"]["amount"].as_f64(), Some(120.0));
