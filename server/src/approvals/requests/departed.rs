@@ -6,8 +6,9 @@
 use super::{
     machine::{self, Event, Status},
     reach,
-    service::{parse_state, stale, tell, Who, SEARCH_KIND},
+    service::{parse_state, stale, tell, SEARCH_KIND},
     store::{self, ActionRow, RequestRow, CC},
+    who::Who,
 };
 use crate::{
     approvals::resolve,

@@ -27,3 +27,4 @@ mod mail;
 pub mod reach;
 pub mod service;
 pub mod store;
+pub mod who;

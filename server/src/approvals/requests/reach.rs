@@ -14,8 +14,8 @@
 use super::{
     machine::{Event, State, Status},
     mail::{self, About},
-    service::Who,
     store::RequestRow,
+    who::Who,
 };
 use crate::{
     absences::{self, Absence},

@@ -19,6 +19,7 @@ use super::{
     machine::{self, Action, Event, Refusal, State, Status},
     reach,
     store::{self, ActionRow, Box_, Filter, RequestRow, CC},
+    who::Who,
 };
 use crate::{
     approvals::{form, resolve, templates},
@@ -90,21 +91,6 @@ async fn may_read(state: &AppState, p: &Principal, s: &State) -> ApiResult<bool>
 
 fn comment(field: &str, raw: Option<&str>) -> ApiResult<Option<String>> {
     crate::http::validate::optional_text(field, raw, MAX_COMMENT)
-}
-
-/// Who acted, for notices: a person, or Stoa itself (`user_id` empty).
-pub(super) struct Who<'a> {
-    pub tenant_id: &'a str,
-    pub user_id: &'a str,
-}
-
-impl<'a> From<&'a Principal> for Who<'a> {
-    fn from(p: &'a Principal) -> Self {
-        Who {
-            tenant_id: &p.tenant_id,
-            user_id: &p.user_id,
-        }
-    }
 }
 
 /// Files a person may attach to a request: plain uploads they can read (422 naming `answers`
