@@ -406,7 +406,7 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
     ));
     let hub = realtime::Hub::new(cfg.realtime.buffer, Arc::new(messaging::hooks::Rooms))
         .with_personal(Arc::new(notices::Frames))
-        .with_observer(Arc::new(SessionsHearKicks(sessions.clone())));
+        .with_observer(Arc::new(crate::state::SessionsHearKicks(sessions.clone())));
     let convert = jobs::convert::Pool::new(std::env::current_exe()?, &cfg.convert);
     let outbound = ops::outbound::Outbound::new(&cfg.outbound)?;
     let senders = delivery::Senders::from_config(&cfg, outbound.clone())?;
@@ -614,20 +614,5 @@ pub fn init_tracing(cfg: &Config) {
             .try_init();
     } else {
         let _ = builder.try_init();
-    }
-}
-
-/// The session cache hears every realtime kick (sign-out, revoked session, disabled account,
-/// suspended tenant, new privacy policy, policy change), on this node and from others.
-struct SessionsHearKicks(Arc<authn::cache::SessionCache>);
-
-impl realtime::Observer for SessionsHearKicks {
-    fn kicked(&self, k: &realtime::Kick) {
-        // The session a kick spares from closing (`keeping`) is read afresh too.
-        self.0.forget(&k.tenant_id, &k.user_id, &k.session_id);
-    }
-
-    fn listening(&self, connected: bool) {
-        self.0.listening(connected);
     }
 }

@@ -65,3 +65,18 @@ impl AppState {
             .await;
     }
 }
+
+/// The session cache hears every realtime kick (sign-out, revoked session, disabled account,
+/// suspended tenant, new privacy policy, policy change), on this node and from others.
+pub struct SessionsHearKicks(pub Arc<authn::cache::SessionCache>);
+
+impl realtime::Observer for SessionsHearKicks {
+    fn kicked(&self, k: &realtime::Kick) {
+        // The session a kick spares from closing (`keeping`) is read afresh too.
+        self.0.forget(&k.tenant_id, &k.user_id, &k.session_id);
+    }
+
+    fn listening(&self, connected: bool) {
+        self.0.listening(connected);
+    }
+}

@@ -160,9 +160,7 @@ async fn attachments(
         ));
     }
     for f in &ids {
-        let ok = files::service::readable(state, conn, p, f)
-            .await
-            .is_ok_and(|f| f.scope == files::store::SCOPE_USER);
+        let ok = files::service::attachable(state, conn, p, f).await;
         if !ok {
             return Err(ApiError::validation(
                 "attachment_ids",

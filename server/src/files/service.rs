@@ -266,6 +266,20 @@ pub async fn readable(
     }
 }
 
+/// Whether a feature may attach file `id` for the caller (to a message, task, meeting,
+/// announcement or approval request): a plain upload the caller may read. A document's content
+/// is shared through the document, never attached.
+pub async fn attachable(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    p: &Principal,
+    id: &str,
+) -> bool {
+    readable(state, conn, p, id)
+        .await
+        .is_ok_and(|f| f.scope == store::SCOPE_USER)
+}
+
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, user_id = %p.user_id))]
 pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<FileRow> {
     let mut conn = state.db.conn().await?;

@@ -107,9 +107,7 @@ pub async fn send(
     for f in &attachments {
         // Only one's own readable files; another's id is a 422, not a leak.
         // Document content is shared through the document, not attached.
-        let ok = files::service::readable(state, &mut ch.tx, p, f)
-            .await
-            .is_ok_and(|f| f.scope == files::store::SCOPE_USER);
+        let ok = files::service::attachable(state, &mut ch.tx, p, f).await;
         if !ok {
             return Err(ApiError::validation(
                 "attachment_ids",

@@ -102,9 +102,7 @@ async fn attachable(
     ids: &[String],
 ) -> ApiResult<()> {
     for f in ids {
-        let ok = crate::files::service::readable(state, conn, p, f)
-            .await
-            .is_ok_and(|f| f.scope == crate::files::store::SCOPE_USER);
+        let ok = crate::files::service::attachable(state, conn, p, f).await;
         if !ok {
             return Err(ApiError::validation(
                 "answers",
