@@ -173,6 +173,14 @@ pub async fn publish(state: &AppState, p: &Principal, mut v: NewVersion) -> ApiR
             .hub
             .kick_everywhere(&state.db, Kick::tenant(&p.tenant_id).unless_valid())
             .await;
+    } else {
+        // A lookup cached before this version existed knows no instant at which the gate
+        // changes by itself (or a later one): drop the tenant's cached lookups so the next
+        // ones learn this version's `effective_at` and are not used past it.
+        state
+            .hub
+            .kick_everywhere(&state.db, Kick::refresh(&p.tenant_id))
+            .await;
     }
     let mut conn = state.db.conn().await?;
     let standing = standing(&mut conn, &p.tenant_id, &row, now_ms()).await?;

@@ -93,7 +93,7 @@ fn held(r: &Resp) {
 }
 
 /// RFC 3339 for `secs` seconds from now (UTC; civil date from days since the epoch).
-fn in_secs(secs: i64) -> String {
+pub(crate) fn in_secs(secs: i64) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap();

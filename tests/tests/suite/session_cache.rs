@@ -97,6 +97,34 @@ async fn every_revocation_holds_at_the_next_request(b: Backend) {
         .ok(200);
         s.get("/api/v1/rooms", token).await.ok(200);
     }
+    // A version published to take effect later holds them from that instant, although their
+    // lookups were cached before it existed (publishing drops them, so the next lookups learn
+    // when the gate changes).
+    let v2 = s
+        .post(
+            "/api/v1/privacy/policies",
+            &admin,
+            json!({ "label": "v2", "body": "Still in-house.",
+                    "effective_at": crate::privacy::in_secs(2), "requires_reconsent": true }),
+        )
+        .await
+        .ok(201)
+        .clone();
+    s.eventually("v2 holds the cached sessions", || async {
+        s.get("/api/v1/rooms", &bob_token).await.status == 403
+            && s.get("/api/v1/rooms", &admin).await.status == 403
+    })
+    .await;
+    for token in [&admin, &bob_token] {
+        s.post(
+            "/api/v1/privacy/policy/accept",
+            token,
+            json!({ "version_id": v2["id"] }),
+        )
+        .await
+        .ok(200);
+        s.get("/api/v1/rooms", token).await.ok(200);
+    }
 
     // One session revoked by an admin; a person signing out; a disabled account.
     let second = s.login_token("acme", "bob@acme.test").await;
@@ -121,7 +149,7 @@ async fn every_revocation_holds_at_the_next_request(b: Backend) {
     s.post(
         "/api/v1/privacy/policy/accept",
         &leaver,
-        json!({ "version_id": v1["id"] }),
+        json!({ "version_id": v2["id"] }),
     )
     .await
     .ok(200);
