@@ -10,6 +10,7 @@ mod cpu;
 mod directory;
 mod messaging;
 mod retention;
+mod roundtrips;
 mod seed;
 mod storage;
 mod sys;
@@ -50,7 +51,8 @@ struct Args {
     /// people), users (users per machine), retention (preview and purge at a million
     /// messages), directory (address-book search over 50,000 people), calendar (agenda over
     /// 200 recurring series, booking one room under contention), approvals (1,000 requests
-    /// through a three-node flow by 64 concurrent approvers)).
+    /// through a three-node flow by 64 concurrent approvers), roundtrips (the SQL statements one
+    /// send executes, listed; not part of the default run)).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Recipients of the announcement row (seeded people).
@@ -289,6 +291,17 @@ fn spawn_with(
     operator: &str,
     env: &[(String, String)],
 ) -> Result<Spawned, BoxError> {
+    spawn_logged(stoa, database_url, operator, env, Stdio::null())
+}
+
+/// [`spawn_with`], the server's log (stderr) going to `stderr`.
+fn spawn_logged(
+    stoa: &PathBuf,
+    database_url: Option<&str>,
+    operator: &str,
+    env: &[(String, String)],
+    stderr: Stdio,
+) -> Result<Spawned, BoxError> {
     let dir = std::env::temp_dir().join(format!("stoa-bench-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir)?;
     let mut cmd = Command::new(stoa);
@@ -299,7 +312,7 @@ fn spawn_with(
         .env("STOA_LOG_LEVEL", "warn")
         .env("STOA_DATABASE_MAX_CONNECTIONS", "32")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .stderr(stderr);
     if let Some(url) = database_url {
         cmd.env("STOA_DATABASE_URL", url);
     }
@@ -621,6 +634,21 @@ async fn cpu(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
     Ok(())
 }
 
+async fn roundtrips(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
+    eprintln!("Statements per send on SQLite…");
+    roundtrips::per_send(&args.stoa, None, "sqlite", rows).await?;
+    match pg_database(&args.pg).await {
+        Some((name, url)) => {
+            eprintln!("Statements per send on PostgreSQL…");
+            let result = roundtrips::per_send(&args.stoa, Some(&url), "postgres", rows).await;
+            drop_pg_database(&args.pg, &name).await;
+            result?;
+        }
+        None => eprintln!("PostgreSQL unreachable: PostgreSQL rows skipped"),
+    }
+    Ok(())
+}
+
 async fn w4_big(args: &Args, rows: &mut Vec<Row>) -> Result<(), BoxError> {
     let n = args.w4_big_sockets;
     eprintln!("W4: {n} idle sockets on SQLite…");
@@ -767,6 +795,9 @@ async fn main() -> Result<(), BoxError> {
     }
     if run("cpu") {
         cpu(&args, &mut rows).await?;
+    }
+    if args.only.iter().any(|o| o == "roundtrips") {
+        roundtrips(&args, &mut rows).await?;
     }
     if run("w4big") {
         w4_big(&args, &mut rows).await?;

@@ -130,9 +130,15 @@ pub struct Tx {
     claim: idempotency::Held,
     guard: Option<OwnedMutexGuard<()>>,
     sync: Option<Arc<GroupSync>>,
+    backend: Backend,
 }
 
 impl Tx {
+    /// The database this transaction runs on (for the few statements written per backend).
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
     /// Commit durably, with the answer of the request whose key this transaction claimed.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         let Tx {
@@ -140,6 +146,7 @@ impl Tx {
             claim,
             guard,
             sync,
+            ..
         } = self;
         let answered = claim.before_commit(&mut inner).await?;
         inner.commit().await?;
@@ -196,6 +203,10 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
+            // The pool's liveness ping on every acquire is a round trip to the connection's
+            // worker thread; an in-process SQLite connection has no peer that could have gone
+            // away. PostgreSQL keeps it (a backend or the network may have dropped the socket).
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -267,6 +278,7 @@ impl Db {
             claim: idempotency::Held::none(),
             guard,
             sync: self.sync.clone(),
+            backend: self.backend,
         })
     }
 

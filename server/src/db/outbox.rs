@@ -118,6 +118,26 @@ pub async fn complete(conn: &mut AnyConnection, id: i64) -> Result<(), sqlx::Err
     Ok(())
 }
 
+/// [`complete`] for many messages in one statement (a lane's batch: one round trip).
+pub async fn complete_many(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let list = (2..ids.len() + 2)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "update outbox set done_at = $1, claimed_until = null, last_error = null where id in ({list})"
+    );
+    let mut q = sqlx::query(&sql).bind(now_ms());
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q.execute(conn).await?;
+    Ok(())
+}
+
 /// Record a failed attempt: retry after `retry_at`, or dead-letter when `dead`.
 pub async fn fail(
     conn: &mut AnyConnection,

@@ -29,17 +29,27 @@ pub(super) async fn visible(
     p: &Principal,
     id: &str,
 ) -> ApiResult<(RoomRow, Option<MemberRow>)> {
+    let (room, me, _) = visible_with_epoch(conn, p, id).await?;
+    Ok((room, me))
+}
+
+/// [`visible`], with the room's end-to-end key epoch (`None`: not encrypted).
+async fn visible_with_epoch(
+    conn: &mut AnyConnection,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<store::RoomMemberEpoch> {
     if !crate::db::is_id(id) {
         return Err(not_found());
     }
-    // One query for both: this runs on every message sent and every room read.
-    let (room, me) = store::room_with_member(conn, &p.tenant_id, id, &p.user_id)
+    // One query for all three: this runs on every message sent and every room read.
+    let (room, me, epoch) = store::room_with_member(conn, &p.tenant_id, id, &p.user_id)
         .await?
         .ok_or_else(not_found)?;
     if me.is_none() && room.kind != "channel" {
         return Err(not_found());
     }
-    Ok((room, me))
+    Ok((room, me, epoch))
 }
 
 /// Proof that a person belongs to a room now (made only by [`joined`]).
@@ -47,6 +57,7 @@ pub struct Joined<'a> {
     principal: &'a Principal,
     room: RoomRow,
     me: MemberRow,
+    e2e_epoch: Option<i64>,
 }
 
 impl<'a> Joined<'a> {
@@ -60,6 +71,11 @@ impl<'a> Joined<'a> {
 
     pub fn room_id(&self) -> &str {
         &self.room.id
+    }
+
+    /// The room's end-to-end key epoch, read with the membership; `None`: not encrypted.
+    pub fn e2e_epoch(&self) -> Option<i64> {
+        self.e2e_epoch
     }
 
     /// The person's membership row.
@@ -89,12 +105,13 @@ pub async fn joined<'a>(
     p: &'a Principal,
     id: &str,
 ) -> ApiResult<Joined<'a>> {
-    let (room, me) = visible(conn, p, id).await?;
+    let (room, me, e2e_epoch) = visible_with_epoch(conn, p, id).await?;
     match me {
         Some(me) => Ok(Joined {
             principal: p,
             room,
             me,
+            e2e_epoch,
         }),
         None => Err(ApiError::new(Code::Forbidden, "join the channel first")),
     }

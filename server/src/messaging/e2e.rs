@@ -64,13 +64,15 @@ pub(super) async fn bump_epoch(
 /// the last membership change.
 pub(super) async fn check_send(
     conn: &mut AnyConnection,
-    tenant_id: &str,
-    room_id: &str,
+    j: &Joined<'_>,
     body: &str,
     ciphertext: Option<&str>,
     key_version: Option<i64>,
 ) -> ApiResult<Option<(String, i64)>> {
-    let Some(epoch) = store::epoch(conn, tenant_id, room_id).await? else {
+    let tenant_id = &j.principal().tenant_id;
+    let room_id = j.room_id();
+    // The epoch was read with the membership, in this transaction.
+    let Some(epoch) = j.e2e_epoch() else {
         if ciphertext.is_some() || key_version.is_some() {
             return Err(ApiError::validation(
                 "ciphertext",
@@ -126,11 +128,9 @@ async fn encrypted_room<'a>(
     room_id: &str,
 ) -> ApiResult<(Joined<'a>, i64)> {
     let j = access::joined(conn, p, room_id).await?;
-    let epoch = store::epoch(conn, &p.tenant_id, room_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::conflict(Code::Conflict, "this room is not end-to-end encrypted")
-        })?;
+    let epoch = j.e2e_epoch().ok_or_else(|| {
+        ApiError::conflict(Code::Conflict, "this room is not end-to-end encrypted")
+    })?;
     Ok((j, epoch))
 }
 

@@ -6,7 +6,10 @@
 //! change ends with: commit, announce the new events to this node's sockets, wake the outbox
 //! when index (or blob) work was queued.
 
-use super::{access::KIND, store};
+use super::{
+    access::KIND,
+    store::{self, MessageRow},
+};
 use crate::{
     authn::Principal,
     db::{now_ms, Tx},
@@ -74,6 +77,39 @@ impl Change {
             now,
         )
         .await?;
+        self.written(room_id, kind, message_id, payload, now, seq);
+        Ok(seq)
+    }
+
+    /// Record a new message by the actor with its `message.created` event (`payload`) under
+    /// the room's next sequence number, the actor's read and delivered pointers moved to it, in
+    /// one round trip; sets `m.seq` and returns it.
+    pub async fn message_created(&mut self, m: &mut MessageRow, payload: Value) -> ApiResult<i64> {
+        let payload = payload.to_string();
+        let backend = self.tx.backend();
+        let seq = store::insert_sent(&mut self.tx, backend, m, &payload).await?;
+        m.seq = seq;
+        self.written(
+            &m.room_id,
+            "message.created",
+            Some(&m.id),
+            payload,
+            m.created_at,
+            seq,
+        );
+        Ok(seq)
+    }
+
+    /// Note an event this change wrote, for the announcement and the publication after commit.
+    fn written(
+        &mut self,
+        room_id: &str,
+        kind: &str,
+        message_id: Option<&str>,
+        payload: String,
+        now: i64,
+        seq: i64,
+    ) {
         if self.first == 0 {
             self.first = seq;
             self.room_id = room_id.to_string();
@@ -88,7 +124,6 @@ impl Change {
             payload,
             created_at: now,
         });
-        Ok(seq)
     }
 
     /// Add a member with its `member.joined` event (`extra` adds to the event's payload); the

@@ -119,8 +119,7 @@ pub async fn send(
     // Encrypted rooms: ciphertext only, under the current key version; never a plaintext.
     let sealed = super::e2e::check_send(
         &mut ch.tx,
-        &p.tenant_id,
-        room_id,
+        &j,
         &body,
         n.ciphertext.as_deref(),
         n.key_version,
@@ -141,14 +140,11 @@ pub async fn send(
             "mentions": mentions, "mention_room": n.mention_room, "attachments": attachments,
         }),
     };
-    let seq = ch
-        .event(room_id, "message.created", Some(&id), payload)
-        .await?;
-    let message = MessageRow {
+    let mut message = MessageRow {
         tenant_id: p.tenant_id.clone(),
         id: id.clone(),
         room_id: room_id.to_string(),
-        seq,
+        seq: 0,
         sender_id: p.user_id.clone(),
         body,
         thread_root_id: n.thread_root_id,
@@ -159,7 +155,9 @@ pub async fn send(
         deleted_at: None,
         created_at: now_ms(),
     };
-    store::insert_message(&mut ch.tx, &message).await?;
+    // The event, the message and the sender's read and delivered pointers (the sender has read
+    // and received what they wrote): one round trip.
+    ch.message_created(&mut message, payload).await?;
     for f in &attachments {
         store::attach(&mut ch.tx, &p.tenant_id, &id, room_id, f).await?;
     }
@@ -174,8 +172,6 @@ pub async fn send(
         }
     }
     super::notifications::notify(&mut ch.tx, &j, &recipients, &id).await?;
-    // The sender has read (and received) what they wrote.
-    store::set_read_and_delivered(&mut ch.tx, &p.tenant_id, room_id, &p.user_id, seq).await?;
     ch.index(&id).await?;
     let view = MessageView {
         message,
@@ -397,14 +393,14 @@ pub async fn search_doc(
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<search::Doc>, sqlx::Error> {
-    let Some(m) = store::message(conn, tenant_id, id).await? else {
+    // The message and its room's name in one query: this runs for every message indexed.
+    let Some((m, room_name)) = store::message_with_room_name(conn, tenant_id, id).await? else {
         return Ok(None);
     };
     if m.deleted_at.is_some() || m.key_version.is_some() {
         // Deleted, or ciphertext: end-to-end encrypted messages are never indexed.
         return Ok(None);
     }
-    let room = store::room(conn, tenant_id, &m.room_id).await?;
     Ok(Some(search::Doc {
         tenant_id: m.tenant_id,
         kind: KIND.into(),
@@ -412,7 +408,7 @@ pub async fn search_doc(
         owner_id: m.sender_id,
         readers: vec![room_token(&m.room_id)],
         tags: Vec::new(),
-        title: room.map(|r| r.name).unwrap_or_default(),
+        title: room_name.unwrap_or_default(),
         body: m.body,
         created_at: m.created_at,
     }))

@@ -164,29 +164,6 @@ pub async fn set_delivered(
     Ok(())
 }
 
-/// A sender has read and received what they just wrote: both pointers forward in one statement.
-pub async fn set_read_and_delivered(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    room_id: &str,
-    user_id: &str,
-    seq: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "update room_members
-         set read_seq = case when read_seq < $1 then $1 else read_seq end,
-             delivered_seq = case when delivered_seq < $1 then $1 else delivered_seq end
-         where tenant_id = $2 and room_id = $3 and user_id = $4",
-    )
-    .bind(seq)
-    .bind(tenant_id)
-    .bind(room_id)
-    .bind(user_id)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// The sequence number every member has received (delivered or read); `None` without members.
 pub async fn delivered_to_all(
     conn: &mut AnyConnection,

@@ -1,6 +1,6 @@
 //! SQL for messages, their edits and their attachments.
 
-use crate::db::now_ms;
+use crate::db::{now_ms, Backend};
 use sqlx::AnyConnection;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -23,26 +23,79 @@ pub struct MessageRow {
 const MESSAGE: &str = "tenant_id, id, room_id, seq, sender_id, body, thread_root_id, mentions, \
                        mentions_room, key_version, edited_at, deleted_at, created_at";
 
-pub async fn insert_message(conn: &mut AnyConnection, m: &MessageRow) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "insert into messages ({MESSAGE}) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-    ))
-    .bind(&m.tenant_id)
-    .bind(&m.id)
-    .bind(&m.room_id)
-    .bind(m.seq)
-    .bind(&m.sender_id)
-    .bind(&m.body)
-    .bind(&m.thread_root_id)
-    .bind(&m.mentions)
-    .bind(m.mentions_room)
-    .bind(m.key_version)
-    .bind(m.edited_at)
-    .bind(m.deleted_at)
-    .bind(m.created_at)
-    .execute(conn)
-    .await?;
-    Ok(())
+/// A new message in one round trip: take the room's next sequence number, record the
+/// `message.created` event under it (`payload`), insert the message with it (`m.seq` is
+/// ignored) and move the sender's read and delivered pointers to it (never back). Returns the
+/// number. The same statements as [`append_event`](super::append_event) followed by an insert
+/// and the pointers' update (never back), in that order: on PostgreSQL
+/// one statement (data-modifying `with`; the update locks the room row until commit, so numbers
+/// are handed out in commit order), on SQLite one batch of statements run by its worker thread
+/// in one call, the number read back from the room row the batch updated.
+pub async fn insert_sent(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    m: &MessageRow,
+    payload: &str,
+) -> Result<i64, sqlx::Error> {
+    // $1 now, $2 tenant, $3 room, $4 sender, $5 message id, $6 payload, $7 body,
+    // $8 thread root, $9 mentions, $10 @room, $11 key version.
+    let sql = match backend {
+        Backend::Postgres => format!(
+            "with r as (update rooms set last_seq = last_seq + 1, updated_at = $1
+                        where tenant_id = $2 and id = $3 returning last_seq),
+                  e as (insert into room_events
+                          (tenant_id, room_id, seq, kind, actor_id, message_id, payload, created_at)
+                        select $2, $3, last_seq, 'message.created', $4, $5, $6, $1 from r
+                        returning seq),
+                  m as (insert into messages ({MESSAGE})
+                        select $2, $5, $3, seq, $4, $7, $8, $9, $10, $11, null, null, $1 from e
+                        returning seq),
+                  p as (update room_members
+                        set read_seq = case when read_seq < m.seq then m.seq else read_seq end,
+                            delivered_seq = case when delivered_seq < m.seq then m.seq
+                                                 else delivered_seq end
+                        from m
+                        where room_members.tenant_id = $2 and room_members.room_id = $3
+                          and room_members.user_id = $4
+                        returning 1)
+             select seq from m"
+        ),
+        // Statements after the first read the number from the room row (the single writer
+        // holds it). The row comes last: the worker runs the batch while its rows are read.
+        Backend::Sqlite => format!(
+            "update rooms set last_seq = last_seq + 1, updated_at = $1
+               where tenant_id = $2 and id = $3;
+             insert into room_events
+               (tenant_id, room_id, seq, kind, actor_id, message_id, payload, created_at)
+               select $2, $3, last_seq, 'message.created', $4, $5, $6, $1 from rooms
+               where tenant_id = $2 and id = $3;
+             insert into messages ({MESSAGE})
+               select $2, $5, $3, last_seq, $4, $7, $8, $9, $10, $11, null, null, $1 from rooms
+               where tenant_id = $2 and id = $3;
+             update room_members
+               set read_seq = max(read_seq, (select last_seq from rooms
+                                             where tenant_id = $2 and id = $3)),
+                   delivered_seq = max(delivered_seq, (select last_seq from rooms
+                                                       where tenant_id = $2 and id = $3))
+               where tenant_id = $2 and room_id = $3 and user_id = $4;
+             select last_seq from rooms where tenant_id = $2 and id = $3"
+        ),
+    };
+    let seqs: Vec<i64> = sqlx::query_scalar(&sql)
+        .bind(m.created_at)
+        .bind(&m.tenant_id)
+        .bind(&m.room_id)
+        .bind(&m.sender_id)
+        .bind(&m.id)
+        .bind(payload)
+        .bind(&m.body)
+        .bind(&m.thread_root_id)
+        .bind(&m.mentions)
+        .bind(m.mentions_room)
+        .bind(m.key_version)
+        .fetch_all(conn)
+        .await?;
+    seqs.last().copied().ok_or(sqlx::Error::RowNotFound)
 }
 
 pub async fn message(
@@ -57,6 +110,36 @@ pub async fn message(
     .bind(id)
     .fetch_optional(conn)
     .await
+}
+
+#[derive(sqlx::FromRow)]
+struct MessageWithRoomName {
+    #[sqlx(flatten)]
+    message: MessageRow,
+    room_name: Option<String>,
+}
+
+/// A message and the name of its room, in one query (what the search index needs).
+pub async fn message_with_room_name(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<(MessageRow, Option<String>)>, sqlx::Error> {
+    let cols = MESSAGE
+        .split(", ")
+        .map(|c| format!("m.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let row: Option<MessageWithRoomName> = sqlx::query_as(&format!(
+        "select {cols}, r.name as room_name from messages m
+         left join rooms r on r.tenant_id = m.tenant_id and r.id = m.room_id
+         where m.tenant_id = $1 and m.id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| (r.message, r.room_name)))
 }
 
 /// A page of a room's messages by sequence: after `after` ascending, or before `before`

@@ -67,21 +67,26 @@ struct RoomWithMember {
     m_joined_seq: Option<i64>,
     m_read_seq: Option<i64>,
     m_joined_at: Option<i64>,
+    e2e_epoch: Option<i64>,
 }
 
-/// A room and the person's membership of it, in one query (the hot path of every send and
-/// read).
+/// A room, the person's membership of it, and its end-to-end key epoch (`None`: not encrypted).
+pub type RoomMemberEpoch = (RoomRow, Option<super::MemberRow>, Option<i64>);
+
+/// A room, the person's membership of it and the room's end-to-end key epoch, in one query
+/// (the hot path of every send and read).
 pub async fn room_with_member(
     conn: &mut AnyConnection,
     tenant_id: &str,
     id: &str,
     user_id: &str,
-) -> Result<Option<(RoomRow, Option<super::MemberRow>)>, sqlx::Error> {
+) -> Result<Option<RoomMemberEpoch>, sqlx::Error> {
     let row: Option<RoomWithMember> = sqlx::query_as(&format!(
         "select r.*, m.role as m_role, m.joined_seq as m_joined_seq, m.read_seq as m_read_seq,
-                m.joined_at as m_joined_at
+                m.joined_at as m_joined_at, e.key_epoch as e2e_epoch
          from (select {ROOM} from rooms where tenant_id = $1 and id = $2) r
-         left join room_members m on m.tenant_id = $1 and m.room_id = $2 and m.user_id = $3"
+         left join room_members m on m.tenant_id = $1 and m.room_id = $2 and m.user_id = $3
+         left join room_encryption e on e.tenant_id = $1 and e.room_id = $2"
     ))
     .bind(tenant_id)
     .bind(id)
@@ -102,7 +107,7 @@ pub async fn room_with_member(
             }
             _ => None,
         };
-        (r.room, me)
+        (r.room, me, r.e2e_epoch)
     }))
 }
 
