@@ -4,13 +4,17 @@
 use super::{
     audit_user,
     identifiers::{ensure_unique, identifiers},
+    lookup::load,
 };
 use crate::{
     audit,
     authn::{self, InstallActor, Principal},
-    authz::{self, bump_version, contain, perm, user_permissions, Contained, Granted, Subject},
+    authz::{
+        self, bump_version, contain, contain_account, perm, user_permissions, Contained, Granted,
+        Subject,
+    },
     db::rfc3339,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, Code},
     roles,
     users::{
         invitations::{invitation_sealer, issue_invitation, mail_invitation, Invitation},
@@ -165,4 +169,39 @@ pub async fn create(
     .await?;
     tx.commit().await?;
     Ok((user, invitation))
+}
+
+/// A fresh invitation link (also how an admin lets someone reset a forgotten password).
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
+pub async fn reissue_invitation(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+) -> ApiResult<Invitation> {
+    let g = state.authz.require(p, perm::USERS_MANAGE).await?;
+    let email = {
+        let mut conn = state.db.conn().await?;
+        load(&mut conn, &p.tenant_id, id).await?.email
+    };
+    let sealer = invitation_sealer(state, &p.tenant_id, email.as_deref()).await?;
+    let mut tx = state.db.begin().await?;
+    let u = load(&mut tx, &p.tenant_id, id).await?;
+    // A fresh link is a password reset: whoever holds it becomes this account.
+    let _: Contained = contain_account(&mut tx, p, &u.id).await?;
+    if u.status == "disabled" {
+        return Err(ApiError::conflict(
+            Code::Conflict,
+            "enable the account before inviting it",
+        ));
+    }
+    let mut inv = issue_invitation(&mut tx, state, &p.tenant_id, &u.id, &p.user_id).await?;
+    mail_invitation(&mut tx, sealer.as_ref(), p, &u, &mut inv).await?;
+    audit::record(
+        &mut tx,
+        audit_user(&g, "user.invitation_issued", &u.id)
+            .details(serde_json::json!({ "mailed": inv.mailed })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(inv)
 }

@@ -34,25 +34,25 @@ pub(super) fn identifiers(
 
 /// Refuse an email or phone already used by another account of the tenant.
 pub(super) async fn ensure_unique(conn: &mut AnyConnection, u: &UserRow) -> ApiResult<()> {
-    if let Some(e) = &u.email {
-        if let Some(other) = store::find_by_login(&mut *conn, &u.tenant_id, e).await? {
+    let taken = [
+        (
+            &u.email,
+            Code::EmailTaken,
+            "email",
+            "another account uses this email",
+        ),
+        (
+            &u.phone,
+            Code::PhoneTaken,
+            "phone",
+            "another account uses this phone number",
+        ),
+    ];
+    for (login, code, field, message) in taken {
+        let Some(login) = login else { continue };
+        if let Some(other) = store::find_by_login(&mut *conn, &u.tenant_id, login).await? {
             if other.id != u.id {
-                return Err(ApiError::conflict(
-                    Code::EmailTaken,
-                    "another account uses this email",
-                )
-                .with_field("email"));
-            }
-        }
-    }
-    if let Some(ph) = &u.phone {
-        if let Some(other) = store::find_by_login(&mut *conn, &u.tenant_id, ph).await? {
-            if other.id != u.id {
-                return Err(ApiError::conflict(
-                    Code::PhoneTaken,
-                    "another account uses this phone number",
-                )
-                .with_field("phone"));
+                return Err(ApiError::conflict(code, message).with_field(field));
             }
         }
     }

@@ -79,6 +79,7 @@ pub async fn find_by_login(
 ) -> ApiResult<Option<UserRow>> {
     Ok(store::find_by_login(conn, tenant_id, login).await?)
 }
+
 /// Load a user of the caller's tenant; unknown or foreign ids are 404.
 pub async fn load(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> ApiResult<UserRow> {
     if !crate::db::is_id(id) {

@@ -1,7 +1,7 @@
 //! Rules for user accounts: who may do what, validation, transactions with their audit entry.
 //!
 //! One file per concern, re-exported here so callers name `users::service::…` only:
-//! `create` (new accounts and invitations), `lookup` (reading accounts), `profile` (editing
+//! `create` (new accounts, their invitations and fresh links), `lookup` (reading accounts), `profile` (editing
 //! one), `credentials` (passwords and sessions), `status` (disable, enable, the last-admin
 //! guard); `identifiers` checks email and phone for the first and the third.
 
@@ -12,7 +12,7 @@ mod lookup;
 mod profile;
 mod status;
 
-pub use create::{create, insert_user, AccountCreator, NewUser};
+pub use create::{create, insert_user, reissue_invitation, AccountCreator, NewUser};
 pub use credentials::{activate_with_password, revoke_session, sessions, set_password};
 pub use lookup::{count, display_names, find, find_by_login, get, list, load, ListFilter};
 pub use profile::{set_proven_contact, update, update_self, ProfilePatch};
