@@ -1,12 +1,13 @@
-//! Wiring: builds the [`AppState`] from a [`Config`], registers each feature with the
-//! infrastructure's registries (outbox topics, converters), assembles the HTTP surface, and runs
+//! Wiring: builds the [`AppState`] from a [`Config`], has each feature register with the
+//! infrastructure's registries (one `hooks::register` call a feature; the cross-feature orders
+//! of data classes and export sections are listed here), assembles the HTTP surface, and runs
 //! the server with its background workers until SIGTERM.
 
 use crate::{
-    absences, announcements, api, approvals, attendance, audit, authn, authz, blobs, bulletin,
-    calendar, config::Config, console, db, delivery, directory, documents, exports, files,
-    identity, jobs, lifecycle, meetings, messaging, mfa, notes, notices, ops, privacy, private_fs,
-    realtime, retention, search, setup, sso, tasks, tenants, users, AppState, BoxError,
+    announcements, api, approvals, attendance, audit, authn, authz, blobs, bulletin, calendar,
+    config::Config, console, db, delivery, directory, documents, exports, files, identity, jobs,
+    lifecycle, meetings, messaging, mfa, notes, notices, ops, privacy, private_fs, realtime,
+    retention, search, setup, sso, tasks, tenants, users, AppState, BoxError, Registries,
 };
 use poem::{
     endpoint::make_sync,
@@ -16,15 +17,39 @@ use poem::{
 use std::{sync::Arc, time::Duration};
 use tokio::sync::{watch, Notify};
 
-/// Every outbox topic and the feature code that consumes it.
-pub fn outbox_topics() -> jobs::outbox::Topics {
+/// Every registration: the infrastructure's own, then each feature's `hooks::register`, one
+/// line a feature. The call order is the order of search kinds (the search API lists them).
+pub fn registries() -> Registries {
+    let mut r = Registries::default();
+    infrastructure(&mut r);
+    files::hooks::register(&mut r);
+    messaging_hooks(&mut r);
+    documents::hooks::register(&mut r);
+    bulletin::hooks::register(&mut r);
+    tasks::hooks::register(&mut r);
+    notes::hooks::register(&mut r);
+    meetings::hooks::register(&mut r);
+    approvals_hooks(&mut r);
+    announcements::hooks::register(&mut r);
+    directory::hooks::register(&mut r);
+    attendance::hooks::register(&mut r);
+    tenants::hooks::register(&mut r);
+    exports::hooks::register(&mut r);
+    calendar::hooks::register(&mut r);
+    retention::hooks::register(&mut r);
+    users::hooks::register(&mut r);
+    directory_changed(&mut r);
+    r
+}
+
+/// The infrastructure's own topics, passes and parsers.
+fn infrastructure(r: &mut Registries) {
     use jobs::outbox::Lane;
-    let mut t = jobs::outbox::Topics::default();
     let index = Lane {
         writes_index: true,
         ..Lane::default()
     };
-    t.register(
+    r.topics.register(
         audit::mirror::TOPIC,
         |s, m| {
             Box::pin(audit::mirror::handle(
@@ -36,54 +61,89 @@ pub fn outbox_topics() -> jobs::outbox::Topics {
         },
         Lane::default(),
     );
-    t.register(
+    r.topics.register(
         search::TOPIC_INDEX,
         |s, m| Box::pin(search::indexer::handle_index(s, &m.tenant_id, &m.payload)),
         index,
     );
-    t.register(
+    r.topics.register(
         search::TOPIC_REINDEX,
         |s, m| Box::pin(search::indexer::handle_reindex(s, &m.tenant_id)),
         index,
     );
-    t.register(
-        files::service::TOPIC_EXTRACT,
-        |s, m| Box::pin(files::indexing::handle_extract(s, &m.tenant_id, &m.payload)),
-        Lane {
-            // Each waits on a converter child; the converter pool bounds them again.
-            concurrency: |cfg| cfg.convert.workers,
-            writes_index: true,
-        },
-    );
-    t.register(
+    r.topics.register(
         delivery::TOPIC_MAIL,
         |s, m| Box::pin(delivery::handle_mail(s, &m.tenant_id, &m.payload)),
         Lane::default(),
     );
-    t.register(
+    r.topics.register(
         delivery::TOPIC_SMS,
         |s, m| Box::pin(delivery::handle_sms(s, &m.tenant_id, &m.payload)),
         Lane::default(),
     );
-    t.register(
-        directory::service::TOPIC_CHANGED,
-        |s, m| {
+    r.converters
+        .register(search::extract::JOB, search::extract::convert);
+    r.periodic.register(
+        "orphan_sweep",
+        |cfg| {
+            (cfg.storage.sweep_interval_secs > 0)
+                .then(|| Duration::from_secs(cfg.storage.sweep_interval_secs))
+        },
+        |s| {
             Box::pin(async move {
-                let p: serde_json::Value = serde_json::from_str(&m.payload).unwrap_or_default();
-                if let (Some(from), Some(into)) = (p["from"].as_str(), p["into"].as_str()) {
-                    documents::shares::on_department_merged(s, &m.tenant_id, from, into)
-                        .await
-                        .map_err(jobs::outbox::HandlerError::retry)?;
+                let grace_ms = s.cfg.storage.orphan_grace_secs.saturating_mul(1000);
+                match blobs::sweep::run(&s.db, &s.blobs, &s.blob_references, grace_ms, false).await
+                {
+                    Ok(r) => Ok(r.removed.len() as u64),
+                    Err(blobs::sweep::SweepError::Busy) => Ok(0),
+                    Err(e) => Err(e.into()),
                 }
-                messaging::follow::on_directory_change(s, &m.tenant_id, &m.payload)
-                    .await
-                    .map(|_| ())
-                    .map_err(jobs::outbox::HandlerError::retry)
             })
         },
-        Lane::default(),
     );
-    t.register(
+    r.periodic.register(
+        "one_time_codes",
+        |_| Some(Duration::from_secs(3600)),
+        |s| {
+            Box::pin(async move {
+                let mut conn = s.db.conn().await?;
+                Ok(authn::codes::prune(&mut conn).await?)
+            })
+        },
+    );
+    r.periodic.register(
+        "idempotency_keys",
+        |_| Some(Duration::from_secs(3600)),
+        |s| Box::pin(async move { Ok(ops::idempotency::prune(&s.db).await?) }),
+    );
+}
+
+/// Messaging's registrations, kept here while its send-path work is in flight; they move to
+/// `messaging::hooks::register` like every other feature's.
+fn messaging_hooks(r: &mut Registries) {
+    r.searchables.register(messaging::hooks::Messages);
+    r.file_readers.register(messaging::hooks::Attachments);
+    r.periodic.register(
+        "room_follows",
+        // What the directory does not announce: accounts disabled or enabled, role holders.
+        |_| Some(Duration::from_secs(300)),
+        |s| Box::pin(async move { Ok(messaging::follow::sync_all(s).await?) }),
+    );
+    r.periodic.register(
+        "delete_after_delivery",
+        // Acknowledgements purge at once; this pass catches room lifetimes running out.
+        |_| Some(Duration::from_secs(2)),
+        |s| Box::pin(async move { Ok(messaging::dad::purge_all(s).await?) }),
+    );
+}
+
+/// Approval requests' registrations, kept here while approvals work is in flight; they move to
+/// `approvals::requests::hooks::register` like every other feature's.
+fn approvals_hooks(r: &mut Registries) {
+    r.searchables.register(approvals::requests::hooks::Requests);
+    r.file_readers
+        .register(approvals::requests::hooks::Attachments);
+    r.topics.register(
         users::service::TOPIC_DISABLED,
         |s, m| {
             Box::pin(approvals::requests::hooks::on_user_disabled(
@@ -92,87 +152,45 @@ pub fn outbox_topics() -> jobs::outbox::Topics {
                 &m.payload,
             ))
         },
-        Lane::default(),
+        jobs::outbox::Lane::default(),
     );
-    t.register(
-        absences::TOPIC,
-        |s, m| {
-            Box::pin(attendance::excused::on_absence_granted(
-                s,
-                &m.tenant_id,
-                &m.payload,
-            ))
-        },
-        Lane::default(),
-    );
-    t.register(
-        tasks::reminders::TOPIC,
-        |s, m| Box::pin(tasks::reminders::handle(s, &m.tenant_id, &m.payload)),
-        Lane::default(),
-    );
-    t.register(
-        meetings::reminders::TOPIC,
-        |s, m| Box::pin(meetings::reminders::handle(s, &m.tenant_id, &m.payload)),
-        Lane::default(),
-    );
-    t.register(
-        files::service::TOPIC_BLOB_DELETE,
-        |s, m| Box::pin(files::indexing::handle_blob_delete(s, &m.payload)),
-        Lane::default(),
-    );
-    t
 }
 
-/// Every searchable kind, from the features that own them.
-pub fn searchables() -> search::Registry {
-    let mut r = search::Registry::default();
-    r.register(files::indexing::Files);
-    r.register(messaging::hooks::Messages);
-    r.register(documents::hooks::Documents);
-    r.register(bulletin::hooks::Posts);
-    r.register(tasks::hooks::Tasks);
-    r.register(notes::hooks::Notes);
-    r.register(meetings::hooks::Meetings);
-    r.register(approvals::requests::hooks::Requests);
-    r.tenants_from(|s| {
-        Box::pin(async move {
-            let mut conn = s.db.conn().await?;
-            tenants::service::ids(&mut conn).await
-        })
-    });
-    r
+/// `directory.changed` has two consumers (documents and messaging) and a topic one handler:
+/// it runs both in turn, and a failure retries the message (both are idempotent).
+fn directory_changed(r: &mut Registries) {
+    r.topics.register(
+        directory::service::TOPIC_CHANGED,
+        |s, m| {
+            Box::pin(async move {
+                documents::hooks::on_directory_changed(s, &m.tenant_id, &m.payload).await?;
+                messaging::follow::on_directory_change(s, &m.tenant_id, &m.payload)
+                    .await
+                    .map(|_| ())
+                    .map_err(jobs::outbox::HandlerError::retry)
+            })
+        },
+        jobs::outbox::Lane::default(),
+    );
+}
+
+/// Every outbox topic and its consumer.
+pub fn outbox_topics() -> jobs::outbox::Topics {
+    registries().topics
 }
 
 /// The features whose rows reference blobs.
 pub fn blob_references() -> blobs::sweep::References {
-    let mut r = blobs::sweep::References::default();
-    r.register(
-        |conn, keys| Box::pin(files::store::referenced_blobs(conn, keys)),
-        |conn, after, n| Box::pin(files::store::named_blobs(conn, after, n)),
-    );
-    r.register(
-        |conn, keys| Box::pin(exports::store::referenced_blobs(conn, keys)),
-        |conn, after, n| Box::pin(exports::store::named_blobs(conn, after, n)),
-    );
-    r
+    registries().blob_references
 }
 
 /// The features that use files, and say who may read them.
 pub fn file_readers() -> files::readers::Readers {
-    let mut r = files::readers::Readers::default();
-    r.register(documents::hooks::Content);
-    r.register(messaging::hooks::Attachments);
-    r.register(bulletin::hooks::Photos);
-    r.register(announcements::hooks::Attachments);
-    r.register(tasks::hooks::Attachments);
-    r.register(notes::hooks::Attachments);
-    r.register(meetings::hooks::Attachments);
-    r.register(directory::photos::Photos);
-    r.register(approvals::requests::hooks::Attachments);
-    r
+    registries().file_readers
 }
 
-/// Every feature's data classes (retention, erasure and export reach them through this).
+/// Every feature's data classes (retention, erasure and export reach them through this). The
+/// order runs across features, so it is kept here, in one list.
 pub fn lifecycle() -> lifecycle::Registry {
     let mut r = lifecycle::Registry::default();
     r.register(messaging::lifecycle::Messaging);
@@ -234,90 +252,12 @@ pub fn exporters() -> lifecycle::export::Exporters {
 
 /// Every periodic pass, from the features that own them.
 pub fn periodic() -> jobs::periodic::Schedule {
-    let mut s = jobs::periodic::Schedule::default();
-    s.register(
-        "orphan_sweep",
-        |cfg| {
-            (cfg.storage.sweep_interval_secs > 0)
-                .then(|| Duration::from_secs(cfg.storage.sweep_interval_secs))
-        },
-        |s| {
-            Box::pin(async move {
-                let grace_ms = s.cfg.storage.orphan_grace_secs.saturating_mul(1000);
-                match blobs::sweep::run(&s.db, &s.blobs, &s.blob_references, grace_ms, false).await
-                {
-                    Ok(r) => Ok(r.removed.len() as u64),
-                    Err(blobs::sweep::SweepError::Busy) => Ok(0),
-                    Err(e) => Err(e.into()),
-                }
-            })
-        },
-    );
-    s.register(
-        "room_follows",
-        // What the directory does not announce: accounts disabled or enabled, role holders.
-        |_| Some(Duration::from_secs(300)),
-        |s| Box::pin(async move { Ok(messaging::follow::sync_all(s).await?) }),
-    );
-    s.register(
-        "one_time_codes",
-        |_| Some(Duration::from_secs(3600)),
-        |s| {
-            Box::pin(async move {
-                let mut conn = s.db.conn().await?;
-                Ok(authn::codes::prune(&mut conn).await?)
-            })
-        },
-    );
-    s.register(
-        "idempotency_keys",
-        |_| Some(Duration::from_secs(3600)),
-        |s| Box::pin(async move { Ok(ops::idempotency::prune(&s.db).await?) }),
-    );
-    s.register(
-        "retention",
-        |cfg| {
-            (cfg.retention.run_every_secs > 0)
-                .then(|| Duration::from_secs(cfg.retention.run_every_secs))
-        },
-        |s| Box::pin(retention::runs::scheduled(s)),
-    );
-    s.register(
-        "account_erasure",
-        // Grace periods ending, and erasures a stopped node left behind.
-        |_| Some(Duration::from_secs(60)),
-        |s| Box::pin(users::deletion::runner::erase_due(s)),
-    );
-    s.register(
-        "delete_after_delivery",
-        // Acknowledgements purge at once; this pass catches room lifetimes running out.
-        |_| Some(Duration::from_secs(2)),
-        |s| Box::pin(async move { Ok(messaging::dad::purge_all(s).await?) }),
-    );
-    s.register(
-        "bulletin_expiry",
-        // Expired posts are off the board at once; this pass takes them out of the index.
-        |_| Some(Duration::from_secs(10)),
-        |s| Box::pin(async move { Ok(bulletin::readers::sweep_expired(s).await?) }),
-    );
-    s.register(
-        "exports",
-        |cfg| {
-            (cfg.exports.sweep_every_secs > 0)
-                .then(|| Duration::from_secs(cfg.exports.sweep_every_secs))
-        },
-        |s| Box::pin(exports::service::sweep(s)),
-    );
-    s
+    registries().periodic
 }
 
 /// Every parser of untrusted content, by job name: they run only in `stoa convert` children.
 pub fn converters() -> jobs::convert::Converters {
-    let mut c = jobs::convert::Converters::default();
-    c.register(files::preview::JOB, files::preview::convert);
-    c.register(search::extract::JOB, search::extract::convert);
-    c.register(calendar::ics_parse::JOB, calendar::ics_parse::convert);
-    c
+    registries().converters
 }
 
 /// Write a secret to a new file readable only by its owner.
@@ -393,6 +333,12 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
         "storage.master_key, STOA_STORAGE__MASTER_KEY",
     )
     .await?;
+    let Registries {
+        searchables,
+        file_readers,
+        blob_references,
+        ..
+    } = registries();
     let search: Arc<dyn search::SearchIndex> = if open_search {
         search::from_config(&cfg).await?
     } else {
@@ -421,11 +367,11 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
         operator_token_hash,
         outbox_wake: Notify::new(),
         blobs,
-        blob_references: blob_references(),
+        blob_references,
         search,
         search_health: search::health::Health::default(),
-        searchables: searchables(),
-        file_readers: file_readers(),
+        searchables,
+        file_readers,
         lifecycle: lifecycle(),
         exporters: exporters(),
         hub,

@@ -60,6 +60,6 @@ pub use app::{
     app, build_cli_state, build_state, converters, init_tracing, outbox_topics, serve,
     write_secret_file,
 };
-pub use state::{AppState, BoxError};
+pub use state::{AppState, BoxError, Registries};
 // Old path, for code that still says `crate::pagination` (use `crate::http::pagination`).
 pub use http::pagination;

@@ -502,7 +502,7 @@ async fn run(command: Command, cfg: Config) -> Result<ExitCode, BoxError> {
             };
             let db = stoa::db::Db::connect(&cfg.database_url(), 2).await?;
             let mut conn = db.conn().await?;
-            let Some(t) = stoa::tenants::store::by_slug(&mut conn, &tenant).await? else {
+            let Some(t) = stoa::tenants::service::by_slug(&mut conn, &tenant).await? else {
                 eprintln!("stoa: no tenant with slug `{tenant}`");
                 return Ok(ExitCode::from(2));
             };

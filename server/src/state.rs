@@ -1,5 +1,6 @@
 //! The application state: everything a request or a worker needs, built once by `app` from a
-//! configuration (nothing global) and shared by reference.
+//! configuration (nothing global) and shared by reference; and the [`Registries`] features fill
+//! before it is built.
 
 use crate::{
     authn, authz, blobs, config::Config, db, delivery, files, jobs, lifecycle, ops, realtime,
@@ -9,6 +10,26 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What features plug into the infrastructure, collected before [`AppState`] is built: each
+/// feature's `hooks::register` adds its parts (`app::registries` calls one a feature), so
+/// neither `app.rs` nor the infrastructure names a feature's handlers. The registries whose
+/// order runs across features (data classes, export sections) are listed in `app.rs`.
+#[derive(Default)]
+pub struct Registries {
+    /// Outbox topics and their consumers.
+    pub topics: jobs::outbox::Topics,
+    /// Searchable kinds, and where a rebuild finds the tenants.
+    pub searchables: search::Registry,
+    /// Who may read a file a feature uses.
+    pub file_readers: files::readers::Readers,
+    /// Rows that reference blobs (the orphan sweep keeps what they reference).
+    pub blob_references: blobs::sweep::References,
+    /// Periodic passes.
+    pub periodic: jobs::periodic::Schedule,
+    /// Parsers of untrusted content, run only in `stoa convert` children.
+    pub converters: jobs::convert::Converters,
+}
 
 /// Everything a request or a worker needs; built once, shared by reference.
 pub struct AppState {

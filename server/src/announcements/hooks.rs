@@ -1,9 +1,12 @@
-//! What announcements plug into the registries (`app.rs`): their attachments as a
+//! What announcements plug into the registries ([`register`]): their attachments as a
 //! `FileConsumer`, so the audience — and only the audience, while the announcement is live —
 //! may download an announcement's files.
 
 use super::store;
-use crate::{authn::Principal, db::now_ms, directory::audience, error::ApiResult, files, AppState};
+use crate::{
+    authn::Principal, db::now_ms, directory::audience, error::ApiResult, files, AppState,
+    Registries,
+};
 use async_trait::async_trait;
 use sqlx::AnyConnection;
 
@@ -34,4 +37,9 @@ impl files::readers::FileConsumer for Attachments {
         }
         super::service::oversees(state, p).await
     }
+}
+
+/// Announcements in the registries: the readers of attachments.
+pub fn register(r: &mut Registries) {
+    r.file_readers.register(Attachments);
 }

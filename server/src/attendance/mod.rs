@@ -20,6 +20,7 @@ pub mod api;
 pub mod csv;
 pub mod excused;
 pub mod export;
+pub mod hooks;
 pub mod lifecycle;
 pub mod records;
 pub mod rules;

@@ -378,6 +378,13 @@ pub fn verify_chain(
     v.finish(head_seq, head_hash)
 }
 
+/// Every tenant with an audit chain (entries, or a head after pruning), for install-wide
+/// checks (`stoa backup --verify`).
+pub async fn chain_tenants(db: &crate::db::Db) -> Result<Vec<String>, sqlx::Error> {
+    let mut conn = db.conn().await?;
+    store::chain_tenants(&mut conn).await
+}
+
 /// Verify a tenant's chain in the database, page by page, against the anchor key and, when
 /// the tenant has a mirror file in `mirror_dir`, against that copy outside the database: an
 /// entry that differs from its mirrored copy, or a mirrored entry the database no longer has

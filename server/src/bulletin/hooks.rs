@@ -1,11 +1,12 @@
-//! What the bulletin board plugs into the infrastructure's registries (see `app.rs`): posts are
+//! What the bulletin board plugs into the infrastructure's registries ([`register`]): posts are
 //! searchable by everyone who may read the board, and their photos are read through the posts
 //! that show them.
 
 use super::{readers, service, store};
-use crate::{authn::Principal, error::ApiResult, files, search, AppState};
+use crate::{authn::Principal, error::ApiResult, files, search, AppState, Registries};
 use async_trait::async_trait;
 use sqlx::AnyConnection;
+use std::time::Duration;
 
 /// Posts, found by title, description, place and category; readable by holders of
 /// `bulletin.post` while the post is on the board.
@@ -76,4 +77,17 @@ impl files::readers::FileConsumer for Photos {
     ) -> ApiResult<bool> {
         readers::photo_readable(state, conn, p, &f.id).await
     }
+}
+
+/// The board in the registries: the post search kind, the readers of post photos, and the pass
+/// that takes expired posts out of the index.
+pub fn register(r: &mut Registries) {
+    r.searchables.register(Posts);
+    r.file_readers.register(Photos);
+    r.periodic.register(
+        "bulletin_expiry",
+        // Expired posts are off the board at once; this pass takes them out of the index.
+        |_| Some(Duration::from_secs(10)),
+        |s| Box::pin(async move { Ok(readers::sweep_expired(s).await?) }),
+    );
 }

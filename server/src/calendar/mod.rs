@@ -14,6 +14,7 @@
 pub mod agenda;
 pub mod api;
 pub mod feed;
+pub mod hooks;
 pub mod ics_parse;
 pub mod import;
 pub mod lifecycle;

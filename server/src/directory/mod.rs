@@ -24,6 +24,7 @@ pub mod audience;
 pub mod bulk;
 pub mod chart;
 pub mod export;
+pub mod hooks;
 pub mod lifecycle;
 pub mod lines;
 pub mod people;

@@ -1,9 +1,12 @@
-//! What documents plugs into the infrastructure's registries (see `app.rs`): documents are
+//! What documents plugs into the infrastructure's registries ([`register`]): documents are
 //! searchable, and document content (files of scope `document`) is read only through the
 //! documents that use it.
 
 use super::{docs, readers};
-use crate::{authn::Principal, error::ApiResult, files, search, AppState};
+use crate::{
+    authn::Principal, error::ApiResult, files, jobs::outbox::HandlerError, search, AppState,
+    Registries,
+};
 use async_trait::async_trait;
 use sqlx::AnyConnection;
 
@@ -88,4 +91,26 @@ impl files::readers::FileConsumer for Content {
             .map(|d| (docs::KIND, d))
             .collect())
     }
+}
+
+/// Documents in the registries: the `document` search kind and the readers of their content.
+pub fn register(r: &mut Registries) {
+    r.searchables.register(Documents);
+    r.file_readers.register(Content);
+}
+
+/// A directory change (`directory::service::TOPIC_CHANGED`, consumed with messaging's in
+/// `app.rs`): a merged department's shares go to the department it merged into.
+pub async fn on_directory_changed(
+    s: &AppState,
+    tenant_id: &str,
+    payload: &str,
+) -> Result<(), HandlerError> {
+    let p: serde_json::Value = serde_json::from_str(payload).unwrap_or_default();
+    if let (Some(from), Some(into)) = (p["from"].as_str(), p["into"].as_str()) {
+        super::shares::on_department_merged(s, tenant_id, from, into)
+            .await
+            .map_err(HandlerError::retry)?;
+    }
+    Ok(())
 }

@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod build;
+pub mod hooks;
 pub mod lifecycle;
 pub mod service;
 pub mod store;

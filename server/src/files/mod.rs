@@ -4,6 +4,7 @@
 pub mod api;
 pub mod detect;
 pub mod export;
+pub mod hooks;
 pub mod indexing;
 pub mod lifecycle;
 pub mod operator;

@@ -1,4 +1,4 @@
-//! What meetings plug into the registries (`app.rs`): their attachments as a
+//! What meetings plug into the registries ([`register`]): their attachments as a
 //! `FileConsumer`, so that the organiser and the attendees — and nobody else — may download
 //! a meeting's files; and the `meeting` search kind, read by the organiser and the attendees
 //! (person attendees by their `u:` token, department attendees by `mdept:<id>` for the
@@ -11,8 +11,9 @@ use crate::{
     directory::audience,
     error::ApiResult,
     files,
+    jobs::outbox::Lane,
     search::{self, Doc},
-    AppState,
+    AppState, Registries,
 };
 use async_trait::async_trait;
 use sqlx::AnyConnection;
@@ -130,4 +131,16 @@ impl search::Searchable for Meetings {
             .map(|t| reader(&t))
             .collect())
     }
+}
+
+/// Meetings in the registries: the meeting search kind, the readers of attachments, and the
+/// timed reminder chain.
+pub fn register(r: &mut Registries) {
+    r.searchables.register(Meetings);
+    r.file_readers.register(Attachments);
+    r.topics.register(
+        super::reminders::TOPIC,
+        |s, m| Box::pin(super::reminders::handle(s, &m.tenant_id, &m.payload)),
+        Lane::default(),
+    );
 }

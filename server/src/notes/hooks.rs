@@ -1,8 +1,8 @@
-//! What notes plug into the registries (`app.rs`): notes are searchable by their owner alone,
+//! What notes plug into the registries ([`register`]): notes are searchable by their owner alone,
 //! and files attached to a note are readable by its owner alone.
 
 use super::{service, store};
-use crate::{authn::Principal, error::ApiResult, files, search, AppState};
+use crate::{authn::Principal, error::ApiResult, files, search, AppState, Registries};
 use async_trait::async_trait;
 use sqlx::AnyConnection;
 
@@ -63,4 +63,10 @@ impl files::readers::FileConsumer for Attachments {
     ) -> ApiResult<bool> {
         Ok(store::file_readable_by(conn, &p.tenant_id, &f.id, &p.user_id).await?)
     }
+}
+
+/// Notes in the registries: the note search kind and the readers of attachments.
+pub fn register(r: &mut Registries) {
+    r.searchables.register(Notes);
+    r.file_readers.register(Attachments);
 }

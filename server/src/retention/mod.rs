@@ -15,6 +15,7 @@
 
 pub mod api;
 pub mod holds;
+pub mod hooks;
 pub mod lifecycle;
 pub mod runs;
 pub mod service;

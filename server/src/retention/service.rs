@@ -80,6 +80,15 @@ pub struct PolicyChange {
     pub confirm_items: Option<u64>,
 }
 
+/// A tenant's own periods, class by class (`None`: kept forever); a class it has not set keeps
+/// its default and is not listed.
+pub async fn periods(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+) -> Result<Vec<(String, Option<i64>)>, sqlx::Error> {
+    store::policies(conn, tenant_id).await
+}
+
 /// Everything a tenant's runs and previews read, loaded once.
 pub struct Context {
     pub tenant_id: String,
@@ -93,10 +102,7 @@ impl Context {
     pub async fn load(conn: &mut AnyConnection, tenant_id: &str) -> Result<Context, sqlx::Error> {
         Ok(Context {
             tenant_id: tenant_id.to_string(),
-            policies: store::policies(&mut *conn, tenant_id)
-                .await?
-                .into_iter()
-                .collect(),
+            policies: periods(&mut *conn, tenant_id).await?.into_iter().collect(),
             overrides: store::overrides(&mut *conn, tenant_id, None).await?,
             switches: switches(&mut *conn, tenant_id).await?,
             holds: crate::lifecycle::holds::active(conn, tenant_id).await?,

@@ -1,8 +1,10 @@
-//! What tasks plug into the registries (`app.rs`): tasks are searchable by their owner and
+//! What tasks plug into the registries ([`register`]): tasks are searchable by their owner and
 //! assignee, and files attached to a task are readable by them — nobody else.
 
 use super::{service, store};
-use crate::{authn::Principal, error::ApiResult, files, search, AppState};
+use crate::{
+    authn::Principal, error::ApiResult, files, jobs::outbox::Lane, search, AppState, Registries,
+};
 use async_trait::async_trait;
 use sqlx::AnyConnection;
 
@@ -64,4 +66,16 @@ impl files::readers::FileConsumer for Attachments {
     ) -> ApiResult<bool> {
         Ok(store::file_readable_by(conn, &p.tenant_id, &f.id, &p.user_id).await?)
     }
+}
+
+/// Tasks in the registries: the task search kind, the readers of attachments, and the timed
+/// reminder chain.
+pub fn register(r: &mut Registries) {
+    r.searchables.register(Tasks);
+    r.file_readers.register(Attachments);
+    r.topics.register(
+        super::reminders::TOPIC,
+        |s, m| Box::pin(super::reminders::handle(s, &m.tenant_id, &m.payload)),
+        Lane::default(),
+    );
 }

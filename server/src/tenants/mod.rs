@@ -2,6 +2,7 @@
 //! and resumed by the operator.
 
 pub mod api;
+pub mod hooks;
 pub mod service;
 pub mod store;
 

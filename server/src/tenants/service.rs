@@ -239,6 +239,13 @@ pub async fn by_id(conn: &mut sqlx::AnyConnection, id: &str) -> ApiResult<Option
     Ok(store::by_id(conn, id).await?)
 }
 
+/// A bare tenant row (no roles, no first admin), for other features' unit tests whose tables'
+/// foreign keys need a tenant.
+#[cfg(test)]
+pub async fn insert_bare(conn: &mut sqlx::AnyConnection, t: &TenantRow) -> Result<(), sqlx::Error> {
+    store::insert(conn, t).await
+}
+
 /// How many tenants the install has (first-run setup runs while there are none).
 pub async fn count(conn: &mut sqlx::AnyConnection) -> Result<i64, sqlx::Error> {
     store::count(conn).await

@@ -300,7 +300,7 @@ impl UsersApi {
         id: Path<String>,
     ) -> ApiResult<Json<InvitationLink>> {
         Ok(Json(
-            invitations::reissue_invitation(&state, &auth.0, &id.0)
+            service::reissue_invitation(&state, &auth.0, &id.0)
                 .await?
                 .into(),
         ))

@@ -1,15 +1,13 @@
 //! Invitations: a one-time link that lets an invited person set their password (also how an
 //! admin lets someone reset a forgotten one), issued inside the caller's transaction and mailed
-//! when mail is configured.
+//! when mail is configured. An admin's fresh link is `service::reissue_invitation`.
 
 use super::store::{self, UserRow};
 use crate::{
-    audit,
     authn::{self, Principal},
-    authz::{contain_account, perm, Contained},
     db::rfc3339,
     delivery,
-    error::{ApiError, ApiResult, Code},
+    error::ApiResult,
     AppState,
 };
 use sqlx::AnyConnection;
@@ -91,51 +89,4 @@ pub(super) async fn mail_invitation(
     delivery::queue(conn, &p.tenant_id, &sealer.mail(&mail)?).await?;
     inv.mailed = true;
     Ok(())
-}
-
-/// The account `id` of the tenant (404 when there is none).
-async fn user(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> ApiResult<UserRow> {
-    if !crate::db::is_id(id) {
-        return Err(ApiError::not_found("user"));
-    }
-    store::get(conn, tenant_id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user"))
-}
-
-/// A fresh invitation link (also how an admin lets someone reset a forgotten password).
-#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
-pub async fn reissue_invitation(
-    state: &AppState,
-    p: &Principal,
-    id: &str,
-) -> ApiResult<Invitation> {
-    let g = state.authz.require(p, perm::USERS_MANAGE).await?;
-    let email = {
-        let mut conn = state.db.conn().await?;
-        user(&mut conn, &p.tenant_id, id).await?.email
-    };
-    let sealer = invitation_sealer(state, &p.tenant_id, email.as_deref()).await?;
-    let mut tx = state.db.begin().await?;
-    let u = user(&mut tx, &p.tenant_id, id).await?;
-    // A fresh link is a password reset: whoever holds it becomes this account.
-    let _: Contained = contain_account(&mut tx, p, &u.id).await?;
-    if u.status == "disabled" {
-        return Err(ApiError::conflict(
-            Code::Conflict,
-            "enable the account before inviting it",
-        ));
-    }
-    let mut inv = issue_invitation(&mut tx, state, &p.tenant_id, &u.id, &p.user_id).await?;
-    mail_invitation(&mut tx, sealer.as_ref(), p, &u, &mut inv).await?;
-    audit::record(
-        &mut tx,
-        g.principal()
-            .audit("user.invitation_issued")
-            .target("user", &u.id)
-            .details(serde_json::json!({ "mailed": inv.mailed })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(inv)
 }

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod deletion;
 pub mod export;
+pub mod hooks;
 pub mod invitations;
 pub mod lifecycle;
 pub mod mail;

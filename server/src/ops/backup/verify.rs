@@ -104,11 +104,7 @@ pub async fn run(
     }
     orphans.sort();
     report.orphans = orphans;
-    let tenants = {
-        let mut conn = db.conn().await?;
-        crate::audit::store::chain_tenants(&mut conn).await?
-    };
-    for t in tenants {
+    for t in crate::audit::chain_tenants(db).await? {
         let chain = match crate::audit::verify_tenant(db, anchor, &t, mirror_dir).await? {
             Ok(n) => Chain {
                 tenant_id: t,
