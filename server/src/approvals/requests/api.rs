@@ -197,6 +197,7 @@ impl ApprovalRequestsApi {
             Action::Approve,
             b.comment.as_deref(),
             b.revision,
+            b.file_ids.as_deref().unwrap_or_default(),
         )
         .await?;
         Ok(Json(full(&state, &auth.0, v).await?))
@@ -226,6 +227,7 @@ impl ApprovalRequestsApi {
             Action::Reject,
             b.comment.as_deref(),
             b.revision,
+            b.file_ids.as_deref().unwrap_or_default(),
         )
         .await?;
         Ok(Json(full(&state, &auth.0, v).await?))
@@ -255,6 +257,7 @@ impl ApprovalRequestsApi {
             Action::Withdraw,
             b.comment.as_deref(),
             b.revision,
+            b.file_ids.as_deref().unwrap_or_default(),
         )
         .await?;
         Ok(Json(full(&state, &auth.0, v).await?))
@@ -285,6 +288,7 @@ impl ApprovalRequestsApi {
             Action::Transfer(b.to),
             b.comment.as_deref(),
             b.revision,
+            &[],
         )
         .await?;
         Ok(Json(full(&state, &auth.0, v).await?))
@@ -320,6 +324,7 @@ impl ApprovalRequestsApi {
             },
             b.comment.as_deref(),
             b.revision,
+            &[],
         )
         .await?;
         Ok(Json(full(&state, &auth.0, v).await?))
@@ -352,6 +357,7 @@ impl ApprovalRequestsApi {
             Action::SendBack(b.node_id),
             b.comment.as_deref(),
             b.revision,
+            b.file_ids.as_deref().unwrap_or_default(),
         )
         .await?;
         Ok(Json(full(&state, &auth.0, v).await?))
@@ -414,6 +420,7 @@ impl ApprovalRequestsApi {
             Action::Urge,
             b.comment.as_deref(),
             b.revision,
+            b.file_ids.as_deref().unwrap_or_default(),
         )
         .await?;
         Ok(Json(full(&state, &auth.0, v).await?))
@@ -442,6 +449,7 @@ impl ApprovalRequestsApi {
             Action::Comment,
             Some(&body.0.comment),
             None,
+            body.0.file_ids.as_deref().unwrap_or_default(),
         )
         .await?;
         Ok(RequestCreated::Created(Json(

@@ -93,6 +93,7 @@ async fn replace_in(state: &AppState, t: &str, id: &str, gone: &str) -> ApiResul
             comment: None,
             created_at: now,
             answers: None,
+            files: Vec::new(),
         },
     )
     .await?;

@@ -3,17 +3,17 @@
 //! `approval_requests_finished`: requests that finished (approved, rejected, withdrawn), by
 //! when they finished; kept forever unless the tenant sets a period. A pending request is never
 //! due. A purge removes each from every store: the request, its append-only history, who it
-//! waited for and copied, the notices about it and its search entry. A legal hold on the
-//! submitter keeps their requests.
+//! waited for and copied, the links to the files its answers and actions attach, the notices
+//! about it and its search entry. A legal hold on the submitter keeps their requests.
 //!
 //! Erasure of a person keeps the **record** — every request and every action stays, with the
 //! person's id as a pseudonymous id (the account's name is the pseudonym from then on) — and
 //! removes what the person said in it:
 //! - the answers of the requests they submitted are erased (`{}`); a request of theirs still
 //!   pending is withdrawn by Stoa first (nobody is left to see it through);
-//! - the comments they wrote on any request are cleared when the tenant deletes what erased
-//!   people authored (`authored_messages = delete`), kept under the pseudonym otherwise, as
-//!   messages are;
+//! - the comments they wrote on any request, and the files they attached to their actions, are
+//!   cleared when the tenant deletes what erased people authored (`authored_messages = delete`),
+//!   kept under the pseudonym otherwise, as messages are;
 //! - they are no longer copied on requests.
 //!
 //! A legal hold on the person (or covering a request's date) keeps that request as it is.
@@ -57,6 +57,7 @@ const CLASSES: &[DataClass] = &[DataClass {
         "approval_request_actions",
         "approval_request_people",
         "approval_request_files",
+        "approval_action_files",
     ],
     source: &store::FINISHED,
     container: None,
@@ -138,7 +139,7 @@ impl Lifecycle for Requests {
         }
         let mut comments = Erased::of(FEATURE, "comments on requests");
         for a in store::actions_by(&mut tx, tenant_id, person).await? {
-            if a.comment.is_none() {
+            if a.comment.is_none() && a.files == 0 {
                 continue;
             }
             let item = Item {
@@ -205,6 +206,7 @@ async fn withdraw(
             comment: Some("Withdrawn by Stoa: the submitter's account was erased".into()),
             created_at: now,
             answers: None,
+            files: Vec::new(),
         },
     )
     .await?;

@@ -41,6 +41,8 @@ pub const SEARCH_KIND: &str = "approval";
 pub const SOURCE: &str = "approval";
 /// Longest comment, in characters.
 pub const MAX_COMMENT: usize = 2_000;
+/// Most files one action (a comment, an approval, …) attaches.
+pub const MAX_FILES: usize = 10;
 /// How often the submitter may urge the approvers of one request.
 pub const URGE_EVERY_MS: i64 = 3_600_000;
 
@@ -93,24 +95,47 @@ fn comment(field: &str, raw: Option<&str>) -> ApiResult<Option<String>> {
     crate::http::validate::optional_text(field, raw, MAX_COMMENT)
 }
 
-/// Files a person may attach to a request: plain uploads they can read (422 naming `answers`
+/// Files a person may attach to a request: plain uploads they can read (422 naming `field`
 /// otherwise).
 async fn attachable(
     state: &AppState,
     conn: &mut AnyConnection,
     p: &Principal,
+    field: &str,
     ids: &[String],
 ) -> ApiResult<()> {
     for f in ids {
-        let ok = crate::files::service::attachable(state, conn, p, f).await;
+        let ok = is_id(f) && crate::files::service::attachable(state, conn, p, f).await;
         if !ok {
             return Err(ApiError::validation(
-                "answers",
+                field,
                 "only files you uploaded (or can read) can be attached",
             ));
         }
     }
     Ok(())
+}
+
+/// The files attached to an action, once each in the order given: at most [`MAX_FILES`], each
+/// a file id (422 naming `file_ids` otherwise; whether the caller may attach them is checked
+/// in the action's transaction).
+fn action_files(ids: &[String]) -> ApiResult<Vec<String>> {
+    if ids.len() > MAX_FILES {
+        return Err(ApiError::validation(
+            "file_ids",
+            format!("at most {MAX_FILES} files"),
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(ids.len());
+    for f in ids {
+        if !is_id(f) {
+            return Err(ApiError::validation("file_ids", "not a file id"));
+        }
+        if !out.contains(f) {
+            out.push(f.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// What a submitter sends.
@@ -236,7 +261,7 @@ pub async fn submit(state: &AppState, p: &Principal, sub: Submission) -> ApiResu
         .with_field("version"));
     }
     let checked = form::check_answers(&mut tx, t, &v.form, &sub.answers).await?;
-    attachable(state, &mut tx, p, &checked.attachments).await?;
+    attachable(state, &mut tx, p, "answers", &checked.attachments).await?;
     let chain = resolve::chain(&mut tx, t, &v, &p.user_id, &checked.answers, &sub.chosen).await?;
     let (s, events) = State::start(&p.user_id, &chain);
     s.check().map_err(ApiError::internal)?;
@@ -269,6 +294,7 @@ pub async fn submit(state: &AppState, p: &Principal, sub: Submission) -> ApiResu
             comment: None,
             created_at: now,
             answers: None,
+            files: Vec::new(),
         },
     )
     .await?;
@@ -331,7 +357,8 @@ pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<View> {
 /// Act on a request: approve or reject (a current approver of the active node), withdraw (the
 /// submitter, while pending), comment (the submitter, the chain's approvers, the people
 /// copied). With `revision`, only if nobody acted since (409 otherwise). A finished request
-/// takes no action (409).
+/// takes no action (409). `files` are attached to the action (files the caller may attach:
+/// 422 naming `file_ids` otherwise) and read by whoever may read the request.
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, id = %id, action = action.as_str()))]
 pub async fn act(
     state: &AppState,
@@ -340,8 +367,9 @@ pub async fn act(
     action: Action,
     comment_raw: Option<&str>,
     revision: Option<i64>,
+    files: &[String],
 ) -> ApiResult<View> {
-    act_with(state, p, id, action, comment_raw, revision, None).await
+    act_with(state, p, id, action, comment_raw, revision, None, files).await
 }
 
 /// Resubmit a request its approver returned: the submitter, with edited answers (or the same
@@ -365,6 +393,7 @@ pub async fn resubmit(
         comment_raw,
         revision,
         answers,
+        &[],
     )
     .await
 }
@@ -378,7 +407,9 @@ async fn act_with(
     comment_raw: Option<&str>,
     revision: Option<i64>,
     answers: Option<Value>,
+    files: &[String],
 ) -> ApiResult<View> {
+    let files = action_files(files)?;
     let text = if action == Action::Comment {
         Some(crate::http::validate::text(
             "comment",
@@ -429,13 +460,14 @@ async fn act_with(
     }
     let (next, events) = machine::apply(&s, &p.user_id, &action).map_err(refused)?;
     next.check().map_err(ApiError::internal)?;
+    attachable(state, &mut tx, p, "file_ids", &files).await?;
     let mut before = None;
     let mut row = row;
     if action == Action::Resubmit {
         if let Some(a) = answers {
             let v = templates::version(&mut tx, t, &row.template_id, row.version).await?;
             let checked = form::check_answers(&mut tx, t, &v.form, &a).await?;
-            attachable(state, &mut tx, p, &checked.attachments).await?;
+            attachable(state, &mut tx, p, "answers", &checked.attachments).await?;
             let text = checked.answers.to_string();
             store::set_answers(&mut tx, t, id, &text).await?;
             store::set_files(&mut tx, t, id, &checked.attachments).await?;
@@ -481,9 +513,11 @@ async fn act_with(
             comment: text,
             created_at: now,
             answers: before,
+            files: Vec::new(),
         },
     )
     .await?;
+    store::add_action_files(&mut tx, t, &new.id, new.revision, &files).await?;
     if !matches!(action, Action::Comment | Action::Urge) {
         store::set_waiting(&mut tx, t, &new.id, &next.current_approvers()).await?;
     }
