@@ -477,8 +477,8 @@ async fn erasure_keeps_the_record(b: Backend) {
 both!(erasure_keeps_the_record);
 
 /// A retention period on finished requests purges them (with their history, people and
-/// notices) once they are older than it; pending requests stay whatever their age. The preview
-/// counts exactly what the run removes.
+/// notices) once they are older than it; pending requests stay whatever their age, and so do
+/// those a held person acted on. The preview counts exactly what the run removes.
 async fn retention_purges_finished_requests(b: Backend) {
     let env = [
         ("STOA_RETENTION__RUN_EVERY_SECS", "0"),
@@ -497,6 +497,18 @@ async fn retention_purges_finished_requests(b: Backend) {
     let gone = id(&submit(&s, &sam_t, &tid, json!({ "note": "withdrawn one" })).await);
     act(&s, &sam_t, &gone, "withdraw").await;
     let open = id(&submit(&s, &sam_t, &tid, json!({ "note": "pending one" })).await);
+    // Henry approves one of Sam's requests and is under a legal hold: it stays.
+    let (henry, henry_t) = s.staff(&t, "Henry").await;
+    let tid_h = simple_template(&s, &admin, &henry).await;
+    let kept = id(&submit(&s, &sam_t, &tid_h, json!({ "note": "henry approved" })).await);
+    act(&s, &henry_t, &kept, "approve").await;
+    s.post(
+        "/api/v1/retention/holds",
+        &admin,
+        json!({ "name": "Henry's case", "reason": "litigation", "people": [henry] }),
+    )
+    .await
+    .ok(201);
 
     let p = s.get("/api/v1/retention/policy", &admin).await;
     let class = p.ok(200)["classes"]
@@ -574,5 +586,12 @@ async fn retention_purges_finished_requests(b: Backend) {
         .get(&format!("/api/v1/approvals/requests/{open}"), &admin)
         .await;
     assert_eq!(r.ok(200)["state"], "pending");
+    // The request the held approver acted on is kept, whole.
+    let r = s
+        .get(&format!("/api/v1/approvals/requests/{kept}"), &admin)
+        .await;
+    let r = r.ok(200).clone();
+    assert_eq!(r["state"], "approved");
+    assert_eq!(r["history"].as_array().unwrap().len(), 2);
 }
 both!(retention_purges_finished_requests);

@@ -16,7 +16,8 @@
 //!   kept under the pseudonym otherwise, as messages are;
 //! - they are no longer copied on requests.
 //!
-//! A legal hold on the person (or covering a request's date) keeps that request as it is.
+//! A legal hold on the person, on the request's submitter or on anyone who acted on it
+//! (within the hold's dates) keeps that request as it is.
 //! Requests the person was to decide are another rule's business (the flow's replacement of an
 //! approver who left).
 
@@ -114,14 +115,7 @@ impl Lifecycle for Requests {
         let mut submitted = Erased::of(FEATURE, "requests submitted (answers erased, record kept)");
         let mut withdrawn = Erased::of(FEATURE, "pending requests withdrawn");
         for row in store::submitted_by(&mut tx, tenant_id, person).await? {
-            let held = e
-                .held_by(&Item {
-                    people: &[person],
-                    room: None,
-                    space: None,
-                    at: row.created_at,
-                })
-                .is_some();
+            let held = held(e, &mut tx, tenant_id, person, &row.id, row.created_at).await?;
             if held {
                 submitted.held += 1;
                 continue;
@@ -142,13 +136,16 @@ impl Lifecycle for Requests {
             if a.comment.is_none() && a.files == 0 {
                 continue;
             }
-            let item = Item {
-                people: &[person],
-                room: None,
-                space: None,
-                at: a.request_created_at,
-            };
-            if e.held_by(&item).is_some() {
+            let item_held = held(
+                e,
+                &mut tx,
+                tenant_id,
+                &a.submitter_id,
+                &a.request_id,
+                a.request_created_at,
+            )
+            .await?;
+            if item_held {
                 comments.held += 1;
             } else if e.messages == AuthoredMessages::Delete {
                 let n = store::clear_comment(&mut tx, tenant_id, &a.request_id, a.seq).await?;
@@ -168,6 +165,31 @@ impl Lifecycle for Requests {
         tx.commit().await?;
         Ok(vec![submitted, withdrawn, comments, copied])
     }
+}
+
+/// Whether a legal hold keeps the request: one on its submitter or on anyone who acted on it
+/// (approvers, people who commented), within the hold's dates.
+async fn held(
+    e: &Erasure,
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    submitter: &str,
+    request_id: &str,
+    at: i64,
+) -> Result<bool, BoxError> {
+    if e.holds.is_empty() {
+        return Ok(false);
+    }
+    let mut people = store::actors(conn, tenant_id, request_id).await?;
+    people.push(submitter.to_string());
+    let people: Vec<&str> = people.iter().map(String::as_str).collect();
+    Ok(e.held_by(&Item {
+        people: &people,
+        room: None,
+        space: None,
+        at,
+    })
+    .is_some())
 }
 
 /// Withdraw a pending request whose submitter is being erased, as Stoa (the action has no

@@ -461,14 +461,20 @@ pub async fn open_naming(
 }
 /// Finished requests (approved, rejected, withdrawn) by when they finished: the lifecycle's
 /// `approval_requests_finished` class. A pending request is never due. A legal hold on the
-/// submitter keeps their requests.
+/// submitter, or on anyone who acted on a request (approved, rejected, commented, …), keeps
+/// it.
 pub static FINISHED: crate::lifecycle::Source = crate::lifecycle::Source {
     from: "approval_requests r",
     tenant: "r.tenant_id",
     id: "r.id",
     time: "r.finished_at",
     container: None,
-    people: &["r.submitter_id"],
+    people: &[
+        "r.submitter_id",
+        "exists (select 1 from approval_request_actions ha \
+          where ha.tenant_id = r.tenant_id and ha.request_id = r.id \
+            and ha.actor_id in ({people}))",
+    ],
     bytes: "length(r.answers)",
     only: "r.state <> 'pending' and r.finished_at is not null",
     pinned: None,
@@ -589,6 +595,23 @@ pub async fn action_files_by(
     )
     .bind(tenant_id)
     .bind(user_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Everyone who acted on the request (its submitter included; not Stoa), each once.
+pub async fn actors(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    request_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select distinct actor_id from approval_request_actions
+         where tenant_id = $1 and request_id = $2 and actor_id is not null
+         order by actor_id",
+    )
+    .bind(tenant_id)
+    .bind(request_id)
     .fetch_all(conn)
     .await
 }
