@@ -79,7 +79,9 @@ impl ApprovalRequestsApi {
     /// One box, newest first: `mine` (submitted by me, the default), `waiting` (waiting for my
     /// decision now), `handled` (approved or rejected by me), `cc` (copied to me), `all`
     /// (every request; needs `approvals.read_all`). Filters: `template_id`, `state`, and
-    /// submitted in `[from, to)` (RFC 3339). Cursor paging.
+    /// submitted in `[from, to)` (RFC 3339). Cursor paging. The open states are `pending`
+    /// (waiting for an approver) and `returned` (sent back: waiting for its submitter to
+    /// resubmit or withdraw it); `state=pending` does not list returned requests.
     #[oai(
         path = "/approvals/requests",
         method = "get",
@@ -104,12 +106,6 @@ impl ApprovalRequestsApi {
             return Err(ApiError::validation(
                 "cursor",
                 "the cursor is not one this server issued",
-            ));
-        }
-        if only.0 == Some(ApprovalRequestState::Returned) {
-            return Err(ApiError::validation(
-                "state",
-                "a returned request is still open: it is listed under `pending`",
             ));
         }
         if template_id.0.as_deref().is_some_and(|t| !is_id(t)) {

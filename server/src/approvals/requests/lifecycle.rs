@@ -10,7 +10,7 @@
 //! person's id as a pseudonymous id (the account's name is the pseudonym from then on) — and
 //! removes what the person said in it:
 //! - the answers of the requests they submitted are erased (`{}`); a request of theirs still
-//!   pending is withdrawn by Stoa first (nobody is left to see it through);
+//!   open (pending or returned) is withdrawn by Stoa first (nobody is left to see it through);
 //! - the comments they wrote on any request, and the files they attached to their actions, are
 //!   cleared when the tenant deletes what erased people authored (`authored_messages = delete`),
 //!   kept under the pseudonym otherwise, as messages are;
@@ -92,7 +92,7 @@ impl Lifecycle for Requests {
             // Gone already (a batch redone after a crash), or pending again it cannot be: a
             // request is due only once finished, and a finished request never changes.
             match store::get(&mut tx, tenant_id, &d.id).await? {
-                Some(r) if r.state != "pending" => {}
+                Some(r) if Status::parse(&r.state).is_some_and(Status::finished) => {}
                 _ => continue,
             }
             let rows = store::delete(&mut tx, tenant_id, &d.id).await?;
@@ -120,7 +120,7 @@ impl Lifecycle for Requests {
                 submitted.held += 1;
                 continue;
             }
-            if row.state == Status::Pending.as_str() {
+            if Status::parse(&row.state).is_some_and(|s| !s.finished()) {
                 withdrawn.rows += withdraw(&mut tx, tenant_id, &row).await?;
                 withdrawn.items += 1;
             }

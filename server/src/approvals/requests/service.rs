@@ -273,7 +273,7 @@ pub async fn submit(state: &AppState, p: &Principal, sub: Submission) -> ApiResu
         submitter_id: p.user_id.clone(),
         title: v.name.clone(),
         answers: checked.answers.to_string(),
-        state: s.status.column().into(),
+        state: s.status.as_str().into(),
         flow_state: serde_json::to_string(&s).map_err(ApiError::internal)?,
         revision: 1,
         created_at: now,
@@ -490,7 +490,7 @@ async fn act_with(
     };
     let from = row.revision;
     let new = RequestRow {
-        state: next.status.column().into(),
+        state: next.status.as_str().into(),
         flow_state: serde_json::to_string(&next).map_err(ApiError::internal)?,
         revision: from + 1,
         updated_at: now,

@@ -115,7 +115,8 @@ pub async fn advance(
     let n = sqlx::query(
         "update approval_requests
          set state = $4, flow_state = $5, revision = $6, updated_at = $7, finished_at = $8
-         where tenant_id = $1 and id = $2 and revision = $3 and state = 'pending'",
+         where tenant_id = $1 and id = $2 and revision = $3
+           and state in ('pending', 'returned')",
     )
     .bind(tenant_id)
     .bind(&r.id)
@@ -448,7 +449,7 @@ pub async fn open_naming(
     let pattern = format!("%\"{}\"%", crate::db::like_escape(user_id));
     sqlx::query_scalar(
         "select id from approval_requests
-         where tenant_id = $1 and state = 'pending' and id > $2
+         where tenant_id = $1 and state in ('pending', 'returned') and id > $2
            and flow_state like $3 escape '\\'
          order by id limit $4",
     )
@@ -476,7 +477,7 @@ pub static FINISHED: crate::lifecycle::Source = crate::lifecycle::Source {
             and ha.actor_id in ({people}))",
     ],
     bytes: "length(r.answers)",
-    only: "r.state <> 'pending' and r.finished_at is not null",
+    only: "r.state not in ('pending', 'returned') and r.finished_at is not null",
     pinned: None,
 };
 
