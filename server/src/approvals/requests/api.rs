@@ -32,6 +32,30 @@ async fn full(
     Ok(request(v, &names, &me.user_id))
 }
 
+/// Run one action and answer the request as it now is.
+#[allow(clippy::too_many_arguments)]
+async fn acted(
+    state: &AppState,
+    me: &crate::authn::Principal,
+    id: &str,
+    action: Action,
+    comment: Option<&str>,
+    revision: Option<i64>,
+    files: Option<&[String]>,
+) -> ApiResult<Json<ApprovalRequest>> {
+    let v = service::act(
+        state,
+        me,
+        id,
+        action,
+        comment,
+        revision,
+        files.unwrap_or_default(),
+    )
+    .await?;
+    Ok(Json(full(state, me, v).await?))
+}
+
 #[derive(Default)]
 pub struct ApprovalRequestsApi;
 
@@ -186,17 +210,16 @@ impl ApprovalRequestsApi {
         body: Json<ApprovalDecisionInput>,
     ) -> ApiResult<Json<ApprovalRequest>> {
         let b = body.0;
-        let v = service::act(
+        acted(
             &state,
             &auth.0,
             &id.0,
             Action::Approve,
             b.comment.as_deref(),
             b.revision,
-            b.file_ids.as_deref().unwrap_or_default(),
+            b.file_ids.as_deref(),
         )
-        .await?;
-        Ok(Json(full(&state, &auth.0, v).await?))
+        .await
     }
 
     /// Reject a request
@@ -216,17 +239,16 @@ impl ApprovalRequestsApi {
         body: Json<ApprovalDecisionInput>,
     ) -> ApiResult<Json<ApprovalRequest>> {
         let b = body.0;
-        let v = service::act(
+        acted(
             &state,
             &auth.0,
             &id.0,
             Action::Reject,
             b.comment.as_deref(),
             b.revision,
-            b.file_ids.as_deref().unwrap_or_default(),
+            b.file_ids.as_deref(),
         )
-        .await?;
-        Ok(Json(full(&state, &auth.0, v).await?))
+        .await
     }
 
     /// Withdraw a request
@@ -246,17 +268,16 @@ impl ApprovalRequestsApi {
         body: Json<ApprovalDecisionInput>,
     ) -> ApiResult<Json<ApprovalRequest>> {
         let b = body.0;
-        let v = service::act(
+        acted(
             &state,
             &auth.0,
             &id.0,
             Action::Withdraw,
             b.comment.as_deref(),
             b.revision,
-            b.file_ids.as_deref().unwrap_or_default(),
+            b.file_ids.as_deref(),
         )
-        .await?;
-        Ok(Json(full(&state, &auth.0, v).await?))
+        .await
     }
 
     /// Transfer a decision
@@ -277,17 +298,16 @@ impl ApprovalRequestsApi {
         body: Json<ApprovalTransferInput>,
     ) -> ApiResult<Json<ApprovalRequest>> {
         let b = body.0;
-        let v = service::act(
+        acted(
             &state,
             &auth.0,
             &id.0,
             Action::Transfer(b.to),
             b.comment.as_deref(),
             b.revision,
-            &[],
+            None,
         )
-        .await?;
-        Ok(Json(full(&state, &auth.0, v).await?))
+        .await
     }
 
     /// Add a signer
@@ -310,7 +330,7 @@ impl ApprovalRequestsApi {
         body: Json<ApprovalAddSignerInput>,
     ) -> ApiResult<Json<ApprovalRequest>> {
         let b = body.0;
-        let v = service::act(
+        acted(
             &state,
             &auth.0,
             &id.0,
@@ -320,10 +340,9 @@ impl ApprovalRequestsApi {
             },
             b.comment.as_deref(),
             b.revision,
-            &[],
+            None,
         )
-        .await?;
-        Ok(Json(full(&state, &auth.0, v).await?))
+        .await
     }
 
     /// Send a request back
@@ -346,17 +365,16 @@ impl ApprovalRequestsApi {
         body: Json<ApprovalSendBackInput>,
     ) -> ApiResult<Json<ApprovalRequest>> {
         let b = body.0;
-        let v = service::act(
+        acted(
             &state,
             &auth.0,
             &id.0,
             Action::SendBack(b.node_id),
             b.comment.as_deref(),
             b.revision,
-            b.file_ids.as_deref().unwrap_or_default(),
+            b.file_ids.as_deref(),
         )
-        .await?;
-        Ok(Json(full(&state, &auth.0, v).await?))
+        .await
     }
 
     /// Resubmit a returned request
@@ -409,17 +427,16 @@ impl ApprovalRequestsApi {
         body: Json<ApprovalDecisionInput>,
     ) -> ApiResult<Json<ApprovalRequest>> {
         let b = body.0;
-        let v = service::act(
+        acted(
             &state,
             &auth.0,
             &id.0,
             Action::Urge,
             b.comment.as_deref(),
             b.revision,
-            b.file_ids.as_deref().unwrap_or_default(),
+            b.file_ids.as_deref(),
         )
-        .await?;
-        Ok(Json(full(&state, &auth.0, v).await?))
+        .await
     }
 
     /// Comment on a request
