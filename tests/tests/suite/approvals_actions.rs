@@ -3,13 +3,10 @@
 //! the replacement of an approver who is disabled (their manager) — and attachments, which
 //! exactly the request's readers may download.
 
+use crate::approvals_fixtures::{act, people};
 use crate::both;
-use crate::common::{Resp, Server};
+use crate::common::{id, Server};
 use serde_json::{json, Value};
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap().to_string()
-}
 
 fn waiting(v: &Value) -> Vec<String> {
     v["waiting_for"]
@@ -18,19 +15,6 @@ fn waiting(v: &Value) -> Vec<String> {
         .iter()
         .map(id)
         .collect()
-}
-
-fn people(who: &[&str]) -> Value {
-    json!([{ "kind": "people", "people": who }])
-}
-
-async fn act(s: &Server, token: &str, rid: &str, what: &str, body: Value) -> Resp {
-    s.post(
-        &format!("/api/v1/approvals/requests/{rid}/{what}"),
-        token,
-        body,
-    )
-    .await
 }
 
 async fn notice_kinds(s: &Server, token: &str) -> Vec<String> {
