@@ -3,6 +3,7 @@
 
 pub use super::dto::*;
 use super::{
+    act,
     machine::Action,
     service,
     store::{Box_, Filter},
@@ -43,7 +44,7 @@ async fn acted(
     revision: Option<i64>,
     files: Option<&[String]>,
 ) -> ApiResult<Json<ApprovalRequest>> {
-    let v = service::act(
+    let v = act::act(
         state,
         me,
         id,
@@ -397,7 +398,7 @@ impl ApprovalRequestsApi {
         body: Json<ApprovalResubmitInput>,
     ) -> ApiResult<Json<ApprovalRequest>> {
         let b = body.0;
-        let v = service::resubmit(
+        let v = act::resubmit(
             &state,
             &auth.0,
             &id.0,
@@ -455,7 +456,7 @@ impl ApprovalRequestsApi {
         id: Path<String>,
         body: Json<ApprovalCommentInput>,
     ) -> ApiResult<RequestCreated> {
-        let v = service::act(
+        let v = act::act(
             &state,
             &auth.0,
             &id.0,
