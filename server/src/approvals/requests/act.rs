@@ -8,8 +8,8 @@ use super::{
     machine::{self, Action, Refusal, Status},
     reach,
     service::{
-        attachable, may_read, not_found, parse_state, tell, view, View, MAX_COMMENT, MAX_FILES,
-        SEARCH_KIND, URGE_EVERY_MS,
+        attachable, may_read, not_found, parse_state, stale, tell, view, View, MAX_COMMENT,
+        MAX_FILES, SEARCH_KIND, URGE_EVERY_MS,
     },
     store::{self, ActionRow, RequestRow, CC},
     who::Who,
@@ -262,10 +262,6 @@ async fn act_with(
     }
     let mut conn = state.db.conn().await?;
     view(&mut conn, t, new).await
-}
-
-pub(super) fn stale(detail: &str) -> ApiError {
-    ApiError::conflict(Code::Conflict, detail)
 }
 
 fn refused(r: Refusal) -> ApiError {

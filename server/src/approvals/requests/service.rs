@@ -333,6 +333,11 @@ pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<View> {
     view(&mut conn, &p.tenant_id, row).await
 }
 
+/// 409: the request is not as the caller read it (someone acted first, or it is finished).
+pub(super) fn stale(detail: &str) -> ApiError {
+    ApiError::conflict(Code::Conflict, detail)
+}
+
 /// A page of a box, newest first; `all` needs `approvals.read_all`.
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id))]
 pub async fn list(
