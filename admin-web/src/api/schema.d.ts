@@ -4334,7 +4334,9 @@ export interface paths {
          * @description One box, newest first: `mine` (submitted by me, the default), `waiting` (waiting for my
          *     decision now), `handled` (approved or rejected by me), `cc` (copied to me), `all`
          *     (every request; needs `approvals.read_all`). Filters: `template_id`, `state`, and
-         *     submitted in `[from, to)` (RFC 3339). Cursor paging.
+         *     submitted in `[from, to)` (RFC 3339). Cursor paging. The open states are `pending`
+         *     (waiting for an approver) and `returned` (sent back: waiting for its submitter to
+         *     resubmit or withdraw it); `state=pending` does not list returned requests.
          */
         get: operations["approvals_requests_list"];
         put?: never;
@@ -4856,14 +4858,24 @@ export interface components {
         ApprovalCommentInput: {
             /** @description 1–2,000 characters. */
             comment: string;
+            /**
+             * @description Files to attach to the action (ids of files the caller uploaded or may read: 422
+             *     naming `file_ids` otherwise), at most 10. Read by whoever may read the request.
+             */
+            file_ids?: string[] | null;
         };
         /**
          * ApprovalDecisionInput
-         * @description Approve, reject or withdraw, with an optional comment.
+         * @description Approve, reject, withdraw or urge, with an optional comment and files.
          */
         ApprovalDecisionInput: {
             /** @description At most 2,000 characters. */
             comment?: string | null;
+            /**
+             * @description Files to attach to the action (ids of files the caller uploaded or may read: 422
+             *     naming `file_ids` otherwise), at most 10. Read by whoever may read the request.
+             */
+            file_ids?: string[] | null;
             /**
              * Format: int64
              * @description The request's revision as read: 409 when someone acted since.
@@ -5159,6 +5171,8 @@ export interface components {
             comment?: string | null;
             /** @description Resubmit: the answers before it (every round stays in the history). */
             answers?: unknown;
+            /** @description The files attached to the action (download with `GET /files/{id}`). */
+            file_ids: string[];
             created_at: string;
         };
         /**
@@ -5299,6 +5313,11 @@ export interface components {
             node_id?: string | null;
             /** @description At most 2,000 characters. */
             comment?: string | null;
+            /**
+             * @description Files to attach to the action (ids of files the caller uploaded or may read: 422
+             *     naming `file_ids` otherwise), at most 10. Read by whoever may read the request.
+             */
+            file_ids?: string[] | null;
             /**
              * Format: int64
              * @description The request's revision as read: 409 when someone acted since.

@@ -3,13 +3,10 @@
 //! the replacement of an approver who is disabled (their manager) — and attachments, which
 //! exactly the request's readers may download.
 
+use crate::approvals_fixtures::{act, people};
 use crate::both;
-use crate::common::{Resp, Server};
+use crate::common::{id, Server};
 use serde_json::{json, Value};
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap().to_string()
-}
 
 fn waiting(v: &Value) -> Vec<String> {
     v["waiting_for"]
@@ -18,19 +15,6 @@ fn waiting(v: &Value) -> Vec<String> {
         .iter()
         .map(id)
         .collect()
-}
-
-fn people(who: &[&str]) -> Value {
-    json!([{ "kind": "people", "people": who }])
-}
-
-async fn act(s: &Server, token: &str, rid: &str, what: &str, body: Value) -> Resp {
-    s.post(
-        &format!("/api/v1/approvals/requests/{rid}/{what}"),
-        token,
-        body,
-    )
-    .await
 }
 
 async fn notice_kinds(s: &Server, token: &str) -> Vec<String> {
@@ -232,15 +216,23 @@ async fn signers_and_send_back(b: crate::common::Backend) {
         .get(&format!("/api/v1/approvals/requests/{rid}"), &sam_t)
         .await;
     assert_eq!(r.ok(200)["can"], json!(["withdraw", "resubmit", "comment"]));
-    // Listed as open.
-    let mine = s
-        .get("/api/v1/approvals/requests?box=mine&state=pending", &sam_t)
-        .await;
-    assert_eq!(mine.ok(200)["items"][0]["state"], "returned");
-    let r = s
-        .get("/api/v1/approvals/requests?state=returned", &sam_t)
-        .await;
-    assert_eq!(r.status, 422, "{}", r.text);
+    // A state of its own: listed under `returned`, not under `pending`.
+    let listed = |query: &'static str| {
+        let s = &s;
+        let sam_t = &sam_t;
+        async move {
+            s.get(&format!("/api/v1/approvals/requests?{query}"), sam_t)
+                .await
+                .ok(200)["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed("box=mine&state=returned").await, [rid.clone()]);
+    assert!(!listed("box=mine&state=pending").await.contains(&rid));
     // Edited answers are checked against the request's own template version.
     let r = act(
         &s,
@@ -263,6 +255,8 @@ async fn signers_and_send_back(b: crate::common::Backend) {
     .clone();
     assert_eq!(v["state"], "pending");
     assert_eq!(v["answers"]["amount"].as_f64(), Some(90.0));
+    assert!(listed("state=returned").await.is_empty());
+    assert!(listed("state=pending").await.contains(&rid));
     // The chain is kept and walked again from the start: Bob's added step first.
     assert_eq!(waiting(&v), std::slice::from_ref(&bob));
     let last = v["history"].as_array().unwrap().last().unwrap().clone();
@@ -462,3 +456,124 @@ async fn attachments_follow_readers(b: crate::common::Backend) {
     assert_eq!(s.download(admin, &file, &[]).await.0, 200);
 }
 both!(attachments_follow_readers);
+
+/// Files attached with a comment (or an approval) are checked like form attachments (one's own
+/// or readable uploads, at most 10: 4xx naming `file_ids` otherwise), listed with the action in
+/// the history, and downloadable by exactly the request's readers.
+async fn comment_attachments(b: crate::common::Backend) {
+    let Some(s) = Server::start(b).await else {
+        return;
+    };
+    let t = s.tenant("apvcfile").await;
+    let admin = &t.admin_token;
+    let (_, sam_t) = s.staff(&t, "Sam").await;
+    let (alice, alice_t) = s.staff(&t, "Alice").await;
+    let (dave, dave_t) = s.staff(&t, "Dave").await;
+    let (_, otto_t) = s.staff(&t, "Otto").await;
+    let tpl = s
+        .post(
+            "/api/v1/approvals/templates",
+            admin,
+            json!({
+                "name": "Notes", "category": "Tests",
+                "form": { "fields": [
+                    { "id": "note", "label": "Note", "kind": "text", "required": true }
+                ]},
+                "flow": {
+                    "nodes": [{ "id": "lead", "name": "Lead", "mode": "any_one", "approvers": people(&[&alice]) }],
+                    "cc_on_submit": people(&[&dave])
+                }
+            }),
+        )
+        .await;
+    let tid = id(tpl.ok(201));
+    let rid = id(s
+        .post(
+            "/api/v1/approvals/requests",
+            &sam_t,
+            json!({ "template_id": tid, "answers": { "note": "taxi" } }),
+        )
+        .await
+        .ok(201));
+    let quote = id(s
+        .upload(&alice_t, "quote.txt", b"cheaper elsewhere".to_vec())
+        .await
+        .ok(201));
+    let signed = id(s
+        .upload(&alice_t, "signed.txt", b"ok by me".to_vec())
+        .await
+        .ok(201));
+    let others = id(s
+        .upload(&otto_t, "otto.txt", b"not yours".to_vec())
+        .await
+        .ok(201));
+    // Someone else's upload, a file id that does not exist, too many files: 4xx naming the field.
+    for files in [
+        json!([others]),
+        json!(["01J0000000000000000000000Z"]),
+        json!(["nope"]),
+    ] {
+        let r = act(
+            &s,
+            &alice_t,
+            &rid,
+            "comments",
+            json!({ "comment": "see attached", "file_ids": files }),
+        )
+        .await;
+        assert_eq!(r.status, 422, "{files} {}", r.text);
+        assert_eq!(r.body["field"], "file_ids", "{}", r.text);
+    }
+    let eleven: Vec<String> = std::iter::repeat_n(quote.clone(), 11).collect();
+    let r = act(
+        &s,
+        &alice_t,
+        &rid,
+        "comments",
+        json!({ "comment": "see attached", "file_ids": eleven }),
+    )
+    .await;
+    assert!((400..500).contains(&r.status), "{}", r.text);
+    // Nothing was written by the refused attempts.
+    assert_eq!(s.download(&sam_t, &quote, &[]).await.0, 404);
+
+    let v = act(
+        &s,
+        &alice_t,
+        &rid,
+        "comments",
+        json!({ "comment": "see attached", "file_ids": [quote, quote] }),
+    )
+    .await
+    .ok(201)
+    .clone();
+    let last = v["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "comment");
+    assert_eq!(last["file_ids"], json!([quote]));
+    let v = act(
+        &s,
+        &alice_t,
+        &rid,
+        "approve",
+        json!({ "comment": "signed", "file_ids": [signed] }),
+    )
+    .await
+    .ok(200)
+    .clone();
+    assert_eq!(v["state"], "approved");
+    let hist = v["history"].as_array().unwrap();
+    assert_eq!(hist[0]["file_ids"], json!([]));
+    assert_eq!(hist.last().unwrap()["file_ids"], json!([signed]));
+    for file in [&quote, &signed] {
+        for (who, status) in [
+            (&sam_t, 200),
+            (&alice_t, 200),
+            (&dave_t, 200),
+            (admin, 200),
+            (&otto_t, 404),
+        ] {
+            assert_eq!(s.download(who, file, &[]).await.0, status, "{file}");
+        }
+    }
+}
+both!(comment_attachments);

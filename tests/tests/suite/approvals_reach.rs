@@ -294,7 +294,7 @@ async fn simple_template(s: &Server, admin: &str, approver: &str) -> String {
 
 /// Erasure keeps every request and action under the person's pseudonymous id, erases the
 /// answers of their requests (withdrawing a pending one) and, with the tenant deleting what
-/// erased people authored, their comments; a legal hold keeps a held person's requests whole.
+/// erased people authored, their comments (and the files attached to them); a legal hold keeps a held person's requests whole.
 /// Their export, before, held their requests and actions.
 async fn erasure_keeps_the_record(b: Backend) {
     let Some(s) = Server::start(b).await else {
@@ -308,10 +308,14 @@ async fn erasure_keeps_the_record(b: Backend) {
     let tid = simple_template(&s, &admin, &alice).await;
 
     let done = id(&submit(&s, &sam_t, &tid, json!({ "note": "zqxsam finished" })).await);
+    let file = id(s
+        .upload(&sam_t, "receipt.txt", b"taxi".to_vec())
+        .await
+        .ok(201));
     s.post(
         &format!("/api/v1/approvals/requests/{done}/comments"),
         &sam_t,
-        json!({ "comment": "zqxsam comment" }),
+        json!({ "comment": "zqxsam comment", "file_ids": [file] }),
     )
     .await
     .ok(201);
@@ -359,6 +363,8 @@ async fn erasure_keeps_the_record(b: Backend) {
         .collect();
     assert_eq!(kinds, ["submit", "comment", "submit"]);
     assert_eq!(actions[1]["comment"], "zqxsam comment");
+    assert_eq!(actions[1]["file_ids"], json!([file]));
+    assert_eq!(history[1]["file_ids"], json!([file]));
 
     // A legal hold on Hal; comments of erased people are deleted.
     s.post(
@@ -405,6 +411,14 @@ async fn erasure_keeps_the_record(b: Backend) {
     assert_eq!(
         s.count("select count(*) from approval_request_actions where comment like '%zqxsam%'")
             .await,
+        0
+    );
+    // The files Sam attached to the comment go with it.
+    assert_eq!(
+        s.count(&format!(
+            "select count(*) from approval_action_files where request_id = '{done}'"
+        ))
+        .await,
         0
     );
     assert_eq!(
@@ -463,8 +477,8 @@ async fn erasure_keeps_the_record(b: Backend) {
 both!(erasure_keeps_the_record);
 
 /// A retention period on finished requests purges them (with their history, people and
-/// notices) once they are older than it; pending requests stay whatever their age. The preview
-/// counts exactly what the run removes.
+/// notices) once they are older than it; pending requests stay whatever their age, and so do
+/// those a held person acted on. The preview counts exactly what the run removes.
 async fn retention_purges_finished_requests(b: Backend) {
     let env = [
         ("STOA_RETENTION__RUN_EVERY_SECS", "0"),
@@ -483,6 +497,18 @@ async fn retention_purges_finished_requests(b: Backend) {
     let gone = id(&submit(&s, &sam_t, &tid, json!({ "note": "withdrawn one" })).await);
     act(&s, &sam_t, &gone, "withdraw").await;
     let open = id(&submit(&s, &sam_t, &tid, json!({ "note": "pending one" })).await);
+    // Henry approves one of Sam's requests and is under a legal hold: it stays.
+    let (henry, henry_t) = s.staff(&t, "Henry").await;
+    let tid_h = simple_template(&s, &admin, &henry).await;
+    let kept = id(&submit(&s, &sam_t, &tid_h, json!({ "note": "henry approved" })).await);
+    act(&s, &henry_t, &kept, "approve").await;
+    s.post(
+        "/api/v1/retention/holds",
+        &admin,
+        json!({ "name": "Henry's case", "reason": "litigation", "people": [henry] }),
+    )
+    .await
+    .ok(201);
 
     let p = s.get("/api/v1/retention/policy", &admin).await;
     let class = p.ok(200)["classes"]
@@ -560,5 +586,12 @@ async fn retention_purges_finished_requests(b: Backend) {
         .get(&format!("/api/v1/approvals/requests/{open}"), &admin)
         .await;
     assert_eq!(r.ok(200)["state"], "pending");
+    // The request the held approver acted on is kept, whole.
+    let r = s
+        .get(&format!("/api/v1/approvals/requests/{kept}"), &admin)
+        .await;
+    let r = r.ok(200).clone();
+    assert_eq!(r["state"], "approved");
+    assert_eq!(r["history"].as_array().unwrap().len(), 2);
 }
 both!(retention_purges_finished_requests);

@@ -3,20 +3,13 @@
 //! (403/404), another tenant, no session, bad input, a stale revision — and the any-one race:
 //! eight approvers at once, exactly one decides.
 
+use crate::approvals_fixtures::{act, people};
 use crate::both;
-use crate::common::{Backend, Resp, Server};
+use crate::common::{id, Backend, Resp, Server};
 use serde_json::{json, Value};
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap().to_string()
-}
 
 fn ids(v: &Value, key: &str) -> Vec<String> {
     v[key].as_array().unwrap().iter().map(id).collect()
-}
-
-fn people(who: &[&str]) -> Value {
-    json!([{ "kind": "people", "people": who }])
 }
 
 async fn submit(s: &Server, token: &str, tid: &str, key: Option<&str>) -> Resp {
@@ -29,15 +22,6 @@ async fn submit(s: &Server, token: &str, tid: &str, key: Option<&str>) -> Resp {
         rb = rb.header("idempotency-key", k);
     }
     Server::finish(rb).await
-}
-
-async fn act(s: &Server, token: &str, rid: &str, what: &str, body: Value) -> Resp {
-    s.post(
-        &format!("/api/v1/approvals/requests/{rid}/{what}"),
-        token,
-        body,
-    )
-    .await
 }
 
 async fn boxed(s: &Server, token: &str, query: &str) -> Vec<String> {

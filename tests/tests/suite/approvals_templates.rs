@@ -5,12 +5,8 @@
 //! submitter chooses — resolved on the current organisation.
 
 use crate::both;
-use crate::common::{Backend, Resp, Server, Tenant};
+use crate::common::{id, Backend, Resp, Server, Tenant};
 use serde_json::{json, Value};
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap().to_string()
-}
 
 async fn template(s: &Server, t: &Tenant, body: Value) -> Value {
     s.post("/api/v1/approvals/templates", &t.admin_token, body)

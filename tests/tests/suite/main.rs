@@ -8,6 +8,7 @@ mod common;
 mod accounts;
 mod announcements;
 mod approvals_actions;
+mod approvals_fixtures;
 mod approvals_reach;
 mod approvals_requests;
 mod approvals_templates;

@@ -3,6 +3,7 @@
 
 pub use super::dto::*;
 use super::{
+    act,
     machine::Action,
     service,
     store::{Box_, Filter},
@@ -30,6 +31,30 @@ async fn full(
     let ids = ids_of(&v.row, &v.state, &v.actions);
     let names = service::names(state, &me.tenant_id, &ids).await?;
     Ok(request(v, &names, &me.user_id))
+}
+
+/// Run one action and answer the request as it now is.
+#[allow(clippy::too_many_arguments)]
+async fn acted(
+    state: &AppState,
+    me: &crate::authn::Principal,
+    id: &str,
+    action: Action,
+    comment: Option<&str>,
+    revision: Option<i64>,
+    files: Option<&[String]>,
+) -> ApiResult<Json<ApprovalRequest>> {
+    let v = act::act(
+        state,
+        me,
+        id,
+        action,
+        comment,
+        revision,
+        files.unwrap_or_default(),
+    )
+    .await?;
+    Ok(Json(full(state, me, v).await?))
 }
 
 #[derive(Default)]
@@ -79,7 +104,9 @@ impl ApprovalRequestsApi {
     /// One box, newest first: `mine` (submitted by me, the default), `waiting` (waiting for my
     /// decision now), `handled` (approved or rejected by me), `cc` (copied to me), `all`
     /// (every request; needs `approvals.read_all`). Filters: `template_id`, `state`, and
-    /// submitted in `[from, to)` (RFC 3339). Cursor paging.
+    /// submitted in `[from, to)` (RFC 3339). Cursor paging. The open states are `pending`
+    /// (waiting for an approver) and `returned` (sent back: waiting for its submitter to
+    /// resubmit or withdraw it); `state=pending` does not list returned requests.
     #[oai(
         path = "/approvals/requests",
         method = "get",
@@ -104,12 +131,6 @@ impl ApprovalRequestsApi {
             return Err(ApiError::validation(
                 "cursor",
                 "the cursor is not one this server issued",
-            ));
-        }
-        if only.0 == Some(ApprovalRequestState::Returned) {
-            return Err(ApiError::validation(
-                "state",
-                "a returned request is still open: it is listed under `pending`",
             ));
         }
         if template_id.0.as_deref().is_some_and(|t| !is_id(t)) {
@@ -190,16 +211,16 @@ impl ApprovalRequestsApi {
         body: Json<ApprovalDecisionInput>,
     ) -> ApiResult<Json<ApprovalRequest>> {
         let b = body.0;
-        let v = service::act(
+        acted(
             &state,
             &auth.0,
             &id.0,
             Action::Approve,
             b.comment.as_deref(),
             b.revision,
+            b.file_ids.as_deref(),
         )
-        .await?;
-        Ok(Json(full(&state, &auth.0, v).await?))
+        .await
     }
 
     /// Reject a request
@@ -219,16 +240,16 @@ impl ApprovalRequestsApi {
         body: Json<ApprovalDecisionInput>,
     ) -> ApiResult<Json<ApprovalRequest>> {
         let b = body.0;
-        let v = service::act(
+        acted(
             &state,
             &auth.0,
             &id.0,
             Action::Reject,
             b.comment.as_deref(),
             b.revision,
+            b.file_ids.as_deref(),
         )
-        .await?;
-        Ok(Json(full(&state, &auth.0, v).await?))
+        .await
     }
 
     /// Withdraw a request
@@ -248,16 +269,16 @@ impl ApprovalRequestsApi {
         body: Json<ApprovalDecisionInput>,
     ) -> ApiResult<Json<ApprovalRequest>> {
         let b = body.0;
-        let v = service::act(
+        acted(
             &state,
             &auth.0,
             &id.0,
             Action::Withdraw,
             b.comment.as_deref(),
             b.revision,
+            b.file_ids.as_deref(),
         )
-        .await?;
-        Ok(Json(full(&state, &auth.0, v).await?))
+        .await
     }
 
     /// Transfer a decision
@@ -278,16 +299,16 @@ impl ApprovalRequestsApi {
         body: Json<ApprovalTransferInput>,
     ) -> ApiResult<Json<ApprovalRequest>> {
         let b = body.0;
-        let v = service::act(
+        acted(
             &state,
             &auth.0,
             &id.0,
             Action::Transfer(b.to),
             b.comment.as_deref(),
             b.revision,
+            None,
         )
-        .await?;
-        Ok(Json(full(&state, &auth.0, v).await?))
+        .await
     }
 
     /// Add a signer
@@ -310,7 +331,7 @@ impl ApprovalRequestsApi {
         body: Json<ApprovalAddSignerInput>,
     ) -> ApiResult<Json<ApprovalRequest>> {
         let b = body.0;
-        let v = service::act(
+        acted(
             &state,
             &auth.0,
             &id.0,
@@ -320,9 +341,9 @@ impl ApprovalRequestsApi {
             },
             b.comment.as_deref(),
             b.revision,
+            None,
         )
-        .await?;
-        Ok(Json(full(&state, &auth.0, v).await?))
+        .await
     }
 
     /// Send a request back
@@ -345,16 +366,16 @@ impl ApprovalRequestsApi {
         body: Json<ApprovalSendBackInput>,
     ) -> ApiResult<Json<ApprovalRequest>> {
         let b = body.0;
-        let v = service::act(
+        acted(
             &state,
             &auth.0,
             &id.0,
             Action::SendBack(b.node_id),
             b.comment.as_deref(),
             b.revision,
+            b.file_ids.as_deref(),
         )
-        .await?;
-        Ok(Json(full(&state, &auth.0, v).await?))
+        .await
     }
 
     /// Resubmit a returned request
@@ -377,7 +398,7 @@ impl ApprovalRequestsApi {
         body: Json<ApprovalResubmitInput>,
     ) -> ApiResult<Json<ApprovalRequest>> {
         let b = body.0;
-        let v = service::resubmit(
+        let v = act::resubmit(
             &state,
             &auth.0,
             &id.0,
@@ -407,16 +428,16 @@ impl ApprovalRequestsApi {
         body: Json<ApprovalDecisionInput>,
     ) -> ApiResult<Json<ApprovalRequest>> {
         let b = body.0;
-        let v = service::act(
+        acted(
             &state,
             &auth.0,
             &id.0,
             Action::Urge,
             b.comment.as_deref(),
             b.revision,
+            b.file_ids.as_deref(),
         )
-        .await?;
-        Ok(Json(full(&state, &auth.0, v).await?))
+        .await
     }
 
     /// Comment on a request
@@ -435,13 +456,14 @@ impl ApprovalRequestsApi {
         id: Path<String>,
         body: Json<ApprovalCommentInput>,
     ) -> ApiResult<RequestCreated> {
-        let v = service::act(
+        let v = act::act(
             &state,
             &auth.0,
             &id.0,
             Action::Comment,
             Some(&body.0.comment),
             None,
+            body.0.file_ids.as_deref().unwrap_or_default(),
         )
         .await?;
         Ok(RequestCreated::Created(Json(

@@ -66,7 +66,7 @@ async fn replace_in(state: &AppState, t: &str, id: &str, gone: &str) -> ApiResul
     let now = now_ms();
     let from = row.revision;
     let new = RequestRow {
-        state: next.status.column().into(),
+        state: next.status.as_str().into(),
         flow_state: serde_json::to_string(&next).map_err(ApiError::internal)?,
         revision: from + 1,
         updated_at: now,
@@ -93,6 +93,7 @@ async fn replace_in(state: &AppState, t: &str, id: &str, gone: &str) -> ApiResul
             comment: None,
             created_at: now,
             answers: None,
+            files: Vec::new(),
         },
     )
     .await?;

@@ -30,13 +30,17 @@ pub struct ApprovalRequestInput {
     pub chosen: BTreeMap<String, Vec<String>>,
 }
 
-/// Approve, reject or withdraw, with an optional comment.
+/// Approve, reject, withdraw or urge, with an optional comment and files.
 #[derive(Debug, Clone, Object)]
 #[oai(deny_unknown_fields)]
 pub struct ApprovalDecisionInput {
     /// At most 2,000 characters.
     #[oai(validator(max_length = 8000))]
     pub comment: Option<String>,
+    /// Files to attach to the action (ids of files the caller uploaded or may read: 422
+    /// naming `file_ids` otherwise), at most 10. Read by whoever may read the request.
+    #[oai(validator(max_items = 10))]
+    pub file_ids: Option<Vec<String>>,
     /// The request's revision as read: 409 when someone acted since.
     pub revision: Option<i64>,
 }
@@ -90,6 +94,10 @@ pub struct ApprovalSendBackInput {
     /// At most 2,000 characters.
     #[oai(validator(max_length = 8000))]
     pub comment: Option<String>,
+    /// Files to attach to the action (ids of files the caller uploaded or may read: 422
+    /// naming `file_ids` otherwise), at most 10. Read by whoever may read the request.
+    #[oai(validator(max_items = 10))]
+    pub file_ids: Option<Vec<String>>,
     /// The request's revision as read: 409 when someone acted since.
     pub revision: Option<i64>,
 }
@@ -115,6 +123,10 @@ pub struct ApprovalCommentInput {
     /// 1–2,000 characters.
     #[oai(validator(max_length = 8000))]
     pub comment: String,
+    /// Files to attach to the action (ids of files the caller uploaded or may read: 422
+    /// naming `file_ids` otherwise), at most 10. Read by whoever may read the request.
+    #[oai(validator(max_items = 10))]
+    pub file_ids: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -231,6 +243,8 @@ pub struct ApprovalRequestAction {
     pub comment: Option<String>,
     /// Resubmit: the answers before it (every round stays in the history).
     pub answers: Option<serde_json::Value>,
+    /// The files attached to the action (download with `GET /files/{id}`).
+    pub file_ids: Vec<String>,
     pub created_at: String,
 }
 
@@ -397,6 +411,7 @@ pub fn request(v: View, names: &Names, me: &str) -> ApprovalRequest {
                     .answers
                     .as_deref()
                     .and_then(|x| serde_json::from_str(x).ok()),
+                file_ids: a.files.clone(),
                 created_at: rfc3339(a.created_at),
             })
             .collect(),

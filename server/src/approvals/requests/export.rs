@@ -1,6 +1,6 @@
 //! Approval requests in a person's data export: every request they submitted (its answers,
 //! state, chain and full history) and every action they took on anyone's request (approve,
-//! reject, transfer, comment, …, with their comment). Other people's comments on the person's
+//! reject, transfer, comment, …, with their comment and the ids of the files they attached). Other people's comments on the person's
 //! requests stay out (their actions are listed, without their words).
 
 use super::{service, store};
@@ -28,6 +28,7 @@ fn action(me: &str, a: &store::ActionRow) -> Value {
     json!({
         "seq": a.seq, "actor_id": a.actor_id, "action": a.action, "node_id": a.node_id,
         "target_id": a.target_id, "comment": if mine { a.comment.clone() } else { None },
+        "file_ids": if mine { a.files.clone() } else { Vec::new() },
         "at": rfc3339(a.created_at),
     })
 }
@@ -64,16 +65,25 @@ impl Exporter for Requests {
                     "history": history.iter().map(|a| action(me, a)).collect::<Vec<_>>(),
                 }));
             }
-            store::actions_by(&mut conn, tenant_id, me).await?
+            (
+                store::actions_by(&mut conn, tenant_id, me).await?,
+                store::action_files_by(&mut conn, tenant_id, me).await?,
+            )
         };
+        let (acted, files) = acted;
         sink.records("approvals", "requests", &requests).await?;
         let actions: Vec<Value> = acted
             .iter()
             .map(|a| {
+                let file_ids: Vec<&str> = files
+                    .iter()
+                    .filter(|(r, seq, _)| *r == a.request_id && *seq == a.seq)
+                    .map(|(_, _, f)| f.as_str())
+                    .collect();
                 json!({
                     "request_id": a.request_id, "request_title": a.title, "seq": a.seq,
                     "action": a.action, "node_id": a.node_id, "target_id": a.target_id,
-                    "comment": a.comment, "at": rfc3339(a.created_at),
+                    "comment": a.comment, "file_ids": file_ids, "at": rfc3339(a.created_at),
                 })
             })
             .collect();

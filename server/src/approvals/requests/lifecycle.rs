@@ -3,20 +3,21 @@
 //! `approval_requests_finished`: requests that finished (approved, rejected, withdrawn), by
 //! when they finished; kept forever unless the tenant sets a period. A pending request is never
 //! due. A purge removes each from every store: the request, its append-only history, who it
-//! waited for and copied, the notices about it and its search entry. A legal hold on the
-//! submitter keeps their requests.
+//! waited for and copied, the links to the files its answers and actions attach, the notices
+//! about it and its search entry. A legal hold on the submitter keeps their requests.
 //!
 //! Erasure of a person keeps the **record** — every request and every action stays, with the
 //! person's id as a pseudonymous id (the account's name is the pseudonym from then on) — and
 //! removes what the person said in it:
 //! - the answers of the requests they submitted are erased (`{}`); a request of theirs still
-//!   pending is withdrawn by Stoa first (nobody is left to see it through);
-//! - the comments they wrote on any request are cleared when the tenant deletes what erased
-//!   people authored (`authored_messages = delete`), kept under the pseudonym otherwise, as
-//!   messages are;
+//!   open (pending or returned) is withdrawn by Stoa first (nobody is left to see it through);
+//! - the comments they wrote on any request, and the files they attached to their actions, are
+//!   cleared when the tenant deletes what erased people authored (`authored_messages = delete`),
+//!   kept under the pseudonym otherwise, as messages are;
 //! - they are no longer copied on requests.
 //!
-//! A legal hold on the person (or covering a request's date) keeps that request as it is.
+//! A legal hold on the person, on the request's submitter or on anyone who acted on it
+//! (within the hold's dates) keeps that request as it is.
 //! Requests the person was to decide are another rule's business (the flow's replacement of an
 //! approver who left).
 
@@ -57,6 +58,7 @@ const CLASSES: &[DataClass] = &[DataClass {
         "approval_request_actions",
         "approval_request_people",
         "approval_request_files",
+        "approval_action_files",
     ],
     source: &store::FINISHED,
     container: None,
@@ -90,7 +92,7 @@ impl Lifecycle for Requests {
             // Gone already (a batch redone after a crash), or pending again it cannot be: a
             // request is due only once finished, and a finished request never changes.
             match store::get(&mut tx, tenant_id, &d.id).await? {
-                Some(r) if r.state != "pending" => {}
+                Some(r) if Status::parse(&r.state).is_some_and(Status::finished) => {}
                 _ => continue,
             }
             let rows = store::delete(&mut tx, tenant_id, &d.id).await?;
@@ -113,19 +115,12 @@ impl Lifecycle for Requests {
         let mut submitted = Erased::of(FEATURE, "requests submitted (answers erased, record kept)");
         let mut withdrawn = Erased::of(FEATURE, "pending requests withdrawn");
         for row in store::submitted_by(&mut tx, tenant_id, person).await? {
-            let held = e
-                .held_by(&Item {
-                    people: &[person],
-                    room: None,
-                    space: None,
-                    at: row.created_at,
-                })
-                .is_some();
+            let held = held(e, &mut tx, tenant_id, person, &row.id, row.created_at).await?;
             if held {
                 submitted.held += 1;
                 continue;
             }
-            if row.state == Status::Pending.as_str() {
+            if Status::parse(&row.state).is_some_and(|s| !s.finished()) {
                 withdrawn.rows += withdraw(&mut tx, tenant_id, &row).await?;
                 withdrawn.items += 1;
             }
@@ -138,16 +133,19 @@ impl Lifecycle for Requests {
         }
         let mut comments = Erased::of(FEATURE, "comments on requests");
         for a in store::actions_by(&mut tx, tenant_id, person).await? {
-            if a.comment.is_none() {
+            if a.comment.is_none() && a.files == 0 {
                 continue;
             }
-            let item = Item {
-                people: &[person],
-                room: None,
-                space: None,
-                at: a.request_created_at,
-            };
-            if e.held_by(&item).is_some() {
+            let item_held = held(
+                e,
+                &mut tx,
+                tenant_id,
+                &a.submitter_id,
+                &a.request_id,
+                a.request_created_at,
+            )
+            .await?;
+            if item_held {
                 comments.held += 1;
             } else if e.messages == AuthoredMessages::Delete {
                 let n = store::clear_comment(&mut tx, tenant_id, &a.request_id, a.seq).await?;
@@ -167,6 +165,31 @@ impl Lifecycle for Requests {
         tx.commit().await?;
         Ok(vec![submitted, withdrawn, comments, copied])
     }
+}
+
+/// Whether a legal hold keeps the request: one on its submitter or on anyone who acted on it
+/// (approvers, people who commented), within the hold's dates.
+async fn held(
+    e: &Erasure,
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    submitter: &str,
+    request_id: &str,
+    at: i64,
+) -> Result<bool, BoxError> {
+    if e.holds.is_empty() {
+        return Ok(false);
+    }
+    let mut people = store::actors(conn, tenant_id, request_id).await?;
+    people.push(submitter.to_string());
+    let people: Vec<&str> = people.iter().map(String::as_str).collect();
+    Ok(e.held_by(&Item {
+        people: &people,
+        room: None,
+        space: None,
+        at,
+    })
+    .is_some())
 }
 
 /// Withdraw a pending request whose submitter is being erased, as Stoa (the action has no
@@ -205,6 +228,7 @@ async fn withdraw(
             comment: Some("Withdrawn by Stoa: the submitter's account was erased".into()),
             created_at: now,
             answers: None,
+            files: Vec::new(),
         },
     )
     .await?;

@@ -67,15 +67,6 @@ impl Status {
         })
     }
 
-    /// The value of the request row's `state` column: a returned request is still open, so
-    /// it is stored (and listed) as `pending`; its flow state says it is returned.
-    pub fn column(self) -> &'static str {
-        match self {
-            Status::Returned => "pending",
-            s => s.as_str(),
-        }
-    }
-
     pub fn finished(self) -> bool {
         !matches!(self, Status::Pending | Status::Returned)
     }

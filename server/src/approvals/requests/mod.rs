@@ -5,9 +5,11 @@
 //! - [`machine`]: the pure state machine (request and node states, any-one / all / in-sequence
 //!   nodes, who may decide now), property-tested.
 //! - [`store`]: the requests, their append-only actions, who they wait for and copy.
-//! - [`service`]: submit (idempotent), read, approve, reject, withdraw, comment — row lock and
-//!   revision compare-and-set, the action record, audit and notices in one transaction; the
-//!   lists (mine, waiting, handled, copied, all).
+//! - [`service`]: submit (idempotent), read, and the lists (mine, waiting, handled, copied,
+//!   all).
+//! - [`act`]: every action on a request (approve, reject, transfer, add a signer, send back,
+//!   resubmit, withdraw, urge, comment, with files) — row lock and revision compare-and-set,
+//!   the action record, audit and notices in one transaction.
 //! - [`departed`]: replacing an approver who was disabled or erased.
 //! - [`hooks`]: the `approval` search kind, request attachments' readers, departures.
 //! - [`lifecycle`], [`export`]: retention of finished requests, erasure (the record kept under
@@ -16,6 +18,7 @@
 //!   is set up) and approved absences to the absence seam ([`crate::absences`]).
 //! - [`api`], [`dto`]: `/approvals/requests`.
 
+pub mod act;
 pub mod api;
 pub mod departed;
 pub mod dto;

@@ -1,7 +1,8 @@
-//! Requests: submit (the chain resolved and frozen under the current version), read, decide
-//! (approve, reject), withdraw, comment — each in one transaction with its append-only action
-//! record, its audit entry, the notices it sends and what it reaches beyond the request (mail,
-//! granted absences: [`super::reach`]).
+//! Requests: submit (the chain resolved and frozen under the current version) in one
+//! transaction with its append-only action record, its audit entry, the notices it sends and
+//! what it reaches beyond the request (mail, granted absences: [`super::reach`]); read; the
+//! lists. Acting on a request is [`super::act`]'s, on what this module shares (reading, who
+//! may read, notices).
 //!
 //! Concurrency: an action locks the request's row (`select … for update` on PostgreSQL;
 //! SQLite's single writer, `BEGIN IMMEDIATE` under the process-wide write lock, serialises
@@ -16,7 +17,7 @@
 //! for an approver whose turn has passed).
 
 use super::{
-    machine::{self, Action, Event, Refusal, State, Status},
+    machine::{Event, State, Status},
     reach,
     store::{self, ActionRow, Box_, Filter, RequestRow, CC},
     who::Who,
@@ -41,6 +42,8 @@ pub const SEARCH_KIND: &str = "approval";
 pub const SOURCE: &str = "approval";
 /// Longest comment, in characters.
 pub const MAX_COMMENT: usize = 2_000;
+/// Most files one action (a comment, an approval, …) attaches.
+pub const MAX_FILES: usize = 10;
 /// How often the submitter may urge the approvers of one request.
 pub const URGE_EVERY_MS: i64 = 3_600_000;
 
@@ -65,7 +68,11 @@ pub(super) fn parse_state(row: &RequestRow) -> ApiResult<State> {
     serde_json::from_str(&row.flow_state).map_err(corrupt)
 }
 
-async fn view(conn: &mut AnyConnection, tenant_id: &str, row: RequestRow) -> ApiResult<View> {
+pub(super) async fn view(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    row: RequestRow,
+) -> ApiResult<View> {
     let state = parse_state(&row)?;
     let answers = serde_json::from_str(&row.answers).map_err(corrupt)?;
     let actions = store::actions(conn, tenant_id, &row.id).await?;
@@ -78,7 +85,7 @@ async fn view(conn: &mut AnyConnection, tenant_id: &str, row: RequestRow) -> Api
 }
 
 /// Whether the person may read the request: a participant, or `approvals.read_all`.
-async fn may_read(state: &AppState, p: &Principal, s: &State) -> ApiResult<bool> {
+pub(super) async fn may_read(state: &AppState, p: &Principal, s: &State) -> ApiResult<bool> {
     if s.is_participant(&p.user_id) {
         return Ok(true);
     }
@@ -89,23 +96,20 @@ async fn may_read(state: &AppState, p: &Principal, s: &State) -> ApiResult<bool>
         .contains(perm::APPROVALS_READ_ALL))
 }
 
-fn comment(field: &str, raw: Option<&str>) -> ApiResult<Option<String>> {
-    crate::http::validate::optional_text(field, raw, MAX_COMMENT)
-}
-
-/// Files a person may attach to a request: plain uploads they can read (422 naming `answers`
+/// Files a person may attach to a request: plain uploads they can read (422 naming `field`
 /// otherwise).
-async fn attachable(
+pub(super) async fn attachable(
     state: &AppState,
     conn: &mut AnyConnection,
     p: &Principal,
+    field: &str,
     ids: &[String],
 ) -> ApiResult<()> {
     for f in ids {
-        let ok = crate::files::service::attachable(state, conn, p, f).await;
+        let ok = is_id(f) && crate::files::service::attachable(state, conn, p, f).await;
         if !ok {
             return Err(ApiError::validation(
-                "answers",
+                field,
                 "only files you uploaded (or can read) can be attached",
             ));
         }
@@ -236,7 +240,7 @@ pub async fn submit(state: &AppState, p: &Principal, sub: Submission) -> ApiResu
         .with_field("version"));
     }
     let checked = form::check_answers(&mut tx, t, &v.form, &sub.answers).await?;
-    attachable(state, &mut tx, p, &checked.attachments).await?;
+    attachable(state, &mut tx, p, "answers", &checked.attachments).await?;
     let chain = resolve::chain(&mut tx, t, &v, &p.user_id, &checked.answers, &sub.chosen).await?;
     let (s, events) = State::start(&p.user_id, &chain);
     s.check().map_err(ApiError::internal)?;
@@ -248,7 +252,7 @@ pub async fn submit(state: &AppState, p: &Principal, sub: Submission) -> ApiResu
         submitter_id: p.user_id.clone(),
         title: v.name.clone(),
         answers: checked.answers.to_string(),
-        state: s.status.column().into(),
+        state: s.status.as_str().into(),
         flow_state: serde_json::to_string(&s).map_err(ApiError::internal)?,
         revision: 1,
         created_at: now,
@@ -269,6 +273,7 @@ pub async fn submit(state: &AppState, p: &Principal, sub: Submission) -> ApiResu
             comment: None,
             created_at: now,
             answers: None,
+            files: Vec::new(),
         },
     )
     .await?;
@@ -328,245 +333,9 @@ pub async fn get(state: &AppState, p: &Principal, id: &str) -> ApiResult<View> {
     view(&mut conn, &p.tenant_id, row).await
 }
 
-/// Act on a request: approve or reject (a current approver of the active node), withdraw (the
-/// submitter, while pending), comment (the submitter, the chain's approvers, the people
-/// copied). With `revision`, only if nobody acted since (409 otherwise). A finished request
-/// takes no action (409).
-#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, id = %id, action = action.as_str()))]
-pub async fn act(
-    state: &AppState,
-    p: &Principal,
-    id: &str,
-    action: Action,
-    comment_raw: Option<&str>,
-    revision: Option<i64>,
-) -> ApiResult<View> {
-    act_with(state, p, id, action, comment_raw, revision, None).await
-}
-
-/// Resubmit a request its approver returned: the submitter, with edited answers (or the same
-/// when `answers` is absent), checked against the template version the request was made
-/// under; the frozen chain is kept and walked again from its first node. The answers it
-/// replaces stay in the history (the action's `answers`).
-#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, id = %id))]
-pub async fn resubmit(
-    state: &AppState,
-    p: &Principal,
-    id: &str,
-    answers: Option<Value>,
-    comment_raw: Option<&str>,
-    revision: Option<i64>,
-) -> ApiResult<View> {
-    act_with(
-        state,
-        p,
-        id,
-        Action::Resubmit,
-        comment_raw,
-        revision,
-        answers,
-    )
-    .await
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn act_with(
-    state: &AppState,
-    p: &Principal,
-    id: &str,
-    action: Action,
-    comment_raw: Option<&str>,
-    revision: Option<i64>,
-    answers: Option<Value>,
-) -> ApiResult<View> {
-    let text = if action == Action::Comment {
-        Some(crate::http::validate::text(
-            "comment",
-            comment_raw.unwrap_or(""),
-            MAX_COMMENT,
-        )?)
-    } else {
-        comment("comment", comment_raw)?
-    };
-    if !is_id(id) {
-        return Err(not_found());
-    }
-    let t = p.tenant_id.as_str();
-    let sealer = reach::sealer(state, t).await?;
-    let mut tx = state.db.begin().await?;
-    let row = store::lock(&mut tx, state.db.backend, t, id)
-        .await?
-        .ok_or_else(not_found)?;
-    let s = parse_state(&row)?;
-    if !may_read(state, p, &s).await? {
-        return Err(not_found());
-    }
-    if let Action::Transfer(to) | Action::AddSigner { to, .. } = &action {
-        let ok = is_id(to)
-            && !resolve::active(&mut tx, t, vec![to.clone()])
-                .await?
-                .is_empty();
-        if !ok {
-            return Err(ApiError::validation(
-                "to",
-                "not an active person of this tenant",
-            ));
-        }
-    }
-    if action == Action::Urge && s.status == Status::Pending && s.submitter == p.user_id {
-        if let Some(last) = store::last_action_at(&mut tx, t, id, "urge").await? {
-            let wait = last + URGE_EVERY_MS - now_ms();
-            if wait > 0 {
-                return Err(ApiError::rate_limited((wait as u64).div_ceil(1000)));
-            }
-        }
-    }
-    if revision.is_some_and(|r| r != row.revision) {
-        return Err(
-            stale("someone acted on the request since you read it: reload it")
-                .with_field("revision"),
-        );
-    }
-    let (next, events) = machine::apply(&s, &p.user_id, &action).map_err(refused)?;
-    next.check().map_err(ApiError::internal)?;
-    let mut before = None;
-    let mut row = row;
-    if action == Action::Resubmit {
-        if let Some(a) = answers {
-            let v = templates::version(&mut tx, t, &row.template_id, row.version).await?;
-            let checked = form::check_answers(&mut tx, t, &v.form, &a).await?;
-            attachable(state, &mut tx, p, &checked.attachments).await?;
-            let text = checked.answers.to_string();
-            store::set_answers(&mut tx, t, id, &text).await?;
-            store::set_files(&mut tx, t, id, &checked.attachments).await?;
-            before = Some(std::mem::replace(&mut row.answers, text));
-        }
-    }
-    let now = now_ms();
-    let node_id = match &action {
-        Action::Approve
-        | Action::Reject
-        | Action::Transfer(_)
-        | Action::AddSigner { .. }
-        | Action::SendBack(_) => s.active().map(|n| n.node_id.clone()),
-        _ => None,
-    };
-    let target_id = match &action {
-        Action::Transfer(to) | Action::AddSigner { to, .. } => Some(to.clone()),
-        Action::SendBack(node) => node.clone(),
-        _ => None,
-    };
-    let from = row.revision;
-    let new = RequestRow {
-        state: next.status.column().into(),
-        flow_state: serde_json::to_string(&next).map_err(ApiError::internal)?,
-        revision: from + 1,
-        updated_at: now,
-        finished_at: next.status.finished().then_some(now),
-        ..row
-    };
-    if !store::advance(&mut tx, t, from, &new).await? {
-        return Err(stale("someone acted on the request first: reload it"));
-    }
-    store::insert_action(
-        &mut tx,
-        t,
-        &new.id,
-        &ActionRow {
-            seq: new.revision,
-            actor_id: Some(p.user_id.clone()),
-            action: action.as_str().into(),
-            node_id: node_id.clone(),
-            target_id: target_id.clone(),
-            comment: text,
-            created_at: now,
-            answers: before,
-        },
-    )
-    .await?;
-    if !matches!(action, Action::Comment | Action::Urge) {
-        store::set_waiting(&mut tx, t, &new.id, &next.current_approvers()).await?;
-    }
-    if matches!(next.status, Status::Approved | Status::Rejected) {
-        let cc: Vec<&str> = next.cc_on_complete.iter().map(String::as_str).collect();
-        store::add_people(&mut tx, t, &new.id, CC, &cc).await?;
-    }
-    let verb = match action {
-        Action::Approve => "approval_request.approved",
-        Action::Reject => "approval_request.rejected",
-        Action::Withdraw => "approval_request.withdrawn",
-        Action::Comment => "approval_request.commented",
-        Action::Transfer(_) => "approval_request.transferred",
-        Action::Urge => "approval_request.urged",
-        Action::AddSigner { .. } => "approval_request.signer_added",
-        Action::SendBack(_) => "approval_request.sent_back",
-        Action::Resubmit => "approval_request.resubmitted",
-    };
-    audit::record(
-        &mut tx,
-        p.audit(verb)
-            .target("approval_request", &new.id)
-            .details(json!({
-                "node_id": node_id, "target_id": target_id, "state": new.state,
-                "revision": new.revision,
-            })),
-    )
-    .await?;
-    search::enqueue_index(&mut tx, t, SEARCH_KIND, &new.id).await?;
-    let who = Who::from(p);
-    let written = tell(state, &mut tx, &who, &new, &next, &events, false).await?;
-    reach::step(
-        state,
-        &mut tx,
-        sealer.as_ref(),
-        &who,
-        &new,
-        Some(&s),
-        &next,
-        &events,
-    )
-    .await?;
-    tx.commit().await?;
-    for w in written {
-        w.deliver(&state.hub);
-    }
-    let mut conn = state.db.conn().await?;
-    view(&mut conn, t, new).await
-}
-
+/// 409: the request is not as the caller read it (someone acted first, or it is finished).
 pub(super) fn stale(detail: &str) -> ApiError {
     ApiError::conflict(Code::Conflict, detail)
-}
-
-fn refused(r: Refusal) -> ApiError {
-    match r {
-        Refusal::Finished => stale("the request is finished: it takes no more actions"),
-        Refusal::Stale => stale(
-            "this is no longer yours to do: someone acted first, you already did, or the \
-                 request is not at that step",
-        ),
-        Refusal::BadTarget => ApiError::validation(
-            "to",
-            "name someone who is not yet on this node, not yourself and not the submitter",
-        ),
-        Refusal::BadNode => ApiError::validation(
-            "node_id",
-            "send it back to an earlier node that was approved, or leave it out to return it \
-             to the submitter",
-        ),
-        Refusal::TooMany => ApiError::validation(
-            "to",
-            format!(
-                "the request has {} steps already: no more signers can be added",
-                machine::MAX_NODES
-            ),
-        ),
-        Refusal::NotAllowed => ApiError::new(
-            Code::Forbidden,
-            "only the request's current approvers decide, transfer, add signers or send it \
-             back; only its submitter withdraws, urges or resubmits it",
-        ),
-    }
 }
 
 /// A page of a box, newest first; `all` needs `approvals.read_all`.

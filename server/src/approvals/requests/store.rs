@@ -32,6 +32,9 @@ pub struct ActionRow {
     /// Resubmit: JSON, the answers as they were before it.
     #[sqlx(default)]
     pub answers: Option<String>,
+    /// The files attached to the action (`approval_action_files`), in the order given.
+    #[sqlx(skip)]
+    pub files: Vec<String>,
 }
 
 const REQUEST: &str = "id, template_id, version, submitter_id, title, answers, state, flow_state, \
@@ -112,7 +115,8 @@ pub async fn advance(
     let n = sqlx::query(
         "update approval_requests
          set state = $4, flow_state = $5, revision = $6, updated_at = $7, finished_at = $8
-         where tenant_id = $1 and id = $2 and revision = $3 and state = 'pending'",
+         where tenant_id = $1 and id = $2 and revision = $3
+           and state in ('pending', 'returned')",
     )
     .bind(tenant_id)
     .bind(&r.id)
@@ -161,15 +165,53 @@ pub async fn actions(
     tenant_id: &str,
     request_id: &str,
 ) -> Result<Vec<ActionRow>, sqlx::Error> {
-    sqlx::query_as(
+    let mut rows: Vec<ActionRow> = sqlx::query_as(
         "select seq, actor_id, action, node_id, target_id, comment, created_at, answers
          from approval_request_actions
          where tenant_id = $1 and request_id = $2 order by seq",
     )
     .bind(tenant_id)
     .bind(request_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let files: Vec<(i64, String)> = sqlx::query_as(
+        "select seq, file_id from approval_action_files
+         where tenant_id = $1 and request_id = $2 order by seq, file_id",
+    )
+    .bind(tenant_id)
+    .bind(request_id)
     .fetch_all(conn)
-    .await
+    .await?;
+    for (seq, f) in files {
+        if let Some(a) = rows.iter_mut().find(|a| a.seq == seq) {
+            a.files.push(f);
+        }
+    }
+    Ok(rows)
+}
+
+/// Attach files to an action of a request.
+pub async fn add_action_files(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    request_id: &str,
+    seq: i64,
+    files: &[String],
+) -> Result<(), sqlx::Error> {
+    for f in files {
+        sqlx::query(
+            "insert into approval_action_files (tenant_id, request_id, seq, file_id)
+             values ($1, $2, $3, $4)
+             on conflict (tenant_id, request_id, seq, file_id) do nothing",
+        )
+        .bind(tenant_id)
+        .bind(request_id)
+        .bind(seq)
+        .bind(f)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Replace who the request waits for.
@@ -359,11 +401,14 @@ pub async fn set_files(
     Ok(())
 }
 
-/// True when a request attaches the file whose `files` row is aliased `f`.
-pub const FILE_IN_USE: &str = "exists (select 1 from approval_request_files arf \
-    where arf.tenant_id = f.tenant_id and arf.file_id = f.id)";
+/// True when a request (its answers or one of its actions) attaches the file whose `files` row
+/// is aliased `f`.
+pub const FILE_IN_USE: &str = "(exists (select 1 from approval_request_files arf \
+    where arf.tenant_id = f.tenant_id and arf.file_id = f.id) \
+    or exists (select 1 from approval_action_files aaf \
+    where aaf.tenant_id = f.tenant_id and aaf.file_id = f.id))";
 
-/// The requests (up to `limit`) whose answers attach the file.
+/// The requests (up to `limit`) whose answers or actions attach the file.
 pub async fn with_file(
     conn: &mut AnyConnection,
     tenant_id: &str,
@@ -376,9 +421,13 @@ pub async fn with_file(
         .collect::<Vec<_>>()
         .join(", ");
     sqlx::query_as(&format!(
-        "select {cols} from approval_request_files x
-         join approval_requests r on r.tenant_id = x.tenant_id and r.id = x.request_id
-         where x.tenant_id = $1 and x.file_id = $2
+        "select {cols} from approval_requests r
+         where r.tenant_id = $1
+           and r.id in (select x.request_id from approval_request_files x
+                        where x.tenant_id = $1 and x.file_id = $2
+                        union
+                        select y.request_id from approval_action_files y
+                        where y.tenant_id = $1 and y.file_id = $2)
          order by r.id limit $3"
     ))
     .bind(tenant_id)
@@ -400,7 +449,7 @@ pub async fn open_naming(
     let pattern = format!("%\"{}\"%", crate::db::like_escape(user_id));
     sqlx::query_scalar(
         "select id from approval_requests
-         where tenant_id = $1 and state = 'pending' and id > $2
+         where tenant_id = $1 and state in ('pending', 'returned') and id > $2
            and flow_state like $3 escape '\\'
          order by id limit $4",
     )
@@ -413,16 +462,22 @@ pub async fn open_naming(
 }
 /// Finished requests (approved, rejected, withdrawn) by when they finished: the lifecycle's
 /// `approval_requests_finished` class. A pending request is never due. A legal hold on the
-/// submitter keeps their requests.
+/// submitter, or on anyone who acted on a request (approved, rejected, commented, …), keeps
+/// it.
 pub static FINISHED: crate::lifecycle::Source = crate::lifecycle::Source {
     from: "approval_requests r",
     tenant: "r.tenant_id",
     id: "r.id",
     time: "r.finished_at",
     container: None,
-    people: &["r.submitter_id"],
+    people: &[
+        "r.submitter_id",
+        "exists (select 1 from approval_request_actions ha \
+          where ha.tenant_id = r.tenant_id and ha.request_id = r.id \
+            and ha.actor_id in ({people}))",
+    ],
     bytes: "length(r.answers)",
-    only: "r.state <> 'pending' and r.finished_at is not null",
+    only: "r.state not in ('pending', 'returned') and r.finished_at is not null",
     pinned: None,
 };
 
@@ -437,6 +492,7 @@ pub async fn delete(
         "delete from approval_request_actions where tenant_id = $1 and request_id = $2",
         "delete from approval_request_people where tenant_id = $1 and request_id = $2",
         "delete from approval_request_files where tenant_id = $1 and request_id = $2",
+        "delete from approval_action_files where tenant_id = $1 and request_id = $2",
         "delete from approval_requests where tenant_id = $1 and id = $2",
     ] {
         n += sqlx::query(sql)
@@ -498,6 +554,8 @@ pub struct ActedRow {
     pub created_at: i64,
     /// The request's own time (legal holds are dated by it).
     pub request_created_at: i64,
+    /// How many files the action attached.
+    pub files: i64,
 }
 
 /// Every action the person took on any request of the tenant, oldest first.
@@ -508,7 +566,10 @@ pub async fn actions_by(
 ) -> Result<Vec<ActedRow>, sqlx::Error> {
     sqlx::query_as(
         "select a.request_id, r.title, r.submitter_id, a.seq, a.action, a.node_id, a.target_id,
-                a.comment, a.created_at, r.created_at as request_created_at
+                a.comment, a.created_at, r.created_at as request_created_at,
+                (select count(*) from approval_action_files f
+                 where f.tenant_id = a.tenant_id and f.request_id = a.request_id
+                   and f.seq = a.seq) as files
          from approval_request_actions a
          join approval_requests r on r.tenant_id = a.tenant_id and r.id = a.request_id
          where a.tenant_id = $1 and a.actor_id = $2
@@ -516,6 +577,42 @@ pub async fn actions_by(
     )
     .bind(tenant_id)
     .bind(user_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// The files attached by the person's actions: (request id, action seq, file id).
+pub async fn action_files_by(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+) -> Result<Vec<(String, i64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select f.request_id, f.seq, f.file_id from approval_action_files f
+         join approval_request_actions a
+           on a.tenant_id = f.tenant_id and a.request_id = f.request_id and a.seq = f.seq
+         where f.tenant_id = $1 and a.actor_id = $2
+         order by f.request_id, f.seq, f.file_id",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Everyone who acted on the request (its submitter included; not Stoa), each once.
+pub async fn actors(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    request_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select distinct actor_id from approval_request_actions
+         where tenant_id = $1 and request_id = $2 and actor_id is not null
+         order by actor_id",
+    )
+    .bind(tenant_id)
+    .bind(request_id)
     .fetch_all(conn)
     .await
 }
@@ -538,23 +635,34 @@ pub async fn clear_round_answers(
     .rows_affected())
 }
 
-/// Clear the comment of one action (erasure of its author's words; the action stays).
+/// Clear the comment of one action and the files it attached (erasure of its author's words;
+/// the action stays); rows changed.
 pub async fn clear_comment(
     conn: &mut AnyConnection,
     tenant_id: &str,
     request_id: &str,
     seq: i64,
 ) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
+    let n = sqlx::query(
         "update approval_request_actions set comment = null
          where tenant_id = $1 and request_id = $2 and seq = $3 and comment is not null",
     )
     .bind(tenant_id)
     .bind(request_id)
     .bind(seq)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let files = sqlx::query(
+        "delete from approval_action_files where tenant_id = $1 and request_id = $2 and seq = $3",
+    )
+    .bind(tenant_id)
+    .bind(request_id)
+    .bind(seq)
     .execute(conn)
     .await?
-    .rows_affected())
+    .rows_affected();
+    Ok(n + files)
 }
 
 /// Stop copying the person on requests; the requests they were copied on.

@@ -26,7 +26,9 @@ pub struct Source {
     /// The room or space id (text), for classes with a container.
     pub container: Option<&'static str>,
     /// The people it belongs to (authors, owners, recipients): a legal hold on a person
-    /// covers it.
+    /// covers it. Each is a column (held when it is in the hold's people) or, when it contains
+    /// `{people}`, a condition where `{people}` stands for the list of the hold's people (for
+    /// people in another table: `exists (select … where x.user_id in ({people}))`).
     pub people: &'static [&'static str],
     /// Its size in bytes.
     pub bytes: &'static str,
@@ -159,7 +161,11 @@ fn held(sql: &mut Sql, class: &DataClass, h: &Hold) -> Option<String> {
     if !h.people.is_empty() {
         for col in src.people {
             let list = sql.list(&h.people);
-            scope.push(format!("{col} in ({list})"));
+            if col.contains("{people}") {
+                scope.push(format!("({})", col.replace("{people}", &list)));
+            } else {
+                scope.push(format!("{col} in ({list})"));
+            }
         }
     }
     if let (Some(kind), Some(col)) = (class.container, src.container) {
