@@ -23,13 +23,13 @@ pub fn registries() -> Registries {
     let mut r = Registries::default();
     infrastructure(&mut r);
     files::hooks::register(&mut r);
-    messaging_hooks(&mut r);
+    messaging::hooks::register(&mut r);
     documents::hooks::register(&mut r);
     bulletin::hooks::register(&mut r);
     tasks::hooks::register(&mut r);
     notes::hooks::register(&mut r);
     meetings::hooks::register(&mut r);
-    approvals_hooks(&mut r);
+    approvals::requests::hooks::register(&mut r);
     announcements::hooks::register(&mut r);
     directory::hooks::register(&mut r);
     attendance::hooks::register(&mut r);
@@ -115,44 +115,6 @@ fn infrastructure(r: &mut Registries) {
         "idempotency_keys",
         |_| Some(Duration::from_secs(3600)),
         |s| Box::pin(async move { Ok(ops::idempotency::prune(&s.db).await?) }),
-    );
-}
-
-/// Messaging's registrations, kept here while its send-path work is in flight; they move to
-/// `messaging::hooks::register` like every other feature's.
-fn messaging_hooks(r: &mut Registries) {
-    r.searchables.register(messaging::hooks::Messages);
-    r.file_readers.register(messaging::hooks::Attachments);
-    r.periodic.register(
-        "room_follows",
-        // What the directory does not announce: accounts disabled or enabled, role holders.
-        |_| Some(Duration::from_secs(300)),
-        |s| Box::pin(async move { Ok(messaging::follow::sync_all(s).await?) }),
-    );
-    r.periodic.register(
-        "delete_after_delivery",
-        // Acknowledgements purge at once; this pass catches room lifetimes running out.
-        |_| Some(Duration::from_secs(2)),
-        |s| Box::pin(async move { Ok(messaging::dad::purge_all(s).await?) }),
-    );
-}
-
-/// Approval requests' registrations, kept here while approvals work is in flight; they move to
-/// `approvals::requests::hooks::register` like every other feature's.
-fn approvals_hooks(r: &mut Registries) {
-    r.searchables.register(approvals::requests::hooks::Requests);
-    r.file_readers
-        .register(approvals::requests::hooks::Attachments);
-    r.topics.register(
-        users::service::TOPIC_DISABLED,
-        |s, m| {
-            Box::pin(approvals::requests::hooks::on_user_disabled(
-                s,
-                &m.tenant_id,
-                &m.payload,
-            ))
-        },
-        jobs::outbox::Lane::default(),
     );
 }
 

@@ -1,11 +1,32 @@
-//! What messaging plugs into the infrastructure's registries (see `app.rs`): messages are
+//! What messaging plugs into the infrastructure's registries ([`register`]): messages are
 //! searchable, rooms share the files attached to them, and realtime reads rooms and their
 //! events from here.
 
 use super::{messages, service::KIND, store};
-use crate::{authn::Principal, error::ApiResult, files, realtime, search, AppState};
+use crate::{authn::Principal, error::ApiResult, files, realtime, search, AppState, Registries};
 use async_trait::async_trait;
 use sqlx::AnyConnection;
+use std::time::Duration;
+
+/// Messaging in the registries: messages are searchable, rooms' members read their files,
+/// and two periodic passes (room follows the directory does not announce, delete-after-delivery
+/// lifetimes running out).
+pub fn register(r: &mut Registries) {
+    r.searchables.register(Messages);
+    r.file_readers.register(Attachments);
+    r.periodic.register(
+        "room_follows",
+        // What the directory does not announce: accounts disabled or enabled, role holders.
+        |_| Some(Duration::from_secs(300)),
+        |s| Box::pin(async move { Ok(super::follow::sync_all(s).await?) }),
+    );
+    r.periodic.register(
+        "delete_after_delivery",
+        // Acknowledgements purge at once; this pass catches room lifetimes running out.
+        |_| Some(Duration::from_secs(2)),
+        |s| Box::pin(async move { Ok(super::dad::purge_all(s).await?) }),
+    );
+}
 
 /// Messages, found by their text; readable by members who were in the room when it was sent.
 pub struct Messages;

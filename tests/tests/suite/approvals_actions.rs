@@ -231,7 +231,10 @@ async fn signers_and_send_back(b: crate::common::Backend) {
                 .collect::<Vec<_>>()
         }
     };
-    assert_eq!(listed("box=mine&state=returned").await, [rid.clone()]);
+    assert_eq!(
+        listed("box=mine&state=returned").await,
+        std::slice::from_ref(&rid)
+    );
     assert!(!listed("box=mine&state=pending").await.contains(&rid));
     // Edited answers are checked against the request's own template version.
     let r = act(

@@ -1,4 +1,4 @@
-//! What requests plug into the registries (`app.rs`): requests are searchable (kind
+//! What requests plug into the registries ([`register`]): requests are searchable (kind
 //! `approval`) by their submitter, the approvers of their chain, the people copied and holders
 //! of `approvals.read_all` — the same people who may read them, and who alone may download the
 //! files their answers attach ([`Attachments`]); an approver who is disabled (the users'
@@ -7,8 +7,12 @@
 
 use super::{departed, service, store};
 use crate::{
-    authn::Principal, authz::catalogue::perm, error::ApiResult, files, jobs::outbox::HandlerError,
-    lifecycle, search, AppState, BoxError,
+    authn::Principal,
+    authz::catalogue::perm,
+    error::ApiResult,
+    files,
+    jobs::outbox::{HandlerError, Lane},
+    lifecycle, search, users, AppState, BoxError, Registries,
 };
 use async_trait::async_trait;
 use sqlx::AnyConnection;
@@ -17,6 +21,18 @@ use sqlx::AnyConnection;
 pub use super::service::SEARCH_KIND as KIND;
 /// The reader token of holders of `approvals.read_all`.
 const READ_ALL: &str = "approvals:all";
+
+/// Requests in the registries: the search kind, the readers of their files, and the
+/// replacement of an approver whose account is disabled (users' `user.disabled` topic).
+pub fn register(r: &mut Registries) {
+    r.searchables.register(Requests);
+    r.file_readers.register(Attachments);
+    r.topics.register(
+        users::service::TOPIC_DISABLED,
+        |s, m| Box::pin(on_user_disabled(s, &m.tenant_id, &m.payload)),
+        Lane::default(),
+    );
+}
 
 /// Requests, found by their template's name, their answers and their comments.
 pub struct Requests;

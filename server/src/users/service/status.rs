@@ -32,7 +32,7 @@ pub async fn ensure_other_admin(
 }
 
 /// The outbox topic of a disabled account (payload `{"user_id"}`): features that hold work for
-/// a person (approval decisions) hand it on; they register for it in `app.rs`.
+/// a person (approval decisions) hand it on; they register for it in their `hooks::register`.
 pub const TOPIC_DISABLED: &str = "user.disabled";
 
 /// Disable (ending every session at once) or re-enable an account.
