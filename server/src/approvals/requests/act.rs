@@ -8,8 +8,8 @@ use super::{
     machine::{self, Action, Refusal, Status},
     reach,
     service::{
-        attachable, may_read, not_found, parse_state, stale, tell, view, View, MAX_COMMENT,
-        MAX_FILES, SEARCH_KIND, URGE_EVERY_MS,
+        attachable, may_read, not_found, parse_state, settle, stale, view, View, MAX_COMMENT,
+        MAX_FILES, URGE_EVERY_MS,
     },
     store::{self, ActionRow, RequestRow, CC},
     who::Who,
@@ -20,7 +20,7 @@ use crate::{
     authn::Principal,
     db::{is_id, now_ms},
     error::{ApiError, ApiResult, Code},
-    search, AppState,
+    AppState,
 };
 use serde_json::{json, Value};
 
@@ -242,12 +242,10 @@ async fn act_with(
             })),
     )
     .await?;
-    search::enqueue_index(&mut tx, t, SEARCH_KIND, &new.id).await?;
     let who = Who::from(p);
-    let written = tell(state, &mut tx, &who, &new, &next, &events, false).await?;
-    reach::step(
+    settle(
         state,
-        &mut tx,
+        tx,
         sealer.as_ref(),
         &who,
         &new,
@@ -256,10 +254,6 @@ async fn act_with(
         &events,
     )
     .await?;
-    tx.commit().await?;
-    for w in written {
-        w.deliver(&state.hub);
-    }
     let mut conn = state.db.conn().await?;
     view(&mut conn, t, new).await
 }

@@ -6,7 +6,7 @@
 use super::{
     machine::{self, Event, Status},
     reach,
-    service::{parse_state, stale, tell, SEARCH_KIND},
+    service::{parse_state, settle, stale},
     store::{self, ActionRow, RequestRow, CC},
     who::Who,
 };
@@ -15,7 +15,7 @@ use crate::{
     audit,
     db::now_ms,
     error::{ApiError, ApiResult},
-    search, AppState,
+    AppState,
 };
 use serde_json::json;
 
@@ -113,17 +113,15 @@ async fn replace_in(state: &AppState, t: &str, id: &str, gone: &str) -> ApiResul
             })),
     )
     .await?;
-    search::enqueue_index(&mut tx, t, SEARCH_KIND, &new.id).await?;
     let who = Who {
         tenant_id: t,
         user_id: "",
     };
-    let written = tell(state, &mut tx, &who, &new, &next, &events, false).await?;
     // Mail to the people taking over; an approval completed by the replacement reaches
     // attendance like any other.
-    reach::step(
+    settle(
         state,
-        &mut tx,
+        tx,
         sealer.as_ref(),
         &who,
         &new,
@@ -132,9 +130,5 @@ async fn replace_in(state: &AppState, t: &str, id: &str, gone: &str) -> ApiResul
         &events,
     )
     .await?;
-    tx.commit().await?;
-    for w in written {
-        w.deliver(&state.hub);
-    }
     Ok(true)
 }

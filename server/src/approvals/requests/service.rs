@@ -27,7 +27,8 @@ use crate::{
     audit,
     authn::Principal,
     authz::catalogue::perm,
-    db::{is_id, new_id, now_ms},
+    db::{is_id, new_id, now_ms, Tx},
+    delivery::Sealer,
     error::{ApiError, ApiResult, Code},
     notices, search, AppState,
 };
@@ -294,26 +295,45 @@ pub async fn submit(state: &AppState, p: &Principal, sub: Submission) -> ApiResu
             })),
     )
     .await?;
-    search::enqueue_index(&mut tx, t, SEARCH_KIND, &row.id).await?;
-    let who = Who::from(p);
-    let written = tell(state, &mut tx, &who, &row, &s, &events, true).await?;
-    reach::step(
+    settle(
         state,
-        &mut tx,
+        tx,
         sealer.as_ref(),
-        &who,
+        &Who::from(p),
         &row,
         None,
         &s,
         &events,
     )
     .await?;
+    let mut conn = state.db.conn().await?;
+    view(&mut conn, t, row).await
+}
+
+/// The end every step of a request shares (submission, an action, a departed approver's
+/// replacement): in the step's transaction the request is queued for the search index, its
+/// notices written ([`tell`]) and what it reaches beyond the request queued
+/// ([`reach::step`]); then the commit, and the notices delivered to open sockets. `before`
+/// is the state the step started from (`None`: a submission).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn settle(
+    state: &AppState,
+    mut tx: Tx,
+    sealer: Option<&Sealer>,
+    who: &Who<'_>,
+    row: &RequestRow,
+    before: Option<&State>,
+    after: &State,
+    events: &[Event],
+) -> ApiResult<()> {
+    search::enqueue_index(&mut tx, who.tenant_id, SEARCH_KIND, &row.id).await?;
+    let written = tell(state, &mut tx, who, row, after, events, before.is_none()).await?;
+    reach::step(state, &mut tx, sealer, who, row, before, after, events).await?;
     tx.commit().await?;
     for w in written {
         w.deliver(&state.hub);
     }
-    let mut conn = state.db.conn().await?;
-    view(&mut conn, t, row).await
+    Ok(())
 }
 
 /// One request the caller may read (404 otherwise).
