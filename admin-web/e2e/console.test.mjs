@@ -478,8 +478,15 @@ describe('admin console', { concurrency: false }, () => {
         if (s.current) continue;
         await apiCall(stack, 'DELETE', `/me/sessions/${s.id}`, { token: adminToken });
       }
-      await page.getByRole('link', { name: 'People' }).click();
+      // The console finds out at its next request: a background refresh may already have
+      // sent it to sign-in (the People link then leaves the page mid-click); otherwise the
+      // navigation does. Either way it must end on the sign-in page.
+      const clicked = page
+        .getByRole('link', { name: 'People' })
+        .click({ timeout: 5_000 })
+        .catch(() => 'left the page');
       await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      await clicked;
     });
   });
 });
