@@ -15,7 +15,7 @@ use poem::{
     EndpointExt, IntoEndpoint, Route, Server,
 };
 use std::{sync::Arc, time::Duration};
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 
 /// Every registration: the infrastructure's own, then each feature's `hooks::register`, one
 /// line a feature. The call order is the order of search kinds (the search API lists them).
@@ -327,7 +327,7 @@ async fn build_state_with(cfg: Config, open_search: bool) -> Result<Arc<AppState
         metrics: ops::metrics::Metrics::new()?,
         trusted_proxies,
         operator_token_hash,
-        outbox_wake: Notify::new(),
+        outbox_wake: Default::default(),
         blobs,
         blob_references,
         search,

@@ -7,7 +7,6 @@ use crate::{
     search,
 };
 use std::sync::Arc;
-use tokio::sync::Notify;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -46,7 +45,7 @@ pub struct AppState {
     /// SHA-256 of the operator credential.
     pub operator_token_hash: String,
     /// Wakes the outbox relay after a write.
-    pub outbox_wake: Notify,
+    pub outbox_wake: crate::jobs::outbox::Wake,
     pub blobs: blobs::Blobs,
     /// The features whose rows reference blobs (the orphan sweep keeps what they reference).
     pub blob_references: blobs::sweep::References,

@@ -38,6 +38,9 @@ pub use dialect::Backend;
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
+/// A pooled PostgreSQL connection idle this long is pinged before it is handed out.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 #[derive(Clone)]
 pub struct Db {
     pub pool: AnyPool,
@@ -205,8 +208,19 @@ impl Db {
             .acquire_timeout(Duration::from_secs(10))
             // The pool's liveness ping on every acquire is a round trip to the connection's
             // worker thread; an in-process SQLite connection has no peer that could have gone
-            // away. PostgreSQL keeps it (a backend or the network may have dropped the socket).
-            .test_before_acquire(backend == Backend::Postgres)
+            // away. On PostgreSQL a backend or the network may have dropped the socket while
+            // the connection sat idle, so one idle for a while is pinged before use; one handed
+            // back moments ago (every acquire under load) is not: the ping was one of a sent
+            // message's ~9 round trips.
+            .test_before_acquire(false)
+            .before_acquire(move |conn, meta| {
+                Box::pin(async move {
+                    if backend == Backend::Postgres && meta.idle_for >= PING_AFTER_IDLE {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

@@ -3,6 +3,36 @@
 
 use super::{now_ms, Backend};
 use sqlx::AnyConnection;
+use std::cell::RefCell;
+
+tokio::task_local! {
+    /// The topics the current request enqueued due-now work for (see [`noting`]).
+    static NOTED: RefCell<Vec<String>>;
+}
+
+/// Run `f` (a request), noting the topics it enqueues due-now work for: after its commit the
+/// relay wakes exactly those lanes (`jobs::outbox::Wake::topics`) instead of reading the whole
+/// queue to find out which have work.
+pub async fn noting<F: std::future::Future>(f: F) -> F::Output {
+    NOTED.scope(RefCell::new(Vec::new()), f).await
+}
+
+/// The topics noted so far in this [`noting`] scope, taken; `None` outside one (a background
+/// job: the caller cannot name its topics).
+pub fn take_noted() -> Option<Vec<String>> {
+    NOTED
+        .try_with(|n| std::mem::take(&mut *n.borrow_mut()))
+        .ok()
+}
+
+fn note(topic: &str) {
+    let _ = NOTED.try_with(|n| {
+        let mut n = n.borrow_mut();
+        if !n.iter().any(|t| t == topic) {
+            n.push(topic.to_string());
+        }
+    });
+}
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Message {
@@ -11,6 +41,38 @@ pub struct Message {
     pub topic: String,
     pub payload: String,
     pub attempts: i64,
+}
+
+/// A message, due at once, that another module's statement writes in the same round trip as the
+/// change it follows (a sent message and its index work: one statement on PostgreSQL, one batch
+/// on SQLite). The outbox keeps its SQL: the caller splices [`Entry::insert_sql`] in, binds
+/// [`Entry::topic`] and [`Entry::payload`] where it said, and calls [`Entry::written`] after.
+pub struct Entry {
+    pub topic: &'static str,
+    pub payload: String,
+}
+
+impl Entry {
+    pub fn new(topic: &'static str, payload: &serde_json::Value) -> Entry {
+        Entry {
+            topic,
+            payload: payload.to_string(),
+        }
+    }
+
+    /// The insert as SQL over the caller's placeholders (`"$2"`, …) for the tenant, the topic,
+    /// the payload and the time; a statement of its own, or a data-modifying part of a `with`.
+    pub fn insert_sql(tenant: &str, topic: &str, payload: &str, now: &str) -> String {
+        format!(
+            "insert into outbox (tenant_id, topic, payload, created_at, available_at, attempts)
+             values ({tenant}, {topic}, {payload}, {now}, {now}, 0)"
+        )
+    }
+
+    /// The statement that carried it ran: the relay is woken for its topic after the commit.
+    pub fn written(&self) {
+        note(self.topic);
+    }
 }
 
 /// Enqueue a message inside the caller's transaction.
@@ -34,6 +96,7 @@ pub async fn enqueue_at(
     payload: &serde_json::Value,
     available_at: i64,
 ) -> Result<(), sqlx::Error> {
+    let now = now_ms();
     sqlx::query(
         "insert into outbox (tenant_id, topic, payload, created_at, available_at, attempts)
          values ($1, $2, $3, $4, $5, 0)",
@@ -41,10 +104,13 @@ pub async fn enqueue_at(
     .bind(tenant_id)
     .bind(topic)
     .bind(payload.to_string())
-    .bind(now_ms())
+    .bind(now)
     .bind(available_at)
     .execute(conn)
     .await?;
+    if available_at <= now {
+        note(topic);
+    }
     Ok(())
 }
 

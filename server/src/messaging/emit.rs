@@ -82,12 +82,14 @@ impl Change {
     }
 
     /// Record a new message by the actor with its `message.created` event (`payload`) under
-    /// the room's next sequence number, the actor's read and delivered pointers moved to it, in
-    /// one round trip; sets `m.seq` and returns it.
+    /// the room's next sequence number, the actor's read and delivered pointers moved to it and
+    /// its indexing queued, in one round trip; sets `m.seq` and returns it.
     pub async fn message_created(&mut self, m: &mut MessageRow, payload: Value) -> ApiResult<i64> {
         let payload = payload.to_string();
         let backend = self.tx.backend();
-        let seq = store::insert_sent(&mut self.tx, backend, m, &payload).await?;
+        let index = search::index_entry(KIND, &m.id);
+        let seq = store::insert_sent(&mut self.tx, backend, m, &payload, &index).await?;
+        self.wake = true;
         m.seq = seq;
         self.written(
             &m.room_id,
@@ -185,7 +187,7 @@ impl Change {
             state.hub.publish_committed(&self.tenant_id, self.events);
         }
         if self.wake {
-            state.outbox_wake.notify_one();
+            state.outbox_wake.noted();
         }
         Ok(())
     }

@@ -172,7 +172,7 @@ pub async fn send(
         }
     }
     super::notifications::notify(&mut ch.tx, &j, &recipients, &id).await?;
-    ch.index(&id).await?;
+    // (Its indexing was queued with the message.)
     let view = MessageView {
         message,
         attachments,

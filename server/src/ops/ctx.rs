@@ -165,7 +165,13 @@ pub async fn around<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
         tenant_id = tracing::field::Empty,
         latency_ms = tracing::field::Empty,
     );
-    let result = ep.call(req).instrument(span.clone()).await;
+    // The request's commits wake the relay for the topics they enqueued work for; what is left
+    // noted when it answers is woken here.
+    let (result, noted) = crate::db::outbox::noting(async {
+        let result = ep.call(req).instrument(span.clone()).await;
+        (result, crate::db::outbox::take_noted().unwrap_or_default())
+    })
+    .await;
     let mut resp = match result {
         Ok(r) => r.into_response(),
         Err(err) => {
@@ -187,10 +193,7 @@ pub async fn around<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
         state
             .metrics
             .observe_request(&method, &route, status, elapsed);
-        if method != "GET" && method != "HEAD" {
-            // A write may have enqueued outbox messages: let the relay look now.
-            state.outbox_wake.notify_one();
-        }
+        state.outbox_wake.topics(noted);
     }
     span.in_scope(|| {
         if route == "/healthz" || route == "/readyz" || route == "/metrics" {

@@ -2,12 +2,13 @@
 //!
 //! After a room change commits, the service hands the [`Hub`] the events it wrote (held in
 //! memory, published only once the commit returned, so only committed events go out) and the
-//! hub broadcasts them to this node's sockets. Each socket forwards the events of rooms its person belongs to
-//! **now**: it keeps the membership set, updates it on member events about its person, re-reads
-//! it on a timer, and re-checks the session (closing when the account is disabled, the session
-//! revoked or the tenant suspended). Typing notices are ephemeral. A socket that falls behind
-//! the broadcast buffer is closed with a reason instead of growing memory; the client reconnects
-//! and catches up by sequence (`GET /rooms/{id}/events?after_seq=`).
+//! hub routes them to the sockets of the room's members on this node ([`sockets`]: a frame
+//! wakes only the sockets it is for). Each socket forwards the events of rooms its person
+//! belongs to **now**: membership follows member events about its person, is re-read on a
+//! timer, and the socket re-checks the session (closing when the account is disabled, the
+//! session revoked or the tenant suspended). Typing notices are ephemeral. A socket that falls
+//! `realtime.buffer` frames behind is closed with a reason instead of growing memory; the client
+//! reconnects and catches up by sequence (`GET /rooms/{id}/events?after_seq=`).
 //!
 //! Besides room events, the hub carries **personal** frames: a frame for a list of people of a
 //! tenant (a notice: "an announcement was published for you"), delivered to those people's
@@ -22,14 +23,15 @@
 //! events are in the database and clients catch up by sequence.
 
 pub mod api;
+mod sockets;
 pub mod store;
 pub mod ws;
 
 use crate::db::Db;
 use async_trait::async_trait;
+pub use sockets::Subscription;
 use sqlx::AnyConnection;
 use std::sync::Arc;
-use tokio::sync::broadcast;
 
 /// A committed event of a room, as the feature that owns rooms stored it.
 #[derive(Debug, Clone)]
@@ -205,7 +207,9 @@ impl Kick {
 }
 
 pub struct Hub {
-    tx: broadcast::Sender<Arc<Frame>>,
+    sockets: sockets::Sockets,
+    /// Frames a socket may fall behind by before it is cut off.
+    buffer: usize,
     /// Where rooms and their events are read.
     pub rooms: Arc<dyn Rooms>,
     /// Where another node's personal batches are read (none: they are not delivered here).
@@ -217,10 +221,11 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// `buffer`: frames kept for slow sockets before they are cut off.
+    /// `buffer`: frames kept for a slow socket before it is cut off.
     pub fn new(buffer: usize, rooms: Arc<dyn Rooms>) -> Hub {
         Hub {
-            tx: broadcast::channel(buffer.max(1)).0,
+            sockets: sockets::Sockets::default(),
+            buffer: buffer.max(1),
             rooms,
             personal: None,
             node_id: uuid::Uuid::new_v4().simple().to_string(),
@@ -270,13 +275,20 @@ struct Notice {
 }
 
 impl Hub {
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Frame>> {
-        self.tx.subscribe()
+    /// A new socket of a session: it hears of its person's membership changes at once, and
+    /// of its rooms once it set them ([`Subscription::reading`], [`Subscription::set_rooms`]).
+    pub fn subscribe(&self, tenant_id: &str, user_id: &str, session_id: &str) -> Subscription {
+        self.sockets
+            .attach(tenant_id, user_id, session_id, self.buffer)
     }
 
     fn send(&self, f: Frame) {
-        // No subscriber is not an error.
-        let _ = self.tx.send(Arc::new(f));
+        // No socket is not an error.
+        self.sockets.route(f);
+    }
+
+    fn no_sockets(&self) -> bool {
+        self.sockets.is_empty()
     }
 
     async fn notify(&self, db: &Db, n: Notice) {
@@ -328,7 +340,7 @@ impl Hub {
     /// After a commit: broadcast the events it wrote to this node's sockets, from memory (the
     /// change holds them; reading them back would cost a query per change).
     pub fn publish_committed(&self, tenant_id: &str, events: Vec<StoredEvent>) {
-        if self.tx.receiver_count() == 0 {
+        if self.no_sockets() {
             return;
         }
         for e in events {
@@ -373,7 +385,7 @@ impl Hub {
         users: std::collections::HashSet<String>,
         json: String,
     ) {
-        if self.tx.receiver_count() == 0 || users.is_empty() {
+        if self.no_sockets() || users.is_empty() {
             return;
         }
         self.send(Frame::Personal {
@@ -388,7 +400,7 @@ impl Hub {
         let Some(personal) = &self.personal else {
             return;
         };
-        if self.tx.receiver_count() == 0 {
+        if self.no_sockets() {
             return;
         }
         let batch = match db.conn().await {
@@ -425,7 +437,7 @@ impl Hub {
 
     /// Broadcast a room's committed events `[first, last]` to this node's sockets.
     pub async fn publish(&self, db: &Db, tenant_id: &str, room_id: &str, first: i64, last: i64) {
-        if self.tx.receiver_count() == 0 || last < first {
+        if self.no_sockets() || last < first {
             return;
         }
         let rows = match db.conn().await {

@@ -17,7 +17,6 @@ use poem::{
     IntoResponse, Request, Response,
 };
 use std::{collections::HashSet, sync::Arc, time::Duration};
-use tokio::sync::broadcast::error::RecvError;
 
 /// How often an open socket re-checks its session and re-reads its rooms. Revocations close
 /// sockets at once through the hub ([`super::Kick`]: account disabled, session revoked or signed
@@ -137,11 +136,16 @@ struct ClientFrame {
 
 async fn run(state: Arc<AppState>, p: Principal, socket: poem::web::websocket::WebSocketStream) {
     let (mut sink, mut stream) = socket.split();
-    let mut rx = state.hub.subscribe();
+    let mut sub = state.hub.subscribe(&p.tenant_id, &p.user_id, &p.session_id);
     let mut draining = state.drain.subscribe();
-    let Some(mut rooms) = rooms_of(&state, &p).await else {
+    sub.reading();
+    let Some(read) = rooms_of(&state, &p).await else {
         return;
     };
+    // Membership changes published while the rooms were read are applied over them. Events of
+    // these rooms published before this point are covered by the heads below (the client
+    // catches up from them).
+    let mut rooms = sub.set_rooms(read);
     // Where each room stands, so the client can catch up from its own cursor.
     let mut heads = serde_json::Map::new();
     {
@@ -169,8 +173,8 @@ async fn run(state: Arc<AppState>, p: Principal, socket: poem::web::websocket::W
                 let _ = sink.send(Message::Close(Some((CloseCode::Away, "the server is restarting: reconnect".into())))).await;
                 return;
             }
-            frame = rx.recv() => match frame {
-                Ok(f) => {
+            frame = sub.rx.recv() => match frame {
+                Some(f) => {
                     let mut out = None;
                     let mut forget = None;
                     match &*f {
@@ -215,11 +219,12 @@ async fn run(state: Arc<AppState>, p: Principal, socket: poem::web::websocket::W
                         }
                     }
                 }
-                Err(RecvError::Lagged(_)) => {
-                    let _ = sink.send(close(CLOSE_SLOW, "too slow: reconnect and catch up by sequence")).await;
+                None => {
+                    if sub.lagged() {
+                        let _ = sink.send(close(CLOSE_SLOW, "too slow: reconnect and catch up by sequence")).await;
+                    }
                     return;
                 }
-                Err(RecvError::Closed) => return,
             },
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(t))) if t.len() <= MAX_CLIENT_FRAME => {
@@ -245,8 +250,9 @@ async fn run(state: Arc<AppState>, p: Principal, socket: poem::web::websocket::W
                     let _ = sink.send(close(code, why)).await;
                     return;
                 }
+                sub.reading();
                 if let Some(now) = rooms_of(&state, &p).await {
-                    rooms = now;
+                    rooms = sub.set_rooms(now);
                 }
             }
         }

@@ -300,6 +300,12 @@ impl Registry {
 pub const TOPIC_INDEX: &str = "search.index";
 pub const TOPIC_REINDEX: &str = "search.reindex";
 
+/// The outbox message that (re)indexes one item, for a statement that writes it along with the
+/// item ([`crate::db::outbox::Entry`]).
+pub fn index_entry(kind: &str, id: &str) -> crate::db::outbox::Entry {
+    crate::db::outbox::Entry::new(TOPIC_INDEX, &serde_json::json!({ "kind": kind, "id": id }))
+}
+
 /// Queue (re)indexing of one item, inside the caller's transaction.
 pub async fn enqueue_index(
     conn: &mut AnyConnection,

@@ -1,6 +1,6 @@
 //! SQL for messages, their edits and their attachments.
 
-use crate::db::{now_ms, Backend};
+use crate::db::{now_ms, outbox, Backend};
 use sqlx::AnyConnection;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -25,7 +25,8 @@ const MESSAGE: &str = "tenant_id, id, room_id, seq, sender_id, body, thread_root
 
 /// A new message in one round trip: take the room's next sequence number, record the
 /// `message.created` event under it (`payload`), insert the message with it (`m.seq` is
-/// ignored) and move the sender's read and delivered pointers to it (never back). Returns the
+/// ignored), move the sender's read and delivered pointers to it (never back) and queue the
+/// outbox message `then` (its index work; the outbox's own SQL). Returns the
 /// number. The same statements as [`append_event`](super::append_event) followed by an insert
 /// and the pointers' update (never back), in that order: on PostgreSQL
 /// one statement (data-modifying `with`; the update locks the room row until commit, so numbers
@@ -36,9 +37,11 @@ pub async fn insert_sent(
     backend: Backend,
     m: &MessageRow,
     payload: &str,
+    then: &outbox::Entry,
 ) -> Result<i64, sqlx::Error> {
     // $1 now, $2 tenant, $3 room, $4 sender, $5 message id, $6 payload, $7 body,
-    // $8 thread root, $9 mentions, $10 @room, $11 key version.
+    // $8 thread root, $9 mentions, $10 @room, $11 key version, $12 outbox topic, $13 its payload.
+    let enqueue = outbox::Entry::insert_sql("$2", "$12", "$13", "$1");
     let sql = match backend {
         Backend::Postgres => format!(
             "with r as (update rooms set last_seq = last_seq + 1, updated_at = $1
@@ -57,7 +60,8 @@ pub async fn insert_sent(
                         from m
                         where room_members.tenant_id = $2 and room_members.room_id = $3
                           and room_members.user_id = $4
-                        returning 1)
+                        returning 1),
+                  o as ({enqueue})
              select seq from m"
         ),
         // Statements after the first read the number from the room row (the single writer
@@ -78,6 +82,7 @@ pub async fn insert_sent(
                    delivered_seq = max(delivered_seq, (select last_seq from rooms
                                                        where tenant_id = $2 and id = $3))
                where tenant_id = $2 and room_id = $3 and user_id = $4;
+             {enqueue};
              select last_seq from rooms where tenant_id = $2 and id = $3"
         ),
     };
@@ -93,9 +98,13 @@ pub async fn insert_sent(
         .bind(&m.mentions)
         .bind(m.mentions_room)
         .bind(m.key_version)
+        .bind(then.topic)
+        .bind(&then.payload)
         .fetch_all(conn)
         .await?;
-    seqs.last().copied().ok_or(sqlx::Error::RowNotFound)
+    let seq = seqs.last().copied().ok_or(sqlx::Error::RowNotFound)?;
+    then.written();
+    Ok(seq)
 }
 
 pub async fn message(
