@@ -29,6 +29,8 @@ use poem_openapi::{auth::Bearer, SecurityScheme};
 use std::sync::Arc;
 
 pub use proof::{InstallActor, OperatorProof, SetupProof};
+/// The consent gate a feature hands the session lookup (privacy builds it).
+pub use store::Gate;
 
 /// An authenticated person, resolved from the current state of the database.
 #[derive(Clone, Debug)]

@@ -24,8 +24,8 @@ pub mod store;
 
 /// The consent gate for authn's session lookup: true when the session's person (`s.user_id`
 /// of tenant `s.tenant_id`) must consent at the instant `$2`.
-pub fn consent_gate() -> crate::authn::store::Gate {
-    crate::authn::store::Gate {
+pub fn consent_gate() -> crate::authn::Gate {
+    crate::authn::Gate {
         pending: store::pending_condition("s.tenant_id", "s.user_id", "$2"),
         changes_at: store::changes_at("s.tenant_id", "$2"),
     }

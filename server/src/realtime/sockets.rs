@@ -332,6 +332,14 @@ mod tests {
         }
     }
 
+    /// A socket of person `user` that has read its rooms (`rooms`).
+    fn listening(hub: &Sockets, user: &str, rooms: &[&str], buffer: usize) -> Subscription {
+        let s = hub.attach("t", user, "s", buffer);
+        s.reading();
+        s.set_rooms(rooms.iter().map(|r| r.to_string()).collect());
+        s
+    }
+
     fn drain(s: &mut Subscription) -> Vec<String> {
         let mut out = Vec::new();
         while let Ok(f) = s.rx.try_recv() {
@@ -345,12 +353,8 @@ mod tests {
     #[test]
     fn frames_reach_only_their_rooms_members() {
         let hub = Sockets::default();
-        let mut a = hub.attach("t", "a", "s1", 16);
-        let mut b = hub.attach("t", "b", "s2", 16);
-        a.reading();
-        a.set_rooms(["r1".to_string()].into());
-        b.reading();
-        b.set_rooms(["r2".to_string()].into());
+        let mut a = listening(&hub, "a", &["r1"], 16);
+        let mut b = listening(&hub, "b", &["r2"], 16);
         hub.route(event("r1", None, false));
         assert_eq!(drain(&mut a).len(), 1);
         assert!(drain(&mut b).is_empty());
@@ -368,9 +372,7 @@ mod tests {
     #[test]
     fn a_join_routes_the_next_frames_and_a_leave_is_the_last() {
         let hub = Sockets::default();
-        let mut b = hub.attach("t", "b", "s", 16);
-        b.reading();
-        b.set_rooms(HashSet::new());
+        let mut b = listening(&hub, "b", &[], 16);
         hub.route(event("r", Some("b"), true));
         hub.route(event("r", None, false));
         hub.route(event("r", Some("b"), false));
@@ -395,8 +397,7 @@ mod tests {
     #[test]
     fn a_full_queue_cuts_the_socket_off() {
         let hub = Sockets::default();
-        let mut a = hub.attach("t", "a", "s", 2);
-        a.set_rooms(["r".to_string()].into());
+        let mut a = listening(&hub, "a", &["r"], 2);
         for _ in 0..3 {
             hub.route(event("r", None, false));
         }
