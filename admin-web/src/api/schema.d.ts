@@ -4332,8 +4332,8 @@ export interface paths {
         /**
          * Requests
          * @description One box, newest first: `mine` (submitted by me, the default), `waiting` (waiting for my
-         *     decision now), `handled` (approved or rejected by me), `cc` (copied to me), `all`
-         *     (every request; needs `approvals.read_all`). Filters: `template_id`, `state`, and
+         *     decision now), `handled` (approved, rejected, transferred, sent back or given an added
+         *     signer by me), `cc` (copied to me), `all` (every request; needs `approvals.read_all`). Filters: `template_id`, `state`, and
          *     submitted in `[from, to)` (RFC 3339). Cursor paging. The open states are `pending`
          *     (waiting for an approver) and `returned` (sent back: waiting for its submitter to
          *     resubmit or withdraw it); `state=pending` does not list returned requests.
@@ -4528,9 +4528,13 @@ export interface paths {
          * Resubmit a returned request
          * @description Its submitter, once an approver sent it back to them: with edited `answers` (checked
          *     against the template version the request was made under, 422 naming the field) or the
-         *     same. The chain frozen at submit time is kept and walked again from its first node;
-         *     the answers replaced stay in the history. 409 when the request is not returned (or is
-         *     finished); 403 for others who may read it.
+         *     same. The chain frozen at submit time is walked again from its first node, routed
+         *     again where the edited answers change what a step's condition decides: a step its
+         *     condition skipped before is resolved now (on the current directory and roles; people
+         *     for a step only the submitter's choice fills are given in `chosen`, 422 naming
+         *     `chosen.<node id>` when missing), a step it skips now is passed over; other steps keep
+         *     their frozen approvers. The answers replaced stay in the history. 409 when the request
+         *     is not returned (or is finished); 403 for others who may read it.
          */
         post: operations["approvals_requests_resubmit"];
         delete?: never;
@@ -5257,6 +5261,14 @@ export interface components {
              *     Absent: the answers stay as they are.
              */
             answers?: unknown;
+            /**
+             * @description People chosen for steps the edited answers bring in whose approvers the submitter
+             *     chooses (node id → user ids), as at submit.
+             * @default {}
+             */
+            chosen: {
+                [key: string]: string[];
+            } | null;
             /** @description At most 2,000 characters. */
             comment?: string | null;
             /**

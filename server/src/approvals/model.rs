@@ -53,3 +53,13 @@ pub struct Chain {
     /// People copied when the request completes (approved or rejected).
     pub cc_on_complete: Vec<String>,
 }
+
+impl Chain {
+    /// The ids of the nodes whose condition holds (whether or not anyone was found for them).
+    pub fn taking_part(&self) -> impl Iterator<Item = &str> {
+        self.nodes
+            .iter()
+            .filter(|n| n.skipped != Some(Skip::Condition))
+            .map(|n| n.node_id.as_str())
+    }
+}

@@ -54,33 +54,45 @@ pub async fn admins(conn: &mut AnyConnection, tenant_id: &str) -> ApiResult<Vec<
     active(conn, tenant_id, holders).await
 }
 
-/// Who takes over from an approver who left or was disabled: their manager when that manager
-/// is active, otherwise the approval admins (never the departed person).
+/// Who takes over from an approver who left or was disabled, on a request of `submitter`:
+/// their manager when that manager is active and is not the submitter, otherwise the
+/// approval admins — never the departed person, never the submitter (nobody approves their
+/// own request).
 pub async fn replacement(
     conn: &mut AnyConnection,
     tenant_id: &str,
     departed_user_id: &str,
+    submitter: &str,
 ) -> ApiResult<Vec<String>> {
     let managers = lines::managers(&mut *conn, tenant_id, departed_user_id, 1).await?;
-    let manager = active(&mut *conn, tenant_id, managers).await?;
+    let mut manager = active(&mut *conn, tenant_id, managers).await?;
+    manager.retain(|id| id != submitter);
     if !manager.is_empty() {
         return Ok(manager);
     }
     let mut out = admins(conn, tenant_id).await?;
-    out.retain(|id| id != departed_user_id);
+    out.retain(|id| id != departed_user_id && id != submitter);
     Ok(out)
 }
 
 /// Check what the submitter chose: only for nodes with a `chosen` rule, at most its `max`,
-/// active people of the tenant (422 naming `chosen.<node id>`).
+/// active people of the tenant other than the submitter — nobody chooses themselves to
+/// approve their own request (422 naming `chosen.<node id>`).
 pub async fn check_chosen(
     conn: &mut AnyConnection,
     tenant_id: &str,
     v: &TemplateVersion,
+    submitter: &str,
     chosen: &BTreeMap<String, Vec<String>>,
 ) -> ApiResult<()> {
     for (node_id, people) in chosen {
         let at = format!("chosen.{node_id}");
+        if people.iter().any(|p| p == submitter) {
+            return Err(ApiError::validation(
+                &at,
+                "you cannot choose yourself to approve your own request",
+            ));
+        }
         let rule = v
             .flow
             .node(node_id)
@@ -111,6 +123,28 @@ pub async fn check_chosen(
             return Err(ApiError::validation(
                 &at,
                 format!("{bad} is no active person of this tenant"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Nodes among `node_ids` whose approvers only the submitter's choice names must have
+/// someone chosen: a submit (or a resubmit that brings such a node in) without a choice for
+/// them is refused (422 naming `chosen.<node id>`) instead of passing the node over.
+pub fn require_choices<'a>(
+    v: &TemplateVersion,
+    node_ids: impl IntoIterator<Item = &'a str>,
+    chosen: &BTreeMap<String, Vec<String>>,
+) -> ApiResult<()> {
+    for id in node_ids {
+        let Some(n) = v.flow.node(id) else { continue };
+        let only_chosen =
+            !n.approvers.is_empty() && n.approvers.iter().all(|r| r.kind == RuleKind::Chosen);
+        if only_chosen && chosen.get(id).is_none_or(Vec::is_empty) {
+            return Err(ApiError::validation(
+                &format!("chosen.{id}"),
+                "choose who approves this step",
             ));
         }
     }
@@ -194,7 +228,7 @@ pub async fn chain(
     answers: &Value,
     chosen: &BTreeMap<String, Vec<String>>,
 ) -> ApiResult<Chain> {
-    check_chosen(&mut *conn, tenant_id, v, chosen).await?;
+    check_chosen(&mut *conn, tenant_id, v, submitter, chosen).await?;
     let flow = &v.flow;
     let mut nodes = Vec::with_capacity(flow.nodes.len());
     for (i, n) in flow.nodes.iter().enumerate() {

@@ -11,6 +11,7 @@ mod approvals_actions;
 mod approvals_fixtures;
 mod approvals_reach;
 mod approvals_requests;
+mod approvals_routing;
 mod approvals_templates;
 mod attendance;
 mod attendance_excused;

@@ -23,6 +23,7 @@ use crate::{
     AppState,
 };
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 fn comment(field: &str, raw: Option<&str>) -> ApiResult<Option<String>> {
     crate::http::validate::optional_text(field, raw, MAX_COMMENT)
@@ -70,14 +71,17 @@ pub async fn act(
 
 /// Resubmit a request its approver returned: the submitter, with edited answers (or the same
 /// when `answers` is absent), checked against the template version the request was made
-/// under; the frozen chain is kept and walked again from its first node. The answers it
-/// replaces stay in the history (the action's `answers`).
+/// under; the frozen chain is walked again from its first node, routed again where the
+/// answers change what a step's condition decides ([`machine::State::reroute`]; `chosen` for
+/// the steps that brings in). The answers it replaces stay in the history (the action's
+/// `answers`).
 #[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, id = %id))]
 pub async fn resubmit(
     state: &AppState,
     p: &Principal,
     id: &str,
     answers: Option<Value>,
+    chosen: &BTreeMap<String, Vec<String>>,
     comment_raw: Option<&str>,
     revision: Option<i64>,
 ) -> ApiResult<View> {
@@ -88,11 +92,15 @@ pub async fn resubmit(
         Action::Resubmit,
         comment_raw,
         revision,
-        answers,
+        Some((answers, chosen)),
         &[],
     )
     .await
 }
+
+/// A resubmission's edited answers (absent: unchanged) and the people chosen for steps they
+/// bring in.
+type Resubmission<'a> = (Option<Value>, &'a BTreeMap<String, Vec<String>>);
 
 #[allow(clippy::too_many_arguments)]
 async fn act_with(
@@ -102,7 +110,7 @@ async fn act_with(
     action: Action,
     comment_raw: Option<&str>,
     revision: Option<i64>,
-    answers: Option<Value>,
+    resubmission: Option<Resubmission<'_>>,
     files: &[String],
 ) -> ApiResult<View> {
     let files = action_files(files)?;
@@ -124,7 +132,7 @@ async fn act_with(
     let row = store::lock(&mut tx, state.db.backend, t, id)
         .await?
         .ok_or_else(not_found)?;
-    let s = parse_state(&row)?;
+    let mut s = parse_state(&row)?;
     if !may_read(state, p, &s).await? {
         return Err(not_found());
     }
@@ -154,22 +162,33 @@ async fn act_with(
                 .with_field("revision"),
         );
     }
+    let mut before = None;
+    let mut row = row;
+    if let Some((answers, chosen)) = resubmission {
+        // Routed again only for the submitter of a returned request (the machine refuses
+        // anyone else, and a request in another state, below).
+        if s.submitter == p.user_id && s.status == Status::Returned {
+            let v = templates::version(&mut tx, t, &row.template_id, row.version).await?;
+            let edited = match answers {
+                Some(a) => {
+                    let checked = form::check_answers(&mut tx, t, &v.form, &a).await?;
+                    attachable(state, &mut tx, p, "answers", &checked.attachments).await?;
+                    let text = checked.answers.to_string();
+                    store::set_answers(&mut tx, t, id, &text).await?;
+                    store::set_files(&mut tx, t, id, &checked.attachments).await?;
+                    before = Some(std::mem::replace(&mut row.answers, text));
+                    checked.answers
+                }
+                None => serde_json::from_str(&row.answers).map_err(ApiError::internal)?,
+            };
+            let fresh = resolve::chain(&mut tx, t, &v, &s.submitter, &edited, chosen).await?;
+            let joined = s.reroute(&fresh);
+            resolve::require_choices(&v, joined.iter().map(String::as_str), chosen)?;
+        }
+    }
     let (next, events) = machine::apply(&s, &p.user_id, &action).map_err(refused)?;
     next.check().map_err(ApiError::internal)?;
     attachable(state, &mut tx, p, "file_ids", &files).await?;
-    let mut before = None;
-    let mut row = row;
-    if action == Action::Resubmit {
-        if let Some(a) = answers {
-            let v = templates::version(&mut tx, t, &row.template_id, row.version).await?;
-            let checked = form::check_answers(&mut tx, t, &v.form, &a).await?;
-            attachable(state, &mut tx, p, "answers", &checked.attachments).await?;
-            let text = checked.answers.to_string();
-            store::set_answers(&mut tx, t, id, &text).await?;
-            store::set_files(&mut tx, t, id, &checked.attachments).await?;
-            before = Some(std::mem::replace(&mut row.answers, text));
-        }
-    }
     let now = now_ms();
     let node_id = match &action {
         Action::Approve

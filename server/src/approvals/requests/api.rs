@@ -102,8 +102,8 @@ impl ApprovalRequestsApi {
     /// Requests
     ///
     /// One box, newest first: `mine` (submitted by me, the default), `waiting` (waiting for my
-    /// decision now), `handled` (approved or rejected by me), `cc` (copied to me), `all`
-    /// (every request; needs `approvals.read_all`). Filters: `template_id`, `state`, and
+    /// decision now), `handled` (approved, rejected, transferred, sent back or given an added
+    /// signer by me), `cc` (copied to me), `all` (every request; needs `approvals.read_all`). Filters: `template_id`, `state`, and
     /// submitted in `[from, to)` (RFC 3339). Cursor paging. The open states are `pending`
     /// (waiting for an approver) and `returned` (sent back: waiting for its submitter to
     /// resubmit or withdraw it); `state=pending` does not list returned requests.
@@ -382,9 +382,13 @@ impl ApprovalRequestsApi {
     ///
     /// Its submitter, once an approver sent it back to them: with edited `answers` (checked
     /// against the template version the request was made under, 422 naming the field) or the
-    /// same. The chain frozen at submit time is kept and walked again from its first node;
-    /// the answers replaced stay in the history. 409 when the request is not returned (or is
-    /// finished); 403 for others who may read it.
+    /// same. The chain frozen at submit time is walked again from its first node, routed
+    /// again where the edited answers change what a step's condition decides: a step its
+    /// condition skipped before is resolved now (on the current directory and roles; people
+    /// for a step only the submitter's choice fills are given in `chosen`, 422 naming
+    /// `chosen.<node id>` when missing), a step it skips now is passed over; other steps keep
+    /// their frozen approvers. The answers replaced stay in the history. 409 when the request
+    /// is not returned (or is finished); 403 for others who may read it.
     #[oai(
         path = "/approvals/requests/:id/resubmit",
         method = "post",
@@ -403,6 +407,7 @@ impl ApprovalRequestsApi {
             &auth.0,
             &id.0,
             b.answers,
+            &b.chosen,
             b.comment.as_deref(),
             b.revision,
         )

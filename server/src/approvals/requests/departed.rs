@@ -55,7 +55,7 @@ async fn replace_in(state: &AppState, t: &str, id: &str, gone: &str) -> ApiResul
     if s.status.finished() {
         return Ok(false);
     }
-    let with = resolve::replacement(&mut tx, t, gone).await?;
+    let with = resolve::replacement(&mut tx, t, gone, &s.submitter).await?;
     let Ok((next, events)) = machine::replace(&s, gone, &with) else {
         return Ok(false);
     };

@@ -109,6 +109,10 @@ pub struct ApprovalResubmitInput {
     /// The edited answers, checked against the template version the request was made under.
     /// Absent: the answers stay as they are.
     pub answers: Option<serde_json::Value>,
+    /// People chosen for steps the edited answers bring in whose approvers the submitter
+    /// chooses (node id → user ids), as at submit.
+    #[oai(default)]
+    pub chosen: BTreeMap<String, Vec<String>>,
     /// At most 2,000 characters.
     #[oai(validator(max_length = 8000))]
     pub comment: Option<String>,
@@ -196,7 +200,7 @@ pub enum ApprovalBox {
     Mine,
     /// Waiting for my decision now.
     Waiting,
-    /// Approved or rejected by me.
+    /// Approved, rejected, transferred, sent back or given an added signer by me.
     Handled,
     /// Copied to me.
     Cc,

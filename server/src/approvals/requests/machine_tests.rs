@@ -27,6 +27,49 @@ fn ok(s: &State, who: &str, a: Action) -> (State, Vec<Event>) {
     out
 }
 
+fn by_condition(mut n: ChainNode) -> ChainNode {
+    n.approvers.clear();
+    n.skipped = Some(Skip::Condition);
+    n
+}
+
+#[test]
+fn resubmission_is_routed_again_by_conditions() {
+    // Submitted with the finance step's condition false: the lead alone decides.
+    let (s, _) = State::start(
+        "sub",
+        &chain(vec![
+            node("lead", Mode::AnyOne, &["x"]),
+            by_condition(node("finance", Mode::AnyOne, &["f"])),
+            node("hr", Mode::AnyOne, &["h"]),
+        ]),
+    );
+    let (mut r, _) = ok(&s, "x", Action::SendBack(None));
+    assert_eq!(r.status, Status::Returned);
+    // Edited answers bring finance in and drop hr: finance is resolved now, hr is passed
+    // over, the lead keeps its frozen approver, and hr's approver keeps reading.
+    let fresh = chain(vec![
+        node("lead", Mode::AnyOne, &["other"]),
+        node("finance", Mode::AnyOne, &["f"]),
+        by_condition(node("hr", Mode::AnyOne, &["h"])),
+    ]);
+    assert_eq!(r.reroute(&fresh), ["finance"]);
+    r.check().unwrap();
+    let (r, _) = ok(&r, "sub", Action::Resubmit);
+    assert_eq!(r.current_approvers(), ["x"]);
+    assert_eq!(r.nodes[2].status, NodeStatus::Skipped);
+    assert!(r.is_participant("h"));
+    let (r, _) = ok(&r, "x", Action::Approve);
+    assert_eq!(r.current_approvers(), ["f"]);
+    let (r, _) = ok(&r, "f", Action::Approve);
+    assert_eq!(r.status, Status::Approved);
+    // Routing again on the same decisions changes nothing.
+    let (mut same, _) = State::start("sub", &fresh);
+    let before = same.clone();
+    assert!(same.reroute(&fresh).is_empty());
+    assert_eq!(same, before);
+}
+
 #[test]
 fn any_one_then_all_then_sequence() {
     let (s, ev) = State::start(

@@ -1,5 +1,6 @@
-//! The mail a request sends, in the recipient's language: to an approver it reached, and to
-//! the submitter when it finished.
+//! The mail a request sends, in the recipient's language: to an approver it reached or whom
+//! the submitter reminds, to the submitter when it came back for changes or finished, and to
+//! the people copied on it.
 
 use crate::delivery::{Locale, Localized, Mail};
 
@@ -81,6 +82,120 @@ const OUTCOME_REJECTED: Localized = Localized {
     zh: "拒绝",
 };
 
+const URGED_SUBJECT: Localized = Localized {
+    en: "Reminder: approval needed: {title}",
+    vi: "Nhắc nhở: cần phê duyệt: {title}",
+    zh: "催办：待您审批：{title}",
+};
+
+const URGED_TEXT: Localized = Localized {
+    en: "Hello {name},
+
+{submitter} reminds you that \"{title}\" waits for your decision ({node}).
+
+Open Stoa to approve or reject it: {url}
+Request: {id}
+",
+    vi: "Xin chào {name},
+
+{submitter} nhắc bạn rằng \"{title}\" đang chờ bạn quyết định ({node}).
+
+Mở Stoa để phê duyệt hoặc từ chối: {url}
+Yêu cầu: {id}
+",
+    zh: "{name}，您好：
+
+{submitter} 提醒您：“{title}”正在等待您的审批（{node}）。
+
+请打开 Stoa 进行同意或拒绝：{url}
+申请编号：{id}
+",
+};
+
+const RETURNED_SUBJECT: Localized = Localized {
+    en: "Sent back for changes: {title}",
+    vi: "Được trả lại để chỉnh sửa: {title}",
+    zh: "已退回修改：{title}",
+};
+
+const RETURNED_TEXT: Localized = Localized {
+    en: "Hello {name},
+
+{actor} sent your request \"{title}\" back to you for changes.
+
+Open Stoa to edit and resubmit it, or to withdraw it: {url}
+Request: {id}
+",
+    vi: "Xin chào {name},
+
+{actor} đã trả lại yêu cầu \"{title}\" để bạn chỉnh sửa.
+
+Mở Stoa để chỉnh sửa và gửi lại, hoặc rút lại yêu cầu: {url}
+Yêu cầu: {id}
+",
+    zh: "{name}，您好：
+
+{actor} 将您的申请“{title}”退回修改。
+
+请打开 Stoa 修改后重新提交，或撤回申请：{url}
+申请编号：{id}
+",
+};
+
+const COPIED_SUBJECT: Localized = Localized {
+    en: "For your information: {title}",
+    vi: "Để bạn biết: {title}",
+    zh: "抄送：{title}",
+};
+
+const COPIED_TEXT: Localized = Localized {
+    en: "Hello {name},
+
+{submitter} submitted \"{title}\" and copied you on it.
+
+Open Stoa to read it: {url}
+Request: {id}
+",
+    vi: "Xin chào {name},
+
+{submitter} đã gửi \"{title}\" và đồng gửi cho bạn.
+
+Mở Stoa để xem: {url}
+Yêu cầu: {id}
+",
+    zh: "{name}，您好：
+
+{submitter} 提交了“{title}”，并抄送给您。
+
+请打开 Stoa 查看：{url}
+申请编号：{id}
+",
+};
+
+const COPIED_FINISHED_TEXT: Localized = Localized {
+    en: "Hello {name},
+
+\"{title}\", submitted by {submitter}, was {outcome} by {actor}. You are copied on it.
+
+Open Stoa to read its history: {url}
+Request: {id}
+",
+    vi: "Xin chào {name},
+
+\"{title}\" do {submitter} gửi đã được {actor} {outcome}. Bạn được đồng gửi yêu cầu này.
+
+Mở Stoa để xem lịch sử: {url}
+Yêu cầu: {id}
+",
+    zh: "{name}，您好：
+
+{submitter} 提交的“{title}”已被 {actor}{outcome}，抄送给您。
+
+请打开 Stoa 查看审批记录：{url}
+申请编号：{id}
+",
+};
+
 /// What every request mail names.
 pub struct About<'a> {
     pub to: &'a str,
@@ -136,6 +251,88 @@ pub fn finished(locale: Locale, a: &About<'_>, approved: bool, actor: &str) -> M
     }
 }
 
+/// To a current approver the submitter reminds: `node` is the step's name.
+pub fn urged(locale: Locale, a: &About<'_>, submitter: &str, node: &str) -> Mail {
+    let values = [
+        ("name", a.name),
+        ("title", a.title),
+        ("id", a.id),
+        ("url", a.url),
+        ("submitter", submitter),
+        ("node", node),
+    ];
+    Mail {
+        to: a.to.to_string(),
+        subject: URGED_SUBJECT.render(locale, &values),
+        text: URGED_TEXT.render(locale, &values),
+    }
+}
+
+/// To the submitter of a request `actor` sent back to them for changes.
+pub fn returned(locale: Locale, a: &About<'_>, actor: &str) -> Mail {
+    let values = [
+        ("name", a.name),
+        ("title", a.title),
+        ("id", a.id),
+        ("url", a.url),
+        ("actor", actor),
+    ];
+    Mail {
+        to: a.to.to_string(),
+        subject: RETURNED_SUBJECT.render(locale, &values),
+        text: RETURNED_TEXT.render(locale, &values),
+    }
+}
+
+/// To a person copied on a request: when it was submitted (`finished` is `None`), or when it
+/// finished — approved or not, by `actor`.
+pub fn copied(
+    locale: Locale,
+    a: &About<'_>,
+    submitter: &str,
+    finished: Option<(bool, &str)>,
+) -> Mail {
+    let Some((approved, actor)) = finished else {
+        let values = [
+            ("name", a.name),
+            ("title", a.title),
+            ("id", a.id),
+            ("url", a.url),
+            ("submitter", submitter),
+        ];
+        return Mail {
+            to: a.to.to_string(),
+            subject: COPIED_SUBJECT.render(locale, &values),
+            text: COPIED_TEXT.render(locale, &values),
+        };
+    };
+    let outcome = if approved {
+        OUTCOME_APPROVED
+    } else {
+        OUTCOME_REJECTED
+    }
+    .render(locale, &[]);
+    let values = [
+        ("name", a.name),
+        ("title", a.title),
+        ("id", a.id),
+        ("url", a.url),
+        ("submitter", submitter),
+        ("actor", actor),
+        ("outcome", outcome.as_str()),
+    ];
+    let subject = if approved {
+        APPROVED_SUBJECT
+    } else {
+        REJECTED_SUBJECT
+    };
+    Mail {
+        to: a.to.to_string(),
+        subject: subject.render(locale, &values),
+        text: COPIED_FINISHED_TEXT.render(locale, &values),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +352,14 @@ mod tests {
             assert!(w.text.contains("Sam") && w.text.contains("r1") && !w.text.contains('{'));
             let f = finished(l, &a, false, "Mia");
             assert!(f.text.contains("Mia") && !f.text.contains('{'), "{l}");
+            let u = urged(l, &a, "Sam", "Manager");
+            assert!(u.text.contains("Sam") && u.text.contains("Manager") && !u.text.contains('{'));
+            let r = returned(l, &a, "Mia");
+            assert!(r.text.contains("Mia") && r.text.contains("r1") && !r.text.contains('{'));
+            let c = copied(l, &a, "Sam", None);
+            assert!(c.text.contains("Sam") && !c.text.contains('{'), "{l}");
+            let d = copied(l, &a, "Sam", Some((true, "Mia")));
+            assert!(d.text.contains("Sam") && d.text.contains("Mia") && !d.text.contains('{'));
         }
         assert_eq!(
             finished(Locale::En, &a, true, "Mia").subject,

@@ -2,9 +2,11 @@
 //! transaction (so the step and what it sends commit together, through the outbox):
 //!
 //! - **Mail**, when mail is set up for the install: to every approver the step made the request
-//!   wait for (a node started, the next person of an in-sequence node, a transfer), and to the
-//!   submitter when it finished approved or rejected — never to the person who acted, and only
-//!   to active people with an address. Sealed with the tenant's key in the queue
+//!   wait for (a node started, the next person of an in-sequence node, a transfer, an added
+//!   signer), to the current approvers when the submitter urges them, to the submitter when
+//!   the request comes back to them for changes and when it finished approved or rejected, and
+//!   to the people copied on submit and on completion — never to the person who acted, each
+//!   person once per step, and only to active people with an address. Sealed with the tenant's key in the queue
 //!   ([`crate::delivery`]); the [`Sealer`] is taken before the transaction opens ([`sealer`]).
 //! - **Granted absences**: a request approved under a template version with an attendance link
 //!   (the leave and business-trip starters) publishes the days of its date range field on the
@@ -62,17 +64,57 @@ pub(super) async fn step(
     let url = state.cfg.public_url.trim_end_matches('/').to_string();
     let was: Vec<&str> = before.map(State::current_approvers).unwrap_or_default();
     let node = after.active().map(|n| n.name.clone()).unwrap_or_default();
-    let mut submitter: Option<String> = None;
+    // Who gets which mail: never the person who acted, each person once per step.
+    let mut sends: Vec<(&str, Kind)> = Vec::new();
     for person in after.current_approvers() {
-        if was.contains(&person) || person == who.user_id {
+        if !was.contains(&person) {
+            sends.push((person, Kind::Waiting));
+        }
+    }
+    for e in events {
+        match e {
+            Event::Urged { .. } => {
+                for person in after.current_approvers() {
+                    sends.push((person, Kind::Urged));
+                }
+            }
+            Event::SentBack { to: None, .. } => sends.push((&row.submitter_id, Kind::Returned)),
+            _ => {}
+        }
+    }
+    if before.is_none() {
+        for person in &after.cc_on_submit {
+            sends.push((person, Kind::Copied));
+        }
+    }
+    let approved = match finished {
+        Some(Status::Approved) => Some(true),
+        Some(Status::Rejected) => Some(false),
+        _ => None,
+    };
+    if let Some(approved) = approved {
+        sends.push((&row.submitter_id, Kind::Finished(approved)));
+        for person in &after.cc_on_complete {
+            sends.push((person, Kind::CopiedFinished(approved)));
+        }
+    }
+    let mut done: Vec<&str> = vec![who.user_id];
+    let mut names: Option<(String, String)> = None;
+    for (person, kind) in sends {
+        if done.contains(&person) {
             continue;
         }
+        done.push(person);
         let Some((to, name, locale)) = address(conn, who.tenant_id, person).await? else {
             continue;
         };
-        if submitter.is_none() {
-            submitter = Some(display_name(conn, who.tenant_id, &row.submitter_id).await?);
+        if names.is_none() {
+            names = Some((
+                display_name(conn, who.tenant_id, &row.submitter_id).await?,
+                display_name(conn, who.tenant_id, who.user_id).await?,
+            ));
         }
+        let (submitter, actor) = names.as_ref().map_or(("", ""), |(s, a)| (s, a));
         let about = About {
             to: &to,
             name: &name,
@@ -80,30 +122,34 @@ pub(super) async fn step(
             id: &row.id,
             url: &url,
         };
-        let m = mail::waiting(locale, &about, submitter.as_deref().unwrap_or(""), &node);
-        delivery::queue(conn, who.tenant_id, &sealer.mail(&m)?).await?;
-    }
-    let approved = match finished {
-        Some(Status::Approved) => true,
-        Some(Status::Rejected) => false,
-        _ => return Ok(()),
-    };
-    if row.submitter_id == who.user_id {
-        return Ok(());
-    }
-    if let Some((to, name, locale)) = address(conn, who.tenant_id, &row.submitter_id).await? {
-        let actor = display_name(conn, who.tenant_id, who.user_id).await?;
-        let about = About {
-            to: &to,
-            name: &name,
-            title: &row.title,
-            id: &row.id,
-            url: &url,
+        let m = match kind {
+            Kind::Waiting => mail::waiting(locale, &about, submitter, &node),
+            Kind::Urged => mail::urged(locale, &about, submitter, &node),
+            Kind::Returned => mail::returned(locale, &about, actor),
+            Kind::Finished(ok) => mail::finished(locale, &about, ok, actor),
+            Kind::Copied => mail::copied(locale, &about, submitter, None),
+            Kind::CopiedFinished(ok) => mail::copied(locale, &about, submitter, Some((ok, actor))),
         };
-        let m = mail::finished(locale, &about, approved, &actor);
         delivery::queue(conn, who.tenant_id, &sealer.mail(&m)?).await?;
     }
     Ok(())
+}
+
+/// Which mail a person gets from a step.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// The request now waits for them.
+    Waiting,
+    /// The submitter reminds them.
+    Urged,
+    /// Their request came back to them for changes.
+    Returned,
+    /// Their request finished, approved or not.
+    Finished(bool),
+    /// They were copied on a submitted request.
+    Copied,
+    /// They were copied on its completion.
+    CopiedFinished(bool),
 }
 
 /// An active person's address, name and language (`None`: no address, or not active).

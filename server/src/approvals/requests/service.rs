@@ -134,10 +134,11 @@ pub(super) async fn tell(
     conn: &mut AnyConnection,
     who: &Who<'_>,
     row: &RequestRow,
+    before: Option<&State>,
     s: &State,
     events: &[Event],
-    submitted: bool,
 ) -> ApiResult<Vec<notices::Written>> {
+    let submitted = before.is_none();
     let mut out = Vec::new();
     let batch = |kind: &'static str| notices::Batch {
         tenant_id: who.tenant_id.to_string(),
@@ -201,6 +202,12 @@ pub(super) async fn tell(
                 people.push(s.submitter.clone());
                 sends.push(("replaced", people));
             }
+            Event::NodeApproved { .. } if s.status == Status::Pending => {
+                // The submitter follows the request step by step.
+                let mut people = vec![s.submitter.clone()];
+                people.retain(|x| *x != p.user_id);
+                sends.push(("progress", people));
+            }
             Event::Commented { .. } => {
                 let mut people = vec![s.submitter.clone()];
                 people.extend(s.current_approvers().into_iter().map(String::from));
@@ -209,6 +216,31 @@ pub(super) async fn tell(
             }
             _ => {}
         }
+    }
+    // Whoever was waiting and no longer is, without having acted: the request was withdrawn,
+    // or someone else decided (or sent back) the step they were waiting on.
+    if let Some(b) = before {
+        let now = s.current_approvers();
+        let gone: Vec<&str> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Replaced { from, .. } => Some(from.as_str()),
+                _ => None,
+            })
+            .collect();
+        let people: Vec<String> = b
+            .current_approvers()
+            .into_iter()
+            .filter(|a| *a != p.user_id && !now.contains(a) && !gone.contains(a))
+            .map(String::from)
+            .collect();
+        // A signer added before a node: its approvers wait for them, then are asked again.
+        let paused = events
+            .iter()
+            .any(|e| matches!(e, Event::SignerAdded { before: true, .. }));
+        let people = if paused { Vec::new() } else { people };
+        let withdrawn = events.iter().any(|e| matches!(e, Event::Withdrawn { .. }));
+        sends.push((if withdrawn { "withdrawn" } else { "decided" }, people));
     }
     for (kind, people) in sends {
         if people.is_empty() {
@@ -243,6 +275,7 @@ pub async fn submit(state: &AppState, p: &Principal, sub: Submission) -> ApiResu
     let checked = form::check_answers(&mut tx, t, &v.form, &sub.answers).await?;
     attachable(state, &mut tx, p, "answers", &checked.attachments).await?;
     let chain = resolve::chain(&mut tx, t, &v, &p.user_id, &checked.answers, &sub.chosen).await?;
+    resolve::require_choices(&v, chain.taking_part(), &sub.chosen)?;
     let (s, events) = State::start(&p.user_id, &chain);
     s.check().map_err(ApiError::internal)?;
     let now = now_ms();
@@ -327,7 +360,7 @@ pub(super) async fn settle(
     events: &[Event],
 ) -> ApiResult<()> {
     search::enqueue_index(&mut tx, who.tenant_id, SEARCH_KIND, &row.id).await?;
-    let written = tell(state, &mut tx, who, row, after, events, before.is_none()).await?;
+    let written = tell(state, &mut tx, who, row, before, after, events).await?;
     reach::step(state, &mut tx, sealer, who, row, before, after, events).await?;
     tx.commit().await?;
     for w in written {

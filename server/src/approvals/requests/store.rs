@@ -307,7 +307,9 @@ pub async fn list(
         Box_::Handled => {
             "exists (select 1 from approval_request_actions a
                      where a.tenant_id = r.tenant_id and a.request_id = r.id
-                       and a.actor_id = $2 and a.action in ('approve', 'reject'))"
+                       and a.actor_id = $2
+                       and a.action in ('approve', 'reject', 'transfer', 'send_back',
+                                        'add_signer_before', 'add_signer_after'))"
         }
         Box_::All => "$2 = $2",
     };
