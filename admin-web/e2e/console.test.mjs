@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   ADMIN,
   ROOT,
+  addPerson,
   OPERATOR_TOKEN,
   TENANT,
   apiCall,
@@ -383,6 +384,41 @@ describe('admin console', { concurrency: false }, () => {
       await shot(page, 'erasure-report');
       const report = (await apiCall(stack, 'GET', '/erasure-reports', { token: adminToken })).body.items[0];
       await page.getByTestId('erasure-report').getByText(report.pseudonym).waitFor();
+    });
+  });
+
+  test('person data export: start one, wait until it is ready, download it by its link', async () => {
+    const id = await addPerson(stack, adminToken, 'Eve Export', 'eve@acme.example', 'eve long passphrase');
+    await withPage({}, async (page) => {
+      await signIn(page, stack);
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      await page.goto(`${stack.base}/people/${id}`);
+      await page.getByRole('heading', { name: 'Eve Export' }).waitFor();
+      const card = page.getByTestId('person-exports');
+      await card.getByText('Nothing here.').waitFor();
+      await card.getByRole('button', { name: 'Export their data' }).click();
+      // The export is prepared in the background: the list follows it until it is ready.
+      const ex = await until(
+        async () => (await apiCall(stack, 'GET', `/users/${id}/exports`, { token: adminToken })).body?.items?.[0],
+        'the export in the list',
+      );
+      await card.getByTestId(`export-status-${ex.id}`).filter({ hasText: 'Ready' }).waitFor({ timeout: 180_000 });
+      const ready = (await apiCall(stack, 'GET', `/users/${id}/exports`, { token: adminToken })).body.items[0];
+      assert.equal(ready.status, 'ready');
+      assert.ok(ready.size_bytes > 0, JSON.stringify(ready));
+      await axe(page, 'person export');
+      await card.getByRole('button', { name: 'Get a download link' }).click();
+      const link = card.getByTestId(`export-link-${ex.id}`);
+      await link.waitFor();
+      await shot(page, 'person-export');
+      const href = await link.getAttribute('href');
+      assert.match(href, /^\/api\/v1\/exports\/.+\/download\?token=/);
+      // The link is the credential: it works without the session.
+      const r = await fetch(new URL(href, stack.base));
+      assert.equal(r.status, 200);
+      const body = Buffer.from(await r.arrayBuffer());
+      assert.equal(body.length, ready.size_bytes);
+      assert.equal(body.subarray(0, 2).toString(), 'PK', 'a zip archive');
     });
   });
 

@@ -754,6 +754,24 @@ export const en = {
     },
     versions: 'Versions',
   },
+  // ---- Console audit additions (kept together here to ease merging) ----
+  personExport: {
+    title: 'Data export',
+    intro: 'An archive of everything the person has in Stoa (profile, messages, documents, …), for an access request. Asking for one is audited.',
+    start: 'Export their data',
+    created: 'Asked',
+    status: 'Status',
+    size: 'Size',
+    expires: 'Purged at',
+    requestedBy: 'Asked by',
+    download: 'Download',
+    makeLink: 'Get a download link',
+    downloadZip: 'Download the archive',
+    linkUntil: 'Link works until',
+    notYours: 'Only the admin who asked for it can download it.',
+    progress: '{{n}} % done',
+    st: { queued: 'Queued', running: 'Being prepared', ready: 'Ready', failed: 'Failed', expired: 'Expired' },
+  },
 };
 
 type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> };

@@ -754,4 +754,22 @@ export const vi: Messages = {
     },
     versions: 'Các phiên bản',
   },
+  // ---- Console audit additions (kept together here to ease merging) ----
+  personExport: {
+    title: 'Xuất dữ liệu',
+    intro: 'Một tệp lưu trữ mọi thứ người này có trong Stoa (hồ sơ, tin nhắn, tài liệu, …), dùng cho yêu cầu truy cập dữ liệu. Mỗi lần yêu cầu đều được ghi nhật ký kiểm toán.',
+    start: 'Xuất dữ liệu của họ',
+    created: 'Thời điểm yêu cầu',
+    status: 'Trạng thái',
+    size: 'Dung lượng',
+    expires: 'Xoá lúc',
+    requestedBy: 'Người yêu cầu',
+    download: 'Tải xuống',
+    makeLink: 'Tạo liên kết tải xuống',
+    downloadZip: 'Tải tệp lưu trữ',
+    linkUntil: 'Liên kết dùng được đến',
+    notYours: 'Chỉ quản trị viên đã yêu cầu mới tải xuống được.',
+    progress: 'Đã xong {{n}} %',
+    st: { queued: 'Đang chờ', running: 'Đang chuẩn bị', ready: 'Sẵn sàng', failed: 'Thất bại', expired: 'Đã hết hạn' },
+  },
 };

@@ -754,4 +754,22 @@ export const zh: Messages = {
     },
     versions: '版本',
   },
+  // ---- Console audit additions (kept together here to ease merging) ----
+  personExport: {
+    title: '数据导出',
+    intro: '此人在 Stoa 中全部内容（资料、消息、文档等）的归档，用于数据访问请求。每次导出请求都会记入审计日志。',
+    start: '导出其数据',
+    created: '请求时间',
+    status: '状态',
+    size: '大小',
+    expires: '清除时间',
+    requestedBy: '请求人',
+    download: '下载',
+    makeLink: '生成下载链接',
+    downloadZip: '下载归档',
+    linkUntil: '链接有效期至',
+    notYours: '只有发起导出的管理员才能下载。',
+    progress: '已完成 {{n}}%',
+    st: { queued: '排队中', running: '准备中', ready: '已就绪', failed: '失败', expired: '已过期' },
+  },
 };
