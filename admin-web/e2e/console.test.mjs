@@ -110,6 +110,28 @@ describe('admin console', { concurrency: false }, () => {
     });
   });
 
+  test('at phone width, my account is reachable from the menu', async () => {
+    await withPage({ width: 390, height: 844 }, async (page) => {
+      await signIn(page, stack);
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      // The collapsed menu is moved off the screen (not hidden): judge by where the link is.
+      const account = page.getByRole('link', { name: /My account/ });
+      const onScreen = async () => {
+        const b = await account.boundingBox();
+        return !!b && b.x >= 0 && b.x + b.width <= 390;
+      };
+      assert.equal(await onScreen(), false, 'the menu starts closed');
+      await page.getByRole('button', { name: 'Menu' }).click();
+      await until(onScreen, 'the menu to open');
+      await account.click();
+      await page.getByRole('heading', { name: 'My account', level: 1 }).waitFor();
+      // The menu closes on the way.
+      await until(async () => !(await onScreen()), 'the menu to close');
+      await axe(page, 'account (phone, from the menu)');
+      await shot(page, 'account-from-menu-phone');
+    });
+  });
+
   test('sign-in with a second factor', async () => {
     // A person with TOTP on, set up through the API.
     const created = await apiCall(stack, 'POST', '/users', {
