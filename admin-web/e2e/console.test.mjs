@@ -444,6 +444,40 @@ describe('admin console', { concurrency: false }, () => {
     });
   });
 
+  test('storage: chat attachments are shown to those who manage files, and totalled on the overview', async () => {
+    const up = await fetch(`${stack.api}/api/v1/files?name=minutes.txt`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/octet-stream' },
+      body: 'the minutes of the meeting, attached to a chat message',
+    });
+    assert.ok(up.ok, `upload answered ${up.status}: ${await up.text()}`);
+    const usage = (await apiCall(stack, 'GET', '/files/usage', { token: adminToken })).body;
+    assert.ok(usage.used_bytes > 0, JSON.stringify(usage));
+    const mine = usage.by_user.find((u) => u.bytes > 0);
+    await withPage({}, async (page) => {
+      await signIn(page, stack);
+      await page.getByTestId('overview-files').filter({ hasText: 'Chat attachments:' }).waitFor();
+      await page.goto(`${stack.base}/storage`);
+      const card = page.getByTestId('files-usage');
+      await card.getByRole('heading', { name: 'Chat attachments' }).waitFor();
+      const row = card.getByRole('row').filter({ hasText: ADMIN.name });
+      await row.getByRole('cell', { name: String(mine.files), exact: true }).waitFor();
+      await axe(page, 'storage with chat attachments');
+      await shot(page, 'storage-chat-attachments');
+    });
+    // Without files.manage the card is not there (nor its request).
+    await addPerson(stack, adminToken, 'Sid Staff', 'sid@acme.example', 'sid long passphrase');
+    await withPage({}, async (page) => {
+      await signIn(page, stack, 'sid@acme.example', 'sid long passphrase');
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      await page.goto(`${stack.base}/storage`);
+      await page.getByRole('heading', { name: 'Storage', level: 1 }).waitFor();
+      await page.waitForLoadState('networkidle');
+      assert.equal(await page.getByTestId('files-usage').count(), 0);
+      assert.equal(await page.getByTestId('problem').count(), 0);
+    });
+  });
+
   test('settings: a change is saved through the API', async () => {
     await withPage({}, async (page) => {
       await signIn(page, stack);

@@ -772,6 +772,15 @@ export const en = {
     progress: '{{n}} % done',
     st: { queued: 'Queued', running: 'Being prepared', ready: 'Ready', failed: 'Failed', expired: 'Expired' },
   },
+  storageFiles: {
+    title: 'Chat attachments',
+    maxUpload: 'Largest file accepted: {{size}}',
+    byUser: 'Chat attachments per person',
+    uploader: 'Sent by',
+    files: 'Files',
+    overview: 'Chat attachments: {{used}} used of {{quota}}',
+    details: 'Storage in detail',
+  },
 };
 
 type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> };

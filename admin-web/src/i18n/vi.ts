@@ -772,4 +772,13 @@ export const vi: Messages = {
     progress: 'Đã xong {{n}} %',
     st: { queued: 'Đang chờ', running: 'Đang chuẩn bị', ready: 'Sẵn sàng', failed: 'Thất bại', expired: 'Đã hết hạn' },
   },
+  storageFiles: {
+    title: 'Tệp đính kèm trong trò chuyện',
+    maxUpload: 'Tệp lớn nhất được nhận: {{size}}',
+    byUser: 'Tệp đính kèm trong trò chuyện theo người',
+    uploader: 'Người gửi',
+    files: 'Số tệp',
+    overview: 'Tệp đính kèm trong trò chuyện: đã dùng {{used}} trên {{quota}}',
+    details: 'Chi tiết dung lượng lưu trữ',
+  },
 };

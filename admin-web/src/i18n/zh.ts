@@ -772,4 +772,13 @@ export const zh: Messages = {
     progress: '已完成 {{n}}%',
     st: { queued: '排队中', running: '准备中', ready: '已就绪', failed: '失败', expired: '已过期' },
   },
+  storageFiles: {
+    title: '聊天附件',
+    maxUpload: '单个文件上限：{{size}}',
+    byUser: '按人员统计的聊天附件',
+    uploader: '发送人',
+    files: '文件数',
+    overview: '聊天附件：已用 {{used}}，共 {{quota}}',
+    details: '存储详情',
+  },
 };

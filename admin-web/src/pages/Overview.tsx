@@ -59,6 +59,11 @@ export function Overview() {
   const pending = useStatusCount('pending_erasure', canUsers);
   const invited = useStatusCount('invited', canUsers);
   const storage = useQuery({ queryKey: ['storage'], queryFn: () => call(api.GET('/storage')) });
+  const files = useQuery({
+    queryKey: ['files', 'usage'],
+    enabled: s.can('files.manage'),
+    queryFn: () => call(api.GET('/files/usage')),
+  });
   const audit = useQuery({
     queryKey: ['audit', 'recent'],
     enabled: s.can('audit.read'),
@@ -109,6 +114,22 @@ export function Overview() {
               })}
             </Text>
           )}
+          {s.can('files.manage') && (
+            <>
+              <ProblemAlert error={files.error} />
+              {files.data && (
+                <Text size="sm" mt="xs" data-testid="overview-files">
+                  {t('storageFiles.overview', {
+                    used: formatBytes(files.data.used_bytes, lang),
+                    quota: files.data.quota_bytes ? formatBytes(files.data.quota_bytes, lang) : t('common.unlimited'),
+                  })}
+                </Text>
+              )}
+            </>
+          )}
+          <Anchor component={Link} to="/storage" size="sm" mt="xs" display="inline-block">
+            {t('storageFiles.details')}
+          </Anchor>
         </Card>
         <Card withBorder>
           <Title order={2} size="h4" mb="xs">
