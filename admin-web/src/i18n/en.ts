@@ -781,6 +781,7 @@ export const en = {
     overview: 'Chat attachments: {{used}} used of {{quota}}',
     details: 'Storage in detail',
   },
+  overviewMore: { searchDown: 'Unavailable' },
 };
 
 type Shape<T> = { [K in keyof T]: T[K] extends string ? string : Shape<T[K]> };

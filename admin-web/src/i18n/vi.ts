@@ -781,4 +781,5 @@ export const vi: Messages = {
     overview: 'Tệp đính kèm trong trò chuyện: đã dùng {{used}} trên {{quota}}',
     details: 'Chi tiết dung lượng lưu trữ',
   },
+  overviewMore: { searchDown: 'Không khả dụng' },
 };

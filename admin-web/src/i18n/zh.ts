@@ -781,4 +781,5 @@ export const zh: Messages = {
     overview: '聊天附件：已用 {{used}}，共 {{quota}}',
     details: '存储详情',
   },
+  overviewMore: { searchDown: '不可用' },
 };

@@ -2,13 +2,13 @@ import { Anchor, Badge, Card, Group, SimpleGrid, Stack, Table, Text, Title } fro
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
-import { api, call } from '../api/client';
+import { api, call, type Schemas } from '../api/client';
 import { useSession } from '../auth/session';
 import { DateTime } from '../components/DateTime';
 import { Loading } from '../components/Loading';
 import { Page } from '../components/Page';
 import { ProblemAlert } from '../components/ProblemAlert';
-import { formatBytes } from '../format';
+import { adminZone, formatBytes, formatDateTime } from '../format';
 
 const COUNT_PAGE = 200;
 
@@ -46,6 +46,27 @@ function Stat({ label, q, to }: { label: string; q: ReturnType<typeof useStatusC
         </Text>
       )}
     </Card>
+  );
+}
+
+/** The search backend's state; since when it is down, in the admin's zone. */
+export function SearchState({ search }: { search: Schemas['SearchHealth'] }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.resolvedLanguage ?? 'en';
+  const up = search.state === 'up';
+  return (
+    <Badge
+      color={up ? 'green' : 'red'}
+      variant="light"
+      title={!up && search.down_since ? `${search.down_since} (${adminZone()})` : undefined}
+      data-testid="search-state"
+    >
+      {up
+        ? t('overview.searchUp')
+        : search.down_since
+          ? t('overview.searchDown', { since: formatDateTime(search.down_since, lang) })
+          : t('overviewMore.searchDown')}
+    </Badge>
   );
 }
 
@@ -159,9 +180,7 @@ export function Overview() {
             <Stack gap="xs">
               <Group gap="xs">
                 <Text size="sm">{t('overview.search')}</Text>
-                <Badge color={work.data.search.state === 'up' ? 'green' : 'red'} variant="light">
-                  {work.data.search.state === 'up' ? t('overview.searchUp') : t('overview.searchDown', { since: work.data.search.down_since ?? '' })}
-                </Badge>
+                <SearchState search={work.data.search} />
                 <Text size="xs" c="dimmed">
                   {work.data.search.backend}
                 </Text>
