@@ -523,6 +523,12 @@ describe('admin console', { concurrency: false }, () => {
       assert.equal((await t.json()).status, 'suspended');
       await row.getByRole('button', { name: 'Resume' }).click();
       await row.getByText('active').waitFor();
+      // The credential is in the page's memory only: no storage holds it, and a reload asks again.
+      const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }) + document.cookie);
+      assert.ok(!stored.includes(OPERATOR_TOKEN), 'the operator token is not readable from storage');
+      await page.reload();
+      await page.getByRole('heading', { name: 'Operator sign-in' }).waitFor();
+      assert.equal(await page.locator('input[name=operator_token]').inputValue(), '');
     });
   });
 

@@ -381,7 +381,7 @@ export const en = {
     title: 'Stoa platform operator',
     toConsole: 'Tenant console',
     signIn: 'Operator sign-in',
-    intro: 'The install’s operator credential (operator.token, or data/operator.token). It is kept for this browser tab only.',
+    intro: 'The install’s operator credential (operator.token, or data/operator.token). It is kept in this page’s memory only, never stored: reloading the page asks for it again.',
     token: 'Operator credential',
     continue: 'Continue',
     tenants: 'Tenants',

@@ -381,7 +381,7 @@ export const vi: Messages = {
     title: 'Nhà vận hành nền tảng Stoa',
     toConsole: 'Trang quản trị tổ chức',
     signIn: 'Đăng nhập nhà vận hành',
-    intro: 'Thông tin xác thực của nhà vận hành (operator.token hoặc data/operator.token). Chỉ được giữ trong thẻ trình duyệt này.',
+    intro: 'Thông tin xác thực của nhà vận hành (operator.token hoặc data/operator.token). Nó chỉ được giữ trong bộ nhớ của trang này, không bao giờ được lưu lại: tải lại trang sẽ phải nhập lại.',
     token: 'Thông tin xác thực nhà vận hành',
     continue: 'Tiếp tục',
     tenants: 'Tổ chức',

@@ -381,7 +381,7 @@ export const zh: Messages = {
     title: 'Stoa 平台运营',
     toConsole: '组织管理控制台',
     signIn: '运营方登录',
-    intro: '本安装的运营方凭据（operator.token 或 data/operator.token），仅保存在当前浏览器标签页中。',
+    intro: '本安装的运营方凭据（operator.token 或 data/operator.token）。它只保存在本页面的内存中，从不写入存储：重新加载页面后需要再次输入。',
     token: '运营方凭据',
     continue: '继续',
     tenants: '组织',
