@@ -43,6 +43,29 @@ after(async () => {
 
 const withPage = (opts, fn) => withPageOf(browser, opts, fn);
 
+const PHONE = { name: 'phone', width: 390, height: 844 };
+const DESKTOP = { name: 'desktop', width: 1366, height: 768 };
+
+/** Nothing is wider than the screen (no sideways scrolling of the whole page). */
+async function fits(page, name) {
+  const r = await page.evaluate(() => {
+    const wide = [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > innerWidth + 1 && getComputedStyle(e).position !== 'fixed')
+      .slice(0, 5)
+      .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')} (${Math.round(e.getBoundingClientRect().right)}px)`);
+    return { scroll: document.documentElement.scrollWidth, inner: innerWidth, wide };
+  });
+  assert.ok(r.scroll <= r.inner + 1, `${name}: ${r.scroll}px wide on a ${r.inner}px screen; wider: ${r.wide.join(', ')}`);
+}
+
+/** A page at a width: axe-clean, no problem shown, fits a phone's screen, screenshotted. */
+async function check(page, vp, name) {
+  await page.waitForLoadState('networkidle');
+  await axe(page, `${name} (${vp.name})`);
+  if (vp.width < 500) await fits(page, `${name} (${vp.name})`);
+  await shot(page, `${name}-${vp.name}`);
+}
+
 describe('admin console', { concurrency: false }, () => {
   test('sign-in page passes axe and a wrong password shows the server problem', async () => {
     await withPage({}, async (page) => {
@@ -230,7 +253,10 @@ describe('admin console', { concurrency: false }, () => {
   });
 
   test('every page renders, passes axe and is screenshotted (desktop and phone)', async () => {
+    const me = (await apiCall(stack, 'GET', '/me', { token: adminToken })).body;
     const pages = [
+      ['', 'Overview', 'overview'],
+      [`people/${me.user.id}`, ADMIN.name, 'person'],
       ['people', 'People'],
       ['people?tab=deletions', 'People'],
       ['people?tab=reports', 'People'],
@@ -254,21 +280,63 @@ describe('admin console', { concurrency: false }, () => {
       ['attendance?tab=export', 'Attendance'],
       ['approvals', 'Approval templates'],
     ];
-    for (const vp of [
-      { name: 'desktop', width: 1366, height: 768 },
-      { name: 'phone', width: 390, height: 844 },
-    ]) {
+    for (const vp of [DESKTOP, PHONE]) {
       await withPage(vp, async (page) => {
         await signIn(page, stack);
         await page.getByRole('heading', { name: 'Overview' }).waitFor();
-        for (const [path, title] of pages) {
+        for (const [path, title, name = path.replace(/[?=]/g, '-')] of pages) {
           await page.goto(`${stack.base}/${path}`);
           await page.getByRole('heading', { name: title, level: 1 }).waitFor();
           await page.waitForLoadState('networkidle');
           assert.equal(await page.getByTestId('problem').count(), 0, `${path} shows a problem`);
-          await axe(page, `${path} (${vp.name})`);
-          await shot(page, `${path.replace(/[?=]/g, '-')}-${vp.name}`);
+          await check(page, vp, name);
         }
+      });
+    }
+  });
+
+  test('the pages outside the navigation render, pass axe and fit (desktop and phone)', async () => {
+    for (const vp of [DESKTOP, PHONE]) {
+      // Signed out: sign-in, single sign-on's error state, accepting an invitation.
+      await withPage(vp, async (page) => {
+        await page.goto(`${stack.base}/`);
+        await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+        await check(page, vp, 'sign-in');
+        await page.goto(`${stack.base}/sso#error=access_denied`);
+        await page.getByTestId('problem').filter({ hasText: 'access_denied' }).waitFor();
+        await check(page, vp, 'sso-error');
+        const created = await apiCall(stack, 'POST', '/users', {
+          token: adminToken,
+          body: { display_name: `Ivy ${vp.name}`, email: `ivy.${vp.name}@acme.example` },
+        });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+        await page.goto(`${stack.base}/invitation#token=${encodeURIComponent(created.body.invitation.token)}`);
+        await page.getByRole('heading', { name: 'Accept your invitation', level: 1 }).waitFor();
+        await check(page, vp, 'accept-invitation');
+      });
+      // The operator area: its sign-in and the tenants.
+      await withPage(vp, async (page) => {
+        await page.goto(`${stack.base}/operator`);
+        await page.getByRole('heading', { name: 'Operator sign-in', level: 1 }).waitFor();
+        await check(page, vp, 'operator-sign-in');
+        await page.locator('input[name=operator_token]').fill(OPERATOR_TOKEN);
+        await page.getByRole('button', { name: 'Continue' }).click();
+        await page.getByRole('row').filter({ hasText: TENANT }).waitFor();
+        await check(page, vp, 'operator-tenants');
+      });
+      // A session the server ended: the sign-in page says so.
+      await withPage(vp, async (page) => {
+        await signIn(page, stack);
+        await page.getByRole('heading', { name: 'Overview' }).waitFor();
+        for (const x of (await apiCall(stack, 'GET', '/me/sessions', { token: adminToken })).body) {
+          if (!x.current) await apiCall(stack, 'DELETE', `/me/sessions/${x.id}`, { token: adminToken });
+        }
+        // Any request now answers 401: the Overview's refresh, or asking for the account page.
+        await page.evaluate(() => window.history.pushState(null, '', '/admin/account'));
+        await page.evaluate(() => window.dispatchEvent(new PopStateEvent('popstate')));
+        await page.getByTestId('expired').waitFor();
+        await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+        await check(page, vp, 'session-expired');
       });
     }
   });
@@ -590,6 +658,8 @@ describe('admin console', { concurrency: false }, () => {
 });
 
 test('privacy: publish a version, accept it in the console, see the count', async () => {
+  // Someone to see the consent page at phone width (added before the policy holds up the admin).
+  await addPerson(stack, adminToken, 'Cam Consent', 'cam@acme.example', 'cam long passphrase');
   await withPage({}, async (page) => {
     await signIn(page, stack);
     await page.getByRole('link', { name: 'Privacy' }).click();
@@ -601,7 +671,12 @@ test('privacy: publish a version, accept it in the console, see the count', asyn
     await dialog.getByRole('button', { name: 'Publish a new version' }).click();
     const confirm = page.getByRole('dialog').filter({ hasText: 'cannot be changed' });
     await confirm.getByRole('button', { name: 'Publish a new version' }).click();
-    // In effect now: the admin must accept it before anything else works.
+    // In effect now: everyone must accept it before anything else works; at phone width too.
+    await withPage(PHONE, async (phone) => {
+      await signIn(phone, stack, 'cam@acme.example', 'cam long passphrase');
+      await phone.getByTestId('policy-text').filter({ hasText: 'nothing more' }).waitFor();
+      await check(phone, PHONE, 'consent');
+    });
     await page.goto(`${stack.base}/`);
     await page.getByTestId('policy-text').filter({ hasText: 'nothing more' }).waitFor();
     await axe(page, 'consent');
