@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   ADMIN,
   ROOT,
+  addPerson,
   OPERATOR_TOKEN,
   TENANT,
   apiCall,
@@ -41,6 +42,29 @@ after(async () => {
 });
 
 const withPage = (opts, fn) => withPageOf(browser, opts, fn);
+
+const PHONE = { name: 'phone', width: 390, height: 844 };
+const DESKTOP = { name: 'desktop', width: 1366, height: 768 };
+
+/** Nothing is wider than the screen (no sideways scrolling of the whole page). */
+async function fits(page, name) {
+  const r = await page.evaluate(() => {
+    const wide = [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > innerWidth + 1 && getComputedStyle(e).position !== 'fixed')
+      .slice(0, 5)
+      .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')} (${Math.round(e.getBoundingClientRect().right)}px)`);
+    return { scroll: document.documentElement.scrollWidth, inner: innerWidth, wide };
+  });
+  assert.ok(r.scroll <= r.inner + 1, `${name}: ${r.scroll}px wide on a ${r.inner}px screen; wider: ${r.wide.join(', ')}`);
+}
+
+/** A page at a width: axe-clean, no problem shown, fits a phone's screen, screenshotted. */
+async function check(page, vp, name) {
+  await page.waitForLoadState('networkidle');
+  await axe(page, `${name} (${vp.name})`);
+  if (vp.width < 500) await fits(page, `${name} (${vp.name})`);
+  await shot(page, `${name}-${vp.name}`);
+}
 
 describe('admin console', { concurrency: false }, () => {
   test('sign-in page passes axe and a wrong password shows the server problem', async () => {
@@ -106,6 +130,28 @@ describe('admin console', { concurrency: false }, () => {
       await shot(page, 'overview');
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    });
+  });
+
+  test('at phone width, my account is reachable from the menu', async () => {
+    await withPage({ width: 390, height: 844 }, async (page) => {
+      await signIn(page, stack);
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      // The collapsed menu is moved off the screen (not hidden): judge by where the link is.
+      const account = page.getByRole('link', { name: /My account/ });
+      const onScreen = async () => {
+        const b = await account.boundingBox();
+        return !!b && b.x >= 0 && b.x + b.width <= 390;
+      };
+      assert.equal(await onScreen(), false, 'the menu starts closed');
+      await page.getByRole('button', { name: 'Menu' }).click();
+      await until(onScreen, 'the menu to open');
+      await account.click();
+      await page.getByRole('heading', { name: 'My account', level: 1 }).waitFor();
+      // The menu closes on the way.
+      await until(async () => !(await onScreen()), 'the menu to close');
+      await axe(page, 'account (phone, from the menu)');
+      await shot(page, 'account-from-menu-phone');
     });
   });
 
@@ -207,7 +253,10 @@ describe('admin console', { concurrency: false }, () => {
   });
 
   test('every page renders, passes axe and is screenshotted (desktop and phone)', async () => {
+    const me = (await apiCall(stack, 'GET', '/me', { token: adminToken })).body;
     const pages = [
+      ['', 'Overview', 'overview'],
+      [`people/${me.user.id}`, ADMIN.name, 'person'],
       ['people', 'People'],
       ['people?tab=deletions', 'People'],
       ['people?tab=reports', 'People'],
@@ -231,21 +280,63 @@ describe('admin console', { concurrency: false }, () => {
       ['attendance?tab=export', 'Attendance'],
       ['approvals', 'Approval templates'],
     ];
-    for (const vp of [
-      { name: 'desktop', width: 1366, height: 768 },
-      { name: 'phone', width: 390, height: 844 },
-    ]) {
+    for (const vp of [DESKTOP, PHONE]) {
       await withPage(vp, async (page) => {
         await signIn(page, stack);
         await page.getByRole('heading', { name: 'Overview' }).waitFor();
-        for (const [path, title] of pages) {
+        for (const [path, title, name = path.replace(/[?=]/g, '-')] of pages) {
           await page.goto(`${stack.base}/${path}`);
           await page.getByRole('heading', { name: title, level: 1 }).waitFor();
           await page.waitForLoadState('networkidle');
           assert.equal(await page.getByTestId('problem').count(), 0, `${path} shows a problem`);
-          await axe(page, `${path} (${vp.name})`);
-          await shot(page, `${path.replace(/[?=]/g, '-')}-${vp.name}`);
+          await check(page, vp, name);
         }
+      });
+    }
+  });
+
+  test('the pages outside the navigation render, pass axe and fit (desktop and phone)', async () => {
+    for (const vp of [DESKTOP, PHONE]) {
+      // Signed out: sign-in, single sign-on's error state, accepting an invitation.
+      await withPage(vp, async (page) => {
+        await page.goto(`${stack.base}/`);
+        await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+        await check(page, vp, 'sign-in');
+        await page.goto(`${stack.base}/sso#error=access_denied`);
+        await page.getByTestId('problem').filter({ hasText: 'access_denied' }).waitFor();
+        await check(page, vp, 'sso-error');
+        const created = await apiCall(stack, 'POST', '/users', {
+          token: adminToken,
+          body: { display_name: `Ivy ${vp.name}`, email: `ivy.${vp.name}@acme.example` },
+        });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+        await page.goto(`${stack.base}/invitation#token=${encodeURIComponent(created.body.invitation.token)}`);
+        await page.getByRole('heading', { name: 'Accept your invitation', level: 1 }).waitFor();
+        await check(page, vp, 'accept-invitation');
+      });
+      // The operator area: its sign-in and the tenants.
+      await withPage(vp, async (page) => {
+        await page.goto(`${stack.base}/operator`);
+        await page.getByRole('heading', { name: 'Operator sign-in', level: 1 }).waitFor();
+        await check(page, vp, 'operator-sign-in');
+        await page.locator('input[name=operator_token]').fill(OPERATOR_TOKEN);
+        await page.getByRole('button', { name: 'Continue' }).click();
+        await page.getByRole('row').filter({ hasText: TENANT }).waitFor();
+        await check(page, vp, 'operator-tenants');
+      });
+      // A session the server ended: the sign-in page says so.
+      await withPage(vp, async (page) => {
+        await signIn(page, stack);
+        await page.getByRole('heading', { name: 'Overview' }).waitFor();
+        for (const x of (await apiCall(stack, 'GET', '/me/sessions', { token: adminToken })).body) {
+          if (!x.current) await apiCall(stack, 'DELETE', `/me/sessions/${x.id}`, { token: adminToken });
+        }
+        // Any request now answers 401: the Overview's refresh, or asking for the account page.
+        await page.evaluate(() => window.history.pushState(null, '', '/admin/account'));
+        await page.evaluate(() => window.dispatchEvent(new PopStateEvent('popstate')));
+        await page.getByTestId('expired').waitFor();
+        await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
+        await check(page, vp, 'session-expired');
       });
     }
   });
@@ -386,6 +477,75 @@ describe('admin console', { concurrency: false }, () => {
     });
   });
 
+  test('person data export: start one, wait until it is ready, download it by its link', async () => {
+    const id = await addPerson(stack, adminToken, 'Eve Export', 'eve@acme.example', 'eve long passphrase');
+    await withPage({}, async (page) => {
+      await signIn(page, stack);
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      await page.goto(`${stack.base}/people/${id}`);
+      await page.getByRole('heading', { name: 'Eve Export' }).waitFor();
+      const card = page.getByTestId('person-exports');
+      await card.getByText('Nothing here.').waitFor();
+      await card.getByRole('button', { name: 'Export their data' }).click();
+      // The export is prepared in the background: the list follows it until it is ready.
+      const ex = await until(
+        async () => (await apiCall(stack, 'GET', `/users/${id}/exports`, { token: adminToken })).body?.items?.[0],
+        'the export in the list',
+      );
+      await card.getByTestId(`export-status-${ex.id}`).filter({ hasText: 'Ready' }).waitFor({ timeout: 180_000 });
+      const ready = (await apiCall(stack, 'GET', `/users/${id}/exports`, { token: adminToken })).body.items[0];
+      assert.equal(ready.status, 'ready');
+      assert.ok(ready.size_bytes > 0, JSON.stringify(ready));
+      await axe(page, 'person export');
+      await card.getByRole('button', { name: 'Get a download link' }).click();
+      const link = card.getByTestId(`export-link-${ex.id}`);
+      await link.waitFor();
+      await shot(page, 'person-export');
+      const href = await link.getAttribute('href');
+      assert.match(href, /^\/api\/v1\/exports\/.+\/download\?token=/);
+      // The link is the credential: it works without the session.
+      const r = await fetch(new URL(href, stack.base));
+      assert.equal(r.status, 200);
+      const body = Buffer.from(await r.arrayBuffer());
+      assert.equal(body.length, ready.size_bytes);
+      assert.equal(body.subarray(0, 2).toString(), 'PK', 'a zip archive');
+    });
+  });
+
+  test('storage: chat attachments are shown to those who manage files, and totalled on the overview', async () => {
+    const up = await fetch(`${stack.api}/api/v1/files?name=minutes.txt`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/octet-stream' },
+      body: 'the minutes of the meeting, attached to a chat message',
+    });
+    assert.ok(up.ok, `upload answered ${up.status}: ${await up.text()}`);
+    const usage = (await apiCall(stack, 'GET', '/files/usage', { token: adminToken })).body;
+    assert.ok(usage.used_bytes > 0, JSON.stringify(usage));
+    const mine = usage.by_user.find((u) => u.bytes > 0);
+    await withPage({}, async (page) => {
+      await signIn(page, stack);
+      await page.getByTestId('overview-files').filter({ hasText: 'Chat attachments:' }).waitFor();
+      await page.goto(`${stack.base}/storage`);
+      const card = page.getByTestId('files-usage');
+      await card.getByRole('heading', { name: 'Chat attachments' }).waitFor();
+      const row = card.getByRole('row').filter({ hasText: ADMIN.name });
+      await row.getByRole('cell', { name: String(mine.files), exact: true }).waitFor();
+      await axe(page, 'storage with chat attachments');
+      await shot(page, 'storage-chat-attachments');
+    });
+    // Without files.manage the card is not there (nor its request).
+    await addPerson(stack, adminToken, 'Sid Staff', 'sid@acme.example', 'sid long passphrase');
+    await withPage({}, async (page) => {
+      await signIn(page, stack, 'sid@acme.example', 'sid long passphrase');
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      await page.goto(`${stack.base}/storage`);
+      await page.getByRole('heading', { name: 'Storage', level: 1 }).waitFor();
+      await page.waitForLoadState('networkidle');
+      assert.equal(await page.getByTestId('files-usage').count(), 0);
+      assert.equal(await page.getByTestId('problem').count(), 0);
+    });
+  });
+
   test('settings: a change is saved through the API', async () => {
     await withPage({}, async (page) => {
       await signIn(page, stack);
@@ -431,6 +591,12 @@ describe('admin console', { concurrency: false }, () => {
       assert.equal((await t.json()).status, 'suspended');
       await row.getByRole('button', { name: 'Resume' }).click();
       await row.getByText('active').waitFor();
+      // The credential is in the page's memory only: no storage holds it, and a reload asks again.
+      const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }) + document.cookie);
+      assert.ok(!stored.includes(OPERATOR_TOKEN), 'the operator token is not readable from storage');
+      await page.reload();
+      await page.getByRole('heading', { name: 'Operator sign-in' }).waitFor();
+      assert.equal(await page.locator('input[name=operator_token]').inputValue(), '');
     });
   });
 
@@ -492,6 +658,8 @@ describe('admin console', { concurrency: false }, () => {
 });
 
 test('privacy: publish a version, accept it in the console, see the count', async () => {
+  // Someone to see the consent page at phone width (added before the policy holds up the admin).
+  await addPerson(stack, adminToken, 'Cam Consent', 'cam@acme.example', 'cam long passphrase');
   await withPage({}, async (page) => {
     await signIn(page, stack);
     await page.getByRole('link', { name: 'Privacy' }).click();
@@ -503,7 +671,12 @@ test('privacy: publish a version, accept it in the console, see the count', asyn
     await dialog.getByRole('button', { name: 'Publish a new version' }).click();
     const confirm = page.getByRole('dialog').filter({ hasText: 'cannot be changed' });
     await confirm.getByRole('button', { name: 'Publish a new version' }).click();
-    // In effect now: the admin must accept it before anything else works.
+    // In effect now: everyone must accept it before anything else works; at phone width too.
+    await withPage(PHONE, async (phone) => {
+      await signIn(phone, stack, 'cam@acme.example', 'cam long passphrase');
+      await phone.getByTestId('policy-text').filter({ hasText: 'nothing more' }).waitFor();
+      await check(phone, PHONE, 'consent');
+    });
     await page.goto(`${stack.base}/`);
     await page.getByTestId('policy-text').filter({ hasText: 'nothing more' }).waitFor();
     await axe(page, 'consent');

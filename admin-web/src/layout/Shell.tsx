@@ -13,6 +13,7 @@ import {
   IconLogout,
   IconSettings,
   IconShieldCheck,
+  IconUserCircle,
   IconUsers,
 } from '@tabler/icons-react';
 import type { ReactNode } from 'react';
@@ -128,6 +129,19 @@ export function Shell({ children }: { children: ReactNode }) {
                 onClick={close}
               />
             ))}
+            {/* Below md the header has no room for the account link: it lives here, in the
+                navbar (the burger's menu on a phone). */}
+            <NavLink
+              component={Link}
+              to="/account"
+              label={t('account.title')}
+              description={s.me?.user.display_name}
+              leftSection={<IconUserCircle size={18} />}
+              active={loc.pathname.startsWith('/account')}
+              onClick={close}
+              hiddenFrom="md"
+              data-testid="nav-account"
+            />
           </nav>
         </ScrollArea>
       </AppShell.Navbar>

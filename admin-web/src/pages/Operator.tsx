@@ -15,9 +15,20 @@ import { useCursor } from '../components/useCursor';
 import { LanguageSelect } from '../layout/Shell';
 import { InvitationResult } from './people/InviteDialog';
 
-const KEY = 'stoa.admin.operator';
+/**
+ * The operator credential, in this page's memory only: nothing a script could read from storage,
+ * and a reload asks for it again. Kept at module level so that leaving the operator area for the
+ * console and coming back (no reload) does not ask again.
+ */
+let remembered = '';
+// Earlier consoles kept it in sessionStorage: drop any such copy.
+try {
+  sessionStorage.removeItem('stoa.admin.operator');
+} catch {
+  // storage unavailable: nothing to drop
+}
 
-/** A client carrying the install's operator credential (kept for this tab only). */
+/** A client carrying the install's operator credential. */
 function operatorClient(token: string) {
   const c = createClient<paths>({ baseUrl: API_BASE, credentials: 'omit' });
   c.use({
@@ -193,19 +204,19 @@ function Tenants({ client, onSignOut }: { client: OpClient; onSignOut: () => voi
 /** The install's operator area: its own credential, apart from any tenant session. */
 export function Operator() {
   const { t } = useTranslation();
-  const [token, setToken] = useState(() => sessionStorage.getItem(KEY) ?? '');
+  const [token, setToken] = useState(() => remembered);
   const [typed, setTyped] = useState('');
   const client = useMemo(() => (token ? operatorClient(token) : null), [token]);
+  const keep = (v: string) => {
+    remembered = v;
+    setToken(v);
+  };
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    sessionStorage.setItem(KEY, typed.trim());
-    setToken(typed.trim());
+    keep(typed.trim());
     setTyped('');
   };
-  const forget = () => {
-    sessionStorage.removeItem(KEY);
-    setToken('');
-  };
+  const forget = () => keep('');
   return (
     <Container size="lg" py="md" component="main">
       <Group justify="space-between" mb="md">

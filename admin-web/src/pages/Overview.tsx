@@ -2,13 +2,13 @@ import { Anchor, Badge, Card, Group, SimpleGrid, Stack, Table, Text, Title } fro
 import { useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
-import { api, call } from '../api/client';
+import { api, call, type Schemas } from '../api/client';
 import { useSession } from '../auth/session';
 import { DateTime } from '../components/DateTime';
 import { Loading } from '../components/Loading';
 import { Page } from '../components/Page';
 import { ProblemAlert } from '../components/ProblemAlert';
-import { formatBytes } from '../format';
+import { adminZone, formatBytes, formatDateTime } from '../format';
 
 const COUNT_PAGE = 200;
 
@@ -49,6 +49,27 @@ function Stat({ label, q, to }: { label: string; q: ReturnType<typeof useStatusC
   );
 }
 
+/** The search backend's state; since when it is down, in the admin's zone. */
+export function SearchState({ search }: { search: Schemas['SearchHealth'] }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.resolvedLanguage ?? 'en';
+  const up = search.state === 'up';
+  return (
+    <Badge
+      color={up ? 'green' : 'red'}
+      variant="light"
+      title={!up && search.down_since ? `${search.down_since} (${adminZone()})` : undefined}
+      data-testid="search-state"
+    >
+      {up
+        ? t('overview.searchUp')
+        : search.down_since
+          ? t('overview.searchDown', { since: formatDateTime(search.down_since, lang) })
+          : t('overviewMore.searchDown')}
+    </Badge>
+  );
+}
+
 export function Overview() {
   const { t, i18n } = useTranslation();
   const s = useSession();
@@ -59,6 +80,11 @@ export function Overview() {
   const pending = useStatusCount('pending_erasure', canUsers);
   const invited = useStatusCount('invited', canUsers);
   const storage = useQuery({ queryKey: ['storage'], queryFn: () => call(api.GET('/storage')) });
+  const files = useQuery({
+    queryKey: ['files', 'usage'],
+    enabled: s.can('files.manage'),
+    queryFn: () => call(api.GET('/files/usage')),
+  });
   const audit = useQuery({
     queryKey: ['audit', 'recent'],
     enabled: s.can('audit.read'),
@@ -109,6 +135,22 @@ export function Overview() {
               })}
             </Text>
           )}
+          {s.can('files.manage') && (
+            <>
+              <ProblemAlert error={files.error} />
+              {files.data && (
+                <Text size="sm" mt="xs" data-testid="overview-files">
+                  {t('storageFiles.overview', {
+                    used: formatBytes(files.data.used_bytes, lang),
+                    quota: files.data.quota_bytes ? formatBytes(files.data.quota_bytes, lang) : t('common.unlimited'),
+                  })}
+                </Text>
+              )}
+            </>
+          )}
+          <Anchor component={Link} to="/storage" size="sm" mt="xs" display="inline-block">
+            {t('storageFiles.details')}
+          </Anchor>
         </Card>
         <Card withBorder>
           <Title order={2} size="h4" mb="xs">
@@ -138,9 +180,7 @@ export function Overview() {
             <Stack gap="xs">
               <Group gap="xs">
                 <Text size="sm">{t('overview.search')}</Text>
-                <Badge color={work.data.search.state === 'up' ? 'green' : 'red'} variant="light">
-                  {work.data.search.state === 'up' ? t('overview.searchUp') : t('overview.searchDown', { since: work.data.search.down_since ?? '' })}
-                </Badge>
+                <SearchState search={work.data.search} />
                 <Text size="xs" c="dimmed">
                   {work.data.search.backend}
                 </Text>

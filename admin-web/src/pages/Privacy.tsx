@@ -11,6 +11,7 @@ import { Pager } from '../components/Pager';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { useCursor } from '../components/useCursor';
 import { formatDateTime } from '../format';
+import { serverText } from '../serverText';
 
 function Version({ id, onClose }: { id: string | null; onClose: () => void }) {
   const { t } = useTranslation();
@@ -154,7 +155,7 @@ export function Privacy() {
                       )}
                     </Table.Td>
                     <Table.Td>
-                      <Badge variant="light">{v.status}</Badge>
+                      <Badge variant="light">{serverText(t, 'policyStatus', v.status)}</Badge>
                     </Table.Td>
                     <Table.Td>
                       <DateTime value={v.effective_at} />

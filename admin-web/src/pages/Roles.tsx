@@ -11,6 +11,7 @@ import { QueryTable, usePaged } from '../components/DataTable';
 import { Loading } from '../components/Loading';
 import { Page } from '../components/Page';
 import { ProblemAlert } from '../components/ProblemAlert';
+import { serverText } from '../serverText';
 import { StatusBadge } from './people/People';
 
 /** Permissions grouped by feature, in catalogue order. */
@@ -201,7 +202,7 @@ export function Roles() {
                 <Fragment key={feature}>
                   <Table.Tr>
                     <Table.Th colSpan={list.length + 1} scope="colgroup" bg="var(--mantine-color-gray-1)">
-                      {feature}
+                      {serverText(t, 'feature', feature)}
                     </Table.Th>
                   </Table.Tr>
                   {ps.map((p) => (

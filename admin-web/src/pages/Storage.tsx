@@ -9,6 +9,72 @@ import { Loading } from '../components/Loading';
 import { Page } from '../components/Page';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { formatBytes, formatNumber } from '../format';
+import { PersonName } from './people/PersonName';
+
+/**
+ * Chat attachments (`/files`): the tenant's total against its quota, the largest upload allowed,
+ * and who uploaded how much. Needs `files.manage`; the caller hides it without.
+ */
+function ChatFiles() {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.resolvedLanguage ?? 'en';
+  const q = useQuery({ queryKey: ['files', 'usage'], queryFn: () => call(api.GET('/files/usage')) });
+  const d = q.data;
+  return (
+    <Card withBorder component="section" aria-labelledby="storage-files" data-testid="files-usage">
+      <Stack gap="xs">
+        <Title order={2} size="h4" id="storage-files">
+          {t('storageFiles.title')}
+        </Title>
+        {q.isLoading && <Loading />}
+        <ProblemAlert error={q.error} />
+        {d && (
+          <>
+            <Text data-testid="files-used">
+              {t('overview.storageUsed', {
+                used: formatBytes(d.used_bytes, lang),
+                quota: d.quota_bytes ? formatBytes(d.quota_bytes, lang) : t('common.unlimited'),
+              })}
+            </Text>
+            {d.quota_bytes > 0 && (
+              <Progress value={Math.min(100, (100 * d.used_bytes) / d.quota_bytes)} aria-label={t('storageFiles.title')} />
+            )}
+            <Text size="sm" c="dimmed">
+              {t('storageFiles.maxUpload', { size: formatBytes(d.max_upload_bytes, lang) })}
+            </Text>
+            <Table.ScrollContainer minWidth={360}>
+              <Table striped aria-label={t('storageFiles.byUser')}>
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th>{t('storageFiles.uploader')}</Table.Th>
+                    <Table.Th>{t('storageFiles.files')}</Table.Th>
+                    <Table.Th>{t('storage.size')}</Table.Th>
+                  </Table.Tr>
+                </Table.Thead>
+                <Table.Tbody>
+                  {d.by_user.length === 0 && (
+                    <Table.Tr>
+                      <Table.Td colSpan={3}>{t('common.none')}</Table.Td>
+                    </Table.Tr>
+                  )}
+                  {d.by_user.map((u) => (
+                    <Table.Tr key={u.user_id}>
+                      <Table.Td>
+                        <PersonName id={u.user_id} />
+                      </Table.Td>
+                      <Table.Td>{formatNumber(u.files, lang)}</Table.Td>
+                      <Table.Td>{formatBytes(u.bytes, lang)}</Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            </Table.ScrollContainer>
+          </>
+        )}
+      </Stack>
+    </Card>
+  );
+}
 
 /** One person's quota in MiB: a number, 0 for none, or back to the tenant's setting. */
 function QuotaDialog({ person, onClose }: { person: Schemas['PersonUsage'] | null; onClose: () => void }) {
@@ -153,6 +219,7 @@ export function Storage() {
           </SimpleGrid>
         </Stack>
       )}
+      {s.can('files.manage') && <ChatFiles />}
       <QuotaDialog key={editing?.user_id ?? 'none'} person={editing} onClose={() => setEditing(null)} />
     </Page>
   );

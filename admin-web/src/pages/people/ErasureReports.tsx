@@ -8,6 +8,7 @@ import { Loading } from '../../components/Loading';
 import { Pager } from '../../components/Pager';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useCursor } from '../../components/useCursor';
+import { serverText } from '../../serverText';
 
 type Row = Record<string, unknown>;
 
@@ -20,13 +21,16 @@ function RowsTable({ items, label }: { items: Row[]; label: string }) {
   const { t } = useTranslation();
   if (items.length === 0) return <Text size="sm">{t('common.none')}</Text>;
   const cols = Array.from(new Set(items.flatMap((r) => Object.keys(r))));
+  // The feature column names a feature: shown by its translated name, like the roles matrix.
+  const cell = (v: unknown, col: string) =>
+    v === undefined || v === null ? '—' : col === 'feature' && typeof v === 'string' ? serverText(t, 'feature', v) : String(v);
   return (
     <Table.ScrollContainer minWidth={500}>
       <Table striped withTableBorder aria-label={label}>
         <Table.Thead>
           <Table.Tr>
             {cols.map((c) => (
-              <Table.Th key={c}>{c}</Table.Th>
+              <Table.Th key={c}>{serverText(t, 'reportColumn', c)}</Table.Th>
             ))}
           </Table.Tr>
         </Table.Thead>
@@ -34,7 +38,7 @@ function RowsTable({ items, label }: { items: Row[]; label: string }) {
           {items.map((r, i) => (
             <Table.Tr key={i}>
               {cols.map((c) => (
-                <Table.Td key={c}>{r[c] === undefined || r[c] === null ? '—' : String(r[c])}</Table.Td>
+                <Table.Td key={c}>{cell(r[c], c)}</Table.Td>
               ))}
             </Table.Tr>
           ))}

@@ -17,6 +17,7 @@ import { DeleteDialog } from './DeleteDialog';
 import { ErasureReportModal } from './ErasureReports';
 import { InvitationResult } from './InviteDialog';
 import { StatusBadge } from './People';
+import { PersonExports } from './PersonExports';
 
 function Details({ user }: { user: Schemas['User'] }) {
   const { t } = useTranslation();
@@ -338,6 +339,7 @@ export function Person() {
           <Roles user={u.data} />
           <Actions user={u.data} />
           {s.can('users.manage') && u.data.status !== 'erased' && <Sessions user={u.data} />}
+          {s.can('users.manage') && u.data.status !== 'erased' && <PersonExports user={u.data} />}
         </>
       )}
     </Page>

@@ -7,6 +7,7 @@ import { Confirm } from '../../components/Confirm';
 import { QueryTable, usePaged } from '../../components/DataTable';
 import { DateTime } from '../../components/DateTime';
 import { ProblemAlert } from '../../components/ProblemAlert';
+import { serverText } from '../../serverText';
 
 export function Runs() {
   const { t } = useTranslation();
@@ -54,7 +55,7 @@ export function Runs() {
             header: t('retention.trigger'),
             render: (r) => (
               <>
-                {r.trigger} {r.dry_run && <Badge size="xs" variant="outline">{t('retention.dryRun')}</Badge>}
+                {serverText(t, 'runTrigger', r.trigger)} {r.dry_run && <Badge size="xs" variant="outline">{t('retention.dryRun')}</Badge>}
               </>
             ),
           },
@@ -63,7 +64,7 @@ export function Runs() {
             header: t('retention.status'),
             render: (r) => (
               <Badge variant="light" color={r.status === 'failed' ? 'red' : r.status === 'done' ? 'green' : 'blue'}>
-                {r.status}
+                {serverText(t, 'runStatus', r.status)}
               </Badge>
             ),
           },
