@@ -375,3 +375,72 @@ describe('feature pages', { concurrency: false }, () => {
     });
   });
 });
+
+// Admin tasks the API offers beyond the pages above: the SSO group-to-role mapping, retention
+// run reports, rooms and spaces picked by name, directory administration, meeting resources
+// and bulletin moderation.
+describe('admin tasks', { concurrency: false }, () => {
+  test('settings: an SSO group-to-role mapping set in the console is what the API holds; a role the admin may not grant is refused with its detail', async () => {
+    const roles = (await apiCall(stack, 'GET', '/roles', { token: adminToken })).body;
+    const staff = roles.find((r) => r.builtin === 'staff');
+    const admin = roles.find((r) => r.builtin === 'admin');
+    await withPage({}, async (page) => {
+      await open(page, 'Settings');
+      const sso = page.getByTestId('settings-sso');
+      await sso.getByText('No mapping').waitFor();
+      for (const [i, group, role] of [
+        [1, '/acme/staff', staff.name],
+        [2, '/acme/it', admin.name],
+      ]) {
+        await sso.getByRole('button', { name: 'Add a mapping' }).click();
+        await sso.getByRole('textbox', { name: `Group ${i}`, exact: true }).fill(group);
+        await pick(sso, page, `Role for group ${i}`, role);
+      }
+      // A third row left half-filled blocks the save until it is removed.
+      await sso.getByRole('button', { name: 'Add a mapping' }).click();
+      await sso.getByRole('textbox', { name: 'Group 3', exact: true }).fill('/acme/nobody');
+      await sso.getByText('Choose a role').waitFor();
+      assert.ok(await sso.getByRole('button', { name: 'Save' }).isDisabled());
+      await sso.getByRole('button', { name: 'Remove mapping 3' }).click();
+      await axe(page, 'sso mapping');
+      await shot(page, 'settings-sso-mapping');
+      await sso.getByRole('button', { name: 'Save' }).click();
+      await until(
+        async () => (await apiCall(stack, 'GET', '/settings/sso', { token: adminToken })).body.role_mapping.length === 2,
+        'the mapping saved',
+      );
+      const saved = (await apiCall(stack, 'GET', '/settings/sso', { token: adminToken })).body;
+      assert.deepEqual(saved.role_mapping, [
+        { group: '/acme/staff', role_id: staff.id },
+        { group: '/acme/it', role_id: admin.id },
+      ]);
+      // Reloaded, the rows come back from the server.
+      await page.reload();
+      await page.getByTestId('settings-sso').getByRole('textbox', { name: 'Group 2', exact: true }).waitFor();
+      assert.equal(await page.getByTestId('settings-sso').getByRole('textbox', { name: 'Group 2', exact: true }).inputValue(), '/acme/it');
+    });
+    // Someone who manages settings but holds little else may not hand out the admin role.
+    const role = await apiCall(stack, 'POST', '/roles', {
+      token: adminToken,
+      body: { name: 'Settings keepers', permissions: ['settings.manage', 'roles.read'] },
+    });
+    assert.equal(role.status, 201, JSON.stringify(role.body));
+    const keeper = await addPerson(stack, adminToken, 'Dung Keeper', 'dung@acme.example', 'dung long passphrase');
+    const set = await apiCall(stack, 'PUT', `/users/${keeper}/roles`, { token: adminToken, body: { role_ids: [staff.id, role.body.id] } });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    await withPage({}, async (page) => {
+      await signIn(page, stack, 'dung@acme.example', 'dung long passphrase');
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      await page.getByRole('link', { name: 'Settings' }).click();
+      const sso = page.getByTestId('settings-sso');
+      await sso.getByRole('textbox', { name: 'Group 1', exact: true }).fill('/acme/all-staff');
+      await sso.getByRole('button', { name: 'Save' }).click();
+      const problem = sso.getByTestId('problem');
+      await problem.waitFor();
+      assert.ok((await problem.innerText()).trim().length > 0);
+      await shot(page, 'settings-sso-mapping-refused');
+      const still = (await apiCall(stack, 'GET', '/settings/sso', { token: adminToken })).body;
+      assert.deepEqual(still.role_mapping.map((m) => m.group), ['/acme/staff', '/acme/it'], 'nothing changed');
+    });
+  });
+});

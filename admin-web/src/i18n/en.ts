@@ -364,7 +364,6 @@ export const en = {
     redirectUris: 'Extra return addresses',
     jit: 'Create accounts on first sign-in',
     assumeVerified: 'Trust email claims without email_verified',
-    roleMapping: '{{n}} group-to-role mappings (edit them through the API).',
     documents: 'Documents',
     versionsKept: 'Versions kept per document',
     userQuota: 'Storage per person (MiB)',
@@ -594,6 +593,22 @@ export const en = {
     exportCsv: 'Export CSV',
     exported: 'Downloaded {{name}}',
   },
+  // ---- Admin tasks: SSO group mapping, run reports, room/space pickers, directory admin,
+  // meeting resources, bulletin moderation (kept together in one block) ----
+  ssoMap: {
+    title: 'Group-to-role mapping',
+    hint: 'A person created on first sign-in gets the roles of the groups (in the groups claim) they belong to; none matching: the role given to new people.',
+    none: 'No mapping: everyone created on first sign-in gets the role given to new people.',
+    group: 'Group in the provider',
+    role: 'Role',
+    groupN: 'Group {{n}}',
+    roleN: 'Role for group {{n}}',
+    removeN: 'Remove mapping {{n}}',
+    add: 'Add a mapping',
+    groupMissing: 'Name the group',
+    roleMissing: 'Choose a role',
+  },
+  // ---- end of the admin tasks block ----
   approvals: {
     title: 'Approval templates',
     new: 'New template',

@@ -364,7 +364,6 @@ export const vi: Messages = {
     redirectUris: 'Địa chỉ quay về bổ sung',
     jit: 'Tạo tài khoản khi đăng nhập lần đầu',
     assumeVerified: 'Tin claim email không có email_verified',
-    roleMapping: '{{n}} ánh xạ nhóm sang vai trò (sửa qua API).',
     documents: 'Tài liệu',
     versionsKept: 'Số phiên bản giữ cho mỗi tài liệu',
     userQuota: 'Dung lượng mỗi người (MiB)',
@@ -594,6 +593,22 @@ export const vi: Messages = {
     exportCsv: 'Xuất CSV',
     exported: 'Đã tải {{name}}',
   },
+  // ---- Admin tasks: SSO group mapping, run reports, room/space pickers, directory admin,
+  // meeting resources, bulletin moderation (kept together in one block) ----
+  ssoMap: {
+    title: 'Ánh xạ nhóm sang vai trò',
+    hint: 'Người được tạo khi đăng nhập lần đầu nhận vai trò của các nhóm (trong claim nhóm) mà họ thuộc về; không nhóm nào khớp: vai trò dành cho người mới.',
+    none: 'Chưa có ánh xạ: mọi người được tạo khi đăng nhập lần đầu nhận vai trò dành cho người mới.',
+    group: 'Nhóm bên nhà cung cấp',
+    role: 'Vai trò',
+    groupN: 'Nhóm {{n}}',
+    roleN: 'Vai trò cho nhóm {{n}}',
+    removeN: 'Xóa ánh xạ {{n}}',
+    add: 'Thêm ánh xạ',
+    groupMissing: 'Hãy nhập tên nhóm',
+    roleMissing: 'Hãy chọn vai trò',
+  },
+  // ---- end of the admin tasks block ----
   approvals: {
     title: 'Mẫu phê duyệt',
     new: 'Mẫu mới',

@@ -364,7 +364,6 @@ export const zh: Messages = {
     redirectUris: '其他返回地址',
     jit: '首次登录时创建账号',
     assumeVerified: '信任未带 email_verified 的邮箱声明',
-    roleMapping: '{{n}} 条群组到角色的映射（通过 API 编辑）。',
     documents: '文档',
     versionsKept: '每个文档保留的版本数',
     userQuota: '每人存储空间（MiB）',
@@ -594,6 +593,22 @@ export const zh: Messages = {
     exportCsv: '导出 CSV',
     exported: '已下载 {{name}}',
   },
+  // ---- Admin tasks: SSO group mapping, run reports, room/space pickers, directory admin,
+  // meeting resources, bulletin moderation (kept together in one block) ----
+  ssoMap: {
+    title: '群组到角色的映射',
+    hint: '首次登录时创建的用户获得其所属群组（群组声明中）对应的角色；没有匹配时：获得新用户的默认角色。',
+    none: '没有映射：首次登录时创建的用户都获得新用户的默认角色。',
+    group: '身份提供方中的群组',
+    role: '角色',
+    groupN: '群组 {{n}}',
+    roleN: '群组 {{n}} 的角色',
+    removeN: '删除映射 {{n}}',
+    add: '添加映射',
+    groupMissing: '请填写群组',
+    roleMissing: '请选择角色',
+  },
+  // ---- end of the admin tasks block ----
   approvals: {
     title: '审批模板',
     new: '新模板',
