@@ -380,6 +380,24 @@ describe('feature pages', { concurrency: false }, () => {
 // run reports, rooms and spaces picked by name, directory administration, meeting resources
 // and bulletin moderation.
 describe('admin tasks', { concurrency: false }, () => {
+  /** A team space with `names` uploaded and then deleted (in the trash): something to purge. */
+  async function spaceWithTrash(spaceName, names) {
+    const space = (await apiCall(stack, 'POST', '/spaces', { token: adminToken, body: { name: spaceName } })).body;
+    assert.ok(space?.id, `space: ${JSON.stringify(space)}`);
+    for (const name of names) {
+      const r = await fetch(`${stack.api}/api/v1/spaces/${space.id}/documents?name=${name}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/octet-stream' },
+        body: `the text of ${name}`,
+      });
+      const doc = await r.json();
+      assert.ok(r.ok, `upload answered ${r.status}: ${JSON.stringify(doc)}`);
+      const d = await apiCall(stack, 'DELETE', `/documents/${doc.id}`, { token: adminToken });
+      assert.equal(d.status, 204, JSON.stringify(d.body));
+    }
+    return space;
+  }
+
   test('settings: an SSO group-to-role mapping set in the console is what the API holds; a role the admin may not grant is refused with its detail', async () => {
     const roles = (await apiCall(stack, 'GET', '/roles', { token: adminToken })).body;
     const staff = roles.find((r) => r.builtin === 'staff');
@@ -441,6 +459,57 @@ describe('admin tasks', { concurrency: false }, () => {
       await shot(page, 'settings-sso-mapping-refused');
       const still = (await apiCall(stack, 'GET', '/settings/sso', { token: adminToken })).body;
       assert.deepEqual(still.role_mapping.map((m) => m.group), ['/acme/staff', '/acme/it'], 'nothing changed');
+    });
+  });
+
+  test('retention: a dry run\'s report is a table per data class with the numbers the API reports', async () => {
+    await spaceWithTrash('Report e2e', ['a.txt', 'b.txt']);
+    // The trash purged at once, so the run has something to count.
+    const input = { set: [{ class: 'trash', days: 0 }], reset: [] };
+    const preview = (await apiCall(stack, 'POST', '/retention/preview', { token: adminToken, body: input })).body;
+    const put = await apiCall(stack, 'PUT', '/retention/policy', { token: adminToken, body: { ...input, confirm_items: preview.items } });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    await withPage({}, async (page) => {
+      await signIn(page, stack);
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      await page.goto(`${stack.base}/retention?tab=runs`);
+      await page.getByRole('heading', { name: 'Retention', level: 1 }).waitFor();
+      assert.ok(await page.getByLabel('Dry run').isChecked());
+      await page.getByRole('button', { name: 'Run now' }).click();
+      const runs = page.getByRole('table', { name: 'Runs' });
+      await runs.getByText('done').first().waitFor({ timeout: 60_000 });
+      const run = (await apiCall(stack, 'GET', '/retention/runs', { token: adminToken })).body.items[0];
+      assert.equal(run.status, 'done', JSON.stringify(run));
+      assert.ok(run.dry_run);
+      const trash = run.report.classes.find((c) => c.class === 'trash');
+      assert.ok(trash.items >= 2, JSON.stringify(trash));
+      await runs.getByRole('button', { name: /^Report of the run started/ }).first().click();
+      const dialog = page.getByRole('dialog');
+      const report = dialog.getByRole('table', { name: 'Run report per data class' });
+      assert.equal(await report.getByTestId('report-items-trash').innerText(), trash.items.toLocaleString('en-US'));
+      assert.equal(await report.getByTestId('report-items-total').innerText(), run.report.totals.items.toLocaleString('en-US'));
+      await dialog.getByText(`A dry run: ${run.report.totals.items.toLocaleString('en-US')} items would be removed`).waitFor();
+      // Only the classes with something to say are listed, unless every class is asked for.
+      const eventful = run.report.classes.filter((c) => c.items > 0 || c.rows > 0 || c.blobs > 0 || c.index_entries > 0 || c.held.some((h) => h.items > 0) || c.error);
+      assert.equal(await report.locator('tbody tr').count(), eventful.length);
+      await dialog.getByLabel('Show every data class').check();
+      assert.equal(await report.locator('tbody tr').count(), run.report.classes.length);
+      assert.equal(await dialog.getByTestId('run-report-json').count(), 0, 'the raw JSON is hidden at first');
+      await axe(page, 'run report');
+      await shot(page, 'retention-run-report');
+      await dialog.getByRole('button', { name: 'Show the raw report (JSON)' }).click();
+      assert.deepEqual(JSON.parse(await dialog.getByTestId('run-report-json').innerText()), run.report);
+    });
+    await withPage({ width: 390, height: 844 }, async (page) => {
+      await signIn(page, stack);
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      await page.goto(`${stack.base}/retention?tab=runs`);
+      await page.getByRole('button', { name: /^Report of the run started/ }).first().click();
+      await page.getByRole('dialog').getByRole('table', { name: 'Run report per data class' }).waitFor();
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(wide <= 390, `the page is ${wide}px wide`);
+      await axe(page, 'run report (phone)');
+      await shot(page, 'retention-run-report-phone');
     });
   });
 });
