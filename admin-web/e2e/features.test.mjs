@@ -512,4 +512,66 @@ describe('admin tasks', { concurrency: false }, () => {
       await shot(page, 'retention-run-report-phone');
     });
   });
+
+  test('retention: an override and a legal hold pick rooms and spaces by name; the override is confirmed with its previewed impact', async () => {
+    const space = await spaceWithTrash('Override e2e', ['x.txt', 'y.txt', 'z.txt']);
+    const channel = await apiCall(stack, 'POST', '/rooms', { token: adminToken, body: { kind: 'channel', name: 'Lobby e2e' } });
+    assert.equal(channel.status, 201, JSON.stringify(channel.body));
+    await withPage({}, async (page) => {
+      await signIn(page, stack);
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      await page.goto(`${stack.base}/retention?tab=overrides`);
+      await page.getByRole('heading', { name: 'Retention', level: 1 }).waitFor();
+      const form = page.locator('form').filter({ has: page.getByRole('heading', { name: 'Set a period for one room or space' }) });
+      await pick(form, page, 'Kind', 'Space');
+      await form.getByRole('textbox', { name: 'Space', exact: true }).fill('Override');
+      await page.getByRole('option', { name: 'Override e2e (team)' }).click();
+      await pick(form, page, 'Data class', 'trash');
+      await form.getByLabel('Kept for').fill('0');
+      await axe(page, 'override form');
+      await form.getByRole('button', { name: 'Save' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByText('Set a period for “Override e2e (team)”?').waitFor();
+      const items = dialog.getByTestId('override-impact-items');
+      await items.waitFor();
+      const preview = (await apiCall(stack, 'POST', '/retention/preview', { token: adminToken, body: { set: [{ class: 'trash', days: 0 }], reset: [] } })).body;
+      const here = preview.classes.find((c) => c.class === 'trash').containers.find((k) => k.kind === 'space' && k.id === space.id);
+      assert.ok(here?.items >= 3, JSON.stringify(preview));
+      assert.equal(await items.innerText(), here.items.toLocaleString('en-US'));
+      await axe(page, 'override confirm');
+      await shot(page, 'retention-override-confirm');
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await until(
+        async () => (await apiCall(stack, 'GET', '/retention/overrides', { token: adminToken })).body.some((o) => o.kind === 'space' && o.id === space.id && o.class === 'trash' && o.days === 0),
+        'the override saved',
+      );
+      // The list names the space.
+      await page.getByRole('table', { name: 'Rooms and spaces' }).getByText('Override e2e (team)').waitFor();
+      await shot(page, 'retention-overrides-named');
+
+      // A legal hold on the channel and the space, picked by name.
+      await page.getByRole('tab', { name: 'Legal holds' }).click();
+      await page.getByRole('button', { name: 'Place a legal hold' }).click();
+      const hold = page.getByRole('dialog');
+      await hold.getByLabel('Name', { exact: true }).fill('Case 42');
+      await hold.getByLabel('Reason').fill('A dispute');
+      await hold.getByRole('textbox', { name: 'Rooms' }).fill('Lobby');
+      await page.getByRole('option', { name: 'Lobby e2e (channel)' }).click();
+      await hold.getByRole('textbox', { name: 'Document spaces' }).fill('Override');
+      await page.getByRole('option', { name: 'Override e2e (team)' }).click();
+      await hold.getByLabel('Reason').click();
+      await axe(page, 'new hold');
+      await shot(page, 'retention-hold-new');
+      await hold.getByRole('button', { name: 'Place hold' }).click();
+      await hold.waitFor({ state: 'detached' });
+      const placed = (await apiCall(stack, 'GET', '/retention/holds', { token: adminToken })).body.items.find((h) => h.name === 'Case 42');
+      assert.deepEqual([placed?.rooms, placed?.spaces], [[channel.body.id], [space.id]], JSON.stringify(placed));
+      const holds = page.getByRole('table', { name: 'Legal holds' });
+      await holds.getByText('Lobby e2e (channel)').waitFor();
+      await holds.getByText('Override e2e (team)').waitFor();
+      await axe(page, 'holds named');
+      await shot(page, 'retention-holds-named');
+    });
+  });
 });

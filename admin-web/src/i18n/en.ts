@@ -638,6 +638,31 @@ export const en = {
     st: { running: 'running', done: 'done', failed: 'failed' },
     tr: { schedule: 'schedule', api: 'an admin', cli: 'command line' },
   },
+  scopePick: {
+    rooms: 'Rooms',
+    spaces: 'Document spaces',
+    hint: 'Search by name among your rooms, every channel and your spaces; paste an id for any other.',
+    nothing: 'No room or space by that name: paste its id.',
+    byId: 'By id: {{id}}',
+    byIdGroup: 'Entered by id',
+    direct: 'Direct conversation',
+    search: { room: 'Search rooms by name', space: 'Search spaces by name' },
+    sub: {
+      room: { channel: 'channel', group: 'group', direct: 'direct' },
+      space: { personal: 'personal', team: 'team', company: 'company' },
+    },
+    group: {
+      room: { channel: 'Channels', group: 'Groups', direct: 'Direct conversations' },
+      space: { personal: 'Personal', team: 'Team spaces', company: 'Company' },
+    },
+    confirmTitle: 'Set a period for “{{name}}”?',
+    confirmIntro: 'Here, {{cls}} will be kept for {{period}} instead of the policy’s period.',
+    impactItems: '{{cls}} items the next run removes here',
+    impactBytes: 'Their size',
+    willRemove: 'The next run removes {{n}} items here, except what legal holds protect. This cannot be undone.',
+    beyond: 'The preview lists only the rooms and spaces with the most items; this one is not among them, so its count is not known. Save only if you are sure.',
+    cannotMeasure: 'This already has its own period for the class; the preview cannot measure a change to it.',
+  },
   // ---- end of the admin tasks block ----
   approvals: {
     title: 'Approval templates',

@@ -638,6 +638,31 @@ export const vi: Messages = {
     st: { running: 'đang chạy', done: 'xong', failed: 'lỗi' },
     tr: { schedule: 'lịch tự động', api: 'quản trị viên', cli: 'dòng lệnh' },
   },
+  scopePick: {
+    rooms: 'Phòng',
+    spaces: 'Không gian tài liệu',
+    hint: 'Tìm theo tên trong các phòng của bạn, mọi kênh và các không gian của bạn; dán mã (id) cho mục khác.',
+    nothing: 'Không có phòng hay không gian nào mang tên đó: hãy dán mã của nó.',
+    byId: 'Theo mã: {{id}}',
+    byIdGroup: 'Nhập theo mã',
+    direct: 'Trò chuyện trực tiếp',
+    search: { room: 'Tìm phòng theo tên', space: 'Tìm không gian theo tên' },
+    sub: {
+      room: { channel: 'kênh', group: 'nhóm', direct: 'trực tiếp' },
+      space: { personal: 'cá nhân', team: 'nhóm', company: 'công ty' },
+    },
+    group: {
+      room: { channel: 'Kênh', group: 'Nhóm', direct: 'Trò chuyện trực tiếp' },
+      space: { personal: 'Cá nhân', team: 'Không gian nhóm', company: 'Công ty' },
+    },
+    confirmTitle: 'Đặt thời hạn riêng cho “{{name}}”?',
+    confirmIntro: 'Tại đây, {{cls}} sẽ được giữ {{period}} thay cho thời hạn của chính sách.',
+    impactItems: 'Số mục {{cls}} mà lượt chạy tới sẽ xóa ở đây',
+    impactBytes: 'Dung lượng của chúng',
+    willRemove: 'Lượt chạy tới sẽ xóa {{n}} mục ở đây, trừ những gì đang bị giữ theo yêu cầu pháp lý. Không thể hoàn tác.',
+    beyond: 'Bản xem trước chỉ liệt kê các phòng và không gian có nhiều mục nhất; mục này không nằm trong số đó nên chưa biết số lượng. Chỉ lưu khi bạn chắc chắn.',
+    cannotMeasure: 'Mục này đã có thời hạn riêng cho loại dữ liệu này; bản xem trước không đo được thay đổi đó.',
+  },
   // ---- end of the admin tasks block ----
   approvals: {
     title: 'Mẫu phê duyệt',

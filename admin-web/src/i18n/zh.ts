@@ -638,6 +638,31 @@ export const zh: Messages = {
     st: { running: '运行中', done: '完成', failed: '失败' },
     tr: { schedule: '定时任务', api: '管理员', cli: '命令行' },
   },
+  scopePick: {
+    rooms: '聊天室',
+    spaces: '文档空间',
+    hint: '按名称搜索你的聊天室、所有频道和你的空间；其他的请粘贴其 ID。',
+    nothing: '没有该名称的聊天室或空间：请粘贴其 ID。',
+    byId: '按 ID：{{id}}',
+    byIdGroup: '按 ID 输入',
+    direct: '私聊',
+    search: { room: '按名称搜索聊天室', space: '按名称搜索空间' },
+    sub: {
+      room: { channel: '频道', group: '群组', direct: '私聊' },
+      space: { personal: '个人', team: '团队', company: '公司' },
+    },
+    group: {
+      room: { channel: '频道', group: '群组', direct: '私聊' },
+      space: { personal: '个人', team: '团队空间', company: '公司' },
+    },
+    confirmTitle: '为“{{name}}”设置保留期限？',
+    confirmIntro: '在这里，{{cls}} 将保留 {{period}}，而不是策略规定的期限。',
+    impactItems: '下次运行将在此删除的 {{cls}} 项',
+    impactBytes: '其大小',
+    willRemove: '下次运行将在此删除 {{n}} 项（法律保留保护的除外）。此操作无法撤销。',
+    beyond: '预览只列出项目最多的聊天室和空间；此项不在其中，因此数量未知。请确认无误后再保存。',
+    cannotMeasure: '此处已为该类别设置了自己的期限；预览无法衡量对它的更改。',
+  },
   // ---- end of the admin tasks block ----
   approvals: {
     title: '审批模板',
