@@ -524,7 +524,7 @@ describe('admin tasks', { concurrency: false }, () => {
       await page.getByRole('heading', { name: 'Retention', level: 1 }).waitFor();
       const form = page.locator('form').filter({ has: page.getByRole('heading', { name: 'Set a period for one room or space' }) });
       await pick(form, page, 'Kind', 'Space');
-      await form.getByRole('textbox', { name: 'Space', exact: true }).fill('Override');
+      await form.getByPlaceholder('Search spaces by name').fill('Override');
       await page.getByRole('option', { name: 'Override e2e (team)' }).click();
       await pick(form, page, 'Data class', 'trash');
       await form.getByLabel('Kept for').fill('0');
@@ -554,11 +554,11 @@ describe('admin tasks', { concurrency: false }, () => {
       await page.getByRole('tab', { name: 'Legal holds' }).click();
       await page.getByRole('button', { name: 'Place a legal hold' }).click();
       const hold = page.getByRole('dialog');
-      await hold.getByLabel('Name', { exact: true }).fill('Case 42');
+      await hold.getByRole('textbox', { name: 'Name' }).fill('Case 42');
       await hold.getByLabel('Reason').fill('A dispute');
-      await hold.getByRole('textbox', { name: 'Rooms' }).fill('Lobby');
+      await hold.getByPlaceholder('Search rooms by name').fill('Lobby');
       await page.getByRole('option', { name: 'Lobby e2e (channel)' }).click();
-      await hold.getByRole('textbox', { name: 'Document spaces' }).fill('Override');
+      await hold.getByPlaceholder('Search spaces by name').fill('Override');
       await page.getByRole('option', { name: 'Override e2e (team)' }).click();
       await hold.getByLabel('Reason').click();
       await axe(page, 'new hold');
@@ -572,6 +572,114 @@ describe('admin tasks', { concurrency: false }, () => {
       await holds.getByText('Override e2e (team)').waitFor();
       await axe(page, 'holds named');
       await shot(page, 'retention-holds-named');
+    });
+  });
+
+  test('directory: rename, move and merge departments (the merge confirmed with what moves), visibility settings, CSV export and import', async () => {
+    const dept = async (name, parent_id) => {
+      const r = await apiCall(stack, 'POST', '/directory/departments', { token: adminToken, body: { name, parent_id } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      return r.body.id;
+    };
+    const ops = await dept('Ops');
+    const field = await dept('Field', ops);
+    const support = await dept('Support');
+    const desk = await dept('Desk', support);
+    const em = await addPerson(stack, adminToken, 'Em Field', 'em@acme.example', 'em long passphrase');
+    const placed = await apiCall(stack, 'PUT', `/directory/people/${em}`, { token: adminToken, body: { primary_department_id: field } });
+    assert.equal(placed.status, 200, JSON.stringify(placed.body));
+    const chart = async () => (await apiCall(stack, 'GET', '/directory/chart', { token: adminToken })).body.nodes;
+    await withPage({}, async (page) => {
+      await open(page, 'Directory');
+      const act = async (name, item) => {
+        await page.getByRole('button', { name: `More actions for ${name}` }).click();
+        await page.getByRole('menuitem', { name: item }).click();
+        return page.getByRole('dialog');
+      };
+      // Rename.
+      let dialog = await act('Support', 'Rename or change head…');
+      await dialog.getByLabel('Name').fill('Customer care');
+      await axe(page, 'edit department');
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await page.getByTestId('dept-Customer care').waitFor();
+      assert.equal((await chart()).find((n) => n.id === support).name, 'Customer care');
+      // Move Desk under Ops.
+      dialog = await act('Desk', 'Move');
+      await pick(dialog, page, 'New parent department', 'Ops');
+      await dialog.getByRole('button', { name: 'Move' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await until(async () => (await chart()).find((n) => n.id === desk).parent_id === ops, 'Desk under Ops');
+      // Merge Field into Customer care: the confirmation says who moves.
+      dialog = await act('Field', 'Merge');
+      await pick(dialog, page, 'Merge into', 'Customer care');
+      await dialog.getByRole('button', { name: 'Next' }).click();
+      await dialog.getByText('Merge “Field” into “Customer care”?').waitFor();
+      assert.equal(await dialog.getByTestId('merge-members').innerText(), '1');
+      assert.equal(await dialog.getByTestId('merge-children').innerText(), '0');
+      await axe(page, 'merge confirm');
+      await shot(page, 'directory-merge-confirm');
+      await dialog.getByRole('button', { name: 'Merge' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await until(async () => !(await chart()).some((n) => n.id === field), 'Field merged away');
+      const person = (await apiCall(stack, 'GET', `/directory/people/${em}`, { token: adminToken })).body;
+      assert.deepEqual(person.departments.map((d) => d.id), [support], JSON.stringify(person));
+      await axe(page, 'directory after merge');
+      await shot(page, 'directory-departments-admin');
+
+      // Visibility.
+      await page.getByRole('tab', { name: 'Visibility' }).click();
+      const visibility = page.getByRole('tabpanel', { name: 'Visibility' });
+      await pick(visibility, page, 'Work email visible to', 'Nobody');
+      await pick(visibility, page, 'Work phone visible to', 'People in the same department');
+      await axe(page, 'directory visibility');
+      await shot(page, 'directory-visibility');
+      await visibility.getByRole('button', { name: 'Save' }).click();
+      await until(async () => {
+        const v = (await apiCall(stack, 'GET', '/settings/directory', { token: adminToken })).body;
+        return v.email === 'nobody' && v.phone === 'same_department';
+      }, 'the visibility saved');
+
+      // Export, then import a file with one good row and one bad.
+      await page.getByRole('tab', { name: 'Import and export' }).click();
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+      const text = readFileSync(await dl.path(), 'utf8');
+      assert.equal(text.split('\n')[0].trim(), 'kind,department,position,person,head,manager,other_departments');
+      assert.ok(text.includes('Customer care'), text);
+      await page.getByTestId('directory-exported').waitFor();
+      const csv = 'kind,department,position,person,head,manager,other_departments\ndepartment,Logistics/Night shift,,,,,\nperson,Ops,,nobody@nowhere.example,,,\n';
+      await page.locator('input[type=file]').setInputFiles({ name: 'org.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+      await page.getByRole('button', { name: 'Check the file' }).click();
+      const check = page.getByTestId('import-check');
+      await check.waitFor();
+      const dry = (await fetch(`${stack.api}/api/v1/directory/import?dry_run=true`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'text/csv' },
+        body: csv,
+      }).then((r) => r.json()));
+      assert.equal(dry.applied, 1, JSON.stringify(dry));
+      assert.equal(await check.getByTestId('import-applied').innerText(), String(dry.applied));
+      assert.equal(await check.getByTestId('import-departments').innerText(), String(dry.departments_created));
+      await check.getByRole('table', { name: 'Rejected rows' }).getByRole('cell', { name: '3', exact: true }).waitFor();
+      assert.ok(!(await chart()).some((n) => n.name === 'Night shift'), 'a check writes nothing');
+      await axe(page, 'import check');
+      await shot(page, 'directory-import-check');
+      await page.getByRole('button', { name: 'Import 1 row' }).click();
+      await page.getByTestId('import-report').waitFor();
+      await until(async () => (await chart()).some((n) => n.name === 'Night shift'), 'the import applied');
+    });
+    await withPage({ width: 390, height: 844 }, async (page) => {
+      await signIn(page, stack);
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      for (const tab of ['import', 'settings']) {
+        await page.goto(`${stack.base}/directory?tab=${tab}`);
+        await page.getByRole('heading', { name: 'Directory', level: 1 }).waitFor();
+        await page.waitForLoadState('networkidle');
+        const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+        assert.ok(wide <= 390, `${tab}: the page is ${wide}px wide`);
+        await axe(page, `directory ${tab} (phone)`);
+        await shot(page, `directory-${tab}-phone`);
+      }
     });
   });
 });

@@ -142,6 +142,9 @@ export function Overrides() {
               {t('common.save')}
             </Button>
           </Group>
+          <Text size="xs" c="dimmed">
+            {t('scopePick.hint')}
+          </Text>
           {!confirming && <ProblemAlert error={put.error} />}
         </Stack>
       </form>

@@ -113,6 +113,7 @@ export function ScopeSelect({
   onChange: (v: string | null) => void;
   required?: boolean;
 }) {
+  // The hint how to search goes under the form (a description here would unalign the row).
   const { t } = useTranslation();
   const [search, setSearch] = useState('');
   const { data, list } = usePickerData(kind, search, value ? [value] : []);
@@ -130,7 +131,6 @@ export function ScopeSelect({
       placeholder={t(`scopePick.search.${kind}`)}
       nothingFoundMessage={list.isLoading ? t('common.loading') : t('scopePick.nothing')}
       error={list.error ? (list.error as Error).message : undefined}
-      description={t('scopePick.hint')}
       w={{ base: '100%', sm: 320 }}
     />
   );
