@@ -682,4 +682,42 @@ describe('admin tasks', { concurrency: false }, () => {
       }
     });
   });
+
+  test('meeting rooms and resources: add one, edit it, delete it after a confirmation', async () => {
+    await withPage({}, async (page) => {
+      await open(page, 'Meeting rooms', 'Meeting rooms and resources');
+      await page.getByRole('button', { name: 'New room or resource' }).click();
+      let dialog = page.getByRole('dialog');
+      await dialog.getByRole('textbox', { name: 'Name' }).fill('Room Saigon');
+      await dialog.getByLabel('Capacity').fill('8');
+      await dialog.getByLabel('Location').fill('Floor 3');
+      await axe(page, 'new resource');
+      await dialog.getByRole('button', { name: 'Add' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      const table = page.getByRole('table', { name: 'Meeting rooms and resources' });
+      await table.getByRole('cell', { name: 'Room Saigon', exact: true }).waitFor();
+      const find = async () => (await apiCall(stack, 'GET', '/meeting-resources', { token: adminToken })).body.items.find((r) => r.name === 'Room Saigon');
+      const made = await find();
+      assert.deepEqual([made?.kind, made?.capacity, made?.location], ['room', 8, 'Floor 3'], JSON.stringify(made));
+      await page.getByRole('button', { name: 'Edit Room Saigon' }).click();
+      dialog = page.getByRole('dialog');
+      await pick(dialog, page, 'Kind', 'Equipment');
+      await dialog.getByLabel('Capacity').fill('');
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await until(async () => (await find())?.kind === 'equipment', 'the edit saved');
+      assert.equal((await find()).capacity ?? null, null, 'the capacity removed');
+      await table.getByRole('cell', { name: 'Equipment', exact: true }).waitFor();
+      await axe(page, 'meeting resources');
+      await shot(page, 'meeting-resources');
+      await page.getByRole('button', { name: 'Delete Room Saigon' }).click();
+      dialog = page.getByRole('dialog');
+      await dialog.getByText('Delete “Room Saigon”?').waitFor();
+      await axe(page, 'delete resource');
+      await dialog.getByRole('button', { name: 'Delete' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await until(async () => !(await find()), 'the resource deleted');
+      await table.getByText('Nothing here.').waitFor();
+    });
+  });
 });

@@ -22,6 +22,7 @@ import { Announcements } from './pages/announcements/Announcements';
 import { Attendance } from './pages/attendance/Attendance';
 import { ApprovalTemplates } from './pages/approvals/ApprovalTemplates';
 import { Operator } from './pages/Operator';
+import { MeetingResources } from './pages/meetings/MeetingResources';
 import { AcceptInvitation } from './pages/AcceptInvitation';
 import { Account } from './pages/Account';
 import { Consent } from './pages/Consent';
@@ -64,6 +65,7 @@ function Protected() {
         <Route path="announcements" element={<Announcements />} />
         <Route path="attendance" element={<Attendance />} />
         <Route path="approvals" element={<ApprovalTemplates />} />
+        <Route path="meeting-resources" element={<MeetingResources />} />
         <Route path="account" element={<Account />} />
         <Route path="*" element={<Navigate to="/" replace />} />
       </Routes>

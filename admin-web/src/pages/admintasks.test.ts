@@ -3,6 +3,7 @@ import { mappingProblems, mappingToSave } from './Settings';
 import { eventful, parseReport } from './retention/RunReport';
 import { overrideImpact } from './retention/Overrides';
 import { looksLikeId, scopeData } from './retention/scope';
+import { resourceBody } from './meetings/MeetingResources';
 
 describe('SSO group-to-role mapping', () => {
   it('flags half-filled rows and ignores empty ones', () => {
@@ -89,5 +90,17 @@ describe('rooms and spaces by name', () => {
     expect(looksLikeId('0193c2b4-7d1e-7a51-9c55-3a1f2b3c4d5e')).toBe(true);
     expect(looksLikeId('lobby')).toBe(false);
     expect(looksLikeId('two words here')).toBe(false);
+  });
+});
+
+describe('meeting resources', () => {
+  it('a resource without capacity sends null (the PATCH removes it), text trimmed', () => {
+    expect(resourceBody({ name: ' Room A ', kind: 'room', capacity: '', location: ' Floor 3 ' })).toEqual({
+      name: 'Room A',
+      kind: 'room',
+      capacity: null,
+      location: 'Floor 3',
+    });
+    expect(resourceBody({ name: 'Van', kind: 'vehicle', capacity: 7, location: '' }).capacity).toBe(7);
   });
 });
