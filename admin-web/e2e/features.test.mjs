@@ -720,4 +720,75 @@ describe('admin tasks', { concurrency: false }, () => {
       await table.getByText('Nothing here.').waitFor();
     });
   });
+
+  test('bulletin moderation: filter the board, remove someone\'s post with a reason, resolve one\'s own; staff see neither page', async () => {
+    await addPerson(stack, adminToken, 'Giang Poster', 'giang@acme.example', 'giang long passphrase');
+    const giang = await login(stack, 'giang@acme.example', 'giang long passphrase');
+    const day = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+    const post = async (token, kind, title) => {
+      const r = await apiCall(stack, 'POST', '/bulletin/posts', {
+        token,
+        body: { kind, category: 'wallet', occurred_on: day, province: 'Hà Nội', district: 'Ba Đình', title, description: `${title}, brown leather`, contact_preference: 'message' },
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      return r.body;
+    };
+    const spam = await post(giang, 'lost', 'Cheap watches for sale');
+    const mine = await post(adminToken, 'found', 'Found a wallet');
+    await withPage({}, async (page) => {
+      await open(page, 'Bulletin moderation', 'Bulletin board moderation');
+      const table = page.getByRole('table', { name: 'Posts' });
+      await table.getByText('Cheap watches for sale', { exact: true }).waitFor();
+      await table.getByText('Found a wallet', { exact: true }).waitFor();
+      const filters = page.getByRole('search', { name: 'Filter posts' });
+      await pick(filters, page, 'Kind', 'Found');
+      await until(async () => (await table.getByText('Cheap watches for sale', { exact: true }).count()) === 0, 'the filter');
+      await table.getByText('Found a wallet', { exact: true }).waitFor();
+      await axe(page, 'bulletin');
+      await shot(page, 'bulletin-moderation');
+      // Resolve the admin's own post.
+      await table.getByRole('button', { name: 'Mark “Found a wallet” resolved' }).click();
+      let dialog = page.getByRole('dialog');
+      await dialog.getByRole('button', { name: 'Mark resolved' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await until(async () => (await apiCall(stack, 'GET', `/bulletin/posts/${mine.id}`, { token: adminToken })).body.status === 'resolved', 'resolved');
+      assert.equal(await table.getByRole('button', { name: 'Mark “Found a wallet” resolved' }).count(), 0);
+      // Remove Giang's post, with a reason.
+      await filters.getByLabel('Kind').click();
+      await page.getByRole('option', { name: 'Lost', exact: true }).click();
+      await table.getByRole('button', { name: 'Remove “Cheap watches for sale”' }).click();
+      dialog = page.getByRole('dialog');
+      assert.ok(await dialog.getByRole('button', { name: 'Remove' }).isDisabled(), 'a reason is needed');
+      await dialog.getByLabel('Reason').fill('Advertising, not lost and found');
+      await axe(page, 'remove post');
+      await shot(page, 'bulletin-remove');
+      await dialog.getByRole('button', { name: 'Remove' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await until(async () => (await apiCall(stack, 'GET', `/bulletin/posts/${spam.id}`, { token: adminToken })).status === 404, 'the post removed');
+      await table.getByText('Nothing here.').waitFor();
+    });
+    await withPage({ width: 390, height: 844 }, async (page) => {
+      await signIn(page, stack);
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      for (const [path, title] of [
+        ['bulletin', 'Bulletin board moderation'],
+        ['meeting-resources', 'Meeting rooms and resources'],
+      ]) {
+        await page.goto(`${stack.base}/${path}`);
+        await page.getByRole('heading', { name: title, level: 1 }).waitFor();
+        await page.waitForLoadState('networkidle');
+        const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+        assert.ok(wide <= 390, `${path}: the page is ${wide}px wide`);
+        await axe(page, `${path} (phone)`);
+        await shot(page, `${path}-phone`);
+      }
+    });
+    await withPage({}, async (page) => {
+      await signIn(page, stack, 'giang@acme.example', 'giang long passphrase');
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      for (const link of ['Meeting rooms', 'Bulletin moderation']) {
+        assert.equal(await page.getByRole('link', { name: link }).count(), 0, `staff must not see ${link}`);
+      }
+    });
+  });
 });

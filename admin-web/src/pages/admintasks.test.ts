@@ -4,6 +4,7 @@ import { eventful, parseReport } from './retention/RunReport';
 import { overrideImpact } from './retention/Overrides';
 import { looksLikeId, scopeData } from './retention/scope';
 import { resourceBody } from './meetings/MeetingResources';
+import { placeText } from './bulletin/BulletinModeration';
 
 describe('SSO group-to-role mapping', () => {
   it('flags half-filled rows and ignores empty ones', () => {
@@ -93,7 +94,7 @@ describe('rooms and spaces by name', () => {
   });
 });
 
-describe('meeting resources', () => {
+describe('meeting resources and the bulletin', () => {
   it('a resource without capacity sends null (the PATCH removes it), text trimmed', () => {
     expect(resourceBody({ name: ' Room A ', kind: 'room', capacity: '', location: ' Floor 3 ' })).toEqual({
       name: 'Room A',
@@ -102,5 +103,8 @@ describe('meeting resources', () => {
       location: 'Floor 3',
     });
     expect(resourceBody({ name: 'Van', kind: 'vehicle', capacity: 7, location: '' }).capacity).toBe(7);
+  });
+  it('a place reads from the most precise part', () => {
+    expect(placeText({ province: 'Hà Nội', district: 'Ba Đình', commune: '', detail: 'Bus 34' })).toBe('Bus 34, Ba Đình, Hà Nội');
   });
 });
