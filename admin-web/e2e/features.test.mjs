@@ -375,3 +375,420 @@ describe('feature pages', { concurrency: false }, () => {
     });
   });
 });
+
+// Admin tasks the API offers beyond the pages above: the SSO group-to-role mapping, retention
+// run reports, rooms and spaces picked by name, directory administration, meeting resources
+// and bulletin moderation.
+describe('admin tasks', { concurrency: false }, () => {
+  /** A team space with `names` uploaded and then deleted (in the trash): something to purge. */
+  async function spaceWithTrash(spaceName, names) {
+    const space = (await apiCall(stack, 'POST', '/spaces', { token: adminToken, body: { name: spaceName } })).body;
+    assert.ok(space?.id, `space: ${JSON.stringify(space)}`);
+    for (const name of names) {
+      const r = await fetch(`${stack.api}/api/v1/spaces/${space.id}/documents?name=${name}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/octet-stream' },
+        body: `the text of ${name}`,
+      });
+      const doc = await r.json();
+      assert.ok(r.ok, `upload answered ${r.status}: ${JSON.stringify(doc)}`);
+      const d = await apiCall(stack, 'DELETE', `/documents/${doc.id}`, { token: adminToken });
+      assert.equal(d.status, 204, JSON.stringify(d.body));
+    }
+    return space;
+  }
+
+  test('settings: an SSO group-to-role mapping set in the console is what the API holds; a role the admin may not grant is refused with its detail', async () => {
+    const roles = (await apiCall(stack, 'GET', '/roles', { token: adminToken })).body;
+    const staff = roles.find((r) => r.builtin === 'staff');
+    const admin = roles.find((r) => r.builtin === 'admin');
+    await withPage({}, async (page) => {
+      await open(page, 'Settings');
+      const sso = page.getByTestId('settings-sso');
+      await sso.getByText('No mapping').waitFor();
+      for (const [i, group, role] of [
+        [1, '/acme/staff', staff.name],
+        [2, '/acme/it', admin.name],
+      ]) {
+        await sso.getByRole('button', { name: 'Add a mapping' }).click();
+        await sso.getByRole('textbox', { name: `Group ${i}`, exact: true }).fill(group);
+        await pick(sso, page, `Role for group ${i}`, role);
+      }
+      // A third row left half-filled blocks the save until it is removed.
+      await sso.getByRole('button', { name: 'Add a mapping' }).click();
+      await sso.getByRole('textbox', { name: 'Group 3', exact: true }).fill('/acme/nobody');
+      await sso.getByText('Choose a role').waitFor();
+      assert.ok(await sso.getByRole('button', { name: 'Save' }).isDisabled());
+      await sso.getByRole('button', { name: 'Remove mapping 3' }).click();
+      await axe(page, 'sso mapping');
+      await shot(page, 'settings-sso-mapping');
+      await sso.getByRole('button', { name: 'Save' }).click();
+      await until(
+        async () => (await apiCall(stack, 'GET', '/settings/sso', { token: adminToken })).body.role_mapping.length === 2,
+        'the mapping saved',
+      );
+      const saved = (await apiCall(stack, 'GET', '/settings/sso', { token: adminToken })).body;
+      assert.deepEqual(saved.role_mapping, [
+        { group: '/acme/staff', role_id: staff.id },
+        { group: '/acme/it', role_id: admin.id },
+      ]);
+      // Reloaded, the rows come back from the server.
+      await page.reload();
+      await page.getByTestId('settings-sso').getByRole('textbox', { name: 'Group 2', exact: true }).waitFor();
+      assert.equal(await page.getByTestId('settings-sso').getByRole('textbox', { name: 'Group 2', exact: true }).inputValue(), '/acme/it');
+    });
+    // Someone who manages settings but holds little else may not hand out the admin role.
+    const role = await apiCall(stack, 'POST', '/roles', {
+      token: adminToken,
+      body: { name: 'Settings keepers', permissions: ['settings.manage', 'roles.read'] },
+    });
+    assert.equal(role.status, 201, JSON.stringify(role.body));
+    const keeper = await addPerson(stack, adminToken, 'Dung Keeper', 'dung@acme.example', 'dung long passphrase');
+    const set = await apiCall(stack, 'PUT', `/users/${keeper}/roles`, { token: adminToken, body: { role_ids: [staff.id, role.body.id] } });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    await withPage({}, async (page) => {
+      await signIn(page, stack, 'dung@acme.example', 'dung long passphrase');
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      await page.getByRole('link', { name: 'Settings' }).click();
+      const sso = page.getByTestId('settings-sso');
+      await sso.getByRole('textbox', { name: 'Group 1', exact: true }).fill('/acme/all-staff');
+      await sso.getByRole('button', { name: 'Save' }).click();
+      const problem = sso.getByTestId('problem');
+      await problem.waitFor();
+      assert.ok((await problem.innerText()).trim().length > 0);
+      await shot(page, 'settings-sso-mapping-refused');
+      const still = (await apiCall(stack, 'GET', '/settings/sso', { token: adminToken })).body;
+      assert.deepEqual(still.role_mapping.map((m) => m.group), ['/acme/staff', '/acme/it'], 'nothing changed');
+    });
+  });
+
+  test('retention: a dry run\'s report is a table per data class with the numbers the API reports', async () => {
+    await spaceWithTrash('Report e2e', ['a.txt', 'b.txt']);
+    // The trash purged at once, so the run has something to count.
+    const input = { set: [{ class: 'trash', days: 0 }], reset: [] };
+    const preview = (await apiCall(stack, 'POST', '/retention/preview', { token: adminToken, body: input })).body;
+    const put = await apiCall(stack, 'PUT', '/retention/policy', { token: adminToken, body: { ...input, confirm_items: preview.items } });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    await withPage({}, async (page) => {
+      await signIn(page, stack);
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      await page.goto(`${stack.base}/retention?tab=runs`);
+      await page.getByRole('heading', { name: 'Retention', level: 1 }).waitFor();
+      assert.ok(await page.getByLabel('Dry run').isChecked());
+      await page.getByRole('button', { name: 'Run now' }).click();
+      const runs = page.getByRole('table', { name: 'Runs' });
+      await runs.getByText('done').first().waitFor({ timeout: 60_000 });
+      const run = (await apiCall(stack, 'GET', '/retention/runs', { token: adminToken })).body.items[0];
+      assert.equal(run.status, 'done', JSON.stringify(run));
+      assert.ok(run.dry_run);
+      const trash = run.report.classes.find((c) => c.class === 'trash');
+      assert.ok(trash.items >= 2, JSON.stringify(trash));
+      await runs.getByRole('button', { name: /^Report of the run started/ }).first().click();
+      const dialog = page.getByRole('dialog');
+      const report = dialog.getByRole('table', { name: 'Run report per data class' });
+      assert.equal(await report.getByTestId('report-items-trash').innerText(), trash.items.toLocaleString('en-US'));
+      assert.equal(await report.getByTestId('report-items-total').innerText(), run.report.totals.items.toLocaleString('en-US'));
+      await dialog.getByText(`A dry run: ${run.report.totals.items.toLocaleString('en-US')} items would be removed`).waitFor();
+      // Only the classes with something to say are listed, unless every class is asked for.
+      const eventful = run.report.classes.filter((c) => c.items > 0 || c.rows > 0 || c.blobs > 0 || c.index_entries > 0 || c.held.some((h) => h.items > 0) || c.error);
+      assert.equal(await report.locator('tbody tr').count(), eventful.length);
+      await dialog.getByLabel('Show every data class').check();
+      assert.equal(await report.locator('tbody tr').count(), run.report.classes.length);
+      assert.equal(await dialog.getByTestId('run-report-json').count(), 0, 'the raw JSON is hidden at first');
+      await axe(page, 'run report');
+      await shot(page, 'retention-run-report');
+      await dialog.getByRole('button', { name: 'Show the raw report (JSON)' }).click();
+      assert.deepEqual(JSON.parse(await dialog.getByTestId('run-report-json').innerText()), run.report);
+    });
+    await withPage({ width: 390, height: 844 }, async (page) => {
+      await signIn(page, stack);
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      await page.goto(`${stack.base}/retention?tab=runs`);
+      await page.getByRole('button', { name: /^Report of the run started/ }).first().click();
+      await page.getByRole('dialog').getByRole('table', { name: 'Run report per data class' }).waitFor();
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(wide <= 390, `the page is ${wide}px wide`);
+      await axe(page, 'run report (phone)');
+      await shot(page, 'retention-run-report-phone');
+    });
+  });
+
+  test('retention: an override and a legal hold pick rooms and spaces by name; the override is confirmed with its previewed impact', async () => {
+    const space = await spaceWithTrash('Override e2e', ['x.txt', 'y.txt', 'z.txt']);
+    const channel = await apiCall(stack, 'POST', '/rooms', { token: adminToken, body: { kind: 'channel', name: 'Lobby e2e' } });
+    assert.equal(channel.status, 201, JSON.stringify(channel.body));
+    await withPage({}, async (page) => {
+      await signIn(page, stack);
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      await page.goto(`${stack.base}/retention?tab=overrides`);
+      await page.getByRole('heading', { name: 'Retention', level: 1 }).waitFor();
+      const form = page.locator('form').filter({ has: page.getByRole('heading', { name: 'Set a period for one room or space' }) });
+      await pick(form, page, 'Kind', 'Space');
+      await form.getByPlaceholder('Search spaces by name').fill('Override');
+      await page.getByRole('option', { name: 'Override e2e (team)' }).click();
+      await pick(form, page, 'Data class', 'trash');
+      await form.getByLabel('Kept for').fill('0');
+      await axe(page, 'override form');
+      await form.getByRole('button', { name: 'Save' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByText('Set a period for “Override e2e (team)”?').waitFor();
+      const items = dialog.getByTestId('override-impact-items');
+      await items.waitFor();
+      const preview = (await apiCall(stack, 'POST', '/retention/preview', { token: adminToken, body: { set: [{ class: 'trash', days: 0 }], reset: [] } })).body;
+      const here = preview.classes.find((c) => c.class === 'trash').containers.find((k) => k.kind === 'space' && k.id === space.id);
+      assert.ok(here?.items >= 3, JSON.stringify(preview));
+      assert.equal(await items.innerText(), here.items.toLocaleString('en-US'));
+      await axe(page, 'override confirm');
+      await shot(page, 'retention-override-confirm');
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await until(
+        async () => (await apiCall(stack, 'GET', '/retention/overrides', { token: adminToken })).body.some((o) => o.kind === 'space' && o.id === space.id && o.class === 'trash' && o.days === 0),
+        'the override saved',
+      );
+      // The list names the space.
+      await page.getByRole('table', { name: 'Rooms and spaces' }).getByText('Override e2e (team)').waitFor();
+      await shot(page, 'retention-overrides-named');
+
+      // A legal hold on the channel and the space, picked by name.
+      await page.getByRole('tab', { name: 'Legal holds' }).click();
+      await page.getByRole('button', { name: 'Place a legal hold' }).click();
+      const hold = page.getByRole('dialog');
+      await hold.getByRole('textbox', { name: 'Name' }).fill('Case 42');
+      await hold.getByLabel('Reason').fill('A dispute');
+      await hold.getByPlaceholder('Search rooms by name').fill('Lobby');
+      await page.getByRole('option', { name: 'Lobby e2e (channel)' }).click();
+      await hold.getByPlaceholder('Search spaces by name').fill('Override');
+      await page.getByRole('option', { name: 'Override e2e (team)' }).click();
+      await hold.getByLabel('Reason').click();
+      await axe(page, 'new hold');
+      await shot(page, 'retention-hold-new');
+      await hold.getByRole('button', { name: 'Place hold' }).click();
+      await hold.waitFor({ state: 'detached' });
+      const placed = (await apiCall(stack, 'GET', '/retention/holds', { token: adminToken })).body.items.find((h) => h.name === 'Case 42');
+      assert.deepEqual([placed?.rooms, placed?.spaces], [[channel.body.id], [space.id]], JSON.stringify(placed));
+      const holds = page.getByRole('table', { name: 'Legal holds' });
+      await holds.getByText('Lobby e2e (channel)').waitFor();
+      await holds.getByText('Override e2e (team)').waitFor();
+      await axe(page, 'holds named');
+      await shot(page, 'retention-holds-named');
+    });
+  });
+
+  test('directory: rename, move and merge departments (the merge confirmed with what moves), visibility settings, CSV export and import', async () => {
+    const dept = async (name, parent_id) => {
+      const r = await apiCall(stack, 'POST', '/directory/departments', { token: adminToken, body: { name, parent_id } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      return r.body.id;
+    };
+    const ops = await dept('Ops');
+    const field = await dept('Field', ops);
+    const support = await dept('Support');
+    const desk = await dept('Desk', support);
+    const em = await addPerson(stack, adminToken, 'Em Field', 'em@acme.example', 'em long passphrase');
+    const placed = await apiCall(stack, 'PUT', `/directory/people/${em}`, { token: adminToken, body: { primary_department_id: field } });
+    assert.equal(placed.status, 200, JSON.stringify(placed.body));
+    const chart = async () => (await apiCall(stack, 'GET', '/directory/chart', { token: adminToken })).body.nodes;
+    await withPage({}, async (page) => {
+      await open(page, 'Directory');
+      const act = async (name, item) => {
+        await page.getByRole('button', { name: `More actions for ${name}` }).click();
+        await page.getByRole('menuitem', { name: item }).click();
+        return page.getByRole('dialog');
+      };
+      // Rename.
+      let dialog = await act('Support', 'Rename or change head…');
+      await dialog.getByLabel('Name').fill('Customer care');
+      await axe(page, 'edit department');
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await page.getByTestId('dept-Customer care').waitFor();
+      assert.equal((await chart()).find((n) => n.id === support).name, 'Customer care');
+      // Move Desk under Ops.
+      dialog = await act('Desk', 'Move');
+      await pick(dialog, page, 'New parent department', 'Ops');
+      await dialog.getByRole('button', { name: 'Move' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await until(async () => (await chart()).find((n) => n.id === desk).parent_id === ops, 'Desk under Ops');
+      // Merge Field into Customer care: the confirmation says who moves.
+      dialog = await act('Field', 'Merge');
+      await pick(dialog, page, 'Merge into', 'Customer care');
+      await dialog.getByRole('button', { name: 'Next' }).click();
+      await dialog.getByText('Merge “Field” into “Customer care”?').waitFor();
+      assert.equal(await dialog.getByTestId('merge-members').innerText(), '1');
+      assert.equal(await dialog.getByTestId('merge-children').innerText(), '0');
+      await axe(page, 'merge confirm');
+      await shot(page, 'directory-merge-confirm');
+      await dialog.getByRole('button', { name: 'Merge' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await until(async () => !(await chart()).some((n) => n.id === field), 'Field merged away');
+      const person = (await apiCall(stack, 'GET', `/directory/people/${em}`, { token: adminToken })).body;
+      assert.deepEqual(person.departments.map((d) => d.id), [support], JSON.stringify(person));
+      await axe(page, 'directory after merge');
+      await shot(page, 'directory-departments-admin');
+
+      // Visibility.
+      await page.getByRole('tab', { name: 'Visibility' }).click();
+      const visibility = page.getByRole('tabpanel', { name: 'Visibility' });
+      await pick(visibility, page, 'Work email visible to', 'Nobody');
+      await pick(visibility, page, 'Work phone visible to', 'People in the same department');
+      await axe(page, 'directory visibility');
+      await shot(page, 'directory-visibility');
+      await visibility.getByRole('button', { name: 'Save' }).click();
+      await until(async () => {
+        const v = (await apiCall(stack, 'GET', '/settings/directory', { token: adminToken })).body;
+        return v.email === 'nobody' && v.phone === 'same_department';
+      }, 'the visibility saved');
+
+      // Export, then import a file with one good row and one bad.
+      await page.getByRole('tab', { name: 'Import and export' }).click();
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+      const text = readFileSync(await dl.path(), 'utf8');
+      assert.equal(text.split('\n')[0].trim(), 'kind,department,position,person,head,manager,other_departments');
+      assert.ok(text.includes('Customer care'), text);
+      await page.getByTestId('directory-exported').waitFor();
+      const csv = 'kind,department,position,person,head,manager,other_departments\ndepartment,Logistics/Night shift,,,,,\nperson,Ops,,nobody@nowhere.example,,,\n';
+      await page.locator('input[type=file]').setInputFiles({ name: 'org.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+      await page.getByRole('button', { name: 'Check the file' }).click();
+      const check = page.getByTestId('import-check');
+      await check.waitFor();
+      const dry = (await fetch(`${stack.api}/api/v1/directory/import?dry_run=true`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'text/csv' },
+        body: csv,
+      }).then((r) => r.json()));
+      assert.equal(dry.applied, 1, JSON.stringify(dry));
+      assert.equal(await check.getByTestId('import-applied').innerText(), String(dry.applied));
+      assert.equal(await check.getByTestId('import-departments').innerText(), String(dry.departments_created));
+      await check.getByRole('table', { name: 'Rejected rows' }).getByRole('cell', { name: '3', exact: true }).waitFor();
+      assert.ok(!(await chart()).some((n) => n.name === 'Night shift'), 'a check writes nothing');
+      await axe(page, 'import check');
+      await shot(page, 'directory-import-check');
+      await page.getByRole('button', { name: 'Import 1 row' }).click();
+      await page.getByTestId('import-report').waitFor();
+      await until(async () => (await chart()).some((n) => n.name === 'Night shift'), 'the import applied');
+    });
+    await withPage({ width: 390, height: 844 }, async (page) => {
+      await signIn(page, stack);
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      for (const tab of ['import', 'settings']) {
+        await page.goto(`${stack.base}/directory?tab=${tab}`);
+        await page.getByRole('heading', { name: 'Directory', level: 1 }).waitFor();
+        await page.waitForLoadState('networkidle');
+        const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+        assert.ok(wide <= 390, `${tab}: the page is ${wide}px wide`);
+        await axe(page, `directory ${tab} (phone)`);
+        await shot(page, `directory-${tab}-phone`);
+      }
+    });
+  });
+
+  test('meeting rooms and resources: add one, edit it, delete it after a confirmation', async () => {
+    await withPage({}, async (page) => {
+      await open(page, 'Meeting rooms', 'Meeting rooms and resources');
+      await page.getByRole('button', { name: 'New room or resource' }).click();
+      let dialog = page.getByRole('dialog');
+      await dialog.getByRole('textbox', { name: 'Name' }).fill('Room Saigon');
+      await dialog.getByLabel('Capacity').fill('8');
+      await dialog.getByLabel('Location').fill('Floor 3');
+      await axe(page, 'new resource');
+      await dialog.getByRole('button', { name: 'Add' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      const table = page.getByRole('table', { name: 'Meeting rooms and resources' });
+      await table.getByRole('cell', { name: 'Room Saigon', exact: true }).waitFor();
+      const find = async () => (await apiCall(stack, 'GET', '/meeting-resources', { token: adminToken })).body.items.find((r) => r.name === 'Room Saigon');
+      const made = await find();
+      assert.deepEqual([made?.kind, made?.capacity, made?.location], ['room', 8, 'Floor 3'], JSON.stringify(made));
+      await page.getByRole('button', { name: 'Edit Room Saigon' }).click();
+      dialog = page.getByRole('dialog');
+      await pick(dialog, page, 'Kind', 'Equipment');
+      await dialog.getByLabel('Capacity').fill('');
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await until(async () => (await find())?.kind === 'equipment', 'the edit saved');
+      assert.equal((await find()).capacity ?? null, null, 'the capacity removed');
+      await table.getByRole('cell', { name: 'Equipment', exact: true }).waitFor();
+      await axe(page, 'meeting resources');
+      await shot(page, 'meeting-resources');
+      await page.getByRole('button', { name: 'Delete Room Saigon' }).click();
+      dialog = page.getByRole('dialog');
+      await dialog.getByText('Delete “Room Saigon”?').waitFor();
+      await axe(page, 'delete resource');
+      await dialog.getByRole('button', { name: 'Delete' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await until(async () => !(await find()), 'the resource deleted');
+      await table.getByText('Nothing here.').waitFor();
+    });
+  });
+
+  test('bulletin moderation: filter the board, remove someone\'s post with a reason, resolve one\'s own; staff see neither page', async () => {
+    await addPerson(stack, adminToken, 'Giang Poster', 'giang@acme.example', 'giang long passphrase');
+    const giang = await login(stack, 'giang@acme.example', 'giang long passphrase');
+    const day = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+    const post = async (token, kind, title) => {
+      const r = await apiCall(stack, 'POST', '/bulletin/posts', {
+        token,
+        body: { kind, category: 'wallet', occurred_on: day, province: 'Hà Nội', district: 'Ba Đình', title, description: `${title}, brown leather`, contact_preference: 'message' },
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      return r.body;
+    };
+    const spam = await post(giang, 'lost', 'Cheap watches for sale');
+    const mine = await post(adminToken, 'found', 'Found a wallet');
+    await withPage({}, async (page) => {
+      await open(page, 'Bulletin moderation', 'Bulletin board moderation');
+      const table = page.getByRole('table', { name: 'Posts' });
+      await table.getByText('Cheap watches for sale', { exact: true }).waitFor();
+      await table.getByText('Found a wallet', { exact: true }).waitFor();
+      const filters = page.getByRole('search', { name: 'Filter posts' });
+      await pick(filters, page, 'Kind', 'Found');
+      await until(async () => (await table.getByText('Cheap watches for sale', { exact: true }).count()) === 0, 'the filter');
+      await table.getByText('Found a wallet', { exact: true }).waitFor();
+      await axe(page, 'bulletin');
+      await shot(page, 'bulletin-moderation');
+      // Resolve the admin's own post.
+      await table.getByRole('button', { name: 'Mark “Found a wallet” resolved' }).click();
+      let dialog = page.getByRole('dialog');
+      await dialog.getByRole('button', { name: 'Mark resolved' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await until(async () => (await apiCall(stack, 'GET', `/bulletin/posts/${mine.id}`, { token: adminToken })).body.status === 'resolved', 'resolved');
+      assert.equal(await table.getByRole('button', { name: 'Mark “Found a wallet” resolved' }).count(), 0);
+      // Remove Giang's post, with a reason.
+      await filters.getByLabel('Kind').click();
+      await page.getByRole('option', { name: 'Lost', exact: true }).click();
+      await table.getByRole('button', { name: 'Remove “Cheap watches for sale”' }).click();
+      dialog = page.getByRole('dialog');
+      assert.ok(await dialog.getByRole('button', { name: 'Remove' }).isDisabled(), 'a reason is needed');
+      await dialog.getByLabel('Reason').fill('Advertising, not lost and found');
+      await axe(page, 'remove post');
+      await shot(page, 'bulletin-remove');
+      await dialog.getByRole('button', { name: 'Remove' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await until(async () => (await apiCall(stack, 'GET', `/bulletin/posts/${spam.id}`, { token: adminToken })).status === 404, 'the post removed');
+      await table.getByText('Nothing here.').waitFor();
+    });
+    await withPage({ width: 390, height: 844 }, async (page) => {
+      await signIn(page, stack);
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      for (const [path, title] of [
+        ['bulletin', 'Bulletin board moderation'],
+        ['meeting-resources', 'Meeting rooms and resources'],
+      ]) {
+        await page.goto(`${stack.base}/${path}`);
+        await page.getByRole('heading', { name: title, level: 1 }).waitFor();
+        await page.waitForLoadState('networkidle');
+        const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+        assert.ok(wide <= 390, `${path}: the page is ${wide}px wide`);
+        await axe(page, `${path} (phone)`);
+        await shot(page, `${path}-phone`);
+      }
+    });
+    await withPage({}, async (page) => {
+      await signIn(page, stack, 'giang@acme.example', 'giang long passphrase');
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      for (const link of ['Meeting rooms', 'Bulletin moderation']) {
+        assert.equal(await page.getByRole('link', { name: link }).count(), 0, `staff must not see ${link}`);
+      }
+    });
+  });
+});

@@ -22,6 +22,8 @@ import { Announcements } from './pages/announcements/Announcements';
 import { Attendance } from './pages/attendance/Attendance';
 import { ApprovalTemplates } from './pages/approvals/ApprovalTemplates';
 import { Operator } from './pages/Operator';
+import { MeetingResources } from './pages/meetings/MeetingResources';
+import { BulletinModeration } from './pages/bulletin/BulletinModeration';
 import { AcceptInvitation } from './pages/AcceptInvitation';
 import { Account } from './pages/Account';
 import { Consent } from './pages/Consent';
@@ -64,6 +66,8 @@ function Protected() {
         <Route path="announcements" element={<Announcements />} />
         <Route path="attendance" element={<Attendance />} />
         <Route path="approvals" element={<ApprovalTemplates />} />
+        <Route path="meeting-resources" element={<MeetingResources />} />
+        <Route path="bulletin" element={<BulletinModeration />} />
         <Route path="account" element={<Account />} />
         <Route path="*" element={<Navigate to="/" replace />} />
       </Routes>

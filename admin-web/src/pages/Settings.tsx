@@ -1,4 +1,5 @@
-import { Button, Card, Checkbox, Code, Group, NumberInput, PasswordInput, Select, SimpleGrid, Stack, Switch, TagsInput, Text, TextInput, Title } from '@mantine/core';
+import { ActionIcon, Button, Card, Checkbox, Code, Group, NumberInput, PasswordInput, Select, SimpleGrid, Stack, Switch, TagsInput, Text, TextInput, Title } from '@mantine/core';
+import { IconPlus, IconTrash } from '@tabler/icons-react';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
@@ -17,6 +18,7 @@ function Section<T>({
   save,
   children,
   testId,
+  invalid,
 }: {
   title: string;
   queryKey: string;
@@ -24,6 +26,8 @@ function Section<T>({
   save: (v: T) => Promise<T>;
   children: (v: T, set: (p: Partial<T>) => void) => ReactNode;
   testId: string;
+  /** The draft cannot be saved as it is (the form shows why). */
+  invalid?: (v: T) => boolean;
 }) {
   const { t } = useTranslation();
   const qc = useQueryClient();
@@ -41,7 +45,7 @@ function Section<T>({
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (draft) m.mutate(draft);
+    if (draft && !invalid?.(draft)) m.mutate(draft);
   };
   return (
     <Card withBorder data-testid={testId}>
@@ -56,7 +60,7 @@ function Section<T>({
           <ProblemAlert error={m.error} />
           {draft && (
             <Group justify="flex-end">
-              <Button type="submit" loading={m.isPending}>
+              <Button type="submit" loading={m.isPending} disabled={!!invalid?.(draft)}>
                 {t('common.save')}
               </Button>
             </Group>
@@ -151,6 +155,91 @@ function TwoFactor() {
 }
 
 type SsoDraft = Schemas['SsoSettings'] & { client_secret?: string };
+type Mapping = Schemas['SsoRoleMapping'];
+
+/** A mapping row is complete with a group and a role; an empty one is dropped on save. */
+export function mappingProblems(rows: Mapping[]): ('group' | 'role' | null)[] {
+  return rows.map((r) => {
+    const blank = !r.group.trim() && !r.role_id;
+    if (blank) return null;
+    if (!r.group.trim()) return 'group';
+    if (!r.role_id) return 'role';
+    return null;
+  });
+}
+
+/** The rows to send: complete ones, groups trimmed. */
+export function mappingToSave(rows: Mapping[]): Mapping[] {
+  return rows.filter((r) => r.group.trim() || r.role_id).map((r) => ({ group: r.group.trim(), role_id: r.role_id }));
+}
+
+/** Identity-provider groups and the role each gives to people created on first sign-in. */
+function RoleMapping({
+  rows,
+  onChange,
+  roles,
+}: {
+  rows: Mapping[];
+  onChange: (rows: Mapping[]) => void;
+  roles: { value: string; label: string }[];
+}) {
+  const { t } = useTranslation();
+  const problems = mappingProblems(rows);
+  const set = (i: number, p: Partial<Mapping>) => onChange(rows.map((r, j) => (j === i ? { ...r, ...p } : r)));
+  // A role the list does not hold (no roles.read, or a role since deleted) still shows as its id.
+  const options = (id: string) => (id && !roles.some((r) => r.value === id) ? [...roles, { value: id, label: id }] : roles);
+  return (
+    <Stack gap="xs" role="group" aria-labelledby="sso-mapping-title" data-testid="sso-mapping">
+      <Text size="sm" fw={500} id="sso-mapping-title">
+        {t('ssoMap.title')}
+      </Text>
+      <Text size="xs" c="dimmed">
+        {t('ssoMap.hint')}
+      </Text>
+      {rows.length === 0 && (
+        <Text size="sm" c="dimmed">
+          {t('ssoMap.none')}
+        </Text>
+      )}
+      {rows.map((r, i) => (
+        <Group key={i} align="flex-start" wrap="nowrap" gap="xs">
+          <TextInput
+            aria-label={t('ssoMap.groupN', { n: i + 1 })}
+            placeholder={t('ssoMap.group')}
+            value={r.group}
+            onChange={(e) => set(i, { group: e.currentTarget.value })}
+            error={problems[i] === 'group' ? t('ssoMap.groupMissing') : undefined}
+            style={{ flex: 1, minWidth: 0 }}
+          />
+          <Select
+            aria-label={t('ssoMap.roleN', { n: i + 1 })}
+            placeholder={t('ssoMap.role')}
+            data={options(r.role_id)}
+            value={r.role_id || null}
+            onChange={(v) => set(i, { role_id: v ?? '' })}
+            error={problems[i] === 'role' ? t('ssoMap.roleMissing') : undefined}
+            searchable
+            style={{ flex: 1, minWidth: 0 }}
+          />
+          <ActionIcon
+            variant="subtle"
+            color="red"
+            size="lg"
+            aria-label={t('ssoMap.removeN', { n: i + 1 })}
+            onClick={() => onChange(rows.filter((_, j) => j !== i))}
+          >
+            <IconTrash size={16} />
+          </ActionIcon>
+        </Group>
+      ))}
+      <Group>
+        <Button variant="default" size="xs" leftSection={<IconPlus size={14} />} onClick={() => onChange([...rows, { group: '', role_id: '' }])}>
+          {t('ssoMap.add')}
+        </Button>
+      </Group>
+    </Stack>
+  );
+}
 
 function Sso() {
   const { t } = useTranslation();
@@ -160,6 +249,7 @@ function Sso() {
       title={t('settings.sso')}
       testId="settings-sso"
       queryKey="sso"
+      invalid={(v) => mappingProblems(v.role_mapping).some((p) => p !== null)}
       load={() => call(api.GET('/settings/sso'))}
       save={(v) =>
         call(
@@ -174,7 +264,7 @@ function Sso() {
               email_claim: v.email_claim,
               phone_claim: v.phone_claim,
               groups_claim: v.groups_claim,
-              role_mapping: v.role_mapping,
+              role_mapping: mappingToSave(v.role_mapping),
               allowed_domains: v.allowed_domains,
               jit: v.jit,
               default_role_id: v.default_role_id ?? null,
@@ -219,9 +309,7 @@ function Sso() {
               onChange={(e) => set({ assume_email_verified: e.currentTarget.checked })}
             />
           </Group>
-          <Text size="xs" c="dimmed">
-            {t('settings.roleMapping', { n: v.role_mapping.length })}
-          </Text>
+          <RoleMapping rows={v.role_mapping} onChange={(rows) => set({ role_mapping: rows })} roles={roles} />
         </>
       )}
     </Section>

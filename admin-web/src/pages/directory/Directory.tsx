@@ -1,6 +1,6 @@
-import { Anchor, Badge, Button, Group, Select, Stack, Text, TextInput } from '@mantine/core';
+import { ActionIcon, Anchor, Badge, Button, Group, Menu, Select, Stack, Text, TextInput } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
-import { IconPlus, IconSearch } from '@tabler/icons-react';
+import { IconArrowMerge, IconArrowsMove, IconDots, IconPencil, IconPlus, IconSearch } from '@tabler/icons-react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -15,6 +15,7 @@ import { Page } from '../../components/Page';
 import { PageTabs } from '../../components/PageTabs';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { PersonPicker } from '../people/PersonPicker';
+import { DirectorySettings, EditDepartment, ImportExport, MergeDepartment, MoveDepartment } from './DirectoryAdmin';
 
 type Node = Schemas['ChartNode'];
 
@@ -87,6 +88,7 @@ function Departments() {
   const chart = useChart();
   const [creating, setCreating] = useState(false);
   const [removing, setRemoving] = useState<Node | null>(null);
+  const [acting, setActing] = useState<{ node: Node; action: 'edit' | 'move' | 'merge' } | null>(null);
   const del = useMutation({
     mutationFn: (n: Node) => call(api.DELETE('/directory/departments/{id}', { params: { path: { id: n.id } }, headers: idem() })),
     onSuccess: () => {
@@ -133,15 +135,38 @@ function Departments() {
               header: '',
               render: (n) =>
                 manage && (
-                  <Button size="compact-xs" variant="subtle" color="red" onClick={() => setRemoving(n)} aria-label={t('directory.deleteNamed', { name: n.name })}>
-                    {t('common.delete')}
-                  </Button>
+                  <Group gap={4} wrap="nowrap" justify="flex-end">
+                    <Menu position="bottom-end" withinPortal>
+                      <Menu.Target>
+                        <ActionIcon variant="subtle" aria-label={t('dirAdmin.actionsFor', { name: n.name })}>
+                          <IconDots size={16} />
+                        </ActionIcon>
+                      </Menu.Target>
+                      <Menu.Dropdown>
+                        <Menu.Item leftSection={<IconPencil size={14} />} onClick={() => setActing({ node: n, action: 'edit' })}>
+                          {t('dirAdmin.edit')}
+                        </Menu.Item>
+                        <Menu.Item leftSection={<IconArrowsMove size={14} />} onClick={() => setActing({ node: n, action: 'move' })}>
+                          {t('dirAdmin.move')}
+                        </Menu.Item>
+                        <Menu.Item leftSection={<IconArrowMerge size={14} />} onClick={() => setActing({ node: n, action: 'merge' })}>
+                          {t('dirAdmin.merge')}
+                        </Menu.Item>
+                      </Menu.Dropdown>
+                    </Menu>
+                    <Button size="compact-xs" variant="subtle" color="red" onClick={() => setRemoving(n)} aria-label={t('directory.deleteNamed', { name: n.name })}>
+                      {t('common.delete')}
+                    </Button>
+                  </Group>
                 ),
             },
           ]}
         />
       )}
       <NewDepartment opened={creating} onClose={() => setCreating(false)} nodes={chart.data?.nodes ?? []} />
+      {acting?.action === 'edit' && <EditDepartment node={acting.node} onClose={() => setActing(null)} />}
+      {acting?.action === 'move' && <MoveDepartment node={acting.node} nodes={chart.data?.nodes ?? []} onClose={() => setActing(null)} />}
+      {acting?.action === 'merge' && <MergeDepartment node={acting.node} nodes={chart.data?.nodes ?? []} onClose={() => setActing(null)} />}
       {removing && (
         <Confirm
           opened
@@ -408,6 +433,8 @@ function Positions() {
 
 export function Directory() {
   const { t } = useTranslation();
+  const s = useSession();
+  const manage = s.can('directory.manage');
   return (
     <Page title={t('directory.title')}>
       <PageTabs
@@ -415,6 +442,12 @@ export function Directory() {
           { value: 'departments', label: t('directory.departments'), content: <Departments /> },
           { value: 'people', label: t('directory.people'), content: <People /> },
           { value: 'positions', label: t('directory.positions'), content: <Positions /> },
+          ...(manage
+            ? [
+                { value: 'import', label: t('dirAdmin.importExport'), content: <ImportExport /> },
+                { value: 'settings', label: t('dirAdmin.settingsTab'), content: <DirectorySettings /> },
+              ]
+            : []),
         ]}
       />
     </Page>

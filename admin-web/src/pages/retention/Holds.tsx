@@ -1,4 +1,4 @@
-import { Badge, Button, Group, Modal, Stack, TagsInput, Text, TextInput, Textarea } from '@mantine/core';
+import { Badge, Button, Group, Modal, Stack, Text, TextInput, Textarea } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -10,6 +10,7 @@ import { Loading } from '../../components/Loading';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { PersonName } from '../people/PersonName';
 import { PersonPicker } from '../people/PersonPicker';
+import { ScopeMultiSelect, useScopeNames } from './scope';
 
 function NewHold({ opened, onClose }: { opened: boolean; onClose: () => void }) {
   const { t } = useTranslation();
@@ -66,9 +67,9 @@ function NewHold({ opened, onClose }: { opened: boolean; onClose: () => void }) 
               ))}
             </Group>
           )}
-          <TagsInput label={t('retention.rooms')} description={t('retention.idsHint')} value={rooms} onChange={setRooms} />
-          <TagsInput label={t('retention.spaces')} description={t('retention.idsHint')} value={spaces} onChange={setSpaces} />
-          <Group grow>
+          <ScopeMultiSelect kind="room" label={t('scopePick.rooms')} value={rooms} onChange={setRooms} />
+          <ScopeMultiSelect kind="space" label={t('scopePick.spaces')} value={spaces} onChange={setSpaces} />
+          <Group grow wrap="wrap">
             <TextInput type="datetime-local" label={t('retention.from')} value={from} onChange={(e) => setFrom(e.currentTarget.value)} />
             <TextInput type="datetime-local" label={t('retention.until')} value={until} onChange={(e) => setUntil(e.currentTarget.value)} />
           </Group>
@@ -87,6 +88,33 @@ function NewHold({ opened, onClose }: { opened: boolean; onClose: () => void }) 
   );
 }
 
+/** The people, rooms and spaces a hold covers, by name. */
+function HoldScope({ hold, name }: { hold: Schemas['LegalHold']; name: ReturnType<typeof useScopeNames> }) {
+  const { t } = useTranslation();
+  return (
+    <Stack gap={2}>
+      <Text size="xs">{t('retention.scopeCounts', { p: hold.people.length, r: hold.rooms.length, s: hold.spaces.length })}</Text>
+      {hold.people.length > 0 && (
+        <Group gap={4}>
+          {hold.people.map((p) => (
+            <PersonName key={p} id={p} />
+          ))}
+        </Group>
+      )}
+      {hold.rooms.map((id) => (
+        <Text size="xs" key={`r:${id}`} title={id}>
+          {name('room', id) ?? `${t('retention.room')} ${id}`}
+        </Text>
+      ))}
+      {hold.spaces.map((id) => (
+        <Text size="xs" key={`s:${id}`} title={id}>
+          {name('space', id) ?? `${t('retention.space')} ${id}`}
+        </Text>
+      ))}
+    </Stack>
+  );
+}
+
 function ProtectsList({ hold }: { hold: Schemas['LegalHold'] }) {
   return hold.protects.map((p) => (
     <Text size="xs" key={p.class}>
@@ -99,6 +127,12 @@ export function Holds() {
   const { t } = useTranslation();
   const qc = useQueryClient();
   const list = useQuery({ queryKey: ['retention', 'holds'], queryFn: () => call(api.GET('/retention/holds')) });
+  const names = useScopeNames(
+    (list.data?.items ?? []).flatMap((h) => [
+      ...h.rooms.map((id) => ({ kind: 'room' as const, id })),
+      ...h.spaces.map((id) => ({ kind: 'space' as const, id })),
+    ]),
+  );
   const [creating, setCreating] = useState(false);
   const [releasing, setReleasing] = useState<Schemas['LegalHold'] | null>(null);
   const release = useMutation({
@@ -140,7 +174,7 @@ export function Holds() {
             {
               key: 'scope',
               header: t('retention.scope'),
-              render: (h) => <Text size="xs">{t('retention.scopeCounts', { p: h.people.length, r: h.rooms.length, s: h.spaces.length })}</Text>,
+              render: (h) => <HoldScope hold={h} name={names} />,
             },
             { key: 'protects', header: t('retention.protects'), render: (h) => <ProtectsList hold={h} /> },
             { key: 'placed', header: t('retention.placed'), render: (h) => <DateTime value={h.created_at} /> },

@@ -1,4 +1,4 @@
-import { Badge, Button, Checkbox, Code, Group, Modal, Stack, Text } from '@mantine/core';
+import { Badge, Button, Checkbox, Group, Modal, Stack, Text } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -8,9 +8,11 @@ import { QueryTable, usePaged } from '../../components/DataTable';
 import { DateTime } from '../../components/DateTime';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { serverText } from '../../serverText';
+import { formatDateTime, formatNumber } from '../../format';
+import { parseReport, RunReportView } from './RunReport';
 
 export function Runs() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const qc = useQueryClient();
   const [dry, setDry] = useState(true);
   const [confirm, setConfirm] = useState(false);
@@ -69,10 +71,15 @@ export function Runs() {
             ),
           },
           {
+            key: 'items',
+            header: t('runReport.itemsCol'),
+            render: (r) => (r.status === 'running' ? '…' : formatNumber(parseReport(r.report).totals.items, i18n.resolvedLanguage ?? 'en')),
+          },
+          {
             key: 'report',
             header: '',
             render: (r) => (
-              <Button size="compact-xs" variant="subtle" onClick={() => setOpen(r)}>
+              <Button size="compact-xs" variant="subtle" onClick={() => setOpen(r)} aria-label={t('runReport.openNamed', { at: formatDateTime(r.started_at, i18n.resolvedLanguage ?? 'en') })}>
                 {t('retention.report')}
               </Button>
             ),
@@ -101,12 +108,7 @@ export function Runs() {
         )}
       </Confirm>
       <Modal opened={!!open} onClose={() => setOpen(null)} title={t('retention.report')} size="xl">
-        {open && (
-          <Stack>
-            {open.error && <ProblemAlert error={new Error(open.error)} />}
-            <Code block>{JSON.stringify(open.report, null, 2)}</Code>
-          </Stack>
-        )}
+        {open && <RunReportView run={list.data?.items.find((r) => r.id === open.id) ?? open} />}
       </Modal>
     </Stack>
   );
