@@ -8577,7 +8577,7 @@ export interface components {
              * @description Largest single upload accepted, in bytes.
              */
             max_upload_bytes: number;
-            /** @description Per uploader, largest first. */
+            /** @description Per uploader, largest first: the 1,000 largest (`used_bytes` counts everyone). */
             by_user: components["schemas"]["UserUsage"][];
         };
         /** SummaryCounts */

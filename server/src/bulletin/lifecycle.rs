@@ -71,7 +71,7 @@ impl Lifecycle for Bulletin {
         }
         tx.commit().await?;
         if out.items > 0 {
-            state.outbox_wake.notify_one();
+            state.outbox_wake.noted();
         }
         Ok(out)
     }
@@ -96,7 +96,7 @@ impl Lifecycle for Bulletin {
             out.add(service::purge_post(e, &mut tx, &row.id).await?);
         }
         tx.commit().await?;
-        state.outbox_wake.notify_one();
+        state.outbox_wake.noted();
         Ok(vec![out])
     }
 }

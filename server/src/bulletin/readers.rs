@@ -133,6 +133,6 @@ pub async fn sweep_expired(state: &AppState) -> Result<u64, sqlx::Error> {
         }
     }
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     Ok(n)
 }

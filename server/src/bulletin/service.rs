@@ -381,7 +381,7 @@ pub async fn create(state: &AppState, g: &Granted<'_>, d: Draft) -> ApiResult<Po
     search::enqueue_index(&mut tx, &p.tenant_id, KIND, &row.id).await?;
     let post = view(&mut tx, &p.user_id, row).await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     Ok(post)
 }
 
@@ -453,7 +453,7 @@ pub async fn update(state: &AppState, g: &Granted<'_>, id: &str, c: Patch) -> Ap
     search::enqueue_index(&mut tx, &p.tenant_id, KIND, &row.id).await?;
     let post = view(&mut tx, &p.user_id, row).await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     Ok(post)
 }
 
@@ -483,7 +483,7 @@ pub async fn resolve(state: &AppState, g: &Granted<'_>, id: &str) -> ApiResult<P
     }
     let post = view(&mut tx, &p.user_id, row).await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     Ok(post)
 }
 
@@ -542,7 +542,7 @@ pub async fn delete(state: &AppState, g: &Granted<'_>, id: &str) -> ApiResult<()
     )
     .await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     Ok(())
 }
 
@@ -573,6 +573,6 @@ pub async fn remove(state: &AppState, g: &Granted<'_>, id: &str, reason: &str) -
     )
     .await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     Ok(())
 }

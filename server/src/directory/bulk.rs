@@ -457,7 +457,7 @@ pub async fn import(
     }
     tx.commit().await?;
     if report.applied > 0 {
-        state.outbox_wake.notify_one();
+        state.outbox_wake.noted();
     }
     Ok(report)
 }

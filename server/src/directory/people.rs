@@ -452,7 +452,7 @@ pub async fn set(state: &AppState, p: &Principal, id: &str, pl: Placement) -> Ap
     .await?;
     service::changed(&mut tx, &p.tenant_id, json!({ "kind": "placed" })).await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     // An invited person is placed (and shown here) but listed only once active.
     let card = CardRow {
         id: u.id,

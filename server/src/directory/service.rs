@@ -449,7 +449,7 @@ pub async fn move_to(
     .await?;
     changed(&mut tx, &p.tenant_id, json!({ "kind": "moved" })).await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     let mut conn = state.db.conn().await?;
     reread(&mut conn, &p.tenant_id, row).await
 }
@@ -531,7 +531,7 @@ pub async fn merge(state: &AppState, p: &Principal, id: &str, into: &str) -> Api
     )
     .await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     let mut conn = state.db.conn().await?;
     reread(&mut conn, &p.tenant_id, target).await
 }

@@ -162,7 +162,7 @@ pub async fn update(
     audit_doc(&mut tx, p, "document.updated", &d).await?;
     search::enqueue_index(&mut tx, &p.tenant_id, KIND, &d.id).await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     let a = {
         let mut conn = state.db.conn().await?;
         access::document(state, &mut conn, p, id)
@@ -235,7 +235,7 @@ pub async fn copy(
     .await?;
     search::enqueue_index(&mut tx, &p.tenant_id, KIND, &d.id).await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     Ok(d)
 }
 

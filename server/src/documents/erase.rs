@@ -76,7 +76,7 @@ pub async fn transfer(e: &Erasure, state: &AppState) -> Result<Vec<Transferred>,
     // Who may read them changed: their index entries are rewritten.
     search::enqueue_index_many(&mut tx, tenant_id, KIND, &docs).await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     Ok(vec![Transferred {
         feature: FEATURE.into(),
         what: "documents in the personal space".into(),
@@ -128,7 +128,7 @@ pub async fn erase(e: &Erasure, state: &AppState) -> Result<Vec<Erased>, BoxErro
     documents.kept += u64::try_from(elsewhere).unwrap_or(0);
     let (members, shares) = store::erase::delete_access(&mut tx, tenant_id, &e.person).await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     Ok(vec![
         documents,
         Erased::rows(FEATURE, "personal space", spaces_gone),

@@ -224,7 +224,7 @@ pub async fn update_folder(
     )
     .await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     Ok(f)
 }
 

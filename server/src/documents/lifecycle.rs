@@ -98,7 +98,7 @@ impl Lifecycle for Documents {
         }
         tx.commit().await?;
         if out.items > 0 {
-            state.outbox_wake.notify_one();
+            state.outbox_wake.noted();
         }
         Ok(out)
     }

@@ -143,7 +143,7 @@ pub async fn share(state: &AppState, p: &Principal, n: NewShare) -> ApiResult<(S
     )
     .await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     Ok((row, created))
 }
 
@@ -233,7 +233,7 @@ pub async fn revoke(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> 
     )
     .await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     Ok(())
 }
 
@@ -253,7 +253,7 @@ pub async fn on_department_merged(
     }
     tx.commit().await?;
     if !items.is_empty() {
-        state.outbox_wake.notify_one();
+        state.outbox_wake.noted();
     }
     Ok(())
 }

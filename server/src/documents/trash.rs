@@ -47,7 +47,7 @@ pub async fn trash_document(state: &AppState, p: &Principal, id: &str) -> ApiRes
     audit_doc(&mut tx, p, "document.trashed", &d).await?;
     search::enqueue_delete(&mut tx, &p.tenant_id, KIND, &d.id).await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     Ok(())
 }
 
@@ -88,7 +88,7 @@ pub async fn trash_folder(state: &AppState, p: &Principal, id: &str) -> ApiResul
     }
     audit::record(&mut tx, p.audit("folder.trashed").target("folder", &f.id)).await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     Ok(())
 }
 
@@ -202,7 +202,7 @@ pub async fn restore(state: &AppState, p: &Principal, kind: &str, id: &str) -> A
     )
     .await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     Ok(())
 }
 
@@ -306,7 +306,7 @@ pub async fn purge_now(state: &AppState, p: &Principal, kind: &str, id: &str) ->
     )
     .await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     Ok(())
 }
 

@@ -112,7 +112,7 @@ pub async fn upload(
     let res = commit_upload(state, p, space_id, folder_id, &name, &meta, &staged).await;
     match res {
         Ok(u) => {
-            state.outbox_wake.notify_one();
+            state.outbox_wake.noted();
             Ok(u)
         }
         Err(e) => failed(state, p, &staged, e).await,
@@ -221,7 +221,7 @@ pub async fn upload_version(
     .await;
     match res {
         Ok(d) => {
-            state.outbox_wake.notify_one();
+            state.outbox_wake.noted();
             Ok(Uploaded::NewVersion(d))
         }
         Err(e) => failed(state, p, &staged, e).await,

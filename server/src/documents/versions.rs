@@ -177,6 +177,6 @@ pub async fn restore_version(
     audit_doc(&mut tx, p, "document.version_restored", &d).await?;
     search::enqueue_index(&mut tx, &p.tenant_id, KIND, &d.id).await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     Ok(d)
 }

@@ -20,7 +20,7 @@ impl Lifecycle for Exports {
         let mut tx = state.db.begin_unclaimed().await?;
         let (rows, blobs) = service::erase_user(e, &mut tx, &e.person).await?;
         tx.commit().await?;
-        state.outbox_wake.notify_one();
+        state.outbox_wake.noted();
         Ok(vec![Erased {
             items: rows,
             rows,

@@ -311,7 +311,7 @@ pub async fn sweep(state: &AppState) -> Result<u64, BoxError> {
         }
     }
     if expired > 0 {
-        state.outbox_wake.notify_one();
+        state.outbox_wake.noted();
     }
     let cleaned = build::clean_work_dir(state).await?;
     Ok(n + expired + cleaned)

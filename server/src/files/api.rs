@@ -85,7 +85,7 @@ pub struct StorageUsage {
     pub quota_bytes: i64,
     /// Largest single upload accepted, in bytes.
     pub max_upload_bytes: u64,
-    /// Per uploader, largest first.
+    /// Per uploader, largest first: the 1,000 largest (`used_bytes` counts everyone).
     pub by_user: Vec<UserUsage>,
 }
 

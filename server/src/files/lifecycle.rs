@@ -92,7 +92,7 @@ impl Lifecycle for Files {
             out.add(Purged { items: 0, ..p });
         }
         tx.commit().await?;
-        state.outbox_wake.notify_one();
+        state.outbox_wake.noted();
         Ok(vec![out])
     }
 
@@ -122,7 +122,7 @@ impl Lifecycle for Files {
         }
         tx.commit().await?;
         if out.items > 0 {
-            state.outbox_wake.notify_one();
+            state.outbox_wake.noted();
         }
         Ok(out)
     }

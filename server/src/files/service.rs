@@ -65,7 +65,7 @@ pub async fn upload(state: &AppState, p: &Principal, up: Upload) -> ApiResult<(F
         return staged.fail(state, p, e).await;
     }
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     Ok((staged.row, false))
 }
 
@@ -434,7 +434,7 @@ pub async fn delete(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> 
     )
     .await?;
     tx.commit().await?;
-    state.outbox_wake.notify_one();
+    state.outbox_wake.noted();
     Ok(())
 }
 

@@ -210,7 +210,7 @@ async fn execute(state: &AppState, tenant_id: &str, mut run: RunRow) -> Result<R
     tx.commit().await?;
     db::lock::release(&state.db, &lease(tenant_id), &run.id).await?;
     if report.totals.items > 0 {
-        state.outbox_wake.notify_one();
+        state.outbox_wake.noted();
     }
     Ok(run)
 }
