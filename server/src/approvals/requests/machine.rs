@@ -31,7 +31,7 @@
 //! decision is no longer theirs — someone else decided first, or they already did) from an
 //! action that was never theirs (403).
 
-use crate::approvals::model::{Chain, ChainNode, Mode, Skip};
+use crate::approvals::model::{Chain, Mode, Skip};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,38 +107,6 @@ pub struct NodeState {
     /// A node a signer was added as: who added them.
     #[serde(default)]
     pub added_by: Option<String>,
-}
-
-impl NodeState {
-    /// A node as a chain resolved it: waiting, or passed over when nobody acts on it (a node
-    /// with nobody on it is passed over whatever the resolver said).
-    fn frozen(n: &ChainNode) -> NodeState {
-        let skipped = match (n.skipped, n.approvers.is_empty()) {
-            (Some(s), _) => Some(s),
-            (None, true) => Some(Skip::NoApprover),
-            (None, false) => None,
-        };
-        NodeState {
-            node_id: n.node_id.clone(),
-            name: n.name.clone(),
-            mode: n.mode,
-            approvers: if skipped.is_some() {
-                Vec::new()
-            } else {
-                dedup(&n.approvers)
-            },
-            skipped,
-            fallback: n.fallback,
-            status: if skipped.is_some() {
-                NodeStatus::Skipped
-            } else {
-                NodeStatus::Waiting
-            },
-            approved_by: Vec::new(),
-            rejected_by: None,
-            added_by: None,
-        }
-    }
 }
 
 /// A request's state: its status, its frozen chain and where it is.
@@ -303,37 +271,6 @@ impl State {
         let mut events = Vec::new();
         s.advance_from(0, &mut events);
         (s, events)
-    }
-
-    /// Route a returned request again on edited answers: every node of the template whose
-    /// condition now decides otherwise than when it was frozen takes its place from `fresh`
-    /// (the chain resolved now for the new answers) — a node the condition skipped before is
-    /// resolved now and waits, a node it skips now is passed over. Nodes whose condition
-    /// decides as before keep their frozen approvers, and added signers stay. Approvers taken
-    /// off keep reading the request (`former`). Returns the ids of the nodes that now take
-    /// part and did not before.
-    pub fn reroute(&mut self, fresh: &Chain) -> Vec<String> {
-        let mut joined = Vec::new();
-        for n in &mut self.nodes {
-            let Some(f) = fresh.nodes.iter().find(|f| f.node_id == n.node_id) else {
-                continue;
-            };
-            let before = n.skipped == Some(Skip::Condition);
-            let now = f.skipped == Some(Skip::Condition);
-            if before == now {
-                continue;
-            }
-            for a in &n.approvers {
-                if !self.former.contains(a) {
-                    self.former.push(a.clone());
-                }
-            }
-            *n = NodeState::frozen(f);
-            if before {
-                joined.push(n.node_id.clone());
-            }
-        }
-        joined
     }
 
     /// Who may approve or reject now (empty unless pending).
@@ -619,6 +556,8 @@ fn deciding(s: &State, actor: &str) -> Result<usize, Refusal> {
 mod check;
 #[path = "machine_replace.rs"]
 mod replace;
+#[path = "machine_route.rs"]
+mod route;
 pub use replace::replace;
 
 #[cfg(test)]

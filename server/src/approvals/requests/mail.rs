@@ -205,83 +205,66 @@ pub struct About<'a> {
     pub url: &'a str,
 }
 
-/// To an approver the request reached: `node` is the step's name.
-pub fn waiting(locale: Locale, a: &About<'_>, submitter: &str, node: &str) -> Mail {
-    let values = [
+/// One mail from its subject and text templates: `values` fill both, beside the recipient's
+/// name and the request's title, id and address.
+fn render(
+    locale: Locale,
+    a: &About<'_>,
+    subject: Localized,
+    text: Localized,
+    values: &[(&str, &str)],
+) -> Mail {
+    let mut all = vec![
         ("name", a.name),
         ("title", a.title),
         ("id", a.id),
         ("url", a.url),
-        ("submitter", submitter),
-        ("node", node),
     ];
+    all.extend_from_slice(values);
     Mail {
         to: a.to.to_string(),
-        subject: WAITING_SUBJECT.render(locale, &values),
-        text: WAITING_TEXT.render(locale, &values),
+        subject: subject.render(locale, &all),
+        text: text.render(locale, &all),
     }
+}
+
+fn outcome(locale: Locale, approved: bool) -> (String, Localized) {
+    if approved {
+        (OUTCOME_APPROVED.render(locale, &[]), APPROVED_SUBJECT)
+    } else {
+        (OUTCOME_REJECTED.render(locale, &[]), REJECTED_SUBJECT)
+    }
+}
+
+/// To an approver the request reached: `node` is the step's name.
+pub fn waiting(locale: Locale, a: &About<'_>, submitter: &str, node: &str) -> Mail {
+    let values = [("submitter", submitter), ("node", node)];
+    render(locale, a, WAITING_SUBJECT, WAITING_TEXT, &values)
 }
 
 /// To the submitter of a request that finished: approved or not, by `actor` (the last
 /// decider's name).
 pub fn finished(locale: Locale, a: &About<'_>, approved: bool, actor: &str) -> Mail {
-    let outcome = if approved {
-        OUTCOME_APPROVED
-    } else {
-        OUTCOME_REJECTED
-    }
-    .render(locale, &[]);
-    let values = [
-        ("name", a.name),
-        ("title", a.title),
-        ("id", a.id),
-        ("url", a.url),
-        ("actor", actor),
-        ("outcome", outcome.as_str()),
-    ];
-    let subject = if approved {
-        APPROVED_SUBJECT
-    } else {
-        REJECTED_SUBJECT
-    };
-    Mail {
-        to: a.to.to_string(),
-        subject: subject.render(locale, &values),
-        text: FINISHED_TEXT.render(locale, &values),
-    }
+    let (outcome, subject) = outcome(locale, approved);
+    let values = [("actor", actor), ("outcome", outcome.as_str())];
+    render(locale, a, subject, FINISHED_TEXT, &values)
 }
 
 /// To a current approver the submitter reminds: `node` is the step's name.
 pub fn urged(locale: Locale, a: &About<'_>, submitter: &str, node: &str) -> Mail {
-    let values = [
-        ("name", a.name),
-        ("title", a.title),
-        ("id", a.id),
-        ("url", a.url),
-        ("submitter", submitter),
-        ("node", node),
-    ];
-    Mail {
-        to: a.to.to_string(),
-        subject: URGED_SUBJECT.render(locale, &values),
-        text: URGED_TEXT.render(locale, &values),
-    }
+    let values = [("submitter", submitter), ("node", node)];
+    render(locale, a, URGED_SUBJECT, URGED_TEXT, &values)
 }
 
 /// To the submitter of a request `actor` sent back to them for changes.
 pub fn returned(locale: Locale, a: &About<'_>, actor: &str) -> Mail {
-    let values = [
-        ("name", a.name),
-        ("title", a.title),
-        ("id", a.id),
-        ("url", a.url),
-        ("actor", actor),
-    ];
-    Mail {
-        to: a.to.to_string(),
-        subject: RETURNED_SUBJECT.render(locale, &values),
-        text: RETURNED_TEXT.render(locale, &values),
-    }
+    render(
+        locale,
+        a,
+        RETURNED_SUBJECT,
+        RETURNED_TEXT,
+        &[("actor", actor)],
+    )
 }
 
 /// To a person copied on a request: when it was submitted (`finished` is `None`), or when it
@@ -293,44 +276,16 @@ pub fn copied(
     finished: Option<(bool, &str)>,
 ) -> Mail {
     let Some((approved, actor)) = finished else {
-        let values = [
-            ("name", a.name),
-            ("title", a.title),
-            ("id", a.id),
-            ("url", a.url),
-            ("submitter", submitter),
-        ];
-        return Mail {
-            to: a.to.to_string(),
-            subject: COPIED_SUBJECT.render(locale, &values),
-            text: COPIED_TEXT.render(locale, &values),
-        };
+        let values = [("submitter", submitter)];
+        return render(locale, a, COPIED_SUBJECT, COPIED_TEXT, &values);
     };
-    let outcome = if approved {
-        OUTCOME_APPROVED
-    } else {
-        OUTCOME_REJECTED
-    }
-    .render(locale, &[]);
+    let (outcome, subject) = outcome(locale, approved);
     let values = [
-        ("name", a.name),
-        ("title", a.title),
-        ("id", a.id),
-        ("url", a.url),
         ("submitter", submitter),
         ("actor", actor),
         ("outcome", outcome.as_str()),
     ];
-    let subject = if approved {
-        APPROVED_SUBJECT
-    } else {
-        REJECTED_SUBJECT
-    };
-    Mail {
-        to: a.to.to_string(),
-        subject: subject.render(locale, &values),
-        text: COPIED_FINISHED_TEXT.render(locale, &values),
-    }
+    render(locale, a, subject, COPIED_FINISHED_TEXT, &values)
 }
 
 #[cfg(test)]
