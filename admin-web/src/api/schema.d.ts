@@ -823,6 +823,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/users/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Count people by status
+         * @description How many accounts the tenant has in each status shown (`invited`, `active`,
+         *     `disabled`, `pending_erasure`, `erased`) and in all. Needs `users.read`.
+         */
+        get: operations["users_counts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users/{id}": {
         parameters: {
             query?: never;
@@ -1007,6 +1028,29 @@ export interface paths {
          *     deleted (409 `last_admin`). Needs `users.delete` and every permission the account holds.
          */
         post: operations["users_deletion_request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/{id}/deletion/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Preview an account's deletion
+         * @description What deleting the account with these choices would do, counted now, per feature:
+         *     what goes to successors, what is removed, what is kept under the pseudonym and what
+         *     legal holds keep. Nothing changes; the erasure report says afterwards what went.
+         *     Needs what a request needs (`users.delete` and every permission the account holds).
+         */
+        get: operations["users_deletion_preview"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3787,6 +3831,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/retention/overrides/{kind}/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview a room's or space's periods
+         * @description What the next run would remove in this room or space alone if these periods were set
+         *     (`set`) or reset to the tenant's policy (`reset`), per class of that kind of container,
+         *     with what each legal hold keeps back. Saves nothing. Needs what setting them needs.
+         */
+        post: operations["retention_overrides_preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/retention/containers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List rooms or spaces
+         * @description Every room (group rooms and channels; `kind=room`) or space (`kind=space`) of the
+         *     tenant whose name contains `q`, not only those the admin belongs to: for picking one to
+         *     give its own periods or to hold. By id, paged. Needs `retention.manage`.
+         */
+        get: operations["retention_containers_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/retention/holds": {
         parameters: {
             query?: never;
@@ -5831,6 +5919,8 @@ export interface components {
             /** @description `room` or `space`. */
             kind: string;
             id: string;
+            /** @description The room's or space's name (`null`: gone since). */
+            name?: string | null;
             /** Format: uint64 */
             items: number;
             /** Format: uint64 */
@@ -6133,6 +6223,30 @@ export interface components {
             next_cursor?: string | null;
         };
         /**
+         * DeletionPreview
+         * @description What deleting an account with the given choices would do, counted now.
+         */
+        DeletionPreview: {
+            user_id: string;
+            /**
+             * Format: int64
+             * @description The tenant's grace period: the account is disabled at once and erased after it.
+             */
+            grace_days: number;
+            /** @description When the erasure would run if the deletion were requested now. */
+            erase_at: string;
+            /** @description `delete` or `pseudonymise`: what happens to the messages the person wrote. */
+            authored_messages: string;
+            /** @description What would go to successors. */
+            transferred: components["schemas"]["TransferLine"][];
+            /** @description What would be removed, kept or held, per feature and kind of data. */
+            erased: components["schemas"]["ForeseenLine"][];
+            /** @description Active legal holds that name the person: what they authored is kept. */
+            holds: string[];
+            /** @description Items removed, bytes, held and kept, summed over `erased`. */
+            totals: components["schemas"]["ForeseenTotals"] & unknown;
+        };
+        /**
          * DeletionSettings
          * @description How the tenant deletes accounts.
          */
@@ -6363,6 +6477,68 @@ export interface components {
             qr_svg: string;
         };
         /**
+         * ErasedLine
+         * @description What one feature removed from one kind of data.
+         */
+        ErasedLine: {
+            feature: string;
+            /** @description `profile`, `sessions`, `messages`, `attachments`, `documents`, … */
+            what: string;
+            /**
+             * Format: uint64
+             * @description Items removed (or scrubbed, for what is kept under a pseudonym).
+             */
+            items: number;
+            /**
+             * Format: uint64
+             * @description Database rows deleted or scrubbed.
+             */
+            rows: number;
+            /**
+             * Format: uint64
+             * @description Files whose blob (and thumbnail) was deleted.
+             */
+            blobs: number;
+            /** Format: uint64 */
+            bytes: number;
+            /**
+             * Format: uint64
+             * @description Search index entries removed or rewritten.
+             */
+            index_entries: number;
+            /**
+             * Format: uint64
+             * @description Items kept because a legal hold covers them.
+             */
+            held: number;
+            /**
+             * Format: uint64
+             * @description Items kept on purpose (messages under the pseudonym, documents that belong to a team
+             *     space, audit entries).
+             */
+            kept: number;
+        };
+        /**
+         * ErasedTotals
+         * @description Sums over every store.
+         */
+        ErasedTotals: {
+            /** Format: uint64 */
+            items: number;
+            /** Format: uint64 */
+            rows: number;
+            /** Format: uint64 */
+            blobs: number;
+            /** Format: uint64 */
+            bytes: number;
+            /** Format: uint64 */
+            index_entries: number;
+            /** Format: uint64 */
+            held: number;
+            /** Format: uint64 */
+            kept: number;
+        };
+        /**
          * ErasureReport
          * @description What one erasure did.
          */
@@ -6377,16 +6553,12 @@ export interface components {
             requested_at: string;
             started_at: string;
             finished_at: string;
-            /** @description What went to successors: `[{feature, what, items, to}]`. */
-            transferred: unknown;
-            /**
-             * @description Per feature and kind of data: `[{feature, what, items, rows, blobs, bytes,
-             *     index_entries, held, kept}]`; `held`: kept by a legal hold; `kept`: kept on purpose
-             *     (messages under the pseudonym, documents that belong to a team space, audit entries).
-             */
-            erased: unknown;
+            /** @description What went to successors. */
+            transferred: components["schemas"]["TransferLine"][];
+            /** @description Per feature and kind of data, what went from which store. */
+            erased: components["schemas"]["ErasedLine"][];
             /** @description The sums over `erased`. */
-            totals: unknown;
+            totals: components["schemas"]["ErasedTotals"] & unknown;
         };
         /** ErasureReportPage */
         ErasureReportPage: {
@@ -6501,6 +6673,51 @@ export interface components {
              * @default false
              */
             subtree: boolean | null;
+        };
+        /**
+         * ForeseenLine
+         * @description What an erasure would do to one kind of data, counted before it runs.
+         */
+        ForeseenLine: {
+            feature: string;
+            what: string;
+            /**
+             * Format: uint64
+             * @description Items that would be removed.
+             */
+            items: number;
+            /**
+             * Format: uint64
+             * @description Bytes they hold, where the feature knows them.
+             */
+            bytes: number;
+            /**
+             * Format: uint64
+             * @description Items a legal hold would keep.
+             */
+            held: number;
+            /**
+             * Format: uint64
+             * @description Items kept on purpose (messages under the pseudonym, submitted requests without their
+             *     answers, documents that belong to another space, the scrubbed profile).
+             */
+            kept: number;
+        };
+        /** ForeseenTotals */
+        ForeseenTotals: {
+            /** Format: uint64 */
+            items: number;
+            /** Format: uint64 */
+            bytes: number;
+            /** Format: uint64 */
+            held: number;
+            /** Format: uint64 */
+            kept: number;
+            /**
+             * Format: uint64
+             * @description Items handed to successors.
+             */
+            transferred: number;
         };
         /** FreeBusy */
         FreeBusy: {
@@ -7882,6 +8099,21 @@ export interface components {
             per?: string | null;
         };
         /**
+         * RetentionContainer
+         * @description A room or space, for picking one to give its own periods or to hold.
+         */
+        RetentionContainer: {
+            /** @description `room` or `space`. */
+            kind: string;
+            id: string;
+            name: string;
+        };
+        /** RetentionContainerPage */
+        RetentionContainerPage: {
+            items: components["schemas"]["RetentionContainer"][];
+            next_cursor?: string | null;
+        };
+        /**
          * RetentionOverride
          * @description A room's or space's own period for one class.
          */
@@ -8810,6 +9042,19 @@ export interface components {
         TotpCode: {
             code: string;
         };
+        /**
+         * TransferLine
+         * @description What went (or goes) to a successor.
+         */
+        TransferLine: {
+            feature: string;
+            /** @description `rooms owned`, `documents in the personal space`, … */
+            what: string;
+            /** Format: uint64 */
+            items: number;
+            /** @description `person:<id>`, `company`, `assignees` or `another member of each room`. */
+            to: string;
+        };
         /** TrashItem */
         TrashItem: {
             /** @description `folder` or `document`. */
@@ -8935,6 +9180,24 @@ export interface components {
             phone_verified: boolean;
             created_at: string;
             updated_at: string;
+        };
+        /**
+         * UserCounts
+         * @description How many accounts a tenant has, per status.
+         */
+        UserCounts: {
+            /** Format: uint64 */
+            invited: number;
+            /** Format: uint64 */
+            active: number;
+            /** Format: uint64 */
+            disabled: number;
+            /** Format: uint64 */
+            pending_erasure: number;
+            /** Format: uint64 */
+            erased: number;
+            /** Format: uint64 */
+            total: number;
         };
         /** UserPage */
         UserPage: {
@@ -15188,6 +15451,142 @@ export interface operations {
             };
         };
     };
+    users_counts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["UserCounts"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission (`forbidden`), or consent to the privacy policy pending (`consent_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or belongs to another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone for good (an invitation used or expired, content whose key was destroyed) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (body, upload or quota) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Requested range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details in the server log under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service the operation needs is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     users_get: {
         parameters: {
             query?: never;
@@ -16877,6 +17276,149 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Deletion"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission (`forbidden`), or consent to the privacy policy pending (`consent_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or belongs to another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone for good (an invitation used or expired, content whose key was destroyed) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (body, upload or quota) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Requested range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details in the server log under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service the operation needs is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    users_deletion_preview: {
+        parameters: {
+            query?: {
+                /** @description `company` or the id of the person who receives the documents; omitted: erased. */
+                documents_to?: string;
+                /** @description The id of the person who takes over the rooms owned (and organised meetings). */
+                rooms_to?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["DeletionPreview"];
                 };
             };
             /** @description Malformed request */
@@ -43460,6 +44002,291 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["RetentionOverride"][];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission (`forbidden`), or consent to the privacy policy pending (`consent_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or belongs to another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone for good (an invitation used or expired, content whose key was destroyed) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (body, upload or quota) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Requested range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details in the server log under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service the operation needs is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retention_overrides_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["OverrideInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RetentionPreview"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing permission (`forbidden`), or consent to the privacy policy pending (`consent_required`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (or belongs to another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone for good (an invitation used or expired, content whose key was destroyed) */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large (body, upload or quota) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported content type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Requested range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Input failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (details in the server log under the request id) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service the operation needs is unavailable; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retention_containers_list: {
+        parameters: {
+            query: {
+                /** @description `room` or `space`. */
+                kind: string;
+                q?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["RetentionContainerPage"];
                 };
             };
             /** @description Malformed request */

@@ -62,6 +62,24 @@ impl Lifecycle for Attendance {
         Ok(out)
     }
 
+    async fn foresee(
+        &self,
+        e: &Erasure,
+        state: &AppState,
+    ) -> Result<crate::lifecycle::erase::Forecast, BoxError> {
+        use crate::lifecycle::erase::{Forecast, Foreseen};
+        let mut conn = state.db.conn().await?;
+        let n = store::all_records(&mut conn, e.tenant_id(), &e.person)
+            .await?
+            .len() as u64;
+        Ok(Forecast::erased(vec![Foreseen::unless_held(
+            e,
+            "attendance",
+            "attendance records",
+            n,
+        )]))
+    }
+
     async fn erase(&self, e: &Erasure, state: &AppState) -> Result<Vec<Erased>, BoxError> {
         if e.person_held() {
             // A legal hold on the person keeps their records as they are.

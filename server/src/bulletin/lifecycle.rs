@@ -76,6 +76,31 @@ impl Lifecycle for Bulletin {
         Ok(out)
     }
 
+    async fn foresee(
+        &self,
+        e: &Erasure,
+        state: &AppState,
+    ) -> Result<crate::lifecycle::erase::Forecast, BoxError> {
+        use crate::lifecycle::erase::{Forecast, Foreseen};
+        let mut conn = state.db.conn().await?;
+        let mut out = Foreseen::of("bulletin", "posts");
+        for row in store::by_author(&mut conn, e.tenant_id(), &e.person).await? {
+            let people = [row.author_id.as_str()];
+            let item = holds::Item {
+                people: &people,
+                room: None,
+                space: None,
+                at: row.created_at,
+            };
+            if e.held_by(&item).is_some() {
+                out.held += 1;
+            } else {
+                out.items += 1;
+            }
+        }
+        Ok(Forecast::erased(vec![out]))
+    }
+
     async fn erase(&self, e: &Erasure, state: &AppState) -> Result<Vec<Erased>, BoxError> {
         let tenant_id = e.tenant_id();
         let mut out = Erased::of("bulletin", "posts");

@@ -16,7 +16,7 @@ use crate::{
     authz::Proof,
     db::{new_id, now_ms},
     lifecycle::{
-        erase::{DocumentsTo, Erased, Erasure, Transferred},
+        erase::{DocumentsTo, Erased, Erasure, Forecast, Foreseen, Transferred},
         holds::Item,
     },
     search, AppState, BoxError,
@@ -83,6 +83,60 @@ pub async fn transfer(e: &Erasure, state: &AppState) -> Result<Vec<Transferred>,
         items: docs.len() as u64,
         to: label,
     }])
+}
+
+/// What [`transfer`] and [`erase`] would do, counted: the live documents of the personal space
+/// that go to the successor, the documents purged (all of them without a transfer, else what
+/// is in the trash), those a hold keeps, and those kept because they belong to another space.
+pub async fn foresee(e: &Erasure, state: &AppState) -> Result<Forecast, BoxError> {
+    let tenant_id = e.tenant_id();
+    let mut conn = state.db.conn().await?;
+    let mut out = Forecast::default();
+    let personal = store::spaces::by_key(&mut conn, tenant_id, &format!("p:{}", e.person)).await?;
+    let to = match &e.transfers.documents_to {
+        Some(DocumentsTo::Person(s)) if s != &e.person => Some(format!("person:{s}")),
+        Some(DocumentsTo::Company) => Some("company".to_string()),
+        _ => None,
+    };
+    let mut documents = Foreseen::of(FEATURE, "documents");
+    if let Some(space) = &personal {
+        let mut moved = 0u64;
+        for d in store::erase::docs_in(&mut conn, tenant_id, space).await? {
+            if to.is_some() && d.trashed == 0 {
+                moved += 1;
+                continue;
+            }
+            let item = Item {
+                people: &[d.owner_id.as_str()],
+                room: None,
+                space: Some(space),
+                at: d.created_at,
+            };
+            if e.held_by(&item).is_some() {
+                documents.held += 1;
+            } else {
+                documents.items += 1;
+            }
+        }
+        if let Some(to) = to.filter(|_| moved > 0) {
+            out.transferred.push(Transferred {
+                feature: FEATURE.into(),
+                what: "documents in the personal space".into(),
+                items: moved,
+                to,
+            });
+        }
+    }
+    let elsewhere = store::erase::owned_elsewhere(
+        &mut conn,
+        tenant_id,
+        &e.person,
+        personal.as_deref().unwrap_or(""),
+    )
+    .await?;
+    documents.kept = u64::try_from(elsewhere).unwrap_or(0);
+    out.erased.push(documents);
+    Ok(out)
 }
 
 pub async fn erase(e: &Erasure, state: &AppState) -> Result<Vec<Erased>, BoxError> {

@@ -119,6 +119,43 @@ impl Lifecycle for Documents {
         super::erase::erase(e, state).await
     }
 
+    async fn foresee(
+        &self,
+        e: &crate::lifecycle::erase::Erasure,
+        state: &AppState,
+    ) -> Result<crate::lifecycle::erase::Forecast, BoxError> {
+        super::erase::foresee(e, state).await
+    }
+
+    async fn containers(
+        &self,
+        state: &AppState,
+        tenant_id: &str,
+        kind: Container,
+        find: crate::lifecycle::Find<'_>,
+    ) -> Result<Option<Vec<crate::lifecycle::Named>>, BoxError> {
+        if kind != Container::Space {
+            return Ok(None);
+        }
+        let mut conn = state.db.conn().await?;
+        let mut out = Vec::new();
+        for (id, name, key) in store::spaces::named(&mut conn, tenant_id, find).await? {
+            // Every personal space is "My documents": say whose.
+            let whose = match key.strip_prefix("p:") {
+                Some(person) => crate::users::service::find(&mut conn, tenant_id, person)
+                    .await?
+                    .map(|u| u.display_name),
+                None => None,
+            };
+            let name = match whose {
+                Some(w) => format!("{name} · {w}"),
+                None => name,
+            };
+            out.push(crate::lifecycle::Named { id, name });
+        }
+        Ok(Some(out))
+    }
+
     async fn container(
         &self,
         state: &AppState,

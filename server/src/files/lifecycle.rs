@@ -96,6 +96,23 @@ impl Lifecycle for Files {
         Ok(vec![out])
     }
 
+    /// Every upload of the person, with its size: what uses a file is removed with it (the
+    /// messages and documents counted by their features), unless it is kept or held.
+    async fn foresee(
+        &self,
+        e: &crate::lifecycle::erase::Erasure,
+        state: &AppState,
+    ) -> Result<crate::lifecycle::erase::Forecast, BoxError> {
+        use crate::lifecycle::erase::{Forecast, Foreseen};
+        let mut conn = state.db.conn().await?;
+        let (n, bytes) = store::uploads_of(&mut conn, e.tenant_id(), &e.person).await?;
+        let mut row = Foreseen::unless_held(e, "files", "uploads", n);
+        if !e.person_held() {
+            row.bytes = bytes;
+        }
+        Ok(Forecast::erased(vec![row]))
+    }
+
     async fn purge(
         &self,
         proof: &Purge,

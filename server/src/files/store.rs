@@ -575,6 +575,26 @@ pub async fn matches(
     Ok(n > 0)
 }
 
+/// How many files the person uploaded, and their bytes.
+pub async fn uploads_of(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    uploader_id: &str,
+) -> Result<(u64, u64), sqlx::Error> {
+    let (n, bytes): (i64, i64) = sqlx::query_as(
+        "select count(*), cast(coalesce(sum(size), 0) as bigint) from files
+         where tenant_id = $1 and uploader_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(uploader_id)
+    .fetch_one(conn)
+    .await?;
+    Ok((
+        u64::try_from(n).unwrap_or(0),
+        u64::try_from(bytes).unwrap_or(0),
+    ))
+}
+
 /// A person's uploads matching a condition over `files f` (a fixed fragment, never input).
 pub async fn uploads_where(
     conn: &mut AnyConnection,

@@ -179,6 +179,77 @@ pub struct Transferred {
     pub to: String,
 }
 
+/// What an erasure would do to one kind of data, counted before it runs (nothing changes).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Foreseen {
+    pub feature: String,
+    /// What it is: `messages`, `documents`, `uploads`, …
+    pub what: String,
+    /// Items that would be removed.
+    pub items: u64,
+    /// Bytes those items hold, where the feature knows them.
+    pub bytes: u64,
+    /// Items a legal hold would keep.
+    pub held: u64,
+    /// Items kept on purpose (messages under the pseudonym, records that keep a pseudonymous id).
+    pub kept: u64,
+}
+
+impl Foreseen {
+    pub fn of(feature: &str, what: &str) -> Foreseen {
+        Foreseen {
+            feature: feature.to_string(),
+            what: what.to_string(),
+            ..Foreseen::default()
+        }
+    }
+
+    /// `n` items that would be removed.
+    pub fn removed(feature: &str, what: &str, n: u64) -> Foreseen {
+        Foreseen {
+            items: n,
+            ..Foreseen::of(feature, what)
+        }
+    }
+
+    /// `n` items, all removed unless a hold on the person keeps them.
+    pub fn unless_held(e: &Erasure, feature: &str, what: &str, n: u64) -> Foreseen {
+        if e.person_held() {
+            Foreseen {
+                held: n,
+                ..Foreseen::of(feature, what)
+            }
+        } else {
+            Foreseen::removed(feature, what, n)
+        }
+    }
+}
+
+/// What an erasure would do, feature by feature: the deletion preview.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Forecast {
+    pub transferred: Vec<Transferred>,
+    pub erased: Vec<Foreseen>,
+    /// The active legal holds that name the person (everything they authored is then kept).
+    #[serde(default)]
+    pub holds: Vec<String>,
+}
+
+impl Forecast {
+    pub fn erased(erased: Vec<Foreseen>) -> Forecast {
+        Forecast {
+            erased,
+            ..Forecast::default()
+        }
+    }
+
+    pub fn extend(&mut self, o: Forecast) {
+        self.transferred.extend(o.transferred);
+        self.erased.extend(o.erased);
+        self.holds.extend(o.holds);
+    }
+}
+
 /// What one erasure did, store by store.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Report {

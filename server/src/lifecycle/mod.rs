@@ -48,6 +48,27 @@ impl Container {
     }
 }
 
+/// A room or space by name, for pickers and previews.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Named {
+    pub id: String,
+    pub name: String,
+}
+
+/// Which rooms or spaces to name.
+#[derive(Debug, Clone, Copy)]
+pub enum Find<'a> {
+    /// These (unknown ids are left out).
+    Ids(&'a [String]),
+    /// Every one whose name contains `q` (any case; `""`: all), by id after `after`, at most
+    /// `limit`.
+    Search {
+        q: &'a str,
+        after: &'a str,
+        limit: i64,
+    },
+}
+
 /// One kind of data a feature keeps, such as `messages_direct` or `document_versions`.
 #[derive(Debug, Clone, Copy)]
 pub struct DataClass {
@@ -173,6 +194,17 @@ pub trait Lifecycle: Send + Sync {
         Ok(Vec::new())
     }
 
+    /// What [`transfer`](Lifecycle::transfer) and [`erase`](Lifecycle::erase) would do for
+    /// this erasure, counted from the stores without changing anything (the deletion
+    /// preview). An estimate of the moment: the erasure report says what went.
+    async fn foresee(
+        &self,
+        _erasure: &erase::Erasure,
+        _state: &AppState,
+    ) -> Result<erase::Forecast, BoxError> {
+        Ok(erase::Forecast::default())
+    }
+
     /// Whether a room or space with this id exists in the tenant, and whether `user_id` may
     /// govern its retention (owns the room, manages the space). `None`: not this feature's
     /// container, or no such container.
@@ -184,6 +216,18 @@ pub trait Lifecycle: Send + Sync {
         _id: &str,
         _user_id: &str,
     ) -> Result<Option<bool>, BoxError> {
+        Ok(None)
+    }
+
+    /// The tenant's rooms or spaces by name (every one, not only the asker's: for the admin's
+    /// pickers). `None`: not this feature's container.
+    async fn containers(
+        &self,
+        _state: &AppState,
+        _tenant_id: &str,
+        _kind: Container,
+        _find: Find<'_>,
+    ) -> Result<Option<Vec<Named>>, BoxError> {
         Ok(None)
     }
 }
@@ -247,6 +291,23 @@ impl Registry {
         Ok(None)
     }
 
+    /// The tenant's rooms or spaces by name, from the feature that keeps them (see
+    /// [`Lifecycle::containers`]); none when no feature keeps that kind.
+    pub async fn containers(
+        &self,
+        state: &AppState,
+        tenant_id: &str,
+        kind: Container,
+        find: Find<'_>,
+    ) -> Result<Vec<Named>, BoxError> {
+        for f in &self.features {
+            if let Some(v) = f.containers(state, tenant_id, kind, find).await? {
+                return Ok(v);
+            }
+        }
+        Ok(Vec::new())
+    }
+
     /// Erase a person from every store: every feature's transfers first, then every
     /// feature's erasure, in registration order (the account's own record last).
     pub async fn erase(
@@ -270,6 +331,34 @@ impl Registry {
             report.erased.extend(f.erase(&e, state).await?);
         }
         Ok(report)
+    }
+
+    /// What erasing the person would do, per feature, counted without changing anything:
+    /// the same erasure (choices and active holds) [`erase`](Registry::erase) would run.
+    pub async fn foresee(
+        &self,
+        state: &AppState,
+        tenant_id: &str,
+        person: &str,
+        messages: erase::AuthoredMessages,
+        transfers: erase::Transfers,
+    ) -> Result<erase::Forecast, BoxError> {
+        let held = {
+            let mut conn = state.db.conn().await?;
+            holds::active(&mut conn, tenant_id).await?
+        };
+        let e = erase::Erasure::new(tenant_id, person, messages, transfers, held);
+        let mut out = erase::Forecast::default();
+        for f in &self.features {
+            out.extend(f.foresee(&e, state).await?);
+        }
+        out.holds = e
+            .holds
+            .iter()
+            .filter(|h| h.people.iter().any(|p| p == person))
+            .map(|h| h.name.clone())
+            .collect();
+        Ok(out)
     }
 
     /// What a purge with this selection would remove, counted without deleting anything.

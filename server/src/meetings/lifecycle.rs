@@ -79,6 +79,30 @@ impl Lifecycle for Meetings {
         }])
     }
 
+    async fn foresee(
+        &self,
+        e: &Erasure,
+        state: &AppState,
+    ) -> Result<crate::lifecycle::erase::Forecast, BoxError> {
+        use crate::lifecycle::erase::{Forecast, Foreseen};
+        let mut conn = state.db.conn().await?;
+        let n = store::organised_by(&mut conn, e.tenant_id(), &e.person)
+            .await?
+            .len() as u64;
+        Ok(match e.transfers.rooms_to.as_deref() {
+            Some(to) if n > 0 => Forecast {
+                transferred: vec![Transferred {
+                    feature: "meetings".into(),
+                    what: "organised meetings".into(),
+                    items: n,
+                    to: format!("person:{to}"),
+                }],
+                ..Forecast::default()
+            },
+            _ => Forecast::erased(vec![Foreseen::removed("meetings", "organised meetings", n)]),
+        })
+    }
+
     async fn erase(&self, e: &Erasure, state: &AppState) -> Result<Vec<Erased>, BoxError> {
         let t = e.tenant_id();
         let mut tx = state.db.begin().await?;

@@ -15,7 +15,7 @@ use super::{emit::Change, purge, store};
 use crate::{
     authz::Proof,
     lifecycle::{
-        erase::{AuthoredMessages, Erased, Erasure, Transferred},
+        erase::{AuthoredMessages, Erased, Erasure, Forecast, Foreseen, Transferred},
         holds::Item,
         Purged,
     },
@@ -90,6 +90,82 @@ pub async fn transfer(e: &Erasure, state: &AppState) -> Result<Vec<Transferred>,
             to: "another member of each room".into(),
         });
     }
+    Ok(out)
+}
+
+/// What [`transfer`] and [`erase`] would do, counted: the rooms owned and who takes them, the
+/// messages written (removed, kept under the pseudonym or held), their attachments and the
+/// memberships.
+pub async fn foresee(e: &Erasure, state: &AppState) -> Result<Forecast, BoxError> {
+    let tenant_id = e.tenant_id();
+    let mut conn = state.db.conn().await?;
+    let mut out = Forecast::default();
+    let rooms = store::erase::owned_rooms(&mut conn, tenant_id, &e.person).await?;
+    match e.transfers.rooms_to.as_deref().filter(|s| *s != e.person) {
+        Some(s) if !rooms.is_empty() => out.transferred.push(Transferred {
+            feature: FEATURE.into(),
+            what: "rooms owned".into(),
+            items: rooms.len() as u64,
+            to: format!("person:{s}"),
+        }),
+        Some(_) => {}
+        None => {
+            let mut heirs = 0u64;
+            for room in &rooms {
+                if store::erase::heir(&mut conn, tenant_id, room, &e.person)
+                    .await?
+                    .is_some()
+                {
+                    heirs += 1;
+                }
+            }
+            if heirs > 0 {
+                out.transferred.push(Transferred {
+                    feature: FEATURE.into(),
+                    what: "rooms owned".into(),
+                    items: heirs,
+                    to: "another member of each room".into(),
+                });
+            }
+            let alone = rooms.len() as u64 - heirs;
+            if alone > 0 {
+                out.erased.push(Foreseen {
+                    kept: alone,
+                    ..Foreseen::of(FEATURE, "rooms owned with no other member (left empty)")
+                });
+            }
+        }
+    }
+    let mut messages = Foreseen::of(FEATURE, "messages");
+    let mut after = String::new();
+    loop {
+        let page = store::erase::authored(&mut conn, tenant_id, &e.person, &after, 1000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id.clone();
+        for m in &page {
+            let item = Item {
+                people: &[e.person.as_str()],
+                room: Some(&m.room_id),
+                space: None,
+                at: m.created_at,
+            };
+            if e.held_by(&item).is_some() {
+                messages.held += 1;
+            } else if e.messages == AuthoredMessages::Delete {
+                messages.items += 1;
+                messages.bytes += u64::try_from(m.bytes).unwrap_or(0);
+            } else {
+                messages.kept += 1;
+            }
+        }
+    }
+    let attachments = store::erase::attachment_count(&mut conn, tenant_id, &e.person).await?;
+    let memberships = store::room_ids_of(&mut conn, tenant_id, &e.person).await?;
+    out.erased.extend([
+        messages,
+        Foreseen::unless_held(e, FEATURE, "attachments", attachments),
+        Foreseen::removed(FEATURE, "memberships", memberships.len() as u64),
+    ]);
     Ok(out)
 }
 

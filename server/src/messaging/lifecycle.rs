@@ -180,6 +180,33 @@ impl Lifecycle for Messaging {
         super::erase::erase(e, state).await
     }
 
+    async fn foresee(
+        &self,
+        e: &crate::lifecycle::erase::Erasure,
+        state: &AppState,
+    ) -> Result<crate::lifecycle::erase::Forecast, BoxError> {
+        super::erase::foresee(e, state).await
+    }
+
+    async fn containers(
+        &self,
+        state: &AppState,
+        tenant_id: &str,
+        kind: Container,
+        find: crate::lifecycle::Find<'_>,
+    ) -> Result<Option<Vec<crate::lifecycle::Named>>, BoxError> {
+        if kind != Container::Room {
+            return Ok(None);
+        }
+        let mut conn = state.db.conn().await?;
+        let rows = store::lifecycle::rooms_named(&mut conn, tenant_id, find).await?;
+        Ok(Some(
+            rows.into_iter()
+                .map(|(id, name)| crate::lifecycle::Named { id, name })
+                .collect(),
+        ))
+    }
+
     async fn container(
         &self,
         state: &AppState,

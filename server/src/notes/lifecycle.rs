@@ -36,6 +36,21 @@ impl Lifecycle for Notes {
         CLASSES
     }
 
+    async fn foresee(
+        &self,
+        e: &Erasure,
+        state: &AppState,
+    ) -> Result<crate::lifecycle::erase::Forecast, BoxError> {
+        use crate::lifecycle::erase::{Forecast, Foreseen};
+        let mut conn = state.db.conn().await?;
+        let n = store::of_owner(&mut conn, e.tenant_id(), &e.person)
+            .await?
+            .len() as u64;
+        Ok(Forecast::erased(vec![Foreseen::removed(
+            "notes", "notes", n,
+        )]))
+    }
+
     async fn erase(&self, e: &Erasure, state: &AppState) -> Result<Vec<Erased>, BoxError> {
         let tenant_id = e.tenant_id();
         let mut tx = state.db.begin().await?;

@@ -9,7 +9,7 @@ use crate::{
     authz::{perm, Granted},
     db::now_ms,
     error::{ApiError, ApiResult, Code},
-    lifecycle::{holds::Hold, Container, DataClass, Measure, Selection},
+    lifecycle::{holds::Hold, Container, DataClass, Find, Measure, Named, Selection},
     AppState,
 };
 use sqlx::AnyConnection;
@@ -300,6 +300,9 @@ pub struct Preview {
     pub classes: Vec<ClassPreview>,
     /// The tenant's active holds (names for the held counts).
     pub holds: Vec<Hold>,
+    /// Room and space names by id, for the per-container rows (filled for previews shown to
+    /// people, not for runs).
+    pub names: HashMap<String, String>,
 }
 
 impl Preview {
@@ -320,7 +323,10 @@ pub async fn preview(
     if let Some(ch) = change {
         validate(state, ch)?;
     }
-    measure_all(state, &g.principal().tenant_id, now_ms(), change).await
+    let tenant_id = &g.principal().tenant_id;
+    let mut out = measure_all(state, tenant_id, now_ms(), change).await?;
+    name_containers(state, tenant_id, &mut out).await?;
+    Ok(out)
 }
 
 /// Measure every class of a tenant at `as_of`.
@@ -352,7 +358,65 @@ pub async fn measure_all(
         as_of,
         classes,
         holds: ctx.holds,
+        names: HashMap::new(),
     })
+}
+
+/// Name the rooms and spaces a preview lists (the first 100 of each class).
+async fn name_containers(state: &AppState, tenant_id: &str, p: &mut Preview) -> ApiResult<()> {
+    for kind in [Container::Room, Container::Space] {
+        let ids: Vec<String> = p
+            .classes
+            .iter()
+            .filter(|c| c.class.container == Some(kind))
+            .flat_map(|c| c.measure.containers.iter().take(100).map(|x| x.0.clone()))
+            .filter(|id| !p.names.contains_key(id))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let named = state
+            .lifecycle
+            .containers(state, tenant_id, kind, Find::Ids(&ids))
+            .await
+            .map_err(ApiError::internal)?;
+        p.names.extend(named.into_iter().map(|n| (n.id, n.name)));
+    }
+    Ok(())
+}
+
+/// The tenant's rooms or spaces by name (every one), for picking one to override or hold.
+/// Needs `retention.manage`.
+pub async fn containers(
+    state: &AppState,
+    p: &Principal,
+    kind: &str,
+    q: Option<&str>,
+    cursor: Option<&str>,
+    limit: Option<u32>,
+) -> ApiResult<(Vec<Named>, Option<String>)> {
+    state.authz.require(p, perm::RETENTION_MANAGE).await?;
+    let kind = Container::parse(kind)
+        .ok_or_else(|| ApiError::validation("kind", "either room or space"))?;
+    let limit = crate::http::pagination::limit(limit)?;
+    let after = crate::http::pagination::decode(cursor)?;
+    let rows = state
+        .lifecycle
+        .containers(
+            state,
+            &p.tenant_id,
+            kind,
+            Find::Search {
+                q: q.unwrap_or("").trim(),
+                after: after.as_deref().unwrap_or(""),
+                limit: limit + 1,
+            },
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(crate::http::pagination::page(rows, limit, |r| r.id.clone()))
 }
 
 /// Change the tenant's policy (`retention.manage`). A change that would remove more items than
@@ -468,16 +532,17 @@ async fn govern(
     }
 }
 
-/// Set (or with `reset`, remove) a room's or space's own periods; its overrides after.
-#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, kind = %kind, id = %id))]
-pub async fn set_overrides(
+/// Check proposed periods for a room or space: the container exists and the asker governs it
+/// (`retention.manage`, or owning the room / managing the space within the owners' minimum),
+/// each class has per-container periods of that kind, and the days are allowed.
+async fn check_override(
     state: &AppState,
     p: &Principal,
     kind: &str,
     id: &str,
-    set: Vec<ClassDays>,
-    reset: Vec<String>,
-) -> ApiResult<Vec<OverrideRow>> {
+    set: &[ClassDays],
+    reset: &[String],
+) -> ApiResult<Container> {
     let kind = Container::parse(kind).ok_or_else(|| ApiError::not_found("container"))?;
     let owner_min = govern(state, p, kind, id).await?;
     for (i, s) in set.iter().enumerate() {
@@ -501,6 +566,86 @@ pub async fn set_overrides(
     for (i, r) in reset.iter().enumerate() {
         class_named(state, r, &format!("reset[{i}]"))?;
     }
+    Ok(kind)
+}
+
+/// What the next run would remove in one room or space under proposed periods (`set` and
+/// `reset`, as for [`set_overrides`]), counted without saving anything: each class of that
+/// kind of container, measured in that container alone. Needs what setting them needs.
+pub async fn preview_override(
+    state: &AppState,
+    p: &Principal,
+    kind: &str,
+    id: &str,
+    set: Vec<ClassDays>,
+    reset: Vec<String>,
+) -> ApiResult<Preview> {
+    let kind = check_override(state, p, kind, id, &set, &reset).await?;
+    let ctx = {
+        let mut conn = state.db.conn().await?;
+        Context::load(&mut conn, &p.tenant_id).await?
+    };
+    let as_of = now_ms();
+    let cutoff = |d: Option<i64>| d.map(|d| as_of.saturating_sub(d.saturating_mul(DAY_MS)));
+    let mut classes = Vec::new();
+    for c in state
+        .lifecycle
+        .classes()
+        .filter(|c| c.container == Some(kind))
+    {
+        let current = ctx
+            .overrides
+            .iter()
+            .find(|o| {
+                o.class == c.name && o.container_kind == kind.as_str() && o.container_id == id
+            })
+            .map(|o| o.days);
+        let days = match set.iter().find(|s| s.class == c.name) {
+            Some(s) => s.days,
+            None if reset.iter().any(|r| r == c.name) => ctx.days(state, c, None),
+            None => current.unwrap_or_else(|| ctx.days(state, c, None)),
+        };
+        // Nothing is due outside the container; inside it, what `days` makes due.
+        let sel = Selection {
+            tenant_id: ctx.tenant_id.clone(),
+            class: c.name,
+            cutoff: None,
+            overrides: vec![(id.to_string(), cutoff(days))],
+            holds: ctx.holds.clone(),
+            exempt_pinned: ctx.switches.exempt_pinned,
+        };
+        let measure = state
+            .lifecycle
+            .measure(state, &sel)
+            .await
+            .map_err(ApiError::internal)?;
+        classes.push(ClassPreview {
+            class: c,
+            days,
+            measure,
+        });
+    }
+    let mut out = Preview {
+        as_of,
+        classes,
+        holds: ctx.holds,
+        names: HashMap::new(),
+    };
+    name_containers(state, &p.tenant_id, &mut out).await?;
+    Ok(out)
+}
+
+/// Set (or with `reset`, remove) a room's or space's own periods; its overrides after.
+#[tracing::instrument(skip_all, fields(tenant_id = %p.tenant_id, kind = %kind, id = %id))]
+pub async fn set_overrides(
+    state: &AppState,
+    p: &Principal,
+    kind: &str,
+    id: &str,
+    set: Vec<ClassDays>,
+    reset: Vec<String>,
+) -> ApiResult<Vec<OverrideRow>> {
+    let kind = check_override(state, p, kind, id, &set, &reset).await?;
     let now = now_ms();
     let mut tx = state.db.begin().await?;
     for s in &set {

@@ -72,6 +72,29 @@ impl Lifecycle for Tasks {
         })
     }
 
+    async fn foresee(
+        &self,
+        e: &Erasure,
+        state: &AppState,
+    ) -> Result<crate::lifecycle::erase::Forecast, BoxError> {
+        use crate::lifecycle::erase::{Forecast, Foreseen};
+        let mut conn = state.db.conn().await?;
+        let (handed, own, assigned) = store::foresee(&mut conn, e.tenant_id(), &e.person).await?;
+        let mut out = Forecast::erased(vec![
+            Foreseen::removed("tasks", "tasks", own),
+            Foreseen::removed("tasks", "assignments", assigned),
+        ]);
+        if handed > 0 {
+            out.transferred.push(Transferred {
+                feature: "tasks".into(),
+                what: "assigned tasks".into(),
+                items: handed,
+                to: "assignees".into(),
+            });
+        }
+        Ok(out)
+    }
+
     async fn erase(&self, e: &Erasure, state: &AppState) -> Result<Vec<Erased>, BoxError> {
         let tenant_id = e.tenant_id();
         let mut tx = state.db.begin().await?;

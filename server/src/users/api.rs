@@ -152,6 +152,17 @@ pub struct SetRoles {
     pub role_ids: Vec<String>,
 }
 
+/// How many accounts a tenant has, per status.
+#[derive(Debug, Default, Object)]
+pub struct UserCounts {
+    pub invited: u64,
+    pub active: u64,
+    pub disabled: u64,
+    pub pending_erasure: u64,
+    pub erased: u64,
+    pub total: u64,
+}
+
 #[derive(Default)]
 pub struct UsersApi;
 
@@ -189,6 +200,32 @@ impl UsersApi {
             items: rows.into_iter().map(User::from).collect(),
             next_cursor: next,
         }))
+    }
+
+    /// Count people by status
+    ///
+    /// How many accounts the tenant has in each status shown (`invited`, `active`,
+    /// `disabled`, `pending_erasure`, `erased`) and in all. Needs `users.read`.
+    #[oai(path = "/users/counts", method = "get", operation_id = "users_counts")]
+    async fn counts(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+    ) -> ApiResult<Json<UserCounts>> {
+        let mut c = UserCounts::default();
+        for (status, n) in service::counts(&state, &auth.0).await? {
+            let n = u64::try_from(n).unwrap_or(0);
+            c.total += n;
+            match status.as_str() {
+                "invited" => c.invited = n,
+                "active" => c.active = n,
+                "disabled" => c.disabled = n,
+                "pending_erasure" => c.pending_erasure = n,
+                "erased" => c.erased = n,
+                _ => {}
+            }
+        }
+        Ok(Json(c))
     }
 
     /// Invite a user

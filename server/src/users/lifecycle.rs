@@ -19,6 +19,21 @@ pub struct Accounts;
 
 #[async_trait]
 impl Lifecycle for Accounts {
+    async fn foresee(
+        &self,
+        _e: &Erasure,
+        _state: &AppState,
+    ) -> Result<crate::lifecycle::erase::Forecast, BoxError> {
+        use crate::lifecycle::erase::{Forecast, Foreseen};
+        Ok(Forecast::erased(vec![Foreseen {
+            kept: 1,
+            ..Foreseen::of(
+                "users",
+                "profile (scrubbed down to the pseudonym; the id stays)",
+            )
+        }]))
+    }
+
     async fn erase(&self, e: &Erasure, state: &AppState) -> Result<Vec<Erased>, BoxError> {
         let tenant_id = e.tenant_id();
         let mut tx = state.db.begin().await?;

@@ -262,6 +262,20 @@ pub async fn list(
     .await
 }
 
+/// How many accounts the tenant has per status shown (`pending_erasure`, `erased` included).
+pub async fn count_by_status(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select s, count(*) from (select {SHOWN_STATUS} as s from users where tenant_id = $1) x
+         group by s order by s"
+    ))
+    .bind(tenant_id)
+    .fetch_all(conn)
+    .await
+}
+
 /// How many of `ids` are active users of the tenant, `except` left out.
 pub async fn count_active_among(
     conn: &mut AnyConnection,

@@ -296,6 +296,35 @@ async fn canary_erasure(b: Backend, s3: bool) {
     .await
     .expect("socket");
 
+    // The preview counts what the erasure will do, before anything changes.
+    let preview = s
+        .get(
+            &format!(
+                "/api/v1/users/{carol_id}/deletion/preview?documents_to={dan_id}&rooms_to={dan_id}"
+            ),
+            &admin,
+        )
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(preview["grace_days"], 0, "{preview}");
+    assert_eq!(preview["authored_messages"], "delete", "{preview}");
+    assert_eq!(preview["holds"], json!([]), "{preview}");
+    let foreseen = |feature: &str, what: &str| -> Value {
+        preview["erased"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["feature"] == feature && e["what"] == what)
+            .unwrap_or_else(|| panic!("{feature}/{what} in {preview}"))
+            .clone()
+    };
+    assert_eq!(
+        s.get("/api/v1/me", &carol).await.status,
+        200,
+        "the preview changes nothing"
+    );
+
     // Her live documents go to Dan, and her rooms.
     let r = s
         .post(
@@ -345,6 +374,24 @@ async fn canary_erasure(b: Backend, s3: bool) {
         dan_id.as_str(),
         "{}",
         moved.text
+    );
+    // The preview said so: the same transfers, and the same counts of what went.
+    assert_eq!(preview["transferred"], report["transferred"], "{preview}");
+    for (feature, what) in [
+        ("messaging", "messages"),
+        ("messaging", "memberships"),
+        ("documents", "documents"),
+        ("bulletin", "posts"),
+    ] {
+        assert_eq!(
+            foreseen(feature, what)["items"],
+            line(&report, feature, what)["items"],
+            "{feature}/{what}: {preview} vs {report}"
+        );
+    }
+    assert!(
+        foreseen("files", "uploads")["bytes"].as_u64().unwrap() > 0,
+        "{preview}"
     );
     // What the report counts.
     let messages = line(&report, "messaging", "messages");
@@ -504,6 +551,16 @@ async fn grace_period(b: Backend) {
     assert_eq!(ids, vec![eve_id.as_str()]);
     let disabled = s.get("/api/v1/users?status=disabled", &admin).await;
     assert!(disabled.ok(200)["items"].as_array().unwrap().is_empty());
+    let counts = s.get("/api/v1/users/counts", &admin).await;
+    let counts = counts.ok(200);
+    assert_eq!(
+        (
+            counts["pending_erasure"].clone(),
+            counts["disabled"].clone()
+        ),
+        (json!(1), json!(0)),
+        "{counts}"
+    );
     // Not twice; not enabled behind the workflow's back.
     assert_eq!(
         s.post(&path, &admin, json!({})).await.problem(409),
@@ -637,6 +694,21 @@ async fn rules(b: Backend) {
         s.req("POST", &path, None, Some(json!({}))).await.status,
         401
     );
+    // The preview: the same rules, and it changes nothing.
+    let preview = format!("/api/v1/users/{dan_id}/deletion/preview");
+    assert_eq!(s.get(&preview, &dan).await.problem(403), "forbidden");
+    assert_eq!(s.get(&preview, &other.admin_token).await.status, 404);
+    assert_eq!(s.req("GET", &preview, None, None).await.status, 401);
+    let r = s
+        .get(&format!("{preview}?documents_to=nobody"), &admin)
+        .await;
+    assert_eq!(r.problem(422), "validation_failed");
+    assert_eq!(r.body["field"], "documents_to", "{}", r.text);
+    let r = s.get(&format!("{preview}?rooms_to={dan_id}"), &admin).await;
+    assert_eq!(r.body["field"], "rooms_to", "{}", r.text);
+    let r = s.get(&preview, &admin).await;
+    assert_eq!(r.ok(200)["user_id"], dan_id.as_str());
+    assert_eq!(s.get("/api/v1/me", &dan).await.status, 200);
     // Bad input.
     let r = s
         .post(&path, &admin, json!({ "documents_to": "nobody" }))
@@ -781,6 +853,23 @@ async fn legal_holds_win(b: Backend) {
     .await
     .ok(201);
     settings(&s, &admin, 0, "delete", true).await;
+    // The preview names the hold and counts what it keeps.
+    let p = s
+        .get(&format!("/api/v1/users/{hal_id}/deletion/preview"), &admin)
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(p["holds"], json!(["Hal's matter"]), "{p}");
+    let kept = |what: &str| {
+        p["erased"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["what"] == what)
+            .map(|e| (e["items"].clone(), e["held"].clone()))
+    };
+    assert_eq!(kept("messages"), Some((json!(0), json!(1))), "{p}");
+    assert_eq!(kept("documents"), Some((json!(0), json!(1))), "{p}");
     s.post(
         &format!("/api/v1/users/{hal_id}/deletion"),
         &admin,

@@ -336,6 +336,15 @@ fn cases() -> Vec<Case> {
             bad: Some(|_| req("GET", "/api/v1/users?limit=0", None)),
         },
         Case {
+            op: "users_counts",
+            auth: Session,
+            perm: Some("users.read"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/users/counts", None),
+            names_object: false,
+            bad: None,
+        },
+        Case {
             op: "users_create",
             auth: Session,
             perm: Some("users.manage"),
@@ -2030,6 +2039,42 @@ fn cases() -> Vec<Case> {
             }),
         },
         Case {
+            op: "retention_overrides_preview",
+            auth: Session,
+            perm: Some("retention.manage"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "POST",
+                    format!(
+                        "/api/v1/retention/overrides/room/{}/preview",
+                        f.hold_room_id
+                    ),
+                    Some(json!({ "set": [{ "class": "messages_group", "days": 30 }] })),
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "POST",
+                    format!(
+                        "/api/v1/retention/overrides/room/{}/preview",
+                        f.hold_room_id
+                    ),
+                    Some(json!({ "set": [{ "class": "trash", "days": 5 }] })),
+                )
+            }),
+        },
+        Case {
+            op: "retention_containers_list",
+            auth: Session,
+            perm: Some("retention.manage"),
+            ok: 200,
+            call: |_| req("GET", "/api/v1/retention/containers?kind=room", None),
+            names_object: false,
+            bad: Some(|_| req("GET", "/api/v1/retention/containers?kind=folder", None)),
+        },
+        Case {
             op: "retention_holds_list",
             auth: Session,
             perm: Some("retention.manage"),
@@ -2532,6 +2577,33 @@ fn cases() -> Vec<Case> {
                     Some(
                         json!({ "grace_days": 99, "authored_messages": "delete", "sign_in_cancels": true }),
                     ),
+                )
+            }),
+        },
+        Case {
+            op: "users_deletion_preview",
+            auth: Session,
+            perm: Some("users.delete"),
+            ok: 200,
+            call: |f| {
+                req(
+                    "GET",
+                    format!(
+                        "/api/v1/users/{}/deletion/preview?documents_to=company",
+                        f.deletee_id
+                    ),
+                    None,
+                )
+            },
+            names_object: true,
+            bad: Some(|f| {
+                req(
+                    "GET",
+                    format!(
+                        "/api/v1/users/{}/deletion/preview?rooms_to=nobody",
+                        f.deletee_id
+                    ),
+                    None,
                 )
             }),
         },

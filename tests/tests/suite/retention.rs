@@ -423,6 +423,17 @@ async fn canaries(b: Backend, s3: bool) {
 /// previewed count confirmed; overrides per room beat the tenant's policy, owners may set their
 /// room's period within the tenant's bounds; pinned messages may be exempted; dry runs remove
 /// nothing; holds are audited and, once released, stop protecting.
+/// The status of a proposed 400-day override of `messages_group`, previewed by `token`.
+async fn proposed_as(s: &Server, token: &str, path: &str, days: i64) -> u16 {
+    s.post(
+        &format!("{path}/preview"),
+        token,
+        json!({ "set": [{ "class": "messages_group", "days": days }] }),
+    )
+    .await
+    .status
+}
+
 async fn policies_overrides_and_holds(b: Backend) {
     let Some(mut s) = Server::start_with(
         b,
@@ -555,7 +566,112 @@ async fn policies_overrides_and_holds(b: Backend) {
     let preview = s
         .post("/api/v1/retention/preview", &admin, policy.clone())
         .await;
-    assert_eq!(class(preview.ok(200), "messages_group")["items"], 3);
+    let impact = class(preview.ok(200), "messages_group").clone();
+    assert_eq!(impact["items"], 3);
+    // Each room the preview counts in comes with its name.
+    assert_eq!(
+        impact["containers"],
+        json!([{ "kind": "room", "id": other, "name": "Other", "items": 3,
+                 "bytes": impact["containers"][0]["bytes"] }]),
+        "{impact}"
+    );
+    // What a proposed override would remove in Sam's room alone, before it is saved.
+    let preview_path = format!("{path}/preview");
+    let proposed = |days: Value| {
+        s.post(
+            &preview_path,
+            &admin,
+            json!({ "set": [{ "class": "messages_group", "days": days }] }),
+        )
+    };
+    let r = proposed(json!(30)).await;
+    let c = class(r.ok(200), "messages_group").clone();
+    assert_eq!(
+        (c["items"].clone(), c["days"].clone()),
+        (json!(3), json!(30)),
+        "{c}"
+    );
+    assert_eq!(c["containers"][0]["name"], "Sam's", "{c}");
+    assert_eq!(r.body["items"], 3, "{}", r.text);
+    let r = proposed(json!(400)).await;
+    assert_eq!(r.ok(200)["items"], 0, "{}", r.text);
+    // The saved override (400 days) is what a reset-free, empty proposal shows.
+    let r = s.post(&format!("{path}/preview"), &admin, json!({})).await;
+    assert_eq!(
+        class(r.ok(200), "messages_group")["days"],
+        400,
+        "{}",
+        r.text
+    );
+    let r = proposed(json!(400)).await;
+    // Only the classes a room can override are measured.
+    let classes: Vec<&str> = r.ok(200)["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["class"].as_str().unwrap())
+        .collect();
+    assert!(
+        classes.contains(&"messages_group") && !classes.contains(&"trash"),
+        "{classes:?}"
+    );
+    let r = s
+        .post(
+            &format!("{path}/preview"),
+            &admin,
+            json!({ "set": [{ "class": "trash", "days": 5 }] }),
+        )
+        .await;
+    assert_eq!(r.body["field"], "set[0].class", "{}", r.text);
+    // Sam governs his room: he may preview it, not the admin's.
+    assert_eq!(proposed_as(&s, &sam, &path, 400).await, 200);
+    assert_eq!(
+        proposed_as(
+            &s,
+            &sam,
+            &format!("/api/v1/retention/overrides/room/{other}"),
+            400
+        )
+        .await,
+        403
+    );
+    // The pickers list every room, not only the admin's: Sam's, which the admin is not in.
+    let r = s
+        .get("/api/v1/retention/containers?kind=room&q=SAM", &admin)
+        .await;
+    assert_eq!(
+        r.ok(200)["items"],
+        json!([{ "kind": "room", "id": mine, "name": "Sam's" }]),
+        "{}",
+        r.text
+    );
+    let r = s
+        .get("/api/v1/retention/containers?kind=room&limit=1", &admin)
+        .await;
+    let first = r.ok(200).clone();
+    assert_eq!(first["items"].as_array().unwrap().len(), 1);
+    let cursor = first["next_cursor"].as_str().expect("a second page");
+    let r = s
+        .get(
+            &format!("/api/v1/retention/containers?kind=room&limit=1&cursor={cursor}"),
+            &admin,
+        )
+        .await;
+    assert_ne!(r.ok(200)["items"][0]["id"], first["items"][0]["id"]);
+    let r = s
+        .get("/api/v1/retention/containers?kind=space&q=company", &admin)
+        .await;
+    assert!(r.ok(200)["items"].is_array(), "{}", r.text);
+    assert_eq!(
+        s.get("/api/v1/retention/containers?kind=room", &sam)
+            .await
+            .problem(403),
+        "forbidden"
+    );
+    let r = s
+        .get("/api/v1/retention/containers?kind=folder", &admin)
+        .await;
+    assert_eq!(r.body["field"], "kind", "{}", r.text);
     // Without the override, six would go: above the threshold, so confirmation is needed.
     let r = s
         .req(

@@ -131,6 +131,14 @@ async fn disabling_ends_sessions_in_use(b: Backend) {
         )
         .await;
     assert_eq!(r.ok(200)["status"], "disabled");
+    // The counts follow: the admin and Bob, one of them disabled now.
+    let c = s.get("/api/v1/users/counts", &t.admin_token).await;
+    assert_eq!(
+        c.ok(200).clone(),
+        json!({ "invited": 0, "active": 1, "disabled": 1, "pending_erasure": 0, "erased": 0, "total": 2 }),
+        "{}",
+        c.text
+    );
     // The very next request with the old token is refused, and so is signing in.
     s.get("/api/v1/me", &bob_token).await.problem(401);
     s.login("acme", "bob@acme.test", PASSWORD)

@@ -30,7 +30,7 @@ use crate::{
     authz::Proof,
     db::now_ms,
     lifecycle::{
-        erase::{AuthoredMessages, Erased, Erasure},
+        erase::{AuthoredMessages, Erased, Erasure, Forecast, Foreseen},
         forever,
         holds::Item,
         one_day, DataClass, Due, Lifecycle, Purge, Purged,
@@ -105,6 +105,48 @@ impl Lifecycle for Requests {
         }
         tx.commit().await?;
         Ok(out)
+    }
+
+    async fn foresee(&self, e: &Erasure, state: &AppState) -> Result<Forecast, BoxError> {
+        let tenant_id = e.tenant_id();
+        let person = e.person.as_str();
+        let mut conn = state.db.conn().await?;
+        let mut submitted =
+            Foreseen::of(FEATURE, "requests submitted (answers erased, record kept)");
+        let mut withdrawn = Foreseen::of(FEATURE, "pending requests withdrawn");
+        for row in store::submitted_by(&mut conn, tenant_id, person).await? {
+            if held(e, &mut conn, tenant_id, person, &row.id, row.created_at).await? {
+                submitted.held += 1;
+                continue;
+            }
+            if Status::parse(&row.state).is_some_and(|s| !s.finished()) {
+                withdrawn.items += 1;
+            }
+            submitted.kept += 1;
+        }
+        let mut comments = Foreseen::of(FEATURE, "comments on requests");
+        for a in store::actions_by(&mut conn, tenant_id, person).await? {
+            if a.comment.is_none() && a.files == 0 {
+                continue;
+            }
+            if held(
+                e,
+                &mut conn,
+                tenant_id,
+                &a.submitter_id,
+                &a.request_id,
+                a.request_created_at,
+            )
+            .await?
+            {
+                comments.held += 1;
+            } else if e.messages == AuthoredMessages::Delete {
+                comments.items += 1;
+            } else {
+                comments.kept += 1;
+            }
+        }
+        Ok(Forecast::erased(vec![submitted, withdrawn, comments]))
     }
 
     async fn erase(&self, e: &Erasure, state: &AppState) -> Result<Vec<Erased>, BoxError> {

@@ -9,6 +9,8 @@ pub struct SpaceDoc {
     pub id: String,
     pub owner_id: String,
     pub created_at: i64,
+    /// 1 when it is in the trash.
+    pub trashed: i64,
 }
 
 /// Move the live folders and documents of space `from` into space `to`: top-level folders and
@@ -76,8 +78,9 @@ pub async fn docs_in(
     space_id: &str,
 ) -> Result<Vec<SpaceDoc>, sqlx::Error> {
     sqlx::query_as(
-        "select id, owner_id, created_at from documents where tenant_id = $1 and space_id = $2
-         order by id",
+        "select id, owner_id, created_at,
+                case when trashed_at is null then 0 else 1 end as trashed
+         from documents where tenant_id = $1 and space_id = $2 order by id",
     )
     .bind(tenant_id)
     .bind(space_id)

@@ -187,3 +187,43 @@ pub async fn manager_count(
     .fetch_one(conn)
     .await
 }
+
+/// Spaces by name for the retention pickers, with their unique key (`p:<user id>` for a
+/// personal space): these ids, or every space whose name contains the search.
+pub async fn named(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    find: crate::lifecycle::Find<'_>,
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    use crate::lifecycle::Find;
+    match find {
+        Find::Ids(ids) => {
+            let mut out = Vec::new();
+            for id in ids {
+                let row: Option<(String, String, String)> = sqlx::query_as(
+                    "select id, name, coalesce(unique_key, '') from spaces
+                     where tenant_id = $1 and id = $2",
+                )
+                .bind(tenant_id)
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
+                out.extend(row);
+            }
+            Ok(out)
+        }
+        Find::Search { q, after, limit } => {
+            sqlx::query_as(
+                "select id, name, coalesce(unique_key, '') from spaces
+                 where tenant_id = $1 and lower(name) like $2 escape '\\' and id > $3
+                 order by id limit $4",
+            )
+            .bind(tenant_id)
+            .bind(format!("%{}%", crate::db::like_escape(&q.to_lowercase())))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(conn)
+            .await
+        }
+    }
+}

@@ -46,6 +46,24 @@ pub async fn attached(
     .await
 }
 
+/// How many files are attached to the person's messages.
+pub async fn attachment_count(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    person: &str,
+) -> Result<u64, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
+        "select count(*) from message_attachments a join messages m
+           on m.tenant_id = a.tenant_id and m.id = a.message_id
+         where a.tenant_id = $1 and m.sender_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(person)
+    .fetch_one(conn)
+    .await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 /// Group rooms and channels the person owns.
 pub async fn owned_rooms(
     conn: &mut AnyConnection,

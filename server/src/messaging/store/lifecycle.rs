@@ -219,3 +219,42 @@ pub async fn rows_naming_message(
     .fetch_one(conn)
     .await
 }
+
+/// Rooms by name for the retention pickers: these ids, or the group rooms and channels whose
+/// name contains the search (direct conversations have no name to pick them by).
+pub async fn rooms_named(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    find: crate::lifecycle::Find<'_>,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    use crate::lifecycle::Find;
+    match find {
+        Find::Ids(ids) => {
+            let mut out = Vec::new();
+            for id in ids {
+                let row: Option<(String, String)> =
+                    sqlx::query_as("select id, name from rooms where tenant_id = $1 and id = $2")
+                        .bind(tenant_id)
+                        .bind(id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                out.extend(row);
+            }
+            Ok(out)
+        }
+        Find::Search { q, after, limit } => {
+            sqlx::query_as(
+                "select id, name from rooms
+                 where tenant_id = $1 and kind <> 'direct' and lower(name) like $2 escape '\\'
+                   and id > $3
+                 order by id limit $4",
+            )
+            .bind(tenant_id)
+            .bind(format!("%{}%", crate::db::like_escape(&q.to_lowercase())))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(conn)
+            .await
+        }
+    }
+}

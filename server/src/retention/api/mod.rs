@@ -125,6 +125,79 @@ impl RetentionApi {
         Ok(Json(rows.into_iter().map(Into::into).collect()))
     }
 
+    /// Preview a room's or space's periods
+    ///
+    /// What the next run would remove in this room or space alone if these periods were set
+    /// (`set`) or reset to the tenant's policy (`reset`), per class of that kind of container,
+    /// with what each legal hold keeps back. Saves nothing. Needs what setting them needs.
+    #[oai(
+        path = "/retention/overrides/:kind/:id/preview",
+        method = "post",
+        operation_id = "retention_overrides_preview"
+    )]
+    async fn overrides_preview(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        kind: Path<String>,
+        id: Path<String>,
+        body: Json<OverrideInput>,
+    ) -> ApiResult<Json<RetentionPreview>> {
+        let b = body.0;
+        let p = service::preview_override(
+            &state,
+            &auth.0,
+            &kind.0,
+            &id.0,
+            b.set.into_iter().map(periods).collect(),
+            b.reset,
+        )
+        .await?;
+        Ok(Json(preview_out(p)))
+    }
+
+    /// List rooms or spaces
+    ///
+    /// Every room (group rooms and channels; `kind=room`) or space (`kind=space`) of the
+    /// tenant whose name contains `q`, not only those the admin belongs to: for picking one to
+    /// give its own periods or to hold. By id, paged. Needs `retention.manage`.
+    #[oai(
+        path = "/retention/containers",
+        method = "get",
+        operation_id = "retention_containers_list"
+    )]
+    async fn containers(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        /// `room` or `space`.
+        kind: Query<String>,
+        q: Query<Option<String>>,
+        limit: Query<Option<u32>>,
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<RetentionContainerPage>> {
+        let (rows, next) = service::containers(
+            &state,
+            &auth.0,
+            &kind.0,
+            q.0.as_deref(),
+            cursor.0.as_deref(),
+            limit.0,
+        )
+        .await?;
+        Ok(Json(RetentionContainerPage {
+            items: rows
+                .into_iter()
+                .map(|n| RetentionContainer {
+                    kind: kind.0.clone(),
+                    id: n.id,
+                    name: n.name,
+                })
+                .collect(),
+            next_cursor: next,
+        }))
+    }
+
     /// List legal holds
     ///
     /// Newest first, released ones too, each with the items it protects. Needs

@@ -114,8 +114,25 @@ pub struct ContainerImpact {
     /// `room` or `space`.
     pub kind: String,
     pub id: String,
+    /// The room's or space's name (`null`: gone since).
+    pub name: Option<String>,
     pub items: u64,
     pub bytes: u64,
+}
+
+/// A room or space, for picking one to give its own periods or to hold.
+#[derive(Debug, Object)]
+pub struct RetentionContainer {
+    /// `room` or `space`.
+    pub kind: String,
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Object)]
+pub struct RetentionContainerPage {
+    pub items: Vec<RetentionContainer>,
+    pub next_cursor: Option<String>,
 }
 
 /// What one legal hold keeps back.
@@ -183,6 +200,7 @@ pub(super) fn preview_out(p: service::Preview) -> RetentionPreview {
                         .map(|(id, items, bytes)| ContainerImpact {
                             kind: kind.into(),
                             id: id.clone(),
+                            name: p.names.get(id).cloned(),
                             items: *items,
                             bytes: *bytes,
                         })

@@ -350,6 +350,30 @@ pub async fn hand_to_assignees(
     Ok(ids)
 }
 
+/// What erasing the person would do to tasks: how many they own that go to their assignee,
+/// how many they own that go, and how many others' tasks they are assigned to.
+pub async fn foresee(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+) -> Result<(u64, u64, u64), sqlx::Error> {
+    let (handed, own, assigned): (i64, i64, i64) = sqlx::query_as(
+        "select
+           coalesce(sum(case when owner_id = $2 and assignee_id is not null and assignee_id <> $2
+                        then 1 else 0 end), 0),
+           coalesce(sum(case when owner_id = $2 and (assignee_id is null or assignee_id = $2)
+                        then 1 else 0 end), 0),
+           coalesce(sum(case when assignee_id = $2 and owner_id <> $2 then 1 else 0 end), 0)
+         from tasks where tenant_id = $1 and (owner_id = $2 or assignee_id = $2)",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .fetch_one(conn)
+    .await?;
+    let n = |v: i64| u64::try_from(v).unwrap_or(0);
+    Ok((n(handed), n(own), n(assigned)))
+}
+
 /// Tasks assigned to the person by someone else: unassigned. Their ids.
 pub async fn unassign(
     conn: &mut AnyConnection,

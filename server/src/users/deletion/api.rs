@@ -7,7 +7,7 @@ use crate::{
     db::rfc3339,
     error::{ApiError, ApiResult},
     http::ApiTags,
-    lifecycle::erase::AuthoredMessages,
+    lifecycle::erase::{AuthoredMessages, Erased, Foreseen, Transferred},
     AppState,
 };
 use poem::web::Data;
@@ -148,25 +148,164 @@ pub struct ErasureReport {
     pub requested_at: String,
     pub started_at: String,
     pub finished_at: String,
-    /// What went to successors: `[{feature, what, items, to}]`.
-    pub transferred: serde_json::Value,
-    /// Per feature and kind of data: `[{feature, what, items, rows, blobs, bytes,
-    /// index_entries, held, kept}]`; `held`: kept by a legal hold; `kept`: kept on purpose
-    /// (messages under the pseudonym, documents that belong to a team space, audit entries).
-    pub erased: serde_json::Value,
+    /// What went to successors.
+    pub transferred: Vec<TransferLine>,
+    /// Per feature and kind of data, what went from which store.
+    pub erased: Vec<ErasedLine>,
     /// The sums over `erased`.
-    pub totals: serde_json::Value,
+    pub totals: ErasedTotals,
+}
+
+/// What went (or goes) to a successor.
+#[derive(Debug, Object)]
+pub struct TransferLine {
+    pub feature: String,
+    /// `rooms owned`, `documents in the personal space`, …
+    pub what: String,
+    pub items: u64,
+    /// `person:<id>`, `company`, `assignees` or `another member of each room`.
+    pub to: String,
+}
+
+impl From<Transferred> for TransferLine {
+    fn from(t: Transferred) -> Self {
+        TransferLine {
+            feature: t.feature,
+            what: t.what,
+            items: t.items,
+            to: t.to,
+        }
+    }
+}
+
+/// What one feature removed from one kind of data.
+#[derive(Debug, Object)]
+pub struct ErasedLine {
+    pub feature: String,
+    /// `profile`, `sessions`, `messages`, `attachments`, `documents`, …
+    pub what: String,
+    /// Items removed (or scrubbed, for what is kept under a pseudonym).
+    pub items: u64,
+    /// Database rows deleted or scrubbed.
+    pub rows: u64,
+    /// Files whose blob (and thumbnail) was deleted.
+    pub blobs: u64,
+    pub bytes: u64,
+    /// Search index entries removed or rewritten.
+    pub index_entries: u64,
+    /// Items kept because a legal hold covers them.
+    pub held: u64,
+    /// Items kept on purpose (messages under the pseudonym, documents that belong to a team
+    /// space, audit entries).
+    pub kept: u64,
+}
+
+/// Sums over every store.
+#[derive(Debug, Object)]
+pub struct ErasedTotals {
+    pub items: u64,
+    pub rows: u64,
+    pub blobs: u64,
+    pub bytes: u64,
+    pub index_entries: u64,
+    pub held: u64,
+    pub kept: u64,
+}
+
+impl From<Erased> for ErasedLine {
+    fn from(e: Erased) -> Self {
+        ErasedLine {
+            feature: e.feature,
+            what: e.what,
+            items: e.items,
+            rows: e.rows,
+            blobs: e.blobs,
+            bytes: e.bytes,
+            index_entries: e.index_entries,
+            held: e.held,
+            kept: e.kept,
+        }
+    }
+}
+
+impl From<Erased> for ErasedTotals {
+    fn from(e: Erased) -> Self {
+        ErasedTotals {
+            items: e.items,
+            rows: e.rows,
+            blobs: e.blobs,
+            bytes: e.bytes,
+            index_entries: e.index_entries,
+            held: e.held,
+            kept: e.kept,
+        }
+    }
+}
+
+/// What an erasure would do to one kind of data, counted before it runs.
+#[derive(Debug, Object)]
+pub struct ForeseenLine {
+    pub feature: String,
+    pub what: String,
+    /// Items that would be removed.
+    pub items: u64,
+    /// Bytes they hold, where the feature knows them.
+    pub bytes: u64,
+    /// Items a legal hold would keep.
+    pub held: u64,
+    /// Items kept on purpose (messages under the pseudonym, submitted requests without their
+    /// answers, documents that belong to another space, the scrubbed profile).
+    pub kept: u64,
+}
+
+impl From<Foreseen> for ForeseenLine {
+    fn from(f: Foreseen) -> Self {
+        ForeseenLine {
+            feature: f.feature,
+            what: f.what,
+            items: f.items,
+            bytes: f.bytes,
+            held: f.held,
+            kept: f.kept,
+        }
+    }
+}
+
+/// What deleting an account with the given choices would do, counted now.
+#[derive(Debug, Object)]
+pub struct DeletionPreview {
+    pub user_id: String,
+    /// The tenant's grace period: the account is disabled at once and erased after it.
+    pub grace_days: i64,
+    /// When the erasure would run if the deletion were requested now.
+    pub erase_at: String,
+    /// `delete` or `pseudonymise`: what happens to the messages the person wrote.
+    pub authored_messages: String,
+    /// What would go to successors.
+    pub transferred: Vec<TransferLine>,
+    /// What would be removed, kept or held, per feature and kind of data.
+    pub erased: Vec<ForeseenLine>,
+    /// Active legal holds that name the person: what they authored is kept.
+    pub holds: Vec<String>,
+    /// Items removed, bytes, held and kept, summed over `erased`.
+    pub totals: ForeseenTotals,
+}
+
+#[derive(Debug, Object)]
+pub struct ForeseenTotals {
+    pub items: u64,
+    pub bytes: u64,
+    pub held: u64,
+    pub kept: u64,
+    /// Items handed to successors.
+    pub transferred: u64,
 }
 
 impl From<store::ReportRow> for ErasureReport {
     fn from(r: store::ReportRow) -> Self {
         let report: crate::lifecycle::erase::Report =
             serde_json::from_str(&r.report).unwrap_or_default();
-        let mut totals = serde_json::to_value(report.totals()).unwrap_or_default();
-        if let Some(m) = totals.as_object_mut() {
-            m.remove("feature");
-            m.remove("what");
-        }
+        let totals = report.totals().into();
         ErasureReport {
             id: r.id,
             deletion_id: r.deletion_id,
@@ -176,8 +315,8 @@ impl From<store::ReportRow> for ErasureReport {
             requested_at: rfc3339(r.requested_at),
             started_at: rfc3339(r.started_at),
             finished_at: rfc3339(r.finished_at),
-            transferred: serde_json::to_value(&report.transferred).unwrap_or_default(),
-            erased: serde_json::to_value(&report.erased).unwrap_or_default(),
+            transferred: report.transferred.into_iter().map(Into::into).collect(),
+            erased: report.erased.into_iter().map(Into::into).collect(),
             totals,
         }
     }
@@ -264,6 +403,53 @@ impl DeletionApi {
     ) -> ApiResult<DeletionRequested> {
         let d = super::request(&state, &auth.0, &id.0, body.0.into()).await?;
         Ok(DeletionRequested::Accepted(Json(d.into())))
+    }
+
+    /// Preview an account's deletion
+    ///
+    /// What deleting the account with these choices would do, counted now, per feature:
+    /// what goes to successors, what is removed, what is kept under the pseudonym and what
+    /// legal holds keep. Nothing changes; the erasure report says afterwards what went.
+    /// Needs what a request needs (`users.delete` and every permission the account holds).
+    #[oai(
+        path = "/users/:id/deletion/preview",
+        method = "get",
+        operation_id = "users_deletion_preview"
+    )]
+    async fn preview(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Session,
+        id: Path<String>,
+        /// `company` or the id of the person who receives the documents; omitted: erased.
+        documents_to: Query<Option<String>>,
+        /// The id of the person who takes over the rooms owned (and organised meetings).
+        rooms_to: Query<Option<String>>,
+    ) -> ApiResult<Json<DeletionPreview>> {
+        let r = Request {
+            documents_to: documents_to.0,
+            rooms_to: rooms_to.0,
+            reason: String::new(),
+        };
+        let (f, s) = super::foresee(&state, &auth.0, &id.0, &r).await?;
+        let sum = |g: fn(&Foreseen) -> u64| f.erased.iter().map(g).sum::<u64>();
+        let totals = ForeseenTotals {
+            items: sum(|x| x.items),
+            bytes: sum(|x| x.bytes),
+            held: sum(|x| x.held),
+            kept: sum(|x| x.kept),
+            transferred: f.transferred.iter().map(|t| t.items).sum(),
+        };
+        Ok(Json(DeletionPreview {
+            user_id: id.0,
+            grace_days: s.grace_days,
+            erase_at: rfc3339(crate::db::now_ms() + s.grace_days * 24 * 3600 * 1000),
+            authored_messages: s.authored_messages.as_str().into(),
+            transferred: f.transferred.into_iter().map(Into::into).collect(),
+            erased: f.erased.into_iter().map(Into::into).collect(),
+            holds: f.holds,
+            totals,
+        }))
     }
 
     /// An account's deletion

@@ -11,7 +11,7 @@ use crate::{
     authz::{contain_account, perm, Contained},
     db::{new_id, now_ms, rfc3339},
     error::{ApiError, ApiResult, Code},
-    lifecycle::erase::{AuthoredMessages, DocumentsTo, Transfers},
+    lifecycle::erase::{AuthoredMessages, DocumentsTo, Forecast, Transfers},
     AppState,
 };
 
@@ -263,6 +263,35 @@ pub async fn request_own(
     tx.commit().await?;
     after_request(state, &d).await;
     Ok(d)
+}
+
+/// What deleting an account with these choices would do, per feature, counted now without
+/// changing anything; with the tenant's settings it would run under. Needs what a request
+/// needs.
+pub async fn foresee(
+    state: &AppState,
+    p: &Principal,
+    user_id: &str,
+    r: &Request,
+) -> ApiResult<(Forecast, Settings)> {
+    state.authz.require(p, perm::USERS_DELETE).await?;
+    let (t, s) = {
+        let mut conn = state.db.conn().await?;
+        let u = crate::users::service::load(&mut conn, &p.tenant_id, user_id).await?;
+        let _: Contained = contain_account(&mut conn, p, user_id).await?;
+        if u.status == "erased" {
+            return Err(ApiError::conflict(Code::Conflict, "the account is erased"));
+        }
+        let t = transfers(&mut conn, &p.tenant_id, user_id, r).await?;
+        let s: Settings = store::settings(&mut conn, &p.tenant_id).await?.into();
+        (t, s)
+    };
+    let f = state
+        .lifecycle
+        .foresee(state, &p.tenant_id, user_id, s.authored_messages, t)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok((f, s))
 }
 
 /// The deletion of an account: its live request or erasure, else its latest cancelled one.

@@ -10,6 +10,13 @@ use crate::{
 };
 use sqlx::AnyConnection;
 
+/// How many accounts the tenant has, per status shown. Needs `users.read`.
+pub async fn counts(state: &AppState, p: &Principal) -> ApiResult<Vec<(String, i64)>> {
+    state.authz.require(p, perm::USERS_READ).await?;
+    let mut conn = state.db.conn().await?;
+    Ok(store::count_by_status(&mut conn, &p.tenant_id).await?)
+}
+
 /// What a listing of people keeps: a search, a status, the holders of a role.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct ListFilter<'a> {
