@@ -6091,7 +6091,9 @@ export interface components {
              */
             progress: number;
             /** @description Items per section of the archive (`profile`, `messages`, `documents`, …), once ready. */
-            counts: unknown;
+            counts: {
+                [key: string]: number;
+            };
             /** Format: int64 */
             items: number;
             /**
@@ -7932,6 +7934,22 @@ export interface components {
             longitude?: number | null;
         };
         /**
+         * PurgeTotals
+         * @description Sums over a run's classes.
+         */
+        PurgeTotals: {
+            /** Format: uint64 */
+            items: number;
+            /** Format: uint64 */
+            rows: number;
+            /** Format: uint64 */
+            blobs: number;
+            /** Format: uint64 */
+            bytes: number;
+            /** Format: uint64 */
+            index_entries: number;
+        };
+        /**
          * Reaction
          * @description One emoji on a message.
          */
@@ -8176,11 +8194,61 @@ export interface components {
             /** @description Who asked for it (empty for the schedule and the command line). */
             requested_by: string;
             /**
-             * @description Per data class: `items`, `rows`, `blobs`, `bytes`, `index_entries`, `held` (per hold),
-             *     `duration_ms`, `error`; and `totals`.
+             * @description What it removed (or, for a dry run, found due), per data class, with totals; empty
+             *     classes until it is done.
              */
-            report: unknown;
+            report: components["schemas"]["RetentionRunReport"] & unknown;
             error: string;
+        };
+        /**
+         * RetentionRunClass
+         * @description What a run did in one data class.
+         */
+        RetentionRunClass: {
+            class: string;
+            /**
+             * Format: int64
+             * @description The period applied (`null`: kept forever).
+             */
+            days?: number | null;
+            /**
+             * Format: uint64
+             * @description Items removed (due, for a dry run).
+             */
+            items: number;
+            /**
+             * Format: uint64
+             * @description Database rows deleted (the items and what hangs off them) and rows scrubbed.
+             */
+            rows: number;
+            /**
+             * Format: uint64
+             * @description Files whose blob (and thumbnail) was released for deletion.
+             */
+            blobs: number;
+            /** Format: uint64 */
+            bytes: number;
+            /**
+             * Format: uint64
+             * @description Search index entries removed.
+             */
+            index_entries: number;
+            /** @description What each legal hold kept back. */
+            held: components["schemas"]["HeldImpact"][];
+            /** Format: uint64 */
+            duration_ms: number;
+            error?: string | null;
+        };
+        /**
+         * RetentionRunReport
+         * @description A run's report.
+         */
+        RetentionRunReport: {
+            dry_run: boolean;
+            classes: components["schemas"]["RetentionRunClass"][];
+            totals: components["schemas"]["PurgeTotals"];
+            /** Format: uint64 */
+            duration_ms: number;
         };
         /** Role */
         Role: {

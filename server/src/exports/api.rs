@@ -32,7 +32,7 @@ pub struct DataExport {
     /// 0–100 while running; 100 once ready.
     pub progress: i64,
     /// Items per section of the archive (`profile`, `messages`, `documents`, …), once ready.
-    pub counts: serde_json::Value,
+    pub counts: std::collections::BTreeMap<String, u64>,
     pub items: i64,
     /// Original files in the archive.
     pub files: i64,

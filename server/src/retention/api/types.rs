@@ -136,7 +136,7 @@ pub struct RetentionContainerPage {
 }
 
 /// What one legal hold keeps back.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Deserialize)]
 pub struct HeldImpact {
     pub hold_id: String,
     pub name: String,
@@ -374,10 +374,53 @@ pub struct RetentionRun {
     pub as_of: String,
     /// Who asked for it (empty for the schedule and the command line).
     pub requested_by: String,
-    /// Per data class: `items`, `rows`, `blobs`, `bytes`, `index_entries`, `held` (per hold),
-    /// `duration_ms`, `error`; and `totals`.
-    pub report: serde_json::Value,
+    /// What it removed (or, for a dry run, found due), per data class, with totals; empty
+    /// classes until it is done.
+    pub report: RetentionRunReport,
     pub error: String,
+}
+
+/// A run's report.
+#[derive(Debug, Default, Object, serde::Deserialize)]
+#[serde(default)]
+pub struct RetentionRunReport {
+    pub dry_run: bool,
+    pub classes: Vec<RetentionRunClass>,
+    pub totals: PurgeTotals,
+    pub duration_ms: u64,
+}
+
+/// What a run did in one data class.
+#[derive(Debug, Default, Object, serde::Deserialize)]
+#[serde(default)]
+pub struct RetentionRunClass {
+    pub class: String,
+    /// The period applied (`null`: kept forever).
+    pub days: Option<i64>,
+    /// Items removed (due, for a dry run).
+    pub items: u64,
+    /// Database rows deleted (the items and what hangs off them) and rows scrubbed.
+    pub rows: u64,
+    /// Files whose blob (and thumbnail) was released for deletion.
+    pub blobs: u64,
+    pub bytes: u64,
+    /// Search index entries removed.
+    pub index_entries: u64,
+    /// What each legal hold kept back.
+    pub held: Vec<HeldImpact>,
+    pub duration_ms: u64,
+    pub error: Option<String>,
+}
+
+/// Sums over a run's classes.
+#[derive(Debug, Default, Object, serde::Deserialize)]
+#[serde(default)]
+pub struct PurgeTotals {
+    pub items: u64,
+    pub rows: u64,
+    pub blobs: u64,
+    pub bytes: u64,
+    pub index_entries: u64,
 }
 
 impl From<RunRow> for RetentionRun {
