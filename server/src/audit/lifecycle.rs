@@ -66,6 +66,20 @@ impl Lifecycle for AuditEntries {
         }])
     }
 
+    async fn foresee(
+        &self,
+        e: &Erasure,
+        state: &AppState,
+    ) -> Result<crate::lifecycle::erase::Forecast, BoxError> {
+        use crate::lifecycle::erase::{Forecast, Foreseen};
+        let mut conn = state.db.conn().await?;
+        let (seqs, legacy) = store::of_person(&mut conn, e.tenant_id(), &e.person).await?;
+        Ok(Forecast::erased(vec![Foreseen {
+            kept: legacy,
+            ..Foreseen::removed("audit", "audit_entries", seqs.len() as u64)
+        }]))
+    }
+
     async fn purge(
         &self,
         proof: &Purge,

@@ -50,6 +50,21 @@ impl Lifecycle for SignInRecords {
         ])
     }
 
+    async fn foresee(
+        &self,
+        e: &crate::lifecycle::erase::Erasure,
+        state: &AppState,
+    ) -> Result<crate::lifecycle::erase::Forecast, BoxError> {
+        use crate::lifecycle::erase::{Forecast, Foreseen};
+        let mut conn = state.db.conn().await?;
+        let (sessions, invitations) =
+            store::count_person(&mut conn, e.tenant_id(), &e.person).await?;
+        Ok(Forecast::erased(vec![
+            Foreseen::removed("authn", "sessions and sign-in records", sessions),
+            Foreseen::removed("authn", "invitations", invitations),
+        ]))
+    }
+
     async fn purge(
         &self,
         proof: &Purge,

@@ -382,6 +382,16 @@ pub async fn delete_scope(db: &Db, scope: &str) -> Result<u64, sqlx::Error> {
     Ok(n)
 }
 
+/// How many keys a scope holds.
+pub async fn count_scope(db: &Db, scope: &str) -> Result<u64, sqlx::Error> {
+    let mut conn = db.conn().await?;
+    let n: i64 = sqlx::query_scalar("select count(*) from idempotency_keys where scope = $1")
+        .bind(scope)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 /// Delete keys created before `before`.
 pub async fn prune(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
     let mut tx = db.begin_unclaimed().await?;

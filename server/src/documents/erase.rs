@@ -87,7 +87,9 @@ pub async fn transfer(e: &Erasure, state: &AppState) -> Result<Vec<Transferred>,
 
 /// What [`transfer`] and [`erase`] would do, counted: the live documents of the personal space
 /// that go to the successor, the documents purged (all of them without a transfer, else what
-/// is in the trash), those a hold keeps, and those kept because they belong to another space.
+/// is in the trash) with the bytes of their versions, those a hold keeps, those kept because
+/// they are in another space (the company space's transferred ones keep their owner), and the
+/// personal space itself.
 pub async fn foresee(e: &Erasure, state: &AppState) -> Result<Forecast, BoxError> {
     let tenant_id = e.tenant_id();
     let mut conn = state.db.conn().await?;
@@ -99,8 +101,9 @@ pub async fn foresee(e: &Erasure, state: &AppState) -> Result<Forecast, BoxError
         _ => None,
     };
     let mut documents = Foreseen::of(FEATURE, "documents");
+    let mut space_gone = 0u64;
+    let mut moved = 0u64;
     if let Some(space) = &personal {
-        let mut moved = 0u64;
         for d in store::erase::docs_in(&mut conn, tenant_id, space).await? {
             if to.is_some() && d.trashed == 0 {
                 moved += 1;
@@ -114,11 +117,24 @@ pub async fn foresee(e: &Erasure, state: &AppState) -> Result<Forecast, BoxError
             };
             if e.held_by(&item).is_some() {
                 documents.held += 1;
-            } else {
-                documents.items += 1;
+                continue;
             }
+            documents.items += 1;
+            let files: Vec<String> = store::versions::all(&mut conn, tenant_id, &d.id)
+                .await?
+                .into_iter()
+                .map(|(_, f)| f)
+                .collect();
+            let sizes = crate::files::quota::sizes(&mut conn, tenant_id, &files).await?;
+            documents.bytes += sizes
+                .values()
+                .map(|b| u64::try_from(*b).unwrap_or(0))
+                .sum::<u64>();
         }
-        if let Some(to) = to.filter(|_| moved > 0) {
+        if documents.held == 0 {
+            space_gone = 1;
+        }
+        if let Some(to) = to.clone().filter(|_| moved > 0) {
             out.transferred.push(Transferred {
                 feature: FEATURE.into(),
                 what: "documents in the personal space".into(),
@@ -135,7 +151,14 @@ pub async fn foresee(e: &Erasure, state: &AppState) -> Result<Forecast, BoxError
     )
     .await?;
     documents.kept = u64::try_from(elsewhere).unwrap_or(0);
-    out.erased.push(documents);
+    if matches!(e.transfers.documents_to, Some(DocumentsTo::Company)) {
+        // Moved to the company space, they keep their owner: then owned elsewhere.
+        documents.kept += moved;
+    }
+    out.erased.extend([
+        documents,
+        Foreseen::removed(FEATURE, "personal space", space_gone),
+    ]);
     Ok(out)
 }
 

@@ -138,22 +138,24 @@ impl Lifecycle for Documents {
             return Ok(None);
         }
         let mut conn = state.db.conn().await?;
-        let mut out = Vec::new();
-        for (id, name, key) in store::spaces::named(&mut conn, tenant_id, find).await? {
-            // Every personal space is "My documents": say whose.
-            let whose = match key.strip_prefix("p:") {
-                Some(person) => crate::users::service::find(&mut conn, tenant_id, person)
-                    .await?
-                    .map(|u| u.display_name),
-                None => None,
-            };
-            let name = match whose {
-                Some(w) => format!("{name} · {w}"),
-                None => name,
-            };
-            out.push(crate::lifecycle::Named { id, name });
-        }
-        Ok(Some(out))
+        let rows = store::spaces::named(&mut conn, tenant_id, find).await?;
+        // Every personal space is "My documents": say whose (and so find it by their name).
+        let people: Vec<String> = rows
+            .iter()
+            .filter_map(|(_, _, key)| key.strip_prefix("p:").map(str::to_string))
+            .collect();
+        let names = crate::users::service::names_among(&mut conn, tenant_id, &people).await?;
+        Ok(Some(
+            rows.into_iter()
+                .map(|(id, name, key)| {
+                    let name = match key.strip_prefix("p:").and_then(|p| names.get(p)) {
+                        Some(whose) => format!("{name} · {whose}"),
+                        None => name,
+                    };
+                    crate::lifecycle::Named { id, name }
+                })
+                .collect(),
+        ))
     }
 
     async fn container(

@@ -96,8 +96,8 @@ impl Lifecycle for Files {
         Ok(vec![out])
     }
 
-    /// Every upload of the person, with its size: what uses a file is removed with it (the
-    /// messages and documents counted by their features), unless it is kept or held.
+    /// The person's uploads nothing uses now, with their size; a file something uses goes
+    /// with it and is counted there (messages' attachments, documents).
     async fn foresee(
         &self,
         e: &crate::lifecycle::erase::Erasure,
@@ -105,7 +105,8 @@ impl Lifecycle for Files {
     ) -> Result<crate::lifecycle::erase::Forecast, BoxError> {
         use crate::lifecycle::erase::{Forecast, Foreseen};
         let mut conn = state.db.conn().await?;
-        let (n, bytes) = store::uploads_of(&mut conn, e.tenant_id(), &e.person).await?;
+        let (n, bytes) =
+            store::uploads_of(&mut conn, e.tenant_id(), &e.person, self.unused).await?;
         let mut row = Foreseen::unless_held(e, "files", "uploads", n);
         if !e.person_held() {
             row.bytes = bytes;

@@ -575,16 +575,18 @@ pub async fn matches(
     Ok(n > 0)
 }
 
-/// How many files the person uploaded, and their bytes.
+/// How many of the person's uploads match a condition over `files f` (a fixed fragment,
+/// never input), and their bytes.
 pub async fn uploads_of(
     conn: &mut AnyConnection,
     tenant_id: &str,
     uploader_id: &str,
+    condition: &str,
 ) -> Result<(u64, u64), sqlx::Error> {
-    let (n, bytes): (i64, i64) = sqlx::query_as(
-        "select count(*), cast(coalesce(sum(size), 0) as bigint) from files
-         where tenant_id = $1 and uploader_id = $2",
-    )
+    let (n, bytes): (i64, i64) = sqlx::query_as(&format!(
+        "select count(*), cast(coalesce(sum(f.size), 0) as bigint) from files f
+         where f.tenant_id = $1 and f.uploader_id = $2 and ({condition})"
+    ))
     .bind(tenant_id)
     .bind(uploader_id)
     .fetch_one(conn)

@@ -35,6 +35,22 @@ pub fn optional_text(
     }
 }
 
+/// Text folded for search: lower case, accents removed (`Nguyễn Thị Hà` → `nguyen thi ha`,
+/// `Đặng` → `dang`), so people find colleagues however they type the name.
+pub fn fold(s: &str) -> String {
+    use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+    s.nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .map(|c| match c {
+            'đ' | 'Đ' => 'd',
+            'ł' | 'Ł' => 'l',
+            'ø' | 'Ø' => 'o',
+            c => c,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,13 +60,8 @@ pub struct Named {
 pub enum Find<'a> {
     /// These (unknown ids are left out).
     Ids(&'a [String]),
-    /// Every one whose name contains `q` (any case; `""`: all), by id after `after`, at most
-    /// `limit`.
-    Search {
-        q: &'a str,
-        after: &'a str,
-        limit: i64,
-    },
+    /// Every one, by id after `after`, at most `limit`.
+    Page { after: &'a str, limit: i64 },
 }
 
 /// One kind of data a feature keeps, such as `messages_direct` or `document_versions`.
@@ -289,6 +284,47 @@ impl Registry {
             }
         }
         Ok(None)
+    }
+
+    /// The tenant's rooms or spaces whose name contains `q` (case and accents ignored, so
+    /// `hop` finds "Phòng HỌP"; `""`: all), by id after `after`, at most `limit`: pages of the
+    /// feature's listing, filtered here.
+    pub async fn search_containers(
+        &self,
+        state: &AppState,
+        tenant_id: &str,
+        kind: Container,
+        q: &str,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<Named>, BoxError> {
+        const PAGE: i64 = 1000;
+        let q = crate::http::validate::fold(q.trim());
+        let mut after = after.to_string();
+        let mut out = Vec::new();
+        loop {
+            let find = Find::Page {
+                after: &after,
+                limit: PAGE,
+            };
+            let page = self.containers(state, tenant_id, kind, find).await?;
+            let Some(last) = page.last() else { break };
+            let next = last.id.clone();
+            let full = page.len() as i64 == PAGE;
+            for n in page {
+                if q.is_empty() || crate::http::validate::fold(&n.name).contains(&q) {
+                    out.push(n);
+                    if out.len() >= limit {
+                        return Ok(out);
+                    }
+                }
+            }
+            if !full {
+                break;
+            }
+            after = next;
+        }
+        Ok(out)
     }
 
     /// The tenant's rooms or spaces by name, from the feature that keeps them (see

@@ -404,15 +404,13 @@ pub async fn containers(
     let after = crate::http::pagination::decode(cursor)?;
     let rows = state
         .lifecycle
-        .containers(
+        .search_containers(
             state,
             &p.tenant_id,
             kind,
-            Find::Search {
-                q: q.unwrap_or("").trim(),
-                after: after.as_deref().unwrap_or(""),
-                limit: limit + 1,
-            },
+            q.unwrap_or(""),
+            after.as_deref().unwrap_or(""),
+            usize::try_from(limit + 1).unwrap_or(usize::MAX),
         )
         .await
         .map_err(ApiError::internal)?;

@@ -80,10 +80,11 @@ impl Lifecycle for Tasks {
         use crate::lifecycle::erase::{Forecast, Foreseen};
         let mut conn = state.db.conn().await?;
         let (handed, own, assigned) = store::foresee(&mut conn, e.tenant_id(), &e.person).await?;
-        let mut out = Forecast::erased(vec![
-            Foreseen::removed("tasks", "tasks", own),
-            Foreseen::removed("tasks", "assignments", assigned),
-        ]);
+        let mut out = Forecast::erased(vec![Foreseen::removed("tasks", "tasks", own)]);
+        if assigned > 0 {
+            out.erased
+                .push(Foreseen::removed("tasks", "assignments", assigned));
+        }
         if handed > 0 {
             out.transferred.push(Transferred {
                 feature: "tasks".into(),

@@ -19,19 +19,29 @@ pub struct Accounts;
 
 #[async_trait]
 impl Lifecycle for Accounts {
+    /// The profile is scrubbed (counted as one item, with the bytes it holds; the row stays
+    /// under the pseudonym) and the role bindings go.
     async fn foresee(
         &self,
-        _e: &Erasure,
-        _state: &AppState,
+        e: &Erasure,
+        state: &AppState,
     ) -> Result<crate::lifecycle::erase::Forecast, BoxError> {
         use crate::lifecycle::erase::{Forecast, Foreseen};
-        Ok(Forecast::erased(vec![Foreseen {
-            kept: 1,
-            ..Foreseen::of(
-                "users",
-                "profile (scrubbed down to the pseudonym; the id stays)",
-            )
-        }]))
+        let tenant_id = e.tenant_id();
+        let mut conn = state.db.conn().await?;
+        let Some(u) = store::get(&mut conn, tenant_id, &e.person).await? else {
+            return Ok(Forecast::default());
+        };
+        let roles = authz::store::roles_of_user(&mut conn, tenant_id, &u.id)
+            .await?
+            .len() as u64;
+        Ok(Forecast::erased(vec![
+            Foreseen {
+                bytes: profile_bytes(&u) as u64,
+                ..Foreseen::removed("users", "profile", 1)
+            },
+            Foreseen::removed("users", "role bindings", roles),
+        ]))
     }
 
     async fn erase(&self, e: &Erasure, state: &AppState) -> Result<Vec<Erased>, BoxError> {
@@ -40,18 +50,7 @@ impl Lifecycle for Accounts {
         let Some(mut u) = store::get(&mut tx, tenant_id, &e.person).await? else {
             return Ok(Vec::new());
         };
-        let bytes = [
-            Some(u.display_name.len()),
-            u.email.as_ref().map(String::len),
-            u.phone.as_ref().map(String::len),
-            u.title.as_ref().map(String::len),
-            u.department.as_ref().map(String::len),
-            u.locale.as_ref().map(String::len),
-            u.time_zone.as_ref().map(String::len),
-        ]
-        .iter()
-        .flatten()
-        .sum::<usize>();
+        let bytes = profile_bytes(&u);
         u.display_name = e.pseudonym.clone();
         u.email = None;
         u.phone = None;
@@ -80,4 +79,20 @@ impl Lifecycle for Accounts {
             Erased::rows("users", "role bindings", roles),
         ])
     }
+}
+
+/// The bytes of personal data a profile holds (what erasure scrubs).
+fn profile_bytes(u: &store::UserRow) -> usize {
+    [
+        Some(u.display_name.len()),
+        u.email.as_ref().map(String::len),
+        u.phone.as_ref().map(String::len),
+        u.title.as_ref().map(String::len),
+        u.department.as_ref().map(String::len),
+        u.locale.as_ref().map(String::len),
+        u.time_zone.as_ref().map(String::len),
+    ]
+    .iter()
+    .flatten()
+    .sum()
 }

@@ -276,6 +276,28 @@ pub async fn count_by_status(
     .await
 }
 
+/// The display names of these accounts of the tenant (those that exist), by id.
+pub async fn names_among(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    ids: &[String],
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "select id, display_name from users where tenant_id = $1 and id in ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql).bind(tenant_id);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        out.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(out)
+}
+
 /// How many of `ids` are active users of the tenant, `except` left out.
 pub async fn count_active_among(
     conn: &mut AnyConnection,

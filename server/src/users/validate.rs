@@ -75,24 +75,8 @@ pub fn login(raw: &str) -> Option<String> {
     }
 }
 
-/// Text folded for search: lower case, accents removed (`Nguyễn Thị Hà` → `nguyen thi ha`,
-/// `Đặng` → `dang`), so people find colleagues however they type the name.
-pub fn fold(s: &str) -> String {
-    use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
-    s.nfd()
-        .filter(|c| !is_combining_mark(*c))
-        .map(|c| match c {
-            'đ' | 'Đ' => 'd',
-            'ł' | 'Ł' => 'l',
-            'ø' | 'Ø' => 'o',
-            c => c,
-        })
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
 // The generic text rules are shared by every feature: they live in `http::validate`.
-pub use crate::http::validate::{optional_text, text};
+pub use crate::http::validate::{fold, optional_text, text};
 
 #[cfg(test)]
 mod tests {

@@ -381,17 +381,29 @@ async fn canary_erasure(b: Backend, s3: bool) {
         ("messaging", "messages"),
         ("messaging", "memberships"),
         ("documents", "documents"),
+        ("documents", "personal space"),
         ("bulletin", "posts"),
+        ("users", "profile"),
+        ("users", "role bindings"),
+        ("authn", "sessions and sign-in records"),
+        ("files", "uploads"),
     ] {
-        assert_eq!(
-            foreseen(feature, what)["items"],
-            line(&report, feature, what)["items"],
-            "{feature}/{what}: {preview} vs {report}"
-        );
+        for figure in ["items", "held", "kept"] {
+            assert_eq!(
+                foreseen(feature, what)[figure],
+                line(&report, feature, what)[figure],
+                "{feature}/{what} {figure}: {preview} vs {report}"
+            );
+        }
     }
-    assert!(
-        foreseen("files", "uploads")["bytes"].as_u64().unwrap() > 0,
-        "{preview}"
+    assert_eq!(
+        foreseen("users", "profile")["bytes"],
+        line(&report, "users", "profile")["bytes"]
+    );
+    assert_eq!(
+        foreseen("documents", "documents")["bytes"],
+        line(&report, "documents", "documents")["bytes"],
+        "{preview} vs {report}"
     );
     // What the report counts.
     let messages = line(&report, "messaging", "messages");

@@ -646,6 +646,17 @@ async fn policies_overrides_and_holds(b: Backend) {
         "{}",
         r.text
     );
+    // Accents and case do not matter, as in the people search.
+    let hop = room(&s, &sam, json!({ "kind": "group", "name": "Phòng HỌP" })).await;
+    for q in ["hop", "H%E1%BB%8CP", "ph%C3%B2ng"] {
+        let r = s
+            .get(
+                &format!("/api/v1/retention/containers?kind=room&q={q}"),
+                &admin,
+            )
+            .await;
+        assert_eq!(r.ok(200)["items"][0]["id"], hop.as_str(), "{q}: {}", r.text);
+    }
     let r = s
         .get("/api/v1/retention/containers?kind=room&limit=1", &admin)
         .await;

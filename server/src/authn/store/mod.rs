@@ -471,6 +471,23 @@ pub async fn delete_person(
     Ok((sessions, invitations))
 }
 
+/// How many sessions (live and ended) and invitations a person has.
+pub async fn count_person(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_id: &str,
+) -> Result<(u64, u64), sqlx::Error> {
+    let (s, i): (i64, i64) = sqlx::query_as(
+        "select (select count(*) from sessions where tenant_id = $1 and user_id = $2),
+                (select count(*) from invitations where tenant_id = $1 and user_id = $2)",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .fetch_one(conn)
+    .await?;
+    Ok((u64::try_from(s).unwrap_or(0), u64::try_from(i).unwrap_or(0)))
+}
+
 /// Delete a person's invitations.
 pub async fn delete_invitations(
     conn: &mut AnyConnection,

@@ -189,7 +189,7 @@ pub async fn manager_count(
 }
 
 /// Spaces by name for the retention pickers, with their unique key (`p:<user id>` for a
-/// personal space): these ids, or every space whose name contains the search.
+/// personal space): these ids, or a page of every space by id.
 pub async fn named(
     conn: &mut AnyConnection,
     tenant_id: &str,
@@ -212,14 +212,12 @@ pub async fn named(
             }
             Ok(out)
         }
-        Find::Search { q, after, limit } => {
+        Find::Page { after, limit } => {
             sqlx::query_as(
                 "select id, name, coalesce(unique_key, '') from spaces
-                 where tenant_id = $1 and lower(name) like $2 escape '\\' and id > $3
-                 order by id limit $4",
+                 where tenant_id = $1 and id > $2 order by id limit $3",
             )
             .bind(tenant_id)
-            .bind(format!("%{}%", crate::db::like_escape(&q.to_lowercase())))
             .bind(after)
             .bind(limit)
             .fetch_all(conn)

@@ -220,8 +220,8 @@ pub async fn rows_naming_message(
     .await
 }
 
-/// Rooms by name for the retention pickers: these ids, or the group rooms and channels whose
-/// name contains the search (direct conversations have no name to pick them by).
+/// Rooms by name for the retention pickers: these ids, or a page of the group rooms and
+/// channels by id (direct conversations have no name to pick them by).
 pub async fn rooms_named(
     conn: &mut AnyConnection,
     tenant_id: &str,
@@ -242,15 +242,12 @@ pub async fn rooms_named(
             }
             Ok(out)
         }
-        Find::Search { q, after, limit } => {
+        Find::Page { after, limit } => {
             sqlx::query_as(
-                "select id, name from rooms
-                 where tenant_id = $1 and kind <> 'direct' and lower(name) like $2 escape '\\'
-                   and id > $3
-                 order by id limit $4",
+                "select id, name from rooms where tenant_id = $1 and kind <> 'direct' and id > $2
+                 order by id limit $3",
             )
             .bind(tenant_id)
-            .bind(format!("%{}%", crate::db::like_escape(&q.to_lowercase())))
             .bind(after)
             .bind(limit)
             .fetch_all(conn)

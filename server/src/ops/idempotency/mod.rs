@@ -96,6 +96,22 @@ pub struct Records;
 
 #[async_trait::async_trait]
 impl crate::lifecycle::Lifecycle for Records {
+    async fn foresee(
+        &self,
+        e: &crate::lifecycle::erase::Erasure,
+        state: &AppState,
+    ) -> Result<crate::lifecycle::erase::Forecast, crate::BoxError> {
+        use crate::authz::Proof;
+        use crate::lifecycle::erase::{Forecast, Foreseen};
+        let scope = person_scope(e.tenant_id(), &e.person);
+        let n = crate::db::idempotency::count_scope(&state.db, &scope).await?;
+        Ok(Forecast::erased(vec![Foreseen::removed(
+            "ops",
+            "idempotency records",
+            n,
+        )]))
+    }
+
     async fn erase(
         &self,
         e: &crate::lifecycle::erase::Erasure,

@@ -10,6 +10,22 @@ use crate::{
 };
 use sqlx::AnyConnection;
 
+/// The display names of these accounts (those that exist), by id; for features that name
+/// what belongs to people.
+pub async fn names_among(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    ids: &[String],
+) -> ApiResult<std::collections::HashMap<String, String>> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    Ok(store::names_among(conn, tenant_id, ids)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 /// How many accounts the tenant has, per status shown. Needs `users.read`.
 pub async fn counts(state: &AppState, p: &Principal) -> ApiResult<Vec<(String, i64)>> {
     state.authz.require(p, perm::USERS_READ).await?;

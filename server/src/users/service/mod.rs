@@ -14,7 +14,9 @@ mod status;
 
 pub use create::{create, insert_user, reissue_invitation, AccountCreator, NewUser};
 pub use credentials::{activate_with_password, revoke_session, sessions, set_password};
-pub use lookup::{count, counts, display_names, find, find_by_login, get, list, load, ListFilter};
+pub use lookup::{
+    count, counts, display_names, find, find_by_login, get, list, load, names_among, ListFilter,
+};
 pub use profile::{set_proven_contact, update, update_self, ProfilePatch};
 pub use status::{ensure_other_admin, set_disabled, TOPIC_DISABLED};
 
