@@ -99,6 +99,7 @@ export const en = {
   },
   overview: {
     title: 'Overview',
+    countsTotal: '{{total}} accounts in all, {{erased}} of them erased.',
     people: 'People',
     storage: 'Storage',
     storageUsed: '{{used}} used of {{quota}}',

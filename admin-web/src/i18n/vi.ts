@@ -99,6 +99,7 @@ export const vi: Messages = {
   },
   overview: {
     title: 'Tổng quan',
+    countsTotal: 'Tổng cộng {{total}} tài khoản, trong đó {{erased}} đã bị xóa.',
     people: 'Nhân sự',
     storage: 'Dung lượng',
     storageUsed: 'Đã dùng {{used}} trên {{quota}}',

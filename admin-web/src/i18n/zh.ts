@@ -99,6 +99,7 @@ export const zh: Messages = {
   },
   overview: {
     title: '概览',
+    countsTotal: '共 {{total}} 个账号，其中 {{erased}} 个已删除。',
     people: '人员',
     storage: '存储',
     storageUsed: '已用 {{used}}，共 {{quota}}',
