@@ -150,6 +150,7 @@ export function DeletionPreviewView({ preview }: { preview: Schemas['DeletionPre
       )}
       <Text size="sm" data-testid="deletion-preview-totals">
         {t('deletionPreview.totalsLine', {
+          count: tot.items,
           items: n(tot.items),
           bytes: formatBytes(tot.bytes, lang),
           kept: n(tot.kept),
