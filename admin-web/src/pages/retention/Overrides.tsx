@@ -1,4 +1,4 @@
-import { Alert, Button, Checkbox, Group, NumberInput, Select, Stack, Text, Title } from '@mantine/core';
+import { Alert, Button, Checkbox, Group, NumberInput, Select, Stack, Table, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -12,23 +12,58 @@ import { formatBytes, formatNumber } from '../../format';
 import { ScopeName, ScopeSelect, useScopeNames, type ScopeKind } from './scope';
 
 /**
- * What the tenant-wide preview of `cls` at the override's period says about one room or space:
- * its items and bytes, `beyond` when it is not among the listed containers but more exist, or
- * nothing due. (The preview takes a tenant-wide change, not an override; for a room or space
- * without its own period for the class, the change's effect there is the override's.)
+ * What a proposed override removes in its room or space at the next run, measured there alone
+ * (`POST /retention/overrides/{kind}/{id}/preview`): per class of that kind of container, the
+ * period that would apply, the items and their size, and what each legal hold keeps back; the
+ * class being set is always listed, the others when they have something to say.
  */
-export function overrideImpact(
-  preview: Schemas['RetentionPreview'],
-  kind: string,
-  id: string,
-  cls: string,
-): { items: number; bytes: number } | 'beyond' | null {
-  const c = preview.classes.find((x) => x.class === cls);
-  if (!c) return null;
-  const k = c.containers.find((x) => x.kind === kind && x.id === id);
-  if (k) return { items: k.items, bytes: k.bytes };
-  if (c.more_containers > 0) return 'beyond';
-  return { items: 0, bytes: 0 };
+export function OverrideImpact({ preview, cls }: { preview: Schemas['RetentionPreview']; cls: string }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.resolvedLanguage ?? 'en';
+  const rows = preview.classes.filter((c) => c.class === cls || c.items > 0 || c.held.length > 0);
+  return (
+    <Stack gap="xs">
+      <Table.ScrollContainer minWidth={460}>
+        <Table striped withTableBorder aria-label={t('scopePick.impactTable')} data-testid="override-impact">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>{t('retention.class')}</Table.Th>
+              <Table.Th>{t('retention.period')}</Table.Th>
+              <Table.Th ta="right">{t('scopePick.removes')}</Table.Th>
+              <Table.Th ta="right">{t('retention.bytes')}</Table.Th>
+              <Table.Th>{t('retention.held')}</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((c) => (
+              <Table.Tr key={c.class} data-testid={`override-impact-${c.class}`}>
+                <Table.Td>
+                  <code>{c.class}</code>
+                </Table.Td>
+                <Table.Td>{c.days === null || c.days === undefined ? t('retention.forever') : `${formatNumber(c.days, lang)} ${t('common.days')}`}</Table.Td>
+                <Table.Td ta="right" data-testid={`override-impact-items-${c.class}`}>
+                  {formatNumber(c.items, lang)}
+                </Table.Td>
+                <Table.Td ta="right">{formatBytes(c.bytes, lang)}</Table.Td>
+                <Table.Td data-testid={`override-impact-held-${c.class}`}>
+                  {c.held.length === 0
+                    ? '—'
+                    : c.held.map((h) => (
+                        <Text size="xs" key={h.hold_id}>
+                          {h.name}: {formatNumber(h.items, lang)}
+                        </Text>
+                      ))}
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
+      <Alert color={preview.items > 0 ? 'orange' : 'blue'} data-testid="override-impact-total">
+        {preview.items > 0 ? t('scopePick.willRemove', { n: formatNumber(preview.items, lang) }) : t('scopePick.removesNothing')}
+      </Alert>
+    </Stack>
+  );
 }
 
 /** Rooms' and spaces' own periods. */
@@ -46,14 +81,13 @@ export function Overrides() {
   const [forever, setForever] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const period = forever ? null : Number(days);
-  // An override already there for this class: the preview keeps applying it, so it cannot
-  // measure the new period.
-  const existing = (list.data ?? []).find((o) => o.kind === kind && o.id === id && o.class === cls);
   const impactBody = { set: cls ? [{ class: cls, days: period }] : [], reset: [] };
   const preview = useQuery({
-    queryKey: ['retention', 'preview', 'override', impactBody],
-    enabled: confirming && !!cls && !existing,
-    queryFn: () => call(api.POST('/retention/preview', { body: impactBody })),
+    queryKey: ['retention', 'preview', 'override', kind, id, impactBody],
+    enabled: confirming && !!cls && !!id,
+    retry: false,
+    queryFn: () =>
+      call(api.POST('/retention/overrides/{kind}/{id}/preview', { params: { path: { kind, id: id! } }, body: impactBody })),
   });
   const put = useMutation({
     mutationFn: (v: { kind: string; id: string; set?: { class: string; days: number | null }[]; reset?: string[] }) =>
@@ -76,8 +110,9 @@ export function Overrides() {
     put.reset();
     setConfirming(true);
   };
-  const impact = preview.data && id && cls ? overrideImpact(preview.data, kind, id, cls) : null;
-  const scopeName = id ? (names(kind, id) ?? id) : '';
+  // The preview names the room or space when it has something to remove there.
+  const measuredName = preview.data?.classes.flatMap((c) => c.containers).find((k) => k.kind === kind && k.id === id)?.name;
+  const scopeName = id ? (names(kind, id) ?? measuredName ?? id) : '';
   return (
     <Stack>
       {list.isLoading && <Loading />}
@@ -158,16 +193,8 @@ export function Overrides() {
           onConfirm={() => put.mutate({ kind, id, set: [{ class: cls, days: period }] })}
           pending={put.isPending}
           error={put.error}
-          previewLoading={!existing && preview.isLoading}
-          previewError={existing ? undefined : preview.error}
-          consequences={
-            impact && impact !== 'beyond'
-              ? [
-                  { label: t('scopePick.impactItems', { cls }), value: formatNumber(impact.items, lang), testId: 'override-impact-items' },
-                  { label: t('scopePick.impactBytes'), value: formatBytes(impact.bytes, lang) },
-                ]
-              : undefined
-          }
+          previewLoading={preview.isFetching}
+          previewError={preview.error}
         >
           <Text size="sm">
             {t('scopePick.confirmIntro', {
@@ -175,9 +202,7 @@ export function Overrides() {
               period: period === null ? t('retention.forever') : `${formatNumber(period, lang)} ${t('common.days')}`,
             })}
           </Text>
-          {existing && <Alert color="gray">{t('scopePick.cannotMeasure')}</Alert>}
-          {impact === 'beyond' && <Alert color="orange">{t('scopePick.beyond')}</Alert>}
-          {impact && impact !== 'beyond' && impact.items > 0 && <Alert color="orange">{t('scopePick.willRemove', { n: formatNumber(impact.items, lang) })}</Alert>}
+          {preview.data && !preview.isFetching && <OverrideImpact preview={preview.data} cls={cls} />}
         </Confirm>
       )}
     </Stack>
