@@ -158,6 +158,9 @@ export function DeletionPreviewView({ preview }: { preview: Schemas['DeletionPre
           transferred: n(tot.transferred),
         })}
       </Text>
+      <Text size="xs" c="dimmed">
+        {t('deletionPreview.notCounted')}
+      </Text>
     </Stack>
   );
 }

@@ -70,6 +70,8 @@ describe('the deletion preview', () => {
       'In all: 6 items removed (1.5 KiB), 4 kept on purpose, 1 kept by legal holds, 8 given to successors.',
     );
     expect(screen.getByTestId('deletion-preview-holds')).toHaveTextContent('Case 42');
+    // What the count leaves out is said, not implied.
+    expect(screen.getByText(/including the account’s own records this count leaves out/)).toBeInTheDocument();
   });
 
   it('says when nothing goes to a successor and no hold names the person', () => {
