@@ -659,6 +659,29 @@ describe('admin tasks', { concurrency: false }, () => {
         .waitFor();
       await shot(page, 'retention-override-confirm-held');
       await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'detached' });
+
+      // Olive's room back to the policy: confirmed with what that removes there.
+      await list.getByRole('row').filter({ hasText: 'Olive private e2e' }).getByRole('button', { name: 'Follow the policy' }).click();
+      dialog = page.getByRole('dialog');
+      await dialog.getByText('Follow the policy in “Olive private e2e”?').waitFor();
+      await dialog.getByTestId('override-impact-items-messages_group').waitFor();
+      const back = (
+        await apiCall(stack, 'POST', `/retention/overrides/room/${room.body.id}/preview`, {
+          token: adminToken,
+          body: { set: [], reset: ['messages_group'] },
+        })
+      ).body;
+      const policyGroup = back.classes.find((c) => c.class === 'messages_group');
+      assert.equal(await dialog.getByTestId('override-impact-items-messages_group').innerText(), en(policyGroup.items));
+      await axe(page, 'override reset confirm');
+      await dialog.getByRole('button', { name: 'Follow the policy' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await until(
+        async () => !(await apiCall(stack, 'GET', '/retention/overrides', { token: adminToken })).body.some((o) => o.id === room.body.id),
+        'the room back on the policy',
+      );
+      await list.getByText('Olive private e2e').waitFor({ state: 'detached' });
     });
   });
 

@@ -679,6 +679,8 @@ export const en = {
     search: { room: 'Search rooms by name', space: 'Search spaces by name' },
     confirmTitle: 'Set a period for “{{name}}”?',
     confirmIntro: 'Here, {{cls}} will be kept for {{period}} instead of the policy’s period.',
+    resetTitle: 'Follow the policy in “{{name}}”?',
+    resetIntro: 'Here, {{cls}} will be kept for the policy’s period again instead of its own.',
     impactTable: 'What the next run removes here',
     removes: 'Removed here',
     willRemove: 'The next run removes {{n}} items here, except what legal holds protect. This cannot be undone.',

@@ -679,6 +679,8 @@ export const vi: Messages = {
     search: { room: 'Tìm phòng theo tên', space: 'Tìm không gian theo tên' },
     confirmTitle: 'Đặt thời hạn riêng cho “{{name}}”?',
     confirmIntro: 'Tại đây, {{cls}} sẽ được giữ {{period}} thay cho thời hạn của chính sách.',
+    resetTitle: 'Theo chính sách tại “{{name}}”?',
+    resetIntro: 'Tại đây, {{cls}} sẽ lại được giữ theo thời hạn của chính sách thay cho thời hạn riêng.',
     impactTable: 'Những gì lượt chạy tới sẽ xóa ở đây',
     removes: 'Bị xóa ở đây',
     willRemove: 'Lượt chạy tới sẽ xóa {{n}} mục ở đây, trừ những gì đang bị giữ theo yêu cầu pháp lý. Không thể hoàn tác.',

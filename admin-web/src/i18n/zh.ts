@@ -679,6 +679,8 @@ export const zh: Messages = {
     search: { room: '按名称搜索聊天室', space: '按名称搜索空间' },
     confirmTitle: '为“{{name}}”设置保留期限？',
     confirmIntro: '在这里，{{cls}} 将保留 {{period}}，而不是策略规定的期限。',
+    resetTitle: '在“{{name}}”中改为遵循策略？',
+    resetIntro: '在这里，{{cls}} 将重新按策略规定的期限保留，而不是其自己的期限。',
     impactTable: '下次运行将在此删除的内容',
     removes: '在此删除',
     willRemove: '下次运行将在此删除 {{n}} 项（法律保留保护的除外）。此操作无法撤销。',

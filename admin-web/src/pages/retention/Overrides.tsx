@@ -66,6 +66,19 @@ export function OverrideImpact({ preview, cls }: { preview: Schemas['RetentionPr
   );
 }
 
+/** A change to one room's or space's period for a class: a number of days, forever, or the policy's. */
+export interface Proposal {
+  kind: ScopeKind;
+  id: string;
+  cls: string;
+  days: number | null | 'policy';
+}
+
+/** The body `PUT /retention/overrides/{kind}/{id}` (and its preview) takes for a proposal. */
+export function proposalBody(p: Proposal): Schemas['OverrideInput'] {
+  return p.days === 'policy' ? { set: [], reset: [p.cls] } : { set: [{ class: p.cls, days: p.days }], reset: [] };
+}
+
 /** Rooms' and spaces' own periods. */
 export function Overrides() {
   const { t, i18n } = useTranslation();
@@ -79,27 +92,32 @@ export function Overrides() {
   const [cls, setCls] = useState<string | null>(null);
   const [days, setDays] = useState<number | ''>(365);
   const [forever, setForever] = useState(false);
-  const [confirming, setConfirming] = useState(false);
+  // The change being confirmed: what the form proposes, or a row going back to the policy.
+  const [proposal, setProposal] = useState<Proposal | null>(null);
   const period = forever ? null : Number(days);
-  const impactBody = { set: cls ? [{ class: cls, days: period }] : [], reset: [] };
   const preview = useQuery({
-    queryKey: ['retention', 'preview', 'override', kind, id, impactBody],
-    enabled: confirming && !!cls && !!id,
+    queryKey: ['retention', 'preview', 'override', proposal],
+    enabled: !!proposal,
     retry: false,
     queryFn: () =>
-      call(api.POST('/retention/overrides/{kind}/{id}/preview', { params: { path: { kind, id: id! } }, body: impactBody })),
+      call(
+        api.POST('/retention/overrides/{kind}/{id}/preview', {
+          params: { path: { kind: proposal!.kind, id: proposal!.id } },
+          body: proposalBody(proposal!),
+        }),
+      ),
   });
   const put = useMutation({
-    mutationFn: (v: { kind: string; id: string; set?: { class: string; days: number | null }[]; reset?: string[] }) =>
+    mutationFn: (p: Proposal) =>
       call(
         api.PUT('/retention/overrides/{kind}/{id}', {
-          params: { path: { kind: v.kind, id: v.id } },
-          body: { set: v.set ?? [], reset: v.reset ?? [] },
+          params: { path: { kind: p.kind, id: p.id } },
+          body: proposalBody(p),
           headers: idem(),
         }),
       ),
     onSuccess: () => {
-      setConfirming(false);
+      setProposal(null);
       void qc.invalidateQueries({ queryKey: ['retention'] });
     },
   });
@@ -108,11 +126,16 @@ export function Overrides() {
     e.preventDefault();
     if (!cls || !id) return;
     put.reset();
-    setConfirming(true);
+    setProposal({ kind, id, cls, days: period });
+  };
+  const confirm = (p: Proposal) => {
+    put.reset();
+    setProposal(p);
   };
   // The preview names the room or space when it has something to remove there.
-  const measuredName = preview.data?.classes.flatMap((c) => c.containers).find((k) => k.kind === kind && k.id === id)?.name;
-  const scopeName = id ? (names(kind, id) ?? measuredName ?? id) : '';
+  const measuredName = preview.data?.classes.flatMap((c) => c.containers).find((k) => k.kind === proposal?.kind && k.id === proposal?.id)?.name;
+  const scopeName = proposal ? (names(proposal.kind, proposal.id) ?? measuredName ?? proposal.id) : '';
+  const periodText = (d: number | null) => (d === null ? t('retention.forever') : `${formatNumber(d, lang)} ${t('common.days')}`);
   return (
     <Stack>
       {list.isLoading && <Loading />}
@@ -133,14 +156,14 @@ export function Overrides() {
             {
               key: 'period',
               header: t('retention.period'),
-              render: (o) => (o.days === null || o.days === undefined ? t('retention.forever') : `${o.days} ${t('common.days')}`),
+              render: (o) => periodText(o.days ?? null),
             },
             { key: 'updated', header: t('retention.updated'), render: (o) => <DateTime value={o.updated_at} /> },
             {
               key: 'actions',
               header: '',
               render: (o) => (
-                <Button size="compact-xs" variant="subtle" onClick={() => put.mutate({ kind: o.kind, id: o.id, reset: [o.class] })}>
+                <Button size="compact-xs" variant="subtle" onClick={() => confirm({ kind: o.kind as ScopeKind, id: o.id, cls: o.class, days: 'policy' })}>
                   {t('retention.followPolicy')}
                 </Button>
               ),
@@ -180,29 +203,28 @@ export function Overrides() {
           <Text size="xs" c="dimmed">
             {t('scopePick.hint')}
           </Text>
-          {!confirming && <ProblemAlert error={put.error} />}
+          {!proposal && <ProblemAlert error={put.error} />}
         </Stack>
       </form>
-      {confirming && id && cls && (
+      {proposal && (
         <Confirm
           opened
           color="blue"
-          onClose={() => setConfirming(false)}
-          title={t('scopePick.confirmTitle', { name: scopeName })}
-          confirmLabel={t('common.save')}
-          onConfirm={() => put.mutate({ kind, id, set: [{ class: cls, days: period }] })}
+          onClose={() => setProposal(null)}
+          title={proposal.days === 'policy' ? t('scopePick.resetTitle', { name: scopeName }) : t('scopePick.confirmTitle', { name: scopeName })}
+          confirmLabel={proposal.days === 'policy' ? t('retention.followPolicy') : t('common.save')}
+          onConfirm={() => put.mutate(proposal)}
           pending={put.isPending}
           error={put.error}
           previewLoading={preview.isFetching}
           previewError={preview.error}
         >
           <Text size="sm">
-            {t('scopePick.confirmIntro', {
-              cls,
-              period: period === null ? t('retention.forever') : `${formatNumber(period, lang)} ${t('common.days')}`,
-            })}
+            {proposal.days === 'policy'
+              ? t('scopePick.resetIntro', { cls: proposal.cls })
+              : t('scopePick.confirmIntro', { cls: proposal.cls, period: periodText(proposal.days) })}
           </Text>
-          {preview.data && !preview.isFetching && <OverrideImpact preview={preview.data} cls={cls} />}
+          {preview.data && !preview.isFetching && <OverrideImpact preview={preview.data} cls={proposal.cls} />}
         </Confirm>
       )}
     </Stack>

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Schemas } from '../../api/client';
 import { stubApi, type Seen } from '../../test/api';
 import { renderUi } from '../../test/render';
-import { OverrideImpact } from './Overrides';
+import { OverrideImpact, proposalBody } from './Overrides';
 import { PreviewTable } from './Policy';
 import { looksLikeId, scopeData, ScopeSelect } from './scope';
 
@@ -99,6 +99,11 @@ describe("an override's impact", () => {
     expect(within(screen.getByTestId('override-impact-attachments')).getByText('30 days')).toBeInTheDocument();
     expect(screen.getByTestId('override-impact-held-messages_channel')).toHaveTextContent('Case 42: 5');
     expect(screen.getByTestId('override-impact-total')).toHaveTextContent('The next run removes 2 items here');
+  });
+  it('sends a period, forever or back to the policy as the API takes it (the same for the preview and the save)', () => {
+    expect(proposalBody({ kind: 'room', id: 'r', cls: 'messages_group', days: 30 })).toEqual({ set: [{ class: 'messages_group', days: 30 }], reset: [] });
+    expect(proposalBody({ kind: 'room', id: 'r', cls: 'messages_group', days: null })).toEqual({ set: [{ class: 'messages_group', days: null }], reset: [] });
+    expect(proposalBody({ kind: 'space', id: 's', cls: 'trash', days: 'policy' })).toEqual({ set: [], reset: ['trash'] });
   });
   it('says when nothing would go', () => {
     renderUi(<OverrideImpact cls="trash" preview={preview([{ class: 'trash', days: 0 }])} />);
