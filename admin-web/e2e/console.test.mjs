@@ -437,17 +437,40 @@ describe('admin console', { concurrency: false }, () => {
     });
   });
 
-  test('delete a person and read the erasure report', async () => {
+  test('delete a person: the dialog previews what goes where like the API, and the erasure report agrees', async () => {
     const s = await apiCall(stack, 'PUT', '/settings/account-deletion', {
       token: adminToken,
       body: { grace_days: 0, authored_messages: 'pseudonymise', sign_in_cancels: false },
     });
     assert.equal(s.status, 200, JSON.stringify(s.body));
-    const created = await apiCall(stack, 'POST', '/users', {
-      token: adminToken,
-      body: { display_name: 'Dana Gone', email: 'dana@acme.example' },
+    // Someone with something to hand on and to erase: a group room they own, three messages.
+    const id = await addPerson(stack, adminToken, 'Dana Gone', 'dana@acme.example', 'dana long passphrase');
+    const heir = await addPerson(stack, adminToken, 'Hal Heir', 'hal@acme.example', 'hal long passphrase');
+    const dana = await login(stack, 'dana@acme.example', 'dana long passphrase');
+    const room = await apiCall(stack, 'POST', '/rooms', { token: dana, body: { kind: 'group', name: 'Dana team', member_ids: [heir] } });
+    assert.equal(room.status, 201, JSON.stringify(room.body));
+    for (const body of ['first', 'second', 'third']) {
+      const m = await apiCall(stack, 'POST', `/rooms/${room.body.id}/messages`, {
+        token: dana,
+        body: { body },
+        headers: { 'idempotency-key': crypto.randomUUID() },
+      });
+      assert.equal(m.status, 201, JSON.stringify(m.body));
+    }
+    const en = (n) => n.toLocaleString('en-US');
+    const key = (l) => `${l.feature}.${l.what}`;
+    const eventful = (l) => l.items > 0 || l.bytes > 0 || l.held > 0 || l.kept > 0;
+    let preview;
+    // At phone width the dialog with its preview passes axe and fits the screen.
+    await withPage(PHONE, async (page) => {
+      await signIn(page, stack);
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      await page.goto(`${stack.base}/people/${id}`);
+      await page.getByRole('heading', { name: 'Dana Gone' }).waitFor();
+      await page.getByRole('button', { name: 'Delete…' }).click();
+      await page.getByRole('dialog').getByTestId('deletion-preview-erased').waitFor();
+      await check(page, PHONE, 'person-delete-preview');
     });
-    const id = created.body.user.id;
     await withPage({}, async (page) => {
       await signIn(page, stack);
       await page.getByRole('heading', { name: 'Overview' }).waitFor();
@@ -456,24 +479,75 @@ describe('admin console', { concurrency: false }, () => {
       await page.getByRole('button', { name: 'Delete…' }).click();
       const dialog = page.getByRole('dialog');
       await dialog.getByTestId('deletion-consequences').getByText('grace period of 0 days').waitFor();
+      // With the first choices (documents erased, rooms to another member) the preview is there.
+      await dialog.getByTestId('deletion-preview-erased').waitFor();
+      await dialog.getByTestId('deletion-preview-transferred').getByText('Another member of each room').waitFor();
+      // Documents to the company, rooms to Hal: previewed again.
+      await dialog.getByLabel('Documents of the personal space').click();
+      await page.getByRole('option', { name: 'Move to the company space' }).click();
+      await dialog.getByLabel('Person taking over their rooms').fill('Hal');
+      await page.getByRole('option', { name: /Hal Heir/ }).click();
+      const moved = dialog.getByTestId('deletion-preview-transferred');
+      await moved.getByRole('link', { name: 'Hal Heir' }).waitFor();
+      const erased = dialog.getByTestId('deletion-preview-erased');
+      await erased.waitFor();
+      const r = await apiCall(stack, 'GET', `/users/${id}/deletion/preview?documents_to=company&rooms_to=${heir}`, { token: adminToken });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      preview = r.body;
+      // The API counts the room handed on, the three messages kept under the pseudonym, the memberships.
+      const line = (k) => preview.erased.find((l) => key(l) === k);
+      assert.equal(line('messaging.messages')?.kept, 3, JSON.stringify(preview.erased));
+      assert.ok(line('messaging.memberships')?.items >= 1, JSON.stringify(preview.erased));
+      const rooms = preview.transferred.find((l) => key(l) === 'messaging.rooms owned');
+      assert.deepEqual([rooms?.items, rooms?.to], [1, `person:${heir}`], JSON.stringify(preview.transferred));
+      // The dialog shows the same numbers, line by line.
+      assert.equal(await moved.locator('tbody tr').count(), preview.transferred.length);
+      for (const l of preview.transferred) {
+        assert.equal(await moved.getByTestId(`transfer-items-${key(l)}`).innerText(), en(l.items), key(l));
+      }
+      assert.equal(await moved.getByTestId('transfer-to-messaging.rooms owned').innerText(), 'Hal Heir');
+      assert.equal(await erased.locator('tbody tr').count(), preview.erased.filter(eventful).length);
+      for (const l of preview.erased.filter(eventful)) {
+        for (const col of ['items', 'kept', 'held']) {
+          assert.equal(await erased.getByTestId(`erased-${col}-${key(l)}`).innerText(), en(l[col]), `${col} of ${key(l)}`);
+        }
+      }
+      for (const col of ['items', 'kept', 'held']) {
+        assert.equal(await erased.getByTestId(`erased-${col}-total`).innerText(), en(preview.totals[col]), `total ${col}`);
+      }
+      assert.match(await dialog.getByTestId('deletion-preview-totals').innerText(), new RegExp(`${en(preview.totals.transferred)} given to successors`));
       await axe(page, 'delete dialog');
       await shot(page, 'person-delete');
+      await dialog.getByTestId('deletion-preview-totals').scrollIntoViewIfNeeded();
+      await shot(page, 'person-delete-preview');
       const confirm = dialog.getByRole('button', { name: 'Delete', exact: true });
       assert.ok(await confirm.isDisabled(), 'delete needs the name typed');
       await dialog.getByLabel(/Type/).fill('Dana Gone');
       await confirm.click();
-      await until(
+      const reportId = await until(
         async () => (await apiCall(stack, 'GET', `/users/${id}/deletion`, { token: adminToken })).body?.report_id,
         'the erasure',
         60_000,
       );
+      // What went is what the preview said would go.
+      const report = (await apiCall(stack, 'GET', `/erasure-reports/${reportId}`, { token: adminToken })).body;
+      const done = (k) => report.erased.find((l) => key(l) === k);
+      assert.equal(done('messaging.messages')?.kept, line('messaging.messages').kept, JSON.stringify(report.erased));
+      assert.equal(done('messaging.memberships')?.items, line('messaging.memberships').items, JSON.stringify(report.erased));
+      assert.deepEqual(
+        report.transferred.map((l) => [key(l), l.items, l.to]),
+        preview.transferred.map((l) => [key(l), l.items, l.to]),
+      );
       await page.reload();
       await page.getByRole('button', { name: 'Open the erasure report' }).click();
-      await page.getByTestId('erasure-report').waitFor();
+      const view = page.getByTestId('erasure-report');
+      await view.waitFor();
+      await view.getByText(report.pseudonym).waitFor();
+      assert.equal(await view.getByTestId('report-erased-kept-messaging.messages').innerText(), en(done('messaging.messages').kept));
+      assert.equal(await view.getByTestId('report-erased-items-messaging.memberships').innerText(), en(done('messaging.memberships').items));
+      await view.getByTestId('report-transferred-to-messaging.rooms owned').getByRole('link', { name: 'Hal Heir' }).waitFor();
       await axe(page, 'erasure report');
       await shot(page, 'erasure-report');
-      const report = (await apiCall(stack, 'GET', '/erasure-reports', { token: adminToken })).body.items[0];
-      await page.getByTestId('erasure-report').getByText(report.pseudonym).waitFor();
     });
   });
 

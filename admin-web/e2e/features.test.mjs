@@ -513,31 +513,69 @@ describe('admin tasks', { concurrency: false }, () => {
     });
   });
 
-  test('retention: an override and a legal hold pick rooms and spaces by name; the override is confirmed with its previewed impact', async () => {
+  test('retention: overrides and a legal hold pick any room or space of the tenant by name; an override is confirmed with what it removes there', async () => {
+    // A space with trash the admin handed to Olive and left, and a group room of Olive's the admin
+    // is not a member of.
+    const olive = await addPerson(stack, adminToken, 'Olive Owner', 'olive@acme.example', 'olive long passphrase');
+    const oliveToken = await login(stack, 'olive@acme.example', 'olive long passphrase');
     const space = await spaceWithTrash('Override e2e', ['x.txt', 'y.txt', 'z.txt']);
+    const me = (await apiCall(stack, 'GET', '/me', { token: adminToken })).body.user.id;
+    const handed = await apiCall(stack, 'PUT', `/spaces/${space.id}/members/${olive}`, { token: adminToken, body: { role: 'manager' } });
+    assert.equal(handed.status, 204, JSON.stringify(handed.body));
+    const left = await apiCall(stack, 'DELETE', `/spaces/${space.id}/members/${me}`, { token: oliveToken });
+    assert.equal(left.status, 204, JSON.stringify(left.body));
+    const room = await apiCall(stack, 'POST', '/rooms', { token: oliveToken, body: { kind: 'group', name: 'Olive private e2e' } });
+    assert.equal(room.status, 201, JSON.stringify(room.body));
+    assert.equal((await apiCall(stack, 'GET', `/rooms/${room.body.id}`, { token: adminToken })).status, 404, 'the admin is not in the room');
     const channel = await apiCall(stack, 'POST', '/rooms', { token: adminToken, body: { kind: 'channel', name: 'Lobby e2e' } });
     assert.equal(channel.status, 201, JSON.stringify(channel.body));
+    // More channels than a page of the picker's search.
+    for (let i = 0; i < 55; i++) {
+      const c = await apiCall(stack, 'POST', '/rooms', { token: adminToken, body: { kind: 'channel', name: `Paged e2e ${String(i).padStart(2, '0')}` } });
+      assert.equal(c.status, 201, JSON.stringify(c.body));
+    }
+    const en = (n) => n.toLocaleString('en-US');
     await withPage({}, async (page) => {
       await signIn(page, stack);
       await page.getByRole('heading', { name: 'Overview' }).waitFor();
       await page.goto(`${stack.base}/retention?tab=overrides`);
       await page.getByRole('heading', { name: 'Retention', level: 1 }).waitFor();
       const form = page.locator('form').filter({ has: page.getByRole('heading', { name: 'Set a period for one room or space' }) });
+
+      // The search pages on as its list is scrolled to the end.
+      await form.getByPlaceholder('Search rooms by name').fill('Paged e2e');
+      const paged = page.getByRole('option', { name: /^Paged e2e/ });
+      const options = page.getByRole('option');
+      // The first page of what matches (50) and the line saying more do (the search settles
+      // once the typing pauses).
+      await until(async () => (await paged.count()) === 50 && (await options.count()) === 51, 'the first page of the search');
+      await page.getByRole('option', { name: /More rooms match/ }).scrollIntoViewIfNeeded();
+      await until(async () => (await paged.count()) === 55, 'the next page of the search');
+      assert.equal(await page.getByRole('option', { name: /More rooms match/ }).count(), 0, 'no more pages');
+      await shot(page, 'retention-override-picker-paged');
+      await form.getByPlaceholder('Search rooms by name').fill('');
+      await page.keyboard.press('Escape');
+
+      // Olive's space, found by name though the admin is not in it.
       await pick(form, page, 'Kind', 'Space');
       await form.getByPlaceholder('Search spaces by name').fill('Override');
-      await page.getByRole('option', { name: 'Override e2e (team)' }).click();
+      await page.getByRole('option', { name: /^Override e2e/ }).click();
       await pick(form, page, 'Data class', 'trash');
       await form.getByLabel('Kept for').fill('0');
       await axe(page, 'override form');
       await form.getByRole('button', { name: 'Save' }).click();
-      const dialog = page.getByRole('dialog');
-      await dialog.getByText('Set a period for “Override e2e (team)”?').waitFor();
-      const items = dialog.getByTestId('override-impact-items');
-      await items.waitFor();
-      const preview = (await apiCall(stack, 'POST', '/retention/preview', { token: adminToken, body: { set: [{ class: 'trash', days: 0 }], reset: [] } })).body;
-      const here = preview.classes.find((c) => c.class === 'trash').containers.find((k) => k.kind === 'space' && k.id === space.id);
-      assert.ok(here?.items >= 3, JSON.stringify(preview));
-      assert.equal(await items.innerText(), here.items.toLocaleString('en-US'));
+      let dialog = page.getByRole('dialog');
+      await dialog.getByText('Set a period for “Override e2e”?').waitFor();
+      const impact = dialog.getByRole('table', { name: 'What the next run removes here' });
+      await impact.waitFor();
+      const body = { set: [{ class: 'trash', days: 0 }], reset: [] };
+      const measured = (await apiCall(stack, 'POST', `/retention/overrides/space/${space.id}/preview`, { token: adminToken, body })).body;
+      const trash = measured.classes.find((c) => c.class === 'trash');
+      assert.equal(trash.items, 3, JSON.stringify(measured));
+      assert.equal(trash.containers[0]?.name, 'Override e2e', JSON.stringify(trash));
+      assert.equal(await impact.getByTestId('override-impact-items-trash').innerText(), en(trash.items));
+      assert.equal(await impact.locator('tbody tr').count(), measured.classes.filter((c) => c.class === 'trash' || c.items > 0 || c.held.length > 0).length);
+      await dialog.getByTestId('override-impact-total').getByText(`The next run removes ${en(measured.items)} items here`).waitFor();
       await axe(page, 'override confirm');
       await shot(page, 'retention-override-confirm');
       await dialog.getByRole('button', { name: 'Save' }).click();
@@ -546,32 +584,104 @@ describe('admin tasks', { concurrency: false }, () => {
         async () => (await apiCall(stack, 'GET', '/retention/overrides', { token: adminToken })).body.some((o) => o.kind === 'space' && o.id === space.id && o.class === 'trash' && o.days === 0),
         'the override saved',
       );
-      // The list names the space.
-      await page.getByRole('table', { name: 'Rooms and spaces' }).getByText('Override e2e (team)').waitFor();
+
+      // Olive's room: found by name, its impact measured there alone.
+      await pick(form, page, 'Kind', 'Room');
+      await form.getByPlaceholder('Search rooms by name').fill('olive');
+      await page.getByRole('option', { name: /^Olive private e2e/ }).click();
+      await pick(form, page, 'Data class', 'messages_group');
+      await form.getByLabel('Kept for').fill('30');
+      await form.getByRole('button', { name: 'Save' }).click();
+      dialog = page.getByRole('dialog');
+      await dialog.getByText('Set a period for “Olive private e2e”?').waitFor();
+      await dialog.getByTestId('override-impact-items-messages_group').waitFor();
+      const roomPreview = (
+        await apiCall(stack, 'POST', `/retention/overrides/room/${room.body.id}/preview`, {
+          token: adminToken,
+          body: { set: [{ class: 'messages_group', days: 30 }], reset: [] },
+        })
+      ).body;
+      const group = roomPreview.classes.find((c) => c.class === 'messages_group');
+      assert.equal(group.days, 30, JSON.stringify(roomPreview));
+      assert.equal(await dialog.getByTestId('override-impact-items-messages_group').innerText(), en(group.items));
+      assert.ok(roomPreview.classes.every((c) => ['notifications', 'attachments', 'messages_direct', 'messages_group', 'messages_channel'].includes(c.class)), 'room classes only');
+      await dialog.getByRole('button', { name: 'Save' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      // The list names both.
+      const list = page.getByRole('table', { name: 'Rooms and spaces' });
+      await list.getByText('Override e2e').waitFor();
+      await list.getByText('Olive private e2e').waitFor();
       await shot(page, 'retention-overrides-named');
 
-      // A legal hold on the channel and the space, picked by name.
+      // A legal hold on Olive's room, the channel and the space, picked by name.
       await page.getByRole('tab', { name: 'Legal holds' }).click();
       await page.getByRole('button', { name: 'Place a legal hold' }).click();
       const hold = page.getByRole('dialog');
       await hold.getByRole('textbox', { name: 'Name' }).fill('Case 42');
       await hold.getByLabel('Reason').fill('A dispute');
       await hold.getByPlaceholder('Search rooms by name').fill('Lobby');
-      await page.getByRole('option', { name: 'Lobby e2e (channel)' }).click();
+      await page.getByRole('option', { name: /^Lobby e2e/ }).click();
+      await hold.getByPlaceholder('Search rooms by name').fill('Olive');
+      await page.getByRole('option', { name: /^Olive private e2e/ }).click();
       await hold.getByPlaceholder('Search spaces by name').fill('Override');
-      await page.getByRole('option', { name: 'Override e2e (team)' }).click();
+      await page.getByRole('option', { name: /^Override e2e/ }).click();
       await hold.getByLabel('Reason').click();
       await axe(page, 'new hold');
       await shot(page, 'retention-hold-new');
       await hold.getByRole('button', { name: 'Place hold' }).click();
       await hold.waitFor({ state: 'detached' });
       const placed = (await apiCall(stack, 'GET', '/retention/holds', { token: adminToken })).body.items.find((h) => h.name === 'Case 42');
-      assert.deepEqual([placed?.rooms, placed?.spaces], [[channel.body.id], [space.id]], JSON.stringify(placed));
+      assert.deepEqual([[...(placed?.rooms ?? [])].sort(), placed?.spaces], [[channel.body.id, room.body.id].sort(), [space.id]], JSON.stringify(placed));
       const holds = page.getByRole('table', { name: 'Legal holds' });
-      await holds.getByText('Lobby e2e (channel)').waitFor();
-      await holds.getByText('Override e2e (team)').waitFor();
+      await holds.getByText('Lobby e2e').waitFor();
+      await holds.getByText('Olive private e2e').waitFor();
+      await holds.getByText('Override e2e').waitFor();
       await axe(page, 'holds named');
       await shot(page, 'retention-holds-named');
+
+      // Held now: the space's preview says what the hold keeps back.
+      await page.getByRole('tab', { name: 'Rooms and spaces' }).click();
+      await pick(form, page, 'Kind', 'Space');
+      await form.getByPlaceholder('Search spaces by name').fill('Override');
+      await page.getByRole('option', { name: /^Override e2e/ }).click();
+      await pick(form, page, 'Data class', 'trash');
+      await form.getByLabel('Kept for').fill('0');
+      await form.getByRole('button', { name: 'Save' }).click();
+      dialog = page.getByRole('dialog');
+      const held = (await apiCall(stack, 'POST', `/retention/overrides/space/${space.id}/preview`, { token: adminToken, body })).body;
+      const heldTrash = held.classes.find((c) => c.class === 'trash');
+      assert.deepEqual(heldTrash.held.map((h) => [h.name, h.items]), [['Case 42', 3]], JSON.stringify(heldTrash));
+      await dialog.getByTestId('override-impact-held-trash').getByText('Case 42: 3').waitFor();
+      assert.equal(await dialog.getByTestId('override-impact-items-trash').innerText(), en(heldTrash.items));
+      await dialog
+        .getByTestId('override-impact-total')
+        .getByText(held.items > 0 ? `The next run removes ${en(held.items)} items here` : 'Nothing here would be removed')
+        .waitFor();
+      await shot(page, 'retention-override-confirm-held');
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'detached' });
+
+      // Olive's room back to the policy: confirmed with what that removes there.
+      await list.getByRole('row').filter({ hasText: 'Olive private e2e' }).getByRole('button', { name: 'Follow the policy' }).click();
+      dialog = page.getByRole('dialog');
+      await dialog.getByText('Follow the policy in “Olive private e2e”?').waitFor();
+      await dialog.getByTestId('override-impact-items-messages_group').waitFor();
+      const back = (
+        await apiCall(stack, 'POST', `/retention/overrides/room/${room.body.id}/preview`, {
+          token: adminToken,
+          body: { set: [], reset: ['messages_group'] },
+        })
+      ).body;
+      const policyGroup = back.classes.find((c) => c.class === 'messages_group');
+      assert.equal(await dialog.getByTestId('override-impact-items-messages_group').innerText(), en(policyGroup.items));
+      await axe(page, 'override reset confirm');
+      await dialog.getByRole('button', { name: 'Follow the policy' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await until(
+        async () => !(await apiCall(stack, 'GET', '/retention/overrides', { token: adminToken })).body.some((o) => o.id === room.body.id),
+        'the room back on the policy',
+      );
+      await list.getByText('Olive private e2e').waitFor({ state: 'detached' });
     });
   });
 

@@ -30,6 +30,7 @@ export function Confirm({
   pending,
   error,
   typeToConfirm,
+  blocked,
   color = 'red',
 }: {
   opened: boolean;
@@ -44,11 +45,13 @@ export function Confirm({
   pending?: boolean;
   error?: unknown;
   typeToConfirm?: string;
+  /** Something the dialog asks for is missing: the button waits (the dialog says what). */
+  blocked?: boolean;
   color?: string;
 }) {
   const { t } = useTranslation();
   const [typed, setTyped] = useState('');
-  const ok = (!typeToConfirm || typed.trim() === typeToConfirm) && !previewLoading && !previewError;
+  const ok = (!typeToConfirm || typed.trim() === typeToConfirm) && !previewLoading && !previewError && !blocked;
   return (
     <Modal opened={opened} onClose={onClose} title={title} centered size="lg">
       <Stack>

@@ -8,44 +8,56 @@ import { DateTime } from '../components/DateTime';
 import { Loading } from '../components/Loading';
 import { Page } from '../components/Page';
 import { ProblemAlert } from '../components/ProblemAlert';
-import { adminZone, formatBytes, formatDateTime } from '../format';
+import { adminZone, formatBytes, formatDateTime, formatNumber } from '../format';
 
-const COUNT_PAGE = 200;
-
-/** How many people have a status: one page of up to 200, "200+" beyond. */
-function useStatusCount(status: string, enabled: boolean) {
-  return useQuery({
-    queryKey: ['users', 'count', status],
-    enabled,
-    queryFn: async () => {
-      const p = await call(api.GET('/users', { params: { query: { status, limit: COUNT_PAGE } } }));
-      return { n: p.items.length, more: !!p.next_cursor };
-    },
-  });
-}
-
-function Stat({ label, q, to }: { label: string; q: ReturnType<typeof useStatusCount>; to?: string }) {
+/** One status's count, linked to the people it counts. */
+function Stat({ label, value, to, testId }: { label: string; value: number | undefined; to?: string; testId: string }) {
   const { i18n } = useTranslation();
-  const value = q.data ? `${new Intl.NumberFormat(i18n.resolvedLanguage).format(q.data.n)}${q.data.more ? '+' : ''}` : '…';
+  const shown = value === undefined ? '…' : formatNumber(value, i18n.resolvedLanguage ?? 'en');
   return (
     <Card withBorder padding="md">
       <Text size="sm" c="dimmed">
         {label}
       </Text>
-      {q.error ? (
-        <ProblemAlert error={q.error} />
-      ) : (
-        <Text size="xl" fw={700} data-testid={`stat-${label}`}>
-          {to ? (
-            <Anchor component={Link} to={to} inherit>
-              {value}
-            </Anchor>
-          ) : (
-            value
-          )}
+      <Text size="xl" fw={700} data-testid={testId}>
+        {to ? (
+          <Anchor component={Link} to={to} inherit>
+            {shown}
+          </Anchor>
+        ) : (
+          shown
+        )}
+      </Text>
+    </Card>
+  );
+}
+
+/** How many people there are in each status, counted by the server (`GET /users/counts`). */
+export function PeopleCounts() {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.resolvedLanguage ?? 'en';
+  const counts = useQuery({ queryKey: ['users', 'counts'], queryFn: () => call(api.GET('/users/counts')) });
+  const c = counts.data;
+  return (
+    <section aria-labelledby="ov-people">
+      <Title order={2} size="h4" id="ov-people" mb="xs">
+        {t('overview.people')}
+      </Title>
+      <ProblemAlert error={counts.error} />
+      {!counts.error && (
+        <SimpleGrid cols={{ base: 2, sm: 4 }}>
+          <Stat label={t('status.active')} value={c?.active} to="/people?status=active" testId="stat-active" />
+          <Stat label={t('status.invited')} value={c?.invited} to="/people?status=invited" testId="stat-invited" />
+          <Stat label={t('status.disabled')} value={c?.disabled} to="/people?status=disabled" testId="stat-disabled" />
+          <Stat label={t('status.pending_erasure')} value={c?.pending_erasure} to="/people?tab=deletions" testId="stat-pending_erasure" />
+        </SimpleGrid>
+      )}
+      {c && (
+        <Text size="xs" c="dimmed" mt="xs" data-testid="stat-total">
+          {t('overview.countsTotal', { total: formatNumber(c.total, lang), erased: formatNumber(c.erased, lang) })}
         </Text>
       )}
-    </Card>
+    </section>
   );
 }
 
@@ -75,10 +87,6 @@ export function Overview() {
   const s = useSession();
   const lang = i18n.resolvedLanguage ?? 'en';
   const canUsers = s.can('users.read');
-  const active = useStatusCount('active', canUsers);
-  const disabled = useStatusCount('disabled', canUsers);
-  const pending = useStatusCount('pending_erasure', canUsers);
-  const invited = useStatusCount('invited', canUsers);
   const storage = useQuery({ queryKey: ['storage'], queryFn: () => call(api.GET('/storage')) });
   const files = useQuery({
     queryKey: ['files', 'usage'],
@@ -107,19 +115,7 @@ export function Overview() {
 
   return (
     <Page title={t('overview.title')}>
-      {canUsers && (
-        <section aria-labelledby="ov-people">
-          <Title order={2} size="h4" id="ov-people" mb="xs">
-            {t('overview.people')}
-          </Title>
-          <SimpleGrid cols={{ base: 2, sm: 4 }}>
-            <Stat label={t('status.active')} q={active} to="/people?status=active" />
-            <Stat label={t('status.invited')} q={invited} to="/people?status=invited" />
-            <Stat label={t('status.disabled')} q={disabled} to="/people?status=disabled" />
-            <Stat label={t('status.pending_erasure')} q={pending} to="/people?tab=deletions" />
-          </SimpleGrid>
-        </section>
-      )}
+      {canUsers && <PeopleCounts />}
       <SimpleGrid cols={{ base: 1, sm: 2 }}>
         <Card withBorder>
           <Title order={2} size="h4" mb="xs">

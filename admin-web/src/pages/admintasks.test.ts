@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mappingProblems, mappingToSave } from './Settings';
 import { eventful, parseReport } from './retention/RunReport';
-import { overrideImpact } from './retention/Overrides';
-import { looksLikeId, scopeData } from './retention/scope';
 import { resourceBody } from './meetings/MeetingResources';
 import { placeText } from './bulletin/BulletinModeration';
 
@@ -53,44 +51,6 @@ describe('retention run reports', () => {
     expect(r.totals.items).toBe(3);
     expect(r.classes[1].error).toBe('boom');
     expect(eventful(r.classes[1])).toBe(true);
-  });
-});
-
-describe('rooms and spaces by name', () => {
-  it('an override\'s impact is its container\'s line in the preview', () => {
-    const preview = {
-      as_of: 'x',
-      items: 9,
-      classes: [
-        { class: 'trash', items: 9, bytes: 90, containers: [{ kind: 'space', id: 's1', items: 4, bytes: 40 }], more_containers: 0, held: [] },
-        { class: 'messages_channel', items: 9, bytes: 9, containers: [{ kind: 'room', id: 'r1', items: 9, bytes: 9 }], more_containers: 3, held: [] },
-      ],
-    };
-    expect(overrideImpact(preview, 'space', 's1', 'trash')).toEqual({ items: 4, bytes: 40 });
-    expect(overrideImpact(preview, 'space', 's2', 'trash')).toEqual({ items: 0, bytes: 0 });
-    expect(overrideImpact(preview, 'room', 'r2', 'messages_channel')).toBe('beyond');
-    expect(overrideImpact(preview, 'room', 'r1', 'nope')).toBeNull();
-  });
-  it('options are grouped; a typed or chosen id the lists lack is offered by itself', () => {
-    const data = scopeData(
-      [
-        { id: 'c1', name: 'Lobby', sub: 'channel' },
-        { id: 'g1', name: 'Team', sub: 'group' },
-        { id: 'c2', name: 'News', sub: 'channel' },
-      ],
-      (i) => i.name,
-      (sub) => sub,
-      ['c1', '0123456789abcdef', ' 0123456789abcdef '],
-      (id) => `id ${id}`,
-    );
-    expect(data).toEqual([
-      { group: '#', items: [{ value: '0123456789abcdef', label: 'id 0123456789abcdef' }] },
-      { group: 'channel', items: [{ value: 'c1', label: 'Lobby' }, { value: 'c2', label: 'News' }] },
-      { group: 'group', items: [{ value: 'g1', label: 'Team' }] },
-    ]);
-    expect(looksLikeId('0193c2b4-7d1e-7a51-9c55-3a1f2b3c4d5e')).toBe(true);
-    expect(looksLikeId('lobby')).toBe(false);
-    expect(looksLikeId('two words here')).toBe(false);
   });
 });
 

@@ -4,13 +4,15 @@ import { render } from '@testing-library/react';
 import type { ReactElement } from 'react';
 import { MemoryRouter } from 'react-router';
 import { makeQueryClient } from '../App';
+import { SessionProvider } from '../auth/session';
 import '../i18n';
 
-export function renderUi(ui: ReactElement) {
+/** `ui` in the console's providers; with `session`, inside a SessionProvider (stub `/me` then). */
+export function renderUi(ui: ReactElement, { session = false }: { session?: boolean } = {}) {
   return render(
     <MantineProvider>
       <QueryClientProvider client={makeQueryClient()}>
-        <MemoryRouter>{ui}</MemoryRouter>
+        <MemoryRouter>{session ? <SessionProvider>{ui}</SessionProvider> : ui}</MemoryRouter>
       </QueryClientProvider>
     </MantineProvider>,
   );

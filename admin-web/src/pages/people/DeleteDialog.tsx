@@ -5,11 +5,22 @@ import { useTranslation } from 'react-i18next';
 import { api, call, idem, type Schemas } from '../../api/client';
 import { Confirm } from '../../components/Confirm';
 import { formatDateTime } from '../../format';
+import { DeletionPreviewView } from './DeletionPreview';
 import { PersonPicker } from './PersonPicker';
+
+/** The deletion's successors as the API takes them: documents to the company, a person or erased. */
+export function deletionChoices(docs: string, docsTo: string | null, roomsTo: string | null) {
+  return {
+    documents_to: docs === 'company' ? 'company' : docs === 'person' ? docsTo : null,
+    rooms_to: roomsTo,
+  };
+}
 
 /**
  * Deleting a person: the consequences are spelt out before the button works (disabled now, erased
- * after the grace period, where documents and rooms go, what happens to their messages).
+ * after the grace period, where documents and rooms go, what happens to their messages), and the
+ * server's count of what the current choices would transfer, remove, keep and hold
+ * (`GET /users/{id}/deletion/preview`, asked again whenever a choice changes).
  */
 export function DeleteDialog({ user, opened, onClose }: { user: Schemas['User']; opened: boolean; onClose: () => void }) {
   const { t, i18n } = useTranslation();
@@ -25,16 +36,29 @@ export function DeleteDialog({ user, opened, onClose }: { user: Schemas['User'];
     queryFn: () => call(api.GET('/settings/account-deletion')),
     retry: false,
   });
+  const choices = deletionChoices(docs, docsTo, roomsTo);
+  // Documents to a person who is not chosen yet: nothing to preview (nor to confirm) until they are.
+  const unchosen = docs === 'person' && !docsTo;
+  const preview = useQuery({
+    queryKey: ['deletion', user.id, 'preview', choices],
+    enabled: opened && !unchosen,
+    retry: false,
+    queryFn: () =>
+      call(
+        api.GET('/users/{id}/deletion/preview', {
+          params: {
+            path: { id: user.id },
+            query: { documents_to: choices.documents_to ?? undefined, rooms_to: choices.rooms_to ?? undefined },
+          },
+        }),
+      ),
+  });
   const m = useMutation({
     mutationFn: () =>
       call(
         api.POST('/users/{id}/deletion', {
           params: { path: { id: user.id } },
-          body: {
-            documents_to: docs === 'company' ? 'company' : docs === 'person' ? docsTo : null,
-            rooms_to: roomsTo,
-            reason,
-          },
+          body: { ...choices, reason },
           headers: idem(),
         }),
       ),
@@ -58,6 +82,9 @@ export function DeleteDialog({ user, opened, onClose }: { user: Schemas['User'];
       pending={m.isPending}
       error={m.error}
       typeToConfirm={user.display_name}
+      previewLoading={!unchosen && preview.isFetching}
+      previewError={unchosen ? undefined : preview.error}
+      blocked={unchosen}
     >
       <Stack gap="xs">
         <Text size="sm" fw={600}>
@@ -102,6 +129,12 @@ export function DeleteDialog({ user, opened, onClose }: { user: Schemas['User'];
           exclude={user.id}
         />
         <Textarea label={t('deletion.reason')} value={reason} onChange={(e) => setReason(e.currentTarget.value)} maxLength={1000} />
+        {unchosen && (
+          <Text size="sm" c="dimmed" data-testid="deletion-preview-waiting">
+            {t('deletionPreview.choosePerson')}
+          </Text>
+        )}
+        {!unchosen && preview.data && !preview.isFetching && <DeletionPreviewView preview={preview.data} />}
       </Stack>
     </Confirm>
   );

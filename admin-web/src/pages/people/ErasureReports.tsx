@@ -1,6 +1,6 @@
 import { Anchor, Modal, Stack, Table, Text, Title } from '@mantine/core';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, call, type Schemas } from '../../api/client';
 import { DateTime } from '../../components/DateTime';
@@ -8,29 +8,25 @@ import { Loading } from '../../components/Loading';
 import { Pager } from '../../components/Pager';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { useCursor } from '../../components/useCursor';
+import { formatBytes, formatNumber } from '../../format';
 import { serverText } from '../../serverText';
+import { lineKey, Successor } from './DeletionPreview';
 
-type Row = Record<string, unknown>;
+type Cols<T> = { key: string; header: string; cell: (r: T) => ReactNode; num?: boolean }[];
 
-function rows(v: unknown): Row[] {
-  return Array.isArray(v) ? (v.filter((x) => x && typeof x === 'object') as Row[]) : [];
-}
-
-/** A table of the report's rows with whatever columns they carry. */
-function RowsTable({ items, label }: { items: Row[]; label: string }) {
+/** A table of the report's rows, a test id on each cell (`<table>-<column>[-<line id>]`). */
+function LinesTable<T>({ items, label, cols, testId, lineId }: { items: T[]; label: string; cols: Cols<T>; testId: string; lineId?: (r: T) => string }) {
   const { t } = useTranslation();
   if (items.length === 0) return <Text size="sm">{t('common.none')}</Text>;
-  const cols = Array.from(new Set(items.flatMap((r) => Object.keys(r))));
-  // The feature column names a feature: shown by its translated name, like the roles matrix.
-  const cell = (v: unknown, col: string) =>
-    v === undefined || v === null ? '—' : col === 'feature' && typeof v === 'string' ? serverText(t, 'feature', v) : String(v);
   return (
     <Table.ScrollContainer minWidth={500}>
-      <Table striped withTableBorder aria-label={label}>
+      <Table striped withTableBorder aria-label={label} data-testid={testId}>
         <Table.Thead>
           <Table.Tr>
             {cols.map((c) => (
-              <Table.Th key={c}>{serverText(t, 'reportColumn', c)}</Table.Th>
+              <Table.Th key={c.key} ta={c.num ? 'right' : undefined}>
+                {c.header}
+              </Table.Th>
             ))}
           </Table.Tr>
         </Table.Thead>
@@ -38,7 +34,9 @@ function RowsTable({ items, label }: { items: Row[]; label: string }) {
           {items.map((r, i) => (
             <Table.Tr key={i}>
               {cols.map((c) => (
-                <Table.Td key={c}>{cell(r[c], c)}</Table.Td>
+                <Table.Td key={c.key} ta={c.num ? 'right' : undefined} data-testid={lineId ? `${testId}-${c.key}-${lineId(r)}` : `${testId}-${c.key}`}>
+                  {c.cell(r)}
+                </Table.Td>
               ))}
             </Table.Tr>
           ))}
@@ -49,8 +47,24 @@ function RowsTable({ items, label }: { items: Row[]; label: string }) {
 }
 
 export function ErasureReportView({ report }: { report: Schemas['ErasureReport'] }) {
-  const { t } = useTranslation();
-  const totals = report.totals && typeof report.totals === 'object' ? (report.totals as Row) : {};
+  const { t, i18n } = useTranslation();
+  const lang = i18n.resolvedLanguage ?? 'en';
+  const n = (v: number) => formatNumber(v, lang);
+  const col = (k: string) => serverText(t, 'reportColumn', k);
+  // The counts every store reports, in the totals and on each erased line.
+  const counts = <T extends Schemas['ErasedTotals']>(): Cols<T> => [
+    { key: 'items', header: col('items'), cell: (r) => n(r.items), num: true },
+    { key: 'rows', header: col('rows'), cell: (r) => n(r.rows), num: true },
+    { key: 'blobs', header: col('blobs'), cell: (r) => n(r.blobs), num: true },
+    { key: 'bytes', header: col('bytes'), cell: (r) => formatBytes(r.bytes, lang), num: true },
+    { key: 'index_entries', header: col('index_entries'), cell: (r) => n(r.index_entries), num: true },
+    { key: 'held', header: col('held'), cell: (r) => n(r.held), num: true },
+    { key: 'kept', header: col('kept'), cell: (r) => n(r.kept), num: true },
+  ];
+  const line = <T extends { feature: string; what: string }>(): Cols<T> => [
+    { key: 'feature', header: col('feature'), cell: (r) => serverText(t, 'feature', r.feature) },
+    { key: 'what', header: col('what'), cell: (r) => r.what },
+  ];
   return (
     <Stack data-testid="erasure-report">
       <Text size="sm">
@@ -62,15 +76,25 @@ export function ErasureReportView({ report }: { report: Schemas['ErasureReport']
       <Title order={3} size="h5">
         {t('report.totals')}
       </Title>
-      <RowsTable items={[totals]} label={t('report.totals')} />
+      <LinesTable items={[report.totals]} label={t('report.totals')} cols={counts()} testId="report-totals" />
       <Title order={3} size="h5">
         {t('report.erased')}
       </Title>
-      <RowsTable items={rows(report.erased)} label={t('report.erased')} />
+      <LinesTable items={report.erased} label={t('report.erased')} cols={[...line<Schemas['ErasedLine']>(), ...counts<Schemas['ErasedLine']>()]} testId="report-erased" lineId={lineKey} />
       <Title order={3} size="h5">
         {t('report.transferred')}
       </Title>
-      <RowsTable items={rows(report.transferred)} label={t('report.transferred')} />
+      <LinesTable
+        items={report.transferred}
+        label={t('report.transferred')}
+        cols={[
+          ...line<Schemas['TransferLine']>(),
+          { key: 'items', header: col('items'), cell: (r) => n(r.items), num: true },
+          { key: 'to', header: col('to'), cell: (r) => <Successor to={r.to} /> },
+        ]}
+        testId="report-transferred"
+        lineId={lineKey}
+      />
     </Stack>
   );
 }

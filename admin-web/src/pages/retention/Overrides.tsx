@@ -1,4 +1,4 @@
-import { Alert, Button, Checkbox, Group, NumberInput, Select, Stack, Text, Title } from '@mantine/core';
+import { Alert, Button, Checkbox, Group, NumberInput, Select, Stack, Table, Text, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -12,23 +12,71 @@ import { formatBytes, formatNumber } from '../../format';
 import { ScopeName, ScopeSelect, useScopeNames, type ScopeKind } from './scope';
 
 /**
- * What the tenant-wide preview of `cls` at the override's period says about one room or space:
- * its items and bytes, `beyond` when it is not among the listed containers but more exist, or
- * nothing due. (The preview takes a tenant-wide change, not an override; for a room or space
- * without its own period for the class, the change's effect there is the override's.)
+ * What a proposed override removes in its room or space at the next run, measured there alone
+ * (`POST /retention/overrides/{kind}/{id}/preview`): per class of that kind of container, the
+ * period that would apply, the items and their size, and what each legal hold keeps back; the
+ * class being set is always listed, the others when they have something to say.
  */
-export function overrideImpact(
-  preview: Schemas['RetentionPreview'],
-  kind: string,
-  id: string,
-  cls: string,
-): { items: number; bytes: number } | 'beyond' | null {
-  const c = preview.classes.find((x) => x.class === cls);
-  if (!c) return null;
-  const k = c.containers.find((x) => x.kind === kind && x.id === id);
-  if (k) return { items: k.items, bytes: k.bytes };
-  if (c.more_containers > 0) return 'beyond';
-  return { items: 0, bytes: 0 };
+export function OverrideImpact({ preview, cls }: { preview: Schemas['RetentionPreview']; cls: string }) {
+  const { t, i18n } = useTranslation();
+  const lang = i18n.resolvedLanguage ?? 'en';
+  const rows = preview.classes.filter((c) => c.class === cls || c.items > 0 || c.held.length > 0);
+  return (
+    <Stack gap="xs">
+      <Table.ScrollContainer minWidth={460}>
+        <Table striped withTableBorder aria-label={t('scopePick.impactTable')} data-testid="override-impact">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>{t('retention.class')}</Table.Th>
+              <Table.Th>{t('retention.period')}</Table.Th>
+              <Table.Th ta="right">{t('scopePick.removes')}</Table.Th>
+              <Table.Th ta="right">{t('retention.bytes')}</Table.Th>
+              <Table.Th>{t('retention.held')}</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {rows.map((c) => (
+              <Table.Tr key={c.class} data-testid={`override-impact-${c.class}`}>
+                <Table.Td>
+                  <code>{c.class}</code>
+                </Table.Td>
+                <Table.Td>{c.days === null || c.days === undefined ? t('retention.forever') : `${formatNumber(c.days, lang)} ${t('common.days')}`}</Table.Td>
+                <Table.Td ta="right" data-testid={`override-impact-items-${c.class}`}>
+                  {formatNumber(c.items, lang)}
+                </Table.Td>
+                <Table.Td ta="right">{formatBytes(c.bytes, lang)}</Table.Td>
+                <Table.Td data-testid={`override-impact-held-${c.class}`}>
+                  {c.held.length === 0
+                    ? '—'
+                    : c.held.map((h) => (
+                        <Text size="xs" key={h.hold_id}>
+                          {h.name}: {formatNumber(h.items, lang)}
+                        </Text>
+                      ))}
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
+      <Alert color={preview.items > 0 ? 'orange' : 'blue'} data-testid="override-impact-total">
+        {preview.items > 0 ? t('scopePick.willRemove', { n: formatNumber(preview.items, lang) }) : t('scopePick.removesNothing')}
+      </Alert>
+    </Stack>
+  );
+}
+
+/** A change to one room's or space's period for a class: a number of days, forever, or the policy's. */
+export interface Proposal {
+  kind: ScopeKind;
+  id: string;
+  cls: string;
+  days: number | null | 'policy';
+}
+
+/** The body `PUT /retention/overrides/{kind}/{id}` (and its preview) takes for a proposal. */
+export function proposalBody(p: Proposal): Schemas['OverrideInput'] {
+  return p.days === 'policy' ? { set: [], reset: [p.cls] } : { set: [{ class: p.cls, days: p.days }], reset: [] };
 }
 
 /** Rooms' and spaces' own periods. */
@@ -44,28 +92,32 @@ export function Overrides() {
   const [cls, setCls] = useState<string | null>(null);
   const [days, setDays] = useState<number | ''>(365);
   const [forever, setForever] = useState(false);
-  const [confirming, setConfirming] = useState(false);
+  // The change being confirmed: what the form proposes, or a row going back to the policy.
+  const [proposal, setProposal] = useState<Proposal | null>(null);
   const period = forever ? null : Number(days);
-  // An override already there for this class: the preview keeps applying it, so it cannot
-  // measure the new period.
-  const existing = (list.data ?? []).find((o) => o.kind === kind && o.id === id && o.class === cls);
-  const impactBody = { set: cls ? [{ class: cls, days: period }] : [], reset: [] };
   const preview = useQuery({
-    queryKey: ['retention', 'preview', 'override', impactBody],
-    enabled: confirming && !!cls && !existing,
-    queryFn: () => call(api.POST('/retention/preview', { body: impactBody })),
+    queryKey: ['retention', 'preview', 'override', proposal],
+    enabled: !!proposal,
+    retry: false,
+    queryFn: () =>
+      call(
+        api.POST('/retention/overrides/{kind}/{id}/preview', {
+          params: { path: { kind: proposal!.kind, id: proposal!.id } },
+          body: proposalBody(proposal!),
+        }),
+      ),
   });
   const put = useMutation({
-    mutationFn: (v: { kind: string; id: string; set?: { class: string; days: number | null }[]; reset?: string[] }) =>
+    mutationFn: (p: Proposal) =>
       call(
         api.PUT('/retention/overrides/{kind}/{id}', {
-          params: { path: { kind: v.kind, id: v.id } },
-          body: { set: v.set ?? [], reset: v.reset ?? [] },
+          params: { path: { kind: p.kind, id: p.id } },
+          body: proposalBody(p),
           headers: idem(),
         }),
       ),
     onSuccess: () => {
-      setConfirming(false);
+      setProposal(null);
       void qc.invalidateQueries({ queryKey: ['retention'] });
     },
   });
@@ -74,10 +126,16 @@ export function Overrides() {
     e.preventDefault();
     if (!cls || !id) return;
     put.reset();
-    setConfirming(true);
+    setProposal({ kind, id, cls, days: period });
   };
-  const impact = preview.data && id && cls ? overrideImpact(preview.data, kind, id, cls) : null;
-  const scopeName = id ? (names(kind, id) ?? id) : '';
+  const confirm = (p: Proposal) => {
+    put.reset();
+    setProposal(p);
+  };
+  // The preview names the room or space when it has something to remove there.
+  const measuredName = preview.data?.classes.flatMap((c) => c.containers).find((k) => k.kind === proposal?.kind && k.id === proposal?.id)?.name;
+  const scopeName = proposal ? (names(proposal.kind, proposal.id) ?? measuredName ?? proposal.id) : '';
+  const periodText = (d: number | null) => (d === null ? t('retention.forever') : `${formatNumber(d, lang)} ${t('common.days')}`);
   return (
     <Stack>
       {list.isLoading && <Loading />}
@@ -98,14 +156,14 @@ export function Overrides() {
             {
               key: 'period',
               header: t('retention.period'),
-              render: (o) => (o.days === null || o.days === undefined ? t('retention.forever') : `${o.days} ${t('common.days')}`),
+              render: (o) => periodText(o.days ?? null),
             },
             { key: 'updated', header: t('retention.updated'), render: (o) => <DateTime value={o.updated_at} /> },
             {
               key: 'actions',
               header: '',
               render: (o) => (
-                <Button size="compact-xs" variant="subtle" onClick={() => put.mutate({ kind: o.kind, id: o.id, reset: [o.class] })}>
+                <Button size="compact-xs" variant="subtle" onClick={() => confirm({ kind: o.kind as ScopeKind, id: o.id, cls: o.class, days: 'policy' })}>
                   {t('retention.followPolicy')}
                 </Button>
               ),
@@ -145,39 +203,28 @@ export function Overrides() {
           <Text size="xs" c="dimmed">
             {t('scopePick.hint')}
           </Text>
-          {!confirming && <ProblemAlert error={put.error} />}
+          {!proposal && <ProblemAlert error={put.error} />}
         </Stack>
       </form>
-      {confirming && id && cls && (
+      {proposal && (
         <Confirm
           opened
           color="blue"
-          onClose={() => setConfirming(false)}
-          title={t('scopePick.confirmTitle', { name: scopeName })}
-          confirmLabel={t('common.save')}
-          onConfirm={() => put.mutate({ kind, id, set: [{ class: cls, days: period }] })}
+          onClose={() => setProposal(null)}
+          title={proposal.days === 'policy' ? t('scopePick.resetTitle', { name: scopeName }) : t('scopePick.confirmTitle', { name: scopeName })}
+          confirmLabel={proposal.days === 'policy' ? t('retention.followPolicy') : t('common.save')}
+          onConfirm={() => put.mutate(proposal)}
           pending={put.isPending}
           error={put.error}
-          previewLoading={!existing && preview.isLoading}
-          previewError={existing ? undefined : preview.error}
-          consequences={
-            impact && impact !== 'beyond'
-              ? [
-                  { label: t('scopePick.impactItems', { cls }), value: formatNumber(impact.items, lang), testId: 'override-impact-items' },
-                  { label: t('scopePick.impactBytes'), value: formatBytes(impact.bytes, lang) },
-                ]
-              : undefined
-          }
+          previewLoading={preview.isFetching}
+          previewError={preview.error}
         >
           <Text size="sm">
-            {t('scopePick.confirmIntro', {
-              cls,
-              period: period === null ? t('retention.forever') : `${formatNumber(period, lang)} ${t('common.days')}`,
-            })}
+            {proposal.days === 'policy'
+              ? t('scopePick.resetIntro', { cls: proposal.cls })
+              : t('scopePick.confirmIntro', { cls: proposal.cls, period: periodText(proposal.days) })}
           </Text>
-          {existing && <Alert color="gray">{t('scopePick.cannotMeasure')}</Alert>}
-          {impact === 'beyond' && <Alert color="orange">{t('scopePick.beyond')}</Alert>}
-          {impact && impact !== 'beyond' && impact.items > 0 && <Alert color="orange">{t('scopePick.willRemove', { n: formatNumber(impact.items, lang) })}</Alert>}
+          {preview.data && !preview.isFetching && <OverrideImpact preview={preview.data} cls={proposal.cls} />}
         </Confirm>
       )}
     </Stack>

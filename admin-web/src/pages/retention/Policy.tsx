@@ -36,7 +36,8 @@ export function toInput(d: Draft): Schemas['PolicyInput'] {
   return input;
 }
 
-function PreviewTable({ preview }: { preview: Schemas['RetentionPreview'] }) {
+/** The preview's classes with something to remove: items, size, age, where (by name) and holds. */
+export function PreviewTable({ preview }: { preview: Schemas['RetentionPreview'] }) {
   const { t, i18n } = useTranslation();
   const lang = i18n.resolvedLanguage ?? 'en';
   const rows = preview.classes.filter((c) => c.items > 0 || c.held.length > 0);
@@ -74,8 +75,8 @@ function PreviewTable({ preview }: { preview: Schemas['RetentionPreview'] }) {
                   </Table.Td>
                   <Table.Td>
                     {c.containers.slice(0, 5).map((k) => (
-                      <Text size="xs" key={`${k.kind}:${k.id}`}>
-                        {k.kind} {k.id}: {formatNumber(k.items, lang)}
+                      <Text size="xs" key={`${k.kind}:${k.id}`} title={k.id}>
+                        {k.name ?? `${t(`retention.${k.kind}`, { defaultValue: k.kind })} ${k.id}`}: {formatNumber(k.items, lang)}
                       </Text>
                     ))}
                     {c.containers.length > 5 || c.more_containers > 0 ? (
