@@ -217,7 +217,7 @@ export const en = {
     quiet_other: '{{count}} other kinds of data have nothing to remove.',
     totalsLine_one: 'In all: {{items}} item removed ({{bytes}}), {{kept}} kept on purpose, {{held}} kept by legal holds, {{transferred}} given to successors.',
     totalsLine_other: 'In all: {{items}} items removed ({{bytes}}), {{kept}} kept on purpose, {{held}} kept by legal holds, {{transferred}} given to successors.',
-    notCounted: 'The erasure report lists afterwards everything that went, including the account’s own records this count leaves out (sessions and sign-in records, role bindings, the directory entry, …).',
+    notCounted: 'A count of this moment: the erasure report lists afterwards everything that went, including a few small records this count leaves out (the directory entry, second factors, notices, …).',
     holdsTitle: 'Legal holds name this person',
     holds: 'Active holds: {{names}}. What they authored is kept while these holds last.',
     toCompany: 'The company space',

@@ -217,7 +217,7 @@ export const vi: Messages = {
     quiet_other: '{{count}} loại dữ liệu khác không có gì để xóa.',
     totalsLine_one: 'Tổng cộng: xóa {{items}} mục ({{bytes}}), giữ lại có chủ đích {{kept}}, giữ theo lệnh lưu giữ pháp lý {{held}}, chuyển cho người kế nhiệm {{transferred}}.',
     totalsLine_other: 'Tổng cộng: xóa {{items}} mục ({{bytes}}), giữ lại có chủ đích {{kept}}, giữ theo lệnh lưu giữ pháp lý {{held}}, chuyển cho người kế nhiệm {{transferred}}.',
-    notCounted: 'Sau khi xóa, báo cáo xóa dữ liệu liệt kê mọi thứ đã bị xóa, kể cả các bản ghi của chính tài khoản mà số liệu này không tính (phiên và lịch sử đăng nhập, gán vai trò, mục trong danh bạ, …).',
+    notCounted: 'Số liệu tại thời điểm này: sau khi xóa, báo cáo xóa dữ liệu liệt kê mọi thứ đã bị xóa, kể cả một số bản ghi nhỏ mà số liệu này không tính (mục trong danh bạ, yếu tố xác thực thứ hai, thông báo, …).',
     holdsTitle: 'Có lệnh lưu giữ pháp lý nêu tên người này',
     holds: 'Lệnh đang hiệu lực: {{names}}. Những gì họ tạo ra được giữ lại chừng nào các lệnh này còn hiệu lực.',
     toCompany: 'Không gian công ty',

@@ -217,7 +217,7 @@ export const zh: Messages = {
     quiet_other: '其他 {{count}} 类数据没有需要删除的内容。',
     totalsLine_one: '合计：删除 {{items}} 条（{{bytes}}），有意保留 {{kept}} 条，法律保全冻结 {{held}} 条，转交给继任者 {{transferred}} 条。',
     totalsLine_other: '合计：删除 {{items}} 条（{{bytes}}），有意保留 {{kept}} 条，法律保全冻结 {{held}} 条，转交给继任者 {{transferred}} 条。',
-    notCounted: '删除完成后，删除报告会列出所有已删除的内容，包括此统计未计入的账号自身记录（会话和登录记录、角色分配、通讯录条目等）。',
+    notCounted: '此为当前时刻的统计：删除完成后，删除报告会列出所有已删除的内容，包括此统计未计入的少量记录（通讯录条目、第二重验证因素、通知等）。',
     holdsTitle: '有法律保全指明此人',
     holds: '生效中的保全：{{names}}。在这些保全解除之前，其创建的内容将被保留。',
     toCompany: '公司空间',

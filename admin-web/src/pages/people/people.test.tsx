@@ -71,7 +71,7 @@ describe('the deletion preview', () => {
     );
     expect(screen.getByTestId('deletion-preview-holds')).toHaveTextContent('Case 42');
     // What the count leaves out is said, not implied.
-    expect(screen.getByText(/including the account’s own records this count leaves out/)).toBeInTheDocument();
+    expect(screen.getByText(/including a few small records this count leaves out/)).toBeInTheDocument();
   });
 
   it('says when nothing goes to a successor and no hold names the person', () => {
