@@ -354,11 +354,7 @@ impl Registry {
         messages: erase::AuthoredMessages,
         transfers: erase::Transfers,
     ) -> Result<erase::Report, BoxError> {
-        let held = {
-            let mut conn = state.db.conn().await?;
-            holds::active(&mut conn, tenant_id).await?
-        };
-        let e = erase::Erasure::new(tenant_id, person, messages, transfers, held);
+        let e = erasure(state, tenant_id, person, messages, transfers).await?;
         let mut report = erase::Report::default();
         for f in &self.features {
             report.transferred.extend(f.transfer(&e, state).await?);
@@ -379,11 +375,7 @@ impl Registry {
         messages: erase::AuthoredMessages,
         transfers: erase::Transfers,
     ) -> Result<erase::Forecast, BoxError> {
-        let held = {
-            let mut conn = state.db.conn().await?;
-            holds::active(&mut conn, tenant_id).await?
-        };
-        let e = erase::Erasure::new(tenant_id, person, messages, transfers, held);
+        let e = erasure(state, tenant_id, person, messages, transfers).await?;
         let mut out = erase::Forecast::default();
         for f in &self.features {
             out.extend(f.foresee(&e, state).await?);
@@ -436,6 +428,24 @@ impl Registry {
         };
         owner.purge(&proof, state, sel.class, &due).await
     }
+}
+
+/// The erasure of a person with these choices, under the tenant's active legal holds: what
+/// [`Registry::erase`] runs and [`Registry::foresee`] counts.
+async fn erasure(
+    state: &AppState,
+    tenant_id: &str,
+    person: &str,
+    messages: erase::AuthoredMessages,
+    transfers: erase::Transfers,
+) -> Result<erase::Erasure, BoxError> {
+    let held = {
+        let mut conn = state.db.conn().await?;
+        holds::active(&mut conn, tenant_id).await?
+    };
+    Ok(erase::Erasure::new(
+        tenant_id, person, messages, transfers, held,
+    ))
 }
 
 #[cfg(test)]

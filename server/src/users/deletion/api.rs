@@ -443,7 +443,7 @@ impl DeletionApi {
         Ok(Json(DeletionPreview {
             user_id: id.0,
             grace_days: s.grace_days,
-            erase_at: rfc3339(crate::db::now_ms() + s.grace_days * 24 * 3600 * 1000),
+            erase_at: rfc3339(crate::db::now_ms() + s.grace_days * super::DAY_MS),
             authored_messages: s.authored_messages.as_str().into(),
             transferred: f.transferred.into_iter().map(Into::into).collect(),
             erased: f.erased.into_iter().map(Into::into).collect(),

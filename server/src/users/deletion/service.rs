@@ -15,7 +15,7 @@ use crate::{
     AppState,
 };
 
-const DAY_MS: i64 = 24 * 3600 * 1000;
+pub const DAY_MS: i64 = 24 * 3600 * 1000;
 pub const MAX_GRACE_DAYS: i64 = 30;
 
 /// A tenant's settings, checked.
