@@ -17,6 +17,7 @@ pub mod api;
 pub mod holds;
 pub mod hooks;
 pub mod lifecycle;
+pub mod overrides;
 pub mod runs;
 pub mod service;
 pub mod store;

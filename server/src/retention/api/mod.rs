@@ -4,7 +4,7 @@
 
 pub mod types;
 
-use super::{holds, runs, service, service::PolicyChange};
+use super::{holds, overrides, runs, service, service::PolicyChange};
 use crate::{authn::Session, error::ApiResult, http::ApiTags, AppState};
 use poem::web::Data;
 use poem_openapi::{
@@ -91,7 +91,7 @@ impl RetentionApi {
         state: Data<&Arc<AppState>>,
         auth: Session,
     ) -> ApiResult<Json<Vec<RetentionOverride>>> {
-        let rows = service::overrides(&state, &auth.0).await?;
+        let rows = overrides::overrides(&state, &auth.0).await?;
         Ok(Json(rows.into_iter().map(Into::into).collect()))
     }
 
@@ -113,7 +113,7 @@ impl RetentionApi {
         body: Json<OverrideInput>,
     ) -> ApiResult<Json<Vec<RetentionOverride>>> {
         let b = body.0;
-        let rows = service::set_overrides(
+        let rows = overrides::set_overrides(
             &state,
             &auth.0,
             &kind.0,
@@ -144,7 +144,7 @@ impl RetentionApi {
         body: Json<OverrideInput>,
     ) -> ApiResult<Json<RetentionPreview>> {
         let b = body.0;
-        let p = service::preview_override(
+        let p = overrides::preview_override(
             &state,
             &auth.0,
             &kind.0,
