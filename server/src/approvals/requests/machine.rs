@@ -253,6 +253,17 @@ pub enum Refusal {
     TooMany,
 }
 
+impl NodeState {
+    /// Every approval the node's mode asks for is in (not whether it was rejected).
+    pub fn complete(&self) -> bool {
+        !self.approvers.is_empty()
+            && match self.mode {
+                Mode::AnyOne => !self.approved_by.is_empty(),
+                Mode::All | Mode::Sequence => self.approved_by.len() == self.approvers.len(),
+            }
+    }
+}
+
 impl State {
     /// A freshly submitted request on its frozen chain: skipped nodes passed over, the first
     /// other node active — or approved at once when every node is skipped.
@@ -317,6 +328,13 @@ impl State {
     fn advance_from(&mut self, from: usize, events: &mut Vec<Event>) {
         for i in from..self.nodes.len() {
             if self.nodes[i].status == NodeStatus::Waiting {
+                // A node that waited behind a signer added before it may be complete already:
+                // its other approvers had approved, and Stoa took out one who left (`replace`).
+                if self.nodes[i].complete() {
+                    self.nodes[i].status = NodeStatus::Approved;
+                    events.push(Event::NodeApproved { node: i });
+                    continue;
+                }
                 self.nodes[i].status = NodeStatus::Active;
                 self.current = Some(i);
                 events.push(Event::NodeStarted { node: i });
@@ -522,11 +540,7 @@ pub fn apply(state: &State, actor: &str, action: &Action) -> Result<(State, Vec<
                     node: c,
                     actor: actor.into(),
                 });
-                let complete = match node.mode {
-                    Mode::AnyOne => true,
-                    Mode::All | Mode::Sequence => node.approved_by.len() == node.approvers.len(),
-                };
-                if complete {
+                if node.complete() {
                     node.status = NodeStatus::Approved;
                     events.push(Event::NodeApproved { node: c });
                     s.advance_from(c + 1, &mut events);

@@ -33,12 +33,10 @@ impl State {
             if n.status != NodeStatus::Skipped && n.approvers.is_empty() {
                 return Err(format!("node {i}: no approvers"));
             }
-            let complete = !n.approvers.is_empty()
-                && match n.mode {
-                    Mode::AnyOne => !n.approved_by.is_empty(),
-                    Mode::All | Mode::Sequence => n.approved_by.len() == n.approvers.len(),
-                };
-            if (n.status == NodeStatus::Approved) != (complete && n.rejected_by.is_none()) {
+            // A waiting node may be complete already (approved when it is reached: see
+            // `replace`); any other node is approved exactly when it is complete.
+            let complete = n.complete() && n.rejected_by.is_none();
+            if n.status != NodeStatus::Waiting && (n.status == NodeStatus::Approved) != complete {
                 return Err(format!("node {i}: approved state does not match approvals"));
             }
             if (n.status == NodeStatus::Rejected) != n.rejected_by.is_some() {

@@ -1,13 +1,14 @@
 //! Stoa replacing an approver who left ([`replace`]).
 
 use super::{dedup, Event, NodeStatus, Refusal, State, Status};
-use crate::approvals::model::Mode;
 
 /// Stoa replaces `gone` (an approver who left: disabled or erased) on every node not yet
 /// decided where they have not approved, by `with` in their place (those not on the node
 /// already, never the submitter nor `gone`). A node `gone` was the last approver of and for
 /// which nobody is left keeps them (nobody else could decide it). When the active node is
-/// complete without them, it is approved and the request moves on. No events: nothing changed.
+/// complete without them, it is approved and the request moves on; a waiting node left complete
+/// (its others approved before a signer was added ahead of it) is approved when it is reached.
+/// No events: nothing changed.
 pub fn replace(state: &State, gone: &str, with: &[String]) -> Result<(State, Vec<Event>), Refusal> {
     if state.status.finished() {
         return Err(Refusal::Finished);
@@ -44,11 +45,7 @@ pub fn replace(state: &State, gone: &str, with: &[String]) -> Result<(State, Vec
     }
     if let Some(c) = s.current.filter(|_| s.status == Status::Pending) {
         let n = &mut s.nodes[c];
-        let complete = match n.mode {
-            Mode::AnyOne => !n.approved_by.is_empty(),
-            Mode::All | Mode::Sequence => n.approved_by.len() == n.approvers.len(),
-        };
-        if complete {
+        if n.complete() {
             n.status = NodeStatus::Approved;
             events.push(Event::NodeApproved { node: c });
             s.advance_from(c + 1, &mut events);

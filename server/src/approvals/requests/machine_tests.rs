@@ -327,6 +327,54 @@ fn replace_a_departed_approver() {
     assert_eq!(m.current_approvers(), ["boss"]);
 }
 
+/// Found by `random_actions_keep_the_rules`: a node whose other approvers had approved waits
+/// behind a signer its last approver added before it; that approver leaves and nobody takes
+/// their place. The node is complete while it waits, and is approved when it is reached
+/// instead of standing active with nobody left to decide.
+#[test]
+fn a_waiting_node_left_complete_is_approved_when_reached() {
+    let (s, _) = State::start(
+        "sub",
+        &chain(vec![
+            node("n0", Mode::All, &["a", "c"]),
+            node("n1", Mode::AnyOne, &["d"]),
+        ]),
+    );
+    let (s, _) = ok(&s, "c", Action::Approve);
+    let (s, _) = ok(
+        &s,
+        "a",
+        Action::AddSigner {
+            to: "b".into(),
+            before: true,
+        },
+    );
+    let (r, ev) = replace(&s, "a", &[]).unwrap();
+    r.check().unwrap();
+    assert!(!ev.contains(&Event::NodeApproved { node: 1 }));
+    assert_eq!(r.nodes[1].status, NodeStatus::Waiting);
+    assert_eq!(r.current_approvers(), ["b"]);
+    let (done, ev) = ok(&r, "b", Action::Approve);
+    assert!(ev.contains(&Event::NodeApproved { node: 1 }));
+    assert_eq!(done.nodes[1].status, NodeStatus::Approved);
+    assert_eq!(done.current_approvers(), ["d"]);
+    // The last node complete while it waits: approving the signer finishes the request.
+    let (s, _) = State::start("sub", &chain(vec![node("n0", Mode::All, &["a", "c"])]));
+    let (s, _) = ok(&s, "c", Action::Approve);
+    let add = Action::AddSigner {
+        to: "b".into(),
+        before: true,
+    };
+    let (s, _) = ok(&s, "a", add);
+    let (r, _) = replace(&s, "a", &[]).unwrap();
+    r.check().unwrap();
+    let (done, ev) = ok(&r, "b", Action::Approve);
+    assert_eq!(done.status, Status::Approved);
+    assert!(ev.contains(&Event::Finished {
+        status: Status::Approved
+    }));
+}
+
 const PEOPLE: &[&str] = &["sub", "a", "b", "c", "d", "cc", "out"];
 
 fn mode() -> impl Strategy<Value = Mode> {
