@@ -15,6 +15,7 @@ use std::{
 use tantivy::{
     collector::{Count, TopDocs},
     directory::MmapDirectory,
+    merge_policy::LogMergePolicy,
     query::{
         BooleanQuery, BoostQuery, Occur, PhrasePrefixQuery, PhraseQuery, RangeQuery, TermQuery,
     },
@@ -29,6 +30,14 @@ use tantivy::{
 
 const TOKENIZER: &str = "stoa";
 const WRITER_MEMORY: usize = 20_000_000;
+/// Segments under this many documents count as one size class when the merge policy picks what
+/// to merge. tantivy's default (10,000) puts every small segment in one class, so while messages
+/// trickle in (a few documents per commit, a commit at most every 500 ms) each merge of eight
+/// fresh segments rewrote the largest segment under 10,000 documents with them: a document was
+/// rewritten hundreds of times before it grew out of the class, and merging took a seventh of a
+/// paced server's CPU (perf, docs/benchmarks.md). At 100, segments are merged with others of
+/// their size, so a document is rewritten a few times (log₈ of its segment's growth).
+const MIN_MERGE_LAYER_DOCS: u32 = 100;
 const SNIPPET_CHARS: usize = 200;
 const TITLE_BOOST: f32 = 2.0;
 /// Terms a `prefix*` may stand for: bounds the work of a one-letter prefix.
@@ -132,6 +141,9 @@ impl TantivyIndex {
                 .into(),
                 other => crate::BoxError::from(other),
             })?;
+        let mut merges = LogMergePolicy::default();
+        merges.set_min_layer_size(MIN_MERGE_LAYER_DOCS);
+        writer.set_merge_policy(Box::new(merges));
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
