@@ -321,13 +321,14 @@ async fn refresh_stats(state: &AppState) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Drain one topic until `shutdown` turns true; woken by `wake` (the dispatcher).
+/// Drain one topic until `shutdown` turns true; woken by `wake` (and polls regardless).
 async fn lane(
     state: Arc<AppState>,
     (topic, handler, lane): (&'static str, Handler, Lane),
     wake: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let poll = Duration::from_millis(state.cfg.outbox.poll_interval_ms.max(10));
     let full = batch_size((lane.concurrency)(&state.cfg).max(1), lane) as usize;
     // Index lanes space their passes (each ends with an index commit) while work trickles in.
     let spacing = if lane.writes_index {
@@ -367,10 +368,9 @@ async fn lane(
                 }
             }
         }
-        // The dispatcher wakes a lane for new work and, on its periodic look at the queue, for
-        // work no request named (another node's, retries whose backoff ran out, expired claims).
         woken = tokio::select! {
             _ = wake.notified() => true,
+            _ = tokio::time::sleep(poll) => false,
             _ = shutdown.changed() => false,
         };
         if *shutdown.borrow() {
@@ -471,19 +471,13 @@ async fn retry_index_now(state: &AppState) -> Result<u64, sqlx::Error> {
 
 /// Wake the lanes whose topics have work: those named, or, when work was queued without names,
 /// those the queue shows due messages for (one read, however many lanes there are).
-/// `scan` reads the queue whatever was asked (the periodic look).
-async fn dispatch(state: &AppState, wakes: &[(&'static str, Arc<Notify>)], scan: bool) {
-    let (unknown, mut named) = state.outbox_wake.take();
-    let due = if !unknown && !scan {
+async fn dispatch(state: &AppState, wakes: &[(&'static str, Arc<Notify>)]) {
+    let (unknown, named) = state.outbox_wake.take();
+    let due = if !unknown {
         Ok(named)
     } else {
         match state.db.conn().await {
-            Ok(mut conn) => outbox::due_topics(&mut conn, now_ms())
-                .await
-                .map(|mut due| {
-                    due.append(&mut named);
-                    due
-                }),
+            Ok(mut conn) => outbox::due_topics(&mut conn, now_ms()).await,
             Err(e) => Err(e),
         }
     };
@@ -537,10 +531,6 @@ pub fn spawn(
         let poll = Duration::from_millis(state.cfg.outbox.poll_interval_ms.max(10));
         let mut last_prune = 0i64;
         let mut next_housekeeping = tokio::time::Instant::now();
-        // One look at the queue per poll interval for every lane (one query), instead of each
-        // lane polling its own topic: measured, the lanes' polls were most of an idle server's
-        // queries (docs/benchmarks.md).
-        let mut next_poll = tokio::time::Instant::now() + poll;
         loop {
             tokio::select! {
                 _ = state.outbox_wake.notify.notified() => {
@@ -548,11 +538,7 @@ pub fn spawn(
                     // it answers: let a burst of wakes settle, then dispatch them at once.
                     tokio::time::sleep(WAKE_SETTLE).await;
                     let _ = state.outbox_wake.notify.notified().now_or_never();
-                    dispatch(&state, &wakes, false).await
-                }
-                _ = tokio::time::sleep_until(next_poll) => {
-                    dispatch(&state, &wakes, true).await;
-                    next_poll = tokio::time::Instant::now() + poll;
+                    dispatch(&state, &wakes).await
                 }
                 _ = tokio::time::sleep_until(next_housekeeping) => {
                     housekeeping(&state, &mut last_prune).await;
